@@ -1,0 +1,85 @@
+import { createHash } from 'node:crypto';
+import { deflateSync } from 'node:zlib';
+import sharp from 'sharp';
+
+/**
+ * An image made ready for PDF embedding once, when it is loaded: pixels oriented, colour space
+ * settled, bytes already compressed. Embedding it in a document is then a byte copy, so a document
+ * per record pays nothing for its logo (pdfkit would re-split a PNG's alpha channel every time).
+ */
+export interface PreparedImage {
+  /** SHA-256 of the prepared bytes: identity for caching and for tracing a PDF to its inputs. */
+  sha256: string;
+  width: number;
+  height: number;
+  colorSpace: 'DeviceRGB' | 'DeviceGray';
+  filter: 'DCTDecode' | 'FlateDecode';
+  data: Buffer;
+  /** Deflated 8-bit alpha channel, when the image has transparency. */
+  alpha?: Buffer;
+}
+
+/** Largest image we will decode: a 12,000 × 12,000 photo is already far beyond any print need. */
+const MAX_INPUT_PIXELS = 12_000 * 12_000;
+
+/**
+ * Prepares image bytes (JPEG or PNG; anything else is rejected). Buffers only: sharp given an SVG
+ * file path would load files beside it (PDF-NOTES.md), so SVG and other formats never reach it.
+ */
+export async function prepareImage(bytes: Buffer): Promise<PreparedImage> {
+  const input = () => sharp(bytes, { limitInputPixels: MAX_INPUT_PIXELS, failOn: 'truncated' });
+  const meta = await input().metadata();
+  if (meta.format !== 'jpeg' && meta.format !== 'png') {
+    throw new Error(`unsupported image format ${meta.format ?? 'unknown'}: use JPEG or PNG`);
+  }
+  const needsRotation = (meta.orientation ?? 1) > 1;
+  const isPlainJpeg =
+    meta.format === 'jpeg' && !needsRotation && (meta.space === 'srgb' || meta.space === 'b-w') && !meta.hasAlpha;
+  if (isPlainJpeg) {
+    // JPEG passes through untouched: no generation loss, smallest file.
+    return finish({
+      width: meta.width,
+      height: meta.height,
+      colorSpace: meta.channels === 1 ? 'DeviceGray' : 'DeviceRGB',
+      filter: 'DCTDecode',
+      data: bytes,
+    });
+  }
+  if (meta.format === 'jpeg') {
+    // Sideways or CMYK JPEG: orient and convert to sRGB once, keep it a JPEG.
+    const { data, info } = await input().autoOrient().toColourspace('srgb').jpeg({ quality: 92 }).toBuffer({
+      resolveWithObject: true,
+    });
+    return finish({ width: info.width, height: info.height, colorSpace: 'DeviceRGB', filter: 'DCTDecode', data });
+  }
+  const { data, info } = await input().autoOrient().toColourspace('srgb').raw().toBuffer({ resolveWithObject: true });
+  const { width, height, channels } = info;
+  const hasAlpha = channels === 2 || channels === 4;
+  const colorChannels = hasAlpha ? channels - 1 : channels;
+  const pixels = width * height;
+  const color = Buffer.allocUnsafe(pixels * colorChannels);
+  const alpha = hasAlpha ? Buffer.allocUnsafe(pixels) : undefined;
+  let opaque = true;
+  for (let i = 0; i < pixels; i++) {
+    for (let c = 0; c < colorChannels; c++) color[i * colorChannels + c] = data[i * channels + c]!;
+    if (alpha) {
+      const a = data[i * channels + colorChannels]!;
+      alpha[i] = a;
+      if (a !== 255) opaque = false;
+    }
+  }
+  return finish({
+    width,
+    height,
+    colorSpace: colorChannels === 1 ? 'DeviceGray' : 'DeviceRGB',
+    filter: 'FlateDecode',
+    data: deflateSync(color),
+    alpha: alpha && !opaque ? deflateSync(alpha) : undefined,
+  });
+}
+
+function finish(image: Omit<PreparedImage, 'sha256'>): PreparedImage {
+  const hash = createHash('sha256').update(image.data);
+  if (image.alpha) hash.update(image.alpha);
+  return { ...image, sha256: hash.digest('hex') };
+}

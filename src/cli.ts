@@ -1,0 +1,94 @@
+#!/usr/bin/env node
+import { readFile, writeFile } from 'node:fs/promises';
+import { dirname, resolve } from 'node:path';
+import { Command, CommanderError } from 'commander';
+import { loadRecordImages } from './assets/record-images.js';
+import { formatProblem, PlatenError } from './errors.js';
+import { writeAtomically } from './files.js';
+import { preparePiece, writePieces } from './pipeline.js';
+import { compileTemplate } from './template/compile.js';
+import { recordJsonSchema } from './template/record-schema.js';
+import { validateTemplate } from './template/validate.js';
+
+/** Exit codes: 0 done, 1 the input was rejected, 2 the command was used wrongly. */
+const EXIT = { ok: 0, rejected: 1, usage: 2 } as const;
+
+class UsageError extends Error {}
+
+const program = new Command()
+  .name('platen')
+  .description('Marketing-approved templates in, personalized print-ready PDFs out.')
+  .exitOverride()
+  .showHelpAfterError();
+
+program
+  .command('validate')
+  .description('check a template package: manifest, assets, fonts, paths, geometry, samples')
+  .argument('<template-dir>')
+  .option('--json', 'print the report as JSON')
+  .action(async (dir: string, opts: { json?: boolean }) => {
+    const { problems } = await validateTemplate(dir);
+    if (opts.json) process.stdout.write(`${JSON.stringify({ valid: problems.length === 0, problems }, null, 2)}\n`);
+    else if (problems.length === 0) process.stdout.write(`${dir}: valid\n`);
+    else for (const p of problems) process.stdout.write(`${formatProblem(p)}\n`);
+    process.exitCode = problems.length === 0 ? EXIT.ok : EXIT.rejected;
+  });
+
+program
+  .command('schema')
+  .description('print the JSON Schema (draft 2020-12) of the record a template accepts')
+  .argument('<template-dir>')
+  .action(async (dir: string) => {
+    const compiled = await compileTemplate(dir);
+    process.stdout.write(`${JSON.stringify(recordJsonSchema(compiled.manifest), null, 2)}\n`);
+  });
+
+program
+  .command('render')
+  .description('render one record into a PDF')
+  .argument('<template-dir>')
+  .requiredOption('--record <record.json>', 'the record: { rep, prospect, fields }; image inputs are paths relative to it')
+  .requiredOption('--out <file.pdf>', 'where to write the PDF (written only when complete)')
+  .action(async (dir: string, opts: { record: string; out: string }) => {
+    const compiled = await compileTemplate(dir);
+    const record = await readJson(opts.record);
+    const images = await loadRecordImages(compiled, record, dirname(resolve(opts.record)));
+    const piece = preparePiece(compiled, record, images);
+    await writeAtomically(opts.out, (out) => writePieces(compiled, [piece], out, { single: true }));
+  });
+
+async function readJson(path: string): Promise<unknown> {
+  let text: string;
+  try {
+    text = await readFile(path, 'utf8');
+  } catch {
+    throw new UsageError(`cannot read ${path}`);
+  }
+  try {
+    return JSON.parse(text);
+  } catch (error) {
+    throw new PlatenError('invalid_json', [{ path, rule: 'json', message: `not valid JSON: ${(error as Error).message}` }]);
+  }
+}
+
+export async function main(argv: string[]): Promise<number> {
+  try {
+    await program.parseAsync(argv);
+    return Number(process.exitCode ?? EXIT.ok);
+  } catch (error) {
+    if (error instanceof CommanderError) {
+      return error.exitCode === 0 ? EXIT.ok : EXIT.usage;
+    }
+    if (error instanceof UsageError) {
+      process.stderr.write(`platen: ${error.message}\n`);
+      return EXIT.usage;
+    }
+    if (error instanceof PlatenError) {
+      for (const p of error.problems) process.stderr.write(`${formatProblem(p)}\n`);
+      return EXIT.rejected;
+    }
+    throw error;
+  }
+}
+
+process.exitCode = await main(process.argv);

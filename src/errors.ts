@@ -1,0 +1,45 @@
+/**
+ * One problem with an input: where it is (`fields.headline`, `pages[0].elements[2].src`, `row 12`),
+ * which rule it broke (a stable code a program can switch on), and a message a person can act on.
+ */
+export interface Problem {
+  path: string;
+  rule: string;
+  message: string;
+}
+
+/** Thrown when an input is rejected; carries every problem found, not just the first. */
+export class PlatenError extends Error {
+  constructor(
+    readonly code: string,
+    readonly problems: Problem[],
+  ) {
+    super(problems.map(formatProblem).join('\n'));
+    this.name = 'PlatenError';
+  }
+}
+
+export function formatProblem(p: Problem): string {
+  return `${p.path || '(root)'}: ${p.message}`;
+}
+
+/** Turns zod issues into problems under a path prefix (`prospect`, `template.json`). */
+export function problemsFromZod(
+  issues: readonly { path: readonly PropertyKey[]; code: string; message: string }[],
+  prefix = '',
+): Problem[] {
+  return issues.map((issue) => ({
+    path: joinPath(prefix, issue.path),
+    rule: issue.code,
+    message: issue.message,
+  }));
+}
+
+export function joinPath(prefix: string, path: readonly PropertyKey[]): string {
+  let out = prefix;
+  for (const key of path) {
+    if (typeof key === 'number') out += `[${key}]`;
+    else out += out ? `.${String(key)}` : String(key);
+  }
+  return out;
+}

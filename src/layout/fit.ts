@@ -1,0 +1,403 @@
+import type { FontFace } from '../assets/fonts.js';
+
+/**
+ * Text fitting: how a block of styled text sits in its box. Pure functions over font metrics; no
+ * PDF here. The renderer draws exactly the lines and runs this returns, and the form asks the same
+ * question ("will it fit?") while a rep types.
+ */
+
+export interface FontFamily {
+  name: string;
+  regular: FontFace;
+  bold?: FontFace;
+  italic?: FontFace;
+  boldItalic?: FontFace;
+}
+
+export interface Span {
+  text: string;
+  bold: boolean;
+  italic: boolean;
+}
+
+export interface TextSpec {
+  width: number;
+  height: number;
+  /** Preferred size; copyfit shrinks from here down to minSize. */
+  size: number;
+  minSize?: number;
+  lineHeight: number;
+  align: 'left' | 'center' | 'right' | 'justify';
+  valign: 'top' | 'middle' | 'bottom';
+  /** The element's family first, then the template's fallback chain. */
+  fonts: FontFamily[];
+}
+
+/** A stretch of one line drawn with one face; `x` is from the box's left edge. */
+export interface PlacedRun {
+  face: FontFace;
+  text: string;
+  x: number;
+}
+
+export interface PlacedLine {
+  /** Baseline, from the box's top edge. */
+  baseline: number;
+  runs: PlacedRun[];
+}
+
+export interface MissingChar {
+  char: string;
+  codePoint: string;
+}
+
+export type FitStatus = 'fits' | 'shrunk' | 'overflow';
+
+export interface FitResult {
+  status: FitStatus;
+  size: number;
+  lines: PlacedLine[];
+  /** Height the text needs at `size`. */
+  textHeight: number;
+  /** When status is overflow: how much too tall at the smallest size, and about how many characters to cut. */
+  overflow?: { points: number; chars: number };
+  /** Characters no font of the chain can show; the text is unusable while any remain. */
+  missing: MissingChar[];
+}
+
+/** Copyfit steps: sizes are tried on a quarter-point grid, fine enough for the eye, few enough to be fast. */
+const SIZE_STEP = 0.25;
+/** Rounding slack so text that fits exactly is not rejected for a float's last bit. */
+const EPSILON = 0.01;
+
+// ------------------------------------------------------------------------------------- itemization
+
+/** A word's stretch in one face; the word's trailing space, if any, rides on its last piece. */
+interface Piece {
+  face: FontFace;
+  text: string;
+  /** Advance at size 1, including the trailing space when there is one. */
+  advance: number;
+  /** Advance at size 1 without the trailing space (the piece ends its line). */
+  advanceAtLineEnd: number;
+}
+
+interface Word {
+  pieces: Piece[];
+  /** Line break after this word (a newline in the text). */
+  breakAfter: boolean;
+  spaceAfter: boolean;
+  /** Number of characters, for "too long by about N characters". */
+  chars: number;
+}
+
+interface Itemized {
+  words: Word[];
+  missing: MissingChar[];
+}
+
+function faceFor(family: FontFamily, bold: boolean, italic: boolean): FontFace {
+  if (bold && italic) return family.boldItalic ?? family.bold ?? family.italic ?? family.regular;
+  if (bold) return family.bold ?? family.regular;
+  if (italic) return family.italic ?? family.regular;
+  return family.regular;
+}
+
+/** The face that shows `codePoint` in this style: the element's font, else the first fallback that has it. */
+function pickFace(fonts: FontFamily[], bold: boolean, italic: boolean, codePoint: number): FontFace | null {
+  for (const family of fonts) {
+    const face = faceFor(family, bold, italic);
+    if (face.hasChar(codePoint)) return face;
+    if (face !== family.regular && family.regular.hasChar(codePoint)) return family.regular;
+  }
+  return null;
+}
+
+function hex(codePoint: number): string {
+  return `U+${codePoint.toString(16).toUpperCase().padStart(4, '0')}`;
+}
+
+/** Splits styled text into words of single-face pieces. Runs of spaces collapse to one, as in print copy. */
+export function itemize(spans: Span[], fonts: FontFamily[]): Itemized {
+  const words: Word[] = [];
+  const missing: MissingChar[] = [];
+  const seenMissing = new Set<number>();
+  let pieces: Piece[] = [];
+  let current: { face: FontFace; text: string } | null = null;
+  let chars = 0;
+
+  const closePiece = (spaceAfter: boolean) => {
+    if (!current) return;
+    const text = spaceAfter ? `${current.text} ` : current.text;
+    pieces.push({
+      face: current.face,
+      text,
+      advance: current.face.width(text),
+      advanceAtLineEnd: spaceAfter ? current.face.width(current.text) : current.face.width(text),
+    });
+    current = null;
+  };
+  const closeWord = (spaceAfter: boolean, breakAfter: boolean) => {
+    closePiece(spaceAfter);
+    if (pieces.length > 0) {
+      words.push({ pieces, spaceAfter, breakAfter, chars });
+    } else if (breakAfter) {
+      // An empty line (two newlines in a row) still takes a line.
+      words.push({ pieces: [], spaceAfter: false, breakAfter: true, chars: 0 });
+    }
+    pieces = [];
+    chars = 0;
+  };
+
+  for (const span of spans) {
+    for (const char of span.text) {
+      if (char === '\n') {
+        const last = words.at(-1);
+        if (!current && pieces.length === 0 && last?.spaceAfter) {
+          // "word \n": the newline ends the previous word's line; its space is not printed.
+          last.spaceAfter = false;
+          last.breakAfter = true;
+          const piece = last.pieces.at(-1)!;
+          last.pieces[last.pieces.length - 1] = makePiece(piece.face, piece.text.trimEnd());
+        } else {
+          closeWord(false, true);
+        }
+        continue;
+      }
+      if (char === ' ' || char === '\t') {
+        if (current || pieces.length > 0) closeWord(true, false);
+        continue;
+      }
+      const codePoint = char.codePointAt(0)!;
+      const face = pickFace(fonts, span.bold, span.italic, codePoint);
+      if (!face) {
+        if (!seenMissing.has(codePoint)) {
+          seenMissing.add(codePoint);
+          missing.push({ char, codePoint: hex(codePoint) });
+        }
+        continue;
+      }
+      if (current && current.face !== face) closePiece(false);
+      if (!current) current = { face, text: '' };
+      current.text += char;
+      chars += 1;
+    }
+  }
+  closeWord(false, false);
+  // A trailing space at the very end carries nothing.
+  const last = words.at(-1);
+  if (last) last.spaceAfter = false;
+  return { words, missing };
+}
+
+// ---------------------------------------------------------------------------------- line breaking
+
+interface Line {
+  words: Word[];
+  /** Width at size 1 without the trailing space. */
+  width: number;
+  /** Ends a paragraph (a newline or the end of the text): never justified. */
+  endsParagraph: boolean;
+}
+
+function wordAdvance(word: Word, atLineEnd: boolean): number {
+  let w = 0;
+  for (let i = 0; i < word.pieces.length; i++) {
+    const piece = word.pieces[i]!;
+    w += atLineEnd && i === word.pieces.length - 1 ? piece.advanceAtLineEnd : piece.advance;
+  }
+  return w;
+}
+
+/**
+ * Splits a word too long for any line (a URL, an e-mail address) at character boundaries, so it
+ * wraps instead of running out of the box.
+ */
+function splitLongWord(word: Word, maxWidth: number): Word[] {
+  const parts: Word[] = [];
+  let pieces: Piece[] = [];
+  let width = 0;
+  let chars = 0;
+  const flush = () => {
+    if (pieces.length) parts.push({ pieces, spaceAfter: false, breakAfter: false, chars });
+    pieces = [];
+    width = 0;
+    chars = 0;
+  };
+  for (const piece of word.pieces) {
+    let text = '';
+    for (const char of piece.text.trimEnd()) {
+      const next = piece.face.width(text + char);
+      if (width + next > maxWidth + EPSILON && (text || pieces.length)) {
+        if (text) pieces.push(makePiece(piece.face, text));
+        flush();
+        text = '';
+      }
+      text += char;
+      chars += 1;
+    }
+    if (text) {
+      pieces.push(makePiece(piece.face, text));
+      width += piece.face.width(text);
+    }
+  }
+  flush();
+  const last = parts.at(-1);
+  if (last) {
+    last.spaceAfter = word.spaceAfter;
+    last.breakAfter = word.breakAfter;
+    if (word.spaceAfter) {
+      const lastPiece = last.pieces.at(-1)!;
+      last.pieces[last.pieces.length - 1] = makePiece(lastPiece.face, lastPiece.text, true);
+    }
+  }
+  return parts;
+}
+
+function makePiece(face: FontFace, text: string, spaceAfter = false): Piece {
+  const full = spaceAfter ? `${text} ` : text;
+  return { face, text: full, advance: face.width(full), advanceAtLineEnd: face.width(text) };
+}
+
+/** Greedy line breaking at a given size; widths are at size 1 and compared with width / size. */
+function breakLines(words: Word[], maxWidth: number): Line[] {
+  const lines: Line[] = [];
+  let line: Word[] = [];
+  let width = 0; // including the trailing space of the last word
+  let widthAtEnd = 0;
+  const push = (endsParagraph: boolean) => {
+    lines.push({ words: line, width: widthAtEnd, endsParagraph });
+    line = [];
+    width = 0;
+    widthAtEnd = 0;
+  };
+  const queue = [...words];
+  while (queue.length > 0) {
+    const word = queue.shift()!;
+    const atEnd = wordAdvance(word, true);
+    if (line.length > 0 && width + atEnd > maxWidth + EPSILON) push(false);
+    if (line.length === 0 && atEnd > maxWidth + EPSILON && word.pieces.length > 0) {
+      const parts = splitLongWord(word, maxWidth);
+      if (parts.length > 1) {
+        queue.unshift(...parts);
+        continue;
+      }
+    }
+    line.push(word);
+    widthAtEnd = width + atEnd;
+    width += wordAdvance(word, false);
+    if (word.breakAfter) push(true);
+  }
+  if (line.length > 0) push(true);
+  return lines;
+}
+
+// ------------------------------------------------------------------------------------------ fitting
+
+function textHeight(lineCount: number, size: number, lineHeight: number): number {
+  return lineCount * size * lineHeight;
+}
+
+function linesAt(words: Word[], spec: TextSpec, size: number): Line[] {
+  return breakLines(words, spec.width / size);
+}
+
+function fitsAt(words: Word[], spec: TextSpec, size: number): boolean {
+  const lines = linesAt(words, spec, size);
+  return textHeight(lines.length, size, spec.lineHeight) <= spec.height + EPSILON;
+}
+
+/** Largest size on the step grid in [min, max] at which the words fit, or null. */
+function largestFittingSize(words: Word[], spec: TextSpec, min: number, max: number): number | null {
+  if (!fitsAt(words, spec, min)) return null;
+  let lo = 0; // steps above min; lo always fits
+  let hi = Math.floor((max - min) / SIZE_STEP + EPSILON);
+  while (lo < hi) {
+    const mid = Math.ceil((lo + hi) / 2);
+    if (fitsAt(words, spec, min + mid * SIZE_STEP)) lo = mid;
+    else hi = mid - 1;
+  }
+  return min + lo * SIZE_STEP;
+}
+
+/** How many characters must go for the text to fit at `size`: binary search over word prefixes and characters. */
+function charsOver(words: Word[], spec: TextSpec, size: number): number {
+  const total = words.reduce((n, w) => n + w.chars, 0);
+  let lo = 0;
+  let hi = words.length;
+  while (lo < hi) {
+    const mid = Math.ceil((lo + hi) / 2);
+    if (fitsAt(words.slice(0, mid), spec, size)) lo = mid;
+    else hi = mid - 1;
+  }
+  const kept = words.slice(0, lo).reduce((n, w) => n + w.chars, 0);
+  return Math.max(1, total - kept);
+}
+
+/** Fits styled text into a box: preferred size if it fits, else the largest size down to minSize, else overflow. */
+export function fitText(spans: Span[], spec: TextSpec): FitResult {
+  const { words, missing } = itemize(spans, spec.fonts);
+  let status: FitStatus = 'fits';
+  let size = spec.size;
+  if (!fitsAt(words, spec, size)) {
+    const shrunk = spec.minSize !== undefined ? largestFittingSize(words, spec, spec.minSize, spec.size) : null;
+    if (shrunk !== null) {
+      status = 'shrunk';
+      size = shrunk;
+    } else {
+      status = 'overflow';
+      size = spec.minSize ?? spec.size;
+    }
+  }
+  const lines = linesAt(words, spec, size);
+  const height = textHeight(lines.length, size, spec.lineHeight);
+  const result: FitResult = { status, size, lines: place(lines, spec, size, height), textHeight: height, missing };
+  if (status === 'overflow') {
+    result.overflow = { points: round2(height - spec.height), chars: charsOver(words, spec, size) };
+  }
+  return result;
+}
+
+function round2(n: number): number {
+  return Math.round(n * 100) / 100;
+}
+
+// ---------------------------------------------------------------------------------------- placement
+
+/**
+ * Positions lines and runs. Line boxes follow the CSS model: each line is size × lineHeight tall
+ * with the primary face's ascent and descent centred in it, so mixed faces share one baseline.
+ */
+function place(lines: Line[], spec: TextSpec, size: number, height: number): PlacedLine[] {
+  const primary = spec.fonts[0]!.regular;
+  const lineBox = size * spec.lineHeight;
+  const content = (primary.ascent - primary.descent) * size;
+  const firstBaseline = (lineBox - content) / 2 + primary.ascent * size;
+  const offset = spec.valign === 'top' ? 0 : spec.valign === 'middle' ? (spec.height - height) / 2 : spec.height - height;
+
+  return lines.map((line, index) => {
+    const lineWidth = line.width * size;
+    const spaces = line.words.length - 1;
+    const justify = spec.align === 'justify' && !line.endsParagraph && spaces > 0;
+    const wordSpacing = justify ? (spec.width - lineWidth) / spaces : 0;
+    let x = 0;
+    if (spec.align === 'right') x = spec.width - lineWidth;
+    else if (spec.align === 'center') x = (spec.width - lineWidth) / 2;
+
+    const runs: PlacedRun[] = [];
+    line.words.forEach((word, w) => {
+      const lastWord = w === line.words.length - 1;
+      word.pieces.forEach((piece, p) => {
+        const atEnd = lastWord && p === word.pieces.length - 1;
+        const text = atEnd ? piece.text.trimEnd() : piece.text;
+        const prev = runs.at(-1);
+        // Consecutive pieces in one face make one run, except where justification moves words apart.
+        if (prev && prev.face === piece.face && !justify) prev.text += text;
+        else runs.push({ face: piece.face, text, x });
+        x += (atEnd ? piece.advanceAtLineEnd : piece.advance) * size;
+      });
+      if (!lastWord) x += wordSpacing;
+    });
+    return { baseline: offset + firstBaseline + index * lineBox, runs };
+  });
+}

@@ -1,0 +1,58 @@
+import type { Writable } from 'node:stream';
+import type { Problem } from './errors.js';
+import { fitPiece, fitPieceOrThrow, type FittedPiece } from './layout/piece.js';
+import { mergeRecord, type RecordImages } from './merge/merge.js';
+import { PlatenError } from './errors.js';
+import { PieceDocument } from './render/document.js';
+import type { CompiledTemplate } from './template/model.js';
+
+/**
+ * The per-record pipeline, validate → merge → fit, and the draw step, as the faces (CLI, API, jobs)
+ * call them. Faces never reach into a step's internals.
+ */
+
+/** Validates, merges and fits one record; throws PlatenError naming every problem. */
+export function preparePiece(compiled: CompiledTemplate, record: unknown, images: RecordImages): FittedPiece {
+  return fitPieceOrThrow(mergeRecord(compiled, record, images));
+}
+
+/** Every problem a record has, from validation through fitting; empty when it would render. */
+export function checkRecord(compiled: CompiledTemplate, record: unknown, images: RecordImages): Problem[] {
+  try {
+    return fitPiece(mergeRecord(compiled, record, images)).problems;
+  } catch (error) {
+    if (error instanceof PlatenError) return error.problems;
+    throw error;
+  }
+}
+
+/** Writes pieces into one PDF on `out`, streaming; resolves when the last byte is written. */
+export async function writePieces(
+  compiled: CompiledTemplate,
+  pieces: Iterable<FittedPiece> | AsyncIterable<FittedPiece>,
+  out: Writable,
+  { single = false }: { single?: boolean } = {},
+): Promise<{ pages: number }> {
+  let document: PieceDocument | null = null;
+  for await (const piece of pieces) {
+    document ??= new PieceDocument(
+      compiled.page,
+      {
+        title: compiled.name,
+        templateId: compiled.id,
+        version: compiled.version,
+        ...(single ? { recordHash: piece.recordHash } : {}),
+      },
+      out,
+    );
+    await document.add(piece);
+  }
+  if (!document) throw new Error('no pieces to write');
+  await document.end();
+  return { pages: document.pages };
+}
+
+/** The template's sample records, with the package images they name. */
+export function samples(compiled: CompiledTemplate): { name: string; record: unknown; images: RecordImages }[] {
+  return compiled.manifest.samples.map((s) => ({ name: s.name, record: s.record, images: compiled.assets }));
+}

@@ -1,0 +1,326 @@
+import { once } from 'node:events';
+import type { Writable } from 'node:stream';
+import PDFDocument from 'pdfkit';
+import SVGtoPDF from 'svg-to-pdfkit';
+import type { FontFace } from '../assets/fonts.js';
+import type { PreparedImage } from '../assets/images.js';
+import type { FittedPiece } from '../layout/piece.js';
+import type { DrawItem, ImageItem, PageGeometry, ShapeItem, StaticLayer, SvgItem } from '../template/model.js';
+import { colorOp, num } from './color.js';
+import { type Doc, type PdfEmbeddedFont, type PdfPageLike, type PdfRef, asDoc } from './pdfkit-internals.js';
+import { qrOps } from './qr.js';
+import { textOps } from './text.js';
+
+/**
+ * The draw step: writes fitted pieces into one PDF document, streaming. Everything shareable is
+ * written once per document and referenced after: fonts (subset to what the pieces use), images
+ * (by content hash) and each static layer (a Form XObject placed on every page that shows it).
+ */
+
+export interface DocumentInfo {
+  title: string;
+  templateId: string;
+  version: number;
+  /** Set when the document holds one piece: the SHA-256 of its record. */
+  recordHash?: string;
+}
+
+/** Output chunks are gathered to about this size before a write: pdfkit emits many tiny ones. */
+const WRITE_CHUNK = 64 * 1024;
+/** pdfkit's per-font layout cache grows by a word at a time and is never cleared; we clear it. */
+const LAYOUT_CACHE_PIECES = 500;
+
+export class PieceDocument {
+  private readonly doc: Doc;
+  private readonly fonts = new Map<string, PdfEmbeddedFont>();
+  private readonly images = new Map<string, PdfRef>();
+  private readonly forms = new Map<string, PdfRef>();
+  private readonly pending: Buffer[] = [];
+  private pendingBytes = 0;
+  private readonly done: Promise<void>;
+  private pieces = 0;
+  private pageCount = 0;
+
+  constructor(
+    private readonly geometry: PageGeometry,
+    info: DocumentInfo,
+    private readonly out: Writable,
+  ) {
+    const pdf = new PDFDocument({
+      autoFirstPage: false,
+      font: null as unknown as string, // no Helvetica: record text never uses the standard 14 fonts
+      pdfVersion: '1.7',
+      compress: true,
+      info: {
+        Title: info.title,
+        Creator: 'Platen',
+        Producer: 'Platen (pdfkit)',
+      },
+    });
+    this.doc = asDoc(pdf);
+    const custom = this.doc.info as Record<string, unknown>;
+    custom.PlatenTemplate = info.templateId;
+    custom.PlatenTemplateVersion = String(info.version);
+    if (info.recordHash) custom.PlatenRecordSHA256 = info.recordHash;
+
+    this.done = new Promise<void>((resolve, reject) => {
+      pdf.on('data', (chunk: Buffer) => this.push(chunk));
+      pdf.on('end', () => {
+        this.flush();
+        out.end();
+      });
+      pdf.on('error', reject);
+      out.on('error', reject);
+      out.on('finish', resolve);
+    });
+  }
+
+  get pages(): number {
+    return this.pageCount;
+  }
+
+  /** Draws one piece; resolves when the output has room for more (backpressure). */
+  async add(piece: FittedPiece): Promise<void> {
+    this.pieces += 1;
+    piece.pages.forEach((items, index) => {
+      this.addPage();
+      if (index === 0) {
+        this.doc.page.dictionary.data.PieceInfo = {
+          Platen: { LastModified: new Date(), Private: { Piece: this.pieces, RecordSHA256: piece.recordHash } },
+        };
+      }
+      this.drawItems(items);
+    });
+    if (this.pieces % LAYOUT_CACHE_PIECES === 0) {
+      for (const font of this.fonts.values()) if (font.layoutCache) font.layoutCache = Object.create(null);
+    }
+    if (this.out.writableNeedDrain) await once(this.out, 'drain');
+  }
+
+  /** Ends the document; resolves once every byte is written to the output. */
+  async end(): Promise<void> {
+    this.doc.end();
+    await this.done;
+  }
+
+  // -------------------------------------------------------------------------------- output
+
+  private push(chunk: Buffer): void {
+    this.pending.push(chunk);
+    this.pendingBytes += chunk.length;
+    if (this.pendingBytes >= WRITE_CHUNK) this.flush();
+  }
+
+  private flush(): void {
+    if (this.pendingBytes === 0) return;
+    this.out.write(this.pending.length === 1 ? this.pending[0] : Buffer.concat(this.pending, this.pendingBytes));
+    this.pending.length = 0;
+    this.pendingBytes = 0;
+  }
+
+  // ------------------------------------------------------------------------------------ pages
+
+  private addPage(): void {
+    const { trimWidth, trimHeight, bleed } = this.geometry;
+    const width = trimWidth + 2 * bleed;
+    const height = trimHeight + 2 * bleed;
+    this.doc.addPage({ size: [width, height], margin: 0 });
+    this.pageCount += 1;
+    const dict = this.doc.page.dictionary.data;
+    dict.BleedBox = [0, 0, width, height].map(num).map(Number);
+    dict.TrimBox = [bleed, bleed, bleed + trimWidth, bleed + trimHeight].map(num).map(Number);
+    // pdfkit's page space is y-down from the media corner; ours is y-down from the trim corner.
+    if (bleed) this.doc.addContent(`1 0 0 1 ${num(bleed)} ${num(bleed)} cm`);
+  }
+
+  private drawItems(items: DrawItem[]): void {
+    for (const item of items) {
+      switch (item.kind) {
+        case 'static':
+          this.placeForm(item);
+          break;
+        case 'text':
+          this.doc.addContent(textOps(item, (face) => this.font(face)));
+          break;
+        case 'image':
+          this.drawImage(item);
+          break;
+        case 'qr':
+          this.doc.addContent(qrOps(item));
+          break;
+        case 'svg':
+          this.drawSvg(item);
+          break;
+        default:
+          this.drawShape(item);
+      }
+    }
+  }
+
+  // ------------------------------------------------------------------------------------ fonts
+
+  /** The document's embedded font for a face, registered on the current page (or form). */
+  private font(face: FontFace): PdfEmbeddedFont {
+    let font = this.fonts.get(face.key);
+    if (!font) {
+      // pdfkit 0.20 accepts a parsed fontkit font: the file is parsed once per process, not per document.
+      this.doc.registerFont(face.key, face.font as never);
+      this.doc.font(face.key);
+      font = this.doc._font;
+      this.fonts.set(face.key, font);
+    }
+    this.doc.page.fonts[font.id] = font.ref();
+    return font;
+  }
+
+  // ----------------------------------------------------------------------------------- images
+
+  private imageRef(image: PreparedImage): PdfRef {
+    let ref = this.images.get(image.sha256);
+    if (!ref) {
+      const dict: Record<string, unknown> = {
+        Type: 'XObject',
+        Subtype: 'Image',
+        Width: image.width,
+        Height: image.height,
+        ColorSpace: image.colorSpace,
+        BitsPerComponent: 8,
+        Filter: image.filter,
+      };
+      if (image.alpha) {
+        const mask = this.doc.ref({
+          Type: 'XObject',
+          Subtype: 'Image',
+          Width: image.width,
+          Height: image.height,
+          ColorSpace: 'DeviceGray',
+          BitsPerComponent: 8,
+          Filter: 'FlateDecode',
+        });
+        mask.end(image.alpha);
+        dict.SMask = mask;
+      }
+      ref = this.doc.ref(dict);
+      ref.end(image.data);
+      this.images.set(image.sha256, ref);
+    }
+    return ref;
+  }
+
+  private drawImage(item: ImageItem): void {
+    const { image, box } = item;
+    const name = `Im${image.sha256.slice(0, 12)}`;
+    this.doc.page.xobjects[name] = this.imageRef(image);
+    const scale =
+      item.fit === 'cover' ? Math.max(box.w / image.width, box.h / image.height) : Math.min(box.w / image.width, box.h / image.height);
+    const w = image.width * scale;
+    const h = image.height * scale;
+    const x = box.x + (box.w - w) / 2;
+    const y = box.y + (box.h - h) / 2;
+    const clip = item.fit === 'cover' ? `${num(box.x)} ${num(box.y)} ${num(box.w)} ${num(box.h)} re W n\n` : '';
+    this.doc.addContent(`q\n${clip}${num(w)} 0 0 ${num(-h)} ${num(x)} ${num(y + h)} cm\n/${name} Do\nQ`);
+  }
+
+  // ----------------------------------------------------------------------------------- shapes
+
+  private drawShape(item: ShapeItem): void {
+    const { box } = item;
+    const ops: string[] = ['q'];
+    if (item.fill) ops.push(colorOp(item.fill, 'fill'));
+    if (item.stroke) ops.push(colorOp(item.stroke, 'stroke'), `${num(item.strokeWidth)} w`);
+    this.doc.addContent(ops.join('\n'));
+    if (item.kind === 'line') this.doc.moveTo(box.x, box.y).lineTo(box.x + box.w, box.y + box.h);
+    else if (item.kind === 'ellipse') this.doc.ellipse(box.x + box.w / 2, box.y + box.h / 2, box.w / 2, box.h / 2);
+    else if (item.radius > 0) this.doc.roundedRect(box.x, box.y, box.w, box.h, item.radius);
+    else this.doc.rect(box.x, box.y, box.w, box.h);
+    const paint = item.kind === 'line' ? 'S' : item.fill && item.stroke ? 'B' : item.fill ? 'f' : item.stroke ? 'S' : 'n';
+    this.doc.addContent(`${paint}\nQ`);
+  }
+
+  private drawSvg(item: SvgItem): void {
+    this.doc.save();
+    SVGtoPDF(this.doc as unknown as PDFKit.PDFDocument, item.svg, item.box.x, item.box.y, {
+      width: item.box.w,
+      height: item.box.h,
+      preserveAspectRatio: 'xMidYMid meet',
+      assumePt: false,
+      // svg-to-pdfkit reads local files named in <image href>; allow embedded data only.
+      imageCallback: (href: string) => (href.startsWith('data:image/') ? href : ''),
+      documentCallback: () => '',
+      warningCallback: () => undefined,
+    });
+    this.doc.restore();
+  }
+
+  // ------------------------------------------------------------------------------------ forms
+
+  /** Places a static layer, drawing it into a Form XObject the first time this document needs it. */
+  private placeForm(layer: StaticLayer): void {
+    let form = this.forms.get(layer.id);
+    if (!form) {
+      form = this.drawForm(layer);
+      this.forms.set(layer.id, form);
+    }
+    this.doc.page.xobjects[layer.id] = form;
+    this.doc.addContent(`/${layer.id} Do`);
+  }
+
+  /**
+   * Draws a static layer into a Form XObject by standing the form in for `doc.page` while pdfkit
+   * draws (there is no public API: pdfkit issues #680, #854). The form's space is the page's trim
+   * space, so it is placed with a bare `Do` in the page's own coordinate system.
+   */
+  private drawForm(layer: StaticLayer): PdfRef {
+    const { trimWidth, trimHeight, bleed } = this.geometry;
+    const resources = this.doc.ref({ ProcSet: ['PDF', 'Text', 'ImageB', 'ImageC', 'ImageI'] });
+    const form = this.doc.ref({
+      Type: 'XObject',
+      Subtype: 'Form',
+      BBox: [-bleed, -bleed, trimWidth + bleed, trimHeight + bleed].map(num).map(Number),
+      Resources: resources,
+    });
+    const page = this.doc.page;
+    const ctm = this.doc._ctm;
+    this.doc.page = formPage(form, resources, page);
+    this.doc._ctm = [1, 0, 0, 1, 0, 0];
+    try {
+      this.drawItems(layer.items);
+    } finally {
+      this.doc.page = page;
+      this.doc._ctm = ctm;
+    }
+    resources.end();
+    form.end();
+    return form;
+  }
+}
+
+/** A stand-in for doc.page that collects content and resources into a Form XObject. */
+function formPage(form: PdfRef, resources: PdfRef, page: PdfPageLike): PdfPageLike {
+  const dict = (key: string) => {
+    const data = resources.data;
+    return (data[key] ??= {}) as Record<string, PdfRef>;
+  };
+  return {
+    width: page.width,
+    height: page.height,
+    get fonts() {
+      return dict('Font');
+    },
+    get xobjects() {
+      return dict('XObject');
+    },
+    get ext_gstates() {
+      return dict('ExtGState');
+    },
+    get patterns() {
+      return dict('Pattern');
+    },
+    get colorSpaces() {
+      return dict('ColorSpace');
+    },
+    write: (chunk) => form.write(chunk),
+    dictionary: form,
+    resources,
+  };
+}

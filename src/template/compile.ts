@@ -1,0 +1,416 @@
+import { readdir, readFile, realpath, stat } from 'node:fs/promises';
+import { join, relative, resolve, sep } from 'node:path';
+import { type FontFace, loadFontFace } from '../assets/fonts.js';
+import { type PreparedImage, prepareImage } from '../assets/images.js';
+import { PlatenError, type Problem, problemsFromZod } from '../errors.js';
+import { type FontFamily, fitText } from '../layout/fit.js';
+import { spansOf } from '../merge/spans.js';
+import { compileText, TemplateSyntaxError, type TextFn } from './handlebars.js';
+import {
+  type ColorRef,
+  type ColorValue,
+  type ElementDef,
+  type Manifest,
+  manifestSchema,
+  PAGE_PRESETS,
+  type TextElementDef,
+} from './manifest.js';
+import type {
+  Color,
+  CompiledElement,
+  CompiledPage,
+  CompiledTemplate,
+  DrawItem,
+  PageGeometry,
+  StaticLayer,
+} from './model.js';
+import { buildRecordSchema } from './record-schema.js';
+
+/** A manifest larger than this is not a template but an accident (or an attack). */
+const MAX_MANIFEST_BYTES = 1024 * 1024;
+/** Files a package may hold: enough for data-chosen image sets, bounded for the package scan. */
+const MAX_PACKAGE_FILES = 5000;
+
+/**
+ * Compiles a template package (a folder with `template.json`) into a CompiledTemplate: everything
+ * that does not depend on the record, done once. Collects every problem it can find and throws them
+ * together as a PlatenError('invalid_template').
+ */
+export async function compileTemplate(dir: string): Promise<CompiledTemplate> {
+  const root = await realpath(resolve(dir)).catch(() => {
+    throw new PlatenError('invalid_template', [{ path: dir, rule: 'not_found', message: 'template folder not found' }]);
+  });
+  const manifest = await readManifest(root);
+  return new Compiler(root, manifest).compile();
+}
+
+async function readManifest(root: string): Promise<Manifest> {
+  const file = join(root, 'template.json');
+  const fail = (rule: string, message: string): never => {
+    throw new PlatenError('invalid_template', [{ path: 'template.json', rule, message }]);
+  };
+  const info = await stat(file).catch(() => fail('not_found', 'missing template.json'));
+  if (info.size > MAX_MANIFEST_BYTES) fail('too_big', `larger than ${MAX_MANIFEST_BYTES} bytes`);
+  let json: unknown;
+  try {
+    json = JSON.parse(await readFile(file, 'utf8'));
+  } catch (error) {
+    fail('json', `not valid JSON: ${(error as Error).message}`);
+  }
+  const parsed = manifestSchema.safeParse(json);
+  if (!parsed.success) throw new PlatenError('invalid_template', problemsFromZod(parsed.error.issues));
+  return parsed.data;
+}
+
+function hasMustache(source: string): boolean {
+  return source.includes('{{');
+}
+
+class Compiler {
+  private readonly problems: Problem[] = [];
+  private readonly assets = new Map<string, PreparedImage>();
+  private families = new Map<string, FontFamily>();
+  private packageFiles: string[] | null = null;
+  private staticCount = 0;
+
+  constructor(
+    private readonly root: string,
+    private readonly manifest: Manifest,
+  ) {}
+
+  async compile(): Promise<CompiledTemplate> {
+    const m = this.manifest;
+    const page = pageGeometry(m);
+    await this.loadFonts();
+    await this.loadSampleImages();
+    const pages: CompiledPage[] = [];
+    for (const [p, def] of m.pages.entries()) {
+      const elements: (CompiledElement | null)[] = [];
+      for (const [e, el] of def.elements.entries()) {
+        const path = `pages[${p}].elements[${e}]`;
+        this.checkGeometry(el, page, path);
+        elements.push(await this.compileElement(el, path));
+      }
+      pages.push({ name: def.name, layers: this.layer(elements, def.elements, p) });
+    }
+    if (this.problems.length > 0) throw new PlatenError('invalid_template', this.problems);
+    return {
+      id: m.id,
+      version: m.version,
+      name: m.name,
+      dir: this.root,
+      manifest: m,
+      page,
+      inputs: { rep: m.rep, prospect: m.prospect, fields: m.fields },
+      recordSchema: buildRecordSchema(m),
+      pages,
+      assets: this.assets,
+      fonts: [...this.families.values()],
+    };
+  }
+
+  private problem(path: string, rule: string, message: string): void {
+    this.problems.push({ path, rule, message });
+  }
+
+  // ------------------------------------------------------------------------------------ files
+
+  /** Resolves a package-relative path, refusing anything (a `..`, a link) that leads outside the package. */
+  private async packageFile(rel: string): Promise<string | null> {
+    const full = resolve(this.root, rel);
+    if (!full.startsWith(this.root + sep)) return null;
+    const real = await realpath(full).catch(() => null);
+    if (!real || !real.startsWith(this.root + sep)) return null;
+    const info = await stat(real).catch(() => null);
+    return info?.isFile() ? real : null;
+  }
+
+  private async listPackage(): Promise<string[]> {
+    if (!this.packageFiles) {
+      const entries = await readdir(this.root, { recursive: true, withFileTypes: true });
+      this.packageFiles = entries
+        .filter((d) => d.isFile())
+        .slice(0, MAX_PACKAGE_FILES)
+        .map((d) => relative(this.root, join(d.parentPath, d.name)).split(sep).join('/'));
+    }
+    return this.packageFiles;
+  }
+
+  private async loadImageAsset(rel: string, path: string): Promise<PreparedImage | undefined> {
+    const cached = this.assets.get(rel);
+    if (cached) return cached;
+    const file = await this.packageFile(rel);
+    if (!file) {
+      this.problem(path, 'missing_asset', `file not found in the package: ${rel}`);
+      return undefined;
+    }
+    try {
+      const image = await prepareImage(await readFile(file));
+      this.assets.set(rel, image);
+      return image;
+    } catch (error) {
+      this.problem(path, 'bad_image', `${rel}: ${(error as Error).message}`);
+      return undefined;
+    }
+  }
+
+  // ------------------------------------------------------------------------------------ fonts
+
+  private async loadFonts(): Promise<void> {
+    for (const [name, def] of Object.entries(this.manifest.fonts)) {
+      const faces: Partial<Record<'regular' | 'bold' | 'italic' | 'boldItalic', FontFace>> = {};
+      for (const style of ['regular', 'bold', 'italic', 'boldItalic'] as const) {
+        const rel = def[style];
+        if (rel === undefined) continue;
+        const path = `fonts.${name}.${style}`;
+        const file = await this.packageFile(rel);
+        if (!file) {
+          this.problem(path, 'missing_asset', `font file not found in the package: ${rel}`);
+          continue;
+        }
+        try {
+          faces[style] = await loadFontFace(file);
+        } catch (error) {
+          this.problem(path, 'bad_font', `${rel}: ${(error as Error).message}`);
+        }
+      }
+      if (faces.regular) this.families.set(name, { name, ...faces, regular: faces.regular });
+    }
+  }
+
+  /** The element's family first, then the fallback chain (without repeating the element's own). */
+  private fontChain(name: string | undefined): FontFamily[] {
+    const first = name ?? this.manifest.defaultFont ?? Object.keys(this.manifest.fonts)[0]!;
+    const chain = [first, ...this.manifest.fallbackFonts.filter((f) => f !== first)];
+    return chain.map((f) => this.families.get(f)).filter((f): f is FontFamily => f !== undefined);
+  }
+
+  /** Images named by sample records (package-relative paths), so samples render like real records. */
+  private async loadSampleImages(): Promise<void> {
+    const m = this.manifest;
+    for (const [s, sample] of m.samples.entries()) {
+      for (const scope of ['rep', 'prospect', 'fields'] as const) {
+        for (const [key, def] of Object.entries(m[scope])) {
+          const value = sample.record[scope][key];
+          if (def.type === 'image' && typeof value === 'string' && value !== '') {
+            await this.loadImageAsset(value, `samples[${s}].record.${scope}.${key}`);
+          }
+        }
+      }
+    }
+  }
+
+  // --------------------------------------------------------------------------------- elements
+
+  private declared = (path: string): boolean => {
+    const [scope, key] = path.split('.') as ['rep' | 'prospect' | 'fields', string];
+    return Object.hasOwn(this.manifest[scope], key);
+  };
+
+  private compileTextFn(source: string, path: string, emphasis = false): { render: TextFn; paths: Set<string> } | null {
+    try {
+      return compileText(source, this.declared, { emphasis });
+    } catch (error) {
+      if (!(error instanceof TemplateSyntaxError)) throw error;
+      this.problem(path, 'template', error.message);
+      return null;
+    }
+  }
+
+  private color(ref: ColorRef | undefined, path: string, fallback: ColorValue = '#000000'): Color {
+    let value: ColorValue | undefined = ref ?? fallback;
+    if (typeof value === 'string' && !value.startsWith('#')) {
+      value = this.manifest.colors[value];
+      if (value === undefined) {
+        this.problem(path, 'unknown_color', `unknown colour "${String(ref)}" (declare it in colors)`);
+        value = fallback;
+      }
+    }
+    return toColor(value);
+  }
+
+  private checkGeometry(el: ElementDef, page: PageGeometry, path: string): void {
+    const b = page.bleed;
+    const outside = el.x < -b - 0.01 || el.y < -b - 0.01 || el.x + el.w > page.trimWidth + b + 0.01 || el.y + el.h > page.trimHeight + b + 0.01;
+    if (outside) {
+      this.problem(path, 'outside_page', `"${el.name}" extends outside the page and its bleed`);
+    }
+  }
+
+  private async compileElement(el: ElementDef, path: string): Promise<CompiledElement | null> {
+    const box = { x: el.x, y: el.y, w: el.w, h: el.h };
+    const base = { name: el.name, box, ...(el.when ? { when: el.when } : {}) };
+    if (el.when && !this.declared(el.when.path)) {
+      this.problem(`${path}.when.path`, 'undeclared', `"${el.when.path}" is not declared in the template's inputs`);
+    }
+    switch (el.type) {
+      case 'text':
+        return this.compileTextElement(el, base, path);
+      case 'image': {
+        const fallback = el.fallback ? await this.loadImageAsset(el.fallback, `${path}.fallback`) : undefined;
+        if (el.input !== undefined) {
+          const [scope, key] = el.input.split('.') as ['rep' | 'prospect' | 'fields', string];
+          if (this.manifest[scope][key]?.type !== 'image') {
+            this.problem(`${path}.input`, 'undeclared', `"${el.input}" is not a declared image input`);
+          }
+          return { kind: 'image', ...base, fit: el.fit, source: { kind: 'input', path: el.input }, fallback };
+        }
+        const src = el.src!;
+        const compiled = this.compileTextFn(src, `${path}.src`);
+        if (!compiled) return null;
+        if (hasMustache(src)) await this.loadCandidates(src, `${path}.src`, el.fallback !== undefined);
+        else await this.loadImageAsset(src, `${path}.src`);
+        return { kind: 'image', ...base, fit: el.fit, source: { kind: 'asset', render: compiled.render }, fallback };
+      }
+      case 'qr': {
+        const compiled = this.compileTextFn(el.content, `${path}.content`);
+        if (!compiled) return null;
+        const color = this.color(el.color, `${path}.color`);
+        return { kind: 'qr', ...base, render: compiled.render, color, errorCorrection: el.errorCorrection };
+      }
+      case 'svg': {
+        const file = await this.packageFile(el.src);
+        if (!file) {
+          this.problem(`${path}.src`, 'missing_asset', `file not found in the package: ${el.src}`);
+          return null;
+        }
+        const svg = await readFile(file, 'utf8');
+        if (/<text[\s>]/i.test(svg)) {
+          this.problem(`${path}.src`, 'svg_text', 'SVG text would not use the template fonts: convert it to outlines');
+        }
+        return { kind: 'fixed', ...base, item: { kind: 'svg', name: el.name, box, svg } };
+      }
+      case 'rect':
+      case 'ellipse':
+      case 'line': {
+        const stroke = el.stroke !== undefined ? this.color(el.stroke, `${path}.stroke`) : undefined;
+        const fill = el.type !== 'line' && el.fill !== undefined ? this.color(el.fill, `${path}.fill`) : undefined;
+        if (el.type === 'line' && stroke === undefined) this.problem(path, 'no_stroke', 'a line needs a stroke colour');
+        const radius = el.type === 'rect' ? el.radius : 0;
+        return {
+          kind: 'fixed',
+          ...base,
+          item: { kind: el.type, name: el.name, box, fill, stroke, strokeWidth: el.strokeWidth, radius },
+        };
+      }
+    }
+  }
+
+  private compileTextElement(
+    el: TextElementDef,
+    base: { name: string; box: { x: number; y: number; w: number; h: number } },
+    path: string,
+  ): CompiledElement | null {
+    const source = el.text ?? `{{fields.${el.field}}}`;
+    const compiled = this.compileTextFn(source, el.text !== undefined ? `${path}.text` : `${path}.field`, true);
+    if (!compiled) return null;
+    const fonts = this.fontChain(el.font);
+    if (fonts.length === 0) return null; // the missing font is already a problem
+    const emphasis = { bold: source.includes('**'), italic: /(^|[^*\\])\*(?!\*)/.test(source.replace(/\*\*/g, '')) };
+    const family = fonts[0]!;
+    if (emphasis.bold && !family.bold) this.problem(`${path}.font`, 'no_bold', `font "${family.name}" has no bold file for **emphasis**`);
+    if (emphasis.italic && !family.italic) this.problem(`${path}.font`, 'no_italic', `font "${family.name}" has no italic file for *emphasis*`);
+    return {
+      kind: 'text',
+      ...base,
+      ...(el.field !== undefined ? { field: el.field } : {}),
+      render: compiled.render,
+      color: this.color(el.color, `${path}.color`),
+      uppercase: el.uppercase,
+      spec: {
+        width: el.w,
+        height: el.h,
+        size: el.size,
+        ...(el.minSize !== undefined ? { minSize: el.minSize } : {}),
+        lineHeight: el.lineHeight,
+        align: el.align,
+        valign: el.valign,
+        fonts,
+      },
+    };
+  }
+
+  /** Loads every package file a data-chosen image path can name (its mustaches match one path segment). */
+  private async loadCandidates(src: string, path: string, hasFallback: boolean): Promise<void> {
+    const pattern = new RegExp(
+      `^${src
+        .split(/\{\{[^}]*\}\}/)
+        .map((part) => part.replace(/[.*+?^${}()|[\]\\]/g, '\\$&'))
+        .join('[^/]+')}$`,
+    );
+    const matches = (await this.listPackage()).filter((f) => pattern.test(f));
+    if (matches.length === 0 && !hasFallback) {
+      this.problem(path, 'missing_asset', `no file in the package matches ${src}, and there is no fallback`);
+    }
+    for (const file of matches) await this.loadImageAsset(file, path);
+  }
+
+  // ----------------------------------------------------------------------------------- layers
+
+  /**
+   * Groups each run of consecutive locked, data-independent elements into one static layer, fitted
+   * now, so z-order is kept and each run becomes one Form XObject per document.
+   */
+  private layer(elements: (CompiledElement | null)[], defs: ElementDef[], pageIndex: number): CompiledPage['layers'] {
+    const layers: CompiledPage['layers'] = [];
+    let current: StaticLayer | null = null;
+    elements.forEach((el, i) => {
+      if (!el) return;
+      const item = this.staticItem(el, defs[i]!, `pages[${pageIndex}].elements[${i}]`);
+      if (item) {
+        if (!current) {
+          current = { kind: 'static', id: `S${++this.staticCount}`, items: [] };
+          layers.push(current);
+        }
+        current.items.push(item);
+      } else {
+        current = null;
+        layers.push(el);
+      }
+    });
+    return layers;
+  }
+
+  /** The draw item of an element that reads no data and has no condition, or null. */
+  private staticItem(el: CompiledElement, def: ElementDef, path: string): Exclude<DrawItem, StaticLayer> | null {
+    if (el.when) return null;
+    switch (el.kind) {
+      case 'fixed':
+        return el.item;
+      case 'image': {
+        if (def.type !== 'image' || def.src === undefined || hasMustache(def.src)) return null;
+        const image = this.assets.get(def.src);
+        return image ? { kind: 'image', name: el.name, box: el.box, fit: el.fit, image } : null;
+      }
+      case 'qr':
+        if (def.type !== 'qr' || hasMustache(def.content)) return null;
+        return { kind: 'qr', name: el.name, box: el.box, content: el.render({ rep: {}, prospect: {}, fields: {} }), color: el.color, errorCorrection: el.errorCorrection };
+      case 'text': {
+        if (def.type !== 'text' || el.field !== undefined || hasMustache(def.text ?? '{{')) return null;
+        const fit = fitText(spansOf(el.render({ rep: {}, prospect: {}, fields: {} }), el.uppercase), el.spec);
+        if (fit.missing.length > 0) {
+          this.problem(path, 'missing_glyph', `no font can show ${fit.missing.map((c) => `"${c.char}" (${c.codePoint})`).join(', ')}`);
+        }
+        if (fit.status === 'overflow') {
+          this.problem(path, 'overflow', `locked text "${el.name}" does not fit its box: ${fit.overflow!.points} pt too tall`);
+        }
+        return { kind: 'text', name: el.name, box: el.box, color: el.color, size: fit.size, lines: fit.lines };
+      }
+    }
+  }
+}
+
+export function pageGeometry(m: Manifest): PageGeometry {
+  const [w, h] = typeof m.page.size === 'string' ? PAGE_PRESETS[m.page.size] : [m.page.size.width, m.page.size.height];
+  const landscape = m.page.orientation === 'landscape' ? w < h : m.page.orientation === 'portrait' ? w > h : false;
+  return { trimWidth: landscape ? h : w, trimHeight: landscape ? w : h, bleed: m.page.bleed };
+}
+
+export function toColor(value: ColorValue): Color {
+  if (typeof value === 'string') {
+    const n = Number.parseInt(value.slice(1), 16);
+    return { space: 'rgb', values: [((n >> 16) & 255) / 255, ((n >> 8) & 255) / 255, (n & 255) / 255] };
+  }
+  const [c, m, y, k] = value.cmyk.map((v) => v / 100) as [number, number, number, number];
+  return { space: 'cmyk', values: [c, m, y, k] };
+}

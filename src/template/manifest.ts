@@ -1,0 +1,316 @@
+import { z } from 'zod';
+import { lengthSchema } from './units.js';
+
+/**
+ * The template manifest (`template.json`): the contract between marketing, who write it, and the
+ * engine. Everything here is validated before anything is compiled; `npm run schema` writes the JSON
+ * Schema of this file for editors.
+ */
+
+/** Names of fields, columns, fonts, colours and elements: plain identifiers, never prototype keys. */
+const FORBIDDEN_KEYS = new Set(['__proto__', 'constructor', 'prototype']);
+export const keySchema = z
+  .string()
+  .regex(/^[A-Za-z][A-Za-z0-9_]{0,63}$/, 'expected an identifier (letters, digits, _; starting with a letter)')
+  .refine((key) => !FORBIDDEN_KEYS.has(key), 'reserved name');
+
+/** A path inside the package: relative, forward slashes, no `..`, no absolute paths. */
+export const assetPathSchema = z
+  .string()
+  .min(1)
+  .max(300)
+  .refine(
+    (p) => !p.startsWith('/') && !p.includes('\\') && !p.split('/').includes('..') && !/^[A-Za-z]:/.test(p),
+    'must be a relative path inside the template package',
+  );
+
+// ---------------------------------------------------------------------------------------------- page
+
+/** Page presets, in their natural orientation (width × height, in points). */
+export const PAGE_PRESETS = {
+  letter: [612, 792],
+  a4: [595.276, 841.89],
+  'postcard-6x4': [432, 288],
+  'postcard-6x9': [648, 432],
+  'postcard-6x11': [792, 432],
+  'envelope-10': [684, 297],
+} as const satisfies Record<string, readonly [number, number]>;
+
+const pageSizeSchema = z.union([
+  z.enum(Object.keys(PAGE_PRESETS) as [keyof typeof PAGE_PRESETS, ...(keyof typeof PAGE_PRESETS)[]]),
+  z.strictObject({ width: lengthSchema, height: lengthSchema }),
+]);
+
+const pageSetupSchema = z.strictObject({
+  size: pageSizeSchema,
+  orientation: z.enum(['portrait', 'landscape']).optional(),
+  bleed: lengthSchema.default(0),
+});
+
+// -------------------------------------------------------------------------------------------- colour
+
+const hexColor = z.string().regex(/^#[0-9A-Fa-f]{6}$/, 'expected #RRGGBB');
+const percent = z.number().min(0).max(100);
+const colorValueSchema = z.union([
+  hexColor,
+  z.strictObject({ cmyk: z.tuple([percent, percent, percent, percent]) }),
+]);
+/** A colour where an element uses one: a palette name or a literal value. */
+const colorRefSchema = z.union([colorValueSchema, keySchema]);
+
+// --------------------------------------------------------------------------------------------- fonts
+
+const fontFileSchema = assetPathSchema.refine(
+  (p) => !/\.woff2$/i.test(p),
+  'WOFF2 fonts are not supported (pdfkit draws them as invisible text): convert to TTF or OTF',
+);
+const fontFamilySchema = z.strictObject({
+  regular: fontFileSchema,
+  bold: fontFileSchema.optional(),
+  italic: fontFileSchema.optional(),
+  boldItalic: fontFileSchema.optional(),
+});
+
+// -------------------------------------------------------------------------------------------- inputs
+
+export const INPUT_TYPES = [
+  'text',
+  'multiline',
+  'email',
+  'phone',
+  'url',
+  'choice',
+  'boolean',
+  'date',
+  'image',
+] as const;
+export type InputType = (typeof INPUT_TYPES)[number];
+
+/** Longest string any input accepts when the template sets no maxLength: no 1 MB strings. */
+export const MAX_STRING_LENGTH = 2000;
+
+const inputSchema = z
+  .strictObject({
+    type: z.enum(INPUT_TYPES).default('text'),
+    label: z.string().max(200).optional(),
+    help: z.string().max(1000).optional(),
+    required: z.boolean().default(false),
+    default: z.union([z.string().max(MAX_STRING_LENGTH), z.boolean()]).optional(),
+    maxLength: z.number().int().positive().max(MAX_STRING_LENGTH).optional(),
+    pattern: z.string().max(500).optional(),
+    choices: z.array(z.string().min(1).max(500)).min(1).max(200).optional(),
+    /** image inputs: smallest acceptable pixel size. */
+    minWidth: z.number().int().positive().optional(),
+    minHeight: z.number().int().positive().optional(),
+  })
+  .superRefine((input, ctx) => {
+    if (input.type === 'choice' && !input.choices) {
+      ctx.addIssue({ code: 'custom', path: ['choices'], message: 'a choice input needs choices' });
+    }
+    if (input.type !== 'choice' && input.choices) {
+      ctx.addIssue({ code: 'custom', path: ['choices'], message: 'only choice inputs take choices' });
+    }
+    if (input.pattern !== undefined) {
+      try {
+        new RegExp(input.pattern, 'u');
+      } catch {
+        ctx.addIssue({ code: 'custom', path: ['pattern'], message: 'not a valid regular expression' });
+      }
+    }
+    if (input.type === 'boolean' && typeof input.default === 'string') {
+      ctx.addIssue({ code: 'custom', path: ['default'], message: 'a boolean input needs a boolean default' });
+    }
+    if (input.type !== 'boolean' && typeof input.default === 'boolean') {
+      ctx.addIssue({ code: 'custom', path: ['default'], message: 'only boolean inputs take a boolean default' });
+    }
+  });
+export type InputDef = z.output<typeof inputSchema>;
+
+const inputMapSchema = z.record(keySchema, inputSchema).default({});
+
+// ------------------------------------------------------------------------------------------ elements
+
+/** A path into the record, `rep.name`, `prospect.industry`, `fields.headline`. */
+export const recordPathSchema = z
+  .string()
+  .regex(/^(rep|prospect|fields)\.[A-Za-z][A-Za-z0-9_]*$/, 'expected rep.X, prospect.X or fields.X');
+
+const conditionSchema = z.union([
+  z.strictObject({ path: recordPathSchema, equals: z.union([z.string(), z.boolean()]) }),
+  z.strictObject({ path: recordPathSchema, in: z.array(z.string()).min(1) }),
+  z.strictObject({ path: recordPathSchema, exists: z.boolean() }),
+  z.strictObject({ path: recordPathSchema, truthy: z.boolean() }),
+]);
+export type Condition = z.output<typeof conditionSchema>;
+
+const boxShape = {
+  name: keySchema,
+  x: lengthSchema,
+  y: lengthSchema,
+  w: lengthSchema.refine((v) => v > 0, 'must be positive'),
+  h: lengthSchema.refine((v) => v > 0, 'must be positive'),
+  when: conditionSchema.optional(),
+  /** Intentionally reaches into the bleed (a background, a full-bleed photo). */
+  bleeds: z.boolean().default(false),
+};
+
+/** Handlebars source of a text, a QR payload or an image path. */
+const templateText = z.string().max(20_000);
+
+const textElementSchema = z.strictObject({
+  ...boxShape,
+  type: z.literal('text'),
+  /** The content: Handlebars, with **bold** and *italic* emphasis. Defaults to the bound field. */
+  text: templateText.optional(),
+  /** The field this element shows: the only way a rep edits it. */
+  field: keySchema.optional(),
+  font: keySchema.optional(),
+  size: z.number().positive().max(500),
+  /** Copyfit: shrink down to this size before reporting an overflow. Absent: never shrink. */
+  minSize: z.number().positive().max(500).optional(),
+  color: colorRefSchema.optional(),
+  align: z.enum(['left', 'center', 'right', 'justify']).default('left'),
+  valign: z.enum(['top', 'middle', 'bottom']).default('top'),
+  lineHeight: z.number().min(0.5).max(5).default(1.2),
+  uppercase: z.boolean().default(false),
+});
+
+const imageElementSchema = z.strictObject({
+  ...boxShape,
+  type: z.literal('image'),
+  /** A package asset; may choose by data: `assets/industry/{{prospect.industry}}.jpg`. */
+  src: templateText.optional(),
+  /** An image input of the record: `rep.photo` or `fields.photo`. */
+  input: recordPathSchema.optional(),
+  /** Package asset used when the chosen image does not exist or the input is empty. */
+  fallback: assetPathSchema.optional(),
+  fit: z.enum(['cover', 'contain']).default('contain'),
+});
+
+const shapeStyle = {
+  fill: colorRefSchema.optional(),
+  stroke: colorRefSchema.optional(),
+  strokeWidth: lengthSchema.default(1),
+};
+
+const rectElementSchema = z.strictObject({
+  ...boxShape,
+  ...shapeStyle,
+  type: z.literal('rect'),
+  radius: lengthSchema.default(0),
+});
+const ellipseElementSchema = z.strictObject({ ...boxShape, ...shapeStyle, type: z.literal('ellipse') });
+/** A line from the box's top-left corner to its bottom-right one (h or w may be tiny for rules). */
+const lineElementSchema = z.strictObject({
+  ...boxShape,
+  w: lengthSchema.refine((v) => v >= 0, 'must not be negative'),
+  h: lengthSchema.refine((v) => v >= 0, 'must not be negative'),
+  type: z.literal('line'),
+  stroke: colorRefSchema.optional(),
+  strokeWidth: lengthSchema.default(1),
+});
+const svgElementSchema = z.strictObject({
+  ...boxShape,
+  type: z.literal('svg'),
+  src: assetPathSchema.refine((p) => p.toLowerCase().endsWith('.svg'), 'expected an .svg file'),
+});
+const qrElementSchema = z.strictObject({
+  ...boxShape,
+  type: z.literal('qr'),
+  /** Handlebars: the encoded text, usually a personalized URL. */
+  content: templateText.min(1),
+  color: colorRefSchema.optional(),
+  errorCorrection: z.enum(['L', 'M', 'Q', 'H']).default('M'),
+});
+
+export const elementSchema = z.discriminatedUnion('type', [
+  textElementSchema,
+  imageElementSchema,
+  rectElementSchema,
+  ellipseElementSchema,
+  lineElementSchema,
+  svgElementSchema,
+  qrElementSchema,
+]);
+export type ElementDef = z.output<typeof elementSchema>;
+export type TextElementDef = z.output<typeof textElementSchema>;
+export type ImageElementDef = z.output<typeof imageElementSchema>;
+export type QrElementDef = z.output<typeof qrElementSchema>;
+
+const pageSchema = z.strictObject({
+  name: keySchema,
+  elements: z.array(elementSchema).max(500),
+});
+
+// ----------------------------------------------------------------------------------------- manifest
+
+/** A record as written in samples and record files; validated later against the template's inputs. */
+const looseRecordSchema = z.strictObject({
+  rep: z.record(z.string(), z.unknown()).default({}),
+  prospect: z.record(z.string(), z.unknown()).default({}),
+  fields: z.record(z.string(), z.unknown()).default({}),
+});
+
+export const manifestSchema = z
+  .strictObject({
+    $schema: z.string().optional(),
+    id: z.string().regex(/^[a-z0-9][a-z0-9-]{0,63}$/, 'expected a lowercase slug such as insurance-brochure'),
+    name: z.string().min(1).max(200),
+    description: z.string().max(2000).optional(),
+    /** The package's own version; the service assigns versions to uploads itself. */
+    version: z.number().int().positive().default(1),
+    page: pageSetupSchema,
+    fonts: z.record(keySchema, fontFamilySchema).refine((f) => Object.keys(f).length > 0, 'declare a font'),
+    /** Used for characters the element's font lacks, in this order. */
+    fallbackFonts: z.array(keySchema).default([]),
+    defaultFont: keySchema.optional(),
+    colors: z.record(keySchema, colorValueSchema).default({}),
+    /** The prospect columns and rep-profile values the template reads. */
+    prospect: inputMapSchema,
+    rep: inputMapSchema,
+    /** Rep-editable fields: the only door through which a rep changes a piece. */
+    fields: inputMapSchema,
+    pages: z.array(pageSchema).min(1).max(50),
+    samples: z
+      .array(z.strictObject({ name: z.string().min(1).max(200), record: looseRecordSchema }))
+      .max(50)
+      .default([]),
+  })
+  .superRefine((m, ctx) => {
+    const fontNames = new Set(Object.keys(m.fonts));
+    const checkFont = (name: string | undefined, path: PropertyKey[]) => {
+      if (name !== undefined && !fontNames.has(name)) {
+        ctx.addIssue({ code: 'custom', path, message: `unknown font "${name}" (declared: ${[...fontNames].join(', ')})` });
+      }
+    };
+    checkFont(m.defaultFont, ['defaultFont']);
+    m.fallbackFonts.forEach((f, i) => checkFont(f, ['fallbackFonts', i]));
+    const seen = new Set<string>();
+    m.pages.forEach((page, p) =>
+      page.elements.forEach((el, e) => {
+        const path = ['pages', p, 'elements', e];
+        if (seen.has(el.name)) ctx.addIssue({ code: 'custom', path: [...path, 'name'], message: `duplicate element name "${el.name}"` });
+        seen.add(el.name);
+        if (el.type === 'text') {
+          checkFont(el.font, [...path, 'font']);
+          if (el.text === undefined && el.field === undefined) {
+            ctx.addIssue({ code: 'custom', path, message: 'a text element needs text or a field' });
+          }
+          if (el.field !== undefined && !(el.field in m.fields)) {
+            ctx.addIssue({ code: 'custom', path: [...path, 'field'], message: `unknown field "${el.field}"` });
+          }
+          if (el.minSize !== undefined && el.minSize > el.size) {
+            ctx.addIssue({ code: 'custom', path: [...path, 'minSize'], message: 'minSize is larger than size' });
+          }
+        }
+        if (el.type === 'image' && (el.src === undefined) === (el.input === undefined)) {
+          ctx.addIssue({ code: 'custom', path, message: 'an image element needs exactly one of src or input' });
+        }
+      }),
+    );
+  });
+
+export type Manifest = z.output<typeof manifestSchema>;
+export type ManifestInput = z.input<typeof manifestSchema>;
+export type ColorValue = z.output<typeof colorValueSchema>;
+export type ColorRef = z.output<typeof colorRefSchema>;

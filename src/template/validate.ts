@@ -1,0 +1,28 @@
+import { PlatenError, type Problem } from '../errors.js';
+import { checkRecord, samples } from '../pipeline.js';
+import { compileTemplate } from './compile.js';
+import type { CompiledTemplate } from './model.js';
+
+/**
+ * Everything `platen validate` checks: the manifest, its assets and fonts, every Handlebars path and
+ * helper, element geometry, locked text fitting, and every sample record validating and fitting.
+ */
+export async function validateTemplate(dir: string): Promise<{ compiled?: CompiledTemplate; problems: Problem[] }> {
+  let compiled: CompiledTemplate;
+  try {
+    compiled = await compileTemplate(dir);
+  } catch (error) {
+    if (error instanceof PlatenError) return { problems: error.problems };
+    throw error;
+  }
+  const problems: Problem[] = [];
+  if (compiled.manifest.samples.length === 0) {
+    problems.push({ path: 'samples', rule: 'no_samples', message: 'add at least one sample record' });
+  }
+  samples(compiled).forEach((sample, i) => {
+    for (const p of checkRecord(compiled, sample.record, sample.images)) {
+      problems.push({ ...p, path: `samples[${i}].record.${p.path}` });
+    }
+  });
+  return { compiled, problems };
+}
