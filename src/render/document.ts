@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { once } from 'node:events';
 import type { Writable } from 'node:stream';
 import PDFDocument from 'pdfkit';
@@ -5,16 +6,19 @@ import SVGtoPDF from 'svg-to-pdfkit';
 import type { FontFace } from '../assets/fonts.js';
 import type { PreparedImage } from '../assets/images.js';
 import type { FittedPiece } from '../layout/piece.js';
-import type { DrawItem, ImageItem, PageGeometry, ShapeItem, StaticLayer, SvgItem } from '../template/model.js';
+import type { DrawItem, ImageItem, PageGeometry, ShapeItem, StaticLayer, SvgItem, TextItem } from '../template/model.js';
 import { colorOp, num } from './color.js';
 import { type Doc, type PdfEmbeddedFont, type PdfPageLike, type PdfRef, asDoc } from './pdfkit-internals.js';
+import type { PlacedLine } from '../layout/fit.js';
 import { qrOps } from './qr.js';
-import { textOps } from './text.js';
+import { TextOps } from './text.js';
 
 /**
  * The draw step: writes fitted pieces into one PDF document, streaming. Everything shareable is
  * written once per document and referenced after: fonts (subset to what the pieces use), images
- * (by content hash) and each static layer (a Form XObject placed on every page that shows it).
+ * (by content hash), each static layer (a Form XObject placed on every page that shows it), and
+ * every text line that recurs (a mail drop repeats most of its copy word for word: the second time
+ * a line is drawn it becomes a Form XObject too). All pages and forms share one resource dictionary.
  */
 
 export interface DocumentInfo {
@@ -29,12 +33,26 @@ export interface DocumentInfo {
 const WRITE_CHUNK = 64 * 1024;
 /** pdfkit's per-font layout cache grows by a word at a time and is never cleared; we clear it. */
 const LAYOUT_CACHE_PIECES = 500;
+const DPART_GROUP = 4096;
+/** Distinct text lines remembered per document for reuse; beyond this, new ones are drawn inline. */
+const MAX_REMEMBERED_LINES = 20_000;
 
 export class PieceDocument {
   private readonly doc: Doc;
   private readonly fonts = new Map<string, PdfEmbeddedFont>();
   private readonly images = new Map<string, PdfRef>();
   private readonly forms = new Map<string, PdfRef>();
+  /** Text lines (see drawText) seen once (null) or made into a form, by lineKeys. */
+  private readonly lines = new Map<string, { name: string; ref: PdfRef } | null>();
+  private lineForms = 0;
+  /** One resource dictionary for every page and form: written once, at the end. */
+  private readonly resources: PdfRef;
+  /**
+   * Record boundaries, PDF/VT style (ISO 16612-2, PDF 2.0 DPart): one leaf per piece, naming its
+   * first and last page and carrying its record's SHA-256, so a print file can be split or traced.
+   */
+  private readonly dpartRoot: PdfRef;
+  private readonly dparts: PdfRef[] = [];
   private readonly pending: Buffer[] = [];
   private pendingBytes = 0;
   private readonly done: Promise<void>;
@@ -58,6 +76,13 @@ export class PieceDocument {
       },
     });
     this.doc = asDoc(pdf);
+    this.resources = this.doc.ref({ ProcSet: ['PDF', 'Text', 'ImageB', 'ImageC', 'ImageI'] });
+    this.dpartRoot = this.doc.ref({ Type: 'DPart' });
+    const { trimWidth, trimHeight, bleed } = geometry;
+    // Every page has the same media and resources: the page tree's root holds them once (inherited).
+    const pagesRoot = (this.doc._root.data.Pages as PdfRef).data;
+    pagesRoot.MediaBox = [0, 0, trimWidth + 2 * bleed, trimHeight + 2 * bleed].map(num).map(Number);
+    pagesRoot.Resources = this.resources;
     const custom = this.doc.info as Record<string, unknown>;
     custom.PlatenTemplate = info.templateId;
     custom.PlatenTemplateVersion = String(info.version);
@@ -82,15 +107,17 @@ export class PieceDocument {
   /** Draws one piece; resolves when the output has room for more (backpressure). */
   async add(piece: FittedPiece): Promise<void> {
     this.pieces += 1;
+    // Type is optional on DPart leaves: left out, as it would be repeated for every record.
+    const part = this.doc.ref({ Parent: this.dpartRoot, DPM: { RecordSHA256: piece.recordHash } });
     piece.pages.forEach((items, index) => {
       this.addPage();
-      if (index === 0) {
-        this.doc.page.dictionary.data.PieceInfo = {
-          Platen: { LastModified: new Date(), Private: { Piece: this.pieces, RecordSHA256: piece.recordHash } },
-        };
-      }
+      this.doc.page.dictionary.data.DPart = part;
+      if (index === 0) part.data.Start = this.doc.page.dictionary;
+      if (index === piece.pages.length - 1 && index > 0) part.data.End = this.doc.page.dictionary;
       this.drawItems(items);
     });
+    part.end();
+    this.dparts.push(part);
     if (this.pieces % LAYOUT_CACHE_PIECES === 0) {
       for (const font of this.fonts.values()) if (font.layoutCache) font.layoutCache = Object.create(null);
     }
@@ -99,6 +126,15 @@ export class PieceDocument {
 
   /** Ends the document; resolves once every byte is written to the output. */
   async end(): Promise<void> {
+    this.resources.end();
+    // DParts is an array of arrays; keep each within PDF's customary 8,191-element limit.
+    const groups: PdfRef[][] = [];
+    for (let i = 0; i < this.dparts.length; i += DPART_GROUP) groups.push(this.dparts.slice(i, i + DPART_GROUP));
+    this.dpartRoot.data.DParts = groups;
+    this.dpartRoot.end();
+    const root = this.doc.ref({ Type: 'DPartRoot', DPartRootNode: this.dpartRoot, RecordLevel: 1 });
+    root.end();
+    this.doc._root.data.DPartRoot = root;
     this.doc.end();
     await this.done;
   }
@@ -124,13 +160,39 @@ export class PieceDocument {
     const { trimWidth, trimHeight, bleed } = this.geometry;
     const width = trimWidth + 2 * bleed;
     const height = trimHeight + 2 * bleed;
-    this.doc.addPage({ size: [width, height], margin: 0 });
+    this.addSharedPage(width, height);
     this.pageCount += 1;
     const dict = this.doc.page.dictionary.data;
+    // MediaBox and Resources are inherited from the page tree; UserUnit 1 is the default.
+    delete dict.MediaBox;
+    delete dict.Resources;
+    delete dict.UserUnit;
     dict.BleedBox = [0, 0, width, height].map(num).map(Number);
     dict.TrimBox = [bleed, bleed, bleed + trimWidth, bleed + trimHeight].map(num).map(Number);
     // pdfkit's page space is y-down from the media corner; ours is y-down from the trim corner.
     if (bleed) this.doc.addContent(`1 0 0 1 ${num(bleed)} ${num(bleed)} cm`);
+  }
+
+  /**
+   * Adds a page that uses the document's shared resources. pdfkit's page makes its own resource
+   * object (the second ref its constructor asks for) and writes it when the page ends; we hand it
+   * the shared one instead, and end the page without ending that.
+   */
+  private addSharedPage(width: number, height: number): void {
+    const ref = this.doc.ref;
+    let calls = 0;
+    this.doc.ref = (data?: Record<string, unknown>) => (++calls === 2 ? this.resources : ref.call(this.doc, data));
+    try {
+      this.doc.addPage({ size: [width, height], margin: 0 });
+    } finally {
+      this.doc.ref = ref;
+    }
+    const page = this.doc.page as PdfPageLike & { content: PdfRef; end: () => void };
+    if (page.resources !== this.resources) throw new Error('pdfkit page layout changed: pin pdfkit 0.20.2');
+    page.end = () => {
+      page.dictionary.end();
+      page.content.end();
+    };
   }
 
   private drawItems(items: DrawItem[]): void {
@@ -140,7 +202,7 @@ export class PieceDocument {
           this.placeForm(item);
           break;
         case 'text':
-          this.doc.addContent(textOps(item, (face) => this.font(face)));
+          this.drawText(item);
           break;
         case 'image':
           this.drawImage(item);
@@ -155,6 +217,58 @@ export class PieceDocument {
           this.drawShape(item);
       }
     }
+  }
+
+  // ------------------------------------------------------------------------------------- text
+
+  /**
+   * Draws a text item, reusing what this document has drawn before: a line that recurs at the same
+   * place, in the same face, size and colour, becomes a Form XObject the second time it is drawn and
+   * is placed with a bare `Do` from then on. In a mail drop the variable words sit in a few lines, so
+   * most of every paragraph is written once per document instead of once per page. (Reusing whole
+   * runs of lines was measured too: mail-drop copy has too many distinct runs for it to pay.)
+   */
+  private drawText(item: TextItem): void {
+    const keys = lineKeys(item);
+    const ops: string[] = [];
+    let inline: TextOps | null = null;
+    item.lines.forEach((line, i) => {
+      const key = keys[i]!;
+      let form = this.lines.get(key);
+      if (form === undefined) {
+        this.remember(key);
+        inline ??= new TextOps(item.color, item.size, (face) => this.font(face));
+        inline.line(line, item.box.x, item.box.y + line.baseline);
+        return;
+      }
+      if (inline) ops.push(inline.end());
+      inline = null;
+      if (form === null) {
+        form = this.lineForm(item, line);
+        this.lines.set(key, form);
+      }
+      this.doc.page.xobjects[form.name] = form.ref;
+      ops.push(`/${form.name} Do`);
+    });
+    if (inline) ops.push((inline as TextOps).end());
+    this.doc.addContent(ops.join('\n'));
+  }
+
+  private remember(key: string): void {
+    if (this.lines.size < MAX_REMEMBERED_LINES && !this.lines.has(key)) this.lines.set(key, null);
+  }
+
+  private lineForm(item: TextItem, line: PlacedLine): { name: string; ref: PdfRef } {
+    const { box, size } = item;
+    const baseline = box.y + line.baseline;
+    const ref = this.doc.ref({
+      Type: 'XObject',
+      Subtype: 'Form',
+      BBox: [box.x - 2 * size, baseline - 2 * size, box.x + box.w + 2 * size, baseline + size].map(num).map(Number),
+      Resources: this.resources,
+    });
+    ref.end(new TextOps(item.color, size, (face) => this.font(face)).line(line, box.x, baseline).end());
+    return { name: `L${++this.lineForms}`, ref };
   }
 
   // ------------------------------------------------------------------------------------ fonts
@@ -272,7 +386,7 @@ export class PieceDocument {
    */
   private drawForm(layer: StaticLayer): PdfRef {
     const { trimWidth, trimHeight, bleed } = this.geometry;
-    const resources = this.doc.ref({ ProcSet: ['PDF', 'Text', 'ImageB', 'ImageC', 'ImageI'] });
+    const resources = this.resources;
     const form = this.doc.ref({
       Type: 'XObject',
       Subtype: 'Form',
@@ -289,7 +403,6 @@ export class PieceDocument {
       this.doc.page = page;
       this.doc._ctm = ctm;
     }
-    resources.end();
     form.end();
     return form;
   }
@@ -323,4 +436,14 @@ function formPage(form: PdfRef, resources: PdfRef, page: PdfPageLike): PdfPageLi
     dictionary: form,
     resources,
   };
+}
+
+/** Identity of each line of an item: runs, faces, positions, size and colour, as fixed-size hashes. */
+function lineKeys(item: TextItem): string[] {
+  const style = `${item.size}|${item.color.values.join(',')}|${num(item.box.x)}|${num(item.box.y)}`;
+  return item.lines.map((line) => {
+    const hash = createHash('sha1').update(`${style}|${num(line.baseline)}`);
+    for (const run of line.runs) hash.update(`|${run.face.key}:${num(run.x)}:${run.text}`);
+    return hash.digest('base64');
+  });
 }

@@ -34,7 +34,7 @@ export interface PdfPageLike {
   resources: PdfRef;
 }
 
-export type Doc = Omit<PDFKit.PDFDocument, "page"> & {
+export type Doc = Omit<PDFKit.PDFDocument, "page" | "ref"> & {
   page: PdfPageLike;
   _font: PdfEmbeddedFont;
   _ctm: number[];

@@ -1,36 +1,45 @@
 import type { FontFace } from '../assets/fonts.js';
-import type { TextItem } from '../template/model.js';
+import type { PlacedLine } from '../layout/fit.js';
+import type { Color } from '../template/model.js';
 import { colorOp, num } from './color.js';
 import type { PdfEmbeddedFont } from './pdfkit-internals.js';
 
 /**
- * Content stream for a fitted text item: one BT…ET block, every run placed where fit put it. The
- * page's coordinate system is y-down (pdfkit flips it), so the text matrix flips glyphs back upright.
- * Glyph encoding (and so font subsetting) is pdfkit's; the TJ kerning follows pdfkit's own _fragment.
+ * Content-stream text: runs placed exactly where fit put them. The page's coordinate system is
+ * y-down (pdfkit flips it), so the text matrix flips glyphs back upright. Glyph encoding (and so
+ * font subsetting) is pdfkit's; the TJ kerning follows pdfkit's own _fragment.
  */
-export function textOps(item: TextItem, fontFor: (face: FontFace) => PdfEmbeddedFont): string {
-  const out: string[] = ['BT', colorOp(item.color, 'fill')];
-  let current: PdfEmbeddedFont | null = null;
-  const size = item.size;
-  const scale = size / 1000;
-  for (const line of item.lines) {
-    const baseline = item.box.y + line.baseline;
+export class TextOps {
+  private readonly out: string[] = [];
+  private font: PdfEmbeddedFont | null = null;
+
+  constructor(
+    color: Color,
+    private readonly size: number,
+    private readonly fontFor: (face: FontFace) => PdfEmbeddedFont,
+  ) {
+    this.out.push('BT', colorOp(color, 'fill'));
+  }
+
+  /** Adds a line whose runs start at `x0` (run offsets are added) on the given baseline. */
+  line(line: PlacedLine, x0: number, baseline: number): this {
+    const scale = this.size / 1000;
     for (const run of line.runs) {
       if (run.text === '') continue;
-      const font = fontFor(run.face);
-      if (font !== current) {
-        out.push(`/${font.id} ${num(size)} Tf`);
-        current = font;
+      const font = this.fontFor(run.face);
+      if (font !== this.font) {
+        this.out.push(`/${font.id} ${num(this.size)} Tf`);
+        this.font = font;
       }
-      let x = item.box.x + run.x;
-      out.push(`1 0 0 -1 ${num(x)} ${num(baseline)} Tm`);
+      let x = x0 + run.x;
+      this.out.push(`1 0 0 -1 ${num(x)} ${num(baseline)} Tm`);
       const [encoded, positions] = font.encode(run.text);
       let segment: string[] = [];
       let commands: string[] = [];
       const flush = () => {
         if (segment.length) commands.push(`<${segment.join('')}>`);
         segment = [];
-        if (commands.length) out.push(`[${commands.join(' ')}] TJ`);
+        if (commands.length) this.out.push(`[${commands.join(' ')}] TJ`);
         commands = [];
       };
       for (let i = 0; i < encoded.length; i++) {
@@ -38,9 +47,9 @@ export function textOps(item: TextItem, fontFor: (face: FontFace) => PdfEmbedded
         if (pos.xOffset || pos.yOffset) {
           // Marks and other positioned glyphs: place this one glyph on its own.
           flush();
-          out.push(`1 0 0 -1 ${num(x + pos.xOffset * scale)} ${num(baseline - pos.yOffset * scale)} Tm`);
-          out.push(`<${encoded[i]}> Tj`);
-          out.push(`1 0 0 -1 ${num(x + pos.xAdvance * scale)} ${num(baseline)} Tm`);
+          this.out.push(`1 0 0 -1 ${num(x + pos.xOffset * scale)} ${num(baseline - pos.yOffset * scale)} Tm`);
+          this.out.push(`<${encoded[i]}> Tj`);
+          this.out.push(`1 0 0 -1 ${num(x + pos.xAdvance * scale)} ${num(baseline)} Tm`);
         } else {
           segment.push(encoded[i]!);
           const kern = pos.xAdvance - pos.advanceWidth;
@@ -53,7 +62,11 @@ export function textOps(item: TextItem, fontFor: (face: FontFace) => PdfEmbedded
       }
       flush();
     }
+    return this;
   }
-  out.push('ET');
-  return out.join('\n');
+
+  end(): string {
+    this.out.push('ET');
+    return this.out.join('\n');
+  }
 }

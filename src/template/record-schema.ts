@@ -18,7 +18,7 @@ export interface PieceRecord {
 const SINGLE_LINE_FORBIDDEN = /[\u0000-\u001F\u007F\uE000\uE001]/u;
 /** The same, less the line feed, for multiline inputs (CR LF and CR are normalized to LF first). */
 const MULTILINE_FORBIDDEN = /[\u0000-\u0009\u000B-\u001F\u007F\uE000\uE001]/u;
-const PHONE = /^\+?[0-9][0-9 ().\-/]{3,28}[0-9](\s*(x|ext\.?)\s*[0-9]{1,6})?$/i;
+const PHONE = /^\+?[0-9(][0-9 ().\-/]{3,28}[0-9](\s*(x|ext\.?)\s*[0-9]{1,6})?$/i;
 
 const required = (what: string) => (issue: { input: unknown }) =>
   issue.input === undefined ? 'required' : `expected ${what}`;
