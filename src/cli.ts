@@ -1,11 +1,12 @@
 #!/usr/bin/env node
-import { readFile, writeFile } from 'node:fs/promises';
+import { readFile } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
 import { Command, CommanderError } from 'commander';
 import { loadRecordImages } from './assets/record-images.js';
 import { formatProblem, PlatenError } from './errors.js';
 import { writeAtomically } from './files.js';
-import { preparePiece, writePieces } from './pipeline.js';
+import type { RecordImages } from './merge/merge.js';
+import { preparePiece, samples, writePieces } from './pipeline.js';
 import { compileTemplate } from './template/compile.js';
 import { recordJsonSchema } from './template/record-schema.js';
 import { validateTemplate } from './template/validate.js';
@@ -28,7 +29,8 @@ program
   .option('--json', 'print the report as JSON')
   .action(async (dir: string, opts: { json?: boolean }) => {
     const { problems } = await validateTemplate(dir);
-    if (opts.json) process.stdout.write(`${JSON.stringify({ valid: problems.length === 0, problems }, null, 2)}\n`);
+    if (opts.json)
+      process.stdout.write(`${JSON.stringify({ valid: problems.length === 0, problems }, null, 2)}\n`);
     else if (problems.length === 0) process.stdout.write(`${dir}: valid\n`);
     else for (const p of problems) process.stdout.write(`${formatProblem(p)}\n`);
     process.exitCode = problems.length === 0 ? EXIT.ok : EXIT.rejected;
@@ -45,14 +47,28 @@ program
 
 program
   .command('render')
-  .description('render one record into a PDF')
+  .description('render one record (or one of the template\'s samples) into a PDF')
   .argument('<template-dir>')
-  .requiredOption('--record <record.json>', 'the record: { rep, prospect, fields }; image inputs are paths relative to it')
+  .option('--record <record.json>', 'the record: { rep, prospect, fields }; image inputs are paths relative to it')
+  .option('--sample <n>', 'render sample n (from 0) of the template instead of a record file')
   .requiredOption('--out <file.pdf>', 'where to write the PDF (written only when complete)')
-  .action(async (dir: string, opts: { record: string; out: string }) => {
+  .action(async (dir: string, opts: { record?: string; sample?: string; out: string }) => {
+    if ((opts.record === undefined) === (opts.sample === undefined)) {
+      throw new UsageError('give exactly one of --record and --sample');
+    }
     const compiled = await compileTemplate(dir);
-    const record = await readJson(opts.record);
-    const images = await loadRecordImages(compiled, record, dirname(resolve(opts.record)));
+    let record: unknown;
+    let images: RecordImages;
+    if (opts.record !== undefined) {
+      record = await readJson(opts.record);
+      images = await loadRecordImages(compiled, record, dirname(resolve(opts.record)));
+    } else {
+      const sample = samples(compiled)[Number(opts.sample)];
+      if (!/^\d+$/.test(opts.sample!) || !sample) {
+        throw new UsageError(`no sample ${opts.sample}: the template has ${compiled.manifest.samples.length}`);
+      }
+      ({ record, images } = sample);
+    }
     const piece = preparePiece(compiled, record, images);
     await writeAtomically(opts.out, (out) => writePieces(compiled, [piece], out, { single: true }));
   });
@@ -67,7 +83,9 @@ async function readJson(path: string): Promise<unknown> {
   try {
     return JSON.parse(text);
   } catch (error) {
-    throw new PlatenError('invalid_json', [{ path, rule: 'json', message: `not valid JSON: ${(error as Error).message}` }]);
+    throw new PlatenError('invalid_json', [
+      { path, rule: 'json', message: `not valid JSON: ${(error as Error).message}` },
+    ]);
   }
 }
 

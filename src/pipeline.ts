@@ -53,6 +53,8 @@ export async function writePieces(
 }
 
 /** The template's sample records, with the package images they name. */
-export function samples(compiled: CompiledTemplate): { name: string; record: unknown; images: RecordImages }[] {
+export function samples(
+  compiled: CompiledTemplate,
+): { name: string; record: unknown; images: RecordImages }[] {
   return compiled.manifest.samples.map((s) => ({ name: s.name, record: s.record, images: compiled.assets }));
 }

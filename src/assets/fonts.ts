@@ -6,11 +6,24 @@ import * as fontkit from 'fontkit';
  * A font face parsed once per process and shared by every template, document and worker task that
  * uses the same file: parsing is what costs every PDF engine 35–50 ms a document (PDF-NOTES.md).
  */
+/** A laid-out chunk of text as pdfkit caches it: positions and advances in 1/1000 em. */
+export interface LaidOutRun {
+  advanceWidth: number;
+}
+
+/**
+ * A font face parsed once per process and shared by every template, document and worker task that
+ * uses the same file: parsing is what costs every PDF engine 35–50 ms a document (PDF-NOTES.md).
+ *
+ * It also owns the face's layout cache, in pdfkit's own format: fit measures words through it, and
+ * every document's embedded font is pointed at it, so a word is shaped by fontkit once per process,
+ * and what fit measured is, glyph for glyph, what draw prints.
+ */
 export class FontFace {
-  /** Units of the em, in which fontkit reports advances. */
-  private readonly unitsPerEm: number;
-  /** Advance widths at size 1, by text chunk. Bounded: distinct words of a mail drop are unbounded. */
-  private readonly widths = new Map<string, number>();
+  private readonly scale: number;
+  /** pdfkit-format runs by text chunk. Bounded: the distinct words of a mail drop are not. */
+  layoutCache: Record<string, LaidOutRun> = Object.create(null);
+  private cached = 0;
   readonly ascent: number;
   readonly descent: number;
 
@@ -19,13 +32,9 @@ export class FontFace {
     readonly key: string,
     readonly font: fontkit.Font,
   ) {
-    this.unitsPerEm = font.unitsPerEm;
+    this.scale = 1000 / font.unitsPerEm;
     this.ascent = font.ascent / font.unitsPerEm;
     this.descent = font.descent / font.unitsPerEm;
-  }
-
-  get name(): string {
-    return this.font.postscriptName ?? this.key;
   }
 
   /** Coverage of the Basic Multilingual Plane, looked up once per code point: 0 unknown, 1 yes, 2 no. */
@@ -41,30 +50,44 @@ export class FontFace {
     return known === 1;
   }
 
-  /**
-   * Advance width of `text` at size 1. Laid out by fontkit with its default features (kerning,
-   * ligatures), exactly as pdfkit lays out the same chunk when it encodes it, so what fit measures
-   * is what draw prints.
-   */
+  /** Advance width of `text` at size 1, with fontkit's default features (kerning, ligatures). */
   width(text: string): number {
-    let w = this.widths.get(text);
-    if (w === undefined) {
-      w = this.font.layout(text).advanceWidth / this.unitsPerEm;
-      if (this.widths.size >= MAX_CACHED_WIDTHS) this.widths.clear();
-      this.widths.set(text, w);
+    return this.run(text).advanceWidth / 1000;
+  }
+
+  /** Lays out a chunk exactly as pdfkit's EmbeddedFont.layoutRun does (pdfkit 0.20.2), cached. */
+  private run(text: string): LaidOutRun {
+    let run = this.layoutCache[text];
+    if (!run) {
+      const laid = this.font.layout(text);
+      laid.positions.forEach((position, i) => {
+        const scaled = position as unknown as Record<string, number>;
+        for (const key in scaled) scaled[key]! *= this.scale;
+        scaled.advanceWidth = laid.glyphs[i]!.advanceWidth * this.scale;
+      });
+      run = laid as unknown as LaidOutRun;
+      if (this.cached >= MAX_CACHED_RUNS) {
+        // Start afresh rather than track recency: documents re-point their fonts at the new cache.
+        this.layoutCache = Object.create(null);
+        this.cached = 0;
+      }
+      this.layoutCache[text] = run;
+      this.cached += 1;
     }
-    return w;
+    return run;
   }
 }
 
-const MAX_CACHED_WIDTHS = 50_000;
+/** About 1 KB each: a bounded 20 MB per face. */
+const MAX_CACHED_RUNS = 20_000;
 
 const faces = new Map<string, FontFace>();
 
 /** Why a font file cannot be used, or null when it can. Checked on the magic number, not the name. */
 export function fontFormatProblem(bytes: Uint8Array): string | null {
   const magic = Buffer.from(bytes.subarray(0, 4)).toString('latin1');
-  if (magic === 'wOF2') return 'WOFF2 fonts are not supported (pdfkit draws them as invisible text): convert to TTF or OTF';
+  if (magic === 'wOF2')
+    return 'WOFF2 fonts are not supported (pdfkit draws them as invisible text): convert to TTF or OTF';
   if (magic === 'ttcf') return 'font collections (.ttc) are not supported: extract the face as TTF or OTF';
   if (magic === 'wOFF' || magic === 'OTTO' || magic === 'true' || magic === '\x00\x01\x00\x00') return null;
   return 'not a TrueType or OpenType font';

@@ -34,7 +34,10 @@ export async function prepareImage(bytes: Buffer): Promise<PreparedImage> {
   }
   const needsRotation = (meta.orientation ?? 1) > 1;
   const isPlainJpeg =
-    meta.format === 'jpeg' && !needsRotation && (meta.space === 'srgb' || meta.space === 'b-w') && !meta.hasAlpha;
+    meta.format === 'jpeg' &&
+    !needsRotation &&
+    (meta.space === 'srgb' || meta.space === 'b-w') &&
+    !meta.hasAlpha;
   if (isPlainJpeg) {
     // JPEG passes through untouched: no generation loss, smallest file.
     return finish({
@@ -50,9 +53,19 @@ export async function prepareImage(bytes: Buffer): Promise<PreparedImage> {
     const { data, info } = await input().autoOrient().toColourspace('srgb').jpeg({ quality: 92 }).toBuffer({
       resolveWithObject: true,
     });
-    return finish({ width: info.width, height: info.height, colorSpace: 'DeviceRGB', filter: 'DCTDecode', data });
+    return finish({
+      width: info.width,
+      height: info.height,
+      colorSpace: 'DeviceRGB',
+      filter: 'DCTDecode',
+      data,
+    });
   }
-  const { data, info } = await input().autoOrient().toColourspace('srgb').raw().toBuffer({ resolveWithObject: true });
+  const { data, info } = await input()
+    .autoOrient()
+    .toColourspace('srgb')
+    .raw()
+    .toBuffer({ resolveWithObject: true });
   const { width, height, channels } = info;
   const hasAlpha = channels === 2 || channels === 4;
   const colorChannels = hasAlpha ? channels - 1 : channels;

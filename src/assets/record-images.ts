@@ -25,7 +25,11 @@ export async function loadRecordImages(
       try {
         images.set(ref, await prepareImage(await readFile(resolve(baseDir, ref))));
       } catch (error) {
-        problems.push({ path: `${scope}.${key}`, rule: 'bad_image', message: `${ref}: ${(error as Error).message}` });
+        problems.push({
+          path: `${scope}.${key}`,
+          rule: 'bad_image',
+          message: `${ref}: ${(error as Error).message}`,
+        });
       }
     }
   }

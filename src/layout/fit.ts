@@ -340,7 +340,8 @@ export function fitText(spans: Span[], spec: TextSpec): FitResult {
   let status: FitStatus = 'fits';
   let size = spec.size;
   if (!fitsAt(words, spec, size)) {
-    const shrunk = spec.minSize !== undefined ? largestFittingSize(words, spec, spec.minSize, spec.size) : null;
+    const shrunk =
+      spec.minSize !== undefined ? largestFittingSize(words, spec, spec.minSize, spec.size) : null;
     if (shrunk !== null) {
       status = 'shrunk';
       size = shrunk;
@@ -351,7 +352,13 @@ export function fitText(spans: Span[], spec: TextSpec): FitResult {
   }
   const lines = linesAt(words, spec, size);
   const height = textHeight(lines.length, size, spec.lineHeight);
-  const result: FitResult = { status, size, lines: place(lines, spec, size, height), textHeight: height, missing };
+  const result: FitResult = {
+    status,
+    size,
+    lines: place(lines, spec, size, height),
+    textHeight: height,
+    missing,
+  };
   if (status === 'overflow') {
     result.overflow = { points: round2(height - spec.height), chars: charsOver(words, spec, size) };
   }
@@ -373,7 +380,8 @@ function place(lines: Line[], spec: TextSpec, size: number, height: number): Pla
   const lineBox = size * spec.lineHeight;
   const content = (primary.ascent - primary.descent) * size;
   const firstBaseline = (lineBox - content) / 2 + primary.ascent * size;
-  const offset = spec.valign === 'top' ? 0 : spec.valign === 'middle' ? (spec.height - height) / 2 : spec.height - height;
+  const offset =
+    spec.valign === 'top' ? 0 : spec.valign === 'middle' ? (spec.height - height) / 2 : spec.height - height;
 
   return lines.map((line, index) => {
     const lineWidth = line.width * size;

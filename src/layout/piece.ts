@@ -58,11 +58,24 @@ export function fitPiece(piece: Piece): { fitted: FittedPiece; problems: Problem
           message: `no font of the template can show "${missing.char}" (${missing.codePoint})`,
         });
       }
-      return { kind: 'text', name: element.name, box: element.box, color: element.color, size: fit.size, lines: fit.lines };
+      return {
+        kind: 'text',
+        name: element.name,
+        box: element.box,
+        color: element.color,
+        size: fit.size,
+        lines: fit.lines,
+      };
     }),
   );
   return {
-    fitted: { templateId: piece.templateId, version: piece.version, recordHash: piece.recordHash, pages, report },
+    fitted: {
+      templateId: piece.templateId,
+      version: piece.version,
+      recordHash: piece.recordHash,
+      pages,
+      report,
+    },
     problems,
   };
 }

@@ -71,13 +71,15 @@ export function mergeRecord(compiled: CompiledTemplate, input: unknown, images: 
       const ref = record[scope][key];
       if (typeof ref !== 'string' || ref === '') return el.fallback;
       const image = images.get(ref);
-      if (!image) problems.push({ path: el.source.path, rule: 'missing_image', message: `image not found: ${ref}` });
+      if (!image)
+        problems.push({ path: el.source.path, rule: 'missing_image', message: `image not found: ${ref}` });
       else imageHashes.set(el.source.path, image.sha256);
       return image;
     }
     const path = el.source.render(context);
     const image = compiled.assets.get(path) ?? el.fallback;
-    if (!image) problems.push({ path: el.name, rule: 'missing_image', message: `no image ${path} in the template` });
+    if (!image)
+      problems.push({ path: el.name, rule: 'missing_image', message: `no image ${path} in the template` });
     return image;
   };
 
@@ -144,7 +146,10 @@ function recordHash(record: PieceRecord, imageHashes: Map<string, string>): stri
       Object.keys(values)
         .sort()
         .filter((key) => values[key] !== undefined)
-        .map((key) => [key, imageHashes.has(`${scope}.${key}`) ? `sha256:${imageHashes.get(`${scope}.${key}`)}` : values[key]]),
+        .map((key) => [
+          key,
+          imageHashes.has(`${scope}.${key}`) ? `sha256:${imageHashes.get(`${scope}.${key}`)}` : values[key],
+        ]),
     );
   }
   return createHash('sha256').update(JSON.stringify(canonical)).digest('hex');

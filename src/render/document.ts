@@ -6,7 +6,15 @@ import SVGtoPDF from 'svg-to-pdfkit';
 import type { FontFace } from '../assets/fonts.js';
 import type { PreparedImage } from '../assets/images.js';
 import type { FittedPiece } from '../layout/piece.js';
-import type { DrawItem, ImageItem, PageGeometry, ShapeItem, StaticLayer, SvgItem, TextItem } from '../template/model.js';
+import type {
+  DrawItem,
+  ImageItem,
+  PageGeometry,
+  ShapeItem,
+  StaticLayer,
+  SvgItem,
+  TextItem,
+} from '../template/model.js';
 import { colorOp, num } from './color.js';
 import { type Doc, type PdfEmbeddedFont, type PdfPageLike, type PdfRef, asDoc } from './pdfkit-internals.js';
 import type { PlacedLine } from '../layout/fit.js';
@@ -31,8 +39,6 @@ export interface DocumentInfo {
 
 /** Output chunks are gathered to about this size before a write: pdfkit emits many tiny ones. */
 const WRITE_CHUNK = 64 * 1024;
-/** pdfkit's per-font layout cache grows by a word at a time and is never cleared; we clear it. */
-const LAYOUT_CACHE_PIECES = 500;
 const DPART_GROUP = 4096;
 /** Distinct text lines remembered per document for reuse; beyond this, new ones are drawn inline. */
 const MAX_REMEMBERED_LINES = 20_000;
@@ -118,9 +124,6 @@ export class PieceDocument {
     });
     part.end();
     this.dparts.push(part);
-    if (this.pieces % LAYOUT_CACHE_PIECES === 0) {
-      for (const font of this.fonts.values()) if (font.layoutCache) font.layoutCache = Object.create(null);
-    }
     if (this.out.writableNeedDrain) await once(this.out, 'drain');
   }
 
@@ -129,7 +132,8 @@ export class PieceDocument {
     this.resources.end();
     // DParts is an array of arrays; keep each within PDF's customary 8,191-element limit.
     const groups: PdfRef[][] = [];
-    for (let i = 0; i < this.dparts.length; i += DPART_GROUP) groups.push(this.dparts.slice(i, i + DPART_GROUP));
+    for (let i = 0; i < this.dparts.length; i += DPART_GROUP)
+      groups.push(this.dparts.slice(i, i + DPART_GROUP));
     this.dpartRoot.data.DParts = groups;
     this.dpartRoot.end();
     const root = this.doc.ref({ Type: 'DPartRoot', DPartRootNode: this.dpartRoot, RecordLevel: 1 });
@@ -149,7 +153,9 @@ export class PieceDocument {
 
   private flush(): void {
     if (this.pendingBytes === 0) return;
-    this.out.write(this.pending.length === 1 ? this.pending[0] : Buffer.concat(this.pending, this.pendingBytes));
+    this.out.write(
+      this.pending.length === 1 ? this.pending[0] : Buffer.concat(this.pending, this.pendingBytes),
+    );
     this.pending.length = 0;
     this.pendingBytes = 0;
   }
@@ -181,7 +187,8 @@ export class PieceDocument {
   private addSharedPage(width: number, height: number): void {
     const ref = this.doc.ref;
     let calls = 0;
-    this.doc.ref = (data?: Record<string, unknown>) => (++calls === 2 ? this.resources : ref.call(this.doc, data));
+    this.doc.ref = (data?: Record<string, unknown>) =>
+      ++calls === 2 ? this.resources : ref.call(this.doc, data);
     try {
       this.doc.addPage({ size: [width, height], margin: 0 });
     } finally {
@@ -264,7 +271,9 @@ export class PieceDocument {
     const ref = this.doc.ref({
       Type: 'XObject',
       Subtype: 'Form',
-      BBox: [box.x - 2 * size, baseline - 2 * size, box.x + box.w + 2 * size, baseline + size].map(num).map(Number),
+      BBox: [box.x - 2 * size, baseline - 2 * size, box.x + box.w + 2 * size, baseline + size]
+        .map(num)
+        .map(Number),
       Resources: this.resources,
     });
     ref.end(new TextOps(item.color, size, (face) => this.font(face)).line(line, box.x, baseline).end());
@@ -283,6 +292,8 @@ export class PieceDocument {
       font = this.doc._font;
       this.fonts.set(face.key, font);
     }
+    // One layout cache per face for the whole process (see FontFace), bounded there.
+    if (font.layoutCache !== face.layoutCache) font.layoutCache = face.layoutCache;
     this.doc.page.fonts[font.id] = font.ref();
     return font;
   }
@@ -326,12 +337,15 @@ export class PieceDocument {
     const name = `Im${image.sha256.slice(0, 12)}`;
     this.doc.page.xobjects[name] = this.imageRef(image);
     const scale =
-      item.fit === 'cover' ? Math.max(box.w / image.width, box.h / image.height) : Math.min(box.w / image.width, box.h / image.height);
+      item.fit === 'cover'
+        ? Math.max(box.w / image.width, box.h / image.height)
+        : Math.min(box.w / image.width, box.h / image.height);
     const w = image.width * scale;
     const h = image.height * scale;
     const x = box.x + (box.w - w) / 2;
     const y = box.y + (box.h - h) / 2;
-    const clip = item.fit === 'cover' ? `${num(box.x)} ${num(box.y)} ${num(box.w)} ${num(box.h)} re W n\n` : '';
+    const clip =
+      item.fit === 'cover' ? `${num(box.x)} ${num(box.y)} ${num(box.w)} ${num(box.h)} re W n\n` : '';
     this.doc.addContent(`q\n${clip}${num(w)} 0 0 ${num(-h)} ${num(x)} ${num(y + h)} cm\n/${name} Do\nQ`);
   }
 
@@ -344,10 +358,12 @@ export class PieceDocument {
     if (item.stroke) ops.push(colorOp(item.stroke, 'stroke'), `${num(item.strokeWidth)} w`);
     this.doc.addContent(ops.join('\n'));
     if (item.kind === 'line') this.doc.moveTo(box.x, box.y).lineTo(box.x + box.w, box.y + box.h);
-    else if (item.kind === 'ellipse') this.doc.ellipse(box.x + box.w / 2, box.y + box.h / 2, box.w / 2, box.h / 2);
+    else if (item.kind === 'ellipse')
+      this.doc.ellipse(box.x + box.w / 2, box.y + box.h / 2, box.w / 2, box.h / 2);
     else if (item.radius > 0) this.doc.roundedRect(box.x, box.y, box.w, box.h, item.radius);
     else this.doc.rect(box.x, box.y, box.w, box.h);
-    const paint = item.kind === 'line' ? 'S' : item.fill && item.stroke ? 'B' : item.fill ? 'f' : item.stroke ? 'S' : 'n';
+    const paint =
+      item.kind === 'line' ? 'S' : item.fill && item.stroke ? 'B' : item.fill ? 'f' : item.stroke ? 'S' : 'n';
     this.doc.addContent(`${paint}\nQ`);
   }
 

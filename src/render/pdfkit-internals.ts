@@ -16,7 +16,12 @@ export interface PdfRef {
 export interface PdfEmbeddedFont {
   id: string;
   ref(): PdfRef;
-  encode(text: string): [string[], { xAdvance: number; yAdvance: number; xOffset: number; yOffset: number; advanceWidth: number }[]];
+  encode(
+    text: string,
+  ): [
+    string[],
+    { xAdvance: number; yAdvance: number; xOffset: number; yOffset: number; advanceWidth: number }[],
+  ];
   layoutCache?: Record<string, unknown>;
 }
 
@@ -34,7 +39,7 @@ export interface PdfPageLike {
   resources: PdfRef;
 }
 
-export type Doc = Omit<PDFKit.PDFDocument, "page" | "ref"> & {
+export type Doc = Omit<PDFKit.PDFDocument, 'page' | 'ref'> & {
   page: PdfPageLike;
   _font: PdfEmbeddedFont;
   _ctm: number[];

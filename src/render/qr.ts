@@ -26,7 +26,9 @@ export function qrOps(item: QrItem): string {
       }
       const start = col;
       while (col < n && modules.data[row * n + col]) col++;
-      rects.push(`${num(x0 + start * unit)} ${num(y0 + row * unit)} ${num((col - start) * unit)} ${num(unit)} re`);
+      rects.push(
+        `${num(x0 + start * unit)} ${num(y0 + row * unit)} ${num((col - start) * unit)} ${num(unit)} re`,
+      );
     }
   }
   return `q\n${colorOp(item.color, 'fill')}\n${rects.join('\n')}\nf\nQ`;

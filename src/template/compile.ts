@@ -38,7 +38,9 @@ const MAX_PACKAGE_FILES = 5000;
  */
 export async function compileTemplate(dir: string): Promise<CompiledTemplate> {
   const root = await realpath(resolve(dir)).catch(() => {
-    throw new PlatenError('invalid_template', [{ path: dir, rule: 'not_found', message: 'template folder not found' }]);
+    throw new PlatenError('invalid_template', [
+      { path: dir, rule: 'not_found', message: 'template folder not found' },
+    ]);
   });
   const manifest = await readManifest(root);
   return new Compiler(root, manifest).compile();
@@ -207,7 +209,11 @@ class Compiler {
     return Object.hasOwn(this.manifest[scope], key);
   };
 
-  private compileTextFn(source: string, path: string, emphasis = false): { render: TextFn; paths: Set<string> } | null {
+  private compileTextFn(
+    source: string,
+    path: string,
+    emphasis = false,
+  ): { render: TextFn; paths: Set<string> } | null {
     try {
       return compileText(source, this.declared, { emphasis });
     } catch (error) {
@@ -231,7 +237,11 @@ class Compiler {
 
   private checkGeometry(el: ElementDef, page: PageGeometry, path: string): void {
     const b = page.bleed;
-    const outside = el.x < -b - 0.01 || el.y < -b - 0.01 || el.x + el.w > page.trimWidth + b + 0.01 || el.y + el.h > page.trimHeight + b + 0.01;
+    const outside =
+      el.x < -b - 0.01 ||
+      el.y < -b - 0.01 ||
+      el.x + el.w > page.trimWidth + b + 0.01 ||
+      el.y + el.h > page.trimHeight + b + 0.01;
     if (outside) {
       this.problem(path, 'outside_page', `"${el.name}" extends outside the page and its bleed`);
     }
@@ -241,7 +251,11 @@ class Compiler {
     const box = { x: el.x, y: el.y, w: el.w, h: el.h };
     const base = { name: el.name, box, ...(el.when ? { when: el.when } : {}) };
     if (el.when && !this.declared(el.when.path)) {
-      this.problem(`${path}.when.path`, 'undeclared', `"${el.when.path}" is not declared in the template's inputs`);
+      this.problem(
+        `${path}.when.path`,
+        'undeclared',
+        `"${el.when.path}" is not declared in the template's inputs`,
+      );
     }
     switch (el.type) {
       case 'text':
@@ -260,7 +274,13 @@ class Compiler {
         if (!compiled) return null;
         if (hasMustache(src)) await this.loadCandidates(src, `${path}.src`, el.fallback !== undefined);
         else await this.loadImageAsset(src, `${path}.src`);
-        return { kind: 'image', ...base, fit: el.fit, source: { kind: 'asset', render: compiled.render }, fallback };
+        return {
+          kind: 'image',
+          ...base,
+          fit: el.fit,
+          source: { kind: 'asset', render: compiled.render },
+          fallback,
+        };
       }
       case 'qr': {
         const compiled = this.compileTextFn(el.content, `${path}.content`);
@@ -276,7 +296,11 @@ class Compiler {
         }
         const svg = await readFile(file, 'utf8');
         if (/<text[\s>]/i.test(svg)) {
-          this.problem(`${path}.src`, 'svg_text', 'SVG text would not use the template fonts: convert it to outlines');
+          this.problem(
+            `${path}.src`,
+            'svg_text',
+            'SVG text would not use the template fonts: convert it to outlines',
+          );
         }
         return { kind: 'fixed', ...base, item: { kind: 'svg', name: el.name, box, svg } };
       }
@@ -284,8 +308,10 @@ class Compiler {
       case 'ellipse':
       case 'line': {
         const stroke = el.stroke !== undefined ? this.color(el.stroke, `${path}.stroke`) : undefined;
-        const fill = el.type !== 'line' && el.fill !== undefined ? this.color(el.fill, `${path}.fill`) : undefined;
-        if (el.type === 'line' && stroke === undefined) this.problem(path, 'no_stroke', 'a line needs a stroke colour');
+        const fill =
+          el.type !== 'line' && el.fill !== undefined ? this.color(el.fill, `${path}.fill`) : undefined;
+        if (el.type === 'line' && stroke === undefined)
+          this.problem(path, 'no_stroke', 'a line needs a stroke colour');
         const radius = el.type === 'rect' ? el.radius : 0;
         return {
           kind: 'fixed',
@@ -302,14 +328,23 @@ class Compiler {
     path: string,
   ): CompiledElement | null {
     const source = el.text ?? `{{fields.${el.field}}}`;
-    const compiled = this.compileTextFn(source, el.text !== undefined ? `${path}.text` : `${path}.field`, true);
+    const compiled = this.compileTextFn(
+      source,
+      el.text !== undefined ? `${path}.text` : `${path}.field`,
+      true,
+    );
     if (!compiled) return null;
     const fonts = this.fontChain(el.font);
     if (fonts.length === 0) return null; // the missing font is already a problem
-    const emphasis = { bold: source.includes('**'), italic: /(^|[^*\\])\*(?!\*)/.test(source.replace(/\*\*/g, '')) };
+    const emphasis = {
+      bold: source.includes('**'),
+      italic: /(^|[^*\\])\*(?!\*)/.test(source.replace(/\*\*/g, '')),
+    };
     const family = fonts[0]!;
-    if (emphasis.bold && !family.bold) this.problem(`${path}.font`, 'no_bold', `font "${family.name}" has no bold file for **emphasis**`);
-    if (emphasis.italic && !family.italic) this.problem(`${path}.font`, 'no_italic', `font "${family.name}" has no italic file for *emphasis*`);
+    if (emphasis.bold && !family.bold)
+      this.problem(`${path}.font`, 'no_bold', `font "${family.name}" has no bold file for **emphasis**`);
+    if (emphasis.italic && !family.italic)
+      this.problem(`${path}.font`, 'no_italic', `font "${family.name}" has no italic file for *emphasis*`);
     return {
       kind: 'text',
       ...base,
@@ -351,7 +386,11 @@ class Compiler {
    * Groups each run of consecutive locked, data-independent elements into one static layer, fitted
    * now, so z-order is kept and each run becomes one Form XObject per document.
    */
-  private layer(elements: (CompiledElement | null)[], defs: ElementDef[], pageIndex: number): CompiledPage['layers'] {
+  private layer(
+    elements: (CompiledElement | null)[],
+    defs: ElementDef[],
+    pageIndex: number,
+  ): CompiledPage['layers'] {
     const layers: CompiledPage['layers'] = [];
     let current: StaticLayer | null = null;
     elements.forEach((el, i) => {
@@ -372,7 +411,11 @@ class Compiler {
   }
 
   /** The draw item of an element that reads no data and has no condition, or null. */
-  private staticItem(el: CompiledElement, def: ElementDef, path: string): Exclude<DrawItem, StaticLayer> | null {
+  private staticItem(
+    el: CompiledElement,
+    def: ElementDef,
+    path: string,
+  ): Exclude<DrawItem, StaticLayer> | null {
     if (el.when) return null;
     switch (el.kind) {
       case 'fixed':
@@ -384,25 +427,49 @@ class Compiler {
       }
       case 'qr':
         if (def.type !== 'qr' || hasMustache(def.content)) return null;
-        return { kind: 'qr', name: el.name, box: el.box, content: el.render({ rep: {}, prospect: {}, fields: {} }), color: el.color, errorCorrection: el.errorCorrection };
+        return {
+          kind: 'qr',
+          name: el.name,
+          box: el.box,
+          content: el.render({ rep: {}, prospect: {}, fields: {} }),
+          color: el.color,
+          errorCorrection: el.errorCorrection,
+        };
       case 'text': {
         if (def.type !== 'text' || el.field !== undefined || hasMustache(def.text ?? '{{')) return null;
         const fit = fitText(spansOf(el.render({ rep: {}, prospect: {}, fields: {} }), el.uppercase), el.spec);
         if (fit.missing.length > 0) {
-          this.problem(path, 'missing_glyph', `no font can show ${fit.missing.map((c) => `"${c.char}" (${c.codePoint})`).join(', ')}`);
+          this.problem(
+            path,
+            'missing_glyph',
+            `no font can show ${fit.missing.map((c) => `"${c.char}" (${c.codePoint})`).join(', ')}`,
+          );
         }
         if (fit.status === 'overflow') {
-          this.problem(path, 'overflow', `locked text "${el.name}" does not fit its box: ${fit.overflow!.points} pt too tall`);
+          this.problem(
+            path,
+            'overflow',
+            `locked text "${el.name}" does not fit its box: ${fit.overflow!.points} pt too tall`,
+          );
         }
-        return { kind: 'text', name: el.name, box: el.box, color: el.color, size: fit.size, lines: fit.lines };
+        return {
+          kind: 'text',
+          name: el.name,
+          box: el.box,
+          color: el.color,
+          size: fit.size,
+          lines: fit.lines,
+        };
       }
     }
   }
 }
 
 export function pageGeometry(m: Manifest): PageGeometry {
-  const [w, h] = typeof m.page.size === 'string' ? PAGE_PRESETS[m.page.size] : [m.page.size.width, m.page.size.height];
-  const landscape = m.page.orientation === 'landscape' ? w < h : m.page.orientation === 'portrait' ? w > h : false;
+  const [w, h] =
+    typeof m.page.size === 'string' ? PAGE_PRESETS[m.page.size] : [m.page.size.width, m.page.size.height];
+  const landscape =
+    m.page.orientation === 'landscape' ? w < h : m.page.orientation === 'portrait' ? w > h : false;
   return { trimWidth: landscape ? h : w, trimHeight: landscape ? w : h, bleed: m.page.bleed };
 }
 

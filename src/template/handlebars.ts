@@ -36,7 +36,9 @@ const HELPERS: Record<string, { arity: number; fn: (...args: Value[]) => Value }
       const s = text(v);
       if (s === '' || format === 'iso') return s;
       const d = new Date(`${s}T00:00:00Z`);
-      return Number.isNaN(d.getTime()) ? s : d.toLocaleDateString('en-US', DATE_FORMATS[text(format)] ?? DATE_FORMATS.long);
+      return Number.isNaN(d.getTime())
+        ? s
+        : d.toLocaleDateString('en-US', DATE_FORMATS[text(format)] ?? DATE_FORMATS.long);
     },
   },
 };
@@ -54,7 +56,11 @@ const COMPILE_OPTIONS = {
 };
 const RUNTIME_OPTIONS = { allowProtoPropertiesByDefault: false, allowProtoMethodsByDefault: false };
 
-export type MergeContext = { rep: Record<string, Value>; prospect: Record<string, Value>; fields: Record<string, Value> };
+export type MergeContext = {
+  rep: Record<string, Value>;
+  prospect: Record<string, Value>;
+  fields: Record<string, Value>;
+};
 export type TextFn = (context: MergeContext) => string;
 
 export class TemplateSyntaxError extends Error {}
@@ -164,7 +170,9 @@ function checkNode(node: Node, declared: (p: string) => boolean, paths: Set<stri
     case 'NullLiteral':
       return;
     default:
-      throw new TemplateSyntaxError(`${node.type.replace(/Statement$/, '').toLowerCase()}s are not allowed in templates`);
+      throw new TemplateSyntaxError(
+        `${node.type.replace(/Statement$/, '').toLowerCase()}s are not allowed in templates`,
+      );
   }
 }
 
@@ -174,19 +182,24 @@ function checkCall(
   declared: (p: string) => boolean,
   paths: Set<string>,
 ): void {
-  if (call.hash && call.hash.pairs.length > 0) throw new TemplateSyntaxError('hash arguments (key=value) are not allowed');
+  if (call.hash && call.hash.pairs.length > 0)
+    throw new TemplateSyntaxError('hash arguments (key=value) are not allowed');
   const head = call.path;
   if (head.type !== 'PathExpression') throw new TemplateSyntaxError('a helper name or a path is expected');
   const name = (head as hbs.AST.PathExpression).original;
   const params = call.params;
   if (isBlock) {
-    if (!BLOCK_HELPERS.has(name)) throw new TemplateSyntaxError(`unknown block helper "${name}" (allowed: if, unless)`);
+    if (!BLOCK_HELPERS.has(name))
+      throw new TemplateSyntaxError(`unknown block helper "${name}" (allowed: if, unless)`);
     if (params.length !== 1) throw new TemplateSyntaxError(`{{#${name}}} takes one argument`);
   } else if (params.length > 0 || call.type === 'SubExpression') {
     const helper = HELPERS[name];
-    if (!helper) throw new TemplateSyntaxError(`unknown helper "${name}" (allowed: ${Object.keys(HELPERS).join(', ')})`);
+    if (!helper)
+      throw new TemplateSyntaxError(`unknown helper "${name}" (allowed: ${Object.keys(HELPERS).join(', ')})`);
     if (params.length !== helper.arity) {
-      throw new TemplateSyntaxError(`helper "${name}" takes ${helper.arity} argument(s), got ${params.length}`);
+      throw new TemplateSyntaxError(
+        `helper "${name}" takes ${helper.arity} argument(s), got ${params.length}`,
+      );
     }
   } else {
     checkPath(head as hbs.AST.PathExpression, declared, paths);
@@ -196,7 +209,13 @@ function checkCall(
 
 function checkPath(path: hbs.AST.PathExpression, declared: (p: string) => boolean, paths: Set<string>): void {
   const original = path.original;
-  if (path.data || path.depth > 0 || path.parts.length !== 2 || original.includes('/') || original.startsWith('this')) {
+  if (
+    path.data ||
+    path.depth > 0 ||
+    path.parts.length !== 2 ||
+    original.includes('/') ||
+    original.startsWith('this')
+  ) {
     throw new TemplateSyntaxError(`"${original}" is not a record path (use rep.X, prospect.X or fields.X)`);
   }
   if (!declared(original)) {

@@ -11,7 +11,10 @@ import { lengthSchema } from './units.js';
 const FORBIDDEN_KEYS = new Set(['__proto__', 'constructor', 'prototype']);
 export const keySchema = z
   .string()
-  .regex(/^[A-Za-z][A-Za-z0-9_]{0,63}$/, 'expected an identifier (letters, digits, _; starting with a letter)')
+  .regex(
+    /^[A-Za-z][A-Za-z0-9_]{0,63}$/,
+    'expected an identifier (letters, digits, _; starting with a letter)',
+  )
   .refine((key) => !FORBIDDEN_KEYS.has(key), 'reserved name');
 
 /** A path inside the package: relative, forward slashes, no `..`, no absolute paths. */
@@ -121,7 +124,11 @@ const inputSchema = z
       ctx.addIssue({ code: 'custom', path: ['default'], message: 'a boolean input needs a boolean default' });
     }
     if (input.type !== 'boolean' && typeof input.default === 'boolean') {
-      ctx.addIssue({ code: 'custom', path: ['default'], message: 'only boolean inputs take a boolean default' });
+      ctx.addIssue({
+        code: 'custom',
+        path: ['default'],
+        message: 'only boolean inputs take a boolean default',
+      });
     }
   });
 export type InputDef = z.output<typeof inputSchema>;
@@ -280,7 +287,11 @@ export const manifestSchema = z
     const fontNames = new Set(Object.keys(m.fonts));
     const checkFont = (name: string | undefined, path: PropertyKey[]) => {
       if (name !== undefined && !fontNames.has(name)) {
-        ctx.addIssue({ code: 'custom', path, message: `unknown font "${name}" (declared: ${[...fontNames].join(', ')})` });
+        ctx.addIssue({
+          code: 'custom',
+          path,
+          message: `unknown font "${name}" (declared: ${[...fontNames].join(', ')})`,
+        });
       }
     };
     checkFont(m.defaultFont, ['defaultFont']);
@@ -289,7 +300,12 @@ export const manifestSchema = z
     m.pages.forEach((page, p) =>
       page.elements.forEach((el, e) => {
         const path = ['pages', p, 'elements', e];
-        if (seen.has(el.name)) ctx.addIssue({ code: 'custom', path: [...path, 'name'], message: `duplicate element name "${el.name}"` });
+        if (seen.has(el.name))
+          ctx.addIssue({
+            code: 'custom',
+            path: [...path, 'name'],
+            message: `duplicate element name "${el.name}"`,
+          });
         seen.add(el.name);
         if (el.type === 'text') {
           checkFont(el.font, [...path, 'font']);
@@ -297,14 +313,26 @@ export const manifestSchema = z
             ctx.addIssue({ code: 'custom', path, message: 'a text element needs text or a field' });
           }
           if (el.field !== undefined && !(el.field in m.fields)) {
-            ctx.addIssue({ code: 'custom', path: [...path, 'field'], message: `unknown field "${el.field}"` });
+            ctx.addIssue({
+              code: 'custom',
+              path: [...path, 'field'],
+              message: `unknown field "${el.field}"`,
+            });
           }
           if (el.minSize !== undefined && el.minSize > el.size) {
-            ctx.addIssue({ code: 'custom', path: [...path, 'minSize'], message: 'minSize is larger than size' });
+            ctx.addIssue({
+              code: 'custom',
+              path: [...path, 'minSize'],
+              message: 'minSize is larger than size',
+            });
           }
         }
         if (el.type === 'image' && (el.src === undefined) === (el.input === undefined)) {
-          ctx.addIssue({ code: 'custom', path, message: 'an image element needs exactly one of src or input' });
+          ctx.addIssue({
+            code: 'custom',
+            path,
+            message: 'an image element needs exactly one of src or input',
+          });
         }
       }),
     );

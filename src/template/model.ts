@@ -12,7 +12,9 @@ import type { PieceRecord } from './record-schema.js';
  */
 
 /** Components 0..1. */
-export type Color = { space: 'rgb'; values: [number, number, number] } | { space: 'cmyk'; values: [number, number, number, number] };
+export type Color =
+  | { space: 'rgb'; values: [number, number, number] }
+  | { space: 'cmyk'; values: [number, number, number, number] };
 
 /** Points, from the top-left corner of the trim box. */
 export interface Box {
@@ -125,7 +127,11 @@ export interface CompiledTemplate {
   dir: string;
   manifest: Manifest;
   page: PageGeometry;
-  inputs: { rep: Record<string, InputDef>; prospect: Record<string, InputDef>; fields: Record<string, InputDef> };
+  inputs: {
+    rep: Record<string, InputDef>;
+    prospect: Record<string, InputDef>;
+    fields: Record<string, InputDef>;
+  };
   recordSchema: z.ZodType<PieceRecord>;
   pages: CompiledPage[];
   /** Package images by path: static art, data-chosen candidates, fallbacks and sample inputs. */

@@ -15,8 +15,10 @@ export interface PieceRecord {
 }
 
 /** Control characters (tabs and line breaks too) and our emphasis markers: never legitimate in a record. */
+// eslint-disable-next-line no-control-regex -- matching control characters is the point
 const SINGLE_LINE_FORBIDDEN = /[\u0000-\u001F\u007F\uE000\uE001]/u;
 /** The same, less the line feed, for multiline inputs (CR LF and CR are normalized to LF first). */
+// eslint-disable-next-line no-control-regex -- matching control characters is the point
 const MULTILINE_FORBIDDEN = /[\u0000-\u0009\u000B-\u001F\u007F\uE000\uE001]/u;
 const PHONE = /^\+?[0-9(][0-9 ().\-/]{3,28}[0-9](\s*(x|ext\.?)\s*[0-9]{1,6})?$/i;
 
@@ -31,7 +33,8 @@ function stringRules(def: InputDef, multiline: boolean) {
     .refine((v) => !(multiline ? MULTILINE_FORBIDDEN : SINGLE_LINE_FORBIDDEN).test(v), {
       message: multiline ? 'contains a control character' : 'contains a line break or control character',
     });
-  if (def.pattern !== undefined) rules = rules.regex(new RegExp(def.pattern, 'u'), `does not match ${def.pattern}`);
+  if (def.pattern !== undefined)
+    rules = rules.regex(new RegExp(def.pattern, 'u'), `does not match ${def.pattern}`);
   return z
     .string({ error: required('text') })
     .transform((v) => (multiline ? v.replace(/\r\n?/g, '\n') : v).trim())
@@ -108,9 +111,15 @@ export function recordJsonSchema(manifest: Manifest): Record<string, unknown> {
     title: `Record for ${manifest.name}`,
     type: 'object',
     additionalProperties: false,
-    properties: { rep: group(manifest.rep), prospect: group(manifest.prospect), fields: group(manifest.fields) },
+    properties: {
+      rep: group(manifest.rep),
+      prospect: group(manifest.prospect),
+      fields: group(manifest.fields),
+    },
     required: ['rep', 'prospect', 'fields'].filter((g) =>
-      Object.values(manifest[g as 'rep' | 'prospect' | 'fields']).some((d) => d.required && d.default === undefined),
+      Object.values(manifest[g as 'rep' | 'prospect' | 'fields']).some(
+        (d) => d.required && d.default === undefined,
+      ),
     ),
   };
 }

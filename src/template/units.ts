@@ -7,7 +7,10 @@ const LENGTH_PATTERN = /^(-?\d+(?:\.\d+)?)\s*(pt|in|mm|cm)$/;
 
 /** A length in the manifest: a number of points, or a string such as "12mm", "0.5in", "6pt". */
 export const lengthSchema = z
-  .union([z.number().finite(), z.string().regex(LENGTH_PATTERN, 'expected a length such as 12, "12mm", "0.5in"')])
+  .union([
+    z.number().finite(),
+    z.string().regex(LENGTH_PATTERN, 'expected a length such as 12, "12mm", "0.5in"'),
+  ])
   .transform((value) => (typeof value === 'number' ? value : parseLength(value)));
 
 export function parseLength(text: string): number {

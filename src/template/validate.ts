@@ -7,7 +7,9 @@ import type { CompiledTemplate } from './model.js';
  * Everything `platen validate` checks: the manifest, its assets and fonts, every Handlebars path and
  * helper, element geometry, locked text fitting, and every sample record validating and fitting.
  */
-export async function validateTemplate(dir: string): Promise<{ compiled?: CompiledTemplate; problems: Problem[] }> {
+export async function validateTemplate(
+  dir: string,
+): Promise<{ compiled?: CompiledTemplate; problems: Problem[] }> {
   let compiled: CompiledTemplate;
   try {
     compiled = await compileTemplate(dir);

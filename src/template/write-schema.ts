@@ -3,6 +3,13 @@ import { z } from 'zod';
 import { manifestSchema } from './manifest.js';
 
 /** Writes the JSON Schema of template.json (for editors' autocompletion); run by `npm run build`. */
-const schema = z.toJSONSchema(manifestSchema, { io: 'input', target: 'draft-2020-12', unrepresentable: 'any' });
+const schema = z.toJSONSchema(manifestSchema, {
+  io: 'input',
+  target: 'draft-2020-12',
+  unrepresentable: 'any',
+});
 await mkdir('schema', { recursive: true });
-await writeFile('schema/template.schema.json', `${JSON.stringify({ title: 'Platen template manifest', ...schema }, null, 2)}\n`);
+await writeFile(
+  'schema/template.schema.json',
+  `${JSON.stringify({ title: 'Platen template manifest', ...schema }, null, 2)}\n`,
+);
