@@ -47,9 +47,12 @@ program
 
 program
   .command('render')
-  .description('render one record (or one of the template\'s samples) into a PDF')
+  .description("render one record (or one of the template's samples) into a PDF")
   .argument('<template-dir>')
-  .option('--record <record.json>', 'the record: { rep, prospect, fields }; image inputs are paths relative to it')
+  .option(
+    '--record <record.json>',
+    'the record: { rep, prospect, fields }; image inputs are paths relative to it',
+  )
   .option('--sample <n>', 'render sample n (from 0) of the template instead of a record file')
   .requiredOption('--out <file.pdf>', 'where to write the PDF (written only when complete)')
   .action(async (dir: string, opts: { record?: string; sample?: string; out: string }) => {
@@ -65,7 +68,9 @@ program
     } else {
       const sample = samples(compiled)[Number(opts.sample)];
       if (!/^\d+$/.test(opts.sample!) || !sample) {
-        throw new UsageError(`no sample ${opts.sample}: the template has ${compiled.manifest.samples.length}`);
+        throw new UsageError(
+          `no sample ${opts.sample}: the template has ${compiled.manifest.samples.length}`,
+        );
       }
       ({ record, images } = sample);
     }
