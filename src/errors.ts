@@ -23,14 +23,21 @@ export function formatProblem(p: Problem): string {
   return `${p.path || '(root)'}: ${p.message}`;
 }
 
-/** Turns zod issues into problems under a path prefix (`prospect`, `template.json`). */
-export function problemsFromZod(
-  issues: readonly { path: readonly PropertyKey[]; code: string; message: string }[],
-  prefix = '',
-): Problem[] {
+interface ZodIssueLike {
+  path: readonly PropertyKey[];
+  code: string;
+  message: string;
+  params?: Record<string, unknown>;
+}
+
+/**
+ * Turns zod issues into problems under a path prefix. The rule is zod's code, or for our own
+ * refinements the name they give in `params.rule` (`choice`, …).
+ */
+export function problemsFromZod(issues: readonly ZodIssueLike[], prefix = ''): Problem[] {
   return issues.map((issue) => ({
     path: joinPath(prefix, issue.path),
-    rule: issue.code,
+    rule: typeof issue.params?.rule === 'string' ? issue.params.rule : issue.code,
     message: issue.message,
   }));
 }

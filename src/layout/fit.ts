@@ -320,18 +320,48 @@ function largestFittingSize(words: Word[], spec: TextSpec, min: number, max: num
   return min + lo * SIZE_STEP;
 }
 
-/** How many characters must go for the text to fit at `size`: binary search over word prefixes and characters. */
+/**
+ * How many characters must go for the text to fit at `size`: a binary search over whole-word
+ * prefixes, then over the characters of the first word that does not fit (a long URL or e-mail).
+ */
 function charsOver(words: Word[], spec: TextSpec, size: number): number {
   const total = words.reduce((n, w) => n + w.chars, 0);
+  const fitsWith = (n: number, extra: Word | null) =>
+    fitsAt(extra ? [...words.slice(0, n), extra] : words.slice(0, n), spec, size);
   let lo = 0;
   let hi = words.length;
   while (lo < hi) {
     const mid = Math.ceil((lo + hi) / 2);
-    if (fitsAt(words.slice(0, mid), spec, size)) lo = mid;
+    if (fitsWith(mid, null)) lo = mid;
     else hi = mid - 1;
   }
-  const kept = words.slice(0, lo).reduce((n, w) => n + w.chars, 0);
+  let kept = words.slice(0, lo).reduce((n, w) => n + w.chars, 0);
+  const next = words[lo];
+  if (next) {
+    let a = 0;
+    let b = next.chars - 1;
+    while (a < b) {
+      const mid = Math.ceil((a + b) / 2);
+      if (fitsWith(lo, truncateWord(next, mid))) a = mid;
+      else b = mid - 1;
+    }
+    kept += a;
+  }
   return Math.max(1, total - kept);
+}
+
+/** The first `count` characters of a word, as a word. */
+function truncateWord(word: Word, count: number): Word {
+  const pieces: Piece[] = [];
+  let left = count;
+  for (const piece of word.pieces) {
+    if (left <= 0) break;
+    const chars = [...piece.text.trimEnd()];
+    const text = chars.slice(0, left).join('');
+    left -= chars.length;
+    pieces.push(makePiece(piece.face, text));
+  }
+  return { pieces, spaceAfter: false, breakAfter: false, chars: count };
 }
 
 /** Fits styled text into a box: preferred size if it fits, else the largest size down to minSize, else overflow. */

@@ -29,6 +29,7 @@ export interface FittedPiece {
 export function fitPiece(piece: Piece): { fitted: FittedPiece; problems: Problem[] } {
   const report: FitReportEntry[] = [];
   const problems: Problem[] = [];
+  const reportedMissing = new Set<string>();
   const pages = piece.pages.map((items) =>
     items.map((item): DrawItem => {
       if (item.kind !== 'fit') return item;
@@ -52,8 +53,12 @@ export function fitPiece(piece: Piece): { fitted: FittedPiece; problems: Problem
       }
       for (const missing of fit.missing) {
         const paths = pathsContaining(piece.record, missing.char);
+        const path = paths.length > 0 ? paths.join(', ') : where;
+        // A value shown by several elements is one problem, not one per element.
+        if (reportedMissing.has(`${path}|${missing.char}`)) continue;
+        reportedMissing.add(`${path}|${missing.char}`);
         problems.push({
-          path: paths.length > 0 ? paths.join(', ') : where,
+          path,
           rule: 'missing_glyph',
           message: `no font of the template can show "${missing.char}" (${missing.codePoint})`,
         });

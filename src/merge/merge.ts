@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import type { PreparedImage } from '../assets/images.js';
-import { PlatenError, type Problem, joinPath } from '../errors.js';
+import { joinPath, PlatenError, type Problem, problemsFromZod } from '../errors.js';
 import type { Span } from '../layout/fit.js';
 import type { MergeContext } from '../template/handlebars.js';
 import type { CompiledElement, CompiledTemplate, CompiledText, DrawItem } from '../template/model.js';
@@ -50,7 +50,7 @@ export function validateRecord(
         });
       }
     } else {
-      problems.push({ path: joinPath('', issue.path), rule: issue.code, message: issue.message });
+      problems.push(...problemsFromZod([issue]));
     }
   }
   return { ok: false, problems };

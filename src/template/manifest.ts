@@ -258,7 +258,8 @@ const looseRecordSchema = z.strictObject({
   fields: z.record(z.string(), z.unknown()).default({}),
 });
 
-export const manifestSchema = z
+/** The manifest's shape; also the source of the JSON Schema editors use. */
+export const manifestObjectSchema = z
   .strictObject({
     $schema: z.string().optional(),
     id: z.string().regex(/^[a-z0-9][a-z0-9-]{0,63}$/, 'expected a lowercase slug such as insurance-brochure'),
@@ -338,7 +339,25 @@ export const manifestSchema = z
     );
   });
 
-export type Manifest = z.output<typeof manifestSchema>;
-export type ManifestInput = z.input<typeof manifestSchema>;
+/**
+ * Own `__proto__` keys (JSON.parse makes them) anywhere in the raw JSON. zod's records drop such a
+ * key before their key schema sees it, so a template naming an input `__proto__` would lose it
+ * silently; it is refused here instead, with its path.
+ */
+function prototypeKeys(value: unknown, path: PropertyKey[] = []): PropertyKey[][] {
+  if (typeof value !== 'object' || value === null) return [];
+  const found: PropertyKey[][] = Object.hasOwn(value, '__proto__') ? [[...path, '__proto__']] : [];
+  for (const [key, child] of Object.entries(value)) found.push(...prototypeKeys(child, [...path, key]));
+  return found;
+}
+
+export const manifestSchema = z.preprocess((input, ctx) => {
+  for (const path of prototypeKeys(input))
+    ctx.addIssue({ code: 'custom', path, message: 'reserved name', input });
+  return input;
+}, manifestObjectSchema);
+
+export type Manifest = z.output<typeof manifestObjectSchema>;
+export type ManifestInput = z.input<typeof manifestObjectSchema>;
 export type ColorValue = z.output<typeof colorValueSchema>;
 export type ColorRef = z.output<typeof colorRefSchema>;

@@ -58,18 +58,22 @@ function valueSchema(def: InputDef): z.ZodType<RecordValue> {
       return stringRules(def, false).pipe(z.iso.date('not a date (YYYY-MM-DD)'));
     case 'choice': {
       const choices = def.choices ?? [];
-      return z.string({ error: required('one of the choices') }).refine((v) => choices.includes(v), {
-        message: `must be one of: ${choices.join(' | ')}`,
-        params: { rule: 'choice' },
-      });
+      return z
+        .string({ error: required('one of the choices') })
+        .transform((v) => v.trim())
+        .refine((v) => choices.includes(v), {
+          message: `must be one of: ${choices.join(' | ')}`,
+          params: { rule: 'choice' },
+        });
     }
     case 'boolean':
       return z.boolean({ error: required('true or false') });
   }
 }
 
-/** An empty string means "not given", as a blank CSV cell or an empty form input does. */
-const blankToUndefined = (v: unknown) => (v === '' || v === null ? undefined : v);
+/** A blank string means "not given", as a blank CSV cell or an empty form input does. */
+const blankToUndefined = (v: unknown) =>
+  (typeof v === 'string' && v.trim() === '') || v === null ? undefined : v;
 
 function inputSchema(def: InputDef): z.ZodType<RecordValue | undefined> {
   const inner = valueSchema(def);
@@ -87,9 +91,10 @@ function groupSchema(inputs: Record<string, InputDef>) {
 
 export function buildRecordSchema(manifest: Manifest): z.ZodType<PieceRecord> {
   return z.strictObject({
-    rep: groupSchema(manifest.rep).default({}),
-    prospect: groupSchema(manifest.prospect).default({}),
-    fields: groupSchema(manifest.fields).default({}),
+    // prefault, not default: an omitted group is parsed as {}, so its required inputs and defaults apply.
+    rep: groupSchema(manifest.rep).prefault({}),
+    prospect: groupSchema(manifest.prospect).prefault({}),
+    fields: groupSchema(manifest.fields).prefault({}),
   }) as unknown as z.ZodType<PieceRecord>;
 }
 

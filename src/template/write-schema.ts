@@ -1,9 +1,9 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import { z } from 'zod';
-import { manifestSchema } from './manifest.js';
+import { manifestObjectSchema } from './manifest.js';
 
 /** Writes the JSON Schema of template.json (for editors' autocompletion); run by `npm run build`. */
-const schema = z.toJSONSchema(manifestSchema, {
+const schema = z.toJSONSchema(manifestObjectSchema, {
   io: 'input',
   target: 'draft-2020-12',
   unrepresentable: 'any',
