@@ -50,3 +50,23 @@ export function joinPath(prefix: string, path: readonly PropertyKey[]): string {
   }
   return out;
 }
+
+/** A thing that does not exist, or that this caller may not know exists. */
+export class NotFoundError extends Error {
+  constructor(
+    readonly code: string,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+/** A request that contradicts the state of what it names (a retired version, a second publish). */
+export class ConflictError extends Error {
+  constructor(
+    readonly code: string,
+    message: string,
+  ) {
+    super(message);
+  }
+}

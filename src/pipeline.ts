@@ -1,4 +1,4 @@
-import type { Writable } from 'node:stream';
+import { Writable } from 'node:stream';
 import type { Problem } from './errors.js';
 import { fitPiece, fitPieceOrThrow, type FittedPiece } from './layout/piece.js';
 import { mergeRecord, type RecordImages } from './merge/merge.js';
@@ -57,4 +57,17 @@ export function samples(
   compiled: CompiledTemplate,
 ): { name: string; record: unknown; images: RecordImages }[] {
   return compiled.manifest.samples.map((s) => ({ name: s.name, record: s.record, images: compiled.assets }));
+}
+
+/** Renders fitted pieces into one PDF in memory: for one rep's brochure, not for mail drops. */
+export async function renderToBuffer(compiled: CompiledTemplate, pieces: FittedPiece[]): Promise<Buffer> {
+  const chunks: Buffer[] = [];
+  const sink = new Writable({
+    write(chunk: Buffer, _encoding, done) {
+      chunks.push(chunk);
+      done();
+    },
+  });
+  await writePieces(compiled, pieces, sink, { single: pieces.length === 1 });
+  return Buffer.concat(chunks);
 }

@@ -34,16 +34,16 @@ const MAX_PACKAGE_FILES = 5000;
 /**
  * Compiles a template package (a folder with `template.json`) into a CompiledTemplate: everything
  * that does not depend on the record, done once. Collects every problem it can find and throws them
- * together as a PlatenError('invalid_template').
+ * together as a PlatenError('invalid_template'). The service passes the version it assigned the
+ * package; otherwise the manifest's own version is used.
  */
-export async function compileTemplate(dir: string): Promise<CompiledTemplate> {
+export async function compileTemplate(dir: string, options: { version?: number } = {}): Promise<CompiledTemplate> {
   const root = await realpath(resolve(dir)).catch(() => {
-    throw new PlatenError('invalid_template', [
-      { path: dir, rule: 'not_found', message: 'template folder not found' },
-    ]);
+    throw new PlatenError('invalid_template', [{ path: dir, rule: 'not_found', message: 'template folder not found' }]);
   });
   const manifest = await readManifest(root);
-  return new Compiler(root, manifest).compile();
+  const compiled = await new Compiler(root, manifest).compile();
+  return options.version === undefined ? compiled : { ...compiled, version: options.version };
 }
 
 async function readManifest(root: string): Promise<Manifest> {
