@@ -35,7 +35,7 @@ export function fitPiece(piece: Piece): { fitted: FittedPiece; problems: Problem
       if (item.kind !== 'fit') return item;
       const { element } = item;
       const fit = fitText(item.spans, element.spec);
-      const where = element.field !== undefined ? `fields.${element.field}` : element.name;
+      const where = element.field !== undefined ? `fields.${element.field}` : `elements.${element.name}`;
       report.push({
         element: element.name,
         ...(element.field !== undefined ? { field: element.field } : {}),

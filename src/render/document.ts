@@ -82,6 +82,7 @@ export class PieceDocument {
       },
     });
     this.doc = asDoc(pdf);
+    escapeXmpInfo(this.doc);
     this.resources = this.doc.ref({ ProcSet: ['PDF', 'Text', 'ImageB', 'ImageC', 'ImageI'] });
     this.dpartRoot = this.doc.ref({ Type: 'DPart' });
     const { trimWidth, trimHeight, bleed } = geometry;
@@ -462,4 +463,32 @@ function lineKeys(item: TextItem): string[] {
     for (const run of line.runs) hash.update(`|${run.face.key}:${num(run.x)}:${run.text}`);
     return hash.digest('base64');
   });
+}
+
+const XML_ESCAPES: Record<string, string> = {
+  '&': '&amp;',
+  '<': '&lt;',
+  '>': '&gt;',
+  '"': '&quot;',
+  "'": '&apos;',
+};
+
+/**
+ * pdfkit copies Info values into the XMP packet without escaping them (PDF-NOTES.md), so a title
+ * such as "Smith & Sons <Ltd>" breaks the XMP. Escape them for the XMP only; Info keeps them as written.
+ */
+function escapeXmpInfo(doc: Doc): void {
+  const target = doc as unknown as { _addInfo: () => void; info: Record<string, unknown> };
+  const addInfo = target._addInfo.bind(doc);
+  target._addInfo = () => {
+    const raw = { ...target.info };
+    for (const [key, value] of Object.entries(raw)) {
+      if (typeof value === 'string') target.info[key] = value.replace(/[&<>"']/g, (c) => XML_ESCAPES[c]!);
+    }
+    try {
+      addInfo();
+    } finally {
+      Object.assign(target.info, raw);
+    }
+  };
 }

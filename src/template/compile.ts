@@ -37,9 +37,14 @@ const MAX_PACKAGE_FILES = 5000;
  * together as a PlatenError('invalid_template'). The service passes the version it assigned the
  * package; otherwise the manifest's own version is used.
  */
-export async function compileTemplate(dir: string, options: { version?: number } = {}): Promise<CompiledTemplate> {
+export async function compileTemplate(
+  dir: string,
+  options: { version?: number } = {},
+): Promise<CompiledTemplate> {
   const root = await realpath(resolve(dir)).catch(() => {
-    throw new PlatenError('invalid_template', [{ path: dir, rule: 'not_found', message: 'template folder not found' }]);
+    throw new PlatenError('invalid_template', [
+      { path: dir, rule: 'not_found', message: 'template folder not found' },
+    ]);
   });
   const manifest = await readManifest(root);
   const compiled = await new Compiler(root, manifest).compile();
@@ -205,8 +210,11 @@ class Compiler {
   // --------------------------------------------------------------------------------- elements
 
   private declared = (path: string): boolean => {
-    const [scope, key] = path.split('.') as ['rep' | 'prospect' | 'fields', string];
-    return Object.hasOwn(this.manifest[scope], key);
+    const [scope, key] = path.split('.');
+    return (
+      (scope === 'rep' || scope === 'prospect' || scope === 'fields') &&
+      Object.hasOwn(this.manifest[scope], key ?? '')
+    );
   };
 
   private compileTextFn(

@@ -186,7 +186,12 @@ const imageElementSchema = z.strictObject({
   ...boxShape,
   type: z.literal('image'),
   /** A package asset; may choose by data: `assets/industry/{{prospect.industry}}.jpg`. */
-  src: templateText.optional(),
+  src: templateText
+    .refine(
+      (p) => !p.startsWith('/') && !p.includes('\\') && !p.split('/').includes('..'),
+      'must be a relative path inside the template package',
+    )
+    .optional(),
   /** An image input of the record: `rep.photo` or `fields.photo`. */
   input: recordPathSchema.optional(),
   /** Package asset used when the chosen image does not exist or the input is empty. */
@@ -347,7 +352,9 @@ export const manifestObjectSchema = z
 function prototypeKeys(value: unknown, path: PropertyKey[] = []): PropertyKey[][] {
   if (typeof value !== 'object' || value === null) return [];
   const found: PropertyKey[][] = Object.hasOwn(value, '__proto__') ? [[...path, '__proto__']] : [];
-  for (const [key, child] of Object.entries(value)) found.push(...prototypeKeys(child, [...path, key]));
+  for (const [key, child] of Object.entries(value)) {
+    found.push(...prototypeKeys(child, [...path, Array.isArray(value) ? Number(key) : key]));
+  }
   return found;
 }
 

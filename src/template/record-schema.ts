@@ -16,10 +16,10 @@ export interface PieceRecord {
 
 /** Control characters (tabs and line breaks too) and our emphasis markers: never legitimate in a record. */
 // eslint-disable-next-line no-control-regex -- matching control characters is the point
-const SINGLE_LINE_FORBIDDEN = /[\u0000-\u001F\u007F\uE000\uE001]/u;
+const SINGLE_LINE_FORBIDDEN = /[\u0000-\u001F\u007F-\u009F\uE000\uE001]/u;
 /** The same, less the line feed, for multiline inputs (CR LF and CR are normalized to LF first). */
 // eslint-disable-next-line no-control-regex -- matching control characters is the point
-const MULTILINE_FORBIDDEN = /[\u0000-\u0009\u000B-\u001F\u007F\uE000\uE001]/u;
+const MULTILINE_FORBIDDEN = /[\u0000-\u0009\u000B-\u001F\u007F-\u009F\uE000\uE001]/u;
 const PHONE = /^\+?[0-9(][0-9 ().\-/]{3,28}[0-9](\s*(x|ext\.?)\s*[0-9]{1,6})?$/i;
 
 const required = (what: string) => (issue: { input: unknown }) =>
@@ -29,7 +29,8 @@ function stringRules(def: InputDef, multiline: boolean) {
   const max = def.maxLength ?? MAX_STRING_LENGTH;
   let rules = z
     .string()
-    .max(max, `longer than ${max} characters`)
+    // abort: a template's own pattern never runs on an over-long value (no pathological backtracking).
+    .max(max, { message: `longer than ${max} characters`, abort: true })
     .refine((v) => !(multiline ? MULTILINE_FORBIDDEN : SINGLE_LINE_FORBIDDEN).test(v), {
       message: multiline ? 'contains a control character' : 'contains a line break or control character',
     });
@@ -53,7 +54,11 @@ function valueSchema(def: InputDef): z.ZodType<RecordValue> {
     case 'phone':
       return stringRules(def, false).pipe(z.string().regex(PHONE, 'not a phone number'));
     case 'url':
-      return stringRules(def, false).pipe(z.url({ protocol: /^https?$/, error: 'not an http(s) URL' }));
+      return stringRules(def, false).pipe(
+        z
+          .url({ protocol: /^https?$/, error: 'not an http(s) URL' })
+          .refine((v) => !/\s/.test(v), 'not an http(s) URL'),
+      );
     case 'date':
       return stringRules(def, false).pipe(z.iso.date('not a date (YYYY-MM-DD)'));
     case 'choice': {

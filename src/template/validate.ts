@@ -23,7 +23,9 @@ export async function validateTemplate(
   }
   samples(compiled).forEach((sample, i) => {
     for (const p of checkRecord(compiled, sample.record, sample.images)) {
-      problems.push({ ...p, path: `samples[${i}].record.${p.path}` });
+      // Record paths sit under the sample's record; element paths (elements.x) under the sample.
+      const under = p.path.startsWith('elements.') ? `samples[${i}]` : `samples[${i}].record`;
+      problems.push({ ...p, path: `${under}.${p.path}` });
     }
   });
   return { compiled, problems };

@@ -1,0 +1,185 @@
+import express, { type NextFunction, type Request, type RequestHandler, type Response } from 'express';
+import { rateLimit } from 'express-rate-limit';
+import helmet from 'helmet';
+import multer from 'multer';
+import { PlatenError, problemsFromZod } from '../errors.js';
+import type { ApiKey } from '../store/keys.js';
+import { authenticate } from './auth.js';
+import { HttpError, problemHandler, sendProblem } from './problem.js';
+import type { AnyRoute } from './route.js';
+import { keyRoutes } from './routes/keys.js';
+import { metaRoutes } from './routes/meta.js';
+import { renderRoutes } from './routes/renders.js';
+import { repRoutes } from './routes/reps.js';
+import { templateRoutes } from './routes/templates.js';
+import type { Services } from './services.js';
+
+/** Every route of the API, in the order the OpenAPI document lists them. */
+export function apiRoutes(s: Services): AnyRoute[] {
+  const routes: AnyRoute[] = [];
+  routes.push(
+    ...metaRoutes(() => routes),
+    ...templateRoutes(s),
+    ...repRoutes(s),
+    ...renderRoutes(s),
+    ...keyRoutes(s),
+  );
+  return routes;
+}
+
+type Authed = Request & { platenKey?: ApiKey };
+
+/** The express app: security headers, request logging and timeouts, then the routes, then problem+json errors. */
+export function createApp(s: Services): express.Express {
+  const app = express();
+  app.disable('x-powered-by');
+  app.set('trust proxy', false);
+  app.use(helmet());
+  app.use(requestLog(s));
+  app.use(timeout(s.config.requestTimeoutMs));
+
+  const limiter = rateLimit({
+    windowMs: 60_000,
+    limit: s.config.rateLimit,
+    standardHeaders: 'draft-8',
+    legacyHeaders: false,
+    // Counted per API key: the limit is each caller's, not each address's.
+    keyGenerator: (req) => (req as Authed).platenKey!.id,
+    handler: (req, res) => {
+      const retryAfter = Number(res.getHeader('Retry-After') ?? 60);
+      sendProblem(
+        res,
+        new HttpError(429, 'rate_limited', `more than ${s.config.rateLimit} requests a minute for this key`, {
+          retryAfter,
+        }),
+      );
+    },
+  });
+
+  for (const r of apiRoutes(s)) {
+    const chain: RequestHandler[] = [];
+    if (r.roles) {
+      const roles = r.roles;
+      chain.push((req, _res, next) => {
+        (req as Authed).platenKey = authenticate(req, s.store.keys, roles);
+        next();
+      }, limiter);
+    }
+    chain.push(...bodyParsers(r), handler(r));
+    app[r.method](r.path, ...chain);
+  }
+  app.use((req, res) =>
+    sendProblem(res, new HttpError(404, 'not_found', `no route ${req.method} ${req.path}`)),
+  );
+  app.use(problemHandler(s.log));
+  return app;
+}
+
+function bodyParsers(r: AnyRoute): RequestHandler[] {
+  if (r.upload?.kind === 'zip') {
+    const raw = express.raw({
+      type: ['application/zip', 'application/x-zip-compressed', 'application/octet-stream'],
+      limit: r.upload.maxBytes,
+    });
+    const form = multer({
+      storage: multer.memoryStorage(),
+      limits: { fileSize: r.upload.maxBytes, files: 1, fields: 0 },
+    }).single('file');
+    return [(req, res, next) => (req.is('multipart/form-data') ? form(req, res, next) : raw(req, res, next))];
+  }
+  if (r.upload?.kind === 'multipart') {
+    const fields = r.upload.files.map((name) => ({ name, maxCount: 1 }));
+    return [
+      multer({
+        storage: multer.memoryStorage(),
+        limits: { fileSize: r.upload.maxBytes, files: fields.length, fields: 50, fieldSize: 10_000 },
+      }).fields(fields),
+    ];
+  }
+  if (r.body) return [express.json({ limit: r.jsonLimit ?? '64kb', strict: true })];
+  return [];
+}
+
+/** Validates params, query and body against the route's schemas (422 naming each problem), then runs it. */
+function handler(r: AnyRoute): RequestHandler {
+  return async (req: Request, res: Response, next: NextFunction) => {
+    try {
+      const params = parse(r.params, req.params, 'params.');
+      const query = parse(r.query, req.query, 'query.');
+      const files = collectFiles(req, r);
+      const raw = r.upload?.kind === 'multipart' ? { ...(req.body as object) } : req.body;
+      const body = r.body ? parse(r.body, raw ?? {}, '') : undefined;
+      await r.handle({ req, res, auth: (req as Authed).platenKey ?? null, params, query, body, files });
+    } catch (error) {
+      next(error);
+    }
+  };
+}
+
+function parse(schema: AnyRoute['params'], value: unknown, prefix: string): unknown {
+  if (!schema) return {};
+  const parsed = schema.safeParse(value);
+  if (parsed.success) return parsed.data;
+  const problems = parsed.error.issues.flatMap((issue) =>
+    issue.code === 'unrecognized_keys'
+      ? issue.keys.map((key) => ({
+          path: `${prefix}${[...issue.path, key].join('.')}`,
+          rule: 'unknown_key',
+          message: prefix
+            ? 'not a known parameter'
+            : 'not accepted here (locked content and the rep come from the template and your profile)',
+        }))
+      : problemsFromZod([issue], prefix.replace(/\.$/, '')),
+  );
+  throw new PlatenError('invalid_request', problems);
+}
+
+function collectFiles(req: Request, r: AnyRoute): Record<string, Buffer> {
+  const files: Record<string, Buffer> = {};
+  if (r.upload?.kind === 'zip') {
+    const body = req.file?.buffer ?? (Buffer.isBuffer(req.body) ? req.body : null);
+    if (!body || body.length === 0) {
+      throw new HttpError(
+        415,
+        'no_package',
+        'send the package as an application/zip body or a multipart "file" field',
+      );
+    }
+    files.file = body;
+  } else if (r.upload?.kind === 'multipart' && req.files && !Array.isArray(req.files)) {
+    for (const [name, list] of Object.entries(req.files)) if (list[0]) files[name] = list[0].buffer;
+  }
+  return files;
+}
+
+function requestLog(s: Services): RequestHandler {
+  return (req, res, next) => {
+    const start = process.hrtime.bigint();
+    res.on('finish', () => {
+      s.log.info(
+        {
+          method: req.method,
+          url: req.originalUrl,
+          status: res.statusCode,
+          ms: Number(process.hrtime.bigint() - start) / 1e6,
+          key: (req as Authed).platenKey?.id,
+        },
+        'request',
+      );
+    });
+    next();
+  };
+}
+
+/** A request still unanswered after `ms` gets 503: a stuck render never holds a client forever. */
+function timeout(ms: number): RequestHandler {
+  return (_req, res, next) => {
+    const timer = setTimeout(() => {
+      if (!res.headersSent)
+        sendProblem(res, new HttpError(503, 'timeout', `no response within ${ms} ms`, { retryAfter: 5 }));
+    }, ms);
+    timer.unref();
+    res.on('close', () => clearTimeout(timer));
+    next();
+  };
+}

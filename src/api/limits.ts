@@ -1,0 +1,36 @@
+import { HttpError } from './problem.js';
+
+/**
+ * Bounds the renders in flight: at most `concurrency` run, `queue` more wait, and anything beyond
+ * is refused at once with 503 and Retry-After, so overload costs a retry, never the process's memory.
+ */
+export class RenderGate {
+  private active = 0;
+  private readonly waiting: (() => void)[] = [];
+
+  constructor(
+    private readonly concurrency: number,
+    private readonly queue: number,
+  ) {}
+
+  async run<T>(work: () => Promise<T>): Promise<T> {
+    if (this.active >= this.concurrency) {
+      if (this.waiting.length >= this.queue) {
+        throw new HttpError(503, 'overloaded', 'too many renders in progress; retry shortly', {
+          retryAfter: 1,
+        });
+      }
+      await new Promise<void>((resolve) => this.waiting.push(resolve));
+    } else {
+      this.active += 1;
+    }
+    try {
+      return await work();
+    } finally {
+      const next = this.waiting.shift();
+      // A waiter inherits this slot; otherwise the slot is freed.
+      if (next) next();
+      else this.active -= 1;
+    }
+  }
+}

@@ -1,0 +1,131 @@
+import { z } from 'zod';
+import type { AnyRoute, ResponseKind } from './route.js';
+
+/** The OpenAPI 3.1 document of every route, generated from the routes' own zod schemas. */
+
+const PROBLEM_SCHEMA = {
+  type: 'object',
+  required: ['type', 'title', 'status', 'code', 'detail'],
+  properties: {
+    type: { type: 'string' },
+    title: { type: 'string' },
+    status: { type: 'integer' },
+    code: { type: 'string', description: 'stable, machine-readable' },
+    detail: { type: 'string' },
+    errors: {
+      type: 'array',
+      items: {
+        type: 'object',
+        required: ['path', 'rule', 'message'],
+        properties: { path: { type: 'string' }, rule: { type: 'string' }, message: { type: 'string' } },
+      },
+    },
+  },
+};
+
+const MEDIA: Record<Exclude<ResponseKind, 'empty'>, string> = {
+  json: 'application/json',
+  pdf: 'application/pdf',
+  png: 'image/png',
+};
+
+function jsonSchema(schema: z.ZodType): Record<string, unknown> {
+  const out = z.toJSONSchema(schema, {
+    io: 'input',
+    unrepresentable: 'any',
+    target: 'draft-2020-12',
+  }) as Record<string, unknown>;
+  delete out.$schema;
+  return out;
+}
+
+function parameters(schema: z.ZodType | undefined, where: 'path' | 'query'): unknown[] {
+  if (!schema) return [];
+  const object = jsonSchema(schema) as { properties?: Record<string, unknown>; required?: string[] };
+  return Object.entries(object.properties ?? {}).map(([name, s]) => ({
+    name,
+    in: where,
+    required: where === 'path' || (object.required ?? []).includes(name),
+    schema: s,
+  }));
+}
+
+export function openApiDocument(
+  routes: readonly AnyRoute[],
+  info: { title: string; version: string },
+): Record<string, unknown> {
+  const paths: Record<string, Record<string, unknown>> = {};
+  for (const r of routes) {
+    const path = r.path.replace(/:([A-Za-z_]+)/g, '{$1}');
+    const responses: Record<string, unknown> = {};
+    for (const [status, doc] of Object.entries(r.responses)) {
+      responses[status] = {
+        description: doc.description,
+        ...(doc.headers
+          ? {
+              headers: Object.fromEntries(
+                Object.entries(doc.headers).map(([h, d]) => [
+                  h,
+                  { description: d, schema: { type: 'string' } },
+                ]),
+              ),
+            }
+          : {}),
+        ...(doc.kind === 'empty'
+          ? {}
+          : { content: { [MEDIA[doc.kind]]: { schema: doc.schema ? jsonSchema(doc.schema) : {} } } }),
+      };
+    }
+    const errors = r.roles ? ['401', '403', '422', '429'] : ['422'];
+    for (const status of errors) {
+      responses[status] ??= {
+        description: 'problem',
+        content: { 'application/problem+json': { schema: { $ref: '#/components/schemas/Problem' } } },
+      };
+    }
+    let requestBody: unknown;
+    if (r.upload?.kind === 'zip') {
+      requestBody = {
+        required: true,
+        content: {
+          'application/zip': { schema: { type: 'string', contentMediaType: 'application/zip' } },
+          'multipart/form-data': {
+            schema: { type: 'object', properties: { file: { type: 'string', format: 'binary' } } },
+          },
+        },
+      };
+    } else if (r.upload?.kind === 'multipart') {
+      const fields = r.body ? ((jsonSchema(r.body) as { properties?: object }).properties ?? {}) : {};
+      const files = Object.fromEntries(r.upload.files.map((f) => [f, { type: 'string', format: 'binary' }]));
+      requestBody = {
+        required: true,
+        content: {
+          'multipart/form-data': { schema: { type: 'object', properties: { ...fields, ...files } } },
+        },
+      };
+    } else if (r.body) {
+      requestBody = { required: true, content: { 'application/json': { schema: jsonSchema(r.body) } } };
+    }
+    paths[path] ??= {};
+    paths[path][r.method] = {
+      summary: r.summary,
+      tags: [r.tag],
+      security: r.roles ? [{ bearer: [] }] : [],
+      ...(r.roles ? { 'x-roles': r.roles } : {}),
+      parameters: [...parameters(r.params, 'path'), ...parameters(r.query, 'query')],
+      ...(requestBody ? { requestBody } : {}),
+      responses,
+    };
+  }
+  return {
+    openapi: '3.1.0',
+    info,
+    paths,
+    components: {
+      securitySchemes: {
+        bearer: { type: 'http', scheme: 'bearer', description: 'an API key from `platen keys create`' },
+      },
+      schemas: { Problem: PROBLEM_SCHEMA },
+    },
+  };
+}

@@ -1,0 +1,82 @@
+import type { NextFunction, Request, Response } from 'express';
+import type { Logger } from 'pino';
+import { ConflictError, NotFoundError, PlatenError, type Problem } from '../errors.js';
+
+/**
+ * Errors as RFC 9457 problem details: a stable `code`, a `detail` for people, and for validation
+ * errors an `errors` list of `{ path, rule, message }`. Never a stack trace.
+ */
+export class HttpError extends Error {
+  constructor(
+    readonly status: number,
+    readonly code: string,
+    readonly detail: string,
+    readonly extra: { errors?: Problem[]; retryAfter?: number; headers?: Record<string, string> } = {},
+  ) {
+    super(detail);
+  }
+}
+
+const TITLES: Record<number, string> = {
+  400: 'Bad Request',
+  401: 'Unauthorized',
+  403: 'Forbidden',
+  404: 'Not Found',
+  409: 'Conflict',
+  413: 'Content Too Large',
+  415: 'Unsupported Media Type',
+  422: 'Unprocessable Content',
+  429: 'Too Many Requests',
+  500: 'Internal Server Error',
+  503: 'Service Unavailable',
+};
+
+export function sendProblem(res: Response, error: HttpError): void {
+  if (error.extra.retryAfter !== undefined) res.set('Retry-After', String(error.extra.retryAfter));
+  if (error.extra.headers) res.set(error.extra.headers);
+  res
+    .status(error.status)
+    .type('application/problem+json')
+    .send(
+      JSON.stringify({
+        type: `urn:platen:problem:${error.code}`,
+        title: TITLES[error.status] ?? 'Error',
+        status: error.status,
+        code: error.code,
+        detail: error.detail,
+        ...(error.extra.errors ? { errors: error.extra.errors } : {}),
+      }),
+    );
+}
+
+/** Maps anything thrown to a problem response; unexpected errors are logged and reported as 500. */
+export function problemHandler(log: Logger) {
+  return (error: unknown, req: Request, res: Response, next: NextFunction): void => {
+    if (res.headersSent) return next(error);
+    sendProblem(res, toHttpError(error, log, req));
+  };
+}
+
+function toHttpError(error: unknown, log: Logger, req: Request): HttpError {
+  if (error instanceof HttpError) return error;
+  if (error instanceof NotFoundError) return new HttpError(404, error.code, error.message);
+  if (error instanceof ConflictError) return new HttpError(409, error.code, error.message);
+  if (error instanceof PlatenError) {
+    const detail =
+      error.problems.length === 1 ? error.problems[0]!.message : `${error.problems.length} problems`;
+    return new HttpError(422, error.code, detail, { errors: error.problems });
+  }
+  // body-parser and multer errors carry a status or a code.
+  const e = error as { status?: number; type?: string; code?: string; message?: string };
+  if (e.type === 'entity.parse.failed')
+    return new HttpError(400, 'invalid_json', 'the request body is not valid JSON');
+  if (e.type === 'entity.too.large' || e.code === 'LIMIT_FILE_SIZE') {
+    return new HttpError(413, 'too_large', 'the request body is larger than this route accepts');
+  }
+  if (typeof e.code === 'string' && e.code.startsWith('LIMIT_'))
+    return new HttpError(400, 'bad_upload', e.message ?? 'bad upload');
+  if (e.status && e.status >= 400 && e.status < 500)
+    return new HttpError(e.status, 'bad_request', e.message ?? 'bad request');
+  log.error({ err: error, method: req.method, url: req.originalUrl }, 'unhandled error');
+  return new HttpError(500, 'internal', 'an unexpected error occurred; it has been logged');
+}

@@ -1,0 +1,82 @@
+import { z } from 'zod';
+import { ROLES } from '../../store/keys.js';
+import { HttpError } from '../problem.js';
+import { type AnyRoute, route } from '../route.js';
+import type { Services } from '../services.js';
+
+const keySchema = z.object({
+  id: z.string(),
+  name: z.string(),
+  role: z.enum(ROLES),
+  repId: z.string().nullable(),
+  createdAt: z.string(),
+  revokedAt: z.string().nullable(),
+});
+
+export function keyRoutes(s: Services): AnyRoute[] {
+  return [
+    route({
+      method: 'get',
+      path: '/api/v1/keys',
+      summary: 'Every API key (never the secrets)',
+      tag: 'keys',
+      roles: ['admin'],
+      responses: {
+        200: { description: 'keys', kind: 'json', schema: z.object({ keys: z.array(keySchema) }) },
+      },
+      async handle({ res }) {
+        res.json({ keys: s.store.keys.list() });
+      },
+    }),
+    route({
+      method: 'post',
+      path: '/api/v1/keys',
+      summary: 'Create a key; the secret is in this response only',
+      tag: 'keys',
+      roles: ['admin'],
+      body: z
+        .strictObject({
+          role: z.enum(ROLES),
+          name: z.string().trim().min(1).max(100),
+          repId: z
+            .string()
+            .regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/, 'not a rep id')
+            .optional(),
+        })
+        .refine((b) => (b.role === 'rep') === (b.repId !== undefined), {
+          message: 'a rep key needs repId; other keys take none',
+          path: ['repId'],
+        }),
+      responses: {
+        201: {
+          description: 'the key and its secret',
+          kind: 'json',
+          schema: keySchema.extend({ key: z.string() }),
+        },
+      },
+      async handle({ res, body }) {
+        if (body.repId) s.store.reps.ensure(body.repId);
+        const { key, apiKey } = s.store.keys.create(body);
+        res.status(201).json({ ...apiKey, key });
+      },
+    }),
+    route({
+      method: 'delete',
+      path: '/api/v1/keys/:id',
+      summary: 'Revoke a key',
+      tag: 'keys',
+      roles: ['admin'],
+      params: z.strictObject({ id: z.string().regex(/^[0-9a-f]{12}$/, 'not a key id') }),
+      responses: {
+        204: { description: 'revoked', kind: 'empty' },
+        404: { description: 'no such live key', kind: 'json' },
+      },
+      async handle({ res, params, auth }) {
+        if (params.id === auth!.id) throw new HttpError(409, 'own_key', 'a key cannot revoke itself');
+        if (!s.store.keys.revoke(params.id))
+          throw new HttpError(404, 'not_found', `no live key ${params.id}`);
+        res.status(204).end();
+      },
+    }),
+  ];
+}

@@ -1,0 +1,207 @@
+import { z } from 'zod';
+import { normalizePhoto } from '../../assets/photos.js';
+import { PlatenError } from '../../errors.js';
+import type { RepProfile } from '../../store/reps.js';
+import { HttpError } from '../problem.js';
+import { type AnyRoute, type Ctx, route } from '../route.js';
+import type { Services } from '../services.js';
+
+const text = (max: number) => z.string().trim().max(max);
+/** What a profile update may carry (as multipart form fields, with an optional `photo` file). */
+const profileBody = z.strictObject({
+  name: text(100).optional(),
+  title: text(100).optional(),
+  phone: z
+    .string()
+    .trim()
+    .regex(/^$|^\+?[0-9(][0-9 ().\-/]{3,28}[0-9](\s*(x|ext\.?)\s*[0-9]{1,6})?$/i, 'not a phone number')
+    .optional(),
+  email: z.union([z.literal(''), z.email('not an email address')]).optional(),
+  licenseNumber: text(60).optional(),
+});
+
+const profileSchema = z.object({
+  id: z.string(),
+  name: z.string(),
+  title: z.string(),
+  phone: z.string(),
+  email: z.string(),
+  licenseNumber: z.string(),
+  photo: z.string().nullable().describe('URL of the normalized photo'),
+  updatedAt: z.string(),
+  warnings: z.array(z.string()).optional(),
+});
+
+const repParams = z.strictObject({
+  id: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/, 'not a rep id'),
+});
+
+const PHOTO_MAX_BYTES = 15 * 1024 * 1024;
+
+function view(p: RepProfile, base: string, warnings?: string[]) {
+  const { photoSha256, ...rest } = p;
+  return { ...rest, photo: photoSha256 ? `${base}/photo` : null, ...(warnings?.length ? { warnings } : {}) };
+}
+
+/**
+ * Photo boxes of published templates, in points: a photo below 300 dpi at the largest is accepted
+ * with a warning naming the template.
+ */
+function photoWarnings(s: Services, width: number, height: number): string[] {
+  const warnings: string[] = [];
+  for (const t of s.store.templates.list()) {
+    const manifest = t.published?.manifest;
+    if (!manifest) continue;
+    for (const page of manifest.pages) {
+      for (const el of page.elements) {
+        if (el.type !== 'image' || el.input !== 'rep.photo') continue;
+        const needW = Math.ceil((el.w / 72) * 300);
+        const needH = Math.ceil((el.h / 72) * 300);
+        if (width < needW || height < needH) {
+          warnings.push(
+            `the photo is ${width}×${height} px; "${manifest.name}" prints it ${Math.round(el.w)}×${Math.round(el.h)} pt, which needs ${needW}×${needH} px for 300 dpi`,
+          );
+        }
+      }
+    }
+  }
+  return warnings;
+}
+
+async function update(
+  s: Services,
+  id: string,
+  body: z.infer<typeof profileBody>,
+  files: Record<string, Buffer>,
+  base: string,
+) {
+  let warnings: string[] = [];
+  let photoSha256: string | undefined;
+  if (files.photo) {
+    let photo;
+    try {
+      photo = await normalizePhoto(files.photo);
+    } catch (error) {
+      throw new PlatenError('invalid_photo', [
+        { path: 'photo', rule: 'image', message: (error as Error).message },
+      ]);
+    }
+    photoSha256 = await s.store.blobs.put(photo.bytes);
+    warnings = photoWarnings(s, photo.width, photo.height);
+  }
+  const profile = s.store.reps.update(id, { ...body, ...(photoSha256 ? { photoSha256 } : {}) });
+  return view(profile, base, warnings);
+}
+
+async function sendPhoto(s: Services, res: Ctx<unknown, unknown, unknown>['res'], id: string) {
+  const profile = s.store.reps.get(id);
+  const bytes = profile?.photoSha256 ? await s.store.blobs.get(profile.photoSha256) : null;
+  if (!bytes) throw new HttpError(404, 'not_found', 'no photo');
+  res.type('image/jpeg').set('Cache-Control', 'private, max-age=300').send(bytes);
+}
+
+const upload = { kind: 'multipart', files: ['photo'], maxBytes: PHOTO_MAX_BYTES } as const;
+const profileResponses = {
+  200: { description: 'the profile', kind: 'json', schema: profileSchema },
+} as const;
+const photoResponses = {
+  200: { description: 'the normalized photo', kind: 'empty' },
+  404: { description: 'no photo', kind: 'json' },
+} as const;
+
+export function repRoutes(s: Services): AnyRoute[] {
+  const mine = (auth: { repId: string | null } | null) => {
+    if (!auth?.repId) throw new HttpError(403, 'forbidden', 'this key belongs to no rep');
+    return auth.repId;
+  };
+  return [
+    route({
+      method: 'get',
+      path: '/api/v1/reps/me',
+      summary: "The caller's own profile",
+      tag: 'reps',
+      roles: ['rep'],
+      responses: profileResponses,
+      async handle({ res, auth }) {
+        res.json(view(s.store.reps.ensure(mine(auth)), '/api/v1/reps/me'));
+      },
+    }),
+    route({
+      method: 'put',
+      path: '/api/v1/reps/me',
+      summary: "Update the caller's profile (multipart: fields, and an optional photo)",
+      tag: 'reps',
+      roles: ['rep'],
+      body: profileBody,
+      upload,
+      responses: profileResponses,
+      async handle({ res, auth, body, files }) {
+        res.json(await update(s, mine(auth), body, files, '/api/v1/reps/me'));
+      },
+    }),
+    route({
+      method: 'get',
+      path: '/api/v1/reps/me/photo',
+      summary: "The caller's photo",
+      tag: 'reps',
+      roles: ['rep'],
+      responses: photoResponses,
+      async handle({ res, auth }) {
+        await sendPhoto(s, res, mine(auth));
+      },
+    }),
+    route({
+      method: 'get',
+      path: '/api/v1/reps',
+      summary: 'Every rep profile',
+      tag: 'reps',
+      roles: ['admin'],
+      responses: {
+        200: { description: 'profiles', kind: 'json', schema: z.object({ reps: z.array(profileSchema) }) },
+      },
+      async handle({ res }) {
+        res.json({ reps: s.store.reps.list().map((p) => view(p, `/api/v1/reps/${p.id}`)) });
+      },
+    }),
+    route({
+      method: 'get',
+      path: '/api/v1/reps/:id',
+      summary: "A rep's profile",
+      tag: 'reps',
+      roles: ['admin'],
+      params: repParams,
+      responses: { ...profileResponses, 404: { description: 'no such rep', kind: 'json' } },
+      async handle({ res, params }) {
+        const profile = s.store.reps.get(params.id);
+        if (!profile) throw new HttpError(404, 'not_found', `no rep ${params.id}`);
+        res.json(view(profile, `/api/v1/reps/${params.id}`));
+      },
+    }),
+    route({
+      method: 'put',
+      path: '/api/v1/reps/:id',
+      summary: "Create or update a rep's profile (multipart: fields, and an optional photo)",
+      tag: 'reps',
+      roles: ['admin'],
+      params: repParams,
+      body: profileBody,
+      upload,
+      responses: profileResponses,
+      async handle({ res, params, body, files }) {
+        res.json(await update(s, params.id, body, files, `/api/v1/reps/${params.id}`));
+      },
+    }),
+    route({
+      method: 'get',
+      path: '/api/v1/reps/:id/photo',
+      summary: "A rep's photo",
+      tag: 'reps',
+      roles: ['admin'],
+      params: repParams,
+      responses: photoResponses,
+      async handle({ res, params }) {
+        await sendPhoto(s, res, params.id);
+      },
+    }),
+  ];
+}

@@ -1,0 +1,162 @@
+import { z } from 'zod';
+import type { TemplateVersion } from '../../store/templates.js';
+import { recordJsonSchema } from '../../template/record-schema.js';
+import { type AnyRoute, route } from '../route.js';
+import type { Services } from '../services.js';
+
+const idParams = z.strictObject({ id: z.string().regex(/^[a-z0-9][a-z0-9-]{0,63}$/, 'not a template id') });
+const versionParams = idParams.extend({ n: z.coerce.number().int().positive() });
+const versionQuery = z.strictObject({ version: z.coerce.number().int().positive().optional() });
+
+const versionSummary = z.object({
+  templateId: z.string(),
+  version: z.number(),
+  name: z.string(),
+  state: z.enum(['draft', 'published', 'retired']),
+  createdBy: z.string(),
+  createdAt: z.string(),
+  publishedBy: z.string().nullable(),
+  publishedAt: z.string().nullable(),
+  retiredBy: z.string().nullable(),
+  retiredAt: z.string().nullable(),
+  renders: z.number().optional(),
+});
+
+function summary(v: TemplateVersion, renders?: number) {
+  const { manifest: _m, report: _r, ...rest } = v;
+  return renders === undefined ? rest : { ...rest, renders };
+}
+
+/** A version as a form or a client needs it: pages, fields and the JSON Schema of its record. */
+function detail(v: TemplateVersion) {
+  const m = v.manifest;
+  return {
+    ...summary(v),
+    description: m.description ?? null,
+    pages: m.pages.map((p) => p.name),
+    page: m.page,
+    fields: m.fields,
+    prospect: m.prospect,
+    rep: m.rep,
+    samples: m.samples.map((s) => s.name),
+    recordSchema: recordJsonSchema(m),
+  };
+}
+
+export function templateRoutes(s: Services): AnyRoute[] {
+  return [
+    route({
+      method: 'get',
+      path: '/api/v1/templates',
+      summary: 'Templates: reps see published ones; marketing and admins see all, with their states',
+      tag: 'templates',
+      roles: ['rep', 'marketing', 'admin'],
+      responses: {
+        200: {
+          description: 'templates',
+          kind: 'json',
+          schema: z.object({
+            templates: z.array(
+              z.object({ id: z.string(), latest: versionSummary, published: versionSummary.nullable() }),
+            ),
+          }),
+        },
+      },
+      async handle({ res, auth }) {
+        const list = s.templates.list(auth!.role).map((t) => ({
+          id: t.id,
+          latest: summary(auth!.role === 'rep' ? t.published! : t.latest),
+          published: t.published ? summary(t.published) : null,
+        }));
+        res.json({ templates: list });
+      },
+    }),
+    route({
+      method: 'get',
+      path: '/api/v1/templates/:id',
+      summary: 'The latest published version of a template (or ?version=N): pages, fields, record schema',
+      tag: 'templates',
+      roles: ['rep', 'marketing', 'admin'],
+      params: idParams,
+      query: versionQuery,
+      responses: {
+        200: { description: 'the version', kind: 'json' },
+        404: { description: 'no such template or version', kind: 'json' },
+      },
+      async handle({ res, auth, params, query }) {
+        res.json(detail(s.templates.resolve(params.id, query.version, auth!.role)));
+      },
+    }),
+    route({
+      method: 'get',
+      path: '/api/v1/templates/:id/versions',
+      summary:
+        'Every version of a template, with who created, published and retired it, and how often reps used it',
+      tag: 'templates',
+      roles: ['marketing', 'admin'],
+      params: idParams,
+      responses: {
+        200: {
+          description: 'versions',
+          kind: 'json',
+          schema: z.object({ versions: z.array(versionSummary) }),
+        },
+      },
+      async handle({ res, params }) {
+        const usage = s.store.renders.usage(params.id);
+        const versions = s.store.templates.versions(params.id);
+        if (versions.length === 0) res.status(404);
+        res.json({ versions: versions.map((v) => summary(v, usage.get(v.version) ?? 0)) });
+      },
+    }),
+    route({
+      method: 'post',
+      path: '/api/v1/templates',
+      summary: 'Upload a template package (zip): validated, then stored as a new immutable draft version',
+      tag: 'templates',
+      roles: ['marketing'],
+      upload: { kind: 'zip', maxBytes: 50 * 1024 * 1024 },
+      responses: {
+        201: { description: 'stored as a draft', kind: 'json', headers: { Location: 'the version' } },
+        422: { description: 'invalid package: every problem listed; nothing stored', kind: 'json' },
+      },
+      async handle({ res, auth, files }) {
+        const version = await s.templates.upload(files.file!, auth!.name);
+        res
+          .status(201)
+          .location(`/api/v1/templates/${version.templateId}?version=${version.version}`)
+          .json({ ...detail(version), report: version.report });
+      },
+    }),
+    route({
+      method: 'post',
+      path: '/api/v1/templates/:id/versions/:n/publish',
+      summary: 'Publish a version: its package must compile and every sample render',
+      tag: 'templates',
+      roles: ['marketing'],
+      params: versionParams,
+      responses: {
+        200: { description: 'published', kind: 'json', schema: versionSummary },
+        409: { description: 'already published', kind: 'json' },
+      },
+      async handle({ res, auth, params }) {
+        res.json(summary(await s.templates.publish(params.id, params.n, auth!.name)));
+      },
+    }),
+    route({
+      method: 'post',
+      path: '/api/v1/templates/:id/versions/:n/retire',
+      summary: 'Retire a version: reps can no longer render it',
+      tag: 'templates',
+      roles: ['marketing'],
+      params: versionParams,
+      responses: {
+        200: { description: 'retired', kind: 'json', schema: versionSummary },
+        409: { description: 'already retired', kind: 'json' },
+      },
+      async handle({ res, auth, params }) {
+        res.json(summary(s.templates.retire(params.id, params.n, auth!.name)));
+      },
+    }),
+  ];
+}

@@ -1,0 +1,16 @@
+import type { Logger } from 'pino';
+import type { Config } from '../config.js';
+import type { RenderService } from '../service/render.js';
+import type { TemplateService } from '../service/templates.js';
+import type { Store } from '../store/store.js';
+import type { RenderGate } from './limits.js';
+
+/** What route handlers work with. */
+export interface Services {
+  config: Config;
+  log: Logger;
+  store: Store;
+  templates: TemplateService;
+  renders: RenderService;
+  gate: RenderGate;
+}

@@ -1,0 +1,35 @@
+import sharp from 'sharp';
+
+/** Photo uploads larger than this many pixels are refused before decoding (decompression bombs). */
+const MAX_UPLOAD_PIXELS = 50_000_000;
+/** Longest side kept: a 6 in wide photo at 300 dpi. */
+const MAX_SIDE = 1800;
+const RASTER_FORMATS = new Set(['jpeg', 'png', 'webp']);
+
+/**
+ * Normalizes an uploaded photo for print: raster formats only (an SVG could make librsvg read local
+ * files), oriented by its EXIF tag, converted to sRGB, scaled down to at most 1800 px, re-encoded
+ * as JPEG with all metadata (GPS, camera, thumbnails) stripped.
+ */
+export async function normalizePhoto(
+  bytes: Buffer,
+): Promise<{ bytes: Buffer; width: number; height: number }> {
+  const input = () => sharp(bytes, { limitInputPixels: MAX_UPLOAD_PIXELS, failOn: 'truncated' });
+  let format: string | undefined;
+  try {
+    format = (await input().metadata()).format;
+  } catch {
+    throw new Error('not a readable image');
+  }
+  if (!format || !RASTER_FORMATS.has(format)) {
+    throw new Error(`${format ?? 'this'} images are not accepted: upload a JPEG, PNG or WebP photo`);
+  }
+  const { data, info } = await input()
+    .autoOrient()
+    .toColourspace('srgb')
+    .flatten({ background: '#ffffff' })
+    .resize(MAX_SIDE, MAX_SIDE, { fit: 'inside', withoutEnlargement: true })
+    .jpeg({ quality: 90 })
+    .toBuffer({ resolveWithObject: true });
+  return { bytes: data, width: info.width, height: info.height };
+}

@@ -1,0 +1,63 @@
+import { availableParallelism } from 'node:os';
+import { resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { z } from 'zod';
+import { problemsFromZod, PlatenError } from './errors.js';
+
+/**
+ * Service configuration, from environment variables, validated once at start-up: a bad value is a
+ * clear message and an exit, not a crash an hour later.
+ */
+const int = (min: number, max: number) => z.coerce.number().int().min(min).max(max);
+
+const envSchema = z.object({
+  PORT: int(0, 65535).default(3000),
+  HOST: z.string().min(1).default('0.0.0.0'),
+  PLATEN_DATA_DIR: z.string().min(1).default('./data'),
+  /** Bundled templates loaded as published version 1 on first start: the package's own by default. */
+  PLATEN_TEMPLATES_DIR: z
+    .string()
+    .min(1)
+    .default(fileURLToPath(new URL('../templates', import.meta.url))),
+  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  /** Renders drawn at once; more wait in a queue. */
+  PLATEN_RENDER_CONCURRENCY: int(1, 256).default(availableParallelism()),
+  /** Renders that may wait; beyond this a request gets 503 with Retry-After. */
+  PLATEN_RENDER_QUEUE: int(0, 10_000).default(64),
+  /** Requests per minute per API key (429 with Retry-After beyond it). */
+  PLATEN_RATE_LIMIT: int(1, 1_000_000).default(600),
+  PLATEN_REQUEST_TIMEOUT_MS: int(1000, 600_000).default(30_000),
+  /** Compiled template versions kept in memory. */
+  PLATEN_TEMPLATE_CACHE: int(1, 1000).default(32),
+});
+
+export type Config = {
+  port: number;
+  host: string;
+  dataDir: string;
+  templatesDir: string;
+  logLevel: z.infer<typeof envSchema>['LOG_LEVEL'];
+  renderConcurrency: number;
+  renderQueue: number;
+  rateLimit: number;
+  requestTimeoutMs: number;
+  templateCache: number;
+};
+
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
+  const parsed = envSchema.safeParse(env);
+  if (!parsed.success) throw new PlatenError('invalid_config', problemsFromZod(parsed.error.issues));
+  const e = parsed.data;
+  return {
+    port: e.PORT,
+    host: e.HOST,
+    dataDir: resolve(e.PLATEN_DATA_DIR),
+    templatesDir: resolve(e.PLATEN_TEMPLATES_DIR),
+    logLevel: e.LOG_LEVEL,
+    renderConcurrency: e.PLATEN_RENDER_CONCURRENCY,
+    renderQueue: e.PLATEN_RENDER_QUEUE,
+    rateLimit: e.PLATEN_RATE_LIMIT,
+    requestTimeoutMs: e.PLATEN_REQUEST_TIMEOUT_MS,
+    templateCache: e.PLATEN_TEMPLATE_CACHE,
+  };
+}

@@ -1,0 +1,85 @@
+import { createRequire } from 'node:module';
+import { dirname, join, sep } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import {
+  getDocument,
+  GlobalWorkerOptions,
+  type PDFDocumentProxy,
+  VerbosityLevel,
+} from 'pdfjs-dist/legacy/build/pdf.mjs';
+
+/**
+ * PDF pages to PNG with pdfjs-dist and @napi-rs/canvas (both permissively licensed; no browser, no
+ * AGPL renderer): the previews reps see while they type, and the visual tests.
+ */
+
+const requireHere = createRequire(import.meta.url);
+export const PDFJS_ENTRY = requireHere.resolve('pdfjs-dist/legacy/build/pdf.mjs');
+
+/** pdfjs requires its data-directory options to end with a separator. */
+function pdfjsDataDir(name: string): string {
+  return join(dirname(requireHere.resolve('pdfjs-dist/package.json')), name) + sep;
+}
+
+// In Node pdfjs runs its worker code on the main thread, loading it by URL: pin the matching build.
+GlobalWorkerOptions.workerSrc = pathToFileURL(
+  requireHere.resolve('pdfjs-dist/legacy/build/pdf.worker.mjs'),
+).href;
+
+const PDFJS_OPTIONS = {
+  standardFontDataUrl: pdfjsDataDir('standard_fonts'),
+  cMapUrl: pdfjsDataDir('cmaps'),
+  cMapPacked: true,
+  wasmUrl: pdfjsDataDir('wasm'),
+  // Node has no FontFace API: draw glyphs from the embedded font programs, never system fonts.
+  disableFontFace: true,
+  useSystemFonts: false,
+  isEvalSupported: false,
+  verbosity: VerbosityLevel.ERRORS,
+} as const;
+
+/** Opens a PDF with pdfjs, runs `use`, and always releases the document. */
+export async function withPdfDocument<T>(
+  pdf: Uint8Array,
+  use: (doc: PDFDocumentProxy) => Promise<T>,
+): Promise<T> {
+  // pdfjs transfers the buffer it is given (detaching it): hand it a private copy.
+  const task = getDocument({ ...PDFJS_OPTIONS, data: new Uint8Array(pdf) });
+  try {
+    return await use(await task.promise);
+  } finally {
+    await task.destroy();
+  }
+}
+
+interface CanvasModule {
+  createCanvas(width: number, height: number): { encode(format: 'png'): Promise<Buffer> };
+}
+
+/**
+ * @napi-rs/canvas as pdfjs itself resolves it: pdfjs builds Path2D objects from its own copy, and a
+ * context from another copy rejects them.
+ */
+let canvasModule: CanvasModule | undefined;
+function canvas(): CanvasModule {
+  canvasModule ??= createRequire(PDFJS_ENTRY)('@napi-rs/canvas') as CanvasModule;
+  return canvasModule;
+}
+
+/** Renders page `pageNumber` (from 1) at `scale` (1 = 72 dpi) to PNG bytes. */
+export async function rasterizePage(pdf: Uint8Array, pageNumber: number, scale: number): Promise<Buffer> {
+  return withPdfDocument(pdf, async (doc) => {
+    if (!Number.isInteger(pageNumber) || pageNumber < 1 || pageNumber > doc.numPages) {
+      throw new RangeError(`page ${pageNumber} does not exist (the document has ${doc.numPages})`);
+    }
+    const page = await doc.getPage(pageNumber);
+    const viewport = page.getViewport({ scale });
+    const target = canvas().createCanvas(
+      Math.max(1, Math.ceil(viewport.width - 1e-6)),
+      Math.max(1, Math.ceil(viewport.height - 1e-6)),
+    );
+    await page.render({ canvas: target as never, viewport, intent: 'print' }).promise;
+    page.cleanup();
+    return target.encode('png');
+  });
+}

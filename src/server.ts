@@ -1,0 +1,66 @@
+import { writeFile } from 'node:fs/promises';
+import type { Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { join } from 'node:path';
+import { pino, type Logger } from 'pino';
+import { createApp } from './api/app.js';
+import { RenderGate } from './api/limits.js';
+import type { Services } from './api/services.js';
+import type { Config } from './config.js';
+import { RenderService } from './service/render.js';
+import { TemplateService } from './service/templates.js';
+import { Store } from './store/store.js';
+import { TemplateCache } from './template/cache.js';
+
+export interface Running {
+  url: string;
+  services: Services;
+  /** Stops taking requests, lets those in flight finish, then closes the store. */
+  close(): Promise<void>;
+}
+
+/**
+ * Opens the store, loads the bundled templates and creates an admin key on first start, and serves
+ * the API. The admin key is printed once and written to `<data>/admin.key` (mode 0600).
+ */
+export async function startServer(
+  config: Config,
+  log: Logger = pino({ level: config.logLevel }),
+): Promise<Running> {
+  const store = new Store(config.dataDir);
+  const templates = new TemplateService(store, new TemplateCache(config.templateCache));
+  const services: Services = {
+    config,
+    log,
+    store,
+    templates,
+    renders: new RenderService(store, templates),
+    gate: new RenderGate(config.renderConcurrency, config.renderQueue),
+  };
+  if (store.keys.count() === 0) {
+    const loaded = await templates.loadBundled(config.templatesDir);
+    if (loaded.length === 0) log.warn({ templatesDir: config.templatesDir }, 'no bundled templates found');
+    const { key } = store.keys.create({ role: 'admin', name: 'first admin' });
+    const keyFile = join(config.dataDir, 'admin.key');
+    await writeFile(keyFile, `${key}\n`, { mode: 0o600 });
+    log.info({ templates: loaded, keyFile }, 'first start: bundled templates published, admin key created');
+    process.stdout.write(`\nAdmin key (shown once; also in ${keyFile}):\n  ${key}\n\n`);
+  }
+  const server: Server = createApp(services).listen(config.port, config.host);
+  await new Promise<void>((resolve, reject) => server.once('listening', resolve).once('error', reject));
+  server.requestTimeout = config.requestTimeoutMs;
+  const { port } = server.address() as AddressInfo;
+  const url = `http://${config.host === '0.0.0.0' ? '127.0.0.1' : config.host}:${port}`;
+  log.info({ url, dataDir: config.dataDir }, 'Platen is serving');
+  return {
+    url,
+    services,
+    close: async () => {
+      await new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        server.closeIdleConnections();
+      });
+      store.close();
+    },
+  };
+}

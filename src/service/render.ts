@@ -1,0 +1,175 @@
+import { type PreparedImage, prepareImage } from '../assets/images.js';
+import { PlatenError, type Problem } from '../errors.js';
+import { fitPiece, type FitReportEntry } from '../layout/piece.js';
+import { mergeRecord } from '../merge/merge.js';
+import { preparePiece, renderToBuffer, samples } from '../pipeline.js';
+import { rasterizePage } from '../render/raster.js';
+import type { ApiKey } from '../store/keys.js';
+import type { RenderRecord } from '../store/renders.js';
+import type { RepProfile } from '../store/reps.js';
+import type { Store } from '../store/store.js';
+import type { CompiledTemplate } from '../template/model.js';
+import type { TemplateService } from './templates.js';
+
+/** What a caller asks to render: the prospect and the field values; never the rep. */
+export interface RenderRequest {
+  templateId: string;
+  version?: number;
+  prospect: Record<string, unknown>;
+  fields: Record<string, unknown>;
+}
+
+/** A preview may also be of a sample, or (marketing only) with hand-entered rep details. */
+export interface PreviewRequest extends RenderRequest {
+  rep?: Record<string, unknown>;
+  sample?: number;
+}
+
+/** Profile keys as a template's `rep` inputs name them. */
+const PROFILE_INPUTS: Record<string, (p: RepProfile) => string> = {
+  name: (p) => p.name,
+  title: (p) => p.title,
+  phone: (p) => p.phone,
+  email: (p) => p.email,
+  licenseNumber: (p) => p.licenseNumber,
+};
+
+/** Prepared profile photos kept in memory, by content hash. */
+const PHOTO_CACHE = 64;
+
+export class RenderService {
+  private readonly photos = new Map<string, Promise<PreparedImage>>();
+
+  constructor(
+    private readonly store: Store,
+    private readonly templates: TemplateService,
+  ) {}
+
+  /** Renders one piece for a rep and records it in the audit trail. */
+  async render(caller: ApiKey, request: RenderRequest): Promise<{ pdf: Buffer; audit: RenderRecord }> {
+    const version = this.templates.resolve(request.templateId, request.version, caller.role);
+    const compiled = await this.templates.compiled(version);
+    const { record, images } = await this.recordFor(compiled, caller, request);
+    const piece = preparePiece(compiled, record, images);
+    const pdf = await renderToBuffer(compiled, [piece]);
+    const outputSha256 = await this.store.blobs.put(pdf);
+    const audit = this.store.renders.add({
+      keyId: caller.id,
+      repId: caller.repId,
+      templateId: compiled.id,
+      version: compiled.version,
+      recordSha256: piece.recordHash,
+      outputSha256,
+      bytes: pdf.length,
+    });
+    return { pdf, audit };
+  }
+
+  /**
+   * How each text of the piece fits, and every problem, without drawing: what the form shows
+   * beside a field while the rep types.
+   */
+  async fit(
+    caller: ApiKey,
+    request: PreviewRequest,
+  ): Promise<{ report: FitReportEntry[]; problems: Problem[] }> {
+    const { compiled, record, images } = await this.previewInput(caller, request);
+    try {
+      const { fitted, problems } = fitPiece(mergeRecord(compiled, record, images));
+      return { report: fitted.report, problems };
+    } catch (error) {
+      if (error instanceof PlatenError) return { report: [], problems: error.problems };
+      throw error;
+    }
+  }
+
+  /**
+   * A PNG of one page at screen resolution. Text that overflows is still drawn (past its box) so the
+   * rep sees the problem; an invalid record is refused with its problems.
+   */
+  async preview(
+    caller: ApiKey,
+    request: PreviewRequest,
+    page: number,
+    scale: number,
+  ): Promise<{ png: Buffer; report: FitReportEntry[]; problems: Problem[]; pages: number }> {
+    const { compiled, record, images } = await this.previewInput(caller, request);
+    if (page > compiled.pages.length) {
+      throw new PlatenError('invalid_request', [
+        { path: 'page', rule: 'too_big', message: `the template has ${compiled.pages.length} page(s)` },
+      ]);
+    }
+    const { fitted, problems } = fitPiece(mergeRecord(compiled, record, images));
+    const pdf = await renderToBuffer(compiled, [fitted]);
+    const png = await rasterizePage(pdf, page, scale);
+    return { png, report: fitted.report, problems, pages: compiled.pages.length };
+  }
+
+  private async previewInput(caller: ApiKey, request: PreviewRequest) {
+    const version = this.templates.resolve(request.templateId, request.version, caller.role);
+    const compiled = await this.templates.compiled(version);
+    if (request.sample !== undefined) {
+      const sample = samples(compiled)[request.sample];
+      if (!sample) {
+        throw new PlatenError('invalid_request', [
+          { path: 'sample', rule: 'not_found', message: `no sample ${request.sample}` },
+        ]);
+      }
+      return { compiled, record: sample.record, images: sample.images };
+    }
+    return { compiled, ...(await this.recordFor(compiled, caller, request)) };
+  }
+
+  /**
+   * The record to render: prospect and fields from the request, rep from the caller's profile.
+   * Only marketing and admins may preview with hand-entered rep details; a rep never chooses whose
+   * name goes on a piece.
+   */
+  private async recordFor(
+    compiled: CompiledTemplate,
+    caller: ApiKey,
+    request: PreviewRequest,
+  ): Promise<{ record: unknown; images: Map<string, PreparedImage> }> {
+    const images = new Map<string, PreparedImage>();
+    if (request.rep !== undefined) {
+      if (caller.role === 'rep') {
+        throw new PlatenError('invalid_record', [
+          {
+            path: 'rep',
+            rule: 'unknown_key',
+            message: 'the rep details come from your profile, not the request',
+          },
+        ]);
+      }
+      return { record: { rep: request.rep, prospect: request.prospect, fields: request.fields }, images };
+    }
+    const rep: Record<string, string> = {};
+    const profile = caller.repId ? this.store.reps.get(caller.repId) : null;
+    if (profile) {
+      for (const [key, def] of Object.entries(compiled.inputs.rep)) {
+        const value = PROFILE_INPUTS[key]?.(profile);
+        if (value) rep[key] = value;
+        if (def.type === 'image' && profile.photoSha256) {
+          const ref = `profile:${profile.photoSha256}`;
+          images.set(ref, await this.photo(profile.photoSha256));
+          rep[key] = ref;
+        }
+      }
+    }
+    return { record: { rep, prospect: request.prospect, fields: request.fields }, images };
+  }
+
+  private photo(sha256: string): Promise<PreparedImage> {
+    let photo = this.photos.get(sha256);
+    if (!photo) {
+      photo = this.store.blobs.get(sha256).then((bytes) => {
+        if (!bytes) throw new Error(`profile photo ${sha256} is missing from the blob store`);
+        return prepareImage(bytes);
+      });
+      photo.catch(() => this.photos.delete(sha256));
+      this.photos.set(sha256, photo);
+      if (this.photos.size > PHOTO_CACHE) this.photos.delete(this.photos.keys().next().value!);
+    }
+    return photo;
+  }
+}

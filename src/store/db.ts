@@ -1,0 +1,92 @@
+import Database from 'better-sqlite3';
+
+export type Db = Database.Database;
+
+/**
+ * Versioned migrations: each runs once, in order, inside a transaction, and `user_version` records
+ * how far a database has come. Append only: a released migration is never edited.
+ */
+const MIGRATIONS: string[] = [
+  `
+  CREATE TABLE api_keys (
+    id TEXT PRIMARY KEY,
+    name TEXT NOT NULL,
+    role TEXT NOT NULL CHECK (role IN ('admin', 'marketing', 'rep')),
+    rep_id TEXT REFERENCES reps(id),
+    key_hash TEXT NOT NULL UNIQUE,
+    created_at TEXT NOT NULL,
+    revoked_at TEXT
+  );
+  CREATE TABLE reps (
+    id TEXT PRIMARY KEY,
+    name TEXT NOT NULL DEFAULT '',
+    title TEXT NOT NULL DEFAULT '',
+    phone TEXT NOT NULL DEFAULT '',
+    email TEXT NOT NULL DEFAULT '',
+    license_number TEXT NOT NULL DEFAULT '',
+    photo_sha256 TEXT,
+    updated_at TEXT NOT NULL
+  );
+  CREATE TABLE templates (
+    id TEXT PRIMARY KEY,
+    created_at TEXT NOT NULL
+  );
+  CREATE TABLE template_versions (
+    template_id TEXT NOT NULL REFERENCES templates(id),
+    version INTEGER NOT NULL,
+    name TEXT NOT NULL,
+    state TEXT NOT NULL CHECK (state IN ('draft', 'published', 'retired')),
+    manifest TEXT NOT NULL,
+    report TEXT NOT NULL,
+    created_by TEXT NOT NULL,
+    created_at TEXT NOT NULL,
+    published_by TEXT,
+    published_at TEXT,
+    retired_by TEXT,
+    retired_at TEXT,
+    PRIMARY KEY (template_id, version)
+  );
+  CREATE TABLE renders (
+    id TEXT PRIMARY KEY,
+    key_id TEXT NOT NULL,
+    rep_id TEXT,
+    template_id TEXT NOT NULL,
+    version INTEGER NOT NULL,
+    record_sha256 TEXT NOT NULL,
+    output_sha256 TEXT NOT NULL,
+    bytes INTEGER NOT NULL,
+    created_at TEXT NOT NULL
+  );
+  CREATE INDEX renders_by_template ON renders(template_id, version);
+  CREATE INDEX renders_by_rep ON renders(rep_id, created_at);
+  `,
+];
+
+export function openDb(path: string): Db {
+  const db = new Database(path);
+  db.pragma('journal_mode = WAL');
+  db.pragma('foreign_keys = ON');
+  db.pragma('busy_timeout = 5000');
+  db.pragma('synchronous = NORMAL');
+  migrate(db);
+  return db;
+}
+
+function migrate(db: Db): void {
+  const current = db.pragma('user_version', { simple: true }) as number;
+  if (current > MIGRATIONS.length) {
+    throw new Error(
+      `database is at schema version ${current}, newer than this Platen (${MIGRATIONS.length})`,
+    );
+  }
+  for (let version = current; version < MIGRATIONS.length; version++) {
+    db.transaction(() => {
+      db.exec(MIGRATIONS[version]!);
+      db.pragma(`user_version = ${version + 1}`);
+    })();
+  }
+}
+
+export function now(): string {
+  return new Date().toISOString();
+}

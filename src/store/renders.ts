@@ -1,0 +1,81 @@
+import { randomBytes } from 'node:crypto';
+import { type Db, now } from './db.js';
+
+/** The audit trail: who rendered what, when, from which template version and record. */
+export interface RenderRecord {
+  id: string;
+  keyId: string;
+  repId: string | null;
+  templateId: string;
+  version: number;
+  recordSha256: string;
+  outputSha256: string;
+  bytes: number;
+  createdAt: string;
+}
+
+interface RenderRow {
+  id: string;
+  key_id: string;
+  rep_id: string | null;
+  template_id: string;
+  version: number;
+  record_sha256: string;
+  output_sha256: string;
+  bytes: number;
+  created_at: string;
+}
+
+const toRecord = (r: RenderRow): RenderRecord => ({
+  id: r.id,
+  keyId: r.key_id,
+  repId: r.rep_id,
+  templateId: r.template_id,
+  version: r.version,
+  recordSha256: r.record_sha256,
+  outputSha256: r.output_sha256,
+  bytes: r.bytes,
+  createdAt: r.created_at,
+});
+
+export class RenderStore {
+  constructor(private readonly db: Db) {}
+
+  add(input: Omit<RenderRecord, 'id' | 'createdAt'>): RenderRecord {
+    const record: RenderRecord = { ...input, id: randomBytes(8).toString('hex'), createdAt: now() };
+    this.db
+      .prepare(
+        `INSERT INTO renders (id, key_id, rep_id, template_id, version, record_sha256, output_sha256, bytes, created_at)
+         VALUES (@id, @keyId, @repId, @templateId, @version, @recordSha256, @outputSha256, @bytes, @createdAt)`,
+      )
+      .run(record);
+    return record;
+  }
+
+  get(id: string): RenderRecord | null {
+    const row = this.db.prepare('SELECT * FROM renders WHERE id = ?').get(id) as RenderRow | undefined;
+    return row ? toRecord(row) : null;
+  }
+
+  list(filter: { templateId?: string; repId?: string; limit: number }): RenderRecord[] {
+    const rows = this.db
+      .prepare(
+        `SELECT * FROM renders WHERE (@templateId IS NULL OR template_id = @templateId)
+         AND (@repId IS NULL OR rep_id = @repId) ORDER BY created_at DESC, id LIMIT @limit`,
+      )
+      .all({
+        templateId: filter.templateId ?? null,
+        repId: filter.repId ?? null,
+        limit: filter.limit,
+      }) as RenderRow[];
+    return rows.map(toRecord);
+  }
+
+  /** Renders per version of a template: how much reps actually use each. */
+  usage(templateId: string): Map<number, number> {
+    const rows = this.db
+      .prepare('SELECT version, count(*) AS n FROM renders WHERE template_id = ? GROUP BY version')
+      .all(templateId) as { version: number; n: number }[];
+    return new Map(rows.map((r) => [r.version, r.n]));
+  }
+}

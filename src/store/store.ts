@@ -1,0 +1,39 @@
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { BlobStore } from './blobs.js';
+import { type Db, openDb } from './db.js';
+import { KeyStore } from './keys.js';
+import { RenderStore } from './renders.js';
+import { RepStore } from './reps.js';
+import { TemplateStore } from './templates.js';
+
+/**
+ * Everything the service keeps: SQLite for rows (`platen.db`), local files for blobs and template
+ * packages, all under one data directory.
+ */
+export class Store {
+  readonly db: Db;
+  readonly keys: KeyStore;
+  readonly reps: RepStore;
+  readonly templates: TemplateStore;
+  readonly renders: RenderStore;
+  readonly blobs: BlobStore;
+  /** Scratch space on the same file system as the packages, so a staged upload can be renamed into place. */
+  readonly stagingDir: string;
+
+  constructor(readonly dataDir: string) {
+    mkdirSync(dataDir, { recursive: true });
+    this.stagingDir = join(dataDir, 'staging');
+    mkdirSync(this.stagingDir, { recursive: true });
+    this.db = openDb(join(dataDir, 'platen.db'));
+    this.keys = new KeyStore(this.db);
+    this.reps = new RepStore(this.db);
+    this.templates = new TemplateStore(this.db, join(dataDir, 'packages'));
+    this.renders = new RenderStore(this.db);
+    this.blobs = new BlobStore(join(dataDir, 'blobs'));
+  }
+
+  close(): void {
+    this.db.close();
+  }
+}
