@@ -3,8 +3,9 @@ import type { Problem } from './errors.js';
 import { fitPiece, fitPieceOrThrow, type FittedPiece } from './layout/piece.js';
 import { mergeRecord, type RecordImages } from './merge/merge.js';
 import { PlatenError } from './errors.js';
-import { PieceDocument } from './render/document.js';
-import type { CompiledTemplate } from './template/model.js';
+import { type DocumentOptions, PieceDocument } from './render/document.js';
+import type { CompiledTemplate, DrawItem } from './template/model.js';
+import { type PreparedImage, screenImage } from './assets/images.js';
 
 /**
  * The per-record pipeline, validate → merge → fit, and the draw step, as the faces (CLI, API, jobs)
@@ -31,7 +32,7 @@ export async function writePieces(
   compiled: CompiledTemplate,
   pieces: Iterable<FittedPiece> | AsyncIterable<FittedPiece>,
   out: Writable,
-  { single = false }: { single?: boolean } = {},
+  { single = false, ...options }: { single?: boolean } & DocumentOptions = {},
 ): Promise<{ pages: number }> {
   let document: PieceDocument | null = null;
   for await (const piece of pieces) {
@@ -44,6 +45,7 @@ export async function writePieces(
         ...(single ? { recordHash: piece.recordHash } : {}),
       },
       out,
+      options,
     );
     await document.add(piece);
   }
@@ -60,7 +62,11 @@ export function samples(
 }
 
 /** Renders fitted pieces into one PDF in memory: for one rep's brochure, not for mail drops. */
-export async function renderToBuffer(compiled: CompiledTemplate, pieces: FittedPiece[]): Promise<Buffer> {
+export async function renderToBuffer(
+  compiled: CompiledTemplate,
+  pieces: FittedPiece[],
+  options: DocumentOptions = {},
+): Promise<Buffer> {
   const chunks: Buffer[] = [];
   const sink = new Writable({
     write(chunk: Buffer, _encoding, done) {
@@ -68,6 +74,20 @@ export async function renderToBuffer(compiled: CompiledTemplate, pieces: FittedP
       done();
     },
   });
-  await writePieces(compiled, pieces, sink, { single: pieces.length === 1 });
+  await writePieces(compiled, pieces, sink, { single: pieces.length === 1, ...options });
   return Buffer.concat(chunks);
+}
+
+/** Screen-resolution stand-ins for every image a piece draws, static layers included: for previews. */
+export async function screenImages(piece: FittedPiece): Promise<Map<PreparedImage, PreparedImage>> {
+  const variants = new Map<PreparedImage, PreparedImage>();
+  const visit = async (items: DrawItem[]): Promise<void> => {
+    for (const item of items) {
+      if (item.kind === 'static') await visit(item.items);
+      else if (item.kind === 'image' && !variants.has(item.image))
+        variants.set(item.image, await screenImage(item.image));
+    }
+  };
+  for (const page of piece.pages) await visit(page);
+  return variants;
 }

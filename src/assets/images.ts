@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { deflateSync } from 'node:zlib';
+import { deflateSync, inflateSync } from 'node:zlib';
 import sharp from 'sharp';
 
 /**
@@ -95,4 +95,49 @@ function finish(image: Omit<PreparedImage, 'sha256'>): PreparedImage {
   const hash = createHash('sha256').update(image.data);
   if (image.alpha) hash.update(image.alpha);
   return { ...image, sha256: hash.digest('hex') };
+}
+
+/** Longest side of an image in a screen preview: sharper than any preview needs, far cheaper to decode. */
+const SCREEN_MAX_SIDE = 1000;
+const screenVariants = new WeakMap<PreparedImage, Promise<PreparedImage>>();
+
+/**
+ * A smaller copy of an image for on-screen previews (decoding full print resolution is most of a
+ * preview's cost); computed once per image and kept as long as the image is.
+ */
+export function screenImage(image: PreparedImage): Promise<PreparedImage> {
+  let variant = screenVariants.get(image);
+  if (!variant) {
+    variant =
+      image.width <= SCREEN_MAX_SIDE && image.height <= SCREEN_MAX_SIDE
+        ? Promise.resolve(image)
+        : downscale(image);
+    screenVariants.set(image, variant);
+  }
+  return variant;
+}
+
+async function downscale(image: PreparedImage): Promise<PreparedImage> {
+  const fit = { width: SCREEN_MAX_SIDE, height: SCREEN_MAX_SIDE, fit: 'inside' } as const;
+  if (image.filter === 'DCTDecode') {
+    const { data, info } = await sharp(image.data)
+      .resize(fit)
+      .jpeg({ quality: 85 })
+      .toBuffer({ resolveWithObject: true });
+    return finish({ ...image, width: info.width, height: info.height, data });
+  }
+  const colorChannels = image.colorSpace === 'DeviceGray' ? 1 : 3;
+  const resize = async (pixels: Buffer, channels: 1 | 3) => {
+    const raw = { width: image.width, height: image.height, channels };
+    return sharp(pixels, { raw }).resize(fit).raw().toBuffer({ resolveWithObject: true });
+  };
+  const color = await resize(inflateSync(image.data), colorChannels as 1 | 3);
+  const alpha = image.alpha ? await resize(inflateSync(image.alpha), 1) : undefined;
+  return finish({
+    ...image,
+    width: color.info.width,
+    height: color.info.height,
+    data: deflateSync(color.data),
+    alpha: alpha ? deflateSync(alpha.data) : undefined,
+  });
 }

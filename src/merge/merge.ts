@@ -71,15 +71,29 @@ export function mergeRecord(compiled: CompiledTemplate, input: unknown, images: 
       const ref = record[scope][key];
       if (typeof ref !== 'string' || ref === '') return el.fallback;
       const image = images.get(ref);
-      if (!image)
+      if (!image) {
         problems.push({ path: el.source.path, rule: 'missing_image', message: `image not found: ${ref}` });
-      else imageHashes.set(el.source.path, image.sha256);
+        return undefined;
+      }
+      const def = compiled.inputs[scope][key]!;
+      if (image.width < (def.minWidth ?? 0) || image.height < (def.minHeight ?? 0)) {
+        problems.push({
+          path: el.source.path,
+          rule: 'image_too_small',
+          message: `the image is ${image.width}×${image.height} px; at least ${def.minWidth ?? 1}×${def.minHeight ?? 1} px is required`,
+        });
+      }
+      imageHashes.set(el.source.path, image.sha256);
       return image;
     }
     const path = el.source.render(context);
     const image = compiled.assets.get(path) ?? el.fallback;
     if (!image)
-      problems.push({ path: el.name, rule: 'missing_image', message: `no image ${path} in the template` });
+      problems.push({
+        path: `elements.${el.name}`,
+        rule: 'missing_image',
+        message: `no image ${path} in the template`,
+      });
     return image;
   };
 

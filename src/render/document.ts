@@ -43,6 +43,11 @@ const DPART_GROUP = 4096;
 /** Distinct text lines remembered per document for reuse; beyond this, new ones are drawn inline. */
 const MAX_REMEMBERED_LINES = 20_000;
 
+export interface DocumentOptions {
+  /** Images to draw in place of others: smaller copies for screen previews. */
+  imageVariants?: ReadonlyMap<PreparedImage, PreparedImage>;
+}
+
 export class PieceDocument {
   private readonly doc: Doc;
   private readonly fonts = new Map<string, PdfEmbeddedFont>();
@@ -69,6 +74,7 @@ export class PieceDocument {
     private readonly geometry: PageGeometry,
     info: DocumentInfo,
     private readonly out: Writable,
+    private readonly options: DocumentOptions = {},
   ) {
     const pdf = new PDFDocument({
       autoFirstPage: false,
@@ -334,7 +340,8 @@ export class PieceDocument {
   }
 
   private drawImage(item: ImageItem): void {
-    const { image, box } = item;
+    const image = this.options.imageVariants?.get(item.image) ?? item.image;
+    const { box } = item;
     const name = `Im${image.sha256.slice(0, 12)}`;
     this.doc.page.xobjects[name] = this.imageRef(image);
     const scale =
@@ -369,18 +376,9 @@ export class PieceDocument {
   }
 
   private drawSvg(item: SvgItem): void {
-    this.doc.save();
-    SVGtoPDF(this.doc as unknown as PDFKit.PDFDocument, item.svg, item.box.x, item.box.y, {
-      width: item.box.w,
-      height: item.box.h,
-      preserveAspectRatio: 'xMidYMid meet',
-      assumePt: false,
-      // svg-to-pdfkit reads local files named in <image href>; allow embedded data only.
-      imageCallback: (href: string) => (href.startsWith('data:image/') ? href : ''),
-      documentCallback: () => '',
-      warningCallback: () => undefined,
-    });
-    this.doc.restore();
+    const ops = svgOps(item);
+    if (ops !== null) this.doc.addContent(ops);
+    else drawSvgLive(this.doc, item);
   }
 
   // ------------------------------------------------------------------------------------ forms
@@ -491,4 +489,67 @@ function escapeXmpInfo(doc: Doc): void {
       Object.assign(target.info, raw);
     }
   };
+}
+
+/** Draws SVG art with svg-to-pdfkit: parsed and converted on every call (about 2–3 ms a graphic). */
+function drawSvgLive(doc: Doc, item: SvgItem): void {
+  doc.save();
+  SVGtoPDF(doc as unknown as PDFKit.PDFDocument, item.svg, item.box.x, item.box.y, {
+    width: item.box.w,
+    height: item.box.h,
+    preserveAspectRatio: 'xMidYMid meet',
+    assumePt: false,
+    // svg-to-pdfkit reads local files named in <image href>; allow embedded data only.
+    imageCallback: (href: string) => (href.startsWith('data:image/') ? href : ''),
+    documentCallback: () => '',
+    warningCallback: () => undefined,
+  });
+  doc.restore();
+}
+
+/**
+ * The content-stream operators of SVG art, converted once per process: most brand art is flat
+ * paths and fills that need no resources, so its operators can be replayed into any document.
+ * Null for art that needs resources (gradients, transparency, images), which is drawn live each time.
+ */
+const svgCache = new WeakMap<SvgItem, string | null>();
+let scratch: Doc | null = null;
+
+function svgOps(item: SvgItem): string | null {
+  let ops = svgCache.get(item);
+  if (ops === undefined) {
+    scratch ??= asDoc(
+      new PDFDocument({ autoFirstPage: false, font: null as unknown as string, compress: false }),
+    );
+    const content: string[] = [];
+    const resources = scratch.ref({});
+    const page = formPage(
+      { write: (chunk: string | Uint8Array) => content.push(String(chunk)) } as unknown as PdfRef,
+      resources,
+      {
+        width: item.box.x + item.box.w,
+        height: item.box.y + item.box.h,
+      } as PdfPageLike,
+    );
+    scratch.page = page;
+    scratch._ctm = [1, 0, 0, 1, 0, 0];
+    drawSvgLive(scratch, item);
+    ops = replayable(resources.data) ? content.join('\n').replace(/\/Gs\d+ gs/g, '') : null;
+    svgCache.set(item, ops);
+  }
+  return ops;
+}
+
+/**
+ * Whether art drawn with these resources can be replayed as bare operators: none at all, or only the
+ * fully opaque graphics states svg-to-pdfkit sets on every shape (`ca`, `CA` of 1: the default).
+ */
+function replayable(resources: Record<string, unknown>): boolean {
+  return Object.entries(resources).every(
+    ([kind, entries]) =>
+      kind === 'ExtGState' &&
+      Object.values(entries as Record<string, PdfRef>).every(({ data: { Type, ca, CA, ...other } }) => {
+        return Type === 'ExtGState' && (ca ?? 1) === 1 && (CA ?? 1) === 1 && Object.keys(other).length === 0;
+      }),
+  );
 }

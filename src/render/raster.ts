@@ -1,6 +1,7 @@
 import { createRequire } from 'node:module';
 import { dirname, join, sep } from 'node:path';
 import { pathToFileURL } from 'node:url';
+import sharp from 'sharp';
 import {
   getDocument,
   GlobalWorkerOptions,
@@ -53,7 +54,7 @@ export async function withPdfDocument<T>(
 }
 
 interface CanvasModule {
-  createCanvas(width: number, height: number): { encode(format: 'png'): Promise<Buffer> };
+  createCanvas(width: number, height: number): { data(): Buffer; width: number; height: number };
 }
 
 /**
@@ -80,6 +81,8 @@ export async function rasterizePage(pdf: Uint8Array, pageNumber: number, scale: 
     );
     await page.render({ canvas: target as never, viewport, intent: 'print' }).promise;
     page.cleanup();
-    return target.encode('png');
+    // sharp's PNG encoder at a low compression level: several times faster than the canvas's own.
+    const raw = { width: target.width, height: target.height, channels: 4 } as const;
+    return sharp(target.data(), { raw }).png({ compressionLevel: 3, adaptiveFiltering: false }).toBuffer();
   });
 }

@@ -2,7 +2,7 @@ import { type PreparedImage, prepareImage } from '../assets/images.js';
 import { PlatenError, type Problem } from '../errors.js';
 import { fitPiece, type FitReportEntry } from '../layout/piece.js';
 import { mergeRecord } from '../merge/merge.js';
-import { preparePiece, renderToBuffer, samples } from '../pipeline.js';
+import { preparePiece, renderToBuffer, samples, screenImages } from '../pipeline.js';
 import { rasterizePage } from '../render/raster.js';
 import type { ApiKey } from '../store/keys.js';
 import type { RenderRecord } from '../store/renders.js';
@@ -100,7 +100,7 @@ export class RenderService {
       ]);
     }
     const { fitted, problems } = fitPiece(mergeRecord(compiled, record, images));
-    const pdf = await renderToBuffer(compiled, [fitted]);
+    const pdf = await renderToBuffer(compiled, [fitted], { imageVariants: await screenImages(fitted) });
     const png = await rasterizePage(pdf, page, scale);
     return { png, report: fitted.report, problems, pages: compiled.pages.length };
   }

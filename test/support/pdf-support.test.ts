@@ -322,7 +322,7 @@ describe('rasterizePage', () => {
   });
 
   it('rejects a page number that does not exist', async () => {
-    await expect(rasterizePage(sample, 3, 1)).rejects.toThrow(/Page 3 does not exist/);
+    await expect(rasterizePage(sample, 3, 1)).rejects.toThrow(/page 3 does not exist/);
   });
 });
 

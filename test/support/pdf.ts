@@ -7,61 +7,21 @@
  */
 import { execFile } from 'node:child_process';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
-import { createRequire } from 'node:module';
 import os from 'node:os';
 import path from 'node:path';
-import { pathToFileURL } from 'node:url';
 import { promisify } from 'node:util';
-import { getDocument, GlobalWorkerOptions, VerbosityLevel } from 'pdfjs-dist/legacy/build/pdf.mjs';
+import { withPdfDocument as withPdfBytes } from '../../src/render/raster.js';
 import type { PDFDocumentProxy } from 'pdfjs-dist/legacy/build/pdf.mjs';
 
 /** A PDF as a path on disk or as its bytes (a Buffer is a Uint8Array). */
 export type PdfSource = string | Uint8Array;
 
 // ---------------------------------------------------------------------------------------------------------
-// pdfjs-dist setup
+// pdfjs-dist: the same set-up the service's previews use (src/render/raster.ts)
 // ---------------------------------------------------------------------------------------------------------
 
-const requireFromHere = createRequire(import.meta.url);
-
-/** The pdfjs-dist build that this module (and raster.ts) loads; exported so raster.ts can anchor on it. */
-export const PDFJS_ENTRY = requireFromHere.resolve('pdfjs-dist/legacy/build/pdf.mjs');
-
-/** pdfjs requires its data-directory options to end with a separator ("Invalid factory url" otherwise). */
-function pdfjsDataDir(name: string): string {
-  return path.join(path.dirname(requireFromHere.resolve('pdfjs-dist/package.json')), name) + path.sep;
-}
-
-// In Node pdfjs never spawns a real worker: it runs the worker code on the main thread ("fake worker"),
-// loading it with `import(workerSrc)`. The default "./pdf.worker.mjs" is relative and only works when
-// pdf.mjs is loaded by Node straight from node_modules, so pin the absolute URL of the matching build.
-GlobalWorkerOptions.workerSrc = pathToFileURL(
-  requireFromHere.resolve('pdfjs-dist/legacy/build/pdf.worker.mjs'),
-).href;
-
-const PDFJS_OPTIONS = {
-  // Fonts Platen emits are embedded, but a PDF referencing one of the 14 standard fonts needs these
-  // files (Node has no fallback fonts), and CJK text without embedded CMaps needs the packed CMaps.
-  standardFontDataUrl: pdfjsDataDir('standard_fonts'),
-  cMapUrl: pdfjsDataDir('cmaps'),
-  cMapPacked: true,
-  // JPEG 2000 / JBIG2 decoders. (ICC colour management stays off in Node whatever we pass: pdfjs loads
-  // its CMYK profile with a synchronous XMLHttpRequest, so it falls back to its built-in conversion.)
-  wasmUrl: pdfjsDataDir('wasm'),
-  // Node has no FontFace API: draw glyphs as paths from the embedded font programs, and never substitute
-  // fonts installed on the machine, so a missing embedded font shows up instead of rendering "fine".
-  disableFontFace: true,
-  useSystemFonts: false,
-  // Nothing in a PDF under test should be able to make pdfjs evaluate generated code.
-  isEvalSupported: false,
-  // Warnings about fonts and Info values go to the console otherwise; tests assert what matters.
-  verbosity: VerbosityLevel.ERRORS,
-} as const;
-
 async function readPdfBytes(pdf: PdfSource): Promise<Uint8Array> {
-  // Always hand pdfjs a private copy: it transfers the buffer to its (fake) worker, which detaches the
-  // caller's ArrayBuffer and would empty a Buffer the test still wants to use.
-  return typeof pdf === 'string' ? new Uint8Array(await readFile(pdf)) : new Uint8Array(pdf);
+  return typeof pdf === 'string' ? new Uint8Array(await readFile(pdf)) : pdf;
 }
 
 /** Opens `pdf` with pdfjs, runs `use`, and always releases the document (pdfjs holds memory otherwise). */
@@ -69,12 +29,7 @@ export async function withPdfDocument<T>(
   pdf: PdfSource,
   use: (doc: PDFDocumentProxy) => Promise<T>,
 ): Promise<T> {
-  const task = getDocument({ ...PDFJS_OPTIONS, data: await readPdfBytes(pdf) });
-  try {
-    return await use(await task.promise);
-  } finally {
-    await task.destroy();
-  }
+  return withPdfBytes(await readPdfBytes(pdf), use);
 }
 
 // ---------------------------------------------------------------------------------------------------------

@@ -2,70 +2,24 @@
  * Visual checks: render a PDF page to PNG with pdfjs-dist + @napi-rs/canvas and compare it with a
  * committed baseline image.
  */
-import { access, mkdir, rm, writeFile } from 'node:fs/promises';
-import { createRequire } from 'node:module';
+import { access, mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import sharp from 'sharp';
-import { PDFJS_ENTRY, withPdfDocument, type PdfSource } from './pdf.js';
+import { rasterizePage as rasterize } from '../../src/render/raster.js';
+import type { PdfSource } from './pdf.js';
 
 // ---------------------------------------------------------------------------------------------------------
 // Rendering
 // ---------------------------------------------------------------------------------------------------------
 
-/** The part of @napi-rs/canvas used here; typed locally because the copy we load is pdfjs's (see below). */
-interface NodeCanvas {
-  encode(format: 'png'): Promise<Buffer>;
-}
-interface CanvasModule {
-  createCanvas(width: number, height: number): NodeCanvas;
-}
-
-function isCanvasModule(value: unknown): value is CanvasModule {
-  return typeof value === 'object' && value !== null && 'createCanvas' in value;
-}
-
 /**
- * Loads @napi-rs/canvas exactly as pdfjs does (resolved from pdfjs-dist's own location). pdfjs polyfills
- * Path2D/DOMMatrix and makes its scratch canvases from the copy it resolves; when that is a different
- * copy from ours (pdfjs-dist 5 pins @napi-rs/canvas ^0.1, this repo has 1.x, so npm nests one), our
- * context rejects its Path2D objects and every glyph fails with "not a valid enum value of type
- * CanvasFillRule".
- */
-function loadPdfjsCanvas(): CanvasModule {
-  const canvas: unknown = createRequire(PDFJS_ENTRY)('@napi-rs/canvas');
-  if (!isCanvasModule(canvas)) {
-    throw new Error('@napi-rs/canvas (as resolved by pdfjs-dist) has no createCanvas');
-  }
-  return canvas;
-}
-
-let canvasModule: CanvasModule | undefined;
-
-/** Pixel size for a viewport dimension; the epsilon keeps float noise (600.0000001) from adding a pixel. */
-function pixelSize(points: number): number {
-  return Math.max(1, Math.ceil(points - 1e-6));
-}
-
-/**
- * Renders page `pageNumber` (1-based) at `scale` (1 = 72 dpi) and returns PNG bytes. Uses the "print"
- * intent, since these are print products: annotations and optional content render as when printed.
+ * Renders page `pageNumber` (1-based) at `scale` (1 = 72 dpi) and returns PNG bytes, exactly as the
+ * service renders previews (src/render/raster.ts).
  */
 export async function rasterizePage(pdf: PdfSource, pageNumber: number, scale: number): Promise<Buffer> {
-  canvasModule ??= loadPdfjsCanvas();
-  const { createCanvas } = canvasModule;
-  return withPdfDocument(pdf, async (doc) => {
-    if (!Number.isInteger(pageNumber) || pageNumber < 1 || pageNumber > doc.numPages) {
-      throw new RangeError(`Page ${pageNumber} does not exist (the document has ${doc.numPages})`);
-    }
-    const page = await doc.getPage(pageNumber);
-    const viewport = page.getViewport({ scale });
-    const canvas = createCanvas(pixelSize(viewport.width), pixelSize(viewport.height));
-    // Passing the canvas (not a context) lets pdfjs request an opaque context, as it does in browsers.
-    await page.render({ canvas, viewport, intent: 'print' }).promise;
-    page.cleanup();
-    return canvas.encode('png');
-  });
+  const bytes = typeof pdf === 'string' ? await readFile(pdf) : pdf;
+  return rasterize(bytes, pageNumber, scale);
 }
 
 // ---------------------------------------------------------------------------------------------------------

@@ -21,8 +21,12 @@ const previewBody = renderBody.extend({
 });
 const previewQuery = z.strictObject({
   page: z.coerce.number().int().min(1).max(50).default(1),
-  /** 1 = 72 dpi; the default suits a screen. */
-  scale: z.coerce.number().min(0.25).max(4).default(1.5),
+  /** 1 = 72 dpi; the default is 96 dpi, a CSS pixel per 1/96 in. */
+  scale: z.coerce
+    .number()
+    .min(0.25)
+    .max(4)
+    .default(4 / 3),
 });
 
 const renderSchema = z.object({
