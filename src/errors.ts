@@ -42,6 +42,16 @@ export function problemsFromZod(issues: readonly ZodIssueLike[], prefix = ''): P
   }));
 }
 
+/** Paths of own `__proto__` keys anywhere in parsed JSON, which zod's records would silently drop. */
+export function prototypeKeys(value: unknown, path: PropertyKey[] = []): PropertyKey[][] {
+  if (typeof value !== 'object' || value === null) return [];
+  const found: PropertyKey[][] = Object.hasOwn(value, '__proto__') ? [[...path, '__proto__']] : [];
+  for (const [key, child] of Object.entries(value)) {
+    found.push(...prototypeKeys(child, [...path, Array.isArray(value) ? Number(key) : key]));
+  }
+  return found;
+}
+
 export function joinPath(prefix: string, path: readonly PropertyKey[]): string {
   let out = prefix;
   for (const key of path) {

@@ -2,7 +2,7 @@ import express, { type NextFunction, type Request, type RequestHandler, type Res
 import { rateLimit } from 'express-rate-limit';
 import helmet from 'helmet';
 import multer from 'multer';
-import { PlatenError, problemsFromZod } from '../errors.js';
+import { joinPath, PlatenError, problemsFromZod, prototypeKeys } from '../errors.js';
 import type { ApiKey } from '../store/keys.js';
 import { authenticate } from './auth.js';
 import { HttpError, problemHandler, sendProblem } from './problem.js';
@@ -75,7 +75,29 @@ export function createApp(s: Services): express.Express {
   return app;
 }
 
+/** Body parsers answer a malformed body with 400 (413 when too large), never a 500. */
+function clientErrors(parser: RequestHandler): RequestHandler {
+  return (req, res, next) =>
+    parser(req, res, (error?: unknown) => {
+      if (!error) return next();
+      const e = error as { status?: number; type?: string; code?: string; message?: string };
+      if (e.type === 'entity.too.large' || e.code === 'LIMIT_FILE_SIZE') return next(error);
+      if (e.type === 'entity.parse.failed') return next(error);
+      next(
+        new HttpError(
+          e.status === 415 ? 415 : 400,
+          'bad_upload',
+          `the request body could not be read: ${e.message ?? 'malformed'}`,
+        ),
+      );
+    });
+}
+
 function bodyParsers(r: AnyRoute): RequestHandler[] {
+  return rawBodyParsers(r).map(clientErrors);
+}
+
+function rawBodyParsers(r: AnyRoute): RequestHandler[] {
   if (r.upload?.kind === 'zip') {
     const raw = express.raw({
       type: ['application/zip', 'application/x-zip-compressed', 'application/octet-stream'],
@@ -109,8 +131,20 @@ function handler(r: AnyRoute): RequestHandler {
       const files = collectFiles(req, r);
       const raw = r.upload?.kind === 'multipart' ? { ...(req.body as object) } : req.body;
       const body = r.body ? parse(r.body, raw ?? {}, '') : undefined;
-      await r.handle({ req, res, auth: (req as Authed).platenKey ?? null, params, query, body, files });
+      const signal = (res.locals as { signal: AbortSignal }).signal;
+      await r.handle({
+        req,
+        res,
+        auth: (req as Authed).platenKey ?? null,
+        params,
+        query,
+        body,
+        files,
+        signal,
+      });
     } catch (error) {
+      // Answered already (the request timed out): the work was abandoned, there is nothing to send.
+      if (res.headersSent) return;
       next(error);
     }
   };
@@ -118,6 +152,17 @@ function handler(r: AnyRoute): RequestHandler {
 
 function parse(schema: AnyRoute['params'], value: unknown, prefix: string): unknown {
   if (!schema) return {};
+  const protoKeys = prototypeKeys(value);
+  if (protoKeys.length > 0) {
+    throw new PlatenError(
+      'invalid_request',
+      protoKeys.map((path) => ({
+        path: `${prefix}${joinPath('', path)}`,
+        rule: 'unknown_key',
+        message: 'reserved name',
+      })),
+    );
+  }
   const parsed = schema.safeParse(value);
   if (parsed.success) return parsed.data;
   const problems = parsed.error.issues.flatMap((issue) =>
@@ -171,12 +216,18 @@ function requestLog(s: Services): RequestHandler {
   };
 }
 
-/** A request still unanswered after `ms` gets 503: a stuck render never holds a client forever. */
+/**
+ * A request still unanswered after `ms` gets 503, and its work is abandoned through the request's
+ * abort signal (a queued render never starts; a finished one is not recorded): a stuck render never
+ * holds a client forever, and the audit trail never lists a piece nobody received.
+ */
 function timeout(ms: number): RequestHandler {
   return (_req, res, next) => {
+    const controller = new AbortController();
+    res.locals.signal = controller.signal;
     const timer = setTimeout(() => {
-      if (!res.headersSent)
-        sendProblem(res, new HttpError(503, 'timeout', `no response within ${ms} ms`, { retryAfter: 5 }));
+      controller.abort(new HttpError(503, 'timeout', `no response within ${ms} ms`, { retryAfter: 5 }));
+      if (!res.headersSent) sendProblem(res, controller.signal.reason as HttpError);
     }, ms);
     timer.unref();
     res.on('close', () => clearTimeout(timer));

@@ -13,7 +13,8 @@ export class RenderGate {
     private readonly queue: number,
   ) {}
 
-  async run<T>(work: () => Promise<T>): Promise<T> {
+  /** Runs `work` when a slot is free; work whose request was abandoned while waiting never starts. */
+  async run<T>(signal: AbortSignal, work: () => Promise<T>): Promise<T> {
     if (this.active >= this.concurrency) {
       if (this.waiting.length >= this.queue) {
         throw new HttpError(503, 'overloaded', 'too many renders in progress; retry shortly', {
@@ -25,6 +26,7 @@ export class RenderGate {
       this.active += 1;
     }
     try {
+      signal.throwIfAborted();
       return await work();
     } finally {
       const next = this.waiting.shift();

@@ -32,6 +32,8 @@ export interface Ctx<P, Q, B> {
   body: B;
   /** Uploaded files by field name (or `file` for a zip body). */
   files: Record<string, Buffer>;
+  /** Aborted when the request times out: long work checks it before it commits anything. */
+  signal: AbortSignal;
 }
 
 export interface Route<P = unknown, Q = unknown, B = unknown> {

@@ -18,7 +18,10 @@ export async function normalizePhoto(
   let format: string | undefined;
   try {
     format = (await input().metadata()).format;
-  } catch {
+  } catch (error) {
+    if (/pixel limit/i.test((error as Error).message)) {
+      throw new Error(`larger than ${MAX_UPLOAD_PIXELS / 1_000_000} megapixels: scale the photo down first`);
+    }
     throw new Error('not a readable image');
   }
   if (!format || !RASTER_FORMATS.has(format)) {

@@ -46,6 +46,8 @@ const MAX_REMEMBERED_LINES = 20_000;
 export interface DocumentOptions {
   /** Images to draw in place of others: smaller copies for screen previews. */
   imageVariants?: ReadonlyMap<PreparedImage, PreparedImage>;
+  /** Show only the trim box (CropBox = TrimBox): for on-screen previews, never for print. */
+  cropToTrim?: boolean;
 }
 
 export class PieceDocument {
@@ -182,6 +184,7 @@ export class PieceDocument {
     delete dict.UserUnit;
     dict.BleedBox = [0, 0, width, height].map(num).map(Number);
     dict.TrimBox = [bleed, bleed, bleed + trimWidth, bleed + trimHeight].map(num).map(Number);
+    if (this.options.cropToTrim) dict.CropBox = dict.TrimBox;
     // pdfkit's page space is y-down from the media corner; ours is y-down from the trim corner.
     if (bleed) this.doc.addContent(`1 0 0 1 ${num(bleed)} ${num(bleed)} cm`);
   }

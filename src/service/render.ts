@@ -45,13 +45,21 @@ export class RenderService {
     private readonly templates: TemplateService,
   ) {}
 
-  /** Renders one piece for a rep and records it in the audit trail. */
-  async render(caller: ApiKey, request: RenderRequest): Promise<{ pdf: Buffer; audit: RenderRecord }> {
+  /**
+   * Renders one piece for a rep and records it in the audit trail, unless `signal` was aborted (the
+   * caller gave up): nothing is stored for a piece nobody received.
+   */
+  async render(
+    caller: ApiKey,
+    request: RenderRequest,
+    signal?: AbortSignal,
+  ): Promise<{ pdf: Buffer; audit: RenderRecord }> {
     const version = this.templates.resolve(request.templateId, request.version, caller.role);
     const compiled = await this.templates.compiled(version);
     const { record, images } = await this.recordFor(compiled, caller, request);
     const piece = preparePiece(compiled, record, images);
     const pdf = await renderToBuffer(compiled, [piece]);
+    signal?.throwIfAborted();
     const outputSha256 = await this.store.blobs.put(pdf);
     const audit = this.store.renders.add({
       keyId: caller.id,
@@ -100,7 +108,11 @@ export class RenderService {
       ]);
     }
     const { fitted, problems } = fitPiece(mergeRecord(compiled, record, images));
-    const pdf = await renderToBuffer(compiled, [fitted], { imageVariants: await screenImages(fitted) });
+    // Cropped to the trim box: the rep sees the piece as it will be after cutting.
+    const pdf = await renderToBuffer(compiled, [fitted], {
+      imageVariants: await screenImages(fitted),
+      cropToTrim: true,
+    });
     const png = await rasterizePage(pdf, page, scale);
     return { png, report: fitted.report, problems, pages: compiled.pages.length };
   }

@@ -110,7 +110,10 @@ export class TemplateService {
         );
       }
     }
-    return this.store.templates.setState(templateId, version, 'published', by)!;
+    const published = this.store.templates.setState(templateId, version, 'published', by);
+    // Another publish of this version won the race while the samples rendered.
+    if (!published) throw new ConflictError('already_published', `version ${version} is already published`);
+    return published;
   }
 
   retire(templateId: string, version: number, by: string): TemplateVersion {
@@ -118,7 +121,9 @@ export class TemplateService {
     if (!found) throw new NotFoundError('not_found', `no version ${version} of template ${templateId}`);
     if (found.state === 'retired')
       throw new ConflictError('already_retired', `version ${version} is already retired`);
-    return this.store.templates.setState(templateId, version, 'retired', by)!;
+    const retired = this.store.templates.setState(templateId, version, 'retired', by);
+    if (!retired) throw new ConflictError('already_retired', `version ${version} is already retired`);
+    return retired;
   }
 
   /**

@@ -150,19 +150,25 @@ export class TemplateStore {
     return (this.db.prepare('SELECT count(*) AS n FROM templates').get() as { n: number }).n;
   }
 
-  /** Moves a version between states; returns null when it does not exist. */
+  /**
+   * Moves a version into a state it is not already in, atomically: of two concurrent publishes, one
+   * wins. Publishing a retired version again clears its retirement. Returns null when the version
+   * does not exist or is already in that state.
+   */
   setState(
     templateId: string,
     version: number,
     state: 'published' | 'retired',
     by: string,
   ): TemplateVersion | null {
-    const column = state === 'published' ? 'published' : 'retired';
-    const changes = this.db
-      .prepare(
-        `UPDATE template_versions SET state = ?, ${column}_by = ?, ${column}_at = ? WHERE template_id = ? AND version = ?`,
-      )
-      .run(state, by, now(), templateId, version).changes;
+    const at = now();
+    const sql =
+      state === 'published'
+        ? `UPDATE template_versions SET state = 'published', published_by = ?, published_at = ?, retired_by = NULL,
+           retired_at = NULL WHERE template_id = ? AND version = ? AND state != 'published'`
+        : `UPDATE template_versions SET state = 'retired', retired_by = ?, retired_at = ?
+           WHERE template_id = ? AND version = ? AND state != 'retired'`;
+    const changes = this.db.prepare(sql).run(by, at, templateId, version).changes;
     return changes > 0 ? this.get(templateId, version) : null;
   }
 }

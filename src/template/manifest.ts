@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { prototypeKeys } from '../errors.js';
 import { lengthSchema } from './units.js';
 
 /**
@@ -345,19 +346,9 @@ export const manifestObjectSchema = z
   });
 
 /**
- * Own `__proto__` keys (JSON.parse makes them) anywhere in the raw JSON. zod's records drop such a
- * key before their key schema sees it, so a template naming an input `__proto__` would lose it
- * silently; it is refused here instead, with its path.
+ * zod's records drop a `__proto__` key (JSON.parse makes own ones) before their key schema sees it, so
+ * a template naming an input `__proto__` would lose it silently: it is refused here, with its path.
  */
-function prototypeKeys(value: unknown, path: PropertyKey[] = []): PropertyKey[][] {
-  if (typeof value !== 'object' || value === null) return [];
-  const found: PropertyKey[][] = Object.hasOwn(value, '__proto__') ? [[...path, '__proto__']] : [];
-  for (const [key, child] of Object.entries(value)) {
-    found.push(...prototypeKeys(child, [...path, Array.isArray(value) ? Number(key) : key]));
-  }
-  return found;
-}
-
 export const manifestSchema = z.preprocess((input, ctx) => {
   for (const path of prototypeKeys(input))
     ctx.addIssue({ code: 'custom', path, message: 'reserved name', input });

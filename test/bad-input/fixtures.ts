@@ -3,18 +3,16 @@
  * fonts copied from the bundled postcard, a PNG made with sharp, a tiny SVG), which each test then
  * breaks in one precise way; plus a runner for the built CLI (`node dist/cli.js`).
  */
-import { spawn } from 'node:child_process';
 import { access, copyFile, mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import sharp from 'sharp';
 import { expect } from 'vitest';
 import type { Problem } from '../../src/errors.js';
 import type { ManifestInput } from '../../src/template/manifest.js';
+import { CLI, REPO_ROOT, runNode } from '../support/repo.js';
 
-export const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
-export const CLI = path.join(REPO_ROOT, 'dist/cli.js');
+export { CLI, REPO_ROOT, runCli } from '../support/repo.js';
 export const BROCHURE_DIR = path.join(REPO_ROOT, 'templates/insurance-brochure');
 const POSTCARD_FONTS = path.join(REPO_ROOT, 'templates/postcard-6x4/fonts');
 
@@ -253,30 +251,6 @@ export async function requireBuiltCli(): Promise<void> {
 /** Problems reduced to what the tests compare: path and rule, in order. */
 export const pathsAndRules = (problems: readonly Problem[]): { path: string; rule: string }[] =>
   problems.map(({ path: p, rule }) => ({ path: p, rule }));
-
-export interface CliResult {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
-
-/** Runs `node ...args` to completion, collecting its output. */
-function runNode(args: readonly string[], cwd: string): Promise<CliResult> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, args, { cwd, stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.setEncoding('utf8').on('data', (chunk: string) => (stdout += chunk));
-    child.stderr.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
-    child.on('error', reject);
-    child.on('close', (code) => resolve({ code, stdout, stderr }));
-  });
-}
-
-/** Runs the built CLI (`node dist/cli.js ...args`) to completion. */
-export function runCli(args: readonly string[], cwd = REPO_ROOT): Promise<CliResult> {
-  return runNode([CLI, ...args], cwd);
-}
 
 /**
  * Runs an ES module snippet in a fresh Node process (for cases that could corrupt the process that

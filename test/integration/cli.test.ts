@@ -4,7 +4,6 @@
  *
  * Runs the built CLI: `npm test` builds first; for a local run do `npm run build`.
  */
-import { execFile } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { copyFile, mkdir, mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
@@ -12,6 +11,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, it } from 'vitest';
 import { pdfInfo, pdfText, qpdfCheck } from '../support/pdf.js';
+import { runCli } from '../support/repo.js';
 
 const REPO = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 const CLI = path.join(REPO, 'dist', 'cli.js');
@@ -39,22 +39,6 @@ function sampleRecord(manifest: ManifestHead, index: number): SampleRecord {
   const sample = manifest.samples[index];
   if (!sample) throw new Error(`${manifest.id} has no sample ${index}`);
   return structuredClone(sample.record);
-}
-
-interface CliResult {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
-
-/** `node dist/cli.js ...args` from the repository root; resolves with the exit code, never rejects on it. */
-function runCli(args: string[]): Promise<CliResult> {
-  return new Promise((resolve, reject) => {
-    execFile(process.execPath, [CLI, ...args], { cwd: REPO, encoding: 'utf8' }, (error, stdout, stderr) => {
-      if (error && typeof error.code !== 'number') reject(error);
-      else resolve({ code: error ? Number(error.code) : 0, stdout, stderr });
-    });
-  });
 }
 
 const postcard = readManifest(POSTCARD);

@@ -8,7 +8,6 @@ import { execFile } from 'node:child_process';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { Writable } from 'node:stream';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { beforeAll, describe, expect, it } from 'vitest';
@@ -16,7 +15,7 @@ import { loadProspects } from '../../bench/workload.js';
 import type { PreparedImage } from '../../src/assets/images.js';
 import type { FittedPiece } from '../../src/layout/piece.js';
 import { mergeRecord } from '../../src/merge/merge.js';
-import { preparePiece, samples, writePieces } from '../../src/pipeline.js';
+import { preparePiece, renderToBuffer, samples } from '../../src/pipeline.js';
 import { compileTemplate } from '../../src/template/compile.js';
 import type { CompiledTemplate, DrawItem } from '../../src/template/model.js';
 import {
@@ -62,23 +61,6 @@ interface SampleRecord {
 }
 
 // ---------------------------------------------------------------------------------------------- helpers
-
-/** Runs writePieces into memory: a Writable that keeps every chunk, concatenated once it finishes. */
-async function renderToBuffer(
-  compiled: CompiledTemplate,
-  pieces: Iterable<FittedPiece>,
-  options: { single?: boolean } = {},
-): Promise<Buffer> {
-  const chunks: Buffer[] = [];
-  const out = new Writable({
-    write(chunk: Buffer, _encoding, callback) {
-      chunks.push(chunk);
-      callback();
-    },
-  });
-  await writePieces(compiled, pieces, out, options);
-  return Buffer.concat(chunks);
-}
 
 function dict(value: PdfJson | undefined): PdfDict {
   if (typeof value !== 'object' || value === null || Array.isArray(value)) {
@@ -337,7 +319,7 @@ describe.each(['postcard-6x4', 'insurance-brochure'])('12 records of %s in one d
   let alone: Promise<string[][]> | undefined;
   const aloneTexts = (): Promise<string[][]> =>
     (alone ??= Promise.all(
-      doc.pieces.map(async (piece) => pdfText(await renderToBuffer(doc.compiled, [piece], { single: true }))),
+      doc.pieces.map(async (piece) => pdfText(await renderToBuffer(doc.compiled, [piece]))),
     ));
   const mergedTexts = (i: number): string[] => doc.texts.slice(i * pagesPerPiece, (i + 1) * pagesPerPiece);
 
@@ -356,7 +338,7 @@ describe.each(['postcard-6x4', 'insurance-brochure'])('12 records of %s in one d
   it('keeps the word breaks between lines, as in a document of that record alone (poppler)', async () => {
     const merged = await popplerPages(doc.pdf);
     for (const [i, piece] of doc.pieces.entries()) {
-      const alone = await popplerPages(await renderToBuffer(doc.compiled, [piece], { single: true }));
+      const alone = await popplerPages(await renderToBuffer(doc.compiled, [piece]));
       expect(
         merged.slice(i * pagesPerPiece, (i + 1) * pagesPerPiece),
         `record ${i} (${FIRST_NAMES[i]})`,

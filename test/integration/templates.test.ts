@@ -6,19 +6,18 @@
  *
  * The CLI check runs dist/cli.js: `npm test` builds first; for a local run do `npm run build`.
  */
-import { execFile } from 'node:child_process';
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { cp, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { Writable } from 'node:stream';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { FittedPiece } from '../../src/layout/piece.js';
-import { preparePiece, samples, writePieces } from '../../src/pipeline.js';
+import { preparePiece, renderToBuffer, samples } from '../../src/pipeline.js';
 import { compileTemplate } from '../../src/template/compile.js';
 import type { CompiledTemplate } from '../../src/template/model.js';
 import { pageBoxes, pdfFonts, pdfInfo, pdfText, qpdfCheck, withPdfDocument } from '../support/pdf.js';
+import { discoverTemplates, runCli } from '../support/repo.js';
 
 const REPO = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 const TEMPLATES_DIR = path.join(REPO, 'templates');
@@ -53,51 +52,8 @@ interface ManifestHead {
   samples: { name: string; record: SampleRecord }[];
 }
 
-/** The template folders, found on disk when the file is collected (so each gets its own describe). */
-function discoverTemplates(): string[] {
-  return readdirSync(TEMPLATES_DIR, { withFileTypes: true })
-    .filter(
-      (entry) => entry.isDirectory() && existsSync(path.join(TEMPLATES_DIR, entry.name, 'template.json')),
-    )
-    .map((entry) => entry.name)
-    .sort();
-}
-
 function readManifest(folder: string): ManifestHead {
   return JSON.parse(readFileSync(path.join(TEMPLATES_DIR, folder, 'template.json'), 'utf8')) as ManifestHead;
-}
-
-/** Runs writePieces into memory: a Writable that keeps every chunk, concatenated once it finishes. */
-async function renderToBuffer(
-  compiled: CompiledTemplate,
-  pieces: FittedPiece[],
-  options: { single?: boolean } = {},
-): Promise<Buffer> {
-  const chunks: Buffer[] = [];
-  const out = new Writable({
-    write(chunk: Buffer, _encoding, callback) {
-      chunks.push(chunk);
-      callback();
-    },
-  });
-  await writePieces(compiled, pieces, out, options);
-  return Buffer.concat(chunks);
-}
-
-interface CliResult {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
-
-/** `node dist/cli.js ...args` from the repository root; resolves with the exit code, never rejects on it. */
-function runCli(args: string[]): Promise<CliResult> {
-  return new Promise((resolve, reject) => {
-    execFile(process.execPath, [CLI, ...args], { cwd: REPO, encoding: 'utf8' }, (error, stdout, stderr) => {
-      if (error && typeof error.code !== 'number') reject(error);
-      else resolve({ code: error ? Number(error.code) : 0, stdout, stderr });
-    });
-  });
 }
 
 function text(value: unknown): string {
@@ -157,7 +113,7 @@ describe.each(TEMPLATES)('template %s', (folder) => {
         const sample = samples(compiled)[index];
         if (!sample) throw new Error(`compiled template has no sample ${index}`);
         piece = preparePiece(compiled, sample.record, sample.images);
-        pdf = await renderToBuffer(compiled, [piece], { single: true });
+        pdf = await renderToBuffer(compiled, [piece]);
       });
 
       it('passes qpdf --check', async () => {
@@ -235,9 +191,7 @@ describe('a template whose name has "&" and "<"', () => {
     await writeFile(manifestFile, JSON.stringify({ ...manifest, name: NAME }));
     const compiled = await compileTemplate(copy);
     const sample = samples(compiled)[0]!;
-    pdf = await renderToBuffer(compiled, [preparePiece(compiled, sample.record, sample.images)], {
-      single: true,
-    });
+    pdf = await renderToBuffer(compiled, [preparePiece(compiled, sample.record, sample.images)]);
   });
 
   afterAll(async () => {

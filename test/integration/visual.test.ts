@@ -11,18 +11,16 @@
  * each template's second test proves that a changed first name still fails the comparison.
  */
 import { copyFile, mkdtemp, rm } from 'node:fs/promises';
-import { existsSync, readdirSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { Writable } from 'node:stream';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { FittedPiece } from '../../src/layout/piece.js';
 import type { RecordImages } from '../../src/merge/merge.js';
-import { preparePiece, samples, writePieces } from '../../src/pipeline.js';
+import { preparePiece, renderToBuffer, samples } from '../../src/pipeline.js';
 import { compileTemplate } from '../../src/template/compile.js';
 import type { CompiledTemplate } from '../../src/template/model.js';
 import { compareWithBaseline, rasterizePage, type CompareOptions } from '../support/raster.js';
+import { discoverTemplates } from '../support/repo.js';
 
 const REPO = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 const TEMPLATES_DIR = path.join(REPO, 'templates');
@@ -37,28 +35,6 @@ interface SampleRecord {
   rep: Record<string, unknown>;
   prospect: Record<string, unknown>;
   fields: Record<string, unknown>;
-}
-
-function discoverTemplates(): string[] {
-  return readdirSync(TEMPLATES_DIR, { withFileTypes: true })
-    .filter(
-      (entry) => entry.isDirectory() && existsSync(path.join(TEMPLATES_DIR, entry.name, 'template.json')),
-    )
-    .map((entry) => entry.name)
-    .sort();
-}
-
-/** Runs writePieces into memory: a Writable that keeps every chunk, concatenated once it finishes. */
-async function renderToBuffer(compiled: CompiledTemplate, pieces: FittedPiece[]): Promise<Buffer> {
-  const chunks: Buffer[] = [];
-  const out = new Writable({
-    write(chunk: Buffer, _encoding, callback) {
-      chunks.push(chunk);
-      callback();
-    },
-  });
-  await writePieces(compiled, pieces, out, { single: true });
-  return Buffer.concat(chunks);
 }
 
 async function firstPagePng(

@@ -84,8 +84,8 @@ export function renderRoutes(s: Services): AnyRoute[] {
         409: { description: 'the version is retired', kind: 'json' },
         503: { description: 'overloaded: retry after the Retry-After seconds', kind: 'json' },
       },
-      async handle({ res, auth, body }) {
-        const { pdf, audit } = await s.gate.run(() => s.renders.render(auth!, body));
+      async handle({ res, auth, body, signal }) {
+        const { pdf, audit } = await s.gate.run(signal, () => s.renders.render(auth!, body, signal));
         res
           .status(201)
           .location(`/api/v1/renders/${audit.id}`)
@@ -172,8 +172,10 @@ export function renderRoutes(s: Services): AnyRoute[] {
         },
         503: { description: 'overloaded', kind: 'json' },
       },
-      async handle({ res, auth, body, query }) {
-        const preview = await s.gate.run(() => s.renders.preview(auth!, body, query.page, query.scale));
+      async handle({ res, auth, body, query, signal }) {
+        const preview = await s.gate.run(signal, () =>
+          s.renders.preview(auth!, body, query.page, query.scale),
+        );
         const fit = JSON.stringify({ report: preview.report, problems: preview.problems }).replace(
           /[\u007f-\uffff]/g,
           (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`,

@@ -44,14 +44,21 @@ function view(p: RepProfile, base: string, warnings?: string[]) {
 }
 
 /**
- * Photo boxes of published templates, in points: a photo below 300 dpi at the largest is accepted
- * with a warning naming the template.
+ * What a photo of this size means for the published templates: below a template's minimum its
+ * renders will be refused; below 300 dpi at a photo box it prints soft. Either is a warning naming
+ * the template, not a refusal: the photo may suit other templates.
  */
 function photoWarnings(s: Services, width: number, height: number): string[] {
   const warnings: string[] = [];
   for (const t of s.store.templates.list()) {
     const manifest = t.published?.manifest;
     if (!manifest) continue;
+    const input = manifest.rep.photo;
+    if (input && (width < (input.minWidth ?? 0) || height < (input.minHeight ?? 0))) {
+      warnings.push(
+        `"${manifest.name}" needs a photo of at least ${input.minWidth ?? 1}×${input.minHeight ?? 1} px: its renders will be refused until a larger photo is uploaded`,
+      );
+    }
     for (const page of manifest.pages) {
       for (const el of page.elements) {
         if (el.type !== 'image' || el.input !== 'rep.photo') continue;
