@@ -20,9 +20,11 @@ export async function normalizePhoto(
     format = (await input().metadata()).format;
   } catch (error) {
     if (/pixel limit/i.test((error as Error).message)) {
-      throw new Error(`larger than ${MAX_UPLOAD_PIXELS / 1_000_000} megapixels: scale the photo down first`);
+      throw new Error(`larger than ${MAX_UPLOAD_PIXELS / 1_000_000} megapixels: scale the photo down first`, {
+        cause: error,
+      });
     }
-    throw new Error('not a readable image');
+    throw new Error('not a readable image', { cause: error });
   }
   if (!format || !RASTER_FORMATS.has(format)) {
     throw new Error(`${format ?? 'this'} images are not accepted: upload a JPEG, PNG or WebP photo`);
