@@ -214,6 +214,8 @@ function checkPath(path: hbs.AST.PathExpression, declared: (p: string) => boolea
     path.depth > 0 ||
     path.parts.length !== 2 ||
     original.includes('/') ||
+    // Handlebars drops `this.` from parts: `this.prospect.x` would otherwise pass as `prospect.x`.
+    original.startsWith('this') ||
     // Only the three record scopes: `constructor.assign` or `__proto__.x` must never reach a context.
     !['rep', 'prospect', 'fields'].includes(path.parts[0] ?? '')
   ) {
