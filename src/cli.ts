@@ -9,6 +9,10 @@ import type { RecordImages } from './merge/merge.js';
 import { preparePiece, samples, writePieces } from './pipeline.js';
 import { compileTemplate } from './template/compile.js';
 import { recordJsonSchema } from './template/record-schema.js';
+import { runBatch } from './jobs/batch.js';
+import type { CsvEncoding } from './jobs/csv.js';
+import { parseMapEntries } from './jobs/mapping.js';
+import { ProgressDisplay } from './jobs/progress.js';
 import { validateTemplate } from './template/validate.js';
 import { loadConfig } from './config.js';
 import { startServer } from './server.js';
@@ -82,6 +86,24 @@ program
     await writeAtomically(opts.out, (out) => writePieces(compiled, [piece], out, { single: true }));
   });
 
+const collect = (value: string, previous: string[]) => [...previous, value];
+
+program
+  .command('batch')
+  .description('mail-merge a prospect list (CSV) into one print file (.pdf) or one PDF per row (.zip)')
+  .argument('<template-dir>')
+  .requiredOption('--csv <file>', 'the prospect list: UTF-8 (with or without BOM) or Windows-1252; comma, semicolon or tab')
+  .requiredOption('--rep <rep.json>', "the rep's details for the whole drop: { name, title, phone, ... }; image paths relative to it")
+  .option('--out <drop.pdf|drop.zip>', 'the output (written only when complete)')
+  .option('--errors <errors.csv>', 'the rejected-rows report (default: next to the output, or the CSV)')
+  .option('--map <header=input>', 'map a CSV column to a prospect input (repeatable)', collect, [])
+  .option('--encoding <encoding>', 'utf-8 or windows-1252 (default: detected)')
+  .option('--delimiter <delimiter>', 'comma, semicolon or tab (default: detected)')
+  .option('--dry-run', 'preflight: validate and fit every row, write the report, draw nothing')
+  .action(async (dir: string, opts: BatchCliOptions) => {
+    process.exitCode = await batch(dir, opts);
+  });
+
 program
   .command('serve')
   .description('run the HTTP service (configured by environment variables: PORT, PLATEN_DATA_DIR, ...)')
@@ -151,6 +173,59 @@ function withStore(use: (store: Store) => void): void {
   } finally {
     store.close();
   }
+}
+
+interface BatchCliOptions {
+  csv: string;
+  rep: string;
+  out?: string;
+  errors?: string;
+  map: string[];
+  encoding?: string;
+  delimiter?: string;
+  dryRun?: boolean;
+}
+
+const DELIMITERS = { comma: ',', ',': ',', semicolon: ';', ';': ';', tab: '\t', '\\t': '\t' } as const;
+
+/** Exit codes of a batch: 0 every row rendered, 3 some rejected (the rest output), 1 nothing done. */
+async function batch(dir: string, opts: BatchCliOptions): Promise<number> {
+  if (!opts.dryRun && !/\.(pdf|zip)$/i.test(opts.out ?? '')) throw new UsageError('--out must name a .pdf or a .zip (or use --dry-run)');
+  if (opts.encoding !== undefined && opts.encoding !== 'utf-8' && opts.encoding !== 'windows-1252') {
+    throw new UsageError('--encoding must be utf-8 or windows-1252');
+  }
+  const delimiter = opts.delimiter === undefined ? undefined : DELIMITERS[opts.delimiter as keyof typeof DELIMITERS];
+  if (opts.delimiter !== undefined && !delimiter) throw new UsageError('--delimiter must be comma, semicolon or tab');
+  const compiled = await compileTemplate(dir);
+  const repValues = await readJson(opts.rep);
+  if (typeof repValues !== 'object' || repValues === null || Array.isArray(repValues)) {
+    throw new PlatenError('invalid_rep', [{ path: opts.rep, rule: 'object', message: 'expected an object of rep values' }]);
+  }
+  const images = await loadRecordImages(compiled, { rep: repValues }, dirname(resolve(opts.rep)));
+  const out = opts.dryRun ? null : opts.out!;
+  const errorsPath = opts.errors ?? `${(out ?? opts.csv).replace(/\.[^./]+$/, '')}-errors.csv`;
+  const progress = new ProgressDisplay(process.stderr);
+  const result = await runBatch({
+    compiled,
+    csvPath: opts.csv,
+    csv: { ...(opts.encoding ? { encoding: opts.encoding as CsvEncoding } : {}), ...(delimiter ? { delimiter } : {}) },
+    map: parseMapEntries(opts.map),
+    rep: { values: repValues as Record<string, unknown>, images },
+    out,
+    errorsPath,
+    onProgress: (p) => progress.update(p),
+  });
+  progress.finish(result);
+  const rate = result.elapsedMs > 0 ? Math.round((result.done / result.elapsedMs) * 1000) : result.done;
+  process.stderr.write(
+    `${result.done} rows: ${result.rendered} ${opts.dryRun ? 'would render' : 'rendered'}, ${result.rejected} rejected` +
+      ` in ${(result.elapsedMs / 1000).toFixed(1)} s (${rate} rows/s)\n` +
+      (result.output ? `output: ${result.output}\n` : '') +
+      (result.rejected > 0 ? `rejected rows: ${errorsPath}\n` : '') +
+      (result.mapping.unused.length > 0 ? `unused columns: ${result.mapping.unused.join(', ')}\n` : ''),
+  );
+  if (result.rendered === 0 && result.done > 0) return 1;
+  return result.rejected > 0 ? 3 : 0;
 }
 
 async function readJson(path: string): Promise<unknown> {

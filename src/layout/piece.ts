@@ -20,6 +20,8 @@ export interface FittedPiece {
   recordHash: string;
   pages: DrawItem[][];
   report: FitReportEntry[];
+  /** In a print file: the piece's bookmark title and page label (set by the batch runner). */
+  marker?: { title: string; label: string };
 }
 
 /**

@@ -141,6 +141,11 @@ export function mergeRecord(compiled: CompiledTemplate, input: unknown, images: 
   };
 }
 
+/** The name the template gives a piece's own PDF (manifest `output.fileName`), or null if it sets none. */
+export function pieceFileName(compiled: CompiledTemplate, record: PieceRecord): string | null {
+  return compiled.fileName ? compiled.fileName(mergeContext(compiled, record)) : null;
+}
+
 /** The Handlebars context: every declared input present (strict mode), absent optional ones empty. */
 function mergeContext(compiled: CompiledTemplate, record: PieceRecord): MergeContext {
   const scope = (inputs: Record<string, unknown>, values: PieceRecord[keyof PieceRecord]) =>

@@ -39,7 +39,8 @@ export interface DocumentInfo {
 
 /** Output chunks are gathered to about this size before a write: pdfkit emits many tiny ones. */
 const WRITE_CHUNK = 64 * 1024;
-const DPART_GROUP = 4096;
+/** Entries per array in DParts and page-label trees: well within PDF's customary 8,191-element limit. */
+const TREE_CHUNK = 4096;
 /** Distinct text lines remembered per document for reuse; beyond this, new ones are drawn inline. */
 const MAX_REMEMBERED_LINES = 20_000;
 
@@ -66,6 +67,11 @@ export class PieceDocument {
    */
   private readonly dpartRoot: PdfRef;
   private readonly dparts: PdfRef[] = [];
+  private outline: PdfRef | null = null;
+  private lastBookmark: PdfRef | null = null;
+  private bookmarks = 0;
+  /** First page index and label of each marked piece. */
+  private readonly labels: [number, { S?: string; P: string }][] = [];
   private readonly pending: Buffer[] = [];
   private pendingBytes = 0;
   private readonly done: Promise<void>;
@@ -119,15 +125,24 @@ export class PieceDocument {
     return this.pageCount;
   }
 
-  /** Draws one piece; resolves when the output has room for more (backpressure). */
+  /**
+   * Draws one piece; resolves when the output has room for more (backpressure). A print file's
+   * pieces carry a marker: a bookmark to the piece's first page, and a page label (`12` for a
+   * one-page piece, `12-1`, `12-2`… for more) so a press operator can find row 12.
+   */
   async add(piece: FittedPiece): Promise<void> {
     this.pieces += 1;
+    const { marker } = piece;
+    if (marker) {
+      this.labels.push([this.pageCount, piece.pages.length > 1 ? { S: 'D', P: `${marker.label}-` } : { P: marker.label }]);
+    }
     // Type is optional on DPart leaves: left out, as it would be repeated for every record.
     const part = this.doc.ref({ Parent: this.dpartRoot, DPM: { RecordSHA256: piece.recordHash } });
     piece.pages.forEach((items, index) => {
       this.addPage();
       this.doc.page.dictionary.data.DPart = part;
       if (index === 0) part.data.Start = this.doc.page.dictionary;
+      if (index === 0 && marker) this.bookmark(marker.title);
       if (index === piece.pages.length - 1 && index > 0) part.data.End = this.doc.page.dictionary;
       this.drawItems(items);
     });
@@ -139,10 +154,12 @@ export class PieceDocument {
   /** Ends the document; resolves once every byte is written to the output. */
   async end(): Promise<void> {
     this.resources.end();
-    // DParts is an array of arrays; keep each within PDF's customary 8,191-element limit.
+    this.endBookmarks();
+    this.endPageLabels();
+    // DParts is an array of arrays, each kept short (see TREE_CHUNK).
     const groups: PdfRef[][] = [];
-    for (let i = 0; i < this.dparts.length; i += DPART_GROUP)
-      groups.push(this.dparts.slice(i, i + DPART_GROUP));
+    for (let i = 0; i < this.dparts.length; i += TREE_CHUNK)
+      groups.push(this.dparts.slice(i, i + TREE_CHUNK));
     this.dpartRoot.data.DParts = groups;
     this.dpartRoot.end();
     const root = this.doc.ref({ Type: 'DPartRoot', DPartRootNode: this.dpartRoot, RecordLevel: 1 });
@@ -167,6 +184,55 @@ export class PieceDocument {
     );
     this.pending.length = 0;
     this.pendingBytes = 0;
+  }
+
+  // ------------------------------------------------------------------------------ print marks
+
+  /**
+   * Bookmarks, written as they come: an item is ended as soon as the next one exists (it needs its
+   * Next), so a million-piece file never holds a million outline items. (pdfkit's own outline reads
+   * each page's MediaBox, which ours inherit.)
+   */
+  private bookmark(title: string): void {
+    this.outline ??= this.doc.ref({ Type: 'Outlines' });
+    const item = this.doc.ref({ Title: new String(title), Parent: this.outline, Dest: [this.doc.page.dictionary, 'Fit'] });
+    const previous = this.lastBookmark;
+    if (previous) {
+      item.data.Prev = previous;
+      previous.data.Next = item;
+      previous.end();
+    } else {
+      this.outline.data.First = item;
+    }
+    this.lastBookmark = item;
+    this.bookmarks += 1;
+  }
+
+  private endBookmarks(): void {
+    if (!this.outline || !this.lastBookmark) return;
+    this.lastBookmark.end();
+    this.outline.data.Last = this.lastBookmark;
+    this.outline.data.Count = this.bookmarks;
+    this.outline.end();
+    this.doc._root.data.Outlines = this.outline;
+  }
+
+  /** Page labels as a number tree: leaves of at most TREE_CHUNK labels under one root. */
+  private endPageLabels(): void {
+    if (this.labels.length === 0) return;
+    const kids: PdfRef[] = [];
+    for (let i = 0; i < this.labels.length; i += TREE_CHUNK) {
+      const chunk = this.labels.slice(i, i + TREE_CHUNK);
+      const leaf = this.doc.ref({
+        Limits: [chunk[0]![0], chunk.at(-1)![0]],
+        Nums: chunk.flatMap(([page, label]) => [page, label]),
+      });
+      leaf.end();
+      kids.push(leaf);
+    }
+    const root = this.doc.ref({ Kids: kids });
+    root.end();
+    this.doc._root.data.PageLabels = root;
   }
 
   // ------------------------------------------------------------------------------------ pages

@@ -100,6 +100,7 @@ class Compiler {
       }
       pages.push({ name: def.name, layers: this.layer(elements, def.elements, p) });
     }
+    const fileName = m.output ? this.compileTextFn(m.output.fileName, 'output.fileName')?.render : undefined;
     if (this.problems.length > 0) throw new PlatenError('invalid_template', this.problems);
     return {
       id: m.id,
@@ -113,6 +114,7 @@ class Compiler {
       pages,
       assets: this.assets,
       fonts: [...this.families.values()],
+      ...(fileName ? { fileName } : {}),
     };
   }
 

@@ -285,6 +285,8 @@ export const manifestObjectSchema = z
     /** Rep-editable fields: the only door through which a rep changes a piece. */
     fields: inputMapSchema,
     pages: z.array(pageSchema).min(1).max(50),
+    /** How batch output names each piece's PDF in a ZIP, e.g. `{{prospect.id}}-{{prospect.lastName}}.pdf`. */
+    output: z.strictObject({ fileName: templateText.min(1).max(500) }).optional(),
     samples: z
       .array(z.strictObject({ name: z.string().min(1).max(200), record: looseRecordSchema }))
       .max(50)

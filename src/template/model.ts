@@ -138,4 +138,6 @@ export interface CompiledTemplate {
   assets: Map<string, PreparedImage>;
   /** Every face a piece may use, for registering with a document. */
   fonts: FontFamily[];
+  /** Names a piece's PDF in batch output (manifest `output.fileName`); made file-system safe by the caller. */
+  fileName?: TextFn;
 }

@@ -1,0 +1,72 @@
+import type { Writable } from 'node:stream';
+import { finished } from 'node:stream/promises';
+import type { Problem } from '../errors.js';
+
+const COLUMNS = ['row', 'line', 'column', 'rule', 'message', 'value'];
+const MAX_VALUE_CHARS = 200;
+/** Cells a spreadsheet would read as a formula (OWASP CSV injection). */
+const FORMULA_START = /^[=+\-@\t\r]/;
+/** `;` too: Excel in European locales splits on it. */
+const NEEDS_QUOTES = /[",;\t\r\n]/;
+
+/**
+ * The rejected-rows report: a CSV (UTF-8 with BOM so Excel reads accents; CRLF) with columns
+ * row, line, column, rule, message, value — one line per problem. Values are truncated to 200 characters (with '…')
+ * and protected against formula injection: a cell starting with = + - @ or a tab/CR is prefixed with a single quote (OWASP CSV injection guidance), in every column, not only value.
+ */
+export class ErrorReport {
+  readonly #out: Writable;
+  #rejectedRows = 0;
+
+  constructor(out: Writable) {
+    this.#out = out;
+    // A failing destination must not crash the process through an unhandled 'error' event while rows
+    // are still being rendered: the error is kept by the stream and surfaces from end().
+    out.on('error', () => undefined);
+    // The header is written at once, so a job with no rejected row still leaves a readable report.
+    out.write('\uFEFF' + csvLine(COLUMNS));
+  }
+
+  /** Adds every problem of one rejected row; `column` is the CSV header of the problem's prospect.X path when known (else the path itself), `value` the offending cell value ('' if none). */
+  add(
+    row: { row: number; line: number },
+    problems: readonly Problem[],
+    cellOf: (path: string) => { column: string; value: string },
+  ): void {
+    this.#rejectedRows++;
+    const where = [String(row.row), String(row.line)];
+    const lines = problems.map((problem) => {
+      const { column, value } = cellOf(problem.path);
+      return csvLine([...where, column, problem.rule, problem.message, truncate(value)]);
+    });
+    // A rejected row is never missing from the report, even if the caller had no problem to give.
+    this.#out.write(lines.length > 0 ? lines.join('') : csvLine([...where, '', '', '', '']));
+  }
+
+  get rejectedRows(): number {
+    return this.#rejectedRows;
+  }
+
+  /** Ends the stream; resolves when flushed. */
+  async end(): Promise<void> {
+    this.#out.end();
+    await finished(this.#out);
+  }
+}
+
+function csvLine(cells: readonly string[]): string {
+  return cells.map(csvCell).join(',') + '\r\n';
+}
+
+function csvCell(text: string): string {
+  const safe = FORMULA_START.test(text) ? `'${text}` : text;
+  return NEEDS_QUOTES.test(safe) ? `"${safe.replaceAll('"', '""')}"` : safe;
+}
+
+/** At most MAX_VALUE_CHARS characters, the ellipsis included; never half a surrogate pair. */
+function truncate(value: string): string {
+  // A string no longer in UTF-16 units than the limit cannot be longer in characters.
+  if (value.length <= MAX_VALUE_CHARS) return value;
+  const chars = Array.from(value);
+  return chars.length <= MAX_VALUE_CHARS ? value : chars.slice(0, MAX_VALUE_CHARS - 1).join('') + '…';
+}
