@@ -11,7 +11,7 @@ import { compileTemplate } from '../src/template/compile.js';
 import type { CompiledTemplate } from '../src/template/model.js';
 import { type BenchCase, type BenchResult, formatTable, interleave } from './measure.js';
 import { naiveMerged, naivePerRecord } from './naive.js';
-import { loadProspects, loadWorkload } from './workload.js';
+import { loadProspects, loadWorkload, mailerRecord } from './workload.js';
 
 const rounds = Number(process.env.BENCH_ROUNDS ?? 3);
 const limit = Number(process.env.BENCH_RECORDS ?? Infinity);
@@ -22,21 +22,6 @@ async function directoryBytes(dir: string): Promise<number> {
     (await readdir(dir)).map(async (name) => (await stat(join(dir, name))).size),
   );
   return sizes.reduce((sum, size) => sum + size, 0);
-}
-
-/** A CSV row of the workload as a Platen record: the rep columns are the rep's profile. */
-function mailerRecord(row: Record<string, string>): unknown {
-  return {
-    rep: { name: row.repName, title: row.repTitle, phone: row.repPhone, email: row.repEmail },
-    prospect: {
-      id: row.id,
-      firstName: row.firstName,
-      lastName: row.lastName,
-      company: row.company,
-      industry: row.industry,
-      headshot: row.headshot,
-    },
-  };
 }
 
 /** Validate + merge + fit each record as it is drawn (a generator: nothing is held). */

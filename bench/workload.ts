@@ -186,3 +186,18 @@ export function parseCsv(text: string): string[][] {
   if (field !== '' || record.length > 0) records.push([...record, field]);
   return records;
 }
+
+/** A CSV row of the workload as a Platen record: the rep columns are the rep's profile. */
+export function mailerRecord(row: Record<string, string>): unknown {
+  return {
+    rep: { name: row.repName, title: row.repTitle, phone: row.repPhone, email: row.repEmail },
+    prospect: {
+      id: row.id,
+      firstName: row.firstName,
+      lastName: row.lastName,
+      company: row.company,
+      industry: row.industry,
+      headshot: row.headshot,
+    },
+  };
+}

@@ -38,8 +38,14 @@ export interface TestServer {
   close(): Promise<void>;
 }
 
-/** Starts a real server; a fresh temporary data directory unless one is given (a restart). */
-export async function startTestServer(dataDir?: string): Promise<TestServer> {
+/**
+ * Starts a real server: over a fresh temporary data directory unless one is given (a restart), with
+ * `env` overriding configuration variables. close() stops it; cleanup() removes its data directory.
+ */
+export async function startTestServer({
+  dataDir,
+  env = {},
+}: { dataDir?: string; env?: Record<string, string> } = {}): Promise<TestServer> {
   const dir = dataDir ?? (await tempDir('platen-data-'));
   const config = loadConfig({
     PLATEN_DATA_DIR: dir,
@@ -47,6 +53,7 @@ export async function startTestServer(dataDir?: string): Promise<TestServer> {
     HOST: '127.0.0.1',
     LOG_LEVEL: 'silent',
     PLATEN_TEMPLATES_DIR: TEMPLATES,
+    ...env,
   });
   // The first start prints the admin key to stdout; keep the test output clean.
   const write = process.stdout.write.bind(process.stdout);

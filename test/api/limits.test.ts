@@ -16,17 +16,19 @@ import {
   sampleRecord,
   startTestServer,
   type TestServer,
+  cleanup,
 } from './service-helpers.js';
 
 const servers: TestServer[] = [];
 async function serverWith(env: Record<string, string>): Promise<TestServer> {
-  const server = await startTestServer(env);
+  const server = await startTestServer({ env });
   servers.push(server);
   return server;
 }
 
 afterAll(async () => {
   for (const server of servers) await server.close();
+  await cleanup();
 });
 
 /** A rep key with a complete profile, ready to render. */

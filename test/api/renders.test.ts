@@ -21,6 +21,7 @@ import {
   startTestServer,
   TEMPLATE_IDS,
   type TestServer,
+  cleanup,
 } from './service-helpers.js';
 
 let server: TestServer;
@@ -42,6 +43,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await server?.close();
+  await cleanup();
 });
 
 const render = (key: string, json: unknown) => request(server, 'POST', '/api/v1/renders', { key, json });

@@ -21,6 +21,7 @@ import {
   solidPng,
   startTestServer,
   type TestServer,
+  cleanup,
 } from './service-helpers.js';
 
 let server: TestServer;
@@ -31,6 +32,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await server?.close();
+  await cleanup();
 });
 
 /** A fresh rep key over its own (empty) profile, so tests do not share state. */

@@ -102,7 +102,7 @@ beforeAll(async () => {
   photoBefore = (await rep('get', '/api/v1/reps/me/photo')).bytes;
   await first.close();
 
-  second = await startTestServer(first.dataDir);
+  second = await startTestServer({ dataDir: first.dataDir });
 });
 
 afterAll(async () => {

@@ -3,13 +3,11 @@
  * store in a temporary directory, plus request helpers (fetch) and test images (sharp).
  */
 import { createHash } from 'node:crypto';
-import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
-import os from 'node:os';
+import { readdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import sharp from 'sharp';
-import { loadConfig } from '../../src/config.js';
-import { startServer, type Running } from '../../src/server.js';
+import type { TestServer } from './helpers.js';
 
 export const REPO = fileURLToPath(new URL('../../', import.meta.url));
 export const TEMPLATES_DIR = path.join(REPO, 'templates');
@@ -18,46 +16,7 @@ export type TemplateId = (typeof TEMPLATE_IDS)[number];
 
 export type Role = 'admin' | 'marketing' | 'rep';
 
-export interface TestServer {
-  url: string;
-  dataDir: string;
-  adminKey: string;
-  running: Running;
-  close(): Promise<void>;
-}
-
-/** Starts a server over a fresh data directory; `env` overrides the configuration variables. */
-export async function startTestServer(env: Record<string, string> = {}): Promise<TestServer> {
-  const dataDir = await mkdtemp(path.join(os.tmpdir(), 'platen-api-'));
-  try {
-    const config = loadConfig({
-      PLATEN_DATA_DIR: dataDir,
-      PORT: '0',
-      HOST: '127.0.0.1',
-      LOG_LEVEL: 'silent',
-      PLATEN_TEMPLATES_DIR: TEMPLATES_DIR,
-      ...env,
-    });
-    const running = await startServer(config);
-    const adminKey = (await readFile(path.join(dataDir, 'admin.key'), 'utf8')).trim();
-    return {
-      url: running.url,
-      dataDir,
-      adminKey,
-      running,
-      close: async () => {
-        try {
-          await running.close();
-        } finally {
-          await rm(dataDir, { recursive: true, force: true });
-        }
-      },
-    };
-  } catch (error) {
-    await rm(dataDir, { recursive: true, force: true });
-    throw error;
-  }
-}
+export { cleanup, startTestServer, type TestServer } from './helpers.js';
 
 export interface Reply {
   status: number;

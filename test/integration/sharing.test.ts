@@ -11,7 +11,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { loadProspects } from '../../bench/workload.js';
+import { loadProspects, mailerRecord } from '../../bench/workload.js';
 import type { PreparedImage } from '../../src/assets/images.js';
 import type { FittedPiece } from '../../src/layout/piece.js';
 import { mergeRecord } from '../../src/merge/merge.js';
@@ -390,21 +390,6 @@ describe.each(['postcard-6x4', 'insurance-brochure'])('12 records of %s in one d
 describe('bench mailer: size per record', () => {
   let compiled: CompiledTemplate;
   let rows: Record<string, string>[];
-
-  /** Built as bench/engine.ts builds its records from prospects.csv. */
-  function mailerRecord(row: Record<string, string>): unknown {
-    return {
-      rep: { name: row.repName, title: row.repTitle, phone: row.repPhone, email: row.repEmail },
-      prospect: {
-        id: row.id,
-        firstName: row.firstName,
-        lastName: row.lastName,
-        company: row.company,
-        industry: row.industry,
-        headshot: row.headshot,
-      },
-    };
-  }
 
   async function measure(count: number) {
     const pieces = rows
