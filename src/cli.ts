@@ -92,8 +92,14 @@ program
   .command('batch')
   .description('mail-merge a prospect list (CSV) into one print file (.pdf) or one PDF per row (.zip)')
   .argument('<template-dir>')
-  .requiredOption('--csv <file>', 'the prospect list: UTF-8 (with or without BOM) or Windows-1252; comma, semicolon or tab')
-  .requiredOption('--rep <rep.json>', "the rep's details for the whole drop: { name, title, phone, ... }; image paths relative to it")
+  .requiredOption(
+    '--csv <file>',
+    'the prospect list: UTF-8 (with or without BOM) or Windows-1252; comma, semicolon or tab',
+  )
+  .requiredOption(
+    '--rep <rep.json>',
+    "the rep's details for the whole drop: { name, title, phone, ... }; image paths relative to it",
+  )
   .option('--out <drop.pdf|drop.zip>', 'the output (written only when complete)')
   .option('--errors <errors.csv>', 'the rejected-rows report (default: next to the output, or the CSV)')
   .option('--map <header=input>', 'map a CSV column to a prospect input (repeatable)', collect, [])
@@ -190,16 +196,21 @@ const DELIMITERS = { comma: ',', ',': ',', semicolon: ';', ';': ';', tab: '\t', 
 
 /** Exit codes of a batch: 0 every row rendered, 3 some rejected (the rest output), 1 nothing done. */
 async function batch(dir: string, opts: BatchCliOptions): Promise<number> {
-  if (!opts.dryRun && !/\.(pdf|zip)$/i.test(opts.out ?? '')) throw new UsageError('--out must name a .pdf or a .zip (or use --dry-run)');
+  if (!opts.dryRun && !/\.(pdf|zip)$/i.test(opts.out ?? ''))
+    throw new UsageError('--out must name a .pdf or a .zip (or use --dry-run)');
   if (opts.encoding !== undefined && opts.encoding !== 'utf-8' && opts.encoding !== 'windows-1252') {
     throw new UsageError('--encoding must be utf-8 or windows-1252');
   }
-  const delimiter = opts.delimiter === undefined ? undefined : DELIMITERS[opts.delimiter as keyof typeof DELIMITERS];
-  if (opts.delimiter !== undefined && !delimiter) throw new UsageError('--delimiter must be comma, semicolon or tab');
+  const delimiter =
+    opts.delimiter === undefined ? undefined : DELIMITERS[opts.delimiter as keyof typeof DELIMITERS];
+  if (opts.delimiter !== undefined && !delimiter)
+    throw new UsageError('--delimiter must be comma, semicolon or tab');
   const compiled = await compileTemplate(dir);
   const repValues = await readJson(opts.rep);
   if (typeof repValues !== 'object' || repValues === null || Array.isArray(repValues)) {
-    throw new PlatenError('invalid_rep', [{ path: opts.rep, rule: 'object', message: 'expected an object of rep values' }]);
+    throw new PlatenError('invalid_rep', [
+      { path: opts.rep, rule: 'object', message: 'expected an object of rep values' },
+    ]);
   }
   const images = await loadRecordImages(compiled, { rep: repValues }, dirname(resolve(opts.rep)));
   const out = opts.dryRun ? null : opts.out!;
@@ -208,7 +219,10 @@ async function batch(dir: string, opts: BatchCliOptions): Promise<number> {
   const result = await runBatch({
     compiled,
     csvPath: opts.csv,
-    csv: { ...(opts.encoding ? { encoding: opts.encoding as CsvEncoding } : {}), ...(delimiter ? { delimiter } : {}) },
+    csv: {
+      ...(opts.encoding ? { encoding: opts.encoding as CsvEncoding } : {}),
+      ...(delimiter ? { delimiter } : {}),
+    },
     map: parseMapEntries(opts.map),
     rep: { values: repValues as Record<string, unknown>, images },
     out,

@@ -5,6 +5,7 @@ import multer from 'multer';
 import { joinPath, PlatenError, problemsFromZod, prototypeKeys } from '../errors.js';
 import type { ApiKey } from '../store/keys.js';
 import { authenticate } from './auth.js';
+import { overloaded } from './limits.js';
 import { HttpError, problemHandler, sendProblem } from './problem.js';
 import type { AnyRoute } from './route.js';
 import { keyRoutes } from './routes/keys.js';
@@ -64,6 +65,10 @@ export function createApp(s: Services): express.Express {
         (req as Authed).platenKey = authenticate(req, s.store.keys, roles);
         next();
       }, limiter);
+    }
+    if (r.gated) {
+      // Overload is answered before the body is read: a refused request must cost next to nothing.
+      chain.push((_req, _res, next) => next(s.gate.full ? overloaded() : undefined));
     }
     chain.push(...bodyParsers(r), handler(r));
     app[r.method](r.path, ...chain);

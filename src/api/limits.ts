@@ -13,13 +13,16 @@ export class RenderGate {
     private readonly queue: number,
   ) {}
 
+  /** Whether a request for a slot now would be refused: checked before a body is even parsed. */
+  get full(): boolean {
+    return this.active >= this.concurrency && this.waiting.length >= this.queue;
+  }
+
   /** Runs `work` when a slot is free; work whose request was abandoned while waiting never starts. */
   async run<T>(signal: AbortSignal, work: () => Promise<T>): Promise<T> {
     if (this.active >= this.concurrency) {
       if (this.waiting.length >= this.queue) {
-        throw new HttpError(503, 'overloaded', 'too many renders in progress; retry shortly', {
-          retryAfter: 1,
-        });
+        throw overloaded();
       }
       await new Promise<void>((resolve) => this.waiting.push(resolve));
     } else {
@@ -35,4 +38,9 @@ export class RenderGate {
       else this.active -= 1;
     }
   }
+}
+
+/** The answer to a request the gate has no room for: retry in a second. */
+export function overloaded(): HttpError {
+  return new HttpError(503, 'overloaded', 'too many renders in progress; retry shortly', { retryAfter: 1 });
 }

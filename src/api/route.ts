@@ -50,7 +50,8 @@ export interface Route<P = unknown, Q = unknown, B = unknown> {
   /** Largest JSON body accepted. */
   jsonLimit?: string;
   upload?: Upload;
-  /** Renders are costly: these routes also take a place in the render gate. */
+  /** Renders are costly: these routes take a place in the render gate, and are refused early when it is full. */
+  gated?: boolean;
   responses: Record<number, RouteDoc>;
   handle(ctx: Ctx<P, Q, B>): Promise<void>;
 }

@@ -134,7 +134,10 @@ export class PieceDocument {
     this.pieces += 1;
     const { marker } = piece;
     if (marker) {
-      this.labels.push([this.pageCount, piece.pages.length > 1 ? { S: 'D', P: `${marker.label}-` } : { P: marker.label }]);
+      this.labels.push([
+        this.pageCount,
+        piece.pages.length > 1 ? { S: 'D', P: `${marker.label}-` } : { P: marker.label },
+      ]);
     }
     // Type is optional on DPart leaves: left out, as it would be repeated for every record.
     const part = this.doc.ref({ Parent: this.dpartRoot, DPM: { RecordSHA256: piece.recordHash } });
@@ -195,7 +198,11 @@ export class PieceDocument {
    */
   private bookmark(title: string): void {
     this.outline ??= this.doc.ref({ Type: 'Outlines' });
-    const item = this.doc.ref({ Title: new String(title), Parent: this.outline, Dest: [this.doc.page.dictionary, 'Fit'] });
+    const item = this.doc.ref({
+      Title: new String(title),
+      Parent: this.outline,
+      Dest: [this.doc.page.dictionary, 'Fit'],
+    });
     const previous = this.lastBookmark;
     if (previous) {
       item.data.Prev = previous;

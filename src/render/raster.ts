@@ -83,6 +83,10 @@ export async function rasterizePage(pdf: Uint8Array, pageNumber: number, scale: 
     page.cleanup();
     // sharp's PNG encoder at a low compression level: several times faster than the canvas's own.
     const raw = { width: target.width, height: target.height, channels: 4 } as const;
-    return sharp(target.data(), { raw }).png({ compressionLevel: 3, adaptiveFiltering: false }).toBuffer();
+    // data() is a view of the canvas's own memory, which nothing keeps alive while sharp reads it on a
+    // worker thread: copy the pixels, or a garbage collection mid-read crashes the process.
+    return sharp(Buffer.from(target.data()), { raw })
+      .png({ compressionLevel: 3, adaptiveFiltering: false })
+      .toBuffer();
   });
 }

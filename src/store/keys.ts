@@ -1,4 +1,5 @@
 import { createHash, randomBytes } from 'node:crypto';
+import type { Statement } from 'better-sqlite3';
 import { type Db, now } from './db.js';
 
 export const ROLES = ['admin', 'marketing', 'rep'] as const;
@@ -37,7 +38,12 @@ const toKey = (r: KeyRow): ApiKey => ({
 });
 
 export class KeyStore {
-  constructor(private readonly db: Db) {}
+  /** Every request asks: prepared once. */
+  private readonly byHash: Statement;
+
+  constructor(private readonly db: Db) {
+    this.byHash = db.prepare('SELECT * FROM api_keys WHERE key_hash = ? AND revoked_at IS NULL');
+  }
 
   /** Creates a key; the secret is returned this once and never stored. */
   create(input: { role: Role; name: string; repId?: string | null }): { key: string; apiKey: ApiKey } {
@@ -62,9 +68,7 @@ export class KeyStore {
 
   /** The live key for a secret, or null (unknown or revoked). */
   authenticate(key: string): ApiKey | null {
-    const row = this.db
-      .prepare('SELECT * FROM api_keys WHERE key_hash = ? AND revoked_at IS NULL')
-      .get(hashKey(key)) as KeyRow | undefined;
+    const row = this.byHash.get(hashKey(key)) as KeyRow | undefined;
     return row ? toKey(row) : null;
   }
 

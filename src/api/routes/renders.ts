@@ -78,6 +78,7 @@ export function renderRoutes(s: Services): AnyRoute[] {
       roles: ['rep'],
       body: renderBody,
       jsonLimit: JSON_LIMIT,
+      gated: true,
       responses: {
         201: { description: 'the PDF', kind: 'pdf', headers: { Location: 'the audit record' } },
         404: { description: 'no such template, or not published', kind: 'json' },
@@ -160,6 +161,7 @@ export function renderRoutes(s: Services): AnyRoute[] {
       body: previewBody,
       query: previewQuery,
       jsonLimit: JSON_LIMIT,
+      gated: true,
       responses: {
         200: {
           description: 'the page',
