@@ -150,6 +150,7 @@ export class PieceDocument {
       this.drawItems(items);
     });
     part.end();
+    release(part);
     this.dparts.push(part);
     if (this.out.writableNeedDrain) await once(this.out, 'drain');
   }
@@ -208,6 +209,7 @@ export class PieceDocument {
       item.data.Prev = previous;
       previous.data.Next = item;
       previous.end();
+      release(previous);
     } else {
       this.outline.data.First = item;
     }
@@ -282,6 +284,7 @@ export class PieceDocument {
     page.end = () => {
       page.dictionary.end();
       page.content.end();
+      release(page.dictionary, page.content);
     };
   }
 
@@ -527,6 +530,15 @@ function formPage(form: PdfRef, resources: PdfRef, page: PdfPageLike): PdfPageLi
     dictionary: form,
     resources,
   };
+}
+
+/**
+ * Drops what a written object no longer needs. pdfkit keeps every page dictionary in the page tree
+ * until the file ends, and we keep every DPart leaf; once written, only their ids are ever used again,
+ * so their data goes and memory stays flat however many pieces a file holds.
+ */
+function release(...refs: PdfRef[]): void {
+  for (const ref of refs) ref.data = {};
 }
 
 /** Identity of each line of an item: runs, faces, positions, size and colour, as fixed-size hashes. */
