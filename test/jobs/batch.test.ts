@@ -52,6 +52,10 @@ describe('platen batch', () => {
   const bad = rows.flatMap((r, i) => (r.bad ? [{ row: i + 1, ...r.bad }] : []));
   const good = rows.length - bad.length;
 
+  /** `platen batch` on the mailer template with the test rep. */
+  const batch = (csv: string, ...args: string[]) =>
+    runCli(['batch', MAILER, '--csv', csv, '--rep', repPath, ...args]);
+
   beforeAll(async () => {
     dir = await mkdtemp(path.join(os.tmpdir(), 'platen-batch-'));
     csvPath = path.join(dir, 'drop.csv');
@@ -71,18 +75,7 @@ describe('platen batch', () => {
   it('merges 2,000 rows into one print file: every good row once, in order; every bad row reported', async () => {
     const out = path.join(dir, 'drop.pdf');
     const errors = path.join(dir, 'drop-errors.csv');
-    const result = await runCli([
-      'batch',
-      MAILER,
-      '--csv',
-      csvPath,
-      '--rep',
-      repPath,
-      '--out',
-      out,
-      '--map',
-      'Customer ID=id',
-    ]);
+    const result = await batch(csvPath, '--out', out, '--map', 'Customer ID=id');
     expect(result.code, result.stderr).toBe(3);
     expect(result.stderr).toContain(`2000 rows: ${good} rendered, ${bad.length} rejected`);
 
@@ -124,18 +117,7 @@ describe('platen batch', () => {
     }));
     await writeFile(small, [HEADER, ...dupes.map((r) => r.cells), row(4).cells].map(csvLine).join('\n'));
     const out = path.join(dir, 'small.zip');
-    const result = await runCli([
-      'batch',
-      MAILER,
-      '--csv',
-      small,
-      '--rep',
-      repPath,
-      '--out',
-      out,
-      '--map',
-      'Customer ID=id',
-    ]);
+    const result = await batch(small, '--out', out, '--map', 'Customer ID=id');
     expect(result.code, result.stderr).toBe(0);
     const names = await zipNames(out);
     expect(names).toEqual(['SAME_ID-Dup.pdf', 'SAME_ID-Dup-2.pdf', 'SAME_ID-Dup-3.pdf', 'P00004-Last4.pdf']);
@@ -143,7 +125,7 @@ describe('platen batch', () => {
 
   it('stops before the first row, naming them, when required columns are missing (exit 1, nothing written)', async () => {
     const out = path.join(dir, 'unmapped.pdf');
-    const result = await runCli(['batch', MAILER, '--csv', csvPath, '--rep', repPath, '--out', out]);
+    const result = await batch(csvPath, '--out', out);
     expect(result.code).toBe(1);
     expect(result.stderr).toContain('prospect.id');
     expect(await readdir(dir)).not.toContain('unmapped.pdf');
@@ -151,19 +133,7 @@ describe('platen batch', () => {
 
   it('previews a drop with --dry-run: the report, no PDF', async () => {
     const errors = path.join(dir, 'preflight.csv');
-    const result = await runCli([
-      'batch',
-      MAILER,
-      '--csv',
-      csvPath,
-      '--rep',
-      repPath,
-      '--dry-run',
-      '--errors',
-      errors,
-      '--map',
-      'Customer ID=id',
-    ]);
+    const result = await batch(csvPath, '--dry-run', '--errors', errors, '--map', 'Customer ID=id');
     expect(result.code).toBe(3);
     expect(result.stderr).toContain(`${good} would render, ${bad.length} rejected`);
     expect((await readFile(errors, 'utf8')).split('\r\n').filter(Boolean)).toHaveLength(bad.length + 1);
@@ -174,30 +144,10 @@ describe('platen batch', () => {
     const allBad = path.join(dir, 'all-bad.csv');
     await writeFile(allBad, [HEADER, row(250).cells, row(500).cells].map(csvLine).join('\n'));
     const out = path.join(dir, 'none.pdf');
-    const none = await runCli([
-      'batch',
-      MAILER,
-      '--csv',
-      allBad,
-      '--rep',
-      repPath,
-      '--out',
-      out,
-      '--map',
-      'Customer ID=id',
-    ]);
+    const none = await batch(allBad, '--out', out, '--map', 'Customer ID=id');
     expect(none.code).toBe(1);
     expect(await readdir(dir)).not.toContain('none.pdf');
-    const usage = await runCli([
-      'batch',
-      MAILER,
-      '--csv',
-      csvPath,
-      '--rep',
-      repPath,
-      '--out',
-      path.join(dir, 'x.docx'),
-    ]);
+    const usage = await batch(csvPath, '--out', path.join(dir, 'x.docx'));
     expect(usage.code).toBe(2);
   });
 });
