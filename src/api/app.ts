@@ -86,8 +86,12 @@ function clientErrors(parser: RequestHandler): RequestHandler {
     parser(req, res, (error?: unknown) => {
       if (!error) return next();
       const e = error as { status?: number; type?: string; code?: string; message?: string };
-      if (e.type === 'entity.too.large' || e.code === 'LIMIT_FILE_SIZE') return next(error);
-      if (e.type === 'entity.parse.failed') return next(error);
+      if (e.type === 'entity.too.large' || e.code === 'LIMIT_FILE_SIZE') {
+        return next(new HttpError(413, 'too_large', 'the request body is larger than this route accepts'));
+      }
+      if (e.type === 'entity.parse.failed') {
+        return next(new HttpError(400, 'invalid_json', 'the request body is not valid JSON'));
+      }
       next(
         new HttpError(
           e.status === 415 ? 415 : 400,

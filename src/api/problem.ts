@@ -66,15 +66,8 @@ function toHttpError(error: unknown, log: Logger, req: Request): HttpError {
       error.problems.length === 1 ? error.problems[0]!.message : `${error.problems.length} problems`;
     return new HttpError(422, error.code, detail, { errors: error.problems });
   }
-  // body-parser and multer errors carry a status or a code.
-  const e = error as { status?: number; type?: string; code?: string; message?: string };
-  if (e.type === 'entity.parse.failed')
-    return new HttpError(400, 'invalid_json', 'the request body is not valid JSON');
-  if (e.type === 'entity.too.large' || e.code === 'LIMIT_FILE_SIZE') {
-    return new HttpError(413, 'too_large', 'the request body is larger than this route accepts');
-  }
-  if (typeof e.code === 'string' && e.code.startsWith('LIMIT_'))
-    return new HttpError(400, 'bad_upload', e.message ?? 'bad upload');
+  // Body errors are mapped where bodies are parsed (app.ts); express's own (a malformed URL) carry a status.
+  const e = error as { status?: number; message?: string };
   if (e.status && e.status >= 400 && e.status < 500)
     return new HttpError(e.status, 'bad_request', e.message ?? 'bad request');
   log.error({ err: error, method: req.method, url: req.originalUrl }, 'unhandled error');

@@ -5,7 +5,7 @@ import { type PreparedImage, prepareImage } from '../assets/images.js';
 import { PlatenError, type Problem, problemsFromZod } from '../errors.js';
 import { type FontFamily, fitText } from '../layout/fit.js';
 import { spansOf } from '../merge/spans.js';
-import { compileText, TemplateSyntaxError, type TextFn } from './handlebars.js';
+import { compileText, TemplateSyntaxError } from './handlebars.js';
 import {
   type ColorRef,
   type ColorValue,
@@ -223,7 +223,7 @@ class Compiler {
     source: string,
     path: string,
     emphasis = false,
-  ): { render: TextFn; paths: Set<string> } | null {
+  ): ReturnType<typeof compileText> | null {
     try {
       return compileText(source, this.declared, { emphasis });
     } catch (error) {
@@ -346,11 +346,8 @@ class Compiler {
     if (!compiled) return null;
     const fonts = this.fontChain(el.font);
     if (fonts.length === 0) return null; // the missing font is already a problem
-    const emphasis = {
-      bold: source.includes('**'),
-      italic: /(^|[^*\\])\*(?!\*)/.test(source.replace(/\*\*/g, '')),
-    };
     const family = fonts[0]!;
+    const emphasis = compiled.styles;
     if (emphasis.bold && !family.bold)
       this.problem(`${path}.font`, 'no_bold', `font "${family.name}" has no bold file for **emphasis**`);
     if (emphasis.italic && !family.italic)

@@ -67,7 +67,7 @@ export class TemplateSyntaxError extends Error {}
 
 /**
  * Compiles one piece of template text. `declared` answers whether a path such as `prospect.firstName`
- * is a declared input. Returns the render function and the paths it reads.
+ * is a declared input. Returns the render function, the paths it reads and the styles it uses.
  * With `emphasis`, `**bold**` and `*italic*` (and `\*` for a literal star) become toggle markers
  * before Handlebars sees the text, so only the template, never the data, can switch styles.
  */
@@ -75,8 +75,10 @@ export function compileText(
   source: string,
   declared: (path: string) => boolean,
   { emphasis = false } = {},
-): { render: TextFn; paths: Set<string> } {
+): { render: TextFn; paths: Set<string>; styles: { bold: boolean; italic: boolean } } {
   const prepared = emphasis ? markEmphasis(source) : source;
+  // Which styles the template itself switches to: its fonts must have them.
+  const styles = { bold: prepared.includes(BOLD_TOGGLE), italic: prepared.includes(ITALIC_TOGGLE) };
   let ast: hbs.AST.Program;
   try {
     ast = env.parse(prepared);
@@ -93,7 +95,7 @@ export function compileText(
     throw new TemplateSyntaxError(`template: ${firstLine(error)}`);
   }
   const render: TextFn = (context) => compiled(context, RUNTIME_OPTIONS);
-  return { render, paths };
+  return { render, paths, styles };
 }
 
 function emptyContext(paths: Set<string>): MergeContext {

@@ -20,7 +20,8 @@ const SINGLE_LINE_FORBIDDEN = /[\u0000-\u001F\u007F-\u009F\uE000\uE001]/u;
 /** The same, less the line feed, for multiline inputs (CR LF and CR are normalized to LF first). */
 // eslint-disable-next-line no-control-regex -- matching control characters is the point
 const MULTILINE_FORBIDDEN = /[\u0000-\u0009\u000B-\u001F\u007F-\u009F\uE000\uE001]/u;
-const PHONE = /^\+?[0-9(][0-9 ().\-/]{3,28}[0-9](\s*(x|ext\.?)\s*[0-9]{1,6})?$/i;
+/** A phone number as people write them: digits, spaces, ( ) . - /, an optional + and extension. */
+export const PHONE = /^\+?[0-9(][0-9 ().\-/]{3,28}[0-9](\s*(x|ext\.?)\s*[0-9]{1,6})?$/i;
 
 const required = (what: string) => (issue: { input: unknown }) =>
   issue.input === undefined ? 'required' : `expected ${what}`;

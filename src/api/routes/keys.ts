@@ -3,6 +3,7 @@ import { ROLES } from '../../store/keys.js';
 import { HttpError } from '../problem.js';
 import { type AnyRoute, route } from '../route.js';
 import type { Services } from '../services.js';
+import { repIdSchema } from './reps.js';
 
 const keySchema = z.object({
   id: z.string(),
@@ -38,10 +39,7 @@ export function keyRoutes(s: Services): AnyRoute[] {
         .strictObject({
           role: z.enum(ROLES),
           name: z.string().trim().min(1).max(100),
-          repId: z
-            .string()
-            .regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/, 'not a rep id')
-            .optional(),
+          repId: repIdSchema.optional(),
         })
         .refine((b) => (b.role === 'rep') === (b.repId !== undefined), {
           message: 'a rep key needs repId; other keys take none',

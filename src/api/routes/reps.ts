@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { normalizePhoto } from '../../assets/photos.js';
 import { PlatenError } from '../../errors.js';
 import type { RepProfile } from '../../store/reps.js';
+import { PHONE } from '../../template/record-schema.js';
 import { HttpError } from '../problem.js';
 import { type AnyRoute, type Ctx, route } from '../route.js';
 import type { Services } from '../services.js';
@@ -14,7 +15,8 @@ const profileBody = z.strictObject({
   phone: z
     .string()
     .trim()
-    .regex(/^$|^\+?[0-9(][0-9 ().\-/]{3,28}[0-9](\s*(x|ext\.?)\s*[0-9]{1,6})?$/i, 'not a phone number')
+    // The record schema's phone rule, or empty to clear the number.
+    .regex(new RegExp(`^$|${PHONE.source}`, PHONE.flags), 'not a phone number')
     .optional(),
   email: z.union([z.literal(''), z.email('not an email address')]).optional(),
   licenseNumber: text(60).optional(),
@@ -32,8 +34,11 @@ const profileSchema = z.object({
   warnings: z.array(z.string()).optional(),
 });
 
+/** A rep profile's id, as keys and routes name it. */
+export const repIdSchema = z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/, 'not a rep id');
+
 const repParams = z.strictObject({
-  id: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/, 'not a rep id'),
+  id: repIdSchema,
 });
 
 const PHOTO_MAX_BYTES = 15 * 1024 * 1024;
