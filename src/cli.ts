@@ -1,5 +1,6 @@
 #!/usr/bin/env node
 import { readFile } from 'node:fs/promises';
+import { availableParallelism } from 'node:os';
 import { dirname, resolve } from 'node:path';
 import { Command, CommanderError } from 'commander';
 import { loadRecordImages } from './assets/record-images.js';
@@ -10,6 +11,7 @@ import { preparePiece, samples, writePieces } from './pipeline.js';
 import { compileTemplate } from './template/compile.js';
 import { recordJsonSchema } from './template/record-schema.js';
 import { runBatch } from './jobs/batch.js';
+import { WorkerPool } from './jobs/dispatch.js';
 import type { CsvEncoding } from './jobs/csv.js';
 import { parseMapEntries } from './jobs/mapping.js';
 import { ProgressDisplay } from './jobs/progress.js';
@@ -106,6 +108,7 @@ program
   .option('--encoding <encoding>', 'utf-8 or windows-1252 (default: detected)')
   .option('--delimiter <delimiter>', 'comma, semicolon or tab (default: detected)')
   .option('--dry-run', 'preflight: validate and fit every row, write the report, draw nothing')
+  .option('--concurrency <n>', 'worker threads rendering rows (default: one per core)')
   .action(async (dir: string, opts: BatchCliOptions) => {
     process.exitCode = await batch(dir, opts);
   });
@@ -190,6 +193,7 @@ interface BatchCliOptions {
   encoding?: string;
   delimiter?: string;
   dryRun?: boolean;
+  concurrency?: string;
 }
 
 const DELIMITERS = { comma: ',', ',': ',', semicolon: ';', ';': ';', tab: '\t', '\\t': '\t' } as const;
@@ -205,6 +209,9 @@ async function batch(dir: string, opts: BatchCliOptions): Promise<number> {
     opts.delimiter === undefined ? undefined : DELIMITERS[opts.delimiter as keyof typeof DELIMITERS];
   if (opts.delimiter !== undefined && !delimiter)
     throw new UsageError('--delimiter must be comma, semicolon or tab');
+  const concurrency = opts.concurrency === undefined ? availableParallelism() : Number(opts.concurrency);
+  if (!Number.isInteger(concurrency) || concurrency < 1 || concurrency > 256)
+    throw new UsageError('--concurrency must be a whole number from 1 to 256');
   const compiled = await compileTemplate(dir);
   const repValues = await readJson(opts.rep);
   if (typeof repValues !== 'object' || repValues === null || Array.isArray(repValues)) {
@@ -216,19 +223,22 @@ async function batch(dir: string, opts: BatchCliOptions): Promise<number> {
   const out = opts.dryRun ? null : opts.out!;
   const errorsPath = opts.errors ?? `${(out ?? opts.csv).replace(/\.[^./]+$/, '')}-errors.csv`;
   const progress = new ProgressDisplay(process.stderr);
+  const dispatcher = new WorkerPool(concurrency);
   const result = await runBatch({
+    template: { dir },
     compiled,
+    dispatcher,
     csvPath: opts.csv,
     csv: {
       ...(opts.encoding ? { encoding: opts.encoding as CsvEncoding } : {}),
       ...(delimiter ? { delimiter } : {}),
     },
     map: parseMapEntries(opts.map),
-    rep: { values: repValues as Record<string, unknown>, images },
+    rep: { values: repValues as Record<string, unknown>, images: [...images] },
     out,
     errorsPath,
     onProgress: (p) => progress.update(p),
-  });
+  }).finally(() => dispatcher.close());
   progress.finish(result);
   const rate = result.elapsedMs > 0 ? Math.round((result.done / result.elapsedMs) * 1000) : result.done;
   process.stderr.write(

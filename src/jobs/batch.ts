@@ -1,37 +1,55 @@
 import { once } from 'node:events';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
 import type { Readable, Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import yazl from 'yazl';
-import { PlatenError, type Problem } from '../errors.js';
+import { PlatenError } from '../errors.js';
 import { writeAtomically } from '../files.js';
-import { fitPieceOrThrow, type FittedPiece } from '../layout/piece.js';
-import { mergeRecord, pieceFileName, type RecordImages } from '../merge/merge.js';
-import { renderToBuffer, writePieces } from '../pipeline.js';
-import type { InputDef } from '../template/manifest.js';
+import { PdfJoiner } from '../render/join.js';
 import type { CompiledTemplate } from '../template/model.js';
-import { type CsvOptions, type CsvRow, openCsv } from './csv.js';
-import { type ColumnMapping, mapColumns, prospectOf } from './mapping.js';
+import type { ChunkKind, ChunkResult, RepPart } from './chunk.js';
+import { type CsvInput, type CsvOptions, type CsvRow, openCsv } from './csv.js';
+import type { ChunkDispatcher } from './dispatch.js';
+import { type ColumnMapping, mapColumns } from './mapping.js';
 import { ErrorReport } from './report.js';
 
 /**
  * Batch mail-merge: a prospect list in, a print file out, no row lost. Every row is validated,
  * merged and fitted exactly as a single render is; a bad row goes to the error report with its row
- * number, column and rule, and never stops the drop. Outputs are written under temporary names and
- * renamed when complete.
+ * number, column and rule, and never stops the drop. Rows go out in chunks to workers (all cores,
+ * see dispatch.ts), which write parts; parts are joined in row order into the output as they finish.
+ * Outputs are written under temporary names and renamed when complete.
  */
 
 export interface BatchOptions {
+  /** The template package (and version, for stored templates), as workers compile it. */
+  template: { dir: string; version?: number };
   compiled: CompiledTemplate;
   csvPath: string;
   csv?: CsvOptions;
   /** Overrides of the automatic column mapping: CSV header → prospect input. */
   map?: Record<string, string>;
   /** The `rep` part of every record: one rep for the whole drop. */
-  rep: { values: Record<string, unknown>; images: RecordImages };
+  rep: RepPart;
   /** `.pdf`: one merged print file; `.zip`: one PDF per row. Null for a dry run (preflight). */
   out: string | null;
   errorsPath: string;
+  dispatcher: ChunkDispatcher;
+  /** Where parts are written. By default a temporary folder beside the output, removed at the end. */
+  partsDir?: string;
+  /** Chunks finished before and kept (a resumed job); saves each chunk as it finishes. */
+  checkpoints?: Checkpoints;
+  /** Rows per chunk; a resumed job must use the size it started with. */
+  chunkRows?: number;
+  signal?: AbortSignal;
   onProgress?: (progress: BatchProgress) => void;
+}
+
+/** A job's memory of finished chunks: their results, whose parts stay on disk until the job ends. */
+export interface Checkpoints {
+  get(index: number): ChunkResult | undefined;
+  save(result: ChunkResult): void;
 }
 
 export interface BatchProgress {
@@ -49,16 +67,15 @@ export interface BatchResult extends BatchProgress {
   output: string | null;
 }
 
-/** A piece ready to write, with what its row tells about it. */
-interface RowPiece {
-  piece: FittedPiece;
-  fileName: string | null;
-}
-
-export async function runBatch(options: BatchOptions): Promise<BatchResult> {
-  const { compiled } = options;
-  const input = await openCsv(options.csvPath, options.csv);
-  const mapping = mapColumns(input.headers, compiled.inputs.prospect, options.map);
+/** Opens a drop's CSV and maps its columns; refuses (naming them) required inputs with no column. */
+export async function mappedCsv(
+  compiled: CompiledTemplate,
+  csvPath: string,
+  csv: CsvOptions = {},
+  map?: Record<string, string>,
+): Promise<{ input: CsvInput; mapping: ColumnMapping }> {
+  const input = await openCsv(csvPath, csv);
+  const mapping = mapColumns(input.headers, compiled.inputs.prospect, map);
   if (mapping.missingRequired.length > 0) {
     throw new PlatenError(
       'unmapped_columns',
@@ -69,97 +86,115 @@ export async function runBatch(options: BatchOptions): Promise<BatchResult> {
       })),
     );
   }
+  return { input, mapping };
+}
+
+export async function runBatch(options: BatchOptions): Promise<BatchResult> {
+  const { compiled, out, dispatcher, checkpoints, signal } = options;
+  const { input, mapping } = await mappedCsv(compiled, options.csvPath, options.csv, options.map);
+  const kind: ChunkKind = out === null ? 'check' : out.toLowerCase().endsWith('.zip') ? 'zip' : 'pdf';
   const progress: BatchProgress = {
     done: 0,
-    total: await countRows(options),
+    total: await countRows(input),
     rendered: 0,
     rejected: 0,
     elapsedMs: 0,
   };
+  const chunkRows = options.chunkRows ?? chunkSize(progress.total, kind, dispatcher.concurrency);
   const started = performance.now();
   const tick = () => {
     progress.elapsedMs = performance.now() - started;
     options.onProgress?.({ ...progress });
   };
+  const partsDir =
+    options.partsDir ?? (await mkdtemp(join(dirname(out ?? options.errorsPath), '.platen-parts-')));
+  const finished = (result: ChunkResult, rows: number) => {
+    progress.done += rows;
+    progress.rendered += result.rendered;
+    progress.rejected += result.rejected.length;
+    tick();
+    return result;
+  };
 
   let output: string | null = null;
-  await writeAtomically(options.errorsPath, async (errorsOut) => {
-    const report = new ErrorReport(errorsOut);
-    const pieces = goodPieces(compiled, input.rows, mapping, options.rep, report, progress, tick);
-    if (options.out === null) {
-      for await (const _ of pieces); // preflight: every row validated and fitted, nothing drawn
-    } else {
-      output = await writeOutput(compiled, pieces, options.out, progress);
-    }
-    await report.end();
-  });
+  try {
+    await writeAtomically(options.errorsPath, async (errorsOut) => {
+      const report = new ErrorReport(errorsOut);
+      const assemble = async (assembler: Assembler | null) => {
+        // Chunks in flight, in row order: enough to keep every worker busy while the first is joined.
+        const pending: { rows: CsvRow[]; result: Promise<ChunkResult> }[] = [];
+        const joinNext = async () => {
+          const { rows, result } = pending.shift()!;
+          const chunk = await result;
+          const byRow = new Map(rows.map((row) => [row.row, row]));
+          for (const { row, problems } of chunk.rejected)
+            report.add(byRow.get(row)!, problems, (path) => cellOf(path, byRow.get(row)!, mapping));
+          if (chunk.part !== null) {
+            await assembler!.append(chunk, await readFile(chunk.part));
+            if (!checkpoints) await rm(chunk.part, { force: true });
+          }
+        };
+        for await (const [index, rows] of chunks(input.rows, chunkRows)) {
+          signal?.throwIfAborted();
+          const saved = checkpoints?.get(index);
+          const result = saved
+            ? Promise.resolve(finished(saved, rows.length))
+            : dispatcher
+                .run(
+                  {
+                    template: options.template,
+                    kind,
+                    index,
+                    rows,
+                    mapping,
+                    rep: options.rep,
+                    part: kind === 'check' ? null : join(partsDir, `${String(index).padStart(6, '0')}.part`),
+                  },
+                  signal,
+                )
+                .then((chunk) => {
+                  checkpoints?.save(chunk);
+                  return finished(chunk, rows.length);
+                });
+          result.catch(() => undefined); // awaited in order by joinNext(); not an unhandled rejection
+          pending.push({ rows, result });
+          while (pending.length >= 2 * dispatcher.concurrency) await joinNext();
+        }
+        while (pending.length > 0) await joinNext();
+        await assembler?.end();
+      };
+      if (out === null) await assemble(null);
+      else output = await writeOutput(out, kind, assemble);
+      await report.end();
+    });
+  } finally {
+    if (!options.partsDir) await rm(partsDir, { recursive: true, force: true });
+  }
   tick();
   return { ...progress, mapping, output };
 }
 
-/** The rows' records, validated, merged and fitted; rejected rows go to the report. */
-async function* goodPieces(
-  compiled: CompiledTemplate,
-  rows: AsyncIterable<CsvRow>,
-  mapping: ColumnMapping,
-  rep: BatchOptions['rep'],
-  report: ErrorReport,
-  progress: BatchProgress,
-  tick: () => void,
-): AsyncGenerator<RowPiece> {
-  for await (const row of rows) {
-    progress.done += 1;
-    const problems: Problem[] = [];
-    let result: RowPiece | null = null;
-    const extra = row.extra.filter((cell) => cell.trim() !== '');
-    if (extra.length > 0) {
-      problems.push({
-        path: 'csv',
-        rule: 'ragged_row',
-        message: `${extra.length} more cell(s) than the header has`,
-      });
-    } else {
-      try {
-        const prospect = withBooleans(prospectOf(row.values, mapping), compiled.inputs.prospect);
-        const merged = mergeRecord(compiled, { rep: rep.values, prospect, fields: {} }, rep.images);
-        const piece = fitPieceOrThrow(merged);
-        const fileName = pieceFileName(compiled, merged.record);
-        piece.marker = {
-          title: `Row ${row.row}${fileName ? `: ${fileName.replace(/\.pdf$/i, '')}` : ''}`,
-          label: String(row.row),
-        };
-        result = { piece, fileName };
-      } catch (error) {
-        if (!(error instanceof PlatenError)) throw error;
-        problems.push(...error.problems);
-      }
-    }
-    if (result) {
-      progress.rendered += 1;
-      yield result;
-    } else {
-      progress.rejected += 1;
-      report.add(row, problems, (path) => cellOf(path, row, mapping));
-    }
-    if (progress.done % 100 === 0) tick();
-  }
+/**
+ * Rows per chunk. A merged drop's parts each carry their own fonts and recurring lines (tens of KB),
+ * so its chunks are large; a ZIP's have no such cost and are smaller, for steadier progress. Either
+ * way a small drop is split so every worker has a share.
+ */
+function chunkSize(total: number, kind: ChunkKind, workers: number): number {
+  const most = kind === 'zip' ? 200 : 1000;
+  return Math.max(1, Math.min(most, Math.ceil(total / (2 * workers))));
 }
 
-/** Spreadsheet spellings of yes and no, for boolean inputs (a CSV holds only text). */
-const YES = /^(true|yes|y|1|x)$/i;
-const NO = /^(false|no|n|0)$/i;
-
-function withBooleans(
-  prospect: Record<string, string>,
-  inputs: Record<string, InputDef>,
-): Record<string, string | boolean> {
-  const out: Record<string, string | boolean> = { ...prospect };
-  for (const [key, value] of Object.entries(prospect)) {
-    if (inputs[key]?.type !== 'boolean') continue;
-    if (YES.test(value.trim())) out[key] = true;
-    else if (NO.test(value.trim())) out[key] = false;
+async function* chunks(rows: AsyncIterable<CsvRow>, size: number): AsyncGenerator<[number, CsvRow[]]> {
+  let index = 0;
+  let chunk: CsvRow[] = [];
+  for await (const row of rows) {
+    chunk.push(row);
+    if (chunk.length === size) {
+      yield [index++, chunk];
+      chunk = [];
+    }
   }
-  return out;
+  if (chunk.length > 0) yield [index, chunk];
 }
 
 /** The CSV column and cell behind a problem's record path, for the report. */
@@ -170,75 +205,96 @@ function cellOf(path: string, row: CsvRow, mapping: ColumnMapping): { column: st
 }
 
 /** Rows in the file, read once up front so progress can show a total and an ETA. */
-async function countRows(options: BatchOptions): Promise<number> {
+async function countRows(input: CsvInput): Promise<number> {
   let total = 0;
-  for await (const _ of (await openCsv(options.csvPath, options.csv)).rows) total += 1;
+  for await (const _ of input.rows) total += 1;
   return total;
 }
 
-async function writeOutput(
-  compiled: CompiledTemplate,
-  pieces: AsyncIterable<RowPiece>,
-  out: string,
-  progress: BatchProgress,
-): Promise<string | null> {
-  try {
-    await writeAtomically(out, (stream) =>
-      out.toLowerCase().endsWith('.zip')
-        ? writeZip(compiled, pieces, stream)
-        : writeMerged(compiled, pieces, stream),
-    );
-    return out;
-  } catch (error) {
-    // Every row rejected: there is no output to write, and the report says why.
-    if (progress.rendered === 0 && error instanceof NothingRendered) return null;
-    throw error;
-  }
+/** Joins finished parts, in row order, into the drop's output. */
+interface Assembler {
+  append(chunk: ChunkResult, part: Buffer): Promise<void>;
+  /** Throws NothingRendered when no part came. */
+  end(): Promise<void>;
 }
 
 class NothingRendered extends Error {}
 
-async function writeMerged(
-  compiled: CompiledTemplate,
-  pieces: AsyncIterable<RowPiece>,
-  out: Writable,
-): Promise<void> {
-  const rows = pieces[Symbol.asyncIterator]();
-  const first = await rows.next();
-  if (first.done) throw new NothingRendered();
-  async function* fitted() {
-    yield first.value.piece;
-    for (let next = await rows.next(); !next.done; next = await rows.next()) yield next.value.piece;
+async function writeOutput(
+  out: string,
+  kind: ChunkKind,
+  assemble: (assembler: Assembler) => Promise<void>,
+): Promise<string | null> {
+  try {
+    await writeAtomically(out, (stream) =>
+      assemble(kind === 'zip' ? new ZipAssembler(stream) : new PdfAssembler(stream)),
+    );
+    return out;
+  } catch (error) {
+    // Every row rejected: there is no output to write, and the report says why.
+    if (error instanceof NothingRendered) return null;
+    throw error;
   }
-  await writePieces(compiled, fitted(), out);
 }
 
-/** Most of what would grow in memory if the ZIP is written slower than pieces are drawn. */
+class PdfAssembler implements Assembler {
+  private readonly joiner: PdfJoiner;
+  private parts = 0;
+
+  constructor(out: Writable) {
+    this.joiner = new PdfJoiner(out);
+  }
+
+  async append(_chunk: ChunkResult, part: Buffer): Promise<void> {
+    this.parts += 1;
+    await this.joiner.append(part);
+  }
+
+  async end(): Promise<void> {
+    if (this.parts === 0) throw new NothingRendered();
+    await this.joiner.end();
+  }
+}
+
+/** Most of what would grow in memory if the ZIP is written slower than parts are read. */
 const ZIP_BUFFER = 8 * 1024 * 1024;
 
-async function writeZip(
-  compiled: CompiledTemplate,
-  pieces: AsyncIterable<RowPiece>,
-  out: Writable,
-): Promise<void> {
-  const zip = new yazl.ZipFile();
-  const zipped = zip.outputStream as Readable; // yazl's types say ReadableStream; it is a stream.Readable
-  const written = pipeline(zipped, out);
-  const used = new Set<string>();
-  let count = 0;
-  for await (const { piece, fileName } of pieces) {
-    const pdf = await renderToBuffer(compiled, [piece]);
-    // PDFs are compressed already: stored, not deflated again.
-    zip.addBuffer(pdf, uniqueSafeName(fileName, piece.marker!.label, used), { compress: false });
-    count += 1;
-    while (zipped.readableLength > ZIP_BUFFER) await once(zipped, 'data');
+class ZipAssembler implements Assembler {
+  private readonly zip = new yazl.ZipFile();
+  private readonly zipped = this.zip.outputStream as Readable; // yazl's types say ReadableStream
+  private readonly written: Promise<void>;
+  private readonly used = new Set<string>();
+  private count = 0;
+
+  constructor(out: Writable) {
+    this.written = pipeline(this.zipped, out);
   }
-  if (count === 0) {
-    zipped.destroy();
-    throw new NothingRendered();
+
+  async append(chunk: ChunkResult, part: Buffer): Promise<void> {
+    let offset = 0;
+    for (const { row, name, bytes } of chunk.files) {
+      // PDFs are compressed already: stored, not deflated again.
+      this.zip.addBuffer(
+        part.subarray(offset, offset + bytes),
+        uniqueSafeName(name, String(row), this.used),
+        {
+          compress: false,
+        },
+      );
+      offset += bytes;
+      this.count += 1;
+      while (this.zipped.readableLength > ZIP_BUFFER) await once(this.zipped, 'data');
+    }
   }
-  zip.end();
-  await written;
+
+  async end(): Promise<void> {
+    if (this.count === 0) {
+      this.zipped.destroy();
+      throw new NothingRendered();
+    }
+    this.zip.end();
+    await this.written;
+  }
 }
 
 /** A file name safe on every file system, unique within the ZIP (case-insensitively). */

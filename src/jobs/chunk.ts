@@ -1,0 +1,163 @@
+import { createWriteStream } from 'node:fs';
+import { once } from 'node:events';
+import { finished } from 'node:stream/promises';
+import type { PreparedImage } from '../assets/images.js';
+import { PlatenError, type Problem } from '../errors.js';
+import { fitPieceOrThrow, type FittedPiece } from '../layout/piece.js';
+import { mergeRecord, pieceFileName } from '../merge/merge.js';
+import { renderToBuffer, writePieces } from '../pipeline.js';
+import type { InputDef } from '../template/manifest.js';
+import type { CompiledTemplate } from '../template/model.js';
+import type { CsvRow } from './csv.js';
+import { type ColumnMapping, prospectOf } from './mapping.js';
+
+/**
+ * A chunk: contiguous rows of a drop, rendered as a unit by one worker. Each row is validated,
+ * merged and fitted exactly as a single render is; a bad row is rejected with its problems and never
+ * stops the chunk. Good rows go into a part file that the job later joins, in row order, into the
+ * output: a whole PDF (a merged drop) or the rows' PDFs one after another (a ZIP drop). A finished
+ * part is a checkpoint: a resumed job renders only the chunks it has no part for.
+ *
+ * Tasks and results cross a thread (or, one day, a machine) boundary: plain data only.
+ */
+
+export type ChunkKind = 'pdf' | 'zip' | 'check';
+
+/** The `rep` part of the records, with the images it names (as prepared once by the job). */
+export interface RepPart {
+  values: Record<string, unknown>;
+  images: [string, PreparedImage][];
+}
+
+export interface ChunkTask {
+  template: { dir: string; version?: number };
+  kind: ChunkKind;
+  index: number;
+  rows: CsvRow[];
+  mapping: ColumnMapping;
+  rep: RepPart;
+  /** Where the part goes; null for a check (preflight), which draws nothing. */
+  part: string | null;
+}
+
+export interface ChunkResult {
+  index: number;
+  rendered: number;
+  pages: number;
+  /** Rejected rows, by row number, with every problem. */
+  rejected: { row: number; problems: Problem[] }[];
+  /** ZIP drops: each good row's PDF in the part, in order, with the name the template gives it. */
+  files: { row: number; name: string | null; bytes: number }[];
+  /** The part written, or null when no row of the chunk rendered (or a check). */
+  part: string | null;
+}
+
+/** Renders one chunk with a compiled template (compiled once per worker; see worker.ts). */
+export async function renderChunk(compiled: CompiledTemplate, task: ChunkTask): Promise<ChunkResult> {
+  const result: ChunkResult = {
+    index: task.index,
+    rendered: 0,
+    pages: 0,
+    rejected: [],
+    files: [],
+    part: null,
+  };
+  const images = new Map(task.rep.images.map(([ref, image]) => [ref, asBuffers(image)]));
+  // Pieces are drawn as they are fitted: a chunk's pieces are never all held at once.
+  function* goodRows(): Generator<RowPiece> {
+    for (const row of task.rows) {
+      let piece: RowPiece;
+      try {
+        piece = prepareRow(compiled, row, task, images);
+      } catch (error) {
+        if (!(error instanceof PlatenError)) throw error;
+        result.rejected.push({ row: row.row, problems: error.problems });
+        continue;
+      }
+      result.rendered += 1;
+      yield piece;
+    }
+  }
+  const rows = goodRows();
+  const first = rows.next();
+  if (task.part === null || first.done) {
+    for (const _ of rows); // a check: every row validated and fitted, nothing drawn
+    return result;
+  }
+  function* all(): Generator<RowPiece> {
+    yield first.value!;
+    yield* rows;
+  }
+
+  const out = createWriteStream(task.part);
+  if (task.kind === 'pdf') {
+    result.pages = (await writePieces(compiled, piecesOf(all()), out)).pages;
+  } else {
+    for (const { piece, fileName } of all()) {
+      const pdf = await renderToBuffer(compiled, [piece]);
+      result.files.push({ row: Number(piece.marker!.label), name: fileName, bytes: pdf.length });
+      result.pages += piece.pages.length;
+      if (!out.write(pdf)) await once(out, 'drain');
+    }
+    out.end();
+  }
+  await finished(out);
+  result.part = task.part;
+  return result;
+}
+
+interface RowPiece {
+  piece: FittedPiece;
+  fileName: string | null;
+}
+
+function* piecesOf(rows: Iterable<RowPiece>): Generator<FittedPiece> {
+  for (const { piece } of rows) yield piece;
+}
+
+/** One row's piece, validated, merged and fitted; throws PlatenError naming what is wrong. */
+function prepareRow(
+  compiled: CompiledTemplate,
+  row: CsvRow,
+  task: ChunkTask,
+  images: Map<string, PreparedImage>,
+): RowPiece {
+  const extra = row.extra.filter((cell) => cell.trim() !== '');
+  if (extra.length > 0) {
+    throw new PlatenError('ragged_row', [
+      { path: 'csv', rule: 'ragged_row', message: `${extra.length} more cell(s) than the header has` },
+    ]);
+  }
+  const prospect = withBooleans(prospectOf(row.values, task.mapping), compiled.inputs.prospect);
+  const merged = mergeRecord(compiled, { rep: task.rep.values, prospect, fields: {} }, images);
+  const piece = fitPieceOrThrow(merged);
+  const fileName = pieceFileName(compiled, merged.record);
+  piece.marker = {
+    title: `Row ${row.row}${fileName ? `: ${fileName.replace(/\.pdf$/i, '')}` : ''}`,
+    label: String(row.row),
+  };
+  return { piece, fileName };
+}
+
+/** Spreadsheet spellings of yes and no, for boolean inputs (a CSV holds only text). */
+const YES = /^(true|yes|y|1|x)$/i;
+const NO = /^(false|no|n|0)$/i;
+
+function withBooleans(
+  prospect: Record<string, string>,
+  inputs: Record<string, InputDef>,
+): Record<string, string | boolean> {
+  const out: Record<string, string | boolean> = { ...prospect };
+  for (const [key, value] of Object.entries(prospect)) {
+    if (inputs[key]?.type !== 'boolean') continue;
+    if (YES.test(value.trim())) out[key] = true;
+    else if (NO.test(value.trim())) out[key] = false;
+  }
+  return out;
+}
+
+/** A structured clone turns Buffers into plain Uint8Arrays; the draw step wants Buffers back. */
+function asBuffers(image: PreparedImage): PreparedImage {
+  const buffer = (bytes: Uint8Array) => Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  return { ...image, data: buffer(image.data), ...(image.alpha ? { alpha: buffer(image.alpha) } : {}) };
+}

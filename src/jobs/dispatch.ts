@@ -1,0 +1,44 @@
+import { availableParallelism } from 'node:os';
+import { fileURLToPath } from 'node:url';
+import { Piscina } from 'piscina';
+import type { ChunkResult, ChunkTask } from './chunk.js';
+
+/**
+ * Where a job's chunks are rendered. Jobs know only this interface: the pool below runs chunks on
+ * this machine's cores; running them on other machines (a queue such as BullMQ, with workers that
+ * call renderChunk) is another implementation of the same two methods, since tasks and results are
+ * plain data and parts are files.
+ */
+export interface ChunkDispatcher {
+  /** How many chunks run at once: jobs keep about twice that many in flight. */
+  readonly concurrency: number;
+  run(task: ChunkTask, signal?: AbortSignal): Promise<ChunkResult>;
+  close(): Promise<void>;
+}
+
+/** Sources run under vitest (TypeScript through tsx); the built package runs its own JavaScript. */
+const WORKER = new URL(import.meta.url.endsWith('.ts') ? './worker.ts' : './worker.js', import.meta.url);
+
+/** A pool of worker threads, one per core unless told otherwise. */
+export class WorkerPool implements ChunkDispatcher {
+  private readonly pool: Piscina;
+
+  constructor(readonly concurrency: number = availableParallelism()) {
+    this.pool = new Piscina({
+      filename: fileURLToPath(WORKER),
+      minThreads: concurrency,
+      maxThreads: concurrency,
+      // A worker keeps its compiled templates; one per core stays up while the pool lives.
+      idleTimeout: Infinity,
+      ...(WORKER.pathname.endsWith('.ts') ? { execArgv: ['--import', 'tsx'] } : {}),
+    });
+  }
+
+  run(task: ChunkTask, signal?: AbortSignal): Promise<ChunkResult> {
+    return this.pool.run(task, signal ? { signal } : {}) as Promise<ChunkResult>;
+  }
+
+  async close(): Promise<void> {
+    await this.pool.close();
+  }
+}

@@ -1,0 +1,17 @@
+import { TemplateCache } from '../template/cache.js';
+import { compileTemplate } from '../template/compile.js';
+import { type ChunkResult, type ChunkTask, renderChunk } from './chunk.js';
+
+/**
+ * A batch worker thread (see dispatch.ts): renders chunks, compiling each template once and keeping
+ * it for the chunks that follow.
+ */
+const templates = new TemplateCache(4);
+
+export default async function run(task: ChunkTask): Promise<ChunkResult> {
+  const { dir, version } = task.template;
+  const compiled = await templates.get(dir, version ?? 0, () =>
+    compileTemplate(dir, version === undefined ? {} : { version }),
+  );
+  return renderChunk(compiled, task);
+}

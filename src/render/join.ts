@@ -1,0 +1,498 @@
+import { createHash } from 'node:crypto';
+import { once } from 'node:events';
+import type { Writable } from 'node:stream';
+
+/**
+ * Joins print-file parts into one PDF, streaming. A mail drop is drawn in parallel, each worker
+ * writing contiguous rows into a part: a whole PDF from PieceDocument. Parts are appended here in row
+ * order, their objects renumbered and their structures stitched together:
+ * - pages: each part's page-tree root becomes a child of one root (MediaBox and Resources stay
+ *   inherited from it);
+ * - bookmarks: one flat list, the parts' chains linked end to end;
+ * - page labels: one number tree, page indexes offset by the pages before;
+ * - record boundaries: each part's DPart node becomes a child of one DPart root node, so records sit
+ *   at level 2 of the tree;
+ * - an image an earlier part wrote (same bytes) is referenced, not written again.
+ * Fonts and static art are written once per part: parts are large enough (see jobs/chunks.ts) for
+ * that to cost little per row. Memory holds one part and a number per object written.
+ *
+ * This reads only PieceDocument's output, which pdfkit writes in a fixed layout (each object
+ * `N 0 obj\n…\nendobj\n`, a stream's data between `\nstream\n` and `\nendstream`, newlines escaped
+ * inside strings, one classic xref table); it is not a general PDF parser.
+ */
+export class PdfJoiner {
+  private offset = 0;
+  /** Byte offset of every object written, by its number in the joined file. */
+  private readonly offsets: number[] = [0];
+  private readonly pageTree: number;
+  private readonly pageNodes: number[] = [];
+  private pageCount = 0;
+  /** From the first part: its catalog (renumbered entries to copy), Info and file ID. */
+  private first: { catalog: [string, string][]; info: string | null; id: string | null } | null = null;
+  private outline: {
+    root: number;
+    first: number;
+    count: number;
+    /** The last bookmark so far, held back until it gets its Next. */
+    last: { number: number; head: string };
+  } | null = null;
+  private dparts: { root: number; nodes: number[] } | null = null;
+  private readonly labels: LabelTree;
+  /** Images written, by content: the same art or photo in a later part is referenced, not copied. */
+  private readonly images = new Map<string, number>();
+
+  constructor(private readonly out: Writable) {
+    this.pageTree = this.allocate();
+    this.labels = new LabelTree((head) => {
+      const n = this.allocate();
+      this.writeObject(n, head);
+      return n;
+    });
+  }
+
+  get pages(): number {
+    return this.pageCount;
+  }
+
+  /** Appends one part, a whole PDF; resolves when the output has room for more. */
+  async append(pdf: Buffer): Promise<void> {
+    const part = new Part(pdf);
+    if (this.offset === 0) this.write(pdf.subarray(0, part.headerEnd));
+    const root = refOf(part.trailer.get('Root'));
+    const catalog = part.dict(root);
+    const pages = refOf(catalog.get('Pages'));
+    const outlines = optionalRef(catalog.get('Outlines'));
+    const labels = optionalRef(catalog.get('PageLabels'));
+    const dpartRoot = optionalRef(catalog.get('DPartRoot'));
+    const dpartNode = dpartRoot === null ? null : refOf(part.dict(dpartRoot).get('DPartRootNode'));
+
+    // What this part brings: its pages and everything they, their bookmarks and their record
+    // boundaries use; the first part also the catalog's other entries and the Info dictionary.
+    const consumed = new Set([root, ...(labels === null ? [] : part.reachable([labels]))]);
+    if (outlines !== null) consumed.add(outlines);
+    if (dpartRoot !== null) consumed.add(dpartRoot);
+    const from = [pages, ...(dpartNode === null ? [] : [dpartNode])];
+    if (outlines !== null) from.push(...refsIn(part.dict(outlines)));
+    if (this.first === null) {
+      for (const [key, value] of catalog) if (!STITCHED.has(key)) from.push(...refsIn(value));
+      from.push(...refsIn(part.trailer.get('Info')));
+    }
+    const keep = part.reachable(from, consumed);
+
+    const renumber = new Map<number, number>();
+    const fresh: number[] = [];
+    for (const n of keep) {
+      const image = part.imageKey(n);
+      const seen = image === null ? undefined : this.images.get(image);
+      if (seen !== undefined) {
+        renumber.set(n, seen);
+        continue;
+      }
+      const to = this.allocate();
+      renumber.set(n, to);
+      fresh.push(n);
+      if (image !== null && this.images.size < MAX_IMAGES) this.images.set(image, to);
+    }
+    const map = (n: number): number => {
+      const to = renumber.get(n);
+      if (to === undefined) throw new Error(`part refers to object ${n}, which it does not hold`);
+      return to;
+    };
+
+    // The part's outline root merges into the joined one: its items' Parent entries point there.
+    let items: { first: number; last: number } | null = null;
+    if (outlines !== null) {
+      const tree = part.dict(outlines);
+      items = { first: refOf(tree.get('First')), last: refOf(tree.get('Last')) };
+      const count = Number(rawOf(tree.get('Count')));
+      if (this.outline === null) {
+        this.outline = {
+          root: this.allocate(),
+          first: map(items.first),
+          count,
+          last: { number: 0, head: '' },
+        };
+      } else {
+        this.outline.count += count;
+      }
+      renumber.set(outlines, this.outline.root);
+    }
+    if (dpartNode !== null) this.dparts ??= { root: this.allocate(), nodes: [] };
+
+    for (const n of fresh) {
+      const object = part.objects.get(n)!;
+      let head = renumberRefs(object.head, map);
+      if (n === pages) head = withEntry(head, 'Parent', this.pageTree);
+      if (n === dpartNode) head = withEntry(head, 'Parent', this.dparts!.root);
+      if (items && n === items.first && this.outline!.last.number !== 0) {
+        const previous = this.outline!.last;
+        head = withEntry(head, 'Prev', previous.number);
+        this.writeObject(previous.number, withEntry(previous.head, 'Next', map(n)));
+      }
+      if (items && n === items.last) {
+        this.outline!.last = { number: map(n), head };
+        continue;
+      }
+      this.writeObject(map(n), head, object.stream && pdf.subarray(object.stream[0], object.stream[1]));
+      if (this.out.writableNeedDrain) await once(this.out, 'drain');
+    }
+
+    if (labels !== null)
+      for (const [index, label] of part.labels(labels)) this.labels.add(this.pageCount + index, label);
+    this.pageNodes.push(map(pages));
+    this.pageCount += Number(rawOf(part.dict(pages).get('Count')));
+    if (dpartNode !== null) this.dparts!.nodes.push(map(dpartNode));
+    if (this.first === null) {
+      const info = part.trailer.get('Info');
+      const id = part.trailer.get('ID');
+      this.first = {
+        catalog: [...catalog].flatMap(([key, value]) =>
+          STITCHED.has(key) ? [] : [[key, serialize(value, map)] as [string, string]],
+        ),
+        info: info === undefined ? null : serialize(info, map),
+        id: id === undefined ? null : serialize(id, map),
+      };
+    }
+  }
+
+  /** Writes the joined file's own structures, the xref table and the trailer; ends the output. */
+  async end(): Promise<void> {
+    if (this.first === null) throw new Error('no parts to join');
+    const catalog = [`/Type /Catalog`, `/Pages ${this.pageTree} 0 R`];
+    for (const [key, value] of this.first.catalog) catalog.push(`/${key} ${value}`);
+    const labels = this.labels.end();
+    if (labels !== null) catalog.push(`/PageLabels ${labels} 0 R`);
+    if (this.outline) {
+      const { root, first, count, last } = this.outline;
+      this.writeObject(last.number, last.head);
+      this.writeObject(
+        root,
+        `<<\n/Type /Outlines\n/First ${first} 0 R\n/Last ${last.number} 0 R\n/Count ${count}\n>>`,
+      );
+      catalog.push(`/Outlines ${root} 0 R`);
+    }
+    if (this.dparts) {
+      const { root, nodes } = this.dparts;
+      this.writeObject(root, `<<\n/Type /DPart\n/DParts ${refArrays(nodes)}\n>>`);
+      const dpartRoot = this.allocate();
+      this.writeObject(dpartRoot, `<<\n/Type /DPartRoot\n/DPartRootNode ${root} 0 R\n/RecordLevel 2\n>>`);
+      catalog.push(`/DPartRoot ${dpartRoot} 0 R`);
+    }
+    this.writeObject(
+      this.pageTree,
+      `<<\n/Type /Pages\n/Count ${this.pageCount}\n/Kids [${this.pageNodes.map((n) => `${n} 0 R`).join(' ')}]\n>>`,
+    );
+    const root = this.allocate();
+    this.writeObject(root, `<<\n${catalog.join('\n')}\n>>`);
+
+    const xref = this.offset;
+    let lines = `xref\n0 ${this.offsets.length}\n0000000000 65535 f \n`;
+    for (let n = 1; n < this.offsets.length; n++) {
+      lines += `${String(this.offsets[n]).padStart(10, '0')} 00000 n \n`;
+      if (lines.length >= 64 * 1024) {
+        this.write(lines);
+        lines = '';
+        if (this.out.writableNeedDrain) await once(this.out, 'drain');
+      }
+    }
+    const trailer = [`/Size ${this.offsets.length}`, `/Root ${root} 0 R`];
+    if (this.first.info !== null) trailer.push(`/Info ${this.first.info}`);
+    if (this.first.id !== null) trailer.push(`/ID ${this.first.id}`);
+    this.write(`${lines}trailer\n<<\n${trailer.join('\n')}\n>>\nstartxref\n${xref}\n%%EOF\n`);
+    this.out.end();
+    if (!this.out.writableFinished) await once(this.out, 'finish');
+  }
+
+  private allocate(): number {
+    this.offsets.push(-1);
+    return this.offsets.length - 1;
+  }
+
+  private writeObject(n: number, head: string, stream?: Buffer | null): void {
+    this.offsets[n] = this.offset;
+    if (stream) {
+      this.write(`${n} 0 obj\n${head}\nstream\n`);
+      this.write(stream);
+      this.write('\nendstream\nendobj\n');
+    } else {
+      this.write(`${n} 0 obj\n${head}\nendobj\n`);
+    }
+  }
+
+  private write(chunk: string | Buffer): void {
+    const bytes = typeof chunk === 'string' ? Buffer.from(chunk, 'latin1') : chunk;
+    this.offset += bytes.length;
+    this.out.write(bytes);
+  }
+}
+
+/** Catalog entries the joiner builds itself from every part's. */
+const STITCHED = new Set(['Type', 'Pages', 'Outlines', 'PageLabels', 'DPartRoot']);
+/** Distinct images remembered for reuse across parts (photos chosen per row can be many). */
+const MAX_IMAGES = 10_000;
+/** Entries per array or number-tree leaf: within PDF's customary 8,191-element limit. */
+const TREE_CHUNK = 4096;
+
+/** Page labels as a number tree whose leaves are written as they fill: memory stays flat. */
+class LabelTree {
+  private entries: string[] = [];
+  private firstIndex = 0;
+  private lastIndex = 0;
+  private readonly kids: { ref: number; limits: [number, number] }[] = [];
+
+  constructor(private readonly writeLeaf: (head: string) => number) {}
+
+  add(index: number, label: string): void {
+    if (this.entries.length === 0) this.firstIndex = index;
+    this.lastIndex = index;
+    this.entries.push(`${index} ${label}`);
+    if (this.entries.length === TREE_CHUNK) this.flush();
+  }
+
+  /** Writes the root; its number, or null when no part had labels. */
+  end(): number | null {
+    this.flush();
+    if (this.kids.length === 0) return null;
+    return this.writeLeaf(`<<\n/Kids [${this.kids.map((kid) => `${kid.ref} 0 R`).join(' ')}]\n>>`);
+  }
+
+  private flush(): void {
+    if (this.entries.length === 0) return;
+    const limits: [number, number] = [this.firstIndex, this.lastIndex];
+    const ref = this.writeLeaf(`<<\n/Limits [${limits.join(' ')}]\n/Nums [${this.entries.join(' ')}]\n>>`);
+    this.kids.push({ ref, limits });
+    this.entries = [];
+  }
+}
+
+/** `[[a b …] [c d …]]`: references in arrays of at most TREE_CHUNK. */
+function refArrays(numbers: number[]): string {
+  const groups: string[] = [];
+  for (let i = 0; i < numbers.length; i += TREE_CHUNK)
+    groups.push(
+      `[${numbers
+        .slice(i, i + TREE_CHUNK)
+        .map((n) => `${n} 0 R`)
+        .join(' ')}]`,
+    );
+  return `[${groups.join(' ')}]`;
+}
+
+// ------------------------------------------------------------------------------ reading a part
+
+interface PartObject {
+  /** The object's value as written: a dictionary, for everything PieceDocument writes. */
+  head: string;
+  /** Where its stream data lies in the file, if it has a stream. */
+  stream: [number, number] | null;
+}
+
+/** One part, indexed: its objects by number (heads as text, streams as byte ranges) and trailer. */
+class Part {
+  readonly objects = new Map<number, PartObject>();
+  readonly trailer: Dict;
+  /** Where the first object starts: the header before it is the joined file's header. */
+  readonly headerEnd: number;
+  private readonly text: string;
+  private readonly parsed = new Map<number, Dict>();
+  private readonly refs = new Map<number, number[]>();
+
+  constructor(pdf: Buffer) {
+    // latin1 maps bytes to characters one to one, so text offsets are byte offsets.
+    const text = (this.text = pdf.toString('latin1'));
+    const startxref = text.lastIndexOf('startxref');
+    const xref = Number(/startxref\s+(\d+)/.exec(text.slice(startxref))?.[1]);
+    const table = /xref\s+0 (\d+)\s+/y;
+    table.lastIndex = xref;
+    const size = Number(table.exec(text)?.[1]);
+    if (!(startxref > 0 && size > 0)) throw new Error('not a PieceDocument part: no xref table');
+    const entry = /(\d{10}) \d{5} ([nf])\s*/y;
+    entry.lastIndex = table.lastIndex;
+    const starts: [number, number][] = [];
+    for (let n = 0; n < size; n++) {
+      const match = entry.exec(text);
+      if (!match) throw new Error(`not a PieceDocument part: xref entry ${n}`);
+      if (match[2] === 'n') starts.push([Number(match[1]), n]);
+    }
+    starts.sort((a, b) => a[0] - b[0]);
+    this.headerEnd = starts[0]![0];
+    starts.forEach(([start, n], i) => {
+      const end = i + 1 < starts.length ? starts[i + 1]![0] : xref;
+      const body = text.indexOf('obj\n', start) + 4;
+      if (text.startsWith(STREAM_END, end - STREAM_END.length)) {
+        const streamAt = text.indexOf('\nstream\n', body);
+        const stream: [number, number] = [streamAt + '\nstream\n'.length, end - STREAM_END.length];
+        this.objects.set(n, { head: text.slice(body, streamAt), stream });
+      } else if (text.startsWith(OBJECT_END, end - OBJECT_END.length)) {
+        this.objects.set(n, { head: text.slice(body, end - OBJECT_END.length), stream: null });
+      } else {
+        throw new Error(`not a PieceDocument part: object ${n} is not where the xref says`);
+      }
+    });
+    this.trailer = parseDict(text.slice(text.indexOf('<<', text.lastIndexOf('trailer', startxref))));
+  }
+
+  dict(n: number): Dict {
+    let dict = this.parsed.get(n);
+    if (!dict) {
+      const object = this.objects.get(n);
+      if (!object) throw new Error(`part has no object ${n}`);
+      dict = parseDict(object.head);
+      this.parsed.set(n, dict);
+    }
+    return dict;
+  }
+
+  /** Objects reachable from `roots` without passing through `stop`, in the order they are in the file. */
+  reachable(roots: number[], stop: ReadonlySet<number> = new Set()): number[] {
+    const seen = new Set<number>();
+    const todo = roots.filter((n) => !stop.has(n));
+    while (todo.length > 0) {
+      const n = todo.pop()!;
+      if (seen.has(n)) continue;
+      seen.add(n);
+      for (const to of this.refsOf(n)) if (!seen.has(to) && !stop.has(to)) todo.push(to);
+    }
+    return [...this.objects.keys()].filter((n) => seen.has(n));
+  }
+
+  /**
+   * Identity of an image by content (its dictionary and data, and its soft mask's), or null for
+   * anything else: images are the large objects parts have in common.
+   */
+  imageKey(n: number): string | null {
+    const object = this.objects.get(n)!;
+    if (!object.stream || !object.head.includes('/Subtype /Image')) return null;
+    const hash = createHash('sha256');
+    let pure = true;
+    hash.update(
+      renumberRefs(object.head, (to) => {
+        const key = this.imageKey(to);
+        if (key === null) pure = false;
+        hash.update(key ?? '');
+        return 0;
+      }),
+    );
+    hash.update(this.text.slice(object.stream[0], object.stream[1]));
+    return pure ? hash.digest('base64') : null;
+  }
+
+  /** A page-label number tree's entries: page index and label dictionary (as written). */
+  labels(root: number): [number, string][] {
+    const node = this.dict(root);
+    const nums = node.get('Nums');
+    const own: [number, string][] = [];
+    if (Array.isArray(nums)) {
+      for (let i = 0; i + 1 < nums.length; i += 2)
+        own.push([Number(rawOf(nums[i])), serialize(nums[i + 1]!, (n) => n)]);
+    }
+    const kids = node.get('Kids');
+    return Array.isArray(kids) ? own.concat(kids.flatMap((kid) => this.labels(refOf(kid)))) : own;
+  }
+
+  private refsOf(n: number): number[] {
+    let refs = this.refs.get(n);
+    if (!refs) {
+      refs = [];
+      const found = refs;
+      const object = this.objects.get(n);
+      if (object) renumberRefs(object.head, (to) => (found.push(to), to));
+      this.refs.set(n, refs);
+    }
+    return refs;
+  }
+}
+
+// ------------------------------------------------------------------------------ object syntax
+
+/** How pdfkit ends an object, with and without a stream (PDFReference.finalize). */
+const OBJECT_END = '\nendobj\n';
+const STREAM_END = '\nendstream\nendobj\n';
+
+/**
+ * A literal string (pdfkit escapes parentheses and newlines inside them, so none ends early) or an
+ * indirect reference. Matching strings first keeps reference-like text inside one untouched.
+ */
+const STRING_OR_REF = /\((?:[^\\)]|\\[\s\S])*\)|\b(\d+) (\d+) R\b/g;
+
+/** The text with every indirect reference's object number mapped. */
+function renumberRefs(head: string, map: (n: number) => number): string {
+  return head.replace(STRING_OR_REF, (match, n: string | undefined) =>
+    n === undefined ? match : `${map(Number(n))} 0 R`,
+  );
+}
+
+/** A dictionary's text with one more entry, added last. */
+function withEntry(head: string, key: string, ref: number): string {
+  const end = head.lastIndexOf('>>');
+  return `${head.slice(0, end)}/${key} ${ref} 0 R\n>>`;
+}
+
+class Raw {
+  constructor(readonly text: string) {}
+}
+class Ref {
+  constructor(readonly n: number) {}
+}
+type Value = Raw | Ref | Value[] | Dict;
+type Dict = Map<string, Value>;
+
+function refOf(value: Value | undefined): number {
+  if (!(value instanceof Ref)) throw new Error('expected an indirect reference');
+  return value.n;
+}
+function optionalRef(value: Value | undefined): number | null {
+  return value === undefined ? null : refOf(value);
+}
+function rawOf(value: Value | undefined): string {
+  if (!(value instanceof Raw)) throw new Error('expected a number');
+  return value.text;
+}
+function refsIn(value: Value | undefined): number[] {
+  if (value === undefined || value instanceof Raw) return [];
+  if (value instanceof Ref) return [value.n];
+  return (Array.isArray(value) ? value : [...value.values()]).flatMap(refsIn);
+}
+
+function serialize(value: Value, map: (n: number) => number): string {
+  if (value instanceof Raw) return value.text;
+  if (value instanceof Ref) return `${map(value.n)} 0 R`;
+  if (Array.isArray(value)) return `[${value.map((v) => serialize(v, map)).join(' ')}]`;
+  return `<<\n${[...value].map(([k, v]) => `/${k} ${serialize(v, map)}`).join('\n')}\n>>`;
+}
+
+/** Parses the dictionary at the start of `text` (the few structural ones the joiner reads). */
+function parseDict(text: string): Dict {
+  const tokens = text.match(TOKEN) ?? [];
+  let i = 0;
+  const value = (): Value => {
+    const token = tokens[i++];
+    if (token === undefined) throw new Error('unexpected end of a PDF object');
+    if (token === '<<') {
+      const dict: Dict = new Map();
+      while (tokens[i] !== '>>') {
+        const key = tokens[i++];
+        if (!key?.startsWith('/')) throw new Error(`expected a name in a dictionary, got ${key}`);
+        dict.set(key.slice(1), value());
+      }
+      i += 1;
+      return dict;
+    }
+    if (token === '[') {
+      const array: Value[] = [];
+      while (tokens[i] !== ']') array.push(value());
+      i += 1;
+      return array;
+    }
+    if (/^\d+$/.test(token) && /^\d+$/.test(tokens[i] ?? '') && tokens[i + 1] === 'R') {
+      i += 2;
+      return new Ref(Number(token));
+    }
+    return new Raw(token);
+  };
+  const dict = value();
+  if (!(dict instanceof Map)) throw new Error('expected a dictionary');
+  return dict;
+}
+
+const TOKEN = /<<|>>|\[|\]|\((?:[^\\)]|\\[\s\S])*\)|<[0-9A-Fa-f\s]*>|\/[^\s/<>[\]()]*|[^\s/<>[\]()]+/g;
