@@ -29,6 +29,8 @@ const envSchema = z.object({
   PLATEN_REQUEST_TIMEOUT_MS: int(1000, 600_000).default(30_000),
   /** Compiled template versions kept in memory. */
   PLATEN_TEMPLATE_CACHE: int(1, 1000).default(32),
+  /** Worker threads rendering batch jobs' rows, shared by all jobs. */
+  PLATEN_BATCH_WORKERS: int(1, 256).default(availableParallelism()),
 });
 
 export type Config = {
@@ -42,6 +44,7 @@ export type Config = {
   rateLimit: number;
   requestTimeoutMs: number;
   templateCache: number;
+  batchWorkers: number;
 };
 
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
@@ -59,5 +62,6 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     rateLimit: e.PLATEN_RATE_LIMIT,
     requestTimeoutMs: e.PLATEN_REQUEST_TIMEOUT_MS,
     templateCache: e.PLATEN_TEMPLATE_CACHE,
+    batchWorkers: e.PLATEN_BATCH_WORKERS,
   };
 }

@@ -7,6 +7,8 @@ import { createApp } from './api/app.js';
 import { RenderGate } from './api/limits.js';
 import type { Services } from './api/services.js';
 import type { Config } from './config.js';
+import { WorkerPool } from './jobs/dispatch.js';
+import { JobService } from './service/jobs.js';
 import { RenderService } from './service/render.js';
 import { TemplateService } from './service/templates.js';
 import { Store } from './store/store.js';
@@ -29,12 +31,15 @@ export async function startServer(
 ): Promise<Running> {
   const store = new Store(config.dataDir);
   const templates = new TemplateService(store, new TemplateCache(config.templateCache));
+  const renders = new RenderService(store, templates);
+  const pool = new WorkerPool(config.batchWorkers);
   const services: Services = {
     config,
     log,
     store,
     templates,
-    renders: new RenderService(store, templates),
+    renders,
+    jobs: new JobService(store, templates, renders, pool, log),
     gate: new RenderGate(config.renderConcurrency, config.renderQueue),
   };
   if (store.keys.count() === 0) {
@@ -52,14 +57,19 @@ export async function startServer(
   const { port } = server.address() as AddressInfo;
   const url = `http://${config.host === '0.0.0.0' ? '127.0.0.1' : config.host}:${port}`;
   log.info({ url, dataDir: config.dataDir }, 'Platen is serving');
+  services.jobs.resumeUnfinished();
   return {
     url,
     services,
     close: async () => {
+      // Running jobs stop where they are (and resume from their checkpoints on the next start); their
+      // event streams end, so the server can close.
+      await services.jobs.stop();
       await new Promise<void>((resolve) => {
         server.close(() => resolve());
         server.closeIdleConnections();
       });
+      await pool.close();
       store.close();
     },
   };

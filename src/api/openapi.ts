@@ -27,6 +27,9 @@ const MEDIA: Record<Exclude<ResponseKind, 'empty'>, string> = {
   json: 'application/json',
   pdf: 'application/pdf',
   png: 'image/png',
+  zip: 'application/zip',
+  csv: 'text/csv',
+  events: 'text/event-stream',
 };
 
 function jsonSchema(schema: z.ZodType): Record<string, unknown> {

@@ -13,7 +13,7 @@ export type Upload =
   /** multipart/form-data with named file fields; other form fields are validated by `body`. */
   | { kind: 'multipart'; files: readonly string[]; maxBytes: number };
 
-export type ResponseKind = 'json' | 'pdf' | 'png' | 'empty';
+export type ResponseKind = 'json' | 'pdf' | 'png' | 'zip' | 'csv' | 'events' | 'empty';
 
 export interface RouteDoc {
   description: string;

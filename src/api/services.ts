@@ -1,5 +1,6 @@
 import type { Logger } from 'pino';
 import type { Config } from '../config.js';
+import type { JobService } from '../service/jobs.js';
 import type { RenderService } from '../service/render.js';
 import type { TemplateService } from '../service/templates.js';
 import type { Store } from '../store/store.js';
@@ -12,5 +13,6 @@ export interface Services {
   store: Store;
   templates: TemplateService;
   renders: RenderService;
+  jobs: JobService;
   gate: RenderGate;
 }

@@ -179,7 +179,7 @@ export async function runBatch(options: BatchOptions): Promise<BatchResult> {
  * so its chunks are large; a ZIP's have no such cost and are smaller, for steadier progress. Either
  * way a small drop is split so every worker has a share.
  */
-function chunkSize(total: number, kind: ChunkKind, workers: number): number {
+export function chunkSize(total: number, kind: ChunkKind, workers: number): number {
   const most = kind === 'zip' ? 200 : 1000;
   return Math.max(1, Math.min(most, Math.ceil(total / (2 * workers))));
 }
@@ -268,6 +268,8 @@ class ZipAssembler implements Assembler {
 
   constructor(out: Writable) {
     this.written = pipeline(this.zipped, out);
+    // Awaited by end(); when the job fails first, the output is destroyed and this rejects unheard.
+    this.written.catch(() => undefined);
   }
 
   async append(chunk: ChunkResult, part: Buffer): Promise<void> {

@@ -30,6 +30,10 @@ export class WorkerPool implements ChunkDispatcher {
       maxThreads: concurrency,
       // A worker keeps its compiled templates; one per core stays up while the pool lives.
       idleTimeout: Infinity,
+      resourceLimits: {
+        maxOldGenerationSizeMb: Number(process.env.OLD ?? 2048),
+        maxYoungGenerationSizeMb: Number(process.env.YOUNG ?? 48),
+      },
       ...(WORKER.pathname.endsWith('.ts') ? { execArgv: ['--import', 'tsx'] } : {}),
     });
   }

@@ -25,8 +25,11 @@ export interface PreviewRequest extends RenderRequest {
   sample?: number;
 }
 
+/** What a profile puts on a piece. */
+export type RepDetails = Omit<RepProfile, 'id' | 'updatedAt'>;
+
 /** Profile keys as a template's `rep` inputs name them. */
-const PROFILE_INPUTS: Record<string, (p: RepProfile) => string> = {
+const PROFILE_INPUTS: Record<string, (p: RepDetails) => string> = {
   name: (p) => p.name,
   title: (p) => p.title,
   phone: (p) => p.phone,
@@ -155,20 +158,31 @@ export class RenderService {
       }
       return { record: { rep: request.rep, prospect: request.prospect, fields: request.fields }, images };
     }
-    const rep: Record<string, string> = {};
     const profile = caller.repId ? this.store.reps.get(caller.repId) : null;
-    if (profile) {
-      for (const [key, def] of Object.entries(compiled.inputs.rep)) {
-        const value = PROFILE_INPUTS[key]?.(profile);
-        if (value) rep[key] = value;
-        if (def.type === 'image' && profile.photoSha256) {
-          const ref = `profile:${profile.photoSha256}`;
-          images.set(ref, await this.photo(profile.photoSha256));
-          rep[key] = ref;
-        }
+    const rep = profile ? await this.repPart(compiled, profile) : { values: {}, images };
+    return {
+      record: { rep: rep.values, prospect: request.prospect, fields: request.fields },
+      images: rep.images,
+    };
+  }
+
+  /** A rep profile as the `rep` part of a template's records, with the photo it names. */
+  async repPart(
+    compiled: CompiledTemplate,
+    profile: RepDetails,
+  ): Promise<{ values: Record<string, string>; images: Map<string, PreparedImage> }> {
+    const values: Record<string, string> = {};
+    const images = new Map<string, PreparedImage>();
+    for (const [key, def] of Object.entries(compiled.inputs.rep)) {
+      const value = PROFILE_INPUTS[key]?.(profile);
+      if (value) values[key] = value;
+      if (def.type === 'image' && profile.photoSha256) {
+        const ref = `profile:${profile.photoSha256}`;
+        images.set(ref, await this.photo(profile.photoSha256));
+        values[key] = ref;
       }
     }
-    return { record: { rep, prospect: request.prospect, fields: request.fields }, images };
+    return { values, images };
   }
 
   private photo(sha256: string): Promise<PreparedImage> {

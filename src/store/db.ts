@@ -60,6 +60,33 @@ const MIGRATIONS: string[] = [
   CREATE INDEX renders_by_template ON renders(template_id, version);
   CREATE INDEX renders_by_rep ON renders(rep_id, created_at);
   `,
+  `
+  CREATE TABLE jobs (
+    id TEXT PRIMARY KEY,
+    key_id TEXT NOT NULL,
+    rep_id TEXT,
+    template_id TEXT NOT NULL,
+    version INTEGER NOT NULL,
+    kind TEXT NOT NULL CHECK (kind IN ('pdf', 'zip', 'check')),
+    state TEXT NOT NULL CHECK (state IN ('queued', 'running', 'done', 'failed', 'cancelled')),
+    spec TEXT NOT NULL,
+    total INTEGER,
+    done INTEGER NOT NULL DEFAULT 0,
+    rendered INTEGER NOT NULL DEFAULT 0,
+    rejected INTEGER NOT NULL DEFAULT 0,
+    error TEXT,
+    created_at TEXT NOT NULL,
+    started_at TEXT,
+    finished_at TEXT
+  );
+  CREATE INDEX jobs_by_rep ON jobs(rep_id, created_at);
+  CREATE TABLE job_chunks (
+    job_id TEXT NOT NULL REFERENCES jobs(id) ON DELETE CASCADE,
+    idx INTEGER NOT NULL,
+    result TEXT NOT NULL,
+    PRIMARY KEY (job_id, idx)
+  );
+  `,
 ];
 
 export function openDb(path: string): Db {

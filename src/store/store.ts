@@ -2,6 +2,7 @@ import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { BlobStore } from './blobs.js';
 import { type Db, openDb } from './db.js';
+import { JobStore } from './jobs.js';
 import { KeyStore } from './keys.js';
 import { RenderStore } from './renders.js';
 import { RepStore } from './reps.js';
@@ -18,6 +19,9 @@ export class Store {
   readonly templates: TemplateStore;
   readonly renders: RenderStore;
   readonly blobs: BlobStore;
+  readonly jobs: JobStore;
+  /** A folder per batch job: its CSV, parts, output and report. */
+  readonly jobsDir: string;
   /** Scratch space on the same file system as the packages, so a staged upload can be renamed into place. */
   readonly stagingDir: string;
 
@@ -31,6 +35,8 @@ export class Store {
     this.templates = new TemplateStore(this.db, join(dataDir, 'packages'));
     this.renders = new RenderStore(this.db);
     this.blobs = new BlobStore(join(dataDir, 'blobs'));
+    this.jobs = new JobStore(this.db);
+    this.jobsDir = join(dataDir, 'jobs');
   }
 
   close(): void {

@@ -1,0 +1,225 @@
+import { z } from 'zod';
+import { PlatenError } from '../../errors.js';
+import { parseMapEntries } from '../../jobs/mapping.js';
+import type { JobView } from '../../service/jobs.js';
+import { type AnyRoute, route } from '../route.js';
+import type { Services } from '../services.js';
+import { repIdSchema } from './reps.js';
+
+/** A job's form fields (multipart, beside the `csv` file). */
+const jobBody = z.strictObject({
+  templateId: z.string().min(1).max(64),
+  version: z.coerce.number().int().positive().optional(),
+  output: z
+    .enum(['pdf', 'zip', 'check'])
+    .default('pdf')
+    .describe('check: preflight, every row validated and fitted, nothing drawn'),
+  /** `Header=input` lines, or a JSON object of header → input. */
+  map: z.string().max(16_000).optional(),
+  repId: repIdSchema.optional().describe('marketing and admins: the rep profile on every piece'),
+});
+const jobParams = z.strictObject({ id: z.string().regex(/^[0-9a-f]{16}$/, 'not a job id') });
+const listQuery = z.strictObject({ limit: z.coerce.number().int().min(1).max(500).default(50) });
+
+const jobSchema = z.object({
+  id: z.string(),
+  repId: z.string().nullable(),
+  templateId: z.string(),
+  version: z.number(),
+  kind: z.enum(['pdf', 'zip', 'check']),
+  state: z.enum(['queued', 'running', 'done', 'failed', 'cancelled']),
+  total: z.number().nullable(),
+  done: z.number(),
+  rendered: z.number(),
+  rejected: z.number(),
+  rate: z.number().nullable().describe('rows per second'),
+  etaSeconds: z.number().nullable(),
+  error: z.string().nullable(),
+  createdAt: z.string(),
+  startedAt: z.string().nullable(),
+  finishedAt: z.string().nullable(),
+  links: z.object({ self: z.string(), events: z.string(), output: z.string(), errors: z.string() }),
+});
+
+const CSV_MAX_BYTES = 512 * 1024 * 1024;
+const ENDED = new Set(['done', 'failed', 'cancelled']);
+
+const view = (job: JobView) => {
+  const self = `/api/v1/jobs/${job.id}`;
+  return {
+    ...job,
+    links: { self, events: `${self}/events`, output: `${self}/output`, errors: `${self}/errors.csv` },
+  };
+};
+
+/** `Header=input` lines or a JSON object, as the mapping of a job. */
+function mappingOf(text: string | undefined): Record<string, string> {
+  if (text === undefined || text.trim() === '') return {};
+  if (text.trim().startsWith('{')) {
+    const parsed = z.record(z.string(), z.string()).safeParse(safeJson(text));
+    if (parsed.success) return parsed.data;
+    throw new PlatenError('invalid_request', [
+      { path: 'map', rule: 'mapping', message: 'a JSON mapping is an object of CSV header → input name' },
+    ]);
+  }
+  return parseMapEntries(text.split(/\r?\n/).filter((line) => line.trim() !== ''));
+}
+
+function safeJson(text: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch {
+    return undefined;
+  }
+}
+
+export function jobRoutes(s: Services): AnyRoute[] {
+  return [
+    route({
+      method: 'post',
+      path: '/api/v1/jobs',
+      summary:
+        'Start a batch job: a prospect list (multipart `csv`) merged into a print file, a ZIP or a preflight',
+      tag: 'jobs',
+      roles: ['admin', 'marketing', 'rep'],
+      body: jobBody,
+      upload: { kind: 'multipart', files: ['csv'], maxBytes: CSV_MAX_BYTES },
+      responses: {
+        202: {
+          description: 'the job, started',
+          kind: 'json',
+          schema: jobSchema,
+          headers: { Location: 'the job' },
+        },
+        404: { description: 'no such template (or not published)', kind: 'json' },
+        422: { description: 'a bad CSV, mapping or rep: every problem named', kind: 'json' },
+      },
+      async handle({ res, auth, body, files }) {
+        if (!files.csv) {
+          throw new PlatenError('invalid_request', [
+            { path: 'csv', rule: 'required', message: 'attach the prospect list as `csv`' },
+          ]);
+        }
+        const job = await s.jobs.create(auth!, {
+          templateId: body.templateId,
+          ...(body.version === undefined ? {} : { version: body.version }),
+          kind: body.output,
+          csv: files.csv,
+          map: mappingOf(body.map),
+          ...(body.repId === undefined ? {} : { repId: body.repId }),
+        });
+        res.status(202).location(`/api/v1/jobs/${job.id}`).json(view(job));
+      },
+    }),
+    route({
+      method: 'get',
+      path: '/api/v1/jobs',
+      summary: 'Batch jobs, newest first: reps see their own, marketing and admins all',
+      tag: 'jobs',
+      roles: ['admin', 'marketing', 'rep'],
+      query: listQuery,
+      responses: {
+        200: { description: 'jobs', kind: 'json', schema: z.object({ jobs: z.array(jobSchema) }) },
+      },
+      async handle({ res, auth, query }) {
+        res.json({ jobs: s.jobs.list(auth!, query.limit).map(view) });
+      },
+    }),
+    route({
+      method: 'get',
+      path: '/api/v1/jobs/:id',
+      summary: 'A job: state, rows done and rejected, rate and ETA',
+      tag: 'jobs',
+      roles: ['admin', 'marketing', 'rep'],
+      params: jobParams,
+      responses: {
+        200: { description: 'the job', kind: 'json', schema: jobSchema },
+        404: { description: 'no such job', kind: 'json' },
+      },
+      async handle({ res, auth, params }) {
+        res.json(view(s.jobs.get(auth!, params.id)));
+      },
+    }),
+    route({
+      method: 'get',
+      path: '/api/v1/jobs/:id/events',
+      summary:
+        "A job's progress as server-sent events (`progress`, then one `end`), starting with its state now",
+      tag: 'jobs',
+      roles: ['admin', 'marketing', 'rep'],
+      params: jobParams,
+      responses: {
+        200: { description: 'event stream; each data line is the job as JSON', kind: 'events' },
+        404: { description: 'no such job', kind: 'json' },
+      },
+      async handle({ req, res, auth, params }) {
+        let last = '';
+        const send = (job: JobView) => {
+          const data = JSON.stringify(view(job));
+          if (data === last) return;
+          last = data;
+          res.write(`event: ${ENDED.has(job.state) ? 'end' : 'progress'}\ndata: ${data}\n\n`);
+          if (ENDED.has(job.state)) finish();
+        };
+        const unsubscribe = s.jobs.subscribe(auth!, params.id, send, () => finish());
+        const finish = () => {
+          unsubscribe();
+          res.end();
+        };
+        req.on('close', unsubscribe);
+        res
+          .status(200)
+          .set({ 'Content-Type': 'text/event-stream', 'Cache-Control': 'no-store' })
+          .flushHeaders();
+        send(s.jobs.get(auth!, params.id));
+      },
+    }),
+    route({
+      method: 'get',
+      path: '/api/v1/jobs/:id/output',
+      summary: "A finished job's output: the merged PDF or the ZIP",
+      tag: 'jobs',
+      roles: ['admin', 'marketing', 'rep'],
+      params: jobParams,
+      responses: {
+        200: { description: 'the print file (application/pdf) or the ZIP (application/zip)', kind: 'pdf' },
+        404: { description: 'no such job, or no output yet', kind: 'json' },
+      },
+      async handle({ res, auth, params }) {
+        const { path, job } = s.jobs.outputOf(auth!, params.id, 'output');
+        res.download(path, `${job.templateId}-${job.id}.${job.kind === 'zip' ? 'zip' : 'pdf'}`);
+      },
+    }),
+    route({
+      method: 'get',
+      path: '/api/v1/jobs/:id/errors.csv',
+      summary: "A finished job's rejected rows: row, line, column, rule, message, value",
+      tag: 'jobs',
+      roles: ['admin', 'marketing', 'rep'],
+      params: jobParams,
+      responses: {
+        200: { description: 'the report (UTF-8 with BOM)', kind: 'csv' },
+        404: { description: 'no such job, or no report yet', kind: 'json' },
+      },
+      async handle({ res, auth, params }) {
+        const { path, job } = s.jobs.outputOf(auth!, params.id, 'errors');
+        res.download(path, `${job.templateId}-${job.id}-errors.csv`);
+      },
+    }),
+    route({
+      method: 'delete',
+      path: '/api/v1/jobs/:id',
+      summary: 'Cancel a queued or running job (a finished job is left as it is)',
+      tag: 'jobs',
+      roles: ['admin', 'marketing', 'rep'],
+      params: jobParams,
+      responses: {
+        200: { description: 'the job', kind: 'json', schema: jobSchema },
+        404: { description: 'no such job', kind: 'json' },
+      },
+      async handle({ res, auth, params }) {
+        res.json(view(s.jobs.cancel(auth!, params.id)));
+      },
+    }),
+  ];
+}

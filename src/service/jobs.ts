@@ -1,0 +1,283 @@
+import { randomBytes } from 'node:crypto';
+import { EventEmitter } from 'node:events';
+import { existsSync } from 'node:fs';
+import { mkdir, readdir, rename, rm, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { Logger } from 'pino';
+import { NotFoundError, PlatenError } from '../errors.js';
+import { type BatchProgress, chunkSize, mappedCsv, runBatch } from '../jobs/batch.js';
+import type { ChunkKind } from '../jobs/chunk.js';
+import type { ChunkDispatcher } from '../jobs/dispatch.js';
+import type { Job } from '../store/jobs.js';
+import type { ApiKey } from '../store/keys.js';
+import type { Store } from '../store/store.js';
+import type { RenderService } from './render.js';
+import type { TemplateService } from './templates.js';
+
+/** What a caller asks of a batch job: a prospect list, a template and what to make of them. */
+export interface JobRequest {
+  templateId: string;
+  version?: number;
+  kind: ChunkKind;
+  csv: Buffer;
+  /** CSV header → prospect input overrides of the automatic mapping. */
+  map: Record<string, string>;
+  /** Marketing and admins: the rep profile on every piece. Reps are always on their own. */
+  repId?: string;
+}
+
+/** A job as callers see it: its state and progress, with rate and ETA while it runs. */
+export interface JobView extends Omit<Job, 'spec' | 'keyId'> {
+  rate: number | null;
+  etaSeconds: number | null;
+}
+
+/**
+ * Batch jobs over the service. A job's state lives in the store and its files (the CSV, finished
+ * parts, output and report) in its own folder, so a job survives a crash: on start the service
+ * resumes every unfinished job from its last finished chunk, and the output has every good row
+ * exactly once, in order. All jobs share one dispatcher (the worker pool), so concurrent jobs share
+ * the cores.
+ */
+export class JobService {
+  private readonly running = new Map<string, { abort: AbortController; rate: RateMeter }>();
+  private readonly events = new EventEmitter().setMaxListeners(0);
+
+  constructor(
+    private readonly store: Store,
+    private readonly templates: TemplateService,
+    private readonly renders: RenderService,
+    private readonly dispatcher: ChunkDispatcher,
+    private readonly log: Logger,
+  ) {}
+
+  /** Checks the request (template, rep, CSV and its mapping), stores the job and starts it. */
+  async create(caller: ApiKey, request: JobRequest): Promise<JobView> {
+    const version = this.templates.resolve(request.templateId, request.version, caller.role);
+    const compiled = await this.templates.compiled(version);
+    const repId = this.repFor(caller, request.repId);
+    const profile = this.store.reps.get(repId);
+    if (!profile) {
+      throw new PlatenError('invalid_request', [
+        { path: 'repId', rule: 'unknown_rep', message: `no rep profile ${repId}` },
+      ]);
+    }
+    const staged = join(this.store.stagingDir, `${randomBytes(8).toString('hex')}.csv`);
+    await writeFile(staged, request.csv);
+    try {
+      const { input } = await mappedCsv(compiled, staged, {}, request.map);
+      let total = 0;
+      for await (const _ of input.rows) total += 1;
+      const { id: _id, updatedAt: _at, ...rep } = profile;
+      const job = this.store.jobs.create({
+        keyId: caller.id,
+        repId: caller.role === 'rep' ? caller.repId : null,
+        templateId: version.templateId,
+        version: version.version,
+        kind: request.kind,
+        spec: {
+          map: request.map,
+          rep,
+          chunkRows: chunkSize(total, request.kind, this.dispatcher.concurrency),
+        },
+        total,
+      });
+      await mkdir(this.dir(job.id), { recursive: true });
+      await rename(staged, this.file(job.id, 'input.csv'));
+      this.start(job);
+      return this.view(job);
+    } finally {
+      await rm(staged, { force: true });
+    }
+  }
+
+  /** Starts every job a stop interrupted, from its checkpoints. */
+  resumeUnfinished(): void {
+    for (const job of this.store.jobs.unfinished()) {
+      this.log.info({ job: job.id, done: job.done, total: job.total }, 'resuming batch job');
+      this.start(job);
+    }
+  }
+
+  /** A job the caller may see: reps their own, marketing and admins all. Others' do not exist. */
+  get(caller: ApiKey, id: string): JobView {
+    return this.view(this.visible(caller, id));
+  }
+
+  list(caller: ApiKey, limit: number): JobView[] {
+    return this.store.jobs
+      .list({ ...(caller.role === 'rep' ? { repId: caller.repId! } : {}), limit })
+      .map((job) => this.view(job));
+  }
+
+  /** Cancels a queued or running job: it stops, and its parts go. A finished job is left as it is. */
+  cancel(caller: ApiKey, id: string): JobView {
+    const job = this.visible(caller, id);
+    if (this.store.jobs.finish(job.id, 'cancelled')) this.running.get(job.id)?.abort.abort();
+    return this.get(caller, id);
+  }
+
+  /**
+   * Calls `listener` with the job's view on every change, and `stopping` if the service stops first;
+   * returns an unsubscribe.
+   */
+  subscribe(caller: ApiKey, id: string, listener: (job: JobView) => void, stopping: () => void): () => void {
+    const job = this.visible(caller, id);
+    this.events.on(job.id, listener);
+    this.events.on(STOPPING, stopping);
+    return () => {
+      this.events.off(job.id, listener);
+      this.events.off(STOPPING, stopping);
+    };
+  }
+
+  /** A finished job's output or rejected-rows report; NotFoundError until there is one. */
+  outputOf(caller: ApiKey, id: string, what: 'output' | 'errors'): { path: string; job: JobView } {
+    const job = this.visible(caller, id);
+    const path =
+      what === 'errors'
+        ? this.file(id, 'errors.csv')
+        : this.file(id, job.kind === 'zip' ? 'output.zip' : 'output.pdf');
+    if (job.state !== 'done' || !existsSync(path))
+      throw new NotFoundError(
+        'not_ready',
+        `job ${id} has no ${what === 'errors' ? 'report' : 'output'} yet (${job.state})`,
+      );
+    return { path, job: this.view(job) };
+  }
+
+  /** Waits for running jobs to stop after aborting them: for shutdown (they resume on next start). */
+  async stop(): Promise<void> {
+    this.events.emit(STOPPING);
+    for (const { abort } of this.running.values()) abort.abort();
+    while (this.running.size > 0) await new Promise((resolve) => setTimeout(resolve, 10));
+  }
+
+  private repFor(caller: ApiKey, repId: string | undefined): string {
+    if (caller.role === 'rep') {
+      if (repId !== undefined && repId !== caller.repId) {
+        throw new PlatenError('invalid_request', [
+          { path: 'repId', rule: 'not_allowed', message: 'a rep runs jobs as themselves only' },
+        ]);
+      }
+      return caller.repId!;
+    }
+    if (repId === undefined) {
+      throw new PlatenError('invalid_request', [
+        { path: 'repId', rule: 'required', message: 'name the rep profile whose details go on every piece' },
+      ]);
+    }
+    return repId;
+  }
+
+  private visible(caller: ApiKey, id: string): Job {
+    const job = this.store.jobs.get(id);
+    if (!job || (caller.role === 'rep' && job.repId !== caller.repId))
+      throw new NotFoundError('not_found', `no job ${id}`);
+    return job;
+  }
+
+  private dir(id: string): string {
+    return join(this.store.jobsDir, id);
+  }
+
+  private file(id: string, name: 'input.csv' | 'errors.csv' | 'output.pdf' | 'output.zip'): string {
+    return join(this.dir(id), name);
+  }
+
+  private start(job: Job): void {
+    const abort = new AbortController();
+    const rate = new RateMeter();
+    this.running.set(job.id, { abort, rate });
+    void this.run(job, abort.signal, rate).finally(() => {
+      this.running.delete(job.id);
+      this.emit(job.id);
+    });
+  }
+
+  private async run(job: Job, signal: AbortSignal, rate: RateMeter): Promise<void> {
+    const dir = this.dir(job.id);
+    const partsDir = join(dir, 'parts');
+    try {
+      this.store.jobs.started(job.id);
+      await mkdir(partsDir, { recursive: true });
+      // Leftovers of a run a crash interrupted: outputs are rebuilt from the parts.
+      for (const name of await readdir(dir))
+        if (name.endsWith('.tmp')) await rm(join(dir, name), { force: true });
+      const version = this.templates.resolve(job.templateId, job.version, 'admin');
+      const compiled = await this.templates.compiled(version);
+      const rep = await this.renders.repPart(compiled, job.spec.rep);
+      const saved = this.store.jobs.chunks(job.id);
+      await runBatch({
+        template: { dir: this.store.templates.packageDir(job.templateId, job.version), version: job.version },
+        compiled,
+        csvPath: this.file(job.id, 'input.csv'),
+        map: job.spec.map,
+        rep: { values: rep.values, images: [...rep.images] },
+        out:
+          job.kind === 'check' ? null : this.file(job.id, job.kind === 'zip' ? 'output.zip' : 'output.pdf'),
+        errorsPath: this.file(job.id, 'errors.csv'),
+        dispatcher: this.dispatcher,
+        partsDir,
+        chunkRows: job.spec.chunkRows,
+        checkpoints: {
+          // A chunk counts as finished only if its part is still there (a check has none).
+          get: (index) => {
+            const chunk = saved.get(index);
+            return chunk && (chunk.part === null || existsSync(chunk.part)) ? chunk : undefined;
+          },
+          save: (chunk) => this.store.jobs.saveChunk(job.id, chunk),
+        },
+        signal,
+        onProgress: (progress) => {
+          rate.update(progress);
+          this.store.jobs.progress(job.id, progress);
+          this.emit(job.id);
+        },
+      });
+      this.store.jobs.finish(job.id, 'done');
+    } catch (error) {
+      // Aborted: cancelled (its state is set already), or the service is stopping (resumes on start).
+      if (signal.aborted) {
+        if (this.store.jobs.get(job.id)?.state !== 'cancelled') return;
+      } else {
+        this.log.error({ err: error, job: job.id }, 'batch job failed');
+        const message = error instanceof PlatenError ? error.message : 'internal error';
+        this.store.jobs.finish(job.id, 'failed', message);
+      }
+    }
+    this.store.jobs.dropChunks(job.id);
+    await rm(partsDir, { recursive: true, force: true });
+  }
+
+  private emit(id: string): void {
+    const job = this.store.jobs.get(id);
+    if (job) this.events.emit(id, this.view(job));
+  }
+
+  private view(job: Job): JobView {
+    const { spec: _spec, keyId: _keyId, ...rest } = job;
+    const rate = this.running.get(job.id)?.rate.rowsPerSecond ?? null;
+    const left = job.total === null ? null : job.total - job.done;
+    return {
+      ...rest,
+      rate: rate === null ? null : Math.round(rate),
+      etaSeconds: rate && left !== null && job.state === 'running' ? Math.ceil(left / rate) : null,
+    };
+  }
+}
+
+const STOPPING = Symbol('stopping');
+
+/** Rows per second since this run's first progress (a resumed job's finished chunks excluded). */
+class RateMeter {
+  private start: { at: number; done: number } | null = null;
+  rowsPerSecond: number | null = null;
+
+  update(progress: BatchProgress): void {
+    const now = performance.now();
+    this.start ??= { at: now, done: progress.done };
+    const seconds = (now - this.start.at) / 1000;
+    if (seconds > 0.2) this.rowsPerSecond = (progress.done - this.start.done) / seconds;
+  }
+}

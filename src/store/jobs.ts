@@ -1,0 +1,162 @@
+import { randomBytes } from 'node:crypto';
+import type { ChunkKind, ChunkResult } from '../jobs/chunk.js';
+import type { RepDetails } from '../service/render.js';
+import { type Db, now } from './db.js';
+
+export type JobState = 'queued' | 'running' | 'done' | 'failed' | 'cancelled';
+
+/** What a job needs to run again from its input after a restart: fixed when it is created. */
+export interface JobSpec {
+  /** CSV header → prospect input overrides. */
+  map: Record<string, string>;
+  /** The rep on every piece: their profile as it was when the job was created. */
+  rep: RepDetails;
+  chunkRows: number;
+}
+
+export interface Job {
+  id: string;
+  keyId: string;
+  repId: string | null;
+  templateId: string;
+  version: number;
+  kind: ChunkKind;
+  state: JobState;
+  spec: JobSpec;
+  total: number | null;
+  done: number;
+  rendered: number;
+  rejected: number;
+  error: string | null;
+  createdAt: string;
+  startedAt: string | null;
+  finishedAt: string | null;
+}
+
+interface JobRow {
+  id: string;
+  key_id: string;
+  rep_id: string | null;
+  template_id: string;
+  version: number;
+  kind: ChunkKind;
+  state: JobState;
+  spec: string;
+  total: number | null;
+  done: number;
+  rendered: number;
+  rejected: number;
+  error: string | null;
+  created_at: string;
+  started_at: string | null;
+  finished_at: string | null;
+}
+
+const toJob = (r: JobRow): Job => ({
+  id: r.id,
+  keyId: r.key_id,
+  repId: r.rep_id,
+  templateId: r.template_id,
+  version: r.version,
+  kind: r.kind,
+  state: r.state,
+  spec: JSON.parse(r.spec) as JobSpec,
+  total: r.total,
+  done: r.done,
+  rendered: r.rendered,
+  rejected: r.rejected,
+  error: r.error,
+  createdAt: r.created_at,
+  startedAt: r.started_at,
+  finishedAt: r.finished_at,
+});
+
+/** Batch jobs and their finished chunks: job state lives here, not in process memory. */
+export class JobStore {
+  constructor(private readonly db: Db) {}
+
+  create(input: Pick<Job, 'keyId' | 'repId' | 'templateId' | 'version' | 'kind' | 'spec' | 'total'>): Job {
+    const id = randomBytes(8).toString('hex');
+    this.db
+      .prepare(
+        `INSERT INTO jobs (id, key_id, rep_id, template_id, version, kind, state, spec, total, created_at)
+         VALUES (?, ?, ?, ?, ?, ?, 'queued', ?, ?, ?)`,
+      )
+      .run(
+        id,
+        input.keyId,
+        input.repId,
+        input.templateId,
+        input.version,
+        input.kind,
+        JSON.stringify(input.spec),
+        input.total,
+        now(),
+      );
+    return this.get(id)!;
+  }
+
+  get(id: string): Job | null {
+    const row = this.db.prepare('SELECT * FROM jobs WHERE id = ?').get(id) as JobRow | undefined;
+    return row ? toJob(row) : null;
+  }
+
+  list(filter: { repId?: string; limit: number }): Job[] {
+    const rows = this.db
+      .prepare(
+        `SELECT * FROM jobs WHERE (@repId IS NULL OR rep_id = @repId) ORDER BY created_at DESC, id LIMIT @limit`,
+      )
+      .all({ repId: filter.repId ?? null, limit: filter.limit }) as JobRow[];
+    return rows.map(toJob);
+  }
+
+  /** Jobs a restart must pick up again. */
+  unfinished(): Job[] {
+    const rows = this.db
+      .prepare(`SELECT * FROM jobs WHERE state IN ('queued', 'running') ORDER BY created_at, id`)
+      .all() as JobRow[];
+    return rows.map(toJob);
+  }
+
+  started(id: string): void {
+    this.db
+      .prepare(`UPDATE jobs SET state = 'running', started_at = coalesce(started_at, ?) WHERE id = ?`)
+      .run(now(), id);
+  }
+
+  progress(id: string, p: { done: number; rendered: number; rejected: number }): void {
+    this.db
+      .prepare('UPDATE jobs SET done = ?, rendered = ?, rejected = ? WHERE id = ?')
+      .run(p.done, p.rendered, p.rejected, id);
+  }
+
+  /** Ends a job that is still queued or running; false when it had ended already (say, cancelled). */
+  finish(id: string, state: Exclude<JobState, 'queued' | 'running'>, error: string | null = null): boolean {
+    return (
+      this.db
+        .prepare(
+          `UPDATE jobs SET state = ?, error = ?, finished_at = ? WHERE id = ? AND state IN ('queued', 'running')`,
+        )
+        .run(state, error, now(), id).changes === 1
+    );
+  }
+
+  saveChunk(id: string, result: ChunkResult): void {
+    this.db
+      .prepare('INSERT OR REPLACE INTO job_chunks (job_id, idx, result) VALUES (?, ?, ?)')
+      .run(id, result.index, JSON.stringify(result));
+  }
+
+  chunks(id: string): Map<number, ChunkResult> {
+    const rows = this.db.prepare('SELECT idx, result FROM job_chunks WHERE job_id = ?').all(id) as {
+      idx: number;
+      result: string;
+    }[];
+    return new Map(rows.map((r) => [r.idx, JSON.parse(r.result) as ChunkResult]));
+  }
+
+  /** Finished jobs need their chunks no more: the output holds them. */
+  dropChunks(id: string): void {
+    this.db.prepare('DELETE FROM job_chunks WHERE job_id = ?').run(id);
+  }
+}

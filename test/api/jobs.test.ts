@@ -1,0 +1,398 @@
+/**
+ * Batch jobs over the API against a real server: multipart CSV in, progress over server-sent events,
+ * the merged PDF (or ZIP) and the rejected-rows report out; who sees which job; cancel; concurrent
+ * jobs sharing the worker pool; and a job that survives SIGKILL of the service.
+ */
+import { type ChildProcess, execFile, spawn } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { readdir, readFile, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import { promisify } from 'node:util';
+import { parse } from 'csv-parse/sync';
+import yauzl from 'yauzl';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { pdfInfo, qpdfCheck } from '../support/pdf.js';
+import { CLI, REPO_ROOT } from '../support/repo.js';
+import {
+  type Client,
+  cleanup,
+  client,
+  createKey,
+  problem,
+  startTestServer,
+  tempDir,
+  type TestServer,
+} from './helpers.js';
+
+const run = promisify(execFile);
+
+interface JobBody {
+  id: string;
+  state: string;
+  total: number;
+  done: number;
+  rendered: number;
+  rejected: number;
+  repId: string | null;
+  links: { self: string; events: string; output: string; errors: string };
+}
+
+const HEADER = ['First Name', 'Last Name', 'Street Address', 'City', 'State', 'ZIP'];
+/** Row n (from 1) of a postcard drop; every `badEvery`th row has a state the template refuses. */
+function drop(rows: number, badEvery = 0): { csv: string; bad: number[] } {
+  const bad: number[] = [];
+  const lines = [HEADER.join(',')];
+  for (let n = 1; n <= rows; n++) {
+    const isBad = badEvery > 0 && n % badEvery === 0;
+    if (isBad) bad.push(n);
+    lines.push(
+      [`First${n}`, `Last${n}`, `${n} Harbor Rd`, 'Portland', isBad ? 'Maine' : 'ME', '04101'].join(','),
+    );
+  }
+  return { csv: `${lines.join('\r\n')}\r\n`, bad };
+}
+
+function form(csv: string, fields: Record<string, string>): FormData {
+  const data = new FormData();
+  for (const [key, value] of Object.entries(fields)) data.set(key, value);
+  data.set('csv', new Blob([csv], { type: 'text/csv' }), 'drop.csv');
+  return data;
+}
+
+/** Reads server-sent events until the `end` event; returns every job state seen. */
+async function events(base: string, key: string, job: JobBody): Promise<{ event: string; job: JobBody }[]> {
+  const res = await fetch(`${base}${job.links.events}`, { headers: { authorization: `Bearer ${key}` } });
+  expect(res.headers.get('content-type')).toContain('text/event-stream');
+  const text = await res.text(); // the stream ends after `end`
+  return text
+    .split('\n\n')
+    .filter((block) => block.trim() !== '')
+    .map((block) => {
+      const event = /^event: (.*)$/m.exec(block)![1]!;
+      return { event, job: JSON.parse(/^data: (.*)$/m.exec(block)![1]!) as JobBody };
+    });
+}
+
+async function waitFor(api: Client, id: string, until: (job: JobBody) => boolean): Promise<JobBody> {
+  // Well under the rate limit (600 requests a minute per key).
+  for (let i = 0; i < 1200; i++) {
+    const job = (await api('get', `/api/v1/jobs/${id}`)).json as JobBody;
+    if (until(job)) return job;
+    await new Promise((r) => setTimeout(r, 120));
+  }
+  throw new Error(`job ${id} never got there`);
+}
+
+/** The rows of a drop's pieces, in page order, from its page labels (a 2-page postcard's read `12-1`, `12-2`). */
+async function pageLabels(file: string): Promise<string[]> {
+  const { stdout } = await run('qpdf', ['--json', '--json-key=pagelabels', file], { maxBuffer: 1 << 28 });
+  const labels = (JSON.parse(stdout) as { pagelabels: { index: number; label: { '/P': string } }[] })
+    .pagelabels;
+  return labels.map((l) => l.label['/P'].replace(/^[/(]|\)$/g, '').replace(/-$/, ''));
+}
+
+async function zipNames(file: string): Promise<string[]> {
+  const names: string[] = [];
+  await new Promise<void>((resolve, reject) => {
+    yauzl.open(file, { lazyEntries: false }, (error, zip) => {
+      if (error) return reject(error);
+      zip.on('entry', (entry: yauzl.Entry) => names.push(entry.fileName));
+      zip.on('end', resolve);
+      zip.on('error', reject);
+    });
+  });
+  return names;
+}
+
+describe('batch jobs over the API', () => {
+  let server: TestServer;
+  let rep: Client;
+  let otherRep: Client;
+  let marketing: Client;
+  let repKey: string;
+
+  beforeAll(async () => {
+    server = await startTestServer({ env: { PLATEN_BATCH_WORKERS: '2' } });
+    const repKeyInfo = await createKey(server, 'rep', 'Chloé', 'chloe');
+    repKey = repKeyInfo.key;
+    rep = client(server.url, repKey);
+    otherRep = client(server.url, (await createKey(server, 'rep', 'Sam', 'sam')).key);
+    marketing = client(server.url, (await createKey(server, 'marketing', 'Marketing')).key);
+    const profile = new FormData();
+    profile.set('name', 'Chloé Köhler');
+    profile.set('phone', '(207) 555-0142');
+    profile.set('email', 'chloe@harbor.example');
+    expect((await rep('put', '/api/v1/reps/me', { body: profile })).status).toBe(200);
+  });
+  afterAll(async () => {
+    await server.close();
+    await cleanup();
+  });
+
+  it('merges a list into one print file: progress as events, every good row once, every bad row reported', async () => {
+    const { csv, bad } = drop(400, 50);
+    const started = await rep('post', '/api/v1/jobs', { body: form(csv, { templateId: 'postcard-6x4' }) });
+    expect(started.status).toBe(202);
+    const job = started.json as JobBody;
+    expect(started.headers.get('location')).toBe(`/api/v1/jobs/${job.id}`);
+    expect(job).toMatchObject({ total: 400, repId: 'chloe' });
+
+    const seen = await events(server.url, repKey, job);
+    expect(seen.at(-1)!.event).toBe('end');
+    const done = seen.at(-1)!.job;
+    expect(done).toMatchObject({
+      state: 'done',
+      done: 400,
+      rendered: 400 - bad.length,
+      rejected: bad.length,
+    });
+    const counts = seen.map((e) => e.job.done);
+    expect(counts).toEqual([...counts].sort((a, b) => a - b)); // progress never goes back
+
+    const output = await rep('get', job.links.output);
+    expect(output.status).toBe(200);
+    expect(output.headers.get('content-type')).toBe('application/pdf');
+    const file = path.join(await tempDir(), 'drop.pdf');
+    await writeFile(file, output.bytes);
+    expect((await qpdfCheck(file)).ok).toBe(true);
+    expect((await pdfInfo(file)).pageCount).toBe(2 * (400 - bad.length)); // the postcard has two pages
+    const good = Array.from({ length: 400 }, (_, i) => String(i + 1)).filter((n) => !bad.includes(Number(n)));
+    expect(await pageLabels(file)).toEqual(good);
+
+    const errors = await rep('get', job.links.errors);
+    expect(errors.status).toBe(200);
+    const rows = parse(errors.bytes, { bom: true, columns: true }) as Record<string, string>[];
+    expect(rows.map((r) => Number(r.row))).toEqual(bad);
+    expect(rows.every((r) => r.column === 'State' && r.value === 'Maine')).toBe(true);
+    // Finished: its parts are gone, its output stays.
+    expect(existsSync(path.join(server.dataDir, 'jobs', job.id, 'parts'))).toBe(false);
+  });
+
+  it('writes one PDF per row into a ZIP, named by the template', async () => {
+    const { csv } = drop(30);
+    const job = (
+      await rep('post', '/api/v1/jobs', { body: form(csv, { templateId: 'postcard-6x4', output: 'zip' }) })
+    ).json as JobBody;
+    const done = await waitFor(rep, job.id, (j) => j.state !== 'queued' && j.state !== 'running');
+    expect(done.state).toBe('done');
+    const output = await rep('get', job.links.output);
+    expect(output.headers.get('content-type')).toBe('application/zip');
+    const file = path.join(await tempDir(), 'drop.zip');
+    await writeFile(file, output.bytes);
+    const names = await zipNames(file);
+    expect(names).toHaveLength(30);
+    expect(new Set(names).size).toBe(30);
+    expect(names.every((n) => n.endsWith('.pdf'))).toBe(true);
+  });
+
+  it('runs a preflight (output=check): counts and report, no output', async () => {
+    const { csv, bad } = drop(60, 7);
+    const job = (
+      await rep('post', '/api/v1/jobs', { body: form(csv, { templateId: 'postcard-6x4', output: 'check' }) })
+    ).json as JobBody;
+    const done = await waitFor(rep, job.id, (j) => j.state === 'done');
+    expect(done).toMatchObject({ rendered: 60 - bad.length, rejected: bad.length });
+    expect((await rep('get', job.links.output)).status).toBe(404);
+    expect((await rep('get', job.links.errors)).status).toBe(200);
+  });
+
+  it('maps columns from the request, and refuses a list missing a required column, naming it', async () => {
+    const { csv } = drop(5);
+    const renamed = csv.replace('ZIP', 'Postcode');
+    const refused = await rep('post', '/api/v1/jobs', {
+      body: form(renamed, { templateId: 'postcard-6x4' }),
+    });
+    expect(refused.status).toBe(422);
+    expect(problem(refused).errors).toContainEqual(
+      expect.objectContaining({ path: 'prospect.zip', rule: 'missing_column' }),
+    );
+    const mapped = await rep('post', '/api/v1/jobs', {
+      body: form(renamed, { templateId: 'postcard-6x4', map: 'Postcode=zip' }),
+    });
+    expect(mapped.status).toBe(202);
+    const json = await rep('post', '/api/v1/jobs', {
+      body: form(renamed, { templateId: 'postcard-6x4', map: '{"Postcode":"zip"}' }),
+    });
+    expect(json.status).toBe(202);
+    expect((await waitFor(rep, (json.json as JobBody).id, (j) => j.state === 'done')).rendered).toBe(5);
+  });
+
+  it('refuses bad requests with the field and rule', async () => {
+    const { csv } = drop(3);
+    const cases: [Client, Record<string, string>, number, string, string][] = [
+      [marketing, { templateId: 'postcard-6x4' }, 422, 'repId', 'required'],
+      [rep, { templateId: 'postcard-6x4', repId: 'sam' }, 422, 'repId', 'not_allowed'],
+      [marketing, { templateId: 'postcard-6x4', repId: 'nobody' }, 422, 'repId', 'unknown_rep'],
+      [rep, { templateId: 'postcard-6x4', output: 'tiff' }, 422, 'output', 'invalid_value'],
+      [rep, { templateId: 'postcard-6x4', map: '{"a": 1}' }, 422, 'map', 'mapping'],
+    ];
+    for (const [api, fields, status, path, rule] of cases) {
+      const reply = await api('post', '/api/v1/jobs', { body: form(csv, fields) });
+      expect(reply.status, JSON.stringify(fields)).toBe(status);
+      expect(problem(reply).errors, JSON.stringify(fields)).toContainEqual(
+        expect.objectContaining({ path, rule }),
+      );
+    }
+    expect((await rep('post', '/api/v1/jobs', { body: form(csv, { templateId: 'no-such' }) })).status).toBe(
+      404,
+    );
+    const noFile = new FormData();
+    noFile.set('templateId', 'postcard-6x4');
+    const missing = await rep('post', '/api/v1/jobs', { body: noFile });
+    expect(problem(missing).errors).toContainEqual(
+      expect.objectContaining({ path: 'csv', rule: 'required' }),
+    );
+  });
+
+  it('lets reps see their own jobs only; marketing sees all and may run a job as a named rep', async () => {
+    const { csv } = drop(5);
+    const theirs = (
+      await marketing('post', '/api/v1/jobs', {
+        body: form(csv, { templateId: 'postcard-6x4', repId: 'chloe' }),
+      })
+    ).json as JobBody;
+    await waitFor(marketing, theirs.id, (j) => j.state === 'done');
+    const mine = ((await rep('get', '/api/v1/jobs')).json as { jobs: JobBody[] }).jobs;
+    expect(mine.length).toBeGreaterThan(0);
+    expect(mine.every((j) => j.repId === 'chloe')).toBe(true);
+    expect(mine.map((j) => j.id)).not.toContain(theirs.id);
+    expect(((await otherRep('get', '/api/v1/jobs')).json as { jobs: JobBody[] }).jobs).toEqual([]);
+    const one = mine[0]!;
+    for (const url of [one.links.self, one.links.output, one.links.errors, one.links.events])
+      expect((await otherRep('get', url)).status, url).toBe(404);
+    expect((await otherRep('delete', one.links.self)).status).toBe(404);
+    const all = ((await marketing('get', '/api/v1/jobs')).json as { jobs: JobBody[] }).jobs.map((j) => j.id);
+    expect(all).toEqual(expect.arrayContaining([theirs.id, one.id]));
+  });
+
+  it('cancels a running job: it stops, keeps no output, and leaves no parts', async () => {
+    const { csv } = drop(3000);
+    const job = (
+      await rep('post', '/api/v1/jobs', { body: form(csv, { templateId: 'postcard-6x4', output: 'zip' }) })
+    ).json as JobBody;
+    const cancelled = await rep('delete', job.links.self);
+    expect(cancelled.status).toBe(200);
+    expect((cancelled.json as JobBody).state).toBe('cancelled');
+    // It stays cancelled, and its files go once the workers have stopped.
+    const dir = path.join(server.dataDir, 'jobs', job.id);
+    for (let i = 0; i < 500 && existsSync(path.join(dir, 'parts')); i++)
+      await new Promise((r) => setTimeout(r, 20));
+    expect(existsSync(path.join(dir, 'parts'))).toBe(false);
+    expect(((await rep('get', job.links.self)).json as JobBody).state).toBe('cancelled');
+    expect((await rep('get', job.links.output)).status).toBe(404);
+    expect((await readdir(dir)).filter((n) => n.startsWith('output'))).toEqual([]);
+  });
+
+  it('runs concurrent jobs side by side, each whole', async () => {
+    const jobs = await Promise.all(
+      [120, 90, 150].map(async (n) => {
+        const reply = await rep('post', '/api/v1/jobs', {
+          body: form(drop(n).csv, { templateId: 'postcard-6x4' }),
+        });
+        return { n, job: reply.json as JobBody };
+      }),
+    );
+    for (const { n, job } of jobs) {
+      const done = await waitFor(rep, job.id, (j) => j.state === 'done');
+      expect(done.rendered).toBe(n);
+      const output = await rep('get', job.links.output);
+      const file = path.join(await tempDir(), `${job.id}.pdf`);
+      await writeFile(file, output.bytes);
+      expect(await pageLabels(file)).toEqual(Array.from({ length: n }, (_, i) => String(i + 1)));
+    }
+  });
+});
+
+describe('a batch job and a killed service', () => {
+  let child: ChildProcess;
+  let dataDir: string;
+  let url: string;
+  let log = '';
+
+  async function serve(): Promise<void> {
+    child = spawn(process.execPath, [CLI, 'serve'], {
+      cwd: REPO_ROOT,
+      env: { ...process.env, PORT: '0', HOST: '127.0.0.1', PLATEN_DATA_DIR: dataDir, LOG_LEVEL: 'info' },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    // The port is in the first log line that has a url.
+    url = await new Promise<string>((resolve, reject) => {
+      let out = '';
+      child.stdout!.on('data', (chunk: Buffer) => {
+        out += chunk.toString();
+        log += chunk.toString();
+        const match = /"url":"(http:[^"]+)"/.exec(out);
+        if (match) resolve(match[1]!);
+      });
+      child.once('exit', (code) => reject(new Error(`serve exited ${code}: ${out}`)));
+    });
+  }
+
+  beforeAll(async () => {
+    dataDir = await tempDir('platen-resume-');
+  });
+  afterAll(async () => {
+    if (child?.exitCode === null) child.kill('SIGKILL');
+    await cleanup();
+  });
+
+  it('resumes after SIGKILL from its last checkpoint: every good row exactly once, in order', async () => {
+    await serve();
+    const admin = (await readFile(path.join(dataDir, 'admin.key'), 'utf8')).trim();
+    const key = (await createKey({ url, adminKey: admin }, 'marketing', 'ops')).key;
+    const api = client(url, key);
+    const profile = new FormData();
+    profile.set('name', 'Chloé Köhler');
+    profile.set('phone', '(207) 555-0142');
+    profile.set('email', 'chloe@harbor.example');
+    await client(url, (await createKey({ url, adminKey: admin }, 'rep', 'Chloé', 'chloe')).key)(
+      'put',
+      '/api/v1/reps/me',
+      { body: profile },
+    );
+    const { csv, bad } = drop(3000, 97);
+    const job = (
+      await api('post', '/api/v1/jobs', { body: form(csv, { templateId: 'postcard-6x4', repId: 'chloe' }) })
+    ).json as JobBody;
+    // Killed once at least one chunk is checkpointed and before the job is done.
+    const partway = await waitFor(api, job.id, (j) => j.done > 0 || j.state === 'done');
+    expect(partway.state).toBe('running');
+    child.kill('SIGKILL');
+    await new Promise((resolve) => child.once('exit', resolve));
+
+    log = '';
+    await serve();
+    const done = await waitFor(
+      client(url, key),
+      job.id,
+      (j) => j.state !== 'running' && j.state !== 'queued',
+    );
+    expect(done).toMatchObject({
+      state: 'done',
+      done: 3000,
+      rendered: 3000 - bad.length,
+      rejected: bad.length,
+    });
+    // It picked up where it was: from a checkpoint, not from the first row.
+    const resumed = JSON.parse(log.split('\n').find((line) => line.includes('resuming batch job'))!) as {
+      done: number;
+    };
+    expect(resumed.done).toBeGreaterThan(0);
+    const output = await client(url, key)('get', job.links.output);
+    const file = path.join(dataDir, 'check.pdf');
+    await writeFile(file, output.bytes);
+    expect((await qpdfCheck(file)).ok).toBe(true);
+    const good = Array.from({ length: 3000 }, (_, i) => i + 1)
+      .filter((n) => !bad.includes(n))
+      .map(String);
+    expect(await pageLabels(file)).toEqual(good);
+    const errors = parse((await client(url, key)('get', job.links.errors)).bytes, {
+      bom: true,
+      columns: true,
+    }) as {
+      row: string;
+    }[];
+    expect(errors.map((r) => Number(r.row))).toEqual(bad);
+    child.kill('SIGTERM');
+  });
+});
