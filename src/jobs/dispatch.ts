@@ -30,10 +30,9 @@ export class WorkerPool implements ChunkDispatcher {
       maxThreads: concurrency,
       // A worker keeps its compiled templates; one per core stays up while the pool lives.
       idleTimeout: Infinity,
-      resourceLimits: {
-        maxOldGenerationSizeMb: Number(process.env.OLD ?? 2048),
-        maxYoungGenerationSizeMb: Number(process.env.YOUNG ?? 48),
-      },
+      // A ceiling on each worker's heap: V8 otherwise lets a busy worker's heap grow far past what it
+      // uses before collecting, and a drop's memory would grow with its length.
+      resourceLimits: { maxOldGenerationSizeMb: 256, maxYoungGenerationSizeMb: 16 },
       ...(WORKER.pathname.endsWith('.ts') ? { execArgv: ['--import', 'tsx'] } : {}),
     });
   }

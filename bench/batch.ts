@@ -1,0 +1,135 @@
+// The batch benchmark (`npm run bench:batch`): `platen batch` as operations run it, a real process per
+// case, on the shared mailer workload and the bundled postcard, at 10,000 and 100,000 rows (the given
+// rows repeated with new ids), into one merged PDF and into a ZIP, with 1 and 2 workers; beside the
+// naive pdfkit baseline of the engine benchmark (one core, 1,000 records, merged).
+// Narrow it with BENCH_TEMPLATES=mailer,postcard BENCH_ROWS=10000,100000 BENCH_OUTPUTS=pdf,zip
+// BENCH_WORKERS=1,2. Rows/s count the whole command (start-up, counting rows, joining parts).
+import { spawn } from 'node:child_process';
+import { createWriteStream } from 'node:fs';
+import { mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { naiveMerged } from './naive.js';
+import { benchDir, loadProspects } from './workload.js';
+
+const repoRoot = new URL('..', import.meta.url).pathname;
+const list = (name: string, fallback: string) => (process.env[name] ?? fallback).split(',').filter(Boolean);
+const templates = list('BENCH_TEMPLATES', 'mailer,postcard');
+const rowCounts = list('BENCH_ROWS', '10000,100000').map(Number);
+const outputs = list('BENCH_OUTPUTS', 'pdf,zip');
+const workers = list('BENCH_WORKERS', '1,2').map(Number);
+
+const TEMPLATE_DIRS: Record<string, string> = {
+  mailer: join(repoRoot, 'bench/mailer'),
+  postcard: join(repoRoot, 'templates/postcard-6x4'),
+};
+/** The rep on every piece, as each template's `rep` inputs take it. */
+const REPS: Record<string, Record<string, string>> = {
+  mailer: {
+    name: 'Alex Morgan',
+    title: 'Senior Account Executive',
+    phone: '(415) 555-0141',
+    email: 'a.morgan@brightlane.example',
+  },
+  postcard: { name: 'Alex Morgan', phone: '(415) 555-0141', email: 'a.morgan@brightlane.example' },
+};
+
+/** The workload's rows (or the postcard's synthetic ones) repeated to `count`, each with a new id. */
+async function writeList(template: string, count: number, path: string): Promise<void> {
+  const out = createWriteStream(path);
+  const write = (line: string) =>
+    out.write(`${line}\r\n`) ? undefined : new Promise((r) => out.once('drain', r));
+  if (template === 'mailer') {
+    const text = await readFile(join(benchDir(), 'prospects.csv'), 'utf8');
+    const [header, ...rows] = text.split(/\r?\n/).filter((line) => line !== '');
+    await write(header!);
+    for (let i = 0; i < count; i++)
+      await write(rows[i % rows.length]!.replace(/^[^,]*/, `P${String(i + 1).padStart(7, '0')}`));
+  } else {
+    await write('First Name,Last Name,Street Address,City,State,ZIP');
+    for (let i = 1; i <= count; i++) await write(`Pat${i},Lee${i},${i} Harbor Rd,Portland,ME,04101`);
+  }
+  out.end();
+  await new Promise((resolve) => out.once('finish', resolve));
+}
+
+/** Runs a command; its wall time and peak RSS (the kernel's high-water mark, read while it runs). */
+async function runMeasured(args: string[]): Promise<{ seconds: number; peakRssMb: number; code: number }> {
+  const started = performance.now();
+  const child = spawn(process.execPath, args, { cwd: repoRoot, stdio: ['ignore', 'ignore', 'pipe'] });
+  let stderr = '';
+  child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+  let peakKb = 0;
+  const poll = setInterval(() => {
+    void readFile(`/proc/${child.pid}/status`, 'utf8').then(
+      (status) => (peakKb = Math.max(peakKb, Number(/VmHWM:\s+(\d+)/.exec(status)?.[1] ?? 0))),
+      () => undefined,
+    );
+  }, 100);
+  const code = await new Promise<number>((resolve) => child.once('exit', (c) => resolve(c ?? 1)));
+  clearInterval(poll);
+  if (code !== 0) throw new Error(`${args.join(' ')} exited ${code}: ${stderr}`);
+  return { seconds: (performance.now() - started) / 1000, peakRssMb: peakKb / 1024, code };
+}
+
+async function main(): Promise<void> {
+  const dir = await mkdtemp(join(tmpdir(), 'platen-bench-batch-'));
+  try {
+    const rows = loadProspects();
+    const naiveStart = performance.now();
+    await naiveMerged(rows, join(dir, 'naive.pdf'));
+    const naiveRate = rows.length / ((performance.now() - naiveStart) / 1000);
+    const naiveKib = (await stat(join(dir, 'naive.pdf'))).size / 1024 / rows.length;
+    console.log(
+      `naive pdfkit baseline (engine benchmark, one core, ${rows.length} mailers merged): ` +
+        `${naiveRate.toFixed(0)} rows/s, ${naiveKib.toFixed(2)} KiB/row\n`,
+    );
+    console.log('template  rows     output  workers  rows/s   vs naive  KiB/row  peak RSS MB');
+    for (const template of templates) {
+      const repPath = join(dir, `${template}-rep.json`);
+      await writeFile(repPath, JSON.stringify(REPS[template]));
+      for (const count of rowCounts) {
+        const csv = join(dir, `${template}-${count}.csv`);
+        await writeList(template, count, csv);
+        for (const output of outputs) {
+          for (const n of workers) {
+            const out = join(dir, `drop.${output}`);
+            const result = await runMeasured([
+              join(repoRoot, 'dist/cli.js'),
+              'batch',
+              TEMPLATE_DIRS[template]!,
+              '--csv',
+              csv,
+              '--rep',
+              repPath,
+              '--out',
+              out,
+              '--concurrency',
+              String(n),
+            ]);
+            const rate = count / result.seconds;
+            const kib = (await stat(out)).size / 1024 / count;
+            console.log(
+              [
+                template.padEnd(9),
+                String(count).padEnd(8),
+                output.padEnd(7),
+                String(n).padEnd(8),
+                rate.toFixed(0).padEnd(8),
+                `${(rate / naiveRate).toFixed(2)}x`.padEnd(9),
+                kib.toFixed(2).padEnd(8),
+                result.peakRssMb.toFixed(0),
+              ].join(' '),
+            );
+            await rm(out, { force: true });
+          }
+        }
+        await rm(csv, { force: true });
+      }
+    }
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+}
+
+await main();
