@@ -38,7 +38,7 @@ const REPS: Record<string, Record<string, string>> = {
 async function writeList(template: string, count: number, path: string): Promise<void> {
   const out = createWriteStream(path);
   const write = (line: string) =>
-    out.write(`${line}\r\n`) ? undefined : new Promise((r) => out.once('drain', r));
+    out.write(`${line}\r\n`) ? undefined : new Promise<void>((r) => out.once('drain', () => r()));
   if (template === 'mailer') {
     const text = await readFile(join(benchDir(), 'prospects.csv'), 'utf8');
     const [header, ...rows] = text.split(/\r?\n/).filter((line) => line !== '');
@@ -50,7 +50,7 @@ async function writeList(template: string, count: number, path: string): Promise
     for (let i = 1; i <= count; i++) await write(`Pat${i},Lee${i},${i} Harbor Rd,Portland,ME,04101`);
   }
   out.end();
-  await new Promise((resolve) => out.once('finish', resolve));
+  await new Promise<void>((resolve) => out.once('finish', () => resolve()));
 }
 
 /** Runs a command; its wall time and peak RSS (the kernel's high-water mark, read while it runs). */
