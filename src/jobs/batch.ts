@@ -82,7 +82,7 @@ export async function mappedCsv(
       mapping.missingRequired.map((key) => ({
         path: `prospect.${key}`,
         rule: 'missing_column',
-        message: `no CSV column for required input "${key}" (columns: ${input.headers.join(', ')}); map one with --map "Header=${key}"`,
+        message: `no CSV column for required input "${key}" (columns: ${input.headers.join(', ')}); map a column to it: "Header=${key}"`,
       })),
     );
   }
