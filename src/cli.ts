@@ -3,6 +3,7 @@ import { readFile } from 'node:fs/promises';
 import { availableParallelism } from 'node:os';
 import { dirname, resolve } from 'node:path';
 import { Command, CommanderError } from 'commander';
+import { parse } from 'csv-parse/sync';
 import { loadRecordImages } from './assets/record-images.js';
 import { formatProblem, PlatenError } from './errors.js';
 import { CannotWriteError, writeAtomically } from './files.js';
@@ -109,6 +110,10 @@ program
   .option('--delimiter <delimiter>', 'comma, semicolon or tab (default: detected)')
   .option('--dry-run', 'preflight: validate and fit every row, write the report, draw nothing')
   .option('--concurrency <n>', 'worker threads rendering rows (default: one per core)')
+  .option(
+    '--rerun-errors <errors.csv>',
+    'render only the rows a previous run rejected (listed in its report), as corrected in --csv',
+  )
   .action(async (dir: string, opts: BatchCliOptions) => {
     process.exitCode = await batch(dir, opts);
   });
@@ -194,6 +199,7 @@ interface BatchCliOptions {
   delimiter?: string;
   dryRun?: boolean;
   concurrency?: string;
+  rerunErrors?: string;
 }
 
 const DELIMITERS = { comma: ',', ',': ',', semicolon: ';', ';': ';', tab: '\t', '\\t': '\t' } as const;
@@ -234,6 +240,7 @@ async function batch(dir: string, opts: BatchCliOptions): Promise<number> {
       ...(delimiter ? { delimiter } : {}),
     },
     map: parseMapEntries(opts.map),
+    ...(opts.rerunErrors ? { onlyRows: await rejectedRows(opts.rerunErrors) } : {}),
     rep: { values: repValues as Record<string, unknown>, images: [...images] },
     out,
     errorsPath,
@@ -250,6 +257,24 @@ async function batch(dir: string, opts: BatchCliOptions): Promise<number> {
   );
   if (result.rendered === 0 && result.done > 0) return 1;
   return result.rejected > 0 ? 3 : 0;
+}
+
+/** The row numbers a rejected-rows report lists. */
+async function rejectedRows(path: string): Promise<Set<number>> {
+  let text: string;
+  try {
+    text = await readFile(path, 'utf8');
+  } catch {
+    throw new UsageError(`cannot read ${path}`);
+  }
+  const records = parse(text, { bom: true, columns: true, skip_empty_lines: true }) as Record<
+    string,
+    string
+  >[];
+  const rows = new Set(records.map((r) => Number(r.row)));
+  if (records.length > 0 && ![...rows].every((n) => Number.isInteger(n) && n > 0))
+    throw new UsageError(`${path} is not a rejected-rows report (no row column)`);
+  return rows;
 }
 
 async function readJson(path: string): Promise<unknown> {

@@ -30,6 +30,8 @@ export interface BatchOptions {
   csv?: CsvOptions;
   /** Overrides of the automatic column mapping: CSV header → prospect input. */
   map?: Record<string, string>;
+  /** Only these rows (by row number), as when rejected rows are corrected and run again. */
+  onlyRows?: ReadonlySet<number>;
   /** The `rep` part of every record: one rep for the whole drop. */
   rep: RepPart;
   /** `.pdf`: one merged print file; `.zip`: one PDF per row. Null for a dry run (preflight). */
@@ -91,7 +93,12 @@ export async function mappedCsv(
 
 export async function runBatch(options: BatchOptions): Promise<BatchResult> {
   const { compiled, out, dispatcher, checkpoints, signal } = options;
-  const { input, mapping } = await mappedCsv(compiled, options.csvPath, options.csv, options.map);
+  const { input: all, mapping } = await mappedCsv(compiled, options.csvPath, options.csv, options.map);
+  const { onlyRows } = options;
+  // Rows can be read more than once (counted, then rendered): each read filters afresh.
+  const input = onlyRows
+    ? { ...all, rows: { [Symbol.asyncIterator]: () => selected(all.rows, onlyRows) } }
+    : all;
   const kind: ChunkKind = out === null ? 'check' : out.toLowerCase().endsWith('.zip') ? 'zip' : 'pdf';
   const progress: BatchProgress = {
     done: 0,
@@ -195,6 +202,10 @@ async function* chunks(rows: AsyncIterable<CsvRow>, size: number): AsyncGenerato
     }
   }
   if (chunk.length > 0) yield [index, chunk];
+}
+
+async function* selected(rows: AsyncIterable<CsvRow>, only: ReadonlySet<number>): AsyncGenerator<CsvRow> {
+  for await (const row of rows) if (only.has(row.row)) yield row;
 }
 
 /** The CSV column and cell behind a problem's record path, for the report. */

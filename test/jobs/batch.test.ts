@@ -20,16 +20,19 @@ const REP = {
   email: 'a.morgan@brightlane.example',
 };
 
+/** Row n (from 1) of the synthetic drop as it should be. */
+const goodCells = (n: number) => [
+  `P${String(n).padStart(5, '0')}`,
+  `First${n}`,
+  `Last${n}`,
+  `Company ${n} & Sons`,
+  'logistics',
+  String((n % 5) + 1),
+];
+
 /** Row n (from 1) of the synthetic drop, and what is wrong with it, if anything. */
 function row(n: number): { cells: string[]; bad?: { column: string; rule: string } } {
-  const cells = [
-    `P${String(n).padStart(5, '0')}`,
-    `First${n}`,
-    `Last${n}`,
-    `Company ${n} & Sons`,
-    'logistics',
-    String((n % 5) + 1),
-  ];
+  const cells = goodCells(n);
   if (n % 250 === 0)
     return {
       cells: cells.map((c, i) => (i === 1 ? '' : c)),
@@ -107,6 +110,19 @@ describe('platen batch', () => {
     expect(report.find((r) => r.rule === 'choice')?.value).toBe('9');
     // Nothing temporary is left beside the outputs.
     expect((await readdir(dir)).filter((f) => f.endsWith('.tmp'))).toEqual([]);
+  });
+
+  it('renders just the rejected rows, as corrected, with --rerun-errors', async () => {
+    const corrected = path.join(dir, 'corrected.csv');
+    await writeFile(corrected, [HEADER, ...rows.map((_, i) => goodCells(i + 1))].map(csvLine).join('\r\n'));
+    const out = path.join(dir, 'rerun.pdf');
+    const errors = path.join(dir, 'drop-errors.csv'); // the first test's report
+    const result = await batch(corrected, '--out', out, '--map', 'Customer ID=id', '--rerun-errors', errors);
+    expect(result.code, result.stderr).toBe(0);
+    expect(result.stderr).toContain(`${bad.length} rows: ${bad.length} rendered, 0 rejected`);
+    const texts = await pdfText(out);
+    expect(texts).toHaveLength(bad.length);
+    bad.forEach((b, i) => expect(texts[i]).toContain(`First${b.row},`));
   });
 
   it('writes one PDF per row into a ZIP, named by the template, file-system safe and unique', async () => {
