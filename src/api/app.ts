@@ -14,6 +14,7 @@ import { renderRoutes } from './routes/renders.js';
 import { repRoutes } from './routes/reps.js';
 import { templateRoutes } from './routes/templates.js';
 import type { Services } from './services.js';
+import { webRouter } from '../web/router.js';
 
 /** Every route of the API, in the order the OpenAPI document lists them. */
 export function apiRoutes(s: Services): AnyRoute[] {
@@ -30,7 +31,7 @@ export function apiRoutes(s: Services): AnyRoute[] {
 
 type Authed = Request & { platenKey?: ApiKey };
 
-/** The express app: security headers, request logging and timeouts, then the routes, then problem+json errors. */
+/** The express app: security headers, request logging and timeouts, then the API routes and the pages, then problem+json errors. */
 export function createApp(s: Services): express.Express {
   const app = express();
   app.disable('x-powered-by');
@@ -73,6 +74,7 @@ export function createApp(s: Services): express.Express {
     chain.push(...bodyParsers(r), handler(r));
     app[r.method](r.path, ...chain);
   }
+  app.use(webRouter(s));
   app.use((req, res) =>
     sendProblem(res, new HttpError(404, 'not_found', `no route ${req.method} ${req.path}`)),
   );

@@ -27,7 +27,7 @@ export interface PreviewRequest extends RenderRequest {
 }
 
 /** Profile keys as a template's `rep` inputs name them. */
-const PROFILE_INPUTS: Record<string, (p: RepProfile) => string> = {
+export const PROFILE_INPUTS: Record<string, (p: RepProfile) => string> = {
   name: (p) => p.name,
   title: (p) => p.title,
   phone: (p) => p.phone,
