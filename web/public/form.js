@@ -67,7 +67,9 @@
     const general = [];
     for (const p of problems) {
       const match = /^(rep|prospect|fields)\.([A-Za-z][A-Za-z0-9_]*)/.exec(p.path);
-      if (!match) general.push(p.message);
+      // Problems with no control of their own (an element, the rep's profile details) are listed.
+      if (!match || !form.querySelector(`[data-field="${match[0]}"]`))
+        general.push(`${p.path}: ${p.message}.`);
       // Overflow is already said by the fit line under the field.
       else if (p.rule !== 'overflow') errors.set(match[0], p.message);
     }
