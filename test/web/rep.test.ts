@@ -125,6 +125,15 @@ describe('the rep pages', () => {
     const againFile = path.join(path.dirname(file), 'again.pdf');
     await again.saveAs(againFile);
     expect((await readFile(againFile)).equals(pdf)).toBe(true);
+
+    // Audited like an API render; another rep cannot fetch it.
+    const audit = await call(server.url, 'get', '/api/v1/renders', { key: repKey });
+    const renders = (audit.json as { renders: { id: string; templateId: string }[] }).renders;
+    expect(renders.map((r) => r.templateId)).toEqual(['insurance-brochure']);
+    expect(await row.getByRole('link').getAttribute('href')).toBe(`/pieces/${renders[0]!.id}.pdf`);
+    const other = await (await browser.context(server.url)).newPage();
+    await signIn(other, (await createKey(server, 'rep', 'Other rep', 'other')).key, GALLERY);
+    expect(await statusOf(other, `/pieces/${renders[0]!.id}.pdf`)).toBe(404);
   });
 
   it('switches preview pages with the keyboard alone', async () => {
