@@ -215,6 +215,15 @@ describe('the rep pages', () => {
       headers: { 'x-csrf-token': csrf },
     });
     expect(ok.status()).toBe(422);
+    // A rep never types whose details a piece carries: rep values are refused, not ignored.
+    const impersonate = await page.request.post('/make/insurance-brochure/preview', {
+      data: { version: 1, page: 1, values: { 'rep.name': 'Someone Else' } },
+      headers: { 'x-csrf-token': csrf },
+    });
+    expect(impersonate.status()).toBe(422);
+    expect((await impersonate.json()).problems).toContainEqual(
+      expect.objectContaining({ path: 'rep', rule: 'unknown_key' }),
+    );
   });
 
   it('ends the session when the key is revoked, and on signing out', async () => {
