@@ -1,8 +1,9 @@
 import js from '@eslint/js';
+import globals from 'globals';
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-  { ignores: ['dist/**', 'node_modules/**', 'data/**', 'test/output/**'] },
+  { ignores: ['dist/**', 'node_modules/**', 'data/**', 'test/output/**', 'test-results/**'] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {
@@ -12,5 +13,10 @@ export default tseslint.config(
         { argsIgnorePattern: '^_', varsIgnorePattern: '^_', ignoreRestSiblings: true },
       ],
     },
+  },
+  {
+    // The pages' scripts run in the browser as classic scripts, not as ES modules in Node.
+    files: ['web/public/**/*.js'],
+    languageOptions: { sourceType: 'script', globals: globals.browser },
   },
 );

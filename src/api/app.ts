@@ -15,6 +15,7 @@ import { repRoutes } from './routes/reps.js';
 import { jobRoutes } from './routes/jobs.js';
 import { templateRoutes } from './routes/templates.js';
 import type { Services } from './services.js';
+import { webRouter } from '../web/router.js';
 
 /** Every route of the API, in the order the OpenAPI document lists them. */
 export function apiRoutes(s: Services): AnyRoute[] {
@@ -32,7 +33,7 @@ export function apiRoutes(s: Services): AnyRoute[] {
 
 type Authed = Request & { platenKey?: ApiKey };
 
-/** The express app: security headers, request logging and timeouts, then the routes, then problem+json errors. */
+/** The express app: security headers, request logging and timeouts, then the API routes and the pages, then problem+json errors. */
 export function createApp(s: Services): express.Express {
   const app = express();
   app.disable('x-powered-by');
@@ -75,6 +76,7 @@ export function createApp(s: Services): express.Express {
     chain.push(...bodyParsers(r), handler(r));
     app[r.method](r.path, ...chain);
   }
+  app.use(webRouter(s));
   app.use((req, res) =>
     sendProblem(res, new HttpError(404, 'not_found', `no route ${req.method} ${req.path}`)),
   );

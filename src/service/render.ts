@@ -1,4 +1,5 @@
 import { type PreparedImage, prepareImage } from '../assets/images.js';
+import { normalizePhoto } from '../assets/photos.js';
 import { PlatenError, type Problem } from '../errors.js';
 import { fitPiece, type FitReportEntry } from '../layout/piece.js';
 import { mergeRecord } from '../merge/merge.js';
@@ -29,7 +30,7 @@ export interface PreviewRequest extends RenderRequest {
 export type RepDetails = Omit<RepProfile, 'id' | 'updatedAt'>;
 
 /** Profile keys as a template's `rep` inputs name them. */
-const PROFILE_INPUTS: Record<string, (p: RepDetails) => string> = {
+export const PROFILE_INPUTS: Record<string, (p: RepDetails) => string> = {
   name: (p) => p.name,
   title: (p) => p.title,
   phone: (p) => p.phone,
@@ -37,7 +38,10 @@ const PROFILE_INPUTS: Record<string, (p: RepDetails) => string> = {
   licenseNumber: (p) => p.licenseNumber,
 };
 
-/** Prepared profile photos kept in memory, by content hash. */
+/** How an image input names an uploaded image: `upload:<sha256>`. */
+const UPLOAD_PREFIX = 'upload:';
+
+/** Prepared profile photos and uploaded images kept in memory, by content hash. */
 const PHOTO_CACHE = 64;
 
 export class RenderService {
@@ -160,6 +164,7 @@ export class RenderService {
     }
     const profile = caller.repId ? this.store.reps.get(caller.repId) : null;
     const rep = profile ? await this.repPart(compiled, profile) : { values: {}, images };
+    await this.uploadedImages(compiled, request, rep.images);
     return {
       record: { rep: rep.values, prospect: request.prospect, fields: request.fields },
       images: rep.images,
@@ -185,11 +190,49 @@ export class RenderService {
     return { values, images };
   }
 
+  /**
+   * Stores an image for an image field (normalized like a profile photo: raster only, oriented,
+   * metadata stripped) and returns the value the field takes to show it: `upload:<sha256>`.
+   */
+  async storeImage(bytes: Buffer): Promise<{ ref: string; width: number; height: number }> {
+    let normalized;
+    try {
+      normalized = await normalizePhoto(bytes);
+    } catch (error) {
+      throw new PlatenError('invalid_image', [
+        { path: 'image', rule: 'image', message: (error as Error).message },
+      ]);
+    }
+    const sha256 = await this.store.blobs.put(normalized.bytes);
+    return { ref: `${UPLOAD_PREFIX}${sha256}`, width: normalized.width, height: normalized.height };
+  }
+
+  /** Image inputs naming uploads (`upload:<sha256>`): the images are read from the blob store. */
+  private async uploadedImages(
+    compiled: CompiledTemplate,
+    request: RenderRequest,
+    images: Map<string, PreparedImage>,
+  ): Promise<void> {
+    for (const scope of ['prospect', 'fields'] as const) {
+      for (const [key, def] of Object.entries(compiled.inputs[scope])) {
+        const ref = request[scope][key];
+        if (def.type !== 'image' || typeof ref !== 'string' || !ref.startsWith(UPLOAD_PREFIX)) continue;
+        const sha256 = ref.slice(UPLOAD_PREFIX.length);
+        // Anything else is left for merge to report as an image it cannot find.
+        if (/^[0-9a-f]{64}$/.test(sha256)) images.set(ref, await this.photo(sha256));
+      }
+    }
+  }
+
   private photo(sha256: string): Promise<PreparedImage> {
     let photo = this.photos.get(sha256);
     if (!photo) {
       photo = this.store.blobs.get(sha256).then((bytes) => {
-        if (!bytes) throw new Error(`profile photo ${sha256} is missing from the blob store`);
+        if (!bytes) {
+          throw new PlatenError('invalid_record', [
+            { path: 'image', rule: 'missing_image', message: `no stored image ${sha256}` },
+          ]);
+        }
         return prepareImage(bytes);
       });
       photo.catch(() => this.photos.delete(sha256));

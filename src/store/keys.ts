@@ -38,11 +38,13 @@ const toKey = (r: KeyRow): ApiKey => ({
 });
 
 export class KeyStore {
-  /** Every request asks: prepared once. */
+  /** Every request asks one of these: prepared once. */
   private readonly byHash: Statement;
+  private readonly byId: Statement;
 
   constructor(private readonly db: Db) {
     this.byHash = db.prepare('SELECT * FROM api_keys WHERE key_hash = ? AND revoked_at IS NULL');
+    this.byId = db.prepare('SELECT * FROM api_keys WHERE id = ? AND revoked_at IS NULL');
   }
 
   /** Creates a key; the secret is returned this once and never stored. */
@@ -69,6 +71,12 @@ export class KeyStore {
   /** The live key for a secret, or null (unknown or revoked). */
   authenticate(key: string): ApiKey | null {
     const row = this.byHash.get(hashKey(key)) as KeyRow | undefined;
+    return row ? toKey(row) : null;
+  }
+
+  /** The key with this id while it is live, or null (unknown or revoked): sessions re-check it on each request. */
+  live(id: string): ApiKey | null {
+    const row = this.byId.get(id) as KeyRow | undefined;
     return row ? toKey(row) : null;
   }
 

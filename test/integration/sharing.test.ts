@@ -28,6 +28,7 @@ import {
   pdfInfo,
   pdfObjects,
   pdfText,
+  popplerText,
   qpdfCheck,
   type PdfDict,
   type PdfJson,
@@ -192,25 +193,6 @@ async function decodedStreams(pdf: Buffer): Promise<Streams> {
   }
 }
 
-/** Each page's text as poppler's pdftotext reads it, whitespace runs collapsed to one space. */
-async function popplerPages(pdf: Buffer): Promise<string[]> {
-  const dir = await mkdtemp(path.join(os.tmpdir(), 'platen-sharing-'));
-  try {
-    const file = path.join(dir, 'doc.pdf');
-    await writeFile(file, pdf);
-    const { stdout } = await execFileAsync('pdftotext', ['-enc', 'UTF-8', file, '-'], {
-      encoding: 'utf8',
-      maxBuffer: 64 * 1024 * 1024,
-    });
-    return stdout
-      .split('\f')
-      .slice(0, -1)
-      .map((page) => page.replace(/\s+/g, ' ').trim());
-  } finally {
-    await rm(dir, { recursive: true, force: true });
-  }
-}
-
 // ---------------------------------------------------------------------------------------------- tests
 
 describe.each(['postcard-6x4', 'insurance-brochure'])('12 records of %s in one document', (folder) => {
@@ -336,9 +318,9 @@ describe.each(['postcard-6x4', 'insurance-brochure'])('12 records of %s in one d
   // "smoothsailing"), a known limit of its text extraction, not of the file: poppler (and the prepress
   // tools built on it) reads the reused lines with their breaks.
   it('keeps the word breaks between lines, as in a document of that record alone (poppler)', async () => {
-    const merged = await popplerPages(doc.pdf);
+    const merged = await popplerText(doc.pdf);
     for (const [i, piece] of doc.pieces.entries()) {
-      const alone = await popplerPages(await renderToBuffer(doc.compiled, [piece]));
+      const alone = await popplerText(await renderToBuffer(doc.compiled, [piece]));
       expect(
         merged.slice(i * pagesPerPiece, (i + 1) * pagesPerPiece),
         `record ${i} (${FIRST_NAMES[i]})`,

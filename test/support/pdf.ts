@@ -196,6 +196,16 @@ function toolFailure(command: string, result: ToolResult): Error {
   );
 }
 
+/** Each page's text as poppler's pdftotext reads it, whitespace runs collapsed to one space. */
+export async function popplerText(pdf: PdfSource): Promise<string[]> {
+  const result = await withPdfPath(pdf, (file) => runTool('pdftotext', ['-enc', 'UTF-8', file, '-']));
+  if (result.exitCode !== 0) throw toolFailure('pdftotext', result);
+  return result.stdout
+    .split('\f')
+    .slice(0, -1)
+    .map((page) => page.replace(/\s+/g, ' ').trim());
+}
+
 export interface QpdfCheckResult {
   /** True only for exit status 0; warnings (status 3) count as a failed check. */
   ok: boolean;

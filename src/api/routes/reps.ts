@@ -1,26 +1,9 @@
 import { z } from 'zod';
-import { normalizePhoto } from '../../assets/photos.js';
-import { PlatenError } from '../../errors.js';
 import type { RepProfile } from '../../store/reps.js';
-import { PHONE } from '../../template/record-schema.js';
+import { type ProfileUpdate, profileUpdateSchema, updateProfile } from '../../service/profiles.js';
 import { HttpError } from '../problem.js';
 import { type AnyRoute, type Ctx, route } from '../route.js';
 import type { Services } from '../services.js';
-
-const text = (max: number) => z.string().trim().max(max);
-/** What a profile update may carry (as multipart form fields, with an optional `photo` file). */
-const profileBody = z.strictObject({
-  name: text(100).optional(),
-  title: text(100).optional(),
-  phone: z
-    .string()
-    .trim()
-    // The record schema's phone rule, or empty to clear the number.
-    .regex(new RegExp(`^$|${PHONE.source}`, PHONE.flags), 'not a phone number')
-    .optional(),
-  email: z.union([z.literal(''), z.email('not an email address')]).optional(),
-  licenseNumber: text(60).optional(),
-});
 
 const profileSchema = z.object({
   id: z.string(),
@@ -48,60 +31,14 @@ function view(p: RepProfile, base: string, warnings?: string[]) {
   return { ...rest, photo: photoSha256 ? `${base}/photo` : null, ...(warnings?.length ? { warnings } : {}) };
 }
 
-/**
- * What a photo of this size means for the published templates: below a template's minimum its
- * renders will be refused; below 300 dpi at a photo box it prints soft. Either is a warning naming
- * the template, not a refusal: the photo may suit other templates.
- */
-function photoWarnings(s: Services, width: number, height: number): string[] {
-  const warnings: string[] = [];
-  for (const t of s.store.templates.list()) {
-    const manifest = t.published?.manifest;
-    if (!manifest) continue;
-    const input = manifest.rep.photo;
-    if (input && (width < (input.minWidth ?? 0) || height < (input.minHeight ?? 0))) {
-      warnings.push(
-        `"${manifest.name}" needs a photo of at least ${input.minWidth ?? 1}×${input.minHeight ?? 1} px: its renders will be refused until a larger photo is uploaded`,
-      );
-    }
-    for (const page of manifest.pages) {
-      for (const el of page.elements) {
-        if (el.type !== 'image' || el.input !== 'rep.photo') continue;
-        const needW = Math.ceil((el.w / 72) * 300);
-        const needH = Math.ceil((el.h / 72) * 300);
-        if (width < needW || height < needH) {
-          warnings.push(
-            `the photo is ${width}×${height} px; "${manifest.name}" prints it ${Math.round(el.w)}×${Math.round(el.h)} pt, which needs ${needW}×${needH} px for 300 dpi`,
-          );
-        }
-      }
-    }
-  }
-  return warnings;
-}
-
 async function update(
   s: Services,
   id: string,
-  body: z.infer<typeof profileBody>,
+  body: ProfileUpdate,
   files: Record<string, Buffer>,
   base: string,
 ) {
-  let warnings: string[] = [];
-  let photoSha256: string | undefined;
-  if (files.photo) {
-    let photo;
-    try {
-      photo = await normalizePhoto(files.photo);
-    } catch (error) {
-      throw new PlatenError('invalid_photo', [
-        { path: 'photo', rule: 'image', message: (error as Error).message },
-      ]);
-    }
-    photoSha256 = await s.store.blobs.put(photo.bytes);
-    warnings = photoWarnings(s, photo.width, photo.height);
-  }
-  const profile = s.store.reps.update(id, { ...body, ...(photoSha256 ? { photoSha256 } : {}) });
+  const { profile, warnings } = await updateProfile(s.store, id, body, files.photo);
   return view(profile, base, warnings);
 }
 
@@ -144,7 +81,7 @@ export function repRoutes(s: Services): AnyRoute[] {
       summary: "Update the caller's profile (multipart: fields, and an optional photo)",
       tag: 'reps',
       roles: ['rep'],
-      body: profileBody,
+      body: profileUpdateSchema,
       upload,
       responses: profileResponses,
       async handle({ res, auth, body, files }) {
@@ -196,7 +133,7 @@ export function repRoutes(s: Services): AnyRoute[] {
       tag: 'reps',
       roles: ['admin'],
       params: repParams,
-      body: profileBody,
+      body: profileUpdateSchema,
       upload,
       responses: profileResponses,
       async handle({ res, params, body, files }) {

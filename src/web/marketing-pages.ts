@@ -1,0 +1,162 @@
+import type { Response, Router } from 'express';
+import { z } from 'zod';
+import { HttpError } from '../api/problem.js';
+import { ConflictError, PlatenError, type Problem } from '../errors.js';
+import type { TemplateVersion } from '../store/templates.js';
+import {
+  csrf,
+  fileBody,
+  formBody,
+  pageCsp,
+  parseWith,
+  sendPage,
+  signedIn,
+  viewerOf,
+  type Web,
+  when,
+} from './pages.js';
+import { sampleUrl } from './rep-pages.js';
+
+const idParams = z.strictObject({ id: z.string().regex(/^[a-z0-9][a-z0-9-]{0,63}$/, 'not a template id') });
+const versionParams = idParams.extend({ n: z.coerce.number().int().positive() });
+const actionParams = versionParams.extend({ action: z.enum(['publish', 'retire']) });
+
+const ZIP_MAX_BYTES = 50 * 1024 * 1024;
+const desk = ['marketing', 'admin'] as const;
+
+/** Marketing's publishing desk: upload, validation report, sample previews, publish and retire, history. */
+export function marketingRoutes(web: Web, router: Router): void {
+  const { s } = web;
+
+  router.get('/marketing', pageCsp, signedIn(web, desk), (_req, res) => {
+    sendDesk(web, res, null);
+  });
+
+  router.post(
+    '/marketing/templates',
+    pageCsp,
+    signedIn(web, desk),
+    fileBody('file', ZIP_MAX_BYTES),
+    csrf(web),
+    async (req, res) => {
+      if (!req.file || req.file.size === 0) {
+        sendDesk(
+          web,
+          res,
+          [{ path: 'file', rule: 'required', message: 'choose a template package (.zip)' }],
+          422,
+        );
+        return;
+      }
+      try {
+        const version = await s.templates.upload(req.file.buffer, viewerOf(res).key.name);
+        res.redirect(
+          303,
+          `/marketing/templates/${version.templateId}/versions/${version.version}?uploaded=1`,
+        );
+      } catch (error) {
+        if (!(error instanceof PlatenError)) throw error;
+        sendDesk(web, res, error.problems, 422);
+      }
+    },
+  );
+
+  router.get('/marketing/templates/:id', pageCsp, signedIn(web, desk), (req, res) => {
+    sendHistory(web, res, parseWith(idParams, req.params).id, null);
+  });
+
+  router.get('/marketing/templates/:id/versions/:n', pageCsp, signedIn(web, desk), (req, res) => {
+    const { id, n } = parseWith(versionParams, req.params);
+    const v = s.store.templates.get(id, n);
+    if (!v) throw new HttpError(404, 'not_found', `No version ${n} of template ${id}.`);
+    const m = v.manifest;
+    sendPage(web, res, 'version', {
+      title: `${m.name}, version ${n}`,
+      version: versionView(v, s.store.renders.usage(id).get(n) ?? 0),
+      uploaded: req.query.uploaded === '1',
+      report: v.report,
+      counts: { pages: m.pages.length, fields: Object.keys(m.fields).length, samples: m.samples.length },
+      samples: m.samples.map((sample, i) => ({
+        name: sample.name,
+        pages: m.pages.map((p, j) => ({
+          url: sampleUrl(v, i, j + 1, 'page'),
+          alt: `Sample ${i + 1} (${sample.name}), page ${j + 1} (${p.name})`,
+          label: `Page ${j + 1}: ${p.name}`,
+        })),
+      })),
+    });
+  });
+
+  router.post(
+    '/marketing/templates/:id/versions/:n/:action',
+    pageCsp,
+    signedIn(web, desk),
+    formBody,
+    csrf(web),
+    async (req, res) => {
+      const { id, n, action } = parseWith(actionParams, req.params);
+      const by = viewerOf(res).key.name;
+      try {
+        if (action === 'publish') await s.templates.publish(id, n, by);
+        else s.templates.retire(id, n, by);
+        res.redirect(303, `/marketing/templates/${id}`);
+      } catch (error) {
+        if (error instanceof PlatenError) return sendHistory(web, res, id, { problems: error.problems }, 422);
+        if (error instanceof ConflictError) return sendHistory(web, res, id, { message: error.message }, 409);
+        throw error;
+      }
+    },
+  );
+}
+
+function versionView(v: TemplateVersion, renders: number) {
+  return {
+    templateId: v.templateId,
+    version: v.version,
+    name: v.name,
+    state: v.state,
+    created: `${v.createdBy}, ${when(v.createdAt)}`,
+    published: v.publishedBy ? `${v.publishedBy}, ${when(v.publishedAt)}` : '',
+    retired: v.retiredBy ? `${v.retiredBy}, ${when(v.retiredAt)}` : '',
+    canPublish: v.state !== 'published',
+    canRetire: v.state !== 'retired',
+    renders,
+    url: `/marketing/templates/${v.templateId}/versions/${v.version}`,
+  };
+}
+
+function sendDesk(web: Web, res: Response, problems: Problem[] | null, status = 200): void {
+  const templates = web.s.templates.list('marketing').map((t) => ({
+    id: t.id,
+    name: t.latest.name,
+    latest: t.latest.version,
+    state: t.latest.state,
+    published: t.published?.version ?? null,
+  }));
+  sendPage(web, res, 'marketing', { title: 'Publishing desk', templates, problems }, status);
+}
+
+function sendHistory(
+  web: Web,
+  res: Response,
+  id: string,
+  outcome: { problems?: Problem[]; message?: string } | null,
+  status = 200,
+): void {
+  const versions = web.s.store.templates.versions(id);
+  if (versions.length === 0) throw new HttpError(404, 'not_found', `No template ${id}.`);
+  const usage = web.s.store.renders.usage(id);
+  sendPage(
+    web,
+    res,
+    'history',
+    {
+      title: `${versions.at(-1)!.name}: versions`,
+      id,
+      name: versions.at(-1)!.name,
+      versions: versions.map((v) => versionView(v, usage.get(v.version) ?? 0)).reverse(),
+      ...outcome,
+    },
+    status,
+  );
+}

@@ -1,0 +1,194 @@
+import express, { type NextFunction, type Request, type RequestHandler, type Response } from 'express';
+import helmet from 'helmet';
+import multer from 'multer';
+import type { z } from 'zod';
+import { HttpError } from '../api/problem.js';
+import type { Services } from '../api/services.js';
+import { ConflictError, NotFoundError, PlatenError, problemsFromZod, type Problem } from '../errors.js';
+import type { ApiKey, Role } from '../store/keys.js';
+import { SamplePages } from './samples.js';
+import { type Session, Sessions } from './session.js';
+import { loadViews } from './views.js';
+
+/** What every page handler works with. */
+export interface Web {
+  s: Services;
+  sessions: Sessions;
+  samples: SamplePages;
+  view: (name: string, context: object) => string;
+}
+
+/** The signed-in caller of a page. */
+export interface Viewer {
+  key: ApiKey;
+  session: Session;
+  csrf: string;
+}
+
+export function createWeb(s: Services): Web {
+  return { s, sessions: Sessions.open(s.config.dataDir), samples: new SamplePages(s), view: loadViews() };
+}
+
+/**
+ * Pages allow scripts, styles and images from this origin only (and previews as blob:/data: images):
+ * no inline script or style anywhere.
+ */
+export const pageCsp = helmet.contentSecurityPolicy({
+  useDefaults: false,
+  directives: {
+    defaultSrc: ["'self'"],
+    scriptSrc: ["'self'"],
+    styleSrc: ["'self'"],
+    imgSrc: ["'self'", 'blob:', 'data:'],
+    connectSrc: ["'self'"],
+    formAction: ["'self'"],
+    frameAncestors: ["'none'"],
+    objectSrc: ["'none'"],
+    baseUri: ["'none'"],
+  },
+});
+
+export const viewerOf = (res: Response): Viewer => res.locals.viewer as Viewer;
+
+/** Marks a route as answered in JSON (the preview script's): its errors are JSON too. */
+export const json: RequestHandler = (_req, res, next) => {
+  res.locals.json = true;
+  next();
+};
+
+/**
+ * Signed-in callers with one of `roles`: a live key behind a valid session. Others are sent to sign
+ * in (pages) or answered 401 (scripts); a signed-in caller of another role gets 403.
+ */
+export function signedIn(web: Web, roles: readonly Role[]): RequestHandler {
+  return (req, res, next) => {
+    const session = web.sessions.read(req);
+    const key = session ? web.s.store.keys.live(session.keyId) : null;
+    if (!session || !key) {
+      // A revoked key's session ends here.
+      if (session) web.sessions.end(req, res);
+      if (res.locals.json) return next(new HttpError(401, 'unauthorized', 'sign in again'));
+      const back = req.method === 'GET' ? `?next=${encodeURIComponent(req.originalUrl)}` : '';
+      return res.redirect(303, `/sign-in${back}`);
+    }
+    res.locals.viewer = { key, session, csrf: web.sessions.csrfToken(req, res, session) } satisfies Viewer;
+    if (!roles.includes(key.role)) {
+      return next(new HttpError(403, 'forbidden', `This page is for ${roles.join(' and ')} keys.`));
+    }
+    next();
+  };
+}
+
+/** Refuses a state-changing request without the CSRF token of its session (field `_csrf` or header). */
+export function csrf(web: Web): RequestHandler {
+  return (req, res, next) => {
+    const viewer = res.locals.viewer as Viewer | undefined;
+    const sent = req.get('x-csrf-token') ?? (req.body as Record<string, unknown> | undefined)?._csrf;
+    if (web.sessions.checkCsrf(req, viewer?.session ?? null, sent)) return next();
+    next(
+      new HttpError(
+        403,
+        'csrf',
+        'The form has expired or did not come from this site: reload the page and try again.',
+      ),
+    );
+  };
+}
+
+/** Form bodies (urlencoded), JSON bodies (the scripts') and multipart uploads, each size-limited. */
+export const formBody = express.urlencoded({ extended: false, limit: '256kb', parameterLimit: 200 });
+export const jsonBody = express.json({ limit: '256kb', strict: true });
+export function fileBody(field: string, maxBytes: number): RequestHandler {
+  const parse = multer({
+    storage: multer.memoryStorage(),
+    limits: { fileSize: maxBytes, files: 1, fields: 50, fieldSize: 10_000 },
+  }).single(field);
+  return (req, res, next) =>
+    parse(req, res, (error?: unknown) => {
+      if (!error) return next();
+      const code = (error as { code?: string }).code;
+      next(
+        code === 'LIMIT_FILE_SIZE'
+          ? new HttpError(413, 'too_large', `The file is larger than ${Math.round(maxBytes / 1_048_576)} MB.`)
+          : new HttpError(400, 'bad_upload', `The upload could not be read: ${(error as Error).message}`),
+      );
+    });
+}
+
+/** Parses a value with zod; failures are PlatenErrors naming each field, shown beside it. */
+export function parseWith<T>(schema: z.ZodType<T>, value: unknown): T {
+  const parsed = schema.safeParse(value);
+  if (!parsed.success) throw new PlatenError('invalid_form', problemsFromZod(parsed.error.issues));
+  return parsed.data;
+}
+
+/** Renders a view inside the layout, with what the layout needs to know about the viewer. */
+export function sendPage(web: Web, res: Response, name: string, context: object, status = 200): void {
+  const viewer = res.locals.viewer as Viewer | undefined;
+  const role = viewer?.key.role;
+  res
+    .status(status)
+    .type('html')
+    .set('Cache-Control', 'no-store')
+    .send(
+      web.view(name, {
+        ...context,
+        viewer: viewer && {
+          name: viewer.key.name,
+          role,
+          isRep: role === 'rep',
+          isMarketing: role === 'marketing' || role === 'admin',
+        },
+        csrf: viewer?.csrf ?? (context as { csrf?: string }).csrf,
+      }),
+    );
+}
+
+/** Errors as a page (or JSON for the scripts), never a stack trace; unexpected ones are logged. */
+export function pageErrors(web: Web) {
+  return (error: unknown, req: Request, res: Response, next: NextFunction): void => {
+    if (res.headersSent) return next(error);
+    const { status, message, problems } = describe(error, web, req);
+    if (res.locals.json) {
+      res.status(status).json({ message, problems });
+      return;
+    }
+    sendPage(web, res, 'error', { title: TITLES[status] ?? 'Error', status, message, problems }, status);
+  };
+}
+
+const TITLES: Record<number, string> = {
+  400: 'Bad request',
+  401: 'Please sign in',
+  403: 'Not allowed',
+  404: 'Not found',
+  409: 'Conflict',
+  413: 'Too large',
+  422: 'Please check the form',
+  429: 'Too many attempts',
+  503: 'Busy',
+};
+
+function describe(
+  error: unknown,
+  web: Web,
+  req: Request,
+): { status: number; message: string; problems: Problem[] } {
+  if (error instanceof HttpError)
+    return { status: error.status, message: error.detail, problems: error.extra.errors ?? [] };
+  if (error instanceof NotFoundError) return { status: 404, message: error.message, problems: [] };
+  if (error instanceof ConflictError) return { status: 409, message: error.message, problems: [] };
+  if (error instanceof PlatenError)
+    return { status: 422, message: 'Some details need attention.', problems: error.problems };
+  const e = error as { status?: number; type?: string; message?: string };
+  if (e.type === 'entity.too.large') return { status: 413, message: 'The form is too large.', problems: [] };
+  if (e.status && e.status >= 400 && e.status < 500)
+    return { status: e.status, message: e.message ?? 'Bad request', problems: [] };
+  web.s.log.error({ err: error, method: req.method, url: req.originalUrl }, 'unhandled error on a page');
+  return { status: 500, message: 'Something went wrong on our side; it has been logged.', problems: [] };
+}
+
+/** "2025-03-04 14:05 UTC": the audit trail's ISO times as people read them. */
+export function when(iso: string | null): string {
+  return iso ? `${iso.slice(0, 10)} ${iso.slice(11, 16)} UTC` : '';
+}

@@ -1,0 +1,23 @@
+import express, { Router } from 'express';
+import type { Services } from '../api/services.js';
+import { marketingRoutes } from './marketing-pages.js';
+import { createWeb, pageErrors } from './pages.js';
+import { repRoutes } from './rep-pages.js';
+import { signInRoutes } from './sign-in.js';
+import { PUBLIC_DIR } from './views.js';
+
+/**
+ * The pages, mounted on the API's express app: server-rendered views, small static scripts, a
+ * session cookie after signing in with an API key. They call the same services as the API.
+ */
+export function webRouter(s: Services): Router {
+  const web = createWeb(s);
+  const router = Router();
+  // Asset URLs carry a content hash (views.ts), so a year of caching is safe.
+  router.use('/static', express.static(PUBLIC_DIR, { maxAge: '365d', immutable: true, index: false }));
+  signInRoutes(web, router);
+  repRoutes(web, router);
+  marketingRoutes(web, router);
+  router.use(pageErrors(web));
+  return router;
+}

@@ -1,0 +1,245 @@
+/**
+ * A rep's pages in headless Chromium against a real server: sign-in, the brochure form with its live
+ * preview and fit feedback, the PDF download (opened and read), recent pieces, the profile, and
+ * what a rep must not reach (marketing pages, a POST without its CSRF token, a revoked session).
+ */
+import { readFile } from 'node:fs/promises';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import {
+  call,
+  cleanup,
+  createKey,
+  profileForm,
+  startTestServer,
+  tempDir,
+  type TestServer,
+} from '../api/helpers.js';
+import { popplerText } from '../support/pdf.js';
+import { signIn, statusOf, useBrowser } from './browser.js';
+
+const BROCHURE = 'Harbor Mutual – personalized product brochure';
+const GALLERY = /\/gallery$/;
+
+describe('the rep pages', () => {
+  const browser = useBrowser();
+  let server: TestServer;
+  let repKey: string;
+
+  beforeAll(async () => {
+    server = await startTestServer();
+    repKey = (await createKey(server, 'rep', 'Dana Whitcomb', 'dana')).key;
+    const profile = await call(server.url, 'put', '/api/v1/reps/me', { key: repKey, body: profileForm() });
+    expect(profile.status).toBe(200);
+  });
+
+  afterAll(async () => {
+    await server.close();
+    await cleanup();
+  });
+
+  async function repPage(options: { javaScriptEnabled?: boolean } = {}) {
+    const page = await (await browser.context(server.url, options)).newPage();
+    await signIn(page, repKey, GALLERY);
+    return page;
+  }
+
+  it('sends signed-out visitors to sign in, and back where they were going', async () => {
+    const page = await (await browser.context(server.url)).newPage();
+    await page.goto('/make/insurance-brochure');
+    expect(new URL(page.url()).pathname).toBe('/sign-in');
+    await page.getByLabel('API key').fill('platen_not-a-real-key');
+    await page.getByRole('button', { name: 'Sign in' }).click();
+    await expect
+      .poll(() => page.getByRole('alert').first().textContent())
+      .toContain('unknown or has been revoked');
+    await page.getByLabel('API key').fill(repKey);
+    await page.getByRole('button', { name: 'Sign in' }).click();
+    await page.waitForURL(/\/make\/insurance-brochure$/);
+    await expect.poll(() => page.getByRole('heading', { level: 1 }).textContent()).toBe(BROCHURE);
+
+    const cookies = await page.context().cookies();
+    const session = cookies.find((c) => c.name === 'platen_session');
+    expect(session).toMatchObject({ httpOnly: true, sameSite: 'Lax' });
+    expect(session!.value).not.toContain(repKey.slice(7));
+  });
+
+  it('fills the brochure with a live preview and fit feedback, downloads the PDF and finds it in recent pieces', async () => {
+    const page = await repPage();
+    const res = await page.goto('/gallery');
+    expect(res!.headers()['content-security-policy']).toMatch(/script-src 'self'(;|$)/);
+    await page.getByRole('link', { name: BROCHURE }).click();
+    await page.waitForURL(/\/make\/insurance-brochure$/);
+
+    // The rep's own details are shown read-only, from the profile.
+    await expect.poll(() => page.locator('.rep-details').textContent()).toContain('Dana Whitcomb');
+    expect(await page.locator('input[name^="rep."]').count()).toBe(0);
+
+    const preview = page.locator('#preview-image');
+    await page.getByLabel('Prospect ID').fill('HM-777');
+    await page.getByLabel('First name').fill('Winifred');
+    await page.getByLabel('Last name').fill('Quayle');
+    await page.getByLabel('Product line').selectOption('auto');
+    await expect.poll(() => preview.getAttribute('src')).toMatch(/^data:image\/png;base64,/);
+    const first = await preview.getAttribute('src');
+
+    const message = 'Winifred, lovely to meet you at the Quayside fair in Port Alden.';
+    const note = page.getByLabel('Your message');
+    await note.fill(message);
+    await expect.poll(() => preview.getAttribute('src')).not.toBe(first);
+    expect(await page.locator('#in-fields-message-count').textContent()).toBe(
+      `${message.length} / 400 characters`,
+    );
+
+    // Eleven short paragraphs: the box copyfits them smaller, and says so beside the field.
+    const lines = (n: number) =>
+      Array.from({ length: n }, (_, i) => `Point ${i + 1}: we go through it together.`);
+    await note.fill(lines(11).join('\n'));
+    const fit = page.locator('#in-fields-message-fit');
+    await expect
+      .poll(() => fit.textContent())
+      .toMatch(/^Will shrink to [\d.]+ pt \(from 12.5 pt\) to fit\.$/);
+    // Fourteen do not fit at any allowed size.
+    await note.fill(lines(14).join('\n').slice(0, 400));
+    await expect.poll(() => fit.textContent()).toMatch(/^Too long by about \d+ characters/);
+
+    await note.fill(message);
+    await expect.poll(() => fit.textContent()).toBe('');
+    const [download] = await Promise.all([
+      page.waitForEvent('download'),
+      page.getByRole('button', { name: 'Download PDF' }).click(),
+    ]);
+    const file = path.join(await tempDir('platen-web-'), 'piece.pdf');
+    await download.saveAs(file);
+    const pdf = await readFile(file);
+    expect(pdf.subarray(0, 5).toString()).toBe('%PDF-');
+    const [front] = await popplerText(pdf);
+    expect(front).toContain(message);
+    expect(front).toContain('Winifred Quayle');
+    expect(front).toContain('Dana Whitcomb');
+
+    await page.goto('/gallery');
+    const row = page.getByRole('row').filter({ hasText: BROCHURE });
+    await expect.poll(() => row.count()).toBe(1);
+    const [again] = await Promise.all([page.waitForEvent('download'), row.getByRole('link').click()]);
+    const againFile = path.join(path.dirname(file), 'again.pdf');
+    await again.saveAs(againFile);
+    expect((await readFile(againFile)).equals(pdf)).toBe(true);
+
+    // Audited like an API render; another rep cannot fetch it.
+    const audit = await call(server.url, 'get', '/api/v1/renders', { key: repKey });
+    const renders = (audit.json as { renders: { id: string; templateId: string }[] }).renders;
+    expect(renders.map((r) => r.templateId)).toEqual(['insurance-brochure']);
+    expect(await row.getByRole('link').getAttribute('href')).toBe(`/pieces/${renders[0]!.id}.pdf`);
+    const other = await (await browser.context(server.url)).newPage();
+    await signIn(other, (await createKey(server, 'rep', 'Other rep', 'other')).key, GALLERY);
+    expect(await statusOf(other, `/pieces/${renders[0]!.id}.pdf`)).toBe(404);
+  });
+
+  it('switches preview pages with the keyboard alone', async () => {
+    const page = await repPage();
+    await page.goto('/make/insurance-brochure');
+    await page.getByLabel('Prospect ID').fill('HM-778');
+    await page.getByLabel('First name').fill('Ada');
+    await page.getByLabel('Last name').fill('Vance');
+    const preview = page.locator('#preview-image');
+    await expect.poll(() => preview.getAttribute('alt')).toBe('Preview of page 1 with your details');
+    const back = page.getByRole('button', { name: 'Page 2: back' });
+    await back.focus();
+    await page.keyboard.press('Enter');
+    await expect.poll(() => preview.getAttribute('alt')).toBe('Preview of page 2 with your details');
+    expect(await back.getAttribute('aria-pressed')).toBe('true');
+  });
+
+  it('works without scripts: a refused form comes back with each error beside its field', async () => {
+    const page = await repPage({ javaScriptEnabled: false });
+    await page.goto('/make/insurance-brochure');
+    await page.getByLabel('Prospect ID').fill('not valid!');
+    await page.getByRole('button', { name: 'Download PDF' }).click();
+    await page.waitForLoadState();
+    expect(await page.locator('#form-status').textContent()).toBe('Some details need attention.');
+    const error = page.locator('#in-prospect-id-error');
+    expect(await error.textContent()).toContain('does not match');
+    expect(await page.getByLabel('Prospect ID').getAttribute('aria-invalid')).toBe('true');
+    expect(await page.locator('#in-prospect-firstName-error').textContent()).not.toBe('');
+    expect(await page.getByLabel('Prospect ID').inputValue()).toBe('not valid!');
+  });
+
+  it('edits the profile, and the form shows the new details', async () => {
+    const page = await repPage();
+    await page.getByRole('link', { name: 'My profile' }).click();
+    await page.getByLabel('Phone').fill('not a phone');
+    await page.getByRole('button', { name: 'Save profile' }).click();
+    expect(await page.locator('#profile-phone-error').textContent()).toBe('not a phone number');
+    await page.getByLabel('Phone').fill('(207) 555-0101');
+    await page.getByLabel('Title').fill('Coastal Lines Agent');
+    await page.getByRole('button', { name: 'Save profile' }).click();
+    await expect.poll(() => page.getByRole('status').first().textContent()).toContain('saved');
+    await page.goto('/make/insurance-brochure');
+    expect(await page.locator('.rep-details').textContent()).toContain('Coastal Lines Agent');
+  });
+
+  it('keeps a rep out of the marketing pages', async () => {
+    const page = await repPage();
+    expect(await statusOf(page, '/marketing')).toBe(403);
+    expect(await page.getByRole('heading', { level: 1 }).textContent()).toBe('Not allowed');
+    expect(await statusOf(page, '/marketing/templates/insurance-brochure')).toBe(403);
+    const csrf = await page.locator('input[name=_csrf]').first().inputValue();
+    const publish = await page.request.post('/marketing/templates/insurance-brochure/versions/1/retire', {
+      form: { _csrf: csrf },
+      maxRedirects: 0,
+    });
+    expect(publish.status()).toBe(403);
+  });
+
+  it('refuses a state-changing request without the session’s CSRF token', async () => {
+    const page = await repPage();
+    await page.goto('/make/insurance-brochure');
+    const csrf = await page.locator('input[name=_csrf]').first().inputValue();
+    const form = { version: '1', 'prospect.id': 'HM-1', 'prospect.firstName': 'A', 'prospect.lastName': 'B' };
+    for (const token of [undefined, 'forged', csrf.slice(0, -2) + 'xx']) {
+      const res = await page.request.post('/make/insurance-brochure/pdf', {
+        form: token === undefined ? form : { ...form, _csrf: token },
+      });
+      expect(res.status()).toBe(403);
+    }
+    const preview = await page.request.post('/make/insurance-brochure/preview', {
+      data: { version: 1, page: 1, values: {} },
+    });
+    expect(preview.status()).toBe(403);
+    const signOut = await page.request.post('/sign-out', { form: {}, maxRedirects: 0 });
+    expect(signOut.status()).toBe(403);
+    // With the token, the same preview is answered.
+    const ok = await page.request.post('/make/insurance-brochure/preview', {
+      data: { version: 1, page: 1, values: {} },
+      headers: { 'x-csrf-token': csrf },
+    });
+    expect(ok.status()).toBe(422);
+    // A rep never types whose details a piece carries: rep values are refused, not ignored.
+    const impersonate = await page.request.post('/make/insurance-brochure/preview', {
+      data: { version: 1, page: 1, values: { 'rep.name': 'Someone Else' } },
+      headers: { 'x-csrf-token': csrf },
+    });
+    expect(impersonate.status()).toBe(422);
+    expect((await impersonate.json()).problems).toContainEqual(
+      expect.objectContaining({ path: 'rep', rule: 'unknown_key' }),
+    );
+  });
+
+  it('ends the session when the key is revoked, and on signing out', async () => {
+    const { id, key } = await createKey(server, 'rep', 'Short-lived', 'dana');
+    const page = await (await browser.context(server.url)).newPage();
+    await signIn(page, key, GALLERY);
+    expect(await statusOf(page, '/gallery')).toBe(200);
+    const revoked = await call(server.url, 'delete', `/api/v1/keys/${id}`, { key: server.adminKey });
+    expect(revoked.status).toBeLessThan(300);
+    await page.goto('/gallery');
+    expect(new URL(page.url()).pathname).toBe('/sign-in');
+
+    const other = await repPage();
+    await other.getByRole('button', { name: 'Sign out' }).click();
+    await other.waitForURL(/\/sign-in$/);
+    await other.goto('/gallery');
+    expect(new URL(other.url()).pathname).toBe('/sign-in');
+  });
+});
