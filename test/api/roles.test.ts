@@ -58,6 +58,13 @@ const EXPECTED: Record<string, Role[]> = {
   'get /api/v1/renders/{id}/pdf': ['rep', 'marketing', 'admin'],
   'get /api/v1/keys': ['admin'],
   'post /api/v1/keys': ['admin'],
+  'post /api/v1/jobs': ['rep', 'marketing', 'admin'],
+  'get /api/v1/jobs': ['rep', 'marketing', 'admin'],
+  'get /api/v1/jobs/{id}': ['rep', 'marketing', 'admin'],
+  'get /api/v1/jobs/{id}/events': ['rep', 'marketing', 'admin'],
+  'get /api/v1/jobs/{id}/output': ['rep', 'marketing', 'admin'],
+  'get /api/v1/jobs/{id}/errors.csv': ['rep', 'marketing', 'admin'],
+  'delete /api/v1/jobs/{id}': ['rep', 'marketing', 'admin'],
   'delete /api/v1/keys/{id}': ['admin'],
 };
 
@@ -67,6 +74,7 @@ const keys = {} as Record<Role, CreatedKey>;
 const revoked = {} as Record<Role, CreatedKey>;
 let victim: CreatedKey;
 let renderId: string;
+let jobId: string;
 const MATRIX_TEMPLATE = 'matrix-postcard';
 const REP_ID = 'rep-matrix';
 
@@ -91,6 +99,7 @@ function concrete(path: string): string {
     if (path.startsWith('/api/v1/reps/')) return REP_ID;
     if (path.startsWith('/api/v1/renders/')) return renderId;
     if (path.startsWith('/api/v1/keys/')) return victim.id;
+    if (path.startsWith('/api/v1/jobs/')) return jobId;
     throw new Error(`no value for {id} in ${path}`);
   });
 }
@@ -125,6 +134,19 @@ beforeAll(async () => {
   expect(render.status).toBe(201);
   renderId = (render.headers.get('location') ?? '').split('/').pop()!;
   expect(renderId).toMatch(/^[0-9a-f]{16}$/);
+  // A finished batch job for the {id} of the job routes (its event stream ends at once).
+  const list = new FormData();
+  list.set('templateId', 'postcard-6x4');
+  const csv = 'First Name,Last Name,Street Address,City,State,ZIP\r\nPat,Lee,1 Main St,Portland,ME,04101\r\n';
+  list.set('csv', new Blob([csv], { type: 'text/csv' }), 'list.csv');
+  const job = await rep('post', '/api/v1/jobs', { body: list });
+  expect(job.status).toBe(202);
+  jobId = (job.json as { id: string }).id;
+  for (let i = 0; i < 200; i++) {
+    const state = ((await rep('get', `/api/v1/jobs/${jobId}`)).json as { state: string }).state;
+    if (state === 'done') break;
+    await new Promise((r) => setTimeout(r, 100));
+  }
 
   const res = await call(server.url, 'get', '/openapi.json');
   expect(res.status).toBe(200);
