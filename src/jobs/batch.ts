@@ -216,7 +216,7 @@ function cellOf(path: string, row: CsvRow, mapping: ColumnMapping): { column: st
 }
 
 /** Rows in the file, read once up front so progress can show a total and an ETA. */
-async function countRows(input: CsvInput): Promise<number> {
+export async function countRows(input: CsvInput): Promise<number> {
   let total = 0;
   for await (const _ of input.rows) total += 1;
   return total;

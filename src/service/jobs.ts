@@ -5,7 +5,7 @@ import { mkdir, readdir, rename, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Logger } from 'pino';
 import { NotFoundError, PlatenError } from '../errors.js';
-import { type BatchProgress, chunkSize, mappedCsv, runBatch } from '../jobs/batch.js';
+import { type BatchProgress, chunkSize, countRows, mappedCsv, runBatch } from '../jobs/batch.js';
 import type { ChunkKind } from '../jobs/chunk.js';
 import type { ChunkDispatcher } from '../jobs/dispatch.js';
 import type { Job } from '../store/jobs.js';
@@ -66,8 +66,7 @@ export class JobService {
     await writeFile(staged, request.csv);
     try {
       const { input } = await mappedCsv(compiled, staged, {}, request.map);
-      let total = 0;
-      for await (const _ of input.rows) total += 1;
+      const total = await countRows(input);
       const { id: _id, updatedAt: _at, ...rep } = profile;
       const job = this.store.jobs.create({
         keyId: caller.id,
