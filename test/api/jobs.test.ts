@@ -19,6 +19,7 @@ import {
   client,
   createKey,
   problem,
+  profileForm,
   startTestServer,
   tempDir,
   type TestServer,
@@ -118,11 +119,7 @@ describe('batch jobs over the API', () => {
     rep = client(server.url, repKey);
     otherRep = client(server.url, (await createKey(server, 'rep', 'Sam', 'sam')).key);
     marketing = client(server.url, (await createKey(server, 'marketing', 'Marketing')).key);
-    const profile = new FormData();
-    profile.set('name', 'Chloé Köhler');
-    profile.set('phone', '(207) 555-0142');
-    profile.set('email', 'chloe@harbor.example');
-    expect((await rep('put', '/api/v1/reps/me', { body: profile })).status).toBe(200);
+    expect((await rep('put', '/api/v1/reps/me', { body: profileForm() })).status).toBe(200);
   });
   afterAll(async () => {
     await server.close();
@@ -341,14 +338,10 @@ describe('a batch job and a killed service', () => {
     const admin = (await readFile(path.join(dataDir, 'admin.key'), 'utf8')).trim();
     const key = (await createKey({ url, adminKey: admin }, 'marketing', 'ops')).key;
     const api = client(url, key);
-    const profile = new FormData();
-    profile.set('name', 'Chloé Köhler');
-    profile.set('phone', '(207) 555-0142');
-    profile.set('email', 'chloe@harbor.example');
     await client(url, (await createKey({ url, adminKey: admin }, 'rep', 'Chloé', 'chloe')).key)(
       'put',
       '/api/v1/reps/me',
-      { body: profile },
+      { body: profileForm() },
     );
     const { csv, bad } = drop(3000, 97);
     const job = (
