@@ -8,6 +8,7 @@ import { CannotWriteError, writeAtomically } from './files.js';
 import type { RecordImages } from './merge/merge.js';
 import { preparePiece, samples, writePieces } from './pipeline.js';
 import { compileTemplate } from './template/compile.js';
+import type { CompiledTemplate } from './template/model.js';
 import { recordJsonSchema } from './template/record-schema.js';
 import { runBatch } from './jobs/batch.js';
 import type { CsvEncoding } from './jobs/csv.js';
@@ -63,11 +64,12 @@ program
   )
   .option('--sample <n>', 'render sample n (from 0) of the template instead of a record file')
   .requiredOption('--out <file.pdf>', 'where to write the PDF (written only when complete)')
-  .action(async (dir: string, opts: { record?: string; sample?: string; out: string }) => {
+  .option('--marks', "add crop and bleed marks (the template's output.marks sets the default)")
+  .action(async (dir: string, opts: { record?: string; sample?: string; out: string; marks?: boolean }) => {
     if ((opts.record === undefined) === (opts.sample === undefined)) {
       throw new UsageError('give exactly one of --record and --sample');
     }
-    const compiled = await compileTemplate(dir);
+    const compiled = withMarks(await compileTemplate(dir), opts.marks);
     let record: unknown;
     let images: RecordImages;
     if (opts.record !== undefined) {
@@ -106,6 +108,7 @@ program
   .option('--encoding <encoding>', 'utf-8 or windows-1252 (default: detected)')
   .option('--delimiter <delimiter>', 'comma, semicolon or tab (default: detected)')
   .option('--dry-run', 'preflight: validate and fit every row, write the report, draw nothing')
+  .option('--marks', "add crop and bleed marks (the template's output.marks sets the default)")
   .action(async (dir: string, opts: BatchCliOptions) => {
     process.exitCode = await batch(dir, opts);
   });
@@ -190,6 +193,12 @@ interface BatchCliOptions {
   encoding?: string;
   delimiter?: string;
   dryRun?: boolean;
+  marks?: boolean;
+}
+
+/** `--marks` turns marks on whatever the template's default; without it the template decides. */
+function withMarks(compiled: CompiledTemplate, marks: boolean | undefined): CompiledTemplate {
+  return marks ? { ...compiled, print: { ...compiled.print, marks: true } } : compiled;
 }
 
 const DELIMITERS = { comma: ',', ',': ',', semicolon: ';', ';': ';', tab: '\t', '\\t': '\t' } as const;
@@ -205,7 +214,7 @@ async function batch(dir: string, opts: BatchCliOptions): Promise<number> {
     opts.delimiter === undefined ? undefined : DELIMITERS[opts.delimiter as keyof typeof DELIMITERS];
   if (opts.delimiter !== undefined && !delimiter)
     throw new UsageError('--delimiter must be comma, semicolon or tab');
-  const compiled = await compileTemplate(dir);
+  const compiled = withMarks(await compileTemplate(dir), opts.marks);
   const repValues = await readJson(opts.rep);
   if (typeof repValues !== 'object' || repValues === null || Array.isArray(repValues)) {
     throw new PlatenError('invalid_rep', [

@@ -4,18 +4,22 @@ import type { Writable } from 'node:stream';
 import PDFDocument from 'pdfkit';
 import SVGtoPDF from 'svg-to-pdfkit';
 import type { FontFace } from '../assets/fonts.js';
+import { cmykImageReady, rgbToCmyk } from '../assets/cmyk.js';
 import type { PreparedImage } from '../assets/images.js';
 import type { FittedPiece } from '../layout/piece.js';
 import type {
   DrawItem,
   ImageItem,
   PageGeometry,
+  PrintSetup,
   ShapeItem,
   StaticLayer,
   SvgItem,
   TextItem,
 } from '../template/model.js';
-import { colorOp, num } from './color.js';
+import { colorOp, num, setUpColor } from './color.js';
+import { imbOps } from './imb.js';
+import { MARKS_MARGIN, marksOps } from './marks.js';
 import { type Doc, type PdfEmbeddedFont, type PdfPageLike, type PdfRef, asDoc } from './pdfkit-internals.js';
 import type { PlacedLine } from '../layout/fit.js';
 import { qrOps } from './qr.js';
@@ -49,6 +53,8 @@ export interface DocumentOptions {
   imageVariants?: ReadonlyMap<PreparedImage, PreparedImage>;
   /** Show only the trim box (CropBox = TrimBox): for on-screen previews, never for print. */
   cropToTrim?: boolean;
+  /** Marks, colour space and spot inks (the template's `output`); default: RGB, no marks. */
+  print?: PrintSetup;
 }
 
 export class PieceDocument {
@@ -77,6 +83,10 @@ export class PieceDocument {
   private readonly done: Promise<void>;
   private pieces = 0;
   private pageCount = 0;
+  /** Media beyond the trim on each side: the bleed, and room for marks when there are marks. */
+  private readonly margin: number;
+  private readonly print: PrintSetup;
+  private marksForm: PdfRef | null = null;
 
   constructor(
     private readonly geometry: PageGeometry,
@@ -100,9 +110,13 @@ export class PieceDocument {
     this.resources = this.doc.ref({ ProcSet: ['PDF', 'Text', 'ImageB', 'ImageC', 'ImageI'] });
     this.dpartRoot = this.doc.ref({ Type: 'DPart' });
     const { trimWidth, trimHeight, bleed } = geometry;
+    this.print = options.print ?? { marks: false, colorSpace: 'rgb', spots: [] };
+    this.margin = bleed + (this.print.marks ? MARKS_MARGIN : 0);
+    setUpColor(this.doc, this.resources, this.print);
     // Every page has the same media and resources: the page tree's root holds them once (inherited).
     const pagesRoot = (this.doc._root.data.Pages as PdfRef).data;
-    pagesRoot.MediaBox = [0, 0, trimWidth + 2 * bleed, trimHeight + 2 * bleed].map(num).map(Number);
+    const m = this.margin;
+    pagesRoot.MediaBox = [0, 0, trimWidth + 2 * m, trimHeight + 2 * m].map(num).map(Number);
     pagesRoot.Resources = this.resources;
     const custom = this.doc.info as Record<string, unknown>;
     custom.PlatenTemplate = info.templateId;
@@ -248,8 +262,9 @@ export class PieceDocument {
 
   private addPage(): void {
     const { trimWidth, trimHeight, bleed } = this.geometry;
-    const width = trimWidth + 2 * bleed;
-    const height = trimHeight + 2 * bleed;
+    const m = this.margin;
+    const width = trimWidth + 2 * m;
+    const height = trimHeight + 2 * m;
     this.addSharedPage(width, height);
     this.pageCount += 1;
     const dict = this.doc.page.dictionary.data;
@@ -257,11 +272,29 @@ export class PieceDocument {
     delete dict.MediaBox;
     delete dict.Resources;
     delete dict.UserUnit;
-    dict.BleedBox = [0, 0, width, height].map(num).map(Number);
-    dict.TrimBox = [bleed, bleed, bleed + trimWidth, bleed + trimHeight].map(num).map(Number);
+    dict.BleedBox = [m - bleed, m - bleed, width - m + bleed, height - m + bleed].map(num).map(Number);
+    dict.TrimBox = [m, m, m + trimWidth, m + trimHeight].map(num).map(Number);
     if (this.options.cropToTrim) dict.CropBox = dict.TrimBox;
     // pdfkit's page space is y-down from the media corner; ours is y-down from the trim corner.
-    if (bleed) this.doc.addContent(`1 0 0 1 ${num(bleed)} ${num(bleed)} cm`);
+    if (m) this.doc.addContent(`1 0 0 1 ${num(m)} ${num(m)} cm`);
+    if (this.print.marks) this.placeMarks();
+  }
+
+  /** The marks are the same on every page: one Form XObject per document, in trim space. */
+  private placeMarks(): void {
+    if (!this.marksForm) {
+      const { trimWidth, trimHeight } = this.geometry;
+      const m = this.margin;
+      this.marksForm = this.doc.ref({
+        Type: 'XObject',
+        Subtype: 'Form',
+        BBox: [-m, -m, trimWidth + m, trimHeight + m].map(num).map(Number),
+        Resources: this.resources,
+      });
+      this.marksForm.end(marksOps(this.geometry));
+    }
+    this.doc.page.xobjects.Marks = this.marksForm;
+    this.doc.addContent('/Marks Do');
   }
 
   /**
@@ -302,6 +335,9 @@ export class PieceDocument {
           break;
         case 'qr':
           this.doc.addContent(qrOps(item));
+          break;
+        case 'imb':
+          this.doc.addContent(imbOps(item));
           break;
         case 'svg':
           this.drawSvg(item);
@@ -397,6 +433,7 @@ export class PieceDocument {
         ColorSpace: image.colorSpace,
         BitsPerComponent: 8,
         Filter: image.filter,
+        ...(image.decode ? { Decode: image.decode } : {}),
       };
       if (image.alpha) {
         const mask = this.doc.ref({
@@ -419,7 +456,9 @@ export class PieceDocument {
   }
 
   private drawImage(item: ImageItem): void {
-    const image = this.options.imageVariants?.get(item.image) ?? item.image;
+    const image =
+      this.options.imageVariants?.get(item.image) ??
+      (this.print.colorSpace === 'cmyk' && !item.keepRgb ? cmykImageReady(item.image) : item.image);
     const { box } = item;
     const name = `Im${image.sha256.slice(0, 12)}`;
     this.doc.page.xobjects[name] = this.imageRef(image);
@@ -456,7 +495,7 @@ export class PieceDocument {
 
   private drawSvg(item: SvgItem): void {
     const ops = svgOps(item);
-    if (ops !== null) this.doc.addContent(ops);
+    if (ops !== null) this.doc.addContent(item.cmyk ? cmykOps(ops) : ops);
     else drawSvgLive(this.doc, item);
   }
 
@@ -543,7 +582,9 @@ function release(...refs: PdfRef[]): void {
 
 /** Identity of each line of an item: runs, faces, positions, size and colour, as fixed-size hashes. */
 function lineKeys(item: TextItem): string[] {
-  const style = `${item.size}|${item.color.values.join(',')}|${num(item.box.x)}|${num(item.box.y)}`;
+  const { color } = item;
+  const ink = color.space === 'spot' ? `${color.spot.key}:` : color.space === 'cmyk' ? 'k:' : '';
+  const style = `${item.size}|${ink}${color.values.join(',')}|${num(item.box.x)}|${num(item.box.y)}`;
   return item.lines.map((line) => {
     const hash = createHash('sha1').update(`${style}|${num(line.baseline)}`);
     for (const run of line.runs) hash.update(`|${run.face.key}:${num(run.x)}:${run.text}`);
@@ -626,6 +667,21 @@ function svgOps(item: SvgItem): string | null {
     svgCache.set(item, ops);
   }
   return ops;
+}
+
+/**
+ * Replayed SVG operators with their RGB colours (pdfkit writes `/DeviceRGB cs r g b scn`) converted
+ * to CMYK (`c m y k k`) through the output profile: flat art in a CMYK document. Art that cannot be
+ * replayed (gradients, transparency) is drawn live and stays RGB; preflight reports it.
+ */
+function cmykOps(ops: string): string {
+  return ops.replace(
+    /\/DeviceRGB (cs|CS)\s+(-?[\d.]+) (-?[\d.]+) (-?[\d.]+) (?:scn|SCN)/g,
+    (_, op: string, r: string, g: string, b: string) =>
+      `${rgbToCmyk([Number(r), Number(g), Number(b)])
+        .map(num)
+        .join(' ')} ${op === 'cs' ? 'k' : 'K'}`,
+  );
 }
 
 /**
