@@ -264,16 +264,16 @@ const qrElementSchema = z.strictObject({
 });
 
 /**
- * Where a mail piece's address may sit, in trim coordinates (points), by layout. `window-10`: a US
- * Letter tri-folded into a #10 window envelope (window 4.5 × 1.125in, 0.875in from the left and 0.5in
- * from the bottom), allowing the insert 0.875in of play sideways and 0.3125in up or down and keeping
- * 1/8in from every window edge (DMM 601.6.3): x 0.9375–4.3125in, y 2.5–3.0625in. `postcard-6x4`: the
- * right part of a 6 × 4in card's address side, clear of the 5/8in barcode zone at the bottom (DMM
- * 202.4): x 2.75–5.75in, y 0.5–3.375in.
+ * Where a mail piece's address may sit, in trim coordinates (points from the top left), by layout.
+ * `window-10`: a US Letter tri-folded into a #10 window envelope (window 4.5 × 1.125in, 0.875in from the
+ * left and 0.5in from the bottom), allowing the insert 0.875in of play sideways and 0.3125in up or
+ * down and keeping 1/8in from every window edge (DMM 601.6.3): x 0.9375–4.3125in, y 2.5–3.0625in.
+ * `postcard-6x4`: a 6 × 4in card's OCR read area, at least 0.5in from both side edges and between
+ * 2.75in and 0.625in from the bottom edge (DMM 202.2.1): x 0.5–5.5in, y 1.25–3.375in.
  */
 export const ADDRESS_ZONES = {
   'window-10': { x: 67.5, y: 180, w: 243, h: 40.5 },
-  'postcard-6x4': { x: 198, y: 36, w: 216, h: 207 },
+  'postcard-6x4': { x: 36, y: 90, w: 360, h: 153 },
 } as const satisfies Record<string, { x: number; y: number; w: number; h: number }>;
 
 /**
