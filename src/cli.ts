@@ -15,6 +15,8 @@ import type { CsvEncoding } from './jobs/csv.js';
 import { parseMapEntries } from './jobs/mapping.js';
 import { ProgressDisplay } from './jobs/progress.js';
 import { validateTemplate } from './template/validate.js';
+import { type Finding, formatFinding } from './preflight/findings.js';
+import { preflightPdf, UnreadablePdfError } from './preflight/pdf.js';
 import { loadConfig } from './config.js';
 import { startServer } from './server.js';
 import { ROLES } from './store/keys.js';
@@ -37,12 +39,47 @@ program
   .argument('<template-dir>')
   .option('--json', 'print the report as JSON')
   .action(async (dir: string, opts: { json?: boolean }) => {
-    const { problems } = await validateTemplate(dir);
+    const { problems, warnings } = await validateTemplate(dir);
     if (opts.json)
-      process.stdout.write(`${JSON.stringify({ valid: problems.length === 0, problems }, null, 2)}\n`);
-    else if (problems.length === 0) process.stdout.write(`${dir}: valid\n`);
-    else for (const p of problems) process.stdout.write(`${formatProblem(p)}\n`);
+      process.stdout.write(
+        `${JSON.stringify({ valid: problems.length === 0, problems, warnings }, null, 2)}\n`,
+      );
+    else {
+      for (const p of problems) process.stdout.write(`${formatProblem(p)}\n`);
+      for (const w of warnings) process.stdout.write(`${formatFinding(w)}\n`);
+      if (problems.length === 0) process.stdout.write(`${dir}: valid\n`);
+    }
     process.exitCode = problems.length === 0 ? EXIT.ok : EXIT.rejected;
+  });
+
+program
+  .command('preflight')
+  .description(
+    'check a Platen PDF for press: image resolution, text size, embedded fonts, RGB in a CMYK document',
+  )
+  .argument('<file.pdf>')
+  .option('--json', 'print the findings as JSON')
+  .action(async (file: string, opts: { json?: boolean }) => {
+    let bytes: Buffer;
+    try {
+      bytes = await readFile(file);
+    } catch {
+      throw new UsageError(`cannot read ${file}`);
+    }
+    let findings: Finding[];
+    try {
+      findings = preflightPdf(bytes);
+    } catch (error) {
+      if (!(error instanceof UnreadablePdfError)) throw error;
+      throw new PlatenError('unreadable_pdf', [{ path: file, rule: 'unreadable', message: error.message }]);
+    }
+    const errors = findings.filter((f) => f.severity === 'error').length;
+    if (opts.json) process.stdout.write(`${JSON.stringify({ ok: errors === 0, findings }, null, 2)}\n`);
+    else {
+      for (const f of findings) process.stdout.write(`${formatFinding(f)}\n`);
+      process.stdout.write(`${file}: ${errors} errors, ${findings.length - errors} warnings\n`);
+    }
+    process.exitCode = errors === 0 ? EXIT.ok : EXIT.rejected;
   });
 
 program

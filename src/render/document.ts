@@ -669,6 +669,11 @@ function svgOps(item: SvgItem): string | null {
   return ops;
 }
 
+/** Whether SVG art needs resources (gradients, transparency, images) and so is drawn live, colours as written. */
+export function svgDrawnLive(item: SvgItem): boolean {
+  return svgOps(item) === null;
+}
+
 /**
  * Replayed SVG operators with their RGB colours (pdfkit writes `/DeviceRGB cs r g b scn`) converted
  * to CMYK (`c m y k k`) through the output profile: flat art in a CMYK document. Art that cannot be
