@@ -9,6 +9,8 @@ import type { RecordImages } from './merge/merge.js';
 import { preparePiece, samples, writePieces } from './pipeline.js';
 import { compileTemplate } from './template/compile.js';
 import type { CompiledTemplate } from './template/model.js';
+import { parseLength } from './template/units.js';
+import { type SheetSize, SheetTooSmallError, sheetLayout } from './render/impose.js';
 import { recordJsonSchema } from './template/record-schema.js';
 import { runBatch } from './jobs/batch.js';
 import type { CsvEncoding } from './jobs/csv.js';
@@ -93,25 +95,34 @@ program
 
 program
   .command('render')
-  .description("render one record (or one of the template's samples) into a PDF")
+  .description("render one record (or the template's samples) into a PDF")
   .argument('<template-dir>')
   .option(
     '--record <record.json>',
     'the record: { rep, prospect, fields }; image inputs are paths relative to it',
   )
-  .option('--sample <n>', 'render sample n (from 0) of the template instead of a record file')
+  .option(
+    '--sample <n>',
+    'render sample n (from 0) of the template instead of a record file; all: every sample',
+  )
   .requiredOption('--out <file.pdf>', 'where to write the PDF (written only when complete)')
   .option('--marks', "add crop and bleed marks (the template's output.marks sets the default)")
-  .action(async (dir: string, opts: { record?: string; sample?: string; out: string; marks?: boolean }) => {
+  .option(
+    '--impose <sheet>',
+    'step-and-repeat the pieces on press sheets, e.g. 12x18in, with marks per sheet',
+  )
+  .action(async (dir: string, opts: RenderCliOptions) => {
     if ((opts.record === undefined) === (opts.sample === undefined)) {
       throw new UsageError('give exactly one of --record and --sample');
     }
+    const impose = opts.impose === undefined ? undefined : parseSheet(opts.impose);
     const compiled = withMarks(await compileTemplate(dir), opts.marks);
-    let record: unknown;
-    let images: RecordImages;
+    let inputs: { record: unknown; images: RecordImages }[];
     if (opts.record !== undefined) {
-      record = await readJson(opts.record);
-      images = await loadRecordImages(compiled, record, dirname(resolve(opts.record)));
+      const record = await readJson(opts.record);
+      inputs = [{ record, images: await loadRecordImages(compiled, record, dirname(resolve(opts.record))) }];
+    } else if (opts.sample === 'all') {
+      inputs = samples(compiled);
     } else {
       const sample = samples(compiled)[Number(opts.sample)];
       if (!/^\d+$/.test(opts.sample!) || !sample) {
@@ -119,11 +130,31 @@ program
           `no sample ${opts.sample}: the template has ${compiled.manifest.samples.length}`,
         );
       }
-      ({ record, images } = sample);
+      inputs = [sample];
     }
-    const piece = preparePiece(compiled, record, images);
-    await writeAtomically(opts.out, (out) => writePieces(compiled, [piece], out, { single: true }));
+    const pieces = inputs.map(({ record, images }) => preparePiece(compiled, record, images));
+    if (impose) sheetLayout(compiled.page, impose); // a sheet too small is a usage error, before writing
+    await writeAtomically(opts.out, (out) =>
+      writePieces(compiled, pieces, out, impose ? { impose } : { single: pieces.length === 1 }),
+    );
   });
+
+interface RenderCliOptions {
+  record?: string;
+  sample?: string;
+  out: string;
+  marks?: boolean;
+  impose?: string;
+}
+
+/** A sheet size such as `12x18in`, `12inx18in` or `864x1296` (points). */
+function parseSheet(text: string): SheetSize {
+  const match = /^([\d.]+)(pt|in|mm|cm)?x([\d.]+)(pt|in|mm|cm)?$/.exec(text.trim());
+  if (!match)
+    throw new UsageError(`--impose: expected a sheet size such as 12x18in, not ${JSON.stringify(text)}`);
+  const unit = match[4] ?? match[2] ?? 'pt';
+  return { width: parseLength(`${match[1]}${match[2] ?? unit}`), height: parseLength(`${match[3]}${unit}`) };
+}
 
 const collect = (value: string, previous: string[]) => [...previous, value];
 
@@ -312,7 +343,11 @@ export async function main(argv: string[]): Promise<number> {
     if (error instanceof CommanderError) {
       return error.exitCode === 0 ? EXIT.ok : EXIT.usage;
     }
-    if (error instanceof UsageError || error instanceof CannotWriteError) {
+    if (
+      error instanceof UsageError ||
+      error instanceof CannotWriteError ||
+      error instanceof SheetTooSmallError
+    ) {
       process.stderr.write(`platen: ${error.message}\n`);
       return EXIT.usage;
     }

@@ -19,6 +19,7 @@ import type {
 } from '../template/model.js';
 import { colorOp, num, setUpColor } from './color.js';
 import { imbOps } from './imb.js';
+import { type SheetLayout, type SheetSize, sheetLayout } from './impose.js';
 import { MARKS_MARGIN, marksOps } from './marks.js';
 import { type Doc, type PdfEmbeddedFont, type PdfPageLike, type PdfRef, asDoc } from './pdfkit-internals.js';
 import type { PlacedLine } from '../layout/fit.js';
@@ -55,6 +56,8 @@ export interface DocumentOptions {
   cropToTrim?: boolean;
   /** Marks, colour space and spot inks (the template's `output`); default: RGB, no marks. */
   print?: PrintSetup;
+  /** Step-and-repeat the pieces on press sheets of this size (see impose.ts); a print file only. */
+  impose?: SheetSize;
 }
 
 export class PieceDocument {
@@ -87,6 +90,10 @@ export class PieceDocument {
   private readonly margin: number;
   private readonly print: PrintSetup;
   private marksForm: PdfRef | null = null;
+  /** When imposing: the sheet, and each piece of the sheet's group as one form per page. */
+  private readonly sheet: SheetLayout | null;
+  private group: PdfRef[][] = [];
+  private cellForms = 0;
 
   constructor(
     private readonly geometry: PageGeometry,
@@ -112,11 +119,17 @@ export class PieceDocument {
     const { trimWidth, trimHeight, bleed } = geometry;
     this.print = options.print ?? { marks: false, colorSpace: 'rgb', spots: [] };
     this.margin = bleed + (this.print.marks ? MARKS_MARGIN : 0);
-    setUpColor(this.doc, this.resources, this.print);
+    this.sheet = options.impose ? sheetLayout(geometry, options.impose) : null;
+    // An imposed file has marks per sheet instead of per piece.
+    setUpColor(this.doc, this.resources, this.sheet ? { ...this.print, marks: true } : this.print);
     // Every page has the same media and resources: the page tree's root holds them once (inherited).
     const pagesRoot = (this.doc._root.data.Pages as PdfRef).data;
     const m = this.margin;
-    pagesRoot.MediaBox = [0, 0, trimWidth + 2 * m, trimHeight + 2 * m].map(num).map(Number);
+    pagesRoot.MediaBox = (
+      this.sheet ? [0, 0, this.sheet.width, this.sheet.height] : [0, 0, trimWidth + 2 * m, trimHeight + 2 * m]
+    )
+      .map(num)
+      .map(Number);
     pagesRoot.Resources = this.resources;
     const custom = this.doc.info as Record<string, unknown>;
     custom.PlatenTemplate = info.templateId;
@@ -146,6 +159,12 @@ export class PieceDocument {
    */
   async add(piece: FittedPiece): Promise<void> {
     this.pieces += 1;
+    if (this.sheet) {
+      this.group.push(piece.pages.map((items) => this.drawForm(items)));
+      if (this.group.length === this.sheet.across * this.sheet.down) this.addSheets();
+      if (this.out.writableNeedDrain) await once(this.out, 'drain');
+      return;
+    }
     const { marker } = piece;
     if (marker) {
       this.labels.push([
@@ -171,6 +190,7 @@ export class PieceDocument {
 
   /** Ends the document; resolves once every byte is written to the output. */
   async end(): Promise<void> {
+    if (this.group.length > 0) this.addSheets();
     this.resources.end();
     this.endBookmarks();
     this.endPageLabels();
@@ -180,9 +200,11 @@ export class PieceDocument {
       groups.push(this.dparts.slice(i, i + TREE_CHUNK));
     this.dpartRoot.data.DParts = groups;
     this.dpartRoot.end();
-    const root = this.doc.ref({ Type: 'DPartRoot', DPartRootNode: this.dpartRoot, RecordLevel: 1 });
-    root.end();
-    this.doc._root.data.DPartRoot = root;
+    if (!this.sheet) {
+      const root = this.doc.ref({ Type: 'DPartRoot', DPartRootNode: this.dpartRoot, RecordLevel: 1 });
+      root.end();
+      this.doc._root.data.DPartRoot = root;
+    }
     this.doc.end();
     await this.done;
   }
@@ -265,13 +287,7 @@ export class PieceDocument {
     const m = this.margin;
     const width = trimWidth + 2 * m;
     const height = trimHeight + 2 * m;
-    this.addSharedPage(width, height);
-    this.pageCount += 1;
-    const dict = this.doc.page.dictionary.data;
-    // MediaBox and Resources are inherited from the page tree; UserUnit 1 is the default.
-    delete dict.MediaBox;
-    delete dict.Resources;
-    delete dict.UserUnit;
+    const dict = this.newPage(width, height);
     dict.BleedBox = [m - bleed, m - bleed, width - m + bleed, height - m + bleed].map(num).map(Number);
     dict.TrimBox = [m, m, m + trimWidth, m + trimHeight].map(num).map(Number);
     if (this.options.cropToTrim) dict.CropBox = dict.TrimBox;
@@ -280,19 +296,60 @@ export class PieceDocument {
     if (this.print.marks) this.placeMarks();
   }
 
+  /** A page with the document's shared media and resources; returns its dictionary. */
+  private newPage(width: number, height: number): Record<string, unknown> {
+    this.addSharedPage(width, height);
+    this.pageCount += 1;
+    const dict = this.doc.page.dictionary.data;
+    // MediaBox and Resources are inherited from the page tree; UserUnit 1 is the default.
+    delete dict.MediaBox;
+    delete dict.Resources;
+    delete dict.UserUnit;
+    return dict;
+  }
+
+  /**
+   * The sheets of one group of imposed pieces: a sheet per page of the pieces, each piece's page
+   * placed in its cell (backs mirrored, see impose.ts), the sheet's marks on every sheet.
+   */
+  private addSheets(): void {
+    const sheet = this.sheet!;
+    const pages = Math.max(...this.group.map((forms) => forms.length));
+    for (let p = 0; p < pages; p++) {
+      this.newPage(sheet.width, sheet.height);
+      const ops: string[] = [];
+      this.group.forEach((forms, index) => {
+        const form = forms[p];
+        if (!form) return;
+        const name = `P${++this.cellForms}`;
+        this.doc.page.xobjects[name] = form;
+        const [x, y] = sheet.origin(index, p % 2 === 1);
+        ops.push(`q\n1 0 0 1 ${num(x)} ${num(y)} cm\n/${name} Do\nQ`);
+      });
+      this.marksForm ??= this.formOf([0, 0, sheet.width, sheet.height], sheet.marks());
+      this.doc.page.xobjects.Marks = this.marksForm;
+      ops.push('/Marks Do');
+      this.doc.addContent(ops.join('\n'));
+    }
+    this.group = [];
+  }
+
+  private formOf(bbox: number[], content: string): PdfRef {
+    const form = this.doc.ref({
+      Type: 'XObject',
+      Subtype: 'Form',
+      BBox: bbox.map(num).map(Number),
+      Resources: this.resources,
+    });
+    form.end(content);
+    return form;
+  }
+
   /** The marks are the same on every page: one Form XObject per document, in trim space. */
   private placeMarks(): void {
-    if (!this.marksForm) {
-      const { trimWidth, trimHeight } = this.geometry;
-      const m = this.margin;
-      this.marksForm = this.doc.ref({
-        Type: 'XObject',
-        Subtype: 'Form',
-        BBox: [-m, -m, trimWidth + m, trimHeight + m].map(num).map(Number),
-        Resources: this.resources,
-      });
-      this.marksForm.end(marksOps(this.geometry));
-    }
+    const { trimWidth, trimHeight } = this.geometry;
+    const m = this.margin;
+    this.marksForm ??= this.formOf([-m, -m, trimWidth + m, trimHeight + m], marksOps(this.geometry));
     this.doc.page.xobjects.Marks = this.marksForm;
     this.doc.addContent('/Marks Do');
   }
@@ -505,7 +562,7 @@ export class PieceDocument {
   private placeForm(layer: StaticLayer): void {
     let form = this.forms.get(layer.id);
     if (!form) {
-      form = this.drawForm(layer);
+      form = this.drawForm(layer.items);
       this.forms.set(layer.id, form);
     }
     this.doc.page.xobjects[layer.id] = form;
@@ -513,11 +570,12 @@ export class PieceDocument {
   }
 
   /**
-   * Draws a static layer into a Form XObject by standing the form in for `doc.page` while pdfkit
-   * draws (there is no public API: pdfkit issues #680, #854). The form's space is the page's trim
-   * space, so it is placed with a bare `Do` in the page's own coordinate system.
+   * Draws items (a static layer, or an imposed piece's page) into a Form XObject by standing the form
+   * in for `doc.page` while pdfkit draws (there is no public API: pdfkit issues #680, #854). The form's
+   * space is the page's trim space, clipped to the bleed, so a static layer is placed with a bare `Do`
+   * in the page's own coordinate system and an imposed page with its cell's offset.
    */
-  private drawForm(layer: StaticLayer): PdfRef {
+  private drawForm(items: DrawItem[]): PdfRef {
     const { trimWidth, trimHeight, bleed } = this.geometry;
     const resources = this.resources;
     const form = this.doc.ref({
@@ -526,14 +584,19 @@ export class PieceDocument {
       BBox: [-bleed, -bleed, trimWidth + bleed, trimHeight + bleed].map(num).map(Number),
       Resources: resources,
     });
-    const page = this.doc.page;
+    // An imposed piece is drawn before its sheet exists: the stand-in then gets the trim's size.
+    const page = this.doc.page as PdfPageLike | undefined;
     const ctm = this.doc._ctm;
-    this.doc.page = formPage(form, resources, page);
+    this.doc.page = formPage(
+      form,
+      resources,
+      page ?? ({ width: trimWidth, height: trimHeight } as PdfPageLike),
+    );
     this.doc._ctm = [1, 0, 0, 1, 0, 0];
     try {
-      this.drawItems(layer.items);
+      this.drawItems(items);
     } finally {
-      this.doc.page = page;
+      this.doc.page = page!;
       this.doc._ctm = ctm;
     }
     form.end();

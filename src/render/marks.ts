@@ -8,18 +8,23 @@ import { num, REGISTRATION } from './color.js';
  */
 
 /** Gap between the bleed edge and the marks. */
-const GAP = 6;
-const CROP_LENGTH = 18;
+export const MARK_GAP = 6;
+export const CROP_LENGTH = 18;
 const BLEED_LENGTH = 9;
 /** What marks add to the media on each side, beyond the bleed. */
-export const MARKS_MARGIN = GAP + CROP_LENGTH + 6;
+export const MARKS_MARGIN = MARK_GAP + CROP_LENGTH + 6;
 /** Hairline: 0.25 pt, as presses expect. */
 const LINE_WIDTH = 0.25;
 
-/** The content stream of the marks, in trim space (y down from the trim's top left). */
+/** Mark lines (`x y m x y l` each) stroked as hairlines in the registration colour. */
+export function strokeMarks(lines: string[]): string {
+  return `q\n${LINE_WIDTH} w\n/${REGISTRATION} CS 1 SCN\n${lines.join('\n')}\nS\nQ`;
+}
+
+/** The content stream of a page's marks, in trim space (y down from the trim's top left). */
 export function marksOps({ trimWidth: w, trimHeight: h, bleed }: PageGeometry): string {
   const lines: string[] = [];
-  const from = bleed + GAP;
+  const from = bleed + MARK_GAP;
   // For each corner: a horizontal mark beside the corner and a vertical one above/below it.
   const corner = (x: number, y: number, sx: number, sy: number, at: number, length: number) => {
     lines.push(
@@ -38,5 +43,5 @@ export function marksOps({ trimWidth: w, trimHeight: h, bleed }: PageGeometry): 
     corner(x, y, sx, sy, 0, CROP_LENGTH);
     if (bleed > 0) corner(x, y, sx, sy, bleed, BLEED_LENGTH);
   }
-  return `q\n${LINE_WIDTH} w\n/${REGISTRATION} CS 1 SCN\n${lines.join('\n')}\nS\nQ`;
+  return strokeMarks(lines);
 }
