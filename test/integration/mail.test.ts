@@ -9,14 +9,8 @@ import { imbBars } from '../../src/merge/mail.js';
 import { preparePiece, renderToBuffer, samples } from '../../src/pipeline.js';
 import { compileTemplate } from '../../src/template/compile.js';
 import { pdfText } from '../support/pdf.js';
-import { templateCopy, uncompressed } from '../support/print.js';
+import { renderSample, templateCopy, uncompressed } from '../support/print.js';
 import { TEMPLATES_DIR } from '../support/repo.js';
-
-async function renderSample(dir: string, index = 0): Promise<Buffer> {
-  const compiled = await compileTemplate(dir);
-  const sample = samples(compiled)[index]!;
-  return renderToBuffer(compiled, [preparePiece(compiled, sample.record, sample.images)]);
-}
 
 describe('the postcard address side', () => {
   it('prints the recipient block as Publication 28 lines', async () => {

@@ -13,19 +13,11 @@ import sharp from 'sharp';
 import { beforeAll, describe, expect, it } from 'vitest';
 import type { Finding } from '../../src/preflight/findings.js';
 import { preflightPdf } from '../../src/preflight/pdf.js';
-import { preparePiece, renderToBuffer, samples } from '../../src/pipeline.js';
-import { compileTemplate } from '../../src/template/compile.js';
 import { validateTemplate } from '../../src/template/validate.js';
-import { templateCopy } from '../support/print.js';
+import { renderSample, templateCopy } from '../support/print.js';
 import { runCli, TEMPLATES_DIR } from '../support/repo.js';
 
 const run = promisify(execFile);
-
-async function renderSample(dir: string): Promise<Buffer> {
-  const compiled = await compileTemplate(dir);
-  const sample = samples(compiled)[0]!;
-  return renderToBuffer(compiled, [preparePiece(compiled, sample.record, sample.images)]);
-}
 
 const brief = (findings: Finding[]) =>
   findings.map((f) => `${f.severity} ${f.rule} ${f.element ?? '-'} p${f.page}`);

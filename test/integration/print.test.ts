@@ -10,19 +10,11 @@ import path from 'node:path';
 import { promisify } from 'node:util';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { outputProfile } from '../../src/assets/cmyk.js';
-import { preparePiece, renderToBuffer, samples } from '../../src/pipeline.js';
-import { compileTemplate } from '../../src/template/compile.js';
 import { deref, isImageXObject, pdfInfo, pdfObjects, qpdfCheck, type PdfDict } from '../support/pdf.js';
-import { inkCoverage, separations, templateCopy, uncompressed } from '../support/print.js';
+import { inkCoverage, renderSample, separations, templateCopy, uncompressed } from '../support/print.js';
 import { runCli, TEMPLATES_DIR } from '../support/repo.js';
 
 const run = promisify(execFile);
-
-async function renderSample(dir: string, index = 0): Promise<Buffer> {
-  const compiled = await compileTemplate(dir);
-  const sample = samples(compiled)[index]!;
-  return renderToBuffer(compiled, [preparePiece(compiled, sample.record, sample.images)]);
-}
 
 /** `pdfinfo -box` of page 1: box name → [x0, y0, x1, y1]. */
 async function pdfinfoBoxes(file: string): Promise<Record<string, number[]>> {

@@ -8,6 +8,8 @@ import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import sharp from 'sharp';
+import { preparePiece, renderToBuffer, samples } from '../../src/pipeline.js';
+import { compileTemplate } from '../../src/template/compile.js';
 import { TEMPLATES_DIR } from './repo.js';
 
 const run = promisify(execFile);
@@ -77,4 +79,11 @@ export async function separations(pdf: Uint8Array): Promise<Map<string, number>>
     plates.set(ink, (255 - channels[0]!.min) / 255);
   }
   return plates;
+}
+
+/** Compiles a template folder and renders its sample `index` as a one-piece PDF. */
+export async function renderSample(dir: string, index = 0): Promise<Buffer> {
+  const compiled = await compileTemplate(dir);
+  const sample = samples(compiled)[index]!;
+  return renderToBuffer(compiled, [preparePiece(compiled, sample.record, sample.images)]);
 }
