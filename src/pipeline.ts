@@ -48,7 +48,14 @@ export async function writePieces(
         ...(single ? { recordHash: piece.recordHash } : {}),
       },
       out,
-      { print: compiled.print, ...options },
+      {
+        print: compiled.print,
+        // One piece alone is what a rep emails: tagged for screen readers. Print files stay untagged.
+        ...(single && !options.impose
+          ? { tagged: { tags: compiled.tags, lang: compiled.manifest.lang } }
+          : {}),
+        ...options,
+      },
     );
     await document.add(piece);
   }

@@ -21,6 +21,7 @@ import { colorOp, num, setUpColor } from './color.js';
 import { imbOps } from './imb.js';
 import { type SheetLayout, type SheetSize, sheetLayout } from './impose.js';
 import { MARKS_MARGIN, marksOps } from './marks.js';
+import { Tagger, type TaggingOptions } from './tagging.js';
 import { type Doc, type PdfEmbeddedFont, type PdfPageLike, type PdfRef, asDoc } from './pdfkit-internals.js';
 import type { PlacedLine } from '../layout/fit.js';
 import { qrOps } from './qr.js';
@@ -58,6 +59,8 @@ export interface DocumentOptions {
   print?: PrintSetup;
   /** Step-and-repeat the pieces on press sheets of this size (see impose.ts); a print file only. */
   impose?: SheetSize;
+  /** Tag the document (structure tree, language, title shown): for a single on-screen piece. */
+  tagged?: TaggingOptions;
 }
 
 export class PieceDocument {
@@ -94,6 +97,7 @@ export class PieceDocument {
   private readonly sheet: SheetLayout | null;
   private group: PdfRef[][] = [];
   private cellForms = 0;
+  private readonly tagger: Tagger | null;
 
   constructor(
     private readonly geometry: PageGeometry,
@@ -111,8 +115,10 @@ export class PieceDocument {
         Creator: 'Platen',
         Producer: 'Platen (pdfkit)',
       },
+      ...(options.tagged ? { tagged: true, lang: options.tagged.lang, displayTitle: true } : {}),
     });
     this.doc = asDoc(pdf);
+    this.tagger = options.tagged ? new Tagger(this.doc, options.tagged.tags) : null;
     escapeXmpInfo(this.doc);
     this.resources = this.doc.ref({ ProcSet: ['PDF', 'Text', 'ImageB', 'ImageC', 'ImageI'] });
     this.dpartRoot = this.doc.ref({ Type: 'DPart' });
@@ -380,28 +386,34 @@ export class PieceDocument {
 
   private drawItems(items: DrawItem[]): void {
     for (const item of items) {
-      switch (item.kind) {
-        case 'static':
-          this.placeForm(item);
-          break;
-        case 'text':
-          this.drawText(item);
-          break;
-        case 'image':
-          this.drawImage(item);
-          break;
-        case 'qr':
-          this.doc.addContent(qrOps(item));
-          break;
-        case 'imb':
-          this.doc.addContent(imbOps(item));
-          break;
-        case 'svg':
-          this.drawSvg(item);
-          break;
-        default:
-          this.drawShape(item);
-      }
+      const tagger = this.tagger;
+      // A tagged piece draws its static layers inline: each element needs its own tag.
+      if (item.kind === 'static' && tagger) this.drawItems(item.items);
+      else if (item.kind === 'static') this.placeForm(item);
+      else if (tagger) tagger.draw(item, () => this.drawItem(item));
+      else this.drawItem(item);
+    }
+  }
+
+  private drawItem(item: Exclude<DrawItem, StaticLayer>): void {
+    switch (item.kind) {
+      case 'text':
+        this.drawText(item);
+        break;
+      case 'image':
+        this.drawImage(item);
+        break;
+      case 'qr':
+        this.doc.addContent(qrOps(item));
+        break;
+      case 'imb':
+        this.doc.addContent(imbOps(item));
+        break;
+      case 'svg':
+        this.drawSvg(item);
+        break;
+      default:
+        this.drawShape(item);
     }
   }
 

@@ -27,6 +27,7 @@ import type {
   CompiledTemplate,
   DrawItem,
   CompiledText,
+  ElementTag,
   PageGeometry,
   PrintSetup,
   SpotInk,
@@ -145,6 +146,7 @@ class Compiler {
       manifest: m,
       page,
       print: this.print,
+      tags: elementTags(m),
       inputs: { rep: m.rep, prospect: m.prospect, fields: m.fields },
       recordSchema: buildRecordSchema(m),
       pages,
@@ -665,6 +667,19 @@ class Compiler {
       }
     }
   }
+}
+
+/** Each element's tag: its declared role, else a paragraph for text and a figure for art with alt text. */
+function elementTags(m: Manifest): Map<string, ElementTag> {
+  const tags = new Map<string, ElementTag>();
+  for (const page of m.pages) {
+    for (const el of page.elements) {
+      const text = el.type === 'text' || el.type === 'address';
+      const role = el.role ?? (text ? 'P' : el.alt !== undefined ? 'Figure' : 'Artifact');
+      tags.set(el.name, { role, ...(el.alt !== undefined ? { alt: el.alt } : {}) });
+    }
+  }
+  return tags;
 }
 
 export function pageGeometry(m: Manifest): PageGeometry {

@@ -172,6 +172,10 @@ const conditionSchema = z.union([
 ]);
 export type Condition = z.output<typeof conditionSchema>;
 
+/** Structure roles an element may take in a tagged PDF. */
+export const ROLES = ['H1', 'H2', 'H3', 'H4', 'H5', 'H6', 'P', 'Figure', 'Artifact'] as const;
+export type Role = (typeof ROLES)[number];
+
 const boxShape = {
   name: keySchema,
   x: lengthSchema,
@@ -183,6 +187,14 @@ const boxShape = {
   bleeds: z.boolean().default(false),
   /** In a CMYK document, keep this element's colours and images RGB (preflight still reports it). */
   keepRgb: z.boolean().optional(),
+  /**
+   * Its part in a tagged (single-piece, on-screen) PDF: a heading, a paragraph, a figure (needs
+   * `alt`), or an artifact (decoration a screen reader skips). Default: text is a paragraph, art with
+   * `alt` a figure, other art an artifact.
+   */
+  role: z.enum(ROLES).optional(),
+  /** What a figure shows, for screen readers. */
+  alt: z.string().min(1).max(1000).optional(),
 };
 
 /** Handlebars source of a text, a QR payload or an image path. */
@@ -367,6 +379,11 @@ export const manifestObjectSchema = z
     /** Used for characters the element's font lacks, in this order. */
     fallbackFonts: z.array(keySchema).default([]),
     defaultFont: keySchema.optional(),
+    /** The language of the template's text (BCP 47), for tagged PDFs. */
+    lang: z
+      .string()
+      .regex(/^[A-Za-z]{2,3}(-[A-Za-z0-9]{1,8})*$/, 'expected a language tag such as en-US')
+      .default('en-US'),
     colors: z.record(keySchema, paletteValueSchema).default({}),
     /** The prospect columns and rep-profile values the template reads. */
     prospect: inputMapSchema,
@@ -413,6 +430,9 @@ export const manifestObjectSchema = z
             message: `duplicate element name "${el.name}"`,
           });
         seen.add(el.name);
+        if (el.role === 'Figure' && el.alt === undefined) {
+          ctx.addIssue({ code: 'custom', path: [...path, 'alt'], message: 'a Figure needs alt text' });
+        }
         if (el.type === 'address' || el.type === 'imb') checkFont(el.font, [...path, 'font']);
         if (
           (el.type === 'text' || el.type === 'address') &&

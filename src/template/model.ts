@@ -1,7 +1,7 @@
 import type { z } from 'zod';
 import type { PreparedImage } from '../assets/images.js';
 import type { FontFamily, PlacedLine, TextSpec } from '../layout/fit.js';
-import type { Condition, InputDef, Manifest } from './manifest.js';
+import type { Condition, InputDef, Manifest, Role } from './manifest.js';
 import type { TextFn } from './handlebars.js';
 import type { PieceRecord } from './record-schema.js';
 
@@ -162,6 +162,12 @@ export interface CompiledPage {
   layers: (StaticLayer | CompiledElement)[];
 }
 
+/** An element's part in a tagged PDF (manifest `role` and `alt`, defaults applied). */
+export interface ElementTag {
+  role: Role;
+  alt?: string;
+}
+
 export interface CompiledTemplate {
   id: string;
   version: number;
@@ -170,6 +176,8 @@ export interface CompiledTemplate {
   manifest: Manifest;
   page: PageGeometry;
   print: PrintSetup;
+  /** Tags by element name, for tagged single-piece PDFs; an element not listed is an artifact. */
+  tags: ReadonlyMap<string, ElementTag>;
   inputs: {
     rep: Record<string, InputDef>;
     prospect: Record<string, InputDef>;

@@ -694,6 +694,21 @@ const cases: TemplateCase[] = [
     build: () => pkg((m) => void elements(m).push({ ...IMB, serial: '1234' })),
     expected: [{ path: 'samples[0].elements.barcode', rule: 'imb', message: 'serial "1234": 9 digits' }],
   },
+  {
+    name: '14 a Figure without alt text (schema)',
+    build: () => pkg(setElement(EL.logo, { role: 'Figure' })),
+    expected: [{ path: `${el(EL.logo)}.alt`, rule: 'custom', message: 'a Figure needs alt text' }],
+  },
+  {
+    name: '14 an unknown structure role (schema)',
+    build: () => pkg(setElement(EL.headline, { role: 'Heading' })),
+    expected: [{ path: `${el(EL.headline)}.role`, rule: 'invalid_value', message: '' }],
+  },
+  {
+    name: '14 a language that is not a language tag (schema)',
+    build: () => pkg((m) => void (m.lang = 'English')),
+    expected: [{ path: 'lang', rule: 'invalid_format', message: 'expected a language tag such as en-US' }],
+  },
 ];
 
 describe('the base package', () => {
