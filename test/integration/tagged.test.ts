@@ -46,7 +46,9 @@ async function structure(pdf: Buffer): Promise<string[][]> {
 /** The page content streams of a qpdf --qdf rewrite, in page order. */
 function pageContents(qdf: string): string[] {
   return [
-    ...qdf.matchAll(/%% Contents for page \d+\n(?:%%[^\n]*\n)*\d+ 0 obj\n<<[\s\S]*?>>\nstream\n([\s\S]*?)endstream/g),
+    ...qdf.matchAll(
+      /%% Contents for page \d+\n(?:%%[^\n]*\n)*\d+ 0 obj\n<<[\s\S]*?>>\nstream\n([\s\S]*?)endstream/g,
+    ),
   ].map((m) => m[1]!);
 }
 
