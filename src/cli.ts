@@ -9,7 +9,9 @@ import { formatProblem, PlatenError } from './errors.js';
 import { CannotWriteError, writeAtomically } from './files.js';
 import type { RecordImages } from './merge/merge.js';
 import { preparePiece, samples, writePieces } from './pipeline.js';
-import { compileTemplate } from './template/compile.js';
+import { compileTemplate, withMarks } from './template/compile.js';
+import { parseLength } from './template/units.js';
+import { type SheetSize, SheetTooSmallError, sheetLayout } from './render/impose.js';
 import { recordJsonSchema } from './template/record-schema.js';
 import { runBatch } from './jobs/batch.js';
 import { WorkerPool } from './jobs/dispatch.js';
@@ -17,6 +19,8 @@ import type { CsvEncoding } from './jobs/csv.js';
 import { parseMapEntries } from './jobs/mapping.js';
 import { ProgressDisplay } from './jobs/progress.js';
 import { validateTemplate } from './template/validate.js';
+import { type Finding, formatFinding } from './preflight/findings.js';
+import { preflightPdf, UnreadablePdfError } from './preflight/pdf.js';
 import { loadConfig } from './config.js';
 import { startServer } from './server.js';
 import { ROLES } from './store/keys.js';
@@ -39,12 +43,47 @@ program
   .argument('<template-dir>')
   .option('--json', 'print the report as JSON')
   .action(async (dir: string, opts: { json?: boolean }) => {
-    const { problems } = await validateTemplate(dir);
+    const { problems, warnings } = await validateTemplate(dir);
     if (opts.json)
-      process.stdout.write(`${JSON.stringify({ valid: problems.length === 0, problems }, null, 2)}\n`);
-    else if (problems.length === 0) process.stdout.write(`${dir}: valid\n`);
-    else for (const p of problems) process.stdout.write(`${formatProblem(p)}\n`);
+      process.stdout.write(
+        `${JSON.stringify({ valid: problems.length === 0, problems, warnings }, null, 2)}\n`,
+      );
+    else {
+      for (const p of problems) process.stdout.write(`${formatProblem(p)}\n`);
+      for (const w of warnings) process.stdout.write(`${formatFinding(w)}\n`);
+      if (problems.length === 0) process.stdout.write(`${dir}: valid\n`);
+    }
     process.exitCode = problems.length === 0 ? EXIT.ok : EXIT.rejected;
+  });
+
+program
+  .command('preflight')
+  .description(
+    'check a Platen PDF for press: image resolution, text size, embedded fonts, RGB in a CMYK document',
+  )
+  .argument('<file.pdf>')
+  .option('--json', 'print the findings as JSON')
+  .action(async (file: string, opts: { json?: boolean }) => {
+    let bytes: Buffer;
+    try {
+      bytes = await readFile(file);
+    } catch {
+      throw new UsageError(`cannot read ${file}`);
+    }
+    let findings: Finding[];
+    try {
+      findings = preflightPdf(bytes);
+    } catch (error) {
+      if (!(error instanceof UnreadablePdfError)) throw error;
+      throw new PlatenError('unreadable_pdf', [{ path: file, rule: 'unreadable', message: error.message }]);
+    }
+    const errors = findings.filter((f) => f.severity === 'error').length;
+    if (opts.json) process.stdout.write(`${JSON.stringify({ ok: errors === 0, findings }, null, 2)}\n`);
+    else {
+      for (const f of findings) process.stdout.write(`${formatFinding(f)}\n`);
+      process.stdout.write(`${file}: ${errors} errors, ${findings.length - errors} warnings\n`);
+    }
+    process.exitCode = errors === 0 ? EXIT.ok : EXIT.rejected;
   });
 
 program
@@ -58,24 +97,34 @@ program
 
 program
   .command('render')
-  .description("render one record (or one of the template's samples) into a PDF")
+  .description("render one record (or the template's samples) into a PDF")
   .argument('<template-dir>')
   .option(
     '--record <record.json>',
     'the record: { rep, prospect, fields }; image inputs are paths relative to it',
   )
-  .option('--sample <n>', 'render sample n (from 0) of the template instead of a record file')
+  .option(
+    '--sample <n>',
+    'render sample n (from 0) of the template instead of a record file; all: every sample',
+  )
   .requiredOption('--out <file.pdf>', 'where to write the PDF (written only when complete)')
-  .action(async (dir: string, opts: { record?: string; sample?: string; out: string }) => {
+  .option('--marks', "add crop and bleed marks (the template's output.marks sets the default)")
+  .option(
+    '--impose <sheet>',
+    'step-and-repeat the pieces on press sheets, e.g. 12x18in, with marks per sheet',
+  )
+  .action(async (dir: string, opts: RenderCliOptions) => {
     if ((opts.record === undefined) === (opts.sample === undefined)) {
       throw new UsageError('give exactly one of --record and --sample');
     }
-    const compiled = await compileTemplate(dir);
-    let record: unknown;
-    let images: RecordImages;
+    const impose = opts.impose === undefined ? undefined : parseSheet(opts.impose);
+    const compiled = withMarks(await compileTemplate(dir), opts.marks);
+    let inputs: { record: unknown; images: RecordImages }[];
     if (opts.record !== undefined) {
-      record = await readJson(opts.record);
-      images = await loadRecordImages(compiled, record, dirname(resolve(opts.record)));
+      const record = await readJson(opts.record);
+      inputs = [{ record, images: await loadRecordImages(compiled, record, dirname(resolve(opts.record))) }];
+    } else if (opts.sample === 'all') {
+      inputs = samples(compiled);
     } else {
       const sample = samples(compiled)[Number(opts.sample)];
       if (!/^\d+$/.test(opts.sample!) || !sample) {
@@ -83,11 +132,31 @@ program
           `no sample ${opts.sample}: the template has ${compiled.manifest.samples.length}`,
         );
       }
-      ({ record, images } = sample);
+      inputs = [sample];
     }
-    const piece = preparePiece(compiled, record, images);
-    await writeAtomically(opts.out, (out) => writePieces(compiled, [piece], out, { single: true }));
+    const pieces = inputs.map(({ record, images }) => preparePiece(compiled, record, images));
+    if (impose) sheetLayout(compiled.page, impose); // a sheet too small is a usage error, before writing
+    await writeAtomically(opts.out, (out) =>
+      writePieces(compiled, pieces, out, impose ? { impose } : { single: pieces.length === 1 }),
+    );
   });
+
+interface RenderCliOptions {
+  record?: string;
+  sample?: string;
+  out: string;
+  marks?: boolean;
+  impose?: string;
+}
+
+/** A sheet size such as `12x18in`, `12inx18in` or `864x1296` (points). */
+function parseSheet(text: string): SheetSize {
+  const match = /^([\d.]+)(pt|in|mm|cm)?x([\d.]+)(pt|in|mm|cm)?$/.exec(text.trim());
+  if (!match)
+    throw new UsageError(`--impose: expected a sheet size such as 12x18in, not ${JSON.stringify(text)}`);
+  const unit = match[4] ?? match[2] ?? 'pt';
+  return { width: parseLength(`${match[1]}${match[2] ?? unit}`), height: parseLength(`${match[3]}${unit}`) };
+}
 
 const collect = (value: string, previous: string[]) => [...previous, value];
 
@@ -113,6 +182,11 @@ program
   .option(
     '--rerun-errors <errors.csv>',
     'render only the rows a previous run rejected (listed in its report), as corrected in --csv',
+  )
+  .option('--marks', "add crop and bleed marks (the template's output.marks sets the default)")
+  .option(
+    '--impose <sheet>',
+    'a .pdf drop: step-and-repeat the pieces on press sheets, e.g. 12x18in, with marks per sheet',
   )
   .action(async (dir: string, opts: BatchCliOptions) => {
     process.exitCode = await batch(dir, opts);
@@ -200,6 +274,8 @@ interface BatchCliOptions {
   dryRun?: boolean;
   concurrency?: string;
   rerunErrors?: string;
+  marks?: boolean;
+  impose?: string;
 }
 
 const DELIMITERS = { comma: ',', ',': ',', semicolon: ';', ';': ';', tab: '\t', '\\t': '\t' } as const;
@@ -218,7 +294,10 @@ async function batch(dir: string, opts: BatchCliOptions): Promise<number> {
   const concurrency = opts.concurrency === undefined ? availableParallelism() : Number(opts.concurrency);
   if (!Number.isInteger(concurrency) || concurrency < 1 || concurrency > 256)
     throw new UsageError('--concurrency must be a whole number from 1 to 256');
-  const compiled = await compileTemplate(dir);
+  const impose = opts.impose === undefined ? undefined : parseSheet(opts.impose);
+  if (impose && !/\.pdf$/i.test(opts.out ?? '')) throw new UsageError('--impose needs a .pdf --out');
+  const compiled = withMarks(await compileTemplate(dir), opts.marks);
+  if (impose) sheetLayout(compiled.page, impose); // a sheet too small is a usage error, before reading
   const repValues = await readJson(opts.rep);
   if (typeof repValues !== 'object' || repValues === null || Array.isArray(repValues)) {
     throw new PlatenError('invalid_rep', [
@@ -231,8 +310,9 @@ async function batch(dir: string, opts: BatchCliOptions): Promise<number> {
   const progress = new ProgressDisplay(process.stderr);
   const dispatcher = new WorkerPool(concurrency);
   const result = await runBatch({
-    template: { dir },
+    template: { dir, ...(opts.marks ? { marks: true } : {}) },
     compiled,
+    ...(impose ? { impose } : {}),
     dispatcher,
     csvPath: opts.csv,
     csv: {
@@ -301,7 +381,11 @@ export async function main(argv: string[]): Promise<number> {
     if (error instanceof CommanderError) {
       return error.exitCode === 0 ? EXIT.ok : EXIT.usage;
     }
-    if (error instanceof UsageError || error instanceof CannotWriteError) {
+    if (
+      error instanceof UsageError ||
+      error instanceof CannotWriteError ||
+      error instanceof SheetTooSmallError
+    ) {
       process.stderr.write(`platen: ${error.message}\n`);
       return EXIT.usage;
     }

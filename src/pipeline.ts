@@ -4,7 +4,8 @@ import { fitPiece, fitPieceOrThrow, type FittedPiece } from './layout/piece.js';
 import { mergeRecord, type RecordImages } from './merge/merge.js';
 import { PlatenError } from './errors.js';
 import { type DocumentOptions, PieceDocument } from './render/document.js';
-import type { CompiledTemplate, DrawItem } from './template/model.js';
+import type { CompiledTemplate, DrawItem, ImageItem } from './template/model.js';
+import { cmykImage } from './assets/cmyk.js';
 import { type PreparedImage, screenImage } from './assets/images.js';
 
 /**
@@ -35,7 +36,9 @@ export async function writePieces(
   { single = false, ...options }: { single?: boolean } & DocumentOptions = {},
 ): Promise<{ pages: number }> {
   let document: PieceDocument | null = null;
+  const cmyk = compiled.print.colorSpace === 'cmyk';
   for await (const piece of pieces) {
+    if (cmyk) await convertImages(piece, options.imageVariants);
     document ??= new PieceDocument(
       compiled.page,
       {
@@ -45,7 +48,14 @@ export async function writePieces(
         ...(single ? { recordHash: piece.recordHash } : {}),
       },
       out,
-      options,
+      {
+        print: compiled.print,
+        // One piece alone is what a rep emails: tagged for screen readers. Print files stay untagged.
+        ...(single && !options.impose
+          ? { tagged: { tags: compiled.tags, lang: compiled.manifest.lang } }
+          : {}),
+        ...options,
+      },
     );
     await document.add(piece);
   }
@@ -78,16 +88,36 @@ export async function renderToBuffer(
   return Buffer.concat(chunks);
 }
 
+/** Every image item a piece draws, static layers included. */
+function imageItems(piece: FittedPiece): ImageItem[] {
+  const found: ImageItem[] = [];
+  const visit = (items: DrawItem[]): void => {
+    for (const item of items) {
+      if (item.kind === 'static') visit(item.items);
+      else if (item.kind === 'image') found.push(item);
+    }
+  };
+  for (const page of piece.pages) visit(page);
+  return found;
+}
+
 /** Screen-resolution stand-ins for every image a piece draws, static layers included: for previews. */
 export async function screenImages(piece: FittedPiece): Promise<Map<PreparedImage, PreparedImage>> {
   const variants = new Map<PreparedImage, PreparedImage>();
-  const visit = async (items: DrawItem[]): Promise<void> => {
-    for (const item of items) {
-      if (item.kind === 'static') await visit(item.items);
-      else if (item.kind === 'image' && !variants.has(item.image))
-        variants.set(item.image, await screenImage(item.image));
-    }
-  };
-  for (const page of piece.pages) await visit(page);
+  for (const { image } of imageItems(piece))
+    if (!variants.has(image)) variants.set(image, await screenImage(image));
   return variants;
+}
+
+/**
+ * A CMYK document's images as CMYK copies, converted before the (synchronous) draw step needs them:
+ * template art was converted at compile time, a record's photo is converted once when first drawn.
+ * Screen previews keep their small RGB stand-ins.
+ */
+async function convertImages(
+  piece: FittedPiece,
+  screen: ReadonlyMap<PreparedImage, PreparedImage> | undefined,
+): Promise<void> {
+  for (const item of imageItems(piece))
+    if (!item.keepRgb && !screen?.has(item.image)) await cmykImage(item.image);
 }

@@ -12,8 +12,10 @@ export interface PreparedImage {
   sha256: string;
   width: number;
   height: number;
-  colorSpace: 'DeviceRGB' | 'DeviceGray';
+  colorSpace: 'DeviceRGB' | 'DeviceGray' | 'DeviceCMYK';
   filter: 'DCTDecode' | 'FlateDecode';
+  /** The image's Decode array, when its samples are not stored the PDF's default way round. */
+  decode?: number[];
   data: Buffer;
   /** Deflated 8-bit alpha channel, when the image has transparency. */
   alpha?: Buffer;
@@ -40,7 +42,7 @@ export async function prepareImage(bytes: Buffer): Promise<PreparedImage> {
     !meta.hasAlpha;
   if (isPlainJpeg) {
     // JPEG passes through untouched: no generation loss, smallest file.
-    return finish({
+    return finishImage({
       width: meta.width,
       height: meta.height,
       colorSpace: meta.channels === 1 ? 'DeviceGray' : 'DeviceRGB',
@@ -53,7 +55,7 @@ export async function prepareImage(bytes: Buffer): Promise<PreparedImage> {
     const { data, info } = await input().autoOrient().toColourspace('srgb').jpeg({ quality: 92 }).toBuffer({
       resolveWithObject: true,
     });
-    return finish({
+    return finishImage({
       width: info.width,
       height: info.height,
       colorSpace: 'DeviceRGB',
@@ -81,7 +83,7 @@ export async function prepareImage(bytes: Buffer): Promise<PreparedImage> {
       if (a !== 255) opaque = false;
     }
   }
-  return finish({
+  return finishImage({
     width,
     height,
     colorSpace: colorChannels === 1 ? 'DeviceGray' : 'DeviceRGB',
@@ -91,7 +93,7 @@ export async function prepareImage(bytes: Buffer): Promise<PreparedImage> {
   });
 }
 
-function finish(image: Omit<PreparedImage, 'sha256'>): PreparedImage {
+export function finishImage(image: Omit<PreparedImage, 'sha256'>): PreparedImage {
   const hash = createHash('sha256').update(image.data);
   if (image.alpha) hash.update(image.alpha);
   return { ...image, sha256: hash.digest('hex') };
@@ -124,7 +126,7 @@ async function downscale(image: PreparedImage): Promise<PreparedImage> {
       .resize(fit)
       .jpeg({ quality: 85 })
       .toBuffer({ resolveWithObject: true });
-    return finish({ ...image, width: info.width, height: info.height, data });
+    return finishImage({ ...image, width: info.width, height: info.height, data });
   }
   const colorChannels = image.colorSpace === 'DeviceGray' ? 1 : 3;
   const resize = async (pixels: Buffer, channels: 1 | 3) => {
@@ -133,7 +135,7 @@ async function downscale(image: PreparedImage): Promise<PreparedImage> {
   };
   const color = await resize(inflateSync(image.data), colorChannels as 1 | 3);
   const alpha = image.alpha ? await resize(inflateSync(image.alpha), 1) : undefined;
-  return finish({
+  return finishImage({
     ...image,
     width: color.info.width,
     height: color.info.height,

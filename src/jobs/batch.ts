@@ -6,9 +6,10 @@ import { pipeline } from 'node:stream/promises';
 import yazl from 'yazl';
 import { PlatenError } from '../errors.js';
 import { writeAtomically } from '../files.js';
-import { PdfJoiner } from '../render/join.js';
+import { type SheetSize, sheetLayout } from '../render/impose.js';
+import { type Imposition, PdfJoiner } from '../render/join.js';
 import type { CompiledTemplate } from '../template/model.js';
-import type { ChunkKind, ChunkResult, RepPart } from './chunk.js';
+import type { ChunkKind, ChunkResult, RepPart, TemplateSource } from './chunk.js';
 import { type CsvInput, type CsvOptions, type CsvRow, openCsv } from './csv.js';
 import type { ChunkDispatcher } from './dispatch.js';
 import { type ColumnMapping, mapColumns } from './mapping.js';
@@ -23,8 +24,8 @@ import { ErrorReport } from './report.js';
  */
 
 export interface BatchOptions {
-  /** The template package (and version, for stored templates), as workers compile it. */
-  template: { dir: string; version?: number };
+  template: TemplateSource;
+  /** The template as compiled here (for the mapping and the rep part). */
   compiled: CompiledTemplate;
   csvPath: string;
   csv?: CsvOptions;
@@ -36,6 +37,8 @@ export interface BatchOptions {
   rep: RepPart;
   /** `.pdf`: one merged print file; `.zip`: one PDF per row. Null for a dry run (preflight). */
   out: string | null;
+  /** A merged print file: step and repeat the pieces on press sheets of this size (see impose.ts). */
+  impose?: SheetSize;
   errorsPath: string;
   dispatcher: ChunkDispatcher;
   /** Where parts are written. By default a temporary folder beside the output, removed at the end. */
@@ -100,6 +103,12 @@ export async function runBatch(options: BatchOptions): Promise<BatchResult> {
     ? { ...all, rows: { [Symbol.asyncIterator]: () => selected(all.rows, onlyRows) } }
     : all;
   const kind: ChunkKind = out === null ? 'check' : out.toLowerCase().endsWith('.zip') ? 'zip' : 'pdf';
+  // A sheet too small for one piece throws SheetTooSmallError here, before anything is drawn.
+  const impose: Imposition | undefined =
+    options.impose && kind !== 'check'
+      ? { layout: sheetLayout(compiled.page, options.impose), geometry: compiled.page }
+      : undefined;
+  if (impose && kind === 'zip') throw new Error('only a merged print file (.pdf) can be imposed');
   const progress: BatchProgress = {
     done: 0,
     total: await countRows(input),
@@ -149,7 +158,8 @@ export async function runBatch(options: BatchOptions): Promise<BatchResult> {
             : dispatcher
                 .run(
                   {
-                    template: options.template,
+                    // Imposed sheets carry the marks, not the pieces on them.
+                    template: options.impose ? { ...options.template, marks: false } : options.template,
                     kind,
                     index,
                     rows,
@@ -171,7 +181,7 @@ export async function runBatch(options: BatchOptions): Promise<BatchResult> {
         await assembler?.end();
       };
       if (out === null) await assemble(null);
-      else output = await writeOutput(out, kind, assemble);
+      else output = await writeOutput(out, kind, assemble, impose);
       await report.end();
     });
   } finally {
@@ -235,10 +245,11 @@ async function writeOutput(
   out: string,
   kind: ChunkKind,
   assemble: (assembler: Assembler) => Promise<void>,
+  impose: Imposition | undefined,
 ): Promise<string | null> {
   try {
     await writeAtomically(out, (stream) =>
-      assemble(kind === 'zip' ? new ZipAssembler(stream) : new PdfAssembler(stream)),
+      assemble(kind === 'zip' ? new ZipAssembler(stream) : new PdfAssembler(stream, impose)),
     );
     return out;
   } catch (error) {
@@ -252,8 +263,8 @@ class PdfAssembler implements Assembler {
   private readonly joiner: PdfJoiner;
   private parts = 0;
 
-  constructor(out: Writable) {
-    this.joiner = new PdfJoiner(out);
+  constructor(out: Writable, impose: Imposition | undefined) {
+    this.joiner = new PdfJoiner(out, impose ? { impose } : {});
   }
 
   async append(_chunk: ChunkResult, part: Buffer): Promise<void> {

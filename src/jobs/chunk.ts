@@ -29,8 +29,18 @@ export interface RepPart {
   images: [string, PreparedImage][];
 }
 
+/**
+ * A template as workers compile it: its package (and version, for stored templates), with marks
+ * switched on or off whatever its default (see withMarks).
+ */
+export interface TemplateSource {
+  dir: string;
+  version?: number;
+  marks?: boolean;
+}
+
 export interface ChunkTask {
-  template: { dir: string; version?: number };
+  template: TemplateSource;
   kind: ChunkKind;
   index: number;
   rows: CsvRow[];

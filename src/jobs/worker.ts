@@ -1,5 +1,5 @@
 import { TemplateCache } from '../template/cache.js';
-import { compileTemplate } from '../template/compile.js';
+import { compileTemplate, withMarks } from '../template/compile.js';
 import { type ChunkResult, type ChunkTask, renderChunk } from './chunk.js';
 
 /**
@@ -9,9 +9,9 @@ import { type ChunkResult, type ChunkTask, renderChunk } from './chunk.js';
 const templates = new TemplateCache(4);
 
 export default async function run(task: ChunkTask): Promise<ChunkResult> {
-  const { dir, version } = task.template;
+  const { dir, version, marks } = task.template;
   const compiled = await templates.get(dir, version ?? 0, () =>
     compileTemplate(dir, version === undefined ? {} : { version }),
   );
-  return renderChunk(compiled, task);
+  return renderChunk(withMarks(compiled, marks), task);
 }

@@ -6,6 +6,7 @@ import type { MergeContext } from '../template/handlebars.js';
 import type { CompiledElement, CompiledTemplate, CompiledText, DrawItem } from '../template/model.js';
 import type { PieceRecord } from '../template/record-schema.js';
 import { conditionHolds } from './conditions.js';
+import { imbBars } from './mail.js';
 import { spansOf } from './spans.js';
 
 /**
@@ -111,7 +112,29 @@ export function mergeRecord(compiled: CompiledTemplate, input: unknown, images: 
           break;
         case 'image': {
           const image = resolveImage(layer);
-          if (image) items.push({ kind: 'image', name: layer.name, box: layer.box, fit: layer.fit, image });
+          if (image)
+            items.push({
+              kind: 'image',
+              name: layer.name,
+              box: layer.box,
+              fit: layer.fit,
+              image,
+              ...(layer.keepRgb ? { keepRgb: true } : {}),
+            });
+          break;
+        }
+        case 'imb': {
+          const result = imbBars(layer.tracking(context), layer.routing(context));
+          if ('problem' in result)
+            problems.push({ path: `elements.${layer.name}`, rule: 'imb', message: result.problem });
+          else
+            items.push({
+              kind: 'imb',
+              name: layer.name,
+              box: layer.box,
+              bars: result.bars,
+              color: layer.color,
+            });
           break;
         }
         case 'qr':

@@ -4,18 +4,24 @@ import type { Writable } from 'node:stream';
 import PDFDocument from 'pdfkit';
 import SVGtoPDF from 'svg-to-pdfkit';
 import type { FontFace } from '../assets/fonts.js';
+import { cmykImageReady, rgbToCmyk } from '../assets/cmyk.js';
 import type { PreparedImage } from '../assets/images.js';
 import type { FittedPiece } from '../layout/piece.js';
 import type {
   DrawItem,
   ImageItem,
   PageGeometry,
+  PrintSetup,
   ShapeItem,
   StaticLayer,
   SvgItem,
   TextItem,
 } from '../template/model.js';
-import { colorOp, num } from './color.js';
+import { colorOp, num, setUpColor } from './color.js';
+import { imbOps } from './imb.js';
+import { type SheetLayout, type SheetSize, sheetLayout } from './impose.js';
+import { MARKS_MARGIN, marksOps } from './marks.js';
+import { Tagger, type TaggingOptions } from './tagging.js';
 import { type Doc, type PdfEmbeddedFont, type PdfPageLike, type PdfRef, asDoc } from './pdfkit-internals.js';
 import type { PlacedLine } from '../layout/fit.js';
 import { qrOps } from './qr.js';
@@ -49,6 +55,12 @@ export interface DocumentOptions {
   imageVariants?: ReadonlyMap<PreparedImage, PreparedImage>;
   /** Show only the trim box (CropBox = TrimBox): for on-screen previews, never for print. */
   cropToTrim?: boolean;
+  /** Marks, colour space and spot inks (the template's `output`); default: RGB, no marks. */
+  print?: PrintSetup;
+  /** Step-and-repeat the pieces on press sheets of this size (see impose.ts); a print file only. */
+  impose?: SheetSize;
+  /** Tag the document (structure tree, language, title shown): for a single on-screen piece. */
+  tagged?: TaggingOptions;
 }
 
 export class PieceDocument {
@@ -77,6 +89,15 @@ export class PieceDocument {
   private readonly done: Promise<void>;
   private pieces = 0;
   private pageCount = 0;
+  /** Media beyond the trim on each side: the bleed, and room for marks when there are marks. */
+  private readonly margin: number;
+  private readonly print: PrintSetup;
+  private marksForm: PdfRef | null = null;
+  /** When imposing: the sheet, and each piece of the sheet's group as one form per page. */
+  private readonly sheet: SheetLayout | null;
+  private group: PdfRef[][] = [];
+  private cellForms = 0;
+  private readonly tagger: Tagger | null;
 
   constructor(
     private readonly geometry: PageGeometry,
@@ -94,15 +115,27 @@ export class PieceDocument {
         Creator: 'Platen',
         Producer: 'Platen (pdfkit)',
       },
+      ...(options.tagged ? { tagged: true, lang: options.tagged.lang, displayTitle: true } : {}),
     });
     this.doc = asDoc(pdf);
+    this.tagger = options.tagged ? new Tagger(this.doc, options.tagged.tags) : null;
     escapeXmpInfo(this.doc);
     this.resources = this.doc.ref({ ProcSet: ['PDF', 'Text', 'ImageB', 'ImageC', 'ImageI'] });
     this.dpartRoot = this.doc.ref({ Type: 'DPart' });
     const { trimWidth, trimHeight, bleed } = geometry;
+    this.print = options.print ?? { marks: false, colorSpace: 'rgb', spots: [] };
+    this.margin = bleed + (this.print.marks ? MARKS_MARGIN : 0);
+    this.sheet = options.impose ? sheetLayout(geometry, options.impose) : null;
+    // An imposed file has marks per sheet instead of per piece.
+    setUpColor(this.doc, this.resources, this.sheet ? { ...this.print, marks: true } : this.print);
     // Every page has the same media and resources: the page tree's root holds them once (inherited).
     const pagesRoot = (this.doc._root.data.Pages as PdfRef).data;
-    pagesRoot.MediaBox = [0, 0, trimWidth + 2 * bleed, trimHeight + 2 * bleed].map(num).map(Number);
+    const m = this.margin;
+    pagesRoot.MediaBox = (
+      this.sheet ? [0, 0, this.sheet.width, this.sheet.height] : [0, 0, trimWidth + 2 * m, trimHeight + 2 * m]
+    )
+      .map(num)
+      .map(Number);
     pagesRoot.Resources = this.resources;
     const custom = this.doc.info as Record<string, unknown>;
     custom.PlatenTemplate = info.templateId;
@@ -132,6 +165,12 @@ export class PieceDocument {
    */
   async add(piece: FittedPiece): Promise<void> {
     this.pieces += 1;
+    if (this.sheet) {
+      this.group.push(piece.pages.map((items) => this.drawForm(items)));
+      if (this.group.length === this.sheet.across * this.sheet.down) this.addSheets();
+      if (this.out.writableNeedDrain) await once(this.out, 'drain');
+      return;
+    }
     const { marker } = piece;
     if (marker) {
       this.labels.push([
@@ -157,6 +196,7 @@ export class PieceDocument {
 
   /** Ends the document; resolves once every byte is written to the output. */
   async end(): Promise<void> {
+    if (this.group.length > 0) this.addSheets();
     this.resources.end();
     this.endBookmarks();
     this.endPageLabels();
@@ -166,9 +206,11 @@ export class PieceDocument {
       groups.push(this.dparts.slice(i, i + TREE_CHUNK));
     this.dpartRoot.data.DParts = groups;
     this.dpartRoot.end();
-    const root = this.doc.ref({ Type: 'DPartRoot', DPartRootNode: this.dpartRoot, RecordLevel: 1 });
-    root.end();
-    this.doc._root.data.DPartRoot = root;
+    if (!this.sheet) {
+      const root = this.doc.ref({ Type: 'DPartRoot', DPartRootNode: this.dpartRoot, RecordLevel: 1 });
+      root.end();
+      this.doc._root.data.DPartRoot = root;
+    }
     this.doc.end();
     await this.done;
   }
@@ -248,8 +290,20 @@ export class PieceDocument {
 
   private addPage(): void {
     const { trimWidth, trimHeight, bleed } = this.geometry;
-    const width = trimWidth + 2 * bleed;
-    const height = trimHeight + 2 * bleed;
+    const m = this.margin;
+    const width = trimWidth + 2 * m;
+    const height = trimHeight + 2 * m;
+    const dict = this.newPage(width, height);
+    dict.BleedBox = [m - bleed, m - bleed, width - m + bleed, height - m + bleed].map(num).map(Number);
+    dict.TrimBox = [m, m, m + trimWidth, m + trimHeight].map(num).map(Number);
+    if (this.options.cropToTrim) dict.CropBox = dict.TrimBox;
+    // pdfkit's page space is y-down from the media corner; ours is y-down from the trim corner.
+    if (m) this.doc.addContent(`1 0 0 1 ${num(m)} ${num(m)} cm`);
+    if (this.print.marks) this.placeMarks();
+  }
+
+  /** A page with the document's shared media and resources; returns its dictionary. */
+  private newPage(width: number, height: number): Record<string, unknown> {
     this.addSharedPage(width, height);
     this.pageCount += 1;
     const dict = this.doc.page.dictionary.data;
@@ -257,11 +311,53 @@ export class PieceDocument {
     delete dict.MediaBox;
     delete dict.Resources;
     delete dict.UserUnit;
-    dict.BleedBox = [0, 0, width, height].map(num).map(Number);
-    dict.TrimBox = [bleed, bleed, bleed + trimWidth, bleed + trimHeight].map(num).map(Number);
-    if (this.options.cropToTrim) dict.CropBox = dict.TrimBox;
-    // pdfkit's page space is y-down from the media corner; ours is y-down from the trim corner.
-    if (bleed) this.doc.addContent(`1 0 0 1 ${num(bleed)} ${num(bleed)} cm`);
+    return dict;
+  }
+
+  /**
+   * The sheets of one group of imposed pieces: a sheet per page of the pieces, each piece's page
+   * placed in its cell (backs mirrored, see impose.ts), the sheet's marks on every sheet.
+   */
+  private addSheets(): void {
+    const sheet = this.sheet!;
+    const pages = Math.max(...this.group.map((forms) => forms.length));
+    for (let p = 0; p < pages; p++) {
+      this.newPage(sheet.width, sheet.height);
+      const ops: string[] = [];
+      this.group.forEach((forms, index) => {
+        const form = forms[p];
+        if (!form) return;
+        const name = `P${++this.cellForms}`;
+        this.doc.page.xobjects[name] = form;
+        const [x, y] = sheet.origin(index, p % 2 === 1);
+        ops.push(`q\n1 0 0 1 ${num(x)} ${num(y)} cm\n/${name} Do\nQ`);
+      });
+      this.marksForm ??= this.formOf([0, 0, sheet.width, sheet.height], sheet.marks());
+      this.doc.page.xobjects.Marks = this.marksForm;
+      ops.push('/Marks Do');
+      this.doc.addContent(ops.join('\n'));
+    }
+    this.group = [];
+  }
+
+  private formOf(bbox: number[], content: string): PdfRef {
+    const form = this.doc.ref({
+      Type: 'XObject',
+      Subtype: 'Form',
+      BBox: bbox.map(num).map(Number),
+      Resources: this.resources,
+    });
+    form.end(content);
+    return form;
+  }
+
+  /** The marks are the same on every page: one Form XObject per document, in trim space. */
+  private placeMarks(): void {
+    const { trimWidth, trimHeight } = this.geometry;
+    const m = this.margin;
+    this.marksForm ??= this.formOf([-m, -m, trimWidth + m, trimHeight + m], marksOps(this.geometry));
+    this.doc.page.xobjects.Marks = this.marksForm;
+    this.doc.addContent('/Marks Do');
   }
 
   /**
@@ -290,25 +386,34 @@ export class PieceDocument {
 
   private drawItems(items: DrawItem[]): void {
     for (const item of items) {
-      switch (item.kind) {
-        case 'static':
-          this.placeForm(item);
-          break;
-        case 'text':
-          this.drawText(item);
-          break;
-        case 'image':
-          this.drawImage(item);
-          break;
-        case 'qr':
-          this.doc.addContent(qrOps(item));
-          break;
-        case 'svg':
-          this.drawSvg(item);
-          break;
-        default:
-          this.drawShape(item);
-      }
+      const tagger = this.tagger;
+      // A tagged piece draws its static layers inline: each element needs its own tag.
+      if (item.kind === 'static' && tagger) this.drawItems(item.items);
+      else if (item.kind === 'static') this.placeForm(item);
+      else if (tagger) tagger.draw(item, () => this.drawItem(item));
+      else this.drawItem(item);
+    }
+  }
+
+  private drawItem(item: Exclude<DrawItem, StaticLayer>): void {
+    switch (item.kind) {
+      case 'text':
+        this.drawText(item);
+        break;
+      case 'image':
+        this.drawImage(item);
+        break;
+      case 'qr':
+        this.doc.addContent(qrOps(item));
+        break;
+      case 'imb':
+        this.doc.addContent(imbOps(item));
+        break;
+      case 'svg':
+        this.drawSvg(item);
+        break;
+      default:
+        this.drawShape(item);
     }
   }
 
@@ -397,6 +502,7 @@ export class PieceDocument {
         ColorSpace: image.colorSpace,
         BitsPerComponent: 8,
         Filter: image.filter,
+        ...(image.decode ? { Decode: image.decode } : {}),
       };
       if (image.alpha) {
         const mask = this.doc.ref({
@@ -419,7 +525,9 @@ export class PieceDocument {
   }
 
   private drawImage(item: ImageItem): void {
-    const image = this.options.imageVariants?.get(item.image) ?? item.image;
+    const image =
+      this.options.imageVariants?.get(item.image) ??
+      (this.print.colorSpace === 'cmyk' && !item.keepRgb ? cmykImageReady(item.image) : item.image);
     const { box } = item;
     const name = `Im${image.sha256.slice(0, 12)}`;
     this.doc.page.xobjects[name] = this.imageRef(image);
@@ -456,7 +564,7 @@ export class PieceDocument {
 
   private drawSvg(item: SvgItem): void {
     const ops = svgOps(item);
-    if (ops !== null) this.doc.addContent(ops);
+    if (ops !== null) this.doc.addContent(item.cmyk ? cmykOps(ops) : ops);
     else drawSvgLive(this.doc, item);
   }
 
@@ -466,7 +574,7 @@ export class PieceDocument {
   private placeForm(layer: StaticLayer): void {
     let form = this.forms.get(layer.id);
     if (!form) {
-      form = this.drawForm(layer);
+      form = this.drawForm(layer.items);
       this.forms.set(layer.id, form);
     }
     this.doc.page.xobjects[layer.id] = form;
@@ -474,11 +582,12 @@ export class PieceDocument {
   }
 
   /**
-   * Draws a static layer into a Form XObject by standing the form in for `doc.page` while pdfkit
-   * draws (there is no public API: pdfkit issues #680, #854). The form's space is the page's trim
-   * space, so it is placed with a bare `Do` in the page's own coordinate system.
+   * Draws items (a static layer, or an imposed piece's page) into a Form XObject by standing the form
+   * in for `doc.page` while pdfkit draws (there is no public API: pdfkit issues #680, #854). The form's
+   * space is the page's trim space, clipped to the bleed, so a static layer is placed with a bare `Do`
+   * in the page's own coordinate system and an imposed page with its cell's offset.
    */
-  private drawForm(layer: StaticLayer): PdfRef {
+  private drawForm(items: DrawItem[]): PdfRef {
     const { trimWidth, trimHeight, bleed } = this.geometry;
     const resources = this.resources;
     const form = this.doc.ref({
@@ -487,14 +596,19 @@ export class PieceDocument {
       BBox: [-bleed, -bleed, trimWidth + bleed, trimHeight + bleed].map(num).map(Number),
       Resources: resources,
     });
-    const page = this.doc.page;
+    // An imposed piece is drawn before its sheet exists: the stand-in then gets the trim's size.
+    const page = this.doc.page as PdfPageLike | undefined;
     const ctm = this.doc._ctm;
-    this.doc.page = formPage(form, resources, page);
+    this.doc.page = formPage(
+      form,
+      resources,
+      page ?? ({ width: trimWidth, height: trimHeight } as PdfPageLike),
+    );
     this.doc._ctm = [1, 0, 0, 1, 0, 0];
     try {
-      this.drawItems(layer.items);
+      this.drawItems(items);
     } finally {
-      this.doc.page = page;
+      this.doc.page = page!;
       this.doc._ctm = ctm;
     }
     form.end();
@@ -543,7 +657,9 @@ function release(...refs: PdfRef[]): void {
 
 /** Identity of each line of an item: runs, faces, positions, size and colour, as fixed-size hashes. */
 function lineKeys(item: TextItem): string[] {
-  const style = `${item.size}|${item.color.values.join(',')}|${num(item.box.x)}|${num(item.box.y)}`;
+  const { color } = item;
+  const ink = color.space === 'spot' ? `${color.spot.key}:` : color.space === 'cmyk' ? 'k:' : '';
+  const style = `${item.size}|${ink}${color.values.join(',')}|${num(item.box.x)}|${num(item.box.y)}`;
   return item.lines.map((line) => {
     const hash = createHash('sha1').update(`${style}|${num(line.baseline)}`);
     for (const run of line.runs) hash.update(`|${run.face.key}:${num(run.x)}:${run.text}`);
@@ -626,6 +742,26 @@ function svgOps(item: SvgItem): string | null {
     svgCache.set(item, ops);
   }
   return ops;
+}
+
+/** Whether SVG art needs resources (gradients, transparency, images) and so is drawn live, colours as written. */
+export function svgDrawnLive(item: SvgItem): boolean {
+  return svgOps(item) === null;
+}
+
+/**
+ * Replayed SVG operators with their RGB colours (pdfkit writes `/DeviceRGB cs r g b scn`) converted
+ * to CMYK (`c m y k k`) through the output profile: flat art in a CMYK document. Art that cannot be
+ * replayed (gradients, transparency) is drawn live and stays RGB; preflight reports it.
+ */
+function cmykOps(ops: string): string {
+  return ops.replace(
+    /\/DeviceRGB (cs|CS)\s+(-?[\d.]+) (-?[\d.]+) (-?[\d.]+) (?:scn|SCN)/g,
+    (_, op: string, r: string, g: string, b: string) =>
+      `${rgbToCmyk([Number(r), Number(g), Number(b)])
+        .map(num)
+        .join(' ')} ${op === 'cs' ? 'k' : 'K'}`,
+  );
 }
 
 /**

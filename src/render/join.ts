@@ -1,6 +1,9 @@
 import { createHash } from 'node:crypto';
 import { once } from 'node:events';
 import type { Writable } from 'node:stream';
+import type { PageGeometry } from '../template/model.js';
+import { num, REGISTRATION } from './color.js';
+import type { SheetLayout } from './impose.js';
 
 /**
  * Joins print-file parts into one PDF, streaming. A mail drop is drawn in parallel, each worker
@@ -16,10 +19,22 @@ import type { Writable } from 'node:stream';
  * Fonts and static art are written once per part: parts are large enough (see jobs/chunks.ts) for
  * that to cost little per row. Memory holds one part and a number per object written.
  *
+ * Imposed (see impose.ts), the parts' pages are not kept as pages: each becomes a Form XObject placed
+ * in its cell of a press sheet, pieces stepped and repeated in row order across part boundaries (so
+ * only the last sheet can have empty cells), with crop marks per sheet. Like PieceDocument's imposed
+ * files, the result has no bookmarks, page labels or DParts: a sheet holds several pieces. Parts to
+ * impose are drawn without marks of their own.
+ *
  * This reads only PieceDocument's output, which pdfkit writes in a fixed layout (each object
  * `N 0 obj\n…\nendobj\n`, a stream's data between `\nstream\n` and `\nendstream`, newlines escaped
  * inside strings, one classic xref table); it is not a general PDF parser.
  */
+/** Press sheets for the pieces of a template with this page geometry. */
+export interface Imposition {
+  layout: SheetLayout;
+  geometry: PageGeometry;
+}
+
 export class PdfJoiner {
   private offset = 0;
   /** Byte offset of every object written, by its number in the joined file. */
@@ -40,14 +55,21 @@ export class PdfJoiner {
   private readonly labels: LabelTree;
   /** Images written, by content: the same art or photo in a later part is referenced, not copied. */
   private readonly images = new Map<string, number>();
+  private readonly sheets: Sheets | null;
 
-  constructor(private readonly out: Writable) {
+  constructor(
+    private readonly out: Writable,
+    options: { impose?: Imposition } = {},
+  ) {
     this.pageTree = this.allocate();
     this.labels = new LabelTree((head) => {
       const n = this.allocate();
       this.writeObject(n, head);
       return n;
     });
+    this.sheets = options.impose
+      ? new Sheets(options.impose.layout, options.impose.geometry, this.pageTree, () => this.allocate())
+      : null;
   }
 
   get pages(): number {
@@ -65,6 +87,7 @@ export class PdfJoiner {
     const labels = optionalRef(catalog.get('PageLabels'));
     const dpartRoot = optionalRef(catalog.get('DPartRoot'));
     const dpartNode = dpartRoot === null ? null : refOf(part.dict(dpartRoot).get('DPartRootNode'));
+    if (this.sheets) return this.impose(part, pdf, catalog, pages, labels);
 
     // What this part brings: its pages and everything they, their bookmarks and their record
     // boundaries use; the first part also the catalog's other entries and the Info dictionary.
@@ -73,31 +96,8 @@ export class PdfJoiner {
     if (dpartRoot !== null) consumed.add(dpartRoot);
     const from = [pages, ...(dpartNode === null ? [] : [dpartNode])];
     if (outlines !== null) from.push(...refsIn(part.dict(outlines)));
-    if (this.first === null) {
-      for (const [key, value] of catalog) if (!STITCHED.has(key)) from.push(...refsIn(value));
-      from.push(...refsIn(part.trailer.get('Info')));
-    }
-    const keep = part.reachable(from, consumed);
-
-    const renumber = new Map<number, number>();
-    const fresh: number[] = [];
-    for (const n of keep) {
-      const image = part.imageKey(n);
-      const seen = image === null ? undefined : this.images.get(image);
-      if (seen !== undefined) {
-        renumber.set(n, seen);
-        continue;
-      }
-      const to = this.allocate();
-      renumber.set(n, to);
-      fresh.push(n);
-      if (image !== null && this.images.size < MAX_IMAGES) this.images.set(image, to);
-    }
-    const map = (n: number): number => {
-      const to = renumber.get(n);
-      if (to === undefined) throw new Error(`part refers to object ${n}, which it does not hold`);
-      return to;
-    };
+    from.push(...this.firstRefs(part, catalog));
+    const { to: map, fresh, renumber } = this.renumbered(part, part.reachable(from, consumed));
 
     // The part's outline root merges into the joined one: its items' Parent entries point there.
     let items: { first: number; last: number } | null = null;
@@ -142,22 +142,103 @@ export class PdfJoiner {
     this.pageNodes.push(map(pages));
     this.pageCount += Number(rawOf(part.dict(pages).get('Count')));
     if (dpartNode !== null) this.dparts!.nodes.push(map(dpartNode));
-    if (this.first === null) {
-      const info = part.trailer.get('Info');
-      const id = part.trailer.get('ID');
-      this.first = {
-        catalog: [...catalog].flatMap(([key, value]) =>
-          STITCHED.has(key) ? [] : [[key, serialize(value, map)] as [string, string]],
-        ),
-        info: info === undefined ? null : serialize(info, map),
-        id: id === undefined ? null : serialize(id, map),
-      };
+    this.rememberFirst(part, catalog, map);
+  }
+
+  /**
+   * Numbers in the joined file for the objects of a part to keep: new ones for objects to write
+   * (`fresh`), an earlier part's for an image already written.
+   */
+  private renumbered(part: Part, keep: number[]) {
+    const renumber = new Map<number, number>();
+    const fresh: number[] = [];
+    for (const n of keep) {
+      const image = part.imageKey(n);
+      const seen = image === null ? undefined : this.images.get(image);
+      if (seen !== undefined) {
+        renumber.set(n, seen);
+        continue;
+      }
+      const to = this.allocate();
+      renumber.set(n, to);
+      fresh.push(n);
+      if (image !== null && this.images.size < MAX_IMAGES) this.images.set(image, to);
     }
+    const to = (n: number): number => {
+      const mapped = renumber.get(n);
+      if (mapped === undefined) throw new Error(`part refers to object ${n}, which it does not hold`);
+      return mapped;
+    };
+    return { to, fresh, renumber };
+  }
+
+  /** What the first part brings besides pages: the catalog's other entries and the Info dictionary. */
+  private firstRefs(part: Part, catalog: Dict): number[] {
+    if (this.first !== null) return [];
+    const refs = [...catalog].flatMap(([key, value]) => (STITCHED.has(key) ? [] : refsIn(value)));
+    return refs.concat(refsIn(part.trailer.get('Info')));
+  }
+
+  /** The first part's catalog entries (other than those stitched), Info and file ID are the file's. */
+  private rememberFirst(part: Part, catalog: Dict, map: (n: number) => number): void {
+    if (this.first !== null) return;
+    const info = part.trailer.get('Info');
+    const id = part.trailer.get('ID');
+    this.first = {
+      catalog: [...catalog].flatMap(([key, value]) =>
+        STITCHED.has(key) ? [] : [[key, serialize(value, map)] as [string, string]],
+      ),
+      info: info === undefined ? null : serialize(info, map),
+      id: id === undefined ? null : serialize(id, map),
+    };
+  }
+
+  /**
+   * Appends an imposed part: its pages' content streams become forms (with the part's resources),
+   * everything they use is written, and pieces (from the page labels) fill the sheets.
+   */
+  private async impose(
+    part: Part,
+    pdf: Buffer,
+    catalog: Dict,
+    pages: number,
+    labels: number | null,
+  ): Promise<void> {
+    const tree = part.dict(pages);
+    const kids = tree.get('Kids');
+    if (!Array.isArray(kids) || labels === null) throw new Error('not a print-file part: no pages or labels');
+    const contents = kids.map((kid) => refOf(part.dict(refOf(kid)).get('Contents')));
+    const from = [...refsIn(tree.get('Resources')), ...contents, ...this.firstRefs(part, catalog)];
+    const map = this.renumbered(part, part.reachable(from));
+    const media = tree.get('MediaBox');
+    const bbox = Array.isArray(media) ? media.map((v) => Number(rawOf(v))) : [];
+    const form = `/Type /XObject\n/Subtype /Form\n/BBox [${bbox.map(num).join(' ')}]\n/Resources ${serialize(tree.get('Resources')!, map.to)}\n`;
+    const isContent = new Set(contents);
+    for (const n of map.fresh) {
+      const object = part.objects.get(n)!;
+      let head = renumberRefs(object.head, map.to);
+      if (isContent.has(n)) head = head.replace('<<\n', `<<\n${form}`);
+      this.writeObject(map.to(n), head, object.stream && pdf.subarray(object.stream[0], object.stream[1]));
+      if (this.out.writableNeedDrain) await once(this.out, 'drain');
+    }
+    // A piece's pages start at its label; the media is the trim with the same margin on every side.
+    const margin = (bbox[2]! - this.sheets!.geometry.trimWidth) / 2;
+    const starts = part.labels(labels).map(([index]) => index);
+    for (const [i, start] of starts.entries()) {
+      const forms = contents.slice(start, starts[i + 1] ?? contents.length).map(map.to);
+      for (const [n, head, stream] of this.sheets!.add(forms, margin)) this.writeObject(n, head, stream);
+    }
+    this.rememberFirst(part, catalog, map.to);
   }
 
   /** Writes the joined file's own structures, the xref table and the trailer; ends the output. */
   async end(): Promise<void> {
     if (this.first === null) throw new Error('no parts to join');
+    if (this.sheets) {
+      for (const [n, head, stream] of this.sheets.end()) this.writeObject(n, head, stream);
+      this.pageNodes.push(...this.sheets.nodes);
+      this.pageCount = this.sheets.count;
+    }
     const catalog = [`/Type /Catalog`, `/Pages ${this.pageTree} 0 R`];
     for (const [key, value] of this.first.catalog) catalog.push(`/${key} ${value}`);
     const labels = this.labels.end();
@@ -232,6 +313,110 @@ const STITCHED = new Set(['Type', 'Pages', 'Outlines', 'PageLabels', 'DPartRoot'
 const MAX_IMAGES = 10_000;
 /** Entries per array or number-tree leaf: within PDF's customary 8,191-element limit. */
 const TREE_CHUNK = 4096;
+
+/** An object for the joined file: its number, head and stream. */
+type NewObject = [number, string, Buffer | null];
+
+/**
+ * Press sheets as pieces come: each piece's pages (forms) in the next cell, a sheet per page of the
+ * group (backs mirrored, see impose.ts), one marks form for every sheet, and sheets under page-tree
+ * nodes of TREE_CHUNK written as they fill.
+ */
+class Sheets {
+  private group: { forms: number[]; margin: number }[] = [];
+  private marks: number | null = null;
+  private node: { ref: number; kids: number[] } | null = null;
+  readonly nodes: number[] = [];
+  count = 0;
+
+  constructor(
+    private readonly layout: SheetLayout,
+    readonly geometry: PageGeometry,
+    private readonly tree: number,
+    private readonly allocate: () => number,
+  ) {}
+
+  /** Adds a piece's pages; returns the objects of any sheets it completes. */
+  add(forms: number[], margin: number): NewObject[] {
+    this.group.push({ forms, margin });
+    return this.group.length === this.layout.across * this.layout.down ? this.flush() : [];
+  }
+
+  /** The last sheets, however full, and the last page-tree node. */
+  end(): NewObject[] {
+    const objects = this.flush();
+    if (this.node) objects.push(this.closeNode());
+    return objects;
+  }
+
+  private flush(): NewObject[] {
+    const objects: NewObject[] = [];
+    const { width, height } = this.layout;
+    if (this.marks === null && this.group.length > 0) {
+      this.marks = this.allocate();
+      objects.push(
+        stream(
+          this.marks,
+          `/Type /XObject\n/Subtype /Form\n/BBox [0 0 ${num(width)} ${num(height)}]\n/Resources << /ColorSpace << /${REGISTRATION} ${REGISTRATION_SPACE} >> >>`,
+          `1 0 0 -1 0 ${num(height)} cm\n${this.layout.marks()}`,
+        ),
+      );
+    }
+    const pages = Math.max(0, ...this.group.map((piece) => piece.forms.length));
+    for (let p = 0; p < pages; p++) {
+      const names: string[] = [];
+      const ops: string[] = [];
+      this.group.forEach(({ forms, margin }, index) => {
+        const form = forms[p];
+        if (form === undefined) return;
+        // The cell's trim corner, y down from the sheet's top; the form's origin is its media corner.
+        const [x, y] = this.layout.origin(index, p % 2 === 1);
+        const bottom = height - y - this.geometry.trimHeight;
+        names.push(`/P${index} ${form} 0 R`);
+        ops.push(`q\n1 0 0 1 ${num(x - margin)} ${num(bottom - margin)} cm\n/P${index} Do\nQ`);
+      });
+      ops.push('/Marks Do');
+      if (this.node === null) this.node = { ref: this.allocate(), kids: [] };
+      const page = this.allocate();
+      const content = this.allocate();
+      objects.push(
+        [
+          page,
+          `<<\n/Type /Page\n/Parent ${this.node.ref} 0 R\n/Resources << /XObject << ${names.join(' ')} /Marks ${this.marks} 0 R >> >>\n/Contents ${content} 0 R\n>>`,
+          null,
+        ],
+        stream(content, '', ops.join('\n')),
+      );
+      this.node.kids.push(page);
+      this.count += 1;
+      if (this.node.kids.length === TREE_CHUNK) objects.push(this.closeNode());
+    }
+    this.group = [];
+    return objects;
+  }
+
+  private closeNode(): NewObject {
+    const { ref, kids } = this.node!;
+    this.node = null;
+    this.nodes.push(ref);
+    const { width, height } = this.layout;
+    return [
+      ref,
+      `<<\n/Type /Pages\n/Parent ${this.tree} 0 R\n/MediaBox [0 0 ${num(width)} ${num(height)}]\n/Count ${kids.length}\n/Kids [${kids.map((n) => `${n} 0 R`).join(' ')}]\n>>`,
+      null,
+    ];
+  }
+}
+
+/** The registration colour (every ink at 100 %) that sheet marks are drawn in, as color.ts writes it. */
+const REGISTRATION_SPACE =
+  '[/Separation /All /DeviceCMYK << /FunctionType 2 /Domain [0 1] /C0 [0 0 0 0] /C1 [1 1 1 1] /N 1 >>]';
+
+/** A stream object with an uncompressed content stream (sheets' are a few short lines). */
+function stream(n: number, entries: string, content: string): NewObject {
+  const data = Buffer.from(content, 'latin1');
+  return [n, `<<\n${entries ? `${entries}\n` : ''}/Length ${data.length}\n>>`, data];
+}
 
 /** Page labels as a number tree whose leaves are written as they fill: memory stays flat. */
 class LabelTree {

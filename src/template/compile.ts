@@ -1,15 +1,20 @@
 import { readdir, readFile, realpath, stat } from 'node:fs/promises';
 import { join, relative, resolve, sep } from 'node:path';
 import { type FontFace, loadFontFace } from '../assets/fonts.js';
+import { cmykImage, loadColorTable, rgbToCmyk } from '../assets/cmyk.js';
 import { type PreparedImage, prepareImage } from '../assets/images.js';
 import { PlatenError, type Problem, problemsFromZod } from '../errors.js';
 import { type FontFamily, fitText } from '../layout/fit.js';
+import { formatAddress, IMB_SIZES, imbHumanReadable } from '../merge/mail.js';
 import { spansOf } from '../merge/spans.js';
-import { compileText, TemplateSyntaxError } from './handlebars.js';
+import { compileText, type TextFn, TemplateSyntaxError } from './handlebars.js';
 import {
+  ADDRESS_ZONES,
+  type AddressElementDef,
   type ColorRef,
   type ColorValue,
   type ElementDef,
+  type ImbElementDef,
   type Manifest,
   manifestSchema,
   PAGE_PRESETS,
@@ -21,7 +26,11 @@ import type {
   CompiledPage,
   CompiledTemplate,
   DrawItem,
+  CompiledText,
+  ElementTag,
   PageGeometry,
+  PrintSetup,
+  SpotInk,
   StaticLayer,
 } from './model.js';
 import { buildRecordSchema } from './record-schema.js';
@@ -51,6 +60,16 @@ export async function compileTemplate(
   return options.version === undefined ? compiled : { ...compiled, version: options.version };
 }
 
+/**
+ * A template with crop and bleed marks switched on or off whatever its `output.marks` says (`--marks`;
+ * imposition, which marks sheets instead of pieces); undefined leaves the template's default.
+ */
+export function withMarks(compiled: CompiledTemplate, marks: boolean | undefined): CompiledTemplate {
+  return marks === undefined || marks === compiled.print.marks
+    ? compiled
+    : { ...compiled, print: { ...compiled.print, marks } };
+}
+
 async function readManifest(root: string): Promise<Manifest> {
   const file = join(root, 'template.json');
   const fail = (rule: string, message: string): never => {
@@ -73,6 +92,14 @@ function hasMustache(source: string): boolean {
   return source.includes('{{');
 }
 
+/** A compiled element with the manifest element it came from (an IMb gives two: bars and digits). */
+interface Compiled {
+  el: CompiledElement;
+  def: ElementDef;
+  path: string;
+}
+type CompiledBase = Pick<CompiledText, 'name' | 'box' | 'when'>;
+
 class Compiler {
   private readonly problems: Problem[] = [];
   private readonly assets = new Map<string, PreparedImage>();
@@ -83,24 +110,43 @@ class Compiler {
   constructor(
     private readonly root: string,
     private readonly manifest: Manifest,
-  ) {}
+  ) {
+    const spots = Object.entries(manifest.colors).flatMap(([key, value]): SpotInk[] =>
+      typeof value === 'object' && 'spot' in value
+        ? [{ key, ink: value.spot, alternate: cmykValues(value.cmyk) }]
+        : [],
+    );
+    this.print = {
+      marks: manifest.output?.marks ?? false,
+      colorSpace: manifest.output?.colorSpace ?? 'rgb',
+      spots,
+    };
+  }
+
+  private readonly print: PrintSetup;
 
   async compile(): Promise<CompiledTemplate> {
     const m = this.manifest;
     const page = pageGeometry(m);
+    if (this.print.colorSpace === 'cmyk') await loadColorTable();
     await this.loadFonts();
     await this.loadSampleImages();
     const pages: CompiledPage[] = [];
     for (const [p, def] of m.pages.entries()) {
-      const elements: (CompiledElement | null)[] = [];
-      for (const [e, el] of def.elements.entries()) {
+      const elements: Compiled[] = [];
+      for (const [e, def_] of def.elements.entries()) {
         const path = `pages[${p}].elements[${e}]`;
-        this.checkGeometry(el, page, path);
-        elements.push(await this.compileElement(el, path));
+        this.checkGeometry(def_, page, path);
+        const compiled = await this.compileElement(def_, path);
+        for (const el of [compiled ?? []].flat()) elements.push({ el, def: def_, path });
       }
-      pages.push({ name: def.name, layers: this.layer(elements, def.elements, p) });
+      pages.push({ name: def.name, layers: this.layer(elements) });
     }
-    const fileName = m.output ? this.compileTextFn(m.output.fileName, 'output.fileName')?.render : undefined;
+    const fileName =
+      m.output?.fileName !== undefined
+        ? this.compileTextFn(m.output.fileName, 'output.fileName')?.render
+        : undefined;
+    if (this.print.colorSpace === 'cmyk') await this.convertAssets();
     if (this.problems.length > 0) throw new PlatenError('invalid_template', this.problems);
     return {
       id: m.id,
@@ -109,6 +155,8 @@ class Compiler {
       dir: this.root,
       manifest: m,
       page,
+      print: this.print,
+      tags: elementTags(m),
       inputs: { rep: m.rep, prospect: m.prospect, fields: m.fields },
       recordSchema: buildRecordSchema(m),
       pages,
@@ -233,16 +281,49 @@ class Compiler {
     }
   }
 
-  private color(ref: ColorRef | undefined, path: string, fallback: ColorValue = '#000000'): Color {
-    let value: ColorValue | undefined = ref ?? fallback;
-    if (typeof value === 'string' && !value.startsWith('#')) {
-      value = this.manifest.colors[value];
-      if (value === undefined) {
-        this.problem(path, 'unknown_color', `unknown colour "${String(ref)}" (declare it in colors)`);
-        value = fallback;
-      }
+  /**
+   * An element's colour: a palette name (a spot ink at a tint, if the palette says so) or a literal.
+   * In a CMYK document RGB values become CMYK here, once, unless the element keeps RGB.
+   */
+  private color(ref: ColorRef | undefined, path: string, keepRgb = false): Color {
+    const named =
+      typeof ref === 'object' && 'name' in ref
+        ? ref.name
+        : typeof ref === 'string' && !ref.startsWith('#')
+          ? ref
+          : undefined;
+    let value =
+      named === undefined ? ((ref as ColorValue | undefined) ?? '#000000') : this.manifest.colors[named];
+    if (value === undefined) {
+      this.problem(path, 'unknown_color', `unknown colour "${named}" (declare it in colors)`);
+      value = '#000000';
     }
-    return toColor(value);
+    const tint = typeof ref === 'object' && 'tint' in ref ? ref.tint : undefined;
+    if (typeof value === 'object' && 'spot' in value) {
+      const spot = this.print.spots.find((s) => s.key === named)!;
+      return { space: 'spot', values: [(tint ?? 100) / 100], spot };
+    }
+    if (tint !== undefined) {
+      this.problem(
+        `${path}.tint`,
+        'not_spot',
+        `"${named}" is not a spot colour: only spot colours take a tint`,
+      );
+    }
+    const color = toColor(value);
+    if (color.space === 'rgb' && this.print.colorSpace === 'cmyk' && !keepRgb) {
+      return { space: 'cmyk', values: rgbToCmyk(color.values) };
+    }
+    return color;
+  }
+
+  /** A CMYK document's package images, converted once now (the draw step uses the copies). */
+  private async convertAssets(): Promise<void> {
+    for (const [rel, image] of this.assets) {
+      await cmykImage(image).catch((error: Error) =>
+        this.problem(rel, 'bad_image', `${rel}: cannot convert to CMYK: ${error.message}`),
+      );
+    }
   }
 
   private checkGeometry(el: ElementDef, page: PageGeometry, path: string): void {
@@ -255,9 +336,27 @@ class Compiler {
     if (outside) {
       this.problem(path, 'outside_page', `"${el.name}" extends outside the page and its bleed`);
     }
+    if (el.type === 'address' && el.zone !== undefined) {
+      const z = ADDRESS_ZONES[el.zone];
+      const inside =
+        el.x >= z.x - 0.01 &&
+        el.y >= z.y - 0.01 &&
+        el.x + el.w <= z.x + z.w + 0.01 &&
+        el.y + el.h <= z.y + z.h + 0.01;
+      if (!inside) {
+        this.problem(
+          path,
+          'outside_zone',
+          `address "${el.name}" is not inside the ${el.zone} address zone (x ${z.x}–${z.x + z.w} pt, y ${z.y}–${z.y + z.h} pt from the trim's top left)`,
+        );
+      }
+    }
   }
 
-  private async compileElement(el: ElementDef, path: string): Promise<CompiledElement | null> {
+  private async compileElement(
+    el: ElementDef,
+    path: string,
+  ): Promise<CompiledElement | CompiledElement[] | null> {
     const box = { x: el.x, y: el.y, w: el.w, h: el.h };
     const base = { name: el.name, box, ...(el.when ? { when: el.when } : {}) };
     if (el.when && !this.declared(el.when.path)) {
@@ -277,7 +376,14 @@ class Compiler {
           if (this.manifest[scope][key]?.type !== 'image') {
             this.problem(`${path}.input`, 'undeclared', `"${el.input}" is not a declared image input`);
           }
-          return { kind: 'image', ...base, fit: el.fit, source: { kind: 'input', path: el.input }, fallback };
+          return {
+            kind: 'image',
+            ...base,
+            fit: el.fit,
+            source: { kind: 'input', path: el.input },
+            fallback,
+            ...(el.keepRgb ? { keepRgb: true } : {}),
+          };
         }
         const src = el.src!;
         const compiled = this.compileTextFn(src, `${path}.src`);
@@ -290,12 +396,17 @@ class Compiler {
           fit: el.fit,
           source: { kind: 'asset', render: compiled.render },
           fallback,
+          ...(el.keepRgb ? { keepRgb: true } : {}),
         };
       }
+      case 'address':
+        return this.compileAddress(el, base, path);
+      case 'imb':
+        return this.compileImb(el, base, path);
       case 'qr': {
         const compiled = this.compileTextFn(el.content, `${path}.content`);
         if (!compiled) return null;
-        const color = this.color(el.color, `${path}.color`);
+        const color = this.color(el.color, `${path}.color`, el.keepRgb);
         return { kind: 'qr', ...base, render: compiled.render, color, errorCorrection: el.errorCorrection };
       }
       case 'svg': {
@@ -312,14 +423,22 @@ class Compiler {
             'SVG text would not use the template fonts: convert it to outlines',
           );
         }
-        return { kind: 'fixed', ...base, item: { kind: 'svg', name: el.name, box, svg } };
+        const cmyk = this.print.colorSpace === 'cmyk' && !el.keepRgb;
+        return {
+          kind: 'fixed',
+          ...base,
+          item: { kind: 'svg', name: el.name, box, svg, ...(cmyk ? { cmyk } : {}) },
+        };
       }
       case 'rect':
       case 'ellipse':
       case 'line': {
-        const stroke = el.stroke !== undefined ? this.color(el.stroke, `${path}.stroke`) : undefined;
+        const stroke =
+          el.stroke !== undefined ? this.color(el.stroke, `${path}.stroke`, el.keepRgb) : undefined;
         const fill =
-          el.type !== 'line' && el.fill !== undefined ? this.color(el.fill, `${path}.fill`) : undefined;
+          el.type !== 'line' && el.fill !== undefined
+            ? this.color(el.fill, `${path}.fill`, el.keepRgb)
+            : undefined;
         if (el.type === 'line' && stroke === undefined)
           this.problem(path, 'no_stroke', 'a line needs a stroke colour');
         const radius = el.type === 'rect' ? el.radius : 0;
@@ -357,7 +476,7 @@ class Compiler {
       ...base,
       ...(el.field !== undefined ? { field: el.field } : {}),
       render: compiled.render,
-      color: this.color(el.color, `${path}.color`),
+      color: this.color(el.color, `${path}.color`, el.keepRgb),
       uppercase: el.uppercase,
       spec: {
         width: el.w,
@@ -370,6 +489,88 @@ class Compiler {
         fonts,
       },
     };
+  }
+
+  /** A recipient block: a text element whose text is the formatted address (see formatAddress). */
+  private compileAddress(el: AddressElementDef, base: CompiledBase, path: string): CompiledText | null {
+    const parts = Object.entries(el.lines).map(([key, source]) => [
+      key,
+      this.compileTextFn(source, `${path}.lines.${key}`)?.render,
+    ]);
+    if (parts.some(([, render]) => render === undefined)) return null;
+    const fonts = this.fontChain(el.font);
+    if (fonts.length === 0) return null;
+    const renders = parts as [string, TextFn][];
+    return {
+      kind: 'text',
+      ...base,
+      render: (context) =>
+        formatAddress(Object.fromEntries(renders.map(([key, render]) => [key, render(context)]))),
+      color: this.color(el.color, `${path}.color`, el.keepRgb),
+      uppercase: el.uppercase,
+      spec: {
+        width: el.w,
+        height: el.h,
+        size: el.size,
+        ...(el.minSize !== undefined ? { minSize: el.minSize } : {}),
+        lineHeight: el.lineHeight,
+        align: 'left',
+        valign: 'top',
+        fonts,
+      },
+    };
+  }
+
+  /**
+   * An Intelligent Mail barcode: its bars at the box's top left, and its digits (when asked for) in a
+   * companion text element below them, so they fit and draw like any other text.
+   */
+  private compileImb(el: ImbElementDef, base: CompiledBase, path: string): CompiledElement[] | null {
+    const digits = (key: 'barcodeId' | 'serviceType' | 'mailerId' | 'serial' | 'zip') =>
+      this.compileTextFn(el[key], `${path}.${key}`)?.render;
+    const [barcodeId, serviceType, mailerId, serial, zip] = (
+      ['barcodeId', 'serviceType', 'mailerId', 'serial', 'zip'] as const
+    ).map(digits);
+    if (!barcodeId || !serviceType || !mailerId || !serial || !zip) return null;
+    const textHeight = el.humanReadable ? IMB_SIZES.textGap + IMB_SIZES.textSize : 0;
+    if (el.w < IMB_SIZES.length - 0.01 || el.h < IMB_SIZES.fullBar + textHeight - 0.01) {
+      this.problem(
+        path,
+        'too_small',
+        `an Intelligent Mail barcode needs a box of at least ${IMB_SIZES.length} × ${IMB_SIZES.fullBar + textHeight} pt`,
+      );
+      return null;
+    }
+    const tracking: TextFn = (c) => [barcodeId, serviceType, mailerId, serial].map((f) => f(c)).join(' ');
+    const imb: CompiledElement = {
+      kind: 'imb',
+      ...base,
+      tracking,
+      routing: zip,
+      color: this.color(el.color, `${path}.color`, el.keepRgb),
+    };
+    if (!el.humanReadable) return [imb];
+    const fonts = this.fontChain(el.font);
+    const top = el.y + IMB_SIZES.fullBar + IMB_SIZES.textGap;
+    const text: CompiledText = {
+      kind: 'text',
+      name: `${el.name}Digits`,
+      box: { x: el.x, y: top, w: el.w, h: el.y + el.h - top },
+      ...(el.when ? { when: el.when } : {}),
+      render: (c) => imbHumanReadable(tracking(c), zip(c)),
+      color: imb.color,
+      uppercase: false,
+      spec: {
+        width: el.w,
+        height: el.y + el.h - top,
+        size: IMB_SIZES.textSize,
+        lineHeight: 1,
+        align: 'left',
+        valign: 'top',
+        fonts,
+      },
+    };
+    return [imb, text];
   }
 
   /** Loads every package file a data-chosen image path can name (its mustaches match one path segment). */
@@ -393,16 +594,11 @@ class Compiler {
    * Groups each run of consecutive locked, data-independent elements into one static layer, fitted
    * now, so z-order is kept and each run becomes one Form XObject per document.
    */
-  private layer(
-    elements: (CompiledElement | null)[],
-    defs: ElementDef[],
-    pageIndex: number,
-  ): CompiledPage['layers'] {
+  private layer(elements: Compiled[]): CompiledPage['layers'] {
     const layers: CompiledPage['layers'] = [];
     let current: StaticLayer | null = null;
-    elements.forEach((el, i) => {
-      if (!el) return;
-      const item = this.staticItem(el, defs[i]!, `pages[${pageIndex}].elements[${i}]`);
+    elements.forEach(({ el, def, path }) => {
+      const item = this.staticItem(el, def, path);
       if (item) {
         if (!current) {
           current = { kind: 'static', id: `S${++this.staticCount}`, items: [] };
@@ -430,7 +626,16 @@ class Compiler {
       case 'image': {
         if (def.type !== 'image' || def.src === undefined || hasMustache(def.src)) return null;
         const image = this.assets.get(def.src);
-        return image ? { kind: 'image', name: el.name, box: el.box, fit: el.fit, image } : null;
+        return image
+          ? {
+              kind: 'image',
+              name: el.name,
+              box: el.box,
+              fit: el.fit,
+              image,
+              ...(el.keepRgb ? { keepRgb: true } : {}),
+            }
+          : null;
       }
       case 'qr':
         if (def.type !== 'qr' || hasMustache(def.content)) return null;
@@ -442,6 +647,8 @@ class Compiler {
           color: el.color,
           errorCorrection: el.errorCorrection,
         };
+      case 'imb':
+        return null;
       case 'text': {
         if (def.type !== 'text' || el.field !== undefined || hasMustache(def.text ?? '{{')) return null;
         const fit = fitText(spansOf(el.render({ rep: {}, prospect: {}, fields: {} }), el.uppercase), el.spec);
@@ -472,6 +679,19 @@ class Compiler {
   }
 }
 
+/** Each element's tag: its declared role, else a paragraph for text and a figure for art with alt text. */
+function elementTags(m: Manifest): Map<string, ElementTag> {
+  const tags = new Map<string, ElementTag>();
+  for (const page of m.pages) {
+    for (const el of page.elements) {
+      const text = el.type === 'text' || el.type === 'address';
+      const role = el.role ?? (text ? 'P' : el.alt !== undefined ? 'Figure' : 'Artifact');
+      tags.set(el.name, { role, ...(el.alt !== undefined ? { alt: el.alt } : {}) });
+    }
+  }
+  return tags;
+}
+
 export function pageGeometry(m: Manifest): PageGeometry {
   const [w, h] =
     typeof m.page.size === 'string' ? PAGE_PRESETS[m.page.size] : [m.page.size.width, m.page.size.height];
@@ -485,6 +705,11 @@ export function toColor(value: ColorValue): Color {
     const n = Number.parseInt(value.slice(1), 16);
     return { space: 'rgb', values: [((n >> 16) & 255) / 255, ((n >> 8) & 255) / 255, (n & 255) / 255] };
   }
-  const [c, m, y, k] = value.cmyk.map((v) => v / 100) as [number, number, number, number];
-  return { space: 'cmyk', values: [c, m, y, k] };
+  return { space: 'cmyk', values: cmykValues(value.cmyk) };
+}
+
+/** Manifest percentages as colour components 0..1. */
+function cmykValues(percent: readonly number[]): [number, number, number, number] {
+  const [c, m, y, k] = percent.map((v) => v / 100) as [number, number, number, number];
+  return [c, m, y, k];
 }

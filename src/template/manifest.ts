@@ -59,8 +59,29 @@ const colorValueSchema = z.union([
   hexColor,
   z.strictObject({ cmyk: z.tuple([percent, percent, percent, percent]) }),
 ]);
-/** A colour where an element uses one: a palette name or a literal value. */
-const colorRefSchema = z.union([colorValueSchema, keySchema]);
+/**
+ * A spot colour (a named ink the press mixes): its ink name as the printer knows it, and the CMYK
+ * mix that stands in for it on proofs and process-only presses. Declared in the palette only.
+ */
+const spotColorSchema = z.strictObject({
+  spot: z
+    .string()
+    .min(1)
+    .max(100)
+    .regex(/^[\x20-\x7E]+$/, 'expected printable ASCII, e.g. "PANTONE 2597 C"')
+    .refine(
+      (name) => !['All', 'None', 'Cyan', 'Magenta', 'Yellow', 'Black'].includes(name),
+      'reserved ink name',
+    ),
+  cmyk: z.tuple([percent, percent, percent, percent]),
+});
+const paletteValueSchema = z.union([colorValueSchema, spotColorSchema]);
+/** A colour where an element uses one: a palette name, a literal value, or a palette spot at a tint. */
+const colorRefSchema = z.union([
+  colorValueSchema,
+  keySchema,
+  z.strictObject({ name: keySchema, tint: z.number().gt(0).max(100) }),
+]);
 
 // --------------------------------------------------------------------------------------------- fonts
 
@@ -151,6 +172,10 @@ const conditionSchema = z.union([
 ]);
 export type Condition = z.output<typeof conditionSchema>;
 
+/** Structure roles an element may take in a tagged PDF. */
+export const ROLES = ['H1', 'H2', 'H3', 'H4', 'H5', 'H6', 'P', 'Figure', 'Artifact'] as const;
+export type Role = (typeof ROLES)[number];
+
 const boxShape = {
   name: keySchema,
   x: lengthSchema,
@@ -160,10 +185,29 @@ const boxShape = {
   when: conditionSchema.optional(),
   /** Intentionally reaches into the bleed (a background, a full-bleed photo). */
   bleeds: z.boolean().default(false),
+  /** In a CMYK document, keep this element's colours and images RGB (preflight still reports it). */
+  keepRgb: z.boolean().optional(),
+  /**
+   * Its part in a tagged (single-piece, on-screen) PDF: a heading, a paragraph, a figure (needs
+   * `alt`), or an artifact (decoration a screen reader skips). Default: text is a paragraph, art with
+   * `alt` a figure, other art an artifact.
+   */
+  role: z.enum(ROLES).optional(),
+  /** What a figure shows, for screen readers. */
+  alt: z.string().min(1).max(1000).optional(),
 };
 
 /** Handlebars source of a text, a QR payload or an image path. */
 const templateText = z.string().max(20_000);
+
+const textStyle = {
+  font: keySchema.optional(),
+  size: z.number().positive().max(500),
+  /** Copyfit: shrink down to this size before reporting an overflow. Absent: never shrink. */
+  minSize: z.number().positive().max(500).optional(),
+  color: colorRefSchema.optional(),
+  lineHeight: z.number().min(0.5).max(5).default(1.2),
+};
 
 const textElementSchema = z.strictObject({
   ...boxShape,
@@ -172,14 +216,9 @@ const textElementSchema = z.strictObject({
   text: templateText.optional(),
   /** The field this element shows: the only way a rep edits it. */
   field: keySchema.optional(),
-  font: keySchema.optional(),
-  size: z.number().positive().max(500),
-  /** Copyfit: shrink down to this size before reporting an overflow. Absent: never shrink. */
-  minSize: z.number().positive().max(500).optional(),
-  color: colorRefSchema.optional(),
+  ...textStyle,
   align: z.enum(['left', 'center', 'right', 'justify']).default('left'),
   valign: z.enum(['top', 'middle', 'bottom']).default('top'),
-  lineHeight: z.number().min(0.5).max(5).default(1.2),
   uppercase: z.boolean().default(false),
 });
 
@@ -236,6 +275,64 @@ const qrElementSchema = z.strictObject({
   errorCorrection: z.enum(['L', 'M', 'Q', 'H']).default('M'),
 });
 
+/**
+ * Where a mail piece's address may sit, in trim coordinates (points from the top left), by layout.
+ * `window-10`: a US Letter tri-folded into a #10 window envelope (window 4.5 × 1.125in, 0.875in from the
+ * left and 0.5in from the bottom), allowing the insert 0.875in of play sideways and 0.3125in up or
+ * down and keeping 1/8in from every window edge (DMM 601.6.3): x 0.9375–4.3125in, y 2.5–3.0625in.
+ * `postcard-6x4`: a 6 × 4in card's OCR read area, at least 0.5in from both side edges and between
+ * 2.75in and 0.625in from the bottom edge (DMM 202.2.1): x 0.5–5.5in, y 1.25–3.375in.
+ */
+export const ADDRESS_ZONES = {
+  'window-10': { x: 67.5, y: 180, w: 243, h: 40.5 },
+  'postcard-6x4': { x: 36, y: 90, w: 360, h: 153 },
+} as const satisfies Record<string, { x: number; y: number; w: number; h: number }>;
+
+/**
+ * A recipient block formatted from record values (Handlebars each): empty lines are left out, the
+ * unit shares the street line (USPS Publication 28), city, state and ZIP+4 share the last line, and
+ * a country other than the US gets a line of its own.
+ */
+const addressElementSchema = z.strictObject({
+  ...boxShape,
+  ...textStyle,
+  type: z.literal('address'),
+  lines: z.strictObject({
+    name: templateText.min(1),
+    company: templateText.optional(),
+    line1: templateText.min(1),
+    line2: templateText.optional(),
+    city: templateText.min(1),
+    state: templateText.min(1),
+    zip: templateText.min(1),
+    country: templateText.optional(),
+  }),
+  uppercase: z.boolean().default(false),
+  /** The layout's address zone the block must lie in (checked by compile and `validate`). */
+  zone: z.enum(Object.keys(ADDRESS_ZONES) as [keyof typeof ADDRESS_ZONES]).optional(),
+});
+
+/** Handlebars that must give digits (dashes and spaces are dropped), e.g. a ZIP+4. */
+const digitsText = templateText.min(1).max(200);
+
+/**
+ * A USPS Intelligent Mail barcode (USPS-B-3200), drawn as vector bars at the specification's sizes,
+ * with the tracking and routing digits printed under it when `humanReadable`.
+ */
+const imbElementSchema = z.strictObject({
+  ...boxShape,
+  type: z.literal('imb'),
+  barcodeId: digitsText,
+  serviceType: digitsText,
+  mailerId: digitsText,
+  serial: digitsText,
+  /** The delivery point: ZIP, ZIP+4 or ZIP+4+2; empty for none. */
+  zip: templateText.max(200).default(''),
+  humanReadable: z.boolean().default(true),
+  font: keySchema.optional(),
+  color: colorRefSchema.optional(),
+});
+
 export const elementSchema = z.discriminatedUnion('type', [
   textElementSchema,
   imageElementSchema,
@@ -244,11 +341,15 @@ export const elementSchema = z.discriminatedUnion('type', [
   lineElementSchema,
   svgElementSchema,
   qrElementSchema,
+  addressElementSchema,
+  imbElementSchema,
 ]);
 export type ElementDef = z.output<typeof elementSchema>;
 export type TextElementDef = z.output<typeof textElementSchema>;
 export type ImageElementDef = z.output<typeof imageElementSchema>;
 export type QrElementDef = z.output<typeof qrElementSchema>;
+export type AddressElementDef = z.output<typeof addressElementSchema>;
+export type ImbElementDef = z.output<typeof imbElementSchema>;
 
 const pageSchema = z.strictObject({
   name: keySchema,
@@ -278,7 +379,12 @@ export const manifestObjectSchema = z
     /** Used for characters the element's font lacks, in this order. */
     fallbackFonts: z.array(keySchema).default([]),
     defaultFont: keySchema.optional(),
-    colors: z.record(keySchema, colorValueSchema).default({}),
+    /** The language of the template's text (BCP 47), for tagged PDFs. */
+    lang: z
+      .string()
+      .regex(/^[A-Za-z]{2,3}(-[A-Za-z0-9]{1,8})*$/, 'expected a language tag such as en-US')
+      .default('en-US'),
+    colors: z.record(keySchema, paletteValueSchema).default({}),
     /** The prospect columns and rep-profile values the template reads. */
     prospect: inputMapSchema,
     rep: inputMapSchema,
@@ -286,7 +392,15 @@ export const manifestObjectSchema = z
     fields: inputMapSchema,
     pages: z.array(pageSchema).min(1).max(50),
     /** How batch output names each piece's PDF in a ZIP, e.g. `{{prospect.id}}-{{prospect.lastName}}.pdf`. */
-    output: z.strictObject({ fileName: templateText.min(1).max(500) }).optional(),
+    output: z
+      .strictObject({
+        fileName: templateText.min(1).max(500).optional(),
+        /** Crop and bleed marks outside the bleed, the media grown to hold them (`--marks` turns them on too). */
+        marks: z.boolean().default(false),
+        /** `cmyk`: every colour and image converted for press, with an output intent. */
+        colorSpace: z.enum(['rgb', 'cmyk']).default('rgb'),
+      })
+      .optional(),
     samples: z
       .array(z.strictObject({ name: z.string().min(1).max(200), record: looseRecordSchema }))
       .max(50)
@@ -316,6 +430,21 @@ export const manifestObjectSchema = z
             message: `duplicate element name "${el.name}"`,
           });
         seen.add(el.name);
+        if (el.role === 'Figure' && el.alt === undefined) {
+          ctx.addIssue({ code: 'custom', path: [...path, 'alt'], message: 'a Figure needs alt text' });
+        }
+        if (el.type === 'address' || el.type === 'imb') checkFont(el.font, [...path, 'font']);
+        if (
+          (el.type === 'text' || el.type === 'address') &&
+          el.minSize !== undefined &&
+          el.minSize > el.size
+        ) {
+          ctx.addIssue({
+            code: 'custom',
+            path: [...path, 'minSize'],
+            message: 'minSize is larger than size',
+          });
+        }
         if (el.type === 'text') {
           checkFont(el.font, [...path, 'font']);
           if (el.text === undefined && el.field === undefined) {
@@ -326,13 +455,6 @@ export const manifestObjectSchema = z
               code: 'custom',
               path: [...path, 'field'],
               message: `unknown field "${el.field}"`,
-            });
-          }
-          if (el.minSize !== undefined && el.minSize > el.size) {
-            ctx.addIssue({
-              code: 'custom',
-              path: [...path, 'minSize'],
-              message: 'minSize is larger than size',
             });
           }
         }
@@ -360,4 +482,5 @@ export const manifestSchema = z.preprocess((input, ctx) => {
 export type Manifest = z.output<typeof manifestObjectSchema>;
 export type ManifestInput = z.input<typeof manifestObjectSchema>;
 export type ColorValue = z.output<typeof colorValueSchema>;
+export type PaletteValue = z.output<typeof paletteValueSchema>;
 export type ColorRef = z.output<typeof colorRefSchema>;

@@ -1,32 +1,58 @@
 import { PlatenError, type Problem } from '../errors.js';
-import { checkRecord, samples } from '../pipeline.js';
+import { fitPiece } from '../layout/piece.js';
+import { mergeRecord } from '../merge/merge.js';
+import { samples } from '../pipeline.js';
+import type { Finding } from '../preflight/findings.js';
+import { preflightPiece } from '../preflight/piece.js';
 import { compileTemplate } from './compile.js';
 import type { CompiledTemplate } from './model.js';
 
 /**
  * Everything `platen validate` checks: the manifest, its assets and fonts, every Handlebars path and
- * helper, element geometry, locked text fitting, and every sample record validating and fitting.
+ * helper, element geometry (address zones included), locked text fitting, every sample record
+ * validating and fitting, and a preflight of every sample piece. Preflight errors (an image under
+ * 150 ppi) are problems; its warnings are returned apart and do not make the template invalid.
  */
 export async function validateTemplate(
   dir: string,
-): Promise<{ compiled?: CompiledTemplate; problems: Problem[] }> {
+): Promise<{ compiled?: CompiledTemplate; problems: Problem[]; warnings: Finding[] }> {
   let compiled: CompiledTemplate;
   try {
     compiled = await compileTemplate(dir);
   } catch (error) {
-    if (error instanceof PlatenError) return { problems: error.problems };
+    if (error instanceof PlatenError) return { problems: error.problems, warnings: [] };
     throw error;
   }
   const problems: Problem[] = [];
+  const warnings: Finding[] = [];
   if (compiled.manifest.samples.length === 0) {
     problems.push({ path: 'samples', rule: 'no_samples', message: 'add at least one sample record' });
   }
   samples(compiled).forEach((sample, i) => {
-    for (const p of checkRecord(compiled, sample.record, sample.images)) {
+    let sampleProblems: Problem[];
+    try {
+      const { fitted, problems: fitProblems } = fitPiece(mergeRecord(compiled, sample.record, sample.images));
+      sampleProblems = fitProblems;
+      if (fitProblems.length === 0) {
+        for (const finding of preflightPiece(compiled, fitted, sample.name)) {
+          if (finding.severity === 'warning') warnings.push(finding);
+          else
+            sampleProblems.push({
+              path: `elements.${finding.element}`,
+              rule: finding.rule,
+              message: finding.message,
+            });
+        }
+      }
+    } catch (error) {
+      if (!(error instanceof PlatenError)) throw error;
+      sampleProblems = error.problems;
+    }
+    for (const p of sampleProblems) {
       // Record paths sit under the sample's record; element paths (elements.x) under the sample.
       const under = p.path.startsWith('elements.') ? `samples[${i}]` : `samples[${i}].record`;
       problems.push({ ...p, path: `${under}.${p.path}` });
     }
   });
-  return { compiled, problems };
+  return { compiled, problems, warnings };
 }

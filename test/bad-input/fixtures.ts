@@ -193,7 +193,8 @@ export async function makePackage(
     path.join(dir, 'fonts/SourceSans3-Regular.ttf'),
   );
   await copyFile(path.join(POSTCARD_FONTS, 'DejaVuSans.ttf'), path.join(dir, 'fonts/DejaVuSans.ttf'));
-  await writeFile(path.join(dir, 'images/logo.png'), await pngBytes());
+  // 256 px in a 60 × 40 pt box: 460 ppi, clear of preflight's resolution checks.
+  await writeFile(path.join(dir, 'images/logo.png'), await pngBytes(256, 256));
   await writeFile(path.join(dir, 'art/mark.svg'), PLAIN_SVG);
   const manifest = baseManifest();
   edit(manifest);

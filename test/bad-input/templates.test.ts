@@ -58,6 +58,38 @@ const OUTSIDE_PACKAGE = 'must be a relative path inside the template package';
 const WOFF2 = /WOFF2 fonts are not supported/;
 const LONG_TEXT = 'Offer valid in participating states only; terms, limits and exclusions apply. '.repeat(8);
 
+/** A valid recipient block for the base package (its zone and position vary by case). */
+const ADDRESS = {
+  type: 'address',
+  name: 'recipient',
+  x: 220,
+  y: 150,
+  w: 170,
+  h: 60,
+  size: 10,
+  lines: {
+    name: '{{prospect.firstName}}',
+    line1: '1 Main St',
+    city: 'Bangor',
+    state: '{{prospect.state}}',
+    zip: '04401',
+  },
+};
+/** A valid Intelligent Mail barcode for the base package. */
+const IMB = {
+  type: 'imb',
+  name: 'barcode',
+  x: 20,
+  y: 20,
+  w: 220,
+  h: 24,
+  barcodeId: '00',
+  serviceType: '300',
+  mailerId: '123456',
+  serial: '123456789',
+  zip: '04401',
+};
+
 const cases: TemplateCase[] = [
   // 1 ------------------------------------------------------------------------------ missing asset
   {
@@ -585,6 +617,97 @@ const cases: TemplateCase[] = [
       { path: `${el(EL.mark)}.src`, rule: 'custom', message: OUTSIDE_PACKAGE },
       { path: `${el(EL.headline)}.minSize`, rule: 'custom', message: 'minSize is larger than size' },
     ],
+  },
+  // 14 ------------------------------------------------------------------------ print and mail fields
+  {
+    name: '14 a tint on a colour that is not a spot ink',
+    build: () => pkg(setElement(EL.background, { fill: { name: 'ink', tint: 40 } })),
+    expected: [
+      { path: `${el(EL.background)}.fill.tint`, rule: 'not_spot', message: '"ink" is not a spot colour' },
+    ],
+  },
+  {
+    name: '14 a tint of 0 (schema)',
+    build: () =>
+      pkg((m) => {
+        m.colors!.brand = { spot: 'PANTONE 2597 C', cmyk: [85, 100, 0, 0] };
+        Object.assign(elements(m)[EL.background]!, { fill: { name: 'brand', tint: 0 } });
+      }),
+    expected: [
+      { path: `${el(EL.background)}.fill.tint`, rule: 'too_small', message: 'expected number to be >0' },
+    ],
+  },
+  {
+    name: '14 a spot ink named like a process ink (schema)',
+    build: () =>
+      pkg((m) => {
+        m.colors!.brand = { spot: 'Cyan', cmyk: [100, 0, 0, 0] };
+      }),
+    expected: [{ path: 'colors.brand', rule: 'invalid_union', message: '' }],
+  },
+  {
+    name: '14 an unknown output colour space (schema)',
+    build: () => pkg((m) => void (m.output = { colorSpace: 'rgbk' as 'rgb' })),
+    expected: [{ path: 'output.colorSpace', rule: 'invalid_value', message: '' }],
+  },
+  {
+    name: '14 marks that are not a boolean (schema)',
+    build: () => pkg((m) => void (m.output = { marks: 'yes' as unknown as boolean })),
+    expected: [{ path: 'output.marks', rule: 'invalid_type', message: '' }],
+  },
+  {
+    name: '14 an address block outside its zone',
+    build: () =>
+      pkg((m) => {
+        elements(m).push({ ...ADDRESS, x: 20, zone: 'postcard-6x4' });
+      }),
+    expected: [{ path: el(8), rule: 'outside_zone', message: 'not inside the postcard-6x4 address zone' }],
+  },
+  {
+    name: '14 an address zone that does not exist (schema)',
+    build: () => pkg((m) => void elements(m).push({ ...ADDRESS, zone: 'window-9' })),
+    expected: [{ path: `${el(8)}.zone`, rule: 'invalid_value', message: '' }],
+  },
+  {
+    name: '14 an address without a city (schema)',
+    build: () =>
+      pkg((m) => void elements(m).push({ ...ADDRESS, lines: { ...ADDRESS.lines, city: undefined } })),
+    expected: [{ path: `${el(8)}.lines.city`, rule: 'invalid_type', message: '' }],
+  },
+  {
+    name: '14 an address line reading an undeclared input',
+    build: () =>
+      pkg(
+        (m) => void elements(m).push({ ...ADDRESS, lines: { ...ADDRESS.lines, line2: '{{prospect.unit}}' } }),
+      ),
+    expected: [
+      { path: `${el(8)}.lines.line2`, rule: 'template', message: '"prospect.unit" is not declared' },
+    ],
+  },
+  {
+    name: '14 an Intelligent Mail barcode in a box too small for it',
+    build: () => pkg((m) => void elements(m).push({ ...IMB, w: 150 })),
+    expected: [{ path: el(8), rule: 'too_small', message: 'needs a box of at least' }],
+  },
+  {
+    name: '14 a sample whose barcode serial is too short',
+    build: () => pkg((m) => void elements(m).push({ ...IMB, serial: '1234' })),
+    expected: [{ path: 'samples[0].elements.barcode', rule: 'imb', message: 'serial "1234": 9 digits' }],
+  },
+  {
+    name: '14 a Figure without alt text (schema)',
+    build: () => pkg(setElement(EL.logo, { role: 'Figure' })),
+    expected: [{ path: `${el(EL.logo)}.alt`, rule: 'custom', message: 'a Figure needs alt text' }],
+  },
+  {
+    name: '14 an unknown structure role (schema)',
+    build: () => pkg(setElement(EL.headline, { role: 'Heading' })),
+    expected: [{ path: `${el(EL.headline)}.role`, rule: 'invalid_value', message: '' }],
+  },
+  {
+    name: '14 a language that is not a language tag (schema)',
+    build: () => pkg((m) => void (m.lang = 'English')),
+    expected: [{ path: 'lang', rule: 'invalid_format', message: 'expected a language tag such as en-US' }],
   },
 ];
 

@@ -349,11 +349,13 @@ describe.concurrent('platen CLI', () => {
   });
 
   describe('validate', () => {
-    it('--json prints {valid: true, problems: []} for a bundled template', async ({ expect }) => {
+    it('--json prints {valid: true, problems: [], warnings: []} for a bundled template', async ({
+      expect,
+    }) => {
       const result = await runCli(['validate', '--json', POSTCARD]);
       expect(result.stderr).toBe('');
       expect(result.code).toBe(0);
-      expect(JSON.parse(result.stdout)).toEqual({ valid: true, problems: [] });
+      expect(JSON.parse(result.stdout)).toEqual({ valid: true, problems: [], warnings: [] });
     });
 
     it('reports a broken package with exit 1 and its problems', async ({ expect }) => {

@@ -12,16 +12,26 @@ import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadProspects, mailerRecord } from '../../bench/workload.js';
 import type { FittedPiece } from '../../src/layout/piece.js';
-import { preparePiece, renderToBuffer } from '../../src/pipeline.js';
-import { PdfJoiner } from '../../src/render/join.js';
-import { compileTemplate } from '../../src/template/compile.js';
+import { preparePiece, renderToBuffer, samples } from '../../src/pipeline.js';
+import { sheetLayout } from '../../src/render/impose.js';
+import { type Imposition, PdfJoiner } from '../../src/render/join.js';
+import { compileTemplate, withMarks } from '../../src/template/compile.js';
 import type { CompiledTemplate } from '../../src/template/model.js';
-import { countObjects, deref, isImageXObject, pdfObjects, qpdfCheck, type PdfDict } from '../support/pdf.js';
+import {
+  countObjects,
+  deref,
+  isImageXObject,
+  pageBoxes,
+  pdfObjects,
+  qpdfCheck,
+  type PdfDict,
+} from '../support/pdf.js';
+import { uncompressed } from '../support/print.js';
 import { REPO_ROOT } from '../support/repo.js';
 
 const run = promisify(execFile);
 
-async function join(parts: Buffer[]): Promise<Buffer> {
+async function join(parts: Buffer[], impose?: Imposition): Promise<Buffer> {
   const chunks: Buffer[] = [];
   const joiner = new PdfJoiner(
     new Writable({
@@ -30,6 +40,7 @@ async function join(parts: Buffer[]): Promise<Buffer> {
         done();
       },
     }),
+    impose ? { impose } : {},
   );
   for (const part of parts) await joiner.append(part);
   await joiner.end();
@@ -96,6 +107,71 @@ describe('PdfJoiner', () => {
       (node['/DParts'] as string[][]).flat().map((leaf) => (deref(objs, leaf) as PdfDict)['/Start']),
     );
     expect(firstPages).toEqual(objs.pageRefs);
+  });
+
+  it('imposes parts on press sheets: pieces stepped across part boundaries, marks per sheet', async () => {
+    // Seven two-sided postcards, drawn without marks in parts of 3, 1 and 3 pieces; 18 × 12 in
+    // sheets hold 4 (2 across, 2 down), so 2 groups of sheets, each a front and a back.
+    const postcard = withMarks(await compileTemplate(path.join(REPO_ROOT, 'templates/postcard-6x4')), true);
+    const sample = samples(postcard)[0]!;
+    const record = sample.record as { prospect: Record<string, string> };
+    const cards = Array.from({ length: 7 }, (_, i) => {
+      const piece = preparePiece(
+        withMarks(postcard, false),
+        { ...record, prospect: { ...record.prospect, firstName: `Card${i + 1}` } },
+        sample.images,
+      );
+      piece.marker = { title: `Row ${i + 1}`, label: String(i + 1) };
+      return piece;
+    });
+    const unmarked = withMarks(postcard, false);
+    const parts = [cards.slice(0, 3), cards.slice(3, 4), cards.slice(4)];
+    const layout = sheetLayout(postcard.page, { width: 1296, height: 864 });
+    const joined = await join(await Promise.all(parts.map((p) => renderToBuffer(unmarked, p))), {
+      layout,
+      geometry: postcard.page,
+    });
+    const file = path.join(dir, 'imposed.pdf');
+    await writeFile(file, joined);
+    expect((await qpdfCheck(joined)).ok).toBe(true);
+    expect((await pageBoxes(file)).map((b) => b.media)).toEqual(Array(4).fill([0, 0, 1296, 864]));
+
+    // Each card's name lies in its cell: row-order on fronts, columns mirrored on backs (work and
+    // turn). Cells are 6.25 × 4.25 in with bleed, the grid centred: trims at x 207 and 657, y 135 and 441.
+    const { stdout } = await run('pdftotext', ['-bbox', file, '-']);
+    const cellOf = (page: number, word: string) => {
+      const pages = stdout.split('<page ').slice(1);
+      const match = new RegExp(`xMin="([\\d.]+)" yMin="([\\d.]+)"[^>]*>${word}<`).exec(pages[page]!);
+      if (!match) return null;
+      const [x, y] = [Number(match[1]), Number(match[2])];
+      return [x < 648 ? 0 : 1, y < 432 ? 0 : 1];
+    };
+    expect([1, 2, 3, 4].map((n) => cellOf(0, `Card${n},`))).toEqual([
+      [0, 0],
+      [1, 0],
+      [0, 1],
+      [1, 1],
+    ]);
+    expect([5, 6, 7].map((n) => cellOf(2, `Card${n},`))).toEqual([
+      [0, 0],
+      [1, 0],
+      [0, 1],
+    ]);
+    expect([5, 6, 7].map((n) => cellOf(3, `Card${n},`))).toEqual([
+      [1, 0],
+      [0, 0],
+      [1, 1],
+    ]);
+
+    // No bookmarks, page labels or DParts (a sheet holds several pieces); one marks form on every sheet.
+    const objs = await pdfObjects(joined);
+    const catalog = deref(objs, (objs.trailer as PdfDict)['/Root']) as PdfDict;
+    expect(
+      Object.keys(catalog).filter((k) => ['/Outlines', '/PageLabels', '/DPartRoot'].includes(k)),
+    ).toEqual([]);
+    const text = await uncompressed(joined);
+    expect(text.match(/\/Marks Do/g)).toHaveLength(4);
+    expect(text.match(/\/CSAll CS 1 SCN/g)).toHaveLength(1);
   });
 
   it('refuses what is not a part', async () => {

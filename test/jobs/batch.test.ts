@@ -8,7 +8,7 @@ import path from 'node:path';
 import { parse } from 'csv-parse/sync';
 import yauzl from 'yauzl';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { pdfInfo, pdfObjects, pdfText, qpdfCheck } from '../support/pdf.js';
+import { pageBoxes, pdfInfo, pdfObjects, pdfText, qpdfCheck } from '../support/pdf.js';
 import { REPO_ROOT, runCli } from '../support/repo.js';
 
 const MAILER = path.join(REPO_ROOT, 'bench/mailer');
@@ -165,6 +165,79 @@ describe('platen batch', () => {
     expect(await readdir(dir)).not.toContain('none.pdf');
     const usage = await batch(csvPath, '--out', path.join(dir, 'x.docx'));
     expect(usage.code).toBe(2);
+  });
+});
+
+describe('platen batch on press sheets', () => {
+  let dir: string;
+  beforeAll(async () => {
+    dir = await mkdtemp(path.join(os.tmpdir(), 'platen-batch-sheets-'));
+    // Nine postcards, row 5 rejected (a state is two letters).
+    const header = 'First Name,Last Name,Address 1,City,State,ZIP,imbSerial';
+    const cards = Array.from(
+      { length: 9 },
+      (_, i) =>
+        `Card${i + 1},Köhler,418 Birchwood Lane,Bangor,${i === 4 ? 'Maine' : 'ME'},04401,${100000001 + i}`,
+    );
+    await writeFile(path.join(dir, 'cards.csv'), [header, ...cards].join('\n'));
+    await writeFile(
+      path.join(dir, 'rep.json'),
+      JSON.stringify({
+        name: 'Mateo Álvarez',
+        phone: '(207) 555-0142',
+        email: 'mateo.alvarez@harbormutual.example',
+      }),
+    );
+  });
+  afterAll(async () => {
+    await rm(dir, { recursive: true, force: true });
+  });
+  const cards = (...args: string[]) =>
+    runCli([
+      'batch',
+      path.join(REPO_ROOT, 'templates/postcard-6x4'),
+      '--csv',
+      path.join(dir, 'cards.csv'),
+      '--rep',
+      path.join(dir, 'rep.json'),
+      '--concurrency',
+      '2',
+      ...args,
+    ]);
+
+  it("imposes a drop 4-up on 18 × 12 in sheets, in row order across the workers' parts", async () => {
+    const out = path.join(dir, 'sheets.pdf');
+    expect((await cards('--out', out, '--impose', '18x12in')).code).toBe(3);
+    expect((await qpdfCheck(out)).ok).toBe(true);
+    const boxes = await pageBoxes(out);
+    // Eight good cards, two sides each: two fronts and two backs.
+    expect(boxes.map((b) => b.media)).toEqual(Array(4).fill([0, 0, 1296, 864]));
+    const [front1, , front2] = await pdfText(out);
+    expect(front1).toMatch(/Card1,[\s\S]*Card2,[\s\S]*Card3,[\s\S]*Card4,/);
+    expect(front2).toMatch(/Card6,[\s\S]*Card7,[\s\S]*Card8,[\s\S]*Card9,/);
+  });
+
+  it('adds crop and bleed marks to every piece with --marks, the media grown to hold them', async () => {
+    const out = path.join(dir, 'marked.pdf');
+    expect((await cards('--out', out, '--marks')).code).toBe(3);
+    const boxes = await pageBoxes(out);
+    expect(boxes).toHaveLength(16);
+    // 6 × 4 in trim, 0.125 in bleed, 30 pt for the marks on every side.
+    expect(new Set(boxes.map((b) => JSON.stringify([b.media, b.trim])))).toEqual(
+      new Set([
+        JSON.stringify([
+          [0, 0, 510, 366],
+          [39, 39, 471, 327],
+        ]),
+      ]),
+    );
+  });
+
+  it('refuses to impose a ZIP or on a sheet too small, before reading a row (exit 2)', async () => {
+    expect((await cards('--out', path.join(dir, 'x.zip'), '--impose', '18x12in')).code).toBe(2);
+    const small = await cards('--out', path.join(dir, 'small.pdf'), '--impose', '5x4in');
+    expect(small.code).toBe(2);
+    expect(small.stderr).toContain('cannot hold one');
   });
 });
 

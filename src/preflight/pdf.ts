@@ -1,0 +1,253 @@
+import { inflateSync } from 'node:zlib';
+import { type Finding, MIN_TEXT_SIZE, resolutionFinding } from './findings.js';
+
+/**
+ * Preflight of a Platen PDF on its own, without the template: it reads the file's objects and walks
+ * each page's content (forms included) with the graphics state's transformation, so it sees images'
+ * effective resolution, text sizes, fonts without an embedded program, and RGB in a document with a
+ * CMYK output intent. What it cannot know without the template, it does not guess: element names
+ * (images and text are located by position on the trim instead) and whether content in the bleed was
+ * meant to bleed (`platen validate` checks both). It reads what pdfkit writes (no object streams,
+ * direct stream lengths); anything else is refused rather than half-read.
+ */
+
+interface PdfObject {
+  dict: string;
+  stream?: Buffer;
+}
+type Matrix = [number, number, number, number, number, number];
+
+export class UnreadablePdfError extends Error {}
+
+export function preflightPdf(bytes: Buffer): Finding[] {
+  const objects = readObjects(bytes);
+  const catalog = [...objects.values()].find((o) => /\/Type\s*\/Catalog\b/.test(o.dict));
+  if (!catalog) throw new UnreadablePdfError('no document catalog: not a PDF Platen wrote');
+  const cmyk = /\/OutputIntents/.test(catalog.dict);
+  const findings: Finding[] = [];
+
+  // Fonts: a descriptor without a font program means the font is not embedded.
+  for (const object of objects.values()) {
+    if (/\/Type\s*\/FontDescriptor\b/.test(object.dict) && !/\/FontFile[23]?\b/.test(object.dict)) {
+      const name = /\/FontName\s*\/([^\s/<>[\]]+)/.exec(object.dict)?.[1] ?? 'a font';
+      findings.push(documentFinding('error', 'font_not_embedded', `${name} is not embedded`));
+    }
+    if (/\/Type\s*\/Font\b/.test(object.dict) && /\/Subtype\s*\/Type1\b/.test(object.dict)) {
+      if (!/\/FontDescriptor/.test(object.dict)) {
+        const name = /\/BaseFont\s*\/([^\s/<>[\]]+)/.exec(object.dict)?.[1] ?? 'a font';
+        findings.push(
+          documentFinding('error', 'font_not_embedded', `${name} is a standard font, not embedded`),
+        );
+      }
+    }
+  }
+
+  const pages = pageRefs(objects, catalog.dict);
+  let pieceIndex = 0;
+  let lastPart: string | undefined;
+  let pageInPiece = 0;
+  for (const pageRef of pages) {
+    const page = objects.get(pageRef)!.dict;
+    // A piece is a run of pages sharing one DPart leaf (or every page its own piece without them).
+    const part = /\/DPart\s+(\d+) 0 R/.exec(page)?.[1];
+    if (part === undefined || part !== lastPart) {
+      pieceIndex += 1;
+      pageInPiece = 0;
+    }
+    lastPart = part;
+    pageInPiece += 1;
+    const trim = box(page, 'TrimBox') ??
+      box(inherited(objects, page, 'MediaBox') ?? '', 'MediaBox') ?? [0, 0, 0, 0];
+    const where = { piece: `piece ${pieceIndex}`, page: pageInPiece };
+    /** Where a placed unit square lands, from the trim's top left (y down), in points. */
+    const at = (m: Matrix) => {
+      const xs = [0, m[0], m[2], m[0] + m[2]].map((d) => m[4] + d);
+      const ys = [0, m[1], m[3], m[1] + m[3]].map((d) => m[5] + d);
+      return `at ${Math.round(Math.min(...xs) - trim[0])}, ${Math.round(trim[3] - Math.max(...ys))} pt`;
+    };
+    const resources = resourceDict(objects, inherited(objects, page, 'Resources'));
+    const seen = new Set<string>();
+    const once = (finding: Finding) => {
+      const key = `${finding.rule}|${finding.message}`;
+      if (!seen.has(key)) findings.push(finding);
+      seen.add(key);
+    };
+    const walk = (content: string, ctm: Matrix, depth: number) => {
+      if (cmyk && /(?:^|\s)-?[\d.]+\s+-?[\d.]+\s+-?[\d.]+\s+(?:rg|RG)(?=\s|$)|\/DeviceRGB/.test(content))
+        once({ ...where, severity: 'error', rule: 'rgb_in_cmyk', message: 'RGB colour in a CMYK document' });
+      interpret(content, ctm, {
+        image: (name, m) => {
+          const xobject = objects.get(Number(resources.get(name)))?.dict ?? '';
+          const width = Number(/\/Width\s+(\d+)/.exec(xobject)?.[1]);
+          const placed = Math.hypot(m[0], m[1]);
+          if (cmyk && /\/DeviceRGB/.test(xobject))
+            once({ ...where, severity: 'error', rule: 'rgb_in_cmyk', message: `RGB image ${at(m)}` });
+          const finding =
+            width && placed ? resolutionFinding(where, width / (placed / 72), `the image ${at(m)}`) : null;
+          if (finding) once(finding);
+        },
+        form: (name) => {
+          const ref = resources.get(name);
+          const form = ref ? objects.get(Number(ref)) : undefined;
+          return form?.stream && /\/Subtype\s*\/Form\b/.test(form.dict) && depth < 8 ? decode(form) : null;
+        },
+        recurse: (content, m) => walk(content, m, depth + 1),
+        text: (size, m) => {
+          const effective = size * Math.hypot(m[2], m[3]);
+          if (effective < MIN_TEXT_SIZE - 0.005)
+            once({
+              ...where,
+              severity: 'warning',
+              rule: 'small_text',
+              message: `text set at ${Math.round(effective * 100) / 100} pt, under ${MIN_TEXT_SIZE} pt`,
+            });
+        },
+      });
+    };
+    const contents = /\/Contents\s+(\d+) 0 R/.exec(page)?.[1];
+    const stream = contents ? objects.get(Number(contents)) : undefined;
+    if (stream?.stream) walk(decode(stream), [1, 0, 0, 1, 0, 0], 0);
+  }
+  return findings;
+}
+
+function documentFinding(severity: Finding['severity'], rule: string, message: string): Finding {
+  return { severity, piece: 'document', page: 1, rule, message };
+}
+
+/** Every `N 0 obj … endobj`, streams cut by their (direct) Length. */
+function readObjects(bytes: Buffer): Map<number, PdfObject> {
+  const latin = bytes.toString('latin1');
+  const objects = new Map<number, PdfObject>();
+  const start = /(\d+) 0 obj\s*/g;
+  let match: RegExpExecArray | null;
+  while ((match = start.exec(latin))) {
+    const bodyStart = start.lastIndex;
+    const streamAt = latin.indexOf('stream', bodyStart);
+    const endAt = latin.indexOf('endobj', bodyStart);
+    if (endAt < 0) throw new UnreadablePdfError(`object ${match[1]} has no end`);
+    if (streamAt >= 0 && streamAt < endAt && latin.slice(streamAt - 3, streamAt) !== 'end') {
+      const dict = latin.slice(bodyStart, streamAt);
+      const length = Number(/\/Length\s+(\d+)(?!\s+0\s+R)/.exec(dict)?.[1]);
+      if (!Number.isFinite(length))
+        throw new UnreadablePdfError(`object ${match[1]}: indirect stream length`);
+      const dataStart = streamAt + 'stream'.length + (latin[streamAt + 6] === '\r' ? 2 : 1);
+      objects.set(Number(match[1]), { dict, stream: bytes.subarray(dataStart, dataStart + length) });
+      start.lastIndex = latin.indexOf('endobj', dataStart + length) + 6;
+    } else {
+      objects.set(Number(match[1]), { dict: latin.slice(bodyStart, endAt) });
+      start.lastIndex = endAt + 6;
+    }
+  }
+  if (/\/Type\s*\/ObjStm/.test(latin)) throw new UnreadablePdfError('object streams are not supported');
+  return objects;
+}
+
+function decode(object: PdfObject): string {
+  const data = /\/FlateDecode/.test(object.dict) ? inflateSync(object.stream!) : object.stream!;
+  return data.toString('latin1');
+}
+
+/** Page references in order, walking the page tree from the catalog. */
+function pageRefs(objects: Map<number, PdfObject>, catalog: string): number[] {
+  const pages: number[] = [];
+  const visit = (ref: number, depth: number) => {
+    const dict = objects.get(ref)?.dict ?? '';
+    if (/\/Type\s*\/Page\b/.test(dict)) pages.push(ref);
+    const kids = /\/Kids\s*\[([^\]]*)\]/.exec(dict)?.[1];
+    if (kids && depth < 32) for (const kid of kids.matchAll(/(\d+) 0 R/g)) visit(Number(kid[1]), depth + 1);
+  };
+  const root = /\/Pages\s+(\d+) 0 R/.exec(catalog)?.[1];
+  if (root) visit(Number(root), 0);
+  return pages;
+}
+
+/** A page attribute, looked up through /Parent (MediaBox and Resources are inherited). */
+function inherited(objects: Map<number, PdfObject>, page: string, key: string): string | undefined {
+  let dict: string | undefined = page;
+  for (let depth = 0; dict && depth < 32; depth++) {
+    if (new RegExp(`/${key}\\b`).test(dict)) return dict;
+    const parent: string | undefined = /\/Parent\s+(\d+) 0 R/.exec(dict)?.[1];
+    dict = parent ? objects.get(Number(parent))?.dict : undefined;
+  }
+  return undefined;
+}
+
+function box(dict: string, key: string): [number, number, number, number] | undefined {
+  const match = new RegExp(`/${key}\\s*\\[([^\\]]*)\\]`).exec(dict);
+  return match ? (match[1]!.trim().split(/\s+/).map(Number) as [number, number, number, number]) : undefined;
+}
+
+/** The XObject names of a resource dictionary (given the dict that holds /Resources), name → object number. */
+function resourceDict(objects: Map<number, PdfObject>, holder: string | undefined): Map<string, string> {
+  const names = new Map<string, string>();
+  if (!holder) return names;
+  const ref = /\/Resources\s+(\d+) 0 R/.exec(holder)?.[1];
+  const resources = ref ? (objects.get(Number(ref))?.dict ?? '') : holder;
+  const xobject = /\/XObject\s*<<([\s\S]*?)>>/.exec(resources)?.[1] ?? '';
+  for (const entry of xobject.matchAll(/\/([^\s/<>[\]]+)\s+(\d+) 0 R/g)) names.set(entry[1]!, entry[2]!);
+  return names;
+}
+
+function multiply(a: Matrix, b: Matrix): Matrix {
+  return [
+    a[0] * b[0] + a[1] * b[2],
+    a[0] * b[1] + a[1] * b[3],
+    a[2] * b[0] + a[3] * b[2],
+    a[2] * b[1] + a[3] * b[3],
+    a[4] * b[0] + a[5] * b[2] + b[4],
+    a[4] * b[1] + a[5] * b[3] + b[5],
+  ];
+}
+
+interface Visitor {
+  image(name: string, ctm: Matrix): void;
+  /** A form's content, or null if the name is an image (or unknown). */
+  form(name: string): string | null;
+  recurse(content: string, ctm: Matrix): void;
+  text(size: number, ctm: Matrix): void;
+}
+
+/**
+ * A minimal content-stream interpreter: q/Q/cm for the transformation, Tf and Tm for text size, Do
+ * for images and forms. Strings are skipped (Platen writes text as hex strings).
+ */
+function interpret(content: string, start: Matrix, visit: Visitor): void {
+  const stack: Matrix[] = [];
+  let ctm = start;
+  let operands: string[] = [];
+  let fontSize = 0;
+  for (const token of content.match(/<[0-9A-Fa-f\s]*>|\([^)]*\)|\[|\]|\/[^\s/<>[\]()]+|[^\s/<>[\]()]+/g) ??
+    []) {
+    if (/^[-+.\d]/.test(token) || token.startsWith('/') || token.startsWith('<') || token.startsWith('(')) {
+      operands.push(token);
+      continue;
+    }
+    const nums = operands.map(Number);
+    switch (token) {
+      case 'q':
+        stack.push(ctm);
+        break;
+      case 'Q':
+        ctm = stack.pop() ?? start;
+        break;
+      case 'cm':
+        ctm = multiply(nums.slice(-6) as Matrix, ctm);
+        break;
+      case 'Tf':
+        fontSize = nums.at(-1)!;
+        break;
+      case 'Tm':
+        visit.text(fontSize, multiply(nums.slice(-6) as Matrix, ctm));
+        break;
+      case 'Do': {
+        const name = operands.at(-1)!.slice(1);
+        const form = visit.form(name);
+        if (form === null) visit.image(name, ctm);
+        else visit.recurse(form, ctm);
+        break;
+      }
+    }
+    if (token !== '[' && token !== ']') operands = [];
+  }
+}

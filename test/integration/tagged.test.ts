@@ -1,0 +1,114 @@
+/**
+ * Tagged PDF for single on-screen pieces: a structure tree (headings, paragraphs, figures with the
+ * template's alt text), decorative art as artifacts, everything painted inside marked content, and
+ * the language and title set; a print file of several pieces stays untagged.
+ */
+import { execFile } from 'node:child_process';
+import { mkdtemp, writeFile } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { promisify } from 'node:util';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { preparePiece, renderToBuffer, samples } from '../../src/pipeline.js';
+import { compileTemplate } from '../../src/template/compile.js';
+import { deref, pdfObjects, qpdfCheck, withPdfDocument, type PdfDict } from '../support/pdf.js';
+import { renderSample, uncompressed } from '../support/print.js';
+import { TEMPLATES_DIR } from '../support/repo.js';
+
+const run = promisify(execFile);
+const BROCHURE = path.join(TEMPLATES_DIR, 'insurance-brochure');
+
+interface Node {
+  role?: string;
+  alt?: string;
+  children?: Node[];
+}
+
+/** Each page's structure elements as `Role` or `Role: alt`, in order (pdfjs). */
+async function structure(pdf: Buffer): Promise<string[][]> {
+  return withPdfDocument(pdf, async (doc) => {
+    const pages: string[][] = [];
+    for (let i = 1; i <= doc.numPages; i++) {
+      const tree = (await (await doc.getPage(i)).getStructTree()) as Node;
+      const roles: string[] = [];
+      const walk = (node: Node) => {
+        if (node.role && node.role !== 'Root' && node.role !== 'Document')
+          roles.push(node.alt ? `${node.role}: ${node.alt}` : node.role);
+        for (const child of node.children ?? []) walk(child);
+      };
+      walk(tree);
+      pages.push(roles);
+    }
+    return pages;
+  });
+}
+
+/** The page content streams of a qpdf --qdf rewrite, in page order. */
+function pageContents(qdf: string): string[] {
+  return [
+    ...qdf.matchAll(
+      /%% Contents for page \d+\n(?:%%[^\n]*\n)*\d+ 0 obj\n<<[\s\S]*?>>\nstream\n([\s\S]*?)endstream/g,
+    ),
+  ].map((m) => m[1]!);
+}
+
+describe('a single brochure', () => {
+  let pdf: Buffer;
+  beforeAll(async () => {
+    pdf = await renderSample(BROCHURE);
+  });
+
+  it('is tagged, with its language and a title the viewer shows', async () => {
+    expect((await qpdfCheck(pdf)).ok).toBe(true);
+    const file = path.join(await mkdtemp(path.join(os.tmpdir(), 'platen-tagged-')), 'b.pdf');
+    await writeFile(file, pdf);
+    expect((await run('pdfinfo', [file])).stdout).toMatch(/^Tagged:\s+yes$/m);
+    const objs = await pdfObjects(pdf);
+    const root = deref(objs, (objs.trailer as PdfDict)['/Root']) as PdfDict;
+    expect(root['/Lang']).toBe('u:en-US');
+    expect((deref(objs, root['/MarkInfo']) as PdfDict)['/Marked']).toBe(true);
+    expect((deref(objs, root['/ViewerPreferences']) as PdfDict)['/DisplayDocTitle']).toBe(true);
+    expect((deref(objs, root['/StructTreeRoot']) as PdfDict)['/Type']).toBe('/StructTreeRoot');
+  });
+
+  it('has headings, paragraphs and figures with the template’s alt text, in reading order', async () => {
+    const [front, back] = await structure(pdf);
+    expect(front!.slice(0, 3)).toEqual(['Figure: Harbor Mutual Insurance Agency', 'P', 'H1']);
+    expect(front).toContain('Figure: Photo of your agent');
+    expect(front).toContain('Figure: QR code linking to your personal quote page');
+    expect(front!.filter((r) => r === 'H2').length).toBeGreaterThan(0);
+    expect(back).toContain('H1');
+    // Decorative art (header and footer art, cards) is not in the tree.
+    const figures = [...front!, ...back!].filter((r) => r.startsWith('Figure'));
+    expect(figures.every((f) => f.includes(': '))).toBe(true);
+  });
+
+  it('paints everything inside marked content: tagged elements or artifacts', async () => {
+    const contents = pageContents(await uncompressed(pdf));
+    expect(contents).toHaveLength(2);
+    for (const content of contents) {
+      let depth = 0;
+      let unmarked = 0;
+      for (const line of content.split('\n')) {
+        if (/ BDC$| BMC$/.test(line)) depth++;
+        else if (line === 'EMC') depth--;
+        else if (depth === 0 && /(^BT$| Do$| re$|^f$|^S$)/.test(line)) unmarked++;
+      }
+      expect(unmarked).toBe(0);
+      expect(depth).toBe(0);
+      expect(content).toMatch(/\/Artifact <<\s*\/Type \/Layout\s*>> BDC/);
+      expect(content).toMatch(/\/H1 <<\s*\/MCID \d+\s*>> BDC/);
+    }
+  });
+});
+
+describe('a print file of several pieces', () => {
+  it('stays untagged', async () => {
+    const compiled = await compileTemplate(BROCHURE);
+    const pieces = samples(compiled)
+      .slice(0, 2)
+      .map((s) => preparePiece(compiled, s.record, s.images));
+    const text = await uncompressed(await renderToBuffer(compiled, pieces));
+    expect(text).not.toMatch(/StructTreeRoot|MarkInfo|BDC/);
+  });
+});

@@ -1,0 +1,89 @@
+/**
+ * Helpers for the print tests: a bundled template copied with a changed manifest, the uncompressed
+ * text of a PDF (content streams readable), and ghostscript's ink coverage and separations.
+ */
+import { execFile } from 'node:child_process';
+import { cp, mkdtemp, readFile, readdir, writeFile } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { promisify } from 'node:util';
+import sharp from 'sharp';
+import { preparePiece, renderToBuffer, samples } from '../../src/pipeline.js';
+import { compileTemplate } from '../../src/template/compile.js';
+import { TEMPLATES_DIR } from './repo.js';
+
+const run = promisify(execFile);
+
+/** Copies a bundled template into a fresh temp folder, lets `change` edit its manifest, returns the folder. */
+export async function templateCopy(
+  name: string,
+  change: (manifest: Record<string, unknown>) => void,
+): Promise<string> {
+  const dir = path.join(await mkdtemp(path.join(os.tmpdir(), 'platen-print-')), name);
+  await cp(path.join(TEMPLATES_DIR, name), dir, { recursive: true });
+  const file = path.join(dir, 'template.json');
+  const manifest = JSON.parse(await readFile(file, 'utf8')) as Record<string, unknown>;
+  change(manifest);
+  await writeFile(file, JSON.stringify(manifest));
+  return dir;
+}
+
+/** The PDF rewritten by `qpdf --qdf` (streams uncompressed), as latin1 text to search. */
+export async function uncompressed(pdf: Uint8Array): Promise<string> {
+  const dir = await mkdtemp(path.join(os.tmpdir(), 'platen-qdf-'));
+  const input = path.join(dir, 'in.pdf');
+  await writeFile(input, pdf);
+  const { stdout } = await run('qpdf', ['--qdf', '--object-streams=disable', input, '-'], {
+    encoding: 'latin1',
+    maxBuffer: 256 * 1024 * 1024,
+  });
+  return stdout;
+}
+
+/** Ink coverage per page (C, M, Y, K, 0..1) from `gs -sDEVICE=inkcov`. */
+export async function inkCoverage(pdf: Uint8Array): Promise<number[][]> {
+  const dir = await mkdtemp(path.join(os.tmpdir(), 'platen-inkcov-'));
+  const input = path.join(dir, 'in.pdf');
+  await writeFile(input, pdf);
+  const { stdout } = await run('gs', ['-q', '-o', '-', '-sDEVICE=inkcov', '-r36', input]);
+  return stdout
+    .trim()
+    .split('\n')
+    .map((line) => line.trim().split(/\s+/).slice(0, 4).map(Number));
+}
+
+/**
+ * The separations ghostscript's `tiffsep` device makes of page 1, by ink name, each as the largest
+ * ink value on the plate (0..1): a plate per process ink, and one per spot ink the page uses.
+ */
+export async function separations(pdf: Uint8Array): Promise<Map<string, number>> {
+  const dir = await mkdtemp(path.join(os.tmpdir(), 'platen-sep-'));
+  const input = path.join(dir, 'in.pdf');
+  await writeFile(input, pdf);
+  await run('gs', [
+    '-q',
+    '-sDEVICE=tiffsep',
+    '-r36',
+    '-dFirstPage=1',
+    '-dLastPage=1',
+    '-o',
+    path.join(dir, 'p.tif'),
+    input,
+  ]);
+  const plates = new Map<string, number>();
+  for (const file of await readdir(dir)) {
+    const ink = /^p\((.+)\)\.tif$/.exec(file)?.[1];
+    if (!ink) continue;
+    // tiffsep plates are 8-bit grey with 255 for no ink.
+    const { channels } = await sharp(path.join(dir, file)).stats();
+    plates.set(ink, (255 - channels[0]!.min) / 255);
+  }
+  return plates;
+}
+
+/** Compiles a template folder and renders its sample `index` as a one-piece PDF. */
+export async function renderSample(dir: string, index = 0): Promise<Buffer> {
+  const compiled = await compileTemplate(dir);
+  const sample = samples(compiled)[index]!;
+  return renderToBuffer(compiled, [preparePiece(compiled, sample.record, sample.images)]);
+}
