@@ -3,21 +3,20 @@ import { readFile } from 'node:fs/promises';
 import { availableParallelism } from 'node:os';
 import { dirname, resolve } from 'node:path';
 import { Command, CommanderError } from 'commander';
-import { parse } from 'csv-parse/sync';
 import { loadRecordImages } from './assets/record-images.js';
 import { formatProblem, PlatenError } from './errors.js';
 import { CannotWriteError, writeAtomically } from './files.js';
 import type { RecordImages } from './merge/merge.js';
 import { preparePiece, samples, writePieces } from './pipeline.js';
 import { compileTemplate, withMarks } from './template/compile.js';
-import { parseLength } from './template/units.js';
-import { type SheetSize, SheetTooSmallError, sheetLayout } from './render/impose.js';
+import { parseSheetSize, type SheetSize, SheetTooSmallError, sheetLayout } from './render/impose.js';
 import { recordJsonSchema } from './template/record-schema.js';
 import { runBatch } from './jobs/batch.js';
 import { WorkerPool } from './jobs/dispatch.js';
 import type { CsvEncoding } from './jobs/csv.js';
 import { parseMapEntries } from './jobs/mapping.js';
 import { ProgressDisplay } from './jobs/progress.js';
+import { reportedRows } from './jobs/report.js';
 import { validateTemplate } from './template/validate.js';
 import { type Finding, formatFinding } from './preflight/findings.js';
 import { preflightPdf, UnreadablePdfError } from './preflight/pdf.js';
@@ -149,13 +148,11 @@ interface RenderCliOptions {
   impose?: string;
 }
 
-/** A sheet size such as `12x18in`, `12inx18in` or `864x1296` (points). */
 function parseSheet(text: string): SheetSize {
-  const match = /^([\d.]+)(pt|in|mm|cm)?x([\d.]+)(pt|in|mm|cm)?$/.exec(text.trim());
-  if (!match)
+  const sheet = parseSheetSize(text);
+  if (!sheet)
     throw new UsageError(`--impose: expected a sheet size such as 12x18in, not ${JSON.stringify(text)}`);
-  const unit = match[4] ?? match[2] ?? 'pt';
-  return { width: parseLength(`${match[1]}${match[2] ?? unit}`), height: parseLength(`${match[3]}${unit}`) };
+  return sheet;
 }
 
 const collect = (value: string, previous: string[]) => [...previous, value];
@@ -347,13 +344,8 @@ async function rejectedRows(path: string): Promise<Set<number>> {
   } catch {
     throw new UsageError(`cannot read ${path}`);
   }
-  const records = parse(text, { bom: true, columns: true, skip_empty_lines: true }) as Record<
-    string,
-    string
-  >[];
-  const rows = new Set(records.map((r) => Number(r.row)));
-  if (records.length > 0 && ![...rows].every((n) => Number.isInteger(n) && n > 0))
-    throw new UsageError(`${path} is not a rejected-rows report (no row column)`);
+  const rows = reportedRows(text);
+  if (!rows) throw new UsageError(`${path} is not a rejected-rows report (no row column)`);
   return rows;
 }
 

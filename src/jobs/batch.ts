@@ -9,7 +9,7 @@ import { writeAtomically } from '../files.js';
 import { type SheetSize, sheetLayout } from '../render/impose.js';
 import { type Imposition, PdfJoiner } from '../render/join.js';
 import type { CompiledTemplate } from '../template/model.js';
-import type { ChunkKind, ChunkResult, RepPart, TemplateSource } from './chunk.js';
+import type { ChunkKind, ChunkResult, RepPart, RowReps, TemplateSource } from './chunk.js';
 import { type CsvInput, type CsvOptions, type CsvRow, openCsv } from './csv.js';
 import type { ChunkDispatcher } from './dispatch.js';
 import { type ColumnMapping, mapColumns } from './mapping.js';
@@ -33,8 +33,10 @@ export interface BatchOptions {
   map?: Record<string, string>;
   /** Only these rows (by row number), as when rejected rows are corrected and run again. */
   onlyRows?: ReadonlySet<number>;
-  /** The `rep` part of every record: one rep for the whole drop. */
-  rep: RepPart;
+  /** The `rep` part of the records: one rep for the whole drop, or for rows that name none. */
+  rep: RepPart | null;
+  /** A rep per row (the service's jobs): the rep column and the profiles it may name. */
+  reps?: RowReps;
   /** `.pdf`: one merged print file; `.zip`: one PDF per row. Null for a dry run (preflight). */
   out: string | null;
   /** A merged print file: step and repeat the pieces on press sheets of this size (see impose.ts). */
@@ -98,10 +100,7 @@ export async function runBatch(options: BatchOptions): Promise<BatchResult> {
   const { compiled, out, dispatcher, checkpoints, signal } = options;
   const { input: all, mapping } = await mappedCsv(compiled, options.csvPath, options.csv, options.map);
   const { onlyRows } = options;
-  // Rows can be read more than once (counted, then rendered): each read filters afresh.
-  const input = onlyRows
-    ? { ...all, rows: { [Symbol.asyncIterator]: () => selected(all.rows, onlyRows) } }
-    : all;
+  const input = onlyRows ? onlyRowsOf(all, onlyRows) : all;
   const kind: ChunkKind = out === null ? 'check' : out.toLowerCase().endsWith('.zip') ? 'zip' : 'pdf';
   // A sheet too small for one piece throws SheetTooSmallError here, before anything is drawn.
   const impose: Imposition | undefined =
@@ -165,6 +164,7 @@ export async function runBatch(options: BatchOptions): Promise<BatchResult> {
                     rows,
                     mapping,
                     rep: options.rep,
+                    ...(options.reps ? { reps: repsIn(rows, options.reps) } : {}),
                     part: kind === 'check' ? null : join(partsDir, `${String(index).padStart(6, '0')}.part`),
                   },
                   signal,
@@ -214,14 +214,45 @@ async function* chunks(rows: AsyncIterable<CsvRow>, size: number): AsyncGenerato
   if (chunk.length > 0) yield [index, chunk];
 }
 
-async function* selected(rows: AsyncIterable<CsvRow>, only: ReadonlySet<number>): AsyncGenerator<CsvRow> {
-  for await (const row of rows) if (only.has(row.row)) yield row;
+/** Just these rows of a list (by row number), as when rejected rows are corrected and run again. */
+export function onlyRowsOf(input: CsvInput, only: ReadonlySet<number>): CsvInput {
+  async function* selected(): AsyncGenerator<CsvRow> {
+    for await (const row of input.rows) if (only.has(row.row)) yield row;
+  }
+  // Rows can be read more than once (counted, then rendered): each read filters afresh.
+  return { ...input, rows: { [Symbol.asyncIterator]: selected } };
 }
 
-/** The CSV column and cell behind a problem's record path, for the report. */
+/** The reps some rows name: a chunk is sent only the profiles (and photos) it uses. */
+function repsIn(rows: CsvRow[], reps: RowReps): RowReps {
+  const byId: Record<string, RepPart> = {};
+  for (const row of rows) {
+    const id = (row.values[reps.column] ?? '').trim();
+    const rep = reps.byId[id];
+    if (rep) byId[id] = rep;
+  }
+  return { column: reps.column, byId };
+}
+
+/** The distinct values of a column (a rep column's profile ids), at most `most`; throws beyond. */
+export async function distinctValues(input: CsvInput, column: string, most: number): Promise<Set<string>> {
+  const values = new Set<string>();
+  for await (const row of input.rows) {
+    const value = (row.values[column] ?? '').trim();
+    if (value === '' || values.has(value)) continue;
+    if (values.size === most)
+      throw new PlatenError('invalid_csv', [
+        { path: column, rule: 'too_many', message: `names more than ${most} different values` },
+      ]);
+    values.add(value);
+  }
+  return values;
+}
+
+/** The CSV column and cell behind a problem's path (a record path, or a column's header), for the report. */
 function cellOf(path: string, row: CsvRow, mapping: ColumnMapping): { column: string; value: string } {
   const match = /^prospect\.([A-Za-z0-9_]+)$/.exec(path);
-  const column = match ? mapping.columns[match[1]!] : undefined;
+  const column = match ? mapping.columns[match[1]!] : Object.hasOwn(row.values, path) ? path : undefined;
   return column ? { column, value: row.values[column] ?? '' } : { column: path, value: '' };
 }
 

@@ -39,13 +39,22 @@ export interface TemplateSource {
   marks?: boolean;
 }
 
+/** A rep per row: the column naming each row's rep profile, and those profiles (as `rep` parts). */
+export interface RowReps {
+  column: string;
+  byId: Record<string, RepPart>;
+}
+
 export interface ChunkTask {
   template: TemplateSource;
   kind: ChunkKind;
   index: number;
   rows: CsvRow[];
   mapping: ColumnMapping;
-  rep: RepPart;
+  /** The drop's rep: on every piece, or on those whose row names none. */
+  rep: RepPart | null;
+  /** The reps the chunk's rows name, if the list has a rep column. */
+  reps?: RowReps;
   /** Where the part goes; null for a check (preflight), which draws nothing. */
   part: string | null;
 }
@@ -72,7 +81,9 @@ export async function renderChunk(compiled: CompiledTemplate, task: ChunkTask): 
     files: [],
     part: null,
   };
-  const images = new Map(task.rep.images.map(([ref, image]) => [ref, asBuffers(image)]));
+  // Image refs name their content (see RenderService.repPart), so every rep's photos share one map.
+  const reps = [...(task.rep ? [task.rep] : []), ...Object.values(task.reps?.byId ?? {})];
+  const images = new Map(reps.flatMap((rep) => rep.images.map(([ref, image]) => [ref, asBuffers(image)])));
   // Pieces are drawn as they are fitted: a chunk's pieces are never all held at once.
   function* goodRows(): Generator<RowPiece> {
     for (const row of task.rows) {
@@ -139,7 +150,8 @@ function prepareRow(
     ]);
   }
   const prospect = withBooleans(prospectOf(row.values, task.mapping), compiled.inputs.prospect);
-  const merged = mergeRecord(compiled, { rep: task.rep.values, prospect, fields: {} }, images);
+  const rep = repOf(row, task);
+  const merged = mergeRecord(compiled, { rep: rep.values, prospect, fields: {} }, images);
   const piece = fitPieceOrThrow(merged);
   const fileName = pieceFileName(compiled, merged.record);
   piece.marker = {
@@ -147,6 +159,23 @@ function prepareRow(
     label: String(row.row),
   };
   return { piece, fileName };
+}
+
+/** The rep on a row's piece: the one its rep cell names, else the drop's; throws naming the cell. */
+function repOf(row: CsvRow, task: ChunkTask): RepPart {
+  const column = task.reps?.column;
+  const id = column === undefined ? '' : (row.values[column] ?? '').trim();
+  if (id !== '') {
+    const rep = task.reps!.byId[id];
+    if (rep) return rep;
+    throw new PlatenError('unknown_rep', [
+      { path: column!, rule: 'unknown_rep', message: `no rep profile ${JSON.stringify(id)}` },
+    ]);
+  }
+  if (task.rep) return task.rep;
+  throw new PlatenError('invalid_record', [
+    { path: column ?? 'rep', rule: 'required', message: 'names no rep, and the job has none for such rows' },
+  ]);
 }
 
 /** Spreadsheet spellings of yes and no, for boolean inputs (a CSV holds only text). */

@@ -1,6 +1,19 @@
 import type { Writable } from 'node:stream';
 import { finished } from 'node:stream/promises';
+import { parse } from 'csv-parse/sync';
 import type { Problem } from '../errors.js';
+
+/** The row numbers a rejected-rows report lists (to run them again, corrected); null if it is not one. */
+export function reportedRows(text: string): Set<number> | null {
+  let records: Record<string, string>[];
+  try {
+    records = parse(text, { bom: true, columns: true, skip_empty_lines: true }) as Record<string, string>[];
+  } catch {
+    return null;
+  }
+  const rows = new Set(records.map((r) => Number(r.row)));
+  return [...rows].every((n) => Number.isInteger(n) && n > 0) ? rows : null;
+}
 
 const COLUMNS = ['row', 'line', 'column', 'rule', 'message', 'value'];
 const MAX_VALUE_CHARS = 200;

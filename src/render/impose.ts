@@ -1,4 +1,5 @@
 import type { PageGeometry } from '../template/model.js';
+import { parseLength } from '../template/units.js';
 import { num } from './color.js';
 import { CROP_LENGTH, MARK_GAP, MARKS_MARGIN, strokeMarks } from './marks.js';
 
@@ -27,6 +28,14 @@ export interface SheetLayout {
 }
 
 export class SheetTooSmallError extends Error {}
+
+/** A sheet size such as `12x18in`, `12inx18in` or `864x1296` (points); null if it is not one. */
+export function parseSheetSize(text: string): SheetSize | null {
+  const match = /^(\d+(?:\.\d+)?)(pt|in|mm|cm)?x(\d+(?:\.\d+)?)(pt|in|mm|cm)?$/.exec(text.trim());
+  if (!match) return null;
+  const unit = match[4] ?? match[2] ?? 'pt';
+  return { width: parseLength(`${match[1]}${match[2] ?? unit}`), height: parseLength(`${match[3]}${unit}`) };
+}
 
 export function sheetLayout(geometry: PageGeometry, sheet: SheetSize): SheetLayout {
   const { trimWidth: w, trimHeight: h, bleed: b } = geometry;

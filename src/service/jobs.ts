@@ -1,17 +1,30 @@
 import { randomBytes } from 'node:crypto';
 import { EventEmitter } from 'node:events';
 import { existsSync } from 'node:fs';
-import { mkdir, readdir, rename, rm, writeFile } from 'node:fs/promises';
+import { mkdir, readdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Logger } from 'pino';
 import { NotFoundError, PlatenError } from '../errors.js';
-import { type BatchProgress, chunkSize, countRows, mappedCsv, runBatch } from '../jobs/batch.js';
-import type { ChunkKind } from '../jobs/chunk.js';
+import {
+  type BatchProgress,
+  chunkSize,
+  countRows,
+  distinctValues,
+  mappedCsv,
+  onlyRowsOf,
+  runBatch,
+} from '../jobs/batch.js';
+import type { ChunkKind, RepPart } from '../jobs/chunk.js';
+import type { CsvInput } from '../jobs/csv.js';
+import { normalizeName } from '../jobs/mapping.js';
+import { reportedRows } from '../jobs/report.js';
 import type { ChunkDispatcher } from '../jobs/dispatch.js';
 import type { Job } from '../store/jobs.js';
 import type { ApiKey } from '../store/keys.js';
 import type { Store } from '../store/store.js';
-import type { RenderService } from './render.js';
+import { type SheetSize, SheetTooSmallError, sheetLayout } from '../render/impose.js';
+import type { CompiledTemplate } from '../template/model.js';
+import type { RenderService, RepDetails } from './render.js';
 import type { TemplateService } from './templates.js';
 
 /** What a caller asks of a batch job: a prospect list, a template and what to make of them. */
@@ -22,9 +35,23 @@ export interface JobRequest {
   csv: Buffer;
   /** CSV header → prospect input overrides of the automatic mapping. */
   map: Record<string, string>;
-  /** Marketing and admins: the rep profile on every piece. Reps are always on their own. */
+  /**
+   * Marketing and admins: the rep profile on every piece, or with a rep column on the pieces whose
+   * row names none. Reps are always on their own.
+   */
   repId?: string;
+  /** Only these rows of the list (a job's rejected rows, run again as corrected). */
+  onlyRows?: number[];
+  /** Crop and bleed marks on every piece, whatever the template's default. */
+  marks?: boolean;
+  /** A merged print file: the pieces stepped and repeated on press sheets of this size. */
+  impose?: SheetSize;
 }
+
+/** Headers of a rep column, normalized (see normalizeName): each row names its rep profile. */
+const REP_COLUMNS = new Set(['rep', 'repid']);
+/** Different reps one list may name: their profiles (and photos) are held while the job runs. */
+const MOST_ROW_REPS = 1000;
 
 /** A job as callers see it: its state and progress, with rate and ETA while it runs. */
 export interface JobView extends Omit<Job, 'spec' | 'keyId'> {
@@ -51,23 +78,29 @@ export class JobService {
     private readonly log: Logger,
   ) {}
 
-  /** Checks the request (template, rep, CSV and its mapping), stores the job and starts it. */
+  /**
+   * Checks the request (template, rep, CSV and its mapping), stores the job and starts it. A list
+   * may have a rep column (`rep` or `Rep ID`) naming each row's rep profile: marketing and admins
+   * only, as reps always run as themselves.
+   */
   async create(caller: ApiKey, request: JobRequest): Promise<JobView> {
     const version = this.templates.resolve(request.templateId, request.version, caller.role);
     const compiled = await this.templates.compiled(version);
-    const repId = this.repFor(caller, request.repId);
-    const profile = this.store.reps.get(repId);
-    if (!profile) {
-      throw new PlatenError('invalid_request', [
-        { path: 'repId', rule: 'unknown_rep', message: `no rep profile ${repId}` },
-      ]);
-    }
     const staged = join(this.store.stagingDir, `${randomBytes(8).toString('hex')}.csv`);
     await writeFile(staged, request.csv);
     try {
-      const { input } = await mappedCsv(compiled, staged, {}, request.map);
+      const { input: all, mapping } = await mappedCsv(compiled, staged, {}, request.map);
+      const input = request.onlyRows ? onlyRowsOf(all, new Set(request.onlyRows)) : all;
+      const mapped = new Set(Object.values(mapping.columns));
+      const column = all.headers.find((h) => REP_COLUMNS.has(normalizeName(h)) && !mapped.has(h));
+      const repId =
+        column === undefined
+          ? this.repFor(caller, request.repId)
+          : this.rowRepsFor(caller, column, request.repId);
+      const reps =
+        column === undefined ? undefined : { column, profiles: await this.profilesIn(input, column) };
+      if (request.impose) this.checkSheet(compiled, request.kind, request.impose);
       const total = await countRows(input);
-      const { id: _id, updatedAt: _at, ...rep } = profile;
       const job = this.store.jobs.create({
         keyId: caller.id,
         repId: caller.role === 'rep' ? caller.repId : null,
@@ -76,7 +109,12 @@ export class JobService {
         kind: request.kind,
         spec: {
           map: request.map,
-          rep,
+          rep: repId === null ? null : this.profile(repId),
+          repId,
+          ...(reps ? { reps } : {}),
+          ...(request.onlyRows ? { onlyRows: request.onlyRows } : {}),
+          ...(request.marks ? { marks: true } : {}),
+          ...(request.impose ? { impose: request.impose } : {}),
           chunkRows: chunkSize(total, request.kind, this.dispatcher.concurrency),
         },
         total,
@@ -88,6 +126,32 @@ export class JobService {
     } finally {
       await rm(staged, { force: true });
     }
+  }
+
+  /**
+   * Runs a finished job's rejected rows again, as corrected in `csv`: the list with its rows where
+   * they were (row numbers are the report's), the same template, output kind, mapping and rep.
+   */
+  async rerun(caller: ApiKey, id: string, csv: Buffer): Promise<JobView> {
+    const { path, job } = this.outputOf(caller, id, 'errors');
+    const rows = reportedRows(await readFile(path, 'utf8'));
+    if (!rows || rows.size === 0)
+      throw new PlatenError('invalid_request', [
+        { path: 'id', rule: 'nothing_rejected', message: `job ${id} rejected no rows` },
+      ]);
+    const { spec } = this.store.jobs.get(job.id)!;
+    const repId = spec.repId ?? job.repId;
+    return this.create(caller, {
+      templateId: job.templateId,
+      version: job.version,
+      kind: job.kind,
+      csv,
+      map: spec.map,
+      ...(repId ? { repId } : {}),
+      ...(spec.marks ? { marks: true } : {}),
+      ...(spec.impose ? { impose: spec.impose } : {}),
+      onlyRows: [...rows],
+    });
   }
 
   /** Starts every job a stop interrupted, from its checkpoints. */
@@ -169,6 +233,53 @@ export class JobService {
     return repId;
   }
 
+  /** Imposition: a merged print file only, on a sheet that holds a piece and its marks. */
+  private checkSheet(compiled: CompiledTemplate, kind: ChunkKind, sheet: SheetSize): void {
+    let problem: string | null = kind === 'zip' ? 'only a merged print file (output pdf) is imposed' : null;
+    try {
+      sheetLayout(compiled.page, sheet);
+    } catch (error) {
+      if (!(error instanceof SheetTooSmallError)) throw error;
+      problem = error.message;
+    }
+    if (problem)
+      throw new PlatenError('invalid_request', [{ path: 'impose', rule: 'sheet', message: problem }]);
+  }
+
+  /** With a rep column: the rep for rows naming none, if the caller (marketing or admin) gave one. */
+  private rowRepsFor(caller: ApiKey, column: string, repId: string | undefined): string | null {
+    if (caller.role === 'rep')
+      throw new PlatenError('invalid_request', [
+        {
+          path: `csv.${column}`,
+          rule: 'not_allowed',
+          message:
+            'a rep runs jobs as themselves only: remove the rep column (marketing can name a rep per row)',
+        },
+      ]);
+    return repId ?? null;
+  }
+
+  private profile(repId: string): RepDetails {
+    const profile = this.store.reps.get(repId);
+    if (!profile) {
+      throw new PlatenError('invalid_request', [
+        { path: 'repId', rule: 'unknown_rep', message: `no rep profile ${repId}` },
+      ]);
+    }
+    const { id: _id, updatedAt: _at, ...details } = profile;
+    return details;
+  }
+
+  /** The profiles a rep column names, as they are now; rows naming no profile are rejected later. */
+  private async profilesIn(input: CsvInput, column: string): Promise<Record<string, RepDetails>> {
+    const profiles: Record<string, RepDetails> = {};
+    for (const id of await distinctValues(input, column, MOST_ROW_REPS)) {
+      if (this.store.reps.get(id)) profiles[id] = this.profile(id);
+    }
+    return profiles;
+  }
+
   private visible(caller: ApiKey, id: string): Job {
     const job = this.store.jobs.get(id);
     if (!job || (caller.role === 'rep' && job.repId !== caller.repId))
@@ -205,14 +316,27 @@ export class JobService {
         if (name.endsWith('.tmp')) await rm(join(dir, name), { force: true });
       const version = this.templates.resolve(job.templateId, job.version, 'admin');
       const compiled = await this.templates.compiled(version);
-      const rep = await this.renders.repPart(compiled, job.spec.rep);
+      const { rep, reps } = job.spec;
+      const partOf = async (profile: RepDetails) => {
+        const part = await this.renders.repPart(compiled, profile);
+        return { values: part.values, images: [...part.images] };
+      };
+      const byId: Record<string, RepPart> = {};
+      for (const [id, profile] of Object.entries(reps?.profiles ?? {})) byId[id] = await partOf(profile);
       const saved = this.store.jobs.chunks(job.id);
       await runBatch({
-        template: { dir: this.store.templates.packageDir(job.templateId, job.version), version: job.version },
+        template: {
+          dir: this.store.templates.packageDir(job.templateId, job.version),
+          version: job.version,
+          ...(job.spec.marks ? { marks: true } : {}),
+        },
+        ...(job.spec.impose ? { impose: job.spec.impose } : {}),
         compiled,
         csvPath: this.file(job.id, 'input.csv'),
         map: job.spec.map,
-        rep: { values: rep.values, images: [...rep.images] },
+        rep: rep && (await partOf(rep)),
+        ...(reps ? { reps: { column: reps.column, byId } } : {}),
+        ...(job.spec.onlyRows ? { onlyRows: new Set(job.spec.onlyRows) } : {}),
         out:
           job.kind === 'check' ? null : this.file(job.id, job.kind === 'zip' ? 'output.zip' : 'output.pdf'),
         errorsPath: this.file(job.id, 'errors.csv'),

@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import type { ChunkKind, ChunkResult } from '../jobs/chunk.js';
+import type { SheetSize } from '../render/impose.js';
 import type { RepDetails } from '../service/render.js';
 import { type Db, now } from './db.js';
 
@@ -9,8 +10,20 @@ export type JobState = 'queued' | 'running' | 'done' | 'failed' | 'cancelled';
 export interface JobSpec {
   /** CSV header → prospect input overrides. */
   map: Record<string, string>;
-  /** The rep on every piece: their profile as it was when the job was created. */
-  rep: RepDetails;
+  /**
+   * The rep on every piece (or on rows that name none, with a rep column): their profile as it was
+   * when the job was created; null when every row must name its rep.
+   */
+  rep: RepDetails | null;
+  /** Who `rep` is (kept to run a job's rejected rows again). */
+  repId?: string | null;
+  /** A rep column: its header, and the profiles its rows name, as they were when the job was created. */
+  reps?: { column: string; profiles: Record<string, RepDetails> };
+  /** Only these rows of the list: a job's rejected rows, run again as corrected. */
+  onlyRows?: number[];
+  /** Print set-up asked for: marks on every piece; imposition on sheets of this size (points). */
+  marks?: boolean;
+  impose?: SheetSize;
   chunkRows: number;
 }
 

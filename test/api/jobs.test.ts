@@ -11,7 +11,7 @@ import { promisify } from 'node:util';
 import { parse } from 'csv-parse/sync';
 import yauzl from 'yauzl';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { pdfInfo, qpdfCheck } from '../support/pdf.js';
+import { pageBoxes, pdfInfo, popplerText, qpdfCheck } from '../support/pdf.js';
 import { CLI, REPO_ROOT } from '../support/repo.js';
 import {
   type Client,
@@ -278,6 +278,98 @@ describe('batch jobs over the API', () => {
     expect(((await rep('get', job.links.self)).json as JobBody).state).toBe('cancelled');
     expect((await rep('get', job.links.output)).status).toBe(404);
     expect((await readdir(dir)).filter((n) => n.startsWith('output'))).toEqual([]);
+  });
+
+  it("takes a rep per row from a rep column (marketing only): each piece carries its row's rep", async () => {
+    const sam = profileForm({
+      name: 'Sam Ortiz',
+      phone: '(207) 555-0123',
+      email: 'sam@harbormutual.example',
+    });
+    expect((await otherRep('put', '/api/v1/reps/me', { body: sam })).status).toBe(200);
+    const reps = ['chloe', 'sam', '', 'nobody', 'sam', 'chloe'];
+    const lines = drop(6).csv.trim().split('\r\n');
+    const csv = lines.map((line, i) => `${line},${i === 0 ? 'Rep' : reps[i - 1]}`).join('\r\n');
+
+    const job = (await marketing('post', '/api/v1/jobs', { body: form(csv, { templateId: 'postcard-6x4' }) }))
+      .json as JobBody;
+    const done = await waitFor(marketing, job.id, (j) => j.state === 'done');
+    expect(done).toMatchObject({ repId: null, rendered: 4, rejected: 2 });
+    const pages = await popplerText((await marketing('get', job.links.output)).bytes);
+    // Two pages a postcard; the back carries the rep.
+    const backs = [1, 3, 5, 7].map((i) => pages[i]!);
+    expect(backs.map((back) => /Dana Whitcomb|Sam Ortiz/.exec(back)?.[0])).toEqual([
+      'Dana Whitcomb',
+      'Sam Ortiz',
+      'Sam Ortiz',
+      'Dana Whitcomb',
+    ]);
+    const errors = parse((await marketing('get', job.links.errors)).bytes, { bom: true, columns: true });
+    expect(errors).toEqual([
+      expect.objectContaining({ row: '3', column: 'Rep', rule: 'required' }),
+      expect.objectContaining({ row: '4', column: 'Rep', rule: 'unknown_rep', value: 'nobody' }),
+    ]);
+
+    // A rep for rows that name none; and reps never name another rep.
+    const fallback = (
+      await marketing('post', '/api/v1/jobs', {
+        body: form(csv, { templateId: 'postcard-6x4', repId: 'sam' }),
+      })
+    ).json as JobBody;
+    expect(await waitFor(marketing, fallback.id, (j) => j.state === 'done')).toMatchObject({ rendered: 5 });
+    const refused = await rep('post', '/api/v1/jobs', { body: form(csv, { templateId: 'postcard-6x4' }) });
+    expect(refused.status).toBe(422);
+    expect(problem(refused).errors).toContainEqual(
+      expect.objectContaining({ path: 'csv.Rep', rule: 'not_allowed' }),
+    );
+  });
+
+  it("runs a finished job's rejected rows again, as corrected, as a new job", async () => {
+    const { csv, bad } = drop(20, 5);
+    const first = (await rep('post', '/api/v1/jobs', { body: form(csv, { templateId: 'postcard-6x4' }) }))
+      .json as JobBody;
+    expect(await waitFor(rep, first.id, (j) => j.state === 'done')).toMatchObject({ rejected: bad.length });
+    // Only the other rep's view of it is refused: it is not theirs.
+    expect(
+      (await otherRep('post', `${first.links.self}/rerun`, { body: form(drop(20).csv, {}) })).status,
+    ).toBe(404);
+    const again = await rep('post', `${first.links.self}/rerun`, { body: form(drop(20).csv, {}) });
+    expect(again.status).toBe(202);
+    const rerun = again.json as JobBody;
+    expect(rerun).toMatchObject({ total: bad.length, repId: 'chloe' });
+    expect(await waitFor(rep, rerun.id, (j) => j.state === 'done')).toMatchObject({
+      rendered: bad.length,
+      rejected: 0,
+    });
+    const file = path.join(await tempDir(), 'rerun.pdf');
+    await writeFile(file, (await rep('get', rerun.links.output)).bytes);
+    expect(await pageLabels(file)).toEqual(bad.map(String));
+    // Nothing was rejected the second time: nothing to run again.
+    const nothing = await rep('post', `${rerun.links.self}/rerun`, { body: form(drop(20).csv, {}) });
+    expect(problem(nothing).errors).toContainEqual(expect.objectContaining({ rule: 'nothing_rejected' }));
+  });
+
+  it('imposes a merged drop on press sheets when asked, and refuses to impose a ZIP', async () => {
+    const job = (
+      await rep('post', '/api/v1/jobs', {
+        body: form(drop(9).csv, { templateId: 'postcard-6x4', impose: '18x12in' }),
+      })
+    ).json as JobBody;
+    await waitFor(rep, job.id, (j) => j.state === 'done');
+    const boxes = await pageBoxes((await rep('get', job.links.output)).bytes);
+    // Nine postcards 4-up: three sheets, each a front and a back.
+    expect(boxes.map((b) => b.media)).toEqual(Array(6).fill([0, 0, 1296, 864]));
+    for (const [fields, rule] of [
+      [{ impose: '18x12in', output: 'zip' }, 'sheet'],
+      [{ impose: 'A4' }, 'custom'],
+    ] as const) {
+      const refused = await rep('post', '/api/v1/jobs', {
+        body: form(drop(3).csv, { templateId: 'postcard-6x4', ...fields }),
+      });
+      expect(problem(refused).errors, JSON.stringify(fields)).toContainEqual(
+        expect.objectContaining({ path: 'impose', rule }),
+      );
+    }
   });
 
   it('runs concurrent jobs side by side, each whole', async () => {

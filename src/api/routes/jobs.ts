@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { PlatenError } from '../../errors.js';
 import { parseMapEntries } from '../../jobs/mapping.js';
+import { parseSheetSize } from '../../render/impose.js';
 import type { JobView } from '../../service/jobs.js';
 import { type AnyRoute, route } from '../route.js';
 import type { Services } from '../services.js';
@@ -16,8 +17,20 @@ const jobBody = z.strictObject({
     .describe('check: preflight, every row validated and fitted, nothing drawn'),
   /** `Header=input` lines, or a JSON object of header → input. */
   map: z.string().max(16_000).optional(),
-  repId: repIdSchema.optional().describe('marketing and admins: the rep profile on every piece'),
+  repId: repIdSchema
+    .optional()
+    .describe(
+      "marketing and admins: the rep profile on every piece (with a `rep` column naming each row's rep: on rows that name none)",
+    ),
+  marks: z.stringbool().optional().describe("crop and bleed marks on every piece (default: the template's)"),
+  impose: z
+    .string()
+    .max(40)
+    .transform((text, ctx) => parseSheetSize(text) ?? (ctx.addIssue('a sheet size such as 12x18in'), z.NEVER))
+    .optional()
+    .describe('output pdf: step and repeat the pieces on press sheets of this size, e.g. 12x18in'),
 });
+const rerunBody = z.strictObject({});
 const jobParams = z.strictObject({ id: z.string().regex(/^[0-9a-f]{16}$/, 'not a job id') });
 const listQuery = z.strictObject({ limit: z.coerce.number().int().min(1).max(500).default(50) });
 
@@ -65,6 +78,13 @@ function mappingOf(text: string | undefined): Record<string, string> {
   return parseMapEntries(text.split(/\r?\n/).filter((line) => line.trim() !== ''));
 }
 
+function requiredCsv(csv: Buffer | undefined): Buffer {
+  if (csv) return csv;
+  throw new PlatenError('invalid_request', [
+    { path: 'csv', rule: 'required', message: 'attach the prospect list as `csv`' },
+  ]);
+}
+
 function safeJson(text: string): unknown {
   try {
     return JSON.parse(text);
@@ -95,19 +115,41 @@ export function jobRoutes(s: Services): AnyRoute[] {
         422: { description: 'a bad CSV, mapping or rep: every problem named', kind: 'json' },
       },
       async handle({ res, auth, body, files }) {
-        if (!files.csv) {
-          throw new PlatenError('invalid_request', [
-            { path: 'csv', rule: 'required', message: 'attach the prospect list as `csv`' },
-          ]);
-        }
         const job = await s.jobs.create(auth!, {
           templateId: body.templateId,
           ...(body.version === undefined ? {} : { version: body.version }),
           kind: body.output,
-          csv: files.csv,
+          csv: requiredCsv(files.csv),
           map: mappingOf(body.map),
           ...(body.repId === undefined ? {} : { repId: body.repId }),
+          ...(body.marks ? { marks: true } : {}),
+          ...(body.impose ? { impose: body.impose } : {}),
         });
+        res.status(202).location(`/api/v1/jobs/${job.id}`).json(view(job));
+      },
+    }),
+    route({
+      method: 'post',
+      path: '/api/v1/jobs/:id/rerun',
+      summary:
+        "Run a finished job's rejected rows again, as corrected in the list (multipart `csv`, rows where they were): a new job",
+      tag: 'jobs',
+      roles: ['admin', 'marketing', 'rep'],
+      params: jobParams,
+      body: rerunBody,
+      upload: { kind: 'multipart', files: ['csv'], maxBytes: CSV_MAX_BYTES },
+      responses: {
+        202: {
+          description: 'the new job, started',
+          kind: 'json',
+          schema: jobSchema,
+          headers: { Location: 'the job' },
+        },
+        404: { description: 'no such job, or not finished', kind: 'json' },
+        422: { description: 'no rejected rows, or a bad CSV: every problem named', kind: 'json' },
+      },
+      async handle({ res, auth, params, files }) {
+        const job = await s.jobs.rerun(auth!, params.id, requiredCsv(files.csv));
         res.status(202).location(`/api/v1/jobs/${job.id}`).json(view(job));
       },
     }),
