@@ -50,7 +50,7 @@ export interface JobColumns {
   /** Required inputs no column feeds: a job of this list and mapping would be refused. */
   missingRequired: string[];
   unused: string[];
-  /** Why no mapping could be made (an ambiguous column, an override naming no column): none is shown then. */
+  /** Why no mapping could be made (an ambiguous column, an override naming no column): no input has a column then. */
   problems: Problem[];
 }
 

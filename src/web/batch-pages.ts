@@ -65,49 +65,30 @@ export function batchRoutes(web: Web, router: Router): void {
     });
   });
 
-  router.post(
-    '/batch/columns',
-    json,
-    pageCsp,
-    signedIn(web, everyone),
-    fileBody('csv', CSV_MAX_BYTES),
-    csrf(web),
-    async (req, res) => {
-      const form = parseWith(listForm, withoutCsrf(req.body));
-      res
-        .set('Cache-Control', 'no-store')
-        .json(
-          await s.jobs.columns(
-            viewerOf(res).key,
-            form.templateId,
-            form.version,
-            csvOf(req.file),
-            mapOf(form),
-          ),
-        );
-    },
-  );
+  /** What the batch script posts: a list (or its start) and the choices beside it; answered in JSON. */
+  const listPost = [json, pageCsp, signedIn(web, everyone), fileBody('csv', CSV_MAX_BYTES), csrf(web)];
 
-  router.post(
-    '/batch/jobs',
-    json,
-    pageCsp,
-    signedIn(web, everyone),
-    fileBody('csv', CSV_MAX_BYTES),
-    csrf(web),
-    async (req, res) => {
-      const form = parseWith(jobForm, withoutCsrf(req.body));
-      const job = await s.jobs.create(viewerOf(res).key, {
-        templateId: form.templateId,
-        ...(form.version === undefined ? {} : { version: form.version }),
-        kind: form.output,
-        csv: csvOf(req.file),
-        map: mapOf(form),
-        ...(form.repId === undefined ? {} : { repId: form.repId }),
-      });
-      res.status(202).location(links(job).page).json(withLinks(job));
-    },
-  );
+  router.post('/batch/columns', ...listPost, async (req, res) => {
+    const form = parseWith(listForm, withoutCsrf(req.body));
+    res
+      .set('Cache-Control', 'no-store')
+      .json(
+        await s.jobs.columns(viewerOf(res).key, form.templateId, form.version, csvOf(req.file), mapOf(form)),
+      );
+  });
+
+  router.post('/batch/jobs', ...listPost, async (req, res) => {
+    const form = parseWith(jobForm, withoutCsrf(req.body));
+    const job = await s.jobs.create(viewerOf(res).key, {
+      templateId: form.templateId,
+      ...(form.version === undefined ? {} : { version: form.version }),
+      kind: form.output,
+      csv: csvOf(req.file),
+      map: mapOf(form),
+      ...(form.repId === undefined ? {} : { repId: form.repId }),
+    });
+    res.status(202).location(links(job).page).json(withLinks(job));
+  });
 
   router.get('/batch/jobs/:id', pageCsp, signedIn(web, everyone), async (req, res) => {
     const { id } = parseWith(jobParams, req.params);

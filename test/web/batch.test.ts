@@ -199,20 +199,24 @@ describe('the batch page', () => {
       .toBe('name the rep profile whose details go on every piece');
     await page.getByLabel('Rep on every piece').selectOption('dana');
     expect(await repError.textContent()).toBe('');
-    await check.click();
+    const [created] = await Promise.all([
+      page.waitForResponse((r) => new URL(r.url()).pathname === '/batch/jobs' && r.status() === 202),
+      check.click(),
+    ]);
     await expect
       .poll(() => page.locator('#preflight-summary').textContent())
       .toBe('8 rows of 10 will render; 2 rows fail.');
 
-    // Marketing's job is not the rep's, though it prints their details.
+    // Marketing's job is not the rep's, though it prints their details; marketing lists it.
+    const jobUrl = ((await created.json()) as { links: { page: string } }).links.page;
     await page.goto('/batch');
-    const link = page.getByRole('table', { name: 'Recent jobs' }).getByRole('link').first();
-    const jobUrl = (await link.getAttribute('href'))!;
+    const listed = page.getByRole('table', { name: 'Recent jobs' }).getByRole('link');
+    expect(await listed.evaluateAll((links) => links.map((a) => a.getAttribute('href')))).toContain(jobUrl);
     const rep = await signedIn(repKey, /\/gallery$/);
     expect(await statusOf(rep, jobUrl)).toBe(404);
   });
 
-  it('refuses a job without the session’s CSRF token, and a rep naming another rep', async () => {
+  it('refuses changes without the session’s CSRF token, and a rep naming another rep', async () => {
     const page = await signedIn(repKey, /\/gallery$/);
     await page.goto('/batch');
     const csrf = await page.locator('input[name=_csrf]').first().inputValue();
@@ -228,5 +232,21 @@ describe('the batch page', () => {
     expect((await impersonating.json()).problems).toContainEqual(
       expect.objectContaining({ path: 'repId', rule: 'not_allowed' }),
     );
+
+    // A long job (started over the API) is cancelled from its page, with the token only.
+    const rows = Array.from({ length: 3000 }, (_, i) => `Pat${i},Lee,${i} Main St,Portland,ME,04101`);
+    const body = new FormData();
+    body.set('templateId', 'postcard-6x4');
+    body.set('output', 'zip');
+    const csv = ['First Name,Last Name,Street Address,City,State,ZIP', ...rows].join('\r\n');
+    body.set('csv', new Blob([csv], { type: 'text/csv' }), 'long.csv');
+    const started = await call(server.url, 'post', '/api/v1/jobs', { key: repKey, body });
+    expect(started.status).toBe(202);
+    const cancel = `/batch/jobs/${(started.json as { id: string }).id}/cancel`;
+    expect((await page.request.post(cancel, { form: {}, maxRedirects: 0 })).status()).toBe(403);
+    const cancelled = await page.request.post(cancel, { form: { _csrf: csrf }, maxRedirects: 0 });
+    expect(cancelled.status()).toBe(303);
+    await page.goto(cancelled.headers().location!);
+    expect(await page.locator('[data-k="state"]').textContent()).toBe('cancelled');
   });
 });
