@@ -1,10 +1,11 @@
 import { randomBytes } from 'node:crypto';
 import { EventEmitter } from 'node:events';
-import { existsSync } from 'node:fs';
+import { createReadStream, existsSync } from 'node:fs';
 import { mkdir, readdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { parse } from 'csv-parse';
 import type { Logger } from 'pino';
-import { NotFoundError, PlatenError } from '../errors.js';
+import { NotFoundError, PlatenError, type Problem } from '../errors.js';
 import {
   type BatchProgress,
   chunkSize,
@@ -15,11 +16,11 @@ import {
   runBatch,
 } from '../jobs/batch.js';
 import type { ChunkKind, RepPart } from '../jobs/chunk.js';
-import type { CsvInput } from '../jobs/csv.js';
-import { normalizeName } from '../jobs/mapping.js';
+import { type CsvDelimiter, type CsvEncoding, type CsvInput, openCsv } from '../jobs/csv.js';
 import { reportedRows } from '../jobs/report.js';
 import type { ChunkDispatcher } from '../jobs/dispatch.js';
-import type { Job } from '../store/jobs.js';
+import { type ColumnMapping, mapColumns, normalizeName } from '../jobs/mapping.js';
+import type { Job, JobState } from '../store/jobs.js';
 import type { ApiKey } from '../store/keys.js';
 import type { Store } from '../store/store.js';
 import { type SheetSize, SheetTooSmallError, sheetLayout } from '../render/impose.js';
@@ -57,6 +58,35 @@ const MOST_ROW_REPS = 1000;
 export interface JobView extends Omit<Job, 'spec' | 'keyId'> {
   rate: number | null;
   etaSeconds: number | null;
+}
+
+/** The largest prospect list a job takes (it is read into memory once, then staged on disk). */
+export const CSV_MAX_BYTES = 512 * 1024 * 1024;
+
+/** A list's columns against a template's prospect inputs, as a job of it would map them. */
+export interface JobColumns {
+  templateId: string;
+  version: number;
+  headers: string[];
+  encoding: CsvEncoding;
+  delimiter: CsvDelimiter;
+  /** Every prospect input, in the template's order, with the column that feeds it (null: none). */
+  inputs: { key: string; label: string; required: boolean; column: string | null }[];
+  /** Required inputs no column feeds: a job of this list and mapping would be refused. */
+  missingRequired: string[];
+  unused: string[];
+  /** Why no mapping could be made (an ambiguous column, an override naming no column): no input has a column then. */
+  problems: Problem[];
+}
+
+/** One line of a job's rejected-rows report: one problem of one row. */
+export interface Rejection {
+  row: number;
+  line: number;
+  column: string;
+  rule: string;
+  message: string;
+  value: string;
 }
 
 /**
@@ -207,6 +237,102 @@ export class JobService {
         `job ${id} has no ${what === 'errors' ? 'report' : 'output'} yet (${job.state})`,
       );
     return { path, job: this.view(job) };
+  }
+
+  /**
+   * A job's changes as server-sent events would carry them: `send` gets its state now, then each
+   * change as `progress`, and the last as `end` once it has ended; `close` is called after `end`, or
+   * when the service stops first. Returns an unsubscribe, for a client that goes away.
+   */
+  watch(
+    caller: ApiKey,
+    id: string,
+    send: (event: 'progress' | 'end', job: JobView) => void,
+    close: () => void,
+  ): () => void {
+    let last = '';
+    const listener = (job: JobView) => {
+      const data = JSON.stringify(job);
+      if (data === last) return;
+      last = data;
+      const ended = ENDED.has(job.state);
+      send(ended ? 'end' : 'progress', job);
+      if (ended) stop();
+    };
+    const unsubscribe = this.subscribe(caller, id, listener, () => stop());
+    const stop = () => {
+      unsubscribe();
+      close();
+    };
+    listener(this.get(caller, id));
+    return unsubscribe;
+  }
+
+  /**
+   * A list's columns and the mapping a job of it would use (automatic, then `map`'s overrides),
+   * naming the required inputs no column feeds: what a person checks before starting a job. Only the
+   * header is read, and nothing is kept.
+   */
+  async columns(
+    caller: ApiKey,
+    templateId: string,
+    version: number | undefined,
+    csv: Buffer,
+    map: Record<string, string>,
+  ): Promise<JobColumns> {
+    const found = this.templates.resolve(templateId, version, caller.role);
+    const inputs = (await this.templates.compiled(found)).inputs.prospect;
+    const staged = join(this.store.stagingDir, `${randomBytes(8).toString('hex')}.csv`);
+    await writeFile(staged, csv);
+    try {
+      const { headers, encoding, delimiter } = await openCsv(staged);
+      let mapping: ColumnMapping | null = null;
+      let problems: Problem[] = [];
+      try {
+        mapping = mapColumns(headers, inputs, map);
+      } catch (error) {
+        if (!(error instanceof PlatenError)) throw error;
+        problems = error.problems;
+      }
+      const columns = mapping?.columns ?? {};
+      return {
+        templateId: found.templateId,
+        version: found.version,
+        headers,
+        encoding,
+        delimiter,
+        inputs: Object.entries(inputs).map(([key, def]) => ({
+          key,
+          label: def.label ?? key,
+          required: def.required,
+          column: Object.hasOwn(columns, key) ? columns[key]! : null,
+        })),
+        missingRequired: mapping?.missingRequired ?? [],
+        unused: mapping?.unused ?? headers,
+        problems,
+      };
+    } finally {
+      await rm(staged, { force: true });
+    }
+  }
+
+  /** The first `limit` lines of a finished job's rejected-rows report, and how many it has. */
+  async rejections(
+    caller: ApiKey,
+    id: string,
+    limit: number,
+  ): Promise<{ lines: Rejection[]; total: number }> {
+    const { path } = this.outputOf(caller, id, 'errors');
+    const lines: Rejection[] = [];
+    let total = 0;
+    // Read whole to count it, one line at a time: a drop's report can be long.
+    for await (const cells of createReadStream(path).pipe(parse({ bom: true, columns: true }))) {
+      total += 1;
+      if (lines.length >= limit) continue;
+      const r = cells as Record<keyof Rejection, string>;
+      lines.push({ ...r, row: Number(r.row), line: Number(r.line) });
+    }
+    return { lines, total };
   }
 
   /** Waits for running jobs to stop after aborting them: for shutdown (they resume on next start). */
@@ -391,6 +517,7 @@ export class JobService {
 }
 
 const STOPPING = Symbol('stopping');
+const ENDED: ReadonlySet<JobState> = new Set(['done', 'failed', 'cancelled']);
 
 /** Rows per second since this run's first progress (a resumed job's finished chunks excluded). */
 class RateMeter {

@@ -1,5 +1,6 @@
 import express, { Router } from 'express';
 import type { Services } from '../api/services.js';
+import { batchRoutes } from './batch-pages.js';
 import { marketingRoutes } from './marketing-pages.js';
 import { createWeb, pageErrors } from './pages.js';
 import { repRoutes } from './rep-pages.js';
@@ -18,6 +19,7 @@ export function webRouter(s: Services): Router {
   signInRoutes(web, router);
   repRoutes(web, router);
   marketingRoutes(web, router);
+  batchRoutes(web, router);
   router.use(pageErrors(web));
   return router;
 }

@@ -2,7 +2,7 @@ import { z } from 'zod';
 import { PlatenError } from '../../errors.js';
 import { parseMapEntries } from '../../jobs/mapping.js';
 import { parseSheetSize } from '../../render/impose.js';
-import type { JobView } from '../../service/jobs.js';
+import { CSV_MAX_BYTES, type JobView } from '../../service/jobs.js';
 import { type AnyRoute, route } from '../route.js';
 import type { Services } from '../services.js';
 import { repIdSchema } from './reps.js';
@@ -53,9 +53,6 @@ const jobSchema = z.object({
   finishedAt: z.string().nullable(),
   links: z.object({ self: z.string(), events: z.string(), output: z.string(), errors: z.string() }),
 });
-
-const CSV_MAX_BYTES = 512 * 1024 * 1024;
-const ENDED = new Set(['done', 'failed', 'cancelled']);
 
 const view = (job: JobView) => {
   const self = `/api/v1/jobs/${job.id}`;
@@ -195,25 +192,15 @@ export function jobRoutes(s: Services): AnyRoute[] {
         404: { description: 'no such job', kind: 'json' },
       },
       async handle({ req, res, auth, params }) {
-        let last = '';
-        const send = (job: JobView) => {
-          const data = JSON.stringify(view(job));
-          if (data === last) return;
-          last = data;
-          res.write(`event: ${ENDED.has(job.state) ? 'end' : 'progress'}\ndata: ${data}\n\n`);
-          if (ENDED.has(job.state)) finish();
-        };
-        const unsubscribe = s.jobs.subscribe(auth!, params.id, send, () => finish());
-        const finish = () => {
-          unsubscribe();
-          res.end();
-        };
-        req.on('close', unsubscribe);
-        res
-          .status(200)
-          .set({ 'Content-Type': 'text/event-stream', 'Cache-Control': 'no-store' })
-          .flushHeaders();
-        send(s.jobs.get(auth!, params.id));
+        // Sent with the first event; an unknown job is answered 404 before it.
+        res.status(200).set({ 'Content-Type': 'text/event-stream', 'Cache-Control': 'no-store' });
+        const stop = s.jobs.watch(
+          auth!,
+          params.id,
+          (event, job) => res.write(`event: ${event}\ndata: ${JSON.stringify(view(job))}\n\n`),
+          () => res.end(),
+        );
+        req.on('close', stop);
       },
     }),
     route({

@@ -1,0 +1,193 @@
+import type { Router } from 'express';
+import { z } from 'zod';
+import { repIdSchema } from '../api/routes/reps.js';
+import { PlatenError } from '../errors.js';
+import { parseMapEntries } from '../jobs/mapping.js';
+import { CSV_MAX_BYTES, type JobView } from '../service/jobs.js';
+import {
+  csrf,
+  fileBody,
+  formBody,
+  json,
+  pageCsp,
+  parseWith,
+  sendPage,
+  signedIn,
+  viewerOf,
+  type Web,
+  when,
+} from './pages.js';
+
+const jobParams = z.strictObject({ id: z.string().regex(/^[0-9a-f]{16}$/, 'not a job id') });
+/** What the batch script posts beside the list: `map` is `Header=input`, once per mapped input. */
+const listForm = z.strictObject({
+  templateId: z.string().regex(/^[a-z0-9][a-z0-9-]{0,63}$/, 'not a template id'),
+  version: z.coerce.number().int().positive().optional(),
+  map: z.union([z.string(), z.array(z.string())]).optional(),
+  repId: repIdSchema.optional(),
+});
+const jobForm = listForm.extend({ output: z.enum(['pdf', 'zip', 'check']) });
+
+/** Rejected-row lines a page shows; the whole report is a download. */
+const REJECTIONS_SHOWN = 100;
+const RECENT_JOBS = 20;
+
+const KINDS: Record<JobView['kind'], string> = {
+  check: 'Preflight check',
+  pdf: 'Merged PDF',
+  zip: 'ZIP of PDFs',
+};
+
+const everyone = ['rep', 'marketing', 'admin'] as const;
+
+/**
+ * The batch page: a prospect list for a published template, its columns mapped to the template's
+ * prospect inputs, a preflight (a `check` job), then the real run, with a page per job for its live
+ * progress and downloads. Everything goes through the job service, as the API's jobs do; reps see
+ * and run their own jobs only.
+ */
+export function batchRoutes(web: Web, router: Router): void {
+  const { s } = web;
+
+  router.get('/batch', pageCsp, signedIn(web, everyone), (_req, res) => {
+    const viewer = viewerOf(res);
+    const isRep = viewer.key.role === 'rep';
+    sendPage(web, res, 'batch', {
+      title: 'Batch',
+      script: 'batch.js',
+      templates: s.templates.list('rep').map(({ published: v }) => ({
+        id: v!.templateId,
+        name: v!.name,
+      })),
+      // Marketing runs a drop as a rep: the choice shows who, not their contact details.
+      reps: isRep ? null : s.store.reps.list().map((r) => ({ id: r.id, name: r.name })),
+      jobs: s.jobs.list(viewer.key, RECENT_JOBS).map((job) => jobRow(web, job)),
+    });
+  });
+
+  /** What the batch script posts: a list (or its start) and the choices beside it; answered in JSON. */
+  const listPost = [json, pageCsp, signedIn(web, everyone), fileBody('csv', CSV_MAX_BYTES), csrf(web)];
+
+  router.post('/batch/columns', ...listPost, async (req, res) => {
+    const form = parseWith(listForm, withoutCsrf(req.body));
+    res
+      .set('Cache-Control', 'no-store')
+      .json(
+        await s.jobs.columns(viewerOf(res).key, form.templateId, form.version, csvOf(req.file), mapOf(form)),
+      );
+  });
+
+  router.post('/batch/jobs', ...listPost, async (req, res) => {
+    const form = parseWith(jobForm, withoutCsrf(req.body));
+    const job = await s.jobs.create(viewerOf(res).key, {
+      templateId: form.templateId,
+      ...(form.version === undefined ? {} : { version: form.version }),
+      kind: form.output,
+      csv: csvOf(req.file),
+      map: mapOf(form),
+      ...(form.repId === undefined ? {} : { repId: form.repId }),
+    });
+    res.status(202).location(links(job).page).json(withLinks(job));
+  });
+
+  router.get('/batch/jobs/:id', pageCsp, signedIn(web, everyone), async (req, res) => {
+    const { id } = parseWith(jobParams, req.params);
+    const viewer = viewerOf(res);
+    const job = s.jobs.get(viewer.key, id);
+    const report = job.state === 'done' ? await s.jobs.rejections(viewer.key, id, REJECTIONS_SHOWN) : null;
+    sendPage(web, res, 'job', {
+      title: `Batch job ${job.id}`,
+      script: 'batch.js',
+      job: jobRow(web, job),
+      live: job.state === 'queued' || job.state === 'running',
+      outputLabel:
+        job.state !== 'done' || job.kind === 'check' || job.rendered === 0
+          ? null
+          : `Download the ${job.kind === 'zip' ? 'ZIP' : 'merged PDF'}`,
+      report,
+      more: report ? report.total - report.lines.length : 0,
+    });
+  });
+
+  router.get('/batch/jobs/:id/events', pageCsp, signedIn(web, everyone), (req, res) => {
+    const { id } = parseWith(jobParams, req.params);
+    // Sent with the first event; an unknown job gets the error page before it.
+    res.status(200).set({ 'Content-Type': 'text/event-stream', 'Cache-Control': 'no-store' });
+    const stop = s.jobs.watch(
+      viewerOf(res).key,
+      id,
+      (event, job) => res.write(`event: ${event}\ndata: ${JSON.stringify(withLinks(job))}\n\n`),
+      () => res.end(),
+    );
+    req.on('close', stop);
+  });
+
+  router.get('/batch/jobs/:id/rejections', json, pageCsp, signedIn(web, everyone), async (req, res) => {
+    const { id } = parseWith(jobParams, req.params);
+    res
+      .set('Cache-Control', 'no-store')
+      .json(await s.jobs.rejections(viewerOf(res).key, id, REJECTIONS_SHOWN));
+  });
+
+  router.get('/batch/jobs/:id/output', pageCsp, signedIn(web, everyone), (req, res) => {
+    const { id } = parseWith(jobParams, req.params);
+    const { path, job } = s.jobs.outputOf(viewerOf(res).key, id, 'output');
+    res.download(path, `${job.templateId}-${job.id}.${job.kind === 'zip' ? 'zip' : 'pdf'}`);
+  });
+
+  router.get('/batch/jobs/:id/errors.csv', pageCsp, signedIn(web, everyone), (req, res) => {
+    const { id } = parseWith(jobParams, req.params);
+    const { path, job } = s.jobs.outputOf(viewerOf(res).key, id, 'errors');
+    res.download(path, `${job.templateId}-${job.id}-errors.csv`);
+  });
+
+  router.post('/batch/jobs/:id/cancel', pageCsp, signedIn(web, everyone), formBody, csrf(web), (req, res) => {
+    const { id } = parseWith(jobParams, req.params);
+    s.jobs.cancel(viewerOf(res).key, id);
+    res.redirect(303, links({ id }).page);
+  });
+}
+
+function links(job: { id: string }) {
+  const page = `/batch/jobs/${job.id}`;
+  return {
+    page,
+    events: `${page}/events`,
+    rejections: `${page}/rejections`,
+    output: `${page}/output`,
+    errors: `${page}/errors.csv`,
+  };
+}
+
+const withLinks = (job: JobView) => ({ ...job, links: links(job) });
+
+/** A job as the pages list and show it. */
+function jobRow(web: Web, job: JobView) {
+  return {
+    ...withLinks(job),
+    name: web.s.store.templates.get(job.templateId, job.version)?.name ?? job.templateId,
+    kindLabel: KINDS[job.kind],
+    created: when(job.createdAt),
+    finished: when(job.finishedAt),
+  };
+}
+
+/** The CSRF token travels in a header from the script, or as a field; it is not part of the form. */
+function withoutCsrf(body: unknown): unknown {
+  const { _csrf: _token, ...rest } = (body ?? {}) as Record<string, unknown>;
+  return rest;
+}
+
+function csvOf(file: Express.Multer.File | undefined): Buffer {
+  if (!file || file.size === 0) {
+    throw new PlatenError('invalid_request', [
+      { path: 'csv', rule: 'required', message: 'choose a prospect list (a CSV file)' },
+    ]);
+  }
+  return file.buffer;
+}
+
+function mapOf(form: z.infer<typeof listForm>): Record<string, string> {
+  if (form.map === undefined) return {};
+  return parseMapEntries(typeof form.map === 'string' ? [form.map] : form.map);
+}

@@ -1,0 +1,303 @@
+// Batch jobs: the list's columns mapped to the template, the preflight, the start, and live progress
+// (server-sent events) on a job's own page. Plain browser script, no build step.
+(function () {
+  'use strict';
+  /**
+   * The columns need only the start of a list: its header, and the first 64 KiB the encoding and
+   * delimiter are detected from. Sending no more keeps remapping a large list quick.
+   */
+  const COLUMN_BYTES = 1024 * 1024;
+
+  /** Shows a job's progress in a `_progress` block. */
+  function showProgress(root, job) {
+    const bar = root.querySelector('progress');
+    bar.max = Math.max(job.total || 0, 1);
+    bar.value = job.done;
+    const text = {
+      state: job.state,
+      done: `${job.done} of ${job.total}`,
+      rendered: String(job.rendered),
+      rejected: String(job.rejected),
+      rate: job.rate ? `${job.rate} rows/s` : '–',
+      eta: job.etaSeconds ? `about ${job.etaSeconds} s` : '–',
+    };
+    for (const [key, value] of Object.entries(text))
+      root.querySelector(`[data-k="${key}"]`).textContent = value;
+  }
+
+  /** Follows a job's events until its `end`; the browser reconnects by itself if the stream drops. */
+  function watch(url, onProgress, onEnd) {
+    const source = new EventSource(url);
+    source.addEventListener('progress', (event) => onProgress(JSON.parse(event.data)));
+    source.addEventListener('end', (event) => {
+      source.close();
+      onEnd(JSON.parse(event.data));
+    });
+    return source;
+  }
+
+  // A job's page: live progress, then the page again for its results.
+  const jobSection = document.getElementById('job');
+  if (jobSection && jobSection.hasAttribute('data-live')) {
+    const progress = jobSection.querySelector('[data-progress]');
+    watch(
+      jobSection.dataset.events,
+      (job) => showProgress(progress, job),
+      (job) => {
+        showProgress(progress, job);
+        window.location.reload();
+      },
+    );
+  }
+
+  const form = document.getElementById('batch-form');
+  if (!form) return;
+  const csrf = form.elements.namedItem('_csrf').value;
+  const template = document.getElementById('batch-template');
+  const rep = document.getElementById('batch-rep');
+  const file = document.getElementById('batch-csv');
+  const csvError = document.getElementById('batch-csv-error');
+  const repError = document.getElementById('batch-rep-error');
+  const mapping = document.getElementById('mapping');
+  const mappingRows = document.getElementById('mapping-rows');
+  const mappingStatus = document.getElementById('mapping-status');
+  const checkButton = document.getElementById('check-list');
+  const preflight = document.getElementById('preflight');
+  const preflightProgress = preflight.querySelector('[data-progress]');
+  const summary = document.getElementById('preflight-summary');
+  const failures = document.getElementById('preflight-failures');
+  const start = document.getElementById('start');
+  const startButton = document.getElementById('start-run');
+  const startStatus = document.getElementById('start-status');
+  /** The last columns the server answered: the template version and the mapping shown. */
+  let columns = null;
+  /** Requests answered out of order are dropped: only the latest counts. */
+  let sequence = 0;
+  let source = null;
+
+  function problemText(body) {
+    const problems = body.problems || [];
+    if (problems.length === 0) return body.message || 'Something went wrong; try again.';
+    return problems.map((p) => `${p.path}: ${p.message}.`).join(' ');
+  }
+
+  async function post(url, data) {
+    const response = await fetch(url, { method: 'POST', headers: { 'x-csrf-token': csrf }, body: data });
+    if (response.status === 401) {
+      window.location.assign(`/sign-in?next=${encodeURIComponent(window.location.pathname)}`);
+      return null;
+    }
+    return { ok: response.ok, body: await response.json() };
+  }
+
+  /** `Header=input` for every input a column feeds, as the selects show it. */
+  function mapEntries() {
+    const entries = [];
+    for (const select of mappingRows.querySelectorAll('select')) {
+      if (select.value !== '') entries.push(`${select.value}=${select.dataset.input}`);
+    }
+    return entries;
+  }
+
+  /** The list and choices of the page as a request; only the start of the list for its columns. */
+  function listData(whole) {
+    const data = new FormData();
+    const chosen = file.files[0];
+    data.set('csv', whole ? chosen : chosen.slice(0, COLUMN_BYTES), chosen.name);
+    data.set('templateId', template.value);
+    if (columns) data.set('version', String(columns.version));
+    for (const entry of mapEntries()) data.append('map', entry);
+    if (rep && rep.value !== '') data.set('repId', rep.value);
+    return data;
+  }
+
+  /** Anything changed after a preflight makes it stale: check again before starting. */
+  function resetPreflight() {
+    if (source) source.close();
+    source = null;
+    preflight.hidden = true;
+    start.hidden = true;
+    failures.hidden = true;
+    summary.textContent = '';
+    startStatus.textContent = '';
+    if (repError) repError.textContent = '';
+  }
+
+  async function loadColumns(keepMapping) {
+    resetPreflight();
+    csvError.textContent = '';
+    if (!keepMapping) {
+      columns = null;
+      mappingRows.replaceChildren();
+    }
+    if (template.value === '' || !file.files[0]) {
+      mapping.hidden = true;
+      return;
+    }
+    const mine = ++sequence;
+    checkButton.disabled = true;
+    let reply;
+    try {
+      reply = await post(form.dataset.columns, listData(false));
+    } catch {
+      reply = { ok: false, body: { message: 'The list could not be sent; try again.' } };
+    }
+    if (!reply || mine !== sequence) return;
+    if (!reply.ok) {
+      const problems = reply.body.problems || [];
+      if (!keepMapping || problems.some((p) => p.path === 'csv')) {
+        mapping.hidden = true;
+        csvError.textContent = problemText(reply.body);
+      } else mappingStatus.textContent = problemText(reply.body);
+      return;
+    }
+    columns = reply.body;
+    showColumns(columns);
+  }
+
+  function showColumns(found) {
+    mapping.hidden = false;
+    const delimiter = { ',': 'commas', ';': 'semicolons', '\t': 'tabs' }[found.delimiter];
+    document.getElementById('mapping-found').textContent =
+      `${found.headers.length} columns found (${found.encoding}, separated by ${delimiter}).`;
+    const rows = found.inputs.map((input) => {
+      const id = `map-${input.key}`;
+      const label = document.createElement('label');
+      label.htmlFor = id;
+      label.textContent = input.label;
+      if (input.required) label.append(' (required)');
+      const select = document.createElement('select');
+      select.id = id;
+      select.dataset.input = input.key;
+      select.append(new Option('(no column)', ''));
+      for (const header of found.headers) select.append(new Option(header, header));
+      select.value = input.column || '';
+      if (found.missingRequired.includes(input.key)) select.setAttribute('aria-invalid', 'true');
+      const name = document.createElement('th');
+      name.scope = 'row';
+      name.append(label);
+      const cell = document.createElement('td');
+      cell.append(select);
+      const row = document.createElement('tr');
+      row.append(name, cell);
+      return row;
+    });
+    mappingRows.replaceChildren(...rows);
+    const labels = new Map(found.inputs.map((input) => [input.key, input.label]));
+    if (found.problems.length > 0) mappingStatus.textContent = problemText(found);
+    else if (found.missingRequired.length > 0)
+      mappingStatus.textContent = `No column feeds ${found.missingRequired
+        .map((key) => `${labels.get(key)} (${key})`)
+        .join(', ')}: choose one for each before checking the list.`;
+    else mappingStatus.textContent = '';
+    document.getElementById('mapping-unused').textContent =
+      found.unused.length > 0 ? `Not used: ${found.unused.join(', ')}.` : '';
+    checkButton.disabled = found.problems.length > 0 || found.missingRequired.length > 0;
+  }
+
+  async function runPreflight() {
+    resetPreflight();
+    checkButton.disabled = true;
+    const reply = await post(form.dataset.jobs, withOutput(listData(true), 'check')).catch(() => null);
+    checkButton.disabled = false;
+    if (!reply) return;
+    if (!reply.ok) {
+      showStartProblems(reply.body, mappingStatus);
+      return;
+    }
+    preflight.hidden = false;
+    showProgress(preflightProgress, reply.body);
+    summary.textContent = 'Checking every row…';
+    source = watch(
+      reply.body.links.events,
+      (job) => showProgress(preflightProgress, job),
+      (job) => {
+        source = null;
+        showProgress(preflightProgress, job);
+        showSummary(job);
+      },
+    );
+  }
+
+  function withOutput(data, output) {
+    data.set('output', output);
+    return data;
+  }
+
+  function showStartProblems(body, status) {
+    status.textContent = problemText(body);
+    const repProblem = (body.problems || []).find((p) => p.path === 'repId');
+    if (repError && repProblem) {
+      repError.textContent = repProblem.message;
+      rep.focus();
+    }
+  }
+
+  async function showSummary(job) {
+    if (job.state !== 'done') {
+      summary.textContent = job.error ? `The check failed: ${job.error}` : `The check was ${job.state}.`;
+      return;
+    }
+    const rows = (n) => `${n} row${n === 1 ? '' : 's'}`;
+    summary.textContent = `${rows(job.rendered)} of ${job.total} will render; ${rows(job.rejected)} ${
+      job.rejected === 1 ? 'fails' : 'fail'
+    }.`;
+    start.hidden = job.rendered === 0;
+    if (job.rejected === 0) return;
+    const response = await fetch(job.links.rejections);
+    if (!response.ok) return;
+    const report = await response.json();
+    const body = failures.querySelector('tbody');
+    body.replaceChildren(
+      ...report.lines.map((line) => {
+        const row = document.createElement('tr');
+        const values = [line.row, line.line, line.column, line.rule, line.message, line.value];
+        row.append(
+          ...values.map((value, i) => {
+            const cell = document.createElement('td');
+            // The rule (fourth) is a code, as the job's page shows it.
+            const text = i === 3 ? cell.appendChild(document.createElement('code')) : cell;
+            text.textContent = String(value);
+            return cell;
+          }),
+        );
+        return row;
+      }),
+    );
+    const more = report.total - report.lines.length;
+    document.getElementById('preflight-more').textContent =
+      more > 0 ? `And ${more} more in the error report.` : '';
+    document.getElementById('preflight-report').href = job.links.errors;
+    failures.hidden = false;
+  }
+
+  async function startRun() {
+    startButton.disabled = true;
+    startStatus.textContent = '';
+    const output = document.querySelector('input[name="output"]:checked').value;
+    const reply = await post(form.dataset.jobs, withOutput(listData(true), output)).catch(() => null);
+    startButton.disabled = false;
+    if (!reply) return;
+    if (!reply.ok) {
+      showStartProblems(reply.body, startStatus);
+      return;
+    }
+    window.location.assign(reply.body.links.page);
+  }
+
+  template.addEventListener('change', () => loadColumns(false));
+  file.addEventListener('change', () => loadColumns(false));
+  if (rep) rep.addEventListener('change', resetPreflight);
+  mappingRows.addEventListener('change', (event) => {
+    const changed = event.target;
+    // A column feeds one input: choosing it for one takes it from any other.
+    for (const select of mappingRows.querySelectorAll('select')) {
+      if (select !== changed && changed.value !== '' && select.value === changed.value) select.value = '';
+    }
+    loadColumns(true);
+  });
+  checkButton.addEventListener('click', runPreflight);
+  startButton.addEventListener('click', startRun);
+  // A file chosen before a reload is still selected: show its columns.
+  if (file.files[0]) loadColumns(false);
+})();
