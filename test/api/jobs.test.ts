@@ -203,6 +203,18 @@ describe('batch jobs over the API', () => {
     expect(problem(refused).errors).toContainEqual(
       expect.objectContaining({ path: 'prospect.zip', rule: 'missing_column' }),
     );
+    // Checked before starting: the columns, what each feeds, what is missing.
+    const columns = await rep('post', '/api/v1/jobs/columns', {
+      body: form(renamed, { templateId: 'postcard-6x4' }),
+    });
+    expect(columns.json).toMatchObject({ missingRequired: ['zip'], unused: ['Postcode'] });
+    const fixed = await rep('post', '/api/v1/jobs/columns', {
+      body: form(renamed, { templateId: 'postcard-6x4', map: 'Postcode=zip' }),
+    });
+    expect(fixed.json).toMatchObject({ missingRequired: [], unused: [] });
+    expect((fixed.json as { inputs: { key: string; column: string }[] }).inputs).toContainEqual(
+      expect.objectContaining({ key: 'zip', column: 'Postcode' }),
+    );
     const mapped = await rep('post', '/api/v1/jobs', {
       body: form(renamed, { templateId: 'postcard-6x4', map: 'Postcode=zip' }),
     });

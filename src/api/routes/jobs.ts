@@ -31,6 +31,7 @@ const jobBody = z.strictObject({
     .describe('output pdf: step and repeat the pieces on press sheets of this size, e.g. 12x18in'),
 });
 const rerunBody = z.strictObject({});
+const columnsBody = jobBody.pick({ templateId: true, version: true, map: true });
 const jobParams = z.strictObject({ id: z.string().regex(/^[0-9a-f]{16}$/, 'not a job id') });
 const listQuery = z.strictObject({ limit: z.coerce.number().int().min(1).max(500).default(50) });
 
@@ -123,6 +124,31 @@ export function jobRoutes(s: Services): AnyRoute[] {
           ...(body.impose ? { impose: body.impose } : {}),
         });
         res.status(202).location(`/api/v1/jobs/${job.id}`).json(view(job));
+      },
+    }),
+    route({
+      method: 'post',
+      path: '/api/v1/jobs/columns',
+      summary:
+        "A list's columns (multipart `csv`; only the header is read) mapped to a template's prospect inputs, as a job would map them: check before starting",
+      tag: 'jobs',
+      roles: ['admin', 'marketing', 'rep'],
+      body: columnsBody,
+      upload: { kind: 'multipart', files: ['csv'], maxBytes: CSV_MAX_BYTES },
+      responses: {
+        200: { description: 'headers, the input each feeds, required inputs without a column', kind: 'json' },
+        404: { description: 'no such template (or not published)', kind: 'json' },
+      },
+      async handle({ res, auth, body, files }) {
+        res.json(
+          await s.jobs.columns(
+            auth!,
+            body.templateId,
+            body.version,
+            requiredCsv(files.csv),
+            mappingOf(body.map),
+          ),
+        );
       },
     }),
     route({
