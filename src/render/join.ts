@@ -478,24 +478,25 @@ class Part {
   readonly trailer: Dict;
   /** Where the first object starts: the header before it is the joined file's header. */
   readonly headerEnd: number;
-  private readonly text: string;
   private readonly parsed = new Map<number, Dict>();
   private readonly refs = new Map<number, number[]>();
 
-  constructor(pdf: Buffer) {
-    // latin1 maps bytes to characters one to one, so text offsets are byte offsets.
-    const text = (this.text = pdf.toString('latin1'));
-    const startxref = text.lastIndexOf('startxref');
-    const xref = Number(/startxref\s+(\d+)/.exec(text.slice(startxref))?.[1]);
+  /**
+   * Reads the part where it lies, as bytes: only heads and the xref table become strings (latin1,
+   * so string offsets are byte offsets), and streams are copied out of the part's own buffer.
+   */
+  constructor(private readonly pdf: Buffer) {
+    const startxref = pdf.lastIndexOf('startxref');
+    const xref = Number(/startxref\s+(\d+)/.exec(pdf.toString('latin1', startxref))?.[1]);
+    const tail = startxref > 0 && xref < startxref ? pdf.toString('latin1', xref, startxref) : '';
     const table = /xref\s+0 (\d+)\s+/y;
-    table.lastIndex = xref;
-    const size = Number(table.exec(text)?.[1]);
-    if (!(startxref > 0 && size > 0)) throw new Error('not a PieceDocument part: no xref table');
+    const size = Number(table.exec(tail)?.[1]);
+    if (!(size > 0)) throw new Error('not a PieceDocument part: no xref table');
     const entry = /(\d{10}) \d{5} ([nf])\s*/y;
     entry.lastIndex = table.lastIndex;
     const starts: [number, number][] = [];
     for (let n = 0; n < size; n++) {
-      const match = entry.exec(text);
+      const match = entry.exec(tail);
       if (!match) throw new Error(`not a PieceDocument part: xref entry ${n}`);
       if (match[2] === 'n') starts.push([Number(match[1]), n]);
     }
@@ -503,18 +504,19 @@ class Part {
     this.headerEnd = starts[0]![0];
     starts.forEach(([start, n], i) => {
       const end = i + 1 < starts.length ? starts[i + 1]![0] : xref;
-      const body = text.indexOf('obj\n', start) + 4;
-      if (text.startsWith(STREAM_END, end - STREAM_END.length)) {
-        const streamAt = text.indexOf('\nstream\n', body);
+      const body = pdf.indexOf('obj\n', start) + 4;
+      const endsWith = (marker: string) => pdf.toString('latin1', end - marker.length, end) === marker;
+      if (endsWith(STREAM_END)) {
+        const streamAt = pdf.indexOf('\nstream\n', body);
         const stream: [number, number] = [streamAt + '\nstream\n'.length, end - STREAM_END.length];
-        this.objects.set(n, { head: text.slice(body, streamAt), stream });
-      } else if (text.startsWith(OBJECT_END, end - OBJECT_END.length)) {
-        this.objects.set(n, { head: text.slice(body, end - OBJECT_END.length), stream: null });
+        this.objects.set(n, { head: pdf.toString('latin1', body, streamAt), stream });
+      } else if (endsWith(OBJECT_END)) {
+        this.objects.set(n, { head: pdf.toString('latin1', body, end - OBJECT_END.length), stream: null });
       } else {
         throw new Error(`not a PieceDocument part: object ${n} is not where the xref says`);
       }
     });
-    this.trailer = parseDict(text.slice(text.indexOf('<<', text.lastIndexOf('trailer', startxref))));
+    this.trailer = parseDict(tail.slice(tail.indexOf('<<', tail.lastIndexOf('trailer'))));
   }
 
   dict(n: number): Dict {
@@ -558,7 +560,7 @@ class Part {
         return 0;
       }),
     );
-    hash.update(this.text.slice(object.stream[0], object.stream[1]));
+    hash.update(this.pdf.subarray(object.stream[0], object.stream[1]));
     return pure ? hash.digest('base64') : null;
   }
 
