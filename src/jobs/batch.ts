@@ -1,13 +1,13 @@
-import { once } from 'node:events';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
-import type { Readable, Writable } from 'node:stream';
+import { Readable, type Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import yazl from 'yazl';
-import { PlatenError } from '../errors.js';
+import { PlatenError, type Problem } from '../errors.js';
 import { writeAtomically } from '../files.js';
 import { type SheetSize, sheetLayout } from '../render/impose.js';
 import { type Imposition, PdfJoiner } from '../render/join.js';
+import { validateRecord } from '../merge/merge.js';
 import type { CompiledTemplate } from '../template/model.js';
 import type { ChunkKind, ChunkResult, RepPart, RowReps, TemplateSource } from './chunk.js';
 import { type CsvInput, type CsvOptions, type CsvRow, openCsv } from './csv.js';
@@ -98,6 +98,8 @@ export async function mappedCsv(
 
 export async function runBatch(options: BatchOptions): Promise<BatchResult> {
   const { compiled, out, dispatcher, checkpoints, signal } = options;
+  const repWrong = options.rep ? repProblems(compiled, options.rep.values) : [];
+  if (repWrong.length > 0) throw new PlatenError('invalid_rep', repWrong);
   const { input: all, mapping } = await mappedCsv(compiled, options.csvPath, options.csv, options.map);
   const { onlyRows } = options;
   const input = onlyRows ? onlyRowsOf(all, onlyRows) : all;
@@ -214,6 +216,15 @@ async function* chunks(rows: AsyncIterable<CsvRow>, size: number): AsyncGenerato
   if (chunk.length > 0) yield [index, chunk];
 }
 
+/**
+ * What is wrong with a drop's rep on its own (a profile without a detail the template requires):
+ * every row would be rejected for it, so the drop stops before its first row instead.
+ */
+export function repProblems(compiled: CompiledTemplate, rep: Record<string, unknown>): Problem[] {
+  const checked = validateRecord(compiled, { rep, prospect: {}, fields: {} });
+  return checked.ok ? [] : checked.problems.filter((p) => p.path === 'rep' || p.path.startsWith('rep.'));
+}
+
 /** Just these rows of a list (by row number), as when rejected rows are corrected and run again. */
 export function onlyRowsOf(input: CsvInput, only: ReadonlySet<number>): CsvInput {
   async function* selected(): AsyncGenerator<CsvRow> {
@@ -318,6 +329,9 @@ class ZipAssembler implements Assembler {
   private readonly written: Promise<void>;
   private readonly used = new Set<string>();
   private count = 0;
+  /** Bytes of entries added but not yet taken by the ZIP, and who waits for it to take more. */
+  private queued = 0;
+  private taken: (() => void) | null = null;
 
   constructor(out: Writable) {
     this.written = pipeline(this.zipped, out);
@@ -328,17 +342,29 @@ class ZipAssembler implements Assembler {
   async append(chunk: ChunkResult, part: Buffer): Promise<void> {
     let offset = 0;
     for (const { row, name, bytes } of chunk.files) {
-      // PDFs are compressed already: stored, not deflated again.
-      this.zip.addBuffer(
-        part.subarray(offset, offset + bytes),
-        uniqueSafeName(name, String(row), this.used),
-        {
-          compress: false,
+      // Each PDF goes in as a stream the ZIP reads when it writes the entry, which lets go of the
+      // bytes after: yazl keeps a buffer entry's data as long as the whole ZIP.
+      let data: Buffer | null = part.subarray(offset, offset + bytes);
+      const entry = new Readable({
+        read: () => {
+          entry.push(data);
+          entry.push(null);
+          data = null;
+          this.queued -= bytes;
+          this.taken?.();
         },
-      );
+      });
+      // PDFs are compressed already: stored, not deflated again.
+      this.zip.addReadStream(entry, uniqueSafeName(name, String(row), this.used), {
+        compress: false,
+        size: bytes,
+      });
       offset += bytes;
+      this.queued += bytes;
       this.count += 1;
-      while (this.zipped.readableLength > ZIP_BUFFER) await once(this.zipped, 'data');
+      // A failed output rejects `written`, which ends the wait too.
+      while (this.queued > ZIP_BUFFER)
+        await Promise.race([new Promise<void>((resolve) => (this.taken = resolve)), this.written]);
     }
   }
 

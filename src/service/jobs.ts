@@ -13,6 +13,7 @@ import {
   distinctValues,
   mappedCsv,
   onlyRowsOf,
+  repProblems,
   runBatch,
 } from '../jobs/batch.js';
 import type { ChunkKind, RepPart } from '../jobs/chunk.js';
@@ -130,6 +131,9 @@ export class JobService {
       const reps =
         column === undefined ? undefined : { column, profiles: await this.profilesIn(input, column) };
       if (request.impose) this.checkSheet(compiled, request.kind, request.impose);
+      const rep = repId === null ? null : this.profile(repId);
+      const repWrong = rep ? repProblems(compiled, (await this.renders.repPart(compiled, rep)).values) : [];
+      if (repWrong.length > 0) throw new PlatenError('invalid_request', repWrong);
       const total = await countRows(input);
       const job = this.store.jobs.create({
         keyId: caller.id,
@@ -139,7 +143,7 @@ export class JobService {
         kind: request.kind,
         spec: {
           map: request.map,
-          rep: repId === null ? null : this.profile(repId),
+          rep,
           repId,
           ...(reps ? { reps } : {}),
           ...(request.onlyRows ? { onlyRows: request.onlyRows } : {}),

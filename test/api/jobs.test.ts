@@ -245,6 +245,14 @@ describe('batch jobs over the API', () => {
     expect((await rep('post', '/api/v1/jobs', { body: form(csv, { templateId: 'no-such' }) })).status).toBe(
       404,
     );
+    // A profile without the details the template requires would sink every row: refused up front.
+    const pat = client(server.url, (await createKey(server, 'rep', 'Pat', 'pat')).key);
+    expect((await pat('get', '/api/v1/reps/me')).status).toBe(200);
+    const incomplete = await marketing('post', '/api/v1/jobs', {
+      body: form(csv, { templateId: 'postcard-6x4', repId: 'pat' }),
+    });
+    expect(incomplete.status).toBe(422);
+    expect(problem(incomplete).errors).toContainEqual(expect.objectContaining({ path: 'rep.phone' }));
     const noFile = new FormData();
     noFile.set('templateId', 'postcard-6x4');
     const missing = await rep('post', '/api/v1/jobs', { body: noFile });

@@ -165,6 +165,13 @@ describe('platen batch', () => {
     expect(await readdir(dir)).not.toContain('none.pdf');
     const usage = await batch(csvPath, '--out', path.join(dir, 'x.docx'));
     expect(usage.code).toBe(2);
+    // A rep without a detail the template requires would sink every row: the drop stops first.
+    const noEmail = path.join(dir, 'no-email.json');
+    await writeFile(noEmail, JSON.stringify({ ...REP, email: undefined }));
+    const stopped = await runCli(['batch', MAILER, '--csv', csvPath, '--rep', noEmail, '--out', out]);
+    expect(stopped.code).toBe(1);
+    expect(stopped.stderr).toContain('rep.email');
+    expect(await readdir(dir)).not.toContain('none.pdf');
   });
 });
 
