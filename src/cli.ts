@@ -13,15 +13,13 @@ import { parseSheetSize, type SheetSize, SheetTooSmallError, sheetLayout } from 
 import { recordJsonSchema } from './template/record-schema.js';
 import { runBatch } from './jobs/batch.js';
 import { WorkerPool } from './jobs/dispatch.js';
-import type { CsvEncoding } from './jobs/csv.js';
+import type { CsvDelimiter, CsvEncoding } from './jobs/csv.js';
 import { parseMapEntries } from './jobs/mapping.js';
 import { ProgressDisplay } from './jobs/progress.js';
 import { reportedRows } from './jobs/report.js';
 import { validateTemplate } from './template/validate.js';
 import { type Finding, formatFinding } from './preflight/findings.js';
-import { preflightPdf, UnreadablePdfError } from './preflight/pdf.js';
 import { loadConfig } from './config.js';
-import { startServer } from './server.js';
 import { ROLES } from './store/keys.js';
 import { Store } from './store/store.js';
 
@@ -69,6 +67,9 @@ program
     } catch {
       throw new UsageError(`cannot read ${file}`);
     }
+    // Loaded by the commands that use them: the service and pdf.js take half a second to load,
+    // which every batch and render would otherwise pay.
+    const { preflightPdf, UnreadablePdfError } = await import('./preflight/pdf.js');
     let findings: Finding[];
     try {
       findings = preflightPdf(bytes);
@@ -193,6 +194,7 @@ program
   .command('serve')
   .description('run the HTTP service (configured by environment variables: PORT, PLATEN_DATA_DIR, ...)')
   .action(async () => {
+    const { startServer } = await import('./server.js');
     const running = await startServer(loadConfig());
     const stop = () => {
       running.services.log.info('shutting down: finishing requests in flight');
@@ -293,6 +295,20 @@ async function batch(dir: string, opts: BatchCliOptions): Promise<number> {
     throw new UsageError('--concurrency must be a whole number from 1 to 256');
   const impose = opts.impose === undefined ? undefined : parseSheet(opts.impose);
   if (impose && !/\.pdf$/i.test(opts.out ?? '')) throw new UsageError('--impose needs a .pdf --out');
+  // Workers start (loading the engine takes them a while) as this thread reads the template and rep.
+  const dispatcher = new WorkerPool(concurrency);
+  try {
+    return await drop(dir, opts, { delimiter, impose, dispatcher });
+  } finally {
+    await dispatcher.close();
+  }
+}
+
+async function drop(
+  dir: string,
+  opts: BatchCliOptions,
+  { delimiter, impose, dispatcher }: { delimiter?: CsvDelimiter; impose?: SheetSize; dispatcher: WorkerPool },
+): Promise<number> {
   const compiled = withMarks(await compileTemplate(dir), opts.marks);
   if (impose) sheetLayout(compiled.page, impose); // a sheet too small is a usage error, before reading
   const repValues = await readJson(opts.rep);
@@ -305,7 +321,6 @@ async function batch(dir: string, opts: BatchCliOptions): Promise<number> {
   const out = opts.dryRun ? null : opts.out!;
   const errorsPath = opts.errors ?? `${(out ?? opts.csv).replace(/\.[^./]+$/, '')}-errors.csv`;
   const progress = new ProgressDisplay(process.stderr);
-  const dispatcher = new WorkerPool(concurrency);
   const result = await runBatch({
     template: { dir, ...(opts.marks ? { marks: true } : {}) },
     compiled,
@@ -322,7 +337,7 @@ async function batch(dir: string, opts: BatchCliOptions): Promise<number> {
     out,
     errorsPath,
     onProgress: (p) => progress.update(p),
-  }).finally(() => dispatcher.close());
+  });
   progress.finish(result);
   const rate = result.elapsedMs > 0 ? Math.round((result.done / result.elapsedMs) * 1000) : result.done;
   process.stderr.write(
