@@ -60,6 +60,27 @@ export async function compileTemplate(
   return options.version === undefined ? compiled : { ...compiled, version: options.version };
 }
 
+type FitSpec = CompiledText['spec'];
+
+/** What fit needs of a text box: its size, type size and range, alignment and fonts. */
+function fitSpec(
+  el: Pick<TextElementDef, 'w' | 'h' | 'size' | 'minSize' | 'lineHeight'>,
+  align: FitSpec['align'],
+  valign: FitSpec['valign'],
+  fonts: FitSpec['fonts'],
+): FitSpec {
+  return {
+    width: el.w,
+    height: el.h,
+    size: el.size,
+    ...(el.minSize !== undefined ? { minSize: el.minSize } : {}),
+    lineHeight: el.lineHeight,
+    align,
+    valign,
+    fonts,
+  };
+}
+
 /**
  * A template with crop and bleed marks switched on or off whatever its `output.marks` says (`--marks`;
  * imposition, which marks sheets instead of pieces); undefined leaves the template's default.
@@ -478,16 +499,7 @@ class Compiler {
       render: compiled.render,
       color: this.color(el.color, `${path}.color`, el.keepRgb),
       uppercase: el.uppercase,
-      spec: {
-        width: el.w,
-        height: el.h,
-        size: el.size,
-        ...(el.minSize !== undefined ? { minSize: el.minSize } : {}),
-        lineHeight: el.lineHeight,
-        align: el.align,
-        valign: el.valign,
-        fonts,
-      },
+      spec: fitSpec(el, el.align, el.valign, fonts),
     };
   }
 
@@ -508,16 +520,7 @@ class Compiler {
         formatAddress(Object.fromEntries(renders.map(([key, render]) => [key, render(context)]))),
       color: this.color(el.color, `${path}.color`, el.keepRgb),
       uppercase: el.uppercase,
-      spec: {
-        width: el.w,
-        height: el.h,
-        size: el.size,
-        ...(el.minSize !== undefined ? { minSize: el.minSize } : {}),
-        lineHeight: el.lineHeight,
-        align: 'left',
-        valign: 'top',
-        fonts,
-      },
+      spec: fitSpec(el, 'left', 'top', fonts),
     };
   }
 

@@ -91,6 +91,10 @@ function safeJson(text: string): unknown {
   }
 }
 
+/** A 202 answer: a job, started, and where it is. */
+const started = (description: string) =>
+  ({ description, kind: 'json', schema: jobSchema, headers: { Location: 'the job' } }) as const;
+
 export function jobRoutes(s: Services): AnyRoute[] {
   return [
     route({
@@ -103,12 +107,7 @@ export function jobRoutes(s: Services): AnyRoute[] {
       body: jobBody,
       upload: { kind: 'multipart', files: ['csv'], maxBytes: CSV_MAX_BYTES },
       responses: {
-        202: {
-          description: 'the job, started',
-          kind: 'json',
-          schema: jobSchema,
-          headers: { Location: 'the job' },
-        },
+        202: started('the job, started'),
         404: { description: 'no such template (or not published)', kind: 'json' },
         422: { description: 'a bad CSV, mapping or rep: every problem named', kind: 'json' },
       },
@@ -162,12 +161,7 @@ export function jobRoutes(s: Services): AnyRoute[] {
       body: rerunBody,
       upload: { kind: 'multipart', files: ['csv'], maxBytes: CSV_MAX_BYTES },
       responses: {
-        202: {
-          description: 'the new job, started',
-          kind: 'json',
-          schema: jobSchema,
-          headers: { Location: 'the job' },
-        },
+        202: started('the new job, started'),
         404: { description: 'no such job, or not finished', kind: 'json' },
         422: { description: 'no rejected rows, or a bad CSV: every problem named', kind: 'json' },
       },
