@@ -310,7 +310,6 @@ async function drop(
   { delimiter, impose, dispatcher }: { delimiter?: CsvDelimiter; impose?: SheetSize; dispatcher: WorkerPool },
 ): Promise<number> {
   const compiled = withMarks(await compileTemplate(dir), opts.marks);
-  if (impose) sheetLayout(compiled.page, impose); // a sheet too small is a usage error, before reading
   const repValues = await readJson(opts.rep);
   if (typeof repValues !== 'object' || repValues === null || Array.isArray(repValues)) {
     throw new PlatenError('invalid_rep', [

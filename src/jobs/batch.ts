@@ -9,7 +9,14 @@ import { type SheetSize, sheetLayout } from '../render/impose.js';
 import { type Imposition, PdfJoiner } from '../render/join.js';
 import { validateRecord } from '../merge/merge.js';
 import type { CompiledTemplate } from '../template/model.js';
-import type { ChunkKind, ChunkResult, RepPart, RowReps, TemplateSource } from './chunk.js';
+import {
+  type ChunkKind,
+  type ChunkResult,
+  type RepPart,
+  repIdOf,
+  type RowReps,
+  type TemplateSource,
+} from './chunk.js';
 import { type CsvInput, type CsvOptions, type CsvRow, openCsv } from './csv.js';
 import type { ChunkDispatcher } from './dispatch.js';
 import { type ColumnMapping, mapColumns } from './mapping.js';
@@ -100,16 +107,16 @@ export async function runBatch(options: BatchOptions): Promise<BatchResult> {
   const { compiled, out, dispatcher, checkpoints, signal } = options;
   const repWrong = options.rep ? repProblems(compiled, options.rep.values) : [];
   if (repWrong.length > 0) throw new PlatenError('invalid_rep', repWrong);
-  const { input: all, mapping } = await mappedCsv(compiled, options.csvPath, options.csv, options.map);
-  const { onlyRows } = options;
-  const input = onlyRows ? onlyRowsOf(all, onlyRows) : all;
   const kind: ChunkKind = out === null ? 'check' : out.toLowerCase().endsWith('.zip') ? 'zip' : 'pdf';
-  // A sheet too small for one piece throws SheetTooSmallError here, before anything is drawn.
+  // A sheet too small for one piece throws SheetTooSmallError here, before the list is read.
   const impose: Imposition | undefined =
     options.impose && kind !== 'check'
       ? { layout: sheetLayout(compiled.page, options.impose), geometry: compiled.page }
       : undefined;
   if (impose && kind === 'zip') throw new Error('only a merged print file (.pdf) can be imposed');
+  const { input: all, mapping } = await mappedCsv(compiled, options.csvPath, options.csv, options.map);
+  const { onlyRows } = options;
+  const input = onlyRows ? onlyRowsOf(all, onlyRows) : all;
   const progress: BatchProgress = {
     done: 0,
     total: await countRows(input),
@@ -238,7 +245,7 @@ export function onlyRowsOf(input: CsvInput, only: ReadonlySet<number>): CsvInput
 function repsIn(rows: CsvRow[], reps: RowReps): RowReps {
   const byId: Record<string, RepPart> = {};
   for (const row of rows) {
-    const id = (row.values[reps.column] ?? '').trim();
+    const id = repIdOf(row, reps.column);
     const rep = reps.byId[id];
     if (rep) byId[id] = rep;
   }

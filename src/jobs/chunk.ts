@@ -161,10 +161,15 @@ function prepareRow(
   return { piece, fileName };
 }
 
+/** The rep profile a row's rep cell names ('' for none). */
+export function repIdOf(row: CsvRow, column: string): string {
+  return (row.values[column] ?? '').trim();
+}
+
 /** The rep on a row's piece: the one its rep cell names, else the drop's; throws naming the cell. */
 function repOf(row: CsvRow, task: ChunkTask): RepPart {
   const column = task.reps?.column;
-  const id = column === undefined ? '' : (row.values[column] ?? '').trim();
+  const id = column === undefined ? '' : repIdOf(row, column);
   if (id !== '') {
     const rep = task.reps!.byId[id];
     if (rep) return rep;

@@ -117,9 +117,7 @@ export class JobService {
   async create(caller: ApiKey, request: JobRequest): Promise<JobView> {
     const version = this.templates.resolve(request.templateId, request.version, caller.role);
     const compiled = await this.templates.compiled(version);
-    const staged = join(this.store.stagingDir, `${randomBytes(8).toString('hex')}.csv`);
-    await writeFile(staged, request.csv);
-    try {
+    return this.staged(request.csv, async (staged) => {
       const { input: all, mapping } = await mappedCsv(compiled, staged, {}, request.map);
       const input = request.onlyRows ? onlyRowsOf(all, new Set(request.onlyRows)) : all;
       const mapped = new Set(Object.values(mapping.columns));
@@ -157,9 +155,7 @@ export class JobService {
       await rename(staged, this.file(job.id, 'input.csv'));
       this.start(job);
       return this.view(job);
-    } finally {
-      await rm(staged, { force: true });
-    }
+    });
   }
 
   /**
@@ -286,9 +282,7 @@ export class JobService {
   ): Promise<JobColumns> {
     const found = this.templates.resolve(templateId, version, caller.role);
     const inputs = (await this.templates.compiled(found)).inputs.prospect;
-    const staged = join(this.store.stagingDir, `${randomBytes(8).toString('hex')}.csv`);
-    await writeFile(staged, csv);
-    try {
+    return this.staged(csv, async (staged) => {
       const { headers, encoding, delimiter } = await openCsv(staged);
       let mapping: ColumnMapping | null = null;
       let problems: Problem[] = [];
@@ -315,8 +309,17 @@ export class JobService {
         unused: mapping?.unused ?? headers,
         problems,
       };
+    });
+  }
+
+  /** Runs `use` on an uploaded list staged as a file (CSV reading streams from disk); removes it after. */
+  private async staged<T>(csv: Buffer, use: (path: string) => Promise<T>): Promise<T> {
+    const path = join(this.store.stagingDir, `${randomBytes(8).toString('hex')}.csv`);
+    await writeFile(path, csv);
+    try {
+      return await use(path);
     } finally {
-      await rm(staged, { force: true });
+      await rm(path, { force: true });
     }
   }
 
