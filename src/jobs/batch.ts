@@ -40,6 +40,8 @@ export interface BatchOptions {
   map?: Record<string, string>;
   /** Only these rows (by row number), as when rejected rows are corrected and run again. */
   onlyRows?: ReadonlySet<number>;
+  /** The rows to render (after `onlyRows`), when the caller has counted them already. */
+  total?: number;
   /** The `rep` part of the records: one rep for the whole drop, or for rows that name none. */
   rep: RepPart | null;
   /** A rep per row (the service's jobs): the rep column and the profiles it may name. */
@@ -67,9 +69,9 @@ export interface Checkpoints {
 }
 
 export interface BatchProgress {
-  /** Rows read so far, of `total`. */
+  /** Rows read so far, of `total`; null while a long list is still being counted. */
   done: number;
-  total: number;
+  total: number | null;
   rendered: number;
   rejected: number;
   elapsedMs: number;
@@ -117,14 +119,20 @@ export async function runBatch(options: BatchOptions): Promise<BatchResult> {
   const { input: all, mapping } = await mappedCsv(compiled, options.csvPath, options.csv, options.map);
   const { onlyRows } = options;
   const input = onlyRows ? onlyRowsOf(all, onlyRows) : all;
+  // The chunk size needs to know only whether the list is short; a long one's rows are counted while
+  // the first chunks render, so that workers do not wait for a pass over the whole file.
+  const large = largeDrop(kind, dispatcher.concurrency);
+  const head = options.total ?? (await countRows(input, large));
   const progress: BatchProgress = {
     done: 0,
-    total: await countRows(input),
+    total: options.total ?? (head < large ? head : null),
     rendered: 0,
     rejected: 0,
     elapsedMs: 0,
   };
-  const chunkRows = options.chunkRows ?? chunkSize(progress.total, kind, dispatcher.concurrency);
+  const counted = progress.total === null ? countRows(input).then((total) => (progress.total = total)) : null;
+  counted?.catch(() => undefined); // the rendering pass meets the same file, and reports its errors
+  const chunkRows = options.chunkRows ?? chunkSize(Math.min(head, large), kind, dispatcher.concurrency);
   const started = performance.now();
   const tick = () => {
     progress.elapsedMs = performance.now() - started;
@@ -187,6 +195,7 @@ export async function runBatch(options: BatchOptions): Promise<BatchResult> {
           while (pending.length >= 2 * dispatcher.concurrency) await joinNext();
         }
         while (pending.length > 0) await joinNext();
+        await counted;
         await assembler?.end();
       };
       if (out === null) await assemble(null);
@@ -206,8 +215,16 @@ export async function runBatch(options: BatchOptions): Promise<BatchResult> {
  * way a small drop is split so every worker has a share.
  */
 export function chunkSize(total: number, kind: ChunkKind, workers: number): number {
-  const most = kind === 'zip' ? 200 : 1000;
-  return Math.max(1, Math.min(most, Math.ceil(total / (2 * workers))));
+  return Math.max(1, Math.min(mostRows(kind), Math.ceil(total / (2 * workers))));
+}
+
+function mostRows(kind: ChunkKind): number {
+  return kind === 'zip' ? 200 : 1000;
+}
+
+/** Rows from which a drop's chunks are all the largest size (chunkSize). */
+function largeDrop(kind: ChunkKind, workers: number): number {
+  return 2 * workers * mostRows(kind);
 }
 
 async function* chunks(rows: AsyncIterable<CsvRow>, size: number): AsyncGenerator<[number, CsvRow[]]> {
@@ -274,10 +291,10 @@ function cellOf(path: string, row: CsvRow, mapping: ColumnMapping): { column: st
   return column ? { column, value: row.values[column] ?? '' } : { column: path, value: '' };
 }
 
-/** Rows in the file, read once up front so progress can show a total and an ETA. */
-export async function countRows(input: CsvInput): Promise<number> {
+/** Rows in the file (or `most`, if it has at least that many), so progress can show a total and an ETA. */
+export async function countRows(input: CsvInput, most = Infinity): Promise<number> {
   let total = 0;
-  for await (const _ of input.rows) total += 1;
+  for await (const _ of input.rows) if (++total === most) break;
   return total;
 }
 

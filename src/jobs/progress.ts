@@ -28,12 +28,13 @@ export class ProgressDisplay {
 
 function bar(p: BatchProgress): string {
   const width = 30;
-  const filled = p.total > 0 ? Math.round((p.done / p.total) * width) : 0;
+  const filled = p.total ? Math.round((p.done / p.total) * width) : 0;
   return `[${'#'.repeat(filled)}${'-'.repeat(width - filled)}]`;
 }
 
 function describe(p: BatchProgress): string {
   const rate = p.elapsedMs > 0 ? (p.done / p.elapsedMs) * 1000 : 0;
-  const eta = rate > 0 ? Math.ceil((p.total - p.done) / rate) : null;
-  return `${p.done}/${p.total} rows, ${p.rejected} rejected, ${Math.round(rate)} rows/s${eta !== null ? `, ETA ${eta} s` : ''}`;
+  // The total is unknown for the first moments of a long list (see runBatch).
+  const eta = rate > 0 && p.total !== null ? Math.ceil((p.total - p.done) / rate) : null;
+  return `${p.done}/${p.total ?? '…'} rows, ${p.rejected} rejected, ${Math.round(rate)} rows/s${eta !== null ? `, ETA ${eta} s` : ''}`;
 }

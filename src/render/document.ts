@@ -1,4 +1,3 @@
-import { createHash } from 'node:crypto';
 import { once } from 'node:events';
 import type { Writable } from 'node:stream';
 import PDFDocument from 'pdfkit';
@@ -655,15 +654,20 @@ function release(...refs: PdfRef[]): void {
   for (const ref of refs) ref.data = {};
 }
 
-/** Identity of each line of an item: runs, faces, positions, size and colour, as fixed-size hashes. */
+/**
+ * Identity of each line of an item: runs, faces, positions, size and colour. The key is the text
+ * itself, not a digest of it: hashing every line of every piece cost a batch worker 6% of its time,
+ * and MAX_REMEMBERED_LINES bounds what the keys hold.
+ */
 function lineKeys(item: TextItem): string[] {
   const { color } = item;
   const ink = color.space === 'spot' ? `${color.spot.key}:` : color.space === 'cmyk' ? 'k:' : '';
   const style = `${item.size}|${ink}${color.values.join(',')}|${num(item.box.x)}|${num(item.box.y)}`;
   return item.lines.map((line) => {
-    const hash = createHash('sha1').update(`${style}|${num(line.baseline)}`);
-    for (const run of line.runs) hash.update(`|${run.face.key}:${num(run.x)}:${run.text}`);
-    return hash.digest('base64');
+    let key = `${style}|${num(line.baseline)}`;
+    // The text's length keeps a run's text from passing for the runs after it.
+    for (const run of line.runs) key += `|${run.face.key}:${num(run.x)}:${run.text.length}:${run.text}`;
+    return key;
   });
 }
 

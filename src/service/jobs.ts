@@ -470,6 +470,8 @@ export class JobService {
         rep: rep && (await partOf(rep)),
         ...(reps ? { reps: { column: reps.column, byId } } : {}),
         ...(job.spec.onlyRows ? { onlyRows: new Set(job.spec.onlyRows) } : {}),
+        // Counted when the job was created: the list is not read once more for it.
+        ...(job.total === null ? {} : { total: job.total }),
         out:
           job.kind === 'check' ? null : this.file(job.id, job.kind === 'zip' ? 'output.zip' : 'output.pdf'),
         errorsPath: this.file(job.id, 'errors.csv'),
