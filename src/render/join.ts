@@ -581,9 +581,9 @@ class Part {
     let refs = this.refs.get(n);
     if (!refs) {
       refs = [];
-      const found = refs;
-      const object = this.objects.get(n);
-      if (object) renumberRefs(object.head, (to) => (found.push(to), to));
+      const head = this.objects.get(n)?.head ?? '';
+      // Matched, not replaced: a part has tens of thousands of heads, and only their numbers are wanted.
+      for (const [, to] of head.matchAll(STRING_OR_REF)) if (to !== undefined) refs.push(Number(to));
       this.refs.set(n, refs);
     }
     return refs;
