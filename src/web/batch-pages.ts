@@ -1,6 +1,8 @@
 import type { Router } from 'express';
 import { z } from 'zod';
+import { jobParams } from '../api/routes/jobs.js';
 import { repIdSchema } from '../api/routes/reps.js';
+import { templateIdSchema } from '../api/routes/templates.js';
 import { PlatenError } from '../errors.js';
 import { parseMapEntries } from '../jobs/mapping.js';
 import { CSV_MAX_BYTES, type JobView } from '../service/jobs.js';
@@ -18,10 +20,9 @@ import {
   when,
 } from './pages.js';
 
-const jobParams = z.strictObject({ id: z.string().regex(/^[0-9a-f]{16}$/, 'not a job id') });
 /** What the batch script posts beside the list: `map` is `Header=input`, once per mapped input. */
 const listForm = z.strictObject({
-  templateId: z.string().regex(/^[a-z0-9][a-z0-9-]{0,63}$/, 'not a template id'),
+  templateId: templateIdSchema,
   version: z.coerce.number().int().positive().optional(),
   map: z.union([z.string(), z.array(z.string())]).optional(),
   repId: repIdSchema.optional(),

@@ -1,6 +1,7 @@
 import type { Response, Router } from 'express';
 import { z } from 'zod';
 import { HttpError } from '../api/problem.js';
+import { templateParams, versionParams } from '../api/routes/templates.js';
 import { ConflictError, PlatenError, type Problem } from '../errors.js';
 import type { TemplateVersion } from '../store/templates.js';
 import {
@@ -17,8 +18,6 @@ import {
 } from './pages.js';
 import { sampleUrl } from './rep-pages.js';
 
-const idParams = z.strictObject({ id: z.string().regex(/^[a-z0-9][a-z0-9-]{0,63}$/, 'not a template id') });
-const versionParams = idParams.extend({ n: z.coerce.number().int().positive() });
 const actionParams = versionParams.extend({ action: z.enum(['publish', 'retire']) });
 
 const ZIP_MAX_BYTES = 50 * 1024 * 1024;
@@ -62,7 +61,7 @@ export function marketingRoutes(web: Web, router: Router): void {
   );
 
   router.get('/marketing/templates/:id', pageCsp, signedIn(web, desk), (req, res) => {
-    sendHistory(web, res, parseWith(idParams, req.params).id, null);
+    sendHistory(web, res, parseWith(templateParams, req.params).id, null);
   });
 
   router.get('/marketing/templates/:id/versions/:n', pageCsp, signedIn(web, desk), (req, res) => {

@@ -1,6 +1,7 @@
 import type { Response, Router } from 'express';
 import { z } from 'zod';
 import { HttpError } from '../api/problem.js';
+import { templateIdSchema, templateParams } from '../api/routes/templates.js';
 import { PlatenError, type Problem } from '../errors.js';
 import { profileUpdateSchema, updateProfile } from '../service/profiles.js';
 import { PROFILE_INPUTS } from '../service/render.js';
@@ -23,12 +24,10 @@ import {
 } from './pages.js';
 import { SAMPLE_SCALES } from './samples.js';
 
-const templateId = z.string().regex(/^[a-z0-9][a-z0-9-]{0,63}$/, 'not a template id');
-const idParams = z.strictObject({ id: templateId });
 const versionQuery = z.object({ version: z.coerce.number().int().positive().optional() });
 const pieceParams = z.strictObject({ id: z.string().regex(/^[0-9a-f]{16}$/, 'not a piece id') });
 const sampleParams = z.strictObject({
-  id: templateId,
+  id: templateIdSchema,
   n: z.coerce.number().int().positive(),
   sample: z.coerce.number().int().min(0).max(200),
   page: z.coerce.number().int().min(1).max(50),
@@ -71,14 +70,14 @@ export function repRoutes(web: Web, router: Router): void {
   });
 
   router.get('/make/:id', pageCsp, signedIn(web, everyone), (req, res) => {
-    const { id } = parseWith(idParams, req.params);
+    const { id } = parseWith(templateParams, req.params);
     const { version } = parseWith(versionQuery, req.query);
     const found = s.templates.resolve(id, version, viewerOf(res).key.role);
     sendMakePage(web, res, found, {}, []);
   });
 
   router.post('/make/:id/pdf', pageCsp, signedIn(web, ['rep']), formBody, csrf(web), async (req, res) => {
-    const { id } = parseWith(idParams, req.params);
+    const { id } = parseWith(templateParams, req.params);
     const { _csrf, version, ...rest } = parseWith(formMeta.loose(), req.body);
     const viewer = viewerOf(res);
     const found = s.templates.resolve(id, version, viewer.key.role);
@@ -105,7 +104,7 @@ export function repRoutes(web: Web, router: Router): void {
     jsonBody,
     csrf(web),
     async (req, res) => {
-      const { id } = parseWith(idParams, req.params);
+      const { id } = parseWith(templateParams, req.params);
       const body = parseWith(previewBody, req.body);
       const viewer = viewerOf(res);
       const found = s.templates.resolve(id, body.version, viewer.key.role);

@@ -32,7 +32,7 @@ const jobBody = z.strictObject({
 });
 const rerunBody = z.strictObject({});
 const columnsBody = jobBody.pick({ templateId: true, version: true, map: true });
-const jobParams = z.strictObject({ id: z.string().regex(/^[0-9a-f]{16}$/, 'not a job id') });
+export const jobParams = z.strictObject({ id: z.string().regex(/^[0-9a-f]{16}$/, 'not a job id') });
 const listQuery = z.strictObject({ limit: z.coerce.number().int().min(1).max(500).default(50) });
 
 const jobSchema = z.object({

@@ -4,8 +4,10 @@ import { recordJsonSchema } from '../../template/record-schema.js';
 import { type AnyRoute, route } from '../route.js';
 import type { Services } from '../services.js';
 
-const idParams = z.strictObject({ id: z.string().regex(/^[a-z0-9][a-z0-9-]{0,63}$/, 'not a template id') });
-const versionParams = idParams.extend({ n: z.coerce.number().int().positive() });
+/** A template's id, as routes and forms name it (the API's and the pages' alike). */
+export const templateIdSchema = z.string().regex(/^[a-z0-9][a-z0-9-]{0,63}$/, 'not a template id');
+export const templateParams = z.strictObject({ id: templateIdSchema });
+export const versionParams = templateParams.extend({ n: z.coerce.number().int().positive() });
 const versionQuery = z.strictObject({ version: z.coerce.number().int().positive().optional() });
 
 const versionSummary = z.object({
@@ -77,7 +79,7 @@ export function templateRoutes(s: Services): AnyRoute[] {
       summary: 'The latest published version of a template (or ?version=N): pages, fields, record schema',
       tag: 'templates',
       roles: ['rep', 'marketing', 'admin'],
-      params: idParams,
+      params: templateParams,
       query: versionQuery,
       responses: {
         200: { description: 'the version', kind: 'json' },
@@ -94,7 +96,7 @@ export function templateRoutes(s: Services): AnyRoute[] {
         'Every version of a template, with who created, published and retired it, and how often reps used it',
       tag: 'templates',
       roles: ['marketing', 'admin'],
-      params: idParams,
+      params: templateParams,
       responses: {
         200: {
           description: 'versions',
