@@ -3,7 +3,8 @@
 // rows repeated with new ids), into one merged PDF and into a ZIP, with 1 and 2 workers; beside the
 // naive pdfkit baseline of the engine benchmark (one core, 1,000 records, merged).
 // Narrow it with BENCH_TEMPLATES=mailer,postcard BENCH_ROWS=10000,100000 BENCH_OUTPUTS=pdf,zip
-// BENCH_WORKERS=1,2. Rows/s count the whole command (start-up, counting rows, joining parts).
+// BENCH_WORKERS=1,2. Rows/s count the whole command (start-up, counting rows, joining parts), run
+// with the Node options of the installed `platen`.
 import { spawn } from 'node:child_process';
 import { createWriteStream } from 'node:fs';
 import { mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
@@ -13,6 +14,13 @@ import { naiveMerged } from './naive.js';
 import { benchDir, loadProspects } from './workload.js';
 
 const repoRoot = new URL('..', import.meta.url).pathname;
+const cli = join(repoRoot, 'dist/cli.js');
+/** The Node options `platen` runs with, as installed: those its shebang line gives (see src/cli.ts). */
+const cliNodeOptions = (await readFile(cli, 'utf8'))
+  .split('\n', 1)[0]!
+  .replace(/^#!.*?\bnode\b/, '')
+  .split(/\s+/)
+  .filter(Boolean);
 const list = (name: string, fallback: string) => (process.env[name] ?? fallback).split(',').filter(Boolean);
 const templates = list('BENCH_TEMPLATES', 'mailer,postcard');
 const rowCounts = list('BENCH_ROWS', '10000,100000').map(Number);
@@ -95,7 +103,8 @@ async function main(): Promise<void> {
           for (const n of workers) {
             const out = join(dir, `drop.${output}`);
             const result = await runMeasured([
-              join(repoRoot, 'dist/cli.js'),
+              ...cliNodeOptions,
+              cli,
               'batch',
               TEMPLATE_DIRS[template]!,
               '--csv',
