@@ -269,19 +269,15 @@ export class PdfJoiner {
     this.writeObject(root, `<<\n${catalog.join('\n')}\n>>`);
 
     const xref = this.offset;
-    let lines = `xref\n0 ${this.offsets.length}\n0000000000 65535 f \n`;
+    this.write(`xref\n0 ${this.offsets.length}\n0000000000 65535 f \n`);
     for (let n = 1; n < this.offsets.length; n++) {
-      lines += `${String(this.offsets.get(n)).padStart(10, '0')} 00000 n \n`;
-      if (lines.length >= 64 * 1024) {
-        this.write(lines);
-        lines = '';
-        if (this.out.writableNeedDrain) await once(this.out, 'drain');
-      }
+      this.write(`${String(this.offsets.get(n)).padStart(10, '0')} 00000 n \n`);
+      if (this.out.writableNeedDrain) await once(this.out, 'drain');
     }
     const trailer = [`/Size ${this.offsets.length}`, `/Root ${root} 0 R`];
     if (this.first.info !== null) trailer.push(`/Info ${this.first.info}`);
     if (this.first.id !== null) trailer.push(`/ID ${this.first.id}`);
-    this.write(`${lines}trailer\n<<\n${trailer.join('\n')}\n>>\nstartxref\n${xref}\n%%EOF\n`);
+    this.write(`trailer\n<<\n${trailer.join('\n')}\n>>\nstartxref\n${xref}\n%%EOF\n`);
     this.flush();
     this.out.end();
     if (!this.out.writableFinished) await once(this.out, 'finish');
