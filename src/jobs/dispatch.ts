@@ -22,6 +22,8 @@ const WORKER = new URL(import.meta.url.endsWith('.ts') ? './worker.ts' : './work
 /** A pool of worker threads, one per core unless told otherwise. */
 export class WorkerPool implements ChunkDispatcher {
   private readonly pool: Piscina;
+  /** Settles once every worker has loaded the engine: see close(). */
+  private readonly loaded: Promise<unknown>;
 
   constructor(readonly concurrency: number = availableParallelism()) {
     this.pool = new Piscina({
@@ -35,6 +37,10 @@ export class WorkerPool implements ChunkDispatcher {
       resourceLimits: { maxOldGenerationSizeMb: 256, maxYoungGenerationSizeMb: 16 },
       ...(WORKER.pathname.endsWith('.ts') ? { execArgv: ['--import', 'tsx'] } : {}),
     });
+    // A no-op task per worker (each goes to an idle one), answered once that worker has loaded.
+    this.loaded = Promise.allSettled(
+      Array.from({ length: concurrency }, () => this.pool.run(null, { name: 'loaded' })),
+    );
   }
 
   run(task: ChunkTask, signal?: AbortSignal): Promise<ChunkResult> {
@@ -42,6 +48,10 @@ export class WorkerPool implements ChunkDispatcher {
   }
 
   async close(): Promise<void> {
+    // Node 20 aborts the whole process (v8::Module::IsGraphAsync, a fatal error) when a worker is
+    // terminated while piscina is still loading its module through require(esm): a batch refused
+    // straight after the pool started (a sheet too small) could die of SIGABRT instead of exit 2.
+    await this.loaded;
     await this.pool.close();
   }
 }

@@ -8,6 +8,11 @@ import { type ChunkResult, type ChunkTask, renderChunk } from './chunk.js';
  */
 const templates = new TemplateCache(4);
 
+/** The pool's no-op (see WorkerPool.close): answered once this module has loaded. */
+export function loaded(): null {
+  return null;
+}
+
 export default async function run(task: ChunkTask): Promise<ChunkResult> {
   const { dir, version, marks } = task.template;
   const compiled = await templates.get(dir, version ?? 0, () =>
