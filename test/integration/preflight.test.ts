@@ -14,7 +14,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import type { Finding } from '../../src/preflight/findings.js';
 import { preflightPdf } from '../../src/preflight/pdf.js';
 import { validateTemplate } from '../../src/template/validate.js';
-import { renderSample, templateCopy } from '../support/print.js';
+import { cmykPostcardWithRgbSquare, renderSample, templateCopy } from '../support/print.js';
 import { runCli, TEMPLATES_DIR } from '../support/repo.js';
 
 const run = promisify(execFile);
@@ -69,19 +69,7 @@ describe('platen validate', () => {
   });
 
   it('warns of RGB kept in a CMYK document', async () => {
-    const dir = await templateCopy('postcard-6x4', (m) => {
-      m.output = { colorSpace: 'cmyk' };
-      (m.pages as { elements: Record<string, unknown>[] }[])[0]!.elements.push({
-        type: 'rect',
-        name: 'screenOnly',
-        x: 20,
-        y: 20,
-        w: 9,
-        h: 9,
-        fill: '#FF0000',
-        keepRgb: true,
-      });
-    });
+    const dir = await cmykPostcardWithRgbSquare();
     const { problems, warnings } = await validateTemplate(dir);
     expect(problems).toEqual([]);
     expect(new Set(brief(warnings))).toEqual(new Set(['warning rgb_in_cmyk screenOnly p1']));

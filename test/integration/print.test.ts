@@ -11,7 +11,14 @@ import { promisify } from 'node:util';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { outputProfile } from '../../src/assets/cmyk.js';
 import { deref, isImageXObject, pdfInfo, pdfObjects, qpdfCheck, type PdfDict } from '../support/pdf.js';
-import { inkCoverage, renderSample, separations, templateCopy, uncompressed } from '../support/print.js';
+import {
+  cmykPostcardWithRgbSquare,
+  inkCoverage,
+  renderSample,
+  separations,
+  templateCopy,
+  uncompressed,
+} from '../support/print.js';
 import { runCli, TEMPLATES_DIR } from '../support/repo.js';
 
 const run = promisify(execFile);
@@ -190,20 +197,7 @@ describe('a CMYK document', () => {
   });
 
   it('keeps an element RGB only where the template says keepRgb', async () => {
-    const dir = await templateCopy('postcard-6x4', (m) => {
-      m.output = { colorSpace: 'cmyk' };
-      const pages = m.pages as { elements: Record<string, unknown>[] }[];
-      pages[0]!.elements.push({
-        type: 'rect',
-        name: 'screenOnly',
-        x: 20,
-        y: 20,
-        w: 9,
-        h: 9,
-        fill: '#FF0000',
-        keepRgb: true,
-      });
-    });
+    const dir = await cmykPostcardWithRgbSquare();
     const rgb = await uncompressed(await renderSample(dir));
     expect(rgb.match(/1 0 0 rg/g)).toHaveLength(1);
     expect(rgb).not.toMatch(/DeviceRGB/);

@@ -28,6 +28,23 @@ export async function templateCopy(
   return dir;
 }
 
+/** The postcard in CMYK with one red square, `screenOnly`, that the template keeps RGB (keepRgb). */
+export function cmykPostcardWithRgbSquare(): Promise<string> {
+  return templateCopy('postcard-6x4', (m) => {
+    m.output = { colorSpace: 'cmyk' };
+    (m.pages as { elements: Record<string, unknown>[] }[])[0]!.elements.push({
+      type: 'rect',
+      name: 'screenOnly',
+      x: 20,
+      y: 20,
+      w: 9,
+      h: 9,
+      fill: '#FF0000',
+      keepRgb: true,
+    });
+  });
+}
+
 /** The PDF rewritten by `qpdf --qdf` (streams uncompressed), as latin1 text to search. */
 export async function uncompressed(pdf: Uint8Array): Promise<string> {
   const dir = await mkdtemp(path.join(os.tmpdir(), 'platen-qdf-'));
