@@ -1,7 +1,8 @@
 #!/usr/bin/env -S node --max-semi-space-size=4
 // The flag: a batch's coordinator (this thread: CSV, joining) allocates fast, and V8 lets this thread's
 // young generation grow to 16 MB semi-spaces for it, some 50 MB of a drop's peak memory; at 4 MB the
-// peak is that much lower at the same speed. Workers have limits of their own (jobs/dispatch.ts).
+// peak is that much lower at the same speed. It is for this thread only: workers size their own
+// young generation, and WorkerPool clears the flag before starting them (jobs/dispatch.ts).
 import { readFile } from 'node:fs/promises';
 import { availableParallelism } from 'node:os';
 import { dirname, resolve } from 'node:path';
