@@ -1,4 +1,8 @@
-import bwipjs from 'bwip-js';
+import type BwipJs from 'bwip-js';
+import { onFirstUse } from '../on-first-use.js';
+
+/** Only templates with an Intelligent Mail barcode need it. */
+const bwipjs = onFirstUse<typeof BwipJs>('bwip-js');
 
 /**
  * Mail-piece content: the recipient block's lines and the Intelligent Mail barcode's bars, from
@@ -76,7 +80,7 @@ export function imbBars(tracking: string, routing: string): { bars: string } | {
     };
   if (![0, 5, 9, 11].includes(zip.length))
     return { problem: `routing ZIP "${routing}": 5, 9 or 11 digits, or none` };
-  const [symbol] = bwipjs.raw({ bcid: 'onecode', text: all }) as { bbs: number[]; bhs: number[] }[];
+  const [symbol] = bwipjs().raw({ bcid: 'onecode', text: all }) as { bbs: number[]; bhs: number[] }[];
   // bwip-js gives each bar's bottom and height: on the baseline = full or descender, above = the others.
   const bars = symbol!.bbs
     .map((bottom, i) => {

@@ -1,6 +1,10 @@
-import QRCode from 'qrcode';
+import type QRCode from 'qrcode';
+import { onFirstUse } from '../on-first-use.js';
 import type { QrItem } from '../template/model.js';
 import { colorOp, num } from './color.js';
+
+/** Only templates with a QR code need it. */
+const qrcode = onFirstUse<typeof QRCode>('qrcode');
 
 /** Quiet zone the QR specification asks for, in modules, kept inside the element's box. */
 const QUIET_ZONE = 4;
@@ -10,7 +14,7 @@ const QUIET_ZONE = 4;
  * so the code is crisp vectors at any size and a fraction of the operators of one square per module.
  */
 export function qrOps(item: QrItem): string {
-  const { modules } = QRCode.create(item.content, { errorCorrectionLevel: item.errorCorrection });
+  const { modules } = qrcode().create(item.content, { errorCorrectionLevel: item.errorCorrection });
   const n = modules.size;
   const side = Math.min(item.box.w, item.box.h);
   const unit = side / (n + 2 * QUIET_ZONE);
