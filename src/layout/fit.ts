@@ -117,13 +117,18 @@ function hex(codePoint: number): string {
   return `U+${codePoint.toString(16).toUpperCase().padStart(4, '0')}`;
 }
 
-/** Splits styled text into words of single-face pieces. Runs of spaces collapse to one, as in print copy. */
+/**
+ * Splits styled text into words of single-face pieces. Runs of spaces collapse to one, as in print
+ * copy. A piece's text is sliced from its span, not built a character at a time: this runs for every
+ * text of every piece of a mail drop, and the strings it makes are the layout cache's keys.
+ */
 export function itemize(spans: Span[], fonts: FontFamily[]): Itemized {
   const words: Word[] = [];
   const missing: MissingChar[] = [];
   const seenMissing = new Set<number>();
   let pieces: Piece[] = [];
-  let current: { face: FontFace; text: string } | null = null;
+  /** The open piece: its face, its text from earlier spans, and where it starts in this span. */
+  let current: { face: FontFace; text: string; start: number } | null = null;
   let chars = 0;
 
   const closePiece = (spaceAfter: boolean) => {
@@ -150,8 +155,18 @@ export function itemize(spans: Span[], fonts: FontFamily[]): Itemized {
   };
 
   for (const span of spans) {
-    for (const char of span.text) {
-      if (char === '\n') {
+    const text = span.text;
+    /** Takes the open piece's characters of this span, up to `end`, into its text. */
+    const take = (end: number) => {
+      if (current && current.start < end) current.text += text.slice(current.start, end);
+      if (current) current.start = end;
+    };
+    let i = 0;
+    while (i < text.length) {
+      const codePoint = text.codePointAt(i)!;
+      const next = i + (codePoint > 0xffff ? 2 : 1);
+      if (codePoint === 10 /* \n */) {
+        take(i);
         const last = words.at(-1);
         if (!current && pieces.length === 0 && last?.spaceAfter) {
           // "word \n": the newline ends the previous word's line; its space is not printed.
@@ -162,26 +177,32 @@ export function itemize(spans: Span[], fonts: FontFamily[]): Itemized {
         } else {
           closeWord(false, true);
         }
-        continue;
-      }
-      if (char === ' ' || char === '\t') {
+      } else if (codePoint === 32 || codePoint === 9 /* space, tab */) {
+        take(i);
         if (current || pieces.length > 0) closeWord(true, false);
-        continue;
-      }
-      const codePoint = char.codePointAt(0)!;
-      const face = pickFace(fonts, span.bold, span.italic, codePoint);
-      if (!face) {
-        if (!seenMissing.has(codePoint)) {
-          seenMissing.add(codePoint);
-          missing.push({ char, codePoint: hex(codePoint) });
+      } else {
+        const face = pickFace(fonts, span.bold, span.italic, codePoint);
+        if (!face) {
+          take(i);
+          if (current) current.start = next; // the character is left out
+          if (!seenMissing.has(codePoint)) {
+            seenMissing.add(codePoint);
+            missing.push({ char: String.fromCodePoint(codePoint), codePoint: hex(codePoint) });
+          }
+        } else {
+          if (current && current.face !== face) {
+            take(i);
+            closePiece(false);
+          }
+          current ??= { face, text: '', start: i };
+          chars += 1;
         }
-        continue;
       }
-      if (current && current.face !== face) closePiece(false);
-      if (!current) current = { face, text: '' };
-      current.text += char;
-      chars += 1;
+      i = next;
     }
+    take(text.length);
+    // The next span's characters start at its own index 0.
+    if (current) current.start = 0;
   }
   closeWord(false, false);
   // A trailing space at the very end carries nothing.
