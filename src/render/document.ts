@@ -1,7 +1,7 @@
 import { once } from 'node:events';
 import type { Writable } from 'node:stream';
 import PDFDocument from 'pdfkit';
-import SVGtoPDF from 'svg-to-pdfkit';
+import type SVGtoPDF from 'svg-to-pdfkit';
 import type { FontFace } from '../assets/fonts.js';
 import { cmykImageReady, rgbToCmyk } from '../assets/cmyk.js';
 import type { PreparedImage } from '../assets/images.js';
@@ -23,6 +23,7 @@ import { MARKS_MARGIN, marksOps } from './marks.js';
 import { Tagger, type TaggingOptions } from './tagging.js';
 import { type Doc, type PdfEmbeddedFont, type PdfPageLike, type PdfRef, asDoc } from './pdfkit-internals.js';
 import type { PlacedLine } from '../layout/fit.js';
+import { onFirstUse } from '../on-first-use.js';
 import { qrOps } from './qr.js';
 import { TextOps } from './text.js';
 
@@ -699,10 +700,13 @@ function escapeXmpInfo(doc: Doc): void {
   };
 }
 
+/** Only templates with SVG art need it: 125 kB of code that the module loader would scan at start-up. */
+const svgToPdf = onFirstUse<typeof SVGtoPDF>('svg-to-pdfkit');
+
 /** Draws SVG art with svg-to-pdfkit: parsed and converted on every call (about 2–3 ms a graphic). */
 function drawSvgLive(doc: Doc, item: SvgItem): void {
   doc.save();
-  SVGtoPDF(doc as unknown as PDFKit.PDFDocument, item.svg, item.box.x, item.box.y, {
+  svgToPdf()(doc as unknown as PDFKit.PDFDocument, item.svg, item.box.x, item.box.y, {
     width: item.box.w,
     height: item.box.h,
     preserveAspectRatio: 'xMidYMid meet',
