@@ -28,9 +28,9 @@ export class WorkerPool implements ChunkDispatcher {
 
   constructor(readonly concurrency: number = availableParallelism()) {
     // V8 puts --max-semi-space-size above every worker's own resourceLimits, and platen's shebang sets
-    // it (4 MB) for the coordinating thread: workers rendering in 4 MB semi-spaces ran 7 times as many
-    // scavenges and full collections as with their own young generation. The flag has sized this
-    // thread's heap already; cleared, it leaves the workers' heaps to the limits below.
+    // it (4 MB) for the coordinating thread: in a 10,000-row drop a worker under it ran 270–415
+    // scavenges and 16–24 full collections, against 175 and 12 with the young generation below. The
+    // flag has sized this thread's heap already; cleared, it leaves the workers' heaps to their limits.
     setFlagsFromString('--max-semi-space-size=0');
     this.pool = new Piscina({
       filename: fileURLToPath(WORKER),
