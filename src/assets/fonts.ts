@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import * as fontkit from 'fontkit';
+import { writeSubsetsDirectly } from './font-subset.js';
 
 /**
  * A font face parsed once per process and shared by every template, document and worker task that
@@ -104,6 +105,7 @@ export async function loadFontFace(path: string): Promise<FontFace> {
     const font = fontkit.create(bytes);
     if (!('layout' in font)) throw new Error('font collections are not supported');
     keepDecodedGlyphs(font);
+    writeSubsetsDirectly(font);
     face = new FontFace(key, font);
     faces.set(key, face);
   }
