@@ -61,11 +61,16 @@ export class FontFace {
     let run = this.layoutCache[text];
     if (!run) {
       const laid = this.font.layout(text);
+      let advanceWidth = 0;
       laid.positions.forEach((position, i) => {
         const scaled = position as unknown as Record<string, number>;
         for (const key in scaled) scaled[key]! *= this.scale;
         scaled.advanceWidth = laid.glyphs[i]!.advanceWidth * this.scale;
+        advanceWidth += position.xAdvance;
       });
+      // fontkit's GlyphRun sums its positions on every read of `advanceWidth`, and fit and pdfkit
+      // read it for every word they measure or print: the same sum, in the same order, kept once.
+      Object.defineProperty(laid, 'advanceWidth', { value: advanceWidth });
       run = laid as unknown as LaidOutRun;
       if (this.cached >= MAX_CACHED_RUNS) {
         // Start afresh rather than track recency: documents re-point their fonts at the new cache.

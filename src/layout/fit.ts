@@ -292,15 +292,16 @@ function breakLines(words: Word[], maxWidth: number): Line[] {
     width = 0;
     widthAtEnd = 0;
   };
-  const queue = [...words];
+  // Words still to place, the next one last (shift() would copy the rest for every word).
+  const queue = words.toReversed();
   while (queue.length > 0) {
-    const word = queue.shift()!;
+    const word = queue.pop()!;
     const atEnd = wordAdvance(word, true);
     if (line.length > 0 && width + atEnd > maxWidth + EPSILON) push(false);
     if (line.length === 0 && atEnd > maxWidth + EPSILON && word.pieces.length > 0) {
       const parts = splitLongWord(word, maxWidth);
       if (parts.length > 1) {
-        queue.unshift(...parts);
+        queue.push(...parts.reverse());
         continue;
       }
     }
@@ -385,8 +386,34 @@ function truncateWord(word: Word, count: number): Word {
   return { pieces, spaceAfter: false, breakAfter: false, chars: count };
 }
 
+/**
+ * The last fit of each spec (each text element), by its styled text. Most texts of a template come
+ * out the same for every record of a drop (legal lines, body copy, the rep's contact block), so each
+ * is fitted once and its lines are reused, which also lets the renderer know them by identity
+ * (document.ts). One entry per element, so nothing here grows with a list. Results are shared: they
+ * are never changed after they are made.
+ */
+const lastFits = new WeakMap<TextSpec, { text: string; fit: FitResult }>();
+
 /** Fits styled text into a box: preferred size if it fits, else the largest size down to minSize, else overflow. */
 export function fitText(spans: Span[], spec: TextSpec): FitResult {
+  const text = styledText(spans);
+  const last = lastFits.get(spec);
+  if (last?.text === text) return last.fit;
+  const fit = fitAfresh(spans, spec);
+  lastFits.set(spec, { text, fit });
+  return fit;
+}
+
+/** Spans as one string that tells any two apart: each span's style, length and text. */
+function styledText(spans: Span[]): string {
+  let text = '';
+  for (const span of spans)
+    text += `${span.bold ? 'b' : ''}${span.italic ? 'i' : ''}${span.text.length}:${span.text}`;
+  return text;
+}
+
+function fitAfresh(spans: Span[], spec: TextSpec): FitResult {
   const { words, missing } = itemize(spans, spec.fonts);
   let status: FitStatus = 'fits';
   let size = spec.size;

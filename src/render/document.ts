@@ -664,13 +664,23 @@ function lineKeys(item: TextItem): string[] {
   const { color } = item;
   const ink = color.space === 'spot' ? `${color.spot.key}:` : color.space === 'cmyk' ? 'k:' : '';
   const style = `${item.size}|${ink}${color.values.join(',')}|${num(item.box.x)}|${num(item.box.y)}`;
-  return item.lines.map((line) => {
+  const known = keysOfLines.get(item.lines);
+  if (known?.style === style) return known.keys;
+  const keys = item.lines.map((line) => {
     let key = `${style}|${num(line.baseline)}`;
     // The text's length keeps a run's text from passing for the runs after it.
     for (const run of line.runs) key += `|${run.face.key}:${num(run.x)}:${run.text.length}:${run.text}`;
     return key;
   });
+  keysOfLines.set(item.lines, { style, keys });
+  return keys;
 }
+
+/**
+ * Keys of lines that fit reuses (a text that comes out the same for every record, see fitText):
+ * the same key strings each time, which V8 has hashed already, for the documents' line maps.
+ */
+const keysOfLines = new WeakMap<PlacedLine[], { style: string; keys: string[] }>();
 
 const XML_ESCAPES: Record<string, string> = {
   '&': '&amp;',
