@@ -1,8 +1,6 @@
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
-import { Readable, type Writable } from 'node:stream';
-import { pipeline } from 'node:stream/promises';
-import yazl from 'yazl';
+import type { Writable } from 'node:stream';
 import { PlatenError, type Problem } from '../errors.js';
 import { writeAtomically } from '../files.js';
 import { type SheetSize, sheetLayout } from '../render/impose.js';
@@ -21,6 +19,7 @@ import { type CsvInput, type CsvOptions, type CsvRow, openCsv } from './csv.js';
 import type { ChunkDispatcher } from './dispatch.js';
 import { type ColumnMapping, mapColumns } from './mapping.js';
 import { ErrorReport } from './report.js';
+import { ZipWriter } from './zip-writer.js';
 
 /**
  * Batch mail-merge: a prospect list in, a print file out, no row lost. Every row is validated,
@@ -344,61 +343,29 @@ class PdfAssembler implements Assembler {
   }
 }
 
-/** Most of what would grow in memory if the ZIP is written slower than parts are read. */
-const ZIP_BUFFER = 8 * 1024 * 1024;
-
 class ZipAssembler implements Assembler {
-  private readonly zip = new yazl.ZipFile();
-  private readonly zipped = this.zip.outputStream as Readable; // yazl's types say ReadableStream
-  private readonly written: Promise<void>;
+  private readonly zip: ZipWriter;
   private readonly used = new Set<string>();
-  private count = 0;
-  /** Bytes of entries added but not yet taken by the ZIP, and who waits for it to take more. */
-  private queued = 0;
-  private taken: (() => void) | null = null;
 
   constructor(out: Writable) {
-    this.written = pipeline(this.zipped, out);
-    // Awaited by end(); when the job fails first, the output is destroyed and this rejects unheard.
-    this.written.catch(() => undefined);
+    this.zip = new ZipWriter(out);
   }
 
   async append(chunk: ChunkResult, part: Buffer): Promise<void> {
     let offset = 0;
-    for (const { row, name, bytes } of chunk.files) {
-      // Each PDF goes in as a stream the ZIP reads when it writes the entry, which lets go of the
-      // bytes after: yazl keeps a buffer entry's data as long as the whole ZIP.
-      let data: Buffer | null = part.subarray(offset, offset + bytes);
-      const entry = new Readable({
-        read: () => {
-          entry.push(data);
-          entry.push(null);
-          data = null;
-          this.queued -= bytes;
-          this.taken?.();
-        },
-      });
-      // PDFs are compressed already: stored, not deflated again.
-      this.zip.addReadStream(entry, uniqueSafeName(name, String(row), this.used), {
-        compress: false,
-        size: bytes,
-      });
+    for (const { row, name, bytes, crc32 } of chunk.files) {
+      await this.zip.add(
+        uniqueSafeName(name, String(row), this.used),
+        part.subarray(offset, offset + bytes),
+        crc32,
+      );
       offset += bytes;
-      this.queued += bytes;
-      this.count += 1;
-      // A failed output rejects `written`, which ends the wait too.
-      while (this.queued > ZIP_BUFFER)
-        await Promise.race([new Promise<void>((resolve) => (this.taken = resolve)), this.written]);
     }
   }
 
   async end(): Promise<void> {
-    if (this.count === 0) {
-      this.zipped.destroy();
-      throw new NothingRendered();
-    }
-    this.zip.end();
-    await this.written;
+    if (this.zip.files === 0) throw new NothingRendered();
+    await this.zip.end();
   }
 }
 

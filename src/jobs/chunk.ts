@@ -1,6 +1,7 @@
 import { createWriteStream } from 'node:fs';
 import { once } from 'node:events';
 import { finished } from 'node:stream/promises';
+import { crc32 } from 'node:zlib';
 import type { PreparedImage } from '../assets/images.js';
 import { PlatenError, type Problem } from '../errors.js';
 import { fitPieceOrThrow, type FittedPiece } from '../layout/piece.js';
@@ -65,8 +66,9 @@ export interface ChunkResult {
   pages: number;
   /** Rejected rows, by row number, with every problem. */
   rejected: { row: number; problems: Problem[] }[];
-  /** ZIP drops: each good row's PDF in the part, in order, with the name the template gives it. */
-  files: { row: number; name: string | null; bytes: number }[];
+  /** ZIP drops: each good row's PDF in the part, in order, with the name the template gives it and
+   * its CRC-32 (computed here, natively, for the ZIP's directory). */
+  files: { row: number; name: string | null; bytes: number; crc32: number }[];
   /** The part written, or null when no row of the chunk rendered (or a check). */
   part: string | null;
 }
@@ -116,7 +118,12 @@ export async function renderChunk(compiled: CompiledTemplate, task: ChunkTask): 
   } else {
     for (const { piece, fileName } of all()) {
       const pdf = await renderToBuffer(compiled, [piece]);
-      result.files.push({ row: Number(piece.marker!.label), name: fileName, bytes: pdf.length });
+      result.files.push({
+        row: Number(piece.marker!.label),
+        name: fileName,
+        bytes: pdf.length,
+        crc32: crc32(pdf),
+      });
       result.pages += piece.pages.length;
       if (!out.write(pdf)) await once(out, 'drain');
     }

@@ -2,9 +2,11 @@
  * `platen batch`, end to end through the built CLI: a 2,000-row drop with known bad rows produces
  * exactly the right pages and report; ZIP output; exit codes; preflight; nothing half-written.
  */
+import { execFile } from 'node:child_process';
 import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
+import { promisify } from 'node:util';
 import { parse } from 'csv-parse/sync';
 import yauzl from 'yauzl';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -137,6 +139,8 @@ describe('platen batch', () => {
     expect(result.code, result.stderr).toBe(0);
     const names = await zipNames(out);
     expect(names).toEqual(['SAME_ID-Dup.pdf', 'SAME_ID-Dup-2.pdf', 'SAME_ID-Dup-3.pdf', 'P00004-Last4.pdf']);
+    // Info-ZIP's test: every file's CRC (computed by the workers) against its bytes.
+    expect((await promisify(execFile)('unzip', ['-tq', out])).stdout).toContain('No errors detected');
   });
 
   it('stops before the first row, naming them, when required columns are missing (exit 1, nothing written)', async () => {
