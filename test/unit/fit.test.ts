@@ -375,3 +375,23 @@ describe('fitText: faces', () => {
     expect(face.width(run.text)).toBeCloseTo(pieces, 9);
   });
 });
+
+describe('fitText: reuse', () => {
+  it("reuses an element's last fit for the same styled text, and fits any other text afresh", () => {
+    const element = spec({ minSize: 8 });
+    const first = fitText(plain('Dear Ann Lee,'), element);
+    expect(fitText(plain('Dear Ann Lee,'), element)).toBe(first);
+    // The same characters in another style, or split otherwise, are another text.
+    const bold = fitText([{ text: 'Dear Ann Lee,', bold: true, italic: false }], element);
+    expect(bold).not.toBe(first);
+    expect(bold.lines[0]!.runs[0]!.face).toBe(body.bold);
+    const other = fitText(plain('Dear Bob Stone,'), element);
+    expect(lineTexts(other)).toEqual(['Dear Bob Stone,']);
+    // Another element with the same text has its own fit (its own box).
+    const narrow = fitText(plain('Dear Bob Stone,'), spec({ width: 60, height: 100 }));
+    expect(lineTexts(narrow)).toEqual(['Dear Bob', 'Stone,']);
+    const again = fitText(plain('Dear Ann Lee,'), element);
+    expect(again).not.toBe(first);
+    expect(again).toEqual(first);
+  });
+});
