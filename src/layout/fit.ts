@@ -391,18 +391,20 @@ function truncateWord(word: Word, count: number): Word {
  * out the same for every record of a drop (legal lines, body copy, the rep's contact block), so each
  * is fitted once and its lines are reused, which also lets the renderer know them by identity
  * (document.ts). One entry per element, so nothing here grows with a list. Results are shared: they
- * are never changed after they are made.
+ * are never changed after they are made. An element's entry is updated in place: storing a new value
+ * in a WeakMap for every record costs the garbage collector far more than the lookup saves.
  */
-const lastFits = new WeakMap<TextSpec, { text: string; fit: FitResult }>();
+const lastFits = new WeakMap<TextSpec, { text: string; fit: FitResult | null }>();
 
 /** Fits styled text into a box: preferred size if it fits, else the largest size down to minSize, else overflow. */
 export function fitText(spans: Span[], spec: TextSpec): FitResult {
   const text = styledText(spans);
-  const last = lastFits.get(spec);
-  if (last?.text === text) return last.fit;
-  const fit = fitAfresh(spans, spec);
-  lastFits.set(spec, { text, fit });
-  return fit;
+  let last = lastFits.get(spec);
+  if (last === undefined) lastFits.set(spec, (last = { text, fit: null }));
+  else if (last.fit !== null && last.text === text) return last.fit;
+  last.text = text;
+  last.fit = fitAfresh(spans, spec);
+  return last.fit;
 }
 
 /** Spans as one string that tells any two apart: each span's style, length and text. */

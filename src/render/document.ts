@@ -70,6 +70,12 @@ export class PieceDocument {
   private readonly forms = new Map<string, PdfRef>();
   /** Text lines (see drawText) seen once (null) or made into a form, by lineKeys. */
   private readonly lines = new Map<string, { name: string; ref: PdfRef } | null>();
+  /**
+   * Each text element's last lines and their keys. Fit hands back the very same lines for a text
+   * that comes out the same for every record (see fitText), and their keys are then the very same
+   * strings, which V8 has hashed already for the lookups in `lines`.
+   */
+  private readonly lastKeys = new Map<string, { lines: PlacedLine[]; keys: string[] }>();
   private lineForms = 0;
   /** One resource dictionary for every page and form: written once, at the end. */
   private readonly resources: PdfRef;
@@ -427,7 +433,7 @@ export class PieceDocument {
    * runs of lines was measured too: mail-drop copy has too many distinct runs for it to pay.)
    */
   private drawText(item: TextItem): void {
-    const keys = lineKeys(item);
+    const keys = this.keysOf(item);
     const ops: string[] = [];
     let inline: TextOps | null = null;
     item.lines.forEach((line, i) => {
@@ -450,6 +456,15 @@ export class PieceDocument {
     });
     if (inline) ops.push((inline as TextOps).end());
     this.doc.addContent(ops.join('\n'));
+  }
+
+  private keysOf(item: TextItem): string[] {
+    let last = this.lastKeys.get(item.name);
+    if (last?.lines !== item.lines) {
+      last = { lines: item.lines, keys: lineKeys(item) };
+      this.lastKeys.set(item.name, last);
+    }
+    return last.keys;
   }
 
   private remember(key: string): void {
@@ -664,23 +679,13 @@ function lineKeys(item: TextItem): string[] {
   const { color } = item;
   const ink = color.space === 'spot' ? `${color.spot.key}:` : color.space === 'cmyk' ? 'k:' : '';
   const style = `${item.size}|${ink}${color.values.join(',')}|${num(item.box.x)}|${num(item.box.y)}`;
-  const known = keysOfLines.get(item.lines);
-  if (known?.style === style) return known.keys;
-  const keys = item.lines.map((line) => {
+  return item.lines.map((line) => {
     let key = `${style}|${num(line.baseline)}`;
     // The text's length keeps a run's text from passing for the runs after it.
     for (const run of line.runs) key += `|${run.face.key}:${num(run.x)}:${run.text.length}:${run.text}`;
     return key;
   });
-  keysOfLines.set(item.lines, { style, keys });
-  return keys;
 }
-
-/**
- * Keys of lines that fit reuses (a text that comes out the same for every record, see fitText):
- * the same key strings each time, which V8 has hashed already, for the documents' line maps.
- */
-const keysOfLines = new WeakMap<PlacedLine[], { style: string; keys: string[] }>();
 
 const XML_ESCAPES: Record<string, string> = {
   '&': '&amp;',
