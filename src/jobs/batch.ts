@@ -153,13 +153,12 @@ export async function runBatch(options: BatchOptions): Promise<BatchResult> {
       const report = new ErrorReport(errorsOut);
       const assemble = async (assembler: Assembler | null) => {
         // Chunks in flight, in row order: enough to keep every worker busy while the first is joined.
-        const pending: { rows: CsvRow[]; result: Promise<ChunkResult> }[] = [];
+        // Their rows are not kept here: a worker reports a rejected row with its cells.
+        const pending: Promise<ChunkResult>[] = [];
         const joinNext = async () => {
-          const { rows, result } = pending.shift()!;
-          const chunk = await result;
-          const byRow = new Map(rows.map((row) => [row.row, row]));
-          for (const { row, problems } of chunk.rejected)
-            report.add(byRow.get(row)!, problems, (path) => cellOf(path, byRow.get(row)!, mapping));
+          const chunk = await pending.shift()!;
+          for (const { cells, ...rejected } of chunk.rejected)
+            report.add(rejected, rejected.problems, (_path, i) => cells[i]!);
           if (chunk.part !== null) {
             await assembler!.append(chunk, await readFile(chunk.part));
             if (!checkpoints) await rm(chunk.part, { force: true });
@@ -190,7 +189,7 @@ export async function runBatch(options: BatchOptions): Promise<BatchResult> {
                   return finished(chunk, rows.length);
                 });
           result.catch(() => undefined); // awaited in order by joinNext(); not an unhandled rejection
-          pending.push({ rows, result });
+          pending.push(result);
           while (pending.length >= 2 * dispatcher.concurrency) await joinNext();
         }
         while (pending.length > 0) await joinNext();
@@ -281,13 +280,6 @@ export async function distinctValues(input: CsvInput, column: string, most: numb
     values.add(value);
   }
   return values;
-}
-
-/** The CSV column and cell behind a problem's path (a record path, or a column's header), for the report. */
-function cellOf(path: string, row: CsvRow, mapping: ColumnMapping): { column: string; value: string } {
-  const match = /^prospect\.([A-Za-z0-9_]+)$/.exec(path);
-  const column = match ? mapping.columns[match[1]!] : Object.hasOwn(row.values, path) ? path : undefined;
-  return column ? { column, value: row.values[column] ?? '' } : { column: path, value: '' };
 }
 
 /** Rows in the file (or `most`, if it has at least that many), so progress can show a total and an ETA. */

@@ -60,12 +60,25 @@ export interface ChunkTask {
   part: string | null;
 }
 
+/**
+ * A rejected row as the error report lists it: its numbers, its problems, and for each problem the
+ * CSV column and cell it is about. The cells are looked up here, in the worker, so that the
+ * coordinating thread need not keep a chunk's rows while the chunk renders.
+ */
+export interface RejectedRow {
+  row: number;
+  line: number;
+  problems: Problem[];
+  /** One per problem, in the same order. */
+  cells: { column: string; value: string }[];
+}
+
 export interface ChunkResult {
   index: number;
   rendered: number;
   pages: number;
-  /** Rejected rows, by row number, with every problem. */
-  rejected: { row: number; problems: Problem[] }[];
+  /** Rejected rows, with every problem. */
+  rejected: RejectedRow[];
   /** ZIP drops: each good row's PDF in the part, in order, with the name the template gives it and
    * its CRC-32 (computed here, natively, for the ZIP's directory). */
   files: { row: number; name: string | null; bytes: number; crc32: number }[];
@@ -94,7 +107,9 @@ export async function renderChunk(compiled: CompiledTemplate, task: ChunkTask): 
         piece = prepareRow(compiled, row, task, images);
       } catch (error) {
         if (!(error instanceof PlatenError)) throw error;
-        result.rejected.push({ row: row.row, problems: error.problems });
+        const { problems } = error;
+        const cells = problems.map((problem) => cellOf(problem.path, row, task.mapping));
+        result.rejected.push({ row: row.row, line: row.line, problems, cells });
         continue;
       }
       result.rendered += 1;
@@ -211,4 +226,11 @@ function withBooleans(
 function asBuffers(image: PreparedImage): PreparedImage {
   const buffer = (bytes: Uint8Array) => Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   return { ...image, data: buffer(image.data), ...(image.alpha ? { alpha: buffer(image.alpha) } : {}) };
+}
+
+/** The CSV column and cell behind a problem's path (a record path, or a column's header), for the report. */
+function cellOf(path: string, row: CsvRow, mapping: ColumnMapping): { column: string; value: string } {
+  const match = /^prospect\.([A-Za-z0-9_]+)$/.exec(path);
+  const column = match ? mapping.columns[match[1]!] : Object.hasOwn(row.values, path) ? path : undefined;
+  return column ? { column, value: row.values[column] ?? '' } : { column: path, value: '' };
 }

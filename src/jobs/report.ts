@@ -44,12 +44,12 @@ export class ErrorReport {
   add(
     row: { row: number; line: number },
     problems: readonly Problem[],
-    cellOf: (path: string) => { column: string; value: string },
+    cellOf: (path: string, index: number) => { column: string; value: string },
   ): void {
     this.#rejectedRows++;
     const where = [String(row.row), String(row.line)];
-    const lines = problems.map((problem) => {
-      const { column, value } = cellOf(problem.path);
+    const lines = problems.map((problem, i) => {
+      const { column, value } = cellOf(problem.path, i);
       return csvLine([...where, column, problem.rule, problem.message, truncate(value)]);
     });
     // A rejected row is never missing from the report, even if the caller had no problem to give.
