@@ -496,10 +496,10 @@ export class PieceDocument {
       this.doc.registerFont(face.key, face.font as never);
       this.doc.font(face.key);
       font = this.doc._font;
+      // One layout cache per face for the whole process (see FontFace), bounded there.
+      font.layoutCached = face.run;
       this.fonts.set(face.key, font);
     }
-    // One layout cache per face for the whole process (see FontFace), bounded there.
-    if (font.layoutCache !== face.layoutCache) font.layoutCache = face.layoutCache;
     this.doc.page.fonts[font.id] = font.ref();
     return font;
   }

@@ -22,7 +22,8 @@ export interface PdfEmbeddedFont {
     string[],
     { xAdvance: number; yAdvance: number; xOffset: number; yOffset: number; advanceWidth: number }[],
   ];
-  layoutCache?: Record<string, unknown>;
+  /** How pdfkit lays out each word it encodes; replaced by the face's own cache (FontFace.run). */
+  layoutCached: (text: string) => unknown;
 }
 
 /** What pdfkit's drawing calls touch on `doc.page`; a Form XObject stands in for a page through this. */
