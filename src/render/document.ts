@@ -21,7 +21,14 @@ import { imbOps } from './imb.js';
 import { type SheetLayout, type SheetSize, sheetLayout } from './impose.js';
 import { MARKS_MARGIN, marksOps } from './marks.js';
 import { Tagger, type TaggingOptions } from './tagging.js';
-import { type Doc, type PdfEmbeddedFont, type PdfPageLike, type PdfRef, asDoc } from './pdfkit-internals.js';
+import {
+  type Doc,
+  type PdfEmbeddedFont,
+  type PdfPageLike,
+  type PdfRef,
+  asDoc,
+  deflateStreamsSized,
+} from './pdfkit-internals.js';
 import type { PlacedLine } from '../layout/fit.js';
 import { onFirstUse } from '../on-first-use.js';
 import { qrOps } from './qr.js';
@@ -124,6 +131,7 @@ export class PieceDocument {
       ...(options.tagged ? { tagged: true, lang: options.tagged.lang, displayTitle: true } : {}),
     });
     this.doc = asDoc(pdf);
+    deflateStreamsSized(this.doc);
     this.tagger = options.tagged ? new Tagger(this.doc, options.tagged.tags) : null;
     escapeXmpInfo(this.doc);
     this.resources = this.doc.ref({ ProcSet: ['PDF', 'Text', 'ImageB', 'ImageC', 'ImageI'] });
