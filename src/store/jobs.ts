@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import { z } from 'zod';
 import type { ChunkKind, ChunkResult } from '../jobs/chunk.js';
 import type { SheetSize } from '../render/impose.js';
 import type { RepDetails } from '../service/render.js';
@@ -160,12 +161,21 @@ export class JobStore {
       .run(id, result.index, JSON.stringify(result));
   }
 
+  /**
+   * A job's checkpoints, as this build writes them. One that an earlier build saved without a field
+   * this build needs (a rejected row's cells, a ZIP file's CRC) is left out: its chunk is drawn again.
+   */
   chunks(id: string): Map<number, ChunkResult> {
     const rows = this.db.prepare('SELECT idx, result FROM job_chunks WHERE job_id = ?').all(id) as {
       idx: number;
       result: string;
     }[];
-    return new Map(rows.map((r) => [r.idx, JSON.parse(r.result) as ChunkResult]));
+    return new Map(
+      rows.flatMap((r) => {
+        const saved = savedChunk.safeParse(JSON.parse(r.result));
+        return saved.success ? [[r.idx, saved.data]] : [];
+      }),
+    );
   }
 
   /** Finished jobs need their chunks no more: the output holds them. */
@@ -173,3 +183,21 @@ export class JobStore {
     this.db.prepare('DELETE FROM job_chunks WHERE job_id = ?').run(id);
   }
 }
+
+const count = z.number().int().nonnegative();
+/** ChunkResult (jobs/chunk.ts), as a checkpoint holds it. */
+const savedChunk: z.ZodType<ChunkResult> = z.object({
+  index: count,
+  rendered: count,
+  pages: count,
+  rejected: z.array(
+    z.object({
+      row: count,
+      line: count,
+      problems: z.array(z.looseObject({ path: z.string(), rule: z.string(), message: z.string() })),
+      cells: z.array(z.object({ column: z.string(), value: z.string() })),
+    }),
+  ),
+  files: z.array(z.object({ row: count, name: z.string().nullable(), bytes: count, crc32: count })),
+  part: z.string().nullable(),
+});

@@ -1,0 +1,67 @@
+/**
+ * A job's checkpoints in the store: a resumed job takes those this build wrote, and draws again a
+ * chunk whose checkpoint lacks what this build needs (an earlier build's, without its ZIP files'
+ * CRCs or its rejected rows' cells).
+ */
+import { mkdtemp, rm } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { ChunkResult } from '../../src/jobs/chunk.js';
+import type { JobSpec } from '../../src/store/jobs.js';
+import { Store } from '../../src/store/store.js';
+
+let dir: string;
+let store: Store;
+beforeAll(async () => {
+  dir = await mkdtemp(path.join(os.tmpdir(), 'platen-checkpoints-'));
+  store = new Store(dir);
+});
+afterAll(async () => {
+  store.close();
+  await rm(dir, { recursive: true, force: true });
+});
+
+const chunk = (index: number): ChunkResult => ({
+  index,
+  rendered: 1,
+  pages: 1,
+  rejected: [
+    {
+      row: 2 * index + 2,
+      line: 2 * index + 3,
+      problems: [{ path: 'prospect.firstName', rule: 'invalid_type', message: 'required' }],
+      cells: [{ column: 'First Name', value: '' }],
+    },
+  ],
+  files: [{ row: 2 * index + 1, name: `P${index}.pdf`, bytes: 1234, crc32: 0xdeadbeef }],
+  part: `/data/jobs/x/${index}.part`,
+});
+
+describe('job checkpoints', () => {
+  it('gives back what this build saved, and leaves out what an earlier build saved without CRCs or cells', () => {
+    const job = store.jobs.create({
+      keyId: 'key-1',
+      repId: null,
+      templateId: 'mailer',
+      version: 1,
+      kind: 'zip',
+      spec: { map: {} } as unknown as JobSpec,
+      total: 6,
+    });
+    store.jobs.saveChunk(job.id, chunk(0));
+    store.jobs.saveChunk(job.id, chunk(2));
+    const old = (result: object) =>
+      store.db
+        .prepare('INSERT INTO job_chunks (job_id, idx, result) VALUES (?, ?, ?)')
+        .run(job.id, (result as ChunkResult).index, JSON.stringify(result));
+    const { files, rejected, ...rest } = chunk(1);
+    old({ ...rest, index: 1, rejected, files: files.map(({ crc32: _, ...file }) => file) });
+    old({ ...chunk(3), rejected: rejected.map(({ row, problems }) => ({ row, problems })) });
+
+    const saved = store.jobs.chunks(job.id);
+    expect([...saved.keys()].sort()).toEqual([0, 2]);
+    expect(saved.get(0)).toEqual(chunk(0));
+    expect(saved.get(2)).toEqual(chunk(2));
+  });
+});
