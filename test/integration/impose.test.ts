@@ -4,10 +4,10 @@
  * work-and-turn), the sheet's marks, and a sheet too small refused before anything is written.
  */
 import { existsSync } from 'node:fs';
-import { mkdtemp, readFile } from 'node:fs/promises';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SheetTooSmallError, sheetLayout } from '../../src/render/impose.js';
 import { pageBoxes, pdfText, qpdfCheck } from '../support/pdf.js';
 import { uncompressed } from '../support/print.js';
@@ -60,6 +60,9 @@ describe('platen render --sample all --impose 18x12in', () => {
     const result = await runCli([...args, '--out', file]);
     expect(result).toMatchObject({ code: 0, stderr: '' });
     text = await uncompressed(await readFile(file));
+  });
+  afterAll(async () => {
+    await rm(tmp, { recursive: true, force: true });
   });
 
   it('writes one 18 × 12 in sheet per postcard side', async () => {

@@ -4,13 +4,13 @@
  * the bleed that should not be there, RGB in a CMYK document and a font that is not embedded.
  */
 import { execFile } from 'node:child_process';
-import { mkdtemp, readFile, writeFile } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import PDFDocument from 'pdfkit';
 import sharp from 'sharp';
-import { beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Finding } from '../../src/preflight/findings.js';
 import { preflightPdf } from '../../src/preflight/pdf.js';
 import { validateTemplate } from '../../src/template/validate.js';
@@ -39,6 +39,9 @@ beforeAll(async () => {
   await sharp(path.join(flawed, 'images/coast-1875x1275.jpg'))
     .resize(800)
     .toFile(path.join(flawed, 'images/small.jpg'));
+});
+afterAll(async () => {
+  await rm(tmp, { recursive: true, force: true });
 });
 
 describe('platen validate', () => {

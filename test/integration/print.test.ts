@@ -4,11 +4,11 @@
  * the shipped profile). Checked with qpdf, poppler's pdfinfo and ghostscript's inkcov and tiffsep.
  */
 import { execFile } from 'node:child_process';
-import { mkdtemp, readFile, writeFile } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
-import { beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { outputProfile } from '../../src/assets/cmyk.js';
 import { deref, isImageXObject, pdfInfo, pdfObjects, qpdfCheck, type PdfDict } from '../support/pdf.js';
 import {
@@ -19,7 +19,7 @@ import {
   templateCopy,
   uncompressed,
 } from '../support/print.js';
-import { runCli, TEMPLATES_DIR } from '../support/repo.js';
+import { runCli, TEMPLATES_DIR, withTempDir } from '../support/repo.js';
 
 const run = promisify(execFile);
 
@@ -42,6 +42,9 @@ describe('crop and bleed marks', () => {
   let tmp: string;
   beforeAll(async () => {
     tmp = await mkdtemp(path.join(os.tmpdir(), 'platen-marks-'));
+  });
+  afterAll(async () => {
+    await rm(tmp, { recursive: true, force: true });
   });
 
   it('are off by default: the media is the trim plus the bleed', async () => {
@@ -167,13 +170,14 @@ describe('a CMYK document', () => {
     const profile = objs.objects.get(profileRef)!;
     expect(profile.isStream).toBe(true);
     expect((profile.value as PdfDict)['/N']).toBe(4);
-    const file = path.join(await mkdtemp(path.join(os.tmpdir(), 'platen-icc-')), 'cmyk.pdf');
-    await writeFile(file, pdf);
-    const { stdout } = await run(
-      'qpdf',
-      [`--show-object=${profileRef.split(' ')[0]!}`, '--filtered-stream-data', file],
-      { encoding: 'buffer', maxBuffer: 8 * 1024 * 1024 },
-    );
+    const { stdout } = await withTempDir('platen-icc-', async (dir) => {
+      const file = path.join(dir, 'cmyk.pdf');
+      await writeFile(file, pdf);
+      return run('qpdf', [`--show-object=${profileRef.split(' ')[0]!}`, '--filtered-stream-data', file], {
+        encoding: 'buffer',
+        maxBuffer: 8 * 1024 * 1024,
+      });
+    });
     expect(Buffer.compare(stdout, outputProfile())).toBe(0);
     expect(stdout.subarray(16, 20).toString('latin1')).toBe('CMYK');
     const info = await pdfInfo(pdf);

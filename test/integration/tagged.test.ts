@@ -4,8 +4,7 @@
  * the language and title set; a print file of several pieces stays untagged.
  */
 import { execFile } from 'node:child_process';
-import { mkdtemp, writeFile } from 'node:fs/promises';
-import os from 'node:os';
+import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { beforeAll, describe, expect, it } from 'vitest';
@@ -13,7 +12,7 @@ import { preparePiece, renderToBuffer, samples } from '../../src/pipeline.js';
 import { compileTemplate } from '../../src/template/compile.js';
 import { deref, pdfObjects, qpdfCheck, withPdfDocument, type PdfDict } from '../support/pdf.js';
 import { renderSample, uncompressed } from '../support/print.js';
-import { TEMPLATES_DIR } from '../support/repo.js';
+import { TEMPLATES_DIR, withTempDir } from '../support/repo.js';
 
 const run = promisify(execFile);
 const BROCHURE = path.join(TEMPLATES_DIR, 'insurance-brochure');
@@ -60,9 +59,12 @@ describe('a single brochure', () => {
 
   it('is tagged, with its language and a title the viewer shows', async () => {
     expect((await qpdfCheck(pdf)).ok).toBe(true);
-    const file = path.join(await mkdtemp(path.join(os.tmpdir(), 'platen-tagged-')), 'b.pdf');
-    await writeFile(file, pdf);
-    expect((await run('pdfinfo', [file])).stdout).toMatch(/^Tagged:\s+yes$/m);
+    const info = await withTempDir('platen-tagged-', async (dir) => {
+      const file = path.join(dir, 'b.pdf');
+      await writeFile(file, pdf);
+      return run('pdfinfo', [file]);
+    });
+    expect(info.stdout).toMatch(/^Tagged:\s+yes$/m);
     const objs = await pdfObjects(pdf);
     const root = deref(objs, (objs.trailer as PdfDict)['/Root']) as PdfDict;
     expect(root['/Lang']).toBe('u:en-US');

@@ -10,7 +10,7 @@ import { promisify } from 'node:util';
 import sharp from 'sharp';
 import { preparePiece, renderToBuffer, samples } from '../../src/pipeline.js';
 import { compileTemplate } from '../../src/template/compile.js';
-import { TEMPLATES_DIR } from './repo.js';
+import { TEMPLATES_DIR, withTempDir } from './repo.js';
 
 const run = promisify(execFile);
 
@@ -46,35 +46,40 @@ export function cmykPostcardWithRgbSquare(): Promise<string> {
 }
 
 /** The PDF rewritten by `qpdf --qdf` (streams uncompressed), as latin1 text to search. */
-export async function uncompressed(pdf: Uint8Array): Promise<string> {
-  const dir = await mkdtemp(path.join(os.tmpdir(), 'platen-qdf-'));
-  const input = path.join(dir, 'in.pdf');
-  await writeFile(input, pdf);
-  const { stdout } = await run('qpdf', ['--qdf', '--object-streams=disable', input, '-'], {
-    encoding: 'latin1',
-    maxBuffer: 256 * 1024 * 1024,
+export function uncompressed(pdf: Uint8Array): Promise<string> {
+  return withTempDir('platen-qdf-', async (dir) => {
+    const input = path.join(dir, 'in.pdf');
+    await writeFile(input, pdf);
+    const { stdout } = await run('qpdf', ['--qdf', '--object-streams=disable', input, '-'], {
+      encoding: 'latin1',
+      maxBuffer: 256 * 1024 * 1024,
+    });
+    return stdout;
   });
-  return stdout;
 }
 
 /** Ink coverage per page (C, M, Y, K, 0..1) from `gs -sDEVICE=inkcov`. */
-export async function inkCoverage(pdf: Uint8Array): Promise<number[][]> {
-  const dir = await mkdtemp(path.join(os.tmpdir(), 'platen-inkcov-'));
-  const input = path.join(dir, 'in.pdf');
-  await writeFile(input, pdf);
-  const { stdout } = await run('gs', ['-q', '-o', '-', '-sDEVICE=inkcov', '-r36', input]);
-  return stdout
-    .trim()
-    .split('\n')
-    .map((line) => line.trim().split(/\s+/).slice(0, 4).map(Number));
+export function inkCoverage(pdf: Uint8Array): Promise<number[][]> {
+  return withTempDir('platen-inkcov-', async (dir) => {
+    const input = path.join(dir, 'in.pdf');
+    await writeFile(input, pdf);
+    const { stdout } = await run('gs', ['-q', '-o', '-', '-sDEVICE=inkcov', '-r36', input]);
+    return stdout
+      .trim()
+      .split('\n')
+      .map((line) => line.trim().split(/\s+/).slice(0, 4).map(Number));
+  });
 }
 
 /**
  * The separations ghostscript's `tiffsep` device makes of page 1, by ink name, each as the largest
  * ink value on the plate (0..1): a plate per process ink, and one per spot ink the page uses.
  */
-export async function separations(pdf: Uint8Array): Promise<Map<string, number>> {
-  const dir = await mkdtemp(path.join(os.tmpdir(), 'platen-sep-'));
+export function separations(pdf: Uint8Array): Promise<Map<string, number>> {
+  return withTempDir('platen-sep-', (dir) => platesIn(dir, pdf));
+}
+
+async function platesIn(dir: string, pdf: Uint8Array): Promise<Map<string, number>> {
   const input = path.join(dir, 'in.pdf');
   await writeFile(input, pdf);
   await run('gs', [

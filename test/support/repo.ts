@@ -1,6 +1,8 @@
 /** Where things are in the repository, and running the built CLI, for every test that needs them. */
 import { spawn } from 'node:child_process';
 import { existsSync, readdirSync } from 'node:fs';
+import { mkdtemp, rm } from 'node:fs/promises';
+import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -42,4 +44,14 @@ export function runNode(args: readonly string[], cwd = REPO_ROOT): Promise<CliRe
 /** Runs the built CLI (`node dist/cli.js ...args`) to completion. */
 export function runCli(args: readonly string[], cwd = REPO_ROOT): Promise<CliResult> {
   return runNode([CLI, ...args], cwd);
+}
+
+/** Runs `use` with a fresh temporary folder, removed afterwards whatever happens. */
+export async function withTempDir<T>(prefix: string, use: (dir: string) => Promise<T>): Promise<T> {
+  const dir = await mkdtemp(path.join(os.tmpdir(), prefix));
+  try {
+    return await use(dir);
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
 }
