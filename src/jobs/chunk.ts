@@ -79,8 +79,10 @@ export interface ChunkResult {
   pages: number;
   /** Rejected rows, with every problem. */
   rejected: RejectedRow[];
-  /** ZIP drops: each good row's PDF in the part, in order, with the name the template gives it and
-   * its CRC-32 (computed here, natively, for the ZIP's directory). */
+  /**
+   * ZIP drops: each good row's PDF in the part, in order, with the name the template gives it and its
+   * CRC-32 (computed here, natively, for the ZIP's directory).
+   */
   files: { row: number; name: string | null; bytes: number; crc32: number }[];
   /** The part written, or null when no row of the chunk rendered (or a check). */
   part: string | null;
