@@ -80,3 +80,41 @@ export class ConflictError extends Error {
     super(message);
   }
 }
+
+/** A failure of our own storage: never the client's fault, and not a reason to give up for good. */
+export interface StorageFault {
+  /** 507 when space ran out (retry once an operator frees some), 503 for an I/O fault. */
+  status: 503 | 507;
+  code: 'storage_full' | 'storage_unavailable';
+  detail: string;
+}
+
+const FULL = new Set(['ENOSPC', 'EDQUOT', 'SQLITE_FULL']);
+const UNAVAILABLE = /^(EIO|EROFS|EMFILE|ENFILE|SQLITE_IOERR|SQLITE_READONLY|SQLITE_CANTOPEN|SQLITE_BUSY)/;
+
+/**
+ * Whether an error (or an error it wraps as its `cause`) is a storage failure: a full disk or quota,
+ * an I/O error, a read-only or unopenable database. Such errors are answered 507 or 503, never as a
+ * problem with the input, and a job they interrupt waits rather than failing its rows.
+ */
+export function storageFault(error: unknown): StorageFault | null {
+  for (let e = error, depth = 0; e && depth < 5; e = (e as { cause?: unknown }).cause, depth++) {
+    const code = (e as { code?: unknown }).code;
+    if (typeof code !== 'string') continue;
+    if (FULL.has(code)) {
+      return {
+        status: 507,
+        code: 'storage_full',
+        detail: 'the server has run out of storage space; nothing was saved. Try again later.',
+      };
+    }
+    if (UNAVAILABLE.test(code)) {
+      return {
+        status: 503,
+        code: 'storage_unavailable',
+        detail: 'the server could not read or write its storage; nothing was saved. Try again later.',
+      };
+    }
+  }
+  return null;
+}

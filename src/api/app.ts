@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import express, { type NextFunction, type Request, type RequestHandler, type Response } from 'express';
 import { rateLimit } from 'express-rate-limit';
 import helmet from 'helmet';
@@ -6,7 +7,7 @@ import { joinPath, PlatenError, problemsFromZod, prototypeKeys } from '../errors
 import type { ApiKey } from '../store/keys.js';
 import { authenticate } from './auth.js';
 import { overloaded } from './limits.js';
-import { HttpError, problemHandler, sendProblem } from './problem.js';
+import { HttpError, problemHandler, requestIdOf, sendProblem } from './problem.js';
 import type { AnyRoute } from './route.js';
 import { keyRoutes } from './routes/keys.js';
 import { metaRoutes } from './routes/meta.js';
@@ -39,6 +40,7 @@ export function createApp(s: Services): express.Express {
   app.disable('x-powered-by');
   app.set('trust proxy', false);
   app.use(helmet());
+  app.use(requestId);
   app.use(requestLog(s));
   app.use(timeout(s.config.requestTimeoutMs));
 
@@ -210,6 +212,13 @@ function collectFiles(req: Request, r: AnyRoute): Record<string, Buffer> {
   return files;
 }
 
+/** Every request gets an id: in `X-Request-Id`, its log lines and any problem it is answered with. */
+const requestId: RequestHandler = (_req, res, next) => {
+  res.locals.requestId = randomUUID();
+  res.set('X-Request-Id', res.locals.requestId as string);
+  next();
+};
+
 function requestLog(s: Services): RequestHandler {
   return (req, res, next) => {
     const start = process.hrtime.bigint();
@@ -221,6 +230,7 @@ function requestLog(s: Services): RequestHandler {
           status: res.statusCode,
           ms: Number(process.hrtime.bigint() - start) / 1e6,
           key: (req as Authed).platenKey?.id,
+          requestId: requestIdOf(res),
         },
         'request',
       );

@@ -1,6 +1,6 @@
 import type { NextFunction, Request, Response } from 'express';
 import type { Logger } from 'pino';
-import { ConflictError, NotFoundError, PlatenError, type Problem } from '../errors.js';
+import { ConflictError, NotFoundError, PlatenError, type Problem, storageFault } from '../errors.js';
 
 /**
  * Errors as RFC 9457 problem details: a stable `code`, a `detail` for people, and for validation
@@ -29,7 +29,11 @@ const TITLES: Record<number, string> = {
   429: 'Too Many Requests',
   500: 'Internal Server Error',
   503: 'Service Unavailable',
+  507: 'Insufficient Storage',
 };
+
+/** The id of a request, sent back as `X-Request-Id`, in its log lines, and in every problem body. */
+export const requestIdOf = (res: Response): string | undefined => res.locals.requestId as string | undefined;
 
 export function sendProblem(res: Response, error: HttpError): void {
   if (error.extra.retryAfter !== undefined) res.set('Retry-After', String(error.extra.retryAfter));
@@ -45,6 +49,7 @@ export function sendProblem(res: Response, error: HttpError): void {
         code: error.code,
         detail: error.detail,
         ...(error.extra.errors ? { errors: error.extra.errors } : {}),
+        requestId: requestIdOf(res),
       }),
     );
 }
@@ -53,11 +58,11 @@ export function sendProblem(res: Response, error: HttpError): void {
 export function problemHandler(log: Logger) {
   return (error: unknown, req: Request, res: Response, next: NextFunction): void => {
     if (res.headersSent) return next(error);
-    sendProblem(res, toHttpError(error, log, req));
+    sendProblem(res, toHttpError(error, log, req, res));
   };
 }
 
-function toHttpError(error: unknown, log: Logger, req: Request): HttpError {
+function toHttpError(error: unknown, log: Logger, req: Request, res: Response): HttpError {
   if (error instanceof HttpError) return error;
   if (error instanceof NotFoundError) return new HttpError(404, error.code, error.message);
   if (error instanceof ConflictError) return new HttpError(409, error.code, error.message);
@@ -70,6 +75,16 @@ function toHttpError(error: unknown, log: Logger, req: Request): HttpError {
   const e = error as { status?: number; message?: string };
   if (e.status && e.status >= 400 && e.status < 500)
     return new HttpError(e.status, 'bad_request', e.message ?? 'bad request');
-  log.error({ err: error, method: req.method, url: req.originalUrl }, 'unhandled error');
-  return new HttpError(500, 'internal', 'an unexpected error occurred; it has been logged');
+  const where = { err: error, method: req.method, url: req.originalUrl, requestId: requestIdOf(res) };
+  const fault = storageFault(error);
+  if (fault) {
+    log.error(where, 'storage failure');
+    return new HttpError(fault.status, fault.code, fault.detail, { retryAfter: 60 });
+  }
+  log.error(where, 'unhandled error');
+  return new HttpError(
+    500,
+    'internal',
+    `an unexpected error occurred; it has been logged with request id ${requestIdOf(res)}`,
+  );
 }

@@ -2,9 +2,16 @@ import express, { type NextFunction, type Request, type RequestHandler, type Res
 import helmet from 'helmet';
 import multer from 'multer';
 import type { z } from 'zod';
-import { HttpError } from '../api/problem.js';
+import { HttpError, requestIdOf } from '../api/problem.js';
 import type { Services } from '../api/services.js';
-import { ConflictError, NotFoundError, PlatenError, problemsFromZod, type Problem } from '../errors.js';
+import {
+  ConflictError,
+  NotFoundError,
+  PlatenError,
+  problemsFromZod,
+  type Problem,
+  storageFault,
+} from '../errors.js';
 import type { ApiKey, Role } from '../store/keys.js';
 import { SamplePages } from './samples.js';
 import { type Session, Sessions } from './session.js';
@@ -148,7 +155,8 @@ export function sendPage(web: Web, res: Response, name: string, context: object,
 export function pageErrors(web: Web) {
   return (error: unknown, req: Request, res: Response, next: NextFunction): void => {
     if (res.headersSent) return next(error);
-    const { status, message, problems } = describe(error, web, req);
+    const { status, message, problems } = describe(error, web, req, res);
+    if (status === 503 || status === 507) res.set('Retry-After', '60');
     if (res.locals.json) {
       res.status(status).json({ message, problems });
       return;
@@ -167,12 +175,14 @@ const TITLES: Record<number, string> = {
   422: 'Please check the form',
   429: 'Too many attempts',
   503: 'Busy',
+  507: 'Out of space',
 };
 
 function describe(
   error: unknown,
   web: Web,
   req: Request,
+  res: Response,
 ): { status: number; message: string; problems: Problem[] } {
   if (error instanceof HttpError)
     return { status: error.status, message: error.detail, problems: error.extra.errors ?? [] };
@@ -184,8 +194,25 @@ function describe(
   if (e.type === 'entity.too.large') return { status: 413, message: 'The form is too large.', problems: [] };
   if (e.status && e.status >= 400 && e.status < 500)
     return { status: e.status, message: e.message ?? 'Bad request', problems: [] };
-  web.s.log.error({ err: error, method: req.method, url: req.originalUrl }, 'unhandled error on a page');
-  return { status: 500, message: 'Something went wrong on our side; it has been logged.', problems: [] };
+  const where = { err: error, method: req.method, url: req.originalUrl, requestId: requestIdOf(res) };
+  const fault = storageFault(error);
+  if (fault) {
+    web.s.log.error(where, 'storage failure on a page');
+    return {
+      status: fault.status,
+      message:
+        fault.status === 507
+          ? 'The server has run out of storage space, so nothing was saved. Please try again later.'
+          : 'The server could not save or read its files, so nothing was saved. Please try again later.',
+      problems: [],
+    };
+  }
+  web.s.log.error(where, 'unhandled error on a page');
+  return {
+    status: 500,
+    message: `Something went wrong on our side; it has been logged (reference ${requestIdOf(res)}).`,
+    problems: [],
+  };
 }
 
 /** "2025-03-04 14:05 UTC": the audit trail's ISO times as people read them. */
