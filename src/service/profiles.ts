@@ -4,13 +4,23 @@ import { PlatenError } from '../errors.js';
 import type { RepProfile } from '../store/reps.js';
 import type { Store } from '../store/store.js';
 import { PHONE } from '../template/record-schema.js';
+import { hasRightToLeft, RIGHT_TO_LEFT_RULE, rightToLeftMessage } from '../template/right-to-left.js';
 
-const text = (max: number) => z.string().trim().max(max);
+/** A detail printed on every piece: refused up front if no template could print it. */
+const text = (max: number, label: string) =>
+  z
+    .string()
+    .trim()
+    .max(max)
+    .refine((v) => !hasRightToLeft(v), {
+      message: rightToLeftMessage(`"${label}"`),
+      params: { rule: RIGHT_TO_LEFT_RULE },
+    });
 
 /** What a profile update may carry, from the API's multipart body or the profile page's form. */
 export const profileUpdateSchema = z.strictObject({
-  name: text(100).optional(),
-  title: text(100).optional(),
+  name: text(100, 'Name').optional(),
+  title: text(100, 'Title').optional(),
   phone: z
     .string()
     .trim()
@@ -18,7 +28,7 @@ export const profileUpdateSchema = z.strictObject({
     .regex(new RegExp(`^$|${PHONE.source}`, PHONE.flags), 'not a phone number')
     .optional(),
   email: z.union([z.literal(''), z.email('not an email address')]).optional(),
-  licenseNumber: text(60).optional(),
+  licenseNumber: text(60, 'Licence number').optional(),
 });
 export type ProfileUpdate = z.infer<typeof profileUpdateSchema>;
 

@@ -34,6 +34,7 @@ import type {
   StaticLayer,
 } from './model.js';
 import { buildRecordSchema } from './record-schema.js';
+import { hasRightToLeft, RIGHT_TO_LEFT_RULE, rightToLeftMessage } from './right-to-left.js';
 
 /** A manifest larger than this is not a template but an accident (or an attack). */
 const MAX_MANIFEST_BYTES = 1024 * 1024;
@@ -152,6 +153,7 @@ class Compiler {
     if (this.print.colorSpace === 'cmyk') await loadColorTable();
     await this.loadFonts();
     await this.loadSampleImages();
+    this.checkInputValues();
     const pages: CompiledPage[] = [];
     for (const [p, def] of m.pages.entries()) {
       const elements: Compiled[] = [];
@@ -189,6 +191,28 @@ class Compiler {
 
   private problem(path: string, rule: string, message: string): void {
     this.problems.push({ path, rule, message });
+  }
+
+  /**
+   * Refuses template text that would print right-to-left characters (see right-to-left.ts). Records
+   * are checked by their schema; merged text is then free of them, as the helpers only change case,
+   * format dates in English or percent-encode, and a helper's literal is part of the checked source.
+   */
+  private refuseRightToLeft(text: string, path: string, what: string): void {
+    if (hasRightToLeft(text)) this.problem(path, RIGHT_TO_LEFT_RULE, rightToLeftMessage(what));
+  }
+
+  /** Defaults and choices are template text that records print as their own values. */
+  private checkInputValues(): void {
+    for (const scope of ['rep', 'prospect', 'fields'] as const) {
+      for (const [key, def] of Object.entries(this.manifest[scope])) {
+        const what = `the ${def.label ? `"${def.label}"` : key} input's`;
+        if (typeof def.default === 'string')
+          this.refuseRightToLeft(def.default, `${scope}.${key}.default`, `${what} default`);
+        for (const [i, choice] of (def.choices ?? []).entries())
+          this.refuseRightToLeft(choice, `${scope}.${key}.choices[${i}]`, `${what} choice ${i + 1}`);
+      }
+    }
   }
 
   // ------------------------------------------------------------------------------------ files
@@ -477,6 +501,7 @@ class Compiler {
     base: { name: string; box: { x: number; y: number; w: number; h: number } },
     path: string,
   ): CompiledElement | null {
+    if (el.text !== undefined) this.refuseRightToLeft(el.text, `${path}.text`, `text "${el.name}"`);
     const source = el.text ?? `{{fields.${el.field}}}`;
     const compiled = this.compileTextFn(
       source,
@@ -505,6 +530,8 @@ class Compiler {
 
   /** A recipient block: a text element whose text is the formatted address (see formatAddress). */
   private compileAddress(el: AddressElementDef, base: CompiledBase, path: string): CompiledText | null {
+    for (const [key, source] of Object.entries(el.lines))
+      this.refuseRightToLeft(source, `${path}.lines.${key}`, `address "${el.name}"`);
     const parts = Object.entries(el.lines).map(([key, source]) => [
       key,
       this.compileTextFn(source, `${path}.lines.${key}`)?.render,

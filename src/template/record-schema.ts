@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { type InputDef, type Manifest, MAX_STRING_LENGTH } from './manifest.js';
+import { hasRightToLeft, RIGHT_TO_LEFT_RULE, rightToLeftMessage } from './right-to-left.js';
 
 /**
  * Builds the zod schema of the record a template accepts, `{ rep, prospect, fields }`, from its
@@ -26,7 +27,7 @@ export const PHONE = /^\+?[0-9(][0-9 ().\-/]{3,28}[0-9](\s*(x|ext\.?)\s*[0-9]{1,
 const required = (what: string) => (issue: { input: unknown }) =>
   issue.input === undefined ? 'required' : `expected ${what}`;
 
-function stringRules(def: InputDef, multiline: boolean) {
+function stringRules(def: InputDef, label: string, multiline: boolean) {
   const max = def.maxLength ?? MAX_STRING_LENGTH;
   let rules = z
     .string()
@@ -34,6 +35,11 @@ function stringRules(def: InputDef, multiline: boolean) {
     .max(max, { message: `longer than ${max} characters`, abort: true })
     .refine((v) => !(multiline ? MULTILINE_FORBIDDEN : SINGLE_LINE_FORBIDDEN).test(v), {
       message: multiline ? 'contains a control character' : 'contains a line break or control character',
+    })
+    // Every face's record passes here, so no face can print right-to-left text with its words merged.
+    .refine((v) => !hasRightToLeft(v), {
+      message: rightToLeftMessage(`"${label}"`),
+      params: { rule: RIGHT_TO_LEFT_RULE },
     });
   if (def.pattern !== undefined)
     rules = rules.regex(new RegExp(def.pattern, 'u'), `does not match ${def.pattern}`);
@@ -43,25 +49,26 @@ function stringRules(def: InputDef, multiline: boolean) {
     .pipe(rules);
 }
 
-function valueSchema(def: InputDef): z.ZodType<RecordValue> {
+function valueSchema(def: InputDef, key: string): z.ZodType<RecordValue> {
+  const label = def.label ?? key;
   switch (def.type) {
     case 'text':
     case 'image':
-      return stringRules(def, false);
+      return stringRules(def, label, false);
     case 'multiline':
-      return stringRules(def, true);
+      return stringRules(def, label, true);
     case 'email':
-      return stringRules(def, false).pipe(z.email('not an email address'));
+      return stringRules(def, label, false).pipe(z.email('not an email address'));
     case 'phone':
-      return stringRules(def, false).pipe(z.string().regex(PHONE, 'not a phone number'));
+      return stringRules(def, label, false).pipe(z.string().regex(PHONE, 'not a phone number'));
     case 'url':
-      return stringRules(def, false).pipe(
+      return stringRules(def, label, false).pipe(
         z
           .url({ protocol: /^https?$/, error: 'not an http(s) URL' })
           .refine((v) => !/\s/.test(v), 'not an http(s) URL'),
       );
     case 'date':
-      return stringRules(def, false).pipe(z.iso.date('not a date (YYYY-MM-DD)'));
+      return stringRules(def, label, false).pipe(z.iso.date('not a date (YYYY-MM-DD)'));
     case 'choice': {
       const choices = def.choices ?? [];
       return z
@@ -81,15 +88,15 @@ function valueSchema(def: InputDef): z.ZodType<RecordValue> {
 const blankToUndefined = (v: unknown) =>
   (typeof v === 'string' && v.trim() === '') || v === null ? undefined : v;
 
-function inputSchema(def: InputDef): z.ZodType<RecordValue | undefined> {
-  const inner = valueSchema(def);
+function inputSchema(def: InputDef, key: string): z.ZodType<RecordValue | undefined> {
+  const inner = valueSchema(def, key);
   if (def.default !== undefined) return z.preprocess(blankToUndefined, inner.default(def.default as never));
   return z.preprocess(blankToUndefined, def.required ? inner : inner.optional());
 }
 
 function groupSchema(inputs: Record<string, InputDef>) {
   const shape: Record<string, z.ZodType<RecordValue | undefined>> = {};
-  for (const [key, def] of Object.entries(inputs)) shape[key] = inputSchema(def);
+  for (const [key, def] of Object.entries(inputs)) shape[key] = inputSchema(def, key);
   return z.strictObject(shape, {
     error: (issue) => (issue.code === 'unrecognized_keys' ? undefined : 'expected an object'),
   });
