@@ -240,9 +240,11 @@ function requestLog(s: Services): RequestHandler {
 }
 
 /**
- * A request still unanswered after `ms` gets 503, and its work is abandoned through the request's
- * abort signal (a queued render never starts; a finished one is not recorded): a stuck render never
- * holds a client forever, and the audit trail never lists a piece nobody received.
+ * Every request's abort signal: its work is abandoned when nobody is left to receive it, so that a
+ * queued render never starts and one in progress stops at its next step (see RenderGate, stillWanted),
+ * and a finished one is not recorded (the audit trail never lists a piece nobody received).
+ * - A request still unanswered after `ms` gets 503: a stuck render never holds a client forever.
+ * - A client that disconnects before its answer is complete (the response closes unfinished) has left.
  */
 function timeout(ms: number): RequestHandler {
   return (_req, res, next) => {
@@ -253,7 +255,12 @@ function timeout(ms: number): RequestHandler {
       if (!res.headersSent) sendProblem(res, controller.signal.reason as HttpError);
     }, ms);
     timer.unref();
-    res.on('close', () => clearTimeout(timer));
+    res.on('close', () => {
+      clearTimeout(timer);
+      // Nothing can be sent any more: the error handlers' answer to this reason goes nowhere.
+      if (!res.writableFinished)
+        controller.abort(new HttpError(499, 'client_closed', 'the client closed the connection'));
+    });
     next();
   };
 }

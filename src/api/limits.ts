@@ -6,6 +6,7 @@ import { HttpError } from './problem.js';
  */
 export class RenderGate {
   private active = 0;
+  /** Each waiter takes the slot handed to it. */
   private readonly waiting: (() => void)[] = [];
 
   constructor(
@@ -18,13 +19,27 @@ export class RenderGate {
     return this.active >= this.concurrency && this.waiting.length >= this.queue;
   }
 
-  /** Runs `work` when a slot is free; work whose request was abandoned while waiting never starts. */
+  /** Work running now. */
+  get running(): number {
+    return this.active;
+  }
+
+  /** Requests waiting for a slot. */
+  get queued(): number {
+    return this.waiting.length;
+  }
+
+  /**
+   * Runs `work` when a slot is free. A request abandoned while it waits (its signal aborts: the
+   * client left, or its time ran out) leaves the queue at once and its work never starts.
+   */
   async run<T>(signal: AbortSignal, work: () => Promise<T>): Promise<T> {
+    signal.throwIfAborted();
     if (this.active >= this.concurrency) {
       if (this.waiting.length >= this.queue) {
         throw overloaded();
       }
-      await new Promise<void>((resolve) => this.waiting.push(resolve));
+      await this.slot(signal);
     } else {
       this.active += 1;
     }
@@ -37,6 +52,22 @@ export class RenderGate {
       if (next) next();
       else this.active -= 1;
     }
+  }
+
+  /** Waits in the queue for a slot handed over by work that ends; rejects, gone from the queue, on abort. */
+  private slot(signal: AbortSignal): Promise<void> {
+    return new Promise((resolve, reject) => {
+      const take = () => {
+        signal.removeEventListener('abort', leave);
+        resolve();
+      };
+      const leave = () => {
+        this.waiting.splice(this.waiting.indexOf(take), 1);
+        reject(signal.reason);
+      };
+      this.waiting.push(take);
+      signal.addEventListener('abort', leave, { once: true });
+    });
   }
 }
 

@@ -2,6 +2,7 @@ import { once } from 'node:events';
 import type { Writable } from 'node:stream';
 import PDFDocument from 'pdfkit';
 import type SVGtoPDF from 'svg-to-pdfkit';
+import { stillWanted } from '../abort.js';
 import type { FontFace } from '../assets/fonts.js';
 import { cmykImageReady, rgbToCmyk } from '../assets/cmyk.js';
 import type { PreparedImage } from '../assets/images.js';
@@ -68,6 +69,8 @@ export interface DocumentOptions {
   impose?: SheetSize;
   /** Tag the document (structure tree, language, title shown): for a single on-screen piece. */
   tagged?: TaggingOptions;
+  /** Stop before each page once it aborts: a piece drawn for a request whose client has left. */
+  signal?: AbortSignal;
 }
 
 export class PieceDocument {
@@ -194,14 +197,15 @@ export class PieceDocument {
     }
     // Type is optional on DPart leaves: left out, as it would be repeated for every record.
     const part = this.doc.ref({ Parent: this.dpartRoot, DPM: { RecordSHA256: piece.recordHash } });
-    piece.pages.forEach((items, index) => {
+    for (const [index, items] of piece.pages.entries()) {
+      await stillWanted(this.options.signal);
       this.addPage();
       this.doc.page.dictionary.data.DPart = part;
       if (index === 0) part.data.Start = this.doc.page.dictionary;
       if (index === 0 && marker) this.bookmark(marker.title);
       if (index === piece.pages.length - 1 && index > 0) part.data.End = this.doc.page.dictionary;
       this.drawItems(items);
-    });
+    }
     part.end();
     release(part);
     this.dparts.push(part);

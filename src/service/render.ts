@@ -1,3 +1,4 @@
+import { stillWanted } from '../abort.js';
 import { type PreparedImage, prepareImage } from '../assets/images.js';
 import { normalizePhoto } from '../assets/photos.js';
 import { PlatenError, type Problem } from '../errors.js';
@@ -53,20 +54,21 @@ export class RenderService {
   ) {}
 
   /**
-   * Renders one piece for a rep and records it in the audit trail, unless `signal` was aborted (the
-   * caller gave up): nothing is stored for a piece nobody received.
+   * Renders one piece for a rep and records it in the audit trail. Once `signal` aborts (the caller
+   * gave up or left) the work stops at its next step, and nothing is stored for a piece nobody received.
    */
   async render(
     caller: ApiKey,
     request: RenderRequest,
-    signal?: AbortSignal,
+    signal: AbortSignal,
   ): Promise<{ pdf: Buffer; audit: RenderRecord }> {
     const version = this.templates.resolve(request.templateId, request.version, caller.role);
     const compiled = await this.templates.compiled(version);
     const { record, images } = await this.recordFor(compiled, caller, request);
+    await stillWanted(signal);
     const piece = preparePiece(compiled, record, images);
-    const pdf = await renderToBuffer(compiled, [piece]);
-    signal?.throwIfAborted();
+    const pdf = await renderToBuffer(compiled, [piece], { signal });
+    signal.throwIfAborted();
     const outputSha256 = await this.store.blobs.put(pdf);
     const audit = this.store.renders.add({
       keyId: caller.id,
@@ -100,13 +102,15 @@ export class RenderService {
 
   /**
    * A PNG of one page at screen resolution. Text that overflows is still drawn (past its box) so the
-   * rep sees the problem; an invalid record is refused with its problems.
+   * rep sees the problem; an invalid record is refused with its problems. Once `signal` aborts the
+   * work stops at its next step: merge, fit, each page drawn, the rasterizing.
    */
   async preview(
     caller: ApiKey,
     request: PreviewRequest,
     page: number,
     scale: number,
+    signal: AbortSignal,
   ): Promise<{ png: Buffer; report: FitReportEntry[]; problems: Problem[]; pages: number }> {
     const { compiled, record, images } = await this.previewInput(caller, request);
     if (page > compiled.pages.length) {
@@ -114,13 +118,18 @@ export class RenderService {
         { path: 'page', rule: 'too_big', message: `the template has ${compiled.pages.length} page(s)` },
       ]);
     }
-    const { fitted, problems } = fitPiece(mergeRecord(compiled, record, images));
+    await stillWanted(signal);
+    const piece = mergeRecord(compiled, record, images);
+    await stillWanted(signal);
+    const { fitted, problems } = fitPiece(piece);
+    await stillWanted(signal);
     // Cropped to the trim box: the rep sees the piece as it will be after cutting.
     const pdf = await renderToBuffer(compiled, [fitted], {
       imageVariants: await screenImages(fitted),
       cropToTrim: true,
+      signal,
     });
-    const png = await rasterizePage(pdf, page, scale);
+    const png = await rasterizePage(pdf, page, scale, signal);
     return { png, report: fitted.report, problems, pages: compiled.pages.length };
   }
 

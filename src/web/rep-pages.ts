@@ -112,7 +112,7 @@ export function repRoutes(web: Web, router: Router): void {
       const signal = res.locals.signal as AbortSignal;
       try {
         const preview = await s.gate.run(signal, () =>
-          s.renders.preview(viewer.key, request, body.page, PREVIEW_SCALE),
+          s.renders.preview(viewer.key, request, body.page, PREVIEW_SCALE, signal),
         );
         res.set('Cache-Control', 'no-store').json({
           image: `data:image/png;base64,${preview.png.toString('base64')}`,

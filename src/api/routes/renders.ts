@@ -176,7 +176,7 @@ export function renderRoutes(s: Services): AnyRoute[] {
       },
       async handle({ res, auth, body, query, signal }) {
         const preview = await s.gate.run(signal, () =>
-          s.renders.preview(auth!, body, query.page, query.scale),
+          s.renders.preview(auth!, body, query.page, query.scale, signal),
         );
         const fit = JSON.stringify({ report: preview.report, problems: preview.problems }).replace(
           /[\u007f-\uffff]/g,
