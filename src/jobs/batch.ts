@@ -19,6 +19,7 @@ import { type CsvInput, type CsvOptions, type CsvRow, openCsv } from './csv.js';
 import type { ChunkDispatcher } from './dispatch.js';
 import { type ColumnMapping, mapColumns } from './mapping.js';
 import { ErrorReport } from './report.js';
+import { visible } from './visible.js';
 import { ZipWriter } from './zip-writer.js';
 
 /**
@@ -97,7 +98,7 @@ export async function mappedCsv(
       mapping.missingRequired.map((key) => ({
         path: `prospect.${key}`,
         rule: 'missing_column',
-        message: `no CSV column for required input "${key}" (columns: ${input.headers.join(', ')}); map a column to it: "Header=${key}"`,
+        message: `no CSV column for required input "${key}" (columns: ${input.headers.map(visible).join(', ')}); map a column to it: "Header=${key}"`,
       })),
     );
   }
