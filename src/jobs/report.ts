@@ -4,16 +4,20 @@ import { parse } from 'csv-parse/sync';
 import type { Problem } from '../errors.js';
 import { visible } from './visible.js';
 
-/** The row numbers a rejected-rows report lists (to run them again, corrected); null if it is not one. */
-export function reportedRows(text: string): Set<number> | null {
+/** The rows a rejected-rows report lists, each with the line it named (to run them again, corrected). */
+export type ReportedRows = ReadonlyMap<number, number>;
+
+/** The rows a rejected-rows report lists, by row number, with their lines; null if it is not one. */
+export function reportedRows(text: string): ReportedRows | null {
   let records: Record<string, string>[];
   try {
     records = parse(text, { bom: true, columns: true, skip_empty_lines: true }) as Record<string, string>[];
   } catch {
     return null;
   }
-  const rows = new Set(records.map((r) => Number(r.row)));
-  return [...rows].every((n) => Number.isInteger(n) && n > 0) ? rows : null;
+  const rows = new Map(records.map((r) => [Number(r.row), Number(r.line)]));
+  const numbers = [...rows].flat();
+  return numbers.every((n) => Number.isInteger(n) && n > 0) ? rows : null;
 }
 
 const COLUMNS = ['row', 'line', 'column', 'rule', 'message', 'value'];
