@@ -1,7 +1,7 @@
 /**
  * Issue 15, item 5: reruns that do nothing. Running a job's rejected rows again with a list that
  * lacks some of them is refused before anything runs, naming each missing row by the row and line
- * the report gave it: over the API and with `platen batch --rerun-errors`.
+ * the report gave it: over the API, on the job page, and with `platen batch --rerun-errors`.
  */
 import { existsSync } from 'node:fs';
 import { writeFile } from 'node:fs/promises';
@@ -20,6 +20,7 @@ import {
 } from '../api/helpers.js';
 import { type JobBody, jobEnded, jobForm } from '../api/job-helpers.js';
 import { REPO_ROOT, runCli } from '../support/repo.js';
+import { signIn, useBrowser } from '../web/browser.js';
 
 /** A postcard list of `rows` rows; every fifth has a state the template refuses, unless `corrected`. */
 function list(rows: number, corrected = false): string {
@@ -35,12 +36,14 @@ afterAll(cleanup);
 
 describe('a finished job run again', () => {
   let server: TestServer;
+  let repKey: string;
   let rep: Client;
   let first: JobBody;
 
   beforeAll(async () => {
     server = await startTestServer({ env: { PLATEN_BATCH_WORKERS: '1' } });
-    rep = client(server.url, (await createKey(server, 'rep', 'Chloé', 'chloe')).key);
+    repKey = (await createKey(server, 'rep', 'Chloé', 'chloe')).key;
+    rep = client(server.url, repKey);
     expect((await rep('put', '/api/v1/reps/me', { body: profileForm() })).status).toBe(200);
     const started = await rep('post', '/api/v1/jobs', {
       body: jobForm(list(20), { templateId: 'postcard-6x4', output: 'check' }),
@@ -78,6 +81,36 @@ describe('a finished job run again', () => {
       expect(problem(reply).errors?.[0]?.message).toContain(
         'has 0 rows, so not the rejected rows 5 (line 6), 10 (line 11), 15 (line 16), 20 (line 21)',
       );
+    });
+  });
+
+  describe("the job page's rerun", () => {
+    const browser = useBrowser();
+
+    it('refuses a list without some of the rejected rows, naming them, and runs a whole one', async () => {
+      const page = await (await browser.context(server.url)).newPage();
+      await signIn(page, repKey, /\/gallery$/);
+      const rerun = async (csv: string) => {
+        await page.goto(`/batch/jobs/${first.id}`);
+        await page
+          .getByLabel('The list with the rejected rows corrected')
+          .setInputFiles({ name: 'list.csv', mimeType: 'text/csv', buffer: Buffer.from(csv) });
+        await page.getByRole('button', { name: 'Run the rejected rows again' }).click();
+      };
+
+      const before = await jobCount();
+      await rerun(list(12, true));
+      await expect
+        .poll(() => page.locator('ul.problems').textContent())
+        .toContain('has 12 rows, so not the rejected rows 15 (line 16), 20 (line 21)');
+      expect(await jobCount()).toBe(before);
+
+      await rerun(list(20, true));
+      await page.waitForURL(/\/batch\/jobs\/[0-9a-f]{16}$/);
+      expect(page.url()).not.toContain(first.id);
+      await expect
+        .poll(() => page.locator('#results-summary').textContent(), { timeout: 30_000 })
+        .toMatch(/4 of 4 rows will render;\s+0 rejected/);
     });
   });
 });
