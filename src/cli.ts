@@ -16,12 +16,12 @@ import { preparePiece, samples, writePieces } from './pipeline.js';
 import { compileTemplate, withMarks } from './template/compile.js';
 import { parseSheetSize, type SheetSize, SheetTooSmallError, sheetLayout } from './render/impose.js';
 import { recordJsonSchema } from './template/record-schema.js';
-import { runBatch } from './jobs/batch.js';
+import { rerunRows, runBatch } from './jobs/batch.js';
 import { WorkerPool } from './jobs/dispatch.js';
-import type { CsvDelimiter, CsvEncoding } from './jobs/csv.js';
+import { type CsvDelimiter, type CsvEncoding, type CsvOptions, openCsv } from './jobs/csv.js';
 import { parseMapEntries } from './jobs/mapping.js';
 import { ProgressDisplay } from './jobs/progress.js';
-import { reportedRows } from './jobs/report.js';
+import { type ReportedRows, reportedRows } from './jobs/report.js';
 import { validateTemplate } from './template/validate.js';
 import { type Finding, formatFinding } from './preflight/findings.js';
 import { loadConfig } from './config.js';
@@ -324,6 +324,14 @@ async function drop(
   const images = await loadRecordImages(compiled, { rep: repValues }, dirname(resolve(opts.rep)));
   const out = opts.dryRun ? null : opts.out!;
   const errorsPath = opts.errors ?? `${(out ?? opts.csv).replace(/\.[^./]+$/, '')}-errors.csv`;
+  const csv: CsvOptions = {
+    ...(opts.encoding ? { encoding: opts.encoding as CsvEncoding } : {}),
+    ...(delimiter ? { delimiter } : {}),
+  };
+  // Refused before any row renders when the list lacks a row the report names.
+  const rerun = opts.rerunErrors
+    ? await rerunRows(await openCsv(opts.csv, csv), await rejectedRows(opts.rerunErrors))
+    : undefined;
   const progress = new ProgressDisplay(process.stderr);
   const result = await runBatch({
     template: { dir, ...(opts.marks ? { marks: true } : {}) },
@@ -331,12 +339,9 @@ async function drop(
     ...(impose ? { impose } : {}),
     dispatcher,
     csvPath: opts.csv,
-    csv: {
-      ...(opts.encoding ? { encoding: opts.encoding as CsvEncoding } : {}),
-      ...(delimiter ? { delimiter } : {}),
-    },
+    csv,
     map: parseMapEntries(opts.map),
-    ...(opts.rerunErrors ? { onlyRows: await rejectedRows(opts.rerunErrors) } : {}),
+    ...(rerun ? { onlyRows: rerun.onlyRows, total: rerun.total } : {}),
     rep: { values: repValues as Record<string, unknown>, images: [...images] },
     out,
     errorsPath,
@@ -355,8 +360,8 @@ async function drop(
   return result.rejected > 0 ? 3 : 0;
 }
 
-/** The row numbers a rejected-rows report lists. */
-async function rejectedRows(path: string): Promise<Set<number>> {
+/** The rows a rejected-rows report lists. */
+async function rejectedRows(path: string): Promise<ReportedRows> {
   let text: string;
   try {
     text = await readFile(path, 'utf8');
@@ -364,7 +369,8 @@ async function rejectedRows(path: string): Promise<Set<number>> {
     throw new UsageError(`cannot read ${path}`);
   }
   const rows = reportedRows(text);
-  if (!rows) throw new UsageError(`${path} is not a rejected-rows report (no row column)`);
+  if (!rows) throw new UsageError(`${path} is not a rejected-rows report (no row and line columns)`);
+  if (rows.size === 0) throw new UsageError(`${path} lists no rejected rows: there is nothing to run again`);
   return rows;
 }
 

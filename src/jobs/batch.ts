@@ -18,7 +18,8 @@ import {
 import { type CsvInput, type CsvOptions, type CsvRow, openCsv } from './csv.js';
 import type { ChunkDispatcher } from './dispatch.js';
 import { type ColumnMapping, mapColumns } from './mapping.js';
-import { ErrorReport } from './report.js';
+import { ErrorReport, type ReportedRows } from './report.js';
+import { visible } from './visible.js';
 import { ZipWriter } from './zip-writer.js';
 
 /**
@@ -97,7 +98,7 @@ export async function mappedCsv(
       mapping.missingRequired.map((key) => ({
         path: `prospect.${key}`,
         rule: 'missing_column',
-        message: `no CSV column for required input "${key}" (columns: ${input.headers.join(', ')}); map a column to it: "Header=${key}"`,
+        message: `no CSV column for required input "${key}" (columns: ${input.headers.map(visible).join(', ')}); map a column to it: "Header=${key}"`,
       })),
     );
   }
@@ -245,6 +246,40 @@ async function* chunks(rows: AsyncIterable<CsvRow>, size: number): AsyncGenerato
 export function repProblems(compiled: CompiledTemplate, rep: Record<string, unknown>): Problem[] {
   const checked = validateRecord(compiled, { rep, prospect: {}, fields: {} });
   return checked.ok ? [] : checked.problems.filter((p) => p.path === 'rep' || p.path.startsWith('rep.'));
+}
+
+/** Rows a refusal names, at most; the rest are counted. */
+const MOST_NAMED_ROWS = 20;
+
+/**
+ * The rows a rerun renders (the rows a report lists, as corrected in the list) and how many they are.
+ * A list that lacks any of them is refused before anything runs, naming each as the report did:
+ * rendering the rest would end "done" with rows silently left out, and a list shorter than the
+ * report's is most often another list, whose rows are not the ones that were rejected.
+ */
+export async function rerunRows(
+  input: CsvInput,
+  reported: ReportedRows,
+): Promise<{ onlyRows: ReadonlySet<number>; total: number }> {
+  let last = 0;
+  for (const row of reported.keys()) last = Math.max(last, row);
+  // Rows are numbered without gaps: the list has every row up to its count, and no other.
+  const count = await countRows(input, last);
+  const missing = [...reported].filter(([row]) => row > count).sort(([a], [b]) => a - b);
+  if (missing.length > 0) {
+    const named = missing.slice(0, MOST_NAMED_ROWS).map(([row, line]) => `${row} (line ${line})`);
+    const more = missing.length - named.length;
+    throw new PlatenError('missing_rows', [
+      {
+        path: 'csv',
+        rule: 'missing_rows',
+        message:
+          `the list has ${count} row${count === 1 ? '' : 's'}, so not the rejected row${missing.length === 1 ? '' : 's'} ` +
+          `${named.join(', ')}${more > 0 ? ` and ${more} more` : ''}: send the whole list, with the rejected rows corrected where they were`,
+      },
+    ]);
+  }
+  return { onlyRows: new Set(reported.keys()), total: reported.size };
 }
 
 /** Just these rows of a list (by row number), as when rejected rows are corrected and run again. */

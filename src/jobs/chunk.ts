@@ -11,6 +11,7 @@ import type { InputDef } from '../template/manifest.js';
 import type { CompiledTemplate } from '../template/model.js';
 import type { CsvRow } from './csv.js';
 import { type ColumnMapping, prospectOf } from './mapping.js';
+import { quoted } from './visible.js';
 
 /**
  * A chunk: contiguous rows of a drop, rendered as a unit by one worker. Each row is validated,
@@ -168,11 +169,13 @@ function prepareRow(
   images: Map<string, PreparedImage>,
 ): RowPiece {
   const extra = row.extra.filter((cell) => cell.trim() !== '');
-  if (extra.length > 0) {
-    throw new PlatenError('ragged_row', [
-      { path: 'csv', rule: 'ragged_row', message: `${extra.length} more cell(s) than the header has` },
-    ]);
-  }
+  const unreadable: Problem[] = [
+    ...(row.problems ?? []),
+    ...(extra.length > 0
+      ? [{ path: 'csv', rule: 'ragged_row', message: `${extra.length} more cell(s) than the header has` }]
+      : []),
+  ];
+  if (unreadable.length > 0) throw new PlatenError('unreadable_row', unreadable);
   const prospect = withBooleans(prospectOf(row.values, task.mapping), compiled.inputs.prospect);
   const rep = repOf(row, task);
   const merged = mergeRecord(compiled, { rep: rep.values, prospect, fields: {} }, images);
@@ -198,7 +201,7 @@ function repOf(row: CsvRow, task: ChunkTask): RepPart {
     const rep = task.reps!.byId[id];
     if (rep) return rep;
     throw new PlatenError('unknown_rep', [
-      { path: column!, rule: 'unknown_rep', message: `no rep profile ${JSON.stringify(id)}` },
+      { path: column!, rule: 'unknown_rep', message: `no rep profile ${quoted(id)}` },
     ]);
   }
   if (task.rep) return task.rep;

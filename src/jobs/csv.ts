@@ -2,16 +2,22 @@ import { createReadStream } from 'node:fs';
 import { open } from 'node:fs/promises';
 import { pipeline } from 'node:stream';
 import { CsvError, parse } from 'csv-parse';
-import iconv from 'iconv-lite';
 import { type Problem, PlatenError } from '../errors.js';
+import { CellDecoder, type CsvEncoding, detectEncoding } from './encoding.js';
+import { quoted, visible } from './visible.js';
 
 /**
  * Reads a prospect list as a stream of rows. csv-parse does the parsing; this module detects the
- * encoding and delimiter, turns the header into names, and keeps the line numbers a person sees in a
- * text editor, so that a rejected row can be found in the file it came from.
+ * encoding and delimiter, decodes each cell, turns the header into names, and keeps the line numbers a
+ * person sees in a text editor, so that a rejected row can be found in the file it came from.
+ *
+ * The parser splits bytes, not text: both encodings write every delimiter, quote and line break as
+ * the ASCII byte, and no other byte of UTF-8 or Windows-1252 text is an ASCII byte. Each cell is then
+ * decoded on its own (encoding.ts), so that a cell that is not text in the list's encoding is known
+ * by its row and column, rather than printed as U+FFFD.
  */
 
-export type CsvEncoding = 'utf-8' | 'windows-1252';
+export type { CsvEncoding };
 export type CsvDelimiter = ',' | ';' | '\t';
 export interface CsvOptions {
   encoding?: CsvEncoding;
@@ -26,11 +32,19 @@ export interface CsvRow {
   values: Record<string, string>;
   /** Extra cells beyond the header (a ragged row), if any: the runner rejects such rows. */
   extra: string[];
+  /**
+   * Cells that are not text in the list's encoding, one problem each (path: the header), if any: the
+   * runner rejects such rows. Such a cell's value shows each byte that is not text as `\xE9`.
+   */
+  problems?: Problem[];
 }
 export interface CsvInput {
   /** As written, BOM removed, trimmed. */
   headers: string[];
-  /** Detected or given. */
+  /**
+   * Given, or detected from the first 64 KiB. When those are all ASCII (which both encodings write
+   * alike) this says UTF-8, and the rows settle it at the first cell that is not ASCII.
+   */
   encoding: CsvEncoding;
   /** Detected or given. */
   delimiter: CsvDelimiter;
@@ -45,57 +59,83 @@ export interface CsvInput {
 /** How much of the file encoding and delimiter detection look at. */
 const SNIFF_BYTES = 64 * 1024;
 /**
- * The longest record accepted, in characters. Without a bound, a quote that is never closed would
- * make the parser buffer the rest of the file; no prospect row is anywhere near this long.
+ * The longest record accepted, in bytes. Without a bound, a quote that is never closed would make the
+ * parser buffer the rest of the file; no prospect row is anywhere near this long.
  */
-const MAX_RECORD_CHARS = 1_000_000;
+const MAX_RECORD_BYTES = 1_000_000;
 /** In order of preference when the header line uses several equally often. */
 const DELIMITERS: readonly CsvDelimiter[] = [',', ';', '\t'];
 const UTF8_BOM = Buffer.from([0xef, 0xbb, 0xbf]);
 const UTF16_BOMS = [Buffer.from([0xff, 0xfe]), Buffer.from([0xfe, 0xff])];
 
 /**
- * Opens a CSV file: detects BOM/UTF-8 vs Windows-1252 (invalid UTF-8 in the first 64 KiB ⇒
- * windows-1252) and the delimiter (from the header line: the most frequent of , ; \t outside quotes)
- * unless given. Throws PlatenError('invalid_csv', [{path:'csv', rule, message}]) for: empty file/no
- * header, duplicate or empty header names, unreadable file; also for UTF-16, which is neither encoding.
+ * Opens a CSV file: detects BOM/UTF-8 vs Windows-1252 (the first 64 KiB: see detectEncoding) and the
+ * delimiter (from the header line: the most frequent of , ; \t outside quotes) unless given. Throws
+ * PlatenError('invalid_csv', [{path:'csv', rule, message}]) for: empty file/no header, duplicate or
+ * empty header names, a header that is not text in the encoding, unreadable file; also for UTF-16,
+ * which is neither encoding.
  */
 export async function openCsv(path: string, options: CsvOptions = {}): Promise<CsvInput> {
-  const sniff = await readStart(path);
-  const encoding = options.encoding ?? detectEncoding(sniff);
-  const delimiter = options.delimiter ?? detectDelimiter(decode(sniff, encoding));
-  const headers = await readHeader(path, encoding, delimiter);
-  const problems = headerProblems(headers);
-  if (problems.length > 0) throw new PlatenError('invalid_csv', problems);
+  const { bytes, whole } = await readStart(path);
+  const bom = bytes.subarray(0, 3).equals(UTF8_BOM);
+  // Excel's "Unicode Text" is UTF-16: it would decode as Windows-1252 noise, so it is refused by name.
+  if (!options.encoding && UTF16_BOMS.some((mark) => bytes.subarray(0, 2).equals(mark)))
+    throw invalid('unsupported_encoding', 'UTF-16 text is not supported: save the sheet as "CSV UTF-8"');
+  const file: CsvFile = {
+    path,
+    // A UTF-8 BOM is skipped here: the parser, told of it, would decode cells itself.
+    start: bom ? 3 : 0,
+    encoding: options.encoding ?? (bom ? 'utf-8' : detectEncoding(bytes, whole)),
+    declared: options.encoding !== undefined,
+    delimiter: options.delimiter ?? detectDelimiter(new TextDecoder().decode(bytes)),
+  };
+  const headers = await readHeader(file);
   return {
     headers,
-    encoding,
-    delimiter,
+    encoding: file.encoding ?? 'utf-8',
+    delimiter: file.delimiter,
     // The file is opened when the rows are read, each time they are: a caller that stops before
     // reading them (a mapping refused) leaves no file open, and can count the rows in a first pass.
-    rows: { [Symbol.asyncIterator]: () => readRows(path, encoding, delimiter, headers) },
+    rows: { [Symbol.asyncIterator]: () => readRows(file, headers) },
   };
 }
 
+/** A list to read, and how: its encoding null while only ASCII has been seen (see CellDecoder). */
+interface CsvFile {
+  path: string;
+  /** Where the text starts: after a BOM. */
+  start: number;
+  encoding: CsvEncoding | null;
+  /** The encoding was given, not detected. */
+  declared: boolean;
+  delimiter: CsvDelimiter;
+}
+
 /** The header names, trimmed: the first record that has any content. */
-async function readHeader(path: string, encoding: CsvEncoding, delimiter: CsvDelimiter): Promise<string[]> {
-  const reader = readRecords(path, encoding, delimiter);
+async function readHeader(file: CsvFile): Promise<string[]> {
+  const reader = readRecords(file);
   try {
     const header = await reader.next();
     if (header === undefined) throw invalid('empty', 'the file is empty: expected a header line');
-    return header.cells.map((name) => name.trim());
+    const headers = header.cells.map((name) => name.trim());
+    const problems = [
+      ...header.undecodable.map(({ index, message }) =>
+        problem(
+          'encoding',
+          `the header (line ${header.line}), column ${index + 1} ${quoted(headers[index]!)}, ${message}`,
+        ),
+      ),
+      ...headerProblems(headers),
+    ];
+    if (problems.length > 0) throw new PlatenError('invalid_csv', problems);
+    return headers;
   } finally {
     await reader.close();
   }
 }
 
-async function* readRows(
-  path: string,
-  encoding: CsvEncoding,
-  delimiter: CsvDelimiter,
-  headers: readonly string[],
-): AsyncGenerator<CsvRow> {
-  const reader = readRecords(path, encoding, delimiter);
+async function* readRows(file: CsvFile, headers: readonly string[]): AsyncGenerator<CsvRow> {
+  const reader = readRecords(file);
   try {
     const header = await reader.next();
     const same =
@@ -104,12 +144,17 @@ async function* readRows(
     for (let row = 1; ; row++) {
       const record = await reader.next();
       if (record === undefined) return;
+      // Extra cells are not named: a row with any is rejected for them.
+      const problems = record.undecodable.flatMap(({ index, message }) =>
+        index < headers.length ? [{ path: headers[index]!, rule: 'encoding', message }] : [],
+      );
       yield {
         row,
         line: record.line,
         // fromEntries makes own properties, so a header named __proto__ is a column like any other.
         values: Object.fromEntries(headers.map((name, i) => [name, record.cells[i] ?? ''])),
         extra: record.cells.slice(headers.length),
+        ...(problems.length > 0 ? { problems } : {}),
       };
     }
   } finally {
@@ -118,10 +163,11 @@ async function* readRows(
   }
 }
 
-function readRecords(path: string, encoding: CsvEncoding, delimiter: CsvDelimiter): RecordReader {
+function readRecords(file: CsvFile): RecordReader {
   const parser = parse({
-    delimiter,
-    bom: true,
+    delimiter: file.delimiter,
+    // Cells come out as bytes, one character each, and are decoded by RecordReader.
+    encoding: 'latin1',
     // Ragged rows come through whole: padding and reporting extra cells is done here, by header.
     relax_column_count: true,
     // A quote inside an unquoted value (a 12" screen) is kept as written, as spreadsheets do.
@@ -130,15 +176,15 @@ function readRecords(path: string, encoding: CsvEncoding, delimiter: CsvDelimite
     // lines: asking the parser for each record's info (its empty-line count) took a third of its time.
     // All three line endings, even mixed in one file: auto-discovery would fix on the first one seen.
     record_delimiter: ['\r\n', '\n', '\r'],
-    max_record_size: MAX_RECORD_CHARS,
+    max_record_size: MAX_RECORD_BYTES,
   });
-  const source = createReadStream(path);
   // Errors reach the reader through the parser, which pipeline destroys with them; the callback has
   // nothing to add (and also sees the premature close of a reader that stopped early).
-  const done = () => undefined;
-  if (encoding === 'windows-1252') pipeline(source, iconv.decodeStream('windows-1252'), parser, done);
-  else pipeline(source, parser, done);
-  return new RecordReader(parser[Symbol.asyncIterator]() as AsyncIterator<string[]>);
+  pipeline(createReadStream(file.path, { start: file.start }), parser, () => undefined);
+  return new RecordReader(
+    parser[Symbol.asyncIterator]() as AsyncIterator<string[]>,
+    new CellDecoder(file.encoding, file.declared),
+  );
 }
 
 /**
@@ -150,13 +196,20 @@ class RecordReader {
   #nextLine = 1;
 
   readonly #records: AsyncIterator<string[]>;
+  readonly #decoder: CellDecoder;
 
-  constructor(records: AsyncIterator<string[]>) {
+  constructor(records: AsyncIterator<string[]>, decoder: CellDecoder) {
     this.#records = records;
+    this.#decoder = decoder;
   }
 
-  /** The next record that has any content, or undefined at the end of the file. */
-  async next(): Promise<{ cells: string[]; line: number } | undefined> {
+  /**
+   * The next record that has any content, or undefined at the end of the file; `undecodable` are its
+   * cells that are not text in the list's encoding, and what is wrong with each.
+   */
+  async next(): Promise<
+    { cells: string[]; line: number; undecodable: { index: number; message: string }[] } | undefined
+  > {
     for (;;) {
       let result: IteratorResult<string[]>;
       try {
@@ -168,9 +221,18 @@ class RecordReader {
       const cells = result.value;
       const line = this.#nextLine;
       this.#nextLine = line + 1 + cells.reduce((n, cell) => n + lineBreaks(cell), 0);
+      const undecodable: { index: number; message: string }[] = [];
+      for (let index = 0; index < cells.length; index++) {
+        const text = this.#decoder.decode(cells[index]!);
+        if (typeof text === 'string') cells[index] = text;
+        else {
+          cells[index] = text.shown;
+          undecodable.push({ index, message: text.message });
+        }
+      }
       // Whitespace-only lines and rows of bare delimiters (spreadsheets export formatted empty rows
       // as ",,,") carry no data: they are blank lines too, not rows to reject.
-      if (cells.some((cell) => cell.trim() !== '')) return { cells, line };
+      if (cells.some((cell) => cell.trim() !== '')) return { cells, line, undecodable };
     }
   }
 
@@ -192,9 +254,9 @@ function describeCsvError(err: CsvError): string {
     case 'CSV_QUOTE_NOT_CLOSED':
       return 'has a quoted value that is never closed';
     case 'CSV_MAX_RECORD_SIZE':
-      return `is longer than ${MAX_RECORD_CHARS.toLocaleString('en')} characters (often a quote that is never closed)`;
+      return `is longer than ${MAX_RECORD_BYTES.toLocaleString('en')} bytes (often a quote that is never closed)`;
     default:
-      return `cannot be read: ${err.message}`;
+      return `cannot be read: ${visible(err.message)}`;
   }
 }
 
@@ -214,7 +276,7 @@ function headerProblems(headers: readonly string[]): Problem[] {
       problems.push(
         problem(
           'duplicate_header',
-          `the header "${name}" names more than one column (columns ${at.join(', ')})`,
+          `the header ${quoted(name)} names more than one column (columns ${at.join(', ')})`,
         ),
       );
   }
@@ -243,23 +305,6 @@ async function readStart(path: string): Promise<Sniff> {
       `cannot read the file (${(err as NodeJS.ErrnoException).code ?? String(err)})`,
     );
   }
-}
-
-function detectEncoding({ bytes, whole }: Sniff): CsvEncoding {
-  if (bytes.subarray(0, 3).equals(UTF8_BOM)) return 'utf-8';
-  // Excel's "Unicode Text" is UTF-16: it would decode as Windows-1252 noise, so it is refused by name.
-  if (UTF16_BOMS.some((bom) => bytes.subarray(0, 2).equals(bom)))
-    throw invalid('unsupported_encoding', 'UTF-16 text is not supported: save the sheet as "CSV UTF-8"');
-  try {
-    new TextDecoder('utf-8', { fatal: true }).decode(bytes, { stream: !whole });
-    return 'utf-8';
-  } catch {
-    return 'windows-1252';
-  }
-}
-
-function decode({ bytes }: Sniff, encoding: CsvEncoding): string {
-  return encoding === 'utf-8' ? new TextDecoder('utf-8').decode(bytes) : iconv.decode(bytes, 'windows-1252');
 }
 
 /**

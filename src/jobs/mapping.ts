@@ -1,5 +1,6 @@
 import { joinPath, type Problem, PlatenError } from '../errors.js';
 import type { InputDef } from '../template/manifest.js';
+import { quoted, visible } from './visible.js';
 
 /**
  * Which CSV column feeds which prospect input. Spreadsheets name columns for people (`First Name`),
@@ -26,10 +27,14 @@ export function parseMapEntries(entries: readonly string[]): Record<string, stri
     const key = input.trim();
     const previous = mapping.get(name);
     if (name === '') problems.push(mapProblem(path, 'empty_column', 'names no column'));
-    else if (key === '') problems.push(mapProblem(path, 'empty_input', `maps "${name}" to no input`));
+    else if (key === '') problems.push(mapProblem(path, 'empty_input', `maps ${quoted(name)} to no input`));
     else if (previous !== undefined && previous !== key)
       problems.push(
-        mapProblem(path, 'conflict', `maps "${name}" to ${key}, but it is already mapped to ${previous}`),
+        mapProblem(
+          path,
+          'conflict',
+          `maps ${quoted(name)} to ${visible(key)}, but it is already mapped to ${visible(previous)}`,
+        ),
       );
     else mapping.set(name, key);
   };
@@ -52,7 +57,7 @@ export function parseMapEntries(entries: readonly string[]): Record<string, stri
     }
     // Input names are identifiers, never containing "=": the last one separates, so a column name may hold one.
     const at = entry.lastIndexOf('=');
-    if (at < 0) problems.push(mapProblem(path, 'syntax', `expected "column=input", got "${entry}"`));
+    if (at < 0) problems.push(mapProblem(path, 'syntax', `expected "column=input", got ${quoted(entry)}`));
     else add(path, entry.slice(0, at), entry.slice(at + 1));
   });
   if (problems.length > 0) throw new PlatenError('invalid_mapping', problems);
@@ -105,18 +110,24 @@ export function mapColumns(
     const input = rawInput.trim();
     const path = joinPath('map', [rawHeader]);
     if (!headerSet.has(header)) {
-      problems.push(mapProblem(path, 'unknown_column', `no column "${header}"${suggest(header, headers)}`));
+      problems.push(
+        mapProblem(path, 'unknown_column', `no column ${quoted(header)}${suggest(header, headers)}`),
+      );
     } else if (!Object.hasOwn(inputs, input)) {
       problems.push(
         mapProblem(
           path,
           'unknown_input',
-          `the template has no prospect input "${input}"${suggest(input, keys)}`,
+          `the template has no prospect input ${quoted(input)}${suggest(input, keys)}`,
         ),
       );
     } else if (fed.has(input)) {
       problems.push(
-        mapProblem(path, 'duplicate_input', `${input} is already fed by the column "${fed.get(input)}"`),
+        mapProblem(
+          path,
+          'duplicate_input',
+          `${input} is already fed by the column ${quoted(fed.get(input)!)}`,
+        ),
       );
     } else {
       fed.set(input, header);
@@ -143,7 +154,7 @@ export function mapColumns(
           mapProblem(
             joinPath('prospect', [key]),
             'ambiguous_column',
-            `columns ${found.map((h) => `"${h}"`).join(', ')} all match ${key}: map one of them to it explicitly`,
+            `columns ${found.map(quoted).join(', ')} all match ${key}: map one of them to it explicitly`,
           ),
         );
       }
@@ -154,7 +165,7 @@ export function mapColumns(
           mapProblem(
             joinPath('map', [header]),
             'ambiguous_column',
-            `the column "${header}" matches ${claimants.join(', ')}: map it to one of them explicitly`,
+            `the column ${quoted(header)} matches ${claimants.join(', ')}: map it to one of them explicitly`,
           ),
         );
       }
@@ -198,7 +209,7 @@ export function prospectOf(values: Record<string, string>, mapping: ColumnMappin
 /** " (did you mean "X"?)" when a name differs from a known one only in case, spaces or punctuation. */
 function suggest(name: string, known: readonly string[]): string {
   const close = known.find((k) => normalizeName(k) === normalizeName(name));
-  return close === undefined ? '' : ` (did you mean "${close}"?)`;
+  return close === undefined ? '' : ` (did you mean ${quoted(close)}?)`;
 }
 
 function mapProblem(path: string, rule: string, message: string): Problem {

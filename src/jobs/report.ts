@@ -2,30 +2,40 @@ import type { Writable } from 'node:stream';
 import { finished } from 'node:stream/promises';
 import { parse } from 'csv-parse/sync';
 import type { Problem } from '../errors.js';
+import { visible } from './visible.js';
 
-/** The row numbers a rejected-rows report lists (to run them again, corrected); null if it is not one. */
-export function reportedRows(text: string): Set<number> | null {
+/** The rows a rejected-rows report lists, each with the line it named (to run them again, corrected). */
+export type ReportedRows = ReadonlyMap<number, number>;
+
+/** The rows a rejected-rows report lists, by row number, with their lines; null if it is not one. */
+export function reportedRows(text: string): ReportedRows | null {
   let records: Record<string, string>[];
   try {
     records = parse(text, { bom: true, columns: true, skip_empty_lines: true }) as Record<string, string>[];
   } catch {
     return null;
   }
-  const rows = new Set(records.map((r) => Number(r.row)));
-  return [...rows].every((n) => Number.isInteger(n) && n > 0) ? rows : null;
+  const rows = new Map(records.map((r) => [Number(r.row), Number(r.line)]));
+  const numbers = [...rows].flat();
+  return numbers.every((n) => Number.isInteger(n) && n > 0) ? rows : null;
 }
 
 const COLUMNS = ['row', 'line', 'column', 'rule', 'message', 'value'];
 const MAX_VALUE_CHARS = 200;
-/** Cells a spreadsheet would read as a formula (OWASP CSV injection). */
-const FORMULA_START = /^[=+\-@\t\r]/;
-/** `;` too: Excel in European locales splits on it. */
-const NEEDS_QUOTES = /[",;\t\r\n]/;
+/**
+ * Cells a spreadsheet would read as a formula (OWASP CSV injection). The guidance names a leading tab
+ * and CR too: no cell carries them raw (see visible.ts).
+ */
+const FORMULA_START = /^[=+\-@]/;
+/** `;` too: Excel in European locales splits on it. (Tabs and line breaks are escaped, never raw.) */
+const NEEDS_QUOTES = /[",;]/;
 
 /**
  * The rejected-rows report: a CSV (UTF-8 with BOM so Excel reads accents; CRLF) with columns
- * row, line, column, rule, message, value — one line per problem. Values are truncated to 200 characters (with '…')
- * and protected against formula injection: a cell starting with = + - @ or a tab/CR is prefixed with a single quote (OWASP CSV injection guidance), in every column, not only value.
+ * row, line, column, rule, message, value — one line per problem. Values are truncated to 200 characters (with '…').
+ * Every cell, not only the value, has its control characters escaped (a line break in a value reads
+ * `\n`) and is protected against formula injection: one starting with = + - @ is prefixed with a
+ * single quote (OWASP CSV injection guidance).
  */
 export class ErrorReport {
   readonly #out: Writable;
@@ -72,7 +82,8 @@ function csvLine(cells: readonly string[]): string {
 }
 
 function csvCell(text: string): string {
-  const safe = FORMULA_START.test(text) ? `'${text}` : text;
+  const shown = visible(text);
+  const safe = FORMULA_START.test(shown) ? `'${shown}` : shown;
   return NEEDS_QUOTES.test(safe) ? `"${safe.replaceAll('"', '""')}"` : safe;
 }
 

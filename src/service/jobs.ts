@@ -14,11 +14,12 @@ import {
   mappedCsv,
   onlyRowsOf,
   repProblems,
+  rerunRows,
   runBatch,
 } from '../jobs/batch.js';
 import type { ChunkKind, RepPart } from '../jobs/chunk.js';
 import { type CsvDelimiter, type CsvEncoding, type CsvInput, openCsv } from '../jobs/csv.js';
-import { reportedRows } from '../jobs/report.js';
+import { type ReportedRows, reportedRows } from '../jobs/report.js';
 import type { ChunkDispatcher } from '../jobs/dispatch.js';
 import { type ColumnMapping, mapColumns, normalizeName } from '../jobs/mapping.js';
 import type { Job, JobState } from '../store/jobs.js';
@@ -42,8 +43,8 @@ export interface JobRequest {
    * row names none. Reps are always on their own.
    */
   repId?: string;
-  /** Only these rows of the list (a job's rejected rows, run again as corrected). */
-  onlyRows?: number[];
+  /** Only these rows of the list (a job's rejected rows, run again as corrected), with their lines. */
+  onlyRows?: ReportedRows;
   /** Crop and bleed marks on every piece, whatever the template's default. */
   marks?: boolean;
   /** A merged print file: the pieces stepped and repeated on press sheets of this size. */
@@ -119,7 +120,8 @@ export class JobService {
     const compiled = await this.templates.compiled(version);
     return this.staged(request.csv, async (staged) => {
       const { input: all, mapping } = await mappedCsv(compiled, staged, {}, request.map);
-      const input = request.onlyRows ? onlyRowsOf(all, new Set(request.onlyRows)) : all;
+      const rerun = request.onlyRows ? await rerunRows(all, request.onlyRows) : null;
+      const input = rerun ? onlyRowsOf(all, rerun.onlyRows) : all;
       const mapped = new Set(Object.values(mapping.columns));
       const column = all.headers.find((h) => REP_COLUMNS.has(normalizeName(h)) && !mapped.has(h));
       const repId =
@@ -132,7 +134,7 @@ export class JobService {
       const rep = repId === null ? null : this.profile(repId);
       const repWrong = rep ? repProblems(compiled, (await this.renders.repPart(compiled, rep)).values) : [];
       if (repWrong.length > 0) throw new PlatenError('invalid_request', repWrong);
-      const total = await countRows(input);
+      const total = rerun?.total ?? (await countRows(input));
       const job = this.store.jobs.create({
         keyId: caller.id,
         repId: caller.role === 'rep' ? caller.repId : null,
@@ -144,7 +146,7 @@ export class JobService {
           rep,
           repId,
           ...(reps ? { reps } : {}),
-          ...(request.onlyRows ? { onlyRows: request.onlyRows } : {}),
+          ...(rerun ? { onlyRows: [...rerun.onlyRows] } : {}),
           ...(request.marks ? { marks: true } : {}),
           ...(request.impose ? { impose: request.impose } : {}),
           chunkRows: chunkSize(total, request.kind, this.dispatcher.concurrency),
@@ -160,7 +162,8 @@ export class JobService {
 
   /**
    * Runs a finished job's rejected rows again, as corrected in `csv`: the list with its rows where
-   * they were (row numbers are the report's), the same template, output kind, mapping and rep.
+   * they were (row numbers are the report's), the same template, output kind, mapping and rep. A list
+   * without every rejected row is refused, naming the rows it lacks (see rerunRows).
    */
   async rerun(caller: ApiKey, id: string, csv: Buffer): Promise<JobView> {
     const { path, job } = this.outputOf(caller, id, 'errors');
@@ -180,7 +183,7 @@ export class JobService {
       ...(repId ? { repId } : {}),
       ...(spec.marks ? { marks: true } : {}),
       ...(spec.impose ? { impose: spec.impose } : {}),
-      onlyRows: [...rows],
+      onlyRows: rows,
     });
   }
 

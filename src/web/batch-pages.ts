@@ -142,6 +142,20 @@ export function batchRoutes(web: Web, router: Router): void {
     res.download(path, `${job.templateId}-${job.id}-errors.csv`);
   });
 
+  /** The job page's form: the rejected rows run again, as corrected in the list, as a new job. */
+  router.post(
+    '/batch/jobs/:id/rerun',
+    pageCsp,
+    signedIn(web, everyone),
+    fileBody('csv', CSV_MAX_BYTES),
+    csrf(web),
+    async (req, res) => {
+      const { id } = parseWith(jobParams, req.params);
+      const job = await s.jobs.rerun(viewerOf(res).key, id, csvOf(req.file));
+      res.redirect(303, links(job).page);
+    },
+  );
+
   router.post('/batch/jobs/:id/cancel', pageCsp, signedIn(web, everyone), formBody, csrf(web), (req, res) => {
     const { id } = parseWith(jobParams, req.params);
     s.jobs.cancel(viewerOf(res).key, id);

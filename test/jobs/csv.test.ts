@@ -313,7 +313,7 @@ describe('refused files', () => {
         path: 'csv',
         rule: 'malformed',
         message:
-          'the record starting on line 4 is longer than 1,000,000 characters (often a quote that is never closed)',
+          'the record starting on line 4 is longer than 1,000,000 bytes (often a quote that is never closed)',
       },
     ]);
   });

@@ -103,7 +103,8 @@ describe('ErrorReport', () => {
       "'+1-555",
       "'@SUM(A1)",
       "'-2+3",
-      "'\t=1+1",
+      // A leading tab is written as an escape: not a formula, and no raw control character.
+      '\\t=1+1',
       'ok',
     ]);
   });
@@ -117,12 +118,12 @@ describe('ErrorReport', () => {
       ),
     );
     expect(readBack(bytes).slice(1)).toEqual([
-      ['1', '2', "'=cmd|/c calc!A1", "'@rule", "'-1 is too small", "'\tvalue"],
-      ['1', '2', "'=cmd|/c calc!A1", "'+rule", "'\rmessage", "'\tvalue"],
+      ['1', '2', "'=cmd|/c calc!A1", "'@rule", "'-1 is too small", '\\tvalue'],
+      ['1', '2', "'=cmd|/c calc!A1", "'+rule", '\\rmessage', '\\tvalue'],
     ]);
   });
 
-  it('quotes cells with quotes, commas, semicolons, tabs and line breaks', async () => {
+  it('quotes cells with quotes, commas and semicolons, and writes tabs and line breaks as escapes', async () => {
     const { bytes } = await writeReport((r) =>
       r.add({ row: 1, line: 2 }, [problem('prospect.note', 'choice', 'must be one of: a, b')], () => ({
         column: 'Note; extra',
@@ -130,14 +131,14 @@ describe('ErrorReport', () => {
       })),
     );
     const text = bytes.toString('utf8');
-    expect(text).toContain('1,2,"Note; extra",choice,"must be one of: a, b","say ""hi""\nthen\tleave"\r\n');
+    expect(text).toContain('1,2,"Note; extra",choice,"must be one of: a, b","say ""hi""\\nthen\\tleave"\r\n');
     expect(readBack(bytes)[1]).toEqual([
       '1',
       '2',
       'Note; extra',
       'choice',
       'must be one of: a, b',
-      'say "hi"\nthen\tleave',
+      'say "hi"\\nthen\\tleave',
     ]);
   });
 
