@@ -87,6 +87,16 @@ const MIGRATIONS: string[] = [
     PRIMARY KEY (job_id, idx)
   );
   `,
+  `
+  CREATE TABLE sessions (
+    id_hash TEXT PRIMARY KEY,
+    key_id TEXT NOT NULL REFERENCES api_keys(id),
+    created_at TEXT NOT NULL,
+    expires_at INTEGER NOT NULL
+  );
+  CREATE INDEX sessions_by_key ON sessions(key_id);
+  CREATE INDEX sessions_by_expiry ON sessions(expires_at);
+  `,
 ];
 
 export function openDb(path: string): Db {

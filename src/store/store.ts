@@ -6,6 +6,7 @@ import { JobStore } from './jobs.js';
 import { KeyStore } from './keys.js';
 import { RenderStore } from './renders.js';
 import { RepStore } from './reps.js';
+import { SessionStore } from './sessions.js';
 import { TemplateStore } from './templates.js';
 
 /**
@@ -15,6 +16,7 @@ import { TemplateStore } from './templates.js';
 export class Store {
   readonly db: Db;
   readonly keys: KeyStore;
+  readonly sessions: SessionStore;
   readonly reps: RepStore;
   readonly templates: TemplateStore;
   readonly renders: RenderStore;
@@ -31,6 +33,7 @@ export class Store {
     mkdirSync(this.stagingDir, { recursive: true });
     this.db = openDb(join(dataDir, 'platen.db'));
     this.keys = new KeyStore(this.db);
+    this.sessions = new SessionStore(this.db);
     this.reps = new RepStore(this.db);
     this.templates = new TemplateStore(this.db, join(dataDir, 'packages'));
     this.renders = new RenderStore(this.db);

@@ -33,7 +33,12 @@ export interface Viewer {
 }
 
 export function createWeb(s: Services): Web {
-  return { s, sessions: Sessions.open(s.config.dataDir), samples: new SamplePages(s), view: loadViews() };
+  return {
+    s,
+    sessions: Sessions.open(s.config.dataDir, s.store.sessions),
+    samples: new SamplePages(s),
+    view: loadViews(),
+  };
 }
 
 /**
@@ -64,20 +69,18 @@ export const json: RequestHandler = (_req, res, next) => {
 };
 
 /**
- * Signed-in callers with one of `roles`: a live key behind a valid session. Others are sent to sign
- * in (pages) or answered 401 (scripts); a signed-in caller of another role gets 403.
+ * Signed-in callers with one of `roles`: a live session of a live key. Others are sent to sign in
+ * (pages) or answered 401 (scripts); a signed-in caller of another role gets 403.
  */
 export function signedIn(web: Web, roles: readonly Role[]): RequestHandler {
   return (req, res, next) => {
     const session = web.sessions.read(req);
-    const key = session ? web.s.store.keys.live(session.keyId) : null;
-    if (!session || !key) {
-      // A revoked key's session ends here.
-      if (session) web.sessions.end(req, res);
+    if (!session) {
       if (res.locals.json) return next(new HttpError(401, 'unauthorized', 'sign in again'));
       const back = req.method === 'GET' ? `?next=${encodeURIComponent(req.originalUrl)}` : '';
       return res.redirect(303, `/sign-in${back}`);
     }
+    const key = session.key;
     res.locals.viewer = { key, session, csrf: web.sessions.csrfToken(req, res, session) } satisfies Viewer;
     if (!roles.includes(key.role)) {
       return next(new HttpError(403, 'forbidden', `This page is for ${roles.join(' and ')} keys.`));

@@ -35,8 +35,7 @@ export function signInRoutes(web: Web, router: Router): void {
 
   router.get('/', pageCsp, (req, res) => {
     const session = web.sessions.read(req);
-    const key = session ? web.s.store.keys.live(session.keyId) : null;
-    res.redirect(303, key ? HOME[key.role] : '/sign-in');
+    res.redirect(303, session ? HOME[session.key.role] : '/sign-in');
   });
 
   router.get('/sign-in', pageCsp, (req, res) => {
