@@ -23,6 +23,8 @@ export interface Web {
   sessions: Sessions;
   samples: SamplePages;
   view: (name: string, context: object) => string;
+  /** The API's per-key rate limit: one count per key for both faces. */
+  rateLimit: RequestHandler;
 }
 
 /** The signed-in caller of a page. */
@@ -32,12 +34,13 @@ export interface Viewer {
   csrf: string;
 }
 
-export function createWeb(s: Services): Web {
+export function createWeb(s: Services, rateLimit: RequestHandler): Web {
   return {
     s,
     sessions: Sessions.open(s.config.dataDir, s.store.sessions),
     samples: new SamplePages(s),
     view: loadViews(),
+    rateLimit,
   };
 }
 
@@ -82,10 +85,11 @@ export function signedIn(web: Web, roles: readonly Role[]): RequestHandler {
     }
     const key = session.key;
     res.locals.viewer = { key, session, csrf: web.sessions.csrfToken(req, res, session) } satisfies Viewer;
+    res.locals.caller = key;
     if (!roles.includes(key.role)) {
       return next(new HttpError(403, 'forbidden', `This page is for ${roles.join(' and ')} keys.`));
     }
-    next();
+    web.rateLimit(req, res, next);
   };
 }
 
