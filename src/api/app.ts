@@ -45,10 +45,10 @@ export function createApp(s: Services): express.Express {
 
   for (const r of apiRoutes(s)) {
     const chain: RequestHandler[] = [];
-    if (r.roles) {
-      const roles = r.roles;
+    if (r.action) {
+      const action = r.action;
       chain.push((req, res, next) => {
-        res.locals.caller = authenticate(req, s.store.keys, roles);
+        res.locals.caller = authenticate(req, s.store.keys, action);
         next();
       }, limiter);
     }

@@ -1,6 +1,6 @@
 import { type PreparedImage, prepareImage } from '../assets/images.js';
 import { normalizePhoto } from '../assets/photos.js';
-import { PlatenError, type Problem } from '../errors.js';
+import { NotFoundError, PlatenError, type Problem } from '../errors.js';
 import { fitPiece, type FitReportEntry } from '../layout/piece.js';
 import { mergeRecord } from '../merge/merge.js';
 import { preparePiece, renderToBuffer, samples, screenImages } from '../pipeline.js';
@@ -10,6 +10,7 @@ import type { RenderRecord } from '../store/renders.js';
 import type { RepProfile } from '../store/reps.js';
 import type { Store } from '../store/store.js';
 import type { CompiledTemplate } from '../template/model.js';
+import { authorize, can, repScope, sees } from './policy.js';
 import type { TemplateService } from './templates.js';
 
 /** What a caller asks to render: the prospect and the field values; never the rep. */
@@ -61,6 +62,7 @@ export class RenderService {
     request: RenderRequest,
     signal?: AbortSignal,
   ): Promise<{ pdf: Buffer; audit: RenderRecord }> {
+    authorize(caller, 'pieces.render');
     const version = this.templates.resolve(request.templateId, request.version, caller.role);
     const compiled = await this.templates.compiled(version);
     const { record, images } = await this.recordFor(compiled, caller, request);
@@ -80,6 +82,31 @@ export class RenderService {
     return { pdf, audit };
   }
 
+  /** A render of the audit trail the caller may see: a rep their own; NotFoundError otherwise. */
+  get(caller: ApiKey, id: string): RenderRecord {
+    authorize(caller, 'renders.read');
+    const record = this.store.renders.get(id);
+    // Another rep's render looks like one that does not exist.
+    if (!record || !sees(caller, record)) throw new NotFoundError('not_found', `No render ${id}.`);
+    return record;
+  }
+
+  /** The audit trail, newest first: a rep's own, or (for those who work with any rep) any rep's. */
+  list(caller: ApiKey, filter: { templateId?: string; repId?: string; limit: number }): RenderRecord[] {
+    authorize(caller, 'renders.read');
+    const scope = repScope(caller);
+    if (scope !== null && filter.repId !== undefined && filter.repId !== scope) return [];
+    return this.store.renders.list({ ...filter, repId: scope ?? filter.repId });
+  }
+
+  /** A render and its PDF, byte for byte as it was delivered. */
+  async pdf(caller: ApiKey, id: string): Promise<{ record: RenderRecord; pdf: Buffer }> {
+    const record = this.get(caller, id);
+    const pdf = await this.store.blobs.get(record.outputSha256);
+    if (!pdf) throw new NotFoundError('not_found', 'That PDF is no longer stored.');
+    return { record, pdf };
+  }
+
   /**
    * How each text of the piece fits, and every problem, without drawing: what the form shows
    * beside a field while the rep types.
@@ -88,6 +115,7 @@ export class RenderService {
     caller: ApiKey,
     request: PreviewRequest,
   ): Promise<{ report: FitReportEntry[]; problems: Problem[] }> {
+    authorize(caller, 'pieces.preview');
     const { compiled, record, images } = await this.previewInput(caller, request);
     try {
       const { fitted, problems } = fitPiece(mergeRecord(compiled, record, images));
@@ -108,6 +136,7 @@ export class RenderService {
     page: number,
     scale: number,
   ): Promise<{ png: Buffer; report: FitReportEntry[]; problems: Problem[]; pages: number }> {
+    authorize(caller, 'pieces.preview');
     const { compiled, record, images } = await this.previewInput(caller, request);
     if (page > compiled.pages.length) {
       throw new PlatenError('invalid_request', [
@@ -141,8 +170,8 @@ export class RenderService {
 
   /**
    * The record to render: prospect and fields from the request, rep from the caller's profile.
-   * Only marketing and admins may preview with hand-entered rep details; a rep never chooses whose
-   * name goes on a piece.
+   * Only callers who may work with any rep preview with hand-entered rep details; a rep never
+   * chooses whose name goes on a piece.
    */
   private async recordFor(
     compiled: CompiledTemplate,
@@ -151,7 +180,7 @@ export class RenderService {
   ): Promise<{ record: unknown; images: Map<string, PreparedImage> }> {
     const images = new Map<string, PreparedImage>();
     if (request.rep !== undefined) {
-      if (caller.role === 'rep') {
+      if (!can(caller.role, 'reps.any')) {
         throw new PlatenError('invalid_record', [
           {
             path: 'rep',
@@ -194,7 +223,8 @@ export class RenderService {
    * Stores an image for an image field (normalized like a profile photo: raster only, oriented,
    * metadata stripped) and returns the value the field takes to show it: `upload:<sha256>`.
    */
-  async storeImage(bytes: Buffer): Promise<{ ref: string; width: number; height: number }> {
+  async storeImage(caller: ApiKey, bytes: Buffer): Promise<{ ref: string; width: number; height: number }> {
+    authorize(caller, 'pieces.preview');
     let normalized;
     try {
       normalized = await normalizePhoto(bytes);

@@ -6,13 +6,15 @@ import { HttpError, requestIdOf } from '../api/problem.js';
 import type { Services } from '../api/services.js';
 import {
   ConflictError,
+  ForbiddenError,
   NotFoundError,
   PlatenError,
   problemsFromZod,
   type Problem,
   storageFault,
 } from '../errors.js';
-import type { ApiKey, Role } from '../store/keys.js';
+import { type Action, authorize, can } from '../service/policy.js';
+import type { ApiKey } from '../store/keys.js';
 import { SamplePages } from './samples.js';
 import { type Session, Sessions } from './session.js';
 import { loadViews } from './views.js';
@@ -72,10 +74,12 @@ export const json: RequestHandler = (_req, res, next) => {
 };
 
 /**
- * Signed-in callers with one of `roles`: a live session of a live key. Others are sent to sign in
- * (pages) or answered 401 (scripts); a signed-in caller of another role gets 403.
+ * Signed-in callers the role policy allows `action` (any signed-in caller without one): a live
+ * session of a live key. Others are sent to sign in (pages) or answered 401 (scripts); a signed-in
+ * caller whose role may not do it gets 403. Every signed-in request counts against its key's rate
+ * limit.
  */
-export function signedIn(web: Web, roles: readonly Role[]): RequestHandler {
+export function signedIn(web: Web, action?: Action): RequestHandler {
   return (req, res, next) => {
     const session = web.sessions.read(req);
     if (!session) {
@@ -86,8 +90,10 @@ export function signedIn(web: Web, roles: readonly Role[]): RequestHandler {
     const key = session.key;
     res.locals.viewer = { key, session, csrf: web.sessions.csrfToken(req, res, session) } satisfies Viewer;
     res.locals.caller = key;
-    if (!roles.includes(key.role)) {
-      return next(new HttpError(403, 'forbidden', `This page is for ${roles.join(' and ')} keys.`));
+    try {
+      if (action) authorize(key, action);
+    } catch (error) {
+      return next(error);
     }
     web.rateLimit(req, res, next);
   };
@@ -150,8 +156,8 @@ export function sendPage(web: Web, res: Response, name: string, context: object,
         viewer: viewer && {
           name: viewer.key.name,
           role,
-          isRep: role === 'rep',
-          isMarketing: role === 'marketing' || role === 'admin',
+          isRep: can(role!, 'pieces.render'),
+          isMarketing: can(role!, 'templates.manage'),
         },
         csrf: viewer?.csrf ?? (context as { csrf?: string }).csrf,
       }),
@@ -193,6 +199,7 @@ function describe(
 ): { status: number; message: string; problems: Problem[] } {
   if (error instanceof HttpError)
     return { status: error.status, message: error.detail, problems: error.extra.errors ?? [] };
+  if (error instanceof ForbiddenError) return { status: 403, message: error.message, problems: [] };
   if (error instanceof NotFoundError) return { status: 404, message: error.message, problems: [] };
   if (error instanceof ConflictError) return { status: 409, message: error.message, problems: [] };
   if (error instanceof PlatenError)
