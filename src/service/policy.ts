@@ -64,3 +64,11 @@ export function sees(caller: ApiKey, thing: { repId: string | null }): boolean {
   const scope = repScope(caller);
   return scope === null || thing.repId === scope;
 }
+
+/**
+ * Who a thing a caller makes for themselves belongs to (an uploaded image): a rep, whichever of
+ * their keys they use; anyone else, their key. Such things are their owner's alone, whatever the role.
+ */
+export function ownerOf(caller: ApiKey): string {
+  return caller.repId ? `rep:${caller.repId}` : `key:${caller.id}`;
+}

@@ -97,6 +97,16 @@ const MIGRATIONS: string[] = [
   CREATE INDEX sessions_by_key ON sessions(key_id);
   CREATE INDEX sessions_by_expiry ON sessions(expires_at);
   `,
+  `
+  CREATE TABLE uploads (
+    sha256 TEXT NOT NULL,
+    owner TEXT NOT NULL,
+    created_at TEXT NOT NULL,
+    expires_at INTEGER NOT NULL,
+    PRIMARY KEY (sha256, owner)
+  );
+  CREATE INDEX uploads_by_expiry ON uploads(expires_at);
+  `,
 ];
 
 export function openDb(path: string): Db {

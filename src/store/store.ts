@@ -8,6 +8,7 @@ import { RenderStore } from './renders.js';
 import { RepStore } from './reps.js';
 import { SessionStore } from './sessions.js';
 import { TemplateStore } from './templates.js';
+import { UploadStore } from './uploads.js';
 
 /**
  * Everything the service keeps: SQLite for rows (`platen.db`), local files for blobs and template
@@ -21,6 +22,7 @@ export class Store {
   readonly templates: TemplateStore;
   readonly renders: RenderStore;
   readonly blobs: BlobStore;
+  readonly uploads: UploadStore;
   readonly jobs: JobStore;
   /** A folder per batch job: its CSV, parts, output and report. */
   readonly jobsDir: string;
@@ -38,6 +40,7 @@ export class Store {
     this.templates = new TemplateStore(this.db, join(dataDir, 'packages'));
     this.renders = new RenderStore(this.db);
     this.blobs = new BlobStore(join(dataDir, 'blobs'));
+    this.uploads = new UploadStore(this.db);
     this.jobs = new JobStore(this.db);
     this.jobsDir = join(dataDir, 'jobs');
   }
