@@ -81,6 +81,11 @@ export class ConflictError extends Error {
   }
 }
 
+/** A caller whose role may not do this (see the role policy, src/service/policy.ts). */
+export class ForbiddenError extends Error {
+  readonly code = 'forbidden';
+}
+
 /** A failure of our own storage: never the client's fault, and not a reason to give up for good. */
 export interface StorageFault {
   /** 507 when space ran out (retry once an operator frees some), 503 for an I/O fault. */

@@ -9,6 +9,8 @@ import type { Services } from './api/services.js';
 import type { Config } from './config.js';
 import { WorkerPool } from './jobs/dispatch.js';
 import { JobService } from './service/jobs.js';
+import { KeyService } from './service/keys.js';
+import { ProfileService } from './service/profiles.js';
 import { RenderService } from './service/render.js';
 import { TemplateService } from './service/templates.js';
 import { Store } from './store/store.js';
@@ -40,6 +42,8 @@ export async function startServer(
     templates,
     renders,
     jobs: new JobService(store, templates, renders, pool, log),
+    profiles: new ProfileService(store),
+    keys: new KeyService(store),
     gate: new RenderGate(config.renderConcurrency, config.renderQueue),
   };
   if (store.keys.count() === 0) {

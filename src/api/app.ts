@@ -1,13 +1,12 @@
 import { randomUUID } from 'node:crypto';
 import express, { type NextFunction, type Request, type RequestHandler, type Response } from 'express';
-import { rateLimit } from 'express-rate-limit';
 import helmet from 'helmet';
 import multer from 'multer';
 import { joinPath, PlatenError, problemsFromZod, prototypeKeys } from '../errors.js';
-import type { ApiKey } from '../store/keys.js';
 import { authenticate } from './auth.js';
 import { overloaded } from './limits.js';
 import { HttpError, problemHandler, requestIdOf, sendProblem } from './problem.js';
+import { callerOf, perKeyRateLimit } from './rate-limit.js';
 import type { AnyRoute } from './route.js';
 import { keyRoutes } from './routes/keys.js';
 import { metaRoutes } from './routes/meta.js';
@@ -32,8 +31,6 @@ export function apiRoutes(s: Services): AnyRoute[] {
   return routes;
 }
 
-type Authed = Request & { platenKey?: ApiKey };
-
 /** The express app: security headers, request logging and timeouts, then the API routes and the pages, then problem+json errors. */
 export function createApp(s: Services): express.Express {
   const app = express();
@@ -44,30 +41,14 @@ export function createApp(s: Services): express.Express {
   app.use(requestLog(s));
   app.use(timeout(s.config.requestTimeoutMs));
 
-  const limiter = rateLimit({
-    windowMs: 60_000,
-    limit: s.config.rateLimit,
-    standardHeaders: 'draft-8',
-    legacyHeaders: false,
-    // Counted per API key: the limit is each caller's, not each address's.
-    keyGenerator: (req) => (req as Authed).platenKey!.id,
-    handler: (req, res) => {
-      const retryAfter = Number(res.getHeader('Retry-After') ?? 60);
-      sendProblem(
-        res,
-        new HttpError(429, 'rate_limited', `more than ${s.config.rateLimit} requests a minute for this key`, {
-          retryAfter,
-        }),
-      );
-    },
-  });
+  const limiter = perKeyRateLimit(s.config.rateLimit);
 
   for (const r of apiRoutes(s)) {
     const chain: RequestHandler[] = [];
-    if (r.roles) {
-      const roles = r.roles;
-      chain.push((req, _res, next) => {
-        (req as Authed).platenKey = authenticate(req, s.store.keys, roles);
+    if (r.action) {
+      const action = r.action;
+      chain.push((req, res, next) => {
+        res.locals.caller = authenticate(req, s.store.keys, action);
         next();
       }, limiter);
     }
@@ -78,7 +59,7 @@ export function createApp(s: Services): express.Express {
     chain.push(...bodyParsers(r), handler(r));
     app[r.method](r.path, ...chain);
   }
-  app.use(webRouter(s));
+  app.use(webRouter(s, limiter));
   app.use((req, res) =>
     sendProblem(res, new HttpError(404, 'not_found', `no route ${req.method} ${req.path}`)),
   );
@@ -150,7 +131,7 @@ function handler(r: AnyRoute): RequestHandler {
       await r.handle({
         req,
         res,
-        auth: (req as Authed).platenKey ?? null,
+        auth: callerOf(res) ?? null,
         params,
         query,
         body,
@@ -229,7 +210,7 @@ function requestLog(s: Services): RequestHandler {
           url: req.originalUrl,
           status: res.statusCode,
           ms: Number(process.hrtime.bigint() - start) / 1e6,
-          key: (req as Authed).platenKey?.id,
+          key: callerOf(res)?.id,
           requestId: requestIdOf(res),
         },
         'request',

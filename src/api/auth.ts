@@ -1,9 +1,13 @@
 import type { Request } from 'express';
-import type { ApiKey, KeyStore, Role } from '../store/keys.js';
+import { type Action, authorize } from '../service/policy.js';
+import type { ApiKey, KeyStore } from '../store/keys.js';
 import { HttpError } from './problem.js';
 
-/** `Authorization: Bearer <key>` to the caller's key: 401 without a live key, 403 for a role not allowed. */
-export function authenticate(req: Request, keys: KeyStore, roles: readonly Role[]): ApiKey {
+/**
+ * `Authorization: Bearer <key>` to the caller's key: 401 without a live key, 403 (the role policy's
+ * ForbiddenError) when its role may not do what the route does.
+ */
+export function authenticate(req: Request, keys: KeyStore, action: Action): ApiKey {
   const header = req.get('authorization') ?? '';
   const match = /^Bearer\s+(\S+)$/i.exec(header);
   const challenge = { headers: { 'WWW-Authenticate': 'Bearer' } };
@@ -11,12 +15,6 @@ export function authenticate(req: Request, keys: KeyStore, roles: readonly Role[
     throw new HttpError(401, 'unauthorized', 'send an API key: Authorization: Bearer <key>', challenge);
   const key = keys.authenticate(match[1]!);
   if (!key) throw new HttpError(401, 'unauthorized', 'the API key is unknown or revoked', challenge);
-  if (!roles.includes(key.role)) {
-    throw new HttpError(
-      403,
-      'forbidden',
-      `this needs the ${roles.join(' or ')} role; the key is ${key.role}`,
-    );
-  }
+  authorize(key, action);
   return key;
 }

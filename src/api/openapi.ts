@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { rolesFor } from '../service/policy.js';
 import type { AnyRoute, ResponseKind } from './route.js';
 
 /** The OpenAPI 3.1 document of every route, generated from the routes' own zod schemas. */
@@ -79,7 +80,7 @@ export function openApiDocument(
           : { content: { [MEDIA[doc.kind]]: { schema: doc.schema ? jsonSchema(doc.schema) : {} } } }),
       };
     }
-    const errors = r.roles ? ['401', '403', '422', '429'] : ['422'];
+    const errors = r.action ? ['401', '403', '422', '429'] : ['422'];
     for (const status of errors) {
       responses[status] ??= {
         description: 'problem',
@@ -113,8 +114,8 @@ export function openApiDocument(
     paths[path][r.method] = {
       summary: r.summary,
       tags: [r.tag],
-      security: r.roles ? [{ bearer: [] }] : [],
-      ...(r.roles ? { 'x-roles': r.roles } : {}),
+      security: r.action ? [{ bearer: [] }] : [],
+      ...(r.action ? { 'x-roles': rolesFor(r.action) } : {}),
       parameters: [...parameters(r.params, 'path'), ...parameters(r.query, 'query')],
       ...(requestBody ? { requestBody } : {}),
       responses,

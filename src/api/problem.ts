@@ -1,6 +1,13 @@
 import type { NextFunction, Request, Response } from 'express';
 import type { Logger } from 'pino';
-import { ConflictError, NotFoundError, PlatenError, type Problem, storageFault } from '../errors.js';
+import {
+  ConflictError,
+  ForbiddenError,
+  NotFoundError,
+  PlatenError,
+  type Problem,
+  storageFault,
+} from '../errors.js';
 
 /**
  * Errors as RFC 9457 problem details: a stable `code`, a `detail` for people, and for validation
@@ -64,6 +71,7 @@ export function problemHandler(log: Logger) {
 
 function toHttpError(error: unknown, log: Logger, req: Request, res: Response): HttpError {
   if (error instanceof HttpError) return error;
+  if (error instanceof ForbiddenError) return new HttpError(403, error.code, error.message);
   if (error instanceof NotFoundError) return new HttpError(404, error.code, error.message);
   if (error instanceof ConflictError) return new HttpError(409, error.code, error.message);
   if (error instanceof PlatenError) {

@@ -1,6 +1,7 @@
 import type { Request, Response } from 'express';
 import type { z } from 'zod';
-import type { ApiKey, Role } from '../store/keys.js';
+import type { Action } from '../service/policy.js';
+import type { ApiKey } from '../store/keys.js';
 
 /**
  * A route is declared once, with zod schemas for its path parameters, query and JSON body; the same
@@ -42,8 +43,8 @@ export interface Route<P = unknown, Q = unknown, B = unknown> {
   path: string;
   summary: string;
   tag: string;
-  /** Roles allowed; null for a public route. */
-  roles: readonly Role[] | null;
+  /** What the route does in the role policy (which derives the roles allowed); null for a public route. */
+  action: Action | null;
   params?: z.ZodType<P>;
   query?: z.ZodType<Q>;
   body?: z.ZodType<B>;

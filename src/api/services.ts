@@ -1,6 +1,8 @@
 import type { Logger } from 'pino';
 import type { Config } from '../config.js';
 import type { JobService } from '../service/jobs.js';
+import type { KeyService } from '../service/keys.js';
+import type { ProfileService } from '../service/profiles.js';
 import type { RenderService } from '../service/render.js';
 import type { TemplateService } from '../service/templates.js';
 import type { Store } from '../store/store.js';
@@ -14,5 +16,7 @@ export interface Services {
   templates: TemplateService;
   renders: RenderService;
   jobs: JobService;
+  profiles: ProfileService;
+  keys: KeyService;
   gate: RenderGate;
 }

@@ -177,6 +177,7 @@ function prepareRow(
   ];
   if (unreadable.length > 0) throw new PlatenError('unreadable_row', unreadable);
   const prospect = withBooleans(prospectOf(row.values, task.mapping), compiled.inputs.prospect);
+  refuseImages(prospect, compiled.inputs.prospect);
   const rep = repOf(row, task);
   const merged = mergeRecord(compiled, { rep: rep.values, prospect, fields: {} }, images);
   const piece = fitPieceOrThrow(merged);
@@ -208,6 +209,21 @@ function repOf(row: CsvRow, task: ChunkTask): RepPart {
   throw new PlatenError('invalid_record', [
     { path: column ?? 'rep', rule: 'required', message: 'names no rep, and the job has none for such rows' },
   ]);
+}
+
+/**
+ * A list carries no images: an image input's cell could only name an image stored for someone else
+ * (the job's rep photos among them), so a row that fills one is rejected, naming its column.
+ */
+function refuseImages(prospect: Record<string, unknown>, inputs: Record<string, InputDef>): void {
+  const problems = Object.entries(inputs)
+    .filter(([key, def]) => def.type === 'image' && prospect[key] !== undefined && prospect[key] !== '')
+    .map(([key, def]) => ({
+      path: `prospect.${key}`,
+      rule: 'image_in_list',
+      message: `"${def.label ?? key}" cannot come from a list: leave the column empty`,
+    }));
+  if (problems.length > 0) throw new PlatenError('invalid_record', problems);
 }
 
 /** Spreadsheet spellings of yes and no, for boolean inputs (a CSV holds only text). */

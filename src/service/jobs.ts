@@ -27,6 +27,7 @@ import type { ApiKey } from '../store/keys.js';
 import type { Store } from '../store/store.js';
 import { type SheetSize, SheetTooSmallError, sheetLayout } from '../render/impose.js';
 import type { CompiledTemplate } from '../template/model.js';
+import { authorize, can, repScope, sees } from './policy.js';
 import type { RenderService, RepDetails } from './render.js';
 import type { TemplateService } from './templates.js';
 
@@ -116,6 +117,7 @@ export class JobService {
    * only, as reps always run as themselves.
    */
   async create(caller: ApiKey, request: JobRequest): Promise<JobView> {
+    authorize(caller, 'jobs.run');
     const version = this.templates.resolve(request.templateId, request.version, caller.role);
     const compiled = await this.templates.compiled(version);
     return this.staged(request.csv, async (staged) => {
@@ -137,7 +139,7 @@ export class JobService {
       const total = rerun?.total ?? (await countRows(input));
       const job = this.store.jobs.create({
         keyId: caller.id,
-        repId: caller.role === 'rep' ? caller.repId : null,
+        repId: repScope(caller),
         templateId: version.templateId,
         version: version.version,
         kind: request.kind,
@@ -201,8 +203,10 @@ export class JobService {
   }
 
   list(caller: ApiKey, limit: number): JobView[] {
+    authorize(caller, 'jobs.run');
+    const scope = repScope(caller);
     return this.store.jobs
-      .list({ ...(caller.role === 'rep' ? { repId: caller.repId! } : {}), limit })
+      .list({ ...(scope === null ? {} : { repId: scope }), limit })
       .map((job) => this.view(job));
   }
 
@@ -283,6 +287,7 @@ export class JobService {
     csv: Buffer,
     map: Record<string, string>,
   ): Promise<JobColumns> {
+    authorize(caller, 'jobs.run');
     const found = this.templates.resolve(templateId, version, caller.role);
     const inputs = (await this.templates.compiled(found)).inputs.prospect;
     return this.staged(csv, async (staged) => {
@@ -353,7 +358,7 @@ export class JobService {
   }
 
   private repFor(caller: ApiKey, repId: string | undefined): string {
-    if (caller.role === 'rep') {
+    if (!can(caller.role, 'reps.any')) {
       if (repId !== undefined && repId !== caller.repId) {
         throw new PlatenError('invalid_request', [
           { path: 'repId', rule: 'not_allowed', message: 'a rep runs jobs as themselves only' },
@@ -384,7 +389,7 @@ export class JobService {
 
   /** With a rep column: the rep for rows naming none, if the caller (marketing or admin) gave one. */
   private rowRepsFor(caller: ApiKey, column: string, repId: string | undefined): string | null {
-    if (caller.role === 'rep')
+    if (!can(caller.role, 'reps.any'))
       throw new PlatenError('invalid_request', [
         {
           path: `csv.${column}`,
@@ -417,9 +422,9 @@ export class JobService {
   }
 
   private visible(caller: ApiKey, id: string): Job {
+    authorize(caller, 'jobs.run');
     const job = this.store.jobs.get(id);
-    if (!job || (caller.role === 'rep' && job.repId !== caller.repId))
-      throw new NotFoundError('not_found', `no job ${id}`);
+    if (!job || !sees(caller, job)) throw new NotFoundError('not_found', `no job ${id}`);
     return job;
   }
 

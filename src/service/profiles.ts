@@ -1,10 +1,12 @@
 import { z } from 'zod';
 import { normalizePhoto } from '../assets/photos.js';
-import { PlatenError } from '../errors.js';
+import { NotFoundError, PlatenError } from '../errors.js';
+import type { ApiKey } from '../store/keys.js';
 import type { RepProfile } from '../store/reps.js';
 import type { Store } from '../store/store.js';
 import { PHONE } from '../template/record-schema.js';
 import { hasRightToLeft, RIGHT_TO_LEFT_RULE, rightToLeftMessage } from '../template/right-to-left.js';
+import { authorize } from './policy.js';
 
 /** A detail printed on every piece: refused up front if no template could print it. */
 const text = (max: number, label: string) =>
@@ -65,29 +67,76 @@ function photoWarnings(store: Store, width: number, height: number): string[] {
 }
 
 /**
- * Updates a rep's profile, with a new photo if one is given: the photo is normalized (raster only,
- * oriented, metadata stripped) before it is stored. Every face updates profiles through here.
+ * Rep profiles, as the role policy allows: a rep reads and updates their own; an admin any rep's.
+ * Every face reads and updates profiles through here.
  */
-export async function updateProfile(
-  store: Store,
-  id: string,
-  update: ProfileUpdate,
-  photo?: Buffer,
-): Promise<{ profile: RepProfile; warnings: string[] }> {
-  let warnings: string[] = [];
-  let photoSha256: string | undefined;
-  if (photo) {
-    let normalized;
-    try {
-      normalized = await normalizePhoto(photo);
-    } catch (error) {
-      throw new PlatenError('invalid_photo', [
-        { path: 'photo', rule: 'image', message: (error as Error).message },
-      ]);
+export class ProfileService {
+  constructor(private readonly store: Store) {}
+
+  /** The profile a caller names: their own (no id), or any rep's for those who manage profiles. */
+  private whose(caller: ApiKey, repId: string | undefined): string {
+    if (repId !== undefined) {
+      authorize(caller, 'reps.manage');
+      return repId;
     }
-    photoSha256 = await store.blobs.put(normalized.bytes);
-    warnings = photoWarnings(store, normalized.width, normalized.height);
+    authorize(caller, 'profile.own');
+    return caller.repId!;
   }
-  const profile = store.reps.update(id, { ...update, ...(photoSha256 ? { photoSha256 } : {}) });
-  return { profile, warnings };
+
+  /** A profile: the caller's own (made empty on first use), or a rep's by id (NotFoundError if none). */
+  get(caller: ApiKey, repId?: string): RepProfile {
+    const id = this.whose(caller, repId);
+    if (repId === undefined) return this.store.reps.ensure(id);
+    const profile = this.store.reps.get(id);
+    if (!profile) throw new NotFoundError('not_found', `no rep ${id}`);
+    return profile;
+  }
+
+  list(caller: ApiKey): RepProfile[] {
+    authorize(caller, 'reps.manage');
+    return this.store.reps.list();
+  }
+
+  /** Who a job may be run for, by name: for those who work with any rep. */
+  names(caller: ApiKey): { id: string; name: string }[] {
+    authorize(caller, 'reps.any');
+    return this.store.reps.list().map((r) => ({ id: r.id, name: r.name }));
+  }
+
+  /** A profile's normalized photo (JPEG); NotFoundError without one. */
+  async photo(caller: ApiKey, repId?: string): Promise<Buffer> {
+    const profile = this.store.reps.get(this.whose(caller, repId));
+    const bytes = profile?.photoSha256 ? await this.store.blobs.get(profile.photoSha256) : null;
+    if (!bytes) throw new NotFoundError('not_found', 'No photo.');
+    return bytes;
+  }
+
+  /**
+   * Updates a profile (the caller's own, or a rep's by id), with a new photo if one is given: the
+   * photo is normalized (raster only, oriented, metadata stripped) before it is stored.
+   */
+  async update(
+    caller: ApiKey,
+    repId: string | undefined,
+    update: ProfileUpdate,
+    photo?: Buffer,
+  ): Promise<{ profile: RepProfile; warnings: string[] }> {
+    const id = this.whose(caller, repId);
+    let warnings: string[] = [];
+    let photoSha256: string | undefined;
+    if (photo) {
+      let normalized;
+      try {
+        normalized = await normalizePhoto(photo);
+      } catch (error) {
+        throw new PlatenError('invalid_photo', [
+          { path: 'photo', rule: 'image', message: (error as Error).message },
+        ]);
+      }
+      photoSha256 = await this.store.blobs.put(normalized.bytes);
+      warnings = photoWarnings(this.store, normalized.width, normalized.height);
+    }
+    const profile = this.store.reps.update(id, { ...update, ...(photoSha256 ? { photoSha256 } : {}) });
+    return { profile, warnings };
+  }
 }

@@ -1,7 +1,7 @@
 import { stillWanted } from '../abort.js';
 import { type PreparedImage, prepareImage } from '../assets/images.js';
 import { normalizePhoto } from '../assets/photos.js';
-import { PlatenError, type Problem } from '../errors.js';
+import { NotFoundError, PlatenError, type Problem } from '../errors.js';
 import { fitPiece, type FitReportEntry } from '../layout/piece.js';
 import { mergeRecord } from '../merge/merge.js';
 import { preparePiece, renderToBuffer, samples, screenImages } from '../pipeline.js';
@@ -10,7 +10,9 @@ import type { ApiKey } from '../store/keys.js';
 import type { RenderRecord } from '../store/renders.js';
 import type { RepProfile } from '../store/reps.js';
 import type { Store } from '../store/store.js';
+import { UPLOAD_HOURS } from '../store/uploads.js';
 import type { CompiledTemplate } from '../template/model.js';
+import { authorize, can, ownerOf, repScope, sees } from './policy.js';
 import type { TemplateService } from './templates.js';
 
 /** What a caller asks to render: the prospect and the field values; never the rep. */
@@ -40,7 +42,10 @@ export const PROFILE_INPUTS: Record<string, (p: RepDetails) => string> = {
 };
 
 /** How an image input names an uploaded image: `upload:<sha256>`. */
-const UPLOAD_PREFIX = 'upload:';
+const UPLOAD_REF = /^upload:([0-9a-f]{64})$/;
+
+/** A record's parts as a request gives them. */
+type RecordParts = Record<'rep' | 'prospect' | 'fields', Record<string, unknown>>;
 
 /** Prepared profile photos and uploaded images kept in memory, by content hash. */
 const PHOTO_CACHE = 64;
@@ -62,6 +67,7 @@ export class RenderService {
     request: RenderRequest,
     signal: AbortSignal,
   ): Promise<{ pdf: Buffer; audit: RenderRecord }> {
+    authorize(caller, 'pieces.render');
     const version = this.templates.resolve(request.templateId, request.version, caller.role);
     const compiled = await this.templates.compiled(version);
     const { record, images } = await this.recordFor(compiled, caller, request);
@@ -82,6 +88,31 @@ export class RenderService {
     return { pdf, audit };
   }
 
+  /** A render of the audit trail the caller may see: a rep their own; NotFoundError otherwise. */
+  get(caller: ApiKey, id: string): RenderRecord {
+    authorize(caller, 'renders.read');
+    const record = this.store.renders.get(id);
+    // Another rep's render looks like one that does not exist.
+    if (!record || !sees(caller, record)) throw new NotFoundError('not_found', `No render ${id}.`);
+    return record;
+  }
+
+  /** The audit trail, newest first: a rep's own, or (for those who work with any rep) any rep's. */
+  list(caller: ApiKey, filter: { templateId?: string; repId?: string; limit: number }): RenderRecord[] {
+    authorize(caller, 'renders.read');
+    const scope = repScope(caller);
+    if (scope !== null && filter.repId !== undefined && filter.repId !== scope) return [];
+    return this.store.renders.list({ ...filter, repId: scope ?? filter.repId });
+  }
+
+  /** A render and its PDF, byte for byte as it was delivered. */
+  async pdf(caller: ApiKey, id: string): Promise<{ record: RenderRecord; pdf: Buffer }> {
+    const record = this.get(caller, id);
+    const pdf = await this.store.blobs.get(record.outputSha256);
+    if (!pdf) throw new NotFoundError('not_found', 'That PDF is no longer stored.');
+    return { record, pdf };
+  }
+
   /**
    * How each text of the piece fits, and every problem, without drawing: what the form shows
    * beside a field while the rep types.
@@ -90,6 +121,7 @@ export class RenderService {
     caller: ApiKey,
     request: PreviewRequest,
   ): Promise<{ report: FitReportEntry[]; problems: Problem[] }> {
+    authorize(caller, 'pieces.preview');
     const { compiled, record, images } = await this.previewInput(caller, request);
     try {
       const { fitted, problems } = fitPiece(mergeRecord(compiled, record, images));
@@ -112,6 +144,7 @@ export class RenderService {
     scale: number,
     signal: AbortSignal,
   ): Promise<{ png: Buffer; report: FitReportEntry[]; problems: Problem[]; pages: number }> {
+    authorize(caller, 'pieces.preview');
     const { compiled, record, images } = await this.previewInput(caller, request);
     if (page > compiled.pages.length) {
       throw new PlatenError('invalid_request', [
@@ -150,34 +183,33 @@ export class RenderService {
 
   /**
    * The record to render: prospect and fields from the request, rep from the caller's profile.
-   * Only marketing and admins may preview with hand-entered rep details; a rep never chooses whose
-   * name goes on a piece.
+   * Only callers who may work with any rep preview with hand-entered rep details; a rep never
+   * chooses whose name goes on a piece.
    */
   private async recordFor(
     compiled: CompiledTemplate,
     caller: ApiKey,
     request: PreviewRequest,
-  ): Promise<{ record: unknown; images: Map<string, PreparedImage> }> {
-    const images = new Map<string, PreparedImage>();
-    if (request.rep !== undefined) {
-      if (caller.role === 'rep') {
-        throw new PlatenError('invalid_record', [
-          {
-            path: 'rep',
-            rule: 'unknown_key',
-            message: 'the rep details come from your profile, not the request',
-          },
-        ]);
-      }
-      return { record: { rep: request.rep, prospect: request.prospect, fields: request.fields }, images };
+  ): Promise<{ record: RecordParts; images: Map<string, PreparedImage> }> {
+    const handTyped = request.rep !== undefined;
+    if (handTyped && !can(caller.role, 'reps.any')) {
+      throw new PlatenError('invalid_record', [
+        {
+          path: 'rep',
+          rule: 'unknown_key',
+          message: 'the rep details come from your profile, not the request',
+        },
+      ]);
     }
-    const profile = caller.repId ? this.store.reps.get(caller.repId) : null;
-    const rep = profile ? await this.repPart(compiled, profile) : { values: {}, images };
-    await this.uploadedImages(compiled, request, rep.images);
-    return {
-      record: { rep: rep.values, prospect: request.prospect, fields: request.fields },
-      images: rep.images,
-    };
+    const profile = !handTyped && caller.repId ? this.store.reps.get(caller.repId) : null;
+    const rep = profile
+      ? await this.repPart(compiled, profile)
+      : { values: request.rep ?? {}, images: new Map<string, PreparedImage>() };
+    const record = { rep: rep.values, prospect: request.prospect, fields: request.fields };
+    // What the request itself says: its prospect and fields, and rep details typed by hand.
+    const scopes = handTyped ? (['rep', 'prospect', 'fields'] as const) : (['prospect', 'fields'] as const);
+    await this.uploadedImages(compiled, caller, record, scopes, rep.images);
+    return { record, images: rep.images };
   }
 
   /** A rep profile as the `rep` part of a template's records, with the photo it names. */
@@ -201,9 +233,11 @@ export class RenderService {
 
   /**
    * Stores an image for an image field (normalized like a profile photo: raster only, oriented,
-   * metadata stripped) and returns the value the field takes to show it: `upload:<sha256>`.
+   * metadata stripped) as the caller's upload for UPLOAD_HOURS, and returns the value the field
+   * takes to show it: `upload:<sha256>`.
    */
-  async storeImage(bytes: Buffer): Promise<{ ref: string; width: number; height: number }> {
+  async storeImage(caller: ApiKey, bytes: Buffer): Promise<{ ref: string; width: number; height: number }> {
+    authorize(caller, 'pieces.preview');
     let normalized;
     try {
       normalized = await normalizePhoto(bytes);
@@ -213,24 +247,41 @@ export class RenderService {
       ]);
     }
     const sha256 = await this.store.blobs.put(normalized.bytes);
-    return { ref: `${UPLOAD_PREFIX}${sha256}`, width: normalized.width, height: normalized.height };
+    this.store.uploads.add(sha256, ownerOf(caller));
+    return { ref: `upload:${sha256}`, width: normalized.width, height: normalized.height };
   }
 
-  /** Image inputs naming uploads (`upload:<sha256>`): the images are read from the blob store. */
+  /**
+   * The caller's own uploads that the request's image inputs name (`upload:<sha256>`), read from the
+   * blob store. Anything else an image input names — another's upload, a profile photo, any other
+   * blob, an expired upload, a malformed ref — is refused, naming the input by its name and label.
+   */
   private async uploadedImages(
     compiled: CompiledTemplate,
-    request: RenderRequest,
+    caller: ApiKey,
+    record: RecordParts,
+    scopes: readonly (keyof RecordParts)[],
     images: Map<string, PreparedImage>,
   ): Promise<void> {
-    for (const scope of ['prospect', 'fields'] as const) {
+    const owner = ownerOf(caller);
+    const problems: Problem[] = [];
+    for (const scope of scopes) {
       for (const [key, def] of Object.entries(compiled.inputs[scope])) {
-        const ref = request[scope][key];
-        if (def.type !== 'image' || typeof ref !== 'string' || !ref.startsWith(UPLOAD_PREFIX)) continue;
-        const sha256 = ref.slice(UPLOAD_PREFIX.length);
-        // Anything else is left for merge to report as an image it cannot find.
-        if (/^[0-9a-f]{64}$/.test(sha256)) images.set(ref, await this.photo(sha256));
+        const ref = record[scope][key];
+        if (def.type !== 'image' || ref === undefined || ref === null || ref === '') continue;
+        const sha256 = typeof ref === 'string' ? UPLOAD_REF.exec(ref)?.[1] : undefined;
+        if (sha256 && this.store.uploads.owns(sha256, owner)) {
+          images.set(ref as string, await this.photo(sha256));
+          continue;
+        }
+        problems.push({
+          path: `${scope}.${key}`,
+          rule: 'not_an_upload',
+          message: `"${def.label ?? key}" must be an image you uploaded here within the last ${UPLOAD_HOURS} hours: upload the image again`,
+        });
       }
     }
+    if (problems.length > 0) throw new PlatenError('invalid_record', problems);
   }
 
   private photo(sha256: string): Promise<PreparedImage> {

@@ -3,18 +3,20 @@ import { cp, readdir, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { ConflictError, NotFoundError, PlatenError } from '../errors.js';
 import { preparePiece, renderToBuffer, samples } from '../pipeline.js';
-import type { Role } from '../store/keys.js';
+import type { ApiKey, Role } from '../store/keys.js';
 import type { Store } from '../store/store.js';
 import type { TemplateVersion } from '../store/templates.js';
 import type { TemplateCache } from '../template/cache.js';
 import { compileTemplate } from '../template/compile.js';
 import type { CompiledTemplate } from '../template/model.js';
 import { validateTemplate } from '../template/validate.js';
+import { authorize, can } from './policy.js';
 import { unzipPackage } from './unzip.js';
 
 /**
- * The template lifecycle: packages come in as drafts, are published or retired by marketing, and
- * are compiled once per version for every face. Reps only ever see published versions.
+ * The template lifecycle: packages come in as drafts, are published or retired by those the role
+ * policy lets manage templates, and are compiled once per version for every face. Everyone else
+ * only ever sees published versions.
  */
 export class TemplateService {
   constructor(
@@ -23,8 +25,9 @@ export class TemplateService {
   ) {}
 
   /**
-   * The version a caller may use: the latest published one, or `version` if given. Reps get 404 for
-   * drafts (and templates with nothing published) and 409 for retired versions.
+   * The version a caller may use: the latest published one, or `version` if given. Callers who do
+   * not manage templates get 404 for drafts (and templates with nothing published) and 409 for
+   * retired versions.
    */
   resolve(templateId: string, version: number | undefined, role: Role): TemplateVersion {
     const found =
@@ -33,16 +36,16 @@ export class TemplateService {
         : this.store.templates.get(templateId, version);
     const what =
       version === undefined ? `template ${templateId}` : `version ${version} of template ${templateId}`;
-    if (!found || (role === 'rep' && found.state === 'draft'))
-      throw new NotFoundError('not_found', `no ${what}`);
-    if (role === 'rep' && found.state === 'retired') {
+    const manages = can(role, 'templates.manage');
+    if (!found || (!manages && found.state === 'draft')) throw new NotFoundError('not_found', `no ${what}`);
+    if (!manages && found.state === 'retired') {
       throw new ConflictError('retired', `${what} is retired: use the latest published version`);
     }
     return found;
   }
 
   private latestFor(templateId: string, role: Role): TemplateVersion | null {
-    if (role === 'rep') return this.store.templates.latestPublished(templateId);
+    if (!can(role, 'templates.manage')) return this.store.templates.latestPublished(templateId);
     return (
       this.store.templates.latestPublished(templateId) ??
       this.store.templates.versions(templateId).at(-1) ??
@@ -58,17 +61,34 @@ export class TemplateService {
     );
   }
 
-  /** Templates a role may list: reps see published ones; marketing and admins see all, with states. */
+  /** Templates a role may list: those who manage templates see all, with states; others published ones. */
   list(role: Role): { id: string; latest: TemplateVersion; published: TemplateVersion | null }[] {
     const all = this.store.templates.list();
-    return role === 'rep' ? all.filter((t) => t.published !== null) : all;
+    return can(role, 'templates.manage') ? all : all.filter((t) => t.published !== null);
+  }
+
+  /** Every version of a template, oldest first, with how many pieces were made from each. */
+  versions(caller: ApiKey, templateId: string): (TemplateVersion & { renders: number })[] {
+    authorize(caller, 'templates.manage');
+    const usage = this.store.renders.usage(templateId);
+    return this.store.templates
+      .versions(templateId)
+      .map((v) => ({ ...v, renders: usage.get(v.version) ?? 0 }));
+  }
+
+  /** One version, with how many pieces were made from it; NotFoundError if there is none. */
+  version(caller: ApiKey, templateId: string, version: number): TemplateVersion & { renders: number } {
+    const found = this.versions(caller, templateId).find((v) => v.version === version);
+    if (!found) throw new NotFoundError('not_found', `No version ${version} of template ${templateId}.`);
+    return found;
   }
 
   /**
    * Stores an uploaded package (a zip) as the next draft version of its template. A package with
    * any problem is refused whole (PlatenError, every problem listed) and nothing is kept.
    */
-  async upload(zip: Buffer, by: string): Promise<TemplateVersion> {
+  async upload(caller: ApiKey, zip: Buffer): Promise<TemplateVersion> {
+    authorize(caller, 'templates.manage');
     const staged = join(this.store.stagingDir, randomBytes(8).toString('hex'));
     try {
       await unzipPackage(zip, staged);
@@ -78,7 +98,7 @@ export class TemplateService {
         stagedDir: staged,
         manifest: compiled.manifest,
         report: [],
-        createdBy: by,
+        createdBy: caller.name,
         state: 'draft',
       });
     } finally {
@@ -87,7 +107,8 @@ export class TemplateService {
   }
 
   /** Publishes a version once its package compiles and every sample renders. */
-  async publish(templateId: string, version: number, by: string): Promise<TemplateVersion> {
+  async publish(caller: ApiKey, templateId: string, version: number): Promise<TemplateVersion> {
+    authorize(caller, 'templates.manage');
     const found = this.store.templates.get(templateId, version);
     if (!found) throw new NotFoundError('not_found', `no version ${version} of template ${templateId}`);
     if (found.state === 'published')
@@ -110,18 +131,19 @@ export class TemplateService {
         );
       }
     }
-    const published = this.store.templates.setState(templateId, version, 'published', by);
+    const published = this.store.templates.setState(templateId, version, 'published', caller.name);
     // Another publish of this version won the race while the samples rendered.
     if (!published) throw new ConflictError('already_published', `version ${version} is already published`);
     return published;
   }
 
-  retire(templateId: string, version: number, by: string): TemplateVersion {
+  retire(caller: ApiKey, templateId: string, version: number): TemplateVersion {
+    authorize(caller, 'templates.manage');
     const found = this.store.templates.get(templateId, version);
     if (!found) throw new NotFoundError('not_found', `no version ${version} of template ${templateId}`);
     if (found.state === 'retired')
       throw new ConflictError('already_retired', `version ${version} is already retired`);
-    const retired = this.store.templates.setState(templateId, version, 'retired', by);
+    const retired = this.store.templates.setState(templateId, version, 'retired', caller.name);
     if (!retired) throw new ConflictError('already_retired', `version ${version} is already retired`);
     return retired;
   }

@@ -87,6 +87,26 @@ const MIGRATIONS: string[] = [
     PRIMARY KEY (job_id, idx)
   );
   `,
+  `
+  CREATE TABLE sessions (
+    id_hash TEXT PRIMARY KEY,
+    key_id TEXT NOT NULL REFERENCES api_keys(id),
+    created_at TEXT NOT NULL,
+    expires_at INTEGER NOT NULL
+  );
+  CREATE INDEX sessions_by_key ON sessions(key_id);
+  CREATE INDEX sessions_by_expiry ON sessions(expires_at);
+  `,
+  `
+  CREATE TABLE uploads (
+    sha256 TEXT NOT NULL,
+    owner TEXT NOT NULL,
+    created_at TEXT NOT NULL,
+    expires_at INTEGER NOT NULL,
+    PRIMARY KEY (sha256, owner)
+  );
+  CREATE INDEX uploads_by_expiry ON uploads(expires_at);
+  `,
 ];
 
 export function openDb(path: string): Db {

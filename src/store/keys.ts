@@ -19,7 +19,7 @@ function hashKey(key: string): string {
   return createHash('sha256').update(key).digest('hex');
 }
 
-interface KeyRow {
+export interface KeyRow {
   id: string;
   name: string;
   role: Role;
@@ -28,7 +28,7 @@ interface KeyRow {
   revoked_at: string | null;
 }
 
-const toKey = (r: KeyRow): ApiKey => ({
+export const toKey = (r: KeyRow): ApiKey => ({
   id: r.id,
   name: r.name,
   role: r.role,
@@ -38,13 +38,11 @@ const toKey = (r: KeyRow): ApiKey => ({
 });
 
 export class KeyStore {
-  /** Every request asks one of these: prepared once. */
+  /** Every API request asks this: prepared once. */
   private readonly byHash: Statement;
-  private readonly byId: Statement;
 
   constructor(private readonly db: Db) {
     this.byHash = db.prepare('SELECT * FROM api_keys WHERE key_hash = ? AND revoked_at IS NULL');
-    this.byId = db.prepare('SELECT * FROM api_keys WHERE id = ? AND revoked_at IS NULL');
   }
 
   /** Creates a key; the secret is returned this once and never stored. */
@@ -74,17 +72,16 @@ export class KeyStore {
     return row ? toKey(row) : null;
   }
 
-  /** The key with this id while it is live, or null (unknown or revoked): sessions re-check it on each request. */
-  live(id: string): ApiKey | null {
-    const row = this.byId.get(id) as KeyRow | undefined;
-    return row ? toKey(row) : null;
-  }
-
+  /** Revokes a key and ends every page session signed in with it. */
   revoke(id: string): boolean {
-    return (
-      this.db.prepare('UPDATE api_keys SET revoked_at = ? WHERE id = ? AND revoked_at IS NULL').run(now(), id)
-        .changes > 0
-    );
+    return this.db.transaction(() => {
+      const revoked =
+        this.db
+          .prepare('UPDATE api_keys SET revoked_at = ? WHERE id = ? AND revoked_at IS NULL')
+          .run(now(), id).changes > 0;
+      this.db.prepare('DELETE FROM sessions WHERE key_id = ?').run(id);
+      return revoked;
+    })();
   }
 
   list(): ApiKey[] {

@@ -6,7 +6,9 @@ import { JobStore } from './jobs.js';
 import { KeyStore } from './keys.js';
 import { RenderStore } from './renders.js';
 import { RepStore } from './reps.js';
+import { SessionStore } from './sessions.js';
 import { TemplateStore } from './templates.js';
+import { UploadStore } from './uploads.js';
 
 /**
  * Everything the service keeps: SQLite for rows (`platen.db`), local files for blobs and template
@@ -15,10 +17,12 @@ import { TemplateStore } from './templates.js';
 export class Store {
   readonly db: Db;
   readonly keys: KeyStore;
+  readonly sessions: SessionStore;
   readonly reps: RepStore;
   readonly templates: TemplateStore;
   readonly renders: RenderStore;
   readonly blobs: BlobStore;
+  readonly uploads: UploadStore;
   readonly jobs: JobStore;
   /** A folder per batch job: its CSV, parts, output and report. */
   readonly jobsDir: string;
@@ -31,10 +35,12 @@ export class Store {
     mkdirSync(this.stagingDir, { recursive: true });
     this.db = openDb(join(dataDir, 'platen.db'));
     this.keys = new KeyStore(this.db);
+    this.sessions = new SessionStore(this.db);
     this.reps = new RepStore(this.db);
     this.templates = new TemplateStore(this.db, join(dataDir, 'packages'));
     this.renders = new RenderStore(this.db);
     this.blobs = new BlobStore(join(dataDir, 'blobs'));
+    this.uploads = new UploadStore(this.db);
     this.jobs = new JobStore(this.db);
     this.jobsDir = join(dataDir, 'jobs');
   }

@@ -6,6 +6,7 @@ import { templateIdSchema } from '../api/routes/templates.js';
 import { PlatenError } from '../errors.js';
 import { parseMapEntries } from '../jobs/mapping.js';
 import { CSV_MAX_BYTES, type JobView } from '../service/jobs.js';
+import { can } from '../service/policy.js';
 import {
   csrf,
   fileBody,
@@ -39,8 +40,6 @@ const KINDS: Record<JobView['kind'], string> = {
   zip: 'ZIP of PDFs',
 };
 
-const everyone = ['rep', 'marketing', 'admin'] as const;
-
 /**
  * The batch page: a prospect list for a published template, its columns mapped to the template's
  * prospect inputs, a preflight (a `check` job), then the real run, with a page per job for its live
@@ -50,9 +49,8 @@ const everyone = ['rep', 'marketing', 'admin'] as const;
 export function batchRoutes(web: Web, router: Router): void {
   const { s } = web;
 
-  router.get('/batch', pageCsp, signedIn(web, everyone), (_req, res) => {
+  router.get('/batch', pageCsp, signedIn(web, 'jobs.run'), (_req, res) => {
     const viewer = viewerOf(res);
-    const isRep = viewer.key.role === 'rep';
     sendPage(web, res, 'batch', {
       title: 'Batch',
       script: 'batch.js',
@@ -61,13 +59,13 @@ export function batchRoutes(web: Web, router: Router): void {
         name: v!.name,
       })),
       // Marketing runs a drop as a rep: the choice shows who, not their contact details.
-      reps: isRep ? null : s.store.reps.list().map((r) => ({ id: r.id, name: r.name })),
+      reps: can(viewer.key.role, 'reps.any') ? s.profiles.names(viewer.key) : null,
       jobs: s.jobs.list(viewer.key, RECENT_JOBS).map((job) => jobRow(web, job)),
     });
   });
 
   /** What the batch script posts: a list (or its start) and the choices beside it; answered in JSON. */
-  const listPost = [json, pageCsp, signedIn(web, everyone), fileBody('csv', CSV_MAX_BYTES), csrf(web)];
+  const listPost = [json, pageCsp, signedIn(web, 'jobs.run'), fileBody('csv', CSV_MAX_BYTES), csrf(web)];
 
   router.post('/batch/columns', ...listPost, async (req, res) => {
     const form = parseWith(listForm, withoutCsrf(req.body));
@@ -91,7 +89,7 @@ export function batchRoutes(web: Web, router: Router): void {
     res.status(202).location(links(job).page).json(withLinks(job));
   });
 
-  router.get('/batch/jobs/:id', pageCsp, signedIn(web, everyone), async (req, res) => {
+  router.get('/batch/jobs/:id', pageCsp, signedIn(web, 'jobs.run'), async (req, res) => {
     const { id } = parseWith(jobParams, req.params);
     const viewer = viewerOf(res);
     const job = s.jobs.get(viewer.key, id);
@@ -110,7 +108,7 @@ export function batchRoutes(web: Web, router: Router): void {
     });
   });
 
-  router.get('/batch/jobs/:id/events', pageCsp, signedIn(web, everyone), (req, res) => {
+  router.get('/batch/jobs/:id/events', pageCsp, signedIn(web, 'jobs.run'), (req, res) => {
     const { id } = parseWith(jobParams, req.params);
     // Sent with the first event; an unknown job gets the error page before it.
     res.status(200).set({ 'Content-Type': 'text/event-stream', 'Cache-Control': 'no-store' });
@@ -123,20 +121,20 @@ export function batchRoutes(web: Web, router: Router): void {
     req.on('close', stop);
   });
 
-  router.get('/batch/jobs/:id/rejections', json, pageCsp, signedIn(web, everyone), async (req, res) => {
+  router.get('/batch/jobs/:id/rejections', json, pageCsp, signedIn(web, 'jobs.run'), async (req, res) => {
     const { id } = parseWith(jobParams, req.params);
     res
       .set('Cache-Control', 'no-store')
       .json(await s.jobs.rejections(viewerOf(res).key, id, REJECTIONS_SHOWN));
   });
 
-  router.get('/batch/jobs/:id/output', pageCsp, signedIn(web, everyone), (req, res) => {
+  router.get('/batch/jobs/:id/output', pageCsp, signedIn(web, 'jobs.run'), (req, res) => {
     const { id } = parseWith(jobParams, req.params);
     const { path, job } = s.jobs.outputOf(viewerOf(res).key, id, 'output');
     res.download(path, `${job.templateId}-${job.id}.${job.kind === 'zip' ? 'zip' : 'pdf'}`);
   });
 
-  router.get('/batch/jobs/:id/errors.csv', pageCsp, signedIn(web, everyone), (req, res) => {
+  router.get('/batch/jobs/:id/errors.csv', pageCsp, signedIn(web, 'jobs.run'), (req, res) => {
     const { id } = parseWith(jobParams, req.params);
     const { path, job } = s.jobs.outputOf(viewerOf(res).key, id, 'errors');
     res.download(path, `${job.templateId}-${job.id}-errors.csv`);
@@ -146,7 +144,7 @@ export function batchRoutes(web: Web, router: Router): void {
   router.post(
     '/batch/jobs/:id/rerun',
     pageCsp,
-    signedIn(web, everyone),
+    signedIn(web, 'jobs.run'),
     fileBody('csv', CSV_MAX_BYTES),
     csrf(web),
     async (req, res) => {
@@ -156,11 +154,18 @@ export function batchRoutes(web: Web, router: Router): void {
     },
   );
 
-  router.post('/batch/jobs/:id/cancel', pageCsp, signedIn(web, everyone), formBody, csrf(web), (req, res) => {
-    const { id } = parseWith(jobParams, req.params);
-    s.jobs.cancel(viewerOf(res).key, id);
-    res.redirect(303, links({ id }).page);
-  });
+  router.post(
+    '/batch/jobs/:id/cancel',
+    pageCsp,
+    signedIn(web, 'jobs.run'),
+    formBody,
+    csrf(web),
+    (req, res) => {
+      const { id } = parseWith(jobParams, req.params);
+      s.jobs.cancel(viewerOf(res).key, id);
+      res.redirect(303, links({ id }).page);
+    },
+  );
 }
 
 function links(job: { id: string }) {

@@ -21,20 +21,19 @@ import { sampleUrl } from './rep-pages.js';
 const actionParams = versionParams.extend({ action: z.enum(['publish', 'retire']) });
 
 const ZIP_MAX_BYTES = 50 * 1024 * 1024;
-const desk = ['marketing', 'admin'] as const;
 
 /** Marketing's publishing desk: upload, validation report, sample previews, publish and retire, history. */
 export function marketingRoutes(web: Web, router: Router): void {
   const { s } = web;
 
-  router.get('/marketing', pageCsp, signedIn(web, desk), (_req, res) => {
+  router.get('/marketing', pageCsp, signedIn(web, 'templates.manage'), (_req, res) => {
     sendDesk(web, res, null);
   });
 
   router.post(
     '/marketing/templates',
     pageCsp,
-    signedIn(web, desk),
+    signedIn(web, 'templates.manage'),
     fileBody('file', ZIP_MAX_BYTES),
     csrf(web),
     async (req, res) => {
@@ -48,7 +47,7 @@ export function marketingRoutes(web: Web, router: Router): void {
         return;
       }
       try {
-        const version = await s.templates.upload(req.file.buffer, viewerOf(res).key.name);
+        const version = await s.templates.upload(viewerOf(res).key, req.file.buffer);
         res.redirect(
           303,
           `/marketing/templates/${version.templateId}/versions/${version.version}?uploaded=1`,
@@ -60,44 +59,48 @@ export function marketingRoutes(web: Web, router: Router): void {
     },
   );
 
-  router.get('/marketing/templates/:id', pageCsp, signedIn(web, desk), (req, res) => {
+  router.get('/marketing/templates/:id', pageCsp, signedIn(web, 'templates.manage'), (req, res) => {
     sendHistory(web, res, parseWith(templateParams, req.params).id, null);
   });
 
-  router.get('/marketing/templates/:id/versions/:n', pageCsp, signedIn(web, desk), (req, res) => {
-    const { id, n } = parseWith(versionParams, req.params);
-    const v = s.store.templates.get(id, n);
-    if (!v) throw new HttpError(404, 'not_found', `No version ${n} of template ${id}.`);
-    const m = v.manifest;
-    sendPage(web, res, 'version', {
-      title: `${m.name}, version ${n}`,
-      version: versionView(v, s.store.renders.usage(id).get(n) ?? 0),
-      uploaded: req.query.uploaded === '1',
-      report: v.report,
-      counts: { pages: m.pages.length, fields: Object.keys(m.fields).length, samples: m.samples.length },
-      samples: m.samples.map((sample, i) => ({
-        name: sample.name,
-        pages: m.pages.map((p, j) => ({
-          url: sampleUrl(v, i, j + 1, 'page'),
-          alt: `Sample ${i + 1} (${sample.name}), page ${j + 1} (${p.name})`,
-          label: `Page ${j + 1}: ${p.name}`,
+  router.get(
+    '/marketing/templates/:id/versions/:n',
+    pageCsp,
+    signedIn(web, 'templates.manage'),
+    (req, res) => {
+      const { id, n } = parseWith(versionParams, req.params);
+      const v = s.templates.version(viewerOf(res).key, id, n);
+      const m = v.manifest;
+      sendPage(web, res, 'version', {
+        title: `${m.name}, version ${n}`,
+        version: versionView(v),
+        uploaded: req.query.uploaded === '1',
+        report: v.report,
+        counts: { pages: m.pages.length, fields: Object.keys(m.fields).length, samples: m.samples.length },
+        samples: m.samples.map((sample, i) => ({
+          name: sample.name,
+          pages: m.pages.map((p, j) => ({
+            url: sampleUrl(v, i, j + 1, 'page'),
+            alt: `Sample ${i + 1} (${sample.name}), page ${j + 1} (${p.name})`,
+            label: `Page ${j + 1}: ${p.name}`,
+          })),
         })),
-      })),
-    });
-  });
+      });
+    },
+  );
 
   router.post(
     '/marketing/templates/:id/versions/:n/:action',
     pageCsp,
-    signedIn(web, desk),
+    signedIn(web, 'templates.manage'),
     formBody,
     csrf(web),
     async (req, res) => {
       const { id, n, action } = parseWith(actionParams, req.params);
-      const by = viewerOf(res).key.name;
+      const caller = viewerOf(res).key;
       try {
-        if (action === 'publish') await s.templates.publish(id, n, by);
-        else s.templates.retire(id, n, by);
+        if (action === 'publish') await s.templates.publish(caller, id, n);
+        else s.templates.retire(caller, id, n);
         res.redirect(303, `/marketing/templates/${id}`);
       } catch (error) {
         if (error instanceof PlatenError) return sendHistory(web, res, id, { problems: error.problems }, 422);
@@ -108,7 +111,7 @@ export function marketingRoutes(web: Web, router: Router): void {
   );
 }
 
-function versionView(v: TemplateVersion, renders: number) {
+function versionView(v: TemplateVersion & { renders: number }) {
   return {
     templateId: v.templateId,
     version: v.version,
@@ -119,13 +122,13 @@ function versionView(v: TemplateVersion, renders: number) {
     retired: v.retiredBy ? `${v.retiredBy}, ${when(v.retiredAt)}` : '',
     canPublish: v.state !== 'published',
     canRetire: v.state !== 'retired',
-    renders,
+    renders: v.renders,
     url: `/marketing/templates/${v.templateId}/versions/${v.version}`,
   };
 }
 
 function sendDesk(web: Web, res: Response, problems: Problem[] | null, status = 200): void {
-  const templates = web.s.templates.list('marketing').map((t) => ({
+  const templates = web.s.templates.list(viewerOf(res).key.role).map((t) => ({
     id: t.id,
     name: t.latest.name,
     latest: t.latest.version,
@@ -142,9 +145,8 @@ function sendHistory(
   outcome: { problems?: Problem[]; message?: string } | null,
   status = 200,
 ): void {
-  const versions = web.s.store.templates.versions(id);
+  const versions = web.s.templates.versions(viewerOf(res).key, id);
   if (versions.length === 0) throw new HttpError(404, 'not_found', `No template ${id}.`);
-  const usage = web.s.store.renders.usage(id);
   sendPage(
     web,
     res,
@@ -153,7 +155,7 @@ function sendHistory(
       title: `${versions.at(-1)!.name}: versions`,
       id,
       name: versions.at(-1)!.name,
-      versions: versions.map((v) => versionView(v, usage.get(v.version) ?? 0)).reverse(),
+      versions: versions.map(versionView).reverse(),
       ...outcome,
     },
     status,

@@ -6,13 +6,15 @@ import { HttpError, requestIdOf } from '../api/problem.js';
 import type { Services } from '../api/services.js';
 import {
   ConflictError,
+  ForbiddenError,
   NotFoundError,
   PlatenError,
   problemsFromZod,
   type Problem,
   storageFault,
 } from '../errors.js';
-import type { ApiKey, Role } from '../store/keys.js';
+import { type Action, authorize, can } from '../service/policy.js';
+import type { ApiKey } from '../store/keys.js';
 import { SamplePages } from './samples.js';
 import { type Session, Sessions } from './session.js';
 import { loadViews } from './views.js';
@@ -23,6 +25,8 @@ export interface Web {
   sessions: Sessions;
   samples: SamplePages;
   view: (name: string, context: object) => string;
+  /** The API's per-key rate limit: one count per key for both faces. */
+  rateLimit: RequestHandler;
 }
 
 /** The signed-in caller of a page. */
@@ -32,8 +36,14 @@ export interface Viewer {
   csrf: string;
 }
 
-export function createWeb(s: Services): Web {
-  return { s, sessions: Sessions.open(s.config.dataDir), samples: new SamplePages(s), view: loadViews() };
+export function createWeb(s: Services, rateLimit: RequestHandler): Web {
+  return {
+    s,
+    sessions: Sessions.open(s.config.dataDir, s.store.sessions),
+    samples: new SamplePages(s),
+    view: loadViews(),
+    rateLimit,
+  };
 }
 
 /**
@@ -64,25 +74,28 @@ export const json: RequestHandler = (_req, res, next) => {
 };
 
 /**
- * Signed-in callers with one of `roles`: a live key behind a valid session. Others are sent to sign
- * in (pages) or answered 401 (scripts); a signed-in caller of another role gets 403.
+ * Signed-in callers the role policy allows `action` (any signed-in caller without one): a live
+ * session of a live key. Others are sent to sign in (pages) or answered 401 (scripts); a signed-in
+ * caller whose role may not do it gets 403. Every signed-in request counts against its key's rate
+ * limit.
  */
-export function signedIn(web: Web, roles: readonly Role[]): RequestHandler {
+export function signedIn(web: Web, action?: Action): RequestHandler {
   return (req, res, next) => {
     const session = web.sessions.read(req);
-    const key = session ? web.s.store.keys.live(session.keyId) : null;
-    if (!session || !key) {
-      // A revoked key's session ends here.
-      if (session) web.sessions.end(req, res);
+    if (!session) {
       if (res.locals.json) return next(new HttpError(401, 'unauthorized', 'sign in again'));
       const back = req.method === 'GET' ? `?next=${encodeURIComponent(req.originalUrl)}` : '';
       return res.redirect(303, `/sign-in${back}`);
     }
+    const key = session.key;
     res.locals.viewer = { key, session, csrf: web.sessions.csrfToken(req, res, session) } satisfies Viewer;
-    if (!roles.includes(key.role)) {
-      return next(new HttpError(403, 'forbidden', `This page is for ${roles.join(' and ')} keys.`));
+    res.locals.caller = key;
+    try {
+      if (action) authorize(key, action);
+    } catch (error) {
+      return next(error);
     }
-    next();
+    web.rateLimit(req, res, next);
   };
 }
 
@@ -143,8 +156,8 @@ export function sendPage(web: Web, res: Response, name: string, context: object,
         viewer: viewer && {
           name: viewer.key.name,
           role,
-          isRep: role === 'rep',
-          isMarketing: role === 'marketing' || role === 'admin',
+          isRep: can(role!, 'pieces.render'),
+          isMarketing: can(role!, 'templates.manage'),
         },
         csrf: viewer?.csrf ?? (context as { csrf?: string }).csrf,
       }),
@@ -186,6 +199,7 @@ function describe(
 ): { status: number; message: string; problems: Problem[] } {
   if (error instanceof HttpError)
     return { status: error.status, message: error.detail, problems: error.extra.errors ?? [] };
+  if (error instanceof ForbiddenError) return { status: 403, message: error.message, problems: [] };
   if (error instanceof NotFoundError) return { status: 404, message: error.message, problems: [] };
   if (error instanceof ConflictError) return { status: 409, message: error.message, problems: [] };
   if (error instanceof PlatenError)

@@ -3,7 +3,8 @@ import { z } from 'zod';
 import { HttpError } from '../api/problem.js';
 import { templateIdSchema, templateParams } from '../api/routes/templates.js';
 import { PlatenError, type Problem } from '../errors.js';
-import { profileUpdateSchema, updateProfile } from '../service/profiles.js';
+import { can } from '../service/policy.js';
+import { profileUpdateSchema } from '../service/profiles.js';
 import { PROFILE_INPUTS } from '../service/render.js';
 import type { TemplateVersion } from '../store/templates.js';
 import { fieldViews, type FormValues, formValuesSchema, problemsByField, toRenderRequest } from './form.js';
@@ -46,13 +47,11 @@ const IMAGE_MAX_BYTES = 15 * 1024 * 1024;
 /** Live previews at 96 dpi: a CSS pixel per 1/96 in. */
 const PREVIEW_SCALE = 4 / 3;
 
-const everyone = ['rep', 'marketing', 'admin'] as const;
-
 /** A rep's pages (gallery, form with live preview, pieces, profile); marketing also tries the form. */
 export function repRoutes(web: Web, router: Router): void {
   const { s } = web;
 
-  router.get('/gallery', pageCsp, signedIn(web, ['rep']), (_req, res) => {
+  router.get('/gallery', pageCsp, signedIn(web, 'pieces.render'), (_req, res) => {
     const viewer = viewerOf(res);
     const templates = s.templates.list('rep').map(({ published: v }) => ({
       id: v!.templateId,
@@ -60,7 +59,7 @@ export function repRoutes(web: Web, router: Router): void {
       description: v!.manifest.description,
       thumb: v!.manifest.samples.length > 0 ? sampleUrl(v!, 0, 1, 'thumb') : null,
     }));
-    const pieces = s.store.renders.list({ repId: viewer.key.repId!, limit: 20 }).map((r) => ({
+    const pieces = s.renders.list(viewer.key, { repId: viewer.key.repId!, limit: 20 }).map((r) => ({
       url: `/pieces/${r.id}.pdf`,
       name: s.store.templates.get(r.templateId, r.version)?.name ?? r.templateId,
       version: r.version,
@@ -69,38 +68,50 @@ export function repRoutes(web: Web, router: Router): void {
     sendPage(web, res, 'gallery', { title: 'Templates', templates, pieces });
   });
 
-  router.get('/make/:id', pageCsp, signedIn(web, everyone), (req, res) => {
+  router.get('/make/:id', pageCsp, signedIn(web, 'pieces.preview'), (req, res) => {
     const { id } = parseWith(templateParams, req.params);
     const { version } = parseWith(versionQuery, req.query);
     const found = s.templates.resolve(id, version, viewerOf(res).key.role);
     sendMakePage(web, res, found, {}, []);
   });
 
-  router.post('/make/:id/pdf', pageCsp, signedIn(web, ['rep']), formBody, csrf(web), async (req, res) => {
-    const { id } = parseWith(templateParams, req.params);
-    const { _csrf, version, ...rest } = parseWith(formMeta.loose(), req.body);
-    const viewer = viewerOf(res);
-    const found = s.templates.resolve(id, version, viewer.key.role);
-    const values = rest as FormValues;
-    try {
-      const request = toRenderRequest(found.manifest, id, found.version, parseWith(formValuesSchema, values));
-      const signal = res.locals.signal as AbortSignal;
-      const { pdf, audit } = await s.gate.run(signal, () => s.renders.render(viewer.key, request, signal));
-      res
-        .type('application/pdf')
-        .set('Content-Disposition', `attachment; filename="${audit.templateId}-${audit.id}.pdf"`)
-        .send(pdf);
-    } catch (error) {
-      if (!(error instanceof PlatenError)) throw error;
-      sendMakePage(web, res, found, values, error.problems, 422);
-    }
-  });
+  router.post(
+    '/make/:id/pdf',
+    pageCsp,
+    signedIn(web, 'pieces.render'),
+    formBody,
+    csrf(web),
+    async (req, res) => {
+      const { id } = parseWith(templateParams, req.params);
+      const { _csrf, version, ...rest } = parseWith(formMeta.loose(), req.body);
+      const viewer = viewerOf(res);
+      const found = s.templates.resolve(id, version, viewer.key.role);
+      const values = rest as FormValues;
+      try {
+        const request = toRenderRequest(
+          found.manifest,
+          id,
+          found.version,
+          parseWith(formValuesSchema, values),
+        );
+        const signal = res.locals.signal as AbortSignal;
+        const { pdf, audit } = await s.gate.run(signal, () => s.renders.render(viewer.key, request, signal));
+        res
+          .type('application/pdf')
+          .set('Content-Disposition', `attachment; filename="${audit.templateId}-${audit.id}.pdf"`)
+          .send(pdf);
+      } catch (error) {
+        if (!(error instanceof PlatenError)) throw error;
+        sendMakePage(web, res, found, values, error.problems, 422);
+      }
+    },
+  );
 
   router.post(
     '/make/:id/preview',
     json,
     pageCsp,
-    signedIn(web, everyone),
+    signedIn(web, 'pieces.preview'),
     jsonBody,
     csrf(web),
     async (req, res) => {
@@ -131,16 +142,16 @@ export function repRoutes(web: Web, router: Router): void {
     '/uploads',
     json,
     pageCsp,
-    signedIn(web, everyone),
+    signedIn(web, 'pieces.preview'),
     fileBody('image', IMAGE_MAX_BYTES),
     csrf(web),
     async (req, res) => {
       if (!req.file) throw new HttpError(400, 'no_file', 'choose an image to upload');
-      res.status(201).json(await s.renders.storeImage(req.file.buffer));
+      res.status(201).json(await s.renders.storeImage(viewerOf(res).key, req.file.buffer));
     },
   );
 
-  router.get('/samples/:id/:n/:sample/:page', pageCsp, signedIn(web, everyone), async (req, res) => {
+  router.get('/samples/:id/:n/:sample/:page', pageCsp, signedIn(web, 'templates.read'), async (req, res) => {
     const p = parseWith(sampleParams, req.params);
     const { size } = parseWith(sampleQuery, req.query);
     const png = await web.samples.png(
@@ -156,35 +167,30 @@ export function repRoutes(web: Web, router: Router): void {
     res.type('image/png').set('Cache-Control', 'private, max-age=86400').send(png);
   });
 
-  router.get('/pieces/:id.pdf', pageCsp, signedIn(web, ['rep']), async (req, res) => {
+  router.get('/pieces/:id.pdf', pageCsp, signedIn(web, 'renders.read'), async (req, res) => {
     const { id } = parseWith(pieceParams, req.params);
-    const record = s.store.renders.get(id);
-    // Another rep's piece looks like one that does not exist.
-    if (!record || record.repId !== viewerOf(res).key.repId)
-      throw new HttpError(404, 'not_found', 'No such piece.');
-    const pdf = await s.store.blobs.get(record.outputSha256);
-    if (!pdf) throw new HttpError(404, 'not_found', 'That PDF is no longer stored.');
+    const { record, pdf } = await s.renders.pdf(viewerOf(res).key, id);
     res
       .type('application/pdf')
       .set('Content-Disposition', `attachment; filename="${record.templateId}-${record.id}.pdf"`)
       .send(pdf);
   });
 
-  router.get('/profile', pageCsp, signedIn(web, ['rep']), (_req, res) => {
+  router.get('/profile', pageCsp, signedIn(web, 'profile.own'), (_req, res) => {
     sendProfilePage(web, res, {}, []);
   });
 
   router.post(
     '/profile',
     pageCsp,
-    signedIn(web, ['rep']),
+    signedIn(web, 'profile.own'),
     fileBody('photo', IMAGE_MAX_BYTES),
     csrf(web),
     async (req, res) => {
       const { _csrf, ...values } = req.body as Record<string, string>;
       try {
         const update = parseWith(profileUpdateSchema, values);
-        const { warnings } = await updateProfile(s.store, viewerOf(res).key.repId!, update, req.file?.buffer);
+        const { warnings } = await s.profiles.update(viewerOf(res).key, undefined, update, req.file?.buffer);
         sendProfilePage(web, res, {}, [], { saved: true, warnings });
       } catch (error) {
         if (!(error instanceof PlatenError)) throw error;
@@ -193,10 +199,8 @@ export function repRoutes(web: Web, router: Router): void {
     },
   );
 
-  router.get('/profile/photo', pageCsp, signedIn(web, ['rep']), async (_req, res) => {
-    const profile = s.store.reps.get(viewerOf(res).key.repId!);
-    const bytes = profile?.photoSha256 ? await s.store.blobs.get(profile.photoSha256) : null;
-    if (!bytes) throw new HttpError(404, 'not_found', 'No photo.');
+  router.get('/profile/photo', pageCsp, signedIn(web, 'profile.own'), async (_req, res) => {
+    const bytes = await s.profiles.photo(viewerOf(res).key);
     res.type('image/jpeg').set('Cache-Control', 'private, no-cache').send(bytes);
   });
 }
@@ -223,7 +227,8 @@ function sendMakePage(
   status = 200,
 ): void {
   const viewer = viewerOf(res);
-  const isRep = viewer.key.role === 'rep';
+  // Those who may not work with any rep print their own details, from their profile.
+  const isRep = !can(viewer.key.role, 'reps.any');
   const m = v.manifest;
   const { byField, other } = problemsByField(problems);
   const sampleRep = (m.samples[0]?.record as { rep?: Record<string, unknown> } | undefined)?.rep ?? {};
@@ -251,7 +256,7 @@ function sendMakePage(
         ? null
         : fieldViews(m, 'rep', values, byField, sampleRep).filter((f) => f.control !== 'image'),
       repDetails: isRep ? repDetails(web, viewer, v, byField) : null,
-      canDownload: isRep,
+      canDownload: can(viewer.key.role, 'pieces.render'),
       problems: other,
       hasProblems: problems.length > 0,
     },
@@ -261,7 +266,7 @@ function sendMakePage(
 
 /** What the piece will print from the rep's profile, flagging required details it lacks. */
 function repDetails(web: Web, viewer: Viewer, v: TemplateVersion, errors: Map<string, string>) {
-  const profile = web.s.store.reps.ensure(viewer.key.repId!);
+  const profile = web.s.profiles.get(viewer.key);
   return Object.entries(v.manifest.rep).map(([key, def]) => {
     const value =
       def.type === 'image' ? (profile.photoSha256 ? 'on file' : '') : (PROFILE_INPUTS[key]?.(profile) ?? '');
@@ -290,7 +295,7 @@ function sendProfilePage(
   outcome: { saved?: boolean; warnings?: string[] } = {},
   status = 200,
 ): void {
-  const profile = web.s.store.reps.ensure(viewerOf(res).key.repId!);
+  const profile = web.s.profiles.get(viewerOf(res).key);
   const errors = new Map(problems.map((p) => [p.path.split('.')[0]!, p.message]));
   sendPage(
     web,

@@ -1,4 +1,4 @@
-import express, { Router } from 'express';
+import express, { type RequestHandler, Router } from 'express';
 import type { Services } from '../api/services.js';
 import { batchRoutes } from './batch-pages.js';
 import { marketingRoutes } from './marketing-pages.js';
@@ -9,10 +9,11 @@ import { PUBLIC_DIR } from './views.js';
 
 /**
  * The pages, mounted on the API's express app: server-rendered views, small static scripts, a
- * session cookie after signing in with an API key. They call the same services as the API.
+ * session cookie after signing in with an API key. They call the same services as the API, and
+ * count against the same per-key rate limit.
  */
-export function webRouter(s: Services): Router {
-  const web = createWeb(s);
+export function webRouter(s: Services, rateLimit: RequestHandler): Router {
+  const web = createWeb(s, rateLimit);
   const router = Router();
   // Asset URLs carry a content hash (views.ts), so a year of caching is safe.
   router.use('/static', express.static(PUBLIC_DIR, { maxAge: '365d', immutable: true, index: false }));

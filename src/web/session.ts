@@ -2,30 +2,32 @@ import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Request, Response } from 'express';
+import type { SessionStore, StoredSession } from '../store/sessions.js';
 
 /**
- * Signed session cookies for the pages. The cookie holds `<key id>.<expiry ms>.<nonce>.<HMAC>`: the
- * API key itself never leaves the sign-in request, and the key is looked up again on every request,
- * so revoking it ends its sessions. The secret is made on first start and kept in the data directory
- * (mode 0600), so sessions survive a restart.
+ * Session cookies for the pages. The cookie holds a random session id; the store keeps its hash and
+ * the key it signed in with, so signing out or revoking the key ends the session on the server, and
+ * the key itself never leaves the sign-in request. The secret (made on first start, kept 0600 in the
+ * data directory) signs the CSRF tokens, so they survive a restart with their sessions.
  */
 
 const SESSION_COOKIE = 'platen_session';
 /** Before sign-in: a random seed for the sign-in form's CSRF token. */
 const VISITOR_COOKIE = 'platen_visitor';
-const SESSION_HOURS = 8;
 
-export interface Session {
-  keyId: string;
-  expires: number;
-  nonce: string;
+export interface Session extends StoredSession {
+  /** The session's id, as its cookie carries it. */
+  token: string;
 }
 
 export class Sessions {
-  private constructor(private readonly secret: Buffer) {}
+  private constructor(
+    private readonly secret: Buffer,
+    private readonly store: SessionStore,
+  ) {}
 
   /** Reads `<dataDir>/session.key`, creating it (0600) on first start. */
-  static open(dataDir: string): Sessions {
+  static open(dataDir: string, store: SessionStore): Sessions {
     const file = join(dataDir, 'session.key');
     try {
       writeFileSync(file, `${randomBytes(32).toString('hex')}\n`, { mode: 0o600, flag: 'wx' });
@@ -34,42 +36,36 @@ export class Sessions {
     }
     const secret = Buffer.from(readFileSync(file, 'utf8').trim(), 'hex');
     if (secret.length < 32) throw new Error(`${file} does not hold a 256-bit hex secret`);
-    return new Sessions(secret);
+    return new Sessions(secret, store);
   }
 
   private mac(purpose: string, value: string): string {
     return createHmac('sha256', this.secret).update(`${purpose}\0${value}`).digest('base64url');
   }
 
-  /** Starts a session for a key: a fresh nonce, so a new sign-in never reuses an old CSRF token. */
-  start(req: Request, res: Response, keyId: string): Session {
-    const session = {
-      keyId,
-      expires: Date.now() + SESSION_HOURS * 3_600_000,
-      nonce: randomBytes(16).toString('base64url'),
-    };
-    const value = `${session.keyId}.${session.expires}.${session.nonce}`;
-    res.cookie(SESSION_COOKIE, `${value}.${this.mac('session', value)}`, {
-      ...cookieOptions(req),
-      expires: new Date(session.expires),
-    });
+  /**
+   * Starts a session for a key, ending the one this browser had: a new id, so a new sign-in never
+   * reuses an old CSRF token.
+   */
+  start(req: Request, res: Response, keyId: string): void {
+    const old = tokenOf(req);
+    if (old) this.store.end(old);
+    const { token, expires } = this.store.start(keyId);
+    res.cookie(SESSION_COOKIE, token, { ...cookieOptions(req), expires: new Date(expires) });
     res.clearCookie(VISITOR_COOKIE, cookieOptions(req));
-    return session;
   }
 
-  /** The request's session when its signature holds and it has not expired, else null. */
+  /** The request's session while it lasts and its key is live, else null. */
   read(req: Request): Session | null {
-    const raw = cookies(req)[SESSION_COOKIE];
-    const match =
-      raw && /^([0-9a-f]{1,64})\.(\d{1,15})\.([A-Za-z0-9_-]{1,64})\.([A-Za-z0-9_-]{43})$/.exec(raw);
-    if (!match) return null;
-    const [, keyId, expires, nonce, mac] = match as unknown as [string, string, string, string, string];
-    if (!safeEqual(mac, this.mac('session', `${keyId}.${expires}.${nonce}`))) return null;
-    if (Number(expires) <= Date.now()) return null;
-    return { keyId, expires: Number(expires), nonce };
+    const token = tokenOf(req);
+    const found = token ? this.store.find(token) : null;
+    return found && { ...found, token: token! };
   }
 
+  /** Signing out: the session ends on the server, and the browser forgets its cookie. */
   end(req: Request, res: Response): void {
+    const token = tokenOf(req);
+    if (token) this.store.end(token);
     res.clearCookie(SESSION_COOKIE, cookieOptions(req));
   }
 
@@ -78,7 +74,7 @@ export class Sessions {
    * forms carry it as a hidden `_csrf` field, scripts as an `X-CSRF-Token` header.
    */
   csrfToken(req: Request, res: Response, session: Session | null): string {
-    if (session) return this.mac('csrf', session.nonce);
+    if (session) return this.mac('csrf', session.token);
     let seed = cookies(req)[VISITOR_COOKIE];
     if (!seed || !/^[A-Za-z0-9_-]{22}$/.test(seed)) {
       seed = randomBytes(16).toString('base64url');
@@ -90,10 +86,16 @@ export class Sessions {
   /** Whether the request carries the right CSRF token for its session (or visitor cookie). */
   checkCsrf(req: Request, session: Session | null, sent: unknown): boolean {
     if (typeof sent !== 'string' || sent === '') return false;
-    if (session) return safeEqual(sent, this.mac('csrf', session.nonce));
+    if (session) return safeEqual(sent, this.mac('csrf', session.token));
     const seed = cookies(req)[VISITOR_COOKIE];
     return seed !== undefined && safeEqual(sent, this.mac('csrf-visitor', seed));
   }
+}
+
+/** The session id a request's cookie carries, if it has the shape of one. */
+function tokenOf(req: Request): string | null {
+  const raw = cookies(req)[SESSION_COOKIE];
+  return raw && /^[A-Za-z0-9_-]{43}$/.test(raw) ? raw : null;
 }
 
 function cookieOptions(req: Request) {

@@ -2,11 +2,12 @@ import type { Router } from 'express';
 import { rateLimit } from 'express-rate-limit';
 import { z } from 'zod';
 import { HttpError } from '../api/problem.js';
+import { can } from '../service/policy.js';
 import type { Role } from '../store/keys.js';
 import { csrf, formBody, pageCsp, sendPage, signedIn, type Web } from './pages.js';
 
-/** Where each role starts. */
-export const HOME: Record<Role, string> = { rep: '/gallery', marketing: '/marketing', admin: '/marketing' };
+/** Where each role starts: the publishing desk for those who manage templates, else the gallery. */
+const home = (role: Role): string => (can(role, 'templates.manage') ? '/marketing' : '/gallery');
 
 /** A local path to return to after signing in: never another site (`//evil.example`). */
 const nextPath = z
@@ -35,8 +36,7 @@ export function signInRoutes(web: Web, router: Router): void {
 
   router.get('/', pageCsp, (req, res) => {
     const session = web.sessions.read(req);
-    const key = session ? web.s.store.keys.live(session.keyId) : null;
-    res.redirect(303, key ? HOME[key.role] : '/sign-in');
+    res.redirect(303, session ? home(session.key.role) : '/sign-in');
   });
 
   router.get('/sign-in', pageCsp, (req, res) => {
@@ -67,18 +67,11 @@ export function signInRoutes(web: Web, router: Router): void {
       return;
     }
     web.sessions.start(req, res, key.id);
-    res.redirect(303, form.data.next ?? HOME[key.role]);
+    res.redirect(303, form.data.next ?? home(key.role));
   });
 
-  router.post(
-    '/sign-out',
-    pageCsp,
-    signedIn(web, ['rep', 'marketing', 'admin']),
-    formBody,
-    csrf(web),
-    (req, res) => {
-      web.sessions.end(req, res);
-      res.redirect(303, '/sign-in');
-    },
-  );
+  router.post('/sign-out', pageCsp, signedIn(web), formBody, csrf(web), (req, res) => {
+    web.sessions.end(req, res);
+    res.redirect(303, '/sign-in');
+  });
 }

@@ -36,7 +36,7 @@ import {
   TempDirs,
   validRecord,
 } from '../bad-input/fixtures.js';
-import { PageSession } from '../support/pages.js';
+import { signInPages } from '../support/pages.js';
 
 const CANNOT_PRINT = "has right-to-left text (such as Hebrew or Arabic), which can't be printed yet";
 
@@ -218,21 +218,26 @@ describe('right-to-left text through the service', () => {
   });
 
   it("the rep's form shows the problem beside the field, and so does the profile page", async () => {
-    const pages = await PageSession.signIn(server.url, rep);
+    const pages = await signInPages(server.url, rep);
     const { prospect, fields } = await sampleRecord('insurance-brochure');
     const values: Record<string, string> = { version: '1' };
     for (const [key, value] of Object.entries(prospect)) values[`prospect.${key}`] = value;
     for (const [key, value] of Object.entries(fields)) values[`fields.${key}`] = value;
     values['prospect.firstName'] = 'مريم';
-    const form = await pages.postForm('/make/insurance-brochure/pdf', values);
+    const form = await pages.request('post', '/make/insurance-brochure/pdf', {
+      form: { _csrf: pages.csrf, ...values },
+    });
     expect(form.status).toBe(422);
-    expect(await form.text()).toContain(
+    expect(form.text).toContain(
       `<p class="error" id="in-prospect-firstName-error" aria-live="polite">&quot;First name&quot; ${CANNOT_PRINT.replace("'", '&#x27;')}</p>`,
     );
 
-    const profile = await pages.postForm('/profile', { name: 'דנה' }, { multipart: true });
+    const body = new FormData();
+    body.append('_csrf', pages.csrf);
+    body.append('name', 'דנה');
+    const profile = await pages.request('post', '/profile', { body });
     expect(profile.status).toBe(422);
-    expect(await profile.text()).toContain(
+    expect(profile.text).toContain(
       `<p class="error" id="profile-name-error">&quot;Name&quot; ${CANNOT_PRINT.replace("'", '&#x27;')}</p>`,
     );
   });

@@ -21,7 +21,7 @@ import {
   startTestServer,
   type TestServer,
 } from '../api/service-helpers.js';
-import { PageSession } from '../support/pages.js';
+import { type PageSession, signInPages } from '../support/pages.js';
 
 /** Pages rasterized by the preview service, to tell a preview that stopped early from one that ran on. */
 const rasterized = vi.hoisted(() => ({ pages: 0 }));
@@ -114,7 +114,7 @@ describe('abandoned renders and previews over HTTP (one render slot)', () => {
     rep = (await createKey(server, 'rep', 'Dana', 'dana')).key;
     const profile = await putProfile(server, rep, fullProfile('Dana Whitcomb'));
     expect(profile.status, brief(profile)).toBe(200);
-    pages = await PageSession.signIn(server.url, rep);
+    pages = await signInPages(server.url, rep);
     const { prospect, fields } = await sampleRecord('insurance-brochure');
     renderBody = { templateId: 'insurance-brochure', prospect, fields };
     formValues = {};
@@ -204,10 +204,8 @@ describe('abandoned renders and previews over HTTP (one render slot)', () => {
       served: {
         send: async () =>
           (
-            await pages.fetch('/make/insurance-brochure/preview', {
-              method: 'POST',
-              headers: { 'content-type': 'application/json', 'x-csrf-token': pages.csrf },
-              body: JSON.stringify({ version: 1, page: 1, values: formValues }),
+            await pages.request('post', '/make/insurance-brochure/preview', {
+              json: { version: 1, page: 1, values: formValues },
             })
           ).status,
         status: 200,
@@ -219,7 +217,11 @@ describe('abandoned renders and previews over HTTP (one render slot)', () => {
       requests: () => [0, 1, 2, 3].map(pageDownload),
       served: {
         send: async () =>
-          (await pages.postForm('/make/insurance-brochure/pdf', { version: '1', ...formValues })).status,
+          (
+            await pages.request('post', '/make/insurance-brochure/pdf', {
+              form: { _csrf: pages.csrf, version: '1', ...formValues },
+            })
+          ).status,
         status: 200,
       },
     },
@@ -233,7 +235,7 @@ describe('abandoned renders and previews over HTTP (one render slot)', () => {
         samplePage(0, 2, 'thumb'),
       ],
       served: {
-        send: async () => (await pages.fetch('/samples/insurance-brochure/1/1/2?size=page')).status,
+        send: async () => (await pages.request('get', '/samples/insurance-brochure/1/1/2?size=page')).status,
         status: 200,
       },
     },

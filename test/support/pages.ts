@@ -1,63 +1,101 @@
 /**
- * The pages without a browser: signs in with an API key over fetch, keeps the session's cookies and
- * its CSRF token, and sends them with every request, as the pages' forms and scripts do.
+ * The pages over plain HTTP: signing in with a key as the sign-in form does (visitor cookie, its
+ * CSRF token, the form post), then requests with the session cookie and the session's CSRF token.
+ * Redirects are not followed, so a test sees the 303 to the sign-in page itself.
  */
+import { expect } from 'vitest';
 
-const CSRF = /name="_csrf" value="([^"]+)"/;
+export interface PageReply {
+  status: number;
+  headers: Headers;
+  text: string;
+  /** The body parsed as JSON when the response says it is JSON, else undefined. */
+  json: unknown;
+  /** Where a redirect points, as a path. */
+  location: string | null;
+}
 
-export class PageSession {
-  private readonly cookies = new Map<string, string>();
-  /** The session's CSRF token: a form's `_csrf` field, a script's `X-CSRF-Token` header. */
-  csrf = '';
+export interface PageRequest {
+  /** The `Cookie` header to send (a session's, or a stale or forged one). */
+  cookie?: string;
+  /** Sent as `X-CSRF-Token`. */
+  csrf?: string;
+  /** A urlencoded form. */
+  form?: Record<string, string>;
+  json?: unknown;
+  body?: FormData;
+}
 
-  private constructor(readonly base: string) {}
+export async function pageRequest(
+  base: string,
+  method: string,
+  path: string,
+  options: PageRequest = {},
+): Promise<PageReply> {
+  const headers: Record<string, string> = {};
+  if (options.cookie) headers.cookie = options.cookie;
+  if (options.csrf) headers['x-csrf-token'] = options.csrf;
+  let body: RequestInit['body'];
+  if (options.form) body = new URLSearchParams(options.form);
+  else if (options.json !== undefined) {
+    headers['content-type'] = 'application/json';
+    body = JSON.stringify(options.json);
+  } else body = options.body;
+  const res = await fetch(`${base}${path}`, {
+    method: method.toUpperCase(),
+    headers,
+    body,
+    redirect: 'manual',
+  });
+  const text = await res.text();
+  const type = res.headers.get('content-type') ?? '';
+  const location = res.headers.get('location');
+  return {
+    status: res.status,
+    headers: res.headers,
+    text,
+    json: /json/.test(type) && text !== '' ? JSON.parse(text) : undefined,
+    location: location === null ? null : new URL(location, base).pathname,
+  };
+}
 
-  /** Signs in with `key` and lands on the role's home page, reading the session's CSRF token there. */
-  static async signIn(base: string, key: string): Promise<PageSession> {
-    const session = new PageSession(base);
-    session.csrf = await session.tokenOf('/sign-in');
-    const signedIn = await session.fetch('/sign-in', {
-      method: 'POST',
-      body: new URLSearchParams({ key, _csrf: session.csrf }),
-    });
-    const home = signedIn.headers.get('location');
-    if (signedIn.status !== 303 || !home) throw new Error(`signing in: ${signedIn.status}`);
-    session.csrf = await session.tokenOf(home);
-    return session;
-  }
+/** A signed-in browser, without the browser: its cookie and the CSRF token its pages carry. */
+export interface PageSession {
+  cookie: string;
+  csrf: string;
+  request(method: string, path: string, options?: Omit<PageRequest, 'cookie' | 'csrf'>): Promise<PageReply>;
+}
 
-  /** The `Cookie` header the browser would send. */
-  get cookie(): string {
-    return [...this.cookies].map(([name, value]) => `${name}=${value}`).join('; ');
-  }
+/** The value of a cookie the response sets, as a `Cookie` header pair. */
+function setCookie(reply: PageReply, name: string): string {
+  const found = reply.headers.getSetCookie().find((c) => c.startsWith(`${name}=`));
+  if (!found) throw new Error(`no ${name} cookie set (${reply.status})`);
+  return found.split(';')[0]!;
+}
 
-  /** A request with the session's cookies; redirects are returned, not followed. */
-  async fetch(path: string, init: RequestInit = {}): Promise<Response> {
-    const headers = new Headers(init.headers);
-    headers.set('cookie', this.cookie);
-    const res = await fetch(`${this.base}${path}`, { ...init, headers, redirect: 'manual' });
-    for (const set of res.headers.getSetCookie()) {
-      const [pair = ''] = set.split(';');
-      const at = pair.indexOf('=');
-      const [name, value] = [pair.slice(0, at), pair.slice(at + 1)];
-      if (value) this.cookies.set(name, value);
-      else this.cookies.delete(name);
-    }
-    return res;
-  }
+/** The `_csrf` value of the first form on a page. */
+export function csrfOf(html: string): string {
+  const match = /name="_csrf" value="([^"]+)"/.exec(html);
+  if (!match) throw new Error('the page carries no CSRF token');
+  return match[1]!;
+}
 
-  /** A posted form with the session's CSRF token: urlencoded, or multipart as forms with a file input send it. */
-  postForm(path: string, fields: Record<string, string>, { multipart = false } = {}): Promise<Response> {
-    const all = { _csrf: this.csrf, ...fields };
-    const body = multipart ? new FormData() : new URLSearchParams();
-    for (const [name, value] of Object.entries(all)) body.append(name, value);
-    return this.fetch(path, { method: 'POST', body });
-  }
-
-  private async tokenOf(path: string): Promise<string> {
-    const res = await this.fetch(path);
-    const token = CSRF.exec(await res.text())?.[1];
-    if (!token) throw new Error(`no CSRF token on ${path} (${res.status})`);
-    return token;
-  }
+/** Signs in with `key` through the sign-in form and reads the CSRF token of the page it lands on. */
+export async function signInPages(base: string, key: string): Promise<PageSession> {
+  const form = await pageRequest(base, 'get', '/sign-in');
+  const visitor = setCookie(form, 'platen_visitor');
+  const signedIn = await pageRequest(base, 'post', '/sign-in', {
+    cookie: visitor,
+    form: { key, _csrf: csrfOf(form.text) },
+  });
+  expect(signedIn.status, signedIn.text).toBe(303);
+  const cookie = setCookie(signedIn, 'platen_session');
+  const home = await pageRequest(base, 'get', signedIn.location!, { cookie });
+  expect(home.status, home.text).toBe(200);
+  const csrf = csrfOf(home.text);
+  return {
+    cookie,
+    csrf,
+    request: (method, path, options = {}) => pageRequest(base, method, path, { ...options, cookie, csrf }),
+  };
 }

@@ -1,8 +1,9 @@
-/** Session cookies and CSRF tokens: signed, expiring, bound to their session, secret kept 0600. */
+/** Session cookies and CSRF tokens: stored sessions that expire, tokens bound to their session, secret kept 0600. */
 import { stat } from 'node:fs/promises';
 import path from 'node:path';
 import type { Request, Response } from 'express';
 import { afterAll, afterEach, describe, expect, it, vi } from 'vitest';
+import { Store } from '../../src/store/store.js';
 import { Sessions } from '../../src/web/session.js';
 import { cleanup, tempDir } from '../api/helpers.js';
 
@@ -17,40 +18,57 @@ function exchange(cookie = '') {
   return { req, res, set };
 }
 
+const stores: Store[] = [];
+async function open(): Promise<{ dir: string; store: Store; keyId: string }> {
+  const dir = await tempDir();
+  const store = new Store(dir);
+  stores.push(store);
+  return { dir, store, keyId: store.keys.create({ role: 'marketing', name: 'M' }).apiKey.id };
+}
+
 afterEach(() => vi.useRealTimers());
-afterAll(cleanup);
+afterAll(async () => {
+  for (const store of stores) store.close();
+  await cleanup();
+});
 
 describe('sessions', () => {
-  it('signs a session that only this secret accepts, until it expires', async () => {
-    const dir = await tempDir();
-    const sessions = Sessions.open(dir);
+  it('are known to the store that started them, until they expire', async () => {
+    const { dir, store, keyId } = await open();
+    const sessions = Sessions.open(dir, store.sessions);
     expect((await stat(path.join(dir, 'session.key'))).mode & 0o777).toBe(0o600);
     const start = exchange();
-    const session = sessions.start(start.req, start.res, 'abc123');
+    sessions.start(start.req, start.res, keyId);
     const cookie = `platen_session=${start.set.platen_session}`;
 
-    expect(sessions.read(exchange(cookie).req)).toEqual(session);
-    // The same secret after a restart; another data directory's secret does not accept it.
-    expect(Sessions.open(dir).read(exchange(cookie).req)).toEqual(session);
-    expect(Sessions.open(await tempDir()).read(exchange(cookie).req)).toBeNull();
-    // Changing the key id (or anything else) breaks the signature.
-    expect(sessions.read(exchange(cookie.replace('abc123', 'abc124')).req)).toBeNull();
+    const session = sessions.read(exchange(cookie).req);
+    expect(session).toMatchObject({ keyId, key: { id: keyId, role: 'marketing' } });
+    // The same store after a restart; another data directory's store does not know it.
+    expect(Sessions.open(dir, store.sessions).read(exchange(cookie).req)).toEqual(session);
+    const other = await open();
+    expect(Sessions.open(other.dir, other.store.sessions).read(exchange(cookie).req)).toBeNull();
+    // A changed id is no session.
+    expect(sessions.read(exchange(cookie.replace(/.$/, (c) => (c === 'A' ? 'B' : 'A'))).req)).toBeNull();
 
-    vi.useFakeTimers();
-    vi.setSystemTime(session.expires + 1);
+    vi.useFakeTimers({ toFake: ['Date'] });
+    vi.setSystemTime(session!.expires + 1);
     expect(sessions.read(exchange(cookie).req)).toBeNull();
   });
 
   it('derives a CSRF token per session, and per visitor before sign-in', async () => {
-    const sessions = Sessions.open(await tempDir());
+    const { dir, store, keyId } = await open();
+    const sessions = Sessions.open(dir, store.sessions);
+    const started = [exchange(), exchange()];
+    for (const { req, res } of started) sessions.start(req, res, keyId);
+    const [one, two] = started.map((s) =>
+      sessions.read(exchange(`platen_session=${s.set.platen_session}`).req)!,
+    );
     const a = exchange();
-    const one = sessions.start(a.req, a.res, 'k1');
-    const two = sessions.start(a.req, a.res, 'k1');
-    const token = sessions.csrfToken(a.req, a.res, one);
-    expect(sessions.checkCsrf(a.req, one, token)).toBe(true);
-    expect(sessions.checkCsrf(a.req, two, token)).toBe(false);
-    expect(sessions.checkCsrf(a.req, one, '')).toBe(false);
-    expect(sessions.checkCsrf(a.req, one, undefined)).toBe(false);
+    const token = sessions.csrfToken(a.req, a.res, one!);
+    expect(sessions.checkCsrf(a.req, one!, token)).toBe(true);
+    expect(sessions.checkCsrf(a.req, two!, token)).toBe(false);
+    expect(sessions.checkCsrf(a.req, one!, '')).toBe(false);
+    expect(sessions.checkCsrf(a.req, one!, undefined)).toBe(false);
 
     const visitor = exchange();
     const visitorToken = sessions.csrfToken(visitor.req, visitor.res, null);

@@ -103,7 +103,7 @@ export function jobRoutes(s: Services): AnyRoute[] {
       summary:
         'Start a batch job: a prospect list (multipart `csv`) merged into a print file, a ZIP or a preflight',
       tag: 'jobs',
-      roles: ['admin', 'marketing', 'rep'],
+      action: 'jobs.run',
       body: jobBody,
       upload: { kind: 'multipart', files: ['csv'], maxBytes: CSV_MAX_BYTES },
       responses: {
@@ -131,7 +131,7 @@ export function jobRoutes(s: Services): AnyRoute[] {
       summary:
         "A list's columns (multipart `csv`; only the header is read) mapped to a template's prospect inputs, as a job would map them: check before starting",
       tag: 'jobs',
-      roles: ['admin', 'marketing', 'rep'],
+      action: 'jobs.run',
       body: columnsBody,
       upload: { kind: 'multipart', files: ['csv'], maxBytes: CSV_MAX_BYTES },
       responses: {
@@ -156,7 +156,7 @@ export function jobRoutes(s: Services): AnyRoute[] {
       summary:
         "Run a finished job's rejected rows again, as corrected in the list (multipart `csv`, rows where they were): a new job",
       tag: 'jobs',
-      roles: ['admin', 'marketing', 'rep'],
+      action: 'jobs.run',
       params: jobParams,
       body: rerunBody,
       upload: { kind: 'multipart', files: ['csv'], maxBytes: CSV_MAX_BYTES },
@@ -175,7 +175,7 @@ export function jobRoutes(s: Services): AnyRoute[] {
       path: '/api/v1/jobs',
       summary: 'Batch jobs, newest first: reps see their own, marketing and admins all',
       tag: 'jobs',
-      roles: ['admin', 'marketing', 'rep'],
+      action: 'jobs.run',
       query: listQuery,
       responses: {
         200: { description: 'jobs', kind: 'json', schema: z.object({ jobs: z.array(jobSchema) }) },
@@ -189,7 +189,7 @@ export function jobRoutes(s: Services): AnyRoute[] {
       path: '/api/v1/jobs/:id',
       summary: 'A job: state, rows done and rejected, rate and ETA',
       tag: 'jobs',
-      roles: ['admin', 'marketing', 'rep'],
+      action: 'jobs.run',
       params: jobParams,
       responses: {
         200: { description: 'the job', kind: 'json', schema: jobSchema },
@@ -205,7 +205,7 @@ export function jobRoutes(s: Services): AnyRoute[] {
       summary:
         "A job's progress as server-sent events (`progress`, then one `end`), starting with its state now",
       tag: 'jobs',
-      roles: ['admin', 'marketing', 'rep'],
+      action: 'jobs.run',
       params: jobParams,
       responses: {
         200: { description: 'event stream; each data line is the job as JSON', kind: 'events' },
@@ -228,7 +228,7 @@ export function jobRoutes(s: Services): AnyRoute[] {
       path: '/api/v1/jobs/:id/output',
       summary: "A finished job's output: the merged PDF or the ZIP",
       tag: 'jobs',
-      roles: ['admin', 'marketing', 'rep'],
+      action: 'jobs.run',
       params: jobParams,
       responses: {
         200: { description: 'the print file (application/pdf) or the ZIP (application/zip)', kind: 'pdf' },
@@ -244,7 +244,7 @@ export function jobRoutes(s: Services): AnyRoute[] {
       path: '/api/v1/jobs/:id/errors.csv',
       summary: "A finished job's rejected rows: row, line, column, rule, message, value",
       tag: 'jobs',
-      roles: ['admin', 'marketing', 'rep'],
+      action: 'jobs.run',
       params: jobParams,
       responses: {
         200: { description: 'the report (UTF-8 with BOM)', kind: 'csv' },
@@ -260,7 +260,7 @@ export function jobRoutes(s: Services): AnyRoute[] {
       path: '/api/v1/jobs/:id',
       summary: 'Cancel a queued or running job (a finished job is left as it is)',
       tag: 'jobs',
-      roles: ['admin', 'marketing', 'rep'],
+      action: 'jobs.run',
       params: jobParams,
       responses: {
         200: { description: 'the job', kind: 'json', schema: jobSchema },

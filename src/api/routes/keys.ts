@@ -1,6 +1,5 @@
 import { z } from 'zod';
 import { ROLES } from '../../store/keys.js';
-import { HttpError } from '../problem.js';
 import { type AnyRoute, route } from '../route.js';
 import type { Services } from '../services.js';
 import { repIdSchema } from './reps.js';
@@ -21,12 +20,12 @@ export function keyRoutes(s: Services): AnyRoute[] {
       path: '/api/v1/keys',
       summary: 'Every API key (never the secrets)',
       tag: 'keys',
-      roles: ['admin'],
+      action: 'keys.manage',
       responses: {
         200: { description: 'keys', kind: 'json', schema: z.object({ keys: z.array(keySchema) }) },
       },
-      async handle({ res }) {
-        res.json({ keys: s.store.keys.list() });
+      async handle({ res, auth }) {
+        res.json({ keys: s.keys.list(auth!) });
       },
     }),
     route({
@@ -34,7 +33,7 @@ export function keyRoutes(s: Services): AnyRoute[] {
       path: '/api/v1/keys',
       summary: 'Create a key; the secret is in this response only',
       tag: 'keys',
-      roles: ['admin'],
+      action: 'keys.manage',
       body: z
         .strictObject({
           role: z.enum(ROLES),
@@ -52,9 +51,8 @@ export function keyRoutes(s: Services): AnyRoute[] {
           schema: keySchema.extend({ key: z.string() }),
         },
       },
-      async handle({ res, body }) {
-        if (body.repId) s.store.reps.ensure(body.repId);
-        const { key, apiKey } = s.store.keys.create(body);
+      async handle({ res, auth, body }) {
+        const { key, apiKey } = s.keys.create(auth!, body);
         res.status(201).json({ ...apiKey, key });
       },
     }),
@@ -63,16 +61,14 @@ export function keyRoutes(s: Services): AnyRoute[] {
       path: '/api/v1/keys/:id',
       summary: 'Revoke a key',
       tag: 'keys',
-      roles: ['admin'],
+      action: 'keys.manage',
       params: z.strictObject({ id: z.string().regex(/^[0-9a-f]{12}$/, 'not a key id') }),
       responses: {
         204: { description: 'revoked', kind: 'empty' },
         404: { description: 'no such live key', kind: 'json' },
       },
       async handle({ res, params, auth }) {
-        if (params.id === auth!.id) throw new HttpError(409, 'own_key', 'a key cannot revoke itself');
-        if (!s.store.keys.revoke(params.id))
-          throw new HttpError(404, 'not_found', `no live key ${params.id}`);
+        s.keys.revoke(auth!, params.id);
         res.status(204).end();
       },
     }),

@@ -10,7 +10,7 @@ export function metaRoutes(all: () => readonly AnyRoute[]): AnyRoute[] {
       path: '/healthz',
       summary: 'Liveness: the service is up and its store answers',
       tag: 'meta',
-      roles: null,
+      action: null,
       responses: {
         200: { description: 'healthy', kind: 'json', schema: z.object({ status: z.literal('ok') }) },
       },
@@ -23,7 +23,7 @@ export function metaRoutes(all: () => readonly AnyRoute[]): AnyRoute[] {
       path: '/openapi.json',
       summary: 'The OpenAPI 3.1 document of every route, generated from the schemas that validate them',
       tag: 'meta',
-      roles: null,
+      action: null,
       responses: { 200: { description: 'OpenAPI document', kind: 'json' } },
       async handle({ res }) {
         res.json(openApiDocument(all(), { title: 'Platen API', version: '1' }));

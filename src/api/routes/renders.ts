@@ -1,7 +1,5 @@
 import { z } from 'zod';
-import type { ApiKey } from '../../store/keys.js';
 import type { RenderRecord } from '../../store/renders.js';
-import { HttpError } from '../problem.js';
 import { type AnyRoute, route } from '../route.js';
 import type { Services } from '../services.js';
 
@@ -58,14 +56,6 @@ const fitSchema = z.object({
 
 const view = (r: RenderRecord) => ({ ...r, pdf: `/api/v1/renders/${r.id}/pdf` });
 
-/** Reps see their own renders; marketing and admins see all. Others' look like they do not exist. */
-function visible(s: Services, auth: ApiKey, id: string): RenderRecord {
-  const record = s.store.renders.get(id);
-  if (!record || (auth.role === 'rep' && record.repId !== auth.repId))
-    throw new HttpError(404, 'not_found', `no render ${id}`);
-  return record;
-}
-
 const JSON_LIMIT = '256kb';
 
 export function renderRoutes(s: Services): AnyRoute[] {
@@ -75,7 +65,7 @@ export function renderRoutes(s: Services): AnyRoute[] {
       path: '/api/v1/renders',
       summary: "Render a piece: prospect and fields from the request, the rep from the caller's profile",
       tag: 'renders',
-      roles: ['rep'],
+      action: 'pieces.render',
       body: renderBody,
       jsonLimit: JSON_LIMIT,
       gated: true,
@@ -100,7 +90,7 @@ export function renderRoutes(s: Services): AnyRoute[] {
       path: '/api/v1/renders',
       summary: 'The audit trail, newest first: reps see their own, marketing and admins all',
       tag: 'renders',
-      roles: ['rep', 'marketing', 'admin'],
+      action: 'renders.read',
       query: z.strictObject({
         template: z.string().max(64).optional(),
         rep: z.string().max(64).optional(),
@@ -110,8 +100,11 @@ export function renderRoutes(s: Services): AnyRoute[] {
         200: { description: 'renders', kind: 'json', schema: z.object({ renders: z.array(renderSchema) }) },
       },
       async handle({ res, auth, query }) {
-        const repId = auth!.role === 'rep' ? auth!.repId! : query.rep;
-        const list = s.store.renders.list({ templateId: query.template, repId, limit: query.limit });
+        const list = s.renders.list(auth!, {
+          templateId: query.template,
+          repId: query.rep,
+          limit: query.limit,
+        });
         res.json({ renders: list.map(view) });
       },
     }),
@@ -120,14 +113,14 @@ export function renderRoutes(s: Services): AnyRoute[] {
       path: '/api/v1/renders/:id',
       summary: 'Who rendered what, when, from which template version, with the record and output SHA-256',
       tag: 'renders',
-      roles: ['rep', 'marketing', 'admin'],
+      action: 'renders.read',
       params: z.strictObject({ id: z.string().regex(/^[0-9a-f]{16}$/, 'not a render id') }),
       responses: {
         200: { description: 'the audit record', kind: 'json', schema: renderSchema },
         404: { description: 'no such render', kind: 'json' },
       },
       async handle({ res, auth, params }) {
-        res.json(view(visible(s, auth!, params.id)));
+        res.json(view(s.renders.get(auth!, params.id)));
       },
     }),
     route({
@@ -135,16 +128,14 @@ export function renderRoutes(s: Services): AnyRoute[] {
       path: '/api/v1/renders/:id/pdf',
       summary: 'The PDF of a render, byte for byte as it was delivered',
       tag: 'renders',
-      roles: ['rep', 'marketing', 'admin'],
+      action: 'renders.read',
       params: z.strictObject({ id: z.string().regex(/^[0-9a-f]{16}$/, 'not a render id') }),
       responses: {
         200: { description: 'the PDF', kind: 'pdf' },
         404: { description: 'no such render', kind: 'json' },
       },
       async handle({ res, auth, params }) {
-        const record = visible(s, auth!, params.id);
-        const pdf = await s.store.blobs.get(record.outputSha256);
-        if (!pdf) throw new HttpError(404, 'not_found', 'the PDF is no longer stored');
+        const { record, pdf } = await s.renders.pdf(auth!, params.id);
         res
           .type('application/pdf')
           .set('Content-Disposition', `attachment; filename="${record.templateId}-${record.id}.pdf"`)
@@ -157,7 +148,7 @@ export function renderRoutes(s: Services): AnyRoute[] {
       summary:
         'A PNG of one page (?page=N) at screen resolution, with the fit report in X-Platen-Fit; nothing is stored',
       tag: 'previews',
-      roles: ['rep', 'marketing', 'admin'],
+      action: 'pieces.preview',
       body: previewBody,
       query: previewQuery,
       jsonLimit: JSON_LIMIT,
@@ -194,7 +185,7 @@ export function renderRoutes(s: Services): AnyRoute[] {
       summary:
         'How each text fits (fits / shrunk to size X / overflows by Y) and every problem, without drawing',
       tag: 'previews',
-      roles: ['rep', 'marketing', 'admin'],
+      action: 'pieces.preview',
       body: previewBody,
       jsonLimit: JSON_LIMIT,
       responses: { 200: { description: 'the fit report', kind: 'json', schema: fitSchema } },

@@ -1,7 +1,6 @@
 import { z } from 'zod';
 import type { RepProfile } from '../../store/reps.js';
-import { type ProfileUpdate, profileUpdateSchema, updateProfile } from '../../service/profiles.js';
-import { HttpError } from '../problem.js';
+import { profileUpdateSchema } from '../../service/profiles.js';
 import { type AnyRoute, type Ctx, route } from '../route.js';
 import type { Services } from '../services.js';
 
@@ -31,21 +30,7 @@ function view(p: RepProfile, base: string, warnings?: string[]) {
   return { ...rest, photo: photoSha256 ? `${base}/photo` : null, ...(warnings?.length ? { warnings } : {}) };
 }
 
-async function update(
-  s: Services,
-  id: string,
-  body: ProfileUpdate,
-  files: Record<string, Buffer>,
-  base: string,
-) {
-  const { profile, warnings } = await updateProfile(s.store, id, body, files.photo);
-  return view(profile, base, warnings);
-}
-
-async function sendPhoto(s: Services, res: Ctx<unknown, unknown, unknown>['res'], id: string) {
-  const profile = s.store.reps.get(id);
-  const bytes = profile?.photoSha256 ? await s.store.blobs.get(profile.photoSha256) : null;
-  if (!bytes) throw new HttpError(404, 'not_found', 'no photo');
+function sendPhoto(res: Ctx<unknown, unknown, unknown>['res'], bytes: Buffer) {
   res.type('image/jpeg').set('Cache-Control', 'private, max-age=300').send(bytes);
 }
 
@@ -58,21 +43,18 @@ const photoResponses = {
   404: { description: 'no photo', kind: 'json' },
 } as const;
 
+/** Routes naming no rep id act on the caller's own profile; the profile service checks which the caller may. */
 export function repRoutes(s: Services): AnyRoute[] {
-  const mine = (auth: { repId: string | null } | null) => {
-    if (!auth?.repId) throw new HttpError(403, 'forbidden', 'this key belongs to no rep');
-    return auth.repId;
-  };
   return [
     route({
       method: 'get',
       path: '/api/v1/reps/me',
       summary: "The caller's own profile",
       tag: 'reps',
-      roles: ['rep'],
+      action: 'profile.own',
       responses: profileResponses,
       async handle({ res, auth }) {
-        res.json(view(s.store.reps.ensure(mine(auth)), '/api/v1/reps/me'));
+        res.json(view(s.profiles.get(auth!), '/api/v1/reps/me'));
       },
     }),
     route({
@@ -80,12 +62,13 @@ export function repRoutes(s: Services): AnyRoute[] {
       path: '/api/v1/reps/me',
       summary: "Update the caller's profile (multipart: fields, and an optional photo)",
       tag: 'reps',
-      roles: ['rep'],
+      action: 'profile.own',
       body: profileUpdateSchema,
       upload,
       responses: profileResponses,
       async handle({ res, auth, body, files }) {
-        res.json(await update(s, mine(auth), body, files, '/api/v1/reps/me'));
+        const { profile, warnings } = await s.profiles.update(auth!, undefined, body, files.photo);
+        res.json(view(profile, '/api/v1/reps/me', warnings));
       },
     }),
     route({
@@ -93,10 +76,10 @@ export function repRoutes(s: Services): AnyRoute[] {
       path: '/api/v1/reps/me/photo',
       summary: "The caller's photo",
       tag: 'reps',
-      roles: ['rep'],
+      action: 'profile.own',
       responses: photoResponses,
       async handle({ res, auth }) {
-        await sendPhoto(s, res, mine(auth));
+        sendPhoto(res, await s.profiles.photo(auth!));
       },
     }),
     route({
@@ -104,12 +87,12 @@ export function repRoutes(s: Services): AnyRoute[] {
       path: '/api/v1/reps',
       summary: 'Every rep profile',
       tag: 'reps',
-      roles: ['admin'],
+      action: 'reps.manage',
       responses: {
         200: { description: 'profiles', kind: 'json', schema: z.object({ reps: z.array(profileSchema) }) },
       },
-      async handle({ res }) {
-        res.json({ reps: s.store.reps.list().map((p) => view(p, `/api/v1/reps/${p.id}`)) });
+      async handle({ res, auth }) {
+        res.json({ reps: s.profiles.list(auth!).map((p) => view(p, `/api/v1/reps/${p.id}`)) });
       },
     }),
     route({
@@ -117,13 +100,11 @@ export function repRoutes(s: Services): AnyRoute[] {
       path: '/api/v1/reps/:id',
       summary: "A rep's profile",
       tag: 'reps',
-      roles: ['admin'],
+      action: 'reps.manage',
       params: repParams,
       responses: { ...profileResponses, 404: { description: 'no such rep', kind: 'json' } },
-      async handle({ res, params }) {
-        const profile = s.store.reps.get(params.id);
-        if (!profile) throw new HttpError(404, 'not_found', `no rep ${params.id}`);
-        res.json(view(profile, `/api/v1/reps/${params.id}`));
+      async handle({ res, auth, params }) {
+        res.json(view(s.profiles.get(auth!, params.id), `/api/v1/reps/${params.id}`));
       },
     }),
     route({
@@ -131,13 +112,14 @@ export function repRoutes(s: Services): AnyRoute[] {
       path: '/api/v1/reps/:id',
       summary: "Create or update a rep's profile (multipart: fields, and an optional photo)",
       tag: 'reps',
-      roles: ['admin'],
+      action: 'reps.manage',
       params: repParams,
       body: profileUpdateSchema,
       upload,
       responses: profileResponses,
-      async handle({ res, params, body, files }) {
-        res.json(await update(s, params.id, body, files, `/api/v1/reps/${params.id}`));
+      async handle({ res, auth, params, body, files }) {
+        const { profile, warnings } = await s.profiles.update(auth!, params.id, body, files.photo);
+        res.json(view(profile, `/api/v1/reps/${params.id}`, warnings));
       },
     }),
     route({
@@ -145,11 +127,11 @@ export function repRoutes(s: Services): AnyRoute[] {
       path: '/api/v1/reps/:id/photo',
       summary: "A rep's photo",
       tag: 'reps',
-      roles: ['admin'],
+      action: 'reps.manage',
       params: repParams,
       responses: photoResponses,
-      async handle({ res, params }) {
-        await sendPhoto(s, res, params.id);
+      async handle({ res, auth, params }) {
+        sendPhoto(res, await s.profiles.photo(auth!, params.id));
       },
     }),
   ];

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { can } from '../../service/policy.js';
 import type { TemplateVersion } from '../../store/templates.js';
 import { recordJsonSchema } from '../../template/record-schema.js';
 import { type AnyRoute, route } from '../route.js';
@@ -52,7 +53,7 @@ export function templateRoutes(s: Services): AnyRoute[] {
       path: '/api/v1/templates',
       summary: 'Templates: reps see published ones; marketing and admins see all, with their states',
       tag: 'templates',
-      roles: ['rep', 'marketing', 'admin'],
+      action: 'templates.read',
       responses: {
         200: {
           description: 'templates',
@@ -67,7 +68,7 @@ export function templateRoutes(s: Services): AnyRoute[] {
       async handle({ res, auth }) {
         const list = s.templates.list(auth!.role).map((t) => ({
           id: t.id,
-          latest: summary(auth!.role === 'rep' ? t.published! : t.latest),
+          latest: summary(can(auth!.role, 'templates.manage') ? t.latest : t.published!),
           published: t.published ? summary(t.published) : null,
         }));
         res.json({ templates: list });
@@ -78,7 +79,7 @@ export function templateRoutes(s: Services): AnyRoute[] {
       path: '/api/v1/templates/:id',
       summary: 'The latest published version of a template (or ?version=N): pages, fields, record schema',
       tag: 'templates',
-      roles: ['rep', 'marketing', 'admin'],
+      action: 'templates.read',
       params: templateParams,
       query: versionQuery,
       responses: {
@@ -95,7 +96,7 @@ export function templateRoutes(s: Services): AnyRoute[] {
       summary:
         'Every version of a template, with who created, published and retired it, and how often reps used it',
       tag: 'templates',
-      roles: ['marketing', 'admin'],
+      action: 'templates.manage',
       params: templateParams,
       responses: {
         200: {
@@ -104,11 +105,10 @@ export function templateRoutes(s: Services): AnyRoute[] {
           schema: z.object({ versions: z.array(versionSummary) }),
         },
       },
-      async handle({ res, params }) {
-        const usage = s.store.renders.usage(params.id);
-        const versions = s.store.templates.versions(params.id);
+      async handle({ res, auth, params }) {
+        const versions = s.templates.versions(auth!, params.id);
         if (versions.length === 0) res.status(404);
-        res.json({ versions: versions.map((v) => summary(v, usage.get(v.version) ?? 0)) });
+        res.json({ versions: versions.map((v) => summary(v, v.renders)) });
       },
     }),
     route({
@@ -116,14 +116,14 @@ export function templateRoutes(s: Services): AnyRoute[] {
       path: '/api/v1/templates',
       summary: 'Upload a template package (zip): validated, then stored as a new immutable draft version',
       tag: 'templates',
-      roles: ['marketing'],
+      action: 'templates.manage',
       upload: { kind: 'zip', maxBytes: 50 * 1024 * 1024 },
       responses: {
         201: { description: 'stored as a draft', kind: 'json', headers: { Location: 'the version' } },
         422: { description: 'invalid package: every problem listed; nothing stored', kind: 'json' },
       },
       async handle({ res, auth, files }) {
-        const version = await s.templates.upload(files.file!, auth!.name);
+        const version = await s.templates.upload(auth!, files.file!);
         res
           .status(201)
           .location(`/api/v1/templates/${version.templateId}?version=${version.version}`)
@@ -135,14 +135,14 @@ export function templateRoutes(s: Services): AnyRoute[] {
       path: '/api/v1/templates/:id/versions/:n/publish',
       summary: 'Publish a version: its package must compile and every sample render',
       tag: 'templates',
-      roles: ['marketing'],
+      action: 'templates.manage',
       params: versionParams,
       responses: {
         200: { description: 'published', kind: 'json', schema: versionSummary },
         409: { description: 'already published', kind: 'json' },
       },
       async handle({ res, auth, params }) {
-        res.json(summary(await s.templates.publish(params.id, params.n, auth!.name)));
+        res.json(summary(await s.templates.publish(auth!, params.id, params.n)));
       },
     }),
     route({
@@ -150,14 +150,14 @@ export function templateRoutes(s: Services): AnyRoute[] {
       path: '/api/v1/templates/:id/versions/:n/retire',
       summary: 'Retire a version: reps can no longer render it',
       tag: 'templates',
-      roles: ['marketing'],
+      action: 'templates.manage',
       params: versionParams,
       responses: {
         200: { description: 'retired', kind: 'json', schema: versionSummary },
         409: { description: 'already retired', kind: 'json' },
       },
       async handle({ res, auth, params }) {
-        res.json(summary(s.templates.retire(params.id, params.n, auth!.name)));
+        res.json(summary(s.templates.retire(auth!, params.id, params.n)));
       },
     }),
   ];

@@ -1,0 +1,623 @@
+/**
+ * The role policy, tested on both faces from one table: every route of `/openapi.json` and every
+ * signed-in page route, against every kind of caller (no key, two reps, marketing, an admin, a
+ * revoked key, a malformed key), each with the status class the README's role rules give. The
+ * tables are written out by hand, so the test cannot pass by the policy and the app agreeing on
+ * something wrong, and a route that has no entry here fails it. Then the services themselves: the
+ * policy holds for a caller that reaches them without going through a face's route.
+ */
+import type { Router } from 'express';
+import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { ForbiddenError, NotFoundError } from '../../src/errors.js';
+import type { ApiKey } from '../../src/store/keys.js';
+import { webRouter } from '../../src/web/router.js';
+import {
+  call,
+  cleanup,
+  client,
+  createKey,
+  type CreatedKey,
+  makePackage,
+  postcardRender,
+  problem,
+  profileForm,
+  type Role,
+  startTestServer,
+  type TestServer,
+  uploadZip,
+  zipFolder,
+} from '../api/helpers.js';
+import { gradientJpeg } from '../api/service-helpers.js';
+import { pageRequest, type PageSession, signInPages } from '../support/pages.js';
+
+/** Signed-in callers with live keys. */
+type Person = 'repA' | 'repB' | 'marketing' | 'admin';
+/** Every caller: the people, and those who must get nowhere. */
+type Caller = Person | 'none' | 'revoked' | 'malformed';
+const PEOPLE: Person[] = ['repA', 'repB', 'marketing', 'admin'];
+const CALLERS: Caller[] = ['none', ...PEOPLE, 'revoked', 'malformed'];
+const ROLE: Record<Person, Role> = { repA: 'rep', repB: 'rep', marketing: 'marketing', admin: 'admin' };
+
+const ALL = PEOPLE;
+const REPS: Person[] = ['repA', 'repB'];
+const DESK: Person[] = ['marketing', 'admin'];
+const ADMIN: Person[] = ['admin'];
+/** Rep A's things: rep A and the desk see them; to rep B they do not exist. */
+const A_OWNS = { ok: ['repA', 'marketing', 'admin'] as Person[], hidden: ['repB'] as Person[] };
+
+interface Req {
+  url: string;
+  json?: unknown;
+  body?: FormData | Uint8Array;
+  headers?: Record<string, string>;
+  form?: Record<string, string>;
+}
+
+interface Case {
+  /** Who the route serves. */
+  ok: readonly Person[];
+  /** Who may use the route but must not learn that what it names exists: 404. */
+  hidden?: readonly Person[];
+  req: (who: Caller) => Req;
+}
+
+interface PageCase extends Case {
+  /** Answers the pages' scripts: signed-out callers get 401 rather than the sign-in page. */
+  json?: boolean;
+  /** Served with a redirect (303) somewhere other than the sign-in page. */
+  redirects?: boolean;
+  /** Served with a redirect to the sign-in page (signing out). */
+  signsOut?: boolean;
+}
+
+const TEMPLATE = 'postcard-6x4';
+const MATRIX = 'matrix-postcard';
+const LIST =
+  'First Name,Last Name,Street Address,City,State,ZIP\r\nPat,Lee,1 Main St,Portland,ME,04101\r\nSam,Roe,2 Main St,Portland,Maine,04101\r\n';
+const FORM_VALUES: Record<string, string> = {
+  'prospect.firstName': 'Chloé',
+  'prospect.lastName': 'Köhler',
+  'prospect.address1': '418 Birchwood Lane',
+  'prospect.city': 'Bangor',
+  'prospect.state': 'ME',
+  'prospect.zip': '04401',
+  'fields.message': 'Happy to review your coverage this week.',
+};
+/** Marketing and admins try a template with rep details typed by hand. */
+const HAND_TYPED_REP = {
+  'rep.name': 'Hand Typed',
+  'rep.phone': '(207) 555-0100',
+  'rep.email': 'hand.typed@agency.example',
+};
+
+let server: TestServer;
+let image: Buffer;
+let zip: Buffer;
+const keys = {} as Record<Person | 'revoked', CreatedKey>;
+const sessions = {} as Record<Person | 'revoked', PageSession>;
+let victim: CreatedKey;
+let renderId: string;
+let jobId: string;
+/** Draft versions of the matrix template, one per desk caller for each route that changes one. */
+const drafts = {} as Record<'publish' | 'retire' | 'pageRetire', Record<string, number>>;
+
+const isDesk = (who: Caller) => who === 'marketing' || who === 'admin';
+const versionFor = (route: keyof typeof drafts, who: Caller) => drafts[route]?.[who] ?? 1;
+
+function multipart(fields: Record<string, string>, files: Record<string, [Buffer, string, string]> = {}) {
+  const data = new FormData();
+  for (const [name, value] of Object.entries(fields)) data.set(name, value);
+  for (const [name, [bytes, type, filename]] of Object.entries(files))
+    data.set(name, new Blob([new Uint8Array(bytes)], { type }), filename);
+  return data;
+}
+const csvFile = (): Record<string, [Buffer, string, string]> => ({
+  csv: [Buffer.from(LIST), 'text/csv', 'list.csv'],
+});
+const jobForm = (who: Caller, output: string) =>
+  multipart({ templateId: TEMPLATE, output, ...(isDesk(who) ? { repId: 'rep-a' } : {}) }, csvFile());
+
+/** Every operation of the API: who it serves, and a request that it would serve. */
+const API: Record<string, Case & { public?: true }> = {
+  'get /healthz': { public: true, ok: ALL, req: () => ({ url: '/healthz' }) },
+  'get /openapi.json': { public: true, ok: ALL, req: () => ({ url: '/openapi.json' }) },
+  'get /api/v1/templates': { ok: ALL, req: () => ({ url: '/api/v1/templates' }) },
+  'get /api/v1/templates/{id}': { ok: ALL, req: () => ({ url: `/api/v1/templates/${TEMPLATE}` }) },
+  'get /api/v1/templates/{id}/versions': {
+    ok: DESK,
+    req: () => ({ url: `/api/v1/templates/${MATRIX}/versions` }),
+  },
+  'post /api/v1/templates': {
+    ok: DESK,
+    req: () => ({
+      url: '/api/v1/templates',
+      body: new Uint8Array(zip),
+      headers: { 'content-type': 'application/zip' },
+    }),
+  },
+  'post /api/v1/templates/{id}/versions/{n}/publish': {
+    ok: DESK,
+    req: (who) => ({ url: `/api/v1/templates/${MATRIX}/versions/${versionFor('publish', who)}/publish` }),
+  },
+  'post /api/v1/templates/{id}/versions/{n}/retire': {
+    ok: DESK,
+    req: (who) => ({ url: `/api/v1/templates/${MATRIX}/versions/${versionFor('retire', who)}/retire` }),
+  },
+  'get /api/v1/reps/me': { ok: REPS, req: () => ({ url: '/api/v1/reps/me' }) },
+  'put /api/v1/reps/me': { ok: REPS, req: () => ({ url: '/api/v1/reps/me', body: profileForm() }) },
+  'get /api/v1/reps/me/photo': { ok: REPS, req: () => ({ url: '/api/v1/reps/me/photo' }) },
+  'get /api/v1/reps': { ok: ADMIN, req: () => ({ url: '/api/v1/reps' }) },
+  'get /api/v1/reps/{id}': { ok: ADMIN, req: () => ({ url: '/api/v1/reps/rep-a' }) },
+  'put /api/v1/reps/{id}': { ok: ADMIN, req: () => ({ url: '/api/v1/reps/rep-a', body: profileForm() }) },
+  'get /api/v1/reps/{id}/photo': { ok: ADMIN, req: () => ({ url: '/api/v1/reps/rep-a/photo' }) },
+  'post /api/v1/renders': { ok: REPS, req: () => ({ url: '/api/v1/renders', json: postcardRender() }) },
+  'get /api/v1/renders': { ok: ALL, req: () => ({ url: '/api/v1/renders' }) },
+  'get /api/v1/renders/{id}': { ...A_OWNS, req: () => ({ url: `/api/v1/renders/${renderId}` }) },
+  'get /api/v1/renders/{id}/pdf': { ...A_OWNS, req: () => ({ url: `/api/v1/renders/${renderId}/pdf` }) },
+  'post /api/v1/previews': {
+    ok: ALL,
+    req: () => ({ url: '/api/v1/previews', json: { templateId: TEMPLATE, sample: 0 } }),
+  },
+  'post /api/v1/previews/fit': {
+    ok: ALL,
+    req: () => ({ url: '/api/v1/previews/fit', json: { templateId: TEMPLATE, sample: 0 } }),
+  },
+  'get /api/v1/keys': { ok: ADMIN, req: () => ({ url: '/api/v1/keys' }) },
+  'post /api/v1/keys': {
+    ok: ADMIN,
+    req: () => ({ url: '/api/v1/keys', json: { role: 'marketing', name: 'made by the matrix' } }),
+  },
+  'delete /api/v1/keys/{id}': { ok: ADMIN, req: () => ({ url: `/api/v1/keys/${victim.id}` }) },
+  'post /api/v1/jobs': { ok: ALL, req: (who) => ({ url: '/api/v1/jobs', body: jobForm(who, 'check') }) },
+  'post /api/v1/jobs/columns': {
+    ok: ALL,
+    req: () => ({ url: '/api/v1/jobs/columns', body: multipart({ templateId: TEMPLATE }, csvFile()) }),
+  },
+  'post /api/v1/jobs/{id}/rerun': {
+    ...A_OWNS,
+    req: () => ({ url: `/api/v1/jobs/${jobId}/rerun`, body: multipart({}, csvFile()) }),
+  },
+  'get /api/v1/jobs': { ok: ALL, req: () => ({ url: '/api/v1/jobs' }) },
+  'get /api/v1/jobs/{id}': { ...A_OWNS, req: () => ({ url: `/api/v1/jobs/${jobId}` }) },
+  'get /api/v1/jobs/{id}/events': { ...A_OWNS, req: () => ({ url: `/api/v1/jobs/${jobId}/events` }) },
+  'get /api/v1/jobs/{id}/output': { ...A_OWNS, req: () => ({ url: `/api/v1/jobs/${jobId}/output` }) },
+  'get /api/v1/jobs/{id}/errors.csv': {
+    ...A_OWNS,
+    req: () => ({ url: `/api/v1/jobs/${jobId}/errors.csv` }),
+  },
+  'delete /api/v1/jobs/{id}': { ...A_OWNS, req: () => ({ url: `/api/v1/jobs/${jobId}` }) },
+};
+
+/** Page routes anyone may ask for: the start page and signing in. */
+const PUBLIC_PAGES = ['get /', 'get /sign-in', 'post /sign-in'];
+
+/** Every signed-in page route: who it serves, and a request that it would serve. Signing out is last. */
+const PAGES: Record<string, PageCase> = {
+  'get /gallery': { ok: REPS, req: () => ({ url: '/gallery' }) },
+  'get /make/:id': { ok: ALL, req: () => ({ url: `/make/${TEMPLATE}` }) },
+  'post /make/:id/pdf': {
+    ok: REPS,
+    req: () => ({ url: `/make/${TEMPLATE}/pdf`, form: { version: '1', ...FORM_VALUES } }),
+  },
+  'post /make/:id/preview': {
+    ok: ALL,
+    json: true,
+    req: (who) => ({
+      url: `/make/${TEMPLATE}/preview`,
+      json: { version: 1, page: 1, values: { ...FORM_VALUES, ...(isDesk(who) ? HAND_TYPED_REP : {}) } },
+    }),
+  },
+  'post /uploads': {
+    ok: ALL,
+    json: true,
+    req: () => ({ url: '/uploads', body: multipart({}, { image: [image, 'image/jpeg', 'street.jpg'] }) }),
+  },
+  'get /samples/:id/:n/:sample/:page': {
+    ok: ALL,
+    req: () => ({ url: `/samples/${TEMPLATE}/1/0/1?size=thumb` }),
+  },
+  'get /pieces/:id.pdf': { ...A_OWNS, req: () => ({ url: `/pieces/${renderId}.pdf` }) },
+  'get /profile': { ok: REPS, req: () => ({ url: '/profile' }) },
+  'post /profile': { ok: REPS, req: () => ({ url: '/profile', body: profileForm() }) },
+  'get /profile/photo': { ok: REPS, req: () => ({ url: '/profile/photo' }) },
+  'get /marketing': { ok: DESK, req: () => ({ url: '/marketing' }) },
+  'post /marketing/templates': {
+    ok: DESK,
+    redirects: true,
+    req: () => ({
+      url: '/marketing/templates',
+      body: multipart({}, { file: [zip, 'application/zip', 'package.zip'] }),
+    }),
+  },
+  'get /marketing/templates/:id': { ok: DESK, req: () => ({ url: `/marketing/templates/${MATRIX}` }) },
+  'get /marketing/templates/:id/versions/:n': {
+    ok: DESK,
+    req: () => ({ url: `/marketing/templates/${MATRIX}/versions/1` }),
+  },
+  'post /marketing/templates/:id/versions/:n/:action': {
+    ok: DESK,
+    redirects: true,
+    req: (who) => ({
+      url: `/marketing/templates/${MATRIX}/versions/${versionFor('pageRetire', who)}/retire`,
+      form: {},
+    }),
+  },
+  'get /batch': { ok: ALL, req: () => ({ url: '/batch' }) },
+  'post /batch/columns': {
+    ok: ALL,
+    json: true,
+    req: () => ({ url: '/batch/columns', body: multipart({ templateId: TEMPLATE }, csvFile()) }),
+  },
+  'post /batch/jobs': {
+    ok: ALL,
+    json: true,
+    req: (who) => ({ url: '/batch/jobs', body: jobForm(who, 'check') }),
+  },
+  'get /batch/jobs/:id': { ...A_OWNS, req: () => ({ url: `/batch/jobs/${jobId}` }) },
+  'get /batch/jobs/:id/events': { ...A_OWNS, req: () => ({ url: `/batch/jobs/${jobId}/events` }) },
+  'get /batch/jobs/:id/rejections': {
+    ...A_OWNS,
+    json: true,
+    req: () => ({ url: `/batch/jobs/${jobId}/rejections` }),
+  },
+  'get /batch/jobs/:id/output': { ...A_OWNS, req: () => ({ url: `/batch/jobs/${jobId}/output` }) },
+  'get /batch/jobs/:id/errors.csv': { ...A_OWNS, req: () => ({ url: `/batch/jobs/${jobId}/errors.csv` }) },
+  'post /batch/jobs/:id/cancel': {
+    ...A_OWNS,
+    redirects: true,
+    req: () => ({ url: `/batch/jobs/${jobId}/cancel`, form: {} }),
+  },
+  'post /sign-out': { ok: ALL, signsOut: true, req: () => ({ url: '/sign-out', form: {} }) },
+};
+
+/** What a caller gets: served (2xx, or a redirect elsewhere), sent to sign in, or refused. */
+type Outcome = '2xx' | '3xx' | 'sign-in' | '401' | '403' | '404';
+
+/** The outcome the role rules give a caller of a route: the table's, or the refusal it implies. */
+function expected(c: (Case & { public?: true }) | PageCase, who: Caller, page: boolean): Outcome {
+  const { json, redirects, signsOut } = c as PageCase;
+  if ('public' in c) return '2xx';
+  if (who === 'none' || who === 'revoked' || who === 'malformed') return page && !json ? 'sign-in' : '401';
+  if (c.ok.includes(who)) return signsOut ? 'sign-in' : redirects ? '3xx' : '2xx';
+  if (c.hidden?.includes(who)) return '404';
+  return '403';
+}
+
+function outcome(status: number, location: string | null): Outcome | string {
+  if (status >= 200 && status < 300) return '2xx';
+  if (status === 303 && location === '/sign-in') return 'sign-in';
+  if (status >= 300 && status < 400) return '3xx';
+  return String(status);
+}
+
+const API_AUTH: Record<Caller, Record<string, string>> = {} as Record<Caller, Record<string, string>>;
+
+async function apiCall(op: string, who: Caller) {
+  const [method] = op.split(' ') as [string];
+  const req = API[op]!.req(who);
+  return call(server.url, method, req.url, {
+    headers: { ...API_AUTH[who], ...req.headers },
+    ...(req.json === undefined ? {} : { json: req.json }),
+    ...(req.body === undefined ? {} : { body: req.body }),
+  });
+}
+
+async function pageCall(route: string, who: Caller) {
+  const [method] = route.split(' ') as [string];
+  const { url, ...options } = PAGES[route]!.req(who);
+  const session =
+    who === 'none'
+      ? {}
+      : who === 'malformed'
+        ? { cookie: 'platen_session=not%20a%20session' }
+        : { cookie: sessions[who].cookie, csrf: sessions[who].csrf };
+  // Forms post their token as a field, as the pages' forms do; scripts send it as a header.
+  const form = options.form && { ...options.form, ...(session.csrf ? { _csrf: session.csrf } : {}) };
+  return pageRequest(server.url, method, url, {
+    ...session,
+    ...(form ? { form } : {}),
+    ...(options.json === undefined ? {} : { json: options.json }),
+    ...(options.body instanceof FormData ? { body: options.body } : {}),
+  });
+}
+
+/** The page routes the router has, as `method path`. */
+function pageRoutes(): string[] {
+  const router: Router = webRouter(server.running.services, (_req, _res, next) => next());
+  return router.stack.flatMap((layer) =>
+    layer.route
+      ? Object.keys((layer.route as unknown as { methods: Record<string, boolean> }).methods).map(
+          (method) => `${method} ${layer.route!.path as string}`,
+        )
+      : [],
+  );
+}
+
+interface Operation {
+  responses?: Record<string, { description?: string; content?: Record<string, { schema?: unknown }> }>;
+  requestBody?: { content?: Record<string, { schema?: Record<string, unknown> }> };
+  parameters?: { name: string; in: string; required?: boolean }[];
+  security?: unknown[];
+  'x-roles'?: string[];
+}
+let doc: { openapi: string; info: { title: string }; paths: Record<string, Record<string, Operation>> };
+
+/** Every operation of the document as `method path`. */
+function operations() {
+  return Object.entries(doc.paths).flatMap(([path, methods]) =>
+    Object.entries(methods).map(([method, operation]) => ({
+      op: `${method} ${path}`,
+      method,
+      path,
+      operation,
+    })),
+  );
+}
+
+async function waitForJob(id: string, key: string): Promise<void> {
+  for (let i = 0; i < 300; i++) {
+    const job = (await call(server.url, 'get', `/api/v1/jobs/${id}`, { key })).json as { state: string };
+    if (job.state === 'done') return;
+    if (job.state === 'failed' || job.state === 'cancelled') throw new Error(`job ${id} ${job.state}`);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+  throw new Error(`job ${id} did not finish`);
+}
+
+beforeAll(async () => {
+  server = await startTestServer({ env: { PLATEN_BATCH_WORKERS: '1' } });
+  image = await gradientJpeg(320, 320);
+  zip = await zipFolder(await makePackage(MATRIX, 'Matrix postcard'));
+  keys.admin = { id: '', key: server.adminKey, role: 'admin', name: 'first admin', repId: null };
+  keys.repA = await createKey(server, 'rep', 'Rep A', 'rep-a');
+  keys.repB = await createKey(server, 'rep', 'Rep B', 'rep-b');
+  keys.marketing = await createKey(server, 'marketing', 'Marketing');
+  keys.revoked = await createKey(server, 'rep', 'Rep A, an old key', 'rep-a');
+  victim = await createKey(server, 'marketing', 'key to revoke');
+  for (const who of [...PEOPLE, 'revoked'] as const) {
+    API_AUTH[who] = { authorization: `Bearer ${keys[who].key}` };
+    sessions[who] = await signInPages(server.url, keys[who].key);
+  }
+  API_AUTH.none = {};
+  API_AUTH.malformed = { authorization: 'Bearer not a key' };
+  const revoke = await call(server.url, 'delete', `/api/v1/keys/${keys.revoked.id}`, {
+    key: server.adminKey,
+  });
+  expect(revoke.status).toBe(204);
+
+  for (const who of REPS) {
+    const profile = await call(server.url, 'put', '/api/v1/reps/me', {
+      key: keys[who].key,
+      body: profileForm(undefined, image),
+    });
+    expect(profile.status).toBe(200);
+  }
+  const render = await call(server.url, 'post', '/api/v1/renders', {
+    key: keys.repA.key,
+    json: postcardRender(),
+  });
+  expect(render.status).toBe(201);
+  renderId = render.headers.get('location')!.split('/').pop()!;
+  const job = await call(server.url, 'post', '/api/v1/jobs', {
+    key: keys.repA.key,
+    body: jobForm('repA', 'pdf'),
+  });
+  expect(job.status).toBe(202);
+  jobId = (job.json as { id: string }).id;
+
+  const marketing = client(server.url, keys.marketing.key);
+  let version = 0;
+  for (const route of ['publish', 'retire', 'pageRetire'] as const) {
+    drafts[route] = {};
+    for (const who of DESK) {
+      const upload = await uploadZip(marketing, zip);
+      expect(upload.status).toBe(201);
+      drafts[route][who] = ++version;
+    }
+  }
+  await waitForJob(jobId, keys.repA.key);
+
+  const res = await call(server.url, 'get', '/openapi.json');
+  expect(res.status).toBe(200);
+  doc = res.json as typeof doc;
+});
+
+afterAll(async () => {
+  await server?.close();
+  await cleanup();
+});
+
+describe('every route has an entry in the matrix', () => {
+  test('the API: every operation of /openapi.json, and nothing else', () => {
+    expect(
+      operations()
+        .map((o) => o.op)
+        .sort(),
+    ).toEqual(Object.keys(API).sort());
+  });
+
+  test('the pages: every route of the pages’ router, and nothing else', () => {
+    expect(pageRoutes().sort()).toEqual([...PUBLIC_PAGES, ...Object.keys(PAGES)].sort());
+  });
+
+  test('the documented x-roles are the roles the matrix serves', () => {
+    for (const { op, operation } of operations()) {
+      const c = API[op]!;
+      if ('public' in c) {
+        expect(operation['x-roles'], op).toBeUndefined();
+        expect(operation.security, op).toEqual([]);
+        continue;
+      }
+      const roles = new Set([...c.ok, ...(c.hidden ?? [])].map((p) => ROLE[p]));
+      expect([...(operation['x-roles'] ?? [])].sort(), op).toEqual([...roles].sort());
+      expect(operation.security, op).toEqual([{ bearer: [] }]);
+    }
+  });
+});
+
+describe('the matrix', () => {
+  test('the API: every operation × every caller', async () => {
+    const wrong: string[] = [];
+    for (const op of Object.keys(API)) {
+      for (const who of CALLERS) {
+        const want = expected(API[op]!, who, false);
+        const res = await apiCall(op, who);
+        const got = outcome(res.status, null);
+        if (got !== want)
+          wrong.push(
+            `${op} as ${who}: want ${want}, got ${res.status} ${res.bytes.toString().slice(0, 160)}`,
+          );
+        if (want === '401' && res.headers.get('www-authenticate') !== 'Bearer')
+          wrong.push(`${op} as ${who}: a 401 without the Bearer challenge`);
+        if (want === '403' && (problem(res).code !== 'forbidden' || !problem(res).detail))
+          wrong.push(`${op} as ${who}: a 403 that is not a forbidden problem`);
+      }
+    }
+    expect(wrong).toEqual([]);
+  });
+
+  test('the pages: every signed-in route × every caller', async () => {
+    const wrong: string[] = [];
+    for (const route of Object.keys(PAGES)) {
+      for (const who of CALLERS) {
+        const want = expected(PAGES[route]!, who, true);
+        const res = await pageCall(route, who);
+        const got = outcome(res.status, res.location);
+        if (got !== want)
+          wrong.push(`${route} as ${who}: want ${want}, got ${res.status} ${res.text.slice(0, 160)}`);
+        // Refusals are pages for people (or a message for the scripts), never a bare status.
+        if (want === '403' && !/not allowed|only/i.test(res.text))
+          wrong.push(`${route} as ${who}: a 403 without a message`);
+      }
+    }
+    expect(wrong).toEqual([]);
+    // Signing out, last, ended each person's session.
+    for (const who of PEOPLE) {
+      const after = await pageRequest(server.url, 'get', '/batch', { cookie: sessions[who].cookie });
+      expect(outcome(after.status, after.location), who).toBe('sign-in');
+    }
+  });
+
+  test('public page routes answer everyone', async () => {
+    for (const who of CALLERS) {
+      const cookie = who === 'none' || who === 'malformed' ? undefined : sessions[who].cookie;
+      expect((await pageRequest(server.url, 'get', '/sign-in', { cookie })).status).toBe(200);
+      const start = await pageRequest(server.url, 'get', '/', { cookie });
+      expect(start.status).toBe(303);
+    }
+  });
+});
+
+describe('the services enforce the policy themselves', () => {
+  const callerOf = async (key: string): Promise<ApiKey> =>
+    server.running.services.store.keys.authenticate(key)!;
+
+  test('a rep cannot manage templates, keys or other reps’ profiles, whatever face calls', async () => {
+    const s = server.running.services;
+    const rep = await callerOf(keys.repB.key);
+    await expect(s.templates.upload(rep, zip)).rejects.toBeInstanceOf(ForbiddenError);
+    await expect(s.templates.publish(rep, MATRIX, 1)).rejects.toBeInstanceOf(ForbiddenError);
+    expect(() => s.templates.retire(rep, MATRIX, 1)).toThrow(ForbiddenError);
+    expect(() => s.keys.list(rep)).toThrow(ForbiddenError);
+    expect(() => s.profiles.get(rep, 'rep-a')).toThrow(ForbiddenError);
+  });
+
+  test('a rep sees only their own renders and jobs; marketing and admins see every rep’s', async () => {
+    const s = server.running.services;
+    const repB = await callerOf(keys.repB.key);
+    expect(() => s.renders.get(repB, renderId)).toThrow(NotFoundError);
+    await expect(s.renders.pdf(repB, renderId)).rejects.toBeInstanceOf(NotFoundError);
+    expect(s.renders.list(repB, { limit: 50 }).map((r) => r.id)).not.toContain(renderId);
+    expect(s.renders.list(repB, { repId: 'rep-a', limit: 50 })).toEqual([]);
+    expect(() => s.jobs.get(repB, jobId)).toThrow(NotFoundError);
+    for (const who of ['repA', 'marketing', 'admin'] as const) {
+      const caller = await callerOf(keys[who].key);
+      expect(s.renders.get(caller, renderId).repId).toBe('rep-a');
+      expect(s.renders.list(caller, { limit: 50 }).map((r) => r.id)).toContain(renderId);
+      expect(s.jobs.get(caller, jobId).id).toBe(jobId);
+    }
+  });
+});
+
+describe('the OpenAPI document', () => {
+  test('is OpenAPI 3.1 with responses for every operation', () => {
+    expect(doc.openapi).toBe('3.1.0');
+    expect(doc.info.title).toBe('Platen API');
+    for (const { op, method, path, operation } of operations()) {
+      expect(['get', 'post', 'put', 'delete', 'patch'], op).toContain(method);
+      const responses = Object.entries(operation.responses ?? {});
+      expect(
+        responses.some(([status]) => /^2\d\d$/.test(status)),
+        `${op} documents a success response`,
+      ).toBe(true);
+      for (const [status, response] of responses) {
+        expect(typeof response.description, `${op} ${status} description`).toBe('string');
+      }
+      // Every {param} of the path is a required path parameter.
+      for (const [, name] of path.matchAll(/\{(\w+)\}/g)) {
+        const param = operation.parameters?.find((p) => p.name === name && p.in === 'path');
+        expect(param?.required, `${op} declares {${name}}`).toBe(true);
+      }
+    }
+  });
+
+  test('JSON routes document their request body schema', () => {
+    const jsonRoutes = operations().filter(
+      ({ operation }) => operation.requestBody?.content?.['application/json'],
+    );
+    expect(jsonRoutes.map((o) => o.op)).toEqual(
+      expect.arrayContaining([
+        'post /api/v1/renders',
+        'post /api/v1/previews',
+        'post /api/v1/previews/fit',
+        'post /api/v1/keys',
+      ]),
+    );
+    for (const { op, operation } of jsonRoutes) {
+      const schema = operation.requestBody!.content!['application/json']!.schema;
+      expect(schema?.type, `${op} body schema`).toBe('object');
+      expect(Object.keys((schema?.properties as object | undefined) ?? {}).length, op).toBeGreaterThan(0);
+    }
+    for (const { op, operation } of operations()) {
+      for (const [media, content] of Object.entries(operation.requestBody?.content ?? {}))
+        expect(content.schema, `${op} ${media} schema`).toBeTypeOf('object');
+    }
+    const upload = doc.paths['/api/v1/templates']!.post!.requestBody!.content!;
+    expect(Object.keys(upload)).toEqual(expect.arrayContaining(['application/zip', 'multipart/form-data']));
+  });
+
+  test('the renders body schema is the one that validates: no additional properties', async () => {
+    const schema = doc.paths['/api/v1/renders']!.post!.requestBody!.content!['application/json']!.schema!;
+    expect(schema.additionalProperties).toBe(false);
+    expect(Object.keys(schema.properties as object).sort()).toEqual(
+      ['fields', 'prospect', 'templateId', 'version'].sort(),
+    );
+    expect(schema.required).toEqual(['templateId']);
+    // What the document forbids, the route refuses, naming the key.
+    const rep = client(server.url, keys.repA.key);
+    const extra = await rep('post', '/api/v1/renders', {
+      json: { ...postcardRender(), rep: { name: 'Someone Else' } },
+    });
+    expect(extra.status).toBe(422);
+    expect(problem(extra).errors).toContainEqual(
+      expect.objectContaining({ path: 'rep', rule: 'unknown_key' }),
+    );
+    const noId = await rep('post', '/api/v1/renders', { json: { prospect: {} } });
+    expect(noId.status).toBe(422);
+    expect(problem(noId).errors?.map((e) => e.path)).toContain('templateId');
+  });
+
+  test('a revoked key stays listed, marked revoked, and cannot be revoked twice', async () => {
+    const admin = client(server.url, server.adminKey);
+    const list = await admin('get', '/api/v1/keys');
+    expect(list.status).toBe(200);
+    const listed = (list.json as { keys: { id: string; revokedAt: string | null }[] }).keys;
+    expect(listed.find((k) => k.id === keys.revoked.id)?.revokedAt).toMatch(/^\d{4}-\d\d-\d\dT/);
+    expect(listed.find((k) => k.id === keys.repA.id)?.revokedAt).toBeNull();
+    // Secrets are never listed.
+    expect(list.bytes.toString()).not.toContain(keys.repA.key);
+    const again = await admin('delete', `/api/v1/keys/${keys.revoked.id}`);
+    expect(again.status).toBe(404);
+    expect(problem(again).code).toBe('not_found');
+  });
+});
