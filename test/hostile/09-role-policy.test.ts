@@ -262,6 +262,11 @@ const PAGES: Record<string, PageCase> = {
   },
   'get /batch/jobs/:id/output': { ...A_OWNS, req: () => ({ url: `/batch/jobs/${jobId}/output` }) },
   'get /batch/jobs/:id/errors.csv': { ...A_OWNS, req: () => ({ url: `/batch/jobs/${jobId}/errors.csv` }) },
+  'post /batch/jobs/:id/rerun': {
+    ...A_OWNS,
+    redirects: true,
+    req: () => ({ url: `/batch/jobs/${jobId}/rerun`, body: multipart({}, csvFile()) }),
+  },
   'post /batch/jobs/:id/cancel': {
     ...A_OWNS,
     redirects: true,
