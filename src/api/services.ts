@@ -4,6 +4,7 @@ import type { JobService } from '../service/jobs.js';
 import type { RenderService } from '../service/render.js';
 import type { TemplateService } from '../service/templates.js';
 import type { Store } from '../store/store.js';
+import type { UploadSlots } from './bodies.js';
 import type { RenderGate } from './limits.js';
 
 /** What route handlers work with. */
@@ -15,4 +16,5 @@ export interface Services {
   renders: RenderService;
   jobs: JobService;
   gate: RenderGate;
+  uploads: UploadSlots;
 }

@@ -1,3 +1,4 @@
+import { readFile } from 'node:fs/promises';
 import { z } from 'zod';
 import { normalizePhoto } from '../assets/photos.js';
 import { PlatenError } from '../errors.js';
@@ -55,21 +56,33 @@ function photoWarnings(store: Store, width: number, height: number): string[] {
 }
 
 /**
- * Updates a rep's profile, with a new photo if one is given: the photo is normalized (raster only,
- * oriented, metadata stripped) before it is stored. Every face updates profiles through here.
+ * Updates a rep's profile, with a new photo if one is given (the path of the uploaded file): the photo
+ * is normalized (raster only, oriented, metadata stripped) before it is stored. An update that
+ * carries nothing is refused, so that a success always means something was applied. Every face
+ * updates profiles through here.
  */
 export async function updateProfile(
   store: Store,
   id: string,
   update: ProfileUpdate,
-  photo?: Buffer,
+  photo?: string,
 ): Promise<{ profile: RepProfile; warnings: string[] }> {
+  if (photo === undefined && Object.values(update).every((value) => value === undefined)) {
+    throw new PlatenError('invalid_request', [
+      {
+        path: '',
+        rule: 'nothing_to_update',
+        message: `nothing to update: send at least one of ${Object.keys(profileUpdateSchema.shape).join(', ')} or a photo`,
+      },
+    ]);
+  }
   let warnings: string[] = [];
   let photoSha256: string | undefined;
-  if (photo) {
+  if (photo !== undefined) {
+    const bytes = await readFile(photo);
     let normalized;
     try {
-      normalized = await normalizePhoto(photo);
+      normalized = await normalizePhoto(bytes);
     } catch (error) {
       throw new PlatenError('invalid_photo', [
         { path: 'photo', rule: 'image', message: (error as Error).message },

@@ -65,10 +65,10 @@ export class TemplateService {
   }
 
   /**
-   * Stores an uploaded package (a zip) as the next draft version of its template. A package with
-   * any problem is refused whole (PlatenError, every problem listed) and nothing is kept.
+   * Stores an uploaded package (the path of a zip) as the next draft version of its template. A
+   * package with any problem is refused whole (PlatenError, every problem listed) and nothing is kept.
    */
-  async upload(zip: Buffer, by: string): Promise<TemplateVersion> {
+  async upload(zip: string, by: string): Promise<TemplateVersion> {
     const staged = join(this.store.stagingDir, randomBytes(8).toString('hex'));
     try {
       await unzipPackage(zip, staged);

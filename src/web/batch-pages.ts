@@ -5,11 +5,12 @@ import { repIdSchema } from '../api/routes/reps.js';
 import { templateIdSchema } from '../api/routes/templates.js';
 import { PlatenError } from '../errors.js';
 import { parseMapEntries } from '../jobs/mapping.js';
-import { CSV_MAX_BYTES, type JobView } from '../service/jobs.js';
+import { type UploadedFile, uploadsOf } from '../api/bodies.js';
+import { CSV_HEAD_BYTES, CSV_MAX_BYTES, type JobView } from '../service/jobs.js';
 import {
   csrf,
-  fileBody,
-  formBody,
+  body,
+  FORM,
   json,
   pageCsp,
   parseWith,
@@ -67,24 +68,36 @@ export function batchRoutes(web: Web, router: Router): void {
   });
 
   /** What the batch script posts: a list (or its start) and the choices beside it; answered in JSON. */
-  const listPost = [json, pageCsp, signedIn(web, everyone), fileBody('csv', CSV_MAX_BYTES), csrf(web)];
+  const listPost = (headBytes?: number) => [
+    json,
+    pageCsp,
+    signedIn(web, everyone),
+    body(web, { multipart: { files: ['csv'], maxBytes: CSV_MAX_BYTES, headBytes } }),
+    csrf(web),
+  ];
 
-  router.post('/batch/columns', ...listPost, async (req, res) => {
+  router.post('/batch/columns', ...listPost(CSV_HEAD_BYTES), async (req, res) => {
     const form = parseWith(listForm, withoutCsrf(req.body));
     res
       .set('Cache-Control', 'no-store')
       .json(
-        await s.jobs.columns(viewerOf(res).key, form.templateId, form.version, csvOf(req.file), mapOf(form)),
+        await s.jobs.columns(
+          viewerOf(res).key,
+          form.templateId,
+          form.version,
+          csvOf(uploadsOf(req).csv),
+          mapOf(form),
+        ),
       );
   });
 
-  router.post('/batch/jobs', ...listPost, async (req, res) => {
+  router.post('/batch/jobs', ...listPost(), async (req, res) => {
     const form = parseWith(jobForm, withoutCsrf(req.body));
     const job = await s.jobs.create(viewerOf(res).key, {
       templateId: form.templateId,
       ...(form.version === undefined ? {} : { version: form.version }),
       kind: form.output,
-      csv: csvOf(req.file),
+      csv: csvOf(uploadsOf(req).csv),
       map: mapOf(form),
       ...(form.repId === undefined ? {} : { repId: form.repId }),
     });
@@ -142,11 +155,18 @@ export function batchRoutes(web: Web, router: Router): void {
     res.download(path, `${job.templateId}-${job.id}-errors.csv`);
   });
 
-  router.post('/batch/jobs/:id/cancel', pageCsp, signedIn(web, everyone), formBody, csrf(web), (req, res) => {
-    const { id } = parseWith(jobParams, req.params);
-    s.jobs.cancel(viewerOf(res).key, id);
-    res.redirect(303, links({ id }).page);
-  });
+  router.post(
+    '/batch/jobs/:id/cancel',
+    pageCsp,
+    signedIn(web, everyone),
+    body(web, FORM),
+    csrf(web),
+    (req, res) => {
+      const { id } = parseWith(jobParams, req.params);
+      s.jobs.cancel(viewerOf(res).key, id);
+      res.redirect(303, links({ id }).page);
+    },
+  );
 }
 
 function links(job: { id: string }) {
@@ -179,13 +199,14 @@ function withoutCsrf(body: unknown): unknown {
   return rest;
 }
 
-function csvOf(file: Express.Multer.File | undefined): Buffer {
+/** The path of the uploaded list. */
+function csvOf(file: UploadedFile | undefined): string {
   if (!file || file.size === 0) {
     throw new PlatenError('invalid_request', [
       { path: 'csv', rule: 'required', message: 'choose a prospect list (a CSV file)' },
     ]);
   }
-  return file.buffer;
+  return file.path;
 }
 
 function mapOf(form: z.infer<typeof listForm>): Record<string, string> {

@@ -1,13 +1,14 @@
 import type { Response, Router } from 'express';
 import { z } from 'zod';
+import { uploadsOf } from '../api/bodies.js';
 import { HttpError } from '../api/problem.js';
 import { templateParams, versionParams } from '../api/routes/templates.js';
 import { ConflictError, PlatenError, type Problem } from '../errors.js';
 import type { TemplateVersion } from '../store/templates.js';
 import {
   csrf,
-  fileBody,
-  formBody,
+  body,
+  FORM,
   pageCsp,
   parseWith,
   sendPage,
@@ -35,10 +36,11 @@ export function marketingRoutes(web: Web, router: Router): void {
     '/marketing/templates',
     pageCsp,
     signedIn(web, desk),
-    fileBody('file', ZIP_MAX_BYTES),
+    body(web, { multipart: { files: ['file'], maxBytes: ZIP_MAX_BYTES } }),
     csrf(web),
     async (req, res) => {
-      if (!req.file || req.file.size === 0) {
+      const zip = uploadsOf(req).file;
+      if (!zip || zip.size === 0) {
         sendDesk(
           web,
           res,
@@ -48,7 +50,7 @@ export function marketingRoutes(web: Web, router: Router): void {
         return;
       }
       try {
-        const version = await s.templates.upload(req.file.buffer, viewerOf(res).key.name);
+        const version = await s.templates.upload(zip.path, viewerOf(res).key.name);
         res.redirect(
           303,
           `/marketing/templates/${version.templateId}/versions/${version.version}?uploaded=1`,
@@ -90,7 +92,7 @@ export function marketingRoutes(web: Web, router: Router): void {
     '/marketing/templates/:id/versions/:n/:action',
     pageCsp,
     signedIn(web, desk),
-    formBody,
+    body(web, FORM),
     csrf(web),
     async (req, res) => {
       const { id, n, action } = parseWith(actionParams, req.params);

@@ -1,5 +1,7 @@
+import { readFile } from 'node:fs/promises';
 import type { Response, Router } from 'express';
 import { z } from 'zod';
+import { uploadsOf } from '../api/bodies.js';
 import { HttpError } from '../api/problem.js';
 import { templateIdSchema, templateParams } from '../api/routes/templates.js';
 import { PlatenError, type Problem } from '../errors.js';
@@ -9,10 +11,9 @@ import type { TemplateVersion } from '../store/templates.js';
 import { fieldViews, type FormValues, formValuesSchema, problemsByField, toRenderRequest } from './form.js';
 import {
   csrf,
-  fileBody,
-  formBody,
+  body,
+  FORM,
   json,
-  jsonBody,
   pageCsp,
   parseWith,
   sendPage,
@@ -76,32 +77,44 @@ export function repRoutes(web: Web, router: Router): void {
     sendMakePage(web, res, found, {}, []);
   });
 
-  router.post('/make/:id/pdf', pageCsp, signedIn(web, ['rep']), formBody, csrf(web), async (req, res) => {
-    const { id } = parseWith(templateParams, req.params);
-    const { _csrf, version, ...rest } = parseWith(formMeta.loose(), req.body);
-    const viewer = viewerOf(res);
-    const found = s.templates.resolve(id, version, viewer.key.role);
-    const values = rest as FormValues;
-    try {
-      const request = toRenderRequest(found.manifest, id, found.version, parseWith(formValuesSchema, values));
-      const signal = res.locals.signal as AbortSignal;
-      const { pdf, audit } = await s.gate.run(signal, () => s.renders.render(viewer.key, request, signal));
-      res
-        .type('application/pdf')
-        .set('Content-Disposition', `attachment; filename="${audit.templateId}-${audit.id}.pdf"`)
-        .send(pdf);
-    } catch (error) {
-      if (!(error instanceof PlatenError)) throw error;
-      sendMakePage(web, res, found, values, error.problems, 422);
-    }
-  });
+  router.post(
+    '/make/:id/pdf',
+    pageCsp,
+    signedIn(web, ['rep']),
+    body(web, FORM),
+    csrf(web),
+    async (req, res) => {
+      const { id } = parseWith(templateParams, req.params);
+      const { _csrf, version, ...rest } = parseWith(formMeta.loose(), req.body);
+      const viewer = viewerOf(res);
+      const found = s.templates.resolve(id, version, viewer.key.role);
+      const values = rest as FormValues;
+      try {
+        const request = toRenderRequest(
+          found.manifest,
+          id,
+          found.version,
+          parseWith(formValuesSchema, values),
+        );
+        const signal = res.locals.signal as AbortSignal;
+        const { pdf, audit } = await s.gate.run(signal, () => s.renders.render(viewer.key, request, signal));
+        res
+          .type('application/pdf')
+          .set('Content-Disposition', `attachment; filename="${audit.templateId}-${audit.id}.pdf"`)
+          .send(pdf);
+      } catch (error) {
+        if (!(error instanceof PlatenError)) throw error;
+        sendMakePage(web, res, found, values, error.problems, 422);
+      }
+    },
+  );
 
   router.post(
     '/make/:id/preview',
     json,
     pageCsp,
     signedIn(web, everyone),
-    jsonBody,
+    body(web, { json: { maxBytes: 256 * 1024 } }),
     csrf(web),
     async (req, res) => {
       const { id } = parseWith(templateParams, req.params);
@@ -132,11 +145,12 @@ export function repRoutes(web: Web, router: Router): void {
     json,
     pageCsp,
     signedIn(web, everyone),
-    fileBody('image', IMAGE_MAX_BYTES),
+    body(web, { multipart: { files: ['image'], maxBytes: IMAGE_MAX_BYTES } }),
     csrf(web),
     async (req, res) => {
-      if (!req.file) throw new HttpError(400, 'no_file', 'choose an image to upload');
-      res.status(201).json(await s.renders.storeImage(req.file.buffer));
+      const image = uploadsOf(req).image;
+      if (!image) throw new HttpError(400, 'no_file', 'choose an image to upload');
+      res.status(201).json(await s.renders.storeImage(await readFile(image.path)));
     },
   );
 
@@ -178,13 +192,19 @@ export function repRoutes(web: Web, router: Router): void {
     '/profile',
     pageCsp,
     signedIn(web, ['rep']),
-    fileBody('photo', IMAGE_MAX_BYTES),
+    // What a browser form sends: urlencoded without a file, multipart with one.
+    body(web, { ...FORM, multipart: { files: ['photo'], maxBytes: IMAGE_MAX_BYTES } }),
     csrf(web),
     async (req, res) => {
       const { _csrf, ...values } = req.body as Record<string, string>;
       try {
         const update = parseWith(profileUpdateSchema, values);
-        const { warnings } = await updateProfile(s.store, viewerOf(res).key.repId!, update, req.file?.buffer);
+        const { warnings } = await updateProfile(
+          s.store,
+          viewerOf(res).key.repId!,
+          update,
+          uploadsOf(req).photo?.path,
+        );
         sendProfilePage(web, res, {}, [], { saved: true, warnings });
       } catch (error) {
         if (!(error instanceof PlatenError)) throw error;

@@ -3,7 +3,7 @@ import { rateLimit } from 'express-rate-limit';
 import { z } from 'zod';
 import { HttpError } from '../api/problem.js';
 import type { Role } from '../store/keys.js';
-import { csrf, formBody, pageCsp, sendPage, signedIn, type Web } from './pages.js';
+import { body, csrf, FORM, pageCsp, sendPage, signedIn, type Web } from './pages.js';
 
 /** Where each role starts. */
 export const HOME: Record<Role, string> = { rep: '/gallery', marketing: '/marketing', admin: '/marketing' };
@@ -47,7 +47,7 @@ export function signInRoutes(web: Web, router: Router): void {
     });
   });
 
-  router.post('/sign-in', pageCsp, attempts, formBody, csrf(web), (req, res) => {
+  router.post('/sign-in', pageCsp, attempts, body(web, FORM), csrf(web), (req, res) => {
     const form = signInForm.safeParse(req.body);
     const key = form.success ? web.s.store.keys.authenticate(form.data.key) : null;
     if (!form.success || !key) {
@@ -74,7 +74,7 @@ export function signInRoutes(web: Web, router: Router): void {
     '/sign-out',
     pageCsp,
     signedIn(web, ['rep', 'marketing', 'admin']),
-    formBody,
+    body(web, FORM),
     csrf(web),
     (req, res) => {
       web.sessions.end(req, res);

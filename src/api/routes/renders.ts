@@ -66,7 +66,7 @@ function visible(s: Services, auth: ApiKey, id: string): RenderRecord {
   return record;
 }
 
-const JSON_LIMIT = '256kb';
+const accepts = { json: { maxBytes: 256 * 1024 } };
 
 export function renderRoutes(s: Services): AnyRoute[] {
   return [
@@ -77,7 +77,7 @@ export function renderRoutes(s: Services): AnyRoute[] {
       tag: 'renders',
       roles: ['rep'],
       body: renderBody,
-      jsonLimit: JSON_LIMIT,
+      accepts,
       gated: true,
       responses: {
         201: { description: 'the PDF', kind: 'pdf', headers: { Location: 'the audit record' } },
@@ -160,7 +160,7 @@ export function renderRoutes(s: Services): AnyRoute[] {
       roles: ['rep', 'marketing', 'admin'],
       body: previewBody,
       query: previewQuery,
-      jsonLimit: JSON_LIMIT,
+      accepts,
       gated: true,
       responses: {
         200: {
@@ -196,7 +196,7 @@ export function renderRoutes(s: Services): AnyRoute[] {
       tag: 'previews',
       roles: ['rep', 'marketing', 'admin'],
       body: previewBody,
-      jsonLimit: JSON_LIMIT,
+      accepts,
       responses: { 200: { description: 'the fit report', kind: 'json', schema: fitSchema } },
       async handle({ res, auth, body }) {
         res.json(await s.renders.fit(auth!, body));

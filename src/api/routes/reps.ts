@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import type { RepProfile } from '../../store/reps.js';
 import { type ProfileUpdate, profileUpdateSchema, updateProfile } from '../../service/profiles.js';
+import type { UploadedFile } from '../bodies.js';
 import { HttpError } from '../problem.js';
 import { type AnyRoute, type Ctx, route } from '../route.js';
 import type { Services } from '../services.js';
@@ -35,10 +36,10 @@ async function update(
   s: Services,
   id: string,
   body: ProfileUpdate,
-  files: Record<string, Buffer>,
+  files: Record<string, UploadedFile>,
   base: string,
 ) {
-  const { profile, warnings } = await updateProfile(s.store, id, body, files.photo);
+  const { profile, warnings } = await updateProfile(s.store, id, body, files.photo?.path);
   return view(profile, base, warnings);
 }
 
@@ -49,7 +50,8 @@ async function sendPhoto(s: Services, res: Ctx<unknown, unknown, unknown>['res']
   res.type('image/jpeg').set('Cache-Control', 'private, max-age=300').send(bytes);
 }
 
-const upload = { kind: 'multipart', files: ['photo'], maxBytes: PHOTO_MAX_BYTES } as const;
+/** JSON (what API clients send by default), or multipart with a photo. */
+const accepts = { json: {}, multipart: { files: ['photo'], maxBytes: PHOTO_MAX_BYTES } } as const;
 const profileResponses = {
   200: { description: 'the profile', kind: 'json', schema: profileSchema },
 } as const;
@@ -78,11 +80,11 @@ export function repRoutes(s: Services): AnyRoute[] {
     route({
       method: 'put',
       path: '/api/v1/reps/me',
-      summary: "Update the caller's profile (multipart: fields, and an optional photo)",
+      summary: "Update the caller's profile: JSON, or multipart with an optional photo",
       tag: 'reps',
       roles: ['rep'],
       body: profileUpdateSchema,
-      upload,
+      accepts,
       responses: profileResponses,
       async handle({ res, auth, body, files }) {
         res.json(await update(s, mine(auth), body, files, '/api/v1/reps/me'));
@@ -129,12 +131,12 @@ export function repRoutes(s: Services): AnyRoute[] {
     route({
       method: 'put',
       path: '/api/v1/reps/:id',
-      summary: "Create or update a rep's profile (multipart: fields, and an optional photo)",
+      summary: "Create or update a rep's profile: JSON, or multipart with an optional photo",
       tag: 'reps',
       roles: ['admin'],
       params: repParams,
       body: profileUpdateSchema,
-      upload,
+      accepts,
       responses: profileResponses,
       async handle({ res, params, body, files }) {
         res.json(await update(s, params.id, body, files, `/api/v1/reps/${params.id}`));
