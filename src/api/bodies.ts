@@ -248,6 +248,9 @@ function multipartReader(dir: string, spec: NonNullable<Accepts['multipart']>): 
       files: spec.files.length,
       fields: 200,
       fieldSize: 64 * 1024,
+      // Bracketed names (`a[3][b]`) become nested values: a name must not build a deep or vast one.
+      fieldNestingDepth: 4,
+      fieldArrayIndexLimit: 200,
     },
   }).fields(spec.files.map((name) => ({ name, maxCount: 1 })));
   return (req, res, next) => {

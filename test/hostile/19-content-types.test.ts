@@ -5,7 +5,6 @@
  * request bodies list the accepted types); the pages' from their router.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { webRouter } from '../../src/web/router.js';
 import {
   brief,
   cleanup,
@@ -15,7 +14,7 @@ import {
   startTestServer,
   type TestServer,
 } from '../api/service-helpers.js';
-import { type PageSession, signInPages } from '../support/page-session.js';
+import { pageRoutes, type PageSession, signInPages } from '../support/page-session.js';
 
 /** Bodies of the types clients commonly send, by media type ('' for none). */
 const BODIES: Record<string, { body: string | Buffer; headers: Record<string, string> }> = {
@@ -95,15 +94,9 @@ describe('the pages', () => {
   });
 
   it('refuse text, XML and untyped bodies on every form with 415, for the roles they serve', async () => {
-    const router = webRouter(server.running.services);
-    const posts = router.stack
-      .map((layer) => layer.route)
-      .filter(
-        (r): r is NonNullable<typeof r> =>
-          r !== undefined && (r as { methods: object }).methods !== undefined,
-      )
-      .filter((r) => (r as unknown as { methods: Record<string, boolean> }).methods.post)
-      .map((r) => String(r.path));
+    const posts = pageRoutes(server.running.services)
+      .filter((r) => r.methods.includes('post'))
+      .map((r) => r.path);
     expect(posts.length).toBeGreaterThanOrEqual(11);
     for (const path of posts) {
       for (const type of ['text/plain', 'application/xml', '']) {

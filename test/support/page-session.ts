@@ -1,3 +1,6 @@
+import type { Services } from '../../src/api/services.js';
+import { webRouter } from '../../src/web/router.js';
+
 /**
  * The pages without a browser: a session signed in through the sign-in form over fetch, its cookies
  * carried by hand and its CSRF token read from the page, for tests that send what no browser would.
@@ -57,4 +60,14 @@ export async function signInPages(base: string, key: string): Promise<PageSessio
       return { status: res.status, headers: res.headers, text: await res.text() };
     },
   };
+}
+
+/** Every route of the pages, from their router: its path (express syntax) and methods. */
+export function pageRoutes(services: Services): { path: string; methods: string[] }[] {
+  return webRouter(services).stack.flatMap((layer) => {
+    const route = layer.route as unknown as { path: string; methods: Record<string, boolean> } | undefined;
+    return route
+      ? [{ path: route.path, methods: Object.keys(route.methods).filter((m) => route.methods[m]) }]
+      : [];
+  });
 }
