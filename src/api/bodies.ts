@@ -93,7 +93,9 @@ export const uploadsOf = (req: Request): Record<string, UploadedFile> => uploade
  */
 export function readBody(place: BodyPlace, accepts: Accepts): RequestHandler {
   const kinds = Object.keys(accepts) as Kind[];
-  const named = mediaTypes(accepts).join(' or ');
+  const named = mediaTypes(accepts)
+    .map((type) => (type === 'application/json' ? `${type} (in UTF-8)` : type))
+    .join(' or ');
   const readers: Partial<Record<Kind, RequestHandler>> = {};
   if (accepts.json) readers.json = jsonReader(accepts.json.maxBytes ?? JSON_MAX_BYTES);
   if (accepts.form) readers.form = formReader(accepts.form.maxBytes ?? JSON_MAX_BYTES);
@@ -112,14 +114,12 @@ export function readBody(place: BodyPlace, accepts: Accepts): RequestHandler {
       const sent =
         header === undefined ? 'a body without a Content-Type' : `a body of type ${printable(header)}`;
       return next(
-        new HttpError(
-          415,
-          'unsupported_media_type',
-          `${sent} is not accepted here: send ${named}${kinds.includes('json') ? ' (JSON in UTF-8)' : ''}`,
-        ),
+        new HttpError(415, 'unsupported_media_type', `${sent} is not accepted here: send ${named}`),
       );
     }
     if ((kind === 'multipart' || kind === 'zip') && large(req) && !place.uploads.take(res)) {
+      // The body is never read: closing the connection spares reading it only to drop it.
+      res.set('Connection', 'close');
       return next(
         new HttpError(503, 'uploads_busy', 'too many large uploads in progress; retry shortly', {
           retryAfter: 10,
@@ -268,6 +268,11 @@ function multipartReader(dir: string, spec: NonNullable<Accepts['multipart']>): 
 
 function zipReader(dir: string, maxBytes: number): RequestHandler {
   return (req, res, next) => {
+    if (Number(req.headers['content-length'] ?? 0) > maxBytes) {
+      // Refused on its declared length: closing the connection spares reading the body only to drop it.
+      res.set('Connection', 'close');
+      return next(tooLarge(maxBytes));
+    }
     const path = stagingOf(req, res, dir).path();
     saveBody(req, path, maxBytes).then((size) => {
       uploaded.set(req, { file: { path, size } });
@@ -281,7 +286,6 @@ function zipReader(dir: string, maxBytes: number): RequestHandler {
  * keeping it, so the client still gets its 413 (destroying the request would drop the connection).
  */
 function saveBody(req: Request, path: string, maxBytes: number): Promise<number> {
-  if (Number(req.headers['content-length'] ?? 0) > maxBytes) return Promise.reject(tooLarge(maxBytes));
   return new Promise((resolve, reject) => {
     const out = createWriteStream(path, { flags: 'wx' });
     let size = 0;
@@ -343,7 +347,7 @@ function bodyError(error: unknown, kind: Kind, accepts: Accepts): unknown {
     case 'LIMIT_FILE_COUNT':
     case 'LIMIT_FIELD_COUNT':
     case 'parameters.too.many':
-      return new HttpError(413, 'too_large', 'the form has more fields than are accepted here');
+      return new HttpError(413, 'too_large', 'the form has more fields or files than are accepted here');
     case 'LIMIT_FIELD_KEY':
       return new HttpError(413, 'too_large', 'a field name of the form is too long');
     case 'LIMIT_FIELD_VALUE':

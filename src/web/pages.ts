@@ -174,8 +174,11 @@ function describe(
   req: Request,
   res: Response,
 ): { status: number; message: string; problems: Problem[] } {
-  if (error instanceof HttpError)
-    return { status: error.status, message: error.detail, problems: error.extra.errors ?? [] };
+  if (error instanceof HttpError) {
+    // The API's details (a body refused, a limit) are shared: on a page they start a sentence.
+    const message = error.detail.charAt(0).toUpperCase() + error.detail.slice(1);
+    return { status: error.status, message, problems: error.extra.errors ?? [] };
+  }
   if (error instanceof NotFoundError) return { status: 404, message: error.message, problems: [] };
   if (error instanceof ConflictError) return { status: 409, message: error.message, problems: [] };
   if (error instanceof PlatenError)
