@@ -179,7 +179,8 @@ class Staging {
   ) {
     res.once('close', () => {
       this.closed = true;
-      for (const path of this.paths.splice(0)) void rm(path, { force: true });
+      // One that cannot be removed now (a failing disk) is left to the start-up sweep of the folder.
+      for (const path of this.paths.splice(0)) rm(path, { force: true }).catch(() => undefined);
     });
   }
 
@@ -308,7 +309,7 @@ function saveBody(req: Request, path: string, maxBytes: number): Promise<number>
       }
     };
     req.on('data', write);
-    req.once('end', () => out.end(() => settle()));
+    req.once('end', () => out.end((error?: Error | null) => settle(error ?? undefined)));
     req.once('close', () => {
       if (!req.complete)
         settle(new HttpError(400, 'bad_upload', 'the request ended before its body was read'));
