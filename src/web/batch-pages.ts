@@ -1,11 +1,11 @@
-import type { Router } from 'express';
+import type { Request, Router } from 'express';
 import { z } from 'zod';
+import { uploadsOf } from '../api/bodies.js';
 import { jobParams } from '../api/routes/jobs.js';
 import { repIdSchema } from '../api/routes/reps.js';
 import { templateIdSchema } from '../api/routes/templates.js';
 import { PlatenError } from '../errors.js';
 import { parseMapEntries } from '../jobs/mapping.js';
-import { type UploadedFile, uploadsOf } from '../api/bodies.js';
 import { CSV_HEAD_BYTES, CSV_MAX_BYTES, type JobView } from '../service/jobs.js';
 import {
   csrf,
@@ -50,6 +50,7 @@ const everyone = ['rep', 'marketing', 'admin'] as const;
  */
 export function batchRoutes(web: Web, router: Router): void {
   const { s } = web;
+  const formBody = body(web, FORM);
 
   router.get('/batch', pageCsp, signedIn(web, everyone), (_req, res) => {
     const viewer = viewerOf(res);
@@ -80,15 +81,7 @@ export function batchRoutes(web: Web, router: Router): void {
     const form = parseWith(listForm, withoutCsrf(req.body));
     res
       .set('Cache-Control', 'no-store')
-      .json(
-        await s.jobs.columns(
-          viewerOf(res).key,
-          form.templateId,
-          form.version,
-          csvOf(uploadsOf(req).csv),
-          mapOf(form),
-        ),
-      );
+      .json(await s.jobs.columns(viewerOf(res).key, form.templateId, form.version, csvOf(req), mapOf(form)));
   });
 
   router.post('/batch/jobs', ...listPost(), async (req, res) => {
@@ -97,7 +90,7 @@ export function batchRoutes(web: Web, router: Router): void {
       templateId: form.templateId,
       ...(form.version === undefined ? {} : { version: form.version }),
       kind: form.output,
-      csv: csvOf(uploadsOf(req).csv),
+      csv: csvOf(req),
       map: mapOf(form),
       ...(form.repId === undefined ? {} : { repId: form.repId }),
     });
@@ -155,18 +148,11 @@ export function batchRoutes(web: Web, router: Router): void {
     res.download(path, `${job.templateId}-${job.id}-errors.csv`);
   });
 
-  router.post(
-    '/batch/jobs/:id/cancel',
-    pageCsp,
-    signedIn(web, everyone),
-    body(web, FORM),
-    csrf(web),
-    (req, res) => {
-      const { id } = parseWith(jobParams, req.params);
-      s.jobs.cancel(viewerOf(res).key, id);
-      res.redirect(303, links({ id }).page);
-    },
-  );
+  router.post('/batch/jobs/:id/cancel', pageCsp, signedIn(web, everyone), formBody, csrf(web), (req, res) => {
+    const { id } = parseWith(jobParams, req.params);
+    s.jobs.cancel(viewerOf(res).key, id);
+    res.redirect(303, links({ id }).page);
+  });
 }
 
 function links(job: { id: string }) {
@@ -199,8 +185,9 @@ function withoutCsrf(body: unknown): unknown {
   return rest;
 }
 
-/** The path of the uploaded list. */
-function csvOf(file: UploadedFile | undefined): string {
+/** The path of the request's list. */
+function csvOf(req: Request): string {
+  const file = uploadsOf(req).csv;
   if (!file || file.size === 0) {
     throw new PlatenError('invalid_request', [
       { path: 'csv', rule: 'required', message: 'choose a prospect list (a CSV file)' },

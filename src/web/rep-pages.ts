@@ -52,6 +52,7 @@ const everyone = ['rep', 'marketing', 'admin'] as const;
 /** A rep's pages (gallery, form with live preview, pieces, profile); marketing also tries the form. */
 export function repRoutes(web: Web, router: Router): void {
   const { s } = web;
+  const formBody = body(web, FORM);
 
   router.get('/gallery', pageCsp, signedIn(web, ['rep']), (_req, res) => {
     const viewer = viewerOf(res);
@@ -77,37 +78,25 @@ export function repRoutes(web: Web, router: Router): void {
     sendMakePage(web, res, found, {}, []);
   });
 
-  router.post(
-    '/make/:id/pdf',
-    pageCsp,
-    signedIn(web, ['rep']),
-    body(web, FORM),
-    csrf(web),
-    async (req, res) => {
-      const { id } = parseWith(templateParams, req.params);
-      const { _csrf, version, ...rest } = parseWith(formMeta.loose(), req.body);
-      const viewer = viewerOf(res);
-      const found = s.templates.resolve(id, version, viewer.key.role);
-      const values = rest as FormValues;
-      try {
-        const request = toRenderRequest(
-          found.manifest,
-          id,
-          found.version,
-          parseWith(formValuesSchema, values),
-        );
-        const signal = res.locals.signal as AbortSignal;
-        const { pdf, audit } = await s.gate.run(signal, () => s.renders.render(viewer.key, request, signal));
-        res
-          .type('application/pdf')
-          .set('Content-Disposition', `attachment; filename="${audit.templateId}-${audit.id}.pdf"`)
-          .send(pdf);
-      } catch (error) {
-        if (!(error instanceof PlatenError)) throw error;
-        sendMakePage(web, res, found, values, error.problems, 422);
-      }
-    },
-  );
+  router.post('/make/:id/pdf', pageCsp, signedIn(web, ['rep']), formBody, csrf(web), async (req, res) => {
+    const { id } = parseWith(templateParams, req.params);
+    const { _csrf, version, ...rest } = parseWith(formMeta.loose(), req.body);
+    const viewer = viewerOf(res);
+    const found = s.templates.resolve(id, version, viewer.key.role);
+    const values = rest as FormValues;
+    try {
+      const request = toRenderRequest(found.manifest, id, found.version, parseWith(formValuesSchema, values));
+      const signal = res.locals.signal as AbortSignal;
+      const { pdf, audit } = await s.gate.run(signal, () => s.renders.render(viewer.key, request, signal));
+      res
+        .type('application/pdf')
+        .set('Content-Disposition', `attachment; filename="${audit.templateId}-${audit.id}.pdf"`)
+        .send(pdf);
+    } catch (error) {
+      if (!(error instanceof PlatenError)) throw error;
+      sendMakePage(web, res, found, values, error.problems, 422);
+    }
+  });
 
   router.post(
     '/make/:id/preview',
