@@ -31,6 +31,8 @@ const envSchema = z.object({
   PLATEN_TEMPLATE_CACHE: int(1, 1000).default(32),
   /** Worker threads rendering batch jobs' rows, shared by all jobs. */
   PLATEN_BATCH_WORKERS: int(1, 256).default(availableParallelism()),
+  /** Uploads over 1 MiB received at once; beyond it a request gets 503 with Retry-After. */
+  PLATEN_UPLOAD_CONCURRENCY: int(1, 1000).default(4),
 });
 
 export type Config = {
@@ -45,6 +47,7 @@ export type Config = {
   requestTimeoutMs: number;
   templateCache: number;
   batchWorkers: number;
+  uploadConcurrency: number;
 };
 
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
@@ -63,5 +66,6 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     requestTimeoutMs: e.PLATEN_REQUEST_TIMEOUT_MS,
     templateCache: e.PLATEN_TEMPLATE_CACHE,
     batchWorkers: e.PLATEN_BATCH_WORKERS,
+    uploadConcurrency: e.PLATEN_UPLOAD_CONCURRENCY,
   };
 }

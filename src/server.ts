@@ -4,6 +4,7 @@ import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { pino, type Logger } from 'pino';
 import { createApp } from './api/app.js';
+import { UploadSlots } from './api/bodies.js';
 import { RenderGate } from './api/limits.js';
 import type { Services } from './api/services.js';
 import type { Config } from './config.js';
@@ -45,6 +46,7 @@ export async function startServer(
     profiles: new ProfileService(store),
     keys: new KeyService(store),
     gate: new RenderGate(config.renderConcurrency, config.renderQueue),
+    uploads: new UploadSlots(config.uploadConcurrency),
   };
   if (store.keys.count() === 0) {
     const loaded = await templates.loadBundled(config.templatesDir);

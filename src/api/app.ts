@@ -1,13 +1,13 @@
 import { randomUUID } from 'node:crypto';
 import express, { type NextFunction, type Request, type RequestHandler, type Response } from 'express';
 import helmet from 'helmet';
-import multer from 'multer';
 import { joinPath, PlatenError, problemsFromZod, prototypeKeys } from '../errors.js';
 import { authenticate } from './auth.js';
+import { readBody, uploadsOf } from './bodies.js';
 import { overloaded } from './limits.js';
 import { HttpError, problemHandler, requestIdOf, sendProblem } from './problem.js';
 import { callerOf, perKeyRateLimit } from './rate-limit.js';
-import type { AnyRoute } from './route.js';
+import { acceptsOf, type AnyRoute } from './route.js';
 import { keyRoutes } from './routes/keys.js';
 import { metaRoutes } from './routes/meta.js';
 import { renderRoutes } from './routes/renders.js';
@@ -56,7 +56,9 @@ export function createApp(s: Services): express.Express {
       // Overload is answered before the body is read: a refused request must cost next to nothing.
       chain.push((_req, _res, next) => next(s.gate.full ? overloaded() : undefined));
     }
-    chain.push(...bodyParsers(r), handler(r));
+    const accepts = acceptsOf(r);
+    if (accepts) chain.push(readBody({ stagingDir: s.store.stagingDir, uploads: s.uploads }, accepts));
+    chain.push(handler(r));
     app[r.method](r.path, ...chain);
   }
   app.use(webRouter(s, limiter));
@@ -67,66 +69,13 @@ export function createApp(s: Services): express.Express {
   return app;
 }
 
-/** Body parsers answer a malformed body with 400 (413 when too large), never a 500. */
-function clientErrors(parser: RequestHandler): RequestHandler {
-  return (req, res, next) =>
-    parser(req, res, (error?: unknown) => {
-      if (!error) return next();
-      const e = error as { status?: number; type?: string; code?: string; message?: string };
-      if (e.type === 'entity.too.large' || e.code === 'LIMIT_FILE_SIZE') {
-        return next(new HttpError(413, 'too_large', 'the request body is larger than this route accepts'));
-      }
-      if (e.type === 'entity.parse.failed') {
-        return next(new HttpError(400, 'invalid_json', 'the request body is not valid JSON'));
-      }
-      next(
-        new HttpError(
-          e.status === 415 ? 415 : 400,
-          'bad_upload',
-          `the request body could not be read: ${e.message ?? 'malformed'}`,
-        ),
-      );
-    });
-}
-
-function bodyParsers(r: AnyRoute): RequestHandler[] {
-  return rawBodyParsers(r).map(clientErrors);
-}
-
-function rawBodyParsers(r: AnyRoute): RequestHandler[] {
-  if (r.upload?.kind === 'zip') {
-    const raw = express.raw({
-      type: ['application/zip', 'application/x-zip-compressed', 'application/octet-stream'],
-      limit: r.upload.maxBytes,
-    });
-    const form = multer({
-      storage: multer.memoryStorage(),
-      limits: { fileSize: r.upload.maxBytes, files: 1, fields: 0 },
-    }).single('file');
-    return [(req, res, next) => (req.is('multipart/form-data') ? form(req, res, next) : raw(req, res, next))];
-  }
-  if (r.upload?.kind === 'multipart') {
-    const fields = r.upload.files.map((name) => ({ name, maxCount: 1 }));
-    return [
-      multer({
-        storage: multer.memoryStorage(),
-        limits: { fileSize: r.upload.maxBytes, files: fields.length, fields: 50, fieldSize: 10_000 },
-      }).fields(fields),
-    ];
-  }
-  if (r.body) return [express.json({ limit: r.jsonLimit ?? '64kb', strict: true })];
-  return [];
-}
-
 /** Validates params, query and body against the route's schemas (422 naming each problem), then runs it. */
 function handler(r: AnyRoute): RequestHandler {
   return async (req: Request, res: Response, next: NextFunction) => {
     try {
       const params = parse(r.params, req.params, 'params.');
       const query = parse(r.query, req.query, 'query.');
-      const files = collectFiles(req, r);
-      const raw = r.upload?.kind === 'multipart' ? { ...(req.body as object) } : req.body;
-      const body = r.body ? parse(r.body, raw ?? {}, '') : undefined;
+      const body = r.body ? parse(r.body, req.body, '') : undefined;
       const signal = (res.locals as { signal: AbortSignal }).signal;
       await r.handle({
         req,
@@ -135,7 +84,7 @@ function handler(r: AnyRoute): RequestHandler {
         params,
         query,
         body,
-        files,
+        files: uploadsOf(req),
         signal,
       });
     } catch (error) {
@@ -173,24 +122,6 @@ function parse(schema: AnyRoute['params'], value: unknown, prefix: string): unkn
       : problemsFromZod([issue], prefix.replace(/\.$/, '')),
   );
   throw new PlatenError('invalid_request', problems);
-}
-
-function collectFiles(req: Request, r: AnyRoute): Record<string, Buffer> {
-  const files: Record<string, Buffer> = {};
-  if (r.upload?.kind === 'zip') {
-    const body = req.file?.buffer ?? (Buffer.isBuffer(req.body) ? req.body : null);
-    if (!body || body.length === 0) {
-      throw new HttpError(
-        415,
-        'no_package',
-        'send the package as an application/zip body or a multipart "file" field',
-      );
-    }
-    files.file = body;
-  } else if (r.upload?.kind === 'multipart' && req.files && !Array.isArray(req.files)) {
-    for (const [name, list] of Object.entries(req.files)) if (list[0]) files[name] = list[0].buffer;
-  }
-  return files;
 }
 
 /** Every request gets an id: in `X-Request-Id`, its log lines and any problem it is answered with. */

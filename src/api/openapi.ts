@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { rolesFor } from '../service/policy.js';
-import type { AnyRoute, ResponseKind } from './route.js';
+import { acceptsOf, type AnyRoute, type ResponseKind } from './route.js';
 
 /** The OpenAPI 3.1 document of every route, generated from the routes' own zod schemas. */
 
@@ -54,6 +54,27 @@ function parameters(schema: z.ZodType | undefined, where: 'path' | 'query'): unk
   }));
 }
 
+/** A route's request body: an entry per media type it accepts, from the declaration that reads it. */
+function requestBodyOf(r: AnyRoute): unknown {
+  const accepts = acceptsOf(r);
+  if (!accepts) return undefined;
+  const schema = r.body ? jsonSchema(r.body) : {};
+  const content: Record<string, unknown> = {};
+  if (accepts.json) content['application/json'] = { schema };
+  if (accepts.form) content['application/x-www-form-urlencoded'] = { schema };
+  if (accepts.multipart) {
+    const fields = (schema as { properties?: object }).properties ?? {};
+    const files = Object.fromEntries(
+      accepts.multipart.files.map((f) => [f, { type: 'string', format: 'binary' }]),
+    );
+    content['multipart/form-data'] = { schema: { type: 'object', properties: { ...fields, ...files } } };
+  }
+  if (accepts.zip) {
+    content['application/zip'] = { schema: { type: 'string', contentMediaType: 'application/zip' } };
+  }
+  return { required: true, content };
+}
+
 export function openApiDocument(
   routes: readonly AnyRoute[],
   info: { title: string; version: string },
@@ -80,36 +101,15 @@ export function openApiDocument(
           : { content: { [MEDIA[doc.kind]]: { schema: doc.schema ? jsonSchema(doc.schema) : {} } } }),
       };
     }
-    const errors = r.action ? ['401', '403', '422', '429'] : ['422'];
+    const errors = [...(r.action ? ['401', '403'] : []), ...(acceptsOf(r) ? ['413', '415'] : []), '422'];
+    if (r.action) errors.push('429');
     for (const status of errors) {
       responses[status] ??= {
         description: 'problem',
         content: { 'application/problem+json': { schema: { $ref: '#/components/schemas/Problem' } } },
       };
     }
-    let requestBody: unknown;
-    if (r.upload?.kind === 'zip') {
-      requestBody = {
-        required: true,
-        content: {
-          'application/zip': { schema: { type: 'string', contentMediaType: 'application/zip' } },
-          'multipart/form-data': {
-            schema: { type: 'object', properties: { file: { type: 'string', format: 'binary' } } },
-          },
-        },
-      };
-    } else if (r.upload?.kind === 'multipart') {
-      const fields = r.body ? ((jsonSchema(r.body) as { properties?: object }).properties ?? {}) : {};
-      const files = Object.fromEntries(r.upload.files.map((f) => [f, { type: 'string', format: 'binary' }]));
-      requestBody = {
-        required: true,
-        content: {
-          'multipart/form-data': { schema: { type: 'object', properties: { ...fields, ...files } } },
-        },
-      };
-    } else if (r.body) {
-      requestBody = { required: true, content: { 'application/json': { schema: jsonSchema(r.body) } } };
-    }
+    const requestBody = requestBodyOf(r);
     paths[path] ??= {};
     paths[path][r.method] = {
       summary: r.summary,

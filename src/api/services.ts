@@ -6,6 +6,7 @@ import type { ProfileService } from '../service/profiles.js';
 import type { RenderService } from '../service/render.js';
 import type { TemplateService } from '../service/templates.js';
 import type { Store } from '../store/store.js';
+import type { UploadSlots } from './bodies.js';
 import type { RenderGate } from './limits.js';
 
 /** What route handlers work with. */
@@ -19,4 +20,5 @@ export interface Services {
   profiles: ProfileService;
   keys: KeyService;
   gate: RenderGate;
+  uploads: UploadSlots;
 }

@@ -1,4 +1,5 @@
 import { joinPath, type Problem, PlatenError } from '../errors.js';
+import { jsonDepthProblem } from '../json.js';
 import type { InputDef } from '../template/manifest.js';
 import { quoted, visible } from './visible.js';
 
@@ -41,6 +42,8 @@ export function parseMapEntries(entries: readonly string[]): Record<string, stri
   entries.forEach((entry, i) => {
     const path = joinPath('map', [i]);
     if (entry.trimStart().startsWith('{')) {
+      const tooDeep = jsonDepthProblem(entry, path);
+      if (tooDeep) return void problems.push(tooDeep);
       // Starting with "{", valid JSON can only be an object.
       let parsed: Record<string, unknown>;
       try {

@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { EventEmitter } from 'node:events';
 import { createReadStream, existsSync } from 'node:fs';
-import { mkdir, readdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
+import { mkdir, readdir, readFile, rename, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { parse } from 'csv-parse';
 import type { Logger } from 'pino';
@@ -36,7 +36,8 @@ export interface JobRequest {
   templateId: string;
   version?: number;
   kind: ChunkKind;
-  csv: Buffer;
+  /** The path of the prospect list: the job takes the file (it is moved, not copied). */
+  csv: string;
   /** CSV header → prospect input overrides of the automatic mapping. */
   map: Record<string, string>;
   /**
@@ -63,8 +64,13 @@ export interface JobView extends Omit<Job, 'spec' | 'keyId'> {
   etaSeconds: number | null;
 }
 
-/** The largest prospect list a job takes (it is read into memory once, then staged on disk). */
+/** The largest prospect list a job takes (streamed to disk as it is uploaded). */
 export const CSV_MAX_BYTES = 512 * 1024 * 1024;
+/**
+ * How much of a list its columns need: the header, and the 64 KiB its encoding and delimiter are
+ * detected from. More than any header a list may have (a record is at most a million characters).
+ */
+export const CSV_HEAD_BYTES = 4 * 1024 * 1024;
 
 /** A list's columns against a template's prospect inputs, as a job of it would map them. */
 export interface JobColumns {
@@ -167,7 +173,7 @@ export class JobService {
    * they were (row numbers are the report's), the same template, output kind, mapping and rep. A list
    * without every rejected row is refused, naming the rows it lacks (see rerunRows).
    */
-  async rerun(caller: ApiKey, id: string, csv: Buffer): Promise<JobView> {
+  async rerun(caller: ApiKey, id: string, csv: string): Promise<JobView> {
     const { path, job } = this.outputOf(caller, id, 'errors');
     const rows = reportedRows(await readFile(path, 'utf8'));
     if (!rows || rows.size === 0)
@@ -277,53 +283,55 @@ export class JobService {
 
   /**
    * A list's columns and the mapping a job of it would use (automatic, then `map`'s overrides),
-   * naming the required inputs no column feeds: what a person checks before starting a job. Only the
-   * header is read, and nothing is kept.
+   * naming the required inputs no column feeds: what a person checks before starting a job. `csv` is
+   * the path of the list, or of its start: only the header is read.
    */
   async columns(
     caller: ApiKey,
     templateId: string,
     version: number | undefined,
-    csv: Buffer,
+    csv: string,
     map: Record<string, string>,
   ): Promise<JobColumns> {
     authorize(caller, 'jobs.run');
     const found = this.templates.resolve(templateId, version, caller.role);
     const inputs = (await this.templates.compiled(found)).inputs.prospect;
-    return this.staged(csv, async (staged) => {
-      const { headers, encoding, delimiter } = await openCsv(staged);
-      let mapping: ColumnMapping | null = null;
-      let problems: Problem[] = [];
-      try {
-        mapping = mapColumns(headers, inputs, map);
-      } catch (error) {
-        if (!(error instanceof PlatenError)) throw error;
-        problems = error.problems;
-      }
-      const columns = mapping?.columns ?? {};
-      return {
-        templateId: found.templateId,
-        version: found.version,
-        headers,
-        encoding,
-        delimiter,
-        inputs: Object.entries(inputs).map(([key, def]) => ({
-          key,
-          label: def.label ?? key,
-          required: def.required,
-          column: Object.hasOwn(columns, key) ? columns[key]! : null,
-        })),
-        missingRequired: mapping?.missingRequired ?? [],
-        unused: mapping?.unused ?? headers,
-        problems,
-      };
-    });
+    const { headers, encoding, delimiter } = await openCsv(csv);
+    let mapping: ColumnMapping | null = null;
+    let problems: Problem[] = [];
+    try {
+      mapping = mapColumns(headers, inputs, map);
+    } catch (error) {
+      if (!(error instanceof PlatenError)) throw error;
+      problems = error.problems;
+    }
+    const columns = mapping?.columns ?? {};
+    return {
+      templateId: found.templateId,
+      version: found.version,
+      headers,
+      encoding,
+      delimiter,
+      inputs: Object.entries(inputs).map(([key, def]) => ({
+        key,
+        label: def.label ?? key,
+        required: def.required,
+        column: Object.hasOwn(columns, key) ? columns[key]! : null,
+      })),
+      missingRequired: mapping?.missingRequired ?? [],
+      unused: mapping?.unused ?? headers,
+      problems,
+    };
   }
 
-  /** Runs `use` on an uploaded list staged as a file (CSV reading streams from disk); removes it after. */
-  private async staged<T>(csv: Buffer, use: (path: string) => Promise<T>): Promise<T> {
+  /**
+   * Runs `use` on an uploaded list, taken over from its request (moved to a name of the job's own, so
+   * the request's clean-up cannot remove it while the job uses it); removes it after, unless `use` has
+   * moved it on.
+   */
+  private async staged<T>(csv: string, use: (path: string) => Promise<T>): Promise<T> {
     const path = join(this.store.stagingDir, `${randomBytes(8).toString('hex')}.csv`);
-    await writeFile(path, csv);
+    await rename(csv, path);
     try {
       return await use(path);
     } finally {

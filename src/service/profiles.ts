@@ -1,3 +1,4 @@
+import { readFile } from 'node:fs/promises';
 import { z } from 'zod';
 import { normalizePhoto } from '../assets/photos.js';
 import { NotFoundError, PlatenError } from '../errors.js';
@@ -112,22 +113,33 @@ export class ProfileService {
   }
 
   /**
-   * Updates a profile (the caller's own, or a rep's by id), with a new photo if one is given: the
-   * photo is normalized (raster only, oriented, metadata stripped) before it is stored.
+   * Updates a profile (the caller's own, or a rep's by id), with a new photo if one is given (the path
+   * of the uploaded file): the photo is normalized (raster only, oriented, metadata stripped) before
+   * it is stored. An update that carries nothing is refused, so that a success always means something
+   * was applied.
    */
   async update(
     caller: ApiKey,
     repId: string | undefined,
     update: ProfileUpdate,
-    photo?: Buffer,
+    photo?: string,
   ): Promise<{ profile: RepProfile; warnings: string[] }> {
     const id = this.whose(caller, repId);
+    if (photo === undefined && Object.values(update).every((value) => value === undefined)) {
+      throw new PlatenError('invalid_request', [
+        {
+          path: '',
+          rule: 'nothing_to_update',
+          message: `nothing to update: send at least one of ${Object.keys(profileUpdateSchema.shape).join(', ')} or a photo`,
+        },
+      ]);
+    }
     let warnings: string[] = [];
     let photoSha256: string | undefined;
-    if (photo) {
+    if (photo !== undefined) {
       let normalized;
       try {
-        normalized = await normalizePhoto(photo);
+        normalized = await normalizePhoto(await readFile(photo));
       } catch (error) {
         throw new PlatenError('invalid_photo', [
           { path: 'photo', rule: 'image', message: (error as Error).message },

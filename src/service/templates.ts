@@ -84,10 +84,10 @@ export class TemplateService {
   }
 
   /**
-   * Stores an uploaded package (a zip) as the next draft version of its template. A package with
-   * any problem is refused whole (PlatenError, every problem listed) and nothing is kept.
+   * Stores an uploaded package (the path of a zip) as the next draft version of its template. A
+   * package with any problem is refused whole (PlatenError, every problem listed) and nothing is kept.
    */
-  async upload(caller: ApiKey, zip: Buffer): Promise<TemplateVersion> {
+  async upload(caller: ApiKey, zip: string): Promise<TemplateVersion> {
     authorize(caller, 'templates.manage');
     const staged = join(this.store.stagingDir, randomBytes(8).toString('hex'));
     try {

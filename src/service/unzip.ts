@@ -22,25 +22,31 @@ const reject = (rule: string, message: string, path = 'package'): never => {
  * headers' claims). A package zipped with its folder (`brochure/template.json`) is unwrapped. On any
  * problem nothing is left behind.
  */
-export async function unzipPackage(zip: Buffer, target: string): Promise<void> {
+export async function unzipPackage(zipPath: string, target: string): Promise<void> {
   const root = resolve(target);
+  const file = await new Promise<yauzl.ZipFile>((done, fail) =>
+    yauzl.open(
+      zipPath,
+      { lazyEntries: true, autoClose: false, validateEntrySizes: true, strictFileNames: true },
+      (err, z) => (err ? fail(err) : done(z)),
+    ),
+  ).catch((err: Error & { syscall?: string }) =>
+    // A file we cannot open is our fault, not the package's.
+    err.syscall ? Promise.reject(err) : reject('not_a_zip', `not a readable zip file: ${err.message}`),
+  );
   try {
     await mkdir(root, { recursive: false });
-    await extract(zip, root);
+    await extract(file, root);
   } catch (error) {
     await rm(root, { recursive: true, force: true });
     throw error;
+  } finally {
+    file.close();
   }
 }
 
-async function extract(zip: Buffer, root: string): Promise<void> {
-  const file = await new Promise<yauzl.ZipFile>((done, fail) =>
-    yauzl.fromBuffer(zip, { lazyEntries: true, validateEntrySizes: true, strictFileNames: true }, (err, z) =>
-      err ? fail(err) : done(z),
-    ),
-  ).catch((err: Error) => reject('not_a_zip', `not a readable zip file: ${err.message}`));
+async function extract(file: yauzl.ZipFile, root: string): Promise<void> {
   if (file.entryCount > PACKAGE_LIMITS.maxFiles) {
-    file.close();
     reject(
       'too_many_files',
       `the package has ${file.entryCount} entries; at most ${PACKAGE_LIMITS.maxFiles} are accepted`,
@@ -71,11 +77,9 @@ async function extract(zip: Buffer, root: string): Promise<void> {
     declaredTotal += entry.uncompressedSize;
   }
   if (problems.length > 0) {
-    file.close();
     throw new PlatenError('invalid_package', problems);
   }
   if (declaredTotal > PACKAGE_LIMITS.maxTotalBytes) {
-    file.close();
     reject('too_big', `the package would unpack to more than ${PACKAGE_LIMITS.maxTotalBytes} bytes`);
   }
 
@@ -103,7 +107,6 @@ async function extract(zip: Buffer, root: string): Promise<void> {
       reject('bad_entry', err.message, entry.fileName),
     );
   }
-  file.close();
 }
 
 /** `folder/` when every entry sits inside one top-level folder that holds template.json. */

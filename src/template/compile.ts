@@ -4,6 +4,7 @@ import { type FontFace, loadFontFace } from '../assets/fonts.js';
 import { cmykImage, loadColorTable, rgbToCmyk } from '../assets/cmyk.js';
 import { type PreparedImage, prepareImage } from '../assets/images.js';
 import { PlatenError, type Problem, problemsFromZod } from '../errors.js';
+import { jsonDepthProblem } from '../json.js';
 import { type FontFamily, fitText } from '../layout/fit.js';
 import { formatAddress, IMB_SIZES, imbHumanReadable } from '../merge/mail.js';
 import { spansOf } from '../merge/spans.js';
@@ -99,9 +100,12 @@ async function readManifest(root: string): Promise<Manifest> {
   };
   const info = await stat(file).catch(() => fail('not_found', 'missing template.json'));
   if (info.size > MAX_MANIFEST_BYTES) fail('too_big', `larger than ${MAX_MANIFEST_BYTES} bytes`);
+  const text = await readFile(file, 'utf8');
+  const tooDeep = jsonDepthProblem(text, 'template.json');
+  if (tooDeep) throw new PlatenError('invalid_template', [tooDeep]);
   let json: unknown;
   try {
-    json = JSON.parse(await readFile(file, 'utf8'));
+    json = JSON.parse(text);
   } catch (error) {
     fail('json', `not valid JSON: ${(error as Error).message}`);
   }

@@ -1,16 +1,17 @@
-import type { Router } from 'express';
+import type { Request, Router } from 'express';
 import { z } from 'zod';
+import { uploadsOf } from '../api/bodies.js';
 import { jobParams } from '../api/routes/jobs.js';
 import { repIdSchema } from '../api/routes/reps.js';
 import { templateIdSchema } from '../api/routes/templates.js';
 import { PlatenError } from '../errors.js';
 import { parseMapEntries } from '../jobs/mapping.js';
-import { CSV_MAX_BYTES, type JobView } from '../service/jobs.js';
+import { CSV_HEAD_BYTES, CSV_MAX_BYTES, type JobView } from '../service/jobs.js';
 import { can } from '../service/policy.js';
 import {
   csrf,
-  fileBody,
-  formBody,
+  body,
+  FORM,
   json,
   pageCsp,
   parseWith,
@@ -48,6 +49,7 @@ const KINDS: Record<JobView['kind'], string> = {
  */
 export function batchRoutes(web: Web, router: Router): void {
   const { s } = web;
+  const formBody = body(web, FORM);
 
   router.get('/batch', pageCsp, signedIn(web, 'jobs.run'), (_req, res) => {
     const viewer = viewerOf(res);
@@ -65,24 +67,28 @@ export function batchRoutes(web: Web, router: Router): void {
   });
 
   /** What the batch script posts: a list (or its start) and the choices beside it; answered in JSON. */
-  const listPost = [json, pageCsp, signedIn(web, 'jobs.run'), fileBody('csv', CSV_MAX_BYTES), csrf(web)];
+  const listPost = (headBytes?: number) => [
+    json,
+    pageCsp,
+    signedIn(web, 'jobs.run'),
+    body(web, { multipart: { files: ['csv'], maxBytes: CSV_MAX_BYTES, headBytes } }),
+    csrf(web),
+  ];
 
-  router.post('/batch/columns', ...listPost, async (req, res) => {
+  router.post('/batch/columns', ...listPost(CSV_HEAD_BYTES), async (req, res) => {
     const form = parseWith(listForm, withoutCsrf(req.body));
     res
       .set('Cache-Control', 'no-store')
-      .json(
-        await s.jobs.columns(viewerOf(res).key, form.templateId, form.version, csvOf(req.file), mapOf(form)),
-      );
+      .json(await s.jobs.columns(viewerOf(res).key, form.templateId, form.version, csvOf(req), mapOf(form)));
   });
 
-  router.post('/batch/jobs', ...listPost, async (req, res) => {
+  router.post('/batch/jobs', ...listPost(), async (req, res) => {
     const form = parseWith(jobForm, withoutCsrf(req.body));
     const job = await s.jobs.create(viewerOf(res).key, {
       templateId: form.templateId,
       ...(form.version === undefined ? {} : { version: form.version }),
       kind: form.output,
-      csv: csvOf(req.file),
+      csv: csvOf(req),
       map: mapOf(form),
       ...(form.repId === undefined ? {} : { repId: form.repId }),
     });
@@ -145,11 +151,11 @@ export function batchRoutes(web: Web, router: Router): void {
     '/batch/jobs/:id/rerun',
     pageCsp,
     signedIn(web, 'jobs.run'),
-    fileBody('csv', CSV_MAX_BYTES),
+    body(web, { multipart: { files: ['csv'], maxBytes: CSV_MAX_BYTES } }),
     csrf(web),
     async (req, res) => {
       const { id } = parseWith(jobParams, req.params);
-      const job = await s.jobs.rerun(viewerOf(res).key, id, csvOf(req.file));
+      const job = await s.jobs.rerun(viewerOf(res).key, id, csvOf(req));
       res.redirect(303, links(job).page);
     },
   );
@@ -198,13 +204,15 @@ function withoutCsrf(body: unknown): unknown {
   return rest;
 }
 
-function csvOf(file: Express.Multer.File | undefined): Buffer {
+/** The path of the request's list. */
+function csvOf(req: Request): string {
+  const file = uploadsOf(req).csv;
   if (!file || file.size === 0) {
     throw new PlatenError('invalid_request', [
       { path: 'csv', rule: 'required', message: 'choose a prospect list (a CSV file)' },
     ]);
   }
-  return file.buffer;
+  return file.path;
 }
 
 function mapOf(form: z.infer<typeof listForm>): Record<string, string> {

@@ -1,13 +1,14 @@
 import type { Response, Router } from 'express';
 import { z } from 'zod';
+import { uploadsOf } from '../api/bodies.js';
 import { HttpError } from '../api/problem.js';
 import { templateParams, versionParams } from '../api/routes/templates.js';
 import { ConflictError, PlatenError, type Problem } from '../errors.js';
 import type { TemplateVersion } from '../store/templates.js';
 import {
   csrf,
-  fileBody,
-  formBody,
+  body,
+  FORM,
   pageCsp,
   parseWith,
   sendPage,
@@ -34,10 +35,11 @@ export function marketingRoutes(web: Web, router: Router): void {
     '/marketing/templates',
     pageCsp,
     signedIn(web, 'templates.manage'),
-    fileBody('file', ZIP_MAX_BYTES),
+    body(web, { multipart: { files: ['file'], maxBytes: ZIP_MAX_BYTES } }),
     csrf(web),
     async (req, res) => {
-      if (!req.file || req.file.size === 0) {
+      const zip = uploadsOf(req).file;
+      if (!zip || zip.size === 0) {
         sendDesk(
           web,
           res,
@@ -47,7 +49,7 @@ export function marketingRoutes(web: Web, router: Router): void {
         return;
       }
       try {
-        const version = await s.templates.upload(viewerOf(res).key, req.file.buffer);
+        const version = await s.templates.upload(viewerOf(res).key, zip.path);
         res.redirect(
           303,
           `/marketing/templates/${version.templateId}/versions/${version.version}?uploaded=1`,
@@ -93,7 +95,7 @@ export function marketingRoutes(web: Web, router: Router): void {
     '/marketing/templates/:id/versions/:n/:action',
     pageCsp,
     signedIn(web, 'templates.manage'),
-    formBody,
+    body(web, FORM),
     csrf(web),
     async (req, res) => {
       const { id, n, action } = parseWith(actionParams, req.params);

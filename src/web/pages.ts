@@ -1,7 +1,7 @@
-import express, { type NextFunction, type Request, type RequestHandler, type Response } from 'express';
+import type { NextFunction, Request, RequestHandler, Response } from 'express';
 import helmet from 'helmet';
-import multer from 'multer';
 import type { z } from 'zod';
+import { type Accepts, readBody } from '../api/bodies.js';
 import { HttpError, requestIdOf } from '../api/problem.js';
 import type { Services } from '../api/services.js';
 import {
@@ -115,25 +115,15 @@ export function csrf(web: Web): RequestHandler {
   };
 }
 
-/** Form bodies (urlencoded), JSON bodies (the scripts') and multipart uploads, each size-limited. */
-export const formBody = express.urlencoded({ extended: false, limit: '256kb', parameterLimit: 200 });
-export const jsonBody = express.json({ limit: '256kb', strict: true });
-export function fileBody(field: string, maxBytes: number): RequestHandler {
-  const parse = multer({
-    storage: multer.memoryStorage(),
-    limits: { fileSize: maxBytes, files: 1, fields: 50, fieldSize: 10_000 },
-  }).single(field);
-  return (req, res, next) =>
-    parse(req, res, (error?: unknown) => {
-      if (!error) return next();
-      const code = (error as { code?: string }).code;
-      next(
-        code === 'LIMIT_FILE_SIZE'
-          ? new HttpError(413, 'too_large', `The file is larger than ${Math.round(maxBytes / 1_048_576)} MB.`)
-          : new HttpError(400, 'bad_upload', `The upload could not be read: ${(error as Error).message}`),
-      );
-    });
-}
+/**
+ * A page route's body, read as the API reads bodies (src/api/bodies.ts): the media types it accepts,
+ * anything else refused with 415; files staged on disk until the response closes.
+ */
+export const body = (web: Web, accepts: Accepts): RequestHandler =>
+  readBody({ stagingDir: web.s.store.stagingDir, uploads: web.s.uploads }, accepts);
+
+/** What a browser form sends: urlencoded fields. */
+export const FORM: Accepts = { form: { maxBytes: 256 * 1024 } };
 
 /** Parses a value with zod; failures are PlatenErrors naming each field, shown beside it. */
 export function parseWith<T>(schema: z.ZodType<T>, value: unknown): T {
@@ -197,8 +187,11 @@ function describe(
   req: Request,
   res: Response,
 ): { status: number; message: string; problems: Problem[] } {
-  if (error instanceof HttpError)
-    return { status: error.status, message: error.detail, problems: error.extra.errors ?? [] };
+  if (error instanceof HttpError) {
+    // The API's details (a body refused, a limit) are shared: on a page they start a sentence.
+    const message = error.detail.charAt(0).toUpperCase() + error.detail.slice(1);
+    return { status: error.status, message, problems: error.extra.errors ?? [] };
+  }
   if (error instanceof ForbiddenError) return { status: 403, message: error.message, problems: [] };
   if (error instanceof NotFoundError) return { status: 404, message: error.message, problems: [] };
   if (error instanceof ConflictError) return { status: 409, message: error.message, problems: [] };

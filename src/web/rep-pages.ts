@@ -1,5 +1,7 @@
+import { readFile } from 'node:fs/promises';
 import type { Response, Router } from 'express';
 import { z } from 'zod';
+import { uploadsOf } from '../api/bodies.js';
 import { HttpError } from '../api/problem.js';
 import { templateIdSchema, templateParams } from '../api/routes/templates.js';
 import { PlatenError, type Problem } from '../errors.js';
@@ -10,10 +12,9 @@ import type { TemplateVersion } from '../store/templates.js';
 import { fieldViews, type FormValues, formValuesSchema, problemsByField, toRenderRequest } from './form.js';
 import {
   csrf,
-  fileBody,
-  formBody,
+  body,
+  FORM,
   json,
-  jsonBody,
   pageCsp,
   parseWith,
   sendPage,
@@ -50,6 +51,7 @@ const PREVIEW_SCALE = 4 / 3;
 /** A rep's pages (gallery, form with live preview, pieces, profile); marketing also tries the form. */
 export function repRoutes(web: Web, router: Router): void {
   const { s } = web;
+  const formBody = body(web, FORM);
 
   router.get('/gallery', pageCsp, signedIn(web, 'pieces.render'), (_req, res) => {
     const viewer = viewerOf(res);
@@ -112,7 +114,7 @@ export function repRoutes(web: Web, router: Router): void {
     json,
     pageCsp,
     signedIn(web, 'pieces.preview'),
-    jsonBody,
+    body(web, { json: { maxBytes: 256 * 1024 } }),
     csrf(web),
     async (req, res) => {
       const { id } = parseWith(templateParams, req.params);
@@ -143,11 +145,12 @@ export function repRoutes(web: Web, router: Router): void {
     json,
     pageCsp,
     signedIn(web, 'pieces.preview'),
-    fileBody('image', IMAGE_MAX_BYTES),
+    body(web, { multipart: { files: ['image'], maxBytes: IMAGE_MAX_BYTES } }),
     csrf(web),
     async (req, res) => {
-      if (!req.file) throw new HttpError(400, 'no_file', 'choose an image to upload');
-      res.status(201).json(await s.renders.storeImage(viewerOf(res).key, req.file.buffer));
+      const image = uploadsOf(req).image;
+      if (!image) throw new HttpError(400, 'no_file', 'choose an image to upload');
+      res.status(201).json(await s.renders.storeImage(viewerOf(res).key, await readFile(image.path)));
     },
   );
 
@@ -184,13 +187,19 @@ export function repRoutes(web: Web, router: Router): void {
     '/profile',
     pageCsp,
     signedIn(web, 'profile.own'),
-    fileBody('photo', IMAGE_MAX_BYTES),
+    // What a browser form sends: urlencoded without a file, multipart with one.
+    body(web, { ...FORM, multipart: { files: ['photo'], maxBytes: IMAGE_MAX_BYTES } }),
     csrf(web),
     async (req, res) => {
       const { _csrf, ...values } = req.body as Record<string, string>;
       try {
         const update = parseWith(profileUpdateSchema, values);
-        const { warnings } = await s.profiles.update(viewerOf(res).key, undefined, update, req.file?.buffer);
+        const { warnings } = await s.profiles.update(
+          viewerOf(res).key,
+          undefined,
+          update,
+          uploadsOf(req).photo?.path,
+        );
         sendProfilePage(web, res, {}, [], { saved: true, warnings });
       } catch (error) {
         if (!(error instanceof PlatenError)) throw error;

@@ -4,7 +4,7 @@ import { z } from 'zod';
 import { HttpError } from '../api/problem.js';
 import { can } from '../service/policy.js';
 import type { Role } from '../store/keys.js';
-import { csrf, formBody, pageCsp, sendPage, signedIn, type Web } from './pages.js';
+import { body, csrf, FORM, pageCsp, sendPage, signedIn, type Web } from './pages.js';
 
 /** Where each role starts: the publishing desk for those who manage templates, else the gallery. */
 const home = (role: Role): string => (can(role, 'templates.manage') ? '/marketing' : '/gallery');
@@ -47,7 +47,7 @@ export function signInRoutes(web: Web, router: Router): void {
     });
   });
 
-  router.post('/sign-in', pageCsp, attempts, formBody, csrf(web), (req, res) => {
+  router.post('/sign-in', pageCsp, attempts, body(web, FORM), csrf(web), (req, res) => {
     const form = signInForm.safeParse(req.body);
     const key = form.success ? web.s.store.keys.authenticate(form.data.key) : null;
     if (!form.success || !key) {
@@ -70,7 +70,7 @@ export function signInRoutes(web: Web, router: Router): void {
     res.redirect(303, form.data.next ?? home(key.role));
   });
 
-  router.post('/sign-out', pageCsp, signedIn(web), formBody, csrf(web), (req, res) => {
+  router.post('/sign-out', pageCsp, signedIn(web), body(web, FORM), csrf(web), (req, res) => {
     web.sessions.end(req, res);
     res.redirect(303, '/sign-in');
   });

@@ -7,6 +7,7 @@ import { cp, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import type { Logger } from 'pino';
 import yazl from 'yazl';
 import { loadConfig } from '../../src/config.js';
 import { startServer, type Running } from '../../src/server.js';
@@ -40,12 +41,14 @@ export interface TestServer {
 
 /**
  * Starts a real server: over a fresh temporary data directory unless one is given (a restart), with
- * `env` overriding configuration variables. close() stops it; cleanup() removes its data directory.
+ * `env` overriding configuration variables, logging to `log` if given (else as configured: silent).
+ * close() stops it; cleanup() removes its data directory.
  */
 export async function startTestServer({
   dataDir,
   env = {},
-}: { dataDir?: string; env?: Record<string, string> } = {}): Promise<TestServer> {
+  log,
+}: { dataDir?: string; env?: Record<string, string>; log?: Logger } = {}): Promise<TestServer> {
   const dir = dataDir ?? (await tempDir('platen-data-'));
   const config = loadConfig({
     PLATEN_DATA_DIR: dir,
@@ -60,7 +63,7 @@ export async function startTestServer({
   process.stdout.write = (() => true) as typeof process.stdout.write;
   let running: Running;
   try {
-    running = await startServer(config);
+    running = await startServer(config, log);
   } finally {
     process.stdout.write = write;
   }

@@ -4,6 +4,8 @@
  * Redirects are not followed, so a test sees the 303 to the sign-in page itself.
  */
 import { expect } from 'vitest';
+import type { Services } from '../../src/api/services.js';
+import { webRouter } from '../../src/web/router.js';
 
 export interface PageReply {
   status: number;
@@ -18,12 +20,13 @@ export interface PageReply {
 export interface PageRequest {
   /** The `Cookie` header to send (a session's, or a stale or forged one). */
   cookie?: string;
-  /** Sent as `X-CSRF-Token`. */
+  /** Sent as `X-CSRF-Token`; a session sends its own unless this is `''`. */
   csrf?: string;
+  headers?: Record<string, string>;
   /** A urlencoded form. */
   form?: Record<string, string>;
   json?: unknown;
-  body?: FormData;
+  body?: RequestInit['body'];
 }
 
 export async function pageRequest(
@@ -35,6 +38,7 @@ export async function pageRequest(
   const headers: Record<string, string> = {};
   if (options.cookie) headers.cookie = options.cookie;
   if (options.csrf) headers['x-csrf-token'] = options.csrf;
+  Object.assign(headers, options.headers);
   let body: RequestInit['body'];
   if (options.form) body = new URLSearchParams(options.form);
   else if (options.json !== undefined) {
@@ -63,7 +67,7 @@ export async function pageRequest(
 export interface PageSession {
   cookie: string;
   csrf: string;
-  request(method: string, path: string, options?: Omit<PageRequest, 'cookie' | 'csrf'>): Promise<PageReply>;
+  request(method: string, path: string, options?: Omit<PageRequest, 'cookie'>): Promise<PageReply>;
 }
 
 /** The value of a cookie the response sets, as a `Cookie` header pair. */
@@ -96,6 +100,16 @@ export async function signInPages(base: string, key: string): Promise<PageSessio
   return {
     cookie,
     csrf,
-    request: (method, path, options = {}) => pageRequest(base, method, path, { ...options, cookie, csrf }),
+    request: (method, path, options = {}) => pageRequest(base, method, path, { csrf, ...options, cookie }),
   };
+}
+
+/** Every route of the pages, from their router: its path (express syntax) and methods. */
+export function pageRoutes(services: Services): { path: string; methods: string[] }[] {
+  return webRouter(services, (_req, _res, next) => next()).stack.flatMap((layer) => {
+    const route = layer.route as unknown as { path: string; methods: Record<string, boolean> } | undefined;
+    return route
+      ? [{ path: route.path, methods: Object.keys(route.methods).filter((m) => route.methods[m]) }]
+      : [];
+  });
 }

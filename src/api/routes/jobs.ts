@@ -1,8 +1,10 @@
 import { z } from 'zod';
 import { PlatenError } from '../../errors.js';
+import { checkJsonDepth } from '../../json.js';
 import { parseMapEntries } from '../../jobs/mapping.js';
 import { parseSheetSize } from '../../render/impose.js';
-import { CSV_MAX_BYTES, type JobView } from '../../service/jobs.js';
+import { CSV_HEAD_BYTES, CSV_MAX_BYTES, type JobView } from '../../service/jobs.js';
+import type { UploadedFile } from '../bodies.js';
 import { type AnyRoute, route } from '../route.js';
 import type { Services } from '../services.js';
 import { repIdSchema } from './reps.js';
@@ -67,6 +69,7 @@ const view = (job: JobView) => {
 function mappingOf(text: string | undefined): Record<string, string> {
   if (text === undefined || text.trim() === '') return {};
   if (text.trim().startsWith('{')) {
+    checkJsonDepth(text, 'map');
     const parsed = z.record(z.string(), z.string()).safeParse(safeJson(text));
     if (parsed.success) return parsed.data;
     throw new PlatenError('invalid_request', [
@@ -76,8 +79,9 @@ function mappingOf(text: string | undefined): Record<string, string> {
   return parseMapEntries(text.split(/\r?\n/).filter((line) => line.trim() !== ''));
 }
 
-function requiredCsv(csv: Buffer | undefined): Buffer {
-  if (csv) return csv;
+/** The path of the uploaded list. */
+function requiredCsv(csv: UploadedFile | undefined): string {
+  if (csv) return csv.path;
   throw new PlatenError('invalid_request', [
     { path: 'csv', rule: 'required', message: 'attach the prospect list as `csv`' },
   ]);
@@ -105,7 +109,7 @@ export function jobRoutes(s: Services): AnyRoute[] {
       tag: 'jobs',
       action: 'jobs.run',
       body: jobBody,
-      upload: { kind: 'multipart', files: ['csv'], maxBytes: CSV_MAX_BYTES },
+      accepts: { multipart: { files: ['csv'], maxBytes: CSV_MAX_BYTES } },
       responses: {
         202: started('the job, started'),
         404: { description: 'no such template (or not published)', kind: 'json' },
@@ -133,7 +137,7 @@ export function jobRoutes(s: Services): AnyRoute[] {
       tag: 'jobs',
       action: 'jobs.run',
       body: columnsBody,
-      upload: { kind: 'multipart', files: ['csv'], maxBytes: CSV_MAX_BYTES },
+      accepts: { multipart: { files: ['csv'], maxBytes: CSV_MAX_BYTES, headBytes: CSV_HEAD_BYTES } },
       responses: {
         200: { description: 'headers, the input each feeds, required inputs without a column', kind: 'json' },
         404: { description: 'no such template (or not published)', kind: 'json' },
@@ -159,7 +163,7 @@ export function jobRoutes(s: Services): AnyRoute[] {
       action: 'jobs.run',
       params: jobParams,
       body: rerunBody,
-      upload: { kind: 'multipart', files: ['csv'], maxBytes: CSV_MAX_BYTES },
+      accepts: { multipart: { files: ['csv'], maxBytes: CSV_MAX_BYTES } },
       responses: {
         202: started('the new job, started'),
         404: { description: 'no such job, or not finished', kind: 'json' },

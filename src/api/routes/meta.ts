@@ -4,6 +4,8 @@ import { type AnyRoute, route } from '../route.js';
 
 /** Health and the API's own description. */
 export function metaRoutes(all: () => readonly AnyRoute[]): AnyRoute[] {
+  // Built on first request (the routes are all declared by then) and kept: it never changes.
+  let document: Record<string, unknown> | undefined;
   return [
     route({
       method: 'get',
@@ -26,7 +28,7 @@ export function metaRoutes(all: () => readonly AnyRoute[]): AnyRoute[] {
       action: null,
       responses: { 200: { description: 'OpenAPI document', kind: 'json' } },
       async handle({ res }) {
-        res.json(openApiDocument(all(), { title: 'Platen API', version: '1' }));
+        res.json((document ??= openApiDocument(all(), { title: 'Platen API', version: '1' })));
       },
     }),
   ];

@@ -56,7 +56,7 @@ const fitSchema = z.object({
 
 const view = (r: RenderRecord) => ({ ...r, pdf: `/api/v1/renders/${r.id}/pdf` });
 
-const JSON_LIMIT = '256kb';
+const accepts = { json: { maxBytes: 256 * 1024 } };
 
 export function renderRoutes(s: Services): AnyRoute[] {
   return [
@@ -67,7 +67,7 @@ export function renderRoutes(s: Services): AnyRoute[] {
       tag: 'renders',
       action: 'pieces.render',
       body: renderBody,
-      jsonLimit: JSON_LIMIT,
+      accepts,
       gated: true,
       responses: {
         201: { description: 'the PDF', kind: 'pdf', headers: { Location: 'the audit record' } },
@@ -151,7 +151,7 @@ export function renderRoutes(s: Services): AnyRoute[] {
       action: 'pieces.preview',
       body: previewBody,
       query: previewQuery,
-      jsonLimit: JSON_LIMIT,
+      accepts,
       gated: true,
       responses: {
         200: {
@@ -187,7 +187,7 @@ export function renderRoutes(s: Services): AnyRoute[] {
       tag: 'previews',
       action: 'pieces.preview',
       body: previewBody,
-      jsonLimit: JSON_LIMIT,
+      accepts,
       responses: { 200: { description: 'the fit report', kind: 'json', schema: fitSchema } },
       async handle({ res, auth, body }) {
         res.json(await s.renders.fit(auth!, body));

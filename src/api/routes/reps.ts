@@ -34,7 +34,8 @@ function sendPhoto(res: Ctx<unknown, unknown, unknown>['res'], bytes: Buffer) {
   res.type('image/jpeg').set('Cache-Control', 'private, max-age=300').send(bytes);
 }
 
-const upload = { kind: 'multipart', files: ['photo'], maxBytes: PHOTO_MAX_BYTES } as const;
+/** JSON (what API clients send by default), or multipart with a photo. */
+const accepts = { json: {}, multipart: { files: ['photo'], maxBytes: PHOTO_MAX_BYTES } } as const;
 const profileResponses = {
   200: { description: 'the profile', kind: 'json', schema: profileSchema },
 } as const;
@@ -60,14 +61,14 @@ export function repRoutes(s: Services): AnyRoute[] {
     route({
       method: 'put',
       path: '/api/v1/reps/me',
-      summary: "Update the caller's profile (multipart: fields, and an optional photo)",
+      summary: "Update the caller's profile: JSON, or multipart with an optional photo",
       tag: 'reps',
       action: 'profile.own',
       body: profileUpdateSchema,
-      upload,
+      accepts,
       responses: profileResponses,
       async handle({ res, auth, body, files }) {
-        const { profile, warnings } = await s.profiles.update(auth!, undefined, body, files.photo);
+        const { profile, warnings } = await s.profiles.update(auth!, undefined, body, files.photo?.path);
         res.json(view(profile, '/api/v1/reps/me', warnings));
       },
     }),
@@ -110,15 +111,15 @@ export function repRoutes(s: Services): AnyRoute[] {
     route({
       method: 'put',
       path: '/api/v1/reps/:id',
-      summary: "Create or update a rep's profile (multipart: fields, and an optional photo)",
+      summary: "Create or update a rep's profile: JSON, or multipart with an optional photo",
       tag: 'reps',
       action: 'reps.manage',
       params: repParams,
       body: profileUpdateSchema,
-      upload,
+      accepts,
       responses: profileResponses,
       async handle({ res, auth, params, body, files }) {
-        const { profile, warnings } = await s.profiles.update(auth!, params.id, body, files.photo);
+        const { profile, warnings } = await s.profiles.update(auth!, params.id, body, files.photo?.path);
         res.json(view(profile, `/api/v1/reps/${params.id}`, warnings));
       },
     }),

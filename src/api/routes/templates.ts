@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { can } from '../../service/policy.js';
 import type { TemplateVersion } from '../../store/templates.js';
 import { recordJsonSchema } from '../../template/record-schema.js';
+import { HttpError } from '../problem.js';
 import { type AnyRoute, route } from '../route.js';
 import type { Services } from '../services.js';
 
@@ -9,6 +10,7 @@ import type { Services } from '../services.js';
 export const templateIdSchema = z.string().regex(/^[a-z0-9][a-z0-9-]{0,63}$/, 'not a template id');
 export const templateParams = z.strictObject({ id: templateIdSchema });
 export const versionParams = templateParams.extend({ n: z.coerce.number().int().positive() });
+const PACKAGE_MAX_BYTES = 50 * 1024 * 1024;
 const versionQuery = z.strictObject({ version: z.coerce.number().int().positive().optional() });
 
 const versionSummary = z.object({
@@ -117,13 +119,24 @@ export function templateRoutes(s: Services): AnyRoute[] {
       summary: 'Upload a template package (zip): validated, then stored as a new immutable draft version',
       tag: 'templates',
       action: 'templates.manage',
-      upload: { kind: 'zip', maxBytes: 50 * 1024 * 1024 },
+      body: z.strictObject({}),
+      accepts: {
+        zip: { maxBytes: PACKAGE_MAX_BYTES },
+        multipart: { files: ['file'], maxBytes: PACKAGE_MAX_BYTES },
+      },
       responses: {
         201: { description: 'stored as a draft', kind: 'json', headers: { Location: 'the version' } },
         422: { description: 'invalid package: every problem listed; nothing stored', kind: 'json' },
       },
       async handle({ res, auth, files }) {
-        const version = await s.templates.upload(auth!, files.file!);
+        if (!files.file || files.file.size === 0) {
+          throw new HttpError(
+            415,
+            'no_package',
+            'send the package as an application/zip body or a multipart "file" field',
+          );
+        }
+        const version = await s.templates.upload(auth!, files.file.path);
         res
           .status(201)
           .location(`/api/v1/templates/${version.templateId}?version=${version.version}`)
