@@ -3,6 +3,7 @@ import { join, relative, resolve, sep } from 'node:path';
 import { type FontFace, loadFontFace } from '../assets/fonts.js';
 import { cmykImage, loadColorTable, rgbToCmyk } from '../assets/cmyk.js';
 import { type Placement, type PreparedImage, prepareImage } from '../assets/images.js';
+import { checkSvg, SVG_LIMITS } from '../assets/svg.js';
 import { PlatenError, type Problem, problemsFromZod } from '../errors.js';
 import { type FontFamily, fitText } from '../layout/fit.js';
 import { formatAddress, IMB_SIZES, imbHumanReadable } from '../merge/mail.js';
@@ -255,6 +256,27 @@ class Compiler {
     }
   }
 
+  /** SVG art's text, or null (and its problems) when it may not be drawn: see checkSvg. */
+  private async readSvg(
+    file: string,
+    rel: string,
+    box: { w: number; h: number },
+    path: string,
+  ): Promise<string | null> {
+    if ((await stat(file)).size > SVG_LIMITS.maxBytes) {
+      this.problem(
+        path,
+        'svg_too_big',
+        `${rel}: larger than ${SVG_LIMITS.maxBytes / (1024 * 1024)} MB: simplify the art`,
+      );
+      return null;
+    }
+    const svg = await readFile(file, 'utf8');
+    const problems = await checkSvg(svg, box, { verify: this.check });
+    for (const p of problems) this.problem(path, p.rule, `${rel}: ${p.message}`);
+    return problems.length === 0 ? svg : null;
+  }
+
   // ------------------------------------------------------------------------------------ fonts
 
   private async loadFonts(): Promise<void> {
@@ -488,14 +510,8 @@ class Compiler {
           this.problem(`${path}.src`, 'missing_asset', `file not found in the package: ${el.src}`);
           return null;
         }
-        const svg = await readFile(file, 'utf8');
-        if (/<text[\s>]/i.test(svg)) {
-          this.problem(
-            `${path}.src`,
-            'svg_text',
-            'SVG text would not use the template fonts: convert it to outlines',
-          );
-        }
+        const svg = await this.readSvg(file, el.src, el, `${path}.src`);
+        if (svg === null) return null;
         const cmyk = this.print.colorSpace === 'cmyk' && !el.keepRgb;
         return {
           kind: 'fixed',
