@@ -107,22 +107,113 @@ export function fontFormatProblem(bytes: Uint8Array): string | null {
   return 'not a TrueType or OpenType font';
 }
 
-/** Parses a font file, once per process per distinct content. Throws with a reason a person can act on. */
-export async function loadFontFace(path: string): Promise<FontFace> {
+/**
+ * Parses a font file, once per process per distinct content. Throws with a reason a person can act
+ * on: a font that is not TrueType or OpenType, or whose tables are truncated or inconsistent. `verify`
+ * (a package being checked) also decodes the outline and advance of every glyph of the characters
+ * most text uses, once per process per distinct content, so a damaged font is refused before
+ * anything is drawn with it.
+ */
+export async function loadFontFace(path: string, options: { verify?: boolean } = {}): Promise<FontFace> {
   const bytes = await readFile(path);
   const problem = fontFormatProblem(bytes);
   if (problem) throw new Error(problem);
   const key = createHash('sha256').update(bytes).digest('hex').slice(0, 16);
   let face = faces.get(key);
   if (!face) {
-    const font = fontkit.create(bytes);
-    if (!('layout' in font)) throw new Error('font collections are not supported');
+    const font = openFont(bytes);
     keepDecodedGlyphs(font);
     writeSubsetsDirectly(font);
     face = new FontFace(key, font);
-    faces.set(key, face);
   }
+  if (options.verify && !verified.has(key)) {
+    decodeCommonGlyphs(face.font);
+    verified.add(key);
+  }
+  faces.set(key, face);
   return face;
+}
+
+const verified = new Set<string>();
+
+/** Basic Latin and Latin-1: the characters of most text, checked glyph by glyph (about 200). */
+const COMMON_CHARACTERS: [number, number] = [0x20, 0xff];
+
+/**
+ * Parses a font and checks its structure: fontkit reads tables lazily, so a truncated or damaged file
+ * parses and then fails wherever a glyph is first read (pdfkit, fit, a publish).
+ */
+function openFont(bytes: Buffer): fontkit.Font {
+  let font;
+  try {
+    font = fontkit.create(bytes);
+  } catch (error) {
+    throw new Error(`not a readable font: ${(error as Error).message}`, { cause: error });
+  }
+  if (!('layout' in font)) throw new Error('font collections are not supported');
+  let problem: string | null;
+  try {
+    problem = structureProblem(font as unknown as FontTables, bytes.length);
+  } catch (error) {
+    problem = (error as Error).message;
+  }
+  if (problem) throw new Error(`the font file is truncated or damaged: ${problem}`);
+  return font;
+}
+
+/** What structureProblem reads of a fontkit font: its table directory and parsed tables. */
+interface FontTables {
+  directory: { tables: Record<string, { offset: number; length: number; compLength?: number }> };
+  numGlyphs: number;
+  loca?: { offsets: number[] };
+  hhea: { numberOfMetrics: number };
+}
+
+/**
+ * Why a font's tables cannot be trusted, or null: every table inside the file, every glyph's outline
+ * inside the glyph table (TrueType), a metric for every glyph. Cheap (no glyph is decoded), so every
+ * load checks it.
+ */
+function structureProblem(font: FontTables, size: number): string | null {
+  const { tables } = font.directory;
+  for (const [tag, table] of Object.entries(tables)) {
+    if (table.offset + (table.compLength ?? table.length) > size) {
+      return `its ${tag.trim()} table ends past the end of the file`;
+    }
+  }
+  const glyphs = font.numGlyphs;
+  if (tables.glyf) {
+    const offsets = font.loca?.offsets ?? [];
+    if (offsets.length < glyphs + 1) return 'its loca table has fewer entries than it has glyphs';
+    for (let i = 1; i <= glyphs; i++) {
+      if (offsets[i]! < offsets[i - 1]!) return `the outline of glyph ${i - 1} has a negative length`;
+    }
+    if (offsets[glyphs]! > tables.glyf.length) return 'its glyph outlines run past the end of its glyf table';
+  }
+  const long = font.hhea.numberOfMetrics;
+  if (!tables.hmtx || tables.hmtx.length < long * 4 + (glyphs - long) * 2) {
+    return 'its hmtx table has no advance width for every glyph';
+  }
+  return null;
+}
+
+/** Decodes the outline and advance of the glyph of every common character the font has. */
+function decodeCommonGlyphs(font: fontkit.Font): void {
+  const [first, last] = COMMON_CHARACTERS;
+  for (let codePoint = first; codePoint <= last; codePoint++) {
+    try {
+      if (!font.hasGlyphForCodePoint(codePoint)) continue;
+      const glyph = font.glyphForCodePoint(codePoint);
+      void glyph.path;
+      void glyph.advanceWidth;
+    } catch (error) {
+      const char = `U+${codePoint.toString(16).toUpperCase().padStart(4, '0')}`;
+      throw new Error(
+        `the font file is damaged: the glyph of ${char} cannot be read (${(error as Error).message})`,
+        { cause: error },
+      );
+    }
+  }
 }
 
 const patched = new WeakSet<object>();

@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
-import { deflateSync, inflateSync } from 'node:zlib';
+import { promisify } from 'node:util';
+import { deflate, deflateSync, inflateSync } from 'node:zlib';
 import sharp from 'sharp';
 
 /**
@@ -21,76 +22,178 @@ export interface PreparedImage {
   alpha?: Buffer;
 }
 
-/** Largest image we will decode: a 12,000 × 12,000 photo is already far beyond any print need. */
-const MAX_INPUT_PIXELS = 12_000 * 12_000;
+/** How a package image is placed: a box in points, and how the image fits it. */
+export interface Placement {
+  w: number;
+  h: number;
+  fit: 'cover' | 'contain';
+}
+
+/**
+ * Resolution a package image is kept at, at the largest size it is placed: twice what press needs
+ * (300 ppi), so nothing a printer would see is lost; anything finer is scaled down when the template
+ * compiles, once, instead of being decoded and embedded at full size in every document.
+ */
+export const PRINT_PPI = 600;
+
+/**
+ * Most pixels an image may have, checked on its header before anything is decoded: a full-bleed
+ * Letter page at 600 ppi is 35 megapixels. Beyond this an image is refused, not scaled.
+ */
+export const MAX_IMAGE_PIXELS = 50_000_000;
+
+/** Images decoded at once, whoever asks: each holds its decoded pixels until it is compressed. */
+const MAX_PREPARING = 2;
+
+const deflateAsync = promisify(deflate);
 
 /**
  * Prepares image bytes (JPEG or PNG; anything else is rejected). Buffers only: sharp given an SVG
  * file path would load files beside it (PDF-NOTES.md), so SVG and other formats never reach it.
+ * An image placed larger than it prints at PRINT_PPI is scaled down to that (`placements`: every box
+ * it is drawn in). `verify` decodes every pixel even of a JPEG that is passed through as it is, so a
+ * truncated or damaged file is refused when a package is checked rather than printed as a blank area.
+ * The work runs in sharp's and zlib's threads, a few images at a time, never on the event loop.
  */
-export async function prepareImage(bytes: Buffer): Promise<PreparedImage> {
-  const input = () => sharp(bytes, { limitInputPixels: MAX_INPUT_PIXELS, failOn: 'truncated' });
-  const meta = await input().metadata();
+export function prepareImage(
+  bytes: Buffer,
+  options: { placements?: readonly Placement[]; verify?: boolean } = {},
+): Promise<PreparedImage> {
+  return inTurn(() => prepare(bytes, options.placements ?? [], options.verify ?? false));
+}
+
+async function prepare(
+  bytes: Buffer,
+  placements: readonly Placement[],
+  verify: boolean,
+): Promise<PreparedImage> {
+  // failOn 'warning': a truncated or damaged file fails rather than decoding to grey.
+  const input = () => sharp(bytes, { limitInputPixels: MAX_IMAGE_PIXELS, failOn: 'warning' });
+  // The header alone, so that an image over the limit is refused with its size.
+  const meta = await sharp(bytes, { limitInputPixels: false }).metadata();
   if (meta.format !== 'jpeg' && meta.format !== 'png') {
     throw new Error(`unsupported image format ${meta.format ?? 'unknown'}: use JPEG or PNG`);
   }
+  if (meta.width * meta.height > MAX_IMAGE_PIXELS) {
+    throw new Error(
+      `${meta.width} × ${meta.height} pixels is more than the limit of ${MAX_IMAGE_PIXELS / 1_000_000} megapixels: scale it down to at most ${PRINT_PPI} ppi at the size it prints`,
+    );
+  }
   const needsRotation = (meta.orientation ?? 1) > 1;
-  const isPlainJpeg =
-    meta.format === 'jpeg' &&
-    !needsRotation &&
-    (meta.space === 'srgb' || meta.space === 'b-w') &&
-    !meta.hasAlpha;
-  if (isPlainJpeg) {
-    // JPEG passes through untouched: no generation loss, smallest file.
-    return finishImage({
-      width: meta.width,
-      height: meta.height,
-      colorSpace: meta.channels === 1 ? 'DeviceGray' : 'DeviceRGB',
-      filter: 'DCTDecode',
-      data: bytes,
-    });
-  }
-  if (meta.format === 'jpeg') {
-    // Sideways or CMYK JPEG: orient and convert to sRGB once, keep it a JPEG.
-    const { data, info } = await input().autoOrient().toColourspace('srgb').jpeg({ quality: 92 }).toBuffer({
-      resolveWithObject: true,
-    });
-    return finishImage({
-      width: info.width,
-      height: info.height,
-      colorSpace: 'DeviceRGB',
-      filter: 'DCTDecode',
-      data,
-    });
-  }
-  const { data, info } = await input()
-    .autoOrient()
-    .toColourspace('srgb')
-    .raw()
-    .toBuffer({ resolveWithObject: true });
-  const { width, height, channels } = info;
-  const hasAlpha = channels === 2 || channels === 4;
-  const colorChannels = hasAlpha ? channels - 1 : channels;
-  const pixels = width * height;
-  const color = Buffer.allocUnsafe(pixels * colorChannels);
-  const alpha = hasAlpha ? Buffer.allocUnsafe(pixels) : undefined;
-  let opaque = true;
-  for (let i = 0; i < pixels; i++) {
-    for (let c = 0; c < colorChannels; c++) color[i * colorChannels + c] = data[i * channels + c]!;
-    if (alpha) {
-      const a = data[i * channels + colorChannels]!;
-      alpha[i] = a;
-      if (a !== 255) opaque = false;
+  const [width, height] =
+    (meta.orientation ?? 1) >= 5 ? [meta.height, meta.width] : [meta.width, meta.height];
+  const resize = printWidth(width, height, placements);
+  try {
+    const shaped = () => {
+      const image = input().autoOrient();
+      return resize === undefined ? image : image.resize({ width: resize });
+    };
+    const isPlainJpeg =
+      meta.format === 'jpeg' &&
+      !needsRotation &&
+      resize === undefined &&
+      (meta.space === 'srgb' || meta.space === 'b-w') &&
+      !meta.hasAlpha;
+    if (isPlainJpeg) {
+      if (verify) await decodeEveryPixel(bytes, meta.width);
+      // JPEG passes through untouched: no generation loss, smallest file.
+      return finishImage({
+        width: meta.width,
+        height: meta.height,
+        colorSpace: meta.channels === 1 ? 'DeviceGray' : 'DeviceRGB',
+        filter: 'DCTDecode',
+        data: bytes,
+      });
     }
+    if (meta.format === 'jpeg') {
+      // Sideways, CMYK or oversized JPEG: orient, convert to sRGB and scale once, keep it a JPEG.
+      const { data, info } = await shaped().toColourspace('srgb').jpeg({ quality: 92 }).toBuffer({
+        resolveWithObject: true,
+      });
+      return finishImage({
+        width: info.width,
+        height: info.height,
+        colorSpace: 'DeviceRGB',
+        filter: 'DCTDecode',
+        data,
+      });
+    }
+    const decoded = await shaped().toColourspace('srgb').raw().toBuffer({ resolveWithObject: true });
+    const { width: w, height: h, channels } = decoded.info;
+    const hasAlpha = channels === 2 || channels === 4;
+    const pixels = () => sharp(decoded.data, { raw: { width: w, height: h, channels } });
+    const color = hasAlpha ? await pixels().removeAlpha().raw().toBuffer() : decoded.data;
+    const opaque = !hasAlpha || (await pixels().stats()).isOpaque;
+    const alpha = opaque
+      ? undefined
+      : await pixels()
+          .extractChannel(channels === 2 ? 1 : 3)
+          .raw()
+          .toBuffer();
+    return finishImage({
+      width: w,
+      height: h,
+      colorSpace: channels - (hasAlpha ? 1 : 0) === 1 ? 'DeviceGray' : 'DeviceRGB',
+      filter: 'FlateDecode',
+      data: await deflateAsync(color),
+      ...(alpha ? { alpha: await deflateAsync(alpha) } : {}),
+    });
+  } catch (error) {
+    throw damaged(error as Error);
   }
-  return finishImage({
-    width,
-    height,
-    colorSpace: colorChannels === 1 ? 'DeviceGray' : 'DeviceRGB',
-    filter: 'FlateDecode',
-    data: deflateSync(color),
-    alpha: alpha && !opaque ? deflateSync(alpha) : undefined,
-  });
+}
+
+/**
+ * Decodes every pixel of an image, keeping an eighth of its width: a truncated or damaged file fails
+ * (failOn), in bounded memory (a JPEG shrinks as it loads). Not sharp's stats(): measured with images
+ * decoded concurrently, it missed about one truncated file in six.
+ */
+export async function decodeEveryPixel(bytes: Buffer, width: number): Promise<void> {
+  await sharp(bytes, { limitInputPixels: MAX_IMAGE_PIXELS, failOn: 'warning' })
+    .resize({ width: Math.max(1, Math.ceil(width / 8)) })
+    .raw()
+    .toBuffer();
+}
+
+/** A decoding failure in words; sharp's own message says what the decoder met. */
+export function damaged(error: Error): Error {
+  const reason = error.message.replace(/^Warning treated as error due to failOn setting: /, '');
+  return new Error(`the file is truncated or damaged (${reason})`, { cause: error });
+}
+
+/**
+ * The width (in pixels) an image of `width` × `height` needs to print at PRINT_PPI in the largest
+ * of its placements, or undefined when it has no more pixels than that (or no known placement).
+ */
+export function printWidth(
+  width: number,
+  height: number,
+  placements: readonly Placement[],
+): number | undefined {
+  let needed = 0;
+  for (const { w, h, fit } of placements) {
+    // Points per pixel, as the draw step scales the image into its box.
+    const scale = fit === 'cover' ? Math.max(w / width, h / height) : Math.min(w / width, h / height);
+    needed = Math.max(needed, Math.ceil(((width * scale) / 72) * PRINT_PPI));
+  }
+  return needed > 0 && needed < width ? needed : undefined;
+}
+
+let preparing = 0;
+const waiting: (() => void)[] = [];
+
+/** Runs `work` when fewer than MAX_PREPARING images are being prepared. */
+async function inTurn<T>(work: () => Promise<T>): Promise<T> {
+  if (preparing >= MAX_PREPARING) await new Promise<void>((resolve) => waiting.push(resolve));
+  else preparing += 1;
+  try {
+    return await work();
+  } finally {
+    const next = waiting.shift();
+    // A waiter inherits this slot; otherwise the slot is freed.
+    if (next) next();
+    else preparing -= 1;
+  }
 }
 
 export function finishImage(image: Omit<PreparedImage, 'sha256'>): PreparedImage {

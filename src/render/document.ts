@@ -5,6 +5,7 @@ import type SVGtoPDF from 'svg-to-pdfkit';
 import { stillWanted } from '../abort.js';
 import type { FontFace } from '../assets/fonts.js';
 import { cmykImageReady, rgbToCmyk } from '../assets/cmyk.js';
+import { embeddedImage } from '../assets/svg.js';
 import type { PreparedImage } from '../assets/images.js';
 import type { FittedPiece } from '../layout/piece.js';
 import type {
@@ -738,8 +739,8 @@ function drawSvgLive(doc: Doc, item: SvgItem): void {
     height: item.box.h,
     preserveAspectRatio: 'xMidYMid meet',
     assumePt: false,
-    // svg-to-pdfkit reads local files named in <image href>; allow embedded data only.
-    imageCallback: (href: string) => (href.startsWith('data:image/') ? href : ''),
+    // pdfkit reads any other string as a file name; art was checked to hold nothing else (checkSvg).
+    imageCallback: (href: string) => embeddedImage(href) ?? '',
     documentCallback: () => '',
     warningCallback: () => undefined,
   });

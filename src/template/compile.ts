@@ -2,7 +2,8 @@ import { readdir, readFile, realpath, stat } from 'node:fs/promises';
 import { join, relative, resolve, sep } from 'node:path';
 import { type FontFace, loadFontFace } from '../assets/fonts.js';
 import { cmykImage, loadColorTable, rgbToCmyk } from '../assets/cmyk.js';
-import { type PreparedImage, prepareImage } from '../assets/images.js';
+import { type Placement, type PreparedImage, prepareImage } from '../assets/images.js';
+import { checkSvg, SVG_LIMITS } from '../assets/svg.js';
 import { PlatenError, type Problem, problemsFromZod } from '../errors.js';
 import { jsonDepthProblem } from '../json.js';
 import { type FontFamily, fitText } from '../layout/fit.js';
@@ -37,28 +38,41 @@ import type {
 import { buildRecordSchema } from './record-schema.js';
 import { hasRightToLeft, RIGHT_TO_LEFT_RULE, rightToLeftMessage } from './right-to-left.js';
 
+/**
+ * An error of the file system rather than of a file's content: not the package's fault, and its
+ * message names server paths, so it is never turned into a problem with the package.
+ */
+const systemError = (error: unknown): boolean => typeof (error as NodeJS.ErrnoException).syscall === 'string';
+
 /** A manifest larger than this is not a template but an accident (or an attack). */
 const MAX_MANIFEST_BYTES = 1024 * 1024;
 /** Files a package may hold: enough for data-chosen image sets, bounded for the package scan. */
 const MAX_PACKAGE_FILES = 5000;
 
+export interface CompileOptions {
+  /** The version the service assigned the package; otherwise the manifest's own. */
+  version?: number;
+  /**
+   * Decode every image and font in full (every pixel, every glyph), as a package being checked is
+   * (`validateTemplate`): a truncated file is refused then, not printed as a blank. Stored packages
+   * were checked on their way in, so compiling them again (each worker, each process) skips it.
+   */
+  check?: boolean;
+}
+
 /**
  * Compiles a template package (a folder with `template.json`) into a CompiledTemplate: everything
  * that does not depend on the record, done once. Collects every problem it can find and throws them
- * together as a PlatenError('invalid_template'). The service passes the version it assigned the
- * package; otherwise the manifest's own version is used.
+ * together as a PlatenError('invalid_template').
  */
-export async function compileTemplate(
-  dir: string,
-  options: { version?: number } = {},
-): Promise<CompiledTemplate> {
+export async function compileTemplate(dir: string, options: CompileOptions = {}): Promise<CompiledTemplate> {
   const root = await realpath(resolve(dir)).catch(() => {
     throw new PlatenError('invalid_template', [
       { path: dir, rule: 'not_found', message: 'template folder not found' },
     ]);
   });
   const manifest = await readManifest(root);
-  const compiled = await new Compiler(root, manifest).compile();
+  const compiled = await new Compiler(root, manifest, options.check ?? false).compile();
   return options.version === undefined ? compiled : { ...compiled, version: options.version };
 }
 
@@ -99,6 +113,7 @@ async function readManifest(root: string): Promise<Manifest> {
     throw new PlatenError('invalid_template', [{ path: 'template.json', rule, message }]);
   };
   const info = await stat(file).catch(() => fail('not_found', 'missing template.json'));
+  if (!info.isFile()) fail('not_found', 'template.json is a folder, not a file');
   if (info.size > MAX_MANIFEST_BYTES) fail('too_big', `larger than ${MAX_MANIFEST_BYTES} bytes`);
   const text = await readFile(file, 'utf8');
   const tooDeep = jsonDepthProblem(text, 'template.json');
@@ -131,11 +146,14 @@ class Compiler {
   private readonly assets = new Map<string, PreparedImage>();
   private families = new Map<string, FontFamily>();
   private packageFiles: string[] | null = null;
+  /** Every box each package image is drawn in, by path: images are scaled to what these print. */
+  private readonly placements = new Map<string, Placement[]>();
   private staticCount = 0;
 
   constructor(
     private readonly root: string,
     private readonly manifest: Manifest,
+    private readonly check: boolean,
   ) {
     const spots = Object.entries(manifest.colors).flatMap(([key, value]): SpotInk[] =>
       typeof value === 'object' && 'spot' in value
@@ -156,6 +174,7 @@ class Compiler {
     const page = pageGeometry(m);
     if (this.print.colorSpace === 'cmyk') await loadColorTable();
     await this.loadFonts();
+    await this.placeImages();
     await this.loadSampleImages();
     this.checkInputValues();
     const pages: CompiledPage[] = [];
@@ -250,14 +269,39 @@ class Compiler {
       this.problem(path, 'missing_asset', `file not found in the package: ${rel}`);
       return undefined;
     }
+    const bytes = await readFile(file);
     try {
-      const image = await prepareImage(await readFile(file));
+      const image = await prepareImage(bytes, {
+        placements: this.placements.get(rel) ?? [],
+        verify: this.check,
+      });
       this.assets.set(rel, image);
       return image;
     } catch (error) {
       this.problem(path, 'bad_image', `${rel}: ${(error as Error).message}`);
       return undefined;
     }
+  }
+
+  /** SVG art's text, or null (and its problems) when it may not be drawn: see checkSvg. */
+  private async readSvg(
+    file: string,
+    rel: string,
+    box: { w: number; h: number },
+    path: string,
+  ): Promise<string | null> {
+    if ((await stat(file)).size > SVG_LIMITS.maxBytes) {
+      this.problem(
+        path,
+        'svg_too_big',
+        `${rel}: larger than ${SVG_LIMITS.maxBytes / (1024 * 1024)} MB: simplify the art`,
+      );
+      return null;
+    }
+    const svg = await readFile(file, 'utf8');
+    const problems = await checkSvg(svg, box, { verify: this.check });
+    for (const p of problems) this.problem(path, p.rule, `${rel}: ${p.message}`);
+    return problems.length === 0 ? svg : null;
   }
 
   // ------------------------------------------------------------------------------------ fonts
@@ -275,8 +319,9 @@ class Compiler {
           continue;
         }
         try {
-          faces[style] = await loadFontFace(file);
+          faces[style] = await loadFontFace(file, { verify: this.check });
         } catch (error) {
+          if (systemError(error)) throw error;
           this.problem(path, 'bad_font', `${rel}: ${(error as Error).message}`);
         }
       }
@@ -289,6 +334,34 @@ class Compiler {
     const first = name ?? this.manifest.defaultFont ?? Object.keys(this.manifest.fonts)[0]!;
     const chain = [first, ...this.manifest.fallbackFonts.filter((f) => f !== first)];
     return chain.map((f) => this.families.get(f)).filter((f): f is FontFamily => f !== undefined);
+  }
+
+  /**
+   * Where each package image is drawn: an image element's `src` (each file a data-chosen `src` can
+   * name), its fallback, and the sample images of the input it shows.
+   */
+  private async placeImages(): Promise<void> {
+    const place = (rel: string, el: Placement) => {
+      const list = this.placements.get(rel) ?? [];
+      list.push({ w: el.w, h: el.h, fit: el.fit });
+      this.placements.set(rel, list);
+    };
+    for (const page of this.manifest.pages) {
+      for (const el of page.elements) {
+        if (el.type !== 'image') continue;
+        if (el.fallback !== undefined) place(el.fallback, el);
+        if (el.src !== undefined) {
+          for (const rel of hasMustache(el.src) ? await this.candidates(el.src) : [el.src]) place(rel, el);
+        }
+        if (el.input !== undefined) {
+          const [scope, key] = el.input.split('.') as ['rep' | 'prospect' | 'fields', string];
+          for (const { record } of this.manifest.samples) {
+            const value = Object.hasOwn(record[scope], key) ? record[scope][key] : undefined;
+            if (typeof value === 'string' && value !== '') place(value, el);
+          }
+        }
+      }
+    }
   }
 
   /** Images named by sample records (package-relative paths), so samples render like real records. */
@@ -464,14 +537,8 @@ class Compiler {
           this.problem(`${path}.src`, 'missing_asset', `file not found in the package: ${el.src}`);
           return null;
         }
-        const svg = await readFile(file, 'utf8');
-        if (/<text[\s>]/i.test(svg)) {
-          this.problem(
-            `${path}.src`,
-            'svg_text',
-            'SVG text would not use the template fonts: convert it to outlines',
-          );
-        }
+        const svg = await this.readSvg(file, el.src, el, `${path}.src`);
+        if (svg === null) return null;
         const cmyk = this.print.colorSpace === 'cmyk' && !el.keepRgb;
         return {
           kind: 'fixed',
@@ -607,15 +674,20 @@ class Compiler {
     return [imb, text];
   }
 
-  /** Loads every package file a data-chosen image path can name (its mustaches match one path segment). */
-  private async loadCandidates(src: string, path: string, hasFallback: boolean): Promise<void> {
+  /** Every package file a data-chosen image path can name (its mustaches match one path segment). */
+  private async candidates(src: string): Promise<string[]> {
     const pattern = new RegExp(
       `^${src
         .split(/\{\{[^}]*\}\}/)
         .map((part) => part.replace(/[.*+?^${}()|[\]\\]/g, '\\$&'))
         .join('[^/]+')}$`,
     );
-    const matches = (await this.listPackage()).filter((f) => pattern.test(f));
+    return (await this.listPackage()).filter((f) => pattern.test(f));
+  }
+
+  /** Loads every package file a data-chosen image path can name. */
+  private async loadCandidates(src: string, path: string, hasFallback: boolean): Promise<void> {
+    const matches = await this.candidates(src);
     if (matches.length === 0 && !hasFallback) {
       this.problem(path, 'missing_asset', `no file in the package matches ${src}, and there is no fallback`);
     }

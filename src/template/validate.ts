@@ -8,7 +8,8 @@ import { compileTemplate } from './compile.js';
 import type { CompiledTemplate } from './model.js';
 
 /**
- * Everything `platen validate` checks: the manifest, its assets and fonts, every Handlebars path and
+ * Everything `platen validate` checks: the manifest, its assets and fonts (every image and glyph
+ * decoded, SVG art parsed within its limits), every Handlebars path and
  * helper, element geometry (address zones included), locked text fitting, every sample record
  * validating and fitting, and a preflight of every sample piece. Preflight errors (an image under
  * 150 ppi) are problems; its warnings are returned apart and do not make the template invalid.
@@ -18,7 +19,7 @@ export async function validateTemplate(
 ): Promise<{ compiled?: CompiledTemplate; problems: Problem[]; warnings: Finding[] }> {
   let compiled: CompiledTemplate;
   try {
-    compiled = await compileTemplate(dir);
+    compiled = await compileTemplate(dir, { check: true });
   } catch (error) {
     if (error instanceof PlatenError) return { problems: error.problems, warnings: [] };
     throw error;

@@ -6,6 +6,7 @@
 import { access, copyFile, mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
+import * as fontkit from 'fontkit';
 import sharp from 'sharp';
 import { expect } from 'vitest';
 import type { Problem } from '../../src/errors.js';
@@ -156,6 +157,63 @@ export async function pngBytes(width = 16, height = 16): Promise<Buffer> {
   return sharp({ create: { width, height, channels: 3, background: '#2A7F8E' } })
     .png()
     .toBuffer();
+}
+
+/** A noisy photo-like JPEG (noise does not compress: its data runs to the end of the file). */
+export async function jpegBytes(width = 256, height = 256): Promise<Buffer> {
+  const noise = { type: 'gaussian', mean: 128, sigma: 40 } as const;
+  return sharp({ create: { width, height, channels: 3, background: '#808080', noise } })
+    .jpeg()
+    .toBuffer();
+}
+
+/** The first `fraction` of a file: what an interrupted copy or upload leaves. */
+export const truncated = (bytes: Buffer, fraction: number): Buffer =>
+  bytes.subarray(0, Math.floor(bytes.length * fraction));
+
+/** Where a TrueType font keeps the outline of the glyph of `char`, in the file. */
+function glyphData(ttf: Buffer, char: string): { start: number; end: number; id: number } {
+  const font = fontkit.create(ttf) as unknown as {
+    glyphForCodePoint(c: number): { id: number };
+    directory: { tables: Record<string, { offset: number }> };
+    loca: { offsets: number[] };
+  };
+  const { id } = font.glyphForCodePoint(char.codePointAt(0)!);
+  const glyf = font.directory.tables.glyf!.offset;
+  return { start: glyf + font.loca.offsets[id]!, end: glyf + font.loca.offsets[id + 1]!, id };
+}
+
+/**
+ * A TrueType font whose glyph for `char` is a composite of itself: every table in place, so it
+ * parses, but drawing (or measuring the outline of) that character recurses without end.
+ */
+export function fontWithSelfReferencingGlyph(ttf: Buffer, char: string): Buffer {
+  const out = Buffer.from(ttf);
+  const { start, end, id } = glyphData(out, char);
+  const composite = Buffer.alloc(18);
+  composite.writeInt16BE(-1, 0); // numberOfContours: a composite glyph
+  composite.writeInt16BE(500, 6); // xMax (the bounding box is otherwise 0)
+  composite.writeInt16BE(700, 8); // yMax
+  composite.writeUInt16BE(0x0001, 10); // ARG_1_AND_2_ARE_WORDS, no more components
+  composite.writeUInt16BE(id, 12); // the component: this very glyph
+  if (end - start < composite.length) throw new Error(`the glyph of ${char} is too small to rewrite`);
+  composite.copy(out, start);
+  return out;
+}
+
+/** A TrueType font whose glyph locations (loca) run backwards at the glyph of `char`. */
+export function fontWithLocaOutOfOrder(ttf: Buffer, char: string): Buffer {
+  const out = Buffer.from(ttf);
+  const font = fontkit.create(out) as unknown as {
+    directory: { tables: Record<string, { offset: number }> };
+    head: { indexToLocFormat: number };
+  };
+  const { id } = glyphData(out, char);
+  const loca = font.directory.tables.loca!.offset;
+  // Long offsets are bytes, short ones halves: either way 0 is before every other glyph.
+  if (font.head.indexToLocFormat === 1) out.writeUInt32BE(0, loca + (id + 1) * 4);
+  else out.writeUInt16BE(0, loca + (id + 1) * 2);
+  return out;
 }
 
 export const PLAIN_SVG =
