@@ -203,7 +203,8 @@ describe.each(cases)('a package with $name', ({ zip, expected }) => {
     if (typeof expected.message === 'string') expect(named!.message).toContain(expected.message);
     else expect(named!.message).toMatch(expected.message);
     for (const p of serverPaths()) expect(text).not.toContain(p);
-    expect(await entries(path.join(server.dataDir, 'staging'))).toEqual([]);
+    // The uploaded zip is removed once the response has closed, which the client may see first.
+    await expect.poll(() => entries(path.join(server.dataDir, 'staging'))).toEqual([]);
     expect(await entries(path.join(server.dataDir, 'packages'))).not.toContain('hostile-postcard');
   });
 });
