@@ -1,9 +1,9 @@
 import { createWriteStream } from 'node:fs';
-import { once } from 'node:events';
 import { finished } from 'node:stream/promises';
 import { crc32 } from 'node:zlib';
 import type { PreparedImage } from '../assets/images.js';
 import { PlatenError, type Problem } from '../errors.js';
+import { roomIn } from '../files.js';
 import { fitPieceOrThrow, type FittedPiece } from '../layout/piece.js';
 import { mergeRecord, pieceFileName } from '../merge/merge.js';
 import { renderToBuffer, writePieces } from '../pipeline.js';
@@ -142,7 +142,8 @@ export async function renderChunk(compiled: CompiledTemplate, task: ChunkTask): 
         crc32: crc32(pdf),
       });
       result.pages += piece.pages.length;
-      if (!out.write(pdf)) await once(out, 'drain');
+      out.write(pdf);
+      await roomIn(out);
     }
     out.end();
   }

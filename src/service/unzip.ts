@@ -3,7 +3,7 @@ import { mkdir, rm } from 'node:fs/promises';
 import { dirname, resolve, sep } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import yauzl from 'yauzl';
-import { PlatenError, type Problem } from '../errors.js';
+import { PlatenError, type Problem, storageFault } from '../errors.js';
 
 /** Limits on an uploaded template package: a template is a few fonts and images, not an archive. */
 export const PACKAGE_LIMITS = {
@@ -99,9 +99,11 @@ async function extract(zip: Buffer, root: string): Promise<void> {
       if (written > PACKAGE_LIMITS.maxTotalBytes)
         (stream as unknown as { destroy(e: Error): void }).destroy(new Error('too big'));
     });
-    await pipeline(stream, createWriteStream(dest, { flags: 'wx' })).catch((err: Error) =>
-      reject('bad_entry', err.message, entry.fileName),
-    );
+    await pipeline(stream, createWriteStream(dest, { flags: 'wx' })).catch((err: Error) => {
+      // Our own disk failing (full) is not a fault of the package.
+      if (storageFault(err)) throw err;
+      reject('bad_entry', err.message, entry.fileName);
+    });
   }
   file.close();
 }
