@@ -30,6 +30,7 @@ export async function startServer(
   log: Logger = pino({ level: config.logLevel }),
 ): Promise<Running> {
   const store = new Store(config.dataDir);
+  await sweep(store, log);
   const templates = new TemplateService(store, new TemplateCache(config.templateCache));
   const renders = new RenderService(store, templates);
   const pool = new WorkerPool(config.batchWorkers);
@@ -42,6 +43,7 @@ export async function startServer(
     jobs: new JobService(store, templates, renders, pool, log),
     gate: new RenderGate(config.renderConcurrency, config.renderQueue),
   };
+  await sweep(services.jobs, log);
   if (store.keys.count() === 0) {
     const loaded = await templates.loadBundled(config.templatesDir);
     if (loaded.length === 0) log.warn({ templatesDir: config.templatesDir }, 'no bundled templates found');
@@ -73,4 +75,18 @@ export async function startServer(
       store.close();
     },
   };
+}
+
+/**
+ * Removes what a crash left half done (see Store.sweep and JobService.sweep), before anything else
+ * runs. A sweep that fails (a full disk can refuse even deletions from the database) is logged and
+ * left for the next start: the service starts all the same.
+ */
+async function sweep(part: { sweep(): Promise<string[]> }, log: Logger): Promise<void> {
+  try {
+    const removed = await part.sweep();
+    if (removed.length > 0) log.info({ removed }, 'removed what an interrupted run left behind');
+  } catch (error) {
+    log.warn({ err: error }, 'could not remove everything an interrupted run left behind');
+  }
 }
