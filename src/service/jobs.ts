@@ -372,8 +372,9 @@ export class JobService {
   /** Runs `use` on an uploaded list staged as a file (CSV reading streams from disk); removes it after. */
   private async staged<T>(csv: Buffer, use: (path: string) => Promise<T>): Promise<T> {
     const path = join(this.store.stagingDir, `${randomBytes(8).toString('hex')}.csv`);
-    await writeFile(path, csv);
     try {
+      // Inside: a write that fails (a full disk) leaves no half a list behind either.
+      await writeFile(path, csv);
       return await use(path);
     } finally {
       await rm(path, { force: true });
