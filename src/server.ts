@@ -1,4 +1,4 @@
-import { writeFile } from 'node:fs/promises';
+import { writeFileSync } from 'node:fs';
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
@@ -47,9 +47,14 @@ export async function startServer(
   if (store.keys.count() === 0) {
     const loaded = await templates.loadBundled(config.templatesDir);
     if (loaded.length === 0) log.warn({ templatesDir: config.templatesDir }, 'no bundled templates found');
-    const { key } = store.keys.create({ role: 'admin', name: 'first admin' });
     const keyFile = join(config.dataDir, 'admin.key');
-    await writeFile(keyFile, `${key}\n`, { mode: 0o600 });
+    // The key is stored only once its file is written: a start cut short (a kill, a full disk) leaves
+    // no admin key that nobody was shown, and the next start makes one again.
+    const key = store.db.transaction(() => {
+      const created = store.keys.create({ role: 'admin', name: 'first admin' }).key;
+      writeFileSync(keyFile, `${created}\n`, { mode: 0o600 });
+      return created;
+    })();
     log.info({ templates: loaded, keyFile }, 'first start: bundled templates published, admin key created');
     process.stdout.write(`\nAdmin key (shown once; also in ${keyFile}):\n  ${key}\n\n`);
   }

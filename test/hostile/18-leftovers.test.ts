@@ -6,10 +6,12 @@
  *   without its row, which every later upload of that template collided with (a 500);
  * - during a blob write (a profile photo, a render): a temporary file in blobs/;
  * - during a job's creation: a list staged, or moved into a job folder whose row was never written;
- * - as a job ends: its parts, a temporary output and checkpoints, after its state said it had ended.
+ * - as a job ends: its parts, a temporary output and checkpoints, after its state said it had ended;
+ * - during the first start: the admin key stored but its file not written; the session secret's file
+ *   created but its secret not written.
  * A later request must work before any sweep; after a restart none of it is left.
  */
-import { cp, mkdir, readdir, writeFile } from 'node:fs/promises';
+import { cp, mkdir, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import Database from 'better-sqlite3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -24,6 +26,7 @@ import {
   postcardDrop,
   profileForm,
   startTestServer,
+  tempDir,
   type TestServer,
   uploadZip,
   zipFolder,
@@ -123,5 +126,29 @@ describe('leftovers of a kill -9', () => {
     const upload = await uploadZip(marketing, zip);
     expect(upload.status, upload.bytes.toString()).toBe(201);
     expect(upload.json).toMatchObject({ version: 3 });
+  });
+
+  it('a first start cut short leaves no admin key that nobody was shown, and a cut-off session key is made again', async () => {
+    const fresh = await tempDir('platen-data-');
+    // admin.key cannot be written (a folder is in its way, as a full disk would refuse it).
+    await mkdir(path.join(fresh, 'admin.key'));
+    await expect(startTestServer({ dataDir: fresh })).rejects.toThrow();
+    await rm(path.join(fresh, 'admin.key'), { recursive: true });
+    const again = await startTestServer({ dataDir: fresh });
+    try {
+      expect(again.adminKey).toMatch(/^platen_/);
+      expect((await client(again.url, again.adminKey)('get', '/api/v1/keys')).status).toBe(200);
+    } finally {
+      await again.close();
+    }
+    // The session secret's file, created but cut off before its secret was written.
+    await writeFile(path.join(fresh, 'session.key'), '');
+    const third = await startTestServer({ dataDir: fresh });
+    try {
+      expect((await client(third.url, third.adminKey)('get', '/api/v1/keys')).status).toBe(200);
+      expect((await readFile(path.join(fresh, 'session.key'), 'utf8')).trim()).toMatch(/^[0-9a-f]{64}$/);
+    } finally {
+      await third.close();
+    }
   });
 });
