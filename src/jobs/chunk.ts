@@ -130,6 +130,9 @@ export async function renderChunk(compiled: CompiledTemplate, task: ChunkTask): 
   }
 
   const out = createWriteStream(task.part);
+  // A write that fails (a full disk) is met by roomIn() or finished() below, which reject the chunk;
+  // unheard, its 'error' event would take the whole worker down with it.
+  out.on('error', () => undefined);
   if (task.kind === 'pdf') {
     result.pages = (await writePieces(compiled, piecesOf(all()), out)).pages;
   } else {
