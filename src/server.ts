@@ -44,22 +44,17 @@ export async function startServer(
     gate: new RenderGate(config.renderConcurrency, config.renderQueue),
   };
   await sweep(services.jobs, log);
-  if (store.keys.count() === 0) {
-    const loaded = await templates.loadBundled(config.templatesDir);
-    if (loaded.length === 0) log.warn({ templatesDir: config.templatesDir }, 'no bundled templates found');
-    const keyFile = join(config.dataDir, 'admin.key');
-    // The key is stored only once its file is written: a start cut short (a kill, a full disk) leaves
-    // no admin key that nobody was shown, and the next start makes one again.
-    const key = store.db.transaction(() => {
-      const created = store.keys.create({ role: 'admin', name: 'first admin' }).key;
-      writeFileSync(keyFile, `${created}\n`, { mode: 0o600 });
-      return created;
-    })();
-    log.info({ templates: loaded, keyFile }, 'first start: bundled templates published, admin key created');
-    process.stdout.write(`\nAdmin key (shown once; also in ${keyFile}):\n  ${key}\n\n`);
+  let server: Server;
+  try {
+    if (store.keys.count() === 0) await firstStart(store, templates, config, log);
+    server = createApp(services).listen(config.port, config.host);
+    await new Promise<void>((resolve, reject) => server.once('listening', resolve).once('error', reject));
+  } catch (error) {
+    // A start that fails leaves nothing running (the workers) or open (the store) behind it.
+    await pool.close();
+    store.close();
+    throw error;
   }
-  const server: Server = createApp(services).listen(config.port, config.host);
-  await new Promise<void>((resolve, reject) => server.once('listening', resolve).once('error', reject));
   server.requestTimeout = config.requestTimeoutMs;
   const { port } = server.address() as AddressInfo;
   const url = `http://${config.host === '0.0.0.0' ? '127.0.0.1' : config.host}:${port}`;
@@ -80,6 +75,29 @@ export async function startServer(
       store.close();
     },
   };
+}
+
+/**
+ * The bundled templates published, and an admin key made and written to `<data>/admin.key`. The key
+ * is stored only once its file is written: a start cut short (a kill, a full disk) leaves no admin
+ * key that nobody was shown, and the next start makes one again.
+ */
+async function firstStart(
+  store: Store,
+  templates: TemplateService,
+  config: Config,
+  log: Logger,
+): Promise<void> {
+  const loaded = await templates.loadBundled(config.templatesDir);
+  if (loaded.length === 0) log.warn({ templatesDir: config.templatesDir }, 'no bundled templates found');
+  const keyFile = join(config.dataDir, 'admin.key');
+  const key = store.db.transaction(() => {
+    const created = store.keys.create({ role: 'admin', name: 'first admin' }).key;
+    writeFileSync(keyFile, `${created}\n`, { mode: 0o600 });
+    return created;
+  })();
+  log.info({ templates: loaded, keyFile }, 'first start: bundled templates published, admin key created');
+  process.stdout.write(`\nAdmin key (shown once; also in ${keyFile}):\n  ${key}\n\n`);
 }
 
 /**
