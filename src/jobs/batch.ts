@@ -202,8 +202,7 @@ export async function runBatch(options: BatchOptions): Promise<BatchResult> {
     });
   } catch (error) {
     // Chunks still rendering would go on writing parts (and checkpoints) after the batch has failed,
-    // into a folder its caller may be removing: they are waited for. A failure from a full disk
-    // comes back at once from each of them.
+    // into a folder its caller may be about to remove: they are waited for.
     await Promise.allSettled(pending);
     throw error;
   } finally {
