@@ -356,7 +356,10 @@ async function main(): Promise<void> {
     throw new Error(`BENCH_CLIENTS must be positive integers: ${process.env.BENCH_CLIENTS}`);
   const server = await startServer();
   // Ctrl-C reaches the server too (same process group); this still removes the data directory.
-  process.once('SIGINT', () => void stopServer(server).finally(() => process.exit(130)));
+  const interrupted = () => process.exit(130);
+  process.once('SIGINT', () => {
+    stopServer(server).then(interrupted, interrupted);
+  });
   try {
     console.log(`platen API at ${server.url}, server pid ${server.child.pid}, ${seconds} s per run`);
     console.log(`load average before: ${loadAverage()}`);

@@ -203,7 +203,13 @@ program
     const running = await startServer(loadConfig());
     const stop = () => {
       running.services.log.info('shutting down: finishing requests in flight');
-      void running.close().then(() => process.exit(0));
+      running.close().then(
+        () => process.exit(0),
+        (error: unknown) => {
+          running.services.log.error({ err: error }, 'could not shut down cleanly');
+          process.exit(1);
+        },
+      );
     };
     process.once('SIGTERM', stop);
     process.once('SIGINT', stop);

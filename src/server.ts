@@ -1,4 +1,4 @@
-import { writeFile } from 'node:fs/promises';
+import { writeFileSync } from 'node:fs';
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
@@ -33,6 +33,7 @@ export async function startServer(
   log: Logger = pino({ level: config.logLevel }),
 ): Promise<Running> {
   const store = new Store(config.dataDir);
+  await sweep(store, log);
   const templates = new TemplateService(store, new TemplateCache(config.templateCache));
   const renders = new RenderService(store, templates);
   const pool = new WorkerPool(config.batchWorkers);
@@ -48,17 +49,18 @@ export async function startServer(
     gate: new RenderGate(config.renderConcurrency, config.renderQueue),
     uploads: new UploadSlots(config.uploadConcurrency),
   };
-  if (store.keys.count() === 0) {
-    const loaded = await templates.loadBundled(config.templatesDir);
-    if (loaded.length === 0) log.warn({ templatesDir: config.templatesDir }, 'no bundled templates found');
-    const { key } = store.keys.create({ role: 'admin', name: 'first admin' });
-    const keyFile = join(config.dataDir, 'admin.key');
-    await writeFile(keyFile, `${key}\n`, { mode: 0o600 });
-    log.info({ templates: loaded, keyFile }, 'first start: bundled templates published, admin key created');
-    process.stdout.write(`\nAdmin key (shown once; also in ${keyFile}):\n  ${key}\n\n`);
+  await sweep(services.jobs, log);
+  let server: Server;
+  try {
+    if (store.keys.count() === 0) await firstStart(store, templates, config, log);
+    server = createApp(services).listen(config.port, config.host);
+    await new Promise<void>((resolve, reject) => server.once('listening', resolve).once('error', reject));
+  } catch (error) {
+    // A start that fails leaves nothing running (the workers) or open (the store) behind it.
+    await pool.close();
+    store.close();
+    throw error;
   }
-  const server: Server = createApp(services).listen(config.port, config.host);
-  await new Promise<void>((resolve, reject) => server.once('listening', resolve).once('error', reject));
   server.requestTimeout = config.requestTimeoutMs;
   const { port } = server.address() as AddressInfo;
   const url = `http://${config.host === '0.0.0.0' ? '127.0.0.1' : config.host}:${port}`;
@@ -79,4 +81,41 @@ export async function startServer(
       store.close();
     },
   };
+}
+
+/**
+ * The bundled templates published, and an admin key made and written to `<data>/admin.key`. The key
+ * is stored only once its file is written: a start cut short (a kill, a full disk) leaves no admin
+ * key that nobody was shown, and the next start makes one again.
+ */
+async function firstStart(
+  store: Store,
+  templates: TemplateService,
+  config: Config,
+  log: Logger,
+): Promise<void> {
+  const loaded = await templates.loadBundled(config.templatesDir);
+  if (loaded.length === 0) log.warn({ templatesDir: config.templatesDir }, 'no bundled templates found');
+  const keyFile = join(config.dataDir, 'admin.key');
+  const key = store.db.transaction(() => {
+    const created = store.keys.create({ role: 'admin', name: 'first admin' }).key;
+    writeFileSync(keyFile, `${created}\n`, { mode: 0o600 });
+    return created;
+  })();
+  log.info({ templates: loaded, keyFile }, 'first start: bundled templates published, admin key created');
+  process.stdout.write(`\nAdmin key (shown once; also in ${keyFile}):\n  ${key}\n\n`);
+}
+
+/**
+ * Removes what a crash left half done (see Store.sweep and JobService.sweep), before anything else
+ * runs. A sweep that fails (a full disk can refuse even deletions from the database) is logged and
+ * left for the next start: the service starts all the same.
+ */
+async function sweep(part: { sweep(): Promise<string[]> }, log: Logger): Promise<void> {
+  try {
+    const removed = await part.sweep();
+    if (removed.length > 0) log.info({ removed }, 'removed what an interrupted run left behind');
+  } catch (error) {
+    log.warn({ err: error }, 'could not remove everything an interrupted run left behind');
+  }
 }

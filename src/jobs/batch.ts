@@ -149,13 +149,13 @@ export async function runBatch(options: BatchOptions): Promise<BatchResult> {
   };
 
   let output: string | null = null;
+  // Chunks in flight, in row order: enough to keep every worker busy while the first is joined.
+  // Their rows are not kept here: a worker reports a rejected row with its cells.
+  const pending: Promise<ChunkResult>[] = [];
   try {
     await writeAtomically(options.errorsPath, async (errorsOut) => {
       const report = new ErrorReport(errorsOut);
       const assemble = async (assembler: Assembler | null) => {
-        // Chunks in flight, in row order: enough to keep every worker busy while the first is joined.
-        // Their rows are not kept here: a worker reports a rejected row with its cells.
-        const pending: Promise<ChunkResult>[] = [];
         const joinNext = async () => {
           const chunk = await pending.shift()!;
           for (const { cells, ...rejected } of chunk.rejected)
@@ -201,6 +201,11 @@ export async function runBatch(options: BatchOptions): Promise<BatchResult> {
       else output = await writeOutput(out, kind, assemble, impose);
       await report.end();
     });
+  } catch (error) {
+    // Chunks still rendering would go on writing parts (and checkpoints) after the batch has failed,
+    // into a folder its caller may be about to remove: they are waited for.
+    await Promise.allSettled(pending);
+    throw error;
   } finally {
     if (!options.partsDir) await rm(partsDir, { recursive: true, force: true });
   }

@@ -1,9 +1,9 @@
 import { createWriteStream } from 'node:fs';
-import { once } from 'node:events';
 import { finished } from 'node:stream/promises';
 import { crc32 } from 'node:zlib';
 import type { PreparedImage } from '../assets/images.js';
 import { PlatenError, type Problem } from '../errors.js';
+import { roomIn } from '../files.js';
 import { fitPieceOrThrow, type FittedPiece } from '../layout/piece.js';
 import { mergeRecord, pieceFileName } from '../merge/merge.js';
 import { renderToBuffer, writePieces } from '../pipeline.js';
@@ -131,6 +131,9 @@ export async function renderChunk(compiled: CompiledTemplate, task: ChunkTask): 
   }
 
   const out = createWriteStream(task.part);
+  // A write that fails (a full disk) is met by roomIn() or finished() below, which reject the chunk;
+  // unheard, its 'error' event would take the whole worker down with it.
+  out.on('error', () => undefined);
   if (task.kind === 'pdf') {
     result.pages = (await writePieces(compiled, piecesOf(all()), out)).pages;
   } else {
@@ -143,7 +146,8 @@ export async function renderChunk(compiled: CompiledTemplate, task: ChunkTask): 
         crc32: crc32(pdf),
       });
       result.pages += piece.pages.length;
-      if (!out.write(pdf)) await once(out, 'drain');
+      out.write(pdf);
+      await roomIn(out);
     }
     out.end();
   }

@@ -2,7 +2,7 @@ import { createReadStream } from 'node:fs';
 import { open } from 'node:fs/promises';
 import { pipeline } from 'node:stream';
 import { CsvError, parse } from 'csv-parse';
-import { type Problem, PlatenError } from '../errors.js';
+import { type Problem, PlatenError, storageFault } from '../errors.js';
 import { CellDecoder, type CsvEncoding, detectEncoding } from './encoding.js';
 import { quoted, visible } from './visible.js';
 
@@ -240,7 +240,9 @@ class RecordReader {
     await this.#records.return?.();
   }
 
-  #readError(err: unknown): PlatenError {
+  #readError(err: unknown): unknown {
+    // Our own storage failing (an I/O error) is not a fault of the list.
+    if (storageFault(err)) return err;
     if (!(err instanceof CsvError)) {
       const code = (err as NodeJS.ErrnoException).code ?? String(err);
       return invalid('unreadable', `cannot read the file (${code})`);
@@ -300,6 +302,7 @@ async function readStart(path: string): Promise<Sniff> {
       await file.close();
     }
   } catch (err) {
+    if (storageFault(err)) throw err;
     throw invalid(
       'unreadable',
       `cannot read the file (${(err as NodeJS.ErrnoException).code ?? String(err)})`,

@@ -64,7 +64,9 @@ export class WorkerPool implements ChunkDispatcher {
   }
 
   run(task: ChunkTask, signal?: AbortSignal): Promise<ChunkResult> {
-    return this.pool.run(task, signal ? { signal } : {}) as Promise<ChunkResult>;
+    return (this.pool.run(task, signal ? { signal } : {}) as Promise<ChunkResult>).catch((error: unknown) => {
+      throw fromWorker(error);
+    });
   }
 
   async close(): Promise<void> {
@@ -74,4 +76,34 @@ export class WorkerPool implements ChunkDispatcher {
     await this.loaded;
     await this.pool.close();
   }
+}
+
+/** A worker's failure as it crosses to this thread: see toCrossing. */
+interface CrossingError {
+  crossing: true;
+  message: string;
+  stack?: string;
+  code?: string;
+}
+
+/**
+ * What a worker throws, as plain data. A thread boundary clones an Error with its message and stack
+ * only: an ENOSPC from writing a part would arrive with no `code`, and a full disk would then read
+ * as a fault in the job rather than a storage failure that it can wait out (see storageFault).
+ */
+export function toCrossing(error: unknown): CrossingError {
+  const { message, stack, code } = error as { message?: unknown; stack?: unknown; code?: unknown };
+  return {
+    crossing: true,
+    message: typeof message === 'string' ? message : String(error),
+    ...(typeof stack === 'string' ? { stack } : {}),
+    ...(typeof code === 'string' ? { code } : {}),
+  };
+}
+
+/** A worker's failure back as an Error, with its code. */
+function fromWorker(error: unknown): unknown {
+  if (typeof error !== 'object' || error === null || !(error as CrossingError).crossing) return error;
+  const { message, stack, code } = error as CrossingError;
+  return Object.assign(new Error(message), { ...(stack ? { stack } : {}), ...(code ? { code } : {}) });
 }

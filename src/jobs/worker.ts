@@ -1,6 +1,7 @@
 import { TemplateCache } from '../template/cache.js';
 import { compileTemplate, withMarks } from '../template/compile.js';
 import { type ChunkResult, type ChunkTask, renderChunk } from './chunk.js';
+import { toCrossing } from './dispatch.js';
 
 /**
  * A batch worker thread (see dispatch.ts): renders chunks, compiling each template once and keeping
@@ -14,9 +15,13 @@ export function loaded(): null {
 }
 
 export default async function run(task: ChunkTask): Promise<ChunkResult> {
-  const { dir, version, marks } = task.template;
-  const compiled = await templates.get(dir, version ?? 0, () =>
-    compileTemplate(dir, version === undefined ? {} : { version }),
-  );
-  return renderChunk(withMarks(compiled, marks), task);
+  try {
+    const { dir, version, marks } = task.template;
+    const compiled = await templates.get(dir, version ?? 0, () =>
+      compileTemplate(dir, version === undefined ? {} : { version }),
+    );
+    return await renderChunk(withMarks(compiled, marks), task);
+  } catch (error) {
+    throw toCrossing(error);
+  }
 }

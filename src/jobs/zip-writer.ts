@@ -1,5 +1,5 @@
-import { once } from 'node:events';
 import type { Writable } from 'node:stream';
+import { roomIn } from '../files.js';
 
 /**
  * A ZIP of stored (not deflated) files whose CRC-32 and size are known before they are written: a ZIP
@@ -50,7 +50,7 @@ export class ZipWriter {
     this.offset += header.length + data.length;
     this.out.write(header);
     this.out.write(data);
-    if (this.out.writableNeedDrain) await once(this.out, 'drain');
+    await roomIn(this.out);
   }
 
   /** Writes the central directory and the end records. The caller ends the output. */
@@ -59,7 +59,7 @@ export class ZipWriter {
     for (const record of this.directory) {
       this.out.write(record);
       this.offset += record.length;
-      if (this.out.writableNeedDrain) await once(this.out, 'drain');
+      await roomIn(this.out);
     }
     const size = this.offset - start;
     const count = this.directory.length;
@@ -89,7 +89,7 @@ export class ZipWriter {
     end.writeUInt32LE(Math.min(start, MAX_32), 16);
     // 20: comment length, 0
     this.out.write(end);
-    if (this.out.writableNeedDrain) await once(this.out, 'drain');
+    await roomIn(this.out);
   }
 
   /** The fields a local header and a directory record share, from `at`: version needed to crc and names. */

@@ -1,4 +1,3 @@
-import { once } from 'node:events';
 import type { Writable } from 'node:stream';
 import PDFDocument from 'pdfkit';
 import type SVGtoPDF from 'svg-to-pdfkit';
@@ -7,6 +6,7 @@ import type { FontFace } from '../assets/fonts.js';
 import { cmykImageReady, rgbToCmyk } from '../assets/cmyk.js';
 import { embeddedImage } from '../assets/svg.js';
 import type { PreparedImage } from '../assets/images.js';
+import { roomIn } from '../files.js';
 import type { FittedPiece } from '../layout/piece.js';
 import type {
   DrawItem,
@@ -170,6 +170,9 @@ export class PieceDocument {
       out.on('error', reject);
       out.on('finish', resolve);
     });
+    // A failed output is met by the next add() (roomIn) and thrown by end(), which awaits this:
+    // until then its rejection is not one nobody handles.
+    this.done.catch(() => undefined);
   }
 
   get pages(): number {
@@ -186,7 +189,7 @@ export class PieceDocument {
     if (this.sheet) {
       this.group.push(piece.pages.map((items) => this.drawForm(items)));
       if (this.group.length === this.sheet.across * this.sheet.down) this.addSheets();
-      if (this.out.writableNeedDrain) await once(this.out, 'drain');
+      await roomIn(this.out);
       return;
     }
     const { marker } = piece;
@@ -210,7 +213,7 @@ export class PieceDocument {
     part.end();
     release(part);
     this.dparts.push(part);
-    if (this.out.writableNeedDrain) await once(this.out, 'drain');
+    await roomIn(this.out);
   }
 
   /** Ends the document; resolves once every byte is written to the output. */

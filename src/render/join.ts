@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
-import { once } from 'node:events';
 import type { Writable } from 'node:stream';
+import { finished } from 'node:stream/promises';
+import { roomIn } from '../files.js';
 import type { PageGeometry } from '../template/model.js';
 import { num, REGISTRATION } from './color.js';
 import type { SheetLayout } from './impose.js';
@@ -136,7 +137,7 @@ export class PdfJoiner {
         continue;
       }
       this.writeObject(map(n), head, object.stream && pdf.subarray(object.stream[0], object.stream[1]));
-      if (this.out.writableNeedDrain) await once(this.out, 'drain');
+      await roomIn(this.out);
     }
 
     if (labels !== null)
@@ -221,7 +222,7 @@ export class PdfJoiner {
       let head = renumberRefs(object.head, map.to);
       if (isContent.has(n)) head = head.replace('<<\n', `<<\n${form}`);
       this.writeObject(map.to(n), head, object.stream && pdf.subarray(object.stream[0], object.stream[1]));
-      if (this.out.writableNeedDrain) await once(this.out, 'drain');
+      await roomIn(this.out);
     }
     // A piece's pages start at its label; the media is the trim with the same margin on every side.
     const margin = (bbox[2]! - this.sheets!.geometry.trimWidth) / 2;
@@ -272,7 +273,7 @@ export class PdfJoiner {
     this.write(`xref\n0 ${this.offsets.length}\n0000000000 65535 f \n`);
     for (let n = 1; n < this.offsets.length; n++) {
       this.write(`${String(this.offsets.get(n)).padStart(10, '0')} 00000 n \n`);
-      if (this.out.writableNeedDrain) await once(this.out, 'drain');
+      await roomIn(this.out);
     }
     const trailer = [`/Size ${this.offsets.length}`, `/Root ${root} 0 R`];
     if (this.first.info !== null) trailer.push(`/Info ${this.first.info}`);
@@ -280,7 +281,7 @@ export class PdfJoiner {
     this.write(`trailer\n<<\n${trailer.join('\n')}\n>>\nstartxref\n${xref}\n%%EOF\n`);
     this.flush();
     this.out.end();
-    if (!this.out.writableFinished) await once(this.out, 'finish');
+    await finished(this.out);
   }
 
   private allocate(): number {

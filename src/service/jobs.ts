@@ -3,9 +3,10 @@ import { EventEmitter } from 'node:events';
 import { createReadStream, existsSync } from 'node:fs';
 import { mkdir, readdir, readFile, rename, rm } from 'node:fs/promises';
 import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { parse } from 'csv-parse';
 import type { Logger } from 'pino';
-import { NotFoundError, PlatenError, type Problem } from '../errors.js';
+import { NotFoundError, PlatenError, type Problem, type StorageFault, storageFault } from '../errors.js';
 import {
   type BatchProgress,
   chunkSize,
@@ -22,11 +23,12 @@ import { type CsvDelimiter, type CsvEncoding, type CsvInput, openCsv } from '../
 import { type ReportedRows, reportedRows } from '../jobs/report.js';
 import type { ChunkDispatcher } from '../jobs/dispatch.js';
 import { type ColumnMapping, mapColumns, normalizeName } from '../jobs/mapping.js';
-import type { Job, JobState } from '../store/jobs.js';
+import { type Job, type JobState, newJobId } from '../store/jobs.js';
 import type { ApiKey } from '../store/keys.js';
 import type { Store } from '../store/store.js';
 import { type SheetSize, SheetTooSmallError, sheetLayout } from '../render/impose.js';
 import type { CompiledTemplate } from '../template/model.js';
+import { folderEntries } from '../files.js';
 import { authorize, can, repScope, sees } from './policy.js';
 import type { RenderService, RepDetails } from './render.js';
 import type { TemplateService } from './templates.js';
@@ -58,10 +60,33 @@ const REP_COLUMNS = new Set(['rep', 'repid']);
 /** Different reps one list may name: their profiles (and photos) are held while the job runs. */
 const MOST_ROW_REPS = 1000;
 
-/** A job as callers see it: its state and progress, with rate and ETA while it runs. */
-export interface JobView extends Omit<Job, 'spec' | 'keyId'> {
+/**
+ * A job as callers see it: its state and progress, with rate and ETA while it runs. `waiting` is an
+ * unfinished job held up by the server's storage (a full disk): it goes on by itself once it can.
+ */
+export interface JobView extends Omit<Job, 'spec' | 'keyId' | 'state'> {
+  state: JobState | 'waiting';
+  /** Why a waiting job waits, for people. */
+  waiting: string | null;
   rate: number | null;
   etaSeconds: number | null;
+}
+
+/** Why a job waits, by the storage fault that stopped it. */
+const WAITING: Record<StorageFault['code'], string> = {
+  storage_full: 'the server has run out of storage space; the job goes on by itself once space is freed',
+  storage_unavailable:
+    'the server cannot write its storage; the job goes on by itself once the storage is back',
+};
+
+/** A job stopped by a storage failure tries again after this long, doubling up to the last. */
+const RETRY_MS = { first: 1000, last: 30_000 };
+
+/** A job this process is running (or holding while it waits for storage). */
+interface Run {
+  abort: AbortController;
+  rate: RateMeter;
+  waiting: StorageFault | null;
 }
 
 /** The largest prospect list a job takes (streamed to disk as it is uploaded). */
@@ -106,7 +131,7 @@ export interface Rejection {
  * the cores.
  */
 export class JobService {
-  private readonly running = new Map<string, { abort: AbortController; rate: RateMeter }>();
+  private readonly running = new Map<string, Run>();
   private readonly events = new EventEmitter().setMaxListeners(0);
 
   constructor(
@@ -143,26 +168,36 @@ export class JobService {
       const repWrong = rep ? repProblems(compiled, (await this.renders.repPart(compiled, rep)).values) : [];
       if (repWrong.length > 0) throw new PlatenError('invalid_request', repWrong);
       const total = rerun?.total ?? (await countRows(input));
-      const job = this.store.jobs.create({
-        keyId: caller.id,
-        repId: repScope(caller),
-        templateId: version.templateId,
-        version: version.version,
-        kind: request.kind,
-        spec: {
-          map: request.map,
-          rep,
-          repId,
-          ...(reps ? { reps } : {}),
-          ...(rerun ? { onlyRows: [...rerun.onlyRows] } : {}),
-          ...(request.marks ? { marks: true } : {}),
-          ...(request.impose ? { impose: request.impose } : {}),
-          chunkRows: chunkSize(total, request.kind, this.dispatcher.concurrency),
-        },
-        total,
-      });
-      await mkdir(this.dir(job.id), { recursive: true });
-      await rename(staged, this.file(job.id, 'input.csv'));
+      // The list goes into its folder before the job's row exists: a crash between the two leaves a
+      // folder that start-up removes (see sweep), never a job without its list.
+      const id = newJobId();
+      let job: Job;
+      try {
+        await mkdir(this.dir(id), { recursive: true });
+        await rename(staged, this.file(id, 'input.csv'));
+        job = this.store.jobs.create({
+          id,
+          keyId: caller.id,
+          repId: repScope(caller),
+          templateId: version.templateId,
+          version: version.version,
+          kind: request.kind,
+          spec: {
+            map: request.map,
+            rep,
+            repId,
+            ...(reps ? { reps } : {}),
+            ...(rerun ? { onlyRows: [...rerun.onlyRows] } : {}),
+            ...(request.marks ? { marks: true } : {}),
+            ...(request.impose ? { impose: request.impose } : {}),
+            chunkRows: chunkSize(total, request.kind, this.dispatcher.concurrency),
+          },
+          total,
+        });
+      } catch (error) {
+        await rm(this.dir(id), { recursive: true, force: true });
+        throw error;
+      }
       this.start(job);
       return this.view(job);
     });
@@ -193,6 +228,28 @@ export class JobService {
       ...(spec.impose ? { impose: spec.impose } : {}),
       onlyRows: rows,
     });
+  }
+
+  /**
+   * Removes what a crash leaves of jobs: the folder of a job that was never stored (its list moved in,
+   * its row not written), and the parts, temporary files and checkpoints of jobs that had ended.
+   * Returns the paths removed. At start-up, before any job runs.
+   */
+  async sweep(): Promise<string[]> {
+    const removed: string[] = [];
+    for (const id of await folderEntries(this.store.jobsDir)) {
+      const job = this.store.jobs.get(id);
+      if (job && !ENDED.has(job.state)) continue;
+      const leftovers = job
+        ? (await folderEntries(this.dir(id))).filter((name) => name === 'parts' || name.endsWith('.tmp'))
+        : [''];
+      for (const name of leftovers) {
+        await rm(join(this.dir(id), name), { recursive: true, force: true });
+        removed.push(join(this.dir(id), name));
+      }
+    }
+    this.store.jobs.dropEndedChunks();
+    return removed;
   }
 
   /** Starts every job a stop interrupted, from its checkpoints. */
@@ -444,17 +501,51 @@ export class JobService {
     return join(this.dir(id), name);
   }
 
+  /** Runs a job in the background until it ends or the service stops. */
   private start(job: Job): void {
-    const abort = new AbortController();
-    const rate = new RateMeter();
-    this.running.set(job.id, { abort, rate });
-    void this.run(job, abort.signal, rate).finally(() => {
-      this.running.delete(job.id);
-      this.emit(job.id);
-    });
+    const run: Run = { abort: new AbortController(), rate: new RateMeter(), waiting: null };
+    this.running.set(job.id, run);
+    this.runToEnd(job, run).catch((error: unknown) =>
+      this.log.error({ err: error, job: job.id }, 'batch job stopped by an unexpected error'),
+    );
   }
 
-  private async run(job: Job, signal: AbortSignal, rate: RateMeter): Promise<void> {
+  /**
+   * Runs a job; while the storage fails (a full disk), waits and tries again from its checkpoints,
+   * so that no row is lost to it. Ends with the job done, failed or cancelled, or the service
+   * stopping (it resumes on the next start).
+   */
+  private async runToEnd(job: Job, run: Run): Promise<void> {
+    const { signal } = run.abort;
+    try {
+      for (let wait = RETRY_MS.first; ; wait = Math.min(2 * wait, RETRY_MS.last)) {
+        run.waiting = await this.attempt(job, signal, run.rate);
+        if (!run.waiting || signal.aborted) break;
+        this.log.warn(
+          { job: job.id, code: run.waiting.code, retryMs: wait },
+          'batch job waiting for storage',
+        );
+        this.emit(job.id);
+        await sleep(wait, undefined, { signal }).catch(() => undefined);
+        if (signal.aborted) break;
+        run.waiting = null;
+      }
+      await this.cleanUp(job.id);
+    } finally {
+      this.running.delete(job.id);
+      try {
+        this.emit(job.id);
+      } catch (error) {
+        this.log.error({ err: error, job: job.id }, 'cannot read a batch job');
+      }
+    }
+  }
+
+  /**
+   * One run of a job from its checkpoints. Returns the storage fault that stopped it (its parts and
+   * checkpoints kept, to go on from), or null once it has ended or been aborted.
+   */
+  private async attempt(job: Job, signal: AbortSignal, rate: RateMeter): Promise<StorageFault | null> {
     const dir = this.dir(job.id);
     const partsDir = join(dir, 'parts');
     try {
@@ -510,18 +601,39 @@ export class JobService {
         },
       });
       this.store.jobs.finish(job.id, 'done');
+      return null;
     } catch (error) {
       // Aborted: cancelled (its state is set already), or the service is stopping (resumes on start).
-      if (signal.aborted) {
-        if (this.store.jobs.get(job.id)?.state !== 'cancelled') return;
-      } else {
-        this.log.error({ err: error, job: job.id }, 'batch job failed');
-        const message = error instanceof PlatenError ? error.message : 'internal error';
+      if (signal.aborted) return null;
+      const fault = storageFault(error);
+      if (fault) return fault;
+      this.log.error({ err: error, job: job.id }, 'batch job failed');
+      const message = error instanceof PlatenError ? error.message : 'internal error';
+      try {
         this.store.jobs.finish(job.id, 'failed', message);
+        return null;
+      } catch (recording) {
+        // The failure cannot be recorded while the storage fails: the job waits, and meets it again.
+        const fault = storageFault(recording);
+        if (fault) return fault;
+        throw recording;
       }
     }
-    this.store.jobs.dropChunks(job.id);
-    await rm(partsDir, { recursive: true, force: true });
+  }
+
+  /**
+   * An ended job needs its checkpoints and parts no more (the output holds them). A job interrupted
+   * by a stop keeps them, to resume from. What cannot be removed now is left to the start-up sweep.
+   */
+  private async cleanUp(id: string): Promise<void> {
+    const state = this.store.jobs.get(id)?.state;
+    if (state === undefined || !ENDED.has(state)) return;
+    try {
+      this.store.jobs.dropChunks(id);
+      await rm(join(this.dir(id), 'parts'), { recursive: true, force: true });
+    } catch (error) {
+      this.log.warn({ err: error, job: id }, 'cannot remove the parts of an ended batch job');
+    }
   }
 
   private emit(id: string): void {
@@ -531,10 +643,14 @@ export class JobService {
 
   private view(job: Job): JobView {
     const { spec: _spec, keyId: _keyId, ...rest } = job;
-    const rate = this.running.get(job.id)?.rate.rowsPerSecond ?? null;
+    const run = this.running.get(job.id);
+    const waiting = run?.waiting && !ENDED.has(job.state) ? WAITING[run.waiting.code] : null;
+    const rate = waiting ? null : (run?.rate.rowsPerSecond ?? null);
     const left = job.total === null ? null : job.total - job.done;
     return {
       ...rest,
+      state: waiting ? 'waiting' : job.state,
+      waiting,
       rate: rate === null ? null : Math.round(rate),
       etaSeconds: rate && left !== null && job.state === 'running' ? Math.ceil(left / rate) : null,
     };
@@ -542,7 +658,7 @@ export class JobService {
 }
 
 const STOPPING = Symbol('stopping');
-const ENDED: ReadonlySet<JobState> = new Set(['done', 'failed', 'cancelled']);
+const ENDED: ReadonlySet<JobState | 'waiting'> = new Set(['done', 'failed', 'cancelled']);
 
 /** Rows per second since this run's first progress (a resumed job's finished chunks excluded). */
 class RateMeter {

@@ -1,6 +1,7 @@
-import { createHash, randomBytes } from 'node:crypto';
-import { mkdir, readFile, rename, stat, writeFile } from 'node:fs/promises';
+import { createHash } from 'node:crypto';
+import { mkdir, readFile, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
+import { folderEntries, writeAtomically } from '../files.js';
 
 /**
  * Content-addressed blobs on local disk (rendered PDFs, rep photos): the name is the SHA-256, so a
@@ -19,14 +20,31 @@ export class BlobStore {
     const path = this.path(sha256);
     if (await exists(path)) return sha256;
     await mkdir(join(this.dir, sha256.slice(0, 2)), { recursive: true });
-    const temp = `${path}.${randomBytes(4).toString('hex')}.tmp`;
-    await writeFile(temp, bytes);
-    await rename(temp, path);
+    await writeAtomically(path, async (out) => {
+      out.end(bytes);
+    });
     return sha256;
   }
 
+  /** The blob, or null if there is none; a failure to read it (an I/O error) is thrown. */
   async get(sha256: string): Promise<Buffer | null> {
-    return readFile(this.path(sha256)).catch(() => null);
+    return readFile(this.path(sha256)).catch((error: NodeJS.ErrnoException) => {
+      if (error.code === 'ENOENT') return null;
+      throw error;
+    });
+  }
+
+  /** Removes the temporary files of writes a crash cut short; returns their paths. */
+  async sweep(): Promise<string[]> {
+    const removed: string[] = [];
+    for (const folder of await folderEntries(this.dir)) {
+      for (const name of await folderEntries(join(this.dir, folder))) {
+        if (!name.endsWith('.tmp')) continue;
+        await rm(join(this.dir, folder, name), { force: true });
+        removed.push(join(this.dir, folder, name));
+      }
+    }
+    return removed;
   }
 }
 

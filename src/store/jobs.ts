@@ -85,12 +85,20 @@ const toJob = (r: JobRow): Job => ({
   finishedAt: r.finished_at,
 });
 
+/** A new job's id: given before its row is stored, so that its files can be in place first. */
+export function newJobId(): string {
+  return randomBytes(8).toString('hex');
+}
+
 /** Batch jobs and their finished chunks: job state lives here, not in process memory. */
 export class JobStore {
   constructor(private readonly db: Db) {}
 
-  create(input: Pick<Job, 'keyId' | 'repId' | 'templateId' | 'version' | 'kind' | 'spec' | 'total'>): Job {
-    const id = randomBytes(8).toString('hex');
+  /** Stores a new job, queued, under an id from newJobId(). */
+  create(
+    input: Pick<Job, 'id' | 'keyId' | 'repId' | 'templateId' | 'version' | 'kind' | 'spec' | 'total'>,
+  ): Job {
+    const { id } = input;
     this.db
       .prepare(
         `INSERT INTO jobs (id, key_id, rep_id, template_id, version, kind, state, spec, total, created_at)
@@ -181,6 +189,15 @@ export class JobStore {
   /** Finished jobs need their chunks no more: the output holds them. */
   dropChunks(id: string): void {
     this.db.prepare('DELETE FROM job_chunks WHERE job_id = ?').run(id);
+  }
+
+  /** The chunks of every ended job: those a crash (or a full disk) kept from being dropped. */
+  dropEndedChunks(): void {
+    this.db
+      .prepare(
+        `DELETE FROM job_chunks WHERE job_id IN (SELECT id FROM jobs WHERE state NOT IN ('queued', 'running'))`,
+      )
+      .run();
   }
 }
 

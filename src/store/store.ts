@@ -1,5 +1,7 @@
 import { mkdirSync } from 'node:fs';
+import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
+import { folderEntries } from '../files.js';
 import { BlobStore } from './blobs.js';
 import { type Db, openDb } from './db.js';
 import { JobStore } from './jobs.js';
@@ -43,6 +45,18 @@ export class Store {
     this.uploads = new UploadStore(this.db);
     this.jobs = new JobStore(this.db);
     this.jobsDir = join(dataDir, 'jobs');
+  }
+
+  /**
+   * Removes what a crash (a kill, a power cut) leaves half done: unpacked uploads and lists in
+   * staging, temporary files of blobs, package folders without their version row. Returns what was
+   * removed. For the service at start-up only: other commands may use the data directory while it
+   * runs, and staging is the service's alone.
+   */
+  async sweep(): Promise<string[]> {
+    const staged = (await folderEntries(this.stagingDir)).map((name) => join(this.stagingDir, name));
+    for (const path of staged) await rm(path, { recursive: true, force: true });
+    return [...staged, ...(await this.blobs.sweep()), ...(await this.templates.sweep())];
   }
 
   close(): void {

@@ -1,6 +1,8 @@
 import { mkdirSync, renameSync, rmSync } from 'node:fs';
+import { rm } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import type { Problem } from '../errors.js';
+import { folderEntries } from '../files.js';
 import type { Manifest } from '../template/manifest.js';
 import { type Db, now } from './db.js';
 
@@ -84,6 +86,9 @@ export class TemplateStore {
       };
       const target = this.packageDir(id, v);
       mkdirSync(dirname(target), { recursive: true });
+      // A folder already there has no row (v is past every stored version): a crash came between its
+      // rename and the commit. It is replaced, not collided with.
+      rmSync(target, { recursive: true, force: true });
       renameSync(input.stagedDir, target);
       const at = now();
       try {
@@ -110,6 +115,23 @@ export class TemplateStore {
       }
       return this.get(id, v)!;
     })();
+  }
+
+  /**
+   * Removes package folders that have no version row (a crash between a package's rename and its
+   * commit; see addVersion); returns their paths.
+   */
+  async sweep(): Promise<string[]> {
+    const removed: string[] = [];
+    const has = this.db.prepare('SELECT 1 FROM template_versions WHERE template_id = ? AND version = ?');
+    for (const id of await folderEntries(this.packagesDir)) {
+      for (const version of await folderEntries(join(this.packagesDir, id))) {
+        if (/^[1-9][0-9]*$/.test(version) && has.get(id, Number(version))) continue;
+        await rm(join(this.packagesDir, id, version), { recursive: true, force: true });
+        removed.push(join(this.packagesDir, id, version));
+      }
+    }
+    return removed;
   }
 
   get(templateId: string, version: number): TemplateVersion | null {

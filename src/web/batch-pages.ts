@@ -104,7 +104,7 @@ export function batchRoutes(web: Web, router: Router): void {
       title: `Batch job ${job.id}`,
       script: 'batch.js',
       job: jobRow(web, job),
-      live: job.state === 'queued' || job.state === 'running',
+      live: job.state === 'queued' || job.state === 'running' || job.state === 'waiting',
       outputLabel:
         job.state !== 'done' || job.kind === 'check' || job.rendered === 0
           ? null

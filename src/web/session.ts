@@ -26,7 +26,11 @@ export class Sessions {
     private readonly store: SessionStore,
   ) {}
 
-  /** Reads `<dataDir>/session.key`, creating it (0600) on first start. */
+  /**
+   * Reads `<dataDir>/session.key`, creating it (0600) on first start. A key file shorter than a
+   * secret was cut off as it was first written (a kill, a full disk) and is written again: it would
+   * otherwise stop every later start.
+   */
   static open(dataDir: string, store: SessionStore): Sessions {
     const file = join(dataDir, 'session.key');
     try {
@@ -34,8 +38,11 @@ export class Sessions {
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
     }
-    const secret = Buffer.from(readFileSync(file, 'utf8').trim(), 'hex');
-    if (secret.length < 32) throw new Error(`${file} does not hold a 256-bit hex secret`);
+    let secret = Buffer.from(readFileSync(file, 'utf8').trim(), 'hex');
+    if (secret.length < 32) {
+      secret = randomBytes(32);
+      writeFileSync(file, `${secret.toString('hex')}\n`, { mode: 0o600 });
+    }
     return new Sessions(secret, store);
   }
 

@@ -310,3 +310,31 @@ export function postcardRender(templateId = 'postcard-6x4', version?: number) {
 export async function entries(dir: string): Promise<string[]> {
   return (await readdir(dir).catch(() => [] as string[])).sort();
 }
+
+/** The header of a postcard drop (see postcardDrop). */
+const DROP_HEADER = ['First Name', 'Last Name', 'Street Address', 'City', 'State', 'ZIP'];
+
+/**
+ * A postcard drop of `rows` rows, as a CSV: row n (from 1) is prospect n; every `badEvery`th row has
+ * a state the template refuses. Returns the list and its bad rows.
+ */
+export function postcardDrop(rows: number, badEvery = 0): { csv: string; bad: number[] } {
+  const bad: number[] = [];
+  const lines = [DROP_HEADER.join(',')];
+  for (let n = 1; n <= rows; n++) {
+    const isBad = badEvery > 0 && n % badEvery === 0;
+    if (isBad) bad.push(n);
+    lines.push(
+      [`First${n}`, `Last${n}`, `${n} Harbor Rd`, 'Portland', isBad ? 'Maine' : 'ME', '04101'].join(','),
+    );
+  }
+  return { csv: `${lines.join('\r\n')}\r\n`, bad };
+}
+
+/** A batch job's multipart body: the list as `csv`, and the other fields. */
+export function jobForm(csv: string, fields: Record<string, string>): FormData {
+  const data = new FormData();
+  for (const [key, value] of Object.entries(fields)) data.set(key, value);
+  data.set('csv', new Blob([csv], { type: 'text/csv' }), 'drop.csv');
+  return data;
+}

@@ -3,29 +3,28 @@
  * the merged PDF (or ZIP) and the rejected-rows report out; who sees which job; cancel; concurrent
  * jobs sharing the worker pool; and a job that survives SIGKILL of the service.
  */
-import { type ChildProcess, execFile, spawn } from 'node:child_process';
+import { type ChildProcess, spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { readdir, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { promisify } from 'node:util';
 import { parse } from 'csv-parse/sync';
 import yauzl from 'yauzl';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { pageBoxes, pdfInfo, popplerText, qpdfCheck } from '../support/pdf.js';
+import { pageBoxes, pageLabels, pdfInfo, popplerText, qpdfCheck } from '../support/pdf.js';
 import { CLI, REPO_ROOT } from '../support/repo.js';
 import {
   type Client,
   cleanup,
   client,
   createKey,
+  jobForm as form,
+  postcardDrop as drop,
   problem,
   profileForm,
   startTestServer,
   tempDir,
   type TestServer,
 } from './helpers.js';
-
-const run = promisify(execFile);
 
 interface JobBody {
   id: string;
@@ -36,28 +35,6 @@ interface JobBody {
   rejected: number;
   repId: string | null;
   links: { self: string; events: string; output: string; errors: string };
-}
-
-const HEADER = ['First Name', 'Last Name', 'Street Address', 'City', 'State', 'ZIP'];
-/** Row n (from 1) of a postcard drop; every `badEvery`th row has a state the template refuses. */
-function drop(rows: number, badEvery = 0): { csv: string; bad: number[] } {
-  const bad: number[] = [];
-  const lines = [HEADER.join(',')];
-  for (let n = 1; n <= rows; n++) {
-    const isBad = badEvery > 0 && n % badEvery === 0;
-    if (isBad) bad.push(n);
-    lines.push(
-      [`First${n}`, `Last${n}`, `${n} Harbor Rd`, 'Portland', isBad ? 'Maine' : 'ME', '04101'].join(','),
-    );
-  }
-  return { csv: `${lines.join('\r\n')}\r\n`, bad };
-}
-
-function form(csv: string, fields: Record<string, string>): FormData {
-  const data = new FormData();
-  for (const [key, value] of Object.entries(fields)) data.set(key, value);
-  data.set('csv', new Blob([csv], { type: 'text/csv' }), 'drop.csv');
-  return data;
 }
 
 /** Reads server-sent events until the `end` event; returns every job state seen. */
@@ -85,13 +62,6 @@ async function waitFor(api: Client, id: string, until: (job: JobBody) => boolean
 }
 
 /** The rows of a drop's pieces, in page order, from its page labels (a 2-page postcard's read `12-1`, `12-2`). */
-async function pageLabels(file: string): Promise<string[]> {
-  const { stdout } = await run('qpdf', ['--json', '--json-key=pagelabels', file], { maxBuffer: 1 << 28 });
-  const labels = (JSON.parse(stdout) as { pagelabels: { index: number; label: { '/P': string } }[] })
-    .pagelabels;
-  return labels.map((l) => l.label['/P'].replace(/^[/(]|\)$/g, '').replace(/-$/, ''));
-}
-
 async function zipNames(file: string): Promise<string[]> {
   const names: string[] = [];
   await new Promise<void>((resolve, reject) => {

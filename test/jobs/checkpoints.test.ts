@@ -8,7 +8,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ChunkResult } from '../../src/jobs/chunk.js';
-import type { JobSpec } from '../../src/store/jobs.js';
+import { type JobSpec, newJobId } from '../../src/store/jobs.js';
 import { Store } from '../../src/store/store.js';
 
 let dir: string;
@@ -41,6 +41,7 @@ const chunk = (index: number): ChunkResult => ({
 describe('job checkpoints', () => {
   it('gives back what this build saved, and leaves out what an earlier build saved without CRCs or cells', () => {
     const job = store.jobs.create({
+      id: newJobId(),
       keyId: 'key-1',
       repId: null,
       templateId: 'mailer',

@@ -206,6 +206,18 @@ export async function popplerText(pdf: PdfSource): Promise<string[]> {
     .map((page) => page.replace(/\s+/g, ' ').trim());
 }
 
+/**
+ * Every page's label (`12` for row 12, `12` for each page of a two-page piece), in page order: the
+ * rows a batch's print file holds. Read by qpdf.
+ */
+export async function pageLabels(pdf: PdfSource): Promise<string[]> {
+  const result = await withPdfPath(pdf, (file) => runTool('qpdf', ['--json', '--json-key=pagelabels', file]));
+  if (result.exitCode !== 0) throw toolFailure('qpdf', result);
+  const labels = (JSON.parse(result.stdout) as { pagelabels: { index: number; label: { '/P': string } }[] })
+    .pagelabels;
+  return labels.map((l) => l.label['/P'].replace(/^[/(]|\)$/g, '').replace(/-$/, ''));
+}
+
 export interface QpdfCheckResult {
   /** True only for exit status 0; warnings (status 3) count as a failed check. */
   ok: boolean;

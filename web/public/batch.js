@@ -14,7 +14,7 @@
     bar.max = Math.max(job.total || 0, 1);
     bar.value = job.done;
     const text = {
-      state: job.state,
+      state: job.waiting ? `waiting: ${job.waiting}` : job.state,
       done: `${job.done} of ${job.total}`,
       rendered: String(job.rendered),
       rejected: String(job.rejected),

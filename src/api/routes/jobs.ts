@@ -43,13 +43,16 @@ const jobSchema = z.object({
   templateId: z.string(),
   version: z.number(),
   kind: z.enum(['pdf', 'zip', 'check']),
-  state: z.enum(['queued', 'running', 'done', 'failed', 'cancelled']),
+  state: z
+    .enum(['queued', 'running', 'waiting', 'done', 'failed', 'cancelled'])
+    .describe("waiting: held up by the server's storage (a full disk); it goes on by itself"),
   total: z.number().nullable(),
   done: z.number(),
   rendered: z.number(),
   rejected: z.number(),
   rate: z.number().nullable().describe('rows per second'),
   etaSeconds: z.number().nullable(),
+  waiting: z.string().nullable().describe('why a waiting job waits'),
   error: z.string().nullable(),
   createdAt: z.string(),
   startedAt: z.string().nullable(),
