@@ -330,11 +330,3 @@ export function postcardDrop(rows: number, badEvery = 0): { csv: string; bad: nu
   }
   return { csv: `${lines.join('\r\n')}\r\n`, bad };
 }
-
-/** A batch job's multipart body: the list as `csv`, and the other fields. */
-export function jobForm(csv: string, fields: Record<string, string>): FormData {
-  const data = new FormData();
-  for (const [key, value] of Object.entries(fields)) data.set(key, value);
-  data.set('csv', new Blob([csv], { type: 'text/csv' }), 'drop.csv');
-  return data;
-}

@@ -17,7 +17,6 @@ import {
   cleanup,
   client,
   createKey,
-  jobForm as form,
   postcardDrop as drop,
   problem,
   profileForm,
@@ -25,6 +24,7 @@ import {
   tempDir,
   type TestServer,
 } from './helpers.js';
+import { jobForm as form } from './job-helpers.js';
 
 interface JobBody {
   id: string;

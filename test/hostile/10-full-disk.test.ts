@@ -23,7 +23,6 @@ import {
   client,
   createKey,
   entries,
-  jobForm,
   makePackage,
   postcardDrop,
   postcardRender,
@@ -34,6 +33,7 @@ import {
   uploadZip,
   zipFolder,
 } from '../api/helpers.js';
+import { jobForm } from '../api/job-helpers.js';
 import { leftovers } from '../support/leftovers.js';
 import { pageLabels, qpdfCheck } from '../support/pdf.js';
 import { adminKeyOf, type ServiceProcess, startService } from '../support/service.js';

@@ -21,7 +21,6 @@ import {
   type Client,
   createKey,
   entries,
-  jobForm,
   makePackage,
   postcardDrop,
   profileForm,
@@ -31,6 +30,7 @@ import {
   uploadZip,
   zipFolder,
 } from '../api/helpers.js';
+import { jobForm } from '../api/job-helpers.js';
 import { leftovers } from '../support/leftovers.js';
 
 const TEMPLATE = 'spring-postcard';

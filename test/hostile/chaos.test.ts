@@ -15,7 +15,6 @@ import {
   type Client,
   client,
   createKey,
-  jobForm,
   makePackage,
   postcardDrop,
   profileForm,
@@ -23,6 +22,7 @@ import {
   uploadZip,
   zipFolder,
 } from '../api/helpers.js';
+import { jobForm } from '../api/job-helpers.js';
 import { leftovers } from '../support/leftovers.js';
 import { pageLabels } from '../support/pdf.js';
 import { adminKeyOf, type ServiceProcess, startService } from '../support/service.js';
