@@ -351,6 +351,8 @@ describe('invalid packages: 422, every problem, nothing stored', () => {
       expect(e.message.length).toBeGreaterThan(0);
     }
     expect(res.bytes.toString()).not.toMatch(/\bat .*\.(ts|js):\d+/); // never a stack trace
+    // The uploaded zip is removed once the response has closed, which the client may see first.
+    await expect.poll(() => entries(path.join(server.dataDir, 'staging'))).toEqual([]);
     const after = await snapshot();
     expect(after).toEqual(before);
     expect(after.staging).toEqual([]);
