@@ -92,6 +92,8 @@ export interface StorageFault {
   status: 503 | 507;
   code: 'storage_full' | 'storage_unavailable';
   detail: string;
+  /** Seconds before a retry could succeed: an operator has to act first. */
+  retryAfter: number;
 }
 
 const FULL = new Set(['ENOSPC', 'EDQUOT', 'SQLITE_FULL']);
@@ -111,6 +113,7 @@ export function storageFault(error: unknown): StorageFault | null {
         status: 507,
         code: 'storage_full',
         detail: 'the server has run out of storage space; nothing was saved. Try again later.',
+        retryAfter: 60,
       };
     }
     if (UNAVAILABLE.test(code)) {
@@ -118,6 +121,7 @@ export function storageFault(error: unknown): StorageFault | null {
         status: 503,
         code: 'storage_unavailable',
         detail: 'the server could not read or write its storage; nothing was saved. Try again later.',
+        retryAfter: 60,
       };
     }
   }

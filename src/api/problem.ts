@@ -87,7 +87,7 @@ function toHttpError(error: unknown, log: Logger, req: Request, res: Response): 
   const fault = storageFault(error);
   if (fault) {
     log.error(where, 'storage failure');
-    return new HttpError(fault.status, fault.code, fault.detail, { retryAfter: 60 });
+    return new HttpError(fault.status, fault.code, fault.detail, { retryAfter: fault.retryAfter });
   }
   log.error(where, 'unhandled error');
   return new HttpError(

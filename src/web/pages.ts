@@ -158,8 +158,8 @@ export function sendPage(web: Web, res: Response, name: string, context: object,
 export function pageErrors(web: Web) {
   return (error: unknown, req: Request, res: Response, next: NextFunction): void => {
     if (res.headersSent) return next(error);
-    const { status, message, problems } = describe(error, web, req, res);
-    if (status === 503 || status === 507) res.set('Retry-After', '60');
+    const { status, message, problems, retryAfter } = describe(error, web, req, res);
+    if (retryAfter !== undefined) res.set('Retry-After', String(retryAfter));
     if (res.locals.json) {
       res.status(status).json({ message, problems });
       return;
@@ -186,11 +186,17 @@ function describe(
   web: Web,
   req: Request,
   res: Response,
-): { status: number; message: string; problems: Problem[] } {
+): { status: number; message: string; problems: Problem[]; retryAfter?: number } {
   if (error instanceof HttpError) {
     // The API's details (a body refused, a limit) are shared: on a page they start a sentence.
     const message = error.detail.charAt(0).toUpperCase() + error.detail.slice(1);
-    return { status: error.status, message, problems: error.extra.errors ?? [] };
+    const { errors = [], retryAfter } = error.extra;
+    return {
+      status: error.status,
+      message,
+      problems: errors,
+      ...(retryAfter === undefined ? {} : { retryAfter }),
+    };
   }
   if (error instanceof ForbiddenError) return { status: 403, message: error.message, problems: [] };
   if (error instanceof NotFoundError) return { status: 404, message: error.message, problems: [] };
@@ -212,6 +218,7 @@ function describe(
           ? 'The server has run out of storage space, so nothing was saved. Please try again later.'
           : 'The server could not save or read its files, so nothing was saved. Please try again later.',
       problems: [],
+      retryAfter: fault.retryAfter,
     };
   }
   web.s.log.error(where, 'unhandled error on a page');
