@@ -9,6 +9,7 @@ export interface JobBody {
   done: number;
   rendered: number;
   rejected: number;
+  repId: string | null;
   links: { self: string; events: string; output: string; errors: string };
 }
 

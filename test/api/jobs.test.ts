@@ -24,18 +24,7 @@ import {
   tempDir,
   type TestServer,
 } from './helpers.js';
-import { jobForm as form } from './job-helpers.js';
-
-interface JobBody {
-  id: string;
-  state: string;
-  total: number;
-  done: number;
-  rendered: number;
-  rejected: number;
-  repId: string | null;
-  links: { self: string; events: string; output: string; errors: string };
-}
+import { type JobBody, jobForm as form } from './job-helpers.js';
 
 /** Reads server-sent events until the `end` event; returns every job state seen. */
 async function events(base: string, key: string, job: JobBody): Promise<{ event: string; job: JobBody }[]> {
@@ -61,7 +50,7 @@ async function waitFor(api: Client, id: string, until: (job: JobBody) => boolean
   throw new Error(`job ${id} never got there`);
 }
 
-/** The rows of a drop's pieces, in page order, from its page labels (a 2-page postcard's read `12-1`, `12-2`). */
+/** The names of a ZIP's entries, in the order they are stored. */
 async function zipNames(file: string): Promise<string[]> {
   const names: string[] = [];
   await new Promise<void>((resolve, reject) => {
