@@ -306,6 +306,15 @@ export function postcardRender(templateId = 'postcard-6x4', version?: number) {
   };
 }
 
+/** The same record as the rep's form posts it: a field per input, named `prospect.firstName`. */
+export function postcardFormValues(): Record<string, string> {
+  const { prospect, fields } = postcardRender();
+  return Object.fromEntries([
+    ...Object.entries(prospect).map(([key, value]) => [`prospect.${key}`, value]),
+    ...Object.entries(fields).map(([key, value]) => [`fields.${key}`, value]),
+  ]);
+}
+
 /** The entries of a directory, or [] if it does not exist. */
 export async function entries(dir: string): Promise<string[]> {
   return (await readdir(dir).catch(() => [] as string[])).sort();

@@ -13,6 +13,7 @@ import {
   createKey,
   type CreatedKey,
   makePackage,
+  postcardFormValues,
   postcardRender,
   problem,
   profileForm,
@@ -50,16 +51,7 @@ const renderBody = (snapshot: unknown) => {
   const body = postcardRender(TEMPLATE);
   return { ...body, fields: { ...body.fields, snapshot } };
 };
-const formValues = (snapshot: string) => ({
-  'prospect.firstName': 'Chloé',
-  'prospect.lastName': 'Köhler',
-  'prospect.address1': '418 Birchwood Lane',
-  'prospect.city': 'Bangor',
-  'prospect.state': 'ME',
-  'prospect.zip': '04401',
-  'fields.message': 'Happy to review your coverage this week.',
-  'fields.snapshot': snapshot,
-});
+const formValues = (snapshot: string) => ({ ...postcardFormValues(), 'fields.snapshot': snapshot });
 
 /** Every face a rep can name an image on: what each answers, and the field its refusal names. */
 async function everyFace(who: 'repA' | 'repB', snapshot: string) {

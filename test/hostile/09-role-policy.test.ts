@@ -18,6 +18,7 @@ import {
   createKey,
   type CreatedKey,
   makePackage,
+  postcardFormValues,
   postcardRender,
   problem,
   profileForm,
@@ -74,15 +75,7 @@ const TEMPLATE = 'postcard-6x4';
 const MATRIX = 'matrix-postcard';
 const LIST =
   'First Name,Last Name,Street Address,City,State,ZIP\r\nPat,Lee,1 Main St,Portland,ME,04101\r\nSam,Roe,2 Main St,Portland,Maine,04101\r\n';
-const FORM_VALUES: Record<string, string> = {
-  'prospect.firstName': 'Chloé',
-  'prospect.lastName': 'Köhler',
-  'prospect.address1': '418 Birchwood Lane',
-  'prospect.city': 'Bangor',
-  'prospect.state': 'ME',
-  'prospect.zip': '04401',
-  'fields.message': 'Happy to review your coverage this week.',
-};
+const FORM_VALUES = postcardFormValues();
 /** Marketing and admins try a template with rep details typed by hand. */
 const HAND_TYPED_REP = {
   'rep.name': 'Hand Typed',
