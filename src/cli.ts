@@ -9,7 +9,7 @@ import { availableParallelism } from 'node:os';
 import { dirname, resolve } from 'node:path';
 import { Command, CommanderError } from 'commander';
 import { loadRecordImages } from './assets/record-images.js';
-import { formatProblem, PlatenError } from './errors.js';
+import { formatProblem, NotFoundError, PlatenError } from './errors.js';
 import { CannotWriteError, writeAtomically } from './files.js';
 import type { RecordImages } from './merge/merge.js';
 import { preparePiece, samples, writePieces } from './pipeline.js';
@@ -25,8 +25,9 @@ import { type ReportedRows, reportedRows } from './jobs/report.js';
 import { validateTemplate } from './template/validate.js';
 import { type Finding, formatFinding } from './preflight/findings.js';
 import { loadConfig } from './config.js';
-import { ROLES } from './store/keys.js';
-import { Store } from './store/store.js';
+import { ROLES } from './service/policy.js';
+import { type KeyService, OPERATOR } from './service/keys.js';
+import { openKeys } from './service/platen.js';
 
 /** Exit codes: 0 done, 1 the input was rejected, 2 the command was used wrongly. */
 const EXIT = { ok: 0, rejected: 1, usage: 2 } as const;
@@ -223,16 +224,15 @@ keys
   .requiredOption('--role <role>', 'admin, marketing or rep')
   .option('--rep-id <id>', 'the rep profile a rep key acts as (required for rep keys)')
   .option('--name <name>', 'who or what the key is for')
-  .action((opts: { role: string; repId?: string; name?: string }) => {
+  .action(async (opts: { role: string; repId?: string; name?: string }) => {
     const role = ROLES.find((r) => r === opts.role);
     if (!role) throw new UsageError(`--role must be one of ${ROLES.join(', ')}`);
     if ((role === 'rep') !== (opts.repId !== undefined))
       throw new UsageError('--rep-id is required for rep keys and only for them');
-    withStore((store) => {
-      if (opts.repId) store.reps.ensure(opts.repId);
-      const { key, apiKey } = store.keys.create({
+    await withKeys(async (keys) => {
+      const { key, apiKey } = await keys.create(OPERATOR, {
         role,
-        repId: opts.repId,
+        ...(opts.repId === undefined ? {} : { repId: opts.repId }),
         name: opts.name ?? `${role} key`,
       });
       process.stdout.write(`${key}\n`);
@@ -244,9 +244,11 @@ keys
   .command('revoke')
   .description('revoke a key by its id')
   .argument('<id>')
-  .action((id: string) => {
-    withStore((store) => {
-      if (!store.keys.revoke(id)) throw new UsageError(`no live key ${id}`);
+  .action(async (id: string) => {
+    await withKeys(async (keys) => {
+      await keys.revoke(OPERATOR, id).catch((error: unknown) => {
+        throw error instanceof NotFoundError ? new UsageError(`no live key ${id}`) : error;
+      });
       process.stderr.write(`revoked key ${id}\n`);
     });
   });
@@ -254,9 +256,9 @@ keys
 keys
   .command('list')
   .description('list keys (never their secrets)')
-  .action(() => {
-    withStore((store) => {
-      for (const k of store.keys.list()) {
+  .action(async () => {
+    await withKeys(async (keys) => {
+      for (const k of await keys.list(OPERATOR)) {
         process.stdout.write(
           `${k.id}  ${k.role.padEnd(9)}  ${(k.repId ?? '-').padEnd(12)}  ${k.revokedAt ? 'revoked' : 'live   '}  ${k.name}\n`,
         );
@@ -264,12 +266,12 @@ keys
     });
   });
 
-function withStore(use: (store: Store) => void): void {
-  const store = new Store(loadConfig().dataDir);
+async function withKeys(use: (keys: KeyService) => Promise<void>): Promise<void> {
+  const { keys, close } = openKeys(loadConfig().dataDir);
   try {
-    use(store);
+    await use(keys);
   } finally {
-    store.close();
+    await close();
   }
 }
 

@@ -1,4 +1,4 @@
-import { writeFileSync } from 'node:fs';
+import { writeFile } from 'node:fs/promises';
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
@@ -8,67 +8,60 @@ import { UploadSlots } from './api/bodies.js';
 import { RenderGate } from './api/limits.js';
 import type { Services } from './api/services.js';
 import type { Config } from './config.js';
-import { WorkerPool } from './jobs/dispatch.js';
-import { JobService } from './service/jobs.js';
-import { KeyService } from './service/keys.js';
-import { ProfileService } from './service/profiles.js';
-import { RenderService } from './service/render.js';
-import { TemplateService } from './service/templates.js';
-import { Store } from './store/store.js';
-import { TemplateCache } from './template/cache.js';
+import { OPERATOR } from './service/keys.js';
+import { openPlaten, type Platen } from './service/platen.js';
 
 export interface Running {
   url: string;
   services: Services;
-  /** Stops taking requests, lets those in flight finish, then closes the store. */
+  platen: Platen;
+  /** Stops taking requests, lets those in flight finish, then closes the services. */
   close(): Promise<void>;
 }
 
 /**
- * Opens the store, loads the bundled templates and creates an admin key on first start, and serves
+ * Opens the services, loads the bundled templates and creates an admin key on first start, and serves
  * the API. The admin key is printed once and written to `<data>/admin.key` (mode 0600).
  */
 export async function startServer(
   config: Config,
   log: Logger = pino({ level: config.logLevel }),
 ): Promise<Running> {
-  const store = new Store(config.dataDir);
-  await sweep(store, log);
-  const templates = new TemplateService(store, new TemplateCache(config.templateCache));
-  const renders = new RenderService(store, templates);
-  const pool = new WorkerPool(config.batchWorkers);
+  const platen = openPlaten(config, log);
+  await sweep(platen, log);
   const services: Services = {
     config,
     log,
-    store,
-    templates,
-    renders,
-    jobs: new JobService(store, templates, renders, pool, log),
-    profiles: new ProfileService(store),
-    keys: new KeyService(store),
+    stagingDir: platen.stagingDir,
+    templates: platen.templates,
+    renders: platen.renders,
+    jobs: platen.jobs,
+    profiles: platen.profiles,
+    keys: platen.keys,
+    sessions: platen.sessions,
     gate: new RenderGate(config.renderConcurrency, config.renderQueue),
     uploads: new UploadSlots(config.uploadConcurrency),
   };
   await sweep(services.jobs, log);
   let server: Server;
   try {
-    if (store.keys.count() === 0) await firstStart(store, templates, config, log);
+    if (!(await platen.keys.any())) await firstStart(platen, config, log);
     server = createApp(services).listen(config.port, config.host);
     await new Promise<void>((resolve, reject) => server.once('listening', resolve).once('error', reject));
   } catch (error) {
     // A start that fails leaves nothing running (the workers) or open (the store) behind it.
-    await pool.close();
-    store.close();
+    await platen.close();
     throw error;
   }
   server.requestTimeout = config.requestTimeoutMs;
   const { port } = server.address() as AddressInfo;
   const url = `http://${config.host === '0.0.0.0' ? '127.0.0.1' : config.host}:${port}`;
   log.info({ url, dataDir: config.dataDir }, 'Platen is serving');
-  services.jobs.resumeUnfinished();
+  await services.jobs.resumeUnfinished();
   return {
     url,
     services,
+    platen,
     close: async () => {
       // Running jobs stop where they are (and resume from their checkpoints on the next start); their
       // event streams end, so the server can close.
@@ -77,8 +70,7 @@ export async function startServer(
         server.close(() => resolve());
         server.closeIdleConnections();
       });
-      await pool.close();
-      store.close();
+      await platen.close();
     },
   };
 }
@@ -88,26 +80,19 @@ export async function startServer(
  * is stored only once its file is written: a start cut short (a kill, a full disk) leaves no admin
  * key that nobody was shown, and the next start makes one again.
  */
-async function firstStart(
-  store: Store,
-  templates: TemplateService,
-  config: Config,
-  log: Logger,
-): Promise<void> {
-  const loaded = await templates.loadBundled(config.templatesDir);
+async function firstStart(platen: Platen, config: Config, log: Logger): Promise<void> {
+  const loaded = await platen.templates.loadBundled(config.templatesDir);
   if (loaded.length === 0) log.warn({ templatesDir: config.templatesDir }, 'no bundled templates found');
   const keyFile = join(config.dataDir, 'admin.key');
-  const key = store.db.transaction(() => {
-    const created = store.keys.create({ role: 'admin', name: 'first admin' }).key;
-    writeFileSync(keyFile, `${created}\n`, { mode: 0o600 });
-    return created;
-  })();
+  const { key } = await platen.keys.create(OPERATOR, { role: 'admin', name: 'first admin' }, (created) =>
+    writeFile(keyFile, `${created}\n`, { mode: 0o600 }),
+  );
   log.info({ templates: loaded, keyFile }, 'first start: bundled templates published, admin key created');
   process.stdout.write(`\nAdmin key (shown once; also in ${keyFile}):\n  ${key}\n\n`);
 }
 
 /**
- * Removes what a crash left half done (see Store.sweep and JobService.sweep), before anything else
+ * Removes what a crash left half done (see Platen.sweep and JobService.sweep), before anything else
  * runs. A sweep that fails (a full disk can refuse even deletions from the database) is logged and
  * left for the next start: the service starts all the same.
  */

@@ -48,8 +48,10 @@ export function createApp(s: Services): express.Express {
     if (r.action) {
       const action = r.action;
       chain.push((req, res, next) => {
-        res.locals.caller = authenticate(req, s.store.keys, action);
-        next();
+        authenticate(req, s.keys, action).then((caller) => {
+          res.locals.caller = caller;
+          next();
+        }, next);
       }, limiter);
     }
     if (r.gated) {
@@ -57,7 +59,7 @@ export function createApp(s: Services): express.Express {
       chain.push((_req, _res, next) => next(s.gate.full ? overloaded() : undefined));
     }
     const accepts = acceptsOf(r);
-    if (accepts) chain.push(readBody({ stagingDir: s.store.stagingDir, uploads: s.uploads }, accepts));
+    if (accepts) chain.push(readBody({ stagingDir: s.stagingDir, uploads: s.uploads }, accepts));
     chain.push(handler(r));
     app[r.method](r.path, ...chain);
   }

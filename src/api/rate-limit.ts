@@ -1,6 +1,6 @@
 import type { RequestHandler, Response } from 'express';
 import { rateLimit } from 'express-rate-limit';
-import type { ApiKey } from '../store/keys.js';
+import type { ApiKey } from '../service/policy.js';
 import { HttpError } from './problem.js';
 
 /** The key a request was authenticated with (an API key, or the key behind a page session). */

@@ -1,7 +1,7 @@
 import type { Request, Response } from 'express';
 import type { z } from 'zod';
 import type { Action } from '../service/policy.js';
-import type { ApiKey } from '../store/keys.js';
+import type { ApiKey } from '../service/policy.js';
 import type { Accepts, UploadedFile } from './bodies.js';
 
 /**

@@ -4,21 +4,23 @@ import type { JobService } from '../service/jobs.js';
 import type { KeyService } from '../service/keys.js';
 import type { ProfileService } from '../service/profiles.js';
 import type { RenderService } from '../service/render.js';
+import type { SessionService } from '../service/sessions.js';
 import type { TemplateService } from '../service/templates.js';
-import type { Store } from '../store/store.js';
 import type { UploadSlots } from './bodies.js';
 import type { RenderGate } from './limits.js';
 
-/** What route handlers work with. */
+/** What route handlers and pages work with: the services, and the limits of this process. */
 export interface Services {
   config: Config;
   log: Logger;
-  store: Store;
+  /** Where request bodies land (see readBody). */
+  stagingDir: string;
   templates: TemplateService;
   renders: RenderService;
   jobs: JobService;
   profiles: ProfileService;
   keys: KeyService;
+  sessions: SessionService;
   gate: RenderGate;
   uploads: UploadSlots;
 }

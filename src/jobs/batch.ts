@@ -59,13 +59,14 @@ export interface BatchOptions {
   /** Rows per chunk; a resumed job must use the size it started with. */
   chunkRows?: number;
   signal?: AbortSignal;
-  onProgress?: (progress: BatchProgress) => void;
+  /** Awaited before the batch goes on: a progress that cannot be recorded fails the batch. */
+  onProgress?: (progress: BatchProgress) => void | Promise<void>;
 }
 
 /** A job's memory of finished chunks: their results, whose parts stay on disk until the job ends. */
 export interface Checkpoints {
   get(index: number): ChunkResult | undefined;
-  save(result: ChunkResult): void;
+  save(result: ChunkResult): void | Promise<void>;
 }
 
 export interface BatchProgress {
@@ -134,17 +135,17 @@ export async function runBatch(options: BatchOptions): Promise<BatchResult> {
   counted?.catch(() => undefined); // the rendering pass meets the same file, and reports its errors
   const chunkRows = options.chunkRows ?? chunkSize(Math.min(head, large), kind, dispatcher.concurrency);
   const started = performance.now();
-  const tick = () => {
+  const tick = async () => {
     progress.elapsedMs = performance.now() - started;
-    options.onProgress?.({ ...progress });
+    await options.onProgress?.({ ...progress });
   };
   const partsDir =
     options.partsDir ?? (await mkdtemp(join(dirname(out ?? options.errorsPath), '.platen-parts-')));
-  const finished = (result: ChunkResult, rows: number) => {
+  const finished = async (result: ChunkResult, rows: number) => {
     progress.done += rows;
     progress.rendered += result.rendered;
     progress.rejected += result.rejected.length;
-    tick();
+    await tick();
     return result;
   };
 
@@ -169,7 +170,7 @@ export async function runBatch(options: BatchOptions): Promise<BatchResult> {
           signal?.throwIfAborted();
           const saved = checkpoints?.get(index);
           const result = saved
-            ? Promise.resolve(finished(saved, rows.length))
+            ? finished(saved, rows.length)
             : dispatcher
                 .run(
                   {
@@ -185,8 +186,8 @@ export async function runBatch(options: BatchOptions): Promise<BatchResult> {
                   },
                   signal,
                 )
-                .then((chunk) => {
-                  checkpoints?.save(chunk);
+                .then(async (chunk) => {
+                  await checkpoints?.save(chunk);
                   return finished(chunk, rows.length);
                 });
           result.catch(() => undefined); // awaited in order by joinNext(); not an unhandled rejection
@@ -209,7 +210,7 @@ export async function runBatch(options: BatchOptions): Promise<BatchResult> {
   } finally {
     if (!options.partsDir) await rm(partsDir, { recursive: true, force: true });
   }
-  tick();
+  await tick();
   return { ...progress, mapping, output };
 }
 

@@ -23,15 +23,17 @@ import { type CsvDelimiter, type CsvEncoding, type CsvInput, openCsv } from '../
 import { type ReportedRows, reportedRows } from '../jobs/report.js';
 import type { ChunkDispatcher } from '../jobs/dispatch.js';
 import { type ColumnMapping, mapColumns, normalizeName } from '../jobs/mapping.js';
-import { type Job, type JobState, newJobId } from '../store/jobs.js';
-import type { ApiKey } from '../store/keys.js';
-import type { Store } from '../store/store.js';
+import { checkpointsOf } from '../jobs/checkpoints.js';
+import type { ApiKey, Job, JobState, Store } from '../store/store.js';
 import { type SheetSize, SheetTooSmallError, sheetLayout } from '../render/impose.js';
 import type { CompiledTemplate } from '../template/model.js';
 import { folderEntries } from '../files.js';
 import { authorize, can, repScope, sees } from './policy.js';
 import type { RenderService, RepDetails } from './render.js';
 import type { TemplateService } from './templates.js';
+
+/** A new job's id: given before its row is stored, so that its files can be in place first. */
+const newJobId = (): string => randomBytes(8).toString('hex');
 
 /** What a caller asks of a batch job: a prospect list, a template and what to make of them. */
 export interface JobRequest {
@@ -136,6 +138,8 @@ export class JobService {
 
   constructor(
     private readonly store: Store,
+    /** A folder per job (its list, parts, output and report), and scratch space on the same file system. */
+    private readonly dirs: { jobs: string; staging: string },
     private readonly templates: TemplateService,
     private readonly renders: RenderService,
     private readonly dispatcher: ChunkDispatcher,
@@ -149,7 +153,7 @@ export class JobService {
    */
   async create(caller: ApiKey, request: JobRequest): Promise<JobView> {
     authorize(caller, 'jobs.run');
-    const version = this.templates.resolve(request.templateId, request.version, caller.role);
+    const version = await this.templates.resolve(request.templateId, request.version, caller.role);
     const compiled = await this.templates.compiled(version);
     return this.staged(request.csv, async (staged) => {
       const { input: all, mapping } = await mappedCsv(compiled, staged, {}, request.map);
@@ -164,7 +168,7 @@ export class JobService {
       const reps =
         column === undefined ? undefined : { column, profiles: await this.profilesIn(input, column) };
       if (request.impose) this.checkSheet(compiled, request.kind, request.impose);
-      const rep = repId === null ? null : this.profile(repId);
+      const rep = repId === null ? null : await this.profile(repId);
       const repWrong = rep ? repProblems(compiled, (await this.renders.repPart(compiled, rep)).values) : [];
       if (repWrong.length > 0) throw new PlatenError('invalid_request', repWrong);
       const total = rerun?.total ?? (await countRows(input));
@@ -175,7 +179,7 @@ export class JobService {
       try {
         await mkdir(this.dir(id), { recursive: true });
         await rename(staged, this.file(id, 'input.csv'));
-        job = this.store.jobs.create({
+        job = await this.store.jobs.create({
           id,
           keyId: caller.id,
           repId: repScope(caller),
@@ -209,13 +213,13 @@ export class JobService {
    * without every rejected row is refused, naming the rows it lacks (see rerunRows).
    */
   async rerun(caller: ApiKey, id: string, csv: string): Promise<JobView> {
-    const { path, job } = this.outputOf(caller, id, 'errors');
+    const { path, job } = await this.outputOf(caller, id, 'errors');
     const rows = reportedRows(await readFile(path, 'utf8'));
     if (!rows || rows.size === 0)
       throw new PlatenError('invalid_request', [
         { path: 'id', rule: 'nothing_rejected', message: `job ${id} rejected no rows` },
       ]);
-    const { spec } = this.store.jobs.get(job.id)!;
+    const { spec } = (await this.store.jobs.get(job.id))!;
     const repId = spec.repId ?? job.repId;
     return this.create(caller, {
       templateId: job.templateId,
@@ -237,8 +241,8 @@ export class JobService {
    */
   async sweep(): Promise<string[]> {
     const removed: string[] = [];
-    for (const id of await folderEntries(this.store.jobsDir)) {
-      const job = this.store.jobs.get(id);
+    for (const id of await folderEntries(this.dirs.jobs)) {
+      const job = await this.store.jobs.get(id);
       if (job && !ENDED.has(job.state)) continue;
       const leftovers = job
         ? (await folderEntries(this.dir(id))).filter((name) => name === 'parts' || name.endsWith('.tmp'))
@@ -248,35 +252,35 @@ export class JobService {
         removed.push(join(this.dir(id), name));
       }
     }
-    this.store.jobs.dropEndedChunks();
+    await this.store.jobs.dropEndedChunks();
     return removed;
   }
 
   /** Starts every job a stop interrupted, from its checkpoints. */
-  resumeUnfinished(): void {
-    for (const job of this.store.jobs.unfinished()) {
+  async resumeUnfinished(): Promise<void> {
+    for (const job of await this.store.jobs.unfinished()) {
       this.log.info({ job: job.id, done: job.done, total: job.total }, 'resuming batch job');
       this.start(job);
     }
   }
 
   /** A job the caller may see: reps their own, marketing and admins all. Others' do not exist. */
-  get(caller: ApiKey, id: string): JobView {
-    return this.view(this.visible(caller, id));
+  async get(caller: ApiKey, id: string): Promise<JobView> {
+    return this.view(await this.visible(caller, id));
   }
 
-  list(caller: ApiKey, limit: number): JobView[] {
+  async list(caller: ApiKey, limit: number): Promise<JobView[]> {
     authorize(caller, 'jobs.run');
     const scope = repScope(caller);
-    return this.store.jobs
-      .list({ ...(scope === null ? {} : { repId: scope }), limit })
-      .map((job) => this.view(job));
+    return (await this.store.jobs.list({ ...(scope === null ? {} : { repId: scope }), limit })).map((job) =>
+      this.view(job),
+    );
   }
 
   /** Cancels a queued or running job: it stops, and its parts go. A finished job is left as it is. */
-  cancel(caller: ApiKey, id: string): JobView {
-    const job = this.visible(caller, id);
-    if (this.store.jobs.finish(job.id, 'cancelled')) this.running.get(job.id)?.abort.abort();
+  async cancel(caller: ApiKey, id: string): Promise<JobView> {
+    const job = await this.visible(caller, id);
+    if (await this.store.jobs.finish(job.id, 'cancelled')) this.running.get(job.id)?.abort.abort();
     return this.get(caller, id);
   }
 
@@ -284,8 +288,13 @@ export class JobService {
    * Calls `listener` with the job's view on every change, and `stopping` if the service stops first;
    * returns an unsubscribe.
    */
-  subscribe(caller: ApiKey, id: string, listener: (job: JobView) => void, stopping: () => void): () => void {
-    const job = this.visible(caller, id);
+  async subscribe(
+    caller: ApiKey,
+    id: string,
+    listener: (job: JobView) => void,
+    stopping: () => void,
+  ): Promise<() => void> {
+    const job = await this.visible(caller, id);
     this.events.on(job.id, listener);
     this.events.on(STOPPING, stopping);
     return () => {
@@ -295,8 +304,12 @@ export class JobService {
   }
 
   /** A finished job's output or rejected-rows report; NotFoundError until there is one. */
-  outputOf(caller: ApiKey, id: string, what: 'output' | 'errors'): { path: string; job: JobView } {
-    const job = this.visible(caller, id);
+  async outputOf(
+    caller: ApiKey,
+    id: string,
+    what: 'output' | 'errors',
+  ): Promise<{ path: string; job: JobView }> {
+    const job = await this.visible(caller, id);
     const path =
       what === 'errors'
         ? this.file(id, 'errors.csv')
@@ -314,12 +327,12 @@ export class JobService {
    * change as `progress`, and the last as `end` once it has ended; `close` is called after `end`, or
    * when the service stops first. Returns an unsubscribe, for a client that goes away.
    */
-  watch(
+  async watch(
     caller: ApiKey,
     id: string,
     send: (event: 'progress' | 'end', job: JobView) => void,
     close: () => void,
-  ): () => void {
+  ): Promise<() => void> {
     let last = '';
     const listener = (job: JobView) => {
       const data = JSON.stringify(job);
@@ -329,12 +342,12 @@ export class JobService {
       send(ended ? 'end' : 'progress', job);
       if (ended) stop();
     };
-    const unsubscribe = this.subscribe(caller, id, listener, () => stop());
+    const unsubscribe = await this.subscribe(caller, id, listener, () => stop());
     const stop = () => {
       unsubscribe();
       close();
     };
-    listener(this.get(caller, id));
+    listener(await this.get(caller, id));
     return unsubscribe;
   }
 
@@ -351,7 +364,7 @@ export class JobService {
     map: Record<string, string>,
   ): Promise<JobColumns> {
     authorize(caller, 'jobs.run');
-    const found = this.templates.resolve(templateId, version, caller.role);
+    const found = await this.templates.resolve(templateId, version, caller.role);
     const inputs = (await this.templates.compiled(found)).inputs.prospect;
     const { headers, encoding, delimiter } = await openCsv(csv);
     let mapping: ColumnMapping | null = null;
@@ -387,7 +400,7 @@ export class JobService {
    * moved it on.
    */
   private async staged<T>(csv: string, use: (path: string) => Promise<T>): Promise<T> {
-    const path = join(this.store.stagingDir, `${randomBytes(8).toString('hex')}.csv`);
+    const path = join(this.dirs.staging, `${randomBytes(8).toString('hex')}.csv`);
     await rename(csv, path);
     try {
       return await use(path);
@@ -402,7 +415,7 @@ export class JobService {
     id: string,
     limit: number,
   ): Promise<{ lines: Rejection[]; total: number }> {
-    const { path } = this.outputOf(caller, id, 'errors');
+    const { path } = await this.outputOf(caller, id, 'errors');
     const lines: Rejection[] = [];
     let total = 0;
     // Read whole to count it, one line at a time: a drop's report can be long.
@@ -466,8 +479,8 @@ export class JobService {
     return repId ?? null;
   }
 
-  private profile(repId: string): RepDetails {
-    const profile = this.store.reps.get(repId);
+  private async profile(repId: string): Promise<RepDetails> {
+    const profile = await this.store.reps.get(repId);
     if (!profile) {
       throw new PlatenError('invalid_request', [
         { path: 'repId', rule: 'unknown_rep', message: `no rep profile ${repId}` },
@@ -481,20 +494,20 @@ export class JobService {
   private async profilesIn(input: CsvInput, column: string): Promise<Record<string, RepDetails>> {
     const profiles: Record<string, RepDetails> = {};
     for (const id of await distinctValues(input, column, MOST_ROW_REPS)) {
-      if (this.store.reps.get(id)) profiles[id] = this.profile(id);
+      if (await this.store.reps.get(id)) profiles[id] = await this.profile(id);
     }
     return profiles;
   }
 
-  private visible(caller: ApiKey, id: string): Job {
+  private async visible(caller: ApiKey, id: string): Promise<Job> {
     authorize(caller, 'jobs.run');
-    const job = this.store.jobs.get(id);
+    const job = await this.store.jobs.get(id);
     if (!job || !sees(caller, job)) throw new NotFoundError('not_found', `no job ${id}`);
     return job;
   }
 
   private dir(id: string): string {
-    return join(this.store.jobsDir, id);
+    return join(this.dirs.jobs, id);
   }
 
   private file(id: string, name: 'input.csv' | 'errors.csv' | 'output.pdf' | 'output.zip'): string {
@@ -525,7 +538,7 @@ export class JobService {
           { job: job.id, code: run.waiting.code, retryMs: wait },
           'batch job waiting for storage',
         );
-        this.emit(job.id);
+        await this.emit(job.id);
         await sleep(wait, undefined, { signal }).catch(() => undefined);
         if (signal.aborted) break;
         run.waiting = null;
@@ -534,7 +547,7 @@ export class JobService {
     } finally {
       this.running.delete(job.id);
       try {
-        this.emit(job.id);
+        await this.emit(job.id);
       } catch (error) {
         this.log.error({ err: error, job: job.id }, 'cannot read a batch job');
       }
@@ -549,12 +562,12 @@ export class JobService {
     const dir = this.dir(job.id);
     const partsDir = join(dir, 'parts');
     try {
-      this.store.jobs.started(job.id);
+      await this.store.jobs.started(job.id);
       await mkdir(partsDir, { recursive: true });
       // Leftovers of a run a crash interrupted: outputs are rebuilt from the parts.
       for (const name of await readdir(dir))
         if (name.endsWith('.tmp')) await rm(join(dir, name), { force: true });
-      const version = this.templates.resolve(job.templateId, job.version, 'admin');
+      const version = await this.templates.resolve(job.templateId, job.version, 'admin');
       const compiled = await this.templates.compiled(version);
       const { rep, reps } = job.spec;
       const partOf = async (profile: RepDetails) => {
@@ -563,10 +576,10 @@ export class JobService {
       };
       const byId: Record<string, RepPart> = {};
       for (const [id, profile] of Object.entries(reps?.profiles ?? {})) byId[id] = await partOf(profile);
-      const saved = this.store.jobs.chunks(job.id);
+      const saved = checkpointsOf(await this.store.jobs.chunks(job.id));
       await runBatch({
         template: {
-          dir: this.store.templates.packageDir(job.templateId, job.version),
+          dir: await this.templates.packageDir(job),
           version: job.version,
           ...(job.spec.marks ? { marks: true } : {}),
         },
@@ -591,16 +604,16 @@ export class JobService {
             const chunk = saved.get(index);
             return chunk && (chunk.part === null || existsSync(chunk.part)) ? chunk : undefined;
           },
-          save: (chunk) => this.store.jobs.saveChunk(job.id, chunk),
+          save: (chunk) => this.store.jobs.saveChunk(job.id, chunk.index, chunk),
         },
         signal,
-        onProgress: (progress) => {
+        onProgress: async (progress) => {
           rate.update(progress);
-          this.store.jobs.progress(job.id, progress);
-          this.emit(job.id);
+          await this.store.jobs.progress(job.id, progress);
+          await this.emit(job.id);
         },
       });
-      this.store.jobs.finish(job.id, 'done');
+      await this.store.jobs.finish(job.id, 'done');
       return null;
     } catch (error) {
       // Aborted: cancelled (its state is set already), or the service is stopping (resumes on start).
@@ -610,7 +623,7 @@ export class JobService {
       this.log.error({ err: error, job: job.id }, 'batch job failed');
       const message = error instanceof PlatenError ? error.message : 'internal error';
       try {
-        this.store.jobs.finish(job.id, 'failed', message);
+        await this.store.jobs.finish(job.id, 'failed', message);
         return null;
       } catch (recording) {
         // The failure cannot be recorded while the storage fails: the job waits, and meets it again.
@@ -626,18 +639,18 @@ export class JobService {
    * by a stop keeps them, to resume from. What cannot be removed now is left to the start-up sweep.
    */
   private async cleanUp(id: string): Promise<void> {
-    const state = this.store.jobs.get(id)?.state;
+    const state = (await this.store.jobs.get(id))?.state;
     if (state === undefined || !ENDED.has(state)) return;
     try {
-      this.store.jobs.dropChunks(id);
+      await this.store.jobs.dropChunks(id);
       await rm(join(this.dir(id), 'parts'), { recursive: true, force: true });
     } catch (error) {
       this.log.warn({ err: error, job: id }, 'cannot remove the parts of an ended batch job');
     }
   }
 
-  private emit(id: string): void {
-    const job = this.store.jobs.get(id);
+  private async emit(id: string): Promise<void> {
+    const job = await this.store.jobs.get(id);
     if (job) this.events.emit(id, this.view(job));
   }
 

@@ -1,32 +1,70 @@
+import { createHash, randomBytes } from 'node:crypto';
 import { ConflictError, NotFoundError } from '../errors.js';
-import type { ApiKey, Role } from '../store/keys.js';
-import type { Store } from '../store/store.js';
+import type { ApiKey, Role, Store } from '../store/store.js';
 import { authorize } from './policy.js';
+
+/** Keys are 192 random bits; only their SHA-256 is stored (a fast hash is right for random secrets). */
+const hashKey = (key: string): string => createHash('sha256').update(key).digest('hex');
+
+/**
+ * Whoever runs the CLI over a data directory: its key commands act with an admin's rights, as the
+ * files are theirs already.
+ */
+export const OPERATOR: ApiKey = {
+  id: 'operator',
+  name: 'operator',
+  role: 'admin',
+  repId: null,
+  createdAt: '',
+  revokedAt: null,
+};
 
 /** API keys, for those the role policy lets manage them. Only a key's SHA-256 is ever stored. */
 export class KeyService {
   constructor(private readonly store: Store) {}
 
+  /** The live key for a secret, or null (unknown or revoked): how every face knows its caller. */
+  authenticate(key: string): Promise<ApiKey | null> {
+    return this.store.keys.findLive(hashKey(key));
+  }
+
   /** Every key, revoked ones included; never a secret. */
-  list(caller: ApiKey): ApiKey[] {
+  async list(caller: ApiKey): Promise<ApiKey[]> {
     authorize(caller, 'keys.manage');
     return this.store.keys.list();
   }
 
-  /** A new key; its secret is returned this once. A rep key's profile is made if it has none. */
-  create(
+  /**
+   * A new key; its secret is returned this once. A rep key's profile is made if it has none.
+   * `beforeStoring` gets the secret before the key is stored: a key whose secret could not be kept
+   * (written down) is never stored.
+   */
+  async create(
     caller: ApiKey,
     input: { role: Role; name: string; repId?: string },
-  ): { key: string; apiKey: ApiKey } {
+    beforeStoring?: (key: string) => Promise<void>,
+  ): Promise<{ key: string; apiKey: ApiKey }> {
     authorize(caller, 'keys.manage');
-    if (input.repId) this.store.reps.ensure(input.repId);
-    return this.store.keys.create(input);
+    if (input.role === 'rep' && !input.repId) throw new Error('a rep key needs a rep id');
+    if (input.repId) await this.store.reps.ensure(input.repId);
+    const key = `platen_${randomBytes(24).toString('base64url')}`;
+    await beforeStoring?.(key);
+    const apiKey = await this.store.keys.create(
+      { role: input.role, name: input.name, repId: input.repId ?? null },
+      hashKey(key),
+    );
+    return { key, apiKey };
+  }
+
+  /** Whether any key exists: none before the first start has made the first admin's. */
+  async any(): Promise<boolean> {
+    return (await this.store.keys.count()) > 0;
   }
 
   /** Revokes a live key, ending its page sessions; a key cannot revoke itself. */
-  revoke(caller: ApiKey, id: string): void {
+  async revoke(caller: ApiKey, id: string): Promise<void> {
     authorize(caller, 'keys.manage');
     if (id === caller.id) throw new ConflictError('own_key', 'a key cannot revoke itself');
-    if (!this.store.keys.revoke(id)) throw new NotFoundError('not_found', `no live key ${id}`);
+    if (!(await this.store.keys.revoke(id))) throw new NotFoundError('not_found', `no live key ${id}`);
   }
 }

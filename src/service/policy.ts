@@ -1,5 +1,8 @@
 import { ForbiddenError } from '../errors.js';
-import type { ApiKey, Role } from '../store/keys.js';
+import type { ApiKey, Role } from '../store/store.js';
+
+/** Who a caller is: the faces pass it to every service, which decides with this policy. */
+export { type ApiKey, type Role, ROLES } from '../store/store.js';
 
 /**
  * Who may do what, decided once. An admin can do everything marketing can, plus keys and rep

@@ -2,12 +2,13 @@ import { readFile } from 'node:fs/promises';
 import { z } from 'zod';
 import { normalizePhoto } from '../assets/photos.js';
 import { NotFoundError, PlatenError } from '../errors.js';
-import type { ApiKey } from '../store/keys.js';
-import type { RepProfile } from '../store/reps.js';
-import type { Store } from '../store/store.js';
+import type { ApiKey, RepProfile, Store } from '../store/store.js';
 import { PHONE } from '../template/record-schema.js';
 import { hasRightToLeft, RIGHT_TO_LEFT_RULE, rightToLeftMessage } from '../template/right-to-left.js';
 import { authorize } from './policy.js';
+import type { TemplateService, TemplateVersion } from './templates.js';
+
+export type { RepProfile } from '../store/store.js';
 
 /** A detail printed on every piece: refused up front if no template could print it. */
 const text = (max: number, label: string) =>
@@ -40,9 +41,13 @@ export type ProfileUpdate = z.infer<typeof profileUpdateSchema>;
  * renders will be refused; below 300 dpi at a photo box it prints soft. Either is a warning naming
  * the template, not a refusal: the photo may suit other templates.
  */
-function photoWarnings(store: Store, width: number, height: number): string[] {
+function photoWarnings(
+  templates: { published: TemplateVersion | null }[],
+  width: number,
+  height: number,
+): string[] {
   const warnings: string[] = [];
-  for (const t of store.templates.list()) {
+  for (const t of templates) {
     const manifest = t.published?.manifest;
     if (!manifest) continue;
     const input = manifest.rep.photo;
@@ -72,7 +77,10 @@ function photoWarnings(store: Store, width: number, height: number): string[] {
  * Every face reads and updates profiles through here.
  */
 export class ProfileService {
-  constructor(private readonly store: Store) {}
+  constructor(
+    private readonly store: Store,
+    private readonly templates: TemplateService,
+  ) {}
 
   /** The profile a caller names: their own (no id), or any rep's for those who manage profiles. */
   private whose(caller: ApiKey, repId: string | undefined): string {
@@ -85,28 +93,28 @@ export class ProfileService {
   }
 
   /** A profile: the caller's own (made empty on first use), or a rep's by id (NotFoundError if none). */
-  get(caller: ApiKey, repId?: string): RepProfile {
+  async get(caller: ApiKey, repId?: string): Promise<RepProfile> {
     const id = this.whose(caller, repId);
     if (repId === undefined) return this.store.reps.ensure(id);
-    const profile = this.store.reps.get(id);
+    const profile = await this.store.reps.get(id);
     if (!profile) throw new NotFoundError('not_found', `no rep ${id}`);
     return profile;
   }
 
-  list(caller: ApiKey): RepProfile[] {
+  async list(caller: ApiKey): Promise<RepProfile[]> {
     authorize(caller, 'reps.manage');
     return this.store.reps.list();
   }
 
   /** Who a job may be run for, by name: for those who work with any rep. */
-  names(caller: ApiKey): { id: string; name: string }[] {
+  async names(caller: ApiKey): Promise<{ id: string; name: string }[]> {
     authorize(caller, 'reps.any');
-    return this.store.reps.list().map((r) => ({ id: r.id, name: r.name }));
+    return (await this.store.reps.list()).map((r) => ({ id: r.id, name: r.name }));
   }
 
   /** A profile's normalized photo (JPEG); NotFoundError without one. */
   async photo(caller: ApiKey, repId?: string): Promise<Buffer> {
-    const profile = this.store.reps.get(this.whose(caller, repId));
+    const profile = await this.store.reps.get(this.whose(caller, repId));
     const bytes = profile?.photoSha256 ? await this.store.blobs.get(profile.photoSha256) : null;
     if (!bytes) throw new NotFoundError('not_found', 'No photo.');
     return bytes;
@@ -146,9 +154,9 @@ export class ProfileService {
         ]);
       }
       photoSha256 = await this.store.blobs.put(normalized.bytes);
-      warnings = photoWarnings(this.store, normalized.width, normalized.height);
+      warnings = photoWarnings(await this.templates.list(caller), normalized.width, normalized.height);
     }
-    const profile = this.store.reps.update(id, { ...update, ...(photoSha256 ? { photoSha256 } : {}) });
+    const profile = await this.store.reps.update(id, { ...update, ...(photoSha256 ? { photoSha256 } : {}) });
     return { profile, warnings };
   }
 }

@@ -6,11 +6,7 @@ import { fitPiece, type FitReportEntry } from '../layout/piece.js';
 import { mergeRecord } from '../merge/merge.js';
 import { preparePiece, renderToBuffer, samples, screenImages } from '../pipeline.js';
 import { rasterizePage } from '../render/raster.js';
-import type { ApiKey } from '../store/keys.js';
-import type { RenderRecord } from '../store/renders.js';
-import type { RepProfile } from '../store/reps.js';
-import type { Store } from '../store/store.js';
-import { UPLOAD_HOURS } from '../store/uploads.js';
+import type { ApiKey, RenderRecord, RepDetails, Store } from '../store/store.js';
 import type { CompiledTemplate } from '../template/model.js';
 import { authorize, can, ownerOf, repScope, sees } from './policy.js';
 import type { TemplateService } from './templates.js';
@@ -29,8 +25,10 @@ export interface PreviewRequest extends RenderRequest {
   sample?: number;
 }
 
-/** What a profile puts on a piece. */
-export type RepDetails = Omit<RepProfile, 'id' | 'updatedAt'>;
+export type { RenderRecord, RepDetails } from '../store/store.js';
+
+/** How long an uploaded image may be used: longer than a session, so none expires mid-session. */
+const UPLOAD_HOURS = 24;
 
 /** Profile keys as a template's `rep` inputs name them. */
 export const PROFILE_INPUTS: Record<string, (p: RepDetails) => string> = {
@@ -68,7 +66,7 @@ export class RenderService {
     signal: AbortSignal,
   ): Promise<{ pdf: Buffer; audit: RenderRecord }> {
     authorize(caller, 'pieces.render');
-    const version = this.templates.resolve(request.templateId, request.version, caller.role);
+    const version = await this.templates.resolve(request.templateId, request.version, caller.role);
     const compiled = await this.templates.compiled(version);
     const { record, images } = await this.recordFor(compiled, caller, request);
     await stillWanted(signal);
@@ -76,7 +74,7 @@ export class RenderService {
     const pdf = await renderToBuffer(compiled, [piece], { signal });
     signal.throwIfAborted();
     const outputSha256 = await this.store.blobs.put(pdf);
-    const audit = this.store.renders.add({
+    const audit = await this.store.renders.add({
       keyId: caller.id,
       repId: caller.repId,
       templateId: compiled.id,
@@ -89,16 +87,19 @@ export class RenderService {
   }
 
   /** A render of the audit trail the caller may see: a rep their own; NotFoundError otherwise. */
-  get(caller: ApiKey, id: string): RenderRecord {
+  async get(caller: ApiKey, id: string): Promise<RenderRecord> {
     authorize(caller, 'renders.read');
-    const record = this.store.renders.get(id);
+    const record = await this.store.renders.get(id);
     // Another rep's render looks like one that does not exist.
     if (!record || !sees(caller, record)) throw new NotFoundError('not_found', `No render ${id}.`);
     return record;
   }
 
   /** The audit trail, newest first: a rep's own, or (for those who work with any rep) any rep's. */
-  list(caller: ApiKey, filter: { templateId?: string; repId?: string; limit: number }): RenderRecord[] {
+  async list(
+    caller: ApiKey,
+    filter: { templateId?: string; repId?: string; limit: number },
+  ): Promise<RenderRecord[]> {
     authorize(caller, 'renders.read');
     const scope = repScope(caller);
     if (scope !== null && filter.repId !== undefined && filter.repId !== scope) return [];
@@ -107,7 +108,7 @@ export class RenderService {
 
   /** A render and its PDF, byte for byte as it was delivered. */
   async pdf(caller: ApiKey, id: string): Promise<{ record: RenderRecord; pdf: Buffer }> {
-    const record = this.get(caller, id);
+    const record = await this.get(caller, id);
     const pdf = await this.store.blobs.get(record.outputSha256);
     if (!pdf) throw new NotFoundError('not_found', 'That PDF is no longer stored.');
     return { record, pdf };
@@ -167,7 +168,7 @@ export class RenderService {
   }
 
   private async previewInput(caller: ApiKey, request: PreviewRequest) {
-    const version = this.templates.resolve(request.templateId, request.version, caller.role);
+    const version = await this.templates.resolve(request.templateId, request.version, caller.role);
     const compiled = await this.templates.compiled(version);
     if (request.sample !== undefined) {
       const sample = samples(compiled)[request.sample];
@@ -201,7 +202,7 @@ export class RenderService {
         },
       ]);
     }
-    const profile = !handTyped && caller.repId ? this.store.reps.get(caller.repId) : null;
+    const profile = !handTyped && caller.repId ? await this.store.reps.get(caller.repId) : null;
     const rep = profile
       ? await this.repPart(compiled, profile)
       : { values: request.rep ?? {}, images: new Map<string, PreparedImage>() };
@@ -247,7 +248,7 @@ export class RenderService {
       ]);
     }
     const sha256 = await this.store.blobs.put(normalized.bytes);
-    this.store.uploads.add(sha256, ownerOf(caller));
+    await this.store.uploads.add(sha256, ownerOf(caller), Date.now() + UPLOAD_HOURS * 3_600_000);
     return { ref: `upload:${sha256}`, width: normalized.width, height: normalized.height };
   }
 
@@ -270,7 +271,7 @@ export class RenderService {
         const ref = record[scope][key];
         if (def.type !== 'image' || ref === undefined || ref === null || ref === '') continue;
         const sha256 = typeof ref === 'string' ? UPLOAD_REF.exec(ref)?.[1] : undefined;
-        if (sha256 && this.store.uploads.owns(sha256, owner)) {
+        if (sha256 && (await this.store.uploads.owns(sha256, owner))) {
           images.set(ref as string, await this.photo(sha256));
           continue;
         }

@@ -3,15 +3,23 @@ import { cp, readdir, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { ConflictError, NotFoundError, PlatenError } from '../errors.js';
 import { preparePiece, renderToBuffer, samples } from '../pipeline.js';
-import type { ApiKey, Role } from '../store/keys.js';
-import type { Store } from '../store/store.js';
-import type { TemplateVersion } from '../store/templates.js';
+import type { ApiKey, Role, Store, StoredVersion } from '../store/store.js';
 import type { TemplateCache } from '../template/cache.js';
 import { compileTemplate } from '../template/compile.js';
+import type { Manifest } from '../template/manifest.js';
 import type { CompiledTemplate } from '../template/model.js';
 import { validateTemplate } from '../template/validate.js';
 import { authorize, can } from './policy.js';
 import { unzipPackage } from './unzip.js';
+
+export type { VersionState } from '../store/store.js';
+
+/** One immutable version of a template, with the manifest it was validated with. */
+export type TemplateVersion = Omit<StoredVersion, 'manifest'> & { manifest: Manifest };
+
+/** The store keeps manifests as this service validated them (see upload and loadBundled). */
+const typed = (stored: StoredVersion): TemplateVersion => stored as TemplateVersion;
+const typedOrNull = (stored: StoredVersion | null): TemplateVersion | null => stored && typed(stored);
 
 /**
  * The template lifecycle: packages come in as drafts, are published or retired by those the role
@@ -22,6 +30,7 @@ export class TemplateService {
   constructor(
     private readonly store: Store,
     private readonly cache: TemplateCache,
+    private readonly stagingDir: string,
   ) {}
 
   /**
@@ -29,11 +38,11 @@ export class TemplateService {
    * not manage templates get 404 for drafts (and templates with nothing published) and 409 for
    * retired versions.
    */
-  resolve(templateId: string, version: number | undefined, role: Role): TemplateVersion {
+  async resolve(templateId: string, version: number | undefined, role: Role): Promise<TemplateVersion> {
     const found =
       version === undefined
-        ? this.latestFor(templateId, role)
-        : this.store.templates.get(templateId, version);
+        ? await this.latestFor(templateId, role)
+        : typedOrNull(await this.store.templates.get(templateId, version));
     const what =
       version === undefined ? `template ${templateId}` : `version ${version} of template ${templateId}`;
     const manages = can(role, 'templates.manage');
@@ -44,41 +53,61 @@ export class TemplateService {
     return found;
   }
 
-  private latestFor(templateId: string, role: Role): TemplateVersion | null {
-    if (!can(role, 'templates.manage')) return this.store.templates.latestPublished(templateId);
-    return (
-      this.store.templates.latestPublished(templateId) ??
-      this.store.templates.versions(templateId).at(-1) ??
-      null
-    );
+  private async latestFor(templateId: string, role: Role): Promise<TemplateVersion | null> {
+    const published = typedOrNull(await this.store.templates.latestPublished(templateId));
+    if (published || !can(role, 'templates.manage')) return published;
+    return typedOrNull((await this.store.templates.versions(templateId)).at(-1) ?? null);
   }
 
   compiled(version: TemplateVersion): Promise<CompiledTemplate> {
-    return this.cache.get(version.templateId, version.version, () =>
-      compileTemplate(this.store.templates.packageDir(version.templateId, version.version), {
-        version: version.version,
-      }),
+    return this.cache.get(version.templateId, version.version, async () =>
+      compileTemplate(await this.packageDir(version), { version: version.version }),
     );
   }
 
-  /** Templates a role may list: those who manage templates see all, with states; others published ones. */
-  list(role: Role): { id: string; latest: TemplateVersion; published: TemplateVersion | null }[] {
-    const all = this.store.templates.list();
-    return can(role, 'templates.manage') ? all : all.filter((t) => t.published !== null);
+  /** A local folder holding a version's package. */
+  packageDir(version: Pick<TemplateVersion, 'templateId' | 'version'>): Promise<string> {
+    return this.store.templates.packageDir(version.templateId, version.version);
+  }
+
+  /**
+   * Templates a caller may list: those who manage templates see all, `shown` being the latest
+   * version in any state; others the published ones, `shown` being the latest published.
+   */
+  async list(
+    caller: ApiKey,
+  ): Promise<{ id: string; shown: TemplateVersion; latest: TemplateVersion; published: TemplateVersion | null }[]> {
+    const manages = can(caller.role, 'templates.manage');
+    return (await this.store.templates.list()).flatMap((t) => {
+      const latest = typed(t.latest);
+      const published = typedOrNull(t.published);
+      if (manages) return [{ id: t.id, shown: latest, latest, published }];
+      return published ? [{ id: t.id, shown: published, latest, published }] : [];
+    });
+  }
+
+  /** The name a version had, for the audit trail and job lists; its id if it is not stored. */
+  async nameOf(templateId: string, version: number): Promise<string> {
+    return (await this.store.templates.get(templateId, version))?.name ?? templateId;
   }
 
   /** Every version of a template, oldest first, with how many pieces were made from each. */
-  versions(caller: ApiKey, templateId: string): (TemplateVersion & { renders: number })[] {
+  async versions(caller: ApiKey, templateId: string): Promise<(TemplateVersion & { renders: number })[]> {
     authorize(caller, 'templates.manage');
-    const usage = this.store.renders.usage(templateId);
-    return this.store.templates
-      .versions(templateId)
-      .map((v) => ({ ...v, renders: usage.get(v.version) ?? 0 }));
+    const usage = await this.store.renders.usage(templateId);
+    return (await this.store.templates.versions(templateId)).map((v) => ({
+      ...typed(v),
+      renders: usage.get(v.version) ?? 0,
+    }));
   }
 
   /** One version, with how many pieces were made from it; NotFoundError if there is none. */
-  version(caller: ApiKey, templateId: string, version: number): TemplateVersion & { renders: number } {
-    const found = this.versions(caller, templateId).find((v) => v.version === version);
+  async version(
+    caller: ApiKey,
+    templateId: string,
+    version: number,
+  ): Promise<TemplateVersion & { renders: number }> {
+    const found = (await this.versions(caller, templateId)).find((v) => v.version === version);
     if (!found) throw new NotFoundError('not_found', `No version ${version} of template ${templateId}.`);
     return found;
   }
@@ -89,15 +118,14 @@ export class TemplateService {
    */
   async upload(caller: ApiKey, zip: string): Promise<TemplateVersion> {
     authorize(caller, 'templates.manage');
-    const staged = join(this.store.stagingDir, randomBytes(8).toString('hex'));
+    const staged = join(this.stagingDir, randomBytes(8).toString('hex'));
     try {
       await unzipPackage(zip, staged);
       const { compiled, problems } = await validateTemplate(staged);
       if (!compiled || problems.length > 0) throw new PlatenError('invalid_template', problems);
-      return this.store.templates.addVersion({
+      return await this.add({
         stagedDir: staged,
         manifest: compiled.manifest,
-        report: [],
         createdBy: caller.name,
         state: 'draft',
       });
@@ -109,7 +137,7 @@ export class TemplateService {
   /** Publishes a version once its package compiles and every sample renders. */
   async publish(caller: ApiKey, templateId: string, version: number): Promise<TemplateVersion> {
     authorize(caller, 'templates.manage');
-    const found = this.store.templates.get(templateId, version);
+    const found = typedOrNull(await this.store.templates.get(templateId, version));
     if (!found) throw new NotFoundError('not_found', `no version ${version} of template ${templateId}`);
     if (found.state === 'published')
       throw new ConflictError('already_published', `version ${version} is already published`);
@@ -131,21 +159,34 @@ export class TemplateService {
         );
       }
     }
-    const published = this.store.templates.setState(templateId, version, 'published', caller.name);
+    const published = await this.store.templates.setState(templateId, version, 'published', caller.name);
     // Another publish of this version won the race while the samples rendered.
     if (!published) throw new ConflictError('already_published', `version ${version} is already published`);
-    return published;
+    return typed(published);
   }
 
-  retire(caller: ApiKey, templateId: string, version: number): TemplateVersion {
+  async retire(caller: ApiKey, templateId: string, version: number): Promise<TemplateVersion> {
     authorize(caller, 'templates.manage');
-    const found = this.store.templates.get(templateId, version);
+    const found = await this.store.templates.get(templateId, version);
     if (!found) throw new NotFoundError('not_found', `no version ${version} of template ${templateId}`);
     if (found.state === 'retired')
       throw new ConflictError('already_retired', `version ${version} is already retired`);
-    const retired = this.store.templates.setState(templateId, version, 'retired', caller.name);
+    const retired = await this.store.templates.setState(templateId, version, 'retired', caller.name);
     if (!retired) throw new ConflictError('already_retired', `version ${version} is already retired`);
-    return retired;
+    return typed(retired);
+  }
+
+  /** Stores a validated package, staged in `stagedDir`, as the next version of its template. */
+  private async add(input: {
+    stagedDir: string;
+    manifest: Manifest;
+    createdBy: string;
+    state: 'draft' | 'published';
+  }): Promise<TemplateVersion> {
+    const { manifest } = input;
+    return typed(
+      await this.store.templates.addVersion({ ...input, templateId: manifest.id, name: manifest.name, report: [] }),
+    );
   }
 
   /**
@@ -165,13 +206,12 @@ export class TemplateService {
           'invalid_template',
           problems.map((p) => ({ ...p, path: `${entry.name}/${p.path}` })),
         );
-      if (this.store.templates.versions(compiled.id).length > 0) continue;
-      const staged = join(this.store.stagingDir, randomBytes(8).toString('hex'));
+      if ((await this.store.templates.versions(compiled.id)).length > 0) continue;
+      const staged = join(this.stagingDir, randomBytes(8).toString('hex'));
       await cp(source, staged, { recursive: true });
-      this.store.templates.addVersion({
+      await this.add({
         stagedDir: staged,
         manifest: compiled.manifest,
-        report: [],
         createdBy: 'bundled',
         state: 'published',
       });

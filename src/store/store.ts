@@ -1,65 +1,285 @@
-import { mkdirSync } from 'node:fs';
-import { rm } from 'node:fs/promises';
-import { join } from 'node:path';
-import { folderEntries } from '../files.js';
-import { BlobStore } from './blobs.js';
-import { type Db, openDb } from './db.js';
-import { JobStore } from './jobs.js';
-import { KeyStore } from './keys.js';
-import { RenderStore } from './renders.js';
-import { RepStore } from './reps.js';
-import { SessionStore } from './sessions.js';
-import { TemplateStore } from './templates.js';
-import { UploadStore } from './uploads.js';
+import type { Readable } from 'node:stream';
+import type { Problem } from '../errors.js';
 
 /**
- * Everything the service keeps: SQLite for rows (`platen.db`), local files for blobs and template
- * packages, all under one data directory.
+ * What the services keep, as interfaces: the services depend on these only, and one place
+ * (service/platen.ts) chooses the adapters behind them (SQLite and local files by default). Every
+ * method may be asynchronous, as a networked store's are; test/store/contract.test.ts pins the
+ * behaviour an adapter must have.
  */
-export class Store {
-  readonly db: Db;
+export interface Store {
   readonly keys: KeyStore;
   readonly sessions: SessionStore;
   readonly reps: RepStore;
   readonly templates: TemplateStore;
   readonly renders: RenderStore;
-  readonly blobs: BlobStore;
   readonly uploads: UploadStore;
   readonly jobs: JobStore;
-  /** A folder per batch job: its CSV, parts, output and report. */
-  readonly jobsDir: string;
-  /** Scratch space on the same file system as the packages, so a staged upload can be renamed into place. */
-  readonly stagingDir: string;
-
-  constructor(readonly dataDir: string) {
-    mkdirSync(dataDir, { recursive: true });
-    this.stagingDir = join(dataDir, 'staging');
-    mkdirSync(this.stagingDir, { recursive: true });
-    this.db = openDb(join(dataDir, 'platen.db'));
-    this.keys = new KeyStore(this.db);
-    this.sessions = new SessionStore(this.db);
-    this.reps = new RepStore(this.db);
-    this.templates = new TemplateStore(this.db, join(dataDir, 'packages'));
-    this.renders = new RenderStore(this.db);
-    this.blobs = new BlobStore(join(dataDir, 'blobs'));
-    this.uploads = new UploadStore(this.db);
-    this.jobs = new JobStore(this.db);
-    this.jobsDir = join(dataDir, 'jobs');
-  }
-
+  readonly blobs: BlobStore;
   /**
-   * Removes what a crash (a kill, a power cut) leaves half done: unpacked uploads and lists in
-   * staging, temporary files of blobs, package folders without their version row. Returns what was
-   * removed. For the service at start-up only: other commands may use the data directory while it
-   * runs, and staging is the service's alone.
+   * Removes what a crash (a kill, a power cut) leaves half done: temporary files of blobs, packages
+   * without their version row. Returns what was removed. At start-up, before anything else runs.
    */
-  async sweep(): Promise<string[]> {
-    const staged = (await folderEntries(this.stagingDir)).map((name) => join(this.stagingDir, name));
-    for (const path of staged) await rm(path, { recursive: true, force: true });
-    return [...staged, ...(await this.blobs.sweep()), ...(await this.templates.sweep())];
-  }
+  sweep(): Promise<string[]>;
+  close(): Promise<void>;
+}
 
-  close(): void {
-    this.db.close();
-  }
+export const ROLES = ['admin', 'marketing', 'rep'] as const;
+export type Role = (typeof ROLES)[number];
+
+export interface ApiKey {
+  id: string;
+  name: string;
+  role: Role;
+  repId: string | null;
+  createdAt: string;
+  revokedAt: string | null;
+}
+
+/** API keys, by the hash of their secret (the secret itself is never stored). */
+export interface KeyStore {
+  /** Stores a new live key (a fresh id) under the hash of its secret; the hash is unique. */
+  create(input: { role: Role; name: string; repId: string | null }, keyHash: string): Promise<ApiKey>;
+  /** The live key with this hash, or null (unknown or revoked). Every API request asks this. */
+  findLive(keyHash: string): Promise<ApiKey | null>;
+  /** Revokes a live key and, atomically, ends every session signed in with it; false if none was live. */
+  revoke(id: string): Promise<boolean>;
+  /** Every key, revoked ones included, oldest first. */
+  list(): Promise<ApiKey[]>;
+  count(): Promise<number>;
+}
+
+/** A signed-in session of the pages, with the live key it acts as. */
+export interface StoredSession {
+  keyId: string;
+  /** When it ends, ms since the epoch. */
+  expires: number;
+  key: ApiKey;
+}
+
+/** Sessions of the pages, by the hash of their id (the id itself is never stored). */
+export interface SessionStore {
+  /**
+   * Stores a session until `expires` (ms since the epoch); in the same step deletes every session
+   * that has expired, so the store holds at most one session lifetime's worth.
+   */
+  start(idHash: string, keyId: string, expires: number): Promise<void>;
+  /** The session while it lasts and its key is live, else null. Every page request asks this. */
+  find(idHash: string): Promise<StoredSession | null>;
+  end(idHash: string): Promise<void>;
+}
+
+/** A rep's own details: the only source of the `rep` part of every record they render. */
+export interface RepProfile {
+  id: string;
+  name: string;
+  title: string;
+  phone: string;
+  email: string;
+  licenseNumber: string;
+  photoSha256: string | null;
+  updatedAt: string;
+}
+
+export type RepProfileUpdate = Partial<Omit<RepProfile, 'id' | 'updatedAt'>>;
+
+/** What a profile puts on a piece. */
+export type RepDetails = Omit<RepProfile, 'id' | 'updatedAt'>;
+
+export interface RepStore {
+  get(id: string): Promise<RepProfile | null>;
+  /** The profile, made (empty) if there is none, so a rep key always has one. */
+  ensure(id: string): Promise<RepProfile>;
+  /** Applies an update (making the profile first if needed) and returns the profile as stored. */
+  update(id: string, update: RepProfileUpdate): Promise<RepProfile>;
+  /** Every profile, by id. */
+  list(): Promise<RepProfile[]>;
+}
+
+export type VersionState = 'draft' | 'published' | 'retired';
+
+/**
+ * One immutable version of a template: its package never changes after it is stored. The store
+ * keeps the manifest as the service validated it, without reading it.
+ */
+export interface StoredVersion {
+  templateId: string;
+  version: number;
+  name: string;
+  state: VersionState;
+  manifest: unknown;
+  /** Validation problems found when the version was stored (a draft may have some; published ones none). */
+  report: Problem[];
+  createdBy: string;
+  createdAt: string;
+  publishedBy: string | null;
+  publishedAt: string | null;
+  retiredBy: string | null;
+  retiredAt: string | null;
+}
+
+/** Template versions and their packages. */
+export interface TemplateStore {
+  /**
+   * Stores a package (a folder, unpacked in the staging folder) as the next version of its template,
+   * numbered from 1: the package and the row appear together or not at all, and the staged folder is
+   * taken (moved, or removed once copied).
+   */
+  addVersion(input: {
+    templateId: string;
+    name: string;
+    stagedDir: string;
+    manifest: unknown;
+    report: Problem[];
+    createdBy: string;
+    state: VersionState;
+  }): Promise<StoredVersion>;
+  /**
+   * A local folder holding a stored version's package, to compile from. An adapter that keeps
+   * packages elsewhere (object storage) fetches it into a local cache first.
+   */
+  packageDir(templateId: string, version: number): Promise<string>;
+  get(templateId: string, version: number): Promise<StoredVersion | null>;
+  latestPublished(templateId: string): Promise<StoredVersion | null>;
+  /** Every version of a template, oldest first. */
+  versions(templateId: string): Promise<StoredVersion[]>;
+  /** Every template, by id, with its latest version (any state) and latest published version. */
+  list(): Promise<{ id: string; latest: StoredVersion; published: StoredVersion | null }[]>;
+  /**
+   * Moves a version into a state it is not already in, atomically: of two concurrent publishes, one
+   * wins. Publishing a retired version again clears its retirement. Returns null when the version
+   * does not exist or is already in that state.
+   */
+  setState(
+    templateId: string,
+    version: number,
+    state: 'published' | 'retired',
+    by: string,
+  ): Promise<StoredVersion | null>;
+}
+
+/** The audit trail: who rendered what, when, from which template version and record. */
+export interface RenderRecord {
+  id: string;
+  keyId: string;
+  repId: string | null;
+  templateId: string;
+  version: number;
+  recordSha256: string;
+  outputSha256: string;
+  bytes: number;
+  createdAt: string;
+}
+
+export interface RenderStore {
+  /** Records a render under a fresh id, created now. */
+  add(input: Omit<RenderRecord, 'id' | 'createdAt'>): Promise<RenderRecord>;
+  get(id: string): Promise<RenderRecord | null>;
+  /** Newest first (ties by id); a filter left out matches every render. */
+  list(filter: { templateId?: string; repId?: string; limit: number }): Promise<RenderRecord[]>;
+  /** Renders per version of a template: how much reps actually use each. */
+  usage(templateId: string): Promise<Map<number, number>>;
+}
+
+/** Who uploaded which image (a blob), until when: what lets its uploader, and only them, name it. */
+export interface UploadStore {
+  /**
+   * Records (or renews) an upload of `sha256` by `owner` until `expires` (ms since the epoch); in the
+   * same step deletes the uploads that have expired.
+   */
+  add(sha256: string, owner: string, expires: number): Promise<void>;
+  /** Whether `owner` uploaded `sha256` and the upload has not expired. */
+  owns(sha256: string, owner: string): Promise<boolean>;
+}
+
+export type JobState = 'queued' | 'running' | 'done' | 'failed' | 'cancelled';
+export type JobKind = 'pdf' | 'zip' | 'check';
+
+/** What a job needs to run again from its input after a restart: fixed when it is created. */
+export interface JobSpec {
+  /** CSV header → prospect input overrides. */
+  map: Record<string, string>;
+  /**
+   * The rep on every piece (or on rows that name none, with a rep column): their profile as it was
+   * when the job was created; null when every row must name its rep.
+   */
+  rep: RepDetails | null;
+  /** Who `rep` is (kept to run a job's rejected rows again). */
+  repId?: string | null;
+  /** A rep column: its header, and the profiles its rows name, as they were when the job was created. */
+  reps?: { column: string; profiles: Record<string, RepDetails> };
+  /** Only these rows of the list: a job's rejected rows, run again as corrected. */
+  onlyRows?: number[];
+  /** Print set-up asked for: marks on every piece; imposition on sheets of this size (points). */
+  marks?: boolean;
+  impose?: { width: number; height: number };
+  chunkRows: number;
+}
+
+export interface Job {
+  id: string;
+  keyId: string;
+  repId: string | null;
+  templateId: string;
+  version: number;
+  kind: JobKind;
+  state: JobState;
+  spec: JobSpec;
+  total: number | null;
+  done: number;
+  rendered: number;
+  rejected: number;
+  error: string | null;
+  createdAt: string;
+  startedAt: string | null;
+  finishedAt: string | null;
+}
+
+/** Batch jobs and their checkpoints (finished chunks): job state lives here, not in process memory. */
+export interface JobStore {
+  /** Stores a new job, queued, under the id given; an id already stored is refused. */
+  create(
+    input: Pick<Job, 'id' | 'keyId' | 'repId' | 'templateId' | 'version' | 'kind' | 'spec' | 'total'>,
+  ): Promise<Job>;
+  get(id: string): Promise<Job | null>;
+  /** Newest first (ties by id); without a rep, every rep's. */
+  list(filter: { repId?: string; limit: number }): Promise<Job[]>;
+  /** Jobs still queued or running (a restart picks them up again), oldest first. */
+  unfinished(): Promise<Job[]>;
+  /** Marks a job running; its first start time is kept. */
+  started(id: string): Promise<void>;
+  progress(id: string, p: { done: number; rendered: number; rejected: number }): Promise<void>;
+  /** Ends a job that is still queued or running; false when it had ended already (say, cancelled). */
+  finish(
+    id: string,
+    state: Exclude<JobState, 'queued' | 'running'>,
+    error?: string | null,
+  ): Promise<boolean>;
+  /** Keeps a finished chunk's result (JSON), replacing one saved before for the same index. */
+  saveChunk(id: string, index: number, result: unknown): Promise<void>;
+  /** A job's saved chunk results by index, as saved. */
+  chunks(id: string): Promise<Map<number, unknown>>;
+  /** Drops a job's checkpoints (a finished job's output holds them). */
+  dropChunks(id: string): Promise<void>;
+  /** Drops the checkpoints of every ended job: those a crash (or a full disk) kept from being dropped. */
+  dropEndedChunks(): Promise<void>;
+}
+
+/**
+ * Content-addressed blobs (rendered PDFs, photos, uploaded images): a blob's id is the SHA-256 of its
+ * bytes (lowercase hex), so it is written once however often it is stored, and never changes after.
+ * An id that is not 64 lowercase hex digits is refused (thrown), never looked up.
+ */
+export interface BlobStore {
+  /** Stores the bytes (a no-op if they are stored already); returns their SHA-256. */
+  put(bytes: Uint8Array): Promise<string>;
+  /** The blob, or null if there is none; a failure to read it (an I/O error) is thrown. */
+  get(sha256: string): Promise<Buffer | null>;
+  /** The blob as a stream, or null if there is none: for blobs too big to hold in memory. */
+  stream(sha256: string): Promise<Readable | null>;
+  exists(sha256: string): Promise<boolean>;
+  /** Removes a blob; removing one that is not there is no error. */
+  delete(sha256: string): Promise<void>;
+  /** Removes what writes a crash cut short; returns what was removed. */
+  sweep(): Promise<string[]>;
 }

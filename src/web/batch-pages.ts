@@ -51,18 +51,18 @@ export function batchRoutes(web: Web, router: Router): void {
   const { s } = web;
   const formBody = body(web, FORM);
 
-  router.get('/batch', pageCsp, signedIn(web, 'jobs.run'), (_req, res) => {
+  router.get('/batch', pageCsp, signedIn(web, 'jobs.run'), async (_req, res) => {
     const viewer = viewerOf(res);
     sendPage(web, res, 'batch', {
       title: 'Batch',
       script: 'batch.js',
-      templates: s.templates.list('rep').map(({ published: v }) => ({
-        id: v!.templateId,
-        name: v!.name,
-      })),
+      // Jobs run published versions only.
+      templates: (await s.templates.list(viewer.key)).flatMap(({ published: v }) =>
+        v ? [{ id: v.templateId, name: v.name }] : [],
+      ),
       // Marketing runs a drop as a rep: the choice shows who, not their contact details.
-      reps: can(viewer.key.role, 'reps.any') ? s.profiles.names(viewer.key) : null,
-      jobs: s.jobs.list(viewer.key, RECENT_JOBS).map((job) => jobRow(web, job)),
+      reps: can(viewer.key.role, 'reps.any') ? await s.profiles.names(viewer.key) : null,
+      jobs: await Promise.all((await s.jobs.list(viewer.key, RECENT_JOBS)).map((job) => jobRow(web, job))),
     });
   });
 
@@ -98,12 +98,12 @@ export function batchRoutes(web: Web, router: Router): void {
   router.get('/batch/jobs/:id', pageCsp, signedIn(web, 'jobs.run'), async (req, res) => {
     const { id } = parseWith(jobParams, req.params);
     const viewer = viewerOf(res);
-    const job = s.jobs.get(viewer.key, id);
+    const job = await s.jobs.get(viewer.key, id);
     const report = job.state === 'done' ? await s.jobs.rejections(viewer.key, id, REJECTIONS_SHOWN) : null;
     sendPage(web, res, 'job', {
       title: `Batch job ${job.id}`,
       script: 'batch.js',
-      job: jobRow(web, job),
+      job: await jobRow(web, job),
       live: job.state === 'queued' || job.state === 'running' || job.state === 'waiting',
       outputLabel:
         job.state !== 'done' || job.kind === 'check' || job.rendered === 0
@@ -114,17 +114,19 @@ export function batchRoutes(web: Web, router: Router): void {
     });
   });
 
-  router.get('/batch/jobs/:id/events', pageCsp, signedIn(web, 'jobs.run'), (req, res) => {
+  router.get('/batch/jobs/:id/events', pageCsp, signedIn(web, 'jobs.run'), async (req, res) => {
     const { id } = parseWith(jobParams, req.params);
     // Sent with the first event; an unknown job gets the error page before it.
     res.status(200).set({ 'Content-Type': 'text/event-stream', 'Cache-Control': 'no-store' });
-    const stop = s.jobs.watch(
+    const stop = await s.jobs.watch(
       viewerOf(res).key,
       id,
       (event, job) => res.write(`event: ${event}\ndata: ${JSON.stringify(withLinks(job))}\n\n`),
       () => res.end(),
     );
-    req.on('close', stop);
+    // A client may have gone while the job was read.
+    if (req.socket.destroyed) stop();
+    else req.on('close', stop);
   });
 
   router.get('/batch/jobs/:id/rejections', json, pageCsp, signedIn(web, 'jobs.run'), async (req, res) => {
@@ -134,15 +136,15 @@ export function batchRoutes(web: Web, router: Router): void {
       .json(await s.jobs.rejections(viewerOf(res).key, id, REJECTIONS_SHOWN));
   });
 
-  router.get('/batch/jobs/:id/output', pageCsp, signedIn(web, 'jobs.run'), (req, res) => {
+  router.get('/batch/jobs/:id/output', pageCsp, signedIn(web, 'jobs.run'), async (req, res) => {
     const { id } = parseWith(jobParams, req.params);
-    const { path, job } = s.jobs.outputOf(viewerOf(res).key, id, 'output');
+    const { path, job } = await s.jobs.outputOf(viewerOf(res).key, id, 'output');
     res.download(path, `${job.templateId}-${job.id}.${job.kind === 'zip' ? 'zip' : 'pdf'}`);
   });
 
-  router.get('/batch/jobs/:id/errors.csv', pageCsp, signedIn(web, 'jobs.run'), (req, res) => {
+  router.get('/batch/jobs/:id/errors.csv', pageCsp, signedIn(web, 'jobs.run'), async (req, res) => {
     const { id } = parseWith(jobParams, req.params);
-    const { path, job } = s.jobs.outputOf(viewerOf(res).key, id, 'errors');
+    const { path, job } = await s.jobs.outputOf(viewerOf(res).key, id, 'errors');
     res.download(path, `${job.templateId}-${job.id}-errors.csv`);
   });
 
@@ -166,9 +168,9 @@ export function batchRoutes(web: Web, router: Router): void {
     signedIn(web, 'jobs.run'),
     formBody,
     csrf(web),
-    (req, res) => {
+    async (req, res) => {
       const { id } = parseWith(jobParams, req.params);
-      s.jobs.cancel(viewerOf(res).key, id);
+      await s.jobs.cancel(viewerOf(res).key, id);
       res.redirect(303, links({ id }).page);
     },
   );
@@ -188,10 +190,10 @@ function links(job: { id: string }) {
 const withLinks = (job: JobView) => ({ ...job, links: links(job) });
 
 /** A job as the pages list and show it. */
-function jobRow(web: Web, job: JobView) {
+async function jobRow(web: Web, job: JobView) {
   return {
     ...withLinks(job),
-    name: web.s.store.templates.get(job.templateId, job.version)?.name ?? job.templateId,
+    name: await web.s.templates.nameOf(job.templateId, job.version),
     kindLabel: KINDS[job.kind],
     created: when(job.createdAt),
     finished: when(job.finishedAt),

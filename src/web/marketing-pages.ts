@@ -4,7 +4,7 @@ import { uploadsOf } from '../api/bodies.js';
 import { HttpError } from '../api/problem.js';
 import { templateParams, versionParams } from '../api/routes/templates.js';
 import { ConflictError, PlatenError, type Problem } from '../errors.js';
-import type { TemplateVersion } from '../store/templates.js';
+import type { TemplateVersion } from '../service/templates.js';
 import {
   csrf,
   body,
@@ -27,8 +27,8 @@ const ZIP_MAX_BYTES = 50 * 1024 * 1024;
 export function marketingRoutes(web: Web, router: Router): void {
   const { s } = web;
 
-  router.get('/marketing', pageCsp, signedIn(web, 'templates.manage'), (_req, res) => {
-    sendDesk(web, res, null);
+  router.get('/marketing', pageCsp, signedIn(web, 'templates.manage'), async (_req, res) => {
+    await sendDesk(web, res, null);
   });
 
   router.post(
@@ -40,7 +40,7 @@ export function marketingRoutes(web: Web, router: Router): void {
     async (req, res) => {
       const zip = uploadsOf(req).file;
       if (!zip || zip.size === 0) {
-        sendDesk(
+        await sendDesk(
           web,
           res,
           [{ path: 'file', rule: 'required', message: 'choose a template package (.zip)' }],
@@ -56,22 +56,22 @@ export function marketingRoutes(web: Web, router: Router): void {
         );
       } catch (error) {
         if (!(error instanceof PlatenError)) throw error;
-        sendDesk(web, res, error.problems, 422);
+        await sendDesk(web, res, error.problems, 422);
       }
     },
   );
 
-  router.get('/marketing/templates/:id', pageCsp, signedIn(web, 'templates.manage'), (req, res) => {
-    sendHistory(web, res, parseWith(templateParams, req.params).id, null);
+  router.get('/marketing/templates/:id', pageCsp, signedIn(web, 'templates.manage'), async (req, res) => {
+    await sendHistory(web, res, parseWith(templateParams, req.params).id, null);
   });
 
   router.get(
     '/marketing/templates/:id/versions/:n',
     pageCsp,
     signedIn(web, 'templates.manage'),
-    (req, res) => {
+    async (req, res) => {
       const { id, n } = parseWith(versionParams, req.params);
-      const v = s.templates.version(viewerOf(res).key, id, n);
+      const v = await s.templates.version(viewerOf(res).key, id, n);
       const m = v.manifest;
       sendPage(web, res, 'version', {
         title: `${m.name}, version ${n}`,
@@ -102,7 +102,7 @@ export function marketingRoutes(web: Web, router: Router): void {
       const caller = viewerOf(res).key;
       try {
         if (action === 'publish') await s.templates.publish(caller, id, n);
-        else s.templates.retire(caller, id, n);
+        else await s.templates.retire(caller, id, n);
         res.redirect(303, `/marketing/templates/${id}`);
       } catch (error) {
         if (error instanceof PlatenError) return sendHistory(web, res, id, { problems: error.problems }, 422);
@@ -129,8 +129,8 @@ function versionView(v: TemplateVersion & { renders: number }) {
   };
 }
 
-function sendDesk(web: Web, res: Response, problems: Problem[] | null, status = 200): void {
-  const templates = web.s.templates.list(viewerOf(res).key.role).map((t) => ({
+async function sendDesk(web: Web, res: Response, problems: Problem[] | null, status = 200): Promise<void> {
+  const templates = (await web.s.templates.list(viewerOf(res).key)).map((t) => ({
     id: t.id,
     name: t.latest.name,
     latest: t.latest.version,
@@ -140,14 +140,14 @@ function sendDesk(web: Web, res: Response, problems: Problem[] | null, status = 
   sendPage(web, res, 'marketing', { title: 'Publishing desk', templates, problems }, status);
 }
 
-function sendHistory(
+async function sendHistory(
   web: Web,
   res: Response,
   id: string,
   outcome: { problems?: Problem[]; message?: string } | null,
   status = 200,
-): void {
-  const versions = web.s.templates.versions(viewerOf(res).key, id);
+): Promise<void> {
+  const versions = await web.s.templates.versions(viewerOf(res).key, id);
   if (versions.length === 0) throw new HttpError(404, 'not_found', `No template ${id}.`);
   sendPage(
     web,

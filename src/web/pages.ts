@@ -14,7 +14,7 @@ import {
   storageFault,
 } from '../errors.js';
 import { type Action, authorize, can } from '../service/policy.js';
-import type { ApiKey } from '../store/keys.js';
+import type { ApiKey } from '../service/policy.js';
 import { SamplePages } from './samples.js';
 import { type Session, Sessions } from './session.js';
 import { loadViews } from './views.js';
@@ -39,7 +39,7 @@ export interface Viewer {
 export function createWeb(s: Services, rateLimit: RequestHandler): Web {
   return {
     s,
-    sessions: Sessions.open(s.config.dataDir, s.store.sessions),
+    sessions: Sessions.open(s.config.dataDir, s.sessions),
     samples: new SamplePages(s),
     view: loadViews(),
     rateLimit,
@@ -80,8 +80,8 @@ export const json: RequestHandler = (_req, res, next) => {
  * limit.
  */
 export function signedIn(web: Web, action?: Action): RequestHandler {
-  return (req, res, next) => {
-    const session = web.sessions.read(req);
+  return async (req, res, next) => {
+    const session = await web.sessions.read(req);
     if (!session) {
       if (res.locals.json) return next(new HttpError(401, 'unauthorized', 'sign in again'));
       const back = req.method === 'GET' ? `?next=${encodeURIComponent(req.originalUrl)}` : '';
@@ -120,7 +120,7 @@ export function csrf(web: Web): RequestHandler {
  * anything else refused with 415; files staged on disk until the response closes.
  */
 export const body = (web: Web, accepts: Accepts): RequestHandler =>
-  readBody({ stagingDir: web.s.store.stagingDir, uploads: web.s.uploads }, accepts);
+  readBody({ stagingDir: web.s.stagingDir, uploads: web.s.uploads }, accepts);
 
 /** What a browser form sends: urlencoded fields. */
 export const FORM: Accepts = { form: { maxBytes: 256 * 1024 } };

@@ -8,7 +8,7 @@ import { PlatenError, type Problem } from '../errors.js';
 import { can } from '../service/policy.js';
 import { profileUpdateSchema } from '../service/profiles.js';
 import { PROFILE_INPUTS } from '../service/render.js';
-import type { TemplateVersion } from '../store/templates.js';
+import type { TemplateVersion } from '../service/templates.js';
 import { fieldViews, type FormValues, formValuesSchema, problemsByField, toRenderRequest } from './form.js';
 import {
   csrf,
@@ -53,28 +53,31 @@ export function repRoutes(web: Web, router: Router): void {
   const { s } = web;
   const formBody = body(web, FORM);
 
-  router.get('/gallery', pageCsp, signedIn(web, 'pieces.render'), (_req, res) => {
+  router.get('/gallery', pageCsp, signedIn(web, 'pieces.render'), async (_req, res) => {
     const viewer = viewerOf(res);
-    const templates = s.templates.list('rep').map(({ published: v }) => ({
-      id: v!.templateId,
-      name: v!.name,
-      description: v!.manifest.description,
-      thumb: v!.manifest.samples.length > 0 ? sampleUrl(v!, 0, 1, 'thumb') : null,
+    const templates = (await s.templates.list(viewer.key)).map(({ shown: v }) => ({
+      id: v.templateId,
+      name: v.name,
+      description: v.manifest.description,
+      thumb: v.manifest.samples.length > 0 ? sampleUrl(v, 0, 1, 'thumb') : null,
     }));
-    const pieces = s.renders.list(viewer.key, { repId: viewer.key.repId!, limit: 20 }).map((r) => ({
-      url: `/pieces/${r.id}.pdf`,
-      name: s.store.templates.get(r.templateId, r.version)?.name ?? r.templateId,
-      version: r.version,
-      when: when(r.createdAt),
-    }));
+    const renders = await s.renders.list(viewer.key, { repId: viewer.key.repId!, limit: 20 });
+    const pieces = await Promise.all(
+      renders.map(async (r) => ({
+        url: `/pieces/${r.id}.pdf`,
+        name: await s.templates.nameOf(r.templateId, r.version),
+        version: r.version,
+        when: when(r.createdAt),
+      })),
+    );
     sendPage(web, res, 'gallery', { title: 'Templates', templates, pieces });
   });
 
-  router.get('/make/:id', pageCsp, signedIn(web, 'pieces.preview'), (req, res) => {
+  router.get('/make/:id', pageCsp, signedIn(web, 'pieces.preview'), async (req, res) => {
     const { id } = parseWith(templateParams, req.params);
     const { version } = parseWith(versionQuery, req.query);
-    const found = s.templates.resolve(id, version, viewerOf(res).key.role);
-    sendMakePage(web, res, found, {}, []);
+    const found = await s.templates.resolve(id, version, viewerOf(res).key.role);
+    await sendMakePage(web, res, found, {}, []);
   });
 
   router.post(
@@ -87,7 +90,7 @@ export function repRoutes(web: Web, router: Router): void {
       const { id } = parseWith(templateParams, req.params);
       const { _csrf, version, ...rest } = parseWith(formMeta.loose(), req.body);
       const viewer = viewerOf(res);
-      const found = s.templates.resolve(id, version, viewer.key.role);
+      const found = await s.templates.resolve(id, version, viewer.key.role);
       const values = rest as FormValues;
       try {
         const request = toRenderRequest(
@@ -104,7 +107,7 @@ export function repRoutes(web: Web, router: Router): void {
           .send(pdf);
       } catch (error) {
         if (!(error instanceof PlatenError)) throw error;
-        sendMakePage(web, res, found, values, error.problems, 422);
+        await sendMakePage(web, res, found, values, error.problems, 422);
       }
     },
   );
@@ -120,7 +123,7 @@ export function repRoutes(web: Web, router: Router): void {
       const { id } = parseWith(templateParams, req.params);
       const body = parseWith(previewBody, req.body);
       const viewer = viewerOf(res);
-      const found = s.templates.resolve(id, body.version, viewer.key.role);
+      const found = await s.templates.resolve(id, body.version, viewer.key.role);
       const request = toRenderRequest(found.manifest, id, found.version, body.values);
       const signal = res.locals.signal as AbortSignal;
       try {
@@ -179,8 +182,8 @@ export function repRoutes(web: Web, router: Router): void {
       .send(pdf);
   });
 
-  router.get('/profile', pageCsp, signedIn(web, 'profile.own'), (_req, res) => {
-    sendProfilePage(web, res, {}, []);
+  router.get('/profile', pageCsp, signedIn(web, 'profile.own'), async (_req, res) => {
+    await sendProfilePage(web, res, {}, []);
   });
 
   router.post(
@@ -200,10 +203,10 @@ export function repRoutes(web: Web, router: Router): void {
           update,
           uploadsOf(req).photo?.path,
         );
-        sendProfilePage(web, res, {}, [], { saved: true, warnings });
+        await sendProfilePage(web, res, {}, [], { saved: true, warnings });
       } catch (error) {
         if (!(error instanceof PlatenError)) throw error;
-        sendProfilePage(web, res, values, error.problems, {}, 422);
+        await sendProfilePage(web, res, values, error.problems, {}, 422);
       }
     },
   );
@@ -227,14 +230,14 @@ export function sampleUrl(
  * The form for a template version. Reps see their own details read-only (they come from the
  * profile, never the form); marketing types rep details by hand to try a version before publishing.
  */
-function sendMakePage(
+async function sendMakePage(
   web: Web,
   res: Response,
   v: TemplateVersion,
   values: Record<string, string>,
   problems: Problem[],
   status = 200,
-): void {
+): Promise<void> {
   const viewer = viewerOf(res);
   // Those who may not work with any rep print their own details, from their profile.
   const isRep = !can(viewer.key.role, 'reps.any');
@@ -264,7 +267,7 @@ function sendMakePage(
       repEditable: isRep
         ? null
         : fieldViews(m, 'rep', values, byField, sampleRep).filter((f) => f.control !== 'image'),
-      repDetails: isRep ? repDetails(web, viewer, v, byField) : null,
+      repDetails: isRep ? await repDetails(web, viewer, v, byField) : null,
       canDownload: can(viewer.key.role, 'pieces.render'),
       problems: other,
       hasProblems: problems.length > 0,
@@ -274,8 +277,8 @@ function sendMakePage(
 }
 
 /** What the piece will print from the rep's profile, flagging required details it lacks. */
-function repDetails(web: Web, viewer: Viewer, v: TemplateVersion, errors: Map<string, string>) {
-  const profile = web.s.profiles.get(viewer.key);
+async function repDetails(web: Web, viewer: Viewer, v: TemplateVersion, errors: Map<string, string>) {
+  const profile = await web.s.profiles.get(viewer.key);
   return Object.entries(v.manifest.rep).map(([key, def]) => {
     const value =
       def.type === 'image' ? (profile.photoSha256 ? 'on file' : '') : (PROFILE_INPUTS[key]?.(profile) ?? '');
@@ -296,15 +299,15 @@ const PROFILE_FIELDS = [
   { key: 'licenseNumber', label: 'Licence number', type: 'text', autocomplete: 'off' },
 ] as const;
 
-function sendProfilePage(
+async function sendProfilePage(
   web: Web,
   res: Response,
   values: Record<string, string>,
   problems: Problem[],
   outcome: { saved?: boolean; warnings?: string[] } = {},
   status = 200,
-): void {
-  const profile = web.s.profiles.get(viewerOf(res).key);
+): Promise<void> {
+  const profile = await web.s.profiles.get(viewerOf(res).key);
   const errors = new Map(problems.map((p) => [p.path.split('.')[0]!, p.message]));
   sendPage(
     web,

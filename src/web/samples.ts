@@ -1,5 +1,5 @@
 import type { Services } from '../api/services.js';
-import type { ApiKey } from '../store/keys.js';
+import type { ApiKey } from '../service/policy.js';
 
 /** Scales the pages show sample pages at: gallery thumbnails and marketing's full previews. */
 export const SAMPLE_SCALES = { thumb: 0.5, page: 1 } as const;
@@ -29,7 +29,7 @@ export class SamplePages {
    * The caller must be allowed to see the version: reps only published ones (resolve checks). A
    * request whose signal aborts stops waiting at once; the render stops when no request waits for it.
    */
-  png(
+  async png(
     caller: ApiKey,
     templateId: string,
     version: number,
@@ -38,7 +38,7 @@ export class SamplePages {
     size: SampleSize,
     signal: AbortSignal,
   ): Promise<Buffer> {
-    this.s.templates.resolve(templateId, version, caller.role);
+    await this.s.templates.resolve(templateId, version, caller.role);
     const key = `${templateId}@${version}/${sample}/${page}/${size}`;
     let entry = this.cache.get(key);
     if (!entry) {

@@ -2,10 +2,10 @@ import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Request, Response } from 'express';
-import type { SessionStore, StoredSession } from '../store/sessions.js';
+import type { SessionService, StoredSession } from '../service/sessions.js';
 
 /**
- * Session cookies for the pages. The cookie holds a random session id; the store keeps its hash and
+ * Session cookies for the pages. The cookie holds a random session id; the server keeps its hash and
  * the key it signed in with, so signing out or revoking the key ends the session on the server, and
  * the key itself never leaves the sign-in request. The secret (made on first start, kept 0600 in the
  * data directory) signs the CSRF tokens, so they survive a restart with their sessions.
@@ -23,7 +23,7 @@ export interface Session extends StoredSession {
 export class Sessions {
   private constructor(
     private readonly secret: Buffer,
-    private readonly store: SessionStore,
+    private readonly sessions: SessionService,
   ) {}
 
   /**
@@ -31,7 +31,7 @@ export class Sessions {
    * secret was cut off as it was first written (a kill, a full disk) and is written again: it would
    * otherwise stop every later start.
    */
-  static open(dataDir: string, store: SessionStore): Sessions {
+  static open(dataDir: string, sessions: SessionService): Sessions {
     const file = join(dataDir, 'session.key');
     try {
       writeFileSync(file, `${randomBytes(32).toString('hex')}\n`, { mode: 0o600, flag: 'wx' });
@@ -43,7 +43,7 @@ export class Sessions {
       secret = randomBytes(32);
       writeFileSync(file, `${secret.toString('hex')}\n`, { mode: 0o600 });
     }
-    return new Sessions(secret, store);
+    return new Sessions(secret, sessions);
   }
 
   private mac(purpose: string, value: string): string {
@@ -54,25 +54,25 @@ export class Sessions {
    * Starts a session for a key, ending the one this browser had: a new id, so a new sign-in never
    * reuses an old CSRF token.
    */
-  start(req: Request, res: Response, keyId: string): void {
+  async start(req: Request, res: Response, keyId: string): Promise<void> {
     const old = tokenOf(req);
-    if (old) this.store.end(old);
-    const { token, expires } = this.store.start(keyId);
+    if (old) await this.sessions.end(old);
+    const { token, expires } = await this.sessions.start(keyId);
     res.cookie(SESSION_COOKIE, token, { ...cookieOptions(req), expires: new Date(expires) });
     res.clearCookie(VISITOR_COOKIE, cookieOptions(req));
   }
 
   /** The request's session while it lasts and its key is live, else null. */
-  read(req: Request): Session | null {
+  async read(req: Request): Promise<Session | null> {
     const token = tokenOf(req);
-    const found = token ? this.store.find(token) : null;
+    const found = token ? await this.sessions.find(token) : null;
     return found && { ...found, token: token! };
   }
 
   /** Signing out: the session ends on the server, and the browser forgets its cookie. */
-  end(req: Request, res: Response): void {
+  async end(req: Request, res: Response): Promise<void> {
     const token = tokenOf(req);
-    if (token) this.store.end(token);
+    if (token) await this.sessions.end(token);
     res.clearCookie(SESSION_COOKIE, cookieOptions(req));
   }
 

@@ -3,7 +3,7 @@ import { rateLimit } from 'express-rate-limit';
 import { z } from 'zod';
 import { HttpError } from '../api/problem.js';
 import { can } from '../service/policy.js';
-import type { Role } from '../store/keys.js';
+import type { Role } from '../service/policy.js';
 import { body, csrf, FORM, pageCsp, sendPage, signedIn, type Web } from './pages.js';
 
 /** Where each role starts: the publishing desk for those who manage templates, else the gallery. */
@@ -34,8 +34,8 @@ export function signInRoutes(web: Web, router: Router): void {
       next(new HttpError(429, 'rate_limited', 'Too many sign-in attempts: wait a minute and try again.')),
   });
 
-  router.get('/', pageCsp, (req, res) => {
-    const session = web.sessions.read(req);
+  router.get('/', pageCsp, async (req, res) => {
+    const session = await web.sessions.read(req);
     res.redirect(303, session ? home(session.key.role) : '/sign-in');
   });
 
@@ -47,9 +47,9 @@ export function signInRoutes(web: Web, router: Router): void {
     });
   });
 
-  router.post('/sign-in', pageCsp, attempts, body(web, FORM), csrf(web), (req, res) => {
+  router.post('/sign-in', pageCsp, attempts, body(web, FORM), csrf(web), async (req, res) => {
     const form = signInForm.safeParse(req.body);
-    const key = form.success ? web.s.store.keys.authenticate(form.data.key) : null;
+    const key = form.success ? await web.s.keys.authenticate(form.data.key) : null;
     if (!form.success || !key) {
       const error = form.success ? 'That key is unknown or has been revoked.' : form.error.issues[0]!.message;
       sendPage(
@@ -66,12 +66,12 @@ export function signInRoutes(web: Web, router: Router): void {
       );
       return;
     }
-    web.sessions.start(req, res, key.id);
+    await web.sessions.start(req, res, key.id);
     res.redirect(303, form.data.next ?? home(key.role));
   });
 
-  router.post('/sign-out', pageCsp, signedIn(web), body(web, FORM), csrf(web), (req, res) => {
-    web.sessions.end(req, res);
+  router.post('/sign-out', pageCsp, signedIn(web), body(web, FORM), csrf(web), async (req, res) => {
+    await web.sessions.end(req, res);
     res.redirect(303, '/sign-in');
   });
 }

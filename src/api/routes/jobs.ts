@@ -188,7 +188,7 @@ export function jobRoutes(s: Services): AnyRoute[] {
         200: { description: 'jobs', kind: 'json', schema: z.object({ jobs: z.array(jobSchema) }) },
       },
       async handle({ res, auth, query }) {
-        res.json({ jobs: s.jobs.list(auth!, query.limit).map(view) });
+        res.json({ jobs: (await s.jobs.list(auth!, query.limit)).map(view) });
       },
     }),
     route({
@@ -203,7 +203,7 @@ export function jobRoutes(s: Services): AnyRoute[] {
         404: { description: 'no such job', kind: 'json' },
       },
       async handle({ res, auth, params }) {
-        res.json(view(s.jobs.get(auth!, params.id)));
+        res.json(view(await s.jobs.get(auth!, params.id)));
       },
     }),
     route({
@@ -221,13 +221,15 @@ export function jobRoutes(s: Services): AnyRoute[] {
       async handle({ req, res, auth, params }) {
         // Sent with the first event; an unknown job is answered 404 before it.
         res.status(200).set({ 'Content-Type': 'text/event-stream', 'Cache-Control': 'no-store' });
-        const stop = s.jobs.watch(
+        const stop = await s.jobs.watch(
           auth!,
           params.id,
           (event, job) => res.write(`event: ${event}\ndata: ${JSON.stringify(view(job))}\n\n`),
           () => res.end(),
         );
-        req.on('close', stop);
+        // A client may have gone while the job was read.
+        if (req.socket.destroyed) stop();
+        else req.on('close', stop);
       },
     }),
     route({
@@ -242,7 +244,7 @@ export function jobRoutes(s: Services): AnyRoute[] {
         404: { description: 'no such job, or no output yet', kind: 'json' },
       },
       async handle({ res, auth, params }) {
-        const { path, job } = s.jobs.outputOf(auth!, params.id, 'output');
+        const { path, job } = await s.jobs.outputOf(auth!, params.id, 'output');
         res.download(path, `${job.templateId}-${job.id}.${job.kind === 'zip' ? 'zip' : 'pdf'}`);
       },
     }),
@@ -258,7 +260,7 @@ export function jobRoutes(s: Services): AnyRoute[] {
         404: { description: 'no such job, or no report yet', kind: 'json' },
       },
       async handle({ res, auth, params }) {
-        const { path, job } = s.jobs.outputOf(auth!, params.id, 'errors');
+        const { path, job } = await s.jobs.outputOf(auth!, params.id, 'errors');
         res.download(path, `${job.templateId}-${job.id}-errors.csv`);
       },
     }),
@@ -274,7 +276,7 @@ export function jobRoutes(s: Services): AnyRoute[] {
         404: { description: 'no such job', kind: 'json' },
       },
       async handle({ res, auth, params }) {
-        res.json(view(s.jobs.cancel(auth!, params.id)));
+        res.json(view(await s.jobs.cancel(auth!, params.id)));
       },
     }),
   ];

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { ROLES } from '../../store/keys.js';
+import { ROLES } from '../../service/policy.js';
 import { type AnyRoute, route } from '../route.js';
 import type { Services } from '../services.js';
 import { repIdSchema } from './reps.js';
@@ -25,7 +25,7 @@ export function keyRoutes(s: Services): AnyRoute[] {
         200: { description: 'keys', kind: 'json', schema: z.object({ keys: z.array(keySchema) }) },
       },
       async handle({ res, auth }) {
-        res.json({ keys: s.keys.list(auth!) });
+        res.json({ keys: await s.keys.list(auth!) });
       },
     }),
     route({
@@ -52,7 +52,7 @@ export function keyRoutes(s: Services): AnyRoute[] {
         },
       },
       async handle({ res, auth, body }) {
-        const { key, apiKey } = s.keys.create(auth!, body);
+        const { key, apiKey } = await s.keys.create(auth!, body);
         res.status(201).json({ ...apiKey, key });
       },
     }),
@@ -68,7 +68,7 @@ export function keyRoutes(s: Services): AnyRoute[] {
         404: { description: 'no such live key', kind: 'json' },
       },
       async handle({ res, params, auth }) {
-        s.keys.revoke(auth!, params.id);
+        await s.keys.revoke(auth!, params.id);
         res.status(204).end();
       },
     }),

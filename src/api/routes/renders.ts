@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import type { RenderRecord } from '../../store/renders.js';
+import type { RenderRecord } from '../../service/render.js';
 import { type AnyRoute, route } from '../route.js';
 import type { Services } from '../services.js';
 
@@ -100,7 +100,7 @@ export function renderRoutes(s: Services): AnyRoute[] {
         200: { description: 'renders', kind: 'json', schema: z.object({ renders: z.array(renderSchema) }) },
       },
       async handle({ res, auth, query }) {
-        const list = s.renders.list(auth!, {
+        const list = await s.renders.list(auth!, {
           templateId: query.template,
           repId: query.rep,
           limit: query.limit,
@@ -120,7 +120,7 @@ export function renderRoutes(s: Services): AnyRoute[] {
         404: { description: 'no such render', kind: 'json' },
       },
       async handle({ res, auth, params }) {
-        res.json(view(s.renders.get(auth!, params.id)));
+        res.json(view(await s.renders.get(auth!, params.id)));
       },
     }),
     route({

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import type { RepProfile } from '../../store/reps.js';
+import type { RepProfile } from '../../service/profiles.js';
 import { profileUpdateSchema } from '../../service/profiles.js';
 import { type AnyRoute, type Ctx, route } from '../route.js';
 import type { Services } from '../services.js';
@@ -55,7 +55,7 @@ export function repRoutes(s: Services): AnyRoute[] {
       action: 'profile.own',
       responses: profileResponses,
       async handle({ res, auth }) {
-        res.json(view(s.profiles.get(auth!), '/api/v1/reps/me'));
+        res.json(view(await s.profiles.get(auth!), '/api/v1/reps/me'));
       },
     }),
     route({
@@ -93,7 +93,7 @@ export function repRoutes(s: Services): AnyRoute[] {
         200: { description: 'profiles', kind: 'json', schema: z.object({ reps: z.array(profileSchema) }) },
       },
       async handle({ res, auth }) {
-        res.json({ reps: s.profiles.list(auth!).map((p) => view(p, `/api/v1/reps/${p.id}`)) });
+        res.json({ reps: (await s.profiles.list(auth!)).map((p) => view(p, `/api/v1/reps/${p.id}`)) });
       },
     }),
     route({
@@ -105,7 +105,7 @@ export function repRoutes(s: Services): AnyRoute[] {
       params: repParams,
       responses: { ...profileResponses, 404: { description: 'no such rep', kind: 'json' } },
       async handle({ res, auth, params }) {
-        res.json(view(s.profiles.get(auth!, params.id), `/api/v1/reps/${params.id}`));
+        res.json(view(await s.profiles.get(auth!, params.id), `/api/v1/reps/${params.id}`));
       },
     }),
     route({

@@ -1,6 +1,5 @@
 import { z } from 'zod';
-import { can } from '../../service/policy.js';
-import type { TemplateVersion } from '../../store/templates.js';
+import type { TemplateVersion } from '../../service/templates.js';
 import { recordJsonSchema } from '../../template/record-schema.js';
 import { HttpError } from '../problem.js';
 import { type AnyRoute, route } from '../route.js';
@@ -68,9 +67,9 @@ export function templateRoutes(s: Services): AnyRoute[] {
         },
       },
       async handle({ res, auth }) {
-        const list = s.templates.list(auth!.role).map((t) => ({
+        const list = (await s.templates.list(auth!)).map((t) => ({
           id: t.id,
-          latest: summary(can(auth!.role, 'templates.manage') ? t.latest : t.published!),
+          latest: summary(t.shown),
           published: t.published ? summary(t.published) : null,
         }));
         res.json({ templates: list });
@@ -89,7 +88,7 @@ export function templateRoutes(s: Services): AnyRoute[] {
         404: { description: 'no such template or version', kind: 'json' },
       },
       async handle({ res, auth, params, query }) {
-        res.json(detail(s.templates.resolve(params.id, query.version, auth!.role)));
+        res.json(detail(await s.templates.resolve(params.id, query.version, auth!.role)));
       },
     }),
     route({
@@ -108,7 +107,7 @@ export function templateRoutes(s: Services): AnyRoute[] {
         },
       },
       async handle({ res, auth, params }) {
-        const versions = s.templates.versions(auth!, params.id);
+        const versions = await s.templates.versions(auth!, params.id);
         if (versions.length === 0) res.status(404);
         res.json({ versions: versions.map((v) => summary(v, v.renders)) });
       },
@@ -170,7 +169,7 @@ export function templateRoutes(s: Services): AnyRoute[] {
         409: { description: 'already retired', kind: 'json' },
       },
       async handle({ res, auth, params }) {
-        res.json(summary(s.templates.retire(auth!, params.id, params.n)));
+        res.json(summary(await s.templates.retire(auth!, params.id, params.n)));
       },
     }),
   ];

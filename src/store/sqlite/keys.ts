@@ -1,23 +1,7 @@
-import { createHash, randomBytes } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import type { Statement } from 'better-sqlite3';
+import type { ApiKey, KeyStore, Role } from '../store.js';
 import { type Db, now } from './db.js';
-
-export const ROLES = ['admin', 'marketing', 'rep'] as const;
-export type Role = (typeof ROLES)[number];
-
-export interface ApiKey {
-  id: string;
-  name: string;
-  role: Role;
-  repId: string | null;
-  createdAt: string;
-  revokedAt: string | null;
-}
-
-/** Keys are 192 random bits; only their SHA-256 is stored (a fast hash is right for random secrets). */
-function hashKey(key: string): string {
-  return createHash('sha256').update(key).digest('hex');
-}
 
 export interface KeyRow {
   id: string;
@@ -37,7 +21,7 @@ export const toKey = (r: KeyRow): ApiKey => ({
   revokedAt: r.revoked_at,
 });
 
-export class KeyStore {
+export class SqliteKeyStore implements KeyStore {
   /** Every API request asks this: prepared once. */
   private readonly byHash: Statement;
 
@@ -45,16 +29,12 @@ export class KeyStore {
     this.byHash = db.prepare('SELECT * FROM api_keys WHERE key_hash = ? AND revoked_at IS NULL');
   }
 
-  /** Creates a key; the secret is returned this once and never stored. */
-  create(input: { role: Role; name: string; repId?: string | null }): { key: string; apiKey: ApiKey } {
-    if (input.role === 'rep' && !input.repId) throw new Error('a rep key needs a rep id');
-    const id = randomBytes(6).toString('hex');
-    const key = `platen_${randomBytes(24).toString('base64url')}`;
+  async create(input: { role: Role; name: string; repId: string | null }, keyHash: string): Promise<ApiKey> {
     const row: KeyRow = {
-      id,
+      id: randomBytes(6).toString('hex'),
       name: input.name,
       role: input.role,
-      rep_id: input.repId ?? null,
+      rep_id: input.repId,
       created_at: now(),
       revoked_at: null,
     };
@@ -62,18 +42,16 @@ export class KeyStore {
       .prepare(
         'INSERT INTO api_keys (id, name, role, rep_id, key_hash, created_at) VALUES (@id, @name, @role, @rep_id, @key_hash, @created_at)',
       )
-      .run({ ...row, key_hash: hashKey(key) });
-    return { key, apiKey: toKey(row) };
+      .run({ ...row, key_hash: keyHash });
+    return toKey(row);
   }
 
-  /** The live key for a secret, or null (unknown or revoked). */
-  authenticate(key: string): ApiKey | null {
-    const row = this.byHash.get(hashKey(key)) as KeyRow | undefined;
+  async findLive(keyHash: string): Promise<ApiKey | null> {
+    const row = this.byHash.get(keyHash) as KeyRow | undefined;
     return row ? toKey(row) : null;
   }
 
-  /** Revokes a key and ends every page session signed in with it. */
-  revoke(id: string): boolean {
+  async revoke(id: string): Promise<boolean> {
     return this.db.transaction(() => {
       const revoked =
         this.db
@@ -84,11 +62,11 @@ export class KeyStore {
     })();
   }
 
-  list(): ApiKey[] {
+  async list(): Promise<ApiKey[]> {
     return (this.db.prepare('SELECT * FROM api_keys ORDER BY created_at').all() as KeyRow[]).map(toKey);
   }
 
-  count(): number {
+  async count(): Promise<number> {
     return (this.db.prepare('SELECT count(*) AS n FROM api_keys').get() as { n: number }).n;
   }
 }

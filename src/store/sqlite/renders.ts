@@ -1,18 +1,6 @@
 import { randomBytes } from 'node:crypto';
+import type { RenderRecord, RenderStore } from '../store.js';
 import { type Db, now } from './db.js';
-
-/** The audit trail: who rendered what, when, from which template version and record. */
-export interface RenderRecord {
-  id: string;
-  keyId: string;
-  repId: string | null;
-  templateId: string;
-  version: number;
-  recordSha256: string;
-  outputSha256: string;
-  bytes: number;
-  createdAt: string;
-}
 
 interface RenderRow {
   id: string;
@@ -38,10 +26,10 @@ const toRecord = (r: RenderRow): RenderRecord => ({
   createdAt: r.created_at,
 });
 
-export class RenderStore {
+export class SqliteRenderStore implements RenderStore {
   constructor(private readonly db: Db) {}
 
-  add(input: Omit<RenderRecord, 'id' | 'createdAt'>): RenderRecord {
+  async add(input: Omit<RenderRecord, 'id' | 'createdAt'>): Promise<RenderRecord> {
     const record: RenderRecord = { ...input, id: randomBytes(8).toString('hex'), createdAt: now() };
     this.db
       .prepare(
@@ -52,12 +40,12 @@ export class RenderStore {
     return record;
   }
 
-  get(id: string): RenderRecord | null {
+  async get(id: string): Promise<RenderRecord | null> {
     const row = this.db.prepare('SELECT * FROM renders WHERE id = ?').get(id) as RenderRow | undefined;
     return row ? toRecord(row) : null;
   }
 
-  list(filter: { templateId?: string; repId?: string; limit: number }): RenderRecord[] {
+  async list(filter: { templateId?: string; repId?: string; limit: number }): Promise<RenderRecord[]> {
     const rows = this.db
       .prepare(
         `SELECT * FROM renders WHERE (@templateId IS NULL OR template_id = @templateId)
@@ -71,8 +59,7 @@ export class RenderStore {
     return rows.map(toRecord);
   }
 
-  /** Renders per version of a template: how much reps actually use each. */
-  usage(templateId: string): Map<number, number> {
+  async usage(templateId: string): Promise<Map<number, number>> {
     const rows = this.db
       .prepare('SELECT version, count(*) AS n FROM renders WHERE template_id = ? GROUP BY version')
       .all(templateId) as { version: number; n: number }[];

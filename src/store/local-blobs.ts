@@ -1,13 +1,12 @@
 import { createHash } from 'node:crypto';
-import { mkdir, readFile, rm, stat } from 'node:fs/promises';
+import { mkdir, open, readFile, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
+import type { Readable } from 'node:stream';
 import { folderEntries, writeAtomically } from '../files.js';
+import type { BlobStore } from './store.js';
 
-/**
- * Content-addressed blobs on local disk (rendered PDFs, rep photos): the name is the SHA-256, so a
- * blob is written once however often it is stored, and never changes after.
- */
-export class BlobStore {
+/** Content-addressed blobs on local disk, a folder per two-digit prefix of their SHA-256. */
+export class LocalBlobStore implements BlobStore {
   constructor(private readonly dir: string) {}
 
   private path(sha256: string): string {
@@ -17,21 +16,32 @@ export class BlobStore {
 
   async put(bytes: Uint8Array): Promise<string> {
     const sha256 = createHash('sha256').update(bytes).digest('hex');
-    const path = this.path(sha256);
-    if (await exists(path)) return sha256;
+    if (await this.exists(sha256)) return sha256;
     await mkdir(join(this.dir, sha256.slice(0, 2)), { recursive: true });
-    await writeAtomically(path, async (out) => {
+    await writeAtomically(this.path(sha256), async (out) => {
       out.end(bytes);
     });
     return sha256;
   }
 
-  /** The blob, or null if there is none; a failure to read it (an I/O error) is thrown. */
   async get(sha256: string): Promise<Buffer | null> {
-    return readFile(this.path(sha256)).catch((error: NodeJS.ErrnoException) => {
-      if (error.code === 'ENOENT') return null;
-      throw error;
-    });
+    return readFile(this.path(sha256)).catch(notFound);
+  }
+
+  async stream(sha256: string): Promise<Readable | null> {
+    const file = await open(this.path(sha256)).catch(notFound);
+    return file ? file.createReadStream() : null;
+  }
+
+  async exists(sha256: string): Promise<boolean> {
+    return stat(this.path(sha256)).then(
+      () => true,
+      () => false,
+    );
+  }
+
+  async delete(sha256: string): Promise<void> {
+    await rm(this.path(sha256), { force: true });
   }
 
   /** Removes the temporary files of writes a crash cut short; returns their paths. */
@@ -48,9 +58,7 @@ export class BlobStore {
   }
 }
 
-async function exists(path: string): Promise<boolean> {
-  return stat(path).then(
-    () => true,
-    () => false,
-  );
+function notFound(error: NodeJS.ErrnoException): null {
+  if (error.code === 'ENOENT') return null;
+  throw error;
 }

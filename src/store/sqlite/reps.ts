@@ -1,18 +1,5 @@
+import type { RepProfile, RepProfileUpdate, RepStore } from '../store.js';
 import { type Db, now } from './db.js';
-
-/** A rep's own details: the only source of the `rep` part of every record they render. */
-export interface RepProfile {
-  id: string;
-  name: string;
-  title: string;
-  phone: string;
-  email: string;
-  licenseNumber: string;
-  photoSha256: string | null;
-  updatedAt: string;
-}
-
-export type RepProfileUpdate = Partial<Omit<RepProfile, 'id' | 'updatedAt'>>;
 
 interface RepRow {
   id: string;
@@ -36,22 +23,21 @@ const toProfile = (r: RepRow): RepProfile => ({
   updatedAt: r.updated_at,
 });
 
-export class RepStore {
+export class SqliteRepStore implements RepStore {
   constructor(private readonly db: Db) {}
 
-  get(id: string): RepProfile | null {
+  async get(id: string): Promise<RepProfile | null> {
     const row = this.db.prepare('SELECT * FROM reps WHERE id = ?').get(id) as RepRow | undefined;
     return row ? toProfile(row) : null;
   }
 
-  /** Creates the profile if needed (empty), so a rep key always has one. */
-  ensure(id: string): RepProfile {
+  async ensure(id: string): Promise<RepProfile> {
     this.db.prepare('INSERT OR IGNORE INTO reps (id, updated_at) VALUES (?, ?)').run(id, now());
-    return this.get(id)!;
+    return (await this.get(id))!;
   }
 
-  update(id: string, update: RepProfileUpdate): RepProfile {
-    const current = this.ensure(id);
+  async update(id: string, update: RepProfileUpdate): Promise<RepProfile> {
+    const current = await this.ensure(id);
     const next = { ...current, ...update, updatedAt: now() };
     this.db
       .prepare(
@@ -62,7 +48,7 @@ export class RepStore {
     return next;
   }
 
-  list(): RepProfile[] {
+  async list(): Promise<RepProfile[]> {
     return (this.db.prepare('SELECT * FROM reps ORDER BY id').all() as RepRow[]).map(toProfile);
   }
 }

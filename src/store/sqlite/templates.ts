@@ -1,29 +1,10 @@
 import { mkdirSync, renameSync, rmSync } from 'node:fs';
 import { rm } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
-import type { Problem } from '../errors.js';
-import { folderEntries } from '../files.js';
-import type { Manifest } from '../template/manifest.js';
+import type { Problem } from '../../errors.js';
+import { folderEntries } from '../../files.js';
+import type { StoredVersion, TemplateStore, VersionState } from '../store.js';
 import { type Db, now } from './db.js';
-
-export type VersionState = 'draft' | 'published' | 'retired';
-
-/** One immutable version of a template: its package folder never changes after it is stored. */
-export interface TemplateVersion {
-  templateId: string;
-  version: number;
-  name: string;
-  state: VersionState;
-  manifest: Manifest;
-  /** Validation problems found when the version was stored (a draft may have some; published ones none). */
-  report: Problem[];
-  createdBy: string;
-  createdAt: string;
-  publishedBy: string | null;
-  publishedAt: string | null;
-  retiredBy: string | null;
-  retiredAt: string | null;
-}
 
 interface VersionRow {
   template_id: string;
@@ -40,12 +21,12 @@ interface VersionRow {
   retired_at: string | null;
 }
 
-const toVersion = (r: VersionRow): TemplateVersion => ({
+const toVersion = (r: VersionRow): StoredVersion => ({
   templateId: r.template_id,
   version: r.version,
   name: r.name,
   state: r.state,
-  manifest: JSON.parse(r.manifest) as Manifest,
+  manifest: JSON.parse(r.manifest) as unknown,
   report: JSON.parse(r.report) as Problem[],
   createdBy: r.created_by,
   createdAt: r.created_at,
@@ -55,28 +36,32 @@ const toVersion = (r: VersionRow): TemplateVersion => ({
   retiredAt: r.retired_at,
 });
 
-export class TemplateStore {
+/** Rows in SQLite; each version's package a folder under `packagesDir`, on the staging folder's file system. */
+export class SqliteTemplateStore implements TemplateStore {
   constructor(
     private readonly db: Db,
     private readonly packagesDir: string,
   ) {}
 
-  packageDir(templateId: string, version: number): string {
+  private dirOf(templateId: string, version: number): string {
     return join(this.packagesDir, templateId, String(version));
   }
 
-  /**
-   * Stores a validated package (already unpacked in `stagedDir`, on the same file system) as the next
-   * version of its template: the folder is moved into place and the row written in one transaction.
-   */
-  addVersion(input: {
+  async packageDir(templateId: string, version: number): Promise<string> {
+    return this.dirOf(templateId, version);
+  }
+
+  /** The staged folder is moved into place and the row written in one transaction. */
+  async addVersion(input: {
+    templateId: string;
+    name: string;
     stagedDir: string;
-    manifest: Manifest;
+    manifest: unknown;
     report: Problem[];
     createdBy: string;
     state: VersionState;
-  }): TemplateVersion {
-    const id = input.manifest.id;
+  }): Promise<StoredVersion> {
+    const id = input.templateId;
     return this.db.transaction(() => {
       this.db.prepare('INSERT OR IGNORE INTO templates (id, created_at) VALUES (?, ?)').run(id, now());
       const { v } = this.db
@@ -84,7 +69,7 @@ export class TemplateStore {
         .get(id) as {
         v: number;
       };
-      const target = this.packageDir(id, v);
+      const target = this.dirOf(id, v);
       mkdirSync(dirname(target), { recursive: true });
       // A folder already there has no row (v is past every stored version): a crash came between its
       // rename and the commit. It is replaced, not collided with.
@@ -100,7 +85,7 @@ export class TemplateStore {
           .run(
             id,
             v,
-            input.manifest.name,
+            input.name,
             input.state,
             JSON.stringify(input.manifest),
             JSON.stringify(input.report),
@@ -113,7 +98,7 @@ export class TemplateStore {
         rmSync(target, { recursive: true, force: true });
         throw error;
       }
-      return this.get(id, v)!;
+      return this.row(id, v)!;
     })();
   }
 
@@ -134,14 +119,18 @@ export class TemplateStore {
     return removed;
   }
 
-  get(templateId: string, version: number): TemplateVersion | null {
+  async get(templateId: string, version: number): Promise<StoredVersion | null> {
+    return this.row(templateId, version);
+  }
+
+  private row(templateId: string, version: number): StoredVersion | null {
     const row = this.db
       .prepare('SELECT * FROM template_versions WHERE template_id = ? AND version = ?')
       .get(templateId, version) as VersionRow | undefined;
     return row ? toVersion(row) : null;
   }
 
-  latestPublished(templateId: string): TemplateVersion | null {
+  async latestPublished(templateId: string): Promise<StoredVersion | null> {
     const row = this.db
       .prepare(
         "SELECT * FROM template_versions WHERE template_id = ? AND state = 'published' ORDER BY version DESC LIMIT 1",
@@ -150,7 +139,11 @@ export class TemplateStore {
     return row ? toVersion(row) : null;
   }
 
-  versions(templateId: string): TemplateVersion[] {
+  async versions(templateId: string): Promise<StoredVersion[]> {
+    return this.all(templateId);
+  }
+
+  private all(templateId: string): StoredVersion[] {
     return (
       this.db
         .prepare('SELECT * FROM template_versions WHERE template_id = ? ORDER BY version')
@@ -158,31 +151,21 @@ export class TemplateStore {
     ).map(toVersion);
   }
 
-  /** Every template with its latest version (any state) and latest published version, if any. */
-  list(): { id: string; latest: TemplateVersion; published: TemplateVersion | null }[] {
+  async list(): Promise<{ id: string; latest: StoredVersion; published: StoredVersion | null }[]> {
     const ids = this.db.prepare('SELECT id FROM templates ORDER BY id').all() as { id: string }[];
     return ids.map(({ id }) => {
-      const all = this.versions(id);
+      const all = this.all(id);
       const published = [...all].reverse().find((v) => v.state === 'published') ?? null;
       return { id, latest: all.at(-1)!, published };
     });
   }
 
-  count(): number {
-    return (this.db.prepare('SELECT count(*) AS n FROM templates').get() as { n: number }).n;
-  }
-
-  /**
-   * Moves a version into a state it is not already in, atomically: of two concurrent publishes, one
-   * wins. Publishing a retired version again clears its retirement. Returns null when the version
-   * does not exist or is already in that state.
-   */
-  setState(
+  async setState(
     templateId: string,
     version: number,
     state: 'published' | 'retired',
     by: string,
-  ): TemplateVersion | null {
+  ): Promise<StoredVersion | null> {
     const at = now();
     const sql =
       state === 'published'
@@ -191,6 +174,6 @@ export class TemplateStore {
         : `UPDATE template_versions SET state = 'retired', retired_by = ?, retired_at = ?
            WHERE template_id = ? AND version = ? AND state != 'retired'`;
     const changes = this.db.prepare(sql).run(by, at, templateId, version).changes;
-    return changes > 0 ? this.get(templateId, version) : null;
+    return changes > 0 ? this.row(templateId, version) : null;
   }
 }

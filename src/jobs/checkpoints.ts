@@ -1,0 +1,34 @@
+import { z } from 'zod';
+import type { ChunkResult } from './chunk.js';
+
+const count = z.number().int().nonnegative();
+/** ChunkResult (chunk.ts), as a checkpoint holds it. */
+const savedChunk: z.ZodType<ChunkResult> = z.object({
+  index: count,
+  rendered: count,
+  pages: count,
+  rejected: z.array(
+    z.object({
+      row: count,
+      line: count,
+      problems: z.array(z.looseObject({ path: z.string(), rule: z.string(), message: z.string() })),
+      cells: z.array(z.object({ column: z.string(), value: z.string() })),
+    }),
+  ),
+  files: z.array(z.object({ row: count, name: z.string().nullable(), bytes: count, crc32: count })),
+  part: z.string().nullable(),
+});
+
+/**
+ * A job's checkpoints as the store gives them back, as this build writes them. One that an earlier
+ * build saved without a field this build needs (a rejected row's cells, a ZIP file's CRC) is left
+ * out: its chunk is drawn again.
+ */
+export function checkpointsOf(saved: Map<number, unknown>): Map<number, ChunkResult> {
+  return new Map(
+    [...saved].flatMap(([index, result]) => {
+      const parsed = savedChunk.safeParse(result);
+      return parsed.success ? [[index, parsed.data]] : [];
+    }),
+  );
+}

@@ -1,0 +1,97 @@
+import { mkdirSync } from 'node:fs';
+import { rm } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { Logger } from 'pino';
+import type { Config } from '../config.js';
+import { folderEntries } from '../files.js';
+import { WorkerPool } from '../jobs/dispatch.js';
+import { LocalBlobStore } from '../store/local-blobs.js';
+import { SqliteStore } from '../store/sqlite/store.js';
+import type { Store } from '../store/store.js';
+import { TemplateCache } from '../template/cache.js';
+import { JobService } from './jobs.js';
+import { KeyService } from './keys.js';
+import { ProfileService } from './profiles.js';
+import { RenderService } from './render.js';
+import { SessionService } from './sessions.js';
+import { TemplateService } from './templates.js';
+
+/**
+ * The one place that chooses the store's adapters: SQLite rows and local-file blobs, all under the
+ * data directory. Every service gets the Store interface only.
+ */
+function openStore(dataDir: string): Store {
+  return new SqliteStore(dataDir, new LocalBlobStore(join(dataDir, 'blobs')));
+}
+
+/**
+ * Platen's services over one data directory, wired together: what the faces (the server, the CLI)
+ * work with. The faces call these, never the store.
+ */
+export class Platen {
+  readonly templates: TemplateService;
+  readonly renders: RenderService;
+  readonly jobs: JobService;
+  readonly profiles: ProfileService;
+  readonly keys: KeyService;
+  readonly sessions: SessionService;
+  /** Scratch space on the data directory's file system: request bodies land here, packages unpack here. */
+  readonly stagingDir: string;
+  private readonly pool: WorkerPool;
+
+  /** `store` is the services' own: for tests that look beneath them. */
+  constructor(
+    readonly store: Store,
+    config: Config,
+    log: Logger,
+  ) {
+    this.stagingDir = join(config.dataDir, 'staging');
+    mkdirSync(this.stagingDir, { recursive: true });
+    this.pool = new WorkerPool(config.batchWorkers);
+    this.templates = new TemplateService(store, new TemplateCache(config.templateCache), this.stagingDir);
+    this.renders = new RenderService(store, this.templates);
+    this.jobs = new JobService(
+      store,
+      { jobs: join(config.dataDir, 'jobs'), staging: this.stagingDir },
+      this.templates,
+      this.renders,
+      this.pool,
+      log,
+    );
+    this.profiles = new ProfileService(store, this.templates);
+    this.keys = new KeyService(store);
+    this.sessions = new SessionService(store);
+  }
+
+  /**
+   * Removes what a crash (a kill, a power cut) leaves half done: unpacked uploads and lists in
+   * staging, and what the store's sweep removes. Returns what was removed. For the service at
+   * start-up only: other commands may use the data directory while it runs, and staging is the
+   * service's alone. The jobs have their own sweep (JobService.sweep), run after this one.
+   */
+  async sweep(): Promise<string[]> {
+    const staged = (await folderEntries(this.stagingDir)).map((name) => join(this.stagingDir, name));
+    for (const path of staged) await rm(path, { recursive: true, force: true });
+    return [...staged, ...(await this.store.sweep())];
+  }
+
+  /** Stops the batch workers and closes the store. Stop the jobs first (JobService.stop). */
+  async close(): Promise<void> {
+    await this.pool.close();
+    await this.store.close();
+  }
+}
+
+/** Platen's services over the configured data directory, with a worker pool for batch jobs. */
+export function openPlaten(config: Config, log: Logger): Platen {
+  return new Platen(openStore(config.dataDir), config, log);
+}
+
+/**
+ * Just the keys of a data directory, for the CLI's key commands: no worker pool is started. The
+ * caller closes it.
+ */
+export function openKeys(dataDir: string): { keys: KeyService; close(): Promise<void> } {
+  const store = openStore(dataDir);
+  return { keys: new KeyService(store), close: () => store.close() };
+}

@@ -1,0 +1,144 @@
+import type { Job, JobKind, JobSpec, JobState, JobStore } from '../store.js';
+import { type Db, now } from './db.js';
+
+interface JobRow {
+  id: string;
+  key_id: string;
+  rep_id: string | null;
+  template_id: string;
+  version: number;
+  kind: JobKind;
+  state: JobState;
+  spec: string;
+  total: number | null;
+  done: number;
+  rendered: number;
+  rejected: number;
+  error: string | null;
+  created_at: string;
+  started_at: string | null;
+  finished_at: string | null;
+}
+
+const toJob = (r: JobRow): Job => ({
+  id: r.id,
+  keyId: r.key_id,
+  repId: r.rep_id,
+  templateId: r.template_id,
+  version: r.version,
+  kind: r.kind,
+  state: r.state,
+  spec: JSON.parse(r.spec) as JobSpec,
+  total: r.total,
+  done: r.done,
+  rendered: r.rendered,
+  rejected: r.rejected,
+  error: r.error,
+  createdAt: r.created_at,
+  startedAt: r.started_at,
+  finishedAt: r.finished_at,
+});
+
+export class SqliteJobStore implements JobStore {
+  constructor(private readonly db: Db) {}
+
+  async create(
+    input: Pick<Job, 'id' | 'keyId' | 'repId' | 'templateId' | 'version' | 'kind' | 'spec' | 'total'>,
+  ): Promise<Job> {
+    const { id } = input;
+    this.db
+      .prepare(
+        `INSERT INTO jobs (id, key_id, rep_id, template_id, version, kind, state, spec, total, created_at)
+         VALUES (?, ?, ?, ?, ?, ?, 'queued', ?, ?, ?)`,
+      )
+      .run(
+        id,
+        input.keyId,
+        input.repId,
+        input.templateId,
+        input.version,
+        input.kind,
+        JSON.stringify(input.spec),
+        input.total,
+        now(),
+      );
+    return this.row(id)!;
+  }
+
+  async get(id: string): Promise<Job | null> {
+    return this.row(id);
+  }
+
+  private row(id: string): Job | null {
+    const row = this.db.prepare('SELECT * FROM jobs WHERE id = ?').get(id) as JobRow | undefined;
+    return row ? toJob(row) : null;
+  }
+
+  async list(filter: { repId?: string; limit: number }): Promise<Job[]> {
+    const rows = this.db
+      .prepare(
+        `SELECT * FROM jobs WHERE (@repId IS NULL OR rep_id = @repId) ORDER BY created_at DESC, id LIMIT @limit`,
+      )
+      .all({ repId: filter.repId ?? null, limit: filter.limit }) as JobRow[];
+    return rows.map(toJob);
+  }
+
+  async unfinished(): Promise<Job[]> {
+    const rows = this.db
+      .prepare(`SELECT * FROM jobs WHERE state IN ('queued', 'running') ORDER BY created_at, id`)
+      .all() as JobRow[];
+    return rows.map(toJob);
+  }
+
+  async started(id: string): Promise<void> {
+    this.db
+      .prepare(`UPDATE jobs SET state = 'running', started_at = coalesce(started_at, ?) WHERE id = ?`)
+      .run(now(), id);
+  }
+
+  async progress(id: string, p: { done: number; rendered: number; rejected: number }): Promise<void> {
+    this.db
+      .prepare('UPDATE jobs SET done = ?, rendered = ?, rejected = ? WHERE id = ?')
+      .run(p.done, p.rendered, p.rejected, id);
+  }
+
+  async finish(
+    id: string,
+    state: Exclude<JobState, 'queued' | 'running'>,
+    error: string | null = null,
+  ): Promise<boolean> {
+    return (
+      this.db
+        .prepare(
+          `UPDATE jobs SET state = ?, error = ?, finished_at = ? WHERE id = ? AND state IN ('queued', 'running')`,
+        )
+        .run(state, error, now(), id).changes === 1
+    );
+  }
+
+  async saveChunk(id: string, index: number, result: unknown): Promise<void> {
+    this.db
+      .prepare('INSERT OR REPLACE INTO job_chunks (job_id, idx, result) VALUES (?, ?, ?)')
+      .run(id, index, JSON.stringify(result));
+  }
+
+  async chunks(id: string): Promise<Map<number, unknown>> {
+    const rows = this.db.prepare('SELECT idx, result FROM job_chunks WHERE job_id = ?').all(id) as {
+      idx: number;
+      result: string;
+    }[];
+    return new Map(rows.map((r) => [r.idx, JSON.parse(r.result) as unknown]));
+  }
+
+  async dropChunks(id: string): Promise<void> {
+    this.db.prepare('DELETE FROM job_chunks WHERE job_id = ?').run(id);
+  }
+
+  async dropEndedChunks(): Promise<void> {
+    this.db
+      .prepare(
+        `DELETE FROM job_chunks WHERE job_id IN (SELECT id FROM jobs WHERE state NOT IN ('queued', 'running'))`,
+      )
+      .run();
+  }
+}

@@ -1,0 +1,49 @@
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import type { BlobStore, Store } from '../store.js';
+import { type Db, openDb } from './db.js';
+import { SqliteJobStore } from './jobs.js';
+import { SqliteKeyStore } from './keys.js';
+import { SqliteRenderStore } from './renders.js';
+import { SqliteRepStore } from './reps.js';
+import { SqliteSessionStore } from './sessions.js';
+import { SqliteTemplateStore } from './templates.js';
+import { SqliteUploadStore } from './uploads.js';
+
+/**
+ * The embedded store: SQLite for rows (`<dataDir>/platen.db`), template packages as folders under
+ * `<dataDir>/packages`, and the blobs it is given.
+ */
+export class SqliteStore implements Store {
+  readonly db: Db;
+  readonly keys: SqliteKeyStore;
+  readonly sessions: SqliteSessionStore;
+  readonly reps: SqliteRepStore;
+  readonly templates: SqliteTemplateStore;
+  readonly renders: SqliteRenderStore;
+  readonly uploads: SqliteUploadStore;
+  readonly jobs: SqliteJobStore;
+
+  constructor(
+    dataDir: string,
+    readonly blobs: BlobStore,
+  ) {
+    mkdirSync(dataDir, { recursive: true });
+    this.db = openDb(join(dataDir, 'platen.db'));
+    this.keys = new SqliteKeyStore(this.db);
+    this.sessions = new SqliteSessionStore(this.db);
+    this.reps = new SqliteRepStore(this.db);
+    this.templates = new SqliteTemplateStore(this.db, join(dataDir, 'packages'));
+    this.renders = new SqliteRenderStore(this.db);
+    this.uploads = new SqliteUploadStore(this.db);
+    this.jobs = new SqliteJobStore(this.db);
+  }
+
+  async sweep(): Promise<string[]> {
+    return [...(await this.blobs.sweep()), ...(await this.templates.sweep())];
+  }
+
+  async close(): Promise<void> {
+    this.db.close();
+  }
+}
