@@ -76,7 +76,9 @@ export class TemplateService {
    */
   async list(
     caller: ApiKey,
-  ): Promise<{ id: string; shown: TemplateVersion; latest: TemplateVersion; published: TemplateVersion | null }[]> {
+  ): Promise<
+    { id: string; shown: TemplateVersion; latest: TemplateVersion; published: TemplateVersion | null }[]
+  > {
     const manages = can(caller.role, 'templates.manage');
     return (await this.store.templates.list()).flatMap((t) => {
       const latest = typed(t.latest);
@@ -185,7 +187,12 @@ export class TemplateService {
   }): Promise<TemplateVersion> {
     const { manifest } = input;
     return typed(
-      await this.store.templates.addVersion({ ...input, templateId: manifest.id, name: manifest.name, report: [] }),
+      await this.store.templates.addVersion({
+        ...input,
+        templateId: manifest.id,
+        name: manifest.name,
+        report: [],
+      }),
     );
   }
 

@@ -250,11 +250,7 @@ export interface JobStore {
   started(id: string): Promise<void>;
   progress(id: string, p: { done: number; rendered: number; rejected: number }): Promise<void>;
   /** Ends a job that is still queued or running; false when it had ended already (say, cancelled). */
-  finish(
-    id: string,
-    state: Exclude<JobState, 'queued' | 'running'>,
-    error?: string | null,
-  ): Promise<boolean>;
+  finish(id: string, state: Exclude<JobState, 'queued' | 'running'>, error?: string | null): Promise<boolean>;
   /** Keeps a finished chunk's result (JSON), replacing one saved before for the same index. */
   saveChunk(id: string, index: number, result: unknown): Promise<void>;
   /** A job's saved chunk results by index, as saved. */

@@ -4,6 +4,7 @@
  * id is stored, and expired sessions are cleared away as new ones start.
  */
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import type { SqliteStore } from '../../src/store/sqlite/store.js';
 import { call, cleanup, createKey, startTestServer, type TestServer } from '../api/helpers.js';
 import { pageRequest, signInPages } from '../support/pages.js';
 
@@ -104,7 +105,7 @@ describe('revoking a key', () => {
       // Signing out of a dead session sends the browser to sign in, like any page behind it.
       expect(after.signOut).toBe(303);
     }
-    const db = server.running.services.store.db;
+    const { db } = server.running.platen.store as SqliteStore;
     const left = db.prepare('SELECT count(*) AS n FROM sessions WHERE key_id = ?').get(marketing.id) as {
       n: number;
     };
@@ -117,7 +118,7 @@ describe('the session store', () => {
     const rep = await createKey(server, 'rep', 'Hash check', 'dana');
     const session = await signInPages(server.url, rep.key);
     const id = decodeURIComponent(session.cookie.split('=')[1]!);
-    const rows = server.running.services.store.db.prepare('SELECT * FROM sessions').all();
+    const rows = (server.running.platen.store as SqliteStore).db.prepare('SELECT * FROM sessions').all();
     expect(rows.length).toBeGreaterThan(0);
     expect(JSON.stringify(rows)).not.toContain(id);
     // Nor is the key's secret anywhere in the cookie.
@@ -126,19 +127,18 @@ describe('the session store', () => {
 
   it('clears expired sessions away as new ones start', async () => {
     const rep = await createKey(server, 'rep', 'Many devices', 'dana');
-    const sessions = server.running.services.store.sessions;
-    const count = () =>
-      (server.running.services.store.db.prepare('SELECT count(*) AS n FROM sessions').get() as { n: number })
-        .n;
-    for (let i = 0; i < 5; i++) sessions.start(rep.id);
+    const sessions = server.running.services.sessions;
+    const { db } = server.running.platen.store as SqliteStore;
+    const count = () => (db.prepare('SELECT count(*) AS n FROM sessions').get() as { n: number }).n;
+    for (let i = 0; i < 5; i++) await sessions.start(rep.id);
     const before = count();
     vi.useFakeTimers({ toFake: ['Date'] });
     vi.setSystemTime(Date.now() + 9 * 3_600_000);
-    const fresh = sessions.start(rep.id);
+    const fresh = await sessions.start(rep.id);
     // Everything started 9 hours ago has expired (8 hours) and is gone; the new one is there.
     expect(count()).toBe(1);
     expect(before).toBeGreaterThanOrEqual(6);
-    expect(sessions.find(fresh.token)?.key.id).toBe(rep.id);
+    expect((await sessions.find(fresh.token))?.key.id).toBe(rep.id);
     vi.useRealTimers();
   });
 });

@@ -10,7 +10,7 @@ import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { ForbiddenError, NotFoundError } from '../../src/errors.js';
-import type { ApiKey } from '../../src/store/keys.js';
+import type { ApiKey } from '../../src/service/policy.js';
 import {
   call,
   cleanup,
@@ -500,7 +500,7 @@ describe('the matrix', () => {
 
 describe('the services enforce the policy themselves', () => {
   const callerOf = async (key: string): Promise<ApiKey> =>
-    server.running.services.store.keys.authenticate(key)!;
+    (await server.running.services.keys.authenticate(key))!;
 
   test('a rep cannot manage templates, keys or other reps’ profiles, whatever face calls', async () => {
     const s = server.running.services;
@@ -509,24 +509,24 @@ describe('the services enforce the policy themselves', () => {
     await writeFile(zipFile, zip);
     await expect(s.templates.upload(rep, zipFile)).rejects.toBeInstanceOf(ForbiddenError);
     await expect(s.templates.publish(rep, MATRIX, 1)).rejects.toBeInstanceOf(ForbiddenError);
-    expect(() => s.templates.retire(rep, MATRIX, 1)).toThrow(ForbiddenError);
-    expect(() => s.keys.list(rep)).toThrow(ForbiddenError);
-    expect(() => s.profiles.get(rep, 'rep-a')).toThrow(ForbiddenError);
+    await expect(s.templates.retire(rep, MATRIX, 1)).rejects.toBeInstanceOf(ForbiddenError);
+    await expect(s.keys.list(rep)).rejects.toBeInstanceOf(ForbiddenError);
+    await expect(s.profiles.get(rep, 'rep-a')).rejects.toBeInstanceOf(ForbiddenError);
   });
 
   test('a rep sees only their own renders and jobs; marketing and admins see every rep’s', async () => {
     const s = server.running.services;
     const repB = await callerOf(keys.repB.key);
-    expect(() => s.renders.get(repB, renderId)).toThrow(NotFoundError);
+    await expect(s.renders.get(repB, renderId)).rejects.toBeInstanceOf(NotFoundError);
     await expect(s.renders.pdf(repB, renderId)).rejects.toBeInstanceOf(NotFoundError);
-    expect(s.renders.list(repB, { limit: 50 }).map((r) => r.id)).not.toContain(renderId);
-    expect(s.renders.list(repB, { repId: 'rep-a', limit: 50 })).toEqual([]);
-    expect(() => s.jobs.get(repB, jobId)).toThrow(NotFoundError);
+    expect((await s.renders.list(repB, { limit: 50 })).map((r) => r.id)).not.toContain(renderId);
+    expect(await s.renders.list(repB, { repId: 'rep-a', limit: 50 })).toEqual([]);
+    await expect(s.jobs.get(repB, jobId)).rejects.toBeInstanceOf(NotFoundError);
     for (const who of ['repA', 'marketing', 'admin'] as const) {
       const caller = await callerOf(keys[who].key);
-      expect(s.renders.get(caller, renderId).repId).toBe('rep-a');
-      expect(s.renders.list(caller, { limit: 50 }).map((r) => r.id)).toContain(renderId);
-      expect(s.jobs.get(caller, jobId).id).toBe(jobId);
+      expect((await s.renders.get(caller, renderId)).repId).toBe('rep-a');
+      expect((await s.renders.list(caller, { limit: 50 })).map((r) => r.id)).toContain(renderId);
+      expect((await s.jobs.get(caller, jobId)).id).toBe(jobId);
     }
   });
 });

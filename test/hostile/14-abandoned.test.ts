@@ -253,7 +253,7 @@ describe('abandoned renders and previews over HTTP (one render slot)', () => {
       return compiled(version);
     });
     const work = vi.spyOn(renders, face.work);
-    const audits = server.running.services.store.renders.list({ limit: 500 }).length;
+    const audits = (await server.running.platen.store.renders.list({ limit: 500 })).length;
     rasterized.pages = 0;
 
     try {
@@ -278,7 +278,7 @@ describe('abandoned renders and previews over HTTP (one render slot)', () => {
       // Only the first started; it stopped before drawing anything to rasterize; nothing was recorded.
       expect(work).toHaveBeenCalledTimes(1);
       expect(rasterized.pages).toBe(0);
-      expect(server.running.services.store.renders.list({ limit: 500 })).toHaveLength(audits);
+      expect(await server.running.platen.store.renders.list({ limit: 500 })).toHaveLength(audits);
 
       // A client that stays is served as before, through the same counters.
       compiling.mockRestore();

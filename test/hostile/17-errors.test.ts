@@ -114,7 +114,7 @@ describe('a storage fault', () => {
   it.each(faults)(
     '$code is $status with Retry-After on the API and the pages, logged with the request id',
     async (fault) => {
-      vi.spyOn(services().store.reps, 'update').mockImplementation(() => {
+      vi.spyOn(server.running.platen.store.reps, 'update').mockImplementation(() => {
         throw Object.assign(new Error(`${fault.code}: failed, write '${server.dataDir}/platen.db'`), {
           code: fault.code,
         });

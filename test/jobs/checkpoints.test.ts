@@ -7,18 +7,20 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { checkpointsOf } from '../../src/jobs/checkpoints.js';
 import type { ChunkResult } from '../../src/jobs/chunk.js';
-import { type JobSpec, newJobId } from '../../src/store/jobs.js';
-import { Store } from '../../src/store/store.js';
+import { LocalBlobStore } from '../../src/store/local-blobs.js';
+import { SqliteStore } from '../../src/store/sqlite/store.js';
+import type { JobSpec } from '../../src/store/store.js';
 
 let dir: string;
-let store: Store;
+let store: SqliteStore;
 beforeAll(async () => {
   dir = await mkdtemp(path.join(os.tmpdir(), 'platen-checkpoints-'));
-  store = new Store(dir);
+  store = new SqliteStore(dir, new LocalBlobStore(path.join(dir, 'blobs')));
 });
 afterAll(async () => {
-  store.close();
+  await store.close();
   await rm(dir, { recursive: true, force: true });
 });
 
@@ -39,9 +41,9 @@ const chunk = (index: number): ChunkResult => ({
 });
 
 describe('job checkpoints', () => {
-  it('gives back what this build saved, and leaves out what an earlier build saved without CRCs or cells', () => {
-    const job = store.jobs.create({
-      id: newJobId(),
+  it('gives back what this build saved, and leaves out what an earlier build saved without CRCs or cells', async () => {
+    const job = await store.jobs.create({
+      id: 'checkpoints-1',
       keyId: 'key-1',
       repId: null,
       templateId: 'mailer',
@@ -50,8 +52,8 @@ describe('job checkpoints', () => {
       spec: { map: {} } as unknown as JobSpec,
       total: 6,
     });
-    store.jobs.saveChunk(job.id, chunk(0));
-    store.jobs.saveChunk(job.id, chunk(2));
+    await store.jobs.saveChunk(job.id, 0, chunk(0));
+    await store.jobs.saveChunk(job.id, 2, chunk(2));
     const old = (result: object) =>
       store.db
         .prepare('INSERT INTO job_chunks (job_id, idx, result) VALUES (?, ?, ?)')
@@ -60,7 +62,7 @@ describe('job checkpoints', () => {
     old({ ...rest, index: 1, rejected, files: files.map(({ crc32: _, ...file }) => file) });
     old({ ...chunk(3), rejected: rejected.map(({ row, problems }) => ({ row, problems })) });
 
-    const saved = store.jobs.chunks(job.id);
+    const saved = checkpointsOf(await store.jobs.chunks(job.id));
     expect([...saved.keys()].sort()).toEqual([0, 2]);
     expect(saved.get(0)).toEqual(chunk(0));
     expect(saved.get(2)).toEqual(chunk(2));

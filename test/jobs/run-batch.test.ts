@@ -60,7 +60,9 @@ describe('runBatch', () => {
       errorsPath: path.join(dir, `errors-${rows}.csv`),
       dispatcher,
       ...(total === undefined ? {} : { total }),
-      onProgress: (p) => seen.push(p),
+      onProgress: (p) => {
+        seen.push(p);
+      },
     });
     return { sizes, seen, result };
   }

@@ -3,7 +3,9 @@ import { stat } from 'node:fs/promises';
 import path from 'node:path';
 import type { Request, Response } from 'express';
 import { afterAll, afterEach, describe, expect, it, vi } from 'vitest';
-import { Store } from '../../src/store/store.js';
+import { SessionService } from '../../src/service/sessions.js';
+import { LocalBlobStore } from '../../src/store/local-blobs.js';
+import { SqliteStore } from '../../src/store/sqlite/store.js';
 import { Sessions } from '../../src/web/session.js';
 import { cleanup, tempDir } from '../api/helpers.js';
 
@@ -18,17 +20,18 @@ function exchange(cookie = '') {
   return { req, res, set };
 }
 
-const stores: Store[] = [];
-async function open(): Promise<{ dir: string; store: Store; keyId: string }> {
+const stores: SqliteStore[] = [];
+async function open(): Promise<{ dir: string; store: { sessions: SessionService }; keyId: string }> {
   const dir = await tempDir();
-  const store = new Store(dir);
-  stores.push(store);
-  return { dir, store, keyId: store.keys.create({ role: 'marketing', name: 'M' }).apiKey.id };
+  const sqlite = new SqliteStore(dir, new LocalBlobStore(path.join(dir, 'blobs')));
+  stores.push(sqlite);
+  const key = await sqlite.keys.create({ role: 'marketing', name: 'M', repId: null }, 'a'.repeat(64));
+  return { dir, store: { sessions: new SessionService(sqlite) }, keyId: key.id };
 }
 
 afterEach(() => vi.useRealTimers());
 afterAll(async () => {
-  for (const store of stores) store.close();
+  for (const store of stores) await store.close();
   await cleanup();
 });
 
@@ -38,30 +41,34 @@ describe('sessions', () => {
     const sessions = Sessions.open(dir, store.sessions);
     expect((await stat(path.join(dir, 'session.key'))).mode & 0o777).toBe(0o600);
     const start = exchange();
-    sessions.start(start.req, start.res, keyId);
+    await sessions.start(start.req, start.res, keyId);
     const cookie = `platen_session=${start.set.platen_session}`;
 
-    const session = sessions.read(exchange(cookie).req);
+    const session = await sessions.read(exchange(cookie).req);
     expect(session).toMatchObject({ keyId, key: { id: keyId, role: 'marketing' } });
     // The same store after a restart; another data directory's store does not know it.
-    expect(Sessions.open(dir, store.sessions).read(exchange(cookie).req)).toEqual(session);
+    expect(await Sessions.open(dir, store.sessions).read(exchange(cookie).req)).toEqual(session);
     const other = await open();
-    expect(Sessions.open(other.dir, other.store.sessions).read(exchange(cookie).req)).toBeNull();
+    expect(await Sessions.open(other.dir, other.store.sessions).read(exchange(cookie).req)).toBeNull();
     // A changed id is no session.
-    expect(sessions.read(exchange(cookie.replace(/.$/, (c) => (c === 'A' ? 'B' : 'A'))).req)).toBeNull();
+    expect(
+      await sessions.read(exchange(cookie.replace(/.$/, (c) => (c === 'A' ? 'B' : 'A'))).req),
+    ).toBeNull();
 
     vi.useFakeTimers({ toFake: ['Date'] });
     vi.setSystemTime(session!.expires + 1);
-    expect(sessions.read(exchange(cookie).req)).toBeNull();
+    expect(await sessions.read(exchange(cookie).req)).toBeNull();
   });
 
   it('derives a CSRF token per session, and per visitor before sign-in', async () => {
     const { dir, store, keyId } = await open();
     const sessions = Sessions.open(dir, store.sessions);
     const started = [exchange(), exchange()];
-    for (const { req, res } of started) sessions.start(req, res, keyId);
-    const [one, two] = started.map((s) =>
-      sessions.read(exchange(`platen_session=${s.set.platen_session}`).req)!,
+    for (const { req, res } of started) await sessions.start(req, res, keyId);
+    const [one, two] = await Promise.all(
+      started.map(
+        async (s) => (await sessions.read(exchange(`platen_session=${s.set.platen_session}`).req))!,
+      ),
     );
     const a = exchange();
     const token = sessions.csrfToken(a.req, a.res, one!);

@@ -26,8 +26,7 @@ export class SqliteSessionStore implements SessionStore {
 
   async find(idHash: string): Promise<StoredSession | null> {
     const row = this.byHash.get(idHash, Date.now()) as
-      | (KeyRow & { session_key: string; expires_at: number })
-      | undefined;
+      (KeyRow & { session_key: string; expires_at: number }) | undefined;
     return row ? { keyId: row.session_key, expires: row.expires_at, key: toKey(row) } : null;
   }
 
