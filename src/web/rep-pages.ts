@@ -61,7 +61,7 @@ export function repRoutes(web: Web, router: Router): void {
       description: v.manifest.description,
       thumb: v.manifest.samples.length > 0 ? sampleUrl(v, 0, 1, 'thumb') : null,
     }));
-    const renders = await s.renders.list(viewer.key, { repId: viewer.key.repId!, limit: 20 });
+    const renders = await s.renders.list(viewer.key, { limit: 20 });
     const pieces = await Promise.all(
       renders.map(async (r) => ({
         url: `/pieces/${r.id}.pdf`,
