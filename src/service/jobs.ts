@@ -153,7 +153,7 @@ export class JobService {
    */
   async create(caller: ApiKey, request: JobRequest): Promise<JobView> {
     authorize(caller, 'jobs.run');
-    const version = await this.templates.resolve(request.templateId, request.version, caller.role);
+    const version = await this.templates.resolve(request.templateId, request.version, caller);
     const compiled = await this.templates.compiled(version);
     return this.staged(request.csv, async (staged) => {
       const { input: all, mapping } = await mappedCsv(compiled, staged, {}, request.map);
@@ -364,7 +364,7 @@ export class JobService {
     map: Record<string, string>,
   ): Promise<JobColumns> {
     authorize(caller, 'jobs.run');
-    const found = await this.templates.resolve(templateId, version, caller.role);
+    const found = await this.templates.resolve(templateId, version, caller);
     const inputs = (await this.templates.compiled(found)).inputs.prospect;
     const { headers, encoding, delimiter } = await openCsv(csv);
     let mapping: ColumnMapping | null = null;
@@ -567,7 +567,7 @@ export class JobService {
       // Leftovers of a run a crash interrupted: outputs are rebuilt from the parts.
       for (const name of await readdir(dir))
         if (name.endsWith('.tmp')) await rm(join(dir, name), { force: true });
-      const version = await this.templates.resolve(job.templateId, job.version, 'admin');
+      const version = await this.templates.stored(job.templateId, job.version);
       const compiled = await this.templates.compiled(version);
       const { rep, reps } = job.spec;
       const partOf = async (profile: RepDetails) => {

@@ -66,7 +66,7 @@ export class RenderService {
     signal: AbortSignal,
   ): Promise<{ pdf: Buffer; audit: RenderRecord }> {
     authorize(caller, 'pieces.render');
-    const version = await this.templates.resolve(request.templateId, request.version, caller.role);
+    const version = await this.templates.resolve(request.templateId, request.version, caller);
     const compiled = await this.templates.compiled(version);
     const { record, images } = await this.recordFor(compiled, caller, request);
     await stillWanted(signal);
@@ -168,7 +168,7 @@ export class RenderService {
   }
 
   private async previewInput(caller: ApiKey, request: PreviewRequest) {
-    const version = await this.templates.resolve(request.templateId, request.version, caller.role);
+    const version = await this.templates.resolve(request.templateId, request.version, caller);
     const compiled = await this.templates.compiled(version);
     if (request.sample !== undefined) {
       const sample = samples(compiled)[request.sample];

@@ -38,19 +38,26 @@ export class TemplateService {
    * not manage templates get 404 for drafts (and templates with nothing published) and 409 for
    * retired versions.
    */
-  async resolve(templateId: string, version: number | undefined, role: Role): Promise<TemplateVersion> {
+  async resolve(templateId: string, version: number | undefined, caller: ApiKey): Promise<TemplateVersion> {
     const found =
       version === undefined
-        ? await this.latestFor(templateId, role)
+        ? await this.latestFor(templateId, caller.role)
         : typedOrNull(await this.store.templates.get(templateId, version));
     const what =
       version === undefined ? `template ${templateId}` : `version ${version} of template ${templateId}`;
-    const manages = can(role, 'templates.manage');
+    const manages = can(caller.role, 'templates.manage');
     if (!found || (!manages && found.state === 'draft')) throw new NotFoundError('not_found', `no ${what}`);
     if (!manages && found.state === 'retired') {
       throw new ConflictError('retired', `${what} is retired: use the latest published version`);
     }
     return found;
+  }
+
+  /** A stored version, whatever its state: a job runs the version it was created with. */
+  async stored(templateId: string, version: number): Promise<TemplateVersion> {
+    const found = await this.store.templates.get(templateId, version);
+    if (!found) throw new NotFoundError('not_found', `no version ${version} of template ${templateId}`);
+    return typed(found);
   }
 
   private async latestFor(templateId: string, role: Role): Promise<TemplateVersion | null> {

@@ -76,7 +76,7 @@ export function repRoutes(web: Web, router: Router): void {
   router.get('/make/:id', pageCsp, signedIn(web, 'pieces.preview'), async (req, res) => {
     const { id } = parseWith(templateParams, req.params);
     const { version } = parseWith(versionQuery, req.query);
-    const found = await s.templates.resolve(id, version, viewerOf(res).key.role);
+    const found = await s.templates.resolve(id, version, viewerOf(res).key);
     await sendMakePage(web, res, found, {}, []);
   });
 
@@ -90,7 +90,7 @@ export function repRoutes(web: Web, router: Router): void {
       const { id } = parseWith(templateParams, req.params);
       const { _csrf, version, ...rest } = parseWith(formMeta.loose(), req.body);
       const viewer = viewerOf(res);
-      const found = await s.templates.resolve(id, version, viewer.key.role);
+      const found = await s.templates.resolve(id, version, viewer.key);
       const values = rest as FormValues;
       try {
         const request = toRenderRequest(
@@ -123,7 +123,7 @@ export function repRoutes(web: Web, router: Router): void {
       const { id } = parseWith(templateParams, req.params);
       const body = parseWith(previewBody, req.body);
       const viewer = viewerOf(res);
-      const found = await s.templates.resolve(id, body.version, viewer.key.role);
+      const found = await s.templates.resolve(id, body.version, viewer.key);
       const request = toRenderRequest(found.manifest, id, found.version, body.values);
       const signal = res.locals.signal as AbortSignal;
       try {

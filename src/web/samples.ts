@@ -38,7 +38,7 @@ export class SamplePages {
     size: SampleSize,
     signal: AbortSignal,
   ): Promise<Buffer> {
-    await this.s.templates.resolve(templateId, version, caller.role);
+    await this.s.templates.resolve(templateId, version, caller);
     const key = `${templateId}@${version}/${sample}/${page}/${size}`;
     let entry = this.cache.get(key);
     if (!entry) {

@@ -227,6 +227,11 @@ describe.each(ADAPTERS)('the store contract: $name', (adapter) => {
       expect((await store.templates.versions('flyer')).map((v) => v.version)).toEqual([1, 2]);
     });
 
+    it('number concurrent uploads of one template apart', async () => {
+      const stored = await Promise.all([addVersion('flyer'), addVersion('flyer'), addVersion('flyer')]);
+      expect(stored.map((v) => v.version).sort()).toEqual([1, 2, 3]);
+    });
+
     it('are published at once when stored so, by whoever stored them', async () => {
       const v = await addVersion('bundled', 'published');
       expect(v).toMatchObject({ state: 'published', publishedBy: 'marketing key' });

@@ -88,7 +88,7 @@ export function templateRoutes(s: Services): AnyRoute[] {
         404: { description: 'no such template or version', kind: 'json' },
       },
       async handle({ res, auth, params, query }) {
-        res.json(detail(await s.templates.resolve(params.id, query.version, auth!.role)));
+        res.json(detail(await s.templates.resolve(params.id, query.version, auth!)));
       },
     }),
     route({
