@@ -78,20 +78,18 @@ export class TemplateService {
   }
 
   /**
-   * Templates a caller may list: those who manage templates see all, `shown` being the latest
-   * version in any state; others the published ones, `shown` being the latest published.
+   * Templates a caller may list, by id, each with the latest version the caller may see and the
+   * latest published one: those who manage templates see every template and version, with states;
+   * others the published ones only.
    */
   async list(
     caller: ApiKey,
-  ): Promise<
-    { id: string; shown: TemplateVersion; latest: TemplateVersion; published: TemplateVersion | null }[]
-  > {
+  ): Promise<{ id: string; latest: TemplateVersion; published: TemplateVersion | null }[]> {
     const manages = can(caller.role, 'templates.manage');
     return (await this.store.templates.list()).flatMap((t) => {
-      const latest = typed(t.latest);
       const published = typedOrNull(t.published);
-      if (manages) return [{ id: t.id, shown: latest, latest, published }];
-      return published ? [{ id: t.id, shown: published, latest, published }] : [];
+      if (manages) return [{ id: t.id, latest: typed(t.latest), published }];
+      return published ? [{ id: t.id, latest: published, published }] : [];
     });
   }
 

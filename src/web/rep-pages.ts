@@ -55,7 +55,7 @@ export function repRoutes(web: Web, router: Router): void {
 
   router.get('/gallery', pageCsp, signedIn(web, 'pieces.render'), async (_req, res) => {
     const viewer = viewerOf(res);
-    const templates = (await s.templates.list(viewer.key)).map(({ shown: v }) => ({
+    const templates = (await s.templates.list(viewer.key)).map(({ latest: v }) => ({
       id: v.templateId,
       name: v.name,
       description: v.manifest.description,

@@ -69,7 +69,7 @@ export function templateRoutes(s: Services): AnyRoute[] {
       async handle({ res, auth }) {
         const list = (await s.templates.list(auth!)).map((t) => ({
           id: t.id,
-          latest: summary(t.shown),
+          latest: summary(t.latest),
           published: t.published ? summary(t.published) : null,
         }));
         res.json({ templates: list });
