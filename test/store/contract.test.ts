@@ -47,7 +47,25 @@ afterAll(async () => {
 });
 
 const hash = (s: string) => createHash('sha256').update(s).digest('hex');
-const spec: JobSpec = { map: {}, rep: null, chunkRows: 100 };
+const details = {
+  name: 'Dana Reyes',
+  title: 'Agent',
+  phone: '',
+  email: '',
+  licenseNumber: 'L-1',
+  photoSha256: null,
+};
+/** A spec with every part set: it comes back as it went in. */
+const spec: JobSpec = {
+  map: { 'First Name': 'firstName' },
+  rep: details,
+  repId: 'dana',
+  reps: { column: 'Rep', profiles: { dana: details } },
+  onlyRows: [2, 5],
+  marks: true,
+  impose: { width: 1296, height: 864 },
+  chunkRows: 100,
+};
 const job = (id: string, repId: string | null = null) => ({
   id,
   keyId: 'key-1',
