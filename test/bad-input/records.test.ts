@@ -12,22 +12,17 @@ import { validateRecord } from '../../src/merge/merge.js';
 import { checkRecord, preparePiece } from '../../src/pipeline.js';
 import { compileTemplate } from '../../src/template/compile.js';
 import type { CompiledTemplate } from '../../src/template/model.js';
+import { CHOICES, makePackage, validRecord } from '../support/base-package.js';
+import { listDir, TempDirs } from '../support/files.js';
+import { pngBytes } from '../support/images.js';
 import {
-  BROCHURE_DIR,
-  CHOICES,
+  type Expected,
   expectProblemLines,
   expectProblems,
-  type Expected,
   lines,
-  listDir,
-  makePackage,
   pathsAndRules,
-  pngBytes,
-  requireBuiltCli,
-  runCli,
-  TempDirs,
-  validRecord,
-} from './fixtures.js';
+} from '../support/problems.js';
+import { BROCHURE_DIR, requireBuiltCli, runCli } from '../support/repo.js';
 
 interface RecordCase {
   name: string;

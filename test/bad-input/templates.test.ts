@@ -15,21 +15,15 @@ import {
   EL,
   el,
   elements,
-  type Expected,
-  expectProblemLines,
-  expectProblems,
   makePackage,
-  pathsAndRules,
   PLAIN_SVG,
-  pngBytes,
-  REPO_ROOT,
-  requireBuiltCli,
   rewriteManifestText,
-  runCli,
-  runModule,
-  TempDirs,
   validRecord,
-} from './fixtures.js';
+} from '../support/base-package.js';
+import { TempDirs } from '../support/files.js';
+import { pngBytes } from '../support/images.js';
+import { type Expected, expectProblemLines, expectProblems, pathsAndRules } from '../support/problems.js';
+import { REPO_ROOT, requireBuiltCli, runCli, runModule } from '../support/repo.js';
 
 interface TemplateCase {
   name: string;

@@ -4,7 +4,8 @@
  * id is stored, and expired sessions are cleared away as new ones start.
  */
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { call, cleanup, createKey, startTestServer, type TestServer } from '../api/helpers.js';
+import { cleanup } from '../support/files.js';
+import { call, createKey, startTestServer, type TestServer } from '../support/server.js';
 import { pageRequest, signInPages } from '../support/pages.js';
 
 let server: TestServer;

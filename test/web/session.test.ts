@@ -5,7 +5,7 @@ import type { Request, Response } from 'express';
 import { afterAll, afterEach, describe, expect, it, vi } from 'vitest';
 import { Store } from '../../src/store/store.js';
 import { Sessions } from '../../src/web/session.js';
-import { cleanup, tempDir } from '../api/helpers.js';
+import { cleanup, tempDir } from '../support/files.js';
 
 /** Just enough of express's request and response for cookies. */
 function exchange(cookie = '') {
