@@ -10,6 +10,7 @@ import { configDefaults, defineConfig } from 'vitest/config';
  */
 const UNIT = [
   'test/unit/**/*.test.ts',
+  'test/bad-input/{records,templates}.test.ts',
   'test/jobs/{checkpoints,csv,mapping,report,run-batch}.test.ts',
   'test/hostile/12-huge-images.test.ts',
   'test/web/session.test.ts',
