@@ -1,8 +1,7 @@
 #!/usr/bin/env -S node --max-semi-space-size=4
 // The flag: a batch's coordinator (this thread: CSV, joining) allocates fast, and V8 lets this thread's
-// young generation grow to 16 MB semi-spaces for it, which raised a 100,000-row drop's peak by some
-// 50 MB (30 MB since the coordinator's old generation grows less, see jobs/dispatch.ts); at 4 MB the
-// peak is that much lower at the same speed. It is for this thread only: workers size their own
+// young generation grow to 16 MB semi-spaces for it, which raises a long drop's peak; at 4 MB the
+// peak is lower at the same speed (docs/perf.md). It is for this thread only: workers size their own
 // young generation, and WorkerPool clears the flag before starting them (jobs/dispatch.ts).
 import { readFile } from 'node:fs/promises';
 import { availableParallelism } from 'node:os';

@@ -3,10 +3,6 @@ import { readFile } from 'node:fs/promises';
 import * as fontkit from 'fontkit';
 import { writeSubsetsDirectly } from './font-subset.js';
 
-/**
- * A font face parsed once per process and shared by every template, document and worker task that
- * uses the same file: parsing is what costs every PDF engine 35–50 ms a document (PDF-NOTES.md).
- */
 /** A laid-out chunk of text as pdfkit caches it: positions and advances in 1/1000 em. */
 export interface LaidOutRun {
   advanceWidth: number;
@@ -14,7 +10,7 @@ export interface LaidOutRun {
 
 /**
  * A font face parsed once per process and shared by every template, document and worker task that
- * uses the same file: parsing is what costs every PDF engine 35–50 ms a document (PDF-NOTES.md).
+ * uses the same file: loading fonts is most of what a document costs every PDF engine (docs/perf.md).
  *
  * It also owns the face's layout cache, in pdfkit's own format: fit measures words through it, and
  * every document's embedded font lays out through it, so a word is shaped by fontkit once per process,
@@ -25,7 +21,7 @@ export class FontFace {
   /**
    * pdfkit-format runs by text chunk. Bounded: the distinct words of a mail drop are not. A Map, not
    * an object: an object's keys are interned, and looking up every word of every piece in V8's
-   * string table took batch workers 5% of their time.
+   * string table took batch workers a measurable share of their time (docs/perf.md).
    */
   private readonly runs = new Map<string, LaidOutRun>();
   readonly ascent: number;
@@ -89,9 +85,8 @@ export class FontFace {
 
 /**
  * About 1 KB each: a bounded 5 MB per face. A drop's recurring words (its copy, common names, towns)
- * number hundreds to a few thousand (the mailer workload: 444); the rest, names and house numbers,
- * rarely recur. At 20,000 a postcard drop's workers held 50–75 MB of heap, and peaked at 420 MB
- * against 339 MB now, in the same time.
+ * number hundreds to a few thousand; the rest, names and house numbers, rarely recur, and a larger
+ * cache only raises the workers' heaps (docs/perf.md).
  */
 const MAX_CACHED_RUNS = 5_000;
 

@@ -5,8 +5,8 @@ import { damaged, decodeEveryPixel, MAX_IMAGE_PIXELS, PRINT_PPI } from './images
 
 /**
  * Limits on SVG art. svg-to-pdfkit draws every element of the art after `<use>`, patterns, clip
- * paths, masks and markers are expanded, at about 0.1 ms an element, on the event loop: a 1 KB file
- * of nested `<use>` would otherwise be 100,000 shapes and seconds of frozen server. Brand art sits
+ * paths, masks and markers are expanded, on the event loop: a 1 KB file of nested `<use>` would
+ * otherwise be 100,000 shapes and seconds of frozen server (docs/perf.md). Brand art sits
  * far below every one of these (the bundled logos have fewer than 20 elements).
  */
 export const SVG_LIMITS = {

@@ -173,7 +173,7 @@ function readRecords(file: CsvFile): RecordReader {
     // A quote inside an unquoted value (a 12" screen) is kept as written, as spreadsheets do.
     relax_quotes: true,
     // Blank lines come through as records without content, which RecordReader skips as it numbers
-    // lines: asking the parser for each record's info (its empty-line count) took a third of its time.
+    // lines: asking the parser for each record's info (its empty-line count) is slow (docs/perf.md).
     // All three line endings, even mixed in one file: auto-discovery would fix on the first one seen.
     record_delimiter: ['\r\n', '\n', '\r'],
     max_record_size: MAX_RECORD_BYTES,

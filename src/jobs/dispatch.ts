@@ -28,19 +28,17 @@ export class WorkerPool implements ChunkDispatcher {
 
   constructor(readonly concurrency: number = availableParallelism()) {
     // V8 puts --max-semi-space-size above every worker's own resourceLimits, and platen's shebang sets
-    // it (4 MB) for the coordinating thread: in a 10,000-row drop a worker under it ran 270–415
-    // scavenges and 16–24 full collections, against 175 and 12 with the young generation below. The
-    // flag has sized this thread's heap already; cleared, it leaves the workers' heaps to their limits.
+    // it (4 MB) for the coordinating thread, under which a worker collects far more often (docs/perf.md).
+    // The flag has sized this thread's heap already; cleared, it leaves the workers' heaps to their limits.
     setFlagsFromString('--max-semi-space-size=0');
     // A worker holds about 25 MB for good (engine, fonts, caches). From V8's default start its old
-    // generation grew in small steps, each a full collection: 11–22 per worker in a 10,000-row drop,
-    // against 6 when it starts at 48 MB (read by each new isolate, so by the workers only).
+    // generation grows in small steps, each a full collection; starting at 48 MB spares most of them
+    // (read by each new isolate, so by the workers only; docs/perf.md).
     setFlagsFromString('--initial-old-space-size=48');
     // After a full collection V8 lets an old generation grow to several times what survived before the
-    // next one (up to 4x when collections are quick). The coordinator's was 25 MB live and grew to
-    // 97 MB of mostly dead rows and parts in a 100,000-row drop. Half again as much keeps that drop's
-    // peak 50 MB lower, at the same number of collections in the workers (V8 reads this at every
-    // collection, for every isolate of the process).
+    // next one (up to 4x when collections are quick), and the coordinator's fills with dead rows and
+    // parts. Half again as much keeps a long drop's peak lower, at the same number of collections in
+    // the workers (V8 reads this at every collection, for every isolate of the process; docs/perf.md).
     setFlagsFromString('--heap-growing-percent=50');
     this.pool = new Piscina({
       filename: fileURLToPath(WORKER),
@@ -51,9 +49,8 @@ export class WorkerPool implements ChunkDispatcher {
       // A ceiling on each worker's heap: V8 otherwise lets a busy worker's heap grow far past what it
       // uses before collecting, and a drop's memory would grow with its length. The young generation
       // holds a piece's short-lived data (its words and lines): the smaller it is, the more of that
-      // outlives a scavenge into the old generation. 24 MB ran 12 full collections per worker in a
-      // 10,000-row drop where 16 MB ran 14–18; 32 MB ran 7 but raised the peak of a 100,000-row drop
-      // past 400 MB (dead ArrayBuffers wait longer for a scavenge).
+      // outlives a scavenge into the old generation; the larger, the longer dead ArrayBuffers wait for
+      // one (docs/perf.md).
       resourceLimits: { maxOldGenerationSizeMb: 256, maxYoungGenerationSizeMb: 24 },
       ...(WORKER.pathname.endsWith('.ts') ? { execArgv: ['--import', 'tsx'] } : {}),
     });

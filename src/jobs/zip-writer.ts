@@ -10,9 +10,8 @@ import { roomIn } from '../files.js';
  * and 4.5.3.
  *
  * Written here, not taken from a library: no streaming ZIP writer we found takes a CRC computed
- * elsewhere. yazl computed it in JavaScript on the coordinating thread (0.23–0.31 ms per 80 KB PDF,
- * where zlib.crc32 takes 0.02–0.035 ms), piped each file through five streams, and scanned every
- * earlier file each time it wrote one, which slowed a 100,000-file drop as it grew.
+ * elsewhere, and yazl, computing it in JavaScript on the coordinating thread, slowed large drops
+ * (docs/perf.md).
  */
 export class ZipWriter {
   /** Bytes written so far: where the next local header starts. */

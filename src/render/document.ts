@@ -446,7 +446,7 @@ export class PieceDocument {
    * place, in the same face, size and colour, becomes a Form XObject the second time it is drawn and
    * is placed with a bare `Do` from then on. In a mail drop the variable words sit in a few lines, so
    * most of every paragraph is written once per document instead of once per page. (Reusing whole
-   * runs of lines was measured too: mail-drop copy has too many distinct runs for it to pay.)
+   * runs of lines does not pay: mail-drop copy has too many distinct runs; docs/perf.md.)
    */
   private drawText(item: TextItem): void {
     const keys = this.keysOf(item);
@@ -688,8 +688,8 @@ function release(...refs: PdfRef[]): void {
 
 /**
  * Identity of each line of an item: runs, faces, positions, size and colour. The key is the text
- * itself, not a digest of it: hashing every line of every piece cost a batch worker 6% of its time,
- * and MAX_REMEMBERED_LINES bounds what the keys hold.
+ * itself, not a digest of it: hashing every line of every piece took a measurable share of a batch
+ * worker's time (docs/perf.md), and MAX_REMEMBERED_LINES bounds what the keys hold.
  */
 function lineKeys(item: TextItem): string[] {
   const { color } = item;
@@ -734,7 +734,7 @@ function escapeXmpInfo(doc: Doc): void {
 /** Only templates with SVG art need it: 125 kB of code that the module loader would scan at start-up. */
 const svgToPdf = onFirstUse<typeof SVGtoPDF>('svg-to-pdfkit');
 
-/** Draws SVG art with svg-to-pdfkit: parsed and converted on every call (about 2–3 ms a graphic). */
+/** Draws SVG art with svg-to-pdfkit: parsed and converted on every call, which is slow (docs/perf.md). */
 function drawSvgLive(doc: Doc, item: SvgItem): void {
   doc.save();
   svgToPdf()(doc as unknown as PDFKit.PDFDocument, item.svg, item.box.x, item.box.y, {

@@ -11,20 +11,19 @@ import { parse } from 'csv-parse/sync';
 import yauzl from 'yauzl';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { pageBoxes, pageLabels, pdfInfo, popplerText, qpdfCheck } from '../support/pdf.js';
+import { cleanup, tempDir } from '../support/files.js';
+import { type JobBody, jobForm as form } from '../support/jobs.js';
+import { postcardDrop as drop } from '../support/records.js';
 import { CLI, REPO_ROOT } from '../support/repo.js';
 import {
   type Client,
-  cleanup,
   client,
   createKey,
-  postcardDrop as drop,
   problem,
   profileForm,
   startTestServer,
-  tempDir,
   type TestServer,
-} from './helpers.js';
-import { type JobBody, jobForm as form } from './job-helpers.js';
+} from '../support/server.js';
 
 /** Reads server-sent events until the `end` event; returns every job state seen. */
 async function events(base: string, key: string, job: JobBody): Promise<{ event: string; job: JobBody }[]> {

@@ -5,19 +5,10 @@
  * stack trace or a file path.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import {
-  brief,
-  createKey,
-  fullProfile,
-  type JsonObject,
-  putProfile,
-  type Reply,
-  request,
-  sampleRecord,
-  startTestServer,
-  type TestServer,
-  cleanup,
-} from './service-helpers.js';
+import { cleanup } from '../support/files.js';
+import { sampleRecord } from '../support/records.js';
+import { brief, type JsonObject, putProfile, type Reply, request } from '../support/request.js';
+import { createKey, fullProfile, startTestServer, type TestServer } from '../support/server.js';
 
 const servers: TestServer[] = [];
 async function serverWith(env: Record<string, string>): Promise<TestServer> {

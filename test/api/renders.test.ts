@@ -7,22 +7,18 @@
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { pdfInfo, pdfText, qpdfCheck } from '../support/pdf.js';
+import { countBlobs } from '../support/data-dir.js';
+import { cleanup, sha256 } from '../support/files.js';
+import { sampleRecord } from '../support/records.js';
+import { BUNDLED } from '../support/repo.js';
+import { brief, type JsonObject, putProfile, request } from '../support/request.js';
 import {
-  brief,
-  countBlobs,
-  createKey,
   type CreatedKey,
+  createKey,
   fullProfile,
-  type JsonObject,
-  putProfile,
-  request,
-  sampleRecord,
-  sha256,
   startTestServer,
-  TEMPLATE_IDS,
   type TestServer,
-  cleanup,
-} from './service-helpers.js';
+} from '../support/server.js';
 
 let server: TestServer;
 let repA: CreatedKey;
@@ -74,7 +70,7 @@ async function auditCount(): Promise<number> {
 const rendered = new Map<string, { id: string; pdf: Buffer }>();
 
 describe('POST /api/v1/renders: every bundled template', () => {
-  it.each(TEMPLATE_IDS)('%s renders with the caller as the rep', async (templateId) => {
+  it.each(BUNDLED)('%s renders with the caller as the rep', async (templateId) => {
     const sample = await sampleRecord(templateId);
     const reply = await render(repA.key, await sampleBody(templateId));
     expect(reply.status, brief(reply)).toBe(201);
@@ -535,7 +531,7 @@ describe('previews', () => {
   it('stores nothing: no audit record, no blob', async () => {
     const audits = await auditCount();
     const blobs = await countBlobs(server.dataDir);
-    for (const templateId of TEMPLATE_IDS) {
+    for (const templateId of BUNDLED) {
       const body = await sampleBody(templateId);
       expect((await preview(repA.key, body)).status).toBe(200);
       expect((await fit(repA.key, body)).status).toBe(200);

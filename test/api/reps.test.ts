@@ -6,23 +6,12 @@
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { isImageXObject, pdfObjects, pdfText } from '../support/pdf.js';
-import {
-  countBlobs,
-  createKey,
-  fullProfile,
-  gradientJpeg,
-  halfTransparentPng,
-  type JsonObject,
-  manifest,
-  pixelAt,
-  putProfile,
-  request,
-  sampleRecord,
-  solidPng,
-  startTestServer,
-  type TestServer,
-  cleanup,
-} from './service-helpers.js';
+import { countBlobs } from '../support/data-dir.js';
+import { cleanup } from '../support/files.js';
+import { gradientJpeg, halfTransparentPng, pixelAt, solidPng } from '../support/images.js';
+import { manifest, sampleRecord } from '../support/records.js';
+import { type JsonObject, putProfile, request } from '../support/request.js';
+import { createKey, fullProfile, startTestServer, type TestServer } from '../support/server.js';
 
 let server: TestServer;
 

@@ -8,22 +8,21 @@ import { readFile, stat } from 'node:fs/promises';
 import path from 'node:path';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { cleanup, entries } from '../support/files.js';
+import { makePackage } from '../support/packages.js';
+import { postcardRender } from '../support/records.js';
+import { BUNDLED } from '../support/repo.js';
 import {
-  BUNDLED,
-  cleanup,
   client,
-  createKey,
   type CreatedKey,
-  entries,
-  makePackage,
-  postcardRender,
+  createKey,
   profileForm,
   type Reply,
   startTestServer,
   type TestServer,
   uploadZip,
-  zipFolder,
-} from './helpers.js';
+} from '../support/server.js';
+import { zipFolder } from '../support/zips.js';
 
 const TEMPLATE = 'spring-postcard';
 

@@ -7,15 +7,14 @@ import { existsSync } from 'node:fs';
 import { readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { cleanup, entries } from '../support/files.js';
+import { makePackage } from '../support/packages.js';
+import { postcardRender } from '../support/records.js';
+import { BUNDLED } from '../support/repo.js';
 import {
-  BUNDLED,
-  cleanup,
   client,
   type Client,
   createKey,
-  entries,
-  makePackage,
-  postcardRender,
   problem,
   profileForm,
   type Reply,
@@ -23,8 +22,8 @@ import {
   type TestServer,
   uploadMultipart,
   uploadZip,
-  zipFolder,
-} from './helpers.js';
+} from '../support/server.js';
+import { zipFolder } from '../support/zips.js';
 
 interface VersionSummary {
   templateId: string;

@@ -5,18 +5,10 @@
  * means the update was applied; nothing is ever answered 200 while dropping what was sent.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import {
-  brief,
-  cleanup,
-  createKey,
-  fullProfile,
-  gradientJpeg,
-  profileForm,
-  type Reply,
-  request,
-  startTestServer,
-  type TestServer,
-} from '../api/service-helpers.js';
+import { cleanup } from '../support/files.js';
+import { gradientJpeg } from '../support/images.js';
+import { brief, type Reply, request } from '../support/request.js';
+import { createKey, fullProfile, profileForm, startTestServer, type TestServer } from '../support/server.js';
 import { type PageSession, signInPages } from '../support/pages.js';
 
 let server: TestServer;

@@ -12,19 +12,18 @@ import iconv from 'iconv-lite';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { PlatenError } from '../../src/errors.js';
 import { type CsvOptions, type CsvRow, openCsv } from '../../src/jobs/csv.js';
+import { cleanup, tempDir } from '../support/files.js';
+import { jobEnded, jobForm, jobReport } from '../support/jobs.js';
+import { REPO_ROOT, runCli } from '../support/repo.js';
 import {
   type Client,
-  cleanup,
   client,
   createKey,
   problem,
   profileForm,
   startTestServer,
-  tempDir,
   type TestServer,
-} from '../api/helpers.js';
-import { jobEnded, jobForm, jobReport } from '../api/job-helpers.js';
-import { REPO_ROOT, runCli } from '../support/repo.js';
+} from '../support/server.js';
 
 const utf8 = (text: string) => Buffer.from(text, 'utf8');
 const cp1252 = (text: string) => iconv.encode(text, 'windows-1252');

@@ -16,26 +16,12 @@ import { preparePiece } from '../../src/pipeline.js';
 import { compileTemplate } from '../../src/template/compile.js';
 import type { ManifestInput } from '../../src/template/manifest.js';
 import type { CompiledTemplate } from '../../src/template/model.js';
-import {
-  brief,
-  cleanup,
-  createKey,
-  fullProfile,
-  putProfile,
-  request,
-  sampleRecord,
-  startTestServer,
-  type TestServer,
-} from '../api/service-helpers.js';
-import {
-  el,
-  elements,
-  EL,
-  expectProblems,
-  makePackage,
-  TempDirs,
-  validRecord,
-} from '../bad-input/fixtures.js';
+import { el, EL, elements, makePackage, validRecord } from '../support/base-package.js';
+import { cleanup, TempDirs } from '../support/files.js';
+import { expectProblems } from '../support/problems.js';
+import { sampleRecord } from '../support/records.js';
+import { brief, putProfile, request } from '../support/request.js';
+import { createKey, fullProfile, startTestServer, type TestServer } from '../support/server.js';
 import { signInPages } from '../support/pages.js';
 
 const CANNOT_PRINT = "has right-to-left text (such as Hebrew or Arabic), which can't be printed yet";

@@ -9,8 +9,13 @@ import path from 'node:path';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { validateTemplate } from '../../src/template/validate.js';
+import { EL, el, elements, makePackage } from '../support/base-package.js';
+import { cleanup, TempDirs, truncated } from '../support/files.js';
+import { fontWithLocaOutOfOrder, fontWithSelfReferencingGlyph } from '../support/fonts.js';
+import { jpegBytes } from '../support/images.js';
+import { type Expected, expectProblemLines, expectProblems } from '../support/problems.js';
+import { requireBuiltCli, runCli } from '../support/repo.js';
 import {
-  cleanup,
   client,
   createKey,
   problem,
@@ -18,24 +23,8 @@ import {
   startTestServer,
   type TestServer,
   uploadZip,
-  zipFolder,
-} from '../api/helpers.js';
-import {
-  EL,
-  el,
-  elements,
-  type Expected,
-  expectProblemLines,
-  expectProblems,
-  fontWithLocaOutOfOrder,
-  fontWithSelfReferencingGlyph,
-  jpegBytes,
-  makePackage,
-  requireBuiltCli,
-  runCli,
-  TempDirs,
-  truncated,
-} from '../bad-input/fixtures.js';
+} from '../support/server.js';
+import { zipFolder } from '../support/zips.js';
 
 const temp = new TempDirs();
 afterAll(() => temp.cleanup());

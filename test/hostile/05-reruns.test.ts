@@ -7,20 +7,19 @@ import { existsSync } from 'node:fs';
 import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { signIn, useBrowser } from '../support/browser.js';
+import { cleanup, tempDir } from '../support/files.js';
+import { type JobBody, jobEnded, jobForm } from '../support/jobs.js';
+import { REPO_ROOT, runCli } from '../support/repo.js';
 import {
   type Client,
-  cleanup,
   client,
   createKey,
   problem,
   profileForm,
   startTestServer,
-  tempDir,
   type TestServer,
-} from '../api/helpers.js';
-import { type JobBody, jobEnded, jobForm } from '../api/job-helpers.js';
-import { REPO_ROOT, runCli } from '../support/repo.js';
-import { signIn, useBrowser } from '../web/browser.js';
+} from '../support/server.js';
 
 /** A postcard list of `rows` rows; every fifth has a state the template refuses, unless `corrected`. */
 function list(rows: number, corrected = false): string {

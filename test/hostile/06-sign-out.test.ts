@@ -5,7 +5,8 @@
  */
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import type { SqliteStore } from '../../src/store/sqlite/store.js';
-import { call, cleanup, createKey, startTestServer, type TestServer } from '../api/helpers.js';
+import { cleanup } from '../support/files.js';
+import { call, createKey, startTestServer, type TestServer } from '../support/server.js';
 import { pageRequest, signInPages } from '../support/pages.js';
 
 let server: TestServer;

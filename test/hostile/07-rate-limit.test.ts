@@ -4,7 +4,8 @@
  * around it. Other keys keep their own counts; the sign-in form keeps its own limit per address.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { call, cleanup, createKey, startTestServer, type TestServer } from '../api/helpers.js';
+import { cleanup } from '../support/files.js';
+import { call, createKey, startTestServer, type TestServer } from '../support/server.js';
 import { pageRequest, type PageSession, signInPages } from '../support/pages.js';
 
 const LIMIT = 8;

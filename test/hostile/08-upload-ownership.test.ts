@@ -7,23 +7,22 @@
  */
 import { createHash } from 'node:crypto';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
+import { cleanup } from '../support/files.js';
+import { gradientJpeg } from '../support/images.js';
+import { makePackage } from '../support/packages.js';
+import { postcardFormValues, postcardRender } from '../support/records.js';
 import {
   call,
-  cleanup,
-  createKey,
+  client,
   type CreatedKey,
-  makePackage,
-  postcardFormValues,
-  postcardRender,
+  createKey,
   problem,
   profileForm,
   startTestServer,
   type TestServer,
   uploadZip,
-  client,
-  zipFolder,
-} from '../api/helpers.js';
-import { gradientJpeg } from '../api/service-helpers.js';
+} from '../support/server.js';
+import { zipFolder } from '../support/zips.js';
 import { type PageSession, signInPages } from '../support/pages.js';
 
 const TEMPLATE = 'upload-card';

@@ -11,24 +11,23 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { ForbiddenError, NotFoundError } from '../../src/errors.js';
 import type { ApiKey } from '../../src/service/policy.js';
+import { cleanup } from '../support/files.js';
+import { gradientJpeg } from '../support/images.js';
+import { makePackage } from '../support/packages.js';
+import { postcardFormValues, postcardRender } from '../support/records.js';
 import {
   call,
-  cleanup,
   client,
-  createKey,
   type CreatedKey,
-  makePackage,
-  postcardFormValues,
-  postcardRender,
+  createKey,
   problem,
   profileForm,
   type Role,
   startTestServer,
   type TestServer,
   uploadZip,
-  zipFolder,
-} from '../api/helpers.js';
-import { gradientJpeg } from '../api/service-helpers.js';
+} from '../support/server.js';
+import { zipFolder } from '../support/zips.js';
 import { pageRequest, pageRoutes, type PageSession, signInPages } from '../support/pages.js';
 
 /** Signed-in callers with live keys. */

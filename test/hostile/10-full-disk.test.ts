@@ -17,26 +17,23 @@ import path from 'node:path';
 import { parse } from 'csv-parse/sync';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { leftovers } from '../support/data-dir.js';
+import { cleanup, entries, tempDir } from '../support/files.js';
+import { jobForm } from '../support/jobs.js';
+import { makePackage } from '../support/packages.js';
+import { postcardDrop, postcardRender } from '../support/records.js';
 import {
-  cleanup,
   type Client,
   client,
   createKey,
-  entries,
-  makePackage,
-  postcardDrop,
-  postcardRender,
   problem,
   profileForm,
   type Reply,
-  tempDir,
   uploadZip,
-  zipFolder,
-} from '../api/helpers.js';
-import { jobForm } from '../api/job-helpers.js';
-import { leftovers } from '../support/leftovers.js';
+} from '../support/server.js';
+import { adminKeyOf, type ServiceProcess, startService } from '../support/service-process.js';
+import { zipFolder } from '../support/zips.js';
 import { pageLabels, qpdfCheck } from '../support/pdf.js';
-import { adminKeyOf, type ServiceProcess, startService } from '../support/service.js';
 
 interface JobBody {
   id: string;

@@ -11,26 +11,19 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { PRINT_PPI } from '../../src/assets/images.js';
 import { SVG_LIMITS } from '../../src/assets/svg.js';
 import { validateTemplate } from '../../src/template/validate.js';
+import { EL, el, makePackage } from '../support/base-package.js';
+import { cleanup, TempDirs, truncated } from '../support/files.js';
+import { pngBytes } from '../support/images.js';
+import { type Expected, expectProblems } from '../support/problems.js';
 import {
-  cleanup,
   client,
   createKey,
   problem,
   startTestServer,
   type TestServer,
   uploadZip,
-  zipFolder,
-} from '../api/helpers.js';
-import {
-  EL,
-  el,
-  type Expected,
-  expectProblems,
-  makePackage,
-  pngBytes,
-  TempDirs,
-  truncated,
-} from '../bad-input/fixtures.js';
+} from '../support/server.js';
+import { zipFolder } from '../support/zips.js';
 
 const temp = new TempDirs();
 afterAll(() => temp.cleanup());

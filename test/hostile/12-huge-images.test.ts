@@ -11,7 +11,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { MAX_IMAGE_PIXELS, PRINT_PPI } from '../../src/assets/images.js';
 import type { ManifestInput } from '../../src/template/manifest.js';
 import { validateTemplate } from '../../src/template/validate.js';
-import { EL, el, elements, expectProblems, makePackage, TempDirs } from '../bad-input/fixtures.js';
+import { EL, el, elements, makePackage } from '../support/base-package.js';
+import { TempDirs } from '../support/files.js';
+import { expectProblems } from '../support/problems.js';
 
 const temp = new TempDirs();
 afterAll(() => temp.cleanup());

@@ -10,14 +10,9 @@ import { readdir, stat } from 'node:fs/promises';
 import http from 'node:http';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import {
-  cleanup,
-  createKey,
-  fullProfile,
-  request,
-  startTestServer,
-  type TestServer,
-} from '../api/service-helpers.js';
+import { cleanup } from '../support/files.js';
+import { request } from '../support/request.js';
+import { createKey, fullProfile, startTestServer, type TestServer } from '../support/server.js';
 
 const MB = 1024 * 1024;
 const HEADER = 'First Name,Last Name,Street Address,City,State,Postcode\n';

@@ -10,17 +10,10 @@ import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { RenderGate } from '../../src/api/limits.js';
 import { HttpError } from '../../src/api/problem.js';
 import * as raster from '../../src/render/raster.js';
-import {
-  brief,
-  cleanup,
-  createKey,
-  fullProfile,
-  putProfile,
-  request,
-  sampleRecord,
-  startTestServer,
-  type TestServer,
-} from '../api/service-helpers.js';
+import { cleanup } from '../support/files.js';
+import { sampleRecord } from '../support/records.js';
+import { brief, putProfile, request } from '../support/request.js';
+import { createKey, fullProfile, startTestServer, type TestServer } from '../support/server.js';
 import { type PageSession, signInPages } from '../support/pages.js';
 
 /** Pages rasterized by the preview service, to tell a preview that stopped early from one that ran on. */

@@ -7,16 +7,11 @@ import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { MAX_JSON_DEPTH } from '../../src/json.js';
-import { client, makePackage, uploadZip, zipFolder } from '../api/helpers.js';
-import {
-  brief,
-  cleanup,
-  createKey,
-  type Reply,
-  request,
-  startTestServer,
-  type TestServer,
-} from '../api/service-helpers.js';
+import { cleanup } from '../support/files.js';
+import { makePackage } from '../support/packages.js';
+import { brief, type Reply, request } from '../support/request.js';
+import { client, createKey, startTestServer, type TestServer, uploadZip } from '../support/server.js';
+import { zipFolder } from '../support/zips.js';
 import { signInPages } from '../support/pages.js';
 
 /** A JSON array nested `depth` deep. */

@@ -9,20 +9,19 @@ import { readFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { cleanup, entries } from '../support/files.js';
+import { makePackage } from '../support/packages.js';
+import { REPO_ROOT } from '../support/repo.js';
 import {
-  cleanup,
   client,
   type Client,
   createKey,
-  entries,
-  makePackage,
   problem,
-  ROOT,
   startTestServer,
   type TestServer,
   uploadZip,
-} from '../api/helpers.js';
-import { folderEntries, type RawEntry, rawZip } from '../support/raw-zip.js';
+} from '../support/server.js';
+import { folderEntries, type RawEntry, rawZip } from '../support/zips.js';
 
 let server: TestServer;
 let marketing: Client;
@@ -187,7 +186,12 @@ const cases: Case[] = [
 ];
 
 /** Absolute paths on this machine an error body could leak. */
-const serverPaths = (): string[] => [server.dataDir, tmpdir(), ROOT, path.join(server.dataDir, 'staging')];
+const serverPaths = (): string[] => [
+  server.dataDir,
+  tmpdir(),
+  REPO_ROOT,
+  path.join(server.dataDir, 'staging'),
+];
 
 describe.each(cases)('a package with $name', ({ zip, expected }) => {
   test('is a 422 naming the entry, naming no server path, leaving nothing behind', async () => {

@@ -9,17 +9,10 @@
 import { tmpdir } from 'node:os';
 import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { ROOT } from '../api/helpers.js';
-import {
-  cleanup,
-  createKey,
-  fullProfile,
-  type JsonObject,
-  profileForm,
-  request,
-  startTestServer,
-  type TestServer,
-} from '../api/service-helpers.js';
+import { cleanup } from '../support/files.js';
+import { REPO_ROOT } from '../support/repo.js';
+import { type JsonObject, request } from '../support/request.js';
+import { createKey, fullProfile, profileForm, startTestServer, type TestServer } from '../support/server.js';
 import { pageRoutes, type PageSession, signInPages } from '../support/pages.js';
 
 let server: TestServer;
@@ -364,7 +357,7 @@ async function walk(
         const fault =
           reply.status >= 500
             ? String(reply.status)
-            : [server.dataDir, ROOT, tmpdir()].find((dir) => reply.text.includes(dir));
+            : [server.dataDir, REPO_ROOT, tmpdir()].find((dir) => reply.text.includes(dir));
         if (fault) {
           const text = reply.text.replace(/\s+/g, ' ');
           walked.faults.push(

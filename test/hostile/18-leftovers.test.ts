@@ -15,23 +15,21 @@ import { cp, mkdir, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import Database from 'better-sqlite3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { leftovers } from '../support/data-dir.js';
+import { cleanup, entries, tempDir } from '../support/files.js';
+import { jobForm } from '../support/jobs.js';
+import { makePackage } from '../support/packages.js';
+import { postcardDrop } from '../support/records.js';
 import {
-  cleanup,
   client,
   type Client,
   createKey,
-  entries,
-  makePackage,
-  postcardDrop,
   profileForm,
   startTestServer,
-  tempDir,
   type TestServer,
   uploadZip,
-  zipFolder,
-} from '../api/helpers.js';
-import { jobForm } from '../api/job-helpers.js';
-import { leftovers } from '../support/leftovers.js';
+} from '../support/server.js';
+import { zipFolder } from '../support/zips.js';
 
 const TEMPLATE = 'spring-postcard';
 

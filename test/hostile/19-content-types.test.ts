@@ -5,15 +5,9 @@
  * request bodies list the accepted types); the pages' from their router.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import {
-  brief,
-  cleanup,
-  createKey,
-  type JsonObject,
-  request,
-  startTestServer,
-  type TestServer,
-} from '../api/service-helpers.js';
+import { cleanup } from '../support/files.js';
+import { brief, type JsonObject, request } from '../support/request.js';
+import { createKey, startTestServer, type TestServer } from '../support/server.js';
 import { pageRoutes, type PageSession, signInPages } from '../support/pages.js';
 
 /** Bodies of the types clients commonly send, by media type ('' for none). */

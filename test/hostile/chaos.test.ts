@@ -10,22 +10,15 @@
 import { parse } from 'csv-parse/sync';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import {
-  cleanup,
-  type Client,
-  client,
-  createKey,
-  makePackage,
-  postcardDrop,
-  profileForm,
-  tempDir,
-  uploadZip,
-  zipFolder,
-} from '../api/helpers.js';
-import { jobForm } from '../api/job-helpers.js';
-import { leftovers } from '../support/leftovers.js';
+import { leftovers } from '../support/data-dir.js';
+import { cleanup, tempDir } from '../support/files.js';
+import { jobForm } from '../support/jobs.js';
+import { makePackage } from '../support/packages.js';
+import { postcardDrop } from '../support/records.js';
+import { type Client, client, createKey, profileForm, uploadZip } from '../support/server.js';
+import { adminKeyOf, type ServiceProcess, startService } from '../support/service-process.js';
+import { zipFolder } from '../support/zips.js';
 import { pageLabels } from '../support/pdf.js';
-import { adminKeyOf, type ServiceProcess, startService } from '../support/service.js';
 
 const KILLS = 20;
 /** One worker keeps the machine's other core for the test and the restarts; no rate limit in the way. */

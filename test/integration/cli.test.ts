@@ -8,13 +8,10 @@ import { existsSync, readFileSync } from 'node:fs';
 import { copyFile, mkdir, mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, it } from 'vitest';
 import { pdfInfo, pdfText, qpdfCheck } from '../support/pdf.js';
-import { runCli } from '../support/repo.js';
+import { CLI, REPO_ROOT, runCli } from '../support/repo.js';
 
-const REPO = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
-const CLI = path.join(REPO, 'dist', 'cli.js');
 const POSTCARD = 'templates/postcard-6x4';
 const BROCHURE = 'templates/insurance-brochure';
 
@@ -31,7 +28,7 @@ interface ManifestHead {
 }
 
 function readManifest(dir: string): ManifestHead {
-  return JSON.parse(readFileSync(path.join(REPO, dir, 'template.json'), 'utf8')) as ManifestHead;
+  return JSON.parse(readFileSync(path.join(REPO_ROOT, dir, 'template.json'), 'utf8')) as ManifestHead;
 }
 
 /** A deep copy of sample `index`'s record, to change freely. */
@@ -124,7 +121,7 @@ describe.concurrent('platen CLI', () => {
       const record = sampleRecord(brochure, 0);
       const photo = String(record.rep.photo); // "samples/agent-1.jpg", relative to the package
       await mkdir(path.join(dir, path.dirname(photo)), { recursive: true });
-      await copyFile(path.join(REPO, BROCHURE, photo), path.join(dir, photo));
+      await copyFile(path.join(REPO_ROOT, BROCHURE, photo), path.join(dir, photo));
       const recordFile = path.join(dir, 'record.json');
       await writeFile(recordFile, JSON.stringify(record));
 

@@ -9,7 +9,8 @@ import { imbBars } from '../../src/merge/mail.js';
 import { preparePiece, renderToBuffer, samples } from '../../src/pipeline.js';
 import { compileTemplate } from '../../src/template/compile.js';
 import { pdfText } from '../support/pdf.js';
-import { renderSample, templateCopy, uncompressed } from '../support/print.js';
+import { templateCopy } from '../support/packages.js';
+import { renderSample, uncompressed } from '../support/print.js';
 import { TEMPLATES_DIR } from '../support/repo.js';
 
 describe('the postcard address side', () => {

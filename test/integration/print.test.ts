@@ -11,15 +11,16 @@ import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { outputProfile } from '../../src/assets/cmyk.js';
 import { deref, isImageXObject, pdfInfo, pdfObjects, qpdfCheck, type PdfDict } from '../support/pdf.js';
+import { withTempDir } from '../support/files.js';
+import { templateCopy } from '../support/packages.js';
 import {
   cmykPostcardWithRgbSquare,
   inkCoverage,
   renderSample,
   separations,
-  templateCopy,
   uncompressed,
 } from '../support/print.js';
-import { runCli, TEMPLATES_DIR, withTempDir } from '../support/repo.js';
+import { runCli, TEMPLATES_DIR } from '../support/repo.js';
 
 const run = promisify(execFile);
 

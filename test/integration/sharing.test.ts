@@ -8,7 +8,6 @@ import { execFile } from 'node:child_process';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { loadProspects, mailerRecord } from '../../bench/workload.js';
@@ -34,8 +33,8 @@ import {
   type PdfJson,
   type PdfObjects,
 } from '../support/pdf.js';
+import { REPO_ROOT } from '../support/repo.js';
 
-const REPO = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 const execFileAsync = promisify(execFile);
 
 /** One distinct first name per record: none is part of another or of any template's copy. */
@@ -162,7 +161,7 @@ interface MultiDoc {
 
 /** 12 records: the template's samples in turn, each with its own first name (and product line). */
 async function multiRecordDocument(folder: string): Promise<MultiDoc> {
-  const compiled = await compileTemplate(path.join(REPO, 'templates', folder));
+  const compiled = await compileTemplate(path.join(REPO_ROOT, 'templates', folder));
   const sampleList = samples(compiled);
   const records = FIRST_NAMES.map((firstName, i) => {
     const record = structuredClone(sampleList[i % sampleList.length]!.record) as SampleRecord;
@@ -391,7 +390,7 @@ describe('bench mailer: size per record', () => {
   }
 
   beforeAll(async () => {
-    compiled = await compileTemplate(path.join(REPO, 'bench/mailer'));
+    compiled = await compileTemplate(path.join(REPO_ROOT, 'bench/mailer'));
     rows = loadProspects();
     expect(rows.length).toBeGreaterThanOrEqual(1000);
   });

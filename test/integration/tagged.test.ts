@@ -11,8 +11,9 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { preparePiece, renderToBuffer, samples } from '../../src/pipeline.js';
 import { compileTemplate } from '../../src/template/compile.js';
 import { deref, pdfObjects, qpdfCheck, withPdfDocument, type PdfDict } from '../support/pdf.js';
+import { withTempDir } from '../support/files.js';
 import { renderSample, uncompressed } from '../support/print.js';
-import { TEMPLATES_DIR, withTempDir } from '../support/repo.js';
+import { TEMPLATES_DIR } from '../support/repo.js';
 
 const run = promisify(execFile);
 const BROCHURE = path.join(TEMPLATES_DIR, 'insurance-brochure');

@@ -10,18 +10,13 @@ import { existsSync, readFileSync } from 'node:fs';
 import { cp, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { FittedPiece } from '../../src/layout/piece.js';
 import { preparePiece, renderToBuffer, samples } from '../../src/pipeline.js';
 import { compileTemplate } from '../../src/template/compile.js';
 import type { CompiledTemplate } from '../../src/template/model.js';
 import { pageBoxes, pdfFonts, pdfInfo, pdfText, qpdfCheck, withPdfDocument } from '../support/pdf.js';
-import { discoverTemplates, runCli } from '../support/repo.js';
-
-const REPO = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
-const TEMPLATES_DIR = path.join(REPO, 'templates');
-const CLI = path.join(REPO, 'dist', 'cli.js');
+import { CLI, discoverTemplates, runCli, TEMPLATES_DIR } from '../support/repo.js';
 
 /**
  * What each bundled template must produce, written down independently of the manifest parser: a new

@@ -13,18 +13,15 @@
 import { copyFile, mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RecordImages } from '../../src/merge/merge.js';
 import { preparePiece, renderToBuffer, samples } from '../../src/pipeline.js';
 import { compileTemplate } from '../../src/template/compile.js';
 import type { CompiledTemplate } from '../../src/template/model.js';
 import { compareWithBaseline, rasterizePage, type CompareOptions } from '../support/raster.js';
-import { discoverTemplates } from '../support/repo.js';
+import { discoverTemplates, REPO_ROOT, TEMPLATES_DIR } from '../support/repo.js';
 
-const REPO = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
-const TEMPLATES_DIR = path.join(REPO, 'templates');
-const BASELINES_DIR = path.join(REPO, 'test', 'baselines');
+const BASELINES_DIR = path.join(REPO_ROOT, 'test', 'baselines');
 
 /** 72 dpi: a Letter page is 630 × 810 px with bleed, and its PNG well under the size budget. */
 const SCALE = 1;

@@ -1,32 +1,18 @@
 /**
- * Helpers for the print tests: a bundled template copied with a changed manifest, the uncompressed
- * text of a PDF (content streams readable), and ghostscript's ink coverage and separations.
+ * Helpers for the print tests: the postcard in CMYK, a sample rendered, the uncompressed text of a
+ * PDF (content streams readable), and ghostscript's ink coverage and separations.
  */
 import { execFile } from 'node:child_process';
-import { cp, mkdtemp, readFile, readdir, writeFile } from 'node:fs/promises';
-import os from 'node:os';
+import { readdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import sharp from 'sharp';
 import { preparePiece, renderToBuffer, samples } from '../../src/pipeline.js';
 import { compileTemplate } from '../../src/template/compile.js';
-import { TEMPLATES_DIR, withTempDir } from './repo.js';
+import { withTempDir } from './files.js';
+import { templateCopy } from './packages.js';
 
 const run = promisify(execFile);
-
-/** Copies a bundled template into a fresh temp folder, lets `change` edit its manifest, returns the folder. */
-export async function templateCopy(
-  name: string,
-  change: (manifest: Record<string, unknown>) => void,
-): Promise<string> {
-  const dir = path.join(await mkdtemp(path.join(os.tmpdir(), 'platen-print-')), name);
-  await cp(path.join(TEMPLATES_DIR, name), dir, { recursive: true });
-  const file = path.join(dir, 'template.json');
-  const manifest = JSON.parse(await readFile(file, 'utf8')) as Record<string, unknown>;
-  change(manifest);
-  await writeFile(file, JSON.stringify(manifest));
-  return dir;
-}
 
 /** The postcard in CMYK with one red square, `screenOnly`, that the template keeps RGB (keepRgb). */
 export function cmykPostcardWithRgbSquare(): Promise<string> {

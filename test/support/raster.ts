@@ -4,10 +4,10 @@
  */
 import { access, mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import sharp from 'sharp';
 import { rasterizePage as rasterize } from '../../src/render/raster.js';
 import type { PdfSource } from './pdf.js';
+import { REPO_ROOT } from './repo.js';
 
 // ---------------------------------------------------------------------------------------------------------
 // Rendering
@@ -42,7 +42,7 @@ export interface CompareResult {
   message: string;
 }
 
-const REPO_TEST_DIR = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+const REPO_TEST_DIR = path.join(REPO_ROOT, 'test');
 const DEFAULT_OUTPUT_DIR = path.join(REPO_TEST_DIR, 'output', 'visual');
 const BASELINES_DIR = path.join(REPO_TEST_DIR, 'baselines');
 

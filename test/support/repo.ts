@@ -1,13 +1,16 @@
-/** Where things are in the repository, and running the built CLI, for every test that needs them. */
+/** Where things are in the repository, and running node and the built CLI, for every test that needs them. */
 import { spawn } from 'node:child_process';
 import { existsSync, readdirSync } from 'node:fs';
-import { mkdtemp, rm } from 'node:fs/promises';
-import os from 'node:os';
+import { access } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 export const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 export const TEMPLATES_DIR = path.join(REPO_ROOT, 'templates');
+/** The bundled templates every face serves. */
+export const BUNDLED = ['insurance-brochure', 'letter-window', 'postcard-6x4'] as const;
+export const BROCHURE_DIR = path.join(TEMPLATES_DIR, 'insurance-brochure');
+export const BROCHURE_FONTS = path.join(BROCHURE_DIR, 'fonts');
 /** The built CLI: `npm test` builds before it runs the tests. */
 export const CLI = path.join(REPO_ROOT, 'dist', 'cli.js');
 
@@ -46,12 +49,19 @@ export function runCli(args: readonly string[], cwd = REPO_ROOT): Promise<CliRes
   return runNode([CLI, ...args], cwd);
 }
 
-/** Runs `use` with a fresh temporary folder, removed afterwards whatever happens. */
-export async function withTempDir<T>(prefix: string, use: (dir: string) => Promise<T>): Promise<T> {
-  const dir = await mkdtemp(path.join(os.tmpdir(), prefix));
-  try {
-    return await use(dir);
-  } finally {
-    await rm(dir, { recursive: true, force: true });
-  }
+/** Fails early, with the fix, when the CLI has not been built. */
+export async function requireBuiltCli(): Promise<void> {
+  await access(CLI).catch(() => {
+    throw new Error(`${CLI} is missing: run \`npm run build\` before these tests`);
+  });
+}
+
+/**
+ * Runs an ES module snippet in a fresh Node process (for cases that could corrupt the process that
+ * runs them, such as prototype pollution) and returns its stdout parsed as JSON.
+ */
+export async function runModule(source: string): Promise<unknown> {
+  const result = await runNode(['--input-type=module', '-e', source], REPO_ROOT);
+  if (result.code !== 0) throw new Error(`child exited ${result.code}: ${result.stderr}`);
+  return JSON.parse(result.stdout) as unknown;
 }

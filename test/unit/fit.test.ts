@@ -8,7 +8,7 @@ import {
   type Span,
   type TextSpec,
 } from '../../src/layout/fit.js';
-import { loadFamilies } from './helpers.js';
+import { loadFamilies } from '../support/fonts.js';
 
 let body: FontFamily;
 let dejavu: FontFamily;

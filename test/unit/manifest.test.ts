@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { pageGeometry, toColor } from '../../src/template/compile.js';
 import { type ManifestInput, manifestSchema } from '../../src/template/manifest.js';
-import { minimalManifest } from './helpers.js';
+import { minimalManifest } from '../support/records.js';
 
 type Path = PropertyKey[];
 

@@ -12,7 +12,8 @@ import { compileTemplate } from '../../src/template/compile.js';
 import { BOLD_TOGGLE } from '../../src/template/handlebars.js';
 import type { Condition, ManifestInput } from '../../src/template/manifest.js';
 import type { CompiledTemplate, DrawItem } from '../../src/template/model.js';
-import { BROCHURE_DIR, BROCHURE_FONTS, type BrochureRecord, brochureRecord } from './helpers.js';
+import { type BrochureRecord, brochureRecord } from '../support/records.js';
+import { BROCHURE_DIR, BROCHURE_FONTS } from '../support/repo.js';
 
 const NO_IMAGES: ReadonlyMap<string, PreparedImage> = new Map();
 const PRODUCT_LINES = ['auto', 'home', 'life', 'business'] as const;

@@ -5,7 +5,8 @@ import { compileTemplate } from '../../src/template/compile.js';
 import { manifestSchema, MAX_STRING_LENGTH } from '../../src/template/manifest.js';
 import type { CompiledTemplate } from '../../src/template/model.js';
 import { buildRecordSchema, type PieceRecord, recordJsonSchema } from '../../src/template/record-schema.js';
-import { BROCHURE_DIR, type BrochureRecord, brochureRecord, minimalManifest } from './helpers.js';
+import { type BrochureRecord, brochureRecord, minimalManifest } from '../support/records.js';
+import { BROCHURE_DIR } from '../support/repo.js';
 
 let brochure: CompiledTemplate;
 beforeAll(async () => {

@@ -9,20 +9,13 @@ import path from 'node:path';
 import { parse } from 'csv-parse/sync';
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import {
-  call,
-  cleanup,
-  createKey,
-  profileForm,
-  ROOT,
-  startTestServer,
-  tempDir,
-  type TestServer,
-} from '../api/helpers.js';
+import { signIn, statusOf, useBrowser } from '../support/browser.js';
+import { cleanup, tempDir } from '../support/files.js';
+import { REPO_ROOT } from '../support/repo.js';
+import { call, createKey, profileForm, startTestServer, type TestServer } from '../support/server.js';
 import { pdfInfo, popplerText } from '../support/pdf.js';
-import { signIn, statusOf, useBrowser } from './browser.js';
 
-const LIST = path.join(ROOT, 'test/fixtures/csv/batch-postcard.csv');
+const LIST = path.join(REPO_ROOT, 'test/fixtures/csv/batch-postcard.csv');
 const POSTCARD = 'Harbor Mutual – 6×4 prospecting postcard';
 /** The fixture's rows, in order; row 3 ("Maine") and row 7 (no first name) are refused. */
 const FIRST_NAMES = ['Winifred', 'Ada', 'Milo', 'Zoë', 'Theo', 'Ines', '', 'Rosa', 'Ivan', 'June'];

@@ -5,18 +5,12 @@
  * in the gallery, uses its image field, and the version history counts the piece made.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import {
-  call,
-  cleanup,
-  createKey,
-  makePackage,
-  profileForm,
-  startTestServer,
-  type TestServer,
-  zipFolder,
-} from '../api/helpers.js';
-import { gradientJpeg } from '../api/service-helpers.js';
-import { signIn, useBrowser } from './browser.js';
+import { signIn, useBrowser } from '../support/browser.js';
+import { cleanup } from '../support/files.js';
+import { gradientJpeg } from '../support/images.js';
+import { makePackage } from '../support/packages.js';
+import { call, createKey, profileForm, startTestServer, type TestServer } from '../support/server.js';
+import { zipFolder } from '../support/zips.js';
 
 const NAME = 'Spring check-in postcard';
 

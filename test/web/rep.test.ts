@@ -6,17 +6,10 @@
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import {
-  call,
-  cleanup,
-  createKey,
-  profileForm,
-  startTestServer,
-  tempDir,
-  type TestServer,
-} from '../api/helpers.js';
+import { signIn, statusOf, useBrowser } from '../support/browser.js';
+import { cleanup, tempDir } from '../support/files.js';
+import { call, createKey, profileForm, startTestServer, type TestServer } from '../support/server.js';
 import { popplerText } from '../support/pdf.js';
-import { signIn, statusOf, useBrowser } from './browser.js';
 
 const BROCHURE = 'Harbor Mutual – personalized product brochure';
 const GALLERY = /\/gallery$/;

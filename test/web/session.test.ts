@@ -7,7 +7,7 @@ import { SessionService } from '../../src/service/sessions.js';
 import { LocalBlobStore } from '../../src/store/local-blobs.js';
 import { SqliteStore } from '../../src/store/sqlite/store.js';
 import { Sessions } from '../../src/web/session.js';
-import { cleanup, tempDir } from '../api/helpers.js';
+import { cleanup, tempDir } from '../support/files.js';
 
 /** Just enough of express's request and response for cookies. */
 function exchange(cookie = '') {

@@ -1,6 +1,6 @@
 /** Batch jobs over the API, for tests: a job's form, waiting for a job, and its report read back. */
 import { parse } from 'csv-parse/sync';
-import type { Client } from './helpers.js';
+import type { Client } from './server.js';
 
 export interface JobBody {
   id: string;

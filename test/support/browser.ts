@@ -7,9 +7,9 @@ import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
 import { afterAll, afterEach, beforeAll, expect } from 'vitest';
-import { ROOT } from '../api/helpers.js';
+import { REPO_ROOT } from './repo.js';
 
-const RESULTS = path.join(ROOT, 'test-results');
+const RESULTS = path.join(REPO_ROOT, 'test-results');
 
 export const CHROMIUM_ARGS = [
   '--headless',

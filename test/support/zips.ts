@@ -1,11 +1,89 @@
 /**
- * A zip writer that writes whatever it is told: names in any bytes (`..`, absolute, 6,000 characters,
- * not UTF-8), duplicates, any flags, compression method, mode, CRC or declared size, and entries that
- * share their data. yazl (test/api/helpers.ts) refuses most of these; hostile packages need them.
+ * Template packages as zips: yazl's, with the hostile extras a zip tool could write (a traversal
+ * name, a symlink, many files), and a raw writer for what yazl refuses: names in any bytes (`..`,
+ * absolute, 6,000 characters, not UTF-8), duplicates, any flags, compression method, mode, CRC or
+ * declared size, and entries that share their data.
  */
 import { readdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { crc32, deflateRawSync } from 'node:zlib';
+import yazl from 'yazl';
+
+/** A package folder's files, as names relative to it with `/` between folders, sorted. */
+async function packageFiles(dir: string): Promise<string[]> {
+  const files = await readdir(dir, { recursive: true, withFileTypes: true });
+  return files
+    .filter((f) => f.isFile())
+    .map((f) => path.relative(dir, path.join(f.parentPath, f.name)).split(path.sep).join('/'))
+    .sort();
+}
+
+export interface ZipOptions {
+  /** Put every entry under this top-level folder (`spring/template.json`). */
+  folder?: string;
+  /** Add an entry named `../evil.txt`. */
+  traversal?: boolean;
+  /** Add a symlink entry (`link` → `/etc/passwd`). */
+  symlink?: boolean;
+  /** Add this many tiny files. */
+  manyFiles?: number;
+  /** Leave these package files out. */
+  omit?: string[];
+  /** Add an entry for each directory too, as `zip -r` does (`folder/`, `folder/fonts/`). */
+  directories?: boolean;
+}
+
+/**
+ * yazl refuses `..` in names, so the traversal entry is written as `x./evil.txt` (same length) and
+ * its name patched to `../evil.txt` in the finished archive; names are not covered by the CRCs.
+ */
+const TRAVERSAL_PLACEHOLDER = 'x./evil.txt';
+
+/** Zips a folder (a template package) with yazl, plus any hostile extras asked for. */
+export async function zipFolder(dir: string, options: ZipOptions = {}): Promise<Buffer> {
+  const zip = new yazl.ZipFile();
+  const prefix = options.folder ? `${options.folder}/` : '';
+  const files = await packageFiles(dir);
+  if (options.directories) {
+    const dirs = new Set(
+      files.flatMap((f) =>
+        f
+          .split('/')
+          .slice(0, -1)
+          .map((_, i, parts) => parts.slice(0, i + 1).join('/')),
+      ),
+    );
+    if (options.folder) zip.addEmptyDirectory(options.folder);
+    for (const d of [...dirs].sort()) zip.addEmptyDirectory(`${prefix}${d}`);
+  }
+  for (const rel of files) {
+    if (options.omit?.includes(rel)) continue;
+    zip.addBuffer(await readFile(path.join(dir, rel)), `${prefix}${rel}`);
+  }
+  if (options.traversal) zip.addBuffer(Buffer.from('outside the package\n'), TRAVERSAL_PLACEHOLDER);
+  if (options.symlink) zip.addBuffer(Buffer.from('/etc/passwd'), `${prefix}link`, { mode: 0o120777 });
+  for (let i = 0; i < (options.manyFiles ?? 0); i++) {
+    zip.addBuffer(Buffer.from('x'), `${prefix}many/f${i}.txt`, { compress: false });
+  }
+  zip.end();
+  const chunks: Buffer[] = [];
+  for await (const chunk of zip.outputStream) chunks.push(chunk as Buffer);
+  const out = Buffer.concat(chunks);
+  if (options.traversal) {
+    const from = Buffer.from(TRAVERSAL_PLACEHOLDER);
+    const to = Buffer.from('../evil.txt');
+    let at = out.indexOf(from);
+    let patched = 0;
+    while (at !== -1) {
+      to.copy(out, at);
+      patched += 1;
+      at = out.indexOf(from, at + 1);
+    }
+    // Once in the local header, once in the central directory.
+    if (patched !== 2) throw new Error(`patched the traversal name ${patched} times`);
+  }
+  return out;
+}
 
 export interface RawEntry {
   /** The name's bytes as written (a string is written as UTF-8). */
@@ -85,10 +163,6 @@ export function rawZip(entries: RawEntry[]): Buffer {
 
 /** A package folder's files as entries (names relative to it, sorted), for rawZip. */
 export async function folderEntries(dir: string): Promise<RawEntry[]> {
-  const files = await readdir(dir, { recursive: true, withFileTypes: true });
-  const names = files
-    .filter((f) => f.isFile())
-    .map((f) => path.relative(dir, path.join(f.parentPath, f.name)).split(path.sep).join('/'))
-    .sort();
+  const names = await packageFiles(dir);
   return Promise.all(names.map(async (name) => ({ name, data: await readFile(path.join(dir, name)) })));
 }

@@ -1,7 +1,7 @@
 /**
- * What a crash must not leave in a data directory once the service has started again: half-unpacked
- * uploads, temporary files, package folders and version rows without each other, folders of jobs
- * that do not exist, and parts or checkpoints of jobs that have ended.
+ * What a data directory holds: how many blobs, and what a crash must not leave in it once the service
+ * has started again (half-unpacked uploads, temporary files, package folders and version rows without
+ * each other, folders of jobs that do not exist, and parts or checkpoints of jobs that have ended).
  */
 import { existsSync } from 'node:fs';
 import { readdir } from 'node:fs/promises';
@@ -61,4 +61,13 @@ export async function leftovers(dataDir: string): Promise<string[]> {
     db.close();
   }
   return found;
+}
+
+/** How many blobs (PDFs, photos) the store holds: `<data>/blobs/<2 hex>/<sha256>`. */
+export async function countBlobs(dataDir: string): Promise<number> {
+  const root = path.join(dataDir, 'blobs');
+  const shards = await readdir(root).catch(() => [] as string[]);
+  let count = 0;
+  for (const shard of shards) count += (await readdir(path.join(root, shard))).length;
+  return count;
 }
