@@ -3,7 +3,7 @@ import globals from 'globals';
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-  { ignores: ['dist/**', 'node_modules/**', 'data/**', 'test/output/**', 'test-results/**'] },
+  { ignores: ['dist/**', 'node_modules/**', '.tools/**', 'data/**', 'test/output/**', 'test-results/**'] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {

@@ -36,7 +36,6 @@ const PDFJS_OPTIONS = {
   // Node has no FontFace API: draw glyphs from the embedded font programs, never system fonts.
   disableFontFace: true,
   useSystemFonts: false,
-  isEvalSupported: false,
   verbosity: VerbosityLevel.ERRORS,
 } as const;
 

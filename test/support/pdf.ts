@@ -81,7 +81,7 @@ export interface PdfInfo {
   pdfVersion: string | undefined;
   /** Standard Info dictionary entries present in the file; dates stay raw ("D:2024…"). */
   info: Partial<Record<StandardInfoKey, string>>;
-  /** Every non-standard Info dictionary key (pdfjs reports them under `Custom`). */
+  /** Every non-standard Info dictionary key (pdfjs reports them in a Map under `Custom`). */
   custom: Record<string, CustomInfoValue>;
 }
 
@@ -107,8 +107,8 @@ function standardInfo(raw: Record<string, unknown>): PdfInfo['info'] {
 
 function customInfo(raw: Record<string, unknown>): PdfInfo['custom'] {
   const custom: PdfInfo['custom'] = {};
-  if (!isRecord(raw.Custom)) return custom;
-  for (const [key, rawValue] of Object.entries(raw.Custom)) {
+  if (!(raw.Custom instanceof Map)) return custom;
+  for (const [key, rawValue] of raw.Custom) {
     const value = infoValue(rawValue);
     if (value !== undefined) custom[key] = value;
   }
