@@ -3,7 +3,7 @@
 // young generation grow to 16 MB semi-spaces for it, which raised a 100,000-row drop's peak by some
 // 50 MB (30 MB since the coordinator's old generation grows less, see jobs/dispatch.ts); at 4 MB the
 // peak is that much lower at the same speed. It is for this thread only: workers size their own
-// young generation, and WorkerPool clears the flag before starting them (jobs/dispatch.ts).
+// young generation, and the batch command clears the flag before starting them (setWorkerHeapFlags).
 import { readFile } from 'node:fs/promises';
 import { availableParallelism } from 'node:os';
 import { dirname, resolve } from 'node:path';
@@ -17,7 +17,7 @@ import { compileTemplate, withMarks } from './template/compile.js';
 import { parseSheetSize, type SheetSize, SheetTooSmallError, sheetLayout } from './render/impose.js';
 import { recordJsonSchema } from './template/record-schema.js';
 import { rerunRows, runBatch } from './jobs/batch.js';
-import { WorkerPool } from './jobs/dispatch.js';
+import { setWorkerHeapFlags, WorkerPool } from './jobs/dispatch.js';
 import { type CsvDelimiter, type CsvEncoding, type CsvOptions, openCsv } from './jobs/csv.js';
 import { parseMapEntries } from './jobs/mapping.js';
 import { ProgressDisplay } from './jobs/progress.js';
@@ -307,6 +307,7 @@ async function batch(dir: string, opts: BatchCliOptions): Promise<number> {
   const impose = opts.impose === undefined ? undefined : parseSheet(opts.impose);
   if (impose && !/\.pdf$/i.test(opts.out ?? '')) throw new UsageError('--impose needs a .pdf --out');
   // Workers start (loading the engine takes them a while) as this thread reads the template and rep.
+  setWorkerHeapFlags();
   const dispatcher = new WorkerPool(concurrency);
   try {
     return await drop(dir, opts, { delimiter, impose, dispatcher });

@@ -8,7 +8,7 @@ import { UploadSlots } from './api/bodies.js';
 import { RenderGate } from './api/limits.js';
 import type { Services } from './api/services.js';
 import type { Config } from './config.js';
-import { WorkerPool } from './jobs/dispatch.js';
+import { setWorkerHeapFlags, WorkerPool } from './jobs/dispatch.js';
 import { JobService } from './service/jobs.js';
 import { KeyService } from './service/keys.js';
 import { ProfileService } from './service/profiles.js';
@@ -36,6 +36,7 @@ export async function startServer(
   await sweep(store, log);
   const templates = new TemplateService(store, new TemplateCache(config.templateCache));
   const renders = new RenderService(store, templates);
+  setWorkerHeapFlags();
   const pool = new WorkerPool(config.batchWorkers);
   const services: Services = {
     config,
