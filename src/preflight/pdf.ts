@@ -1,4 +1,5 @@
-import { inflateSync } from 'node:zlib';
+import { type PdfObject, PdfFile, UnreadablePdfError } from '../pdf/reader.js';
+import { refOf } from '../pdf/syntax.js';
 import { type Finding, MIN_TEXT_SIZE, resolutionFinding } from './findings.js';
 
 /**
@@ -7,34 +8,33 @@ import { type Finding, MIN_TEXT_SIZE, resolutionFinding } from './findings.js';
  * effective resolution, text sizes, fonts without an embedded program, and RGB in a document with a
  * CMYK output intent. What it cannot know without the template, it does not guess: element names
  * (images and text are located by position on the trim instead) and whether content in the bleed was
- * meant to bleed (`platen validate` checks both). It reads what pdfkit writes (no object streams,
- * direct stream lengths); anything else is refused rather than half-read.
+ * meant to bleed (`platen validate` checks both). It reads files with classic cross-reference tables,
+ * as pdfkit writes them (see PdfFile); anything else is refused rather than half-read.
  */
 
-interface PdfObject {
-  dict: string;
-  stream?: Buffer;
-}
 type Matrix = [number, number, number, number, number, number];
 
-export class UnreadablePdfError extends Error {}
+export { UnreadablePdfError };
 
 export function preflightPdf(bytes: Buffer): Finding[] {
-  const objects = readObjects(bytes);
-  const catalog = [...objects.values()].find((o) => /\/Type\s*\/Catalog\b/.test(o.dict));
+  const file = new PdfFile(bytes);
+  const objects = file.objects;
+  const root = file.trailer.get('Root');
+  const catalog = root === undefined ? undefined : objects.get(refOf(root));
   if (!catalog) throw new UnreadablePdfError('no document catalog: not a PDF Platen wrote');
-  const cmyk = /\/OutputIntents/.test(catalog.dict);
+  const cmyk = /\/OutputIntents/.test(catalog.head);
   const findings: Finding[] = [];
+  const decode = (object: PdfObject) => file.decoded(object).toString('latin1');
 
   // Fonts: a descriptor without a font program means the font is not embedded.
   for (const object of objects.values()) {
-    if (/\/Type\s*\/FontDescriptor\b/.test(object.dict) && !/\/FontFile[23]?\b/.test(object.dict)) {
-      const name = /\/FontName\s*\/([^\s/<>[\]]+)/.exec(object.dict)?.[1] ?? 'a font';
+    if (/\/Type\s*\/FontDescriptor\b/.test(object.head) && !/\/FontFile[23]?\b/.test(object.head)) {
+      const name = /\/FontName\s*\/([^\s/<>[\]]+)/.exec(object.head)?.[1] ?? 'a font';
       findings.push(documentFinding('error', 'font_not_embedded', `${name} is not embedded`));
     }
-    if (/\/Type\s*\/Font\b/.test(object.dict) && /\/Subtype\s*\/Type1\b/.test(object.dict)) {
-      if (!/\/FontDescriptor/.test(object.dict)) {
-        const name = /\/BaseFont\s*\/([^\s/<>[\]]+)/.exec(object.dict)?.[1] ?? 'a font';
+    if (/\/Type\s*\/Font\b/.test(object.head) && /\/Subtype\s*\/Type1\b/.test(object.head)) {
+      if (!/\/FontDescriptor/.test(object.head)) {
+        const name = /\/BaseFont\s*\/([^\s/<>[\]]+)/.exec(object.head)?.[1] ?? 'a font';
         findings.push(
           documentFinding('error', 'font_not_embedded', `${name} is a standard font, not embedded`),
         );
@@ -42,12 +42,12 @@ export function preflightPdf(bytes: Buffer): Finding[] {
     }
   }
 
-  const pages = pageRefs(objects, catalog.dict);
+  const pages = pageRefs(objects, catalog.head);
   let pieceIndex = 0;
   let lastPart: string | undefined;
   let pageInPiece = 0;
   for (const pageRef of pages) {
-    const page = objects.get(pageRef)!.dict;
+    const page = objects.get(pageRef)!.head;
     // A piece is a run of pages sharing one DPart leaf (or every page its own piece without them).
     const part = /\/DPart\s+(\d+) 0 R/.exec(page)?.[1];
     if (part === undefined || part !== lastPart) {
@@ -77,7 +77,7 @@ export function preflightPdf(bytes: Buffer): Finding[] {
         once({ ...where, severity: 'error', rule: 'rgb_in_cmyk', message: 'RGB colour in a CMYK document' });
       interpret(content, ctm, {
         image: (name, m) => {
-          const xobject = objects.get(Number(resources.get(name)))?.dict ?? '';
+          const xobject = objects.get(Number(resources.get(name)))?.head ?? '';
           const width = Number(/\/Width\s+(\d+)/.exec(xobject)?.[1]);
           const placed = Math.hypot(m[0], m[1]);
           if (cmyk && /\/DeviceRGB/.test(xobject))
@@ -89,7 +89,7 @@ export function preflightPdf(bytes: Buffer): Finding[] {
         form: (name) => {
           const ref = resources.get(name);
           const form = ref ? objects.get(Number(ref)) : undefined;
-          return form?.stream && /\/Subtype\s*\/Form\b/.test(form.dict) && depth < 8 ? decode(form) : null;
+          return form?.stream && /\/Subtype\s*\/Form\b/.test(form.head) && depth < 8 ? decode(form) : null;
         },
         recurse: (content, m) => walk(content, m, depth + 1),
         text: (size, m) => {
@@ -115,44 +115,11 @@ function documentFinding(severity: Finding['severity'], rule: string, message: s
   return { severity, piece: 'document', page: 1, rule, message };
 }
 
-/** Every `N 0 obj … endobj`, streams cut by their (direct) Length. */
-function readObjects(bytes: Buffer): Map<number, PdfObject> {
-  const latin = bytes.toString('latin1');
-  const objects = new Map<number, PdfObject>();
-  const start = /(\d+) 0 obj\s*/g;
-  let match: RegExpExecArray | null;
-  while ((match = start.exec(latin))) {
-    const bodyStart = start.lastIndex;
-    const streamAt = latin.indexOf('stream', bodyStart);
-    const endAt = latin.indexOf('endobj', bodyStart);
-    if (endAt < 0) throw new UnreadablePdfError(`object ${match[1]} has no end`);
-    if (streamAt >= 0 && streamAt < endAt && latin.slice(streamAt - 3, streamAt) !== 'end') {
-      const dict = latin.slice(bodyStart, streamAt);
-      const length = Number(/\/Length\s+(\d+)(?!\s+0\s+R)/.exec(dict)?.[1]);
-      if (!Number.isFinite(length))
-        throw new UnreadablePdfError(`object ${match[1]}: indirect stream length`);
-      const dataStart = streamAt + 'stream'.length + (latin[streamAt + 6] === '\r' ? 2 : 1);
-      objects.set(Number(match[1]), { dict, stream: bytes.subarray(dataStart, dataStart + length) });
-      start.lastIndex = latin.indexOf('endobj', dataStart + length) + 6;
-    } else {
-      objects.set(Number(match[1]), { dict: latin.slice(bodyStart, endAt) });
-      start.lastIndex = endAt + 6;
-    }
-  }
-  if (/\/Type\s*\/ObjStm/.test(latin)) throw new UnreadablePdfError('object streams are not supported');
-  return objects;
-}
-
-function decode(object: PdfObject): string {
-  const data = /\/FlateDecode/.test(object.dict) ? inflateSync(object.stream!) : object.stream!;
-  return data.toString('latin1');
-}
-
 /** Page references in order, walking the page tree from the catalog. */
 function pageRefs(objects: Map<number, PdfObject>, catalog: string): number[] {
   const pages: number[] = [];
   const visit = (ref: number, depth: number) => {
-    const dict = objects.get(ref)?.dict ?? '';
+    const dict = objects.get(ref)?.head ?? '';
     if (/\/Type\s*\/Page\b/.test(dict)) pages.push(ref);
     const kids = /\/Kids\s*\[([^\]]*)\]/.exec(dict)?.[1];
     if (kids && depth < 32) for (const kid of kids.matchAll(/(\d+) 0 R/g)) visit(Number(kid[1]), depth + 1);
@@ -168,7 +135,7 @@ function inherited(objects: Map<number, PdfObject>, page: string, key: string): 
   for (let depth = 0; dict && depth < 32; depth++) {
     if (new RegExp(`/${key}\\b`).test(dict)) return dict;
     const parent: string | undefined = /\/Parent\s+(\d+) 0 R/.exec(dict)?.[1];
-    dict = parent ? objects.get(Number(parent))?.dict : undefined;
+    dict = parent ? objects.get(Number(parent))?.head : undefined;
   }
   return undefined;
 }
@@ -183,7 +150,7 @@ function resourceDict(objects: Map<number, PdfObject>, holder: string | undefine
   const names = new Map<string, string>();
   if (!holder) return names;
   const ref = /\/Resources\s+(\d+) 0 R/.exec(holder)?.[1];
-  const resources = ref ? (objects.get(Number(ref))?.dict ?? '') : holder;
+  const resources = ref ? (objects.get(Number(ref))?.head ?? '') : holder;
   const xobject = /\/XObject\s*<<([\s\S]*?)>>/.exec(resources)?.[1] ?? '';
   for (const entry of xobject.matchAll(/\/([^\s/<>[\]]+)\s+(\d+) 0 R/g)) names.set(entry[1]!, entry[2]!);
   return names;

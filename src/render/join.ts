@@ -2,6 +2,17 @@ import { createHash } from 'node:crypto';
 import type { Writable } from 'node:stream';
 import { finished } from 'node:stream/promises';
 import { roomIn } from '../files.js';
+import { PdfFile, UnreadablePdfError } from '../pdf/reader.js';
+import {
+  type Dict,
+  optionalRef,
+  rawOf,
+  refOf,
+  refsIn,
+  renumberRefs,
+  serialize,
+  withEntry,
+} from '../pdf/syntax.js';
 import type { PageGeometry } from '../template/model.js';
 import { num, REGISTRATION } from './color.js';
 import type { SheetLayout } from './impose.js';
@@ -26,9 +37,8 @@ import type { SheetLayout } from './impose.js';
  * files, the result has no bookmarks, page labels or DParts: a sheet holds several pieces. Parts to
  * impose are drawn without marks of their own.
  *
- * This reads only PieceDocument's output, which pdfkit writes in a fixed layout (each object
- * `N 0 obj\n…\nendobj\n`, a stream's data between `\nstream\n` and `\nendstream`, newlines escaped
- * inside strings, one classic xref table); it is not a general PDF parser.
+ * It joins only PieceDocument's output: objects are copied as pdfkit wrote them (newlines escaped
+ * inside strings, so references are found in their text), only the structures above are parsed.
  */
 /** Press sheets for the pieces of a template with this page geometry. */
 export interface Imposition {
@@ -81,7 +91,7 @@ export class PdfJoiner {
 
   /** Appends one part, a whole PDF; resolves when the output has room for more. */
   async append(pdf: Buffer): Promise<void> {
-    const part = new Part(pdf);
+    const part = readPart(pdf);
     if (this.offset === 0) this.write(pdf.subarray(0, part.headerEnd));
     const root = refOf(part.trailer.get('Root'));
     const catalog = part.dict(root);
@@ -90,7 +100,7 @@ export class PdfJoiner {
     const labels = optionalRef(catalog.get('PageLabels'));
     const dpartRoot = optionalRef(catalog.get('DPartRoot'));
     const dpartNode = dpartRoot === null ? null : refOf(part.dict(dpartRoot).get('DPartRootNode'));
-    if (this.sheets) return this.impose(part, pdf, catalog, pages, labels);
+    if (this.sheets) return this.impose(part, catalog, pages, labels);
 
     // What this part brings: its pages and everything they, their bookmarks and their record
     // boundaries use; the first part also the catalog's other entries and the Info dictionary.
@@ -136,12 +146,12 @@ export class PdfJoiner {
         this.outline!.last = { number: map(n), head };
         continue;
       }
-      this.writeObject(map(n), head, object.stream && pdf.subarray(object.stream[0], object.stream[1]));
+      this.writeObject(map(n), head, object.stream && part.data(object));
       await roomIn(this.out);
     }
 
     if (labels !== null)
-      for (const [index, label] of part.labels(labels)) this.labels.add(this.pageCount + index, label);
+      for (const [index, label] of labelsOf(part, labels)) this.labels.add(this.pageCount + index, label);
     this.pageNodes.push(map(pages));
     this.pageCount += Number(rawOf(part.dict(pages).get('Count')));
     if (dpartNode !== null) this.dparts!.nodes.push(map(dpartNode));
@@ -152,11 +162,11 @@ export class PdfJoiner {
    * Numbers in the joined file for the objects of a part to keep: new ones for objects to write
    * (`fresh`), an earlier part's for an image already written.
    */
-  private renumbered(part: Part, keep: number[]) {
+  private renumbered(part: PdfFile, keep: number[]) {
     const renumber = new Map<number, number>();
     const fresh: number[] = [];
     for (const n of keep) {
-      const image = part.imageKey(n);
+      const image = imageKey(part, n);
       const seen = image === null ? undefined : this.images.get(image);
       if (seen !== undefined) {
         renumber.set(n, seen);
@@ -176,14 +186,14 @@ export class PdfJoiner {
   }
 
   /** What the first part brings besides pages: the catalog's other entries and the Info dictionary. */
-  private firstRefs(part: Part, catalog: Dict): number[] {
+  private firstRefs(part: PdfFile, catalog: Dict): number[] {
     if (this.first !== null) return [];
     const refs = [...catalog].flatMap(([key, value]) => (STITCHED.has(key) ? [] : refsIn(value)));
     return refs.concat(refsIn(part.trailer.get('Info')));
   }
 
   /** The first part's catalog entries (other than those stitched), Info and file ID are the file's. */
-  private rememberFirst(part: Part, catalog: Dict, map: (n: number) => number): void {
+  private rememberFirst(part: PdfFile, catalog: Dict, map: (n: number) => number): void {
     if (this.first !== null) return;
     const info = part.trailer.get('Info');
     const id = part.trailer.get('ID');
@@ -200,13 +210,7 @@ export class PdfJoiner {
    * Appends an imposed part: its pages' content streams become forms (with the part's resources),
    * everything they use is written, and pieces (from the page labels) fill the sheets.
    */
-  private async impose(
-    part: Part,
-    pdf: Buffer,
-    catalog: Dict,
-    pages: number,
-    labels: number | null,
-  ): Promise<void> {
+  private async impose(part: PdfFile, catalog: Dict, pages: number, labels: number | null): Promise<void> {
     const tree = part.dict(pages);
     const kids = tree.get('Kids');
     if (!Array.isArray(kids) || labels === null) throw new Error('not a print-file part: no pages or labels');
@@ -221,12 +225,12 @@ export class PdfJoiner {
       const object = part.objects.get(n)!;
       let head = renumberRefs(object.head, map.to);
       if (isContent.has(n)) head = head.replace('<<\n', `<<\n${form}`);
-      this.writeObject(map.to(n), head, object.stream && pdf.subarray(object.stream[0], object.stream[1]));
+      this.writeObject(map.to(n), head, object.stream && part.data(object));
       await roomIn(this.out);
     }
     // A piece's pages start at its label; the media is the trim with the same margin on every side.
     const margin = (bbox[2]! - this.sheets!.geometry.trimWidth) / 2;
-    const starts = part.labels(labels).map(([index]) => index);
+    const starts = labelsOf(part, labels).map(([index]) => index);
     for (const [i, start] of starts.entries()) {
       const forms = contents.slice(start, starts[i + 1] ?? contents.length).map(map.to);
       for (const [n, head, stream] of this.sheets!.add(forms, margin)) this.writeObject(n, head, stream);
@@ -505,223 +509,39 @@ function refArrays(numbers: number[]): string {
   return `[${groups.join(' ')}]`;
 }
 
-// ------------------------------------------------------------------------------ reading a part
-
-interface PartObject {
-  /** The object's value as written: a dictionary, for everything PieceDocument writes. */
-  head: string;
-  /** Where its stream data lies in the file, if it has a stream. */
-  stream: [number, number] | null;
-}
-
-/** One part, indexed: its objects by number (heads as text, streams as byte ranges) and trailer. */
-class Part {
-  readonly objects = new Map<number, PartObject>();
-  readonly trailer: Dict;
-  /** Where the first object starts: the header before it is the joined file's header. */
-  readonly headerEnd: number;
-  private readonly parsed = new Map<number, Dict>();
-  private readonly refs = new Map<number, number[]>();
-
-  /**
-   * Reads the part where it lies, as bytes: only heads and the xref table become strings (latin1,
-   * so string offsets are byte offsets), and streams are copied out of the part's own buffer.
-   */
-  constructor(private readonly pdf: Buffer) {
-    const startxref = pdf.lastIndexOf('startxref');
-    const xref = Number(/startxref\s+(\d+)/.exec(pdf.toString('latin1', startxref))?.[1]);
-    const tail = startxref > 0 && xref < startxref ? pdf.toString('latin1', xref, startxref) : '';
-    const table = /xref\s+0 (\d+)\s+/y;
-    const size = Number(table.exec(tail)?.[1]);
-    if (!(size > 0)) throw new Error('not a PieceDocument part: no xref table');
-    const entry = /(\d{10}) \d{5} ([nf])\s*/y;
-    entry.lastIndex = table.lastIndex;
-    const starts: [number, number][] = [];
-    for (let n = 0; n < size; n++) {
-      const match = entry.exec(tail);
-      if (!match) throw new Error(`not a PieceDocument part: xref entry ${n}`);
-      if (match[2] === 'n') starts.push([Number(match[1]), n]);
-    }
-    starts.sort((a, b) => a[0] - b[0]);
-    this.headerEnd = starts[0]![0];
-    starts.forEach(([start, n], i) => {
-      const end = i + 1 < starts.length ? starts[i + 1]![0] : xref;
-      const body = pdf.indexOf('obj\n', start) + 4;
-      const endsWith = (marker: string) => pdf.toString('latin1', end - marker.length, end) === marker;
-      if (endsWith(STREAM_END)) {
-        const streamAt = pdf.indexOf('\nstream\n', body);
-        const stream: [number, number] = [streamAt + '\nstream\n'.length, end - STREAM_END.length];
-        this.objects.set(n, { head: pdf.toString('latin1', body, streamAt), stream });
-      } else if (endsWith(OBJECT_END)) {
-        this.objects.set(n, { head: pdf.toString('latin1', body, end - OBJECT_END.length), stream: null });
-      } else {
-        throw new Error(`not a PieceDocument part: object ${n} is not where the xref says`);
-      }
-    });
-    this.trailer = parseDict(tail.slice(tail.indexOf('<<', tail.lastIndexOf('trailer'))));
-  }
-
-  dict(n: number): Dict {
-    let dict = this.parsed.get(n);
-    if (!dict) {
-      const object = this.objects.get(n);
-      if (!object) throw new Error(`part has no object ${n}`);
-      dict = parseDict(object.head);
-      this.parsed.set(n, dict);
-    }
-    return dict;
-  }
-
-  /** Objects reachable from `roots` without passing through `stop`, in the order they are in the file. */
-  reachable(roots: number[], stop: ReadonlySet<number> = new Set()): number[] {
-    const seen = new Set<number>();
-    const todo = roots.filter((n) => !stop.has(n));
-    while (todo.length > 0) {
-      const n = todo.pop()!;
-      if (seen.has(n)) continue;
-      seen.add(n);
-      for (const to of this.refsOf(n)) if (!seen.has(to) && !stop.has(to)) todo.push(to);
-    }
-    return [...this.objects.keys()].filter((n) => seen.has(n));
-  }
-
-  /**
-   * Identity of an image by content (its dictionary and data, and its soft mask's), or null for
-   * anything else: images are the large objects parts have in common.
-   */
-  imageKey(n: number): string | null {
-    const object = this.objects.get(n)!;
-    if (!object.stream || !object.head.includes('/Subtype /Image')) return null;
-    const hash = createHash('sha256');
-    let pure = true;
-    hash.update(
-      renumberRefs(object.head, (to) => {
-        const key = this.imageKey(to);
-        if (key === null) pure = false;
-        hash.update(key ?? '');
-        return 0;
-      }),
-    );
-    hash.update(this.pdf.subarray(object.stream[0], object.stream[1]));
-    return pure ? hash.digest('base64') : null;
-  }
-
-  /** A page-label number tree's entries: page index and label dictionary (as written). */
-  labels(root: number): [number, string][] {
-    const node = this.dict(root);
-    const nums = node.get('Nums');
-    const own: [number, string][] = [];
-    if (Array.isArray(nums)) {
-      for (let i = 0; i + 1 < nums.length; i += 2)
-        own.push([Number(rawOf(nums[i])), serialize(nums[i + 1]!, (n) => n)]);
-    }
-    const kids = node.get('Kids');
-    return Array.isArray(kids) ? own.concat(kids.flatMap((kid) => this.labels(refOf(kid)))) : own;
-  }
-
-  private refsOf(n: number): number[] {
-    let refs = this.refs.get(n);
-    if (!refs) {
-      refs = [];
-      const head = this.objects.get(n)?.head ?? '';
-      // Matched, not replaced: a part has tens of thousands of heads, and only their numbers are wanted.
-      for (const [, to] of head.matchAll(STRING_OR_REF)) if (to !== undefined) refs.push(Number(to));
-      this.refs.set(n, refs);
-    }
-    return refs;
+/** A part, read (see PdfFile): only PieceDocument's output is joined, so anything unreadable is not one. */
+function readPart(pdf: Buffer): PdfFile {
+  try {
+    return new PdfFile(pdf);
+  } catch (error) {
+    if (error instanceof UnreadablePdfError)
+      throw new Error(`not a PieceDocument part: ${error.message}`, { cause: error });
+    throw error;
   }
 }
-
-// ------------------------------------------------------------------------------ object syntax
-
-/** How pdfkit ends an object, with and without a stream (PDFReference.finalize). */
-const OBJECT_END = '\nendobj\n';
-const STREAM_END = '\nendstream\nendobj\n';
 
 /**
- * A literal string (pdfkit escapes parentheses and newlines inside them, so none ends early) or an
- * indirect reference. Matching strings first keeps reference-like text inside one untouched.
+ * Identity of an image by content (its dictionary and data, and its soft mask's), or null for
+ * anything else: images are the large objects parts have in common.
  */
-const STRING_OR_REF = /\((?:[^\\)]|\\[\s\S])*\)|\b(\d+) (\d+) R\b/g;
-
-/** The text with every indirect reference's object number mapped. */
-function renumberRefs(head: string, map: (n: number) => number): string {
-  return head.replace(STRING_OR_REF, (match, n: string | undefined) =>
-    n === undefined ? match : `${map(Number(n))} 0 R`,
+function imageKey(part: PdfFile, n: number): string | null {
+  const object = part.objects.get(n)!;
+  if (!object.stream || !object.head.includes('/Subtype /Image')) return null;
+  const hash = createHash('sha256');
+  let pure = true;
+  hash.update(
+    renumberRefs(object.head, (to) => {
+      const key = imageKey(part, to);
+      if (key === null) pure = false;
+      hash.update(key ?? '');
+      return 0;
+    }),
   );
+  hash.update(part.data(object));
+  return pure ? hash.digest('base64') : null;
 }
 
-/** A dictionary's text with one more entry, added last. */
-function withEntry(head: string, key: string, ref: number): string {
-  const end = head.lastIndexOf('>>');
-  return `${head.slice(0, end)}/${key} ${ref} 0 R\n>>`;
+/** A page-label number tree's entries: page index and label dictionary (as written). */
+function labelsOf(part: PdfFile, root: number): [number, string][] {
+  return part.numberTree(root).map(([index, label]) => [index, serialize(label, (n) => n)]);
 }
-
-class Raw {
-  constructor(readonly text: string) {}
-}
-class Ref {
-  constructor(readonly n: number) {}
-}
-type Value = Raw | Ref | Value[] | Dict;
-type Dict = Map<string, Value>;
-
-function refOf(value: Value | undefined): number {
-  if (!(value instanceof Ref)) throw new Error('expected an indirect reference');
-  return value.n;
-}
-function optionalRef(value: Value | undefined): number | null {
-  return value === undefined ? null : refOf(value);
-}
-function rawOf(value: Value | undefined): string {
-  if (!(value instanceof Raw)) throw new Error('expected a number');
-  return value.text;
-}
-function refsIn(value: Value | undefined): number[] {
-  if (value === undefined || value instanceof Raw) return [];
-  if (value instanceof Ref) return [value.n];
-  return (Array.isArray(value) ? value : [...value.values()]).flatMap(refsIn);
-}
-
-function serialize(value: Value, map: (n: number) => number): string {
-  if (value instanceof Raw) return value.text;
-  if (value instanceof Ref) return `${map(value.n)} 0 R`;
-  if (Array.isArray(value)) return `[${value.map((v) => serialize(v, map)).join(' ')}]`;
-  return `<<\n${[...value].map(([k, v]) => `/${k} ${serialize(v, map)}`).join('\n')}\n>>`;
-}
-
-/** Parses the dictionary at the start of `text` (the few structural ones the joiner reads). */
-function parseDict(text: string): Dict {
-  const tokens = text.match(TOKEN) ?? [];
-  let i = 0;
-  const value = (): Value => {
-    const token = tokens[i++];
-    if (token === undefined) throw new Error('unexpected end of a PDF object');
-    if (token === '<<') {
-      const dict: Dict = new Map();
-      while (tokens[i] !== '>>') {
-        const key = tokens[i++];
-        if (!key?.startsWith('/')) throw new Error(`expected a name in a dictionary, got ${key}`);
-        dict.set(key.slice(1), value());
-      }
-      i += 1;
-      return dict;
-    }
-    if (token === '[') {
-      const array: Value[] = [];
-      while (tokens[i] !== ']') array.push(value());
-      i += 1;
-      return array;
-    }
-    if (/^\d+$/.test(token) && /^\d+$/.test(tokens[i] ?? '') && tokens[i + 1] === 'R') {
-      i += 2;
-      return new Ref(Number(token));
-    }
-    return new Raw(token);
-  };
-  const dict = value();
-  if (!(dict instanceof Map)) throw new Error('expected a dictionary');
-  return dict;
-}
-
-const TOKEN = /<<|>>|\[|\]|\((?:[^\\)]|\\[\s\S])*\)|<[0-9A-Fa-f\s]*>|\/[^\s/<>[\]()]*|[^\s/<>[\]()]+/g;
