@@ -158,16 +158,25 @@ function readObject(pdf: Buffer, n: number, start: number, end: number): PdfObje
     return { head: pdf.toString('latin1', body, last), stream: null };
   }
   const stream = pdf.indexOf('stream', body);
-  // The data starts after the keyword's end of line and ends before the one ahead of endstream.
+  const head = pdf.toString('latin1', body, skipSpace(pdf, stream, -1));
+  // The data starts after the keyword's end of line, and is as long as a direct Length says; else
+  // it ends before the end of line ahead of endstream.
   let from = stream + 6;
   if (pdf[from] === 0x0d) from += 1;
   if (pdf[from] === 0x0a) from += 1;
-  let to = last - 9;
-  if (pdf[to - 1] === 0x0a) to -= 1;
-  if (pdf[to - 1] === 0x0d) to -= 1;
+  const endstream = last - 9;
+  const length = Number(DIRECT_LENGTH.exec(head)?.[1] ?? NaN);
+  let to = from + length;
+  if (!(to <= endstream && skipSpace(pdf, to, 1) >= endstream)) {
+    to = endstream;
+    if (pdf[to - 1] === 0x0a) to -= 1;
+    if (pdf[to - 1] === 0x0d) to -= 1;
+  }
   if (stream < 0 || to < from) throw new UnreadablePdfError(`object ${n} has no readable stream`);
-  return { head: pdf.toString('latin1', body, skipSpace(pdf, stream, -1)), stream: [from, to] };
+  return { head, stream: [from, to] };
 }
+
+const DIRECT_LENGTH = /\/Length (\d+)\b(?! \d+ R)/;
 
 /** From `at`, forward (step 1) past white space, or backward (step -1) to just after it. */
 function skipSpace(pdf: Buffer, at: number, step: 1 | -1): number {
