@@ -1,11 +1,14 @@
 import { deflateSync } from 'node:zlib';
-import type PDFDocument from 'pdfkit';
+import PDFDocument from 'pdfkit';
+import { requireVersion } from './package-version.js';
 
 /**
  * The parts of pdfkit 0.20.2 we use that have no public API (Form XObjects, raw image objects,
- * text emitted from our own line layout). pdfkit is pinned to that exact version in package.json
- * for this reason, and test/render covers each of them.
+ * text emitted from our own line layout), typed, and pdfkit's patches, all here. pdfkit is pinned
+ * to that exact version in package.json for this reason, installPdfkitPatches requires it, and
+ * test/render and test/unit/pdfkit-patches.test.ts cover them.
  */
+const PDFKIT_VERSION = '0.20.2';
 
 export interface PdfRef {
   data: Record<string, unknown>;
@@ -54,13 +57,27 @@ export function asDoc(doc: InstanceType<typeof PDFDocument>): Doc {
   return doc as unknown as Doc;
 }
 
+let installed = false;
+
+/**
+ * Patches pdfkit, once per process: streams deflated with zlib's memory sized to them, and Info
+ * values escaped in the XMP packet. Refuses another pdfkit version.
+ */
+export function installPdfkitPatches(): void {
+  if (installed) return;
+  requireVersion('pdfkit', PDFKIT_VERSION, "Platen's pdfkit patches (src/pdf/pdfkit.ts)");
+  // pdfkit exports no PDFReference: a document's catalog is one.
+  const doc = asDoc(new PDFDocument({ autoFirstPage: false, font: null as unknown as string }));
+  deflateStreamsSized(Object.getPrototypeOf(doc._root) as PdfReferenceInternals);
+  escapeXmpInfo(PDFDocument.prototype as unknown as InfoInternals);
+  installed = true;
+}
+
 interface PdfReferenceInternals {
   compress: boolean;
   buffer: Uint8Array[];
   finalize(): void;
 }
-
-const sizedPrototypes = new WeakSet<object>();
 
 /**
  * Deflates each stream of pdfkit's documents with zlib's memory sized to the stream. pdfkit uses
@@ -71,10 +88,7 @@ const sizedPrototypes = new WeakSet<object>();
  * bytes (checked on 3,000 slices of a drop, up to 60 KB), only the two-byte zlib header, which names
  * the window size, differs.
  */
-export function deflateStreamsSized(doc: Doc): void {
-  const proto = Object.getPrototypeOf(doc._root) as PdfReferenceInternals;
-  if (sizedPrototypes.has(proto)) return;
-  sizedPrototypes.add(proto);
+function deflateStreamsSized(proto: PdfReferenceInternals): void {
   const finalize = proto.finalize;
   proto.finalize = function (this: PdfReferenceInternals) {
     if (this.compress && this.buffer.length > 0) {
@@ -92,5 +106,37 @@ function sizedTo(length: number): { windowBits: number; memLevel: number } {
   return {
     windowBits: Math.min(15, Math.max(9, bits)),
     memLevel: Math.min(8, Math.max(1, Math.ceil(Math.log2(length + 1)) - 6)),
+  };
+}
+
+const XML_ESCAPES: Record<string, string> = {
+  '&': '&amp;',
+  '<': '&lt;',
+  '>': '&gt;',
+  '"': '&quot;',
+  "'": '&apos;',
+};
+
+interface InfoInternals {
+  info: Record<string, unknown>;
+  _addInfo(this: InfoInternals): void;
+}
+
+/**
+ * pdfkit copies Info values into the XMP packet without escaping them (PDF-NOTES.md), so a title
+ * such as "Smith & Sons <Ltd>" breaks the XMP. Escape them for the XMP only; Info keeps them as written.
+ */
+function escapeXmpInfo(proto: InfoInternals): void {
+  const addInfo = proto._addInfo;
+  proto._addInfo = function (this: InfoInternals) {
+    const raw = { ...this.info };
+    for (const [key, value] of Object.entries(raw)) {
+      if (typeof value === 'string') this.info[key] = value.replace(/[&<>"']/g, (c) => XML_ESCAPES[c]!);
+    }
+    try {
+      addInfo.call(this);
+    } finally {
+      Object.assign(this.info, raw);
+    }
   };
 }

@@ -1,7 +1,7 @@
 import { deflateSync } from 'node:zlib';
 import { OUTPUT_CONDITION, outputProfile } from '../assets/cmyk.js';
 import type { Color, PrintSetup, SpotInk } from '../template/model.js';
-import type { Doc, PdfRef } from './pdfkit-internals.js';
+import type { Doc, PdfRef } from '../pdf/pdfkit.js';
 
 /** Compact number formatting for content streams: at most 3 decimals, no trailing zeros. */
 export function num(n: number): string {

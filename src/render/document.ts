@@ -29,8 +29,8 @@ import {
   type PdfPageLike,
   type PdfRef,
   asDoc,
-  deflateStreamsSized,
-} from './pdfkit-internals.js';
+  installPdfkitPatches,
+} from '../pdf/pdfkit.js';
 import type { PlacedLine } from '../layout/fit.js';
 import { onFirstUse } from '../on-first-use.js';
 import { qrOps } from './qr.js';
@@ -122,6 +122,7 @@ export class PieceDocument {
     private readonly out: Writable,
     private readonly options: DocumentOptions = {},
   ) {
+    installPdfkitPatches();
     const pdf = new PDFDocument({
       autoFirstPage: false,
       font: null as unknown as string, // no Helvetica: record text never uses the standard 14 fonts
@@ -135,9 +136,7 @@ export class PieceDocument {
       ...(options.tagged ? { tagged: true, lang: options.tagged.lang, displayTitle: true } : {}),
     });
     this.doc = asDoc(pdf);
-    deflateStreamsSized(this.doc);
     this.tagger = options.tagged ? new Tagger(this.doc, options.tagged.tags) : null;
-    escapeXmpInfo(this.doc);
     this.resources = this.doc.ref({ ProcSet: ['PDF', 'Text', 'ImageB', 'ImageC', 'ImageI'] });
     this.dpartRoot = this.doc.ref({ Type: 'DPart' });
     const { trimWidth, trimHeight, bleed } = geometry;
@@ -701,34 +700,6 @@ function lineKeys(item: TextItem): string[] {
     for (const run of line.runs) key += `|${run.face.key}:${num(run.x)}:${run.text.length}:${run.text}`;
     return key;
   });
-}
-
-const XML_ESCAPES: Record<string, string> = {
-  '&': '&amp;',
-  '<': '&lt;',
-  '>': '&gt;',
-  '"': '&quot;',
-  "'": '&apos;',
-};
-
-/**
- * pdfkit copies Info values into the XMP packet without escaping them (PDF-NOTES.md), so a title
- * such as "Smith & Sons <Ltd>" breaks the XMP. Escape them for the XMP only; Info keeps them as written.
- */
-function escapeXmpInfo(doc: Doc): void {
-  const target = doc as unknown as { _addInfo: () => void; info: Record<string, unknown> };
-  const addInfo = target._addInfo.bind(doc);
-  target._addInfo = () => {
-    const raw = { ...target.info };
-    for (const [key, value] of Object.entries(raw)) {
-      if (typeof value === 'string') target.info[key] = value.replace(/[&<>"']/g, (c) => XML_ESCAPES[c]!);
-    }
-    try {
-      addInfo();
-    } finally {
-      Object.assign(target.info, raw);
-    }
-  };
 }
 
 /** Only templates with SVG art need it: 125 kB of code that the module loader would scan at start-up. */
