@@ -1,6 +1,7 @@
 import { deflateSync } from 'node:zlib';
 import PDFDocument from 'pdfkit';
 import { requireVersion } from './package-version.js';
+import type { ObjectSink } from './structures.js';
 
 /**
  * The parts of pdfkit 0.20.2 we use that have no public API (Form XObjects, raw image objects,
@@ -11,6 +12,7 @@ import { requireVersion } from './package-version.js';
 const PDFKIT_VERSION = '0.20.2';
 
 export interface PdfRef {
+  readonly id: number;
   data: Record<string, unknown>;
   write(chunk: string | Uint8Array): void;
   end(chunk?: string | Uint8Array): void;
@@ -55,6 +57,43 @@ export type Doc = Omit<PDFKit.PDFDocument, 'page' | 'ref'> & {
 
 export function asDoc(doc: InstanceType<typeof PDFDocument>): Doc {
   return doc as unknown as Doc;
+}
+
+/**
+ * A value pdfkit writes as the text it holds: its serializer writes any object that is not a plain
+ * one (this one's tag says it is not) through toString.
+ */
+export class PdfText {
+  constructor(private readonly text: string) {}
+  get [Symbol.toStringTag](): string {
+    return 'PdfText';
+  }
+  toString(): string {
+    return this.text;
+  }
+}
+
+/** A reference to object `n`, as a value of pdfkit's dictionaries. */
+export function refTo(n: number): PdfText {
+  return new PdfText(`${n} 0 R`);
+}
+
+/** Writes objects whose text Platen lays out itself (see structures.ts) into a pdfkit document. */
+export function objectSink(doc: Doc): ObjectSink {
+  const pending = new Map<number, PdfRef>();
+  return {
+    allocate() {
+      const ref = doc.ref();
+      pending.set(ref.id, ref);
+      return ref.id;
+    },
+    write(n, head) {
+      const ref = pending.get(n)!;
+      pending.delete(n);
+      ref.data = new PdfText(head) as unknown as Record<string, unknown>;
+      ref.end();
+    },
+  };
 }
 
 let installed = false;

@@ -4,6 +4,11 @@
  * references renumbered, and the text forms of numbers and strings that pdfkit writes.
  */
 
+/** Compact number formatting for content streams: at most 3 decimals, no trailing zeros. */
+export function num(n: number): string {
+  return String(Math.round(n * 1000) / 1000);
+}
+
 /** A value kept as written: a number, name, string, boolean or null. */
 export class Raw {
   constructor(readonly text: string) {}
@@ -98,3 +103,26 @@ export function withEntry(head: string, key: string, ref: number): string {
   const end = head.lastIndexOf('>>');
   return `${head.slice(0, end)}/${key} ${ref} 0 R\n>>`;
 }
+
+/**
+ * A text string as pdfkit writes one: as it is when it is ASCII, else UTF-16BE with a byte-order mark;
+ * then line breaks, parentheses and backslashes escaped.
+ */
+export function pdfString(text: string): string {
+  // eslint-disable-next-line no-control-regex
+  const bytes = /[^\x00-\x7f]/.test(text)
+    ? Buffer.from(`\ufeff${text}`, 'utf16le').swap16().toString('latin1')
+    : text;
+  return `(${bytes.replace(/[\n\r\t\b\f()\\]/g, (c) => STRING_ESCAPES[c]!)})`;
+}
+
+const STRING_ESCAPES: Record<string, string> = {
+  '\n': '\\n',
+  '\r': '\\r',
+  '\t': '\\t',
+  '\b': '\\b',
+  '\f': '\\f',
+  '\\': '\\\\',
+  '(': '\\(',
+  ')': '\\)',
+};

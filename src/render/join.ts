@@ -3,6 +3,7 @@ import type { Writable } from 'node:stream';
 import { finished } from 'node:stream/promises';
 import { roomIn } from '../files.js';
 import { PdfFile, UnreadablePdfError } from '../pdf/reader.js';
+import { type ObjectSink, Outline, PageLabels, RecordParts } from '../pdf/structures.js';
 import {
   type Dict,
   optionalRef,
@@ -14,8 +15,9 @@ import {
   withEntry,
 } from '../pdf/syntax.js';
 import type { PageGeometry } from '../template/model.js';
-import { num, REGISTRATION } from './color.js';
-import type { SheetLayout } from './impose.js';
+import { type Cell, Imposer, type SheetLayout, sheetContent } from '../pdf/impose.js';
+import { REGISTRATION } from '../pdf/marks.js';
+import { num } from '../pdf/syntax.js';
 
 /**
  * Joins print-file parts into one PDF, streaming. A mail drop is drawn in parallel, each worker
@@ -31,7 +33,7 @@ import type { SheetLayout } from './impose.js';
  * Fonts and static art are written once per part: parts are large enough (see jobs/chunks.ts) for
  * that to cost little per row. Memory holds one part and a number per object written.
  *
- * Imposed (see impose.ts), the parts' pages are not kept as pages: each becomes a Form XObject placed
+ * Imposed (see pdf/impose.ts), the parts' pages are not kept as pages: each becomes a Form XObject placed
  * in its cell of a press sheet, pieces stepped and repeated in row order across part boundaries (so
  * only the last sheet can have empty cells), with crop marks per sheet. Like PieceDocument's imposed
  * files, the result has no bookmarks, page labels or DParts: a sheet holds several pieces. Parts to
@@ -57,15 +59,9 @@ export class PdfJoiner {
   private pageCount = 0;
   /** From the first part: its catalog (renumbered entries to copy), Info and file ID. */
   private first: { catalog: [string, string][]; info: string | null; id: string | null } | null = null;
-  private outline: {
-    root: number;
-    first: number;
-    count: number;
-    /** The last bookmark so far, held back until it gets its Next. */
-    last: { number: number; head: string };
-  } | null = null;
-  private dparts: { root: number; nodes: number[] } | null = null;
-  private readonly labels: LabelTree;
+  private readonly outline: Outline;
+  private readonly labels: PageLabels;
+  private readonly records: RecordParts;
   /** Images written, by content: the same art or photo in a later part is referenced, not copied. */
   private readonly images = new Map<string, number>();
   private readonly sheets: Sheets | null;
@@ -75,11 +71,13 @@ export class PdfJoiner {
     options: { impose?: Imposition } = {},
   ) {
     this.pageTree = this.allocate();
-    this.labels = new LabelTree((head) => {
-      const n = this.allocate();
-      this.writeObject(n, head);
-      return n;
-    });
+    const sink: ObjectSink = {
+      allocate: () => this.allocate(),
+      write: (n, head) => this.writeObject(n, head),
+    };
+    this.outline = new Outline(sink);
+    this.labels = new PageLabels(sink);
+    this.records = new RecordParts(sink);
     this.sheets = options.impose
       ? new Sheets(options.impose.layout, options.impose.geometry, this.pageTree, () => this.allocate())
       : null;
@@ -113,37 +111,22 @@ export class PdfJoiner {
     const { to: map, fresh, renumber } = this.renumbered(part, part.reachable(from, consumed));
 
     // The part's outline root merges into the joined one: its items' Parent entries point there.
-    let items: { first: number; last: number } | null = null;
+    let items: { first: number; last: number; count: number } | null = null;
     if (outlines !== null) {
       const tree = part.dict(outlines);
-      items = { first: refOf(tree.get('First')), last: refOf(tree.get('Last')) };
       const count = Number(rawOf(tree.get('Count')));
-      if (this.outline === null) {
-        this.outline = {
-          root: this.allocate(),
-          first: map(items.first),
-          count,
-          last: { number: 0, head: '' },
-        };
-      } else {
-        this.outline.count += count;
-      }
-      renumber.set(outlines, this.outline.root);
+      items = { first: refOf(tree.get('First')), last: refOf(tree.get('Last')), count };
+      renumber.set(outlines, this.outline.parent);
     }
-    if (dpartNode !== null) this.dparts ??= { root: this.allocate(), nodes: [] };
 
     for (const n of fresh) {
       const object = part.objects.get(n)!;
       let head = renumberRefs(object.head, map);
       if (n === pages) head = withEntry(head, 'Parent', this.pageTree);
-      if (n === dpartNode) head = withEntry(head, 'Parent', this.dparts!.root);
-      if (items && n === items.first && this.outline!.last.number !== 0) {
-        const previous = this.outline!.last;
-        head = withEntry(head, 'Prev', previous.number);
-        this.writeObject(previous.number, withEntry(previous.head, 'Next', map(n)));
-      }
+      if (n === dpartNode) head = withEntry(head, 'Parent', this.records.parent);
+      if (items && n === items.first) head = this.outline.linkFirst(map(n), head, items.count);
       if (items && n === items.last) {
-        this.outline!.last = { number: map(n), head };
+        this.outline.holdLast(map(n), head);
         continue;
       }
       this.writeObject(map(n), head, object.stream && part.data(object));
@@ -154,7 +137,7 @@ export class PdfJoiner {
       for (const [index, label] of labelsOf(part, labels)) this.labels.add(this.pageCount + index, label);
     this.pageNodes.push(map(pages));
     this.pageCount += Number(rawOf(part.dict(pages).get('Count')));
-    if (dpartNode !== null) this.dparts!.nodes.push(map(dpartNode));
+    if (dpartNode !== null) this.records.add(map(dpartNode));
     this.rememberFirst(part, catalog, map);
   }
 
@@ -250,22 +233,11 @@ export class PdfJoiner {
     for (const [key, value] of this.first.catalog) catalog.push(`/${key} ${value}`);
     const labels = this.labels.end();
     if (labels !== null) catalog.push(`/PageLabels ${labels} 0 R`);
-    if (this.outline) {
-      const { root, first, count, last } = this.outline;
-      this.writeObject(last.number, last.head);
-      this.writeObject(
-        root,
-        `<<\n/Type /Outlines\n/First ${first} 0 R\n/Last ${last.number} 0 R\n/Count ${count}\n>>`,
-      );
-      catalog.push(`/Outlines ${root} 0 R`);
-    }
-    if (this.dparts) {
-      const { root, nodes } = this.dparts;
-      this.writeObject(root, `<<\n/Type /DPart\n/DParts ${refArrays(nodes)}\n>>`);
-      const dpartRoot = this.allocate();
-      this.writeObject(dpartRoot, `<<\n/Type /DPartRoot\n/DPartRootNode ${root} 0 R\n/RecordLevel 2\n>>`);
-      catalog.push(`/DPartRoot ${dpartRoot} 0 R`);
-    }
+    const outline = this.outline.end();
+    if (outline !== null) catalog.push(`/Outlines ${outline} 0 R`);
+    // Each part's node of records becomes a child of one node: records sit at level 2.
+    const records = this.records.end(2);
+    if (records !== null) catalog.push(`/DPartRoot ${records} 0 R`);
     this.writeObject(
       this.pageTree,
       `<<\n/Type /Pages\n/Count ${this.pageCount}\n/Kids [${this.pageNodes.map((n) => `${n} 0 R`).join(' ')}]\n>>`,
@@ -365,11 +337,11 @@ type NewObject = [number, string, Buffer | null];
 
 /**
  * Press sheets as pieces come: each piece's pages (forms) in the next cell, a sheet per page of the
- * group (backs mirrored, see impose.ts), one marks form for every sheet, and sheets under page-tree
+ * group (backs mirrored, see pdf/impose.ts), one marks form for every sheet, and sheets under page-tree
  * nodes of TREE_CHUNK written as they fill.
  */
 class Sheets {
-  private group: { forms: number[]; margin: number }[] = [];
+  private readonly imposer: Imposer<{ form: number; margin: number }>;
   private marks: number | null = null;
   private node: { ref: number; kids: number[] } | null = null;
   readonly nodes: number[] = [];
@@ -380,25 +352,26 @@ class Sheets {
     readonly geometry: PageGeometry,
     private readonly tree: number,
     private readonly allocate: () => number,
-  ) {}
+  ) {
+    this.imposer = new Imposer(layout);
+  }
 
-  /** Adds a piece's pages; returns the objects of any sheets it completes. */
+  /** Adds a piece's pages (forms, placed `margin` beyond their trim); the objects of any sheets it completes. */
   add(forms: number[], margin: number): NewObject[] {
-    this.group.push({ forms, margin });
-    return this.group.length === this.layout.across * this.layout.down ? this.flush() : [];
+    return this.write(this.imposer.add(forms.map((form) => ({ form, margin }))));
   }
 
   /** The last sheets, however full, and the last page-tree node. */
   end(): NewObject[] {
-    const objects = this.flush();
+    const objects = this.write(this.imposer.end());
     if (this.node) objects.push(this.closeNode());
     return objects;
   }
 
-  private flush(): NewObject[] {
+  private write(sheets: Cell<{ form: number; margin: number }>[][]): NewObject[] {
     const objects: NewObject[] = [];
     const { width, height } = this.layout;
-    if (this.marks === null && this.group.length > 0) {
+    if (this.marks === null && sheets.length > 0) {
       this.marks = this.allocate();
       objects.push(
         stream(
@@ -408,20 +381,14 @@ class Sheets {
         ),
       );
     }
-    const pages = Math.max(0, ...this.group.map((piece) => piece.forms.length));
-    for (let p = 0; p < pages; p++) {
-      const names: string[] = [];
-      const ops: string[] = [];
-      this.group.forEach(({ forms, margin }, index) => {
-        const form = forms[p];
-        if (form === undefined) return;
-        // The cell's trim corner, y down from the sheet's top; the form's origin is its media corner.
-        const [x, y] = this.layout.origin(index, p % 2 === 1);
-        const bottom = height - y - this.geometry.trimHeight;
-        names.push(`/P${index} ${form} 0 R`);
-        ops.push(`q\n1 0 0 1 ${num(x - margin)} ${num(bottom - margin)} cm\n/P${index} Do\nQ`);
-      });
-      ops.push('/Marks Do');
+    for (const cells of sheets) {
+      const names = cells.map(({ index, form }) => `/P${index} ${form.form} 0 R`);
+      // The cell's trim corner is y down from the sheet's top; the form's origin is its media corner.
+      const placed = cells.map(({ index, form: { margin }, x, y }) => ({
+        name: `P${index}`,
+        x: x - margin,
+        y: height - y - this.geometry.trimHeight - margin,
+      }));
       if (this.node === null) this.node = { ref: this.allocate(), kids: [] };
       const page = this.allocate();
       const content = this.allocate();
@@ -431,13 +398,12 @@ class Sheets {
           `<<\n/Type /Page\n/Parent ${this.node.ref} 0 R\n/Resources << /XObject << ${names.join(' ')} /Marks ${this.marks} 0 R >> >>\n/Contents ${content} 0 R\n>>`,
           null,
         ],
-        stream(content, '', ops.join('\n')),
+        stream(content, '', sheetContent(placed)),
       );
       this.node.kids.push(page);
       this.count += 1;
       if (this.node.kids.length === TREE_CHUNK) objects.push(this.closeNode());
     }
-    this.group = [];
     return objects;
   }
 
@@ -462,51 +428,6 @@ const REGISTRATION_SPACE =
 function stream(n: number, entries: string, content: string): NewObject {
   const data = Buffer.from(content, 'latin1');
   return [n, `<<\n${entries ? `${entries}\n` : ''}/Length ${data.length}\n>>`, data];
-}
-
-/** Page labels as a number tree whose leaves are written as they fill: memory stays flat. */
-class LabelTree {
-  private entries: string[] = [];
-  private firstIndex = 0;
-  private lastIndex = 0;
-  private readonly kids: { ref: number; limits: [number, number] }[] = [];
-
-  constructor(private readonly writeLeaf: (head: string) => number) {}
-
-  add(index: number, label: string): void {
-    if (this.entries.length === 0) this.firstIndex = index;
-    this.lastIndex = index;
-    this.entries.push(`${index} ${label}`);
-    if (this.entries.length === TREE_CHUNK) this.flush();
-  }
-
-  /** Writes the root; its number, or null when no part had labels. */
-  end(): number | null {
-    this.flush();
-    if (this.kids.length === 0) return null;
-    return this.writeLeaf(`<<\n/Kids [${this.kids.map((kid) => `${kid.ref} 0 R`).join(' ')}]\n>>`);
-  }
-
-  private flush(): void {
-    if (this.entries.length === 0) return;
-    const limits: [number, number] = [this.firstIndex, this.lastIndex];
-    const ref = this.writeLeaf(`<<\n/Limits [${limits.join(' ')}]\n/Nums [${this.entries.join(' ')}]\n>>`);
-    this.kids.push({ ref, limits });
-    this.entries = [];
-  }
-}
-
-/** `[[a b …] [c d …]]`: references in arrays of at most TREE_CHUNK. */
-function refArrays(numbers: number[]): string {
-  const groups: string[] = [];
-  for (let i = 0; i < numbers.length; i += TREE_CHUNK)
-    groups.push(
-      `[${numbers
-        .slice(i, i + TREE_CHUNK)
-        .map((n) => `${n} 0 R`)
-        .join(' ')}]`,
-    );
-  return `[${groups.join(' ')}]`;
 }
 
 /** A part, read (see PdfFile): only PieceDocument's output is joined, so anything unreadable is not one. */

@@ -26,7 +26,7 @@ import { type ColumnMapping, mapColumns, normalizeName } from '../jobs/mapping.j
 import { type Job, type JobState, newJobId } from '../store/jobs.js';
 import type { ApiKey } from '../store/keys.js';
 import type { Store } from '../store/store.js';
-import { type SheetSize, SheetTooSmallError, sheetLayout } from '../render/impose.js';
+import { type SheetSize, SheetTooSmallError, sheetLayout } from '../pdf/impose.js';
 import type { CompiledTemplate } from '../template/model.js';
 import { folderEntries } from '../files.js';
 import { authorize, can, repScope, sees } from './policy.js';

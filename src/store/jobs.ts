@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { z } from 'zod';
 import type { ChunkKind, ChunkResult } from '../jobs/chunk.js';
-import type { SheetSize } from '../render/impose.js';
+import type { SheetSize } from '../pdf/impose.js';
 import type { RepDetails } from '../service/render.js';
 import { type Db, now } from './db.js';
 
