@@ -96,6 +96,32 @@ export function objectSink(doc: Doc): ObjectSink {
   };
 }
 
+/**
+ * Adds a page that uses a document's shared resources. pdfkit's page makes its own resource object
+ * (the second ref its constructor asks for) and writes it when the page ends; this hands it the shared
+ * one instead, and ends the page without ending that.
+ */
+export function addSharedPage(doc: Doc, width: number, height: number, resources: PdfRef): void {
+  const ref = doc.ref;
+  let calls = 0;
+  doc.ref = (data?: Record<string, unknown>) => (++calls === 2 ? resources : ref.call(doc, data));
+  try {
+    doc.addPage({ size: [width, height], margin: 0 });
+  } finally {
+    doc.ref = ref;
+  }
+  const page = doc.page as PdfPageLike & { content: PdfRef; end: () => void };
+  if (page.resources !== resources) throw new Error('pdfkit page layout changed: pin pdfkit 0.20.2');
+  page.end = () => {
+    page.dictionary.end();
+    page.content.end();
+    // pdfkit keeps every page in its page tree until the file ends; once written, only their ids
+    // are used again, so their data goes and memory stays flat however many pages a file holds.
+    page.dictionary.data = {};
+    page.content.data = {};
+  };
+}
+
 let installed = false;
 
 /**

@@ -29,6 +29,7 @@ import {
   type PdfPageLike,
   type PdfRef,
   asDoc,
+  addSharedPage,
   installPdfkitPatches,
   objectSink,
   refTo,
@@ -290,7 +291,7 @@ export class PieceDocument {
 
   /** A page with the document's shared media and resources; returns its dictionary. */
   private newPage(width: number, height: number): Record<string, unknown> {
-    this.addSharedPage(width, height);
+    addSharedPage(this.doc, width, height, this.resources);
     this.pageCount += 1;
     const dict = this.doc.page.dictionary.data;
     // MediaBox and Resources are inherited from the page tree; UserUnit 1 is the default.
@@ -334,30 +335,6 @@ export class PieceDocument {
     this.marksForm ??= this.formOf([-m, -m, trimWidth + m, trimHeight + m], marksOps(this.geometry));
     this.doc.page.xobjects.Marks = this.marksForm;
     this.doc.addContent('/Marks Do');
-  }
-
-  /**
-   * Adds a page that uses the document's shared resources. pdfkit's page makes its own resource
-   * object (the second ref its constructor asks for) and writes it when the page ends; we hand it
-   * the shared one instead, and end the page without ending that.
-   */
-  private addSharedPage(width: number, height: number): void {
-    const ref = this.doc.ref;
-    let calls = 0;
-    this.doc.ref = (data?: Record<string, unknown>) =>
-      ++calls === 2 ? this.resources : ref.call(this.doc, data);
-    try {
-      this.doc.addPage({ size: [width, height], margin: 0 });
-    } finally {
-      this.doc.ref = ref;
-    }
-    const page = this.doc.page as PdfPageLike & { content: PdfRef; end: () => void };
-    if (page.resources !== this.resources) throw new Error('pdfkit page layout changed: pin pdfkit 0.20.2');
-    page.end = () => {
-      page.dictionary.end();
-      page.content.end();
-      release(page.dictionary, page.content);
-    };
   }
 
   private drawItems(items: DrawItem[]): void {
@@ -629,15 +606,6 @@ function formPage(form: PdfRef, resources: PdfRef, page: PdfPageLike): PdfPageLi
     dictionary: form,
     resources,
   };
-}
-
-/**
- * Drops what a written object no longer needs. pdfkit keeps every page dictionary in the page tree
- * until the file ends, and we keep every DPart leaf; once written, only their ids are ever used again,
- * so their data goes and memory stays flat however many pieces a file holds.
- */
-function release(...refs: PdfRef[]): void {
-  for (const ref of refs) ref.data = {};
 }
 
 /**
