@@ -11,7 +11,7 @@ import { Command, CommanderError } from 'commander';
 import { loadRecordImages } from './assets/record-images.js';
 import { formatProblem, PlatenError } from './errors.js';
 import { CannotWriteError, writeAtomically } from './files.js';
-import type { RecordImages } from './merge/merge.js';
+import type { RecordImages } from './model/piece.js';
 import { preparePiece, samples, writePieces } from './pipeline.js';
 import { compileTemplate, withMarks } from './template/compile.js';
 import { parseSheetSize, type SheetSize, SheetTooSmallError, sheetLayout } from './render/impose.js';
@@ -22,7 +22,7 @@ import { type CsvDelimiter, type CsvEncoding, type CsvOptions, openCsv } from '.
 import { parseMapEntries } from './jobs/mapping.js';
 import { ProgressDisplay } from './jobs/progress.js';
 import { type ReportedRows, reportedRows } from './jobs/report.js';
-import { validateTemplate } from './template/validate.js';
+import { validateTemplate } from './validate.js';
 import { type Finding, formatFinding } from './preflight/findings.js';
 import { loadConfig } from './config.js';
 import { ROLES } from './store/keys.js';

@@ -1,10 +1,13 @@
 import { Writable } from 'node:stream';
 import type { Problem } from './errors.js';
-import { fitPiece, fitPieceOrThrow, type FittedPiece } from './layout/piece.js';
-import { mergeRecord, type RecordImages } from './merge/merge.js';
+import type { ImageItem } from './elements/image/index.js';
+import { fitPiece, fitPieceOrThrow } from './layout/piece.js';
+import { mergeRecord } from './merge/merge.js';
 import { PlatenError } from './errors.js';
+import type { DrawItem } from './model/kinds.js';
+import type { FittedPiece, RecordImages } from './model/piece.js';
+import type { CompiledTemplate } from './model/template.js';
 import { type DocumentOptions, PieceDocument } from './render/document.js';
-import type { CompiledTemplate, DrawItem, ImageItem } from './template/model.js';
 import { cmykImage } from './assets/cmyk.js';
 import { type PreparedImage, screenImage } from './assets/images.js';
 

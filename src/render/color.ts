@@ -1,26 +1,9 @@
+export { num } from '../model/painter.js';
 import { deflateSync } from 'node:zlib';
 import { OUTPUT_CONDITION, outputProfile } from '../assets/cmyk.js';
-import type { Color, PrintSetup, SpotInk } from '../template/model.js';
+import type { PrintSetup } from '../model/color.js';
+import { spotResource } from '../model/painter.js';
 import type { Doc, PdfRef } from './pdfkit-internals.js';
-
-/** Compact number formatting for content streams: at most 3 decimals, no trailing zeros. */
-export function num(n: number): string {
-  return String(Math.round(n * 1000) / 1000);
-}
-
-/** The colour operator: `rg`/`k` for fill, `RG`/`K` for stroke; a spot ink's tint through its colour space. */
-export function colorOp(color: Color, target: 'fill' | 'stroke'): string {
-  const values = color.values.map(num).join(' ');
-  const fill = target === 'fill';
-  if (color.space === 'rgb') return `${values} ${fill ? 'rg' : 'RG'}`;
-  if (color.space === 'cmyk') return `${values} ${fill ? 'k' : 'K'}`;
-  return `/${spotResource(color.spot)} ${fill ? 'cs' : 'CS'} ${values} ${fill ? 'scn' : 'SCN'}`;
-}
-
-/** The shared resource name of a spot ink's colour space (palette keys are plain identifiers). */
-function spotResource(spot: SpotInk): string {
-  return `CS${spot.key}`;
-}
 
 /** The registration colour (every separation at 100%): printer's marks. */
 export const REGISTRATION = 'CSAll';

@@ -1,5 +1,5 @@
-import type { PageGeometry } from '../template/model.js';
-import { parseLength } from '../template/units.js';
+import type { PageGeometry } from '../model/geometry.js';
+import { parseLength } from '../model/units.js';
 import { num } from './color.js';
 import { CROP_LENGTH, MARK_GAP, MARKS_MARGIN, strokeMarks } from './marks.js';
 

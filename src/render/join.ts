@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import type { Writable } from 'node:stream';
 import { finished } from 'node:stream/promises';
 import { roomIn } from '../files.js';
-import type { PageGeometry } from '../template/model.js';
+import type { PageGeometry } from '../model/geometry.js';
 import { num, REGISTRATION } from './color.js';
 import type { SheetLayout } from './impose.js';
 

@@ -1,4 +1,4 @@
-import type { PageGeometry } from '../template/model.js';
+import type { PageGeometry } from '../model/geometry.js';
 import { num, REGISTRATION } from './color.js';
 
 /**

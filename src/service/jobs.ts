@@ -27,7 +27,7 @@ import { type Job, type JobState, newJobId } from '../store/jobs.js';
 import type { ApiKey } from '../store/keys.js';
 import type { Store } from '../store/store.js';
 import { type SheetSize, SheetTooSmallError, sheetLayout } from '../render/impose.js';
-import type { CompiledTemplate } from '../template/model.js';
+import type { CompiledTemplate } from '../model/template.js';
 import { folderEntries } from '../files.js';
 import { authorize, can, repScope, sees } from './policy.js';
 import type { RenderService, RepDetails } from './render.js';

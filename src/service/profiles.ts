@@ -6,7 +6,7 @@ import type { ApiKey } from '../store/keys.js';
 import type { RepProfile } from '../store/reps.js';
 import type { Store } from '../store/store.js';
 import { PHONE } from '../template/record-schema.js';
-import { hasRightToLeft, RIGHT_TO_LEFT_RULE, rightToLeftMessage } from '../template/right-to-left.js';
+import { hasRightToLeft, RIGHT_TO_LEFT_RULE, rightToLeftMessage } from '../text/right-to-left.js';
 import { authorize } from './policy.js';
 
 /** A detail printed on every piece: refused up front if no template could print it. */

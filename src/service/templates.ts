@@ -8,8 +8,8 @@ import type { Store } from '../store/store.js';
 import type { TemplateVersion } from '../store/templates.js';
 import type { TemplateCache } from '../template/cache.js';
 import { compileTemplate } from '../template/compile.js';
-import type { CompiledTemplate } from '../template/model.js';
-import { validateTemplate } from '../template/validate.js';
+import type { CompiledTemplate } from '../model/template.js';
+import { validateTemplate } from '../validate.js';
 import { authorize, can } from './policy.js';
 import { unzipPackage } from './unzip.js';
 

@@ -3,7 +3,7 @@ import { rm } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import type { Problem } from '../errors.js';
 import { folderEntries } from '../files.js';
-import type { Manifest } from '../template/manifest.js';
+import type { Manifest } from '../model/manifest.js';
 import { type Db, now } from './db.js';
 
 export type VersionState = 'draft' | 'published' | 'retired';

@@ -10,7 +10,7 @@ import * as fontkit from 'fontkit';
 import sharp from 'sharp';
 import { expect } from 'vitest';
 import type { Problem } from '../../src/errors.js';
-import type { ManifestInput } from '../../src/template/manifest.js';
+import type { ManifestInput } from '../../src/model/manifest.js';
 import { CLI, REPO_ROOT, runNode } from '../support/repo.js';
 
 export { CLI, REPO_ROOT, runCli } from '../support/repo.js';

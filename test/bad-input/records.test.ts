@@ -11,7 +11,7 @@ import { formatProblem, PlatenError } from '../../src/errors.js';
 import { validateRecord } from '../../src/merge/merge.js';
 import { checkRecord, preparePiece } from '../../src/pipeline.js';
 import { compileTemplate } from '../../src/template/compile.js';
-import type { CompiledTemplate } from '../../src/template/model.js';
+import type { CompiledTemplate } from '../../src/model/template.js';
 import {
   BROCHURE_DIR,
   CHOICES,

@@ -9,8 +9,8 @@ import { pathToFileURL } from 'node:url';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Problem } from '../../src/errors.js';
-import type { ManifestInput } from '../../src/template/manifest.js';
-import { validateTemplate } from '../../src/template/validate.js';
+import type { ManifestInput } from '../../src/model/manifest.js';
+import { validateTemplate } from '../../src/validate.js';
 import {
   EL,
   el,
@@ -767,7 +767,7 @@ describe.concurrent('template paths that name prototype members', () => {
 
   it.each(sources)('%s is rejected and leaves the builtins untouched (validateTemplate)', async (source) => {
     const dir = await pkg(setElement(EL.greeting, { text: source }));
-    const validate = pathToFileURL(path.join(REPO_ROOT, 'dist/template/validate.js')).href;
+    const validate = pathToFileURL(path.join(REPO_ROOT, 'dist/validate.js')).href;
     const result = (await runModule(`
       const { validateTemplate } = await import(${JSON.stringify(validate)});
       const intact = () => ({

@@ -14,8 +14,8 @@ import { renderChunk } from '../../src/jobs/chunk.js';
 import { validateRecord } from '../../src/merge/merge.js';
 import { preparePiece } from '../../src/pipeline.js';
 import { compileTemplate } from '../../src/template/compile.js';
-import type { ManifestInput } from '../../src/template/manifest.js';
-import type { CompiledTemplate } from '../../src/template/model.js';
+import type { ManifestInput } from '../../src/model/manifest.js';
+import type { CompiledTemplate } from '../../src/model/template.js';
 import {
   brief,
   cleanup,

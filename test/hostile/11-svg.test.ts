@@ -10,7 +10,7 @@ import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { PRINT_PPI } from '../../src/assets/images.js';
 import { SVG_LIMITS } from '../../src/assets/svg.js';
-import { validateTemplate } from '../../src/template/validate.js';
+import { validateTemplate } from '../../src/validate.js';
 import {
   cleanup,
   client,

@@ -9,8 +9,8 @@ import path from 'node:path';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { MAX_IMAGE_PIXELS, PRINT_PPI } from '../../src/assets/images.js';
-import type { ManifestInput } from '../../src/template/manifest.js';
-import { validateTemplate } from '../../src/template/validate.js';
+import type { ManifestInput } from '../../src/model/manifest.js';
+import { validateTemplate } from '../../src/validate.js';
 import { EL, el, elements, expectProblems, makePackage, TempDirs } from '../bad-input/fixtures.js';
 
 const temp = new TempDirs();

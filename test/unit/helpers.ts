@@ -5,8 +5,8 @@
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { loadFontFace } from '../../src/assets/fonts.js';
-import type { FontFamily } from '../../src/layout/fit.js';
-import type { ManifestInput } from '../../src/template/manifest.js';
+import type { FontFamily } from '../../src/model/text.js';
+import type { ManifestInput } from '../../src/model/manifest.js';
 
 export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 export const TEMPLATES = path.join(ROOT, 'templates');
