@@ -1,6 +1,7 @@
 import { Writable } from 'node:stream';
 import type { Problem } from './errors.js';
-import type { ImageItem } from './elements/image/index.js';
+import type { DrawnImage } from './elements/kind.js';
+import { kindOf } from './elements/registry.js';
 import { fitPiece, fitPieceOrThrow } from './layout/piece.js';
 import { mergeRecord } from './merge/merge.js';
 import { PlatenError } from './errors.js';
@@ -91,13 +92,13 @@ export async function renderToBuffer(
   return Buffer.concat(chunks);
 }
 
-/** Every image item a piece draws, static layers included. */
-function imageItems(piece: FittedPiece): ImageItem[] {
-  const found: ImageItem[] = [];
+/** Every raster image a piece draws, static layers included (see each kind's `images`). */
+function imageItems(piece: FittedPiece): DrawnImage[] {
+  const found: DrawnImage[] = [];
   const visit = (items: DrawItem[]): void => {
     for (const item of items) {
       if (item.kind === 'static') visit(item.items);
-      else if (item.kind === 'image') found.push(item);
+      else found.push(...(kindOf(item.kind).images?.(item) ?? []));
     }
   };
   for (const page of piece.pages) visit(page);

@@ -50,10 +50,21 @@ export interface ElementKind<
   merge(el: Compiled, record: RecordContext): Item | TextToFit | (Item | TextToFit)[] | null;
   /** Draws one item through the painter. */
   draw?(item: Item, painter: Painter): void;
+  /**
+   * The raster images an item draws: a screen preview swaps in smaller copies, a CMYK document
+   * converts them before the (synchronous) draw step needs them.
+   */
+  images?(item: Item): DrawnImage[];
   /** What preflight finds in one placed item (its location is added by the preflight step). */
   preflight?(item: Item, preflight: PreflightContext): ItemFinding | null;
   /** Whether the item is RGB (preflight reports RGB left in a CMYK document). */
   rgb?(item: Item, preflight: PreflightContext): boolean;
+}
+
+/** A raster image an item draws, and whether it stays RGB in a CMYK document. */
+export interface DrawnImage {
+  image: PreparedImage;
+  keepRgb?: boolean;
 }
 
 /** An element's manifest schema: a strict object told apart from the others by its `type`. */

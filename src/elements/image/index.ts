@@ -120,6 +120,7 @@ export const image: ElementKind<typeof schema, CompiledImage, ImageItem> = {
       item.fit === 'cover' ? `${num(box.x)} ${num(box.y)} ${num(box.w)} ${num(box.h)} re W n\n` : '';
     painter.write(`q\n${clip}${num(w)} 0 0 ${num(-h)} ${num(x)} ${num(y + h)} cm\n/${name} Do\nQ`);
   },
+  images: (item) => [item],
   preflight: (item, preflight) => {
     const { image: prepared, box } = item;
     const scale = (item.fit === 'cover' ? Math.max : Math.min)(
