@@ -66,7 +66,7 @@ export const address: ElementKind<typeof schema, CompiledText<'address'>, never>
   editor: {
     label: 'Address block',
     summary:
-      '`lines`: `name`, `company`, `line1`, `line2`, `city`, `state`, `zip`, `country` (Handlebars each; name, line1, city, state and zip required). Empty lines are dropped, the unit shares the street line, `CITY ST 12345-6789` is one line, a country other than the US gets the last. `font`, `size`, `minSize`, `color`, `lineHeight`, `uppercase`; `zone`: `window-10` (a Letter in a #10 window envelope) or `postcard-6x4` (the card’s OCR read area), checked when the template compiles',
+      "`lines`: `name`, `company`, `line1`, `line2`, `city`, `state`, `zip`, `country` (Handlebars each; name, line1, city, state and zip required). Empty lines are dropped, the unit shares the street line, `CITY ST 12345-6789` is one line, a country other than the US gets the last. `font`, `size`, `minSize`, `color`, `lineHeight`, `uppercase`; `zone`: `window-10` (a Letter in a #10 window envelope) or `postcard-6x4` (the card's OCR read area), checked when the template compiles",
     properties: [
       ...BOX_PROPERTIES,
       ...LINE_KEYS.map((key) => ({

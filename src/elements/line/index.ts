@@ -29,7 +29,7 @@ export const line: ElementKind<typeof schema, CompiledShape<'line'>, ShapeItem<'
   editor: {
     label: 'Line',
     summary:
-      '`stroke`, `strokeWidth`: from the box’s top-left corner to its bottom-right one (`w` or `h` may be 0)',
+      "`stroke`, `strokeWidth`: from the box's top-left corner to its bottom-right one (`w` or `h` may be 0)",
     properties: [...BOX_PROPERTIES, ...SHAPE_PROPERTIES.filter((p) => p.key !== 'fill')],
   },
   tagRole: 'Figure',
