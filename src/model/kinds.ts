@@ -13,7 +13,7 @@ export interface ElementKinds {}
 export type ElementType = keyof ElementKinds;
 export type ElementDef = ElementKinds[ElementType]['def'];
 export type ElementInput = ElementKinds[ElementType]['input'];
-export type CompiledElement = ElementKinds[ElementType]['compiled'];
+export type CompiledElement = ElementKinds[ElementType]['compiled'] & CompiledBase;
 /** What the kinds draw (an address draws as text: it adds none of its own). */
 export type ElementItem = ElementKinds[ElementType]['item'];
 

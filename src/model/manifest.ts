@@ -4,8 +4,10 @@ import { lengthSchema } from './units.js';
 
 /**
  * The template manifest (`template.json`): the contract between marketing, who write it, and the
- * engine. Everything here is validated before anything is compiled; `npm run schema` writes the JSON
- * Schema of this file for editors.
+ * engine. Here are its shape and the vocabulary the element kinds' own schemas share (names, paths,
+ * colours, conditions, roles); the elements come from the kinds (src/elements/), the checks across
+ * keys from the compile step (src/template/manifest.ts), and `npm run schema` writes its JSON Schema
+ * for editors.
  */
 
 /** Names of fields, columns, fonts, colours and elements: plain identifiers, never prototype keys. */

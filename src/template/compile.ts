@@ -179,7 +179,7 @@ class Compiler {
   }
 
   /**
-   * Refuses template text that would print right-to-left characters (see right-to-left.ts). Records
+   * Refuses template text that would print right-to-left characters (see text/right-to-left.ts). Records
    * are checked by their schema; merged text is then free of them, as the helpers only change case,
    * format dates in English or percent-encode, and a helper's literal is part of the checked source.
    */
