@@ -58,6 +58,7 @@ export const BOX_PROPERTIES: EditorProperty[] = [
   { key: 'y', label: 'Y', group: 'Position', control: 'length', unit: 'pt', required: true },
   { key: 'w', label: 'Width', group: 'Position', control: 'length', unit: 'pt', required: true },
   { key: 'h', label: 'Height', group: 'Position', control: 'length', unit: 'pt', required: true },
+  { key: 'when', label: 'Show only when', group: 'Content', control: 'condition', bindable: true },
   { key: 'bleeds', label: 'Reaches into the bleed', group: 'Position', control: 'boolean' },
   { key: 'keepRgb', label: 'Keep RGB in a CMYK document', group: 'Colour', control: 'boolean' },
   { key: 'role', label: 'Role in a tagged PDF', group: 'Accessibility', control: 'choice', choices: ROLES },

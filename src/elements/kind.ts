@@ -176,10 +176,12 @@ export interface EditorProperty {
   /**
    * The control: `template` is Handlebars text that may read record values; `length` is in points
    * (or `12mm`, `0.5in`); `color` a palette name or value; `font` a declared font; `field` a
-   * declared field; `asset` a package file; `input` an image input's record path.
+   * declared field; `asset` a package file; `input` an image input's record path; `condition` a
+   * test of a record value (`when`).
    */
   control:
     | 'template'
+    | 'condition'
     | 'text'
     | 'number'
     | 'length'
