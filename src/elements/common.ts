@@ -1,5 +1,6 @@
 import { z } from 'zod';
-import { colorRefSchema, conditionSchema, keySchema, ROLES } from '../model/manifest.js';
+import { colorRefSchema, keySchema, ROLES } from '../model/manifest.js';
+import { conditionSchema } from '../model/condition.js';
 import { lengthSchema } from '../model/units.js';
 import type { EditorProperty } from './kind.js';
 

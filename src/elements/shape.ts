@@ -1,6 +1,7 @@
 import type { Color } from '../model/color.js';
 import type { Box } from '../model/geometry.js';
-import { type ColorRef, colorRefSchema, type Condition } from '../model/manifest.js';
+import { type ColorRef, colorRefSchema } from '../model/manifest.js';
+import { type Condition } from '../model/condition.js';
 import { colorOp, num, type Painter } from '../model/painter.js';
 import { lengthSchema } from '../model/units.js';
 import type { CompileContext, EditorProperty, PreflightContext } from './kind.js';

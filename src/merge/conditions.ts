@@ -1,4 +1,4 @@
-import type { Condition } from '../model/manifest.js';
+import type { Condition } from '../model/condition.js';
 import type { MergeContext } from '../model/record.js';
 
 /** Whether an element's `when` holds for a record. */

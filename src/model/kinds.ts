@@ -1,5 +1,5 @@
 import type { Box } from './geometry.js';
-import type { Condition } from './manifest.js';
+import type { Condition } from './condition.js';
 
 /**
  * The element kinds' own types, by manifest `type`: each kind's manifest definition (`def`, and

@@ -161,19 +161,6 @@ const inputMapSchema = z.record(keySchema, inputSchema).default({});
 
 // ------------------------------------------------------------------------------------------ elements
 
-/** A path into the record, `rep.name`, `prospect.industry`, `fields.headline`. */
-export const recordPathSchema = z
-  .string()
-  .regex(/^(rep|prospect|fields)\.[A-Za-z][A-Za-z0-9_]*$/, 'expected rep.X, prospect.X or fields.X');
-
-export const conditionSchema = z.union([
-  z.strictObject({ path: recordPathSchema, equals: z.union([z.string(), z.boolean()]) }),
-  z.strictObject({ path: recordPathSchema, in: z.array(z.string()).min(1) }),
-  z.strictObject({ path: recordPathSchema, exists: z.boolean() }),
-  z.strictObject({ path: recordPathSchema, truthy: z.boolean() }),
-]);
-export type Condition = z.output<typeof conditionSchema>;
-
 /** Structure roles an element may take in a tagged PDF. */
 export const ROLES = ['H1', 'H2', 'H3', 'H4', 'H5', 'H6', 'P', 'Figure', 'Artifact'] as const;
 export type Role = (typeof ROLES)[number];

@@ -1,7 +1,8 @@
 import { z } from 'zod';
 import type { PreparedImage } from '../../assets/images.js';
 import type { Box } from '../../model/geometry.js';
-import { assetPathSchema, type Condition, recordPathSchema, templateText } from '../../model/manifest.js';
+import { assetPathSchema, templateText } from '../../model/manifest.js';
+import { type Condition, recordPathSchema } from '../../model/condition.js';
 import { num } from '../../model/painter.js';
 import type { TextFn } from '../../model/record.js';
 import { boxShape, BOX_PROPERTIES, hasMustache } from '../common.js';

@@ -1,7 +1,8 @@
 import { z } from 'zod';
 import type { Color } from '../../model/color.js';
 import type { Box } from '../../model/geometry.js';
-import { colorRefSchema, type Condition, keySchema, templateText } from '../../model/manifest.js';
+import { colorRefSchema, keySchema, templateText } from '../../model/manifest.js';
+import { type Condition } from '../../model/condition.js';
 import { colorOp, num } from '../../model/painter.js';
 import type { TextFn } from '../../model/record.js';
 import type { TextBox, TextToFit } from '../../model/text.js';

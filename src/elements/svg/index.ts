@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import type { Box } from '../../model/geometry.js';
-import { assetPathSchema, type Condition } from '../../model/manifest.js';
+import { assetPathSchema } from '../../model/manifest.js';
+import { type Condition } from '../../model/condition.js';
 import { boxShape, BOX_PROPERTIES } from '../common.js';
 import type { ElementKind } from '../kind.js';
 

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import type { Condition } from '../../model/manifest.js';
+import type { Condition } from '../../model/condition.js';
 import { keySchema, templateText } from '../../model/manifest.js';
 import type { TextFn } from '../../model/record.js';
 import type { TextBox, TextItem, TextSpec, TextToFit } from '../../model/text.js';
