@@ -159,7 +159,7 @@ export type InputDef = z.output<typeof inputSchema>;
 
 const inputMapSchema = z.record(keySchema, inputSchema).default({});
 
-// ------------------------------------------------------------------------------------------ elements
+// -------------------------------------------------------------------- what the element kinds share
 
 /** Structure roles an element may take in a tagged PDF. */
 export const ROLES = ['H1', 'H2', 'H3', 'H4', 'H5', 'H6', 'P', 'Figure', 'Artifact'] as const;
