@@ -1,10 +1,14 @@
 import { Writable } from 'node:stream';
 import type { Problem } from './errors.js';
-import { fitPiece, fitPieceOrThrow, type FittedPiece } from './layout/piece.js';
-import { mergeRecord, type RecordImages } from './merge/merge.js';
+import type { DrawnImage } from './elements/kind.js';
+import { kindOf } from './elements/registry.js';
+import { fitPiece, fitPieceOrThrow } from './layout/piece.js';
+import { mergeRecord } from './merge/merge.js';
 import { PlatenError } from './errors.js';
+import type { DrawItem } from './model/kinds.js';
+import type { FittedPiece, RecordImages } from './model/piece.js';
+import type { CompiledTemplate } from './model/template.js';
 import { type DocumentOptions, PieceDocument } from './render/document.js';
-import type { CompiledTemplate, DrawItem, ImageItem } from './template/model.js';
 import { cmykImage } from './assets/cmyk.js';
 import { type PreparedImage, screenImage } from './assets/images.js';
 
@@ -88,13 +92,13 @@ export async function renderToBuffer(
   return Buffer.concat(chunks);
 }
 
-/** Every image item a piece draws, static layers included. */
-function imageItems(piece: FittedPiece): ImageItem[] {
-  const found: ImageItem[] = [];
+/** Every raster image a piece draws, static layers included (see each kind's `images`). */
+function imageItems(piece: FittedPiece): DrawnImage[] {
+  const found: DrawnImage[] = [];
   const visit = (items: DrawItem[]): void => {
     for (const item of items) {
       if (item.kind === 'static') visit(item.items);
-      else if (item.kind === 'image') found.push(item);
+      else found.push(...(kindOf(item.kind).images?.(item) ?? []));
     }
   };
   for (const page of piece.pages) visit(page);

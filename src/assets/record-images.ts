@@ -1,7 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { PlatenError, type Problem } from '../errors.js';
-import type { CompiledTemplate } from '../template/model.js';
+import type { CompiledTemplate } from '../model/template.js';
 import { type PreparedImage, prepareImage } from './images.js';
 
 /**

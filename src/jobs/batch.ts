@@ -6,7 +6,7 @@ import { writeAtomically } from '../files.js';
 import { type SheetSize, sheetLayout } from '../pdf/impose.js';
 import { type Imposition, PdfJoiner } from '../render/join.js';
 import { validateRecord } from '../merge/merge.js';
-import type { CompiledTemplate } from '../template/model.js';
+import type { CompiledTemplate } from '../model/template.js';
 import {
   type ChunkKind,
   type ChunkResult,

@@ -1,6 +1,6 @@
 import { joinPath, type Problem, PlatenError } from '../errors.js';
 import { jsonDepthProblem } from '../json.js';
-import type { InputDef } from '../template/manifest.js';
+import type { InputDef } from '../model/manifest.js';
 import { quoted, visible } from './visible.js';
 
 /**

@@ -1,28 +1,8 @@
 import { PlatenError, type Problem } from '../errors.js';
-import type { Piece } from '../merge/merge.js';
-import type { DrawItem } from '../template/model.js';
-import type { PieceRecord } from '../template/record-schema.js';
-import { type FitStatus, fitText } from './fit.js';
-
-/** How one text element sits: what the form shows beside a field, and what the API reports. */
-export interface FitReportEntry {
-  element: string;
-  field?: string;
-  status: FitStatus;
-  size: number;
-  preferredSize: number;
-  overflow?: { points: number; chars: number };
-}
-
-export interface FittedPiece {
-  templateId: string;
-  version: number;
-  recordHash: string;
-  pages: DrawItem[][];
-  report: FitReportEntry[];
-  /** In a print file: the piece's bookmark title and page label (set by the batch runner). */
-  marker?: { title: string; label: string };
-}
+import type { DrawItem } from '../model/kinds.js';
+import type { FitReportEntry, FittedPiece, Piece } from '../model/piece.js';
+import type { PieceRecord } from '../model/record.js';
+import { fitText } from '../text/fit.js';
 
 /**
  * Fits every text of a piece. Returns the fitted piece and its problems (overflow, characters no

@@ -1,5 +1,5 @@
-import type { Condition } from '../template/manifest.js';
-import type { MergeContext } from '../template/handlebars.js';
+import type { Condition } from '../model/condition.js';
+import type { MergeContext } from '../model/record.js';
 
 /** Whether an element's `when` holds for a record. */
 export function conditionHolds(condition: Condition, context: MergeContext): boolean {

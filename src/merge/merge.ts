@@ -1,37 +1,19 @@
 import { createHash } from 'node:crypto';
 import type { PreparedImage } from '../assets/images.js';
+import type { RecordContext } from '../elements/kind.js';
+import { kindOf } from '../elements/registry.js';
 import { joinPath, PlatenError, type Problem, problemsFromZod } from '../errors.js';
-import type { Span } from '../layout/fit.js';
-import type { MergeContext } from '../template/handlebars.js';
-import type { CompiledElement, CompiledTemplate, CompiledText, DrawItem } from '../template/model.js';
-import type { PieceRecord } from '../template/record-schema.js';
+import type { DrawItem } from '../model/kinds.js';
+import type { Piece, RecordImages } from '../model/piece.js';
+import type { MergeContext, PieceRecord } from '../model/record.js';
+import type { CompiledTemplate } from '../model/template.js';
+import type { TextToFit } from '../model/text.js';
 import { conditionHolds } from './conditions.js';
-import { imbBars } from './mail.js';
-import { spansOf } from './spans.js';
 
 /**
  * Validate + merge: a record is checked against the template's schema, then every element is
- * resolved to concrete content. The output is a Piece: plain data, no PDF objects.
+ * resolved to concrete content by its kind. The output is a Piece: plain data, no PDF objects.
  */
-
-/** A text element whose words are known but whose lines are not yet: fit's job. */
-export interface TextToFit {
-  kind: 'fit';
-  element: CompiledText;
-  spans: Span[];
-}
-
-export interface Piece {
-  templateId: string;
-  version: number;
-  record: PieceRecord;
-  /** SHA-256 of the canonical record (images by content hash): traces a PDF to its exact inputs. */
-  recordHash: string;
-  pages: (DrawItem | TextToFit)[][];
-}
-
-/** Images a record refers to by its image inputs' values (uploads, profile photos, sample assets). */
-export type RecordImages = ReadonlyMap<string, PreparedImage>;
 
 /** Checks a record against the template; the problems name the record path and the rule. */
 export function validateRecord(
@@ -62,40 +44,20 @@ export function mergeRecord(compiled: CompiledTemplate, input: unknown, images: 
   const validated = validateRecord(compiled, input);
   if (!validated.ok) throw new PlatenError('invalid_record', validated.problems);
   const record = validated.record;
-  const context = mergeContext(compiled, record);
+  const values = mergeContext(compiled, record);
   const problems: Problem[] = [];
   const imageHashes = new Map<string, string>();
-
-  const resolveImage = (el: Extract<CompiledElement, { kind: 'image' }>): PreparedImage | undefined => {
-    if (el.source.kind === 'input') {
-      const [scope, key] = el.source.path.split('.') as [keyof PieceRecord, string];
-      const ref = record[scope][key];
-      if (typeof ref !== 'string' || ref === '') return el.fallback;
-      const image = images.get(ref);
-      if (!image) {
-        problems.push({ path: el.source.path, rule: 'missing_image', message: `image not found: ${ref}` });
-        return undefined;
-      }
-      const def = compiled.inputs[scope][key]!;
-      if (image.width < (def.minWidth ?? 0) || image.height < (def.minHeight ?? 0)) {
-        problems.push({
-          path: el.source.path,
-          rule: 'image_too_small',
-          message: `the image is ${image.width}×${image.height} px; at least ${def.minWidth ?? 1}×${def.minHeight ?? 1} px is required`,
-        });
-      }
-      imageHashes.set(el.source.path, image.sha256);
-      return image;
-    }
-    const path = el.source.render(context);
-    const image = compiled.assets.get(path) ?? el.fallback;
-    if (!image)
-      problems.push({
-        path: `elements.${el.name}`,
-        rule: 'missing_image',
-        message: `no image ${path} in the template`,
-      });
-    return image;
+  const context: RecordContext = {
+    values,
+    record,
+    problem: (problem) => problems.push(problem),
+    recordImage: (ref) => images.get(ref),
+    asset: (rel) => compiled.assets.get(rel),
+    input: (path) => {
+      const [scope, key] = path.split('.') as [keyof PieceRecord, string];
+      return compiled.inputs[scope][key];
+    },
+    usedImage: (path, image: PreparedImage) => imageHashes.set(path, image.sha256),
   };
 
   const pages = compiled.pages.map((page) => {
@@ -105,52 +67,11 @@ export function mergeRecord(compiled: CompiledTemplate, input: unknown, images: 
         items.push(layer);
         continue;
       }
-      if (layer.when && !conditionHolds(layer.when, context)) continue;
-      switch (layer.kind) {
-        case 'text':
-          items.push({ kind: 'fit', element: layer, spans: spansOf(layer.render(context), layer.uppercase) });
-          break;
-        case 'image': {
-          const image = resolveImage(layer);
-          if (image)
-            items.push({
-              kind: 'image',
-              name: layer.name,
-              box: layer.box,
-              fit: layer.fit,
-              image,
-              ...(layer.keepRgb ? { keepRgb: true } : {}),
-            });
-          break;
-        }
-        case 'imb': {
-          const result = imbBars(layer.tracking(context), layer.routing(context));
-          if ('problem' in result)
-            problems.push({ path: `elements.${layer.name}`, rule: 'imb', message: result.problem });
-          else
-            items.push({
-              kind: 'imb',
-              name: layer.name,
-              box: layer.box,
-              bars: result.bars,
-              color: layer.color,
-            });
-          break;
-        }
-        case 'qr':
-          items.push({
-            kind: 'qr',
-            name: layer.name,
-            box: layer.box,
-            content: layer.render(context),
-            color: layer.color,
-            errorCorrection: layer.errorCorrection,
-          });
-          break;
-        case 'fixed':
-          items.push(layer.item);
-          break;
-      }
+      if (layer.when && !conditionHolds(layer.when, values)) continue;
+      const merged = kindOf(layer.kind).merge(layer, context) as
+        DrawItem | TextToFit | (DrawItem | TextToFit)[] | null;
+      if (Array.isArray(merged)) items.push(...merged);
+      else if (merged) items.push(merged);
     }
     return items;
   });

@@ -1,4 +1,5 @@
-import { CROP_LENGTH, MARK_GAP, MARKS_MARGIN, strokeMarks, type TrimAndBleed } from './marks.js';
+import type { PageGeometry } from '../model/geometry.js';
+import { CROP_LENGTH, MARK_GAP, MARKS_MARGIN, strokeMarks } from './marks.js';
 import { num } from './syntax.js';
 
 /**
@@ -27,7 +28,7 @@ export interface SheetLayout {
 
 export class SheetTooSmallError extends Error {}
 
-export function sheetLayout(geometry: TrimAndBleed, sheet: SheetSize): SheetLayout {
+export function sheetLayout(geometry: PageGeometry, sheet: SheetSize): SheetLayout {
   const { trimWidth: w, trimHeight: h, bleed: b } = geometry;
   const cellW = w + 2 * b;
   const cellH = h + 2 * b;

@@ -1,3 +1,5 @@
+import type { Color, SpotInk } from '../model/color.js';
+
 /**
  * PDF object syntax as Platen reads and writes it: values parsed from an object's text (the
  * structural dictionaries a reader needs; content streams stay bytes), written back with their
@@ -7,6 +9,20 @@
 /** Compact number formatting for content streams: at most 3 decimals, no trailing zeros. */
 export function num(n: number): string {
   return String(Math.round(n * 1000) / 1000);
+}
+
+/** The colour operator: `rg`/`k` for fill, `RG`/`K` for stroke; a spot ink's tint through its colour space. */
+export function colorOp(color: Color, target: 'fill' | 'stroke'): string {
+  const values = color.values.map(num).join(' ');
+  const fill = target === 'fill';
+  if (color.space === 'rgb') return `${values} ${fill ? 'rg' : 'RG'}`;
+  if (color.space === 'cmyk') return `${values} ${fill ? 'k' : 'K'}`;
+  return `/${spotResource(color.spot)} ${fill ? 'cs' : 'CS'} ${values} ${fill ? 'scn' : 'SCN'}`;
+}
+
+/** The shared resource name of a spot ink's colour space (palette keys are plain identifiers). */
+export function spotResource(spot: SpotInk): string {
+  return `CS${spot.key}`;
 }
 
 /** A value kept as written: a number, name, string, boolean or null. */

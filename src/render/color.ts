@@ -1,25 +1,9 @@
 import { deflateSync } from 'node:zlib';
 import { OUTPUT_CONDITION, outputProfile } from '../assets/cmyk.js';
-import type { Color, PrintSetup, SpotInk } from '../template/model.js';
+import type { PrintSetup } from '../model/color.js';
 import { REGISTRATION } from '../pdf/marks.js';
 import type { Doc, PdfRef } from '../pdf/pdfkit.js';
-import { num } from '../pdf/syntax.js';
-
-export { num };
-
-/** The colour operator: `rg`/`k` for fill, `RG`/`K` for stroke; a spot ink's tint through its colour space. */
-export function colorOp(color: Color, target: 'fill' | 'stroke'): string {
-  const values = color.values.map(num).join(' ');
-  const fill = target === 'fill';
-  if (color.space === 'rgb') return `${values} ${fill ? 'rg' : 'RG'}`;
-  if (color.space === 'cmyk') return `${values} ${fill ? 'k' : 'K'}`;
-  return `/${spotResource(color.spot)} ${fill ? 'cs' : 'CS'} ${values} ${fill ? 'scn' : 'SCN'}`;
-}
-
-/** The shared resource name of a spot ink's colour space (palette keys are plain identifiers). */
-function spotResource(spot: SpotInk): string {
-  return `CS${spot.key}`;
-}
+import { spotResource } from '../pdf/syntax.js';
 
 /** A PDF name for any ink name: characters outside the regular set written as #xx (ISO 32000 7.3.5). */
 function pdfName(name: string): string {

@@ -6,22 +6,18 @@ import type { FontFace } from '../assets/fonts.js';
 import { cmykImageReady, rgbToCmyk } from '../assets/cmyk.js';
 import { embeddedImage } from '../assets/svg.js';
 import type { PreparedImage } from '../assets/images.js';
+import { kindOf } from '../elements/registry.js';
 import { roomIn } from '../files.js';
-import type { FittedPiece } from '../layout/piece.js';
-import type {
-  DrawItem,
-  ImageItem,
-  PageGeometry,
-  PrintSetup,
-  ShapeItem,
-  StaticLayer,
-  SvgItem,
-  TextItem,
-} from '../template/model.js';
-import { colorOp, num, setUpColor } from './color.js';
-import { imbOps } from './imb.js';
+import type { PrintSetup } from '../model/color.js';
+import type { PageGeometry } from '../model/geometry.js';
+import type { DrawItem, ElementItem, StaticLayer } from '../model/kinds.js';
+import type { Painter, SvgArt } from '../model/painter.js';
+import type { FittedPiece } from '../model/piece.js';
+import type { PlacedLine, TextItem } from '../model/text.js';
+import { onFirstUse } from '../on-first-use.js';
 import { type Cell, Imposer, type SheetSize, sheetContent, sheetLayout } from '../pdf/impose.js';
 import { MARKS_MARGIN, marksOps } from '../pdf/marks.js';
+import { setUpColor } from './color.js';
 import { Tagger, type TaggingOptions } from './tagging.js';
 import {
   type Doc,
@@ -42,10 +38,7 @@ import {
   RecordParts,
   recordPart,
 } from '../pdf/structures.js';
-import { pdfString } from '../pdf/syntax.js';
-import type { PlacedLine } from '../layout/fit.js';
-import { onFirstUse } from '../on-first-use.js';
-import { qrOps } from './qr.js';
+import { num, pdfString } from '../pdf/syntax.js';
 import { TextOps } from './text.js';
 
 /**
@@ -123,6 +116,8 @@ export class PieceDocument {
   private readonly imposer: Imposer<PdfRef> | null;
   private cellForms = 0;
   private readonly tagger: Tagger | null;
+  /** What the element kinds draw through (see Painter): this document's content, resources and fonts. */
+  private readonly painter: Painter;
 
   constructor(
     private readonly geometry: PageGeometry,
@@ -144,6 +139,17 @@ export class PieceDocument {
       ...(options.tagged ? { tagged: true, lang: options.tagged.lang, displayTitle: true } : {}),
     });
     this.doc = asDoc(pdf);
+    const doc = this.doc;
+    this.painter = {
+      write: (ops) => doc.addContent(ops),
+      rect: (x, y, w, h) => doc.rect(x, y, w, h),
+      roundedRect: (x, y, w, h, radius) => doc.roundedRect(x, y, w, h, radius),
+      ellipse: (cx, cy, rx, ry) => doc.ellipse(cx, cy, rx, ry),
+      line: (x1, y1, x2, y2) => doc.moveTo(x1, y1).lineTo(x2, y2),
+      image: (image, keepRgb) => this.placeImage(image, keepRgb),
+      text: (item) => this.drawText(item),
+      svg: (art) => drawSvg(doc, art),
+    };
     this.tagger = options.tagged ? new Tagger(this.doc, options.tagged.tags) : null;
     this.resources = this.doc.ref({ ProcSet: ['PDF', 'Text', 'ImageB', 'ImageC', 'ImageI'] });
     this.sink = objectSink(this.doc);
@@ -348,26 +354,8 @@ export class PieceDocument {
     }
   }
 
-  private drawItem(item: Exclude<DrawItem, StaticLayer>): void {
-    switch (item.kind) {
-      case 'text':
-        this.drawText(item);
-        break;
-      case 'image':
-        this.drawImage(item);
-        break;
-      case 'qr':
-        this.doc.addContent(qrOps(item));
-        break;
-      case 'imb':
-        this.doc.addContent(imbOps(item));
-        break;
-      case 'svg':
-        this.drawSvg(item);
-        break;
-      default:
-        this.drawShape(item);
-    }
+  private drawItem(item: ElementItem): void {
+    kindOf(item.kind).draw?.(item, this.painter);
   }
 
   // ------------------------------------------------------------------------------------- text
@@ -486,48 +474,17 @@ export class PieceDocument {
     return ref;
   }
 
-  private drawImage(item: ImageItem): void {
+  /** Registers an image (or its stand-in) on the current page or form and names it (see Painter.image). */
+  private placeImage(
+    original: PreparedImage,
+    keepRgb: boolean,
+  ): { name: string; width: number; height: number } {
     const image =
-      this.options.imageVariants?.get(item.image) ??
-      (this.print.colorSpace === 'cmyk' && !item.keepRgb ? cmykImageReady(item.image) : item.image);
-    const { box } = item;
+      this.options.imageVariants?.get(original) ??
+      (this.print.colorSpace === 'cmyk' && !keepRgb ? cmykImageReady(original) : original);
     const name = `Im${image.sha256.slice(0, 12)}`;
     this.doc.page.xobjects[name] = this.imageRef(image);
-    const scale =
-      item.fit === 'cover'
-        ? Math.max(box.w / image.width, box.h / image.height)
-        : Math.min(box.w / image.width, box.h / image.height);
-    const w = image.width * scale;
-    const h = image.height * scale;
-    const x = box.x + (box.w - w) / 2;
-    const y = box.y + (box.h - h) / 2;
-    const clip =
-      item.fit === 'cover' ? `${num(box.x)} ${num(box.y)} ${num(box.w)} ${num(box.h)} re W n\n` : '';
-    this.doc.addContent(`q\n${clip}${num(w)} 0 0 ${num(-h)} ${num(x)} ${num(y + h)} cm\n/${name} Do\nQ`);
-  }
-
-  // ----------------------------------------------------------------------------------- shapes
-
-  private drawShape(item: ShapeItem): void {
-    const { box } = item;
-    const ops: string[] = ['q'];
-    if (item.fill) ops.push(colorOp(item.fill, 'fill'));
-    if (item.stroke) ops.push(colorOp(item.stroke, 'stroke'), `${num(item.strokeWidth)} w`);
-    this.doc.addContent(ops.join('\n'));
-    if (item.kind === 'line') this.doc.moveTo(box.x, box.y).lineTo(box.x + box.w, box.y + box.h);
-    else if (item.kind === 'ellipse')
-      this.doc.ellipse(box.x + box.w / 2, box.y + box.h / 2, box.w / 2, box.h / 2);
-    else if (item.radius > 0) this.doc.roundedRect(box.x, box.y, box.w, box.h, item.radius);
-    else this.doc.rect(box.x, box.y, box.w, box.h);
-    const paint =
-      item.kind === 'line' ? 'S' : item.fill && item.stroke ? 'B' : item.fill ? 'f' : item.stroke ? 'S' : 'n';
-    this.doc.addContent(`${paint}\nQ`);
-  }
-
-  private drawSvg(item: SvgItem): void {
-    const ops = svgOps(item);
-    if (ops !== null) this.doc.addContent(item.cmyk ? cmykOps(ops) : ops);
-    else drawSvgLive(this.doc, item);
+    return { name, width: image.width, height: image.height };
   }
 
   // ------------------------------------------------------------------------------------ forms
@@ -625,11 +582,18 @@ function lineKeys(item: TextItem): string[] {
   });
 }
 
+/** Draws SVG art: replayed operators when it can be, else live (see svgOps). */
+function drawSvg(doc: Doc, art: SvgArt): void {
+  const ops = svgOps(art);
+  if (ops !== null) doc.addContent(art.cmyk ? cmykOps(ops) : ops);
+  else drawSvgLive(doc, art);
+}
+
 /** Only templates with SVG art need it: 125 kB of code that the module loader would scan at start-up. */
 const svgToPdf = onFirstUse<typeof SVGtoPDF>('svg-to-pdfkit');
 
 /** Draws SVG art with svg-to-pdfkit: parsed and converted on every call, which is slow (docs/perf.md). */
-function drawSvgLive(doc: Doc, item: SvgItem): void {
+function drawSvgLive(doc: Doc, item: SvgArt): void {
   doc.save();
   svgToPdf()(doc as unknown as PDFKit.PDFDocument, item.svg, item.box.x, item.box.y, {
     width: item.box.w,
@@ -649,10 +613,10 @@ function drawSvgLive(doc: Doc, item: SvgItem): void {
  * paths and fills that need no resources, so its operators can be replayed into any document.
  * Null for art that needs resources (gradients, transparency, images), which is drawn live each time.
  */
-const svgCache = new WeakMap<SvgItem, string | null>();
+const svgCache = new WeakMap<SvgArt, string | null>();
 let scratch: Doc | null = null;
 
-function svgOps(item: SvgItem): string | null {
+function svgOps(item: SvgArt): string | null {
   let ops = svgCache.get(item);
   if (ops === undefined) {
     scratch ??= asDoc(
@@ -678,7 +642,7 @@ function svgOps(item: SvgItem): string | null {
 }
 
 /** Whether SVG art needs resources (gradients, transparency, images) and so is drawn live, colours as written. */
-export function svgDrawnLive(item: SvgItem): boolean {
+export function svgDrawnLive(item: SvgArt): boolean {
   return svgOps(item) === null;
 }
 

@@ -6,6 +6,7 @@ import { PdfFile, UnreadablePdfError } from '../pdf/reader.js';
 import { type ObjectSink, Outline, PageLabels, RecordParts } from '../pdf/structures.js';
 import {
   type Dict,
+  num,
   optionalRef,
   rawOf,
   refOf,
@@ -14,10 +15,9 @@ import {
   serialize,
   withEntry,
 } from '../pdf/syntax.js';
-import type { PageGeometry } from '../template/model.js';
+import type { PageGeometry } from '../model/geometry.js';
 import { type Cell, Imposer, type SheetLayout, sheetContent } from '../pdf/impose.js';
 import { REGISTRATION } from '../pdf/marks.js';
-import { num } from '../pdf/syntax.js';
 
 /**
  * Joins print-file parts into one PDF, streaming. A mail drop is drawn in parallel, each worker

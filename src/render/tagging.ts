@@ -1,4 +1,5 @@
-import type { DrawItem, ElementTag, StaticLayer } from '../template/model.js';
+import type { ElementItem } from '../model/kinds.js';
+import type { ElementTag } from '../model/template.js';
 import type { Doc } from '../pdf/pdfkit.js';
 
 /**
@@ -25,7 +26,7 @@ export class Tagger {
   }
 
   /** Draws an item inside its tag; the drawing runs at once, on the current page. */
-  draw(item: Exclude<DrawItem, StaticLayer>, draw: () => void): void {
+  draw(item: ElementItem, draw: () => void): void {
     const tag = this.tags.get(item.name);
     if (!tag || tag.role === 'Artifact') {
       this.doc.markContent('Artifact', { type: 'Layout' });

@@ -1,7 +1,7 @@
 import type { FontFace } from '../assets/fonts.js';
-import type { PlacedLine } from '../layout/fit.js';
-import type { Color } from '../template/model.js';
-import { colorOp, num } from './color.js';
+import type { PlacedLine } from '../model/text.js';
+import type { Color } from '../model/color.js';
+import { colorOp, num } from '../pdf/syntax.js';
 import type { PdfEmbeddedFont } from '../pdf/pdfkit.js';
 
 /**

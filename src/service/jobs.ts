@@ -26,7 +26,7 @@ import { type ColumnMapping, mapColumns, normalizeName } from '../jobs/mapping.j
 import { checkpointsOf } from '../jobs/checkpoints.js';
 import type { ApiKey, Job, JobState, Store } from '../store/store.js';
 import { type SheetSize, SheetTooSmallError, sheetLayout } from '../pdf/impose.js';
-import type { CompiledTemplate } from '../template/model.js';
+import type { CompiledTemplate } from '../model/template.js';
 import { folderEntries } from '../files.js';
 import { authorize, can, repScope, sees } from './policy.js';
 import type { RenderService, RepDetails } from './render.js';

@@ -4,7 +4,7 @@ import { normalizePhoto } from '../assets/photos.js';
 import { NotFoundError, PlatenError } from '../errors.js';
 import type { ApiKey, RepProfile, Store } from '../store/store.js';
 import { PHONE } from '../template/record-schema.js';
-import { hasRightToLeft, RIGHT_TO_LEFT_RULE, rightToLeftMessage } from '../template/right-to-left.js';
+import { hasRightToLeft, RIGHT_TO_LEFT_RULE, rightToLeftMessage } from '../text/right-to-left.js';
 import { authorize } from './policy.js';
 import type { TemplateService, TemplateVersion } from './templates.js';
 

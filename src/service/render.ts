@@ -2,12 +2,13 @@ import { stillWanted } from '../abort.js';
 import { type PreparedImage, prepareImage } from '../assets/images.js';
 import { normalizePhoto } from '../assets/photos.js';
 import { NotFoundError, PlatenError, type Problem } from '../errors.js';
-import { fitPiece, type FitReportEntry } from '../layout/piece.js';
+import { fitPiece } from '../layout/piece.js';
+import type { FitReportEntry } from '../model/piece.js';
 import { mergeRecord } from '../merge/merge.js';
 import { preparePiece, renderToBuffer, samples, screenImages } from '../pipeline.js';
 import { rasterizePage } from '../render/raster.js';
 import type { ApiKey, RenderRecord, RepDetails, Store } from '../store/store.js';
-import type { CompiledTemplate } from '../template/model.js';
+import type { CompiledTemplate } from '../model/template.js';
 import { authorize, can, ownerOf, repScope, sees } from './policy.js';
 import type { TemplateService } from './templates.js';
 

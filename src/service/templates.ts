@@ -6,9 +6,9 @@ import { preparePiece, renderToBuffer, samples } from '../pipeline.js';
 import type { ApiKey, Role, Store, StoredVersion } from '../store/store.js';
 import type { TemplateCache } from '../template/cache.js';
 import { compileTemplate } from '../template/compile.js';
-import type { Manifest } from '../template/manifest.js';
-import type { CompiledTemplate } from '../template/model.js';
-import { validateTemplate } from '../template/validate.js';
+import type { Manifest } from '../model/manifest.js';
+import type { CompiledTemplate } from '../model/template.js';
+import { validateTemplate } from '../validate.js';
 import { authorize, can } from './policy.js';
 import { unzipPackage } from './unzip.js';
 

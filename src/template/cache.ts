@@ -1,4 +1,4 @@
-import type { CompiledTemplate } from './model.js';
+import type { CompiledTemplate } from '../model/template.js';
 
 /**
  * Compiled templates by version, least recently used first out: a template is compiled once and

@@ -4,39 +4,20 @@ import { type FontFace, loadFontFace } from '../assets/fonts.js';
 import { cmykImage, loadColorTable, rgbToCmyk } from '../assets/cmyk.js';
 import { type Placement, type PreparedImage, prepareImage } from '../assets/images.js';
 import { checkSvg, SVG_LIMITS } from '../assets/svg.js';
+import type { CompileContext, PlacementContext } from '../elements/kind.js';
+import { kindOf } from '../elements/registry.js';
 import { PlatenError, type Problem, problemsFromZod } from '../errors.js';
 import { jsonDepthProblem } from '../json.js';
-import { type FontFamily, fitText } from '../layout/fit.js';
-import { formatAddress, IMB_SIZES, imbHumanReadable } from '../merge/mail.js';
-import { spansOf } from '../merge/spans.js';
-import { compileText, type TextFn, TemplateSyntaxError } from './handlebars.js';
-import {
-  ADDRESS_ZONES,
-  type AddressElementDef,
-  type ColorRef,
-  type ColorValue,
-  type ElementDef,
-  type ImbElementDef,
-  type Manifest,
-  manifestSchema,
-  PAGE_PRESETS,
-  type TextElementDef,
-} from './manifest.js';
-import type {
-  Color,
-  CompiledElement,
-  CompiledPage,
-  CompiledTemplate,
-  DrawItem,
-  CompiledText,
-  ElementTag,
-  PageGeometry,
-  PrintSetup,
-  SpotInk,
-  StaticLayer,
-} from './model.js';
+import type { Color, PrintSetup, SpotInk } from '../model/color.js';
+import type { PageGeometry } from '../model/geometry.js';
+import type { CompiledElement, ElementDef, ElementItem, StaticLayer } from '../model/kinds.js';
+import { type ColorRef, type ColorValue, type Manifest, PAGE_PRESETS } from '../model/manifest.js';
+import type { CompiledPage, CompiledTemplate, ElementTag } from '../model/template.js';
+import type { FontFamily } from '../model/text.js';
+import { compileText, TemplateSyntaxError } from '../text/handlebars.js';
+import { hasRightToLeft, RIGHT_TO_LEFT_RULE, rightToLeftMessage } from '../text/right-to-left.js';
+import { manifestSchema } from './manifest.js';
 import { buildRecordSchema } from './record-schema.js';
-import { hasRightToLeft, RIGHT_TO_LEFT_RULE, rightToLeftMessage } from './right-to-left.js';
 
 /**
  * An error of the file system rather than of a file's content: not the package's fault, and its
@@ -76,27 +57,6 @@ export async function compileTemplate(dir: string, options: CompileOptions = {})
   return options.version === undefined ? compiled : { ...compiled, version: options.version };
 }
 
-type FitSpec = CompiledText['spec'];
-
-/** What fit needs of a text box: its size, type size and range, alignment and fonts. */
-function fitSpec(
-  el: Pick<TextElementDef, 'w' | 'h' | 'size' | 'minSize' | 'lineHeight'>,
-  align: FitSpec['align'],
-  valign: FitSpec['valign'],
-  fonts: FitSpec['fonts'],
-): FitSpec {
-  return {
-    width: el.w,
-    height: el.h,
-    size: el.size,
-    ...(el.minSize !== undefined ? { minSize: el.minSize } : {}),
-    lineHeight: el.lineHeight,
-    align,
-    valign,
-    fonts,
-  };
-}
-
 /**
  * A template with crop and bleed marks switched on or off whatever its `output.marks` says (`--marks`;
  * imposition, which marks sheets instead of pieces); undefined leaves the template's default.
@@ -129,17 +89,12 @@ async function readManifest(root: string): Promise<Manifest> {
   return parsed.data;
 }
 
-function hasMustache(source: string): boolean {
-  return source.includes('{{');
-}
-
-/** A compiled element with the manifest element it came from (an IMb gives two: bars and digits). */
+/** A compiled element with the manifest element it came from and the context it was compiled in. */
 interface Compiled {
   el: CompiledElement;
   def: ElementDef;
-  path: string;
+  context: CompileContext;
 }
-type CompiledBase = Pick<CompiledText, 'name' | 'box' | 'when'>;
 
 class Compiler {
   private readonly problems: Problem[] = [];
@@ -180,11 +135,18 @@ class Compiler {
     const pages: CompiledPage[] = [];
     for (const [p, def] of m.pages.entries()) {
       const elements: Compiled[] = [];
-      for (const [e, def_] of def.elements.entries()) {
-        const path = `pages[${p}].elements[${e}]`;
-        this.checkGeometry(def_, page, path);
-        const compiled = await this.compileElement(def_, path);
-        for (const el of [compiled ?? []].flat()) elements.push({ el, def: def_, path });
+      for (const [e, el] of def.elements.entries()) {
+        const context = this.context(el, `pages[${p}].elements[${e}]`);
+        this.checkGeometry(el, page, context.path);
+        if (el.when && !this.declared(el.when.path)) {
+          this.problem(
+            `${context.path}.when.path`,
+            'undeclared',
+            `"${el.when.path}" is not declared in the template's inputs`,
+          );
+        }
+        const compiled = await kindOf(el.type).compile(el, context);
+        if (compiled) elements.push({ el: compiled as CompiledElement, def: el, context });
       }
       pages.push({ name: def.name, layers: this.layer(elements) });
     }
@@ -217,7 +179,7 @@ class Compiler {
   }
 
   /**
-   * Refuses template text that would print right-to-left characters (see right-to-left.ts). Records
+   * Refuses template text that would print right-to-left characters (see text/right-to-left.ts). Records
    * are checked by their schema; merged text is then free of them, as the helpers only change case,
    * format dates in English or percent-encode, and a helper's literal is part of the checked source.
    */
@@ -336,32 +298,25 @@ class Compiler {
     return chain.map((f) => this.families.get(f)).filter((f): f is FontFamily => f !== undefined);
   }
 
-  /**
-   * Where each package image is drawn: an image element's `src` (each file a data-chosen `src` can
-   * name), its fallback, and the sample images of the input it shows.
-   */
+  /** Where each package image is drawn (see each kind's `place`): images are scaled to what these print. */
   private async placeImages(): Promise<void> {
-    const place = (rel: string, el: Placement) => {
-      const list = this.placements.get(rel) ?? [];
-      list.push({ w: el.w, h: el.h, fit: el.fit });
-      this.placements.set(rel, list);
+    const context: PlacementContext = {
+      place: (rel, { w, h, fit }) => {
+        const list = this.placements.get(rel) ?? [];
+        list.push({ w, h, fit });
+        this.placements.set(rel, list);
+      },
+      candidates: (src) => this.candidates(src),
+      sampleValues: (path) => {
+        const [scope, key] = path.split('.') as ['rep' | 'prospect' | 'fields', string];
+        return this.manifest.samples.flatMap(({ record }) => {
+          const value = Object.hasOwn(record[scope], key) ? record[scope][key] : undefined;
+          return typeof value === 'string' && value !== '' ? [value] : [];
+        });
+      },
     };
-    for (const page of this.manifest.pages) {
-      for (const el of page.elements) {
-        if (el.type !== 'image') continue;
-        if (el.fallback !== undefined) place(el.fallback, el);
-        if (el.src !== undefined) {
-          for (const rel of hasMustache(el.src) ? await this.candidates(el.src) : [el.src]) place(rel, el);
-        }
-        if (el.input !== undefined) {
-          const [scope, key] = el.input.split('.') as ['rep' | 'prospect' | 'fields', string];
-          for (const { record } of this.manifest.samples) {
-            const value = Object.hasOwn(record[scope], key) ? record[scope][key] : undefined;
-            if (typeof value === 'string' && value !== '') place(value, el);
-          }
-        }
-      }
-    }
+    for (const page of this.manifest.pages)
+      for (const el of page.elements) await kindOf(el.type).place?.(el, context);
   }
 
   /** Images named by sample records (package-relative paths), so samples render like real records. */
@@ -458,220 +413,39 @@ class Compiler {
     if (outside) {
       this.problem(path, 'outside_page', `"${el.name}" extends outside the page and its bleed`);
     }
-    if (el.type === 'address' && el.zone !== undefined) {
-      const z = ADDRESS_ZONES[el.zone];
-      const inside =
-        el.x >= z.x - 0.01 &&
-        el.y >= z.y - 0.01 &&
-        el.x + el.w <= z.x + z.w + 0.01 &&
-        el.y + el.h <= z.y + z.h + 0.01;
-      if (!inside) {
-        this.problem(
-          path,
-          'outside_zone',
-          `address "${el.name}" is not inside the ${el.zone} address zone (x ${z.x}–${z.x + z.w} pt, y ${z.y}–${z.y + z.h} pt from the trim's top left)`,
-        );
-      }
-    }
   }
 
-  private async compileElement(
-    el: ElementDef,
-    path: string,
-  ): Promise<CompiledElement | CompiledElement[] | null> {
-    const box = { x: el.x, y: el.y, w: el.w, h: el.h };
-    const base = { name: el.name, box, ...(el.when ? { when: el.when } : {}) };
-    if (el.when && !this.declared(el.when.path)) {
-      this.problem(
-        `${path}.when.path`,
-        'undeclared',
-        `"${el.when.path}" is not declared in the template's inputs`,
-      );
-    }
-    switch (el.type) {
-      case 'text':
-        return this.compileTextElement(el, base, path);
-      case 'image': {
-        const fallback = el.fallback ? await this.loadImageAsset(el.fallback, `${path}.fallback`) : undefined;
-        if (el.input !== undefined) {
-          const [scope, key] = el.input.split('.') as ['rep' | 'prospect' | 'fields', string];
-          if (this.manifest[scope][key]?.type !== 'image') {
-            this.problem(`${path}.input`, 'undeclared', `"${el.input}" is not a declared image input`);
-          }
-          return {
-            kind: 'image',
-            ...base,
-            fit: el.fit,
-            source: { kind: 'input', path: el.input },
-            fallback,
-            ...(el.keepRgb ? { keepRgb: true } : {}),
-          };
-        }
-        const src = el.src!;
-        const compiled = this.compileTextFn(src, `${path}.src`);
-        if (!compiled) return null;
-        if (hasMustache(src)) await this.loadCandidates(src, `${path}.src`, el.fallback !== undefined);
-        else await this.loadImageAsset(src, `${path}.src`);
-        return {
-          kind: 'image',
-          ...base,
-          fit: el.fit,
-          source: { kind: 'asset', render: compiled.render },
-          fallback,
-          ...(el.keepRgb ? { keepRgb: true } : {}),
-        };
-      }
-      case 'address':
-        return this.compileAddress(el, base, path);
-      case 'imb':
-        return this.compileImb(el, base, path);
-      case 'qr': {
-        const compiled = this.compileTextFn(el.content, `${path}.content`);
-        if (!compiled) return null;
-        const color = this.color(el.color, `${path}.color`, el.keepRgb);
-        return { kind: 'qr', ...base, render: compiled.render, color, errorCorrection: el.errorCorrection };
-      }
-      case 'svg': {
-        const file = await this.packageFile(el.src);
+  /** What a kind's compile may ask of this template, for one element. */
+  private context(el: ElementDef, path: string): CompileContext {
+    return {
+      path,
+      base: {
+        name: el.name,
+        box: { x: el.x, y: el.y, w: el.w, h: el.h },
+        ...(el.when ? { when: el.when } : {}),
+      },
+      colorSpace: this.print.colorSpace,
+      problem: (at, rule, message) => this.problem(at, rule, message),
+      refuseRightToLeft: (text, at, what) => this.refuseRightToLeft(text, at, what),
+      text: (source, at, emphasis) => this.compileTextFn(source, at, emphasis),
+      color: (ref, at, keepRgb) => this.color(ref, at, keepRgb),
+      fonts: (name) => this.fontChain(name),
+      input: (at) => {
+        const [scope, key] = at.split('.') as ['rep' | 'prospect' | 'fields', string];
+        return this.manifest[scope][key];
+      },
+      image: (rel, at) => this.loadImageAsset(rel, at),
+      asset: (rel) => this.assets.get(rel),
+      candidates: (src, at, hasFallback) => this.loadCandidates(src, at, hasFallback),
+      svg: async (rel, box, at) => {
+        const file = await this.packageFile(rel);
         if (!file) {
-          this.problem(`${path}.src`, 'missing_asset', `file not found in the package: ${el.src}`);
+          this.problem(at, 'missing_asset', `file not found in the package: ${rel}`);
           return null;
         }
-        const svg = await this.readSvg(file, el.src, el, `${path}.src`);
-        if (svg === null) return null;
-        const cmyk = this.print.colorSpace === 'cmyk' && !el.keepRgb;
-        return {
-          kind: 'fixed',
-          ...base,
-          item: { kind: 'svg', name: el.name, box, svg, ...(cmyk ? { cmyk } : {}) },
-        };
-      }
-      case 'rect':
-      case 'ellipse':
-      case 'line': {
-        const stroke =
-          el.stroke !== undefined ? this.color(el.stroke, `${path}.stroke`, el.keepRgb) : undefined;
-        const fill =
-          el.type !== 'line' && el.fill !== undefined
-            ? this.color(el.fill, `${path}.fill`, el.keepRgb)
-            : undefined;
-        if (el.type === 'line' && stroke === undefined)
-          this.problem(path, 'no_stroke', 'a line needs a stroke colour');
-        const radius = el.type === 'rect' ? el.radius : 0;
-        return {
-          kind: 'fixed',
-          ...base,
-          item: { kind: el.type, name: el.name, box, fill, stroke, strokeWidth: el.strokeWidth, radius },
-        };
-      }
-    }
-  }
-
-  private compileTextElement(
-    el: TextElementDef,
-    base: { name: string; box: { x: number; y: number; w: number; h: number } },
-    path: string,
-  ): CompiledElement | null {
-    if (el.text !== undefined) this.refuseRightToLeft(el.text, `${path}.text`, `text "${el.name}"`);
-    const source = el.text ?? `{{fields.${el.field}}}`;
-    const compiled = this.compileTextFn(
-      source,
-      el.text !== undefined ? `${path}.text` : `${path}.field`,
-      true,
-    );
-    if (!compiled) return null;
-    const fonts = this.fontChain(el.font);
-    if (fonts.length === 0) return null; // the missing font is already a problem
-    const family = fonts[0]!;
-    const emphasis = compiled.styles;
-    if (emphasis.bold && !family.bold)
-      this.problem(`${path}.font`, 'no_bold', `font "${family.name}" has no bold file for **emphasis**`);
-    if (emphasis.italic && !family.italic)
-      this.problem(`${path}.font`, 'no_italic', `font "${family.name}" has no italic file for *emphasis*`);
-    return {
-      kind: 'text',
-      ...base,
-      ...(el.field !== undefined ? { field: el.field } : {}),
-      render: compiled.render,
-      color: this.color(el.color, `${path}.color`, el.keepRgb),
-      uppercase: el.uppercase,
-      spec: fitSpec(el, el.align, el.valign, fonts),
-    };
-  }
-
-  /** A recipient block: a text element whose text is the formatted address (see formatAddress). */
-  private compileAddress(el: AddressElementDef, base: CompiledBase, path: string): CompiledText | null {
-    for (const [key, source] of Object.entries(el.lines))
-      this.refuseRightToLeft(source, `${path}.lines.${key}`, `address "${el.name}"`);
-    const parts = Object.entries(el.lines).map(([key, source]) => [
-      key,
-      this.compileTextFn(source, `${path}.lines.${key}`)?.render,
-    ]);
-    if (parts.some(([, render]) => render === undefined)) return null;
-    const fonts = this.fontChain(el.font);
-    if (fonts.length === 0) return null;
-    const renders = parts as [string, TextFn][];
-    return {
-      kind: 'text',
-      ...base,
-      render: (context) =>
-        formatAddress(Object.fromEntries(renders.map(([key, render]) => [key, render(context)]))),
-      color: this.color(el.color, `${path}.color`, el.keepRgb),
-      uppercase: el.uppercase,
-      spec: fitSpec(el, 'left', 'top', fonts),
-    };
-  }
-
-  /**
-   * An Intelligent Mail barcode: its bars at the box's top left, and its digits (when asked for) in a
-   * companion text element below them, so they fit and draw like any other text.
-   */
-  private compileImb(el: ImbElementDef, base: CompiledBase, path: string): CompiledElement[] | null {
-    const digits = (key: 'barcodeId' | 'serviceType' | 'mailerId' | 'serial' | 'zip') =>
-      this.compileTextFn(el[key], `${path}.${key}`)?.render;
-    const [barcodeId, serviceType, mailerId, serial, zip] = (
-      ['barcodeId', 'serviceType', 'mailerId', 'serial', 'zip'] as const
-    ).map(digits);
-    if (!barcodeId || !serviceType || !mailerId || !serial || !zip) return null;
-    const textHeight = el.humanReadable ? IMB_SIZES.textGap + IMB_SIZES.textSize : 0;
-    if (el.w < IMB_SIZES.length - 0.01 || el.h < IMB_SIZES.fullBar + textHeight - 0.01) {
-      this.problem(
-        path,
-        'too_small',
-        `an Intelligent Mail barcode needs a box of at least ${IMB_SIZES.length} × ${IMB_SIZES.fullBar + textHeight} pt`,
-      );
-      return null;
-    }
-    const tracking: TextFn = (c) => [barcodeId, serviceType, mailerId, serial].map((f) => f(c)).join(' ');
-    const imb: CompiledElement = {
-      kind: 'imb',
-      ...base,
-      tracking,
-      routing: zip,
-      color: this.color(el.color, `${path}.color`, el.keepRgb),
-    };
-    if (!el.humanReadable) return [imb];
-    const fonts = this.fontChain(el.font);
-    const top = el.y + IMB_SIZES.fullBar + IMB_SIZES.textGap;
-    const text: CompiledText = {
-      kind: 'text',
-      name: `${el.name}Digits`,
-      box: { x: el.x, y: top, w: el.w, h: el.y + el.h - top },
-      ...(el.when ? { when: el.when } : {}),
-      render: (c) => imbHumanReadable(tracking(c), zip(c)),
-      color: imb.color,
-      uppercase: false,
-      spec: {
-        width: el.w,
-        height: el.y + el.h - top,
-        size: IMB_SIZES.textSize,
-        lineHeight: 1,
-        align: 'left',
-        valign: 'top',
-        fonts,
+        return this.readSvg(file, rel, box, at);
       },
     };
-    return [imb, text];
   }
 
   /** Every package file a data-chosen image path can name (its mustaches match one path segment). */
@@ -703,8 +477,8 @@ class Compiler {
   private layer(elements: Compiled[]): CompiledPage['layers'] {
     const layers: CompiledPage['layers'] = [];
     let current: StaticLayer | null = null;
-    elements.forEach(({ el, def, path }) => {
-      const item = this.staticItem(el, def, path);
+    elements.forEach(({ el, def, context }) => {
+      const item = el.when ? null : (kindOf(def.type).staticItem?.(el, def, context) as ElementItem | null);
       if (item) {
         if (!current) {
           current = { kind: 'static', id: `S${++this.staticCount}`, items: [] };
@@ -718,71 +492,6 @@ class Compiler {
     });
     return layers;
   }
-
-  /** The draw item of an element that reads no data and has no condition, or null. */
-  private staticItem(
-    el: CompiledElement,
-    def: ElementDef,
-    path: string,
-  ): Exclude<DrawItem, StaticLayer> | null {
-    if (el.when) return null;
-    switch (el.kind) {
-      case 'fixed':
-        return el.item;
-      case 'image': {
-        if (def.type !== 'image' || def.src === undefined || hasMustache(def.src)) return null;
-        const image = this.assets.get(def.src);
-        return image
-          ? {
-              kind: 'image',
-              name: el.name,
-              box: el.box,
-              fit: el.fit,
-              image,
-              ...(el.keepRgb ? { keepRgb: true } : {}),
-            }
-          : null;
-      }
-      case 'qr':
-        if (def.type !== 'qr' || hasMustache(def.content)) return null;
-        return {
-          kind: 'qr',
-          name: el.name,
-          box: el.box,
-          content: el.render({ rep: {}, prospect: {}, fields: {} }),
-          color: el.color,
-          errorCorrection: el.errorCorrection,
-        };
-      case 'imb':
-        return null;
-      case 'text': {
-        if (def.type !== 'text' || el.field !== undefined || hasMustache(def.text ?? '{{')) return null;
-        const fit = fitText(spansOf(el.render({ rep: {}, prospect: {}, fields: {} }), el.uppercase), el.spec);
-        if (fit.missing.length > 0) {
-          this.problem(
-            path,
-            'missing_glyph',
-            `no font can show ${fit.missing.map((c) => `"${c.char}" (${c.codePoint})`).join(', ')}`,
-          );
-        }
-        if (fit.status === 'overflow') {
-          this.problem(
-            path,
-            'overflow',
-            `locked text "${el.name}" does not fit its box: ${fit.overflow!.points} pt too tall`,
-          );
-        }
-        return {
-          kind: 'text',
-          name: el.name,
-          box: el.box,
-          color: el.color,
-          size: fit.size,
-          lines: fit.lines,
-        };
-      }
-    }
-  }
 }
 
 /** Each element's tag: its declared role, else a paragraph for text and a figure for art with alt text. */
@@ -790,7 +499,7 @@ function elementTags(m: Manifest): Map<string, ElementTag> {
   const tags = new Map<string, ElementTag>();
   for (const page of m.pages) {
     for (const el of page.elements) {
-      const text = el.type === 'text' || el.type === 'address';
+      const text = kindOf(el.type).tagRole === 'P';
       const role = el.role ?? (text ? 'P' : el.alt !== undefined ? 'Figure' : 'Artifact');
       tags.set(el.name, { role, ...(el.alt !== undefined ? { alt: el.alt } : {}) });
     }

@@ -1,19 +1,13 @@
 import { z } from 'zod';
-import { type InputDef, type Manifest, MAX_STRING_LENGTH } from './manifest.js';
-import { hasRightToLeft, RIGHT_TO_LEFT_RULE, rightToLeftMessage } from './right-to-left.js';
+import { type InputDef, type Manifest, MAX_STRING_LENGTH } from '../model/manifest.js';
+import type { PieceRecord, RecordValue } from '../model/record.js';
+import { hasRightToLeft, RIGHT_TO_LEFT_RULE, rightToLeftMessage } from '../text/right-to-left.js';
 
 /**
  * Builds the zod schema of the record a template accepts, `{ rep, prospect, fields }`, from its
  * declared inputs. Objects are strict: a key the template does not declare is an attempt to change
  * something the template does not let you change, and is rejected by name.
  */
-
-export type RecordValue = string | boolean;
-export interface PieceRecord {
-  rep: Record<string, RecordValue | undefined>;
-  prospect: Record<string, RecordValue | undefined>;
-  fields: Record<string, RecordValue | undefined>;
-}
 
 /** Control characters (tabs and line breaks too) and our emphasis markers: never legitimate in a record. */
 // eslint-disable-next-line no-control-regex -- matching control characters is the point

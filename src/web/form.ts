@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import type { Problem } from '../errors.js';
 import type { RenderRequest } from '../service/render.js';
-import type { InputDef, Manifest } from '../template/manifest.js';
+import type { InputDef, Manifest } from '../model/manifest.js';
 
 /**
  * The generated form: one control per template input, named `<scope>.<key>` (`fields.message`),

@@ -8,7 +8,7 @@ import { formatProblem, PlatenError } from '../../src/errors.js';
 import { validateRecord } from '../../src/merge/merge.js';
 import { checkRecord, preparePiece } from '../../src/pipeline.js';
 import { compileTemplate } from '../../src/template/compile.js';
-import type { CompiledTemplate } from '../../src/template/model.js';
+import type { CompiledTemplate } from '../../src/model/template.js';
 import { makePackage, validRecord } from '../support/base-package.js';
 import { expectProblems, pathsAndRules } from '../support/problems.js';
 import { BROCHURE_DIR } from '../support/repo.js';

@@ -7,7 +7,7 @@ import { mkdir, symlink, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import sharp from 'sharp';
 import { expect } from 'vitest';
-import type { ManifestInput } from '../../src/template/manifest.js';
+import type { ManifestInput } from '../../src/model/manifest.js';
 import {
   EL,
   el,

@@ -63,7 +63,7 @@ describe.concurrent('template paths that name prototype members', () => {
 
   it.each(sources)('%s is rejected and leaves the builtins untouched (validateTemplate)', async (source) => {
     const dir = await pkg(setElement(EL.greeting, { text: source }));
-    const validate = pathToFileURL(path.join(REPO_ROOT, 'dist/template/validate.js')).href;
+    const validate = pathToFileURL(path.join(REPO_ROOT, 'dist/validate.js')).href;
     const result = (await runModule(`
       const { validateTemplate } = await import(${JSON.stringify(validate)});
       const intact = () => ({

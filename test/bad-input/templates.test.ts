@@ -3,7 +3,7 @@
  * exactly the problems its case names, in order, with their path, rule and message.
  */
 import { afterAll, describe, expect, it } from 'vitest';
-import { validateTemplate } from '../../src/template/validate.js';
+import { validateTemplate } from '../../src/validate.js';
 import { expectProblems } from '../support/problems.js';
 import { cases, pkg, temp } from './template-cases.js';
 

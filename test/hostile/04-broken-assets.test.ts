@@ -8,7 +8,7 @@ import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { validateTemplate } from '../../src/template/validate.js';
+import { validateTemplate } from '../../src/validate.js';
 import { EL, el, elements, makePackage } from '../support/base-package.js';
 import { cleanup, TempDirs, truncated } from '../support/files.js';
 import { fontWithLocaOutOfOrder, fontWithSelfReferencingGlyph } from '../support/fonts.js';

@@ -10,7 +10,7 @@ import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { PRINT_PPI } from '../../src/assets/images.js';
 import { SVG_LIMITS } from '../../src/assets/svg.js';
-import { validateTemplate } from '../../src/template/validate.js';
+import { validateTemplate } from '../../src/validate.js';
 import { EL, el, makePackage } from '../support/base-package.js';
 import { cleanup, TempDirs, truncated } from '../support/files.js';
 import { pngBytes } from '../support/images.js';

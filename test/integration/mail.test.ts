@@ -5,7 +5,7 @@
  */
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { imbBars } from '../../src/merge/mail.js';
+import { imbBars } from '../../src/elements/imb/bars.js';
 import { preparePiece, renderToBuffer, samples } from '../../src/pipeline.js';
 import { compileTemplate } from '../../src/template/compile.js';
 import { pdfText } from '../support/pdf.js';

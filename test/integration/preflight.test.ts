@@ -13,7 +13,7 @@ import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Finding } from '../../src/preflight/findings.js';
 import { preflightPdf } from '../../src/preflight/pdf.js';
-import { validateTemplate } from '../../src/template/validate.js';
+import { validateTemplate } from '../../src/validate.js';
 import { templateCopy } from '../support/packages.js';
 import { cmykPostcardWithRgbSquare, renderSample } from '../support/print.js';
 import { runCli, TEMPLATES_DIR } from '../support/repo.js';

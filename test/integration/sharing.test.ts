@@ -12,11 +12,12 @@ import { promisify } from 'node:util';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { loadProspects, mailerRecord } from '../../bench/workload.js';
 import type { PreparedImage } from '../../src/assets/images.js';
-import type { FittedPiece } from '../../src/layout/piece.js';
+import type { FittedPiece } from '../../src/model/piece.js';
 import { mergeRecord } from '../../src/merge/merge.js';
 import { preparePiece, renderToBuffer, samples } from '../../src/pipeline.js';
 import { compileTemplate } from '../../src/template/compile.js';
-import type { CompiledTemplate, DrawItem } from '../../src/template/model.js';
+import type { DrawItem } from '../../src/model/kinds.js';
+import type { CompiledTemplate } from '../../src/model/template.js';
 import {
   countObjects,
   deref,

@@ -11,10 +11,10 @@ import { cp, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { FittedPiece } from '../../src/layout/piece.js';
+import type { FittedPiece } from '../../src/model/piece.js';
 import { preparePiece, renderToBuffer, samples } from '../../src/pipeline.js';
 import { compileTemplate } from '../../src/template/compile.js';
-import type { CompiledTemplate } from '../../src/template/model.js';
+import type { CompiledTemplate } from '../../src/model/template.js';
 import { pageBoxes, pdfFonts, pdfInfo, pdfText, qpdfCheck, withPdfDocument } from '../support/pdf.js';
 import { CLI, discoverTemplates, runCli, TEMPLATES_DIR } from '../support/repo.js';
 

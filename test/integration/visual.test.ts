@@ -14,10 +14,10 @@ import { copyFile, mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { RecordImages } from '../../src/merge/merge.js';
+import type { RecordImages } from '../../src/model/piece.js';
 import { preparePiece, renderToBuffer, samples } from '../../src/pipeline.js';
 import { compileTemplate } from '../../src/template/compile.js';
-import type { CompiledTemplate } from '../../src/template/model.js';
+import type { CompiledTemplate } from '../../src/model/template.js';
 import { compareWithBaseline, rasterizePage, type CompareOptions } from '../support/raster.js';
 import { discoverTemplates, REPO_ROOT, TEMPLATES_DIR } from '../support/repo.js';
 

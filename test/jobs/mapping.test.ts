@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { type Problem, PlatenError } from '../../src/errors.js';
 import { mapColumns, normalizeName, parseMapEntries, prospectOf } from '../../src/jobs/mapping.js';
-import type { InputDef } from '../../src/template/manifest.js';
+import type { InputDef } from '../../src/model/manifest.js';
 
 const text = (extra: Partial<InputDef> = {}): InputDef => ({ type: 'text', required: false, ...extra });
 

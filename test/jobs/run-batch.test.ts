@@ -10,7 +10,7 @@ import { type BatchProgress, runBatch } from '../../src/jobs/batch.js';
 import { type ChunkTask, renderChunk } from '../../src/jobs/chunk.js';
 import type { ChunkDispatcher } from '../../src/jobs/dispatch.js';
 import { compileTemplate } from '../../src/template/compile.js';
-import type { CompiledTemplate } from '../../src/template/model.js';
+import type { CompiledTemplate } from '../../src/model/template.js';
 import { REPO_ROOT } from '../support/repo.js';
 
 const MAILER = path.join(REPO_ROOT, 'bench/mailer');

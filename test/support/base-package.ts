@@ -5,7 +5,7 @@
  */
 import { copyFile, mkdir, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import type { ManifestInput } from '../../src/template/manifest.js';
+import type { ManifestInput } from '../../src/model/manifest.js';
 import type { TempDirs } from './files.js';
 import { pngBytes } from './images.js';
 import { REPO_ROOT } from './repo.js';

@@ -2,7 +2,7 @@
 import path from 'node:path';
 import * as fontkit from 'fontkit';
 import { loadFontFace } from '../../src/assets/fonts.js';
-import type { FontFamily } from '../../src/layout/fit.js';
+import type { FontFamily } from '../../src/model/text.js';
 import { BROCHURE_FONTS } from './repo.js';
 
 /** The body family of the bundled templates (Source Sans 3, all four styles) and DejaVu as fallback. */

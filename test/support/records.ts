@@ -5,7 +5,7 @@
  */
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
-import type { ManifestInput } from '../../src/template/manifest.js';
+import type { ManifestInput } from '../../src/model/manifest.js';
 import { TEMPLATES_DIR } from './repo.js';
 import type { JsonObject } from './request.js';
 

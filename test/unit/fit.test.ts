@@ -1,13 +1,7 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import type { FontFace } from '../../src/assets/fonts.js';
-import {
-  type FitResult,
-  type FontFamily,
-  fitText,
-  type PlacedLine,
-  type Span,
-  type TextSpec,
-} from '../../src/layout/fit.js';
+import type { FontFamily, PlacedLine, Span, TextSpec } from '../../src/model/text.js';
+import { type FitResult, fitText } from '../../src/text/fit.js';
 import { loadFamilies } from '../support/fonts.js';
 
 let body: FontFamily;

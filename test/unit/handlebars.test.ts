@@ -1,11 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import {
-  BOLD_TOGGLE,
-  compileText,
-  ITALIC_TOGGLE,
-  type MergeContext,
-  TemplateSyntaxError,
-} from '../../src/template/handlebars.js';
+import type { MergeContext } from '../../src/model/record.js';
+import { BOLD_TOGGLE, compileText, ITALIC_TOGGLE, TemplateSyntaxError } from '../../src/text/handlebars.js';
 
 const DECLARED = new Set([
   'rep.name',

@@ -3,7 +3,8 @@
  * the worked examples of USPS-B-3200 (Appendix C) and the specification's size limits.
  */
 import { describe, expect, it } from 'vitest';
-import { formatAddress, IMB_SIZES, imbBars, imbHumanReadable } from '../../src/merge/mail.js';
+import { formatAddress } from '../../src/elements/address/format.js';
+import { IMB_SIZES, imbBars, imbHumanReadable } from '../../src/elements/imb/bars.js';
 
 describe('formatAddress', () => {
   it('puts the unit on the street line and city, state and ZIP+4 on the last', () => {

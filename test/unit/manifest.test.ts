@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { pageGeometry, toColor } from '../../src/template/compile.js';
-import { type ManifestInput, manifestSchema } from '../../src/template/manifest.js';
+import type { ManifestInput } from '../../src/model/manifest.js';
+import { manifestSchema } from '../../src/template/manifest.js';
 import { minimalManifest } from '../support/records.js';
 
 type Path = PropertyKey[];

@@ -2,9 +2,11 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import type { Problem } from '../../src/errors.js';
 import { validateRecord } from '../../src/merge/merge.js';
 import { compileTemplate } from '../../src/template/compile.js';
-import { manifestSchema, MAX_STRING_LENGTH } from '../../src/template/manifest.js';
-import type { CompiledTemplate } from '../../src/template/model.js';
-import { buildRecordSchema, type PieceRecord, recordJsonSchema } from '../../src/template/record-schema.js';
+import { MAX_STRING_LENGTH } from '../../src/model/manifest.js';
+import type { PieceRecord } from '../../src/model/record.js';
+import type { CompiledTemplate } from '../../src/model/template.js';
+import { manifestSchema } from '../../src/template/manifest.js';
+import { buildRecordSchema, recordJsonSchema } from '../../src/template/record-schema.js';
 import { type BrochureRecord, brochureRecord, minimalManifest } from '../support/records.js';
 import { BROCHURE_DIR } from '../support/repo.js';
 

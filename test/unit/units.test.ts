@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { lengthSchema, parseLength, round } from '../../src/template/units.js';
+import { lengthSchema, parseLength, round } from '../../src/model/units.js';
 
 describe('parseLength', () => {
   it.each([

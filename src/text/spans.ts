@@ -1,5 +1,5 @@
-import type { Span } from '../layout/fit.js';
-import { BOLD_TOGGLE, ITALIC_TOGGLE } from '../template/handlebars.js';
+import type { Span } from '../model/text.js';
+import { BOLD_TOGGLE, ITALIC_TOGGLE } from './handlebars.js';
 
 /** Splits merged text at the template's emphasis markers into styled spans. */
 export function spansOf(merged: string, uppercase: boolean): Span[] {

@@ -1,4 +1,5 @@
 import type { FontFace } from '../assets/fonts.js';
+import type { FitStatus, FontFamily, PlacedLine, PlacedRun, Span, TextSpec } from '../model/text.js';
 
 /**
  * Text fitting: how a block of styled text sits in its box. Pure functions over font metrics; no
@@ -6,52 +7,10 @@ import type { FontFace } from '../assets/fonts.js';
  * question ("will it fit?") while a rep types.
  */
 
-export interface FontFamily {
-  name: string;
-  regular: FontFace;
-  bold?: FontFace;
-  italic?: FontFace;
-  boldItalic?: FontFace;
-}
-
-export interface Span {
-  text: string;
-  bold: boolean;
-  italic: boolean;
-}
-
-export interface TextSpec {
-  width: number;
-  height: number;
-  /** Preferred size; copyfit shrinks from here down to minSize. */
-  size: number;
-  minSize?: number;
-  lineHeight: number;
-  align: 'left' | 'center' | 'right' | 'justify';
-  valign: 'top' | 'middle' | 'bottom';
-  /** The element's family first, then the template's fallback chain. */
-  fonts: FontFamily[];
-}
-
-/** A stretch of one line drawn with one face; `x` is from the box's left edge. */
-export interface PlacedRun {
-  face: FontFace;
-  text: string;
-  x: number;
-}
-
-export interface PlacedLine {
-  /** Baseline, from the box's top edge. */
-  baseline: number;
-  runs: PlacedRun[];
-}
-
 export interface MissingChar {
   char: string;
   codePoint: string;
 }
-
-export type FitStatus = 'fits' | 'shrunk' | 'overflow';
 
 export interface FitResult {
   status: FitStatus;

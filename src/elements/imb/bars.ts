@@ -1,44 +1,10 @@
 import type BwipJs from 'bwip-js';
-import { onFirstUse } from '../on-first-use.js';
+import { onFirstUse } from '../../on-first-use.js';
 
 /** Only templates with an Intelligent Mail barcode need it. */
 const bwipjs = onFirstUse<typeof BwipJs>('bwip-js');
 
-/**
- * Mail-piece content: the recipient block's lines and the Intelligent Mail barcode's bars, from
- * merged record values. Plain data; the draw step only places what is decided here.
- */
-
-export interface AddressParts {
-  name?: string;
-  company?: string;
-  line1?: string;
-  line2?: string;
-  city?: string;
-  state?: string;
-  zip?: string;
-  country?: string;
-}
-
-const DOMESTIC = /^(US|USA|U\.S\.A\.|UNITED STATES( OF AMERICA)?)$/i;
-
-/**
- * The recipient block, one line each: name, company, street with its unit (USPS Publication 28 puts
- * the unit on the delivery line), then `CITY ST 12345-6789`, then the country if it is not the US.
- * Empty lines are left out; runs of spaces collapse.
- */
-export function formatAddress(parts: AddressParts): string {
-  const clean = (value: string | undefined) => (value ?? '').replace(/\s+/g, ' ').trim();
-  const country = clean(parts.country);
-  const lines = [
-    clean(parts.name),
-    clean(parts.company),
-    clean(`${clean(parts.line1)} ${clean(parts.line2)}`),
-    clean(`${clean(parts.city)} ${clean(parts.state)} ${clean(parts.zip)}`),
-    DOMESTIC.test(country) ? '' : country,
-  ];
-  return lines.filter((line) => line !== '').join('\n');
-}
+/** The Intelligent Mail barcode's bars and digits, from merged record values: plain data. */
 
 /**
  * USPS-B-3200 sizes, in points: bar width 0.020in (0.015–0.025), 22 bars an inch (pitch 0.0455in;

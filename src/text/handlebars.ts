@@ -1,4 +1,5 @@
 import Handlebars from 'handlebars';
+import type { MergeContext, TextFn } from '../model/record.js';
 
 /**
  * The Handlebars environment for PDF text: isolated, with dangerous built-ins removed, only our
@@ -55,13 +56,6 @@ const COMPILE_OPTIONS = {
   noEscape: true,
 };
 const RUNTIME_OPTIONS = { allowProtoPropertiesByDefault: false, allowProtoMethodsByDefault: false };
-
-export type MergeContext = {
-  rep: Record<string, Value>;
-  prospect: Record<string, Value>;
-  fields: Record<string, Value>;
-};
-export type TextFn = (context: MergeContext) => string;
 
 export class TemplateSyntaxError extends Error {}
 

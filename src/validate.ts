@@ -1,14 +1,16 @@
-import { PlatenError, type Problem } from '../errors.js';
-import { fitPiece } from '../layout/piece.js';
-import { mergeRecord } from '../merge/merge.js';
-import { samples } from '../pipeline.js';
-import type { Finding } from '../preflight/findings.js';
-import { preflightPiece } from '../preflight/piece.js';
-import { compileTemplate } from './compile.js';
-import type { CompiledTemplate } from './model.js';
+import { PlatenError, type Problem } from './errors.js';
+import { fitPiece } from './layout/piece.js';
+import { mergeRecord } from './merge/merge.js';
+import type { CompiledTemplate } from './model/template.js';
+import { samples } from './pipeline.js';
+import type { Finding } from './preflight/findings.js';
+import { preflightPiece } from './preflight/piece.js';
+import { svgDrawnLive } from './render/document.js';
+import { compileTemplate } from './template/compile.js';
 
 /**
- * Everything `platen validate` checks: the manifest, its assets and fonts (every image and glyph
+ * Whole-package validation, above the steps as it runs a template's samples through every one of
+ * them. Everything `platen validate` checks: the manifest, its assets and fonts (every image and glyph
  * decoded, SVG art parsed within its limits), every Handlebars path and
  * helper, element geometry (address zones included), locked text fitting, every sample record
  * validating and fitting, and a preflight of every sample piece. Preflight errors (an image under
@@ -35,7 +37,7 @@ export async function validateTemplate(
       const { fitted, problems: fitProblems } = fitPiece(mergeRecord(compiled, sample.record, sample.images));
       sampleProblems = fitProblems;
       if (fitProblems.length === 0) {
-        for (const finding of preflightPiece(compiled, fitted, sample.name)) {
+        for (const finding of preflightPiece(compiled, fitted, sample.name, svgDrawnLive)) {
           if (finding.severity === 'warning') warnings.push(finding);
           else
             sampleProblems.push({

@@ -1,0 +1,13 @@
+/** Points, from the top-left corner of the trim box. */
+export interface Box {
+  x: number;
+  y: number;
+  w: number;
+  h: number;
+}
+
+export interface PageGeometry {
+  trimWidth: number;
+  trimHeight: number;
+  bleed: number;
+}

@@ -1,0 +1,230 @@
+import { z } from 'zod';
+import type { ElementDef, ElementInput } from './kinds.js';
+import { lengthSchema } from './units.js';
+
+/**
+ * The template manifest (`template.json`): the contract between marketing, who write it, and the
+ * engine. Here are its shape and the vocabulary the element kinds' own schemas share (names, paths,
+ * colours, conditions, roles); the elements come from the kinds (src/elements/), the checks across
+ * keys from the compile step (src/template/manifest.ts), and `npm run schema` writes its JSON Schema
+ * for editors.
+ */
+
+/** Names of fields, columns, fonts, colours and elements: plain identifiers, never prototype keys. */
+const FORBIDDEN_KEYS = new Set(['__proto__', 'constructor', 'prototype']);
+export const keySchema = z
+  .string()
+  .regex(
+    /^[A-Za-z][A-Za-z0-9_]{0,63}$/,
+    'expected an identifier (letters, digits, _; starting with a letter)',
+  )
+  .refine((key) => !FORBIDDEN_KEYS.has(key), 'reserved name');
+
+/** A path inside the package: relative, forward slashes, no `..`, no absolute paths. */
+export const assetPathSchema = z
+  .string()
+  .min(1)
+  .max(300)
+  .refine(
+    (p) => !p.startsWith('/') && !p.includes('\\') && !p.split('/').includes('..') && !/^[A-Za-z]:/.test(p),
+    'must be a relative path inside the template package',
+  );
+
+// ---------------------------------------------------------------------------------------------- page
+
+/** Page presets, in their natural orientation (width × height, in points). */
+export const PAGE_PRESETS = {
+  letter: [612, 792],
+  a4: [595.276, 841.89],
+  'postcard-6x4': [432, 288],
+  'postcard-6x9': [648, 432],
+  'postcard-6x11': [792, 432],
+  'envelope-10': [684, 297],
+} as const satisfies Record<string, readonly [number, number]>;
+
+const pageSizeSchema = z.union([
+  z.enum(Object.keys(PAGE_PRESETS) as [keyof typeof PAGE_PRESETS, ...(keyof typeof PAGE_PRESETS)[]]),
+  z.strictObject({ width: lengthSchema, height: lengthSchema }),
+]);
+
+const pageSetupSchema = z.strictObject({
+  size: pageSizeSchema,
+  orientation: z.enum(['portrait', 'landscape']).optional(),
+  bleed: lengthSchema.default(0),
+});
+
+// -------------------------------------------------------------------------------------------- colour
+
+const hexColor = z.string().regex(/^#[0-9A-Fa-f]{6}$/, 'expected #RRGGBB');
+const percent = z.number().min(0).max(100);
+const colorValueSchema = z.union([
+  hexColor,
+  z.strictObject({ cmyk: z.tuple([percent, percent, percent, percent]) }),
+]);
+/**
+ * A spot colour (a named ink the press mixes): its ink name as the printer knows it, and the CMYK
+ * mix that stands in for it on proofs and process-only presses. Declared in the palette only.
+ */
+const spotColorSchema = z.strictObject({
+  spot: z
+    .string()
+    .min(1)
+    .max(100)
+    .regex(/^[\x20-\x7E]+$/, 'expected printable ASCII, e.g. "PANTONE 2597 C"')
+    .refine(
+      (name) => !['All', 'None', 'Cyan', 'Magenta', 'Yellow', 'Black'].includes(name),
+      'reserved ink name',
+    ),
+  cmyk: z.tuple([percent, percent, percent, percent]),
+});
+const paletteValueSchema = z.union([colorValueSchema, spotColorSchema]);
+/** A colour where an element uses one: a palette name, a literal value, or a palette spot at a tint. */
+export const colorRefSchema = z.union([
+  colorValueSchema,
+  keySchema,
+  z.strictObject({ name: keySchema, tint: z.number().gt(0).max(100) }),
+]);
+
+// --------------------------------------------------------------------------------------------- fonts
+
+const fontFileSchema = assetPathSchema.refine(
+  (p) => !/\.woff2$/i.test(p),
+  'WOFF2 fonts are not supported (pdfkit draws them as invisible text): convert to TTF or OTF',
+);
+const fontFamilySchema = z.strictObject({
+  regular: fontFileSchema,
+  bold: fontFileSchema.optional(),
+  italic: fontFileSchema.optional(),
+  boldItalic: fontFileSchema.optional(),
+});
+
+// -------------------------------------------------------------------------------------------- inputs
+
+export const INPUT_TYPES = [
+  'text',
+  'multiline',
+  'email',
+  'phone',
+  'url',
+  'choice',
+  'boolean',
+  'date',
+  'image',
+] as const;
+export type InputType = (typeof INPUT_TYPES)[number];
+
+/** Longest string any input accepts when the template sets no maxLength: no 1 MB strings. */
+export const MAX_STRING_LENGTH = 2000;
+
+const inputSchema = z
+  .strictObject({
+    type: z.enum(INPUT_TYPES).default('text'),
+    label: z.string().max(200).optional(),
+    help: z.string().max(1000).optional(),
+    required: z.boolean().default(false),
+    default: z.union([z.string().max(MAX_STRING_LENGTH), z.boolean()]).optional(),
+    maxLength: z.number().int().positive().max(MAX_STRING_LENGTH).optional(),
+    pattern: z.string().max(500).optional(),
+    choices: z.array(z.string().min(1).max(500)).min(1).max(200).optional(),
+    /** image inputs: smallest acceptable pixel size. */
+    minWidth: z.number().int().positive().optional(),
+    minHeight: z.number().int().positive().optional(),
+  })
+  .superRefine((input, ctx) => {
+    if (input.type === 'choice' && !input.choices) {
+      ctx.addIssue({ code: 'custom', path: ['choices'], message: 'a choice input needs choices' });
+    }
+    if (input.type !== 'choice' && input.choices) {
+      ctx.addIssue({ code: 'custom', path: ['choices'], message: 'only choice inputs take choices' });
+    }
+    if (input.pattern !== undefined) {
+      try {
+        new RegExp(input.pattern, 'u');
+      } catch {
+        ctx.addIssue({ code: 'custom', path: ['pattern'], message: 'not a valid regular expression' });
+      }
+    }
+    if (input.type === 'boolean' && typeof input.default === 'string') {
+      ctx.addIssue({ code: 'custom', path: ['default'], message: 'a boolean input needs a boolean default' });
+    }
+    if (input.type !== 'boolean' && typeof input.default === 'boolean') {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['default'],
+        message: 'only boolean inputs take a boolean default',
+      });
+    }
+  });
+export type InputDef = z.output<typeof inputSchema>;
+
+const inputMapSchema = z.record(keySchema, inputSchema).default({});
+
+// -------------------------------------------------------------------- what the element kinds share
+
+/** Structure roles an element may take in a tagged PDF. */
+export const ROLES = ['H1', 'H2', 'H3', 'H4', 'H5', 'H6', 'P', 'Figure', 'Artifact'] as const;
+export type Role = (typeof ROLES)[number];
+
+/** Handlebars source of a text, a QR payload or an image path. */
+export const templateText = z.string().max(20_000);
+
+// ----------------------------------------------------------------------------------------- manifest
+
+/** A record as written in samples and record files; validated later against the template's inputs. */
+const looseRecordSchema = z.strictObject({
+  rep: z.record(z.string(), z.unknown()).default({}),
+  prospect: z.record(z.string(), z.unknown()).default({}),
+  fields: z.record(z.string(), z.unknown()).default({}),
+});
+
+/** The manifest's shape; also the source of the JSON Schema editors use. */
+export function manifestShape<E extends z.ZodType<ElementDef, ElementInput>>(element: E) {
+  return z.strictObject({
+    $schema: z.string().optional(),
+    id: z.string().regex(/^[a-z0-9][a-z0-9-]{0,63}$/, 'expected a lowercase slug such as insurance-brochure'),
+    name: z.string().min(1).max(200),
+    description: z.string().max(2000).optional(),
+    /** The package's own version; the service assigns versions to uploads itself. */
+    version: z.number().int().positive().default(1),
+    page: pageSetupSchema,
+    fonts: z.record(keySchema, fontFamilySchema).refine((f) => Object.keys(f).length > 0, 'declare a font'),
+    /** Used for characters the element's font lacks, in this order. */
+    fallbackFonts: z.array(keySchema).default([]),
+    defaultFont: keySchema.optional(),
+    /** The language of the template's text (BCP 47), for tagged PDFs. */
+    lang: z
+      .string()
+      .regex(/^[A-Za-z]{2,3}(-[A-Za-z0-9]{1,8})*$/, 'expected a language tag such as en-US')
+      .default('en-US'),
+    colors: z.record(keySchema, paletteValueSchema).default({}),
+    /** The prospect columns and rep-profile values the template reads. */
+    prospect: inputMapSchema,
+    rep: inputMapSchema,
+    /** Rep-editable fields: the only door through which a rep changes a piece. */
+    fields: inputMapSchema,
+    pages: z
+      .array(z.strictObject({ name: keySchema, elements: z.array(element).max(500) }))
+      .min(1)
+      .max(50),
+    /** How batch output names each piece's PDF in a ZIP, e.g. `{{prospect.id}}-{{prospect.lastName}}.pdf`. */
+    output: z
+      .strictObject({
+        fileName: templateText.min(1).max(500).optional(),
+        /** Crop and bleed marks outside the bleed, the media grown to hold them (`--marks` turns them on too). */
+        marks: z.boolean().default(false),
+        /** `cmyk`: every colour and image converted for press, with an output intent. */
+        colorSpace: z.enum(['rgb', 'cmyk']).default('rgb'),
+      })
+      .optional(),
+    samples: z
+      .array(z.strictObject({ name: z.string().min(1).max(200), record: looseRecordSchema }))
+      .max(50)
+      .default([]),
+  });
+}
+
+export type Manifest = z.output<ReturnType<typeof manifestShape>>;
+export type ManifestInput = z.input<ReturnType<typeof manifestShape>>;
+export type ColorValue = z.output<typeof colorValueSchema>;
+export type PaletteValue = z.output<typeof paletteValueSchema>;
+export type ColorRef = z.output<typeof colorRefSchema>;

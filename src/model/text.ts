@@ -1,0 +1,75 @@
+import type { FontFace } from '../assets/fonts.js';
+import type { Color } from './color.js';
+import type { Box } from './geometry.js';
+
+/** Styled text, its fitting, and the text items every text-bearing element kind hands to fit and draw. */
+
+export interface FontFamily {
+  name: string;
+  regular: FontFace;
+  bold?: FontFace;
+  italic?: FontFace;
+  boldItalic?: FontFace;
+}
+
+export interface Span {
+  text: string;
+  bold: boolean;
+  italic: boolean;
+}
+
+export interface TextSpec {
+  width: number;
+  height: number;
+  /** Preferred size; copyfit shrinks from here down to minSize. */
+  size: number;
+  minSize?: number;
+  lineHeight: number;
+  align: 'left' | 'center' | 'right' | 'justify';
+  valign: 'top' | 'middle' | 'bottom';
+  /** The element's family first, then the template's fallback chain. */
+  fonts: FontFamily[];
+}
+
+/** A stretch of one line drawn with one face; `x` is from the box's left edge. */
+export interface PlacedRun {
+  face: FontFace;
+  text: string;
+  x: number;
+}
+
+export interface PlacedLine {
+  /** Baseline, from the box's top edge. */
+  baseline: number;
+  runs: PlacedRun[];
+}
+
+/** How a text came out: at its size, shrunk to fit (copyfit), or too long even at its smallest. */
+export type FitStatus = 'fits' | 'shrunk' | 'overflow';
+
+/** A fitted text, ready to draw. */
+export interface TextItem {
+  kind: 'text';
+  name: string;
+  box: Box;
+  color: Color;
+  size: number;
+  lines: PlacedLine[];
+}
+
+/** What fit needs of a compiled text box: where it goes, how it is set, and the field it shows. */
+export interface TextBox {
+  name: string;
+  box: Box;
+  color: Color;
+  spec: TextSpec;
+  /** The field a rep edits it through: fit reports against it. */
+  field?: string;
+}
+
+/** A text whose words are known but whose lines are not yet: fit's job. */
+export interface TextToFit {
+  kind: 'fit';
+  element: TextBox;
+  spans: Span[];
+}
