@@ -2,7 +2,7 @@
 // The flag: a batch's coordinator (this thread: CSV, joining) allocates fast, and V8 lets this thread's
 // young generation grow to 16 MB semi-spaces for it, which raises a long drop's peak; at 4 MB the
 // peak is lower at the same speed (docs/perf.md). It is for this thread only: workers size their own
-// young generation, and WorkerPool clears the flag before starting them (jobs/dispatch.ts).
+// young generation, and the batch command clears the flag before starting them (setWorkerHeapFlags).
 import { readFile } from 'node:fs/promises';
 import { availableParallelism } from 'node:os';
 import { dirname, resolve } from 'node:path';
@@ -13,10 +13,11 @@ import { CannotWriteError, writeAtomically } from './files.js';
 import type { RecordImages } from './merge/merge.js';
 import { preparePiece, samples, writePieces } from './pipeline.js';
 import { compileTemplate, withMarks } from './template/compile.js';
-import { parseSheetSize, type SheetSize, SheetTooSmallError, sheetLayout } from './render/impose.js';
+import { type SheetSize, SheetTooSmallError, sheetLayout } from './pdf/impose.js';
+import { parseSheetSize } from './template/units.js';
 import { recordJsonSchema } from './template/record-schema.js';
 import { rerunRows, runBatch } from './jobs/batch.js';
-import { WorkerPool } from './jobs/dispatch.js';
+import { setWorkerHeapFlags, WorkerPool } from './jobs/dispatch.js';
 import { type CsvDelimiter, type CsvEncoding, type CsvOptions, openCsv } from './jobs/csv.js';
 import { parseMapEntries } from './jobs/mapping.js';
 import { ProgressDisplay } from './jobs/progress.js';
@@ -308,6 +309,7 @@ async function batch(dir: string, opts: BatchCliOptions): Promise<number> {
   const impose = opts.impose === undefined ? undefined : parseSheet(opts.impose);
   if (impose && !/\.pdf$/i.test(opts.out ?? '')) throw new UsageError('--impose needs a .pdf --out');
   // Workers start (loading the engine takes them a while) as this thread reads the template and rep.
+  setWorkerHeapFlags();
   const dispatcher = new WorkerPool(concurrency);
   try {
     return await drop(dir, opts, { delimiter, impose, dispatcher });

@@ -8,6 +8,7 @@ import { UploadSlots } from './api/bodies.js';
 import { RenderGate } from './api/limits.js';
 import type { Services } from './api/services.js';
 import type { Config } from './config.js';
+import { setWorkerHeapFlags } from './jobs/dispatch.js';
 import { OPERATOR } from './service/keys.js';
 import { openPlaten, type Platen } from './service/platen.js';
 
@@ -27,6 +28,7 @@ export async function startServer(
   config: Config,
   log: Logger = pino({ level: config.logLevel }),
 ): Promise<Running> {
+  setWorkerHeapFlags();
   const platen = openPlaten(config, log);
   await sweep(platen, log);
   const services: Services = {

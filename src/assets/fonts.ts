@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import * as fontkit from 'fontkit';
-import { writeSubsetsDirectly } from './font-subset.js';
+import { installFontkitPatches } from '../pdf/fontkit-patches.js';
 
 /** A laid-out chunk of text as pdfkit caches it: positions and advances in 1/1000 em. */
 export interface LaidOutRun {
@@ -116,9 +116,8 @@ export async function loadFontFace(path: string, options: { verify?: boolean } =
   const key = createHash('sha256').update(bytes).digest('hex').slice(0, 16);
   let face = faces.get(key);
   if (!face) {
+    installFontkitPatches();
     const font = openFont(bytes);
-    keepDecodedGlyphs(font);
-    writeSubsetsDirectly(font);
     face = new FontFace(key, font);
   }
   if (options.verify && !verified.has(key)) {
@@ -209,34 +208,4 @@ function decodeCommonGlyphs(font: fontkit.Font): void {
       );
     }
   }
-}
-
-const patched = new WeakSet<object>();
-
-/**
- * Every document subsets its fonts, and fontkit's TrueType subsetter decodes each glyph it copies
- * (every point of its outline) just to learn whether it is composite: about a third of the time
- * of a one-piece PDF (ZIP drops, API renders). A glyph's outline never changes, so the decoded glyph is
- * kept on fontkit's glyph object (cached per font) for the next document. Variable fonts are left
- * alone: fontkit moves their decoded points in place for each variation.
- */
-function keepDecodedGlyphs(font: fontkit.Font): void {
-  const glyph = font.getGlyph(0) as unknown as { _decode?: () => unknown };
-  const proto = Object.getPrototypeOf(glyph) as {
-    _decode?: (this: DecodingGlyph) => unknown;
-  };
-  if (typeof proto._decode !== 'function' || patched.has(proto)) return;
-  patched.add(proto);
-  const decode = proto._decode;
-  proto._decode = function (this: DecodingGlyph) {
-    if (this._font._variationProcessor) return decode.call(this);
-    if (!Object.hasOwn(this, DECODED)) this[DECODED] = decode.call(this);
-    return this[DECODED];
-  };
-}
-
-const DECODED = Symbol('decoded glyph');
-interface DecodingGlyph {
-  _font: { _variationProcessor?: unknown };
-  [DECODED]?: unknown;
 }

@@ -3,7 +3,7 @@ import { dirname, join } from 'node:path';
 import type { Writable } from 'node:stream';
 import { PlatenError, type Problem } from '../errors.js';
 import { writeAtomically } from '../files.js';
-import { type SheetSize, sheetLayout } from '../render/impose.js';
+import { type SheetSize, sheetLayout } from '../pdf/impose.js';
 import { type Imposition, PdfJoiner } from '../render/join.js';
 import { validateRecord } from '../merge/merge.js';
 import type { CompiledTemplate } from '../template/model.js';
@@ -48,7 +48,7 @@ export interface BatchOptions {
   reps?: RowReps;
   /** `.pdf`: one merged print file; `.zip`: one PDF per row. Null for a dry run (preflight). */
   out: string | null;
-  /** A merged print file: step and repeat the pieces on press sheets of this size (see impose.ts). */
+  /** A merged print file: step and repeat the pieces on press sheets of this size (see pdf/impose.ts). */
   impose?: SheetSize;
   errorsPath: string;
   dispatcher: ChunkDispatcher;

@@ -20,26 +20,37 @@ export interface ChunkDispatcher {
 /** Sources run under vitest (TypeScript through tsx); the built package runs its own JavaScript. */
 const WORKER = new URL(import.meta.url.endsWith('.ts') ? './worker.ts' : './worker.js', import.meta.url);
 
-/** A pool of worker threads, one per core unless told otherwise. */
+/**
+ * Sets the process-wide V8 flags a worker pool's heaps are tuned by. An entry point that runs a pool
+ * (the CLI's batch, the server) calls it once, before the pool starts: V8 reads some of them only as
+ * each new isolate (worker) starts.
+ */
+export function setWorkerHeapFlags(): void {
+  // V8 puts --max-semi-space-size above every worker's own resourceLimits, and platen's shebang sets
+  // it (4 MB) for the coordinating thread, under which a worker collects far more often (docs/perf.md).
+  // The flag has sized this thread's heap already; cleared, it leaves the workers' heaps to their limits.
+  setFlagsFromString('--max-semi-space-size=0');
+  // A worker holds about 25 MB for good (engine, fonts, caches). From V8's default start its old
+  // generation grows in small steps, each a full collection; starting at 48 MB spares most of them
+  // (read by each new isolate, so by the workers only; docs/perf.md).
+  setFlagsFromString('--initial-old-space-size=48');
+  // After a full collection V8 lets an old generation grow to several times what survived before the
+  // next one (up to 4x when collections are quick), and the coordinator's fills with dead rows and
+  // parts. Half again as much keeps a long drop's peak lower, at the same number of collections in
+  // the workers (V8 reads this at every collection, for every isolate of the process; docs/perf.md).
+  setFlagsFromString('--heap-growing-percent=50');
+}
+
+/**
+ * A pool of worker threads, one per core unless told otherwise. Its workers' heaps are tuned by
+ * setWorkerHeapFlags, which the entry point calls first.
+ */
 export class WorkerPool implements ChunkDispatcher {
   private readonly pool: Piscina;
   /** Settles once every worker has loaded the engine: see close(). */
   private readonly loaded: Promise<unknown>;
 
   constructor(readonly concurrency: number = availableParallelism()) {
-    // V8 puts --max-semi-space-size above every worker's own resourceLimits, and platen's shebang sets
-    // it (4 MB) for the coordinating thread, under which a worker collects far more often (docs/perf.md).
-    // The flag has sized this thread's heap already; cleared, it leaves the workers' heaps to their limits.
-    setFlagsFromString('--max-semi-space-size=0');
-    // A worker holds about 25 MB for good (engine, fonts, caches). From V8's default start its old
-    // generation grows in small steps, each a full collection; starting at 48 MB spares most of them
-    // (read by each new isolate, so by the workers only; docs/perf.md).
-    setFlagsFromString('--initial-old-space-size=48');
-    // After a full collection V8 lets an old generation grow to several times what survived before the
-    // next one (up to 4x when collections are quick), and the coordinator's fills with dead rows and
-    // parts. Half again as much keeps a long drop's peak lower, at the same number of collections in
-    // the workers (V8 reads this at every collection, for every isolate of the process; docs/perf.md).
-    setFlagsFromString('--heap-growing-percent=50');
     this.pool = new Piscina({
       filename: fileURLToPath(WORKER),
       minThreads: concurrency,

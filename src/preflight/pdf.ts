@@ -1,4 +1,5 @@
-import { inflateSync } from 'node:zlib';
+import { type PdfObject, PdfFile, UnreadablePdfError } from '../pdf/reader.js';
+import { type Dict, rawOf, Ref, refOf, type Value } from '../pdf/syntax.js';
 import { type Finding, MIN_TEXT_SIZE, resolutionFinding } from './findings.js';
 
 /**
@@ -7,34 +8,33 @@ import { type Finding, MIN_TEXT_SIZE, resolutionFinding } from './findings.js';
  * effective resolution, text sizes, fonts without an embedded program, and RGB in a document with a
  * CMYK output intent. What it cannot know without the template, it does not guess: element names
  * (images and text are located by position on the trim instead) and whether content in the bleed was
- * meant to bleed (`platen validate` checks both). It reads what pdfkit writes (no object streams,
- * direct stream lengths); anything else is refused rather than half-read.
+ * meant to bleed (`platen validate` checks both). It reads files with classic cross-reference tables,
+ * as pdfkit writes them (see PdfFile); anything else is refused rather than half-read.
  */
 
-interface PdfObject {
-  dict: string;
-  stream?: Buffer;
-}
 type Matrix = [number, number, number, number, number, number];
 
-export class UnreadablePdfError extends Error {}
+export { UnreadablePdfError };
 
 export function preflightPdf(bytes: Buffer): Finding[] {
-  const objects = readObjects(bytes);
-  const catalog = [...objects.values()].find((o) => /\/Type\s*\/Catalog\b/.test(o.dict));
+  const file = new PdfFile(bytes);
+  const objects = file.objects;
+  const dict = dictReader(file);
+  const catalog = dict(file.trailer.get('Root'));
   if (!catalog) throw new UnreadablePdfError('no document catalog: not a PDF Platen wrote');
-  const cmyk = /\/OutputIntents/.test(catalog.dict);
+  const cmyk = catalog.has('OutputIntents');
   const findings: Finding[] = [];
+  const decode = (object: PdfObject) => file.decoded(object).toString('latin1');
 
   // Fonts: a descriptor without a font program means the font is not embedded.
   for (const object of objects.values()) {
-    if (/\/Type\s*\/FontDescriptor\b/.test(object.dict) && !/\/FontFile[23]?\b/.test(object.dict)) {
-      const name = /\/FontName\s*\/([^\s/<>[\]]+)/.exec(object.dict)?.[1] ?? 'a font';
+    if (/\/Type\s*\/FontDescriptor\b/.test(object.head) && !/\/FontFile[23]?\b/.test(object.head)) {
+      const name = /\/FontName\s*\/([^\s/<>[\]]+)/.exec(object.head)?.[1] ?? 'a font';
       findings.push(documentFinding('error', 'font_not_embedded', `${name} is not embedded`));
     }
-    if (/\/Type\s*\/Font\b/.test(object.dict) && /\/Subtype\s*\/Type1\b/.test(object.dict)) {
-      if (!/\/FontDescriptor/.test(object.dict)) {
-        const name = /\/BaseFont\s*\/([^\s/<>[\]]+)/.exec(object.dict)?.[1] ?? 'a font';
+    if (/\/Type\s*\/Font\b/.test(object.head) && /\/Subtype\s*\/Type1\b/.test(object.head)) {
+      if (!/\/FontDescriptor/.test(object.head)) {
+        const name = /\/BaseFont\s*\/([^\s/<>[\]]+)/.exec(object.head)?.[1] ?? 'a font';
         findings.push(
           documentFinding('error', 'font_not_embedded', `${name} is a standard font, not embedded`),
         );
@@ -42,22 +42,20 @@ export function preflightPdf(bytes: Buffer): Finding[] {
     }
   }
 
-  const pages = pageRefs(objects, catalog.dict);
+  const pages = pageDicts(dict, catalog);
   let pieceIndex = 0;
-  let lastPart: string | undefined;
+  let lastPart: number | null = null;
   let pageInPiece = 0;
-  for (const pageRef of pages) {
-    const page = objects.get(pageRef)!.dict;
+  for (const page of pages) {
     // A piece is a run of pages sharing one DPart leaf (or every page its own piece without them).
-    const part = /\/DPart\s+(\d+) 0 R/.exec(page)?.[1];
-    if (part === undefined || part !== lastPart) {
+    const part = page.get('DPart') instanceof Ref ? refOf(page.get('DPart')) : null;
+    if (part === null || part !== lastPart) {
       pieceIndex += 1;
       pageInPiece = 0;
     }
     lastPart = part;
     pageInPiece += 1;
-    const trim = box(page, 'TrimBox') ??
-      box(inherited(objects, page, 'MediaBox') ?? '', 'MediaBox') ?? [0, 0, 0, 0];
+    const trim = box(page.get('TrimBox')) ?? box(inherited(dict, page, 'MediaBox')) ?? [0, 0, 0, 0];
     const where = { piece: `piece ${pieceIndex}`, page: pageInPiece };
     /** Where a placed unit square lands, from the trim's top left (y down), in points. */
     const at = (m: Matrix) => {
@@ -65,7 +63,7 @@ export function preflightPdf(bytes: Buffer): Finding[] {
       const ys = [0, m[1], m[3], m[1] + m[3]].map((d) => m[5] + d);
       return `at ${Math.round(Math.min(...xs) - trim[0])}, ${Math.round(trim[3] - Math.max(...ys))} pt`;
     };
-    const resources = resourceDict(objects, inherited(objects, page, 'Resources'));
+    const resources = xobjectNames(dict, inherited(dict, page, 'Resources'));
     const seen = new Set<string>();
     const once = (finding: Finding) => {
       const key = `${finding.rule}|${finding.message}`;
@@ -77,7 +75,8 @@ export function preflightPdf(bytes: Buffer): Finding[] {
         once({ ...where, severity: 'error', rule: 'rgb_in_cmyk', message: 'RGB colour in a CMYK document' });
       interpret(content, ctm, {
         image: (name, m) => {
-          const xobject = objects.get(Number(resources.get(name)))?.dict ?? '';
+          const ref = resources.get(name);
+          const xobject = (ref === undefined ? undefined : objects.get(ref))?.head ?? '';
           const width = Number(/\/Width\s+(\d+)/.exec(xobject)?.[1]);
           const placed = Math.hypot(m[0], m[1]);
           if (cmyk && /\/DeviceRGB/.test(xobject))
@@ -88,8 +87,8 @@ export function preflightPdf(bytes: Buffer): Finding[] {
         },
         form: (name) => {
           const ref = resources.get(name);
-          const form = ref ? objects.get(Number(ref)) : undefined;
-          return form?.stream && /\/Subtype\s*\/Form\b/.test(form.dict) && depth < 8 ? decode(form) : null;
+          const form = ref === undefined ? undefined : objects.get(ref);
+          return form?.stream && /\/Subtype\s*\/Form\b/.test(form.head) && depth < 8 ? decode(form) : null;
         },
         recurse: (content, m) => walk(content, m, depth + 1),
         text: (size, m) => {
@@ -104,8 +103,8 @@ export function preflightPdf(bytes: Buffer): Finding[] {
         },
       });
     };
-    const contents = /\/Contents\s+(\d+) 0 R/.exec(page)?.[1];
-    const stream = contents ? objects.get(Number(contents)) : undefined;
+    const contents = page.get('Contents');
+    const stream = contents instanceof Ref ? objects.get(contents.n) : undefined;
     if (stream?.stream) walk(decode(stream), [1, 0, 0, 1, 0, 0], 0);
   }
   return findings;
@@ -115,77 +114,63 @@ function documentFinding(severity: Finding['severity'], rule: string, message: s
   return { severity, piece: 'document', page: 1, rule, message };
 }
 
-/** Every `N 0 obj … endobj`, streams cut by their (direct) Length. */
-function readObjects(bytes: Buffer): Map<number, PdfObject> {
-  const latin = bytes.toString('latin1');
-  const objects = new Map<number, PdfObject>();
-  const start = /(\d+) 0 obj\s*/g;
-  let match: RegExpExecArray | null;
-  while ((match = start.exec(latin))) {
-    const bodyStart = start.lastIndex;
-    const streamAt = latin.indexOf('stream', bodyStart);
-    const endAt = latin.indexOf('endobj', bodyStart);
-    if (endAt < 0) throw new UnreadablePdfError(`object ${match[1]} has no end`);
-    if (streamAt >= 0 && streamAt < endAt && latin.slice(streamAt - 3, streamAt) !== 'end') {
-      const dict = latin.slice(bodyStart, streamAt);
-      const length = Number(/\/Length\s+(\d+)(?!\s+0\s+R)/.exec(dict)?.[1]);
-      if (!Number.isFinite(length))
-        throw new UnreadablePdfError(`object ${match[1]}: indirect stream length`);
-      const dataStart = streamAt + 'stream'.length + (latin[streamAt + 6] === '\r' ? 2 : 1);
-      objects.set(Number(match[1]), { dict, stream: bytes.subarray(dataStart, dataStart + length) });
-      start.lastIndex = latin.indexOf('endobj', dataStart + length) + 6;
-    } else {
-      objects.set(Number(match[1]), { dict: latin.slice(bodyStart, endAt) });
-      start.lastIndex = endAt + 6;
+/** Reads the dictionary a value is (or refers to); undefined for anything else. */
+type DictReader = (value: Value | undefined) => Dict | undefined;
+
+function dictReader(file: PdfFile): DictReader {
+  return (value) => {
+    if (value instanceof Map) return value;
+    if (!(value instanceof Ref) || !file.objects.has(value.n)) return undefined;
+    try {
+      return file.dict(value.n);
+    } catch {
+      return undefined; // not a dictionary
     }
-  }
-  if (/\/Type\s*\/ObjStm/.test(latin)) throw new UnreadablePdfError('object streams are not supported');
-  return objects;
-}
-
-function decode(object: PdfObject): string {
-  const data = /\/FlateDecode/.test(object.dict) ? inflateSync(object.stream!) : object.stream!;
-  return data.toString('latin1');
-}
-
-/** Page references in order, walking the page tree from the catalog. */
-function pageRefs(objects: Map<number, PdfObject>, catalog: string): number[] {
-  const pages: number[] = [];
-  const visit = (ref: number, depth: number) => {
-    const dict = objects.get(ref)?.dict ?? '';
-    if (/\/Type\s*\/Page\b/.test(dict)) pages.push(ref);
-    const kids = /\/Kids\s*\[([^\]]*)\]/.exec(dict)?.[1];
-    if (kids && depth < 32) for (const kid of kids.matchAll(/(\d+) 0 R/g)) visit(Number(kid[1]), depth + 1);
   };
-  const root = /\/Pages\s+(\d+) 0 R/.exec(catalog)?.[1];
-  if (root) visit(Number(root), 0);
+}
+
+/** Page dictionaries in order, walking the page tree from the catalog. */
+function pageDicts(dict: DictReader, catalog: Dict): Dict[] {
+  const pages: Dict[] = [];
+  const visit = (node: Dict | undefined, depth: number) => {
+    if (!node) return;
+    if (nameOf(node.get('Type')) === 'Page') pages.push(node);
+    const kids = node.get('Kids');
+    if (Array.isArray(kids) && depth < 32) for (const kid of kids) visit(dict(kid), depth + 1);
+  };
+  visit(dict(catalog.get('Pages')), 0);
   return pages;
 }
 
 /** A page attribute, looked up through /Parent (MediaBox and Resources are inherited). */
-function inherited(objects: Map<number, PdfObject>, page: string, key: string): string | undefined {
-  let dict: string | undefined = page;
-  for (let depth = 0; dict && depth < 32; depth++) {
-    if (new RegExp(`/${key}\\b`).test(dict)) return dict;
-    const parent: string | undefined = /\/Parent\s+(\d+) 0 R/.exec(dict)?.[1];
-    dict = parent ? objects.get(Number(parent))?.dict : undefined;
+function inherited(dict: DictReader, page: Dict, key: string): Value | undefined {
+  let node: Dict | undefined = page;
+  for (let depth = 0; node && depth < 32; depth++) {
+    const value = node.get(key);
+    if (value !== undefined) return value;
+    node = dict(node.get('Parent'));
   }
   return undefined;
 }
 
-function box(dict: string, key: string): [number, number, number, number] | undefined {
-  const match = new RegExp(`/${key}\\s*\\[([^\\]]*)\\]`).exec(dict);
-  return match ? (match[1]!.trim().split(/\s+/).map(Number) as [number, number, number, number]) : undefined;
+function box(value: Value | undefined): [number, number, number, number] | undefined {
+  return Array.isArray(value)
+    ? (value.map((v) => Number(rawOf(v))) as [number, number, number, number])
+    : undefined;
 }
 
-/** The XObject names of a resource dictionary (given the dict that holds /Resources), name → object number. */
-function resourceDict(objects: Map<number, PdfObject>, holder: string | undefined): Map<string, string> {
-  const names = new Map<string, string>();
-  if (!holder) return names;
-  const ref = /\/Resources\s+(\d+) 0 R/.exec(holder)?.[1];
-  const resources = ref ? (objects.get(Number(ref))?.dict ?? '') : holder;
-  const xobject = /\/XObject\s*<<([\s\S]*?)>>/.exec(resources)?.[1] ?? '';
-  for (const entry of xobject.matchAll(/\/([^\s/<>[\]]+)\s+(\d+) 0 R/g)) names.set(entry[1]!, entry[2]!);
+function nameOf(value: Value | undefined): string | undefined {
+  return value !== undefined && !(value instanceof Ref) && !Array.isArray(value) && !(value instanceof Map)
+    ? value.text.slice(1)
+    : undefined;
+}
+
+/** The XObjects of a resource dictionary: name → object number. */
+function xobjectNames(dict: DictReader, resources: Value | undefined): Map<string, number> {
+  const names = new Map<string, number>();
+  for (const [key, value] of dict(dict(resources)?.get('XObject')) ?? []) {
+    if (value instanceof Ref) names.set(key, value.n);
+  }
   return names;
 }
 

@@ -1,12 +1,11 @@
 import { deflateSync } from 'node:zlib';
 import { OUTPUT_CONDITION, outputProfile } from '../assets/cmyk.js';
 import type { Color, PrintSetup, SpotInk } from '../template/model.js';
-import type { Doc, PdfRef } from './pdfkit-internals.js';
+import { REGISTRATION } from '../pdf/marks.js';
+import type { Doc, PdfRef } from '../pdf/pdfkit.js';
+import { num } from '../pdf/syntax.js';
 
-/** Compact number formatting for content streams: at most 3 decimals, no trailing zeros. */
-export function num(n: number): string {
-  return String(Math.round(n * 1000) / 1000);
-}
+export { num };
 
 /** The colour operator: `rg`/`k` for fill, `RG`/`K` for stroke; a spot ink's tint through its colour space. */
 export function colorOp(color: Color, target: 'fill' | 'stroke'): string {
@@ -21,9 +20,6 @@ export function colorOp(color: Color, target: 'fill' | 'stroke'): string {
 function spotResource(spot: SpotInk): string {
   return `CS${spot.key}`;
 }
-
-/** The registration colour (every separation at 100%): printer's marks. */
-export const REGISTRATION = 'CSAll';
 
 /** A PDF name for any ink name: characters outside the regular set written as #xx (ISO 32000 7.3.5). */
 function pdfName(name: string): string {

@@ -20,8 +20,8 @@ import type {
 } from '../template/model.js';
 import { colorOp, num, setUpColor } from './color.js';
 import { imbOps } from './imb.js';
-import { type SheetLayout, type SheetSize, sheetLayout } from './impose.js';
-import { MARKS_MARGIN, marksOps } from './marks.js';
+import { type Cell, Imposer, type SheetSize, sheetContent, sheetLayout } from '../pdf/impose.js';
+import { MARKS_MARGIN, marksOps } from '../pdf/marks.js';
 import { Tagger, type TaggingOptions } from './tagging.js';
 import {
   type Doc,
@@ -29,8 +29,20 @@ import {
   type PdfPageLike,
   type PdfRef,
   asDoc,
-  deflateStreamsSized,
-} from './pdfkit-internals.js';
+  addSharedPage,
+  installPdfkitPatches,
+  objectSink,
+  refTo,
+} from '../pdf/pdfkit.js';
+import {
+  type ObjectSink,
+  Outline,
+  PageLabels,
+  pageLabel,
+  RecordParts,
+  recordPart,
+} from '../pdf/structures.js';
+import { pdfString } from '../pdf/syntax.js';
 import type { PlacedLine } from '../layout/fit.js';
 import { onFirstUse } from '../on-first-use.js';
 import { qrOps } from './qr.js';
@@ -54,8 +66,6 @@ export interface DocumentInfo {
 
 /** Output chunks are gathered to about this size before a write: pdfkit emits many tiny ones. */
 const WRITE_CHUNK = 64 * 1024;
-/** Entries per array in DParts and page-label trees: well within PDF's customary 8,191-element limit. */
-const TREE_CHUNK = 4096;
 /** Distinct text lines remembered per document for reuse; beyond this, new ones are drawn inline. */
 const MAX_REMEMBERED_LINES = 20_000;
 
@@ -66,7 +76,7 @@ export interface DocumentOptions {
   cropToTrim?: boolean;
   /** Marks, colour space and spot inks (the template's `output`); default: RGB, no marks. */
   print?: PrintSetup;
-  /** Step-and-repeat the pieces on press sheets of this size (see impose.ts); a print file only. */
+  /** Step-and-repeat the pieces on press sheets of this size (see pdf/impose.ts); a print file only. */
   impose?: SheetSize;
   /** Tag the document (structure tree, language, title shown): for a single on-screen piece. */
   tagged?: TaggingOptions;
@@ -90,17 +100,16 @@ export class PieceDocument {
   private lineForms = 0;
   /** One resource dictionary for every page and form: written once, at the end. */
   private readonly resources: PdfRef;
+  /** Bookmarks, page labels and record boundaries are written as their text (see pdf/structures.ts). */
+  private readonly sink: ObjectSink;
   /**
    * Record boundaries, PDF/VT style (ISO 16612-2, PDF 2.0 DPart): one leaf per piece, naming its
    * first and last page and carrying its record's SHA-256, so a print file can be split or traced.
    */
-  private readonly dpartRoot: PdfRef;
-  private readonly dparts: PdfRef[] = [];
-  private outline: PdfRef | null = null;
-  private lastBookmark: PdfRef | null = null;
-  private bookmarks = 0;
-  /** First page index and label of each marked piece. */
-  private readonly labels: [number, { S?: string; P: string }][] = [];
+  private readonly records: RecordParts;
+  private readonly outline: Outline;
+  /** First page index and label of each marked piece: written as a tree when the document ends. */
+  private readonly labels: [number, string][] = [];
   private readonly pending: Buffer[] = [];
   private pendingBytes = 0;
   private readonly done: Promise<void>;
@@ -110,9 +119,8 @@ export class PieceDocument {
   private readonly margin: number;
   private readonly print: PrintSetup;
   private marksForm: PdfRef | null = null;
-  /** When imposing: the sheet, and each piece of the sheet's group as one form per page. */
-  private readonly sheet: SheetLayout | null;
-  private group: PdfRef[][] = [];
+  /** When imposing: the sheets, each piece as one form per page. */
+  private readonly imposer: Imposer<PdfRef> | null;
   private cellForms = 0;
   private readonly tagger: Tagger | null;
 
@@ -122,6 +130,7 @@ export class PieceDocument {
     private readonly out: Writable,
     private readonly options: DocumentOptions = {},
   ) {
+    installPdfkitPatches();
     const pdf = new PDFDocument({
       autoFirstPage: false,
       font: null as unknown as string, // no Helvetica: record text never uses the standard 14 fonts
@@ -135,22 +144,26 @@ export class PieceDocument {
       ...(options.tagged ? { tagged: true, lang: options.tagged.lang, displayTitle: true } : {}),
     });
     this.doc = asDoc(pdf);
-    deflateStreamsSized(this.doc);
     this.tagger = options.tagged ? new Tagger(this.doc, options.tagged.tags) : null;
-    escapeXmpInfo(this.doc);
     this.resources = this.doc.ref({ ProcSet: ['PDF', 'Text', 'ImageB', 'ImageC', 'ImageI'] });
-    this.dpartRoot = this.doc.ref({ Type: 'DPart' });
+    this.sink = objectSink(this.doc);
+    this.records = new RecordParts(this.sink);
+    // The records' node is numbered before any page, where it has always been in the file.
+    void this.records.parent;
+    this.outline = new Outline(this.sink);
     const { trimWidth, trimHeight, bleed } = geometry;
     this.print = options.print ?? { marks: false, colorSpace: 'rgb', spots: [] };
     this.margin = bleed + (this.print.marks ? MARKS_MARGIN : 0);
-    this.sheet = options.impose ? sheetLayout(geometry, options.impose) : null;
+    this.imposer = options.impose ? new Imposer(sheetLayout(geometry, options.impose)) : null;
     // An imposed file has marks per sheet instead of per piece.
-    setUpColor(this.doc, this.resources, this.sheet ? { ...this.print, marks: true } : this.print);
+    setUpColor(this.doc, this.resources, this.imposer ? { ...this.print, marks: true } : this.print);
     // Every page has the same media and resources: the page tree's root holds them once (inherited).
     const pagesRoot = (this.doc._root.data.Pages as PdfRef).data;
     const m = this.margin;
     pagesRoot.MediaBox = (
-      this.sheet ? [0, 0, this.sheet.width, this.sheet.height] : [0, 0, trimWidth + 2 * m, trimHeight + 2 * m]
+      this.imposer
+        ? [0, 0, this.imposer.layout.width, this.imposer.layout.height]
+        : [0, 0, trimWidth + 2 * m, trimHeight + 2 * m]
     )
       .map(num)
       .map(Number);
@@ -186,53 +199,46 @@ export class PieceDocument {
    */
   async add(piece: FittedPiece): Promise<void> {
     this.pieces += 1;
-    if (this.sheet) {
-      this.group.push(piece.pages.map((items) => this.drawForm(items)));
-      if (this.group.length === this.sheet.across * this.sheet.down) this.addSheets();
+    if (this.imposer) {
+      this.addSheets(this.imposer.add(piece.pages.map((items) => this.drawForm(items))));
       await roomIn(this.out);
       return;
     }
     const { marker } = piece;
-    if (marker) {
-      this.labels.push([
-        this.pageCount,
-        piece.pages.length > 1 ? { S: 'D', P: `${marker.label}-` } : { P: marker.label },
-      ]);
-    }
-    // Type is optional on DPart leaves: left out, as it would be repeated for every record.
-    const part = this.doc.ref({ Parent: this.dpartRoot, DPM: { RecordSHA256: piece.recordHash } });
+    if (marker) this.labels.push([this.pageCount, pageLabel(marker.label, piece.pages.length)]);
+    const part = this.sink.allocate();
+    const partRef = refTo(part);
+    let start = 0;
+    let end: number | null = null;
     for (const [index, items] of piece.pages.entries()) {
       await stillWanted(this.options.signal);
       this.addPage();
-      this.doc.page.dictionary.data.DPart = part;
-      if (index === 0) part.data.Start = this.doc.page.dictionary;
+      const page = this.doc.page.dictionary;
+      page.data.DPart = partRef;
+      if (index === 0) start = page.id;
       if (index === 0 && marker) this.bookmark(marker.title);
-      if (index === piece.pages.length - 1 && index > 0) part.data.End = this.doc.page.dictionary;
+      if (index === piece.pages.length - 1 && index > 0) end = page.id;
       this.drawItems(items);
     }
-    part.end();
-    release(part);
-    this.dparts.push(part);
+    this.sink.write(part, recordPart(this.records.parent, piece.recordHash, start, end));
+    this.records.add(part);
     await roomIn(this.out);
   }
 
   /** Ends the document; resolves once every byte is written to the output. */
   async end(): Promise<void> {
-    if (this.group.length > 0) this.addSheets();
+    if (this.imposer) this.addSheets(this.imposer.end());
     this.resources.end();
-    this.endBookmarks();
-    this.endPageLabels();
-    // DParts is an array of arrays, each kept short (see TREE_CHUNK).
-    const groups: PdfRef[][] = [];
-    for (let i = 0; i < this.dparts.length; i += TREE_CHUNK)
-      groups.push(this.dparts.slice(i, i + TREE_CHUNK));
-    this.dpartRoot.data.DParts = groups;
-    this.dpartRoot.end();
-    if (!this.sheet) {
-      const root = this.doc.ref({ Type: 'DPartRoot', DPartRootNode: this.dpartRoot, RecordLevel: 1 });
-      root.end();
-      this.doc._root.data.DPartRoot = root;
-    }
+    const catalog = this.doc._root.data;
+    const outline = this.outline.end();
+    if (outline !== null) catalog.Outlines = refTo(outline);
+    const tree = new PageLabels(this.sink);
+    for (const [index, label] of this.labels) tree.add(index, label);
+    const labels = tree.end();
+    if (labels !== null) catalog.PageLabels = refTo(labels);
+    // An imposed file's sheets hold several pieces: it keeps the (empty) node but names no records.
+    const records = this.records.end(this.imposer ? null : 1);
+    if (records !== null) catalog.DPartRoot = refTo(records);
     this.doc.end();
     await this.done;
   }
@@ -257,55 +263,14 @@ export class PieceDocument {
   // ------------------------------------------------------------------------------ print marks
 
   /**
-   * Bookmarks, written as they come: an item is ended as soon as the next one exists (it needs its
-   * Next), so a million-piece file never holds a million outline items. (pdfkit's own outline reads
-   * each page's MediaBox, which ours inherit.)
+   * A bookmark to the current page, written as they come: an item is written as soon as the next one
+   * exists (it needs its Next), so a million-piece file never holds a million outline items.
    */
   private bookmark(title: string): void {
-    this.outline ??= this.doc.ref({ Type: 'Outlines' });
-    const item = this.doc.ref({
-      Title: new String(title),
-      Parent: this.outline,
-      Dest: [this.doc.page.dictionary, 'Fit'],
-    });
-    const previous = this.lastBookmark;
-    if (previous) {
-      item.data.Prev = previous;
-      previous.data.Next = item;
-      previous.end();
-      release(previous);
-    } else {
-      this.outline.data.First = item;
-    }
-    this.lastBookmark = item;
-    this.bookmarks += 1;
-  }
-
-  private endBookmarks(): void {
-    if (!this.outline || !this.lastBookmark) return;
-    this.lastBookmark.end();
-    this.outline.data.Last = this.lastBookmark;
-    this.outline.data.Count = this.bookmarks;
-    this.outline.end();
-    this.doc._root.data.Outlines = this.outline;
-  }
-
-  /** Page labels as a number tree: leaves of at most TREE_CHUNK labels under one root. */
-  private endPageLabels(): void {
-    if (this.labels.length === 0) return;
-    const kids: PdfRef[] = [];
-    for (let i = 0; i < this.labels.length; i += TREE_CHUNK) {
-      const chunk = this.labels.slice(i, i + TREE_CHUNK);
-      const leaf = this.doc.ref({
-        Limits: [chunk[0]![0], chunk.at(-1)![0]],
-        Nums: chunk.flatMap(([page, label]) => [page, label]),
-      });
-      leaf.end();
-      kids.push(leaf);
-    }
-    const root = this.doc.ref({ Kids: kids });
-    root.end();
-    this.doc._root.data.PageLabels = root;
+    const parent = this.outline.parent;
+    const item = this.sink.allocate();
+    const head = `<<\n/Title ${pdfString(title)}\n/Parent ${parent} 0 R\n/Dest [${this.doc.page.dictionary.id} 0 R /Fit]\n>>`;
+    this.outline.holdLast(item, this.outline.linkFirst(item, head, 1));
   }
 
   // ------------------------------------------------------------------------------------ pages
@@ -326,7 +291,7 @@ export class PieceDocument {
 
   /** A page with the document's shared media and resources; returns its dictionary. */
   private newPage(width: number, height: number): Record<string, unknown> {
-    this.addSharedPage(width, height);
+    addSharedPage(this.doc, width, height, this.resources);
     this.pageCount += 1;
     const dict = this.doc.page.dictionary.data;
     // MediaBox and Resources are inherited from the page tree; UserUnit 1 is the default.
@@ -336,30 +301,20 @@ export class PieceDocument {
     return dict;
   }
 
-  /**
-   * The sheets of one group of imposed pieces: a sheet per page of the pieces, each piece's page
-   * placed in its cell (backs mirrored, see impose.ts), the sheet's marks on every sheet.
-   */
-  private addSheets(): void {
-    const sheet = this.sheet!;
-    const pages = Math.max(...this.group.map((forms) => forms.length));
-    for (let p = 0; p < pages; p++) {
-      this.newPage(sheet.width, sheet.height);
-      const ops: string[] = [];
-      this.group.forEach((forms, index) => {
-        const form = forms[p];
-        if (!form) return;
+  /** Adds press sheets: each piece's page placed in its cell, the sheet's marks on every sheet. */
+  private addSheets(sheets: Cell<PdfRef>[][]): void {
+    const { width, height } = this.imposer!.layout;
+    for (const cells of sheets) {
+      this.newPage(width, height);
+      const placed = cells.map(({ form, x, y }) => {
         const name = `P${++this.cellForms}`;
         this.doc.page.xobjects[name] = form;
-        const [x, y] = sheet.origin(index, p % 2 === 1);
-        ops.push(`q\n1 0 0 1 ${num(x)} ${num(y)} cm\n/${name} Do\nQ`);
+        return { name, x, y };
       });
-      this.marksForm ??= this.formOf([0, 0, sheet.width, sheet.height], sheet.marks());
+      this.marksForm ??= this.formOf([0, 0, width, height], this.imposer!.layout.marks());
       this.doc.page.xobjects.Marks = this.marksForm;
-      ops.push('/Marks Do');
-      this.doc.addContent(ops.join('\n'));
+      this.doc.addContent(sheetContent(placed));
     }
-    this.group = [];
   }
 
   private formOf(bbox: number[], content: string): PdfRef {
@@ -380,30 +335,6 @@ export class PieceDocument {
     this.marksForm ??= this.formOf([-m, -m, trimWidth + m, trimHeight + m], marksOps(this.geometry));
     this.doc.page.xobjects.Marks = this.marksForm;
     this.doc.addContent('/Marks Do');
-  }
-
-  /**
-   * Adds a page that uses the document's shared resources. pdfkit's page makes its own resource
-   * object (the second ref its constructor asks for) and writes it when the page ends; we hand it
-   * the shared one instead, and end the page without ending that.
-   */
-  private addSharedPage(width: number, height: number): void {
-    const ref = this.doc.ref;
-    let calls = 0;
-    this.doc.ref = (data?: Record<string, unknown>) =>
-      ++calls === 2 ? this.resources : ref.call(this.doc, data);
-    try {
-      this.doc.addPage({ size: [width, height], margin: 0 });
-    } finally {
-      this.doc.ref = ref;
-    }
-    const page = this.doc.page as PdfPageLike & { content: PdfRef; end: () => void };
-    if (page.resources !== this.resources) throw new Error('pdfkit page layout changed: pin pdfkit 0.20.2');
-    page.end = () => {
-      page.dictionary.end();
-      page.content.end();
-      release(page.dictionary, page.content);
-    };
   }
 
   private drawItems(items: DrawItem[]): void {
@@ -678,15 +609,6 @@ function formPage(form: PdfRef, resources: PdfRef, page: PdfPageLike): PdfPageLi
 }
 
 /**
- * Drops what a written object no longer needs. pdfkit keeps every page dictionary in the page tree
- * until the file ends, and we keep every DPart leaf; once written, only their ids are ever used again,
- * so their data goes and memory stays flat however many pieces a file holds.
- */
-function release(...refs: PdfRef[]): void {
-  for (const ref of refs) ref.data = {};
-}
-
-/**
  * Identity of each line of an item: runs, faces, positions, size and colour. The key is the text
  * itself, not a digest of it: hashing every line of every piece took a measurable share of a batch
  * worker's time (docs/perf.md), and MAX_REMEMBERED_LINES bounds what the keys hold.
@@ -701,34 +623,6 @@ function lineKeys(item: TextItem): string[] {
     for (const run of line.runs) key += `|${run.face.key}:${num(run.x)}:${run.text.length}:${run.text}`;
     return key;
   });
-}
-
-const XML_ESCAPES: Record<string, string> = {
-  '&': '&amp;',
-  '<': '&lt;',
-  '>': '&gt;',
-  '"': '&quot;',
-  "'": '&apos;',
-};
-
-/**
- * pdfkit copies Info values into the XMP packet without escaping them (PDF-NOTES.md), so a title
- * such as "Smith & Sons <Ltd>" breaks the XMP. Escape them for the XMP only; Info keeps them as written.
- */
-function escapeXmpInfo(doc: Doc): void {
-  const target = doc as unknown as { _addInfo: () => void; info: Record<string, unknown> };
-  const addInfo = target._addInfo.bind(doc);
-  target._addInfo = () => {
-    const raw = { ...target.info };
-    for (const [key, value] of Object.entries(raw)) {
-      if (typeof value === 'string') target.info[key] = value.replace(/[&<>"']/g, (c) => XML_ESCAPES[c]!);
-    }
-    try {
-      addInfo();
-    } finally {
-      Object.assign(target.info, raw);
-    }
-  };
 }
 
 /** Only templates with SVG art need it: 125 kB of code that the module loader would scan at start-up. */

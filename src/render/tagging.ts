@@ -1,5 +1,5 @@
 import type { DrawItem, ElementTag, StaticLayer } from '../template/model.js';
-import type { Doc } from './pdfkit-internals.js';
+import type { Doc } from '../pdf/pdfkit.js';
 
 /**
  * Tagged PDF for single on-screen pieces (the brochure a rep emails): every element drawn inside a

@@ -2,7 +2,7 @@ import type { FontFace } from '../assets/fonts.js';
 import type { PlacedLine } from '../layout/fit.js';
 import type { Color } from '../template/model.js';
 import { colorOp, num } from './color.js';
-import type { PdfEmbeddedFont } from './pdfkit-internals.js';
+import type { PdfEmbeddedFont } from '../pdf/pdfkit.js';
 
 /**
  * Content-stream text: runs placed exactly where fit put them. The page's coordinate system is

@@ -25,7 +25,7 @@ import type { ChunkDispatcher } from '../jobs/dispatch.js';
 import { type ColumnMapping, mapColumns, normalizeName } from '../jobs/mapping.js';
 import { checkpointsOf } from '../jobs/checkpoints.js';
 import type { ApiKey, Job, JobState, Store } from '../store/store.js';
-import { type SheetSize, SheetTooSmallError, sheetLayout } from '../render/impose.js';
+import { type SheetSize, SheetTooSmallError, sheetLayout } from '../pdf/impose.js';
 import type { CompiledTemplate } from '../template/model.js';
 import { folderEntries } from '../files.js';
 import { authorize, can, repScope, sees } from './policy.js';

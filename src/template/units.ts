@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import type { SheetSize } from '../pdf/impose.js';
 
 /** Points per unit. Template geometry is in points (1/72 in); authors may write mm, cm or in. */
 const PER_UNIT = { pt: 1, in: 72, mm: 72 / 25.4, cm: 72 / 2.54 } as const;
@@ -23,4 +24,12 @@ export function parseLength(text: string): number {
 /** Rounds to 1/1000 pt: more precision than any press, and stable numbers in the PDF. */
 export function round(points: number): number {
   return Math.round(points * 1000) / 1000;
+}
+
+/** A sheet size such as `12x18in`, `12inx18in` or `864x1296` (points); null if it is not one. */
+export function parseSheetSize(text: string): SheetSize | null {
+  const match = /^(\d+(?:\.\d+)?)(pt|in|mm|cm)?x(\d+(?:\.\d+)?)(pt|in|mm|cm)?$/.exec(text.trim());
+  if (!match) return null;
+  const unit = match[4] ?? match[2] ?? 'pt';
+  return { width: parseLength(`${match[1]}${match[2] ?? unit}`), height: parseLength(`${match[3]}${unit}`) };
 }

@@ -8,7 +8,7 @@ import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { SheetTooSmallError, sheetLayout } from '../../src/render/impose.js';
+import { SheetTooSmallError, sheetLayout } from '../../src/pdf/impose.js';
 import { pageBoxes, pdfText, qpdfCheck } from '../support/pdf.js';
 import { uncompressed } from '../support/print.js';
 import { runCli, TEMPLATES_DIR } from '../support/repo.js';

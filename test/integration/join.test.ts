@@ -13,7 +13,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadProspects, mailerRecord } from '../../bench/workload.js';
 import type { FittedPiece } from '../../src/layout/piece.js';
 import { preparePiece, renderToBuffer, samples } from '../../src/pipeline.js';
-import { sheetLayout } from '../../src/render/impose.js';
+import { sheetLayout } from '../../src/pdf/impose.js';
 import { type Imposition, PdfJoiner } from '../../src/render/join.js';
 import { compileTemplate, withMarks } from '../../src/template/compile.js';
 import type { CompiledTemplate } from '../../src/template/model.js';

@@ -2,7 +2,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import * as fontkit from 'fontkit';
 import { describe, expect, it } from 'vitest';
-import { writeSubsetsDirectly } from '../../src/assets/font-subset.js';
+import { installFontkitPatches } from '../../src/pdf/fontkit-patches.js';
 
 /**
  * The direct subset writer must lay out the very bytes fontkit's own encoder does: it replaces that
@@ -39,10 +39,10 @@ function glyphSets(font: fontkit.Font): number[][] {
   ];
 }
 
-describe('writeSubsetsDirectly', () => {
+describe('direct TrueType subsets (installFontkitPatches)', () => {
   it.each(files)('writes %s subsets byte for byte as fontkit does', (name) => {
     const font = open(name);
-    writeSubsetsDirectly(font);
+    installFontkitPatches();
     const proto = Object.getPrototypeOf(newSubset(font)) as GlyphSubset;
     expect(proto.encode).not.toBe(fontkitEncode);
     for (const gids of glyphSets(font)) {
@@ -62,7 +62,7 @@ describe('writeSubsetsDirectly', () => {
 
   it('writes a font that parses, with the parts a composite glyph pulled in', () => {
     const font = open('DejaVuSans.ttf');
-    writeSubsetsDirectly(font);
+    installFontkitPatches();
     // The first composite glyph: encoding a subset of it alone adds its parts beside it and .notdef.
     const subsetOf = (gid: number) => {
       const subset = newSubset(font);

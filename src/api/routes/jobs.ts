@@ -2,7 +2,7 @@ import { z } from 'zod';
 import { PlatenError } from '../../errors.js';
 import { checkJsonDepth } from '../../json.js';
 import { parseMapEntries } from '../../jobs/mapping.js';
-import { parseSheetSize } from '../../render/impose.js';
+import { parseSheetSize } from '../../template/units.js';
 import { CSV_HEAD_BYTES, CSV_MAX_BYTES, type JobView } from '../../service/jobs.js';
 import type { UploadedFile } from '../bodies.js';
 import { type AnyRoute, route } from '../route.js';

@@ -1,7 +1,5 @@
-import type { PageGeometry } from '../template/model.js';
-import { parseLength } from '../template/units.js';
-import { num } from './color.js';
-import { CROP_LENGTH, MARK_GAP, MARKS_MARGIN, strokeMarks } from './marks.js';
+import { CROP_LENGTH, MARK_GAP, MARKS_MARGIN, strokeMarks, type TrimAndBleed } from './marks.js';
+import { num } from './syntax.js';
 
 /**
  * Step-and-repeat imposition of a print file: pieces n-up on a press sheet, in row order, cells abutting
@@ -29,15 +27,7 @@ export interface SheetLayout {
 
 export class SheetTooSmallError extends Error {}
 
-/** A sheet size such as `12x18in`, `12inx18in` or `864x1296` (points); null if it is not one. */
-export function parseSheetSize(text: string): SheetSize | null {
-  const match = /^(\d+(?:\.\d+)?)(pt|in|mm|cm)?x(\d+(?:\.\d+)?)(pt|in|mm|cm)?$/.exec(text.trim());
-  if (!match) return null;
-  const unit = match[4] ?? match[2] ?? 'pt';
-  return { width: parseLength(`${match[1]}${match[2] ?? unit}`), height: parseLength(`${match[3]}${unit}`) };
-}
-
-export function sheetLayout(geometry: PageGeometry, sheet: SheetSize): SheetLayout {
+export function sheetLayout(geometry: TrimAndBleed, sheet: SheetSize): SheetLayout {
   const { trimWidth: w, trimHeight: h, bleed: b } = geometry;
   const cellW = w + 2 * b;
   const cellH = h + 2 * b;
@@ -94,4 +84,59 @@ export function sheetLayout(geometry: PageGeometry, sheet: SheetSize): SheetLayo
       return strokeMarks(lines);
     },
   };
+}
+
+/** A piece's page placed on a sheet: the piece's cell (row order) and its trim's top left, y down. */
+export interface Cell<F> {
+  index: number;
+  form: F;
+  x: number;
+  y: number;
+}
+
+/**
+ * Steps and repeats pieces, each a form per page, in row order: a group of across × down pieces
+ * fills a sheet per page of its longest piece (backs mirrored, see sheetLayout). A document draws its
+ * pieces' pages into forms, the joiner makes forms of its parts' pages; each writes the sheets.
+ */
+export class Imposer<F> {
+  private group: F[][] = [];
+
+  constructor(readonly layout: SheetLayout) {}
+
+  /** Adds a piece's pages; the sheets (each its cells) the piece completes, if it completes a group. */
+  add(pages: F[]): Cell<F>[][] {
+    this.group.push(pages);
+    return this.group.length === this.layout.across * this.layout.down ? this.flush() : [];
+  }
+
+  /** The last sheets, however full. */
+  end(): Cell<F>[][] {
+    return this.flush();
+  }
+
+  private flush(): Cell<F>[][] {
+    const sheets: Cell<F>[][] = [];
+    const pages = Math.max(0, ...this.group.map((piece) => piece.length));
+    for (let p = 0; p < pages; p++) {
+      const cells: Cell<F>[] = [];
+      this.group.forEach((piece, index) => {
+        const form = piece[p];
+        if (form === undefined) return;
+        const [x, y] = this.layout.origin(index, p % 2 === 1);
+        cells.push({ index, form, x, y });
+      });
+      sheets.push(cells);
+    }
+    this.group = [];
+    return sheets;
+  }
+}
+
+/** A sheet's content stream: each named form placed at its offset, then the sheet's marks (`/Marks`). */
+export function sheetContent(placed: { name: string; x: number; y: number }[]): string {
+  return [
+    ...placed.map(({ name, x, y }) => `q\n1 0 0 1 ${num(x)} ${num(y)} cm\n/${name} Do\nQ`),
+    '/Marks Do',
+  ].join('\n');
 }

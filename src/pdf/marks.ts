@@ -1,11 +1,20 @@
-import type { PageGeometry } from '../template/model.js';
-import { num, REGISTRATION } from './color.js';
+import { num } from './syntax.js';
 
 /**
  * Printer's marks: crop marks on the trim lines and, when there is bleed, bleed marks on the bleed
  * lines, all outside the bleed so none can print on the piece. The media grows by MARKS_MARGIN on
  * every side to hold them.
  */
+
+/** A piece's trim and its bleed beyond it on every side, in points. */
+export interface TrimAndBleed {
+  trimWidth: number;
+  trimHeight: number;
+  bleed: number;
+}
+
+/** The resource name of the registration colour (every separation at 100%) marks are drawn in. */
+export const REGISTRATION = 'CSAll';
 
 /** Gap between the bleed edge and the marks. */
 export const MARK_GAP = 6;
@@ -22,7 +31,7 @@ export function strokeMarks(lines: string[]): string {
 }
 
 /** The content stream of a page's marks, in trim space (y down from the trim's top left). */
-export function marksOps({ trimWidth: w, trimHeight: h, bleed }: PageGeometry): string {
+export function marksOps({ trimWidth: w, trimHeight: h, bleed }: TrimAndBleed): string {
   const lines: string[] = [];
   const from = bleed + MARK_GAP;
   // For each corner: a horizontal mark beside the corner and a vertical one above/below it.

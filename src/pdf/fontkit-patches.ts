@@ -1,7 +1,71 @@
-import type * as fontkit from 'fontkit';
+import * as fontkit from 'fontkit';
+import { requireVersion } from './package-version.js';
 
 /**
- * Writes a TrueType subset's font file directly. fontkit's subsetter hands every table to
+ * fontkit's internals that Platen patches, all here, each keeping fontkit's output as it was
+ * (test/unit/fontkit-patches.test.ts, test/unit/font-subset.test.ts): decoded TrueType glyphs are
+ * kept, and TrueType subsets write their font file directly. Written for fontkit 2.0.4, which
+ * installFontkitPatches requires.
+ */
+const FONTKIT_VERSION = '2.0.4';
+
+let installed = false;
+
+/** Patches fontkit's TrueType glyphs and subsets, once per process; refuses another fontkit version. */
+export function installFontkitPatches(): void {
+  if (installed) return;
+  requireVersion('fontkit', FONTKIT_VERSION, "Platen's fontkit patches (src/pdf/fontkit-patches.ts)");
+  // fontkit exports no classes: a font whose directory names a glyph table hands out the TrueType ones.
+  const font = fontkit.create(GLYF_ONLY) as fontkit.Font;
+  keepDecodedGlyphs(Object.getPrototypeOf(font.getGlyph(0)) as DecodingGlyph);
+  writeSubsetsDirectly(
+    Object.getPrototypeOf(
+      (font as unknown as { createSubset(): TrueTypeSubset }).createSubset(),
+    ) as TrueTypeSubset,
+  );
+  installed = true;
+}
+
+/** A font file of a table directory naming one empty `glyf` table: enough for fontkit to make one. */
+const GLYF_ONLY = (() => {
+  const bytes = Buffer.alloc(28);
+  bytes.write('true', 0, 'latin1');
+  bytes.writeUInt16BE(1, 4); // one table
+  bytes.writeUInt16BE(16, 6); // its search range
+  bytes.write('glyf', 12, 'latin1');
+  bytes.writeUInt32BE(28, 20); // at the end of the directory, length 0
+  return bytes;
+})();
+
+// ------------------------------------------------------------------------------ decoded glyphs
+
+/**
+ * Every document subsets its fonts, and fontkit's TrueType subsetter decodes each glyph it copies
+ * (every point of its outline) just to learn whether it is composite: about a third of the time
+ * of a one-piece PDF (ZIP drops, API renders). A glyph's outline never changes, so the decoded glyph is
+ * kept on fontkit's glyph object (cached per font) for the next document. Variable fonts are left
+ * alone: fontkit moves their decoded points in place for each variation.
+ */
+function keepDecodedGlyphs(proto: DecodingGlyph): void {
+  const decode = proto._decode;
+  proto._decode = function (this: DecodingGlyph) {
+    if (this._font._variationProcessor) return decode.call(this);
+    if (!Object.hasOwn(this, DECODED)) this[DECODED] = decode.call(this);
+    return this[DECODED];
+  };
+}
+
+const DECODED = Symbol('decoded glyph');
+interface DecodingGlyph {
+  _font: { _variationProcessor?: unknown };
+  _decode(this: DecodingGlyph): unknown;
+  [DECODED]?: unknown;
+}
+
+// ------------------------------------------------------------------------------ direct subsets
+
+/*
+ * A TrueType subset's font file, written directly. fontkit's subsetter hands every table to
  * restructure, which encodes them field by field and number by number, the ones a subset copies
  * unchanged included (`cvt `, `prep`, `fpgm`: thousands of numbers in a hinted font): about a tenth
  * of the time of a one-piece PDF, which a ZIP drop pays for every row. This lays out the very same
@@ -35,17 +99,11 @@ const TABLES = ['head', 'hhea', 'loca', 'maxp', 'cvt ', 'prep', 'glyf', 'hmtx', 
 /** Sizes fontkit encodes these tables at; a font whose tables differ keeps fontkit's encoder. */
 const FIXED_SIZES: Record<string, number[]> = { head: [54], hhea: [36], maxp: [6, 32] };
 
-const patched = new WeakSet<object>();
 /** Per font: its unchanged tables' bytes, or null when this encoder does not cover it. */
 const copied = new WeakMap<object, Map<string, Uint8Array> | null>();
 
-/** Makes every TrueType subset of fonts like this one write its font file directly (see above). */
-export function writeSubsetsDirectly(font: fontkit.Font): void {
-  const subset = (font as unknown as { createSubset(): TrueTypeSubset }).createSubset();
-  const proto = Object.getPrototypeOf(subset) as TrueTypeSubset;
-  if (typeof proto.encode !== 'function' || typeof proto._addGlyph !== 'function' || patched.has(proto))
-    return;
-  patched.add(proto);
+/** Makes every TrueType subset write its font file directly (see above). */
+function writeSubsetsDirectly(proto: TrueTypeSubset): void {
   const encode = proto.encode;
   proto.encode = function (this: TrueTypeSubset) {
     const tables = unchangedTables(this.font);

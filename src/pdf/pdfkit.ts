@@ -1,0 +1,206 @@
+import { deflateSync } from 'node:zlib';
+import PDFDocument from 'pdfkit';
+import { requireVersion } from './package-version.js';
+import type { ObjectSink } from './structures.js';
+
+/**
+ * The parts of pdfkit 0.20.2 we use that have no public API (Form XObjects, raw image objects,
+ * text emitted from our own line layout), typed, and pdfkit's patches, all here. pdfkit is pinned
+ * to that exact version in package.json for this reason, installPdfkitPatches requires it, and
+ * test/render and test/unit/pdfkit-patches.test.ts cover them.
+ */
+const PDFKIT_VERSION = '0.20.2';
+
+export interface PdfRef {
+  readonly id: number;
+  data: Record<string, unknown>;
+  write(chunk: string | Uint8Array): void;
+  end(chunk?: string | Uint8Array): void;
+  toString(): string;
+}
+
+export interface PdfEmbeddedFont {
+  id: string;
+  ref(): PdfRef;
+  encode(
+    text: string,
+  ): [
+    string[],
+    { xAdvance: number; yAdvance: number; xOffset: number; yOffset: number; advanceWidth: number }[],
+  ];
+  /** How pdfkit lays out each word it encodes; replaced by the face's own cache (FontFace.run). */
+  layoutCached: (text: string) => unknown;
+}
+
+/** What pdfkit's drawing calls touch on `doc.page`; a Form XObject stands in for a page through this. */
+export interface PdfPageLike {
+  width: number;
+  height: number;
+  readonly fonts: Record<string, PdfRef>;
+  readonly xobjects: Record<string, PdfRef>;
+  readonly ext_gstates: Record<string, PdfRef>;
+  readonly patterns: Record<string, PdfRef>;
+  readonly colorSpaces: Record<string, PdfRef>;
+  write(chunk: string | Uint8Array): void;
+  dictionary: PdfRef;
+  resources: PdfRef;
+}
+
+export type Doc = Omit<PDFKit.PDFDocument, 'page' | 'ref'> & {
+  page: PdfPageLike;
+  _font: PdfEmbeddedFont;
+  _ctm: number[];
+  ref(data?: Record<string, unknown>): PdfRef;
+  addContent(data: string): Doc;
+  _root: PdfRef;
+};
+
+export function asDoc(doc: InstanceType<typeof PDFDocument>): Doc {
+  return doc as unknown as Doc;
+}
+
+/**
+ * A value pdfkit writes as the text it holds: its serializer writes any object that is not a plain
+ * one (this one's tag says it is not) through toString.
+ */
+export class PdfText {
+  constructor(private readonly text: string) {}
+  get [Symbol.toStringTag](): string {
+    return 'PdfText';
+  }
+  toString(): string {
+    return this.text;
+  }
+}
+
+/** A reference to object `n`, as a value of pdfkit's dictionaries. */
+export function refTo(n: number): PdfText {
+  return new PdfText(`${n} 0 R`);
+}
+
+/** Writes objects whose text Platen lays out itself (see structures.ts) into a pdfkit document. */
+export function objectSink(doc: Doc): ObjectSink {
+  const pending = new Map<number, PdfRef>();
+  return {
+    allocate() {
+      const ref = doc.ref();
+      pending.set(ref.id, ref);
+      return ref.id;
+    },
+    write(n, head) {
+      const ref = pending.get(n)!;
+      pending.delete(n);
+      ref.data = new PdfText(head) as unknown as Record<string, unknown>;
+      ref.end();
+    },
+  };
+}
+
+/**
+ * Adds a page that uses a document's shared resources. pdfkit's page makes its own resource object
+ * (the second ref its constructor asks for) and writes it when the page ends; this hands it the shared
+ * one instead, and ends the page without ending that.
+ */
+export function addSharedPage(doc: Doc, width: number, height: number, resources: PdfRef): void {
+  const ref = doc.ref;
+  let calls = 0;
+  doc.ref = (data?: Record<string, unknown>) => (++calls === 2 ? resources : ref.call(doc, data));
+  try {
+    doc.addPage({ size: [width, height], margin: 0 });
+  } finally {
+    doc.ref = ref;
+  }
+  const page = doc.page as PdfPageLike & { content: PdfRef; end: () => void };
+  if (page.resources !== resources) throw new Error('pdfkit page layout changed: pin pdfkit 0.20.2');
+  page.end = () => {
+    page.dictionary.end();
+    page.content.end();
+    // pdfkit keeps every page in its page tree until the file ends; once written, only their ids
+    // are used again, so their data goes and memory stays flat however many pages a file holds.
+    page.dictionary.data = {};
+    page.content.data = {};
+  };
+}
+
+let installed = false;
+
+/**
+ * Patches pdfkit, once per process: streams deflated with zlib's memory sized to them, and Info
+ * values escaped in the XMP packet. Refuses another pdfkit version.
+ */
+export function installPdfkitPatches(): void {
+  if (installed) return;
+  requireVersion('pdfkit', PDFKIT_VERSION, "Platen's pdfkit patches (src/pdf/pdfkit.ts)");
+  // pdfkit exports no PDFReference: a document's catalog is one.
+  const doc = asDoc(new PDFDocument({ autoFirstPage: false, font: null as unknown as string }));
+  deflateStreamsSized(Object.getPrototypeOf(doc._root) as PdfReferenceInternals);
+  escapeXmpInfo(PDFDocument.prototype as unknown as InfoInternals);
+  installed = true;
+}
+
+interface PdfReferenceInternals {
+  compress: boolean;
+  buffer: Uint8Array[];
+  finalize(): void;
+}
+
+/**
+ * Deflates each stream of pdfkit's documents with zlib's memory sized to the stream. pdfkit uses
+ * zlib's defaults, some 256 KB of window, hash and symbol buffers set up and zeroed for every stream;
+ * a mail drop's streams are mostly a few hundred bytes (a page's content, a line's form), and in a
+ * batch worker that setup, in fresh pages of memory each time, cost more than the compressing. A
+ * window and buffers as large as the stream find the same matches: the data deflates to the same
+ * bytes, only the two-byte zlib header, which names the window size, differs (docs/perf.md).
+ */
+function deflateStreamsSized(proto: PdfReferenceInternals): void {
+  const finalize = proto.finalize;
+  proto.finalize = function (this: PdfReferenceInternals) {
+    if (this.compress && this.buffer.length > 0) {
+      const data = Buffer.concat(this.buffer);
+      this.buffer = [deflateSync(data, sizedTo(data.length))];
+      this.compress = false; // deflated here; write() has set the Filter already
+    }
+    finalize.call(this);
+  };
+}
+
+/** zlib's window (2^windowBits) holds the whole stream with its lookahead; its hash and symbol buffers (2^(memLevel+7), 2^(memLevel+6)) hold as many entries as the stream has bytes. */
+function sizedTo(length: number): { windowBits: number; memLevel: number } {
+  const bits = Math.ceil(Math.log2(length + 262));
+  return {
+    windowBits: Math.min(15, Math.max(9, bits)),
+    memLevel: Math.min(8, Math.max(1, Math.ceil(Math.log2(length + 1)) - 6)),
+  };
+}
+
+const XML_ESCAPES: Record<string, string> = {
+  '&': '&amp;',
+  '<': '&lt;',
+  '>': '&gt;',
+  '"': '&quot;',
+  "'": '&apos;',
+};
+
+interface InfoInternals {
+  info: Record<string, unknown>;
+  _addInfo(this: InfoInternals): void;
+}
+
+/**
+ * pdfkit copies Info values into the XMP packet without escaping them (PDF-NOTES.md), so a title
+ * such as "Smith & Sons <Ltd>" breaks the XMP. Escape them for the XMP only; Info keeps them as written.
+ */
+function escapeXmpInfo(proto: InfoInternals): void {
+  const addInfo = proto._addInfo;
+  proto._addInfo = function (this: InfoInternals) {
+    const raw = { ...this.info };
+    for (const [key, value] of Object.entries(raw)) {
+      if (typeof value === 'string') this.info[key] = value.replace(/[&<>"']/g, (c) => XML_ESCAPES[c]!);
+    }
+    try {
+      addInfo.call(this);
+    } finally {
+      Object.assign(this.info, raw);
+    }
+  };
+}
