@@ -5,7 +5,7 @@ const layers = [
   ['faces', '^src/(cli|server)\\.ts$|^src/(api|web)/'],
   ['services', '^src/service/'],
   ['jobs', '^src/jobs/'],
-  ['pipeline', '^src/pipeline(\\.ts$|/)'],
+  ['pipeline', '^src/(pipeline|validate)\\.ts$'],
   ['steps', '^src/(template|merge|layout|render|preflight)/'],
   ['elements', '^src/elements/'],
   ['store', '^src/store/'],
