@@ -118,6 +118,17 @@ export interface StoredVersion {
   retiredAt: string | null;
 }
 
+/** A template version to store: its package staged as a folder, and its row. */
+export interface NewVersion {
+  templateId: string;
+  name: string;
+  stagedDir: string;
+  manifest: unknown;
+  report: Problem[];
+  createdBy: string;
+  state: VersionState;
+}
+
 /** Template versions and their packages. */
 export interface TemplateStore {
   /**
@@ -125,15 +136,7 @@ export interface TemplateStore {
    * numbered from 1: the package and the row appear together or not at all, and the staged folder is
    * taken (moved, or removed once copied).
    */
-  addVersion(input: {
-    templateId: string;
-    name: string;
-    stagedDir: string;
-    manifest: unknown;
-    report: Problem[];
-    createdBy: string;
-    state: VersionState;
-  }): Promise<StoredVersion>;
+  addVersion(input: NewVersion): Promise<StoredVersion>;
   /**
    * A local folder holding a stored version's package, to compile from. An adapter that keeps
    * packages elsewhere (object storage) fetches it into a local cache first.

@@ -3,7 +3,7 @@ import { rm } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import type { Problem } from '../../errors.js';
 import { folderEntries } from '../../files.js';
-import type { StoredVersion, TemplateStore, VersionState } from '../store.js';
+import type { NewVersion, StoredVersion, TemplateStore, VersionState } from '../store.js';
 import { type Db, now } from './db.js';
 
 interface VersionRow {
@@ -52,15 +52,7 @@ export class SqliteTemplateStore implements TemplateStore {
   }
 
   /** The staged folder is moved into place and the row written in one transaction. */
-  async addVersion(input: {
-    templateId: string;
-    name: string;
-    stagedDir: string;
-    manifest: unknown;
-    report: Problem[];
-    createdBy: string;
-    state: VersionState;
-  }): Promise<StoredVersion> {
+  async addVersion(input: NewVersion): Promise<StoredVersion> {
     const id = input.templateId;
     return this.db.transaction(() => {
       this.db.prepare('INSERT OR IGNORE INTO templates (id, created_at) VALUES (?, ?)').run(id, now());
