@@ -3,6 +3,7 @@
 // young generation grow to 16 MB semi-spaces for it, which raises a long drop's peak; at 4 MB the
 // peak is lower at the same speed (docs/perf.md). It is for this thread only: workers size their own
 // young generation, and the batch command clears the flag before starting them (setWorkerHeapFlags).
+import type { SheetSize } from './model/geometry.js';
 import { readFile } from 'node:fs/promises';
 import { availableParallelism } from 'node:os';
 import { dirname, resolve } from 'node:path';
@@ -13,7 +14,7 @@ import { CannotWriteError, writeAtomically } from './files.js';
 import type { RecordImages } from './model/piece.js';
 import { preparePiece, samples, writePieces } from './pipeline.js';
 import { compileTemplate, withMarks } from './template/compile.js';
-import { type SheetSize, SheetTooSmallError, sheetLayout } from './pdf/impose.js';
+import { SheetTooSmallError, sheetLayout } from './pdf/impose.js';
 import { parseSheetSize } from './model/units.js';
 import { recordJsonSchema } from './template/record-schema.js';
 import { rerunRows, runBatch } from './jobs/batch.js';

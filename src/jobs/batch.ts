@@ -1,9 +1,10 @@
+import type { SheetSize } from '../model/geometry.js';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import type { Writable } from 'node:stream';
 import { PlatenError, type Problem } from '../errors.js';
 import { writeAtomically } from '../files.js';
-import { type SheetSize, sheetLayout } from '../pdf/impose.js';
+import { sheetLayout } from '../pdf/impose.js';
 import { type Imposition, PdfJoiner } from '../render/join.js';
 import { validateRecord } from '../merge/merge.js';
 import type { CompiledTemplate } from '../model/template.js';

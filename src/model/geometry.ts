@@ -11,3 +11,9 @@ export interface PageGeometry {
   trimHeight: number;
   bleed: number;
 }
+
+/** The press sheet, in points, as given; the layout may turn it if that fits more pieces. */
+export interface SheetSize {
+  width: number;
+  height: number;
+}

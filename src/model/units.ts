@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import type { SheetSize } from '../pdf/impose.js';
+import type { SheetSize } from './geometry.js';
 
 /** Points per unit. Template geometry is in points (1/72 in); authors may write mm, cm or in. */
 const PER_UNIT = { pt: 1, in: 72, mm: 72 / 25.4, cm: 72 / 2.54 } as const;

@@ -1,4 +1,4 @@
-import type { PageGeometry } from '../model/geometry.js';
+import type { PageGeometry, SheetSize } from '../model/geometry.js';
 import { CROP_LENGTH, MARK_GAP, MARKS_MARGIN, strokeMarks } from './marks.js';
 import { num } from './syntax.js';
 
@@ -8,12 +8,6 @@ import { num } from './syntax.js';
  * several pages gets a sheet per page: the backs (odd pages) mirror the columns, so a sheet turned on
  * its long edge (work-and-turn) backs every front with its own back.
  */
-
-/** The press sheet, in points, as given; the layout may turn it if that fits more pieces. */
-export interface SheetSize {
-  width: number;
-  height: number;
-}
 
 export interface SheetLayout {
   width: number;

@@ -1,3 +1,4 @@
+import type { SheetSize } from '../model/geometry.js';
 import { randomBytes } from 'node:crypto';
 import { EventEmitter } from 'node:events';
 import { createReadStream, existsSync } from 'node:fs';
@@ -25,7 +26,7 @@ import type { ChunkDispatcher } from '../jobs/dispatch.js';
 import { type ColumnMapping, mapColumns, normalizeName } from '../jobs/mapping.js';
 import { checkpointsOf } from '../jobs/checkpoints.js';
 import type { ApiKey, Job, JobState, Store } from '../store/store.js';
-import { type SheetSize, SheetTooSmallError, sheetLayout } from '../pdf/impose.js';
+import { SheetTooSmallError, sheetLayout } from '../pdf/impose.js';
 import type { CompiledTemplate } from '../model/template.js';
 import { folderEntries } from '../files.js';
 import { authorize, can, repScope, sees } from './policy.js';
