@@ -28,7 +28,6 @@ import { type Finding, formatFinding } from './preflight/findings.js';
 import { loadConfig } from './config.js';
 import { ROLES } from './service/policy.js';
 import { type KeyService, OPERATOR } from './service/keys.js';
-import { openKeys } from './service/platen.js';
 
 /** Exit codes: 0 done, 1 the input was rejected, 2 the command was used wrongly. */
 const EXIT = { ok: 0, rejected: 1, usage: 2 } as const;
@@ -268,6 +267,8 @@ keys
   });
 
 async function withKeys(use: (keys: KeyService) => Promise<void>): Promise<void> {
+  // Loaded here, as the server is: the services would add to every other command's start-up.
+  const { openKeys } = await import('./service/platen.js');
   const { keys, close } = openKeys(loadConfig().dataDir);
   try {
     await use(keys);
