@@ -10,7 +10,7 @@ import { MAX_JSON_DEPTH } from '../../src/json.js';
 import { cleanup } from '../support/files.js';
 import { makePackage } from '../support/packages.js';
 import { brief, type Reply, request } from '../support/request.js';
-import { client, createKey, startTestServer, type TestServer, uploadZip } from '../support/server.js';
+import { client, roleKeys, startTestServer, type TestServer, uploadZip } from '../support/server.js';
 import { zipFolder } from '../support/zips.js';
 import { signInPages } from '../support/pages.js';
 
@@ -23,9 +23,7 @@ const keys: Record<string, string> = {};
 
 beforeAll(async () => {
   server = await startTestServer({ env: { PLATEN_RATE_LIMIT: '100000' } });
-  keys.admin = server.adminKey;
-  keys.marketing = (await createKey(server, 'marketing', 'Morgan')).key;
-  keys.rep = (await createKey(server, 'rep', 'Dana', 'dana')).key;
+  Object.assign(keys, await roleKeys(server));
 });
 
 afterAll(async () => {

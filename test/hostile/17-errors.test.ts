@@ -12,7 +12,14 @@ import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { cleanup } from '../support/files.js';
 import { REPO_ROOT } from '../support/repo.js';
 import { type JsonObject, request } from '../support/request.js';
-import { createKey, fullProfile, profileForm, startTestServer, type TestServer } from '../support/server.js';
+import {
+  createKey,
+  fullProfile,
+  profileForm,
+  roleKeys,
+  startTestServer,
+  type TestServer,
+} from '../support/server.js';
 import { pageRoutes, type PageSession, signInPages } from '../support/pages.js';
 
 let server: TestServer;
@@ -26,9 +33,7 @@ let jobId: string;
 beforeAll(async () => {
   const log = pino({ level: 'info' }, { write: (line: string) => void logged.push(JSON.parse(line)) });
   server = await startTestServer({ env: { PLATEN_RATE_LIMIT: '1000000' }, log });
-  keys.admin = server.adminKey;
-  keys.marketing = (await createKey(server, 'marketing', 'Morgan')).key;
-  keys.rep = (await createKey(server, 'rep', 'Dana', 'dana')).key;
+  Object.assign(keys, await roleKeys(server));
   const revoked = await createKey(server, 'rep', 'Gone', 'gone');
   await request(server, 'DELETE', `/api/v1/keys/${revoked.id}`, { key: keys.admin });
   keys.revoked = revoked.key;

@@ -7,7 +7,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { cleanup } from '../support/files.js';
 import { brief, type JsonObject, request } from '../support/request.js';
-import { createKey, startTestServer, type TestServer } from '../support/server.js';
+import { roleKeys, startTestServer, type TestServer } from '../support/server.js';
 import { pageRoutes, type PageSession, signInPages } from '../support/pages.js';
 
 /** Bodies of the types clients commonly send, by media type ('' for none). */
@@ -38,9 +38,7 @@ const keys: Record<string, string> = {};
 
 beforeAll(async () => {
   server = await startTestServer({ env: { PLATEN_RATE_LIMIT: '100000' } });
-  keys.admin = server.adminKey;
-  keys.marketing = (await createKey(server, 'marketing', 'Morgan')).key;
-  keys.rep = (await createKey(server, 'rep', 'Dana', 'dana')).key;
+  Object.assign(keys, await roleKeys(server));
 });
 
 afterAll(async () => {

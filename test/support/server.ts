@@ -131,6 +131,15 @@ export async function createKey(
   return res.json as CreatedKey;
 }
 
+/** A key for each role: the server's admin key, marketing Morgan's, and rep Dana's (rep id `dana`). */
+export async function roleKeys(server: TestServer): Promise<Record<Role, string>> {
+  return {
+    admin: server.adminKey,
+    marketing: (await createKey(server, 'marketing', 'Morgan')).key,
+    rep: (await createKey(server, 'rep', 'Dana', 'dana')).key,
+  };
+}
+
 /** A problem+json body as the API sends it. */
 export interface ProblemBody {
   type: string;
