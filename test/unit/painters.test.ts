@@ -4,7 +4,7 @@
  * (An address block draws as text: it has no painter of its own.)
  */
 import { Writable } from 'node:stream';
-import { deflateSync, inflateSync } from 'node:zlib';
+import { deflateSync } from 'node:zlib';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { loadColorTable } from '../../src/assets/cmyk.js';
 import { finishImage } from '../../src/assets/images.js';
@@ -12,6 +12,8 @@ import { imbBars } from '../../src/elements/imb/bars.js';
 import type { ElementItem } from '../../src/model/kinds.js';
 import type { Color } from '../../src/model/color.js';
 import type { FontFamily } from '../../src/model/text.js';
+import { PdfFile } from '../../src/pdf/reader.js';
+import { refOf, refsIn } from '../../src/pdf/syntax.js';
 import { PieceDocument } from '../../src/render/document.js';
 import { fitText } from '../../src/text/fit.js';
 import { loadFamilies } from '../support/fonts.js';
@@ -33,11 +35,11 @@ async function contentOf(...items: ElementItem[]): Promise<string> {
   const document = new PieceDocument(PAGE, { title: 'painters', templateId: 't', version: 1 }, out);
   await document.add({ templateId: 't', version: 1, recordHash: '0', pages: [items], report: [] });
   await document.end();
-  const pdf = Buffer.concat(chunks).toString('latin1');
-  const ref = /\/Type \/Page\b[^]*?\/Contents (\d+) 0 R/.exec(pdf)?.[1];
-  const start = pdf.indexOf('stream\n', pdf.indexOf(`\n${ref} 0 obj`)) + 'stream\n'.length;
-  const end = pdf.indexOf('\nendstream', start);
-  return inflateSync(Buffer.from(pdf.slice(start, end), 'latin1')).toString('latin1');
+  const file = new PdfFile(Buffer.concat(chunks));
+  const catalog = file.dict(refOf(file.trailer.get('Root')));
+  const [page] = refsIn(file.dict(refOf(catalog.get('Pages'))).get('Kids'));
+  const contents = refOf(file.dict(page!).get('Contents'));
+  return file.decoded(file.objects.get(contents)!).toString('latin1');
 }
 
 /** The operators after the page's own set-up (pdfkit's flip to y-down). */
