@@ -111,7 +111,6 @@ export const INPUT_TYPES = [
   'date',
   'image',
 ] as const;
-export type InputType = (typeof INPUT_TYPES)[number];
 
 /** Longest string any input accepts when the template sets no maxLength: no 1 MB strings. */
 export const MAX_STRING_LENGTH = 2000;
@@ -226,5 +225,4 @@ export function manifestShape<E extends z.ZodType<ElementDef, ElementInput>>(ele
 export type Manifest = z.output<ReturnType<typeof manifestShape>>;
 export type ManifestInput = z.input<ReturnType<typeof manifestShape>>;
 export type ColorValue = z.output<typeof colorValueSchema>;
-export type PaletteValue = z.output<typeof paletteValueSchema>;
 export type ColorRef = z.output<typeof colorRefSchema>;
