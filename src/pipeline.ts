@@ -22,10 +22,22 @@ export function preparePiece(compiled: CompiledTemplate, record: unknown, images
   return fitPieceOrThrow(mergeRecord(compiled, record, images));
 }
 
+/**
+ * Validates, merges and fits one record, drawing nothing: the fitted piece and what fitting found (text
+ * that overflows). Throws PlatenError when the record is invalid.
+ */
+export function fitRecord(
+  compiled: CompiledTemplate,
+  record: unknown,
+  images: RecordImages,
+): { fitted: FittedPiece; problems: Problem[] } {
+  return fitPiece(mergeRecord(compiled, record, images));
+}
+
 /** Every problem a record has, from validation through fitting; empty when it would render. */
 export function checkRecord(compiled: CompiledTemplate, record: unknown, images: RecordImages): Problem[] {
   try {
-    return fitPiece(mergeRecord(compiled, record, images)).problems;
+    return fitRecord(compiled, record, images).problems;
   } catch (error) {
     if (error instanceof PlatenError) return error.problems;
     throw error;

@@ -1,8 +1,6 @@
 import { PlatenError, type Problem } from './errors.js';
-import { fitPiece } from './layout/piece.js';
-import { mergeRecord } from './merge/merge.js';
 import type { CompiledTemplate } from './model/template.js';
-import { samples } from './pipeline.js';
+import { fitRecord, samples } from './pipeline.js';
 import type { Finding } from './preflight/findings.js';
 import { preflightPiece } from './preflight/piece.js';
 import { svgDrawnLive } from './render/document.js';
@@ -34,7 +32,7 @@ export async function validateTemplate(
   samples(compiled).forEach((sample, i) => {
     let sampleProblems: Problem[];
     try {
-      const { fitted, problems: fitProblems } = fitPiece(mergeRecord(compiled, sample.record, sample.images));
+      const { fitted, problems: fitProblems } = fitRecord(compiled, sample.record, sample.images);
       sampleProblems = fitProblems;
       if (fitProblems.length === 0) {
         for (const finding of preflightPiece(compiled, fitted, sample.name, svgDrawnLive)) {

@@ -5,7 +5,7 @@ import { NotFoundError, PlatenError, type Problem } from '../errors.js';
 import { fitPiece } from '../layout/piece.js';
 import type { FitReportEntry } from '../model/piece.js';
 import { mergeRecord } from '../merge/merge.js';
-import { preparePiece, renderToBuffer, samples, screenImages } from '../pipeline.js';
+import { fitRecord, preparePiece, renderToBuffer, samples, screenImages } from '../pipeline.js';
 import { rasterizePage } from '../render/raster.js';
 import type { ApiKey, RenderRecord, RepDetails, Store } from '../store/store.js';
 import type { CompiledTemplate } from '../model/template.js';
@@ -126,7 +126,7 @@ export class RenderService {
     authorize(caller, 'pieces.preview');
     const { compiled, record, images } = await this.previewInput(caller, request);
     try {
-      const { fitted, problems } = fitPiece(mergeRecord(compiled, record, images));
+      const { fitted, problems } = fitRecord(compiled, record, images);
       return { report: fitted.report, problems };
     } catch (error) {
       if (error instanceof PlatenError) return { report: [], problems: error.problems };
