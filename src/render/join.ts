@@ -30,7 +30,7 @@ import { REGISTRATION } from '../pdf/marks.js';
  * - record boundaries: each part's DPart node becomes a child of one DPart root node, so records sit
  *   at level 2 of the tree;
  * - an image an earlier part wrote (same bytes) is referenced, not written again.
- * Fonts and static art are written once per part: parts are large enough (see jobs/chunks.ts) for
+ * Fonts and static art are written once per part: parts are large enough (see chunkSize in jobs/batch.ts) for
  * that to cost little per row. Memory holds one part and a number per object written.
  *
  * Imposed (see pdf/impose.ts), the parts' pages are not kept as pages: each becomes a Form XObject placed
