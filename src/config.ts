@@ -33,6 +33,16 @@ const envSchema = z.object({
   PLATEN_BATCH_WORKERS: int(1, 256).default(availableParallelism()),
   /** Uploads over 1 MiB received at once; beyond it a request gets 503 with Retry-After. */
   PLATEN_UPLOAD_CONCURRENCY: int(1, 1000).default(4),
+  /**
+   * The address recipients reach the service at: printed tracked URLs start with it. Without it, the
+   * address the service listens on (right only for a service nobody outside reaches).
+   */
+  PLATEN_PUBLIC_URL: z
+    .url({ protocol: /^https?$/, error: 'expected an http:// or https:// address' })
+    .transform((url) => url.replace(/\/+$/, ''))
+    .optional(),
+  /** Days a piece stays linked to its recipient; after them only counts are kept. */
+  PLATEN_RETENTION_DAYS: int(1, 36_500).default(730),
 });
 
 export type Config = {
@@ -48,6 +58,8 @@ export type Config = {
   templateCache: number;
   batchWorkers: number;
   uploadConcurrency: number;
+  publicUrl: string | null;
+  retentionDays: number;
 };
 
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
@@ -67,5 +79,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     templateCache: e.PLATEN_TEMPLATE_CACHE,
     batchWorkers: e.PLATEN_BATCH_WORKERS,
     uploadConcurrency: e.PLATEN_UPLOAD_CONCURRENCY,
+    publicUrl: e.PLATEN_PUBLIC_URL ?? null,
+    retentionDays: e.PLATEN_RETENTION_DAYS,
   };
 }

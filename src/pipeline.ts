@@ -7,6 +7,7 @@ import { mergeRecord } from './merge/merge.js';
 import { PlatenError } from './errors.js';
 import type { DrawItem } from './model/kinds.js';
 import type { FittedPiece, RecordImages } from './model/piece.js';
+import type { PieceIdentity } from './model/record.js';
 import type { CompiledTemplate } from './model/template.js';
 import { type DocumentOptions, PieceDocument } from './render/document.js';
 import { cmykImage } from './assets/cmyk.js';
@@ -17,9 +18,17 @@ import { type PreparedImage, screenImage } from './assets/images.js';
  * call them. Faces never reach into a step's internals.
  */
 
-/** Validates, merges and fits one record; throws PlatenError naming every problem. */
-export function preparePiece(compiled: CompiledTemplate, record: unknown, images: RecordImages): FittedPiece {
-  return fitPieceOrThrow(mergeRecord(compiled, record, images));
+/**
+ * Validates, merges and fits one record; throws PlatenError naming every problem. `identity` is the
+ * piece's tracked URL and code; left out, the sample's are printed.
+ */
+export function preparePiece(
+  compiled: CompiledTemplate,
+  record: unknown,
+  images: RecordImages,
+  identity?: PieceIdentity,
+): FittedPiece {
+  return fitPieceOrThrow(mergeRecord(compiled, record, images, identity));
 }
 
 /**
@@ -30,8 +39,9 @@ export function fitRecord(
   compiled: CompiledTemplate,
   record: unknown,
   images: RecordImages,
+  identity?: PieceIdentity,
 ): { fitted: FittedPiece; problems: Problem[] } {
-  return fitPiece(mergeRecord(compiled, record, images));
+  return fitPiece(mergeRecord(compiled, record, images, identity));
 }
 
 /** Every problem a record has, from validation through fitting; empty when it would render. */

@@ -58,6 +58,7 @@ export async function startServer(
   server.requestTimeout = config.requestTimeoutMs;
   const { port } = server.address() as AddressInfo;
   const url = `http://${config.host === '0.0.0.0' ? '127.0.0.1' : config.host}:${port}`;
+  platen.pieces.publicUrl = config.publicUrl ?? url;
   log.info({ url, dataDir: config.dataDir }, 'Platen is serving');
   await services.jobs.resumeUnfinished();
   return {

@@ -133,6 +133,8 @@ export interface CompileContext {
 export interface RecordContext {
   /** What template text renders against. */
   values: MergeContext;
+  /** What a machine-read code (a QR code) renders against: the piece's URL marked as scanned. */
+  scanValues: MergeContext;
   record: PieceRecord;
   problem(problem: Problem): void;
   /** An image the record names by an image input's value (an upload, a profile photo). */

@@ -5,7 +5,8 @@ import { kindOf } from '../elements/registry.js';
 import { joinPath, PlatenError, type Problem, problemsFromZod } from '../errors.js';
 import type { DrawItem } from '../model/kinds.js';
 import type { Piece, RecordImages } from '../model/piece.js';
-import type { MergeContext, PieceRecord } from '../model/record.js';
+import { SAMPLE_PIECE_CODE } from '../model/piece-code.js';
+import type { MergeContext, PieceIdentity, PieceRecord } from '../model/record.js';
 import type { CompiledTemplate } from '../model/template.js';
 import type { TextToFit } from '../model/text.js';
 import { conditionHolds } from './conditions.js';
@@ -39,16 +40,35 @@ export function validateRecord(
   return { ok: false, problems };
 }
 
-/** Validates and merges; throws PlatenError('invalid_record') with every problem. */
-export function mergeRecord(compiled: CompiledTemplate, input: unknown, images: RecordImages): Piece {
+/**
+ * The identity previews, sample checks and the offline CLI print: a well-formed code that names no
+ * piece, so the QR codes and text they show are the size a real piece's are.
+ */
+export const samplePiece = (publicUrl = 'https://platen.example'): PieceIdentity => ({
+  url: `${publicUrl}/r/${SAMPLE_PIECE_CODE}`,
+  code: SAMPLE_PIECE_CODE,
+});
+
+/**
+ * Validates and merges; throws PlatenError('invalid_record') with every problem. `identity` is the
+ * piece's own (its tracked URL and code); a preview or check leaves it out and prints the sample.
+ */
+export function mergeRecord(
+  compiled: CompiledTemplate,
+  input: unknown,
+  images: RecordImages,
+  identity: PieceIdentity = samplePiece(),
+): Piece {
   const validated = validateRecord(compiled, input);
   if (!validated.ok) throw new PlatenError('invalid_record', validated.problems);
   const record = validated.record;
-  const values = mergeContext(compiled, record);
+  const values = mergeContext(compiled, record, identity);
   const problems: Problem[] = [];
   const imageHashes = new Map<string, string>();
   const context: RecordContext = {
     values,
+    // A scanner's visit is told from a typed one by a mark on the URL that only codes carry.
+    scanValues: { ...values, piece: { ...values.piece, url: `${identity.url}?qr` } },
     record,
     problem: (problem) => problems.push(problem),
     recordImage: (ref) => images.get(ref),
@@ -86,18 +106,36 @@ export function mergeRecord(compiled: CompiledTemplate, input: unknown, images: 
 }
 
 /** The name the template gives a piece's own PDF (manifest `output.fileName`), or null if it sets none. */
-export function pieceFileName(compiled: CompiledTemplate, record: PieceRecord): string | null {
-  return compiled.fileName ? compiled.fileName(mergeContext(compiled, record)) : null;
+export function pieceFileName(
+  compiled: CompiledTemplate,
+  record: PieceRecord,
+  identity: PieceIdentity = samplePiece(),
+): string | null {
+  return compiled.fileName ? compiled.fileName(mergeContext(compiled, record, identity)) : null;
+}
+
+/** Where a piece's tracked URL leads (manifest `output.landingUrl`), or null if the template names none. */
+export function landingUrl(
+  compiled: CompiledTemplate,
+  record: PieceRecord,
+  identity: PieceIdentity,
+): string | null {
+  return compiled.landingUrl ? compiled.landingUrl(mergeContext(compiled, record, identity)) : null;
 }
 
 /** The Handlebars context: every declared input present (strict mode), absent optional ones empty. */
-function mergeContext(compiled: CompiledTemplate, record: PieceRecord): MergeContext {
+function mergeContext(
+  compiled: CompiledTemplate,
+  record: PieceRecord,
+  identity: PieceIdentity,
+): MergeContext {
   const scope = (inputs: Record<string, unknown>, values: PieceRecord[keyof PieceRecord]) =>
     Object.fromEntries(Object.keys(inputs).map((key) => [key, values[key] ?? '']));
   return {
     rep: scope(compiled.inputs.rep, record.rep),
     prospect: scope(compiled.inputs.prospect, record.prospect),
     fields: scope(compiled.inputs.fields, record.fields),
+    piece: { url: identity.url, code: identity.code },
   };
 }
 

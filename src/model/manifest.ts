@@ -169,6 +169,10 @@ export const templateText = z.string().max(20_000);
 
 // ----------------------------------------------------------------------------------------- manifest
 
+/** The kinds of piece a template makes. */
+export const TEMPLATE_KINDS = ['brochure', 'postcard', 'letter', 'flyer', 'card', 'other'] as const;
+export type TemplateKind = (typeof TEMPLATE_KINDS)[number];
+
 /** A record as written in samples and record files; validated later against the template's inputs. */
 const looseRecordSchema = z.strictObject({
   rep: z.record(z.string(), z.unknown()).default({}),
@@ -183,6 +187,8 @@ export function manifestShape<E extends z.ZodType<ElementDef, ElementInput>>(ele
     id: z.string().regex(/^[a-z0-9][a-z0-9-]{0,63}$/, 'expected a lowercase slug such as insurance-brochure'),
     name: z.string().min(1).max(200),
     description: z.string().max(2000).optional(),
+    /** What the piece is: the medium its tracked responses are counted under (`utm_medium`). */
+    kind: z.enum(TEMPLATE_KINDS).default('other'),
     /** The package's own version; the service assigns versions to uploads itself. */
     version: z.number().int().positive().default(1),
     page: pageSetupSchema,
@@ -209,6 +215,14 @@ export function manifestShape<E extends z.ZodType<ElementDef, ElementInput>>(ele
     output: z
       .strictObject({
         fileName: templateText.min(1).max(500).optional(),
+        /**
+         * Where a piece's tracked URL (`{{piece.url}}`) leads, as Handlebars over the record. Its
+         * scheme and host are written out, so no record can send a recipient elsewhere.
+         */
+        landingUrl: templateText
+          .max(2000)
+          .regex(/^https?:\/\/[^/{}\s]+(\/|$)/, 'expected an https:// address whose host is written out')
+          .optional(),
         /** Crop and bleed marks outside the bleed, the media grown to hold them (`--marks` turns them on too). */
         marks: z.boolean().default(false),
         /** `cmyk`: every colour and image converted for press, with an output intent. */

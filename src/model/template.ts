@@ -47,4 +47,6 @@ export interface CompiledTemplate {
   fonts: FontFamily[];
   /** Names a piece's PDF in batch output (manifest `output.fileName`); made file-system safe by the caller. */
   fileName?: TextFn;
+  /** Where a piece's tracked URL leads (manifest `output.landingUrl`), rendered with the record. */
+  landingUrl?: TextFn;
 }

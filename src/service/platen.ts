@@ -11,6 +11,7 @@ import type { Store } from '../store/store.js';
 import { TemplateCache } from '../template/cache.js';
 import { JobService } from './jobs.js';
 import { KeyService } from './keys.js';
+import { PieceService } from './pieces.js';
 import { ProfileService } from './profiles.js';
 import { RenderService } from './render.js';
 import { SessionService } from './sessions.js';
@@ -31,6 +32,7 @@ function openStore(dataDir: string): Store {
 export class Platen {
   readonly templates: TemplateService;
   readonly renders: RenderService;
+  readonly pieces: PieceService;
   readonly jobs: JobService;
   readonly profiles: ProfileService;
   readonly keys: KeyService;
@@ -49,7 +51,8 @@ export class Platen {
     mkdirSync(this.stagingDir, { recursive: true });
     this.pool = new WorkerPool(config.batchWorkers);
     this.templates = new TemplateService(store, new TemplateCache(config.templateCache), this.stagingDir);
-    this.renders = new RenderService(store, this.templates);
+    this.pieces = new PieceService(store, this.templates, config.publicUrl, async () => {});
+    this.renders = new RenderService(store, this.templates, this.pieces);
     this.jobs = new JobService(
       store,
       { jobs: join(config.dataDir, 'jobs'), staging: this.stagingDir },

@@ -22,6 +22,10 @@ export const POLICY = {
   'pieces.render': { roles: ['rep'], what: 'make pieces' },
   /** Read the audit trail and download the pieces in it. */
   'renders.read': { roles: ['rep', 'marketing', 'admin'], what: 'read renders' },
+  /** See pieces and the responses traced to them: a rep their own, those who work with any rep everyone's. */
+  'pieces.read': { roles: ['rep', 'marketing', 'admin'], what: 'read pieces' },
+  /** Report what came of a piece (contacted, meeting booked, won, …). */
+  'pieces.outcome': { roles: ['rep', 'marketing', 'admin'], what: 'report outcomes' },
   /** Run batch jobs and follow them. */
   'jobs.run': { roles: ['rep', 'marketing', 'admin'], what: 'run batch jobs' },
   /**

@@ -2,14 +2,17 @@ import { stillWanted } from '../abort.js';
 import { type PreparedImage, prepareImage } from '../assets/images.js';
 import { normalizePhoto } from '../assets/photos.js';
 import { NotFoundError, PlatenError, type Problem } from '../errors.js';
-import { fitPiece } from '../layout/piece.js';
+import { fitPiece, fitPieceOrThrow } from '../layout/piece.js';
 import type { FitReportEntry } from '../model/piece.js';
-import { mergeRecord } from '../merge/merge.js';
-import { fitRecord, preparePiece, renderToBuffer, samples, screenImages } from '../pipeline.js';
+import { pieceFacts } from '../merge/facts.js';
+import { landingUrl, mergeRecord } from '../merge/merge.js';
+import { SAMPLE_PIECE_CODE } from '../model/piece-code.js';
+import { fitRecord, renderToBuffer, samples, screenImages } from '../pipeline.js';
 import { rasterizePage } from '../render/raster.js';
 import type { ApiKey, RenderRecord, RepDetails, Store } from '../store/store.js';
 import type { CompiledTemplate } from '../model/template.js';
 import { authorize, can, ownerOf, repScope, sees } from './policy.js';
+import type { PieceService } from './pieces.js';
 import type { TemplateService } from './templates.js';
 
 /** What a caller asks to render: the prospect and the field values; never the rep. */
@@ -55,15 +58,18 @@ export class RenderService {
   constructor(
     private readonly store: Store,
     private readonly templates: TemplateService,
+    private readonly pieces: PieceService,
   ) {}
 
   /**
-   * Renders one piece for a rep and records it in the audit trail. Once `signal` aborts (the caller
-   * gave up or left) the work stops at its next step, and nothing is stored for a piece nobody received.
+   * Renders one piece for a rep, with a fresh response code, and records it in the audit trail and
+   * among the pieces. Once `signal` aborts (the caller gave up or left) the work stops at its next
+   * step, and nothing is stored for a piece nobody received.
    */
   async render(
     caller: ApiKey,
     request: RenderRequest,
+    channel: 'form' | 'api',
     signal: AbortSignal,
   ): Promise<{ pdf: Buffer; audit: RenderRecord }> {
     authorize(caller, 'pieces.render');
@@ -71,7 +77,9 @@ export class RenderService {
     const compiled = await this.templates.compiled(version);
     const { record, images } = await this.recordFor(compiled, caller, request);
     await stillWanted(signal);
-    const piece = preparePiece(compiled, record, images);
+    const identity = this.pieces.newIdentity();
+    const merged = mergeRecord(compiled, record, images, identity);
+    const piece = fitPieceOrThrow(merged);
     const pdf = await renderToBuffer(compiled, [piece], { signal });
     signal.throwIfAborted();
     const outputSha256 = await this.store.blobs.put(pdf);
@@ -83,7 +91,24 @@ export class RenderService {
       recordSha256: piece.recordHash,
       outputSha256,
       bytes: pdf.length,
+      pieceCode: identity.code,
     });
+    await this.pieces.made([
+      {
+        code: identity.code,
+        templateId: compiled.id,
+        version: compiled.version,
+        repId: caller.repId,
+        keyId: caller.id,
+        channel,
+        jobId: null,
+        row: null,
+        landingUrl: landingUrl(compiled, merged.record, identity),
+        variant: null,
+        holdout: false,
+        ...pieceFacts(compiled, merged.record),
+      },
+    ]);
     return { pdf, audit };
   }
 
@@ -126,7 +151,12 @@ export class RenderService {
     authorize(caller, 'pieces.preview');
     const { compiled, record, images } = await this.previewInput(caller, request);
     try {
-      const { fitted, problems } = fitRecord(compiled, record, images);
+      const { fitted, problems } = fitRecord(
+        compiled,
+        record,
+        images,
+        this.pieces.identity(SAMPLE_PIECE_CODE),
+      );
       return { report: fitted.report, problems };
     } catch (error) {
       if (error instanceof PlatenError) return { report: [], problems: error.problems };
@@ -154,7 +184,7 @@ export class RenderService {
       ]);
     }
     await stillWanted(signal);
-    const piece = mergeRecord(compiled, record, images);
+    const piece = mergeRecord(compiled, record, images, this.pieces.identity(SAMPLE_PIECE_CODE));
     await stillWanted(signal);
     const { fitted, problems } = fitPiece(piece);
     await stillWanted(signal);

@@ -15,6 +15,7 @@ export interface Store {
   readonly renders: RenderStore;
   readonly uploads: UploadStore;
   readonly jobs: JobStore;
+  readonly pieces: PieceStore;
   readonly blobs: BlobStore;
   /**
    * Removes what a crash (a kill, a power cut) leaves half done: temporary files of blobs, packages
@@ -171,6 +172,8 @@ export interface RenderRecord {
   recordSha256: string;
   outputSha256: string;
   bytes: number;
+  /** The response code of the piece the render made. */
+  pieceCode: string | null;
   createdAt: string;
 }
 
@@ -262,6 +265,83 @@ export interface JobStore {
   dropChunks(id: string): Promise<void>;
   /** Drops the checkpoints of every ended job: those a crash (or a full disk) kept from being dropped. */
   dropEndedChunks(): Promise<void>;
+}
+
+/** How a piece was made: on the rep's form, through the API, or as a batch row. */
+export type Channel = 'form' | 'api' | 'batch';
+export const OUTCOMES = ['contacted', 'meeting_booked', 'quote_sent', 'won', 'lost', 'no_response'] as const;
+export type Outcome = (typeof OUTCOMES)[number];
+export type ResponseKind = 'scan' | 'visit';
+export type DeviceClass = 'phone' | 'tablet' | 'desktop' | 'other';
+
+/** A piece as it is made: what it can be traced back to when a response comes. */
+export interface NewPiece {
+  /** Its response code (see model/piece-code.ts): the piece's id. */
+  code: string;
+  templateId: string;
+  version: number;
+  repId: string | null;
+  keyId: string;
+  channel: Channel;
+  jobId: string | null;
+  row: number | null;
+  /** Who received it: the record's `prospect.id` or a mapped column; null when the record names no one. */
+  recipientRef: string | null;
+  /** Where its tracked URL leads, rendered with its record; null when the template prints none. */
+  landingUrl: string | null;
+  /** The value of each choice input on the piece: which approved headline, which offer. */
+  choices: Record<string, string>;
+  /** The arm of a batch's split the row fell in; null outside a split. */
+  variant: string | null;
+  /** Held out of a batch's print run: recorded to compare against, never printed. */
+  holdout: boolean;
+  /** The rep fields the rep changed from their default. */
+  edited: string[];
+}
+
+export interface StoredPiece extends NewPiece {
+  createdAt: string;
+  /** Responses counted (scans and visits), and the minute of the first. */
+  responses: number;
+  firstResponseAt: string | null;
+  outcome: Outcome | null;
+  outcomeNote: string | null;
+  outcomeAt: string | null;
+}
+
+/** The pieces Platen made and the responses and outcomes traced to them. */
+export interface PieceStore {
+  /** Stores pieces; one whose code (or job and row) is stored already is left as it is. */
+  add(pieces: NewPiece[]): Promise<void>;
+  get(code: string): Promise<StoredPiece | null>;
+  /** Newest first (ties by code); a filter left out matches every piece. */
+  list(filter: {
+    repId?: string;
+    templateId?: string;
+    jobId?: string;
+    limit: number;
+  }): Promise<StoredPiece[]>;
+  /** Records a response at `at` (an ISO time, to the minute); null when no piece has the code. */
+  respond(
+    code: string,
+    response: { at: string; kind: ResponseKind; device: DeviceClass },
+  ): Promise<StoredPiece | null>;
+  /** Sets a piece's outcome; null when no piece has the code. */
+  setOutcome(
+    code: string,
+    outcome: { outcome: Outcome; note: string | null; at: string },
+  ): Promise<StoredPiece | null>;
+  /** Every piece of a template made within [from, to) (ISO times; either left out is open), oldest first. */
+  made(filter: { templateId?: string; from?: string; to?: string }): AsyncIterable<StoredPiece>;
+  /** A piece's responses, oldest first. */
+  responsesOf(code: string): Promise<{ at: string; kind: ResponseKind; device: DeviceClass }[]>;
+  /**
+   * Cuts pieces made before `before` from their recipients: the recipient reference and the outcome
+   * note go, and the landing URL keeps only its origin; counts stay. Returns how many were cut.
+   */
+  cutRecipients(before: string): Promise<number>;
+  /** Removes every piece sent to a recipient, with its responses. Returns the codes removed. */
+  eraseRecipient(ref: string): Promise<string[]>;
 }
 
 /**

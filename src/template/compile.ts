@@ -13,6 +13,7 @@ import type { PageGeometry } from '../model/geometry.js';
 import type { CompiledElement, ElementDef, ElementItem, StaticLayer } from '../model/kinds.js';
 import { type ColorRef, type ColorValue, type Manifest, PAGE_PRESETS } from '../model/manifest.js';
 import type { CompiledPage, CompiledTemplate, ElementTag } from '../model/template.js';
+import type { TextFn } from '../model/record.js';
 import type { FontFamily } from '../model/text.js';
 import { compileText, TemplateSyntaxError } from '../text/handlebars.js';
 import { hasRightToLeft, RIGHT_TO_LEFT_RULE, rightToLeftMessage } from '../text/right-to-left.js';
@@ -154,6 +155,7 @@ class Compiler {
       m.output?.fileName !== undefined
         ? this.compileTextFn(m.output.fileName, 'output.fileName')?.render
         : undefined;
+    const landingUrl = this.landingUrl();
     if (this.print.colorSpace === 'cmyk') await this.convertAssets();
     if (this.problems.length > 0) throw new PlatenError('invalid_template', this.problems);
     return {
@@ -171,7 +173,33 @@ class Compiler {
       assets: this.assets,
       fonts: [...this.families.values()],
       ...(fileName ? { fileName } : {}),
+      ...(landingUrl ? { landingUrl } : {}),
     };
+  }
+
+  /** Where the piece's tracked URL leads (`output.landingUrl`), which a template printing one must name. */
+  private landingUrl(): TextFn | undefined {
+    const source = this.manifest.output?.landingUrl;
+    if (source === undefined) {
+      if (this.printsPieceUrl) {
+        this.problem(
+          'output.landingUrl',
+          'required',
+          'the template prints a tracked link ({{piece.url}}): name the page it leads to in output.landingUrl',
+        );
+      }
+      return undefined;
+    }
+    const compiled = this.compileTextFn(source, 'output.landingUrl');
+    if (compiled?.paths.has('piece.url')) {
+      this.problem(
+        'output.landingUrl',
+        'undeclared',
+        'the landing page cannot lead to the tracked link itself',
+      );
+      return undefined;
+    }
+    return compiled?.render;
   }
 
   private problem(path: string, rule: string, message: string): void {
@@ -338,11 +366,15 @@ class Compiler {
 
   private declared = (path: string): boolean => {
     const [scope, key] = path.split('.');
+    if (scope === 'piece') return key === 'url' || key === 'code';
     return (
       (scope === 'rep' || scope === 'prospect' || scope === 'fields') &&
       Object.hasOwn(this.manifest[scope], key ?? '')
     );
   };
+
+  /** Whether any text prints the piece's tracked URL: then the template must say where it leads. */
+  private printsPieceUrl = false;
 
   private compileTextFn(
     source: string,
@@ -350,7 +382,9 @@ class Compiler {
     emphasis = false,
   ): ReturnType<typeof compileText> | null {
     try {
-      return compileText(source, this.declared, { emphasis });
+      const compiled = compileText(source, this.declared, { emphasis });
+      if (compiled.paths.has('piece.url')) this.printsPieceUrl = true;
+      return compiled;
     } catch (error) {
       if (!(error instanceof TemplateSyntaxError)) throw error;
       this.problem(path, 'template', error.message);

@@ -93,7 +93,7 @@ export function compileText(
 }
 
 function emptyContext(paths: Set<string>): MergeContext {
-  const ctx: MergeContext = { rep: {}, prospect: {}, fields: {} };
+  const ctx: MergeContext = { rep: {}, prospect: {}, fields: {}, piece: {} };
   for (const p of paths) {
     const [scope, key] = p.split('.') as [keyof MergeContext, string];
     ctx[scope][key] = '';

@@ -100,7 +100,9 @@ export function repRoutes(web: Web, router: Router): void {
           parseWith(formValuesSchema, values),
         );
         const signal = res.locals.signal as AbortSignal;
-        const { pdf, audit } = await s.gate.run(signal, () => s.renders.render(viewer.key, request, signal));
+        const { pdf, audit } = await s.gate.run(signal, () =>
+          s.renders.render(viewer.key, request, 'form', signal),
+        );
         res
           .type('application/pdf')
           .set('Content-Disposition', `attachment; filename="${audit.templateId}-${audit.id}.pdf"`)

@@ -329,6 +329,7 @@ describe.each(ADAPTERS)('the store contract: $name', (adapter) => {
       recordSha256: hash('record'),
       outputSha256: hash('output'),
       bytes: 1234,
+      pieceCode: null,
     });
 
     it('are kept under a fresh id, listed newest first, filtered by template and rep', async () => {

@@ -16,7 +16,7 @@ const declared = (path: string) => DECLARED.has(path);
 
 /** A context with every declared input present (as merge builds it), overridden by `values`. */
 function context(values: Record<string, unknown> = {}): MergeContext {
-  const ctx: MergeContext = { rep: {}, prospect: {}, fields: {} };
+  const ctx: MergeContext = { rep: {}, prospect: {}, fields: {}, piece: {} };
   for (const path of DECLARED) {
     const [scope, key] = path.split('.') as [keyof MergeContext, string];
     ctx[scope][key] = values[path] ?? '';
@@ -263,10 +263,10 @@ describe('compileText: prototypes are out of reach', () => {
 
   it('never reads inherited properties, even for a path a careless predicate declares', () => {
     const compiled = compileText('[{{prospect.constructor}}][{{prospect.toString}}]', () => true);
-    expect(compiled.render({ rep: {}, prospect: {}, fields: {} })).toBe('[][]');
+    expect(compiled.render({ rep: {}, prospect: {}, fields: {}, piece: {} })).toBe('[][]');
     // Own properties of the same names are ordinary data.
     const own = { constructor: 'c', toString: 't' } as unknown as Record<string, unknown>;
-    expect(compiled.render({ rep: {}, prospect: own, fields: {} })).toBe('[c][t]');
+    expect(compiled.render({ rep: {}, prospect: own, fields: {}, piece: {} })).toBe('[c][t]');
   });
 
   it('leaves Object.prototype untouched after rendering hostile values', () => {

@@ -156,6 +156,7 @@ describe('conditionHolds', () => {
     rep: {},
     prospect: { line: 'auto', company: '', vip: false, member: true },
     fields: {},
+    piece: {},
   };
   const holds = (condition: Condition) => conditionHolds(condition, ctx);
 

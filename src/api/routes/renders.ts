@@ -36,6 +36,7 @@ const renderSchema = z.object({
   recordSha256: z.string(),
   outputSha256: z.string(),
   bytes: z.number(),
+  pieceCode: z.string().nullable(),
   createdAt: z.string(),
   pdf: z.string().describe('URL of the rendered PDF'),
 });
@@ -70,16 +71,24 @@ export function renderRoutes(s: Services): AnyRoute[] {
       accepts,
       gated: true,
       responses: {
-        201: { description: 'the PDF', kind: 'pdf', headers: { Location: 'the audit record' } },
+        201: {
+          description: 'the PDF',
+          kind: 'pdf',
+          headers: {
+            Location: 'the audit record',
+            'Platen-Piece-Code': "the piece's response code (see /api/v1/pieces)",
+          },
+        },
         404: { description: 'no such template, or not published', kind: 'json' },
         409: { description: 'the version is retired', kind: 'json' },
         503: { description: 'overloaded: retry after the Retry-After seconds', kind: 'json' },
       },
       async handle({ res, auth, body, signal }) {
-        const { pdf, audit } = await s.gate.run(signal, () => s.renders.render(auth!, body, signal));
+        const { pdf, audit } = await s.gate.run(signal, () => s.renders.render(auth!, body, 'api', signal));
         res
           .status(201)
           .location(`/api/v1/renders/${audit.id}`)
+          .set('Platen-Piece-Code', audit.pieceCode ?? '')
           .type('application/pdf')
           .set('Content-Disposition', `inline; filename="${audit.templateId}-${audit.id}.pdf"`)
           .send(pdf);

@@ -89,8 +89,8 @@ export const qr: ElementKind<typeof schema, CompiledQr, QrItem> = {
     };
   },
   staticItem: (el, def) =>
-    hasMustache(def.content) ? null : itemOf(el, el.render({ rep: {}, prospect: {}, fields: {} })),
-  merge: (el, record) => itemOf(el, el.render(record.values)),
+    hasMustache(def.content) ? null : itemOf(el, el.render({ rep: {}, prospect: {}, fields: {}, piece: {} })),
+  merge: (el, record) => itemOf(el, el.render(record.scanValues)),
   draw: (item, painter) => painter.write(qrOps(item)),
   rgb: (item) => item.color.space === 'rgb',
 };

@@ -109,7 +109,10 @@ export const text: ElementKind<typeof schema, CompiledText<'text'>, TextItem> = 
   },
   staticItem: (el, def, compile) => {
     if (el.field !== undefined || hasMustache(def.text ?? '{{')) return null;
-    const fit = fitText(spansOf(el.render({ rep: {}, prospect: {}, fields: {} }), el.uppercase), el.spec);
+    const fit = fitText(
+      spansOf(el.render({ rep: {}, prospect: {}, fields: {}, piece: {} }), el.uppercase),
+      el.spec,
+    );
     if (fit.missing.length > 0) {
       compile.problem(
         compile.path,

@@ -107,6 +107,42 @@ const MIGRATIONS: string[] = [
   );
   CREATE INDEX uploads_by_expiry ON uploads(expires_at);
   `,
+  `
+  ALTER TABLE renders ADD COLUMN piece_code TEXT;
+  CREATE TABLE pieces (
+    code TEXT PRIMARY KEY,
+    template_id TEXT NOT NULL,
+    version INTEGER NOT NULL,
+    rep_id TEXT,
+    key_id TEXT NOT NULL,
+    channel TEXT NOT NULL CHECK (channel IN ('form', 'api', 'batch')),
+    job_id TEXT,
+    row INTEGER,
+    recipient_ref TEXT,
+    landing_url TEXT,
+    choices TEXT NOT NULL,
+    variant TEXT,
+    holdout INTEGER NOT NULL CHECK (holdout IN (0, 1)),
+    edited TEXT NOT NULL,
+    created_at TEXT NOT NULL,
+    responses INTEGER NOT NULL DEFAULT 0,
+    first_response_at TEXT,
+    outcome TEXT,
+    outcome_note TEXT,
+    outcome_at TEXT,
+    UNIQUE (job_id, row)
+  );
+  CREATE INDEX pieces_by_template ON pieces(template_id, created_at);
+  CREATE INDEX pieces_by_rep ON pieces(rep_id, created_at);
+  CREATE INDEX pieces_by_recipient ON pieces(recipient_ref);
+  CREATE TABLE responses (
+    code TEXT NOT NULL REFERENCES pieces(code) ON DELETE CASCADE,
+    at TEXT NOT NULL,
+    kind TEXT NOT NULL CHECK (kind IN ('scan', 'visit')),
+    device TEXT NOT NULL
+  );
+  CREATE INDEX responses_by_code ON responses(code, at);
+  `,
 ];
 
 export function openDb(path: string): Db {

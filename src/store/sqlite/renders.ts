@@ -11,6 +11,7 @@ interface RenderRow {
   record_sha256: string;
   output_sha256: string;
   bytes: number;
+  piece_code: string | null;
   created_at: string;
 }
 
@@ -23,6 +24,7 @@ const toRecord = (r: RenderRow): RenderRecord => ({
   recordSha256: r.record_sha256,
   outputSha256: r.output_sha256,
   bytes: r.bytes,
+  pieceCode: r.piece_code,
   createdAt: r.created_at,
 });
 
@@ -33,8 +35,8 @@ export class SqliteRenderStore implements RenderStore {
     const record: RenderRecord = { ...input, id: randomBytes(8).toString('hex'), createdAt: now() };
     this.db
       .prepare(
-        `INSERT INTO renders (id, key_id, rep_id, template_id, version, record_sha256, output_sha256, bytes, created_at)
-         VALUES (@id, @keyId, @repId, @templateId, @version, @recordSha256, @outputSha256, @bytes, @createdAt)`,
+        `INSERT INTO renders (id, key_id, rep_id, template_id, version, record_sha256, output_sha256, bytes, piece_code, created_at)
+         VALUES (@id, @keyId, @repId, @templateId, @version, @recordSha256, @outputSha256, @bytes, @pieceCode, @createdAt)`,
       )
       .run(record);
     return record;

@@ -4,6 +4,7 @@ import type { BlobStore, Store } from '../store.js';
 import { type Db, openDb } from './db.js';
 import { SqliteJobStore } from './jobs.js';
 import { SqliteKeyStore } from './keys.js';
+import { SqlitePieceStore } from './pieces.js';
 import { SqliteRenderStore } from './renders.js';
 import { SqliteRepStore } from './reps.js';
 import { SqliteSessionStore } from './sessions.js';
@@ -23,6 +24,7 @@ export class SqliteStore implements Store {
   readonly renders: SqliteRenderStore;
   readonly uploads: SqliteUploadStore;
   readonly jobs: SqliteJobStore;
+  readonly pieces: SqlitePieceStore;
 
   constructor(
     dataDir: string,
@@ -37,6 +39,7 @@ export class SqliteStore implements Store {
     this.renders = new SqliteRenderStore(this.db);
     this.uploads = new SqliteUploadStore(this.db);
     this.jobs = new SqliteJobStore(this.db);
+    this.pieces = new SqlitePieceStore(this.db);
   }
 
   async sweep(): Promise<string[]> {

@@ -1,0 +1,182 @@
+import type { DeviceClass, NewPiece, Outcome, PieceStore, ResponseKind, StoredPiece } from '../store.js';
+import { type Db, now } from './db.js';
+
+interface PieceRow {
+  code: string;
+  template_id: string;
+  version: number;
+  rep_id: string | null;
+  key_id: string;
+  channel: NewPiece['channel'];
+  job_id: string | null;
+  row: number | null;
+  recipient_ref: string | null;
+  landing_url: string | null;
+  choices: string;
+  variant: string | null;
+  holdout: number;
+  edited: string;
+  created_at: string;
+  responses: number;
+  first_response_at: string | null;
+  outcome: Outcome | null;
+  outcome_note: string | null;
+  outcome_at: string | null;
+}
+
+const toPiece = (r: PieceRow): StoredPiece => ({
+  code: r.code,
+  templateId: r.template_id,
+  version: r.version,
+  repId: r.rep_id,
+  keyId: r.key_id,
+  channel: r.channel,
+  jobId: r.job_id,
+  row: r.row,
+  recipientRef: r.recipient_ref,
+  landingUrl: r.landing_url,
+  choices: JSON.parse(r.choices) as Record<string, string>,
+  variant: r.variant,
+  holdout: r.holdout === 1,
+  edited: JSON.parse(r.edited) as string[],
+  createdAt: r.created_at,
+  responses: r.responses,
+  firstResponseAt: r.first_response_at,
+  outcome: r.outcome,
+  outcomeNote: r.outcome_note,
+  outcomeAt: r.outcome_at,
+});
+
+/** The origin of a URL ("https://example.com/"): what a landing URL keeps once cut from its recipient. */
+function originOf(url: string): string {
+  try {
+    return `${new URL(url).origin}/`;
+  } catch {
+    return url;
+  }
+}
+
+export class SqlitePieceStore implements PieceStore {
+  private readonly insert;
+
+  constructor(private readonly db: Db) {
+    this.db.function('origin_of', { deterministic: true }, (url: unknown) =>
+      typeof url === 'string' ? originOf(url) : null,
+    );
+    const insert = this.db.prepare(
+      `INSERT OR IGNORE INTO pieces (code, template_id, version, rep_id, key_id, channel, job_id, row,
+         recipient_ref, landing_url, choices, variant, holdout, edited, created_at)
+       VALUES (@code, @templateId, @version, @repId, @keyId, @channel, @jobId, @row,
+         @recipientRef, @landingUrl, @choices, @variant, @holdout, @edited, @createdAt)`,
+    );
+    this.insert = this.db.transaction((pieces: NewPiece[], createdAt: string) => {
+      for (const piece of pieces) {
+        insert.run({
+          ...piece,
+          choices: JSON.stringify(piece.choices),
+          holdout: piece.holdout ? 1 : 0,
+          edited: JSON.stringify(piece.edited),
+          createdAt,
+        });
+      }
+    });
+  }
+
+  async add(pieces: NewPiece[]): Promise<void> {
+    if (pieces.length > 0) this.insert(pieces, now());
+  }
+
+  async get(code: string): Promise<StoredPiece | null> {
+    const row = this.db.prepare('SELECT * FROM pieces WHERE code = ?').get(code) as PieceRow | undefined;
+    return row ? toPiece(row) : null;
+  }
+
+  async list(filter: {
+    repId?: string;
+    templateId?: string;
+    jobId?: string;
+    limit: number;
+  }): Promise<StoredPiece[]> {
+    const rows = this.db
+      .prepare(
+        `SELECT * FROM pieces WHERE (@repId IS NULL OR rep_id = @repId)
+         AND (@templateId IS NULL OR template_id = @templateId) AND (@jobId IS NULL OR job_id = @jobId)
+         ORDER BY created_at DESC, code LIMIT @limit`,
+      )
+      .all({
+        repId: filter.repId ?? null,
+        templateId: filter.templateId ?? null,
+        jobId: filter.jobId ?? null,
+        limit: filter.limit,
+      }) as PieceRow[];
+    return rows.map(toPiece);
+  }
+
+  async respond(
+    code: string,
+    response: { at: string; kind: ResponseKind; device: DeviceClass },
+  ): Promise<StoredPiece | null> {
+    return this.db.transaction(() => {
+      const updated = this.db
+        .prepare(
+          `UPDATE pieces SET responses = responses + 1, first_response_at = coalesce(first_response_at, @at)
+           WHERE code = @code RETURNING *`,
+        )
+        .get({ code, at: response.at }) as PieceRow | undefined;
+      if (!updated) return null;
+      this.db
+        .prepare('INSERT INTO responses (code, at, kind, device) VALUES (@code, @at, @kind, @device)')
+        .run({
+          code,
+          ...response,
+        });
+      return toPiece(updated);
+    })();
+  }
+
+  async setOutcome(
+    code: string,
+    outcome: { outcome: Outcome; note: string | null; at: string },
+  ): Promise<StoredPiece | null> {
+    const row = this.db
+      .prepare(
+        `UPDATE pieces SET outcome = @outcome, outcome_note = @note, outcome_at = @at WHERE code = @code RETURNING *`,
+      )
+      .get({ code, ...outcome }) as PieceRow | undefined;
+    return row ? toPiece(row) : null;
+  }
+
+  async *made(filter: { templateId?: string; from?: string; to?: string }): AsyncIterable<StoredPiece> {
+    const rows = this.db
+      .prepare(
+        `SELECT * FROM pieces WHERE (@templateId IS NULL OR template_id = @templateId)
+         AND (@from IS NULL OR created_at >= @from) AND (@to IS NULL OR created_at < @to)
+         ORDER BY created_at, code`,
+      )
+      .iterate({ templateId: filter.templateId ?? null, from: filter.from ?? null, to: filter.to ?? null });
+    for (const row of rows as Iterable<PieceRow>) yield toPiece(row);
+  }
+
+  async responsesOf(code: string): Promise<{ at: string; kind: ResponseKind; device: DeviceClass }[]> {
+    return this.db
+      .prepare('SELECT at, kind, device FROM responses WHERE code = ? ORDER BY at, rowid')
+      .all(code) as { at: string; kind: ResponseKind; device: DeviceClass }[];
+  }
+
+  async cutRecipients(before: string): Promise<number> {
+    return this.db
+      .prepare(
+        `UPDATE pieces SET recipient_ref = NULL, outcome_note = NULL, landing_url = origin_of(landing_url)
+         WHERE created_at < ? AND (recipient_ref IS NOT NULL OR outcome_note IS NOT NULL
+           OR landing_url IS NOT origin_of(landing_url))`,
+      )
+      .run(before).changes;
+  }
+
+  async eraseRecipient(ref: string): Promise<string[]> {
+    const rows = this.db.prepare('DELETE FROM pieces WHERE recipient_ref = ? RETURNING code').all(ref) as {
+      code: string;
+    }[];
+    return rows.map((r) => r.code);
+  }
+}
