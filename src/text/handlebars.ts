@@ -212,10 +212,15 @@ function checkPath(path: hbs.AST.PathExpression, declared: (p: string) => boolea
     original.includes('/') ||
     // Handlebars drops `this.` from parts: `this.prospect.x` would otherwise pass as `prospect.x`.
     original.startsWith('this') ||
-    // Only the three record scopes: `constructor.assign` or `__proto__.x` must never reach a context.
-    !['rep', 'prospect', 'fields'].includes(path.parts[0] ?? '')
+    // Only the record's scopes and the piece: `constructor.assign` or `__proto__.x` must never reach a context.
+    !['rep', 'prospect', 'fields', 'piece'].includes(path.parts[0] ?? '')
   ) {
-    throw new TemplateSyntaxError(`"${original}" is not a record path (use rep.X, prospect.X or fields.X)`);
+    throw new TemplateSyntaxError(
+      `"${original}" is not a record path (use rep.X, prospect.X, fields.X, piece.url or piece.code)`,
+    );
+  }
+  if (original.startsWith('piece.') && !declared(original)) {
+    throw new TemplateSyntaxError(`"${original}" is not part of a piece: use piece.url or piece.code`);
   }
   if (!declared(original)) {
     throw new TemplateSyntaxError(`"${original}" is not declared in the template's prospect, rep or fields`);
