@@ -37,6 +37,7 @@ export async function startServer(
     stagingDir: platen.stagingDir,
     templates: platen.templates,
     renders: platen.renders,
+    pieces: platen.pieces,
     jobs: platen.jobs,
     profiles: platen.profiles,
     keys: platen.keys,
@@ -45,6 +46,8 @@ export async function startServer(
     uploads: new UploadSlots(config.uploadConcurrency),
   };
   await sweep(services.jobs, log);
+  await cutExpired(platen, config, log);
+  const retention = setInterval(() => void cutExpired(platen, config, log), 86_400_000).unref();
   let server: Server;
   try {
     if (!(await platen.keys.any())) await firstStart(platen, config, log);
@@ -68,6 +71,7 @@ export async function startServer(
     close: async () => {
       // Running jobs stop where they are (and resume from their checkpoints on the next start); their
       // event streams end, so the server can close.
+      clearInterval(retention);
       await services.jobs.stop();
       await new Promise<void>((resolve) => {
         server.close(() => resolve());
@@ -92,6 +96,20 @@ async function firstStart(platen: Platen, config: Config, log: Logger): Promise<
   );
   log.info({ templates: loaded, keyFile }, 'first start: bundled templates published, admin key created');
   process.stdout.write(`\nAdmin key (shown once; also in ${keyFile}):\n  ${key}\n\n`);
+}
+
+/**
+ * Cuts pieces older than the retention period from their recipients (PieceService.cutExpired): at
+ * start-up and once a day. A failure is logged and tried again the next day.
+ */
+async function cutExpired(platen: Platen, config: Config, log: Logger): Promise<void> {
+  try {
+    const count = await platen.pieces.cutExpired(config.retentionDays);
+    if (count > 0)
+      log.info({ count, retentionDays: config.retentionDays }, 'pieces cut from their recipients');
+  } catch (error) {
+    log.warn({ err: error }, 'could not cut expired pieces from their recipients');
+  }
 }
 
 /**

@@ -10,6 +10,7 @@ import { callerOf, perKeyRateLimit } from './rate-limit.js';
 import { acceptsOf, type AnyRoute } from './route.js';
 import { keyRoutes } from './routes/keys.js';
 import { metaRoutes } from './routes/meta.js';
+import { recipientRoutes } from './routes/recipients.js';
 import { renderRoutes } from './routes/renders.js';
 import { repRoutes } from './routes/reps.js';
 import { jobRoutes } from './routes/jobs.js';
@@ -27,6 +28,7 @@ export function apiRoutes(s: Services): AnyRoute[] {
     ...renderRoutes(s),
     ...jobRoutes(s),
     ...keyRoutes(s),
+    ...recipientRoutes(s),
   );
   return routes;
 }

@@ -120,6 +120,36 @@ export class PieceService {
     return withCampaign(piece, manifest.kind ?? 'other');
   }
 
+  /**
+   * Erases everything kept about one recipient: their pieces, the responses traced to them, and the
+   * PDFs rendered for them one at a time (the audit records stay, naming no one). Returns how many
+   * pieces were erased. Batch outputs are files of many recipients: they go when their job is deleted.
+   */
+  async eraseRecipient(caller: ApiKey, ref: string): Promise<{ pieces: number; pdfs: number }> {
+    authorize(caller, 'recipients.erase');
+    const codes = await this.store.pieces.eraseRecipient(ref);
+    return { pieces: codes.length, pdfs: await this.dropPdfs(codes) };
+  }
+
+  /**
+   * Cuts pieces older than the retention period from their recipients (see PieceStore.cutRecipients)
+   * and drops the PDFs rendered for them; the counts stay for the results. Returns how many were cut.
+   */
+  async cutExpired(retentionDays: number, now = Date.now()): Promise<number> {
+    const codes = await this.store.pieces.cutRecipients(
+      new Date(now - retentionDays * 86_400_000).toISOString(),
+    );
+    await this.dropPdfs(codes);
+    return codes.length;
+  }
+
+  /** Drops the stored PDFs of single renders of these pieces; returns how many. */
+  private async dropPdfs(codes: string[]): Promise<number> {
+    const renders = await this.store.renders.ofPieces(codes);
+    for (const render of renders) await this.store.blobs.delete(render.outputSha256);
+    return renders.length;
+  }
+
   private async visible(caller: ApiKey, text: string): Promise<StoredPiece> {
     const code = parsePieceCode(text);
     const piece = code ? await this.store.pieces.get(code) : null;

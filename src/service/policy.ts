@@ -38,6 +38,8 @@ export const POLICY = {
   'profile.own': { roles: ['rep'], what: 'keep a rep profile' },
   /** Read and update any rep's profile. */
   'reps.manage': { roles: ['admin'], what: 'manage rep profiles' },
+  /** Erase everything kept about one recipient (a data subject's request). */
+  'recipients.erase': { roles: ['admin'], what: 'erase recipients' },
   /** Create, list and revoke API keys. */
   'keys.manage': { roles: ['admin'], what: 'manage keys' },
 } as const satisfies Record<string, { roles: readonly Role[]; what: string }>;

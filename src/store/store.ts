@@ -185,6 +185,8 @@ export interface RenderStore {
   list(filter: { templateId?: string; repId?: string; limit: number }): Promise<RenderRecord[]>;
   /** Renders per version of a template: how much reps actually use each. */
   usage(templateId: string): Promise<Map<number, number>>;
+  /** The renders that made these pieces (by piece code). */
+  ofPieces(codes: string[]): Promise<RenderRecord[]>;
 }
 
 /** Who uploaded which image (a blob), until when: what lets its uploader, and only them, name it. */
@@ -337,9 +339,9 @@ export interface PieceStore {
   responsesOf(code: string): Promise<{ at: string; kind: ResponseKind; device: DeviceClass }[]>;
   /**
    * Cuts pieces made before `before` from their recipients: the recipient reference and the outcome
-   * note go, and the landing URL keeps only its origin; counts stay. Returns how many were cut.
+   * note go, and the landing URL keeps only its origin; counts stay. Returns the codes cut.
    */
-  cutRecipients(before: string): Promise<number>;
+  cutRecipients(before: string): Promise<string[]>;
   /** Removes every piece sent to a recipient, with its responses. Returns the codes removed. */
   eraseRecipient(ref: string): Promise<string[]>;
 }

@@ -160,6 +160,7 @@ const API: Record<string, Case & { public?: true }> = {
     req: () => ({ url: '/api/v1/keys', json: { role: 'marketing', name: 'made by the matrix' } }),
   },
   'delete /api/v1/keys/{id}': { ok: ADMIN, req: () => ({ url: `/api/v1/keys/${victim.id}` }) },
+  'delete /api/v1/recipients/{ref}': { ok: ADMIN, req: () => ({ url: '/api/v1/recipients/P-nobody' }) },
   'post /api/v1/jobs': { ok: ALL, req: (who) => ({ url: '/api/v1/jobs', body: jobForm(who, 'check') }) },
   'post /api/v1/jobs/columns': {
     ok: ALL,

@@ -10,7 +10,7 @@ import { text } from 'node:stream/consumers';
 import { afterAll, afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { LocalBlobStore } from '../../src/store/local-blobs.js';
 import { SqliteStore } from '../../src/store/sqlite/store.js';
-import type { JobSpec, Store } from '../../src/store/store.js';
+import type { JobSpec, NewPiece, Store } from '../../src/store/store.js';
 
 interface Adapter {
   name: string;
@@ -350,6 +350,13 @@ describe.each(ADAPTERS)('the store contract: $name', (adapter) => {
       expect(await ids({ templateId: 'flyer', repId: 'dana', limit: 10 })).toEqual([first.id]);
     });
 
+    it('are found by the pieces they made', async () => {
+      const made = await store.renders.add({ ...render('flyer', 1, 'dana'), pieceCode: 'A1' });
+      await store.renders.add({ ...render('flyer', 1, 'dana'), pieceCode: 'A2' });
+      expect(await store.renders.ofPieces(['A1', 'ZZ'])).toEqual([made]);
+      expect(await store.renders.ofPieces([])).toEqual([]);
+    });
+
     it('count per version of a template', async () => {
       await store.renders.add(render('flyer', 1, 'dana'));
       await store.renders.add(render('flyer', 1, 'zoe'));
@@ -362,6 +369,154 @@ describe.each(ADAPTERS)('the store contract: $name', (adapter) => {
         ]),
       );
       expect(await store.renders.usage('nothing')).toEqual(new Map());
+    });
+  });
+
+  describe('pieces', () => {
+    const piece = (code: string, over: Partial<NewPiece> = {}): NewPiece => ({
+      code,
+      templateId: 'flyer',
+      version: 1,
+      repId: 'dana',
+      keyId: 'key-1',
+      channel: 'api',
+      jobId: null,
+      row: null,
+      recipientRef: `P-${code}`,
+      landingUrl: `https://example.com/offer/P-${code}?x=1`,
+      choices: { 'fields.headline': 'A' },
+      variant: null,
+      holdout: false,
+      edited: ['message'],
+      ...over,
+    });
+    const codes = async (filter: Parameters<Store['pieces']['list']>[0]) =>
+      (await store.pieces.list(filter)).map((p) => p.code);
+
+    it('come back as they went in, newest first, filtered by rep, template and job', async () => {
+      await store.pieces.add([piece('A1')]);
+      later();
+      await store.pieces.add([
+        piece('B1', { repId: 'zoe', templateId: 'card', channel: 'batch', jobId: 'job-1', row: 1 }),
+        piece('B2', {
+          repId: 'zoe',
+          templateId: 'card',
+          channel: 'batch',
+          jobId: 'job-1',
+          row: 2,
+          holdout: true,
+        }),
+      ]);
+      expect(await store.pieces.get('A1')).toEqual({
+        ...piece('A1'),
+        createdAt: new Date(clock - 1000).toISOString(),
+        responses: 0,
+        firstResponseAt: null,
+        outcome: null,
+        outcomeNote: null,
+        outcomeAt: null,
+      });
+      expect((await store.pieces.get('B2'))?.holdout).toBe(true);
+      expect(await store.pieces.get('ZZ')).toBeNull();
+      expect(await codes({ limit: 10 })).toEqual(['B1', 'B2', 'A1']);
+      expect(await codes({ limit: 1 })).toEqual(['B1']);
+      expect(await codes({ repId: 'dana', limit: 10 })).toEqual(['A1']);
+      expect(await codes({ templateId: 'card', limit: 10 })).toEqual(['B1', 'B2']);
+      expect(await codes({ jobId: 'job-1', limit: 10 })).toEqual(['B1', 'B2']);
+    });
+
+    it('are stored once: a code, or a job row, stored again is left as it was', async () => {
+      await store.pieces.add([piece('A1', { jobId: 'job-1', row: 1 })]);
+      await store.pieces.add([
+        piece('A1', { repId: 'zoe' }),
+        piece('A2', { jobId: 'job-1', row: 1 }),
+        piece('A3', { jobId: 'job-1', row: 2 }),
+      ]);
+      expect((await store.pieces.get('A1'))?.repId).toBe('dana');
+      expect(await store.pieces.get('A2')).toBeNull();
+      expect(await codes({ limit: 10 })).toEqual(['A1', 'A3']);
+    });
+
+    it('count responses, keep the first, and list them; an unknown code records nothing', async () => {
+      await store.pieces.add([piece('A1')]);
+      const first = '2026-01-02T10:00:00.000Z';
+      const second = '2026-01-03T11:30:00.000Z';
+      expect(await store.pieces.respond('ZZ', { at: first, kind: 'visit', device: 'phone' })).toBeNull();
+      const once = await store.pieces.respond('A1', { at: first, kind: 'scan', device: 'phone' });
+      expect(once).toMatchObject({ responses: 1, firstResponseAt: first });
+      const twice = await store.pieces.respond('A1', { at: second, kind: 'visit', device: 'desktop' });
+      expect(twice).toMatchObject({ responses: 2, firstResponseAt: first });
+      expect(await store.pieces.responsesOf('A1')).toEqual([
+        { at: first, kind: 'scan', device: 'phone' },
+        { at: second, kind: 'visit', device: 'desktop' },
+      ]);
+      expect(await store.pieces.responsesOf('ZZ')).toEqual([]);
+    });
+
+    it('take an outcome, replacing the one before', async () => {
+      await store.pieces.add([piece('A1')]);
+      const at = new Date().toISOString();
+      await store.pieces.setOutcome('A1', { outcome: 'contacted', note: 'left a message', at });
+      const won = await store.pieces.setOutcome('A1', { outcome: 'won', note: null, at });
+      expect(won).toMatchObject({ outcome: 'won', outcomeNote: null, outcomeAt: at });
+      expect(await store.pieces.setOutcome('ZZ', { outcome: 'won', note: null, at })).toBeNull();
+    });
+
+    it("are read for a template's results within dates, oldest first", async () => {
+      await store.pieces.add([piece('A1')]);
+      later();
+      const from = new Date().toISOString();
+      await store.pieces.add([piece('A2'), piece('C1', { templateId: 'card' })]);
+      later();
+      const to = new Date().toISOString();
+      await store.pieces.add([piece('A3')]);
+      const made = async (filter: { templateId?: string; from?: string; to?: string }) => {
+        const found: string[] = [];
+        for await (const p of store.pieces.made(filter)) found.push(p.code);
+        return found;
+      };
+      expect(await made({ templateId: 'flyer' })).toEqual(['A1', 'A2', 'A3']);
+      expect(await made({ templateId: 'flyer', from, to })).toEqual(['A2']);
+      expect(await made({ from })).toEqual(['A2', 'C1', 'A3']);
+    });
+
+    it('are cut from their recipients after retention, keeping the counts', async () => {
+      await store.pieces.add([piece('OLD')]);
+      await store.pieces.respond('OLD', { at: new Date().toISOString(), kind: 'visit', device: 'phone' });
+      await store.pieces.setOutcome('OLD', {
+        outcome: 'won',
+        note: 'signed Pat',
+        at: new Date().toISOString(),
+      });
+      later();
+      const cutoff = new Date().toISOString();
+      later();
+      await store.pieces.add([piece('NEW')]);
+      expect(await store.pieces.cutRecipients(cutoff)).toEqual(['OLD']);
+      expect(await store.pieces.get('OLD')).toMatchObject({
+        recipientRef: null,
+        outcomeNote: null,
+        landingUrl: 'https://example.com/',
+        responses: 1,
+        outcome: 'won',
+        choices: { 'fields.headline': 'A' },
+      });
+      expect((await store.pieces.get('NEW'))?.recipientRef).toBe('P-NEW');
+      expect(await store.pieces.cutRecipients(cutoff)).toEqual([]);
+    });
+
+    it("are erased with their responses at a recipient's request", async () => {
+      await store.pieces.add([
+        piece('A1', { recipientRef: 'P-9' }),
+        piece('A2', { recipientRef: 'P-9' }),
+        piece('A3'),
+      ]);
+      await store.pieces.respond('A1', { at: new Date().toISOString(), kind: 'visit', device: 'phone' });
+      expect((await store.pieces.eraseRecipient('P-9')).sort()).toEqual(['A1', 'A2']);
+      expect(await store.pieces.get('A1')).toBeNull();
+      expect(await store.pieces.responsesOf('A1')).toEqual([]);
+      expect(await codes({ limit: 10 })).toEqual(['A3']);
+      expect(await store.pieces.eraseRecipient('P-9')).toEqual([]);
     });
   });
 

@@ -142,6 +142,7 @@ const MIGRATIONS: string[] = [
     device TEXT NOT NULL
   );
   CREATE INDEX responses_by_code ON responses(code, at);
+  CREATE INDEX renders_by_piece ON renders(piece_code);
   `,
 ];
 

@@ -163,14 +163,15 @@ export class SqlitePieceStore implements PieceStore {
       .all(code) as { at: string; kind: ResponseKind; device: DeviceClass }[];
   }
 
-  async cutRecipients(before: string): Promise<number> {
-    return this.db
+  async cutRecipients(before: string): Promise<string[]> {
+    const rows = this.db
       .prepare(
         `UPDATE pieces SET recipient_ref = NULL, outcome_note = NULL, landing_url = origin_of(landing_url)
          WHERE created_at < ? AND (recipient_ref IS NOT NULL OR outcome_note IS NOT NULL
-           OR landing_url IS NOT origin_of(landing_url))`,
+           OR landing_url IS NOT origin_of(landing_url)) RETURNING code`,
       )
-      .run(before).changes;
+      .all(before) as { code: string }[];
+    return rows.map((r) => r.code);
   }
 
   async eraseRecipient(ref: string): Promise<string[]> {

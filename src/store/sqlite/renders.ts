@@ -67,4 +67,11 @@ export class SqliteRenderStore implements RenderStore {
       .all(templateId) as { version: number; n: number }[];
     return new Map(rows.map((r) => [r.version, r.n]));
   }
+
+  async ofPieces(codes: string[]): Promise<RenderRecord[]> {
+    const found: RenderRecord[] = [];
+    const select = this.db.prepare('SELECT * FROM renders WHERE piece_code = ?');
+    for (const code of codes) found.push(...(select.all(code) as RenderRow[]).map(toRecord));
+    return found;
+  }
 }
