@@ -46,15 +46,20 @@ export async function startServer(
     uploads: new UploadSlots(config.uploadConcurrency),
   };
   await sweep(services.jobs, log);
-  await cutExpired(platen, config, log);
-  const retention = setInterval(() => void cutExpired(platen, config, log), 86_400_000).unref();
+  const cutFailed = (error: unknown) =>
+    log.warn({ err: error }, 'could not cut what is past the retention period from its recipients');
+  await cutExpired(platen, config, log).catch(cutFailed);
+  const retention = setInterval(() => {
+    cutExpired(platen, config, log).catch(cutFailed);
+  }, 86_400_000).unref();
   let server: Server;
   try {
     if (!(await platen.keys.any())) await firstStart(platen, config, log);
     server = createApp(services).listen(config.port, config.host);
     await new Promise<void>((resolve, reject) => server.once('listening', resolve).once('error', reject));
   } catch (error) {
-    // A start that fails leaves nothing running (the workers) or open (the store) behind it.
+    // A start that fails leaves nothing running (the workers, the timer) or open (the store) behind it.
+    clearInterval(retention);
     await platen.close();
     throw error;
   }
@@ -99,16 +104,15 @@ async function firstStart(platen: Platen, config: Config, log: Logger): Promise<
 }
 
 /**
- * Cuts pieces older than the retention period from their recipients (PieceService.cutExpired): at
- * start-up and once a day. A failure is logged and tried again the next day.
+ * Cuts what is older than the retention period from its recipients: pieces (PieceService.cutExpired)
+ * and the files of ended jobs (JobService.expireFiles). At start-up and once a day.
  */
 async function cutExpired(platen: Platen, config: Config, log: Logger): Promise<void> {
-  try {
-    const count = await platen.pieces.cutExpired(config.retentionDays);
-    if (count > 0)
-      log.info({ count, retentionDays: config.retentionDays }, 'pieces cut from their recipients');
-  } catch (error) {
-    log.warn({ err: error }, 'could not cut expired pieces from their recipients');
+  const before = new Date(Date.now() - config.retentionDays * 86_400_000).toISOString();
+  const pieces = await platen.pieces.cutExpired(before);
+  const jobs = await platen.jobs.expireFiles(before);
+  if (pieces + jobs.length > 0) {
+    log.info({ pieces, jobs: jobs.length, retentionDays: config.retentionDays }, 'cut from their recipients');
   }
 }
 

@@ -257,6 +257,22 @@ export class JobService {
     return removed;
   }
 
+  /**
+   * Removes the files of jobs that ended before `before` (an ISO time): their lists, outputs and
+   * reports name recipients, and are kept no longer than the pieces' links to them. The job's row,
+   * with its counts, stays. Returns the folders removed.
+   */
+  async expireFiles(before: string): Promise<string[]> {
+    const removed: string[] = [];
+    for (const id of await folderEntries(this.dirs.jobs)) {
+      const job = await this.store.jobs.get(id);
+      if (!job || !ENDED.has(job.state) || (job.finishedAt ?? job.createdAt) >= before) continue;
+      await rm(this.dir(id), { recursive: true, force: true });
+      removed.push(this.dir(id));
+    }
+    return removed;
+  }
+
   /** Starts every job a stop interrupted, from its checkpoints. */
   async resumeUnfinished(): Promise<void> {
     for (const job of await this.store.jobs.unfinished()) {
@@ -315,11 +331,15 @@ export class JobService {
       what === 'errors'
         ? this.file(id, 'errors.csv')
         : this.file(id, job.kind === 'zip' ? 'output.zip' : 'output.pdf');
-    if (job.state !== 'done' || !existsSync(path))
+    const thing = what === 'errors' ? 'report' : 'output';
+    if (job.state !== 'done')
+      throw new NotFoundError('not_ready', `job ${id} has no ${thing} yet (${job.state})`);
+    if (!existsSync(path)) {
       throw new NotFoundError(
-        'not_ready',
-        `job ${id} has no ${what === 'errors' ? 'report' : 'output'} yet (${job.state})`,
+        'expired',
+        `job ${id}'s ${thing} was removed at the end of the retention period`,
       );
+    }
     return { path, job: this.view(job) };
   }
 

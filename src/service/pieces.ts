@@ -132,13 +132,12 @@ export class PieceService {
   }
 
   /**
-   * Cuts pieces older than the retention period from their recipients (see PieceStore.cutRecipients)
-   * and drops the PDFs rendered for them; the counts stay for the results. Returns how many were cut.
+   * Cuts pieces made before `before` (an ISO time: the retention period's start) from their
+   * recipients (see PieceStore.cutRecipients) and drops the PDFs rendered for them; the counts stay
+   * for the results. Returns how many were cut.
    */
-  async cutExpired(retentionDays: number, now = Date.now()): Promise<number> {
-    const codes = await this.store.pieces.cutRecipients(
-      new Date(now - retentionDays * 86_400_000).toISOString(),
-    );
+  async cutExpired(before: string): Promise<number> {
+    const codes = await this.store.pieces.cutRecipients(before);
     await this.dropPdfs(codes);
     return codes.length;
   }
