@@ -6,9 +6,11 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { cleanup } from '../support/files.js';
-import { sampleRecord } from '../support/records.js';
+import { jobEnded, jobForm } from '../support/jobs.js';
+import { postcardDrop, sampleRecord } from '../support/records.js';
 import { brief, putProfile, request } from '../support/request.js';
 import {
+  client,
   type CreatedKey,
   createKey,
   fullProfile,
@@ -106,5 +108,25 @@ describe('retention', () => {
     expect(landing.origin + landing.pathname).toBe('https://harbormutual.example/');
     expect(landing.searchParams.get('utm_campaign')).toBe('insurance-brochure');
     expect(landing.search).not.toContain('HM-OLD');
+  });
+});
+
+describe('retention of batch jobs', () => {
+  it("removes an ended job's list, output and report, keeping its counts", async () => {
+    const api = client(server.url, rep.key);
+    const created = await api('post', '/api/v1/jobs', {
+      body: jobForm(postcardDrop(3).csv, { templateId: 'postcard-6x4', output: 'pdf' }),
+    });
+    expect(created.status).toBe(202);
+    const job = await jobEnded(api, (created.json as { id: string }).id);
+    expect(job.state).toBe('done');
+    expect((await api('get', job.links.output)).status).toBe(200);
+
+    const removed = await server.running.platen.jobs.expireFiles(new Date(Date.now() + 60_000).toISOString());
+    expect(removed.some((dir) => dir.endsWith(job.id))).toBe(true);
+    const output = await api('get', job.links.output);
+    expect(output.status).toBe(404);
+    expect((output.json as { detail: string }).detail).toMatch(/removed at the end of the retention period/);
+    expect((await api('get', `/api/v1/jobs/${job.id}`)).json).toMatchObject({ state: 'done', rendered: 3 });
   });
 });
