@@ -9,6 +9,7 @@ import { SqliteRepStore } from './reps.js';
 import { SqliteSessionStore } from './sessions.js';
 import { SqliteTemplateStore } from './templates.js';
 import { SqliteUploadStore } from './uploads.js';
+import { SqliteWebhookStore } from './webhooks.js';
 
 /**
  * The embedded store: SQLite for rows (`<dataDir>/platen.db`), template packages as folders under
@@ -23,6 +24,7 @@ export class SqliteStore implements Store {
   readonly renders: SqliteRenderStore;
   readonly uploads: SqliteUploadStore;
   readonly jobs: SqliteJobStore;
+  readonly webhooks: SqliteWebhookStore;
 
   constructor(
     dataDir: string,
@@ -37,6 +39,7 @@ export class SqliteStore implements Store {
     this.renders = new SqliteRenderStore(this.db);
     this.uploads = new SqliteUploadStore(this.db);
     this.jobs = new SqliteJobStore(this.db);
+    this.webhooks = new SqliteWebhookStore(this.db);
   }
 
   async sweep(): Promise<string[]> {
