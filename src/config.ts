@@ -33,6 +33,8 @@ const envSchema = z.object({
   PLATEN_BATCH_WORKERS: int(1, 256).default(availableParallelism()),
   /** Uploads over 1 MiB received at once; beyond it a request gets 503 with Retry-After. */
   PLATEN_UPLOAD_CONCURRENCY: int(1, 1000).default(4),
+  /** A webhook delivery's first retry waits about this long; each later one twice as long, up to an hour. */
+  PLATEN_WEBHOOK_RETRY_MS: int(1, 3_600_000).default(1000),
 });
 
 export type Config = {
@@ -48,6 +50,7 @@ export type Config = {
   templateCache: number;
   batchWorkers: number;
   uploadConcurrency: number;
+  webhookRetryMs: number;
 };
 
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
@@ -67,5 +70,6 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     templateCache: e.PLATEN_TEMPLATE_CACHE,
     batchWorkers: e.PLATEN_BATCH_WORKERS,
     uploadConcurrency: e.PLATEN_UPLOAD_CONCURRENCY,
+    webhookRetryMs: e.PLATEN_WEBHOOK_RETRY_MS,
   };
 }

@@ -41,6 +41,7 @@ export async function startServer(
     profiles: platen.profiles,
     keys: platen.keys,
     sessions: platen.sessions,
+    webhooks: platen.webhooks,
     gate: new RenderGate(config.renderConcurrency, config.renderQueue),
     uploads: new UploadSlots(config.uploadConcurrency),
   };
@@ -60,6 +61,8 @@ export async function startServer(
   const url = `http://${config.host === '0.0.0.0' ? '127.0.0.1' : config.host}:${port}`;
   log.info({ url, dataDir: config.dataDir }, 'Platen is serving');
   await services.jobs.resumeUnfinished();
+  // Deliveries the outbox holds (those a stop or a crash cut short among them) go out from now on.
+  platen.webhooks.start();
   return {
     url,
     services,
@@ -72,6 +75,7 @@ export async function startServer(
         server.close(() => resolve());
         server.closeIdleConnections();
       });
+      await platen.webhooks.stop();
       await platen.close();
     },
   };

@@ -14,6 +14,7 @@ import { renderRoutes } from './routes/renders.js';
 import { repRoutes } from './routes/reps.js';
 import { jobRoutes } from './routes/jobs.js';
 import { templateRoutes } from './routes/templates.js';
+import { webhookRoutes } from './routes/webhooks.js';
 import type { Services } from './services.js';
 import { webRouter } from '../web/router.js';
 
@@ -27,6 +28,7 @@ export function apiRoutes(s: Services): AnyRoute[] {
     ...renderRoutes(s),
     ...jobRoutes(s),
     ...keyRoutes(s),
+    ...webhookRoutes(s),
   );
   return routes;
 }

@@ -322,8 +322,8 @@ export interface WebhookStore {
   get(id: string): Promise<Webhook | null>;
   /** Live webhooks, oldest first. */
   list(): Promise<Webhook[]>;
-  /** A live webhook's signing secret, or null. */
-  secret(id: string): Promise<string | null>;
+  /** Where and how to deliver: a live webhook's URL and signing secret, or null. */
+  target(id: string): Promise<{ url: string; secret: string } | null>;
   /**
    * Deletes a live webhook: it stays listed by `get` with its delivery log, its secret is forgotten
    * and its pending deliveries are dropped, in one step. False if it was not live.

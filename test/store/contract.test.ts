@@ -465,19 +465,19 @@ describe.each(ADAPTERS)('the store contract: $name', (adapter) => {
     const event = (id: string) => ({ id, type: 'piece.created' as const, body: `{"id":"${id}"}` });
     const result = { at: '2026-01-01T00:00:00.000Z', status: 200, error: null, durationMs: 12 };
 
-    it('are listed oldest first while live; a deleted one forgets its secret', async () => {
+    it('are listed oldest first while live; a deleted one is kept, and delivered to no more', async () => {
       const a = await hook('https://a.example/');
       later();
       const b = await hook('https://b.example/');
       expect(a).toMatchObject({ url: 'https://a.example/', events: ['piece.created', 'piece.outcome'] });
       expect(a.deletedAt).toBeNull();
       expect((await store.webhooks.list()).map((w) => w.id)).toEqual([a.id, b.id]);
-      expect(await store.webhooks.secret(a.id)).toBe('whsec_1');
+      expect(await store.webhooks.target(a.id)).toEqual({ url: 'https://a.example/', secret: 'whsec_1' });
       expect(await store.webhooks.delete(a.id)).toBe(true);
       expect(await store.webhooks.delete(a.id)).toBe(false);
       expect((await store.webhooks.list()).map((w) => w.id)).toEqual([b.id]);
       expect((await store.webhooks.get(a.id))!.deletedAt).not.toBeNull();
-      expect(await store.webhooks.secret(a.id)).toBeNull();
+      expect(await store.webhooks.target(a.id)).toBeNull();
       expect(await store.webhooks.get('nothing')).toBeNull();
     });
 

@@ -103,10 +103,11 @@ export class SqliteWebhookStore implements WebhookStore {
     return rows.map(toWebhook);
   }
 
-  async secret(id: string): Promise<string | null> {
-    const row = this.db.prepare('SELECT secret FROM webhooks WHERE id = ? AND deleted_at IS NULL').get(id) as
-      { secret: string } | undefined;
-    return row?.secret ?? null;
+  async target(id: string): Promise<{ url: string; secret: string } | null> {
+    const row = this.db
+      .prepare('SELECT url, secret FROM webhooks WHERE id = ? AND deleted_at IS NULL')
+      .get(id) as { url: string; secret: string } | undefined;
+    return row ?? null;
   }
 
   async delete(id: string): Promise<boolean> {
