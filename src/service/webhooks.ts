@@ -19,8 +19,12 @@ export const webhookUrlSchema = z
   .url({ protocol: /^https?$/, error: 'not an http: or https: URL' })
   .max(2000, 'at most 2000 characters');
 
-/** A delivery given up on after this many attempts: about 34 hours of retries at the default base. */
-export const MAX_ATTEMPTS = 12;
+/**
+ * A delivery is given up on after this many attempts: at the default base, its retries span 4 to 8
+ * hours (twelve doubling waits up to about half an hour, then seven hourly ones): time to mend a
+ * receiver.
+ */
+const MAX_ATTEMPTS = 20;
 /** A receiver that has not answered in this long has failed the attempt. */
 const TIMEOUT_MS = 10_000;
 /** No retry waits longer than this. */
