@@ -5,6 +5,7 @@ import { NotFoundError } from '../errors.js';
 import {
   type Delivery,
   type DeliveryAttempt,
+  type NextStep,
   type Store,
   type Webhook,
   WEBHOOK_EVENTS,
@@ -41,13 +42,22 @@ const IN_FLIGHT = 8;
 const ERROR_PAUSE_MS = 5000;
 
 /**
- * The wait before retry number `attempts` (1 after the first failure): `base` doubled for each
- * attempt made, capped at an hour, scaled by a random factor in [0.5, 1) so that receivers coming
- * back from an outage are not retried all at the same instant.
+ * What follows an attempt that got `status` (null: no answer), the `attempts`-th made: a 2xx is
+ * delivered; anything else is retried after `base` doubled for each attempt made, capped at an hour
+ * and scaled by a random factor in [0.5, 1) (so that receivers coming back from an outage are not
+ * retried all at the same instant), until MAX_ATTEMPTS have been made.
  */
-export function retryDelay(attempts: number, base: number, random = Math.random()): number {
-  const exponential = Math.min(base * 2 ** (attempts - 1), MAX_RETRY_MS);
-  return Math.round(exponential * (0.5 + random / 2));
+export function afterAttempt(
+  status: number | null,
+  attempts: number,
+  base: number,
+  now = Date.now(),
+  random = Math.random(),
+): NextStep {
+  if (status !== null && status >= 200 && status < 300) return { state: 'delivered' };
+  if (attempts >= MAX_ATTEMPTS) return { state: 'failed' };
+  const wait = Math.min(base * 2 ** (attempts - 1), MAX_RETRY_MS);
+  return { state: 'pending', retryAt: now + Math.round(wait * (0.5 + random / 2)) };
 }
 
 /** The `Platen-Signature` header: HMAC-SHA256 with the webhook's secret over `<t>.<body>`. */
@@ -234,15 +244,7 @@ export class WebhookService {
       }
       const durationMs = Date.now() - at.getTime();
       const attempts = delivery.attempts + 1;
-      const next =
-        status !== null && status >= 200 && status < 300
-          ? ({ state: 'delivered' } as const)
-          : attempts >= MAX_ATTEMPTS
-            ? ({ state: 'failed' } as const)
-            : ({
-                state: 'pending',
-                retryAt: Date.now() + retryDelay(attempts, this.options.retryMs),
-              } as const);
+      const next = afterAttempt(status, attempts, this.options.retryMs);
       await this.store.webhooks.attempted(
         delivery,
         { at: at.toISOString(), status, error, durationMs },

@@ -296,6 +296,9 @@ export interface Delivery {
   createdAt: string;
 }
 
+/** What follows an attempt at a delivery: delivered, failed for good, or a retry at `retryAt` (ms). */
+export type NextStep = { state: 'delivered' | 'failed' } | { state: 'pending'; retryAt: number };
+
 /** One attempt to deliver, as the delivery log keeps it. */
 export interface DeliveryAttempt {
   eventId: string;
@@ -353,7 +356,7 @@ export interface WebhookStore {
   attempted(
     delivery: Delivery,
     attempt: Omit<DeliveryAttempt, 'eventId' | 'type' | 'attempt'>,
-    next: { state: 'delivered' | 'failed' } | { state: 'pending'; retryAt: number },
+    next: NextStep,
   ): Promise<void>;
   /** A webhook's delivery log, newest attempt first. */
   attempts(webhookId: string, limit: number): Promise<DeliveryAttempt[]>;

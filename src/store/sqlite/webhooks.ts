@@ -3,6 +3,7 @@ import type {
   Delivery,
   DeliveryAttempt,
   DeliveryState,
+  NextStep,
   Webhook,
   WebhookEventType,
   WebhookStore,
@@ -162,7 +163,7 @@ export class SqliteWebhookStore implements WebhookStore {
   async attempted(
     delivery: Delivery,
     attempt: Omit<DeliveryAttempt, 'eventId' | 'type' | 'attempt'>,
-    next: { state: 'delivered' | 'failed' } | { state: 'pending'; retryAt: number },
+    next: NextStep,
   ): Promise<void> {
     this.db.transaction(() => {
       this.db
