@@ -350,8 +350,10 @@ export interface WebhookStore {
   nextDue(): Promise<number | null>;
   /**
    * Records an attempt at a claimed delivery in the delivery log and, in the same step, what follows
-   * it: delivered, failed for good, or pending again until `retryAt`. The attempt is logged even if
-   * its webhook was deleted meanwhile.
+   * it: delivered, failed for good, or pending again until `retryAt`. A delivery that is over keeps
+   * no body (what an event says of a piece is not kept beyond its delivery); its row stays, so that
+   * the event is still enqueued only once. The attempt is logged even if its webhook was deleted
+   * meanwhile.
    */
   attempted(
     delivery: Delivery,

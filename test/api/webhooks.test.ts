@@ -9,6 +9,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from 'node:net';
 import { text } from 'node:stream/consumers';
 import { afterAll, beforeAll, describe, expect, test, vi } from 'vitest';
+import type { SqliteStore } from '../../src/store/sqlite/store.js';
 import { cleanup } from '../support/files.js';
 import { type Client, client, problem, startTestServer, type TestServer } from '../support/server.js';
 
@@ -207,6 +208,11 @@ describe('webhooks', () => {
       expect.objectContaining({ type: 'piece.created', attempt: 1, status: 500, error: null }),
     ]);
     expect(receiver.received.some((r) => r.type === 'piece.outcome')).toBe(false);
+    // Delivered, the event's body is no longer kept.
+    const db = (server.running.platen.store as SqliteStore).db;
+    expect(db.prepare('SELECT body FROM webhook_outbox WHERE event_id = ?').all(eventId)).toEqual([
+      { body: '' },
+    ]);
   });
 
   test('a refused connection is logged as an error and retried', async () => {

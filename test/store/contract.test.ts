@@ -541,6 +541,10 @@ describe.each(ADAPTERS)('the store contract: $name', (adapter) => {
       expect(retry.map((d) => [d.eventId, d.webhookId, d.attempts])).toEqual([['e1', a.id, 1]]);
       await store.webhooks.attempted(retry[0]!, { ...result, durationMs: 7 }, { state: 'delivered' });
       expect(await store.webhooks.nextDue()).toBeNull();
+      // Over, they are still enqueued only once.
+      await store.webhooks.enqueue(event('e1'), [a.id, b.id]);
+      await store.webhooks.enqueue(event('e2'), [a.id]);
+      expect(await store.webhooks.nextDue()).toBeNull();
       expect(await store.webhooks.attempts(a.id, 10)).toEqual([
         { eventId: 'e1', type: 'piece.created', attempt: 2, ...result, durationMs: 7 },
         { eventId: 'e2', type: 'piece.created', attempt: 1, ...result, status: null, error: 'timed out' },

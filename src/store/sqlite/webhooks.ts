@@ -168,10 +168,17 @@ export class SqliteWebhookStore implements WebhookStore {
     this.db.transaction(() => {
       this.db
         .prepare(
-          `UPDATE webhook_outbox SET attempts = ?, state = ?, next_attempt_at = coalesce(?, next_attempt_at)
-           WHERE id = ?`,
+          `UPDATE webhook_outbox SET attempts = @attempts, state = @state,
+             next_attempt_at = coalesce(@retryAt, next_attempt_at),
+             body = CASE @state WHEN 'pending' THEN body ELSE '' END
+           WHERE id = @id`,
         )
-        .run(delivery.attempts + 1, next.state, next.state === 'pending' ? next.retryAt : null, delivery.id);
+        .run({
+          attempts: delivery.attempts + 1,
+          state: next.state,
+          retryAt: next.state === 'pending' ? next.retryAt : null,
+          id: delivery.id,
+        });
       this.db
         .prepare(
           `INSERT INTO webhook_attempts (webhook_id, event_id, type, attempt, at, status, error, duration_ms)
