@@ -73,6 +73,8 @@ export function signature(secret: string, t: number, body: string): string {
 export class WebhookService {
   /** Which webhooks each event type goes to; null until read, and again after any change. */
   private subscribers: Map<WebhookEventType, string[]> | null = null;
+  /** Counts changes: a reading begun before a change is not kept as the cache after it. */
+  private changes = 0;
   private stopping: AbortController | null = null;
   private loop: Promise<void> | null = null;
   private readonly inFlight = new Set<Promise<void>>();
@@ -95,7 +97,7 @@ export class WebhookService {
     const secret = `whsec_${randomBytes(24).toString('base64url')}`;
     const events = WEBHOOK_EVENTS.filter((type) => input.events.includes(type));
     const webhook = await this.store.webhooks.create({ url: input.url, events, secret });
-    this.subscribers = null;
+    this.changed();
     return { webhook, secret };
   }
 
@@ -109,7 +111,7 @@ export class WebhookService {
   async delete(caller: ApiKey, id: string): Promise<void> {
     authorize(caller, 'webhooks.manage');
     if (!(await this.store.webhooks.delete(id))) throw new NotFoundError('not_found', `no webhook ${id}`);
-    this.subscribers = null;
+    this.changed();
   }
 
   /** A webhook's delivery log (a deleted one's too), newest attempt first. */
@@ -133,12 +135,18 @@ export class WebhookService {
   }
 
   private async loadSubscribers(): Promise<Map<WebhookEventType, string[]>> {
+    const changes = this.changes;
     const subscribers = new Map<WebhookEventType, string[]>();
     for (const webhook of await this.store.webhooks.list())
       for (const type of webhook.events)
         subscribers.set(type, [...(subscribers.get(type) ?? []), webhook.id]);
-    this.subscribers = subscribers;
+    if (changes === this.changes) this.subscribers = subscribers;
     return subscribers;
+  }
+
+  private changed(): void {
+    this.changes++;
+    this.subscribers = null;
   }
 
   /** Starts delivering what the outbox holds, and whatever is emitted from now on. */
