@@ -43,6 +43,8 @@ const envSchema = z.object({
     .optional(),
   /** Days a piece stays linked to its recipient; after them only counts are kept. */
   PLATEN_RETENTION_DAYS: int(1, 36_500).default(730),
+  /** A webhook delivery's first retry waits about this long; each later one twice as long, up to an hour. */
+  PLATEN_WEBHOOK_RETRY_MS: int(1, 3_600_000).default(1000),
 });
 
 export type Config = {
@@ -60,6 +62,7 @@ export type Config = {
   uploadConcurrency: number;
   publicUrl: string | null;
   retentionDays: number;
+  webhookRetryMs: number;
 };
 
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
@@ -81,5 +84,6 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     uploadConcurrency: e.PLATEN_UPLOAD_CONCURRENCY,
     publicUrl: e.PLATEN_PUBLIC_URL ?? null,
     retentionDays: e.PLATEN_RETENTION_DAYS,
+    webhookRetryMs: e.PLATEN_WEBHOOK_RETRY_MS,
   };
 }

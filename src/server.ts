@@ -42,6 +42,7 @@ export async function startServer(
     profiles: platen.profiles,
     keys: platen.keys,
     sessions: platen.sessions,
+    webhooks: platen.webhooks,
     gate: new RenderGate(config.renderConcurrency, config.renderQueue),
     uploads: new UploadSlots(config.uploadConcurrency),
   };
@@ -69,6 +70,8 @@ export async function startServer(
   platen.pieces.publicUrl = config.publicUrl ?? url;
   log.info({ url, dataDir: config.dataDir }, 'Platen is serving');
   await services.jobs.resumeUnfinished();
+  // Deliveries the outbox holds (those a stop or a crash cut short among them) go out from now on.
+  platen.webhooks.start();
   return {
     url,
     services,
@@ -82,6 +85,7 @@ export async function startServer(
         server.close(() => resolve());
         server.closeIdleConnections();
       });
+      await platen.webhooks.stop();
       await platen.close();
     },
   };

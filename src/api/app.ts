@@ -15,6 +15,7 @@ import { renderRoutes } from './routes/renders.js';
 import { repRoutes } from './routes/reps.js';
 import { jobRoutes } from './routes/jobs.js';
 import { templateRoutes } from './routes/templates.js';
+import { webhookRoutes } from './routes/webhooks.js';
 import type { Services } from './services.js';
 import { webRouter } from '../web/router.js';
 
@@ -29,6 +30,7 @@ export function apiRoutes(s: Services): AnyRoute[] {
     ...jobRoutes(s),
     ...keyRoutes(s),
     ...recipientRoutes(s),
+    ...webhookRoutes(s),
   );
   return routes;
 }

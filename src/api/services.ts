@@ -7,6 +7,7 @@ import type { ProfileService } from '../service/profiles.js';
 import type { RenderService } from '../service/render.js';
 import type { SessionService } from '../service/sessions.js';
 import type { TemplateService } from '../service/templates.js';
+import type { WebhookService } from '../service/webhooks.js';
 import type { UploadSlots } from './bodies.js';
 import type { RenderGate } from './limits.js';
 
@@ -23,6 +24,7 @@ export interface Services {
   profiles: ProfileService;
   keys: KeyService;
   sessions: SessionService;
+  webhooks: WebhookService;
   gate: RenderGate;
   uploads: UploadSlots;
 }

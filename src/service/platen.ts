@@ -16,6 +16,7 @@ import { ProfileService } from './profiles.js';
 import { RenderService } from './render.js';
 import { SessionService } from './sessions.js';
 import { TemplateService } from './templates.js';
+import { WebhookService } from './webhooks.js';
 
 /**
  * The one place that chooses the store's adapters: SQLite rows and local-file blobs, all under the
@@ -37,6 +38,7 @@ export class Platen {
   readonly profiles: ProfileService;
   readonly keys: KeyService;
   readonly sessions: SessionService;
+  readonly webhooks: WebhookService;
   /** Scratch space on the data directory's file system: request bodies land here, packages unpack here. */
   readonly stagingDir: string;
   private readonly pool: WorkerPool;
@@ -64,6 +66,7 @@ export class Platen {
     this.profiles = new ProfileService(store, this.templates);
     this.keys = new KeyService(store);
     this.sessions = new SessionService(store);
+    this.webhooks = new WebhookService(store, { retryMs: config.webhookRetryMs }, log);
   }
 
   /**
@@ -78,7 +81,10 @@ export class Platen {
     return [...staged, ...(await this.store.sweep())];
   }
 
-  /** Stops the batch workers and closes the store. Stop the jobs first (JobService.stop). */
+  /**
+   * Stops the batch workers and closes the store. Stop the jobs and the webhook deliveries first
+   * (JobService.stop, WebhookService.stop).
+   */
   async close(): Promise<void> {
     await this.pool.close();
     await this.store.close();

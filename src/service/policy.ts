@@ -5,8 +5,8 @@ import type { ApiKey, Role } from '../store/store.js';
 export { type ApiKey, type Role, ROLES } from '../store/store.js';
 
 /**
- * Who may do what, decided once. An admin can do everything marketing can, plus keys and rep
- * profiles; marketing works with templates and with every rep's work; a rep only ever acts as
+ * Who may do what, decided once. An admin can do everything marketing can, plus keys, rep
+ * profiles and webhooks; marketing works with templates and with every rep's work; a rep only ever acts as
  * themselves. The services consult this before they act, whichever face calls them; the faces derive
  * their route role lists (and the OpenAPI `x-roles`) from it, so they refuse early with the same
  * answer, and never restate it.
@@ -42,6 +42,8 @@ export const POLICY = {
   'recipients.erase': { roles: ['admin'], what: 'erase recipients' },
   /** Create, list and revoke API keys. */
   'keys.manage': { roles: ['admin'], what: 'manage keys' },
+  /** Create, list and delete the organisation's webhooks, and read their delivery log. */
+  'webhooks.manage': { roles: ['admin'], what: 'manage webhooks' },
 } as const satisfies Record<string, { roles: readonly Role[]; what: string }>;
 
 export type Action = keyof typeof POLICY;

@@ -16,6 +16,7 @@ export interface Store {
   readonly uploads: UploadStore;
   readonly jobs: JobStore;
   readonly pieces: PieceStore;
+  readonly webhooks: WebhookStore;
   readonly blobs: BlobStore;
   /**
    * Removes what a crash (a kill, a power cut) leaves half done: temporary files of blobs, packages
@@ -344,6 +345,103 @@ export interface PieceStore {
   cutRecipients(before: string): Promise<string[]>;
   /** Removes every piece sent to a recipient, with its responses. Returns the codes removed. */
   eraseRecipient(ref: string): Promise<string[]>;
+/** What a webhook can subscribe to: a piece made, a response to one, a rep's outcome for one. */
+export const WEBHOOK_EVENTS = ['piece.created', 'piece.response', 'piece.outcome'] as const;
+export type WebhookEventType = (typeof WEBHOOK_EVENTS)[number];
+
+/** An address the organisation's CRM listens on, for the events it subscribed to. */
+export interface Webhook {
+  id: string;
+  url: string;
+  events: WebhookEventType[];
+  createdAt: string;
+  deletedAt: string | null;
+}
+
+export type DeliveryState = 'pending' | 'delivered' | 'failed';
+
+/** One event for one webhook, in the outbox until it is delivered or given up on. */
+export interface Delivery {
+  id: number;
+  webhookId: string;
+  eventId: string;
+  type: WebhookEventType;
+  /** The JSON body, exactly as every attempt sends it. */
+  body: string;
+  /** Attempts made so far (finished ones: an attempt cut short by a crash is not counted). */
+  attempts: number;
+  /** When it is next due, ms since the epoch. */
+  nextAttemptAt: number;
+  state: DeliveryState;
+  createdAt: string;
+}
+
+/** What follows an attempt at a delivery: delivered, failed for good, or a retry at `retryAt` (ms). */
+export type NextStep = { state: 'delivered' | 'failed' } | { state: 'pending'; retryAt: number };
+
+/** One attempt to deliver, as the delivery log keeps it. */
+export interface DeliveryAttempt {
+  eventId: string;
+  type: WebhookEventType;
+  /** 1 for the first attempt at this event, 2 for its first retry, … */
+  attempt: number;
+  at: string;
+  /** The receiver's HTTP status; null when no answer came (a timeout, a refused connection). */
+  status: number | null;
+  /** Why no answer came; null when one did. */
+  error: string | null;
+  durationMs: number;
+}
+
+/**
+ * Webhooks, their outbox and their delivery log. An event is stored in the outbox (one row per
+ * subscribed webhook) before anything is sent, and a row leaves it only once delivered or given up
+ * on: at least once, across restarts.
+ */
+export interface WebhookStore {
+  /** Stores a new webhook (a fresh id) with the secret its deliveries are signed with. */
+  create(input: { url: string; events: WebhookEventType[]; secret: string }): Promise<Webhook>;
+  /** A webhook, deleted ones included, or null. */
+  get(id: string): Promise<Webhook | null>;
+  /** Live webhooks, oldest first. */
+  list(): Promise<Webhook[]>;
+  /** Where and how to deliver: a live webhook's URL and signing secret, or null. */
+  target(id: string): Promise<{ url: string; secret: string } | null>;
+  /**
+   * Deletes a live webhook: it stays listed by `get` with its delivery log, its secret is forgotten
+   * and its pending deliveries are dropped, in one step. False if it was not live.
+   */
+  delete(id: string): Promise<boolean>;
+  /**
+   * Puts an event in the outbox for each of these webhooks, due now. Enqueueing the same event id
+   * for the same webhook again is a no-op, so a caller may retry an enqueue that it is unsure of.
+   */
+  enqueue(
+    event: { id: string; type: WebhookEventType; body: string },
+    webhookIds: readonly string[],
+  ): Promise<void>;
+  /**
+   * Takes up to `limit` pending deliveries due at `now` (ms since the epoch), oldest due first, and
+   * leases them: each becomes due again only at `leaseUntil`, so that a delivery whose attempt a
+   * crash cut short is retried then, and no other claim takes it meanwhile.
+   */
+  claimDue(now: number, limit: number, leaseUntil: number): Promise<Delivery[]>;
+  /** When the next pending delivery is due (ms since the epoch), or null when none is pending. */
+  nextDue(): Promise<number | null>;
+  /**
+   * Records an attempt at a claimed delivery in the delivery log and, in the same step, what follows
+   * it: delivered, failed for good, or pending again until `retryAt`. A delivery that is over keeps
+   * no body (what an event says of a piece is not kept beyond its delivery); its row stays, so that
+   * the event is still enqueued only once. The attempt is logged even if its webhook was deleted
+   * meanwhile.
+   */
+  attempted(
+    delivery: Delivery,
+    attempt: Omit<DeliveryAttempt, 'eventId' | 'type' | 'attempt'>,
+    next: NextStep,
+  ): Promise<void>;
+  /** A webhook's delivery log, newest attempt first. */
+  attempts(webhookId: string, limit: number): Promise<DeliveryAttempt[]>;
 }
 
 /**

@@ -88,6 +88,8 @@ let zip: Buffer;
 const keys = {} as Record<Person | 'revoked', CreatedKey>;
 const sessions = {} as Record<Person | 'revoked', PageSession>;
 let victim: CreatedKey;
+/** Webhooks: one for the matrix to delete, one whose delivery log it reads. */
+const webhooks = { victim: '', kept: '' };
 let renderId: string;
 let jobId: string;
 /** Draft versions of the matrix template, one per desk caller for each route that changes one. */
@@ -161,6 +163,19 @@ const API: Record<string, Case & { public?: true }> = {
   },
   'delete /api/v1/keys/{id}': { ok: ADMIN, req: () => ({ url: `/api/v1/keys/${victim.id}` }) },
   'delete /api/v1/recipients/{ref}': { ok: ADMIN, req: () => ({ url: '/api/v1/recipients/P-nobody' }) },
+  'get /api/v1/webhooks': { ok: ADMIN, req: () => ({ url: '/api/v1/webhooks' }) },
+  'post /api/v1/webhooks': {
+    ok: ADMIN,
+    req: () => ({
+      url: '/api/v1/webhooks',
+      json: { url: 'https://crm.example/hooks/platen', events: ['piece.created'] },
+    }),
+  },
+  'delete /api/v1/webhooks/{id}': { ok: ADMIN, req: () => ({ url: `/api/v1/webhooks/${webhooks.victim}` }) },
+  'get /api/v1/webhooks/{id}/deliveries': {
+    ok: ADMIN,
+    req: () => ({ url: `/api/v1/webhooks/${webhooks.kept}/deliveries` }),
+  },
   'post /api/v1/jobs': { ok: ALL, req: (who) => ({ url: '/api/v1/jobs', body: jobForm(who, 'check') }) },
   'post /api/v1/jobs/columns': {
     ok: ALL,
@@ -364,6 +379,14 @@ beforeAll(async () => {
   keys.marketing = await createKey(server, 'marketing', 'Marketing');
   keys.revoked = await createKey(server, 'rep', 'Rep A, an old key', 'rep-a');
   victim = await createKey(server, 'marketing', 'key to revoke');
+  for (const which of ['victim', 'kept'] as const) {
+    const made = await call(server.url, 'post', '/api/v1/webhooks', {
+      key: server.adminKey,
+      json: { url: `https://crm.example/hooks/${which}`, events: ['piece.outcome'] },
+    });
+    expect(made.status).toBe(201);
+    webhooks[which] = (made.json as { id: string }).id;
+  }
   for (const who of [...PEOPLE, 'revoked'] as const) {
     API_AUTH[who] = { authorization: `Bearer ${keys[who].key}` };
     sessions[who] = await signInPages(server.url, keys[who].key);
@@ -502,7 +525,7 @@ describe('the services enforce the policy themselves', () => {
   const callerOf = async (key: string): Promise<ApiKey> =>
     (await server.running.services.keys.authenticate(key))!;
 
-  test('a rep cannot manage templates, keys or other reps’ profiles, whatever face calls', async () => {
+  test('a rep cannot manage templates, keys, webhooks or other reps’ profiles, whatever face calls', async () => {
     const s = server.running.services;
     const rep = await callerOf(keys.repB.key);
     const zipFile = join(server.dataDir, 'matrix-package.zip');
@@ -511,6 +534,10 @@ describe('the services enforce the policy themselves', () => {
     await expect(s.templates.publish(rep, MATRIX, 1)).rejects.toBeInstanceOf(ForbiddenError);
     await expect(s.templates.retire(rep, MATRIX, 1)).rejects.toBeInstanceOf(ForbiddenError);
     await expect(s.keys.list(rep)).rejects.toBeInstanceOf(ForbiddenError);
+    await expect(s.webhooks.list(rep)).rejects.toBeInstanceOf(ForbiddenError);
+    await expect(
+      s.webhooks.create(rep, { url: 'https://crm.example/', events: ['piece.created'] }),
+    ).rejects.toBeInstanceOf(ForbiddenError);
     await expect(s.profiles.get(rep, 'rep-a')).rejects.toBeInstanceOf(ForbiddenError);
   });
 
@@ -563,6 +590,7 @@ describe('the OpenAPI document', () => {
         'post /api/v1/previews',
         'post /api/v1/previews/fit',
         'post /api/v1/keys',
+        'post /api/v1/webhooks',
       ]),
     );
     for (const { op, operation } of jsonRoutes) {

@@ -615,6 +615,118 @@ describe.each(ADAPTERS)('the store contract: $name', (adapter) => {
     });
   });
 
+  describe('webhooks', () => {
+    const hook = (url = 'https://crm.example/hooks/platen') =>
+      store.webhooks.create({ url, events: ['piece.created', 'piece.outcome'], secret: 'whsec_1' });
+    const event = (id: string) => ({ id, type: 'piece.created' as const, body: `{"id":"${id}"}` });
+    const result = { at: '2026-01-01T00:00:00.000Z', status: 200, error: null, durationMs: 12 };
+
+    it('are listed oldest first while live; a deleted one is kept, and delivered to no more', async () => {
+      const a = await hook('https://a.example/');
+      later();
+      const b = await hook('https://b.example/');
+      expect(a).toMatchObject({ url: 'https://a.example/', events: ['piece.created', 'piece.outcome'] });
+      expect(a.deletedAt).toBeNull();
+      expect((await store.webhooks.list()).map((w) => w.id)).toEqual([a.id, b.id]);
+      expect(await store.webhooks.target(a.id)).toEqual({ url: 'https://a.example/', secret: 'whsec_1' });
+      expect(await store.webhooks.delete(a.id)).toBe(true);
+      expect(await store.webhooks.delete(a.id)).toBe(false);
+      expect((await store.webhooks.list()).map((w) => w.id)).toEqual([b.id]);
+      expect((await store.webhooks.get(a.id))!.deletedAt).not.toBeNull();
+      expect(await store.webhooks.target(a.id)).toBeNull();
+      expect(await store.webhooks.get('nothing')).toBeNull();
+    });
+
+    it('enqueue an event once per webhook, however often it is enqueued', async () => {
+      const a = await hook();
+      const b = await hook();
+      await store.webhooks.enqueue(event('e1'), [a.id, b.id]);
+      await store.webhooks.enqueue(event('e1'), [a.id]);
+      const due = await store.webhooks.claimDue(Date.now(), 10, Date.now() + 60_000);
+      expect(due.map((d) => [d.eventId, d.webhookId]).sort()).toEqual(
+        [
+          ['e1', a.id],
+          ['e1', b.id],
+        ].sort(),
+      );
+      expect(due[0]).toMatchObject({
+        type: 'piece.created',
+        body: '{"id":"e1"}',
+        attempts: 0,
+        state: 'pending',
+      });
+    });
+
+    it('claim due deliveries oldest first, leased until they are due again', async () => {
+      const a = await hook();
+      await store.webhooks.enqueue(event('first'), [a.id]);
+      later();
+      await store.webhooks.enqueue(event('second'), [a.id]);
+      later();
+      await store.webhooks.enqueue(event('third'), [a.id]);
+      const t = Date.now();
+      expect(await store.webhooks.nextDue()).toBe(t - 2000);
+      const claimed = await store.webhooks.claimDue(t, 2, t + 30_000);
+      expect(claimed.map((d) => d.eventId)).toEqual(['first', 'second']);
+      // Leased: not claimed again before the lease ends, whatever claims come meanwhile.
+      expect((await store.webhooks.claimDue(t, 10, t + 30_000)).map((d) => d.eventId)).toEqual(['third']);
+      expect(await store.webhooks.claimDue(t + 29_999, 10, t + 60_000)).toEqual([]);
+      expect(await store.webhooks.nextDue()).toBe(t + 30_000);
+      // A lease that ends unrecorded (the process died mid-attempt) makes the delivery due again.
+      const again = await store.webhooks.claimDue(t + 30_000, 10, t + 90_000);
+      expect(again.map((d) => d.eventId)).toEqual(['first', 'second', 'third']);
+      expect(again.every((d) => d.attempts === 0)).toBe(true);
+    });
+
+    it('log every attempt, newest first, and leave the outbox when delivered or failed', async () => {
+      const a = await hook();
+      const b = await hook();
+      await store.webhooks.enqueue(event('e1'), [a.id, b.id]);
+      await store.webhooks.enqueue(event('e2'), [a.id]);
+      const t = Date.now();
+      const [e1a, e1b, e2a] = await store.webhooks.claimDue(t, 10, t + 30_000);
+      await store.webhooks.attempted(e1a!, { ...result, status: 500 }, { state: 'pending', retryAt: t + 5 });
+      await store.webhooks.attempted(
+        e2a!,
+        { ...result, status: null, error: 'timed out' },
+        { state: 'failed' },
+      );
+      await store.webhooks.attempted(e1b!, result, { state: 'delivered' });
+      // Pending again at its retry time, with its attempt counted; the others are done.
+      const retry = await store.webhooks.claimDue(t + 5, 10, t + 30_000);
+      expect(retry.map((d) => [d.eventId, d.webhookId, d.attempts])).toEqual([['e1', a.id, 1]]);
+      await store.webhooks.attempted(retry[0]!, { ...result, durationMs: 7 }, { state: 'delivered' });
+      expect(await store.webhooks.nextDue()).toBeNull();
+      // Over, they are still enqueued only once.
+      await store.webhooks.enqueue(event('e1'), [a.id, b.id]);
+      await store.webhooks.enqueue(event('e2'), [a.id]);
+      expect(await store.webhooks.nextDue()).toBeNull();
+      expect(await store.webhooks.attempts(a.id, 10)).toEqual([
+        { eventId: 'e1', type: 'piece.created', attempt: 2, ...result, durationMs: 7 },
+        { eventId: 'e2', type: 'piece.created', attempt: 1, ...result, status: null, error: 'timed out' },
+        { eventId: 'e1', type: 'piece.created', attempt: 1, ...result, status: 500 },
+      ]);
+      expect((await store.webhooks.attempts(a.id, 1)).map((x) => x.attempt)).toEqual([2]);
+      expect(await store.webhooks.attempts(b.id, 10)).toEqual([
+        { eventId: 'e1', type: 'piece.created', attempt: 1, ...result },
+      ]);
+    });
+
+    it('drop a deleted webhook’s pending deliveries and keep its delivery log', async () => {
+      const a = await hook();
+      await store.webhooks.enqueue(event('e1'), [a.id]);
+      const t = Date.now();
+      const [claimed] = await store.webhooks.claimDue(t, 10, t + 30_000);
+      await store.webhooks.enqueue(event('e2'), [a.id]);
+      await store.webhooks.delete(a.id);
+      // An attempt in flight when its webhook was deleted is still logged.
+      await store.webhooks.attempted(claimed!, result, { state: 'delivered' });
+      expect(await store.webhooks.nextDue()).toBeNull();
+      expect(await store.webhooks.claimDue(t + 60_000, 10, t + 90_000)).toEqual([]);
+      expect((await store.webhooks.attempts(a.id, 10)).map((x) => x.eventId)).toEqual(['e1']);
+    });
+  });
+
   describe('blobs', () => {
     it('are named by the SHA-256 of their bytes, stored once however often put', async () => {
       const bytes = Buffer.from('a piece of a PDF');

@@ -10,6 +10,7 @@ import { SqliteRepStore } from './reps.js';
 import { SqliteSessionStore } from './sessions.js';
 import { SqliteTemplateStore } from './templates.js';
 import { SqliteUploadStore } from './uploads.js';
+import { SqliteWebhookStore } from './webhooks.js';
 
 /**
  * The embedded store: SQLite for rows (`<dataDir>/platen.db`), template packages as folders under
@@ -25,6 +26,7 @@ export class SqliteStore implements Store {
   readonly uploads: SqliteUploadStore;
   readonly jobs: SqliteJobStore;
   readonly pieces: SqlitePieceStore;
+  readonly webhooks: SqliteWebhookStore;
 
   constructor(
     dataDir: string,
@@ -40,6 +42,7 @@ export class SqliteStore implements Store {
     this.uploads = new SqliteUploadStore(this.db);
     this.jobs = new SqliteJobStore(this.db);
     this.pieces = new SqlitePieceStore(this.db);
+    this.webhooks = new SqliteWebhookStore(this.db);
   }
 
   async sweep(): Promise<string[]> {

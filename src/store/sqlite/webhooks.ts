@@ -1,0 +1,209 @@
+import { randomBytes } from 'node:crypto';
+import type {
+  Delivery,
+  DeliveryAttempt,
+  DeliveryState,
+  NextStep,
+  Webhook,
+  WebhookEventType,
+  WebhookStore,
+} from '../store.js';
+import { type Db, now } from './db.js';
+
+interface WebhookRow {
+  id: string;
+  url: string;
+  events: string;
+  created_at: string;
+  deleted_at: string | null;
+}
+
+const toWebhook = (r: WebhookRow): Webhook => ({
+  id: r.id,
+  url: r.url,
+  events: JSON.parse(r.events) as WebhookEventType[],
+  createdAt: r.created_at,
+  deletedAt: r.deleted_at,
+});
+
+interface OutboxRow {
+  id: number;
+  webhook_id: string;
+  event_id: string;
+  type: WebhookEventType;
+  body: string;
+  attempts: number;
+  next_attempt_at: number;
+  state: DeliveryState;
+  created_at: string;
+}
+
+const toDelivery = (r: OutboxRow): Delivery => ({
+  id: r.id,
+  webhookId: r.webhook_id,
+  eventId: r.event_id,
+  type: r.type,
+  body: r.body,
+  attempts: r.attempts,
+  nextAttemptAt: r.next_attempt_at,
+  state: r.state,
+  createdAt: r.created_at,
+});
+
+interface AttemptRow {
+  event_id: string;
+  type: WebhookEventType;
+  attempt: number;
+  at: string;
+  status: number | null;
+  error: string | null;
+  duration_ms: number;
+}
+
+const toAttempt = (r: AttemptRow): DeliveryAttempt => ({
+  eventId: r.event_id,
+  type: r.type,
+  attempt: r.attempt,
+  at: r.at,
+  status: r.status,
+  error: r.error,
+  durationMs: r.duration_ms,
+});
+
+const COLUMNS = 'id, url, events, created_at, deleted_at';
+
+export class SqliteWebhookStore implements WebhookStore {
+  constructor(private readonly db: Db) {}
+
+  async create(input: { url: string; events: WebhookEventType[]; secret: string }): Promise<Webhook> {
+    const row: WebhookRow = {
+      id: randomBytes(6).toString('hex'),
+      url: input.url,
+      events: JSON.stringify(input.events),
+      created_at: now(),
+      deleted_at: null,
+    };
+    this.db
+      .prepare(
+        'INSERT INTO webhooks (id, url, events, secret, created_at) VALUES (@id, @url, @events, @secret, @created_at)',
+      )
+      .run({ ...row, secret: input.secret });
+    return toWebhook(row);
+  }
+
+  async get(id: string): Promise<Webhook | null> {
+    const row = this.db.prepare(`SELECT ${COLUMNS} FROM webhooks WHERE id = ?`).get(id) as
+      WebhookRow | undefined;
+    return row ? toWebhook(row) : null;
+  }
+
+  async list(): Promise<Webhook[]> {
+    const rows = this.db
+      .prepare(`SELECT ${COLUMNS} FROM webhooks WHERE deleted_at IS NULL ORDER BY created_at, id`)
+      .all() as WebhookRow[];
+    return rows.map(toWebhook);
+  }
+
+  async target(id: string): Promise<{ url: string; secret: string } | null> {
+    const row = this.db
+      .prepare('SELECT url, secret FROM webhooks WHERE id = ? AND deleted_at IS NULL')
+      .get(id) as { url: string; secret: string } | undefined;
+    return row ?? null;
+  }
+
+  async delete(id: string): Promise<boolean> {
+    return this.db.transaction(() => {
+      const deleted =
+        this.db
+          .prepare('UPDATE webhooks SET deleted_at = ?, secret = NULL WHERE id = ? AND deleted_at IS NULL')
+          .run(now(), id).changes > 0;
+      if (deleted)
+        this.db.prepare(`DELETE FROM webhook_outbox WHERE webhook_id = ? AND state = 'pending'`).run(id);
+      return deleted;
+    })();
+  }
+
+  async enqueue(
+    event: { id: string; type: WebhookEventType; body: string },
+    webhookIds: readonly string[],
+  ): Promise<void> {
+    const insert = this.db.prepare(
+      `INSERT OR IGNORE INTO webhook_outbox (webhook_id, event_id, type, body, next_attempt_at, state, created_at)
+       VALUES (?, ?, ?, ?, ?, 'pending', ?)`,
+    );
+    const at = Date.now();
+    const createdAt = now();
+    this.db.transaction(() => {
+      for (const webhookId of webhookIds)
+        insert.run(webhookId, event.id, event.type, event.body, at, createdAt);
+    })();
+  }
+
+  async claimDue(now: number, limit: number, leaseUntil: number): Promise<Delivery[]> {
+    return this.db.transaction(() => {
+      const rows = this.db
+        .prepare(
+          `SELECT * FROM webhook_outbox WHERE state = 'pending' AND next_attempt_at <= ?
+           ORDER BY next_attempt_at, id LIMIT ?`,
+        )
+        .all(now, limit) as OutboxRow[];
+      const lease = this.db.prepare('UPDATE webhook_outbox SET next_attempt_at = ? WHERE id = ?');
+      for (const row of rows) lease.run(leaseUntil, row.id);
+      return rows.map(toDelivery);
+    })();
+  }
+
+  async nextDue(): Promise<number | null> {
+    const row = this.db
+      .prepare(`SELECT min(next_attempt_at) AS at FROM webhook_outbox WHERE state = 'pending'`)
+      .get() as { at: number | null };
+    return row.at;
+  }
+
+  async attempted(
+    delivery: Delivery,
+    attempt: Omit<DeliveryAttempt, 'eventId' | 'type' | 'attempt'>,
+    next: NextStep,
+  ): Promise<void> {
+    this.db.transaction(() => {
+      this.db
+        .prepare(
+          `UPDATE webhook_outbox SET attempts = @attempts, state = @state,
+             next_attempt_at = coalesce(@retryAt, next_attempt_at),
+             body = CASE @state WHEN 'pending' THEN body ELSE '' END
+           WHERE id = @id`,
+        )
+        .run({
+          attempts: delivery.attempts + 1,
+          state: next.state,
+          retryAt: next.state === 'pending' ? next.retryAt : null,
+          id: delivery.id,
+        });
+      this.db
+        .prepare(
+          `INSERT INTO webhook_attempts (webhook_id, event_id, type, attempt, at, status, error, duration_ms)
+           VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
+        )
+        .run(
+          delivery.webhookId,
+          delivery.eventId,
+          delivery.type,
+          delivery.attempts + 1,
+          attempt.at,
+          attempt.status,
+          attempt.error,
+          attempt.durationMs,
+        );
+    })();
+  }
+
+  async attempts(webhookId: string, limit: number): Promise<DeliveryAttempt[]> {
+    const rows = this.db
+      .prepare(
+        `SELECT event_id, type, attempt, at, status, error, duration_ms FROM webhook_attempts
+         WHERE webhook_id = ? ORDER BY id DESC LIMIT ?`,
+      )
+      .all(webhookId, limit) as AttemptRow[];
+    return rows.map(toAttempt);
+  }
+}
