@@ -9,6 +9,7 @@ import type {
   ResponseKind,
   Store,
   StoredPiece,
+  WebhookEventType,
 } from '../store/store.js';
 import { authorize, repScope, sees } from './policy.js';
 import type { TemplateService } from './templates.js';
@@ -16,9 +17,11 @@ import type { TemplateService } from './templates.js';
 export type { Channel, NewPiece, Outcome, StoredPiece } from '../store/store.js';
 export { OUTCOMES } from '../store/store.js';
 
-/** What happens to pieces that others may hear of (the webhooks): made, responded to, an outcome set. */
-export type PieceEventType = 'piece.created' | 'piece.response' | 'piece.outcome';
-export type PieceEvents = (type: PieceEventType, data: Record<string, unknown>) => Promise<void>;
+/**
+ * Tells others (the webhooks) what happened to pieces: made, responded to, an outcome set; one event
+ * per item of `data`.
+ */
+export type PieceEvents = (type: WebhookEventType, data: readonly Record<string, unknown>[]) => Promise<void>;
 
 /**
  * The pieces Platen made, each traceable to its responses: identities for new pieces, the tracked
@@ -50,7 +53,10 @@ export class PieceService {
   /** Keeps pieces that were made (and delivered), and tells the webhooks. */
   async made(pieces: NewPiece[]): Promise<void> {
     await this.store.pieces.add(pieces);
-    for (const piece of pieces) await this.events('piece.created', this.event(piece));
+    await this.events(
+      'piece.created',
+      pieces.map((piece) => this.event(piece)),
+    );
   }
 
   /** The pieces the caller may see, newest first: a rep their own; marketing and admins everyone's. */
@@ -89,7 +95,7 @@ export class PieceService {
       at: new Date().toISOString(),
     });
     if (!updated) throw new NotFoundError('not_found', `No piece ${code}.`);
-    await this.events('piece.outcome', { ...this.event(updated), outcome, note });
+    await this.events('piece.outcome', [{ ...this.event(updated), outcome, note }]);
     return updated;
   }
 
@@ -114,20 +120,22 @@ export class PieceService {
       : await this.store.pieces.get(code);
     if (!piece?.landingUrl) return null;
     if (visit.count)
-      await this.events('piece.response', { ...this.event(piece), kind: visit.kind, device: visit.device });
+      await this.events('piece.response', [{ ...this.event(piece), kind: visit.kind, device: visit.device }]);
     const { manifest } = await this.templates.stored(piece.templateId, piece.version);
     // Versions stored before templates named their kind have none.
     return withCampaign(piece, manifest.kind ?? 'other');
   }
 
   /**
-   * Erases everything kept about one recipient: their pieces, the responses traced to them, and the
-   * PDFs rendered for them one at a time (the audit records stay, naming no one). Returns how many
+   * Erases everything kept about one recipient: their pieces, the responses traced to them, the PDFs
+   * rendered for them one at a time (the audit records stay, naming no one), and the webhook
+   * deliveries about them not yet made. Returns how many
    * pieces were erased. Batch outputs are files of many recipients: they go when their job is deleted.
    */
   async eraseRecipient(caller: ApiKey, ref: string): Promise<{ pieces: number; pdfs: number }> {
     authorize(caller, 'recipients.erase');
     const codes = await this.store.pieces.eraseRecipient(ref);
+    await this.store.webhooks.dropPendingAbout(codes);
     return { pieces: codes.length, pdfs: await this.dropPdfs(codes) };
   }
 

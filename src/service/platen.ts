@@ -53,7 +53,10 @@ export class Platen {
     mkdirSync(this.stagingDir, { recursive: true });
     this.pool = new WorkerPool(config.batchWorkers);
     this.templates = new TemplateService(store, new TemplateCache(config.templateCache), this.stagingDir);
-    this.pieces = new PieceService(store, this.templates, config.publicUrl, async () => {});
+    this.webhooks = new WebhookService(store, { retryMs: config.webhookRetryMs }, log);
+    this.pieces = new PieceService(store, this.templates, config.publicUrl, (type, data) =>
+      this.webhooks.emit(type, data),
+    );
     this.renders = new RenderService(store, this.templates, this.pieces);
     this.jobs = new JobService(
       store,
@@ -66,7 +69,6 @@ export class Platen {
     this.profiles = new ProfileService(store, this.templates);
     this.keys = new KeyService(store);
     this.sessions = new SessionService(store);
-    this.webhooks = new WebhookService(store, { retryMs: config.webhookRetryMs }, log);
   }
 
   /**

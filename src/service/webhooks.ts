@@ -122,15 +122,20 @@ export class WebhookService {
   }
 
   /**
-   * Raises an event: `{ id, type, createdAt, data }` goes in the outbox for every webhook subscribed
-   * to its type, and the dispatcher is woken. Called for every piece a batch makes, so with no
-   * webhook subscribed it costs one look in memory.
+   * Raises events of one type, one per item of `data`: each `{ id, type, createdAt, data }` goes in
+   * the outbox for every webhook subscribed to the type, in one step, and the dispatcher is woken.
+   * Called for every chunk of pieces a batch makes, so with no webhook subscribed it costs one look
+   * in memory.
    */
-  async emit(type: WebhookEventType, data: Record<string, unknown>): Promise<void> {
+  async emit(type: WebhookEventType, data: readonly Record<string, unknown>[]): Promise<void> {
     const webhookIds = (this.subscribers ?? (await this.loadSubscribers())).get(type);
-    if (!webhookIds?.length) return;
-    const event = { id: randomUUID(), type, createdAt: new Date().toISOString(), data };
-    await this.store.webhooks.enqueue({ id: event.id, type, body: JSON.stringify(event) }, webhookIds);
+    if (!webhookIds?.length || data.length === 0) return;
+    const createdAt = new Date().toISOString();
+    const events = data.map((item) => {
+      const id = randomUUID();
+      return { id, type, body: JSON.stringify({ id, type, createdAt, data: item }) };
+    });
+    await this.store.webhooks.enqueue(events, webhookIds);
     this.wake();
   }
 

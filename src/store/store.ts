@@ -345,6 +345,8 @@ export interface PieceStore {
   cutRecipients(before: string): Promise<string[]>;
   /** Removes every piece sent to a recipient, with its responses. Returns the codes removed. */
   eraseRecipient(ref: string): Promise<string[]>;
+}
+
 /** What a webhook can subscribe to: a piece made, a response to one, a rep's outcome for one. */
 export const WEBHOOK_EVENTS = ['piece.created', 'piece.response', 'piece.outcome'] as const;
 export type WebhookEventType = (typeof WEBHOOK_EVENTS)[number];
@@ -413,13 +415,15 @@ export interface WebhookStore {
    */
   delete(id: string): Promise<boolean>;
   /**
-   * Puts an event in the outbox for each of these webhooks, due now. Enqueueing the same event id
-   * for the same webhook again is a no-op, so a caller may retry an enqueue that it is unsure of.
+   * Puts events in the outbox for each of these webhooks, due now, in one step. Enqueueing the same
+   * event id for the same webhook again is a no-op, so a caller may retry an enqueue it is unsure of.
    */
   enqueue(
-    event: { id: string; type: WebhookEventType; body: string },
+    events: readonly { id: string; type: WebhookEventType; body: string }[],
     webhookIds: readonly string[],
   ): Promise<void>;
+  /** Drops the pending deliveries of events about these pieces (by `data.code`): an erasure's. */
+  dropPendingAbout(codes: readonly string[]): Promise<void>;
   /**
    * Takes up to `limit` pending deliveries due at `now` (ms since the epoch), oldest due first, and
    * leases them: each becomes due again only at `leaseUntil`, so that a delivery whose attempt a

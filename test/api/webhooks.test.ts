@@ -11,7 +11,17 @@ import { text } from 'node:stream/consumers';
 import { afterAll, beforeAll, describe, expect, test, vi } from 'vitest';
 import type { SqliteStore } from '../../src/store/sqlite/store.js';
 import { cleanup } from '../support/files.js';
-import { type Client, client, problem, startTestServer, type TestServer } from '../support/server.js';
+import { sampleRecord } from '../support/records.js';
+import { brief, putProfile, request } from '../support/request.js';
+import {
+  type Client,
+  client,
+  createKey,
+  fullProfile,
+  problem,
+  startTestServer,
+  type TestServer,
+} from '../support/server.js';
 
 interface Received {
   eventId: string;
@@ -178,7 +188,7 @@ describe('webhooks', () => {
   });
 
   test('an unsubscribed event type is not even put in the outbox', async () => {
-    await server.running.platen.webhooks.emit('piece.outcome', { pieceId: 'p-unsubscribed' });
+    await server.running.platen.webhooks.emit('piece.outcome', [{ pieceId: 'p-unsubscribed' }]);
     // Nothing pending: nothing will ever be sent for it.
     expect(await server.running.platen.store.webhooks.nextDue()).toBeNull();
   });
@@ -187,7 +197,7 @@ describe('webhooks', () => {
     receiver.answer = (_eventId, seen) => (seen === 0 ? 500 : 200);
     const before = receiver.received.length;
     const data = { pieceId: 'p-1', templateId: 'insurance-brochure', channel: 'api' };
-    await server.running.platen.webhooks.emit('piece.created', data);
+    await server.running.platen.webhooks.emit('piece.created', [data]);
     const eventId = await nextEvent('piece.created', before);
     const log = await untilLogged(webhook.id, eventId, (a) => a.status === 200);
 
@@ -225,7 +235,7 @@ describe('webhooks', () => {
     });
     expect(res.status).toBe(201);
     const id = (res.json as { id: string }).id;
-    await server.running.platen.webhooks.emit('piece.outcome', { pieceId: 'p-1', outcome: 'won' });
+    await server.running.platen.webhooks.emit('piece.outcome', [{ pieceId: 'p-1', outcome: 'won' }]);
     const [eventId] = (await vi.waitFor(
       async () => {
         const log = await deliveries(id);
@@ -257,10 +267,49 @@ describe('webhooks', () => {
     expect(problem(malformed).errors?.map((e) => e.path)).toEqual(['params.id']);
   });
 
+  test("a rep's render raises piece.created with its code; erasing its recipient drops what is undelivered", async () => {
+    const rep = await createKey(server, 'rep', 'rep', 'rep-hooks');
+    expect((await putProfile(server, rep.key, fullProfile('Quentin Marlowe'))).status).toBe(200);
+    const { prospect, fields } = await sampleRecord('insurance-brochure');
+    const renderFor = async (id: string) => {
+      const reply = await request(server, 'POST', '/api/v1/renders', {
+        key: rep.key,
+        json: { templateId: 'insurance-brochure', prospect: { ...prospect, id }, fields },
+      });
+      expect(reply.status, brief(reply)).toBe(201);
+      return reply.headers.get('platen-piece-code')!;
+    };
+    receiver.answer = () => 200;
+    let before = receiver.received.length;
+    const code = await renderFor('HM-HOOKED');
+    const eventId = await nextEvent('piece.created', before);
+    const event = JSON.parse(receiver.forEvent(eventId)[0]!.body) as { data: Record<string, unknown> };
+    expect(event.data).toMatchObject({
+      code,
+      templateId: 'insurance-brochure',
+      version: 1,
+      repId: 'rep-hooks',
+      channel: 'api',
+      recipientRef: 'HM-HOOKED',
+    });
+    expect(JSON.stringify(event)).not.toContain('harbormutual.example');
+
+    // The CRM is down: the event about the next piece waits for a retry, and the recipient is erased.
+    receiver.answer = () => 503;
+    before = receiver.received.length;
+    await renderFor('HM-GONE');
+    const waiting = await nextEvent('piece.created', before);
+    await untilLogged(webhook.id, waiting, (a) => a.status === 503);
+    const erased = await request(server, 'DELETE', '/api/v1/recipients/HM-GONE', { key: server.adminKey });
+    expect(erased.status).toBe(200);
+    expect(await server.running.platen.store.webhooks.nextDue()).toBeNull();
+    receiver.answer = () => 200;
+  });
+
   test('a delivery cut short by a stop is attempted again after the restart, and delivered once', async () => {
     receiver.answer = (_eventId, seen) => (seen === 0 ? 'hang' : 200);
     const before = receiver.received.length;
-    await server.running.platen.webhooks.emit('piece.response', { pieceId: 'p-2', kind: 'scan' });
+    await server.running.platen.webhooks.emit('piece.response', [{ pieceId: 'p-2', kind: 'scan' }]);
     const eventId = await nextEvent('piece.response', before);
     // The receiver holds the first attempt open; the server stops under it.
     await server.close();

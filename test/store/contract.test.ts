@@ -640,8 +640,8 @@ describe.each(ADAPTERS)('the store contract: $name', (adapter) => {
     it('enqueue an event once per webhook, however often it is enqueued', async () => {
       const a = await hook();
       const b = await hook();
-      await store.webhooks.enqueue(event('e1'), [a.id, b.id]);
-      await store.webhooks.enqueue(event('e1'), [a.id]);
+      await store.webhooks.enqueue([event('e1')], [a.id, b.id]);
+      await store.webhooks.enqueue([event('e1')], [a.id]);
       const due = await store.webhooks.claimDue(Date.now(), 10, Date.now() + 60_000);
       expect(due.map((d) => [d.eventId, d.webhookId]).sort()).toEqual(
         [
@@ -659,11 +659,11 @@ describe.each(ADAPTERS)('the store contract: $name', (adapter) => {
 
     it('claim due deliveries oldest first, leased until they are due again', async () => {
       const a = await hook();
-      await store.webhooks.enqueue(event('first'), [a.id]);
+      await store.webhooks.enqueue([event('first')], [a.id]);
       later();
-      await store.webhooks.enqueue(event('second'), [a.id]);
+      await store.webhooks.enqueue([event('second')], [a.id]);
       later();
-      await store.webhooks.enqueue(event('third'), [a.id]);
+      await store.webhooks.enqueue([event('third')], [a.id]);
       const t = Date.now();
       expect(await store.webhooks.nextDue()).toBe(t - 2000);
       const claimed = await store.webhooks.claimDue(t, 2, t + 30_000);
@@ -681,8 +681,8 @@ describe.each(ADAPTERS)('the store contract: $name', (adapter) => {
     it('log every attempt, newest first, and leave the outbox when delivered or failed', async () => {
       const a = await hook();
       const b = await hook();
-      await store.webhooks.enqueue(event('e1'), [a.id, b.id]);
-      await store.webhooks.enqueue(event('e2'), [a.id]);
+      await store.webhooks.enqueue([event('e1')], [a.id, b.id]);
+      await store.webhooks.enqueue([event('e2')], [a.id]);
       const t = Date.now();
       const [e1a, e1b, e2a] = await store.webhooks.claimDue(t, 10, t + 30_000);
       await store.webhooks.attempted(e1a!, { ...result, status: 500 }, { state: 'pending', retryAt: t + 5 });
@@ -698,8 +698,8 @@ describe.each(ADAPTERS)('the store contract: $name', (adapter) => {
       await store.webhooks.attempted(retry[0]!, { ...result, durationMs: 7 }, { state: 'delivered' });
       expect(await store.webhooks.nextDue()).toBeNull();
       // Over, they are still enqueued only once.
-      await store.webhooks.enqueue(event('e1'), [a.id, b.id]);
-      await store.webhooks.enqueue(event('e2'), [a.id]);
+      await store.webhooks.enqueue([event('e1')], [a.id, b.id]);
+      await store.webhooks.enqueue([event('e2')], [a.id]);
       expect(await store.webhooks.nextDue()).toBeNull();
       expect(await store.webhooks.attempts(a.id, 10)).toEqual([
         { eventId: 'e1', type: 'piece.created', attempt: 2, ...result, durationMs: 7 },
@@ -714,10 +714,10 @@ describe.each(ADAPTERS)('the store contract: $name', (adapter) => {
 
     it('drop a deleted webhook’s pending deliveries and keep its delivery log', async () => {
       const a = await hook();
-      await store.webhooks.enqueue(event('e1'), [a.id]);
+      await store.webhooks.enqueue([event('e1')], [a.id]);
       const t = Date.now();
       const [claimed] = await store.webhooks.claimDue(t, 10, t + 30_000);
-      await store.webhooks.enqueue(event('e2'), [a.id]);
+      await store.webhooks.enqueue([event('e2')], [a.id]);
       await store.webhooks.delete(a.id);
       // An attempt in flight when its webhook was deleted is still logged.
       await store.webhooks.attempted(claimed!, result, { state: 'delivered' });

@@ -124,7 +124,7 @@ export class SqliteWebhookStore implements WebhookStore {
   }
 
   async enqueue(
-    event: { id: string; type: WebhookEventType; body: string },
+    events: readonly { id: string; type: WebhookEventType; body: string }[],
     webhookIds: readonly string[],
   ): Promise<void> {
     const insert = this.db.prepare(
@@ -134,8 +134,18 @@ export class SqliteWebhookStore implements WebhookStore {
     const at = Date.now();
     const createdAt = now();
     this.db.transaction(() => {
-      for (const webhookId of webhookIds)
-        insert.run(webhookId, event.id, event.type, event.body, at, createdAt);
+      for (const event of events)
+        for (const webhookId of webhookIds)
+          insert.run(webhookId, event.id, event.type, event.body, at, createdAt);
+    })();
+  }
+
+  async dropPendingAbout(codes: readonly string[]): Promise<void> {
+    const drop = this.db.prepare(
+      `DELETE FROM webhook_outbox WHERE state = 'pending' AND json_extract(body, '$.data.code') = ?`,
+    );
+    this.db.transaction(() => {
+      for (const code of codes) drop.run(code);
     })();
   }
 
