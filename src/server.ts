@@ -40,6 +40,7 @@ export async function startServer(
     jobs: platen.jobs,
     profiles: platen.profiles,
     keys: platen.keys,
+    pieces: platen.pieces,
     sessions: platen.sessions,
     gate: new RenderGate(config.renderConcurrency, config.renderQueue),
     uploads: new UploadSlots(config.uploadConcurrency),

@@ -10,6 +10,7 @@ import { callerOf, perKeyRateLimit } from './rate-limit.js';
 import { acceptsOf, type AnyRoute } from './route.js';
 import { keyRoutes } from './routes/keys.js';
 import { metaRoutes } from './routes/meta.js';
+import { pieceRoutes } from './routes/pieces.js';
 import { renderRoutes } from './routes/renders.js';
 import { repRoutes } from './routes/reps.js';
 import { jobRoutes } from './routes/jobs.js';
@@ -25,6 +26,7 @@ export function apiRoutes(s: Services): AnyRoute[] {
     ...templateRoutes(s),
     ...repRoutes(s),
     ...renderRoutes(s),
+    ...pieceRoutes(s),
     ...jobRoutes(s),
     ...keyRoutes(s),
   );

@@ -2,6 +2,7 @@ import type { Logger } from 'pino';
 import type { Config } from '../config.js';
 import type { JobService } from '../service/jobs.js';
 import type { KeyService } from '../service/keys.js';
+import type { PieceService } from '../service/pieces.js';
 import type { ProfileService } from '../service/profiles.js';
 import type { RenderService } from '../service/render.js';
 import type { SessionService } from '../service/sessions.js';
@@ -20,6 +21,7 @@ export interface Services {
   jobs: JobService;
   profiles: ProfileService;
   keys: KeyService;
+  pieces: PieceService;
   sessions: SessionService;
   gate: RenderGate;
   uploads: UploadSlots;
