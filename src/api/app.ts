@@ -37,7 +37,7 @@ export function apiRoutes(s: Services): AnyRoute[] {
 export function createApp(s: Services): express.Express {
   const app = express();
   app.disable('x-powered-by');
-  app.set('trust proxy', false);
+  app.set('trust proxy', s.config.trustProxy === 0 ? false : s.config.trustProxy);
   app.use(helmet());
   app.use(requestId);
   app.use(requestLog(s));

@@ -17,6 +17,9 @@ export function trackingRoutes(web: Web, router: Router): void {
     limit: s.config.trackingRateLimit,
     standardHeaders: 'draft-8',
     legacyHeaders: false,
+    // Anyone can send X-Forwarded-For; it is believed only from the proxies PLATEN_TRUST_PROXY names,
+    // and a forged one is ignored, which the library would otherwise log as a misconfiguration.
+    validate: { xForwardedForHeader: false },
     handler: (_req, res) =>
       linkPage(web, res, 429, 'Too many visits', 'Too many visits from here: wait a minute and try again.'),
   });

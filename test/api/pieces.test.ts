@@ -279,15 +279,39 @@ describe('outcomes', () => {
 });
 
 describe('tracked links', () => {
-  it('are rate-limited per client, with a page saying to wait', async () => {
+  it('are rate-limited per client, which a forged X-Forwarded-For does not change', async () => {
     let res: Response | undefined;
     for (let i = 0; i <= TRACKING_LIMIT; i++) {
-      res = await visit(`/r/${newPieceCode()}`);
+      res = await fetch(`${server.url}/r/${newPieceCode()}`, {
+        redirect: 'manual',
+        headers: { 'user-agent': PHONE, 'x-forwarded-for': `198.51.100.${i}` },
+      });
       if (res.status === 429) break;
       expect(res.status).toBe(404);
     }
     expect(res!.status).toBe(429);
     expect(Number(res!.headers.get('retry-after'))).toBeGreaterThan(0);
     expect(await res!.text()).toContain('wait a minute');
+  });
+
+  it('behind a trusted proxy, count each client by the address the proxy names', async () => {
+    const proxied = await startTestServer({
+      env: { PLATEN_TRACKING_RATE_LIMIT: '2', PLATEN_TRUST_PROXY: '1' },
+    });
+    try {
+      const from = async (client: string) =>
+        (
+          await fetch(`${proxied.url}/r/${SAMPLE_PIECE_CODE}`, {
+            redirect: 'manual',
+            headers: { 'user-agent': PHONE, 'x-forwarded-for': client },
+          })
+        ).status;
+      expect([await from('203.0.113.1'), await from('203.0.113.1'), await from('203.0.113.1')]).toEqual([
+        404, 404, 429,
+      ]);
+      expect(await from('203.0.113.2')).toBe(404);
+    } finally {
+      await proxied.close();
+    }
   });
 });
