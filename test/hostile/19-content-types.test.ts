@@ -73,8 +73,8 @@ describe('the API', () => {
         }
       }
     }
-    // Profiles (two), renders, previews (two), keys, jobs (three), templates.
-    expect(routes).toBe(10);
+    // Profiles (two), renders, previews (two), keys, jobs (three), templates, piece outcomes.
+    expect(routes).toBe(11);
   });
 });
 
