@@ -268,6 +268,12 @@ describe('outcomes', () => {
     expect(wrong.text).toContain('Choose what came of the piece.');
     expect(wrong.text).not.toContain('no_response,');
 
+    const desk = await (await signInPages(server.url, marketing.key)).request('get', '/pieces');
+    expect(desk.text).toContain('<h1>Pieces</h1>');
+    const row = desk.text.slice(desk.text.indexOf(`<tr id="piece-${code}">`)).split('</tr>')[0]!;
+    expect(row).toContain('<td>rep-a</td>');
+    expect(row).toContain('<td>P-1001</td>');
+
     const other = await signInPages(server.url, repB.key);
     expect((await other.request('get', '/pieces')).text).not.toContain(code);
     const refused = await other.request('post', `/pieces/${code}/outcome`, {
