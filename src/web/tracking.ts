@@ -1,4 +1,4 @@
-import type { RequestHandler, Response, Router } from 'express';
+import type { ErrorRequestHandler, RequestHandler, Response, Router } from 'express';
 import { rateLimit } from 'express-rate-limit';
 import { isbot } from 'isbot';
 import type { DeviceClass } from '../service/pieces.js';
@@ -32,17 +32,26 @@ export function trackingRoutes(web: Web, router: Router): void {
       // Express answers HEAD with this route too: a HEAD or a link preview is nobody responding.
       count: req.method === 'GET' && !isbot(userAgent),
     });
-    // The same page for every code that leads nowhere: it tells nothing of which codes exist.
-    if (!landing)
-      return linkPage(
-        web,
-        res,
-        404,
-        'Link not known',
-        'This link is not known. Check that it was typed exactly as printed.',
-      );
+    if (!landing) return unknownLink(web, res);
     res.redirect(302, landing);
   });
+  // Whatever else comes under /r (no code, more than a code, a code that cannot even be decoded)
+  // leads nowhere too, and is answered the same.
+  router.use('/r', ((error, _req, _res, next) => {
+    next(error instanceof URIError ? undefined : error);
+  }) satisfies ErrorRequestHandler);
+  router.use('/r', noTrace, pageCsp, (_req, res) => unknownLink(web, res));
+}
+
+/** The same page for every link that leads nowhere: it tells nothing of which codes exist. */
+function unknownLink(web: Web, res: Response): void {
+  linkPage(
+    web,
+    res,
+    404,
+    'Link not known',
+    'This link is not known. Check that it was typed exactly as printed.',
+  );
 }
 
 /** Neither the answer nor the landing page's Referer may carry the code on. */

@@ -182,8 +182,16 @@ describe('a tracked brochure', () => {
   it('answers every code that leads nowhere with the same plain 404 page', async () => {
     const oneOff = `${code.slice(0, 12)}${code[12] === '0' ? '1' : '0'}`;
     const texts = new Set<string>();
-    for (const wrong of [newPieceCode(), SAMPLE_PIECE_CODE, oneOff, 'not-a-code', 'x'.repeat(300)]) {
-      const res = await visit(`/r/${encodeURIComponent(wrong)}`);
+    const wrongs = [newPieceCode(), SAMPLE_PIECE_CODE, oneOff, 'not-a-code', 'x'.repeat(300)];
+    // And what is no code at all: nothing, more than a code, a code that cannot be decoded.
+    const paths = [
+      ...wrongs.map((w) => `/r/${encodeURIComponent(w)}`),
+      '/r/',
+      `/r/${code}/more`,
+      '/r/%E0%A4%A',
+    ];
+    for (const wrong of paths) {
+      const res = await visit(wrong);
       expect(res.status, wrong).toBe(404);
       expect(res.headers.get('content-type')).toMatch(/^text\/html/);
       expect(res.headers.getSetCookie()).toEqual([]);
