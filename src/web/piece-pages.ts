@@ -1,6 +1,7 @@
 import type { Response, Router } from 'express';
 import { z } from 'zod';
 import { outcomeBody, pieceCodeSchema } from '../api/routes/pieces.js';
+import { parsePieceCode } from '../model/piece-code.js';
 import { can } from '../service/policy.js';
 import { OUTCOMES, type Outcome, type StoredPiece } from '../service/pieces.js';
 import {
@@ -55,7 +56,7 @@ export function pieceRoutes(web: Web, router: Router): void {
     body(web, FORM),
     csrf(web),
     async (req, res) => {
-      const { code } = parseWith(codeParams, req.params);
+      const code = parsePieceCode(parseWith(codeParams, req.params).code)!;
       const { outcome, note } = req.body as Record<string, unknown>;
       const form = outcomeBody.safeParse({ outcome: outcome || undefined, note });
       if (!form.success) {
@@ -78,6 +79,7 @@ async function sendPieces(
   const caller = viewerOf(res).key;
   const everyone = can(caller.role, 'reps.any');
   const pieces = await web.s.pieces.list(caller, { limit: LISTED });
+  const listed = pieces.some((p) => p.code === problem?.code);
   sendPage(
     web,
     res,
@@ -86,6 +88,8 @@ async function sendPieces(
       title: everyone ? 'Pieces' : 'My pieces',
       everyone,
       pieces: await Promise.all(pieces.map((p) => pieceView(web, p, problem))),
+      // A piece too old to be listed has its problem said above the list.
+      problem: listed ? null : problem,
     },
     status,
   );
