@@ -26,6 +26,16 @@ const envSchema = z.object({
   PLATEN_RENDER_QUEUE: int(0, 10_000).default(64),
   /** Requests per minute per API key (429 with Retry-After beyond it). */
   PLATEN_RATE_LIMIT: int(1, 1_000_000).default(600),
+  /**
+   * Visits to tracked links (`/r/<code>`) per minute per client address (429 beyond it): generous, as
+   * a whole office behind one address may scan the same mailing; it only stops floods.
+   */
+  PLATEN_TRACKING_RATE_LIMIT: int(1, 1_000_000).default(300),
+  /**
+   * Proxies in front of the service whose `X-Forwarded-For` is believed: the client is the address
+   * that many hops back (0: the connection's own address). Per-client limits need it behind a proxy.
+   */
+  PLATEN_TRUST_PROXY: int(0, 10).default(0),
   PLATEN_REQUEST_TIMEOUT_MS: int(1000, 600_000).default(30_000),
   /** Compiled template versions kept in memory. */
   PLATEN_TEMPLATE_CACHE: int(1, 1000).default(32),
@@ -56,6 +66,8 @@ export type Config = {
   renderConcurrency: number;
   renderQueue: number;
   rateLimit: number;
+  trackingRateLimit: number;
+  trustProxy: number;
   requestTimeoutMs: number;
   templateCache: number;
   batchWorkers: number;
@@ -78,6 +90,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     renderConcurrency: e.PLATEN_RENDER_CONCURRENCY,
     renderQueue: e.PLATEN_RENDER_QUEUE,
     rateLimit: e.PLATEN_RATE_LIMIT,
+    trackingRateLimit: e.PLATEN_TRACKING_RATE_LIMIT,
+    trustProxy: e.PLATEN_TRUST_PROXY,
     requestTimeoutMs: e.PLATEN_REQUEST_TIMEOUT_MS,
     templateCache: e.PLATEN_TEMPLATE_CACHE,
     batchWorkers: e.PLATEN_BATCH_WORKERS,

@@ -11,6 +11,7 @@ import { acceptsOf, type AnyRoute } from './route.js';
 import { keyRoutes } from './routes/keys.js';
 import { metaRoutes } from './routes/meta.js';
 import { recipientRoutes } from './routes/recipients.js';
+import { pieceRoutes } from './routes/pieces.js';
 import { renderRoutes } from './routes/renders.js';
 import { repRoutes } from './routes/reps.js';
 import { jobRoutes } from './routes/jobs.js';
@@ -27,6 +28,7 @@ export function apiRoutes(s: Services): AnyRoute[] {
     ...templateRoutes(s),
     ...repRoutes(s),
     ...renderRoutes(s),
+    ...pieceRoutes(s),
     ...jobRoutes(s),
     ...keyRoutes(s),
     ...recipientRoutes(s),
@@ -39,7 +41,7 @@ export function apiRoutes(s: Services): AnyRoute[] {
 export function createApp(s: Services): express.Express {
   const app = express();
   app.disable('x-powered-by');
-  app.set('trust proxy', false);
+  app.set('trust proxy', s.config.trustProxy === 0 ? false : s.config.trustProxy);
   app.use(helmet());
   app.use(requestId);
   app.use(requestLog(s));

@@ -23,6 +23,7 @@ export interface Services {
   jobs: JobService;
   profiles: ProfileService;
   keys: KeyService;
+  pieces: PieceService;
   sessions: SessionService;
   webhooks: WebhookService;
   gate: RenderGate;

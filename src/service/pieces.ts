@@ -14,7 +14,7 @@ import type {
 import { authorize, repScope, sees } from './policy.js';
 import type { TemplateService } from './templates.js';
 
-export type { Channel, NewPiece, Outcome, StoredPiece } from '../store/store.js';
+export type { Channel, DeviceClass, NewPiece, Outcome, ResponseKind, StoredPiece } from '../store/store.js';
 export { OUTCOMES } from '../store/store.js';
 
 /**

@@ -3,22 +3,27 @@ import type { Services } from '../api/services.js';
 import { batchRoutes } from './batch-pages.js';
 import { marketingRoutes } from './marketing-pages.js';
 import { createWeb, pageErrors } from './pages.js';
+import { pieceRoutes } from './piece-pages.js';
 import { repRoutes } from './rep-pages.js';
 import { signInRoutes } from './sign-in.js';
+import { trackingRoutes } from './tracking.js';
 import { PUBLIC_DIR } from './views.js';
 
 /**
  * The pages, mounted on the API's express app: server-rendered views, small static scripts, a
  * session cookie after signing in with an API key. They call the same services as the API, and
- * count against the same per-key rate limit.
+ * count against the same per-key rate limit. The tracked links printed on pieces come first: they
+ * are public, and nothing on their way sets a cookie.
  */
 export function webRouter(s: Services, rateLimit: RequestHandler): Router {
   const web = createWeb(s, rateLimit);
   const router = Router();
   // Asset URLs carry a content hash (views.ts), so a year of caching is safe.
   router.use('/static', express.static(PUBLIC_DIR, { maxAge: '365d', immutable: true, index: false }));
+  trackingRoutes(web, router);
   signInRoutes(web, router);
   repRoutes(web, router);
+  pieceRoutes(web, router);
   marketingRoutes(web, router);
   batchRoutes(web, router);
   router.use(pageErrors(web));

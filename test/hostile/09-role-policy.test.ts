@@ -91,6 +91,8 @@ let victim: CreatedKey;
 /** Webhooks: one for the matrix to delete, one whose delivery log it reads. */
 const webhooks = { victim: '', kept: '' };
 let renderId: string;
+/** The response code of rep A's render. */
+let pieceCode: string;
 let jobId: string;
 /** Draft versions of the matrix template, one per desk caller for each route that changes one. */
 const drafts = {} as Record<'publish' | 'retire' | 'pageRetire', Record<string, number>>;
@@ -148,6 +150,12 @@ const API: Record<string, Case & { public?: true }> = {
   'get /api/v1/renders': { ok: ALL, req: () => ({ url: '/api/v1/renders' }) },
   'get /api/v1/renders/{id}': { ...A_OWNS, req: () => ({ url: `/api/v1/renders/${renderId}` }) },
   'get /api/v1/renders/{id}/pdf': { ...A_OWNS, req: () => ({ url: `/api/v1/renders/${renderId}/pdf` }) },
+  'get /api/v1/pieces': { ok: ALL, req: () => ({ url: '/api/v1/pieces' }) },
+  'get /api/v1/pieces/{code}': { ...A_OWNS, req: () => ({ url: `/api/v1/pieces/${pieceCode}` }) },
+  'post /api/v1/pieces/{code}/outcome': {
+    ...A_OWNS,
+    req: () => ({ url: `/api/v1/pieces/${pieceCode}/outcome`, json: { outcome: 'contacted' } }),
+  },
   'post /api/v1/previews': {
     ok: ALL,
     req: () => ({ url: '/api/v1/previews', json: { templateId: TEMPLATE, sample: 0 } }),
@@ -196,8 +204,8 @@ const API: Record<string, Case & { public?: true }> = {
   'delete /api/v1/jobs/{id}': { ...A_OWNS, req: () => ({ url: `/api/v1/jobs/${jobId}` }) },
 };
 
-/** Page routes anyone may ask for: the start page and signing in. */
-const PUBLIC_PAGES = ['get /', 'get /sign-in', 'post /sign-in'];
+/** Page routes anyone may ask for: the start page, signing in, and the tracked links pieces print. */
+const PUBLIC_PAGES = ['get /', 'get /sign-in', 'post /sign-in', 'get /r/:code'];
 
 /** Every signed-in page route: who it serves, and a request that it would serve. Signing out is last. */
 const PAGES: Record<string, PageCase> = {
@@ -225,6 +233,12 @@ const PAGES: Record<string, PageCase> = {
     req: () => ({ url: `/samples/${TEMPLATE}/1/0/1?size=thumb` }),
   },
   'get /pieces/:id.pdf': { ...A_OWNS, req: () => ({ url: `/pieces/${renderId}.pdf` }) },
+  'get /pieces': { ok: ALL, req: () => ({ url: '/pieces' }) },
+  'post /pieces/:code/outcome': {
+    ...A_OWNS,
+    redirects: true,
+    req: () => ({ url: `/pieces/${pieceCode}/outcome`, form: { outcome: 'contacted' } }),
+  },
   'get /profile': { ok: REPS, req: () => ({ url: '/profile' }) },
   'post /profile': { ok: REPS, req: () => ({ url: '/profile', body: profileForm() }) },
   'get /profile/photo': { ok: REPS, req: () => ({ url: '/profile/photo' }) },
@@ -411,6 +425,7 @@ beforeAll(async () => {
   });
   expect(render.status).toBe(201);
   renderId = render.headers.get('location')!.split('/').pop()!;
+  pieceCode = render.headers.get('platen-piece-code')!;
   const job = await call(server.url, 'post', '/api/v1/jobs', {
     key: keys.repA.key,
     body: jobForm('repA', 'pdf'),
@@ -517,6 +532,10 @@ describe('the matrix', () => {
       expect((await pageRequest(server.url, 'get', '/sign-in', { cookie })).status).toBe(200);
       const start = await pageRequest(server.url, 'get', '/', { cookie });
       expect(start.status).toBe(303);
+      // A tracked link leads on whoever follows it, and never starts or touches a session.
+      const link = await pageRequest(server.url, 'get', `/r/${pieceCode}`, { cookie });
+      expect(link.status).toBe(302);
+      expect(link.headers.getSetCookie()).toEqual([]);
     }
   });
 });
@@ -549,8 +568,12 @@ describe('the services enforce the policy themselves', () => {
     expect((await s.renders.list(repB, { limit: 50 })).map((r) => r.id)).not.toContain(renderId);
     expect(await s.renders.list(repB, { repId: 'rep-a', limit: 50 })).toEqual([]);
     await expect(s.jobs.get(repB, jobId)).rejects.toBeInstanceOf(NotFoundError);
+    await expect(s.pieces.get(repB, pieceCode)).rejects.toBeInstanceOf(NotFoundError);
+    await expect(s.pieces.setOutcome(repB, pieceCode, 'won', null)).rejects.toBeInstanceOf(NotFoundError);
+    expect(await s.pieces.list(repB, { repId: 'rep-a', limit: 50 })).toEqual([]);
     for (const who of ['repA', 'marketing', 'admin'] as const) {
       const caller = await callerOf(keys[who].key);
+      expect((await s.pieces.get(caller, pieceCode)).piece.repId).toBe('rep-a');
       expect((await s.renders.get(caller, renderId)).repId).toBe('rep-a');
       expect((await s.renders.list(caller, { limit: 50 })).map((r) => r.id)).toContain(renderId);
       expect((await s.jobs.get(caller, jobId)).id).toBe(jobId);

@@ -73,7 +73,7 @@ describe('the API', () => {
         }
       }
     }
-    // Profiles (two), renders, previews (two), keys, jobs (three), templates, webhooks.
+    // Profiles (two), renders, previews (two), keys, jobs (three), templates, webhooks, piece outcomes.
     expect(routes).toBe(11);
   });
 });

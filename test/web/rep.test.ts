@@ -1,7 +1,8 @@
 /**
  * A rep's pages in headless Chromium against a real server: sign-in, the brochure form with its live
- * preview and fit feedback, the PDF download (opened and read), recent pieces, the profile, and
- * what a rep must not reach (marketing pages, a POST without its CSRF token, a revoked session).
+ * preview and fit feedback, the PDF download (opened and read), recent pieces, My pieces with a
+ * scan's response and an outcome marked, the profile, and what a rep must not reach (marketing
+ * pages, a POST without its CSRF token, a revoked session).
  */
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
@@ -10,9 +11,12 @@ import { signIn, statusOf, useBrowser } from '../support/browser.js';
 import { cleanup, tempDir } from '../support/files.js';
 import { call, createKey, profileForm, startTestServer, type TestServer } from '../support/server.js';
 import { popplerText } from '../support/pdf.js';
+import { brochureRecord } from '../support/records.js';
 
 const BROCHURE = 'Harbor Mutual – personalized product brochure';
 const GALLERY = /\/gallery$/;
+const PHONE =
+  'Mozilla/5.0 (iPhone; CPU iPhone OS 17_5 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/17.5 Mobile/15E148 Safari/604.1';
 
 describe('the rep pages', () => {
   const browser = useBrowser();
@@ -217,6 +221,41 @@ describe('the rep pages', () => {
     expect((await impersonate.json()).problems).toContainEqual(
       expect.objectContaining({ path: 'rep', rule: 'unknown_key' }),
     );
+  });
+
+  it('shows on My pieces the scan of a piece and takes what came of it', async () => {
+    const { prospect, fields } = brochureRecord();
+    const render = await call(server.url, 'post', '/api/v1/renders', {
+      key: repKey,
+      json: { templateId: 'insurance-brochure', prospect, fields },
+    });
+    expect(render.status).toBe(201);
+    const code = render.headers.get('platen-piece-code')!;
+    const scan = await fetch(`${server.url}/r/${code}?qr`, {
+      redirect: 'manual',
+      headers: { 'user-agent': PHONE },
+    });
+    expect(scan.status).toBe(302);
+
+    const page = await repPage();
+    await page.getByRole('navigation').getByRole('link', { name: 'My pieces' }).click();
+    await page.waitForURL(/\/pieces$/);
+    const row = page.getByRole('row').filter({ hasText: code });
+    await expect.poll(() => row.count()).toBe(1);
+    expect(await row.textContent()).toMatch(/1\s*first \d{4}-\d\d-\d\d \d\d:\d\d UTC/);
+    await row.getByLabel(`What came of piece ${code}`).selectOption({ label: 'Meeting booked' });
+    await row.getByLabel(`Note on piece ${code}`).fill('Tuesday, 10 am');
+    await row.getByRole('button', { name: `Save piece ${code}` }).click();
+    await page.waitForURL(/\/pieces(#.*)?$/);
+    await expect
+      .poll(() => page.getByLabel(`What came of piece ${code}`).inputValue())
+      .toBe('meeting_booked');
+    const stored = await call(server.url, 'get', `/api/v1/pieces/${code}`, { key: repKey });
+    expect(stored.json).toMatchObject({
+      outcome: 'meeting_booked',
+      outcomeNote: 'Tuesday, 10 am',
+      responses: 1,
+    });
   });
 
   it('ends the session when the key is revoked, and on signing out', async () => {
