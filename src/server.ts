@@ -41,7 +41,6 @@ export async function startServer(
     jobs: platen.jobs,
     profiles: platen.profiles,
     keys: platen.keys,
-    pieces: platen.pieces,
     sessions: platen.sessions,
     webhooks: platen.webhooks,
     gate: new RenderGate(config.renderConcurrency, config.renderQueue),

@@ -23,7 +23,6 @@ export interface Services {
   jobs: JobService;
   profiles: ProfileService;
   keys: KeyService;
-  pieces: PieceService;
   sessions: SessionService;
   webhooks: WebhookService;
   gate: RenderGate;
