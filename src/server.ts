@@ -37,6 +37,7 @@ export async function startServer(
     stagingDir: platen.stagingDir,
     templates: platen.templates,
     renders: platen.renders,
+    results: platen.results,
     jobs: platen.jobs,
     profiles: platen.profiles,
     keys: platen.keys,

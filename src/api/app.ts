@@ -12,6 +12,7 @@ import { keyRoutes } from './routes/keys.js';
 import { metaRoutes } from './routes/meta.js';
 import { renderRoutes } from './routes/renders.js';
 import { repRoutes } from './routes/reps.js';
+import { resultRoutes } from './routes/results.js';
 import { jobRoutes } from './routes/jobs.js';
 import { templateRoutes } from './routes/templates.js';
 import type { Services } from './services.js';
@@ -26,6 +27,7 @@ export function apiRoutes(s: Services): AnyRoute[] {
     ...repRoutes(s),
     ...renderRoutes(s),
     ...jobRoutes(s),
+    ...resultRoutes(s),
     ...keyRoutes(s),
   );
   return routes;

@@ -4,6 +4,7 @@ import type { JobService } from '../service/jobs.js';
 import type { KeyService } from '../service/keys.js';
 import type { ProfileService } from '../service/profiles.js';
 import type { RenderService } from '../service/render.js';
+import type { ResultsService } from '../service/results.js';
 import type { SessionService } from '../service/sessions.js';
 import type { TemplateService } from '../service/templates.js';
 import type { UploadSlots } from './bodies.js';
@@ -17,6 +18,7 @@ export interface Services {
   stagingDir: string;
   templates: TemplateService;
   renders: RenderService;
+  results: ResultsService;
   jobs: JobService;
   profiles: ProfileService;
   keys: KeyService;
