@@ -186,7 +186,9 @@ export class ResultsService {
       tally.pieces++;
       if (piece.firstResponseAt) {
         tally.responded++;
-        tally.minutes.push((Date.parse(piece.firstResponseAt) - Date.parse(piece.createdAt)) / 60_000);
+        // Responses are kept to the minute: one in the minute a piece was made reads as before it.
+        const minutes = (Date.parse(piece.firstResponseAt) - Date.parse(piece.createdAt)) / 60_000;
+        tally.minutes.push(Math.max(0, minutes));
       }
       if (piece.outcome) tally.outcomes[piece.outcome]++;
       if (piece.holdout) continue;

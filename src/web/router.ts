@@ -4,6 +4,7 @@ import { batchRoutes } from './batch-pages.js';
 import { marketingRoutes } from './marketing-pages.js';
 import { createWeb, pageErrors } from './pages.js';
 import { repRoutes } from './rep-pages.js';
+import { resultsRoutes } from './results-pages.js';
 import { signInRoutes } from './sign-in.js';
 import { PUBLIC_DIR } from './views.js';
 
@@ -21,6 +22,7 @@ export function webRouter(s: Services, rateLimit: RequestHandler): Router {
   repRoutes(web, router);
   marketingRoutes(web, router);
   batchRoutes(web, router);
+  resultsRoutes(web, router);
   router.use(pageErrors(web));
   return router;
 }
