@@ -203,3 +203,49 @@ describe('GET /api/v1/results/responses.csv', () => {
     expect(won.outcome_date).toMatch(/^\d{4}-\d\d-\d\dT/);
   });
 });
+
+describe('a batch split with a holdout', () => {
+  it('groups rows by arm, held-out rows apart, with positive outcomes to measure lift', async () => {
+    // Splitting a batch is the batch's own work; its rows are stored as it stores them.
+    const store = server.running.platen.store;
+    const rows = Array.from({ length: 50 }, (_, i) => ({
+      code: `SPLIT${String(i).padStart(8, '0')}`,
+      templateId: 'postcard-6x4',
+      version: 1,
+      repId: 'rep-a',
+      keyId: repA.id,
+      channel: 'batch' as const,
+      jobId: 'job-split',
+      row: i + 1,
+      recipientRef: `R-${i}`,
+      landingUrl: 'https://example.com/',
+      choices: {},
+      variant: i < 5 ? null : i % 2 === 0 ? 'A' : 'B',
+      holdout: i < 5,
+      edited: [],
+    }));
+    await store.pieces.add(rows);
+    const at = new Date().toISOString();
+    for (const i of [0, 6, 8, 10, 12, 14, 7])
+      await store.pieces.setOutcome(rows[i]!.code, { outcome: 'won', note: null, at });
+    await store.pieces.respond(rows[6]!.code, { at, kind: 'visit', device: 'desktop' });
+
+    const reply = await results('template=postcard-6x4&by=variant');
+    expect(reply.status, brief(reply)).toBe(200);
+    const r = reply.json<Results>();
+    expect(r.groups.map((g) => [g.key, g.label, g.heldOut, g.pieces, g.responded, g.positive])).toEqual([
+      ['A', 'Arm A', false, 22, 1, 5],
+      ['B', 'Arm B', false, 23, 0, 1],
+      [null, 'Held out', true, 5, 0, 1],
+    ]);
+    expect(group(r, 'A').positiveRate).toEqual(wilson(5, 22));
+    expect(r.groups.at(-1)!.positiveRate).toEqual(wilson(1, 5));
+    expect(r.groups.at(-1)!.tooSmall).toBe(true);
+    // By job, the held-out rows stay apart too: printed pieces count once, in their job.
+    const byJob = (await results('template=postcard-6x4&by=job')).json<Results>();
+    expect(byJob.groups.map((g) => [g.key, g.label, g.pieces])).toEqual([
+      ['job-split', 'Job job-split', 45],
+      [null, 'Held out', 5],
+    ]);
+  });
+});

@@ -8,6 +8,7 @@ import { ForbiddenError, NotFoundError, PlatenError } from '../../src/errors.js'
 import type { ApiKey } from '../../src/service/policy.js';
 import { ResultsService, wilson } from '../../src/service/results.js';
 import type { Store, StoredPiece } from '../../src/store/store.js';
+import { duration, percent } from '../../src/web/results-pages.js';
 
 describe('wilson', () => {
   // Newcombe (1998), "Two-sided confidence intervals for the single proportion: comparison of seven
@@ -292,5 +293,23 @@ describe('ResultsService', () => {
         outcomeAt: after(60),
       },
     ]);
+  });
+});
+
+describe('the results page’s words', () => {
+  it('writes a rate with its interval in whole percent', () => {
+    expect(percent(wilson(3, 10))).toBe('30 % (11–60 %)');
+    expect(percent(wilson(0, 2))).toBe('0 % (0–66 %)');
+    expect(percent(null)).toBe('');
+  });
+
+  it('writes a time to respond in minutes, hours or days', () => {
+    expect(duration(null)).toBe('');
+    expect(duration(0.4)).toBe('0 min');
+    expect(duration(45)).toBe('45 min');
+    expect(duration(120)).toBe('2 h');
+    expect(duration(200)).toBe('3 h 20 min');
+    expect(duration(2 * 1440)).toBe('2 d');
+    expect(duration(2 * 1440 + 4 * 60 + 10)).toBe('2 d 4 h');
   });
 });
