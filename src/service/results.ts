@@ -226,8 +226,7 @@ export class ResultsService {
 
   /**
    * Every piece of a template someone responded to, oldest first, keyed by its recipient: what a
-   * CRM matches back. Collected before it is answered: a store's cursor (SQLite's holds its
-   * connection) must not stay open while the answer waits on a slow client.
+   * CRM matches back: a small share of the pieces made, answered in one piece.
    */
   async responses(caller: ApiKey, query: Omit<ResultsQuery, 'by' | 'input'>): Promise<ResponseRow[]> {
     authorize(caller, 'results.read');
