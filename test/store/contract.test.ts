@@ -496,7 +496,7 @@ describe.each(ADAPTERS)('the store contract: $name', (adapter) => {
       }
     });
   });
-  describe('pieces', () => {
+  describe('pieces, read while written', () => {
     const piece = (i: number, templateId = 'brochure') => ({
       code: `C${String(i).padStart(12, '0')}`,
       templateId,
