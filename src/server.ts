@@ -38,6 +38,7 @@ export async function startServer(
     templates: platen.templates,
     renders: platen.renders,
     pieces: platen.pieces,
+    results: platen.results,
     jobs: platen.jobs,
     profiles: platen.profiles,
     keys: platen.keys,

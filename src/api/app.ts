@@ -14,6 +14,7 @@ import { recipientRoutes } from './routes/recipients.js';
 import { pieceRoutes } from './routes/pieces.js';
 import { renderRoutes } from './routes/renders.js';
 import { repRoutes } from './routes/reps.js';
+import { resultRoutes } from './routes/results.js';
 import { jobRoutes } from './routes/jobs.js';
 import { templateRoutes } from './routes/templates.js';
 import { webhookRoutes } from './routes/webhooks.js';
@@ -30,6 +31,7 @@ export function apiRoutes(s: Services): AnyRoute[] {
     ...renderRoutes(s),
     ...pieceRoutes(s),
     ...jobRoutes(s),
+    ...resultRoutes(s),
     ...keyRoutes(s),
     ...recipientRoutes(s),
     ...webhookRoutes(s),

@@ -98,7 +98,12 @@ export function openApiDocument(
           : {}),
         ...(doc.kind === 'empty'
           ? {}
-          : { content: { [MEDIA[doc.kind]]: { schema: doc.schema ? jsonSchema(doc.schema) : {} } } }),
+          : {
+              content: {
+                [MEDIA[doc.kind]]: { schema: doc.schema ? jsonSchema(doc.schema) : {} },
+                ...Object.fromEntries((doc.alternatives ?? []).map((kind) => [MEDIA[kind], { schema: {} }])),
+              },
+            }),
       };
     }
     const errors = [...(r.action ? ['401', '403'] : []), ...(acceptsOf(r) ? ['413', '415'] : []), '422'];

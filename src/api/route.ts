@@ -17,6 +17,8 @@ export interface RouteDoc {
   kind: ResponseKind;
   schema?: z.ZodType;
   headers?: Record<string, string>;
+  /** The same answer in other media types, as the request's Accept header asks. */
+  alternatives?: Exclude<ResponseKind, 'empty'>[];
 }
 
 export interface Ctx<P, Q, B> {

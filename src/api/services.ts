@@ -5,6 +5,7 @@ import type { KeyService } from '../service/keys.js';
 import type { PieceService } from '../service/pieces.js';
 import type { ProfileService } from '../service/profiles.js';
 import type { RenderService } from '../service/render.js';
+import type { ResultsService } from '../service/results.js';
 import type { SessionService } from '../service/sessions.js';
 import type { TemplateService } from '../service/templates.js';
 import type { WebhookService } from '../service/webhooks.js';
@@ -20,6 +21,7 @@ export interface Services {
   templates: TemplateService;
   renders: RenderService;
   pieces: PieceService;
+  results: ResultsService;
   jobs: JobService;
   profiles: ProfileService;
   keys: KeyService;

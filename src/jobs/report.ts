@@ -77,7 +77,11 @@ export class ErrorReport {
   }
 }
 
-function csvLine(cells: readonly string[]): string {
+/**
+ * One CSV line (CRLF) of cells made safe for a spreadsheet as the report's are: control characters
+ * escaped, formulas defused, quoted where needed. Every CSV Platen writes goes through it.
+ */
+export function csvLine(cells: readonly string[]): string {
   return cells.map(csvCell).join(',') + '\r\n';
 }
 

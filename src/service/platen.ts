@@ -14,6 +14,7 @@ import { KeyService } from './keys.js';
 import { PieceService } from './pieces.js';
 import { ProfileService } from './profiles.js';
 import { RenderService } from './render.js';
+import { ResultsService } from './results.js';
 import { SessionService } from './sessions.js';
 import { TemplateService } from './templates.js';
 import { WebhookService } from './webhooks.js';
@@ -34,6 +35,7 @@ export class Platen {
   readonly templates: TemplateService;
   readonly renders: RenderService;
   readonly pieces: PieceService;
+  readonly results: ResultsService;
   readonly jobs: JobService;
   readonly profiles: ProfileService;
   readonly keys: KeyService;
@@ -58,6 +60,7 @@ export class Platen {
       this.webhooks.emit(type, data),
     );
     this.renders = new RenderService(store, this.templates, this.pieces);
+    this.results = new ResultsService(store);
     this.jobs = new JobService(
       store,
       { jobs: join(config.dataDir, 'jobs'), staging: this.stagingDir },

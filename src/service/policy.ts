@@ -26,6 +26,8 @@ export const POLICY = {
   'pieces.read': { roles: ['rep', 'marketing', 'admin'], what: 'read pieces' },
   /** Report what came of a piece (contacted, meeting booked, won, …). */
   'pieces.outcome': { roles: ['rep', 'marketing', 'admin'], what: 'report outcomes' },
+  /** See what worked: every template's response rates, outcomes and field use, and the responses export. */
+  'results.read': { roles: ['marketing', 'admin'], what: 'read results' },
   /** Run batch jobs and follow them. */
   'jobs.run': { roles: ['rep', 'marketing', 'admin'], what: 'run batch jobs' },
   /**

@@ -5,6 +5,7 @@ import { marketingRoutes } from './marketing-pages.js';
 import { createWeb, pageErrors } from './pages.js';
 import { pieceRoutes } from './piece-pages.js';
 import { repRoutes } from './rep-pages.js';
+import { resultsRoutes } from './results-pages.js';
 import { signInRoutes } from './sign-in.js';
 import { trackingRoutes } from './tracking.js';
 import { PUBLIC_DIR } from './views.js';
@@ -26,6 +27,7 @@ export function webRouter(s: Services, rateLimit: RequestHandler): Router {
   pieceRoutes(web, router);
   marketingRoutes(web, router);
   batchRoutes(web, router);
+  resultsRoutes(web, router);
   router.use(pageErrors(web));
   return router;
 }

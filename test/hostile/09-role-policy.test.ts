@@ -202,6 +202,11 @@ const API: Record<string, Case & { public?: true }> = {
     req: () => ({ url: `/api/v1/jobs/${jobId}/errors.csv` }),
   },
   'delete /api/v1/jobs/{id}': { ...A_OWNS, req: () => ({ url: `/api/v1/jobs/${jobId}` }) },
+  'get /api/v1/results': { ok: DESK, req: () => ({ url: `/api/v1/results?template=${TEMPLATE}&by=rep` }) },
+  'get /api/v1/results/responses.csv': {
+    ok: DESK,
+    req: () => ({ url: `/api/v1/results/responses.csv?template=${TEMPLATE}` }),
+  },
 };
 
 /** Page routes anyone may ask for: the start page, signing in, and the tracked links pieces print. */
@@ -293,6 +298,13 @@ const PAGES: Record<string, PageCase> = {
     ...A_OWNS,
     redirects: true,
     req: () => ({ url: `/batch/jobs/${jobId}/cancel`, form: {} }),
+  },
+  'get /results': { ok: DESK, req: () => ({ url: '/results' }) },
+  'get /results/:id': { ok: DESK, req: () => ({ url: `/results/${TEMPLATE}?by=channel` }) },
+  'get /results/:id/groups.csv': { ok: DESK, req: () => ({ url: `/results/${TEMPLATE}/groups.csv` }) },
+  'get /results/:id/responses.csv': {
+    ok: DESK,
+    req: () => ({ url: `/results/${TEMPLATE}/responses.csv` }),
   },
   'post /sign-out': { ok: ALL, signsOut: true, req: () => ({ url: '/sign-out', form: {} }) },
 };
@@ -544,7 +556,7 @@ describe('the services enforce the policy themselves', () => {
   const callerOf = async (key: string): Promise<ApiKey> =>
     (await server.running.services.keys.authenticate(key))!;
 
-  test('a rep cannot manage templates, keys, webhooks or other reps’ profiles, whatever face calls', async () => {
+  test('a rep cannot manage templates, keys, webhooks or other reps’ profiles, nor read results, whatever face calls', async () => {
     const s = server.running.services;
     const rep = await callerOf(keys.repB.key);
     const zipFile = join(server.dataDir, 'matrix-package.zip');
@@ -558,6 +570,10 @@ describe('the services enforce the policy themselves', () => {
       s.webhooks.create(rep, { url: 'https://crm.example/', events: ['piece.created'] }),
     ).rejects.toBeInstanceOf(ForbiddenError);
     await expect(s.profiles.get(rep, 'rep-a')).rejects.toBeInstanceOf(ForbiddenError);
+    await expect(s.results.results(rep, { templateId: TEMPLATE, by: 'rep' })).rejects.toBeInstanceOf(
+      ForbiddenError,
+    );
+    await expect(s.results.responses(rep, { templateId: TEMPLATE })).rejects.toBeInstanceOf(ForbiddenError);
   });
 
   test('a rep sees only their own renders and jobs; marketing and admins see every rep’s', async () => {

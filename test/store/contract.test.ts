@@ -763,4 +763,47 @@ describe.each(ADAPTERS)('the store contract: $name', (adapter) => {
       }
     });
   });
+  describe('pieces, read while written', () => {
+    const piece = (i: number, templateId = 'brochure') => ({
+      code: `C${String(i).padStart(12, '0')}`,
+      templateId,
+      version: 1,
+      repId: 'dana',
+      keyId: 'key',
+      channel: 'batch' as const,
+      jobId: 'job',
+      row: i,
+      recipientRef: `R-${i}`,
+      landingUrl: null,
+      choices: {},
+      variant: null,
+      holdout: false,
+      edited: [],
+    });
+
+    it('are made in order, each once, across however many a reader takes at a time, and written to while read', async () => {
+      // More than a page of pieces at one time (a batch stores a chunk at once), then one later.
+      await store.pieces.add(Array.from({ length: 1203 }, (_, i) => piece(i)));
+      await store.pieces.add([piece(5000, 'other')]);
+      later();
+      await store.pieces.add([piece(9000)]);
+      const codes: string[] = [];
+      for await (const p of store.pieces.made({ templateId: 'brochure' })) {
+        codes.push(p.code);
+        // A response recorded while a reader is part way through.
+        if (codes.length === 700)
+          expect(
+            await store.pieces.respond(p.code, { at: p.createdAt, kind: 'scan', device: 'phone' }),
+          ).not.toBeNull();
+      }
+      expect(codes).toEqual([...Array.from({ length: 1203 }, (_, i) => piece(i).code), piece(9000).code]);
+      const before = (await store.pieces.get(piece(9000).code))!.createdAt;
+      const earlier: string[] = [];
+      for await (const p of store.pieces.made({ templateId: 'brochure', to: before })) earlier.push(p.code);
+      expect(earlier).toHaveLength(1203);
+      const from: string[] = [];
+      for await (const p of store.pieces.made({ from: before })) from.push(p.code);
+      expect(from).toEqual([piece(9000).code]);
+    });
+  });
 });

@@ -47,6 +47,9 @@ const toPiece = (r: PieceRow): StoredPiece => ({
   outcomeAt: r.outcome_at,
 });
 
+/** Pieces `made` reads at a time. */
+const MADE_PAGE = 500;
+
 /** The origin of a URL ("https://example.com/"): what a landing URL keeps once cut from its recipient. */
 function originOf(url: string): string {
   try {
@@ -147,14 +150,27 @@ export class SqlitePieceStore implements PieceStore {
   }
 
   async *made(filter: { templateId?: string; from?: string; to?: string }): AsyncIterable<StoredPiece> {
-    const rows = this.db
-      .prepare(
-        `SELECT * FROM pieces WHERE (@templateId IS NULL OR template_id = @templateId)
-         AND (@from IS NULL OR created_at >= @from) AND (@to IS NULL OR created_at < @to)
-         ORDER BY created_at, code`,
-      )
-      .iterate({ templateId: filter.templateId ?? null, from: filter.from ?? null, to: filter.to ?? null });
-    for (const row of rows as Iterable<PieceRow>) yield toPiece(row);
+    // Read a page at a time, so no cursor stays open while the reader works: an open SQLite cursor
+    // makes the connection refuse every write (a response, an outcome) until it is finished.
+    const page = this.db.prepare(
+      `SELECT * FROM pieces WHERE (@templateId IS NULL OR template_id = @templateId)
+       AND (@from IS NULL OR created_at >= @from) AND (@to IS NULL OR created_at < @to)
+       AND (@afterAt IS NULL OR created_at > @afterAt OR (created_at = @afterAt AND code > @afterCode))
+       ORDER BY created_at, code LIMIT ${MADE_PAGE}`,
+    );
+    let last: PieceRow | undefined;
+    for (;;) {
+      const rows = page.all({
+        templateId: filter.templateId ?? null,
+        from: filter.from ?? null,
+        to: filter.to ?? null,
+        afterAt: last?.created_at ?? null,
+        afterCode: last?.code ?? null,
+      }) as PieceRow[];
+      for (const row of rows) yield toPiece(row);
+      if (rows.length < MADE_PAGE) return;
+      last = rows.at(-1);
+    }
   }
 
   async responsesOf(code: string): Promise<{ at: string; kind: ResponseKind; device: DeviceClass }[]> {
