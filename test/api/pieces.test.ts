@@ -6,16 +6,15 @@
  * led on uncounted; unknown codes all get the same 404; another rep can neither see nor mark the
  * piece; outcomes are set through the API and the My pieces page; tracked links are rate-limited.
  */
-import { execFile } from 'node:child_process';
-import { readdir, readFile, writeFile } from 'node:fs/promises';
+import { readdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
-import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { newPieceCode, SAMPLE_PIECE_CODE } from '../../src/model/piece-code.js';
-import { cleanup, tempDir } from '../support/files.js';
+import { cleanup } from '../support/files.js';
+import { qrCodesOn } from '../support/pdf.js';
 import { type PageSession, signInPages } from '../support/pages.js';
 import { brochureRecord } from '../support/records.js';
-import { brief, type JsonObject, putProfile, request } from '../support/request.js';
+import { brief, type JsonObject, PHONE_BROWSER, putProfile, request } from '../support/request.js';
 import {
   type CreatedKey,
   createKey,
@@ -24,10 +23,6 @@ import {
   type TestServer,
 } from '../support/server.js';
 
-const run = promisify(execFile);
-
-const PHONE =
-  'Mozilla/5.0 (iPhone; CPU iPhone OS 17_5 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/17.5 Mobile/15E148 Safari/604.1';
 const DESKTOP =
   'Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/125.0.0.0 Safari/537.36';
 const SLACK_PREVIEW = 'Slackbot-LinkExpanding 1.0 (+https://api.slack.com/robots)';
@@ -65,7 +60,7 @@ afterAll(async () => {
 });
 
 /** Follows a tracked link as a browser would, without going on to where it leads. */
-const visit = (url: string, userAgent = PHONE, method = 'GET') =>
+const visit = (url: string, userAgent = PHONE_BROWSER, method = 'GET') =>
   fetch(url.startsWith('http') ? url : `${server.url}${url}`, {
     method,
     redirect: 'manual',
@@ -81,34 +76,6 @@ async function storedBytes(dir: string): Promise<Buffer> {
     files.filter((f) => f.isFile()).map((f) => readFile(path.join(f.parentPath, f.name))),
   );
   return Buffer.concat(parts);
-}
-
-/** The symbols zbarimg reads on a page of a PDF rasterized by pdftoppm at 300 dpi. */
-async function qrCodesOn(bytes: Buffer, page: number): Promise<string[]> {
-  const dir = await tempDir('platen-qr-');
-  const file = path.join(dir, 'piece.pdf');
-  await writeFile(file, bytes);
-  const prefix = path.join(dir, 'page');
-  await run('pdftoppm', [
-    '-r',
-    '300',
-    '-f',
-    String(page),
-    '-l',
-    String(page),
-    '-singlefile',
-    '-png',
-    file,
-    prefix,
-  ]);
-  const { stdout } = await run('zbarimg', [
-    '--quiet',
-    '--raw',
-    '-Sdisable',
-    '-Sqrcode.enable',
-    `${prefix}.png`,
-  ]);
-  return stdout.trim().split('\n');
 }
 
 describe('a tracked brochure', () => {
@@ -161,7 +128,7 @@ describe('a tracked brochure', () => {
 
   it('leads HEAD requests and link previews on without counting them; a typed link is a visit', async () => {
     for (const res of [
-      await visit(`/r/${code}?qr`, PHONE, 'HEAD'),
+      await visit(`/r/${code}?qr`, PHONE_BROWSER, 'HEAD'),
       await visit(`/r/${code}`, SLACK_PREVIEW),
     ]) {
       expect(res.status).toBe(302);
@@ -298,7 +265,7 @@ describe('tracked links', () => {
     for (let i = 0; i <= TRACKING_LIMIT; i++) {
       res = await fetch(`${server.url}/r/${newPieceCode()}`, {
         redirect: 'manual',
-        headers: { 'user-agent': PHONE, 'x-forwarded-for': `198.51.100.${i}` },
+        headers: { 'user-agent': PHONE_BROWSER, 'x-forwarded-for': `198.51.100.${i}` },
       });
       if (res.status === 429) break;
       expect(res.status).toBe(404);
@@ -317,7 +284,7 @@ describe('tracked links', () => {
         (
           await fetch(`${proxied.url}/r/${SAMPLE_PIECE_CODE}`, {
             redirect: 'manual',
-            headers: { 'user-agent': PHONE, 'x-forwarded-for': client },
+            headers: { 'user-agent': PHONE_BROWSER, 'x-forwarded-for': client },
           })
         ).status;
       expect([await from('203.0.113.1'), await from('203.0.113.1'), await from('203.0.113.1')]).toEqual([

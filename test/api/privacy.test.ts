@@ -8,7 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { cleanup } from '../support/files.js';
 import { jobEnded, jobForm } from '../support/jobs.js';
 import { postcardDrop, sampleRecord } from '../support/records.js';
-import { brief, putProfile, request } from '../support/request.js';
+import { brief, PHONE_BROWSER, putProfile, request } from '../support/request.js';
 import {
   client,
   type CreatedKey,
@@ -48,7 +48,8 @@ async function renderFor(prospectId: string): Promise<{ renderId: string; code: 
   };
 }
 
-const visit = (code: string) => fetch(`${server.url}/r/${code}`, { redirect: 'manual' });
+const visit = (code: string) =>
+  fetch(`${server.url}/r/${code}`, { redirect: 'manual', headers: { 'user-agent': PHONE_BROWSER } });
 const piece = (code: string) => server.running.platen.store.pieces.get(code);
 const pdfStatus = async (renderId: string) =>
   (await request(server, 'GET', `/api/v1/renders/${renderId}/pdf`, { key: rep.key })).status;

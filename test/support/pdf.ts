@@ -164,9 +164,12 @@ async function runTool(command: string, args: readonly string[]): Promise<ToolRe
   } catch (error) {
     if (!isExecError(error)) throw error;
     if (error.code === 'ENOENT') {
-      throw new Error(`${command} is not installed (CI installs it: apt-get install qpdf poppler-utils)`, {
-        cause: error,
-      });
+      throw new Error(
+        `${command} is not installed (CI installs it: apt-get install qpdf poppler-utils zbar-tools)`,
+        {
+          cause: error,
+        },
+      );
     }
     if (typeof error.code !== 'number') throw error; // killed by a signal, buffer overflow, …
     return {
@@ -204,6 +207,35 @@ export async function popplerText(pdf: PdfSource): Promise<string[]> {
     .split('\f')
     .slice(0, -1)
     .map((page) => page.replace(/\s+/g, ' ').trim());
+}
+
+/** The QR codes zbar's zbarimg reads on one page, rasterized by poppler's pdftoppm at 300 dpi. */
+export async function qrCodesOn(pdf: PdfSource, page: number): Promise<string[]> {
+  return withPdfPath(pdf, async (file) => {
+    const prefix = `${file}-page`;
+    const raster = await runTool('pdftoppm', [
+      '-r',
+      '300',
+      '-f',
+      `${page}`,
+      '-l',
+      `${page}`,
+      '-singlefile',
+      '-png',
+      file,
+      prefix,
+    ]);
+    if (raster.exitCode !== 0) throw toolFailure('pdftoppm', raster);
+    const read = await runTool('zbarimg', [
+      '--quiet',
+      '--raw',
+      '-Sdisable',
+      '-Sqrcode.enable',
+      `${prefix}.png`,
+    ]);
+    if (read.exitCode !== 0) throw toolFailure('zbarimg', read);
+    return read.stdout.trim().split('\n');
+  });
 }
 
 /**

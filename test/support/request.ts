@@ -61,3 +61,7 @@ export function brief(reply: Reply): string {
   if (/json|text/.test(type)) return `${reply.status} ${reply.text.slice(0, 2000)}`;
   return `${reply.status} ${type}, ${reply.body.length} bytes, location ${reply.headers.get('location')}`;
 }
+
+/** A phone's browser, as a tracked link's visitor (Node's own fetch is counted as a bot, not a response). */
+export const PHONE_BROWSER =
+  'Mozilla/5.0 (iPhone; CPU iPhone OS 17_5 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/17.5 Mobile/15E148 Safari/604.1';

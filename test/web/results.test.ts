@@ -1,6 +1,6 @@
 /**
  * The results page in headless Chromium against a real server: a rep's brochures (made through the
- * API, some with responses) show to marketing as a table of groups, headline against headline, with
+ * API, three of them scanned: their QR codes read by zbarimg and followed) show to marketing as a table of groups, headline against headline, with
  * rates and their intervals in words, a small group marked too small to judge, the fields reps edit,
  * and a CSV download of the table. Reps have no way in.
  */
@@ -8,7 +8,8 @@ import { readFile } from 'node:fs/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { signIn, statusOf, useBrowser } from '../support/browser.js';
 import { cleanup } from '../support/files.js';
-import { brief, putProfile, request } from '../support/request.js';
+import { qrCodesOn } from '../support/pdf.js';
+import { brief, PHONE_BROWSER, putProfile, request } from '../support/request.js';
 import { createKey, fullProfile, startTestServer, type TestServer } from '../support/server.js';
 
 const TEMPLATE = 'insurance-brochure';
@@ -26,7 +27,7 @@ describe('the results page', () => {
     marketingKey = (await createKey(server, 'marketing', 'Morgan Lee')).key;
     repKey = (await createKey(server, 'rep', 'Dana Whitcomb', 'dana')).key;
     expect((await putProfile(server, repKey, fullProfile('Dana Whitcomb'))).status).toBe(200);
-    const codes: string[] = [];
+    const pdfs: Buffer[] = [];
     for (let i = 0; i < 12; i++) {
       const reply = await request(server, 'POST', '/api/v1/renders', {
         key: repKey,
@@ -37,10 +38,17 @@ describe('the results page', () => {
         },
       });
       expect(reply.status, brief(reply)).toBe(201);
-      codes.push(reply.headers.get('platen-piece-code')!);
+      pdfs.push(reply.body);
     }
-    for (const code of codes.slice(0, 3))
-      await server.running.platen.pieces.respond(code, { kind: 'scan', device: 'phone', count: true });
+    // Three prospects scan their brochure's QR code, read here by zbarimg from a poppler raster; the
+    // link leads on to the landing page with the campaign's UTM parameters.
+    for (const pdf of pdfs.slice(0, 3)) {
+      const [link] = await qrCodesOn(pdf, 1);
+      expect(link).toMatch(new RegExp(`^${server.url}/r/[0-9A-Z*~$=]{13}\\?qr$`));
+      const visit = await fetch(link!, { redirect: 'manual', headers: { 'user-agent': PHONE_BROWSER } });
+      expect(visit.status).toBe(302);
+      expect(new URL(visit.headers.get('location')!).searchParams.get('utm_campaign')).toBe(TEMPLATE);
+    }
   }, 120_000);
 
   afterAll(async () => {
