@@ -143,6 +143,9 @@ const MIGRATIONS: string[] = [
   );
   CREATE INDEX responses_by_code ON responses(code, at);
   `,
+  `
+  ALTER TABLE jobs ADD COLUMN held_out INTEGER NOT NULL DEFAULT 0;
+  `,
 ];
 
 export function openDb(path: string): Db {
