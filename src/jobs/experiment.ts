@@ -25,6 +25,8 @@ export interface JobPieces {
 export interface Split {
   /** The input's record path, e.g. `fields.headline`. */
   input: string;
+  /** Its label, for people. */
+  label: string;
   /** Choices of that input; each row gets one of them. */
   arms: string[];
 }
@@ -61,40 +63,51 @@ function seededFraction(seed: string, purpose: 'split' | 'holdout', row: number)
 
 /**
  * A split as a job asks for it, checked against the template: the input must be one of its choice
- * inputs and every arm one of its choices (by default, all of them). Throws PlatenError naming what
- * to fix.
+ * inputs and every arm one of its choices (by default, all of them), two at least. Throws
+ * PlatenError naming what to fix.
  */
 export function checkedSplit(compiled: CompiledTemplate, input: string, arms?: string[]): Split {
-  const refuse = (path: string, rule: string, message: string): never => {
-    throw new PlatenError('invalid_request', [{ path, rule, message } satisfies Problem]);
-  };
-  const [scope, key, ...rest] = input.split('.');
-  const def =
-    rest.length === 0 && key !== undefined && (scope === 'prospect' || scope === 'rep' || scope === 'fields')
-      ? compiled.inputs[scope][key]
-      : undefined;
-  const choiceInputs = Object.entries(compiled.inputs).flatMap(([s, inputs]) =>
-    Object.entries(inputs).flatMap(([k, d]) => (d.type === 'choice' ? [`${s}.${k}`] : [])),
-  );
-  const which =
-    choiceInputs.length > 0
-      ? `its choice inputs are ${choiceInputs.join(', ')}`
-      : 'it has no input with choices to split';
-  if (!def) return refuse('split', 'unknown_input', `this template has no input "${input}" (${which})`);
-  if (def.type !== 'choice' || !def.choices)
-    return refuse(
+  const choices = choiceInputs(compiled);
+  const def = choices.find((choice) => choice.path === input);
+  if (!def) {
+    const named = choices.map((choice) => `"${choice.label}" (${choice.path})`);
+    throw refusal(
       'split',
       'not_a_choice',
-      `"${def.label ?? input}" is not a choice, so it cannot be split (${which})`,
+      `only an input with choices can be split, and ${named.length > 0 ? `this template's are ${named.join(', ')}` : 'this template has none'}`,
     );
+  }
   const chosen = arms === undefined || arms.length === 0 ? def.choices : [...new Set(arms)];
-  const unknown = chosen.filter((arm) => !def.choices!.includes(arm));
+  const unknown = chosen.filter((arm) => !def.choices.includes(arm));
   if (unknown.length > 0)
-    return refuse(
+    throw refusal(
       'arms',
       'not_a_choice',
-      `${unknown.map((arm) => `"${arm}"`).join(', ')} ${unknown.length === 1 ? 'is not one' : 'are not'} of the choices of "${def.label ?? input}": ${def.choices.map((c) => `"${c}"`).join(', ')}`,
+      `${unknown.map(quote).join(', ')} ${unknown.length === 1 ? 'is not one' : 'are not'} of the choices of "${def.label}": ${def.choices.map(quote).join(', ')}`,
     );
-  if (chosen.length < 2) return refuse('arms', 'too_few', 'a split needs at least two arms to compare');
-  return { input, arms: chosen };
+  if (chosen.length < 2) throw refusal('arms', 'too_few', 'a split needs two arms at least, to compare');
+  return { input, label: def.label, arms: chosen };
 }
+
+/** An input a job can split: one with choices. */
+export interface ChoiceInput {
+  path: string;
+  label: string;
+  choices: string[];
+}
+
+/** A template's inputs with choices, in its order. */
+export function choiceInputs(compiled: CompiledTemplate): ChoiceInput[] {
+  return Object.entries(compiled.inputs).flatMap(([scope, inputs]) =>
+    Object.entries(inputs).flatMap(([key, def]) =>
+      def.type === 'choice' && def.choices
+        ? [{ path: `${scope}.${key}`, label: def.label ?? key, choices: def.choices }]
+        : [],
+    ),
+  );
+}
+
+const quote = (text: string) => `"${text}"`;
+
+const refusal = (path: string, rule: string, message: string) =>
+  new PlatenError('invalid_request', [{ path, rule, message } satisfies Problem]);

@@ -27,7 +27,13 @@ import { type ColumnMapping, mapColumns, normalizeName } from '../jobs/mapping.j
 import { checkpointsOf } from '../jobs/checkpoints.js';
 import { quoted, visible } from '../jobs/visible.js';
 import type { ChunkResult } from '../jobs/chunk.js';
-import { checkedSplit, type JobPieces, type Split } from '../jobs/experiment.js';
+import {
+  type ChoiceInput,
+  checkedSplit,
+  choiceInputs,
+  type JobPieces,
+  type Split,
+} from '../jobs/experiment.js';
 import { newPieceSeed } from '../model/piece-code.js';
 import type { ApiKey, Job, JobSpec, JobState, Store } from '../store/store.js';
 import { SheetTooSmallError, sheetLayout } from '../pdf/impose.js';
@@ -128,6 +134,8 @@ export interface JobColumns {
   unused: string[];
   /** Why no mapping could be made (an ambiguous column, an override naming no column): no input has a column then. */
   problems: Problem[];
+  /** The template's inputs with choices: what a job of it can split. */
+  choices: ChoiceInput[];
 }
 
 /** One line of a job's rejected-rows report: one problem of one row. */
@@ -392,7 +400,8 @@ export class JobService {
   ): Promise<JobColumns> {
     authorize(caller, 'jobs.run');
     const found = await this.templates.resolve(templateId, version, caller);
-    const inputs = (await this.templates.compiled(found)).inputs.prospect;
+    const compiled = await this.templates.compiled(found);
+    const inputs = compiled.inputs.prospect;
     const { headers, encoding, delimiter } = await openCsv(csv);
     let mapping: ColumnMapping | null = null;
     let problems: Problem[] = [];
@@ -418,6 +427,7 @@ export class JobService {
       missingRequired: mapping?.missingRequired ?? [],
       unused: mapping?.unused ?? headers,
       problems,
+      choices: choiceInputs(compiled),
     };
   }
 

@@ -231,7 +231,7 @@ export interface JobSpec {
   /** The CSV column naming each row's recipient; by default the record's `prospect.id`. */
   recipientColumn?: string;
   /** A choice input split across the rows at random: each row shows one of the arms. */
-  split?: { input: string; arms: string[] };
+  split?: { input: string; label: string; arms: string[] };
   /** The percentage of rows held out: recorded as pieces, never printed. */
   holdout?: number;
 }
