@@ -13,7 +13,7 @@ import yauzl from 'yauzl';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { isHeldOut } from '../../src/jobs/experiment.js';
 import { pieceCodeFor } from '../../src/model/piece-code.js';
-import { makePackage } from '../support/packages.js';
+import { splitPostcard } from '../support/packages.js';
 import { pageBoxes, pageLabels, pdfInfo, popplerText, qpdfCheck } from '../support/pdf.js';
 import { cleanup, tempDir } from '../support/files.js';
 import { type JobBody, jobForm as form } from '../support/jobs.js';
@@ -359,17 +359,7 @@ describe('batch jobs over the API', () => {
   it('splits a choice across the rows and holds some out: recorded per piece, held-out rows not printed', async () => {
     // The postcard with a headline to choose, printed on its front (its reply code prints {{piece.code}}).
     const arms = ['Smooth sailing', 'Calm, clear waters'];
-    const pkg = await makePackage('split-postcard', 'Split postcard', (m) => {
-      (m.fields as Record<string, unknown>).headline = {
-        type: 'choice',
-        label: 'Headline',
-        required: true,
-        choices: [...arms, 'Fair winds'],
-        default: 'Fair winds',
-      };
-      const front = (m.pages as { elements: { name?: string; text?: string }[] }[])[0]!;
-      front.elements.find((e) => e.name === 'coverHeadline')!.text = '{{fields.headline}}';
-    });
+    const pkg = await splitPostcard('split-postcard', 'Split postcard', [...arms, 'Fair winds']);
     expect((await uploadZip(marketing, await zipFolder(pkg))).status).toBe(201);
     expect((await marketing('post', '/api/v1/templates/split-postcard/versions/1/publish')).status).toBe(200);
 
