@@ -13,6 +13,8 @@ import yauzl from 'yauzl';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { isHeldOut } from '../../src/jobs/experiment.js';
 import { pieceCodeFor } from '../../src/model/piece-code.js';
+import { LocalBlobStore } from '../../src/store/local-blobs.js';
+import { SqliteStore } from '../../src/store/sqlite/store.js';
 import { splitPostcard } from '../support/packages.js';
 import { pageBoxes, pageLabels, pdfInfo, popplerText, qpdfCheck } from '../support/pdf.js';
 import { cleanup, tempDir } from '../support/files.js';
@@ -517,7 +519,7 @@ describe('a batch job and a killed service', () => {
     await cleanup();
   });
 
-  it('resumes after SIGKILL from its last checkpoint: every good row exactly once, in order', async () => {
+  it('resumes after SIGKILL from its last checkpoint: every good row exactly once, in order, with its own code', async () => {
     await serve();
     const admin = (await readFile(path.join(dataDir, 'admin.key'), 'utf8')).trim();
     const key = (await createKey({ url, adminKey: admin }, 'marketing', 'ops')).key;
@@ -570,6 +572,21 @@ describe('a batch job and a killed service', () => {
       row: string;
     }[];
     expect(errors.map((r) => Number(r.row))).toEqual(bad);
+
+    // Every good row is one piece (its chunk recorded again if the kill came between its pieces and its
+    // checkpoint), and prints the code recorded, whichever run drew it.
+    const store = new SqliteStore(dataDir, new LocalBlobStore(path.join(dataDir, 'blobs')));
+    try {
+      const seed = (await store.jobs.get(job.id))!.spec.pieceSeed!;
+      const pieces = await store.pieces.list({ jobId: job.id, limit: 5000 });
+      pieces.sort((a, b) => a.row! - b.row!);
+      expect(pieces.map((p) => String(p.row))).toEqual(good);
+      expect(pieces.every((p) => p.code === pieceCodeFor(seed, p.row!))).toBe(true);
+      const pages = await popplerText(file);
+      expect(pieces.filter((p, i) => !pages[2 * i]!.includes(`code ${p.code}`))).toEqual([]);
+    } finally {
+      await store.close();
+    }
     child.kill('SIGTERM');
   });
 });
