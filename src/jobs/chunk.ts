@@ -266,15 +266,14 @@ function rowPiece(
   const column = pieces.recipientColumn;
   const recipientRef = column === undefined ? facts.recipientRef : (row.values[column] ?? '').trim() || null;
   const repId = task.reps ? repIdOf(row, task.reps.column) || null : null;
-  const common = { row: row.row, code: identity.code, repId, recipientRef };
+  // A list fills no rep fields (and a split's arm is not the rep's edit): a row's piece has none edited.
+  const common = { row: row.row, code: identity.code, repId, recipientRef, edited: [] };
   if (isHeldOut(pieces, row.row))
-    return { ...common, landingUrl: null, choices: {}, edited: [], variant: null, holdout: true };
+    return { ...common, landingUrl: null, choices: {}, variant: null, holdout: true };
   return {
     ...common,
     landingUrl: landingUrl(compiled, record, identity),
     choices: facts.choices,
-    // The split set its input, not the rep.
-    edited: facts.edited.filter((key) => `fields.${key}` !== pieces.split?.input),
     variant,
     holdout: false,
   };
