@@ -16,6 +16,7 @@ import { preparePiece, samples, writePieces } from './pipeline.js';
 import { compileTemplate, withMarks } from './template/compile.js';
 import { SheetTooSmallError, sheetLayout } from './pdf/impose.js';
 import { parseSheetSize } from './model/units.js';
+import { SAMPLE_PIECE_CODE } from './model/piece-code.js';
 import { recordJsonSchema } from './template/record-schema.js';
 import { rerunRows, runBatch } from './jobs/batch.js';
 import { setWorkerHeapFlags, WorkerPool } from './jobs/dispatch.js';
@@ -166,7 +167,11 @@ const collect = (value: string, previous: string[]) => [...previous, value];
 
 program
   .command('batch')
-  .description('mail-merge a prospect list (CSV) into one print file (.pdf) or one PDF per row (.zip)')
+  .description(
+    'mail-merge a prospect list (CSV) into one print file (.pdf) or one PDF per row (.zip). Offline, its pieces ' +
+      `print the sample response code (${SAMPLE_PIECE_CODE}) and nothing records them: a drop whose responses ` +
+      'are traced is a job on the server (POST /api/v1/jobs or the batch page)',
+  )
   .argument('<template-dir>')
   .requiredOption(
     '--csv <file>',

@@ -16,8 +16,10 @@ import {
   type RowReps,
   type TemplateSource,
 } from './chunk.js';
+import type { SavedChunk } from './checkpoints.js';
 import { type CsvInput, type CsvOptions, type CsvRow, openCsv } from './csv.js';
 import type { ChunkDispatcher } from './dispatch.js';
+import type { JobPieces } from './experiment.js';
 import { type ColumnMapping, mapColumns } from './mapping.js';
 import { ErrorReport, type ReportedRows } from './report.js';
 import { visible } from './visible.js';
@@ -57,6 +59,8 @@ export interface BatchOptions {
   partsDir?: string;
   /** Chunks finished before and kept (a resumed job); saves each chunk as it finishes. */
   checkpoints?: Checkpoints;
+  /** A service job's row identities and experiment (see JobPieces); the CLI's rows print the sample. */
+  pieces?: JobPieces;
   /** Rows per chunk; a resumed job must use the size it started with. */
   chunkRows?: number;
   signal?: AbortSignal;
@@ -64,9 +68,12 @@ export interface BatchOptions {
   onProgress?: (progress: BatchProgress) => void | Promise<void>;
 }
 
-/** A job's memory of finished chunks: their results, whose parts stay on disk until the job ends. */
+/**
+ * A job's memory of finished chunks: their results, whose parts stay on disk until the job ends.
+ * `save` is where a job records a chunk's pieces, before its checkpoint.
+ */
 export interface Checkpoints {
-  get(index: number): ChunkResult | undefined;
+  get(index: number): SavedChunk | undefined;
   save(result: ChunkResult): void | Promise<void>;
 }
 
@@ -76,6 +83,8 @@ export interface BatchProgress {
   total: number | null;
   rendered: number;
   rejected: number;
+  /** Rows held out of the print run (an experiment's control group). */
+  heldOut: number;
   elapsedMs: number;
 }
 
@@ -130,6 +139,7 @@ export async function runBatch(options: BatchOptions): Promise<BatchResult> {
     total: options.total ?? (head < large ? head : null),
     rendered: 0,
     rejected: 0,
+    heldOut: 0,
     elapsedMs: 0,
   };
   const counted = progress.total === null ? countRows(input).then((total) => (progress.total = total)) : null;
@@ -142,10 +152,11 @@ export async function runBatch(options: BatchOptions): Promise<BatchResult> {
   };
   const partsDir =
     options.partsDir ?? (await mkdtemp(join(dirname(out ?? options.errorsPath), '.platen-parts-')));
-  const finished = async (result: ChunkResult, rows: number) => {
+  const finished = async (result: SavedChunk, rows: number) => {
     progress.done += rows;
     progress.rendered += result.rendered;
     progress.rejected += result.rejected.length;
+    progress.heldOut += result.heldOut;
     await tick();
     return result;
   };
@@ -153,7 +164,7 @@ export async function runBatch(options: BatchOptions): Promise<BatchResult> {
   let output: string | null = null;
   // Chunks in flight, in row order: enough to keep every worker busy while the first is joined.
   // Their rows are not kept here: a worker reports a rejected row with its cells.
-  const pending: Promise<ChunkResult>[] = [];
+  const pending: Promise<SavedChunk>[] = [];
   try {
     await writeAtomically(options.errorsPath, async (errorsOut) => {
       const report = new ErrorReport(errorsOut);
@@ -184,6 +195,7 @@ export async function runBatch(options: BatchOptions): Promise<BatchResult> {
                     rep: options.rep,
                     ...(options.reps ? { reps: repsIn(rows, options.reps) } : {}),
                     part: kind === 'check' ? null : join(partsDir, `${String(index).padStart(6, '0')}.part`),
+                    ...(options.pieces ? { pieces: options.pieces } : {}),
                   },
                   signal,
                 )
@@ -333,7 +345,7 @@ export async function countRows(input: CsvInput, most = Infinity): Promise<numbe
 
 /** Joins finished parts, in row order, into the drop's output. */
 interface Assembler {
-  append(chunk: ChunkResult, part: Buffer): Promise<void>;
+  append(chunk: SavedChunk, part: Buffer): Promise<void>;
   /** Throws NothingRendered when no part came. */
   end(): Promise<void>;
 }
@@ -366,7 +378,7 @@ class PdfAssembler implements Assembler {
     this.joiner = new PdfJoiner(out, impose ? { impose } : {});
   }
 
-  async append(_chunk: ChunkResult, part: Buffer): Promise<void> {
+  async append(_chunk: SavedChunk, part: Buffer): Promise<void> {
     this.parts += 1;
     await this.joiner.append(part);
   }
@@ -385,7 +397,7 @@ class ZipAssembler implements Assembler {
     this.zip = new ZipWriter(out);
   }
 
-  async append(chunk: ChunkResult, part: Buffer): Promise<void> {
+  async append(chunk: SavedChunk, part: Buffer): Promise<void> {
     let offset = 0;
     for (const { row, name, bytes, crc32 } of chunk.files) {
       await this.zip.add(

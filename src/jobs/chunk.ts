@@ -6,11 +6,14 @@ import { PlatenError, type Problem } from '../errors.js';
 import { roomIn } from '../files.js';
 import { fitPieceOrThrow } from '../layout/piece.js';
 import type { FittedPiece } from '../model/piece.js';
-import { mergeRecord, pieceFileName } from '../merge/merge.js';
+import { pieceFacts } from '../merge/facts.js';
+import { landingUrl, mergeRecord, pieceFileName } from '../merge/merge.js';
 import { renderToBuffer, writePieces } from '../pipeline.js';
 import type { InputDef } from '../model/manifest.js';
+import type { PieceIdentity, PieceRecord } from '../model/record.js';
 import type { CompiledTemplate } from '../model/template.js';
 import type { CsvRow } from './csv.js';
+import { armOf, isHeldOut, type JobPieces, rowIdentity } from './experiment.js';
 import { type ColumnMapping, prospectOf } from './mapping.js';
 import { quoted } from './visible.js';
 
@@ -60,6 +63,8 @@ export interface ChunkTask {
   reps?: RowReps;
   /** Where the part goes; null for a check (preflight), which draws nothing. */
   part: string | null;
+  /** A service job's row identities and experiment; without, rows print the sample identity. */
+  pieces?: JobPieces;
 }
 
 /**
@@ -88,6 +93,27 @@ export interface ChunkResult {
   files: { row: number; name: string | null; bytes: number; crc32: number }[];
   /** The part written, or null when no row of the chunk rendered (or a check). */
   part: string | null;
+  /** Rows held out of the print run (validated, not drawn). */
+  heldOut: number;
+  /**
+   * A service job's pieces, printed or held out, in row order, for the job to record (a check's
+   * rows are no pieces, and rejected rows none).
+   */
+  pieces: RowPiece[];
+}
+
+/** A piece of a job's row, as the job records it (with the job's own facts: see NewPiece). */
+export interface RowPiece {
+  row: number;
+  code: string;
+  /** The rep profile the row's rep cell names; null for the job's rep. */
+  repId: string | null;
+  recipientRef: string | null;
+  landingUrl: string | null;
+  choices: Record<string, string>;
+  edited: string[];
+  variant: string | null;
+  holdout: boolean;
 }
 
 /** Renders one chunk with a compiled template (compiled once per worker; see worker.ts). */
@@ -99,14 +125,16 @@ export async function renderChunk(compiled: CompiledTemplate, task: ChunkTask): 
     rejected: [],
     files: [],
     part: null,
+    heldOut: 0,
+    pieces: [],
   };
   // Image refs name their content (see RenderService.repPart), so every rep's photos share one map.
   const reps = [...(task.rep ? [task.rep] : []), ...Object.values(task.reps?.byId ?? {})];
   const images = new Map(reps.flatMap((rep) => rep.images.map(([ref, image]) => [ref, asBuffers(image)])));
   // Pieces are drawn as they are fitted: a chunk's pieces are never all held at once.
-  function* goodRows(): Generator<RowPiece> {
+  function* goodRows(): Generator<DrawnRow> {
     for (const row of task.rows) {
-      let piece: RowPiece;
+      let piece: PreparedRow;
       try {
         piece = prepareRow(compiled, row, task, images);
       } catch (error) {
@@ -114,6 +142,11 @@ export async function renderChunk(compiled: CompiledTemplate, task: ChunkTask): 
         const { problems } = error;
         const cells = problems.map((problem) => cellOf(problem.path, row, task.mapping));
         result.rejected.push({ row: row.row, line: row.line, problems, cells });
+        continue;
+      }
+      if (piece.made && task.kind !== 'check') result.pieces.push(piece.made);
+      if (piece.made?.holdout) {
+        result.heldOut += 1;
         continue;
       }
       result.rendered += 1;
@@ -126,7 +159,7 @@ export async function renderChunk(compiled: CompiledTemplate, task: ChunkTask): 
     for (const _ of rows); // a check: every row validated and fitted, nothing drawn
     return result;
   }
-  function* all(): Generator<RowPiece> {
+  function* all(): Generator<DrawnRow> {
     yield first.value!;
     yield* rows;
   }
@@ -157,22 +190,30 @@ export async function renderChunk(compiled: CompiledTemplate, task: ChunkTask): 
   return result;
 }
 
-interface RowPiece {
+interface DrawnRow {
   piece: FittedPiece;
   fileName: string | null;
 }
 
-function* piecesOf(rows: Iterable<RowPiece>): Generator<FittedPiece> {
+/** A row ready to draw, and in a service job the piece it makes. */
+interface PreparedRow extends DrawnRow {
+  made: RowPiece | null;
+}
+
+function* piecesOf(rows: Iterable<DrawnRow>): Generator<FittedPiece> {
   for (const { piece } of rows) yield piece;
 }
 
-/** One row's piece, validated, merged and fitted; throws PlatenError naming what is wrong. */
+/**
+ * One row's piece, validated, merged and fitted (a held-out row's too: it is rejected if it would
+ * be); throws PlatenError naming what is wrong.
+ */
 function prepareRow(
   compiled: CompiledTemplate,
   row: CsvRow,
   task: ChunkTask,
   images: Map<string, PreparedImage>,
-): RowPiece {
+): PreparedRow {
   const extra = row.extra.filter((cell) => cell.trim() !== '');
   const unreadable: Problem[] = [
     ...(row.problems ?? []),
@@ -184,14 +225,58 @@ function prepareRow(
   const prospect = withBooleans(prospectOf(row.values, task.mapping), compiled.inputs.prospect);
   refuseImages(prospect, compiled.inputs.prospect);
   const rep = repOf(row, task);
-  const merged = mergeRecord(compiled, { rep: rep.values, prospect, fields: {} }, images);
+  const record: Record<keyof PieceRecord, Record<string, unknown>> = {
+    rep: rep.values,
+    prospect,
+    fields: {},
+  };
+  const { pieces } = task;
+  const variant = pieces ? armOf(pieces, row.row) : null;
+  if (variant !== null) {
+    // The arm overrides whatever the row says: the split, not the list, chooses.
+    const [scope, key] = pieces!.split!.input.split('.') as [keyof PieceRecord, string];
+    record[scope] = { ...record[scope], [key]: variant };
+  }
+  const identity = pieces ? rowIdentity(pieces, row.row) : undefined;
+  const merged = mergeRecord(compiled, record, images, identity);
   const piece = fitPieceOrThrow(merged);
-  const fileName = pieceFileName(compiled, merged.record);
+  const fileName = pieceFileName(compiled, merged.record, identity);
   piece.marker = {
     title: `Row ${row.row}${fileName ? `: ${fileName.replace(/\.pdf$/i, '')}` : ''}`,
     label: String(row.row),
   };
-  return { piece, fileName };
+  const made = pieces ? rowPiece(compiled, row, task, pieces, merged.record, identity!, variant) : null;
+  return { piece, fileName, made };
+}
+
+/**
+ * What a job records of a row's piece. A held-out row printed nothing: it keeps who it was for, and
+ * no arm, choices or landing page, so that it counts only as the control group it is.
+ */
+function rowPiece(
+  compiled: CompiledTemplate,
+  row: CsvRow,
+  task: ChunkTask,
+  pieces: JobPieces,
+  record: PieceRecord,
+  identity: PieceIdentity,
+  variant: string | null,
+): RowPiece {
+  const facts = pieceFacts(compiled, record);
+  const column = pieces.recipientColumn;
+  const recipientRef = column === undefined ? facts.recipientRef : (row.values[column] ?? '').trim() || null;
+  const repId = task.reps ? repIdOf(row, task.reps.column) || null : null;
+  // A list fills no rep fields (and a split's arm is not the rep's edit): a row's piece has none edited.
+  const common = { row: row.row, code: identity.code, repId, recipientRef, edited: [] };
+  if (isHeldOut(pieces, row.row))
+    return { ...common, landingUrl: null, choices: {}, variant: null, holdout: true };
+  return {
+    ...common,
+    landingUrl: landingUrl(compiled, record, identity),
+    choices: facts.choices,
+    variant,
+    holdout: false,
+  };
 }
 
 /** The rep profile a row's rep cell names ('' for none). */

@@ -5,7 +5,7 @@ import { kindOf } from '../elements/registry.js';
 import { joinPath, PlatenError, type Problem, problemsFromZod } from '../errors.js';
 import type { DrawItem } from '../model/kinds.js';
 import type { Piece, RecordImages } from '../model/piece.js';
-import { SAMPLE_PIECE_CODE } from '../model/piece-code.js';
+import { pieceIdentity, SAMPLE_PIECE_CODE } from '../model/piece-code.js';
 import type { MergeContext, PieceIdentity, PieceRecord } from '../model/record.js';
 import type { CompiledTemplate } from '../model/template.js';
 import type { TextToFit } from '../model/text.js';
@@ -44,10 +44,8 @@ export function validateRecord(
  * The identity previews, sample checks and the offline CLI print: a well-formed code that names no
  * piece, so the QR codes and text they show are the size a real piece's are.
  */
-export const samplePiece = (publicUrl = 'https://platen.example'): PieceIdentity => ({
-  url: `${publicUrl}/r/${SAMPLE_PIECE_CODE}`,
-  code: SAMPLE_PIECE_CODE,
-});
+export const samplePiece = (publicUrl = 'https://platen.example'): PieceIdentity =>
+  pieceIdentity(publicUrl, SAMPLE_PIECE_CODE);
 
 /**
  * Validates and merges; throws PlatenError('invalid_record') with every problem. `identity` is the

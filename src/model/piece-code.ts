@@ -1,4 +1,5 @@
 import { createHmac, randomBytes } from 'node:crypto';
+import type { PieceIdentity } from './record.js';
 
 /**
  * A piece's response code: 60 bits, random or derived from a job's secret seed and a row, written in
@@ -35,6 +36,11 @@ export function newPieceCode(): string {
  */
 export function pieceCodeFor(seed: string, row: number): string {
   return encode(createHmac('sha256', seed).update(String(row)).digest().readBigUInt64BE());
+}
+
+/** What a piece with this code prints: its tracked URL (the service's public address and `/r/<code>`) and the code. */
+export function pieceIdentity(publicUrl: string, code: string): PieceIdentity {
+  return { url: `${publicUrl}/r/${code}`, code };
 }
 
 /** A fresh secret seed for a job's codes. */

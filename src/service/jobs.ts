@@ -25,11 +25,22 @@ import { type ReportedRows, reportedRows } from '../jobs/report.js';
 import type { ChunkDispatcher } from '../jobs/dispatch.js';
 import { type ColumnMapping, mapColumns, normalizeName } from '../jobs/mapping.js';
 import { checkpointsOf } from '../jobs/checkpoints.js';
-import type { ApiKey, Job, JobState, Store } from '../store/store.js';
+import { quoted, visible } from '../jobs/visible.js';
+import type { ChunkResult } from '../jobs/chunk.js';
+import {
+  type ChoiceInput,
+  checkedSplit,
+  choiceInputs,
+  type JobPieces,
+  type Split,
+} from '../jobs/experiment.js';
+import { newPieceSeed } from '../model/piece-code.js';
+import type { ApiKey, Job, JobSpec, JobState, Store } from '../store/store.js';
 import { SheetTooSmallError, sheetLayout } from '../pdf/impose.js';
 import type { CompiledTemplate } from '../model/template.js';
 import { folderEntries } from '../files.js';
 import { authorize, can, repScope, sees } from './policy.js';
+import type { PieceService } from './pieces.js';
 import type { RenderService, RepDetails } from './render.js';
 import type { TemplateService } from './templates.js';
 
@@ -56,6 +67,12 @@ export interface JobRequest {
   marks?: boolean;
   /** A merged print file: the pieces stepped and repeated on press sheets of this size. */
   impose?: SheetSize;
+  /** The CSV column naming each row's recipient (by default the record's `prospect.id`). */
+  recipientColumn?: string;
+  /** A choice input split across the rows at random: the arms are its choices, or these of them. */
+  split?: { input: string; arms?: string[] };
+  /** The percentage of rows (0 to 50) held out: recorded as pieces, never printed. */
+  holdout?: number;
 }
 
 /** Headers of a rep column, normalized (see normalizeName): each row names its rep profile. */
@@ -69,6 +86,9 @@ const MOST_ROW_REPS = 1000;
  */
 export interface JobView extends Omit<Job, 'spec' | 'keyId' | 'state'> {
   state: JobState | 'waiting';
+  /** The job's experiment, as asked: the split and the percentage held out (0 for none). */
+  split: Split | null;
+  holdout: number;
   /** Why a waiting job waits, for people. */
   waiting: string | null;
   rate: number | null;
@@ -114,6 +134,8 @@ export interface JobColumns {
   unused: string[];
   /** Why no mapping could be made (an ambiguous column, an override naming no column): no input has a column then. */
   problems: Problem[];
+  /** The template's inputs with choices: what a job of it can split. */
+  choices: ChoiceInput[];
 }
 
 /** One line of a job's rejected-rows report: one problem of one row. */
@@ -143,6 +165,7 @@ export class JobService {
     private readonly dirs: { jobs: string; staging: string },
     private readonly templates: TemplateService,
     private readonly renders: RenderService,
+    private readonly pieces: PieceService,
     private readonly dispatcher: ChunkDispatcher,
     private readonly log: Logger,
   ) {}
@@ -169,6 +192,8 @@ export class JobService {
       const reps =
         column === undefined ? undefined : { column, profiles: await this.profilesIn(input, column) };
       if (request.impose) this.checkSheet(compiled, request.kind, request.impose);
+      const split = request.split && checkedSplit(compiled, request.split.input, request.split.arms);
+      if (request.recipientColumn !== undefined) checkColumn(all.headers, request.recipientColumn);
       const rep = repId === null ? null : await this.profile(repId);
       const repWrong = rep ? repProblems(compiled, (await this.renders.repPart(compiled, rep)).values) : [];
       if (repWrong.length > 0) throw new PlatenError('invalid_request', repWrong);
@@ -196,6 +221,12 @@ export class JobService {
             ...(request.marks ? { marks: true } : {}),
             ...(request.impose ? { impose: request.impose } : {}),
             chunkRows: chunkSize(total, request.kind, this.dispatcher.concurrency),
+            // Codes are fixed now, so that a resumed job prints the same codes and URLs.
+            pieceSeed: newPieceSeed(),
+            publicUrl: this.pieces.publicUrl,
+            ...(request.recipientColumn === undefined ? {} : { recipientColumn: request.recipientColumn }),
+            ...(split ? { split } : {}),
+            ...(request.holdout ? { holdout: request.holdout } : {}),
           },
           total,
         });
@@ -231,6 +262,9 @@ export class JobService {
       ...(repId ? { repId } : {}),
       ...(spec.marks ? { marks: true } : {}),
       ...(spec.impose ? { impose: spec.impose } : {}),
+      ...(spec.recipientColumn === undefined ? {} : { recipientColumn: spec.recipientColumn }),
+      ...(spec.split ? { split: spec.split } : {}),
+      ...(spec.holdout ? { holdout: spec.holdout } : {}),
       onlyRows: rows,
     });
   }
@@ -386,7 +420,8 @@ export class JobService {
   ): Promise<JobColumns> {
     authorize(caller, 'jobs.run');
     const found = await this.templates.resolve(templateId, version, caller);
-    const inputs = (await this.templates.compiled(found)).inputs.prospect;
+    const compiled = await this.templates.compiled(found);
+    const inputs = compiled.inputs.prospect;
     const { headers, encoding, delimiter } = await openCsv(csv);
     let mapping: ColumnMapping | null = null;
     let problems: Problem[] = [];
@@ -412,6 +447,7 @@ export class JobService {
       missingRequired: mapping?.missingRequired ?? [],
       unused: mapping?.unused ?? headers,
       problems,
+      choices: choiceInputs(compiled),
     };
   }
 
@@ -613,6 +649,7 @@ export class JobService {
         ...(job.spec.onlyRows ? { onlyRows: new Set(job.spec.onlyRows) } : {}),
         // Counted when the job was created: the list is not read once more for it.
         ...(job.total === null ? {} : { total: job.total }),
+        ...(piecesOf(job.spec) ?? {}),
         out:
           job.kind === 'check' ? null : this.file(job.id, job.kind === 'zip' ? 'output.zip' : 'output.pdf'),
         errorsPath: this.file(job.id, 'errors.csv'),
@@ -625,7 +662,12 @@ export class JobService {
             const chunk = saved.get(index);
             return chunk && (chunk.part === null || existsSync(chunk.part)) ? chunk : undefined;
           },
-          save: (chunk) => this.store.jobs.saveChunk(job.id, chunk.index, chunk),
+          // Its pieces are recorded first: a crash between the two records them again when the chunk
+          // is drawn again, and the store keeps the first (by code, and by job and row).
+          save: async ({ pieces, ...chunk }) => {
+            await this.record(job, pieces);
+            await this.store.jobs.saveChunk(job.id, chunk.index, chunk);
+          },
         },
         signal,
         onProgress: async (progress) => {
@@ -670,25 +712,71 @@ export class JobService {
     }
   }
 
+  /** A chunk's pieces, as a job's own (a check's chunks have none). */
+  private async record(job: Job, pieces: ChunkResult['pieces']): Promise<void> {
+    if (pieces.length === 0) return;
+    await this.pieces.made(
+      pieces.map(({ repId, ...piece }) => ({
+        ...piece,
+        templateId: job.templateId,
+        version: job.version,
+        // The row's rep, else the job's: whose profile is on the piece.
+        repId: repId ?? job.spec.repId ?? job.repId,
+        keyId: job.keyId,
+        channel: 'batch',
+        jobId: job.id,
+      })),
+    );
+  }
+
   private async emit(id: string): Promise<void> {
     const job = await this.store.jobs.get(id);
     if (job) this.events.emit(id, this.view(job));
   }
 
   private view(job: Job): JobView {
-    const { spec: _spec, keyId: _keyId, ...rest } = job;
+    const { spec, keyId: _keyId, ...rest } = job;
     const run = this.running.get(job.id);
     const waiting = run?.waiting && !ENDED.has(job.state) ? WAITING[run.waiting.code] : null;
     const rate = waiting ? null : (run?.rate.rowsPerSecond ?? null);
     const left = job.total === null ? null : job.total - job.done;
     return {
       ...rest,
+      split: spec.split ?? null,
+      holdout: spec.holdout ?? 0,
       state: waiting ? 'waiting' : job.state,
       waiting,
       rate: rate === null ? null : Math.round(rate),
       etaSeconds: rate && left !== null && job.state === 'running' ? Math.ceil(left / rate) : null,
     };
   }
+}
+
+/** What a job's rows are traced by (see JobPieces); a job stored before pieces had codes has none. */
+function piecesOf(spec: JobSpec): { pieces: JobPieces } | null {
+  const { pieceSeed, publicUrl, recipientColumn, split, holdout } = spec;
+  if (pieceSeed === undefined || publicUrl === undefined) return null;
+  return {
+    pieces: {
+      seed: pieceSeed,
+      publicUrl,
+      ...(recipientColumn === undefined ? {} : { recipientColumn }),
+      ...(split ? { split } : {}),
+      ...(holdout ? { holdout } : {}),
+    },
+  };
+}
+
+/** A column a job names must be one of its list's. */
+function checkColumn(headers: string[], column: string): void {
+  if (!headers.includes(column))
+    throw new PlatenError('invalid_request', [
+      {
+        path: 'recipientColumn',
+        rule: 'unknown_column',
+        message: `the list has no column ${quoted(column)} (its columns: ${headers.map(visible).join(', ')})`,
+      },
+    ]);
 }
 
 const STOPPING = Symbol('stopping');

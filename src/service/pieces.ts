@@ -1,5 +1,5 @@
 import { NotFoundError } from '../errors.js';
-import { newPieceCode, parsePieceCode } from '../model/piece-code.js';
+import { newPieceCode, parsePieceCode, pieceIdentity } from '../model/piece-code.js';
 import type { PieceIdentity } from '../model/record.js';
 import type {
   ApiKey,
@@ -42,7 +42,7 @@ export class PieceService {
 
   /** The identity a piece with this code prints. */
   identity(code: string): PieceIdentity {
-    return { code, url: `${this.publicUrl}/r/${code}` };
+    return pieceIdentity(this.publicUrl, code);
   }
 
   /** A fresh identity, for a piece made on its own (the form, the API). */

@@ -66,6 +66,7 @@ export class Platen {
       { jobs: join(config.dataDir, 'jobs'), staging: this.stagingDir },
       this.templates,
       this.renders,
+      this.pieces,
       this.pool,
       log,
     );

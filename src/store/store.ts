@@ -223,6 +223,20 @@ export interface JobSpec {
   marks?: boolean;
   impose?: { width: number; height: number };
   chunkRows: number;
+  /**
+   * The secret every row's response code (and split arm and holdout) is derived from, so a resumed
+   * or re-rendered row prints the same code. Never shown. Jobs stored before pieces had codes have
+   * none: their rows print the sample code and record no pieces.
+   */
+  pieceSeed?: string;
+  /** The service's public address when the job was created: its tracked URLs start with it. */
+  publicUrl?: string;
+  /** The CSV column naming each row's recipient; by default the record's `prospect.id`. */
+  recipientColumn?: string;
+  /** A choice input split across the rows at random: each row shows one of the arms. */
+  split?: { input: string; label: string; arms: string[] };
+  /** The percentage of rows held out: recorded as pieces, never printed. */
+  holdout?: number;
 }
 
 export interface Job {
@@ -238,6 +252,8 @@ export interface Job {
   done: number;
   rendered: number;
   rejected: number;
+  /** Rows held out of the print run: recorded as pieces, validated, not printed. */
+  heldOut: number;
   error: string | null;
   createdAt: string;
   startedAt: string | null;
@@ -257,7 +273,10 @@ export interface JobStore {
   unfinished(): Promise<Job[]>;
   /** Marks a job running; its first start time is kept. */
   started(id: string): Promise<void>;
-  progress(id: string, p: { done: number; rendered: number; rejected: number }): Promise<void>;
+  progress(
+    id: string,
+    p: { done: number; rendered: number; rejected: number; heldOut: number },
+  ): Promise<void>;
   /** Ends a job that is still queued or running; false when it had ended already (say, cancelled). */
   finish(id: string, state: Exclude<JobState, 'queued' | 'running'>, error?: string | null): Promise<boolean>;
   /** Keeps a finished chunk's result (JSON), replacing one saved before for the same index. */
@@ -294,7 +313,7 @@ export interface NewPiece {
   landingUrl: string | null;
   /** The value of each choice input on the piece: which approved headline, which offer. */
   choices: Record<string, string>;
-  /** The arm of a batch's split the row fell in; null outside a split. */
+  /** The arm of a batch's split the row fell in; null outside a split (and for a held-out row). */
   variant: string | null;
   /** Held out of a batch's print run: recorded to compare against, never printed. */
   holdout: boolean;

@@ -1,7 +1,7 @@
 import type { Request, Router } from 'express';
 import { z } from 'zod';
 import { uploadsOf } from '../api/bodies.js';
-import { jobParams } from '../api/routes/jobs.js';
+import { experimentOf, holdoutSchema, jobParams } from '../api/routes/jobs.js';
 import { repIdSchema } from '../api/routes/reps.js';
 import { templateIdSchema } from '../api/routes/templates.js';
 import { PlatenError } from '../errors.js';
@@ -29,7 +29,13 @@ const listForm = z.strictObject({
   map: z.union([z.string(), z.array(z.string())]).optional(),
   repId: repIdSchema.optional(),
 });
-const jobForm = listForm.extend({ output: z.enum(['pdf', 'zip', 'check']) });
+/** A run's form: the output, and optionally whose pieces they are and an experiment. */
+const jobForm = listForm.extend({
+  output: z.enum(['pdf', 'zip', 'check']),
+  recipientColumn: z.string().max(1000).optional(),
+  split: z.string().max(200).optional(),
+  holdout: holdoutSchema.optional(),
+});
 
 /** Rejected-row lines a page shows; the whole report is a download. */
 const REJECTIONS_SHOWN = 100;
@@ -91,6 +97,7 @@ export function batchRoutes(web: Web, router: Router): void {
       csv: csvOf(req),
       map: mapOf(form),
       ...(form.repId === undefined ? {} : { repId: form.repId }),
+      ...experimentOf(form),
     });
     res.status(202).location(links(job).page).json(withLinks(job));
   });

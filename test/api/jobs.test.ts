@@ -1,7 +1,8 @@
 /**
  * Batch jobs over the API against a real server: multipart CSV in, progress over server-sent events,
  * the merged PDF (or ZIP) and the rejected-rows report out; who sees which job; cancel; concurrent
- * jobs sharing the worker pool; and a job that survives SIGKILL of the service.
+ * jobs sharing the worker pool; a job's rows recorded as pieces, with an A/B split and a holdout;
+ * and a job that survives SIGKILL of the service.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
@@ -10,6 +11,11 @@ import path from 'node:path';
 import { parse } from 'csv-parse/sync';
 import yauzl from 'yauzl';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { isHeldOut } from '../../src/jobs/experiment.js';
+import { pieceCodeFor } from '../../src/model/piece-code.js';
+import { LocalBlobStore } from '../../src/store/local-blobs.js';
+import { SqliteStore } from '../../src/store/sqlite/store.js';
+import { splitPostcard } from '../support/packages.js';
 import { pageBoxes, pageLabels, pdfInfo, popplerText, qpdfCheck } from '../support/pdf.js';
 import { cleanup, tempDir } from '../support/files.js';
 import { type JobBody, jobForm as form } from '../support/jobs.js';
@@ -23,7 +29,9 @@ import {
   profileForm,
   startTestServer,
   type TestServer,
+  uploadZip,
 } from '../support/server.js';
+import { zipFolder } from '../support/zips.js';
 
 /** Reads server-sent events until the `end` event; returns every job state seen. */
 async function events(base: string, key: string, job: JobBody): Promise<{ event: string; job: JobBody }[]> {
@@ -350,6 +358,114 @@ describe('batch jobs over the API', () => {
     }
   });
 
+  it('splits a choice across the rows and holds some out: recorded per piece, held-out rows not printed', async () => {
+    // The postcard with a headline to choose, printed on its front (its reply code prints {{piece.code}}).
+    const arms = ['Smooth sailing', 'Calm, clear waters'];
+    const pkg = await splitPostcard('split-postcard', 'Split postcard', [...arms, 'Fair winds']);
+    expect((await uploadZip(marketing, await zipFolder(pkg))).status).toBe(201);
+    expect((await marketing('post', '/api/v1/templates/split-postcard/versions/1/publish')).status).toBe(200);
+
+    const { csv, bad } = drop(200, 40);
+    const experiment = {
+      templateId: 'split-postcard',
+      split: 'fields.headline',
+      arms: arms.join('\n'), // one a line: a choice may have a comma
+      holdout: '10',
+      recipientColumn: 'Last Name',
+    };
+    const started = await rep('post', '/api/v1/jobs', { body: form(csv, experiment) });
+    expect(started.status, started.bytes.toString()).toBe(202);
+    const done = await waitFor(rep, (started.json as JobBody).id, (j) => j.state === 'done');
+    const { spec } = (await server.running.platen.store.jobs.get(done.id))!;
+    // The seed is the job's secret: no answer about the job carries it.
+    const seed = spec.pieceSeed!;
+    for (const reply of [
+      started,
+      await rep('get', `/api/v1/jobs/${done.id}`),
+      await rep('get', '/api/v1/jobs'),
+    ])
+      expect(reply.bytes.toString()).not.toContain(seed);
+    expect(done).toMatchObject({
+      split: { input: 'fields.headline', label: 'Headline', arms },
+      holdout: 10,
+      rejected: bad.length,
+    });
+    expect(done.rendered + done.rejected + done.heldOut).toBe(200);
+
+    const pieces = await server.running.platen.store.pieces.list({ jobId: done.id, limit: 500 });
+    pieces.sort((a, b) => a.row! - b.row!);
+    const printed = pieces.filter((p) => !p.holdout);
+    const held = pieces.filter((p) => p.holdout);
+    expect(printed).toHaveLength(done.rendered);
+    expect(held).toHaveLength(done.heldOut);
+    // Rejected rows are no pieces, held out or not; every other row is one, with the job's own code.
+    expect(pieces.map((p) => p.row)).toEqual(
+      Array.from({ length: 200 }, (_, i) => i + 1).filter((n) => !bad.includes(n)),
+    );
+    expect(pieces.map((p) => p.code)).toEqual(pieces.map((p) => pieceCodeFor(seed, p.row!)));
+    expect(new Set(pieces.map((p) => p.code)).size).toBe(pieces.length);
+    expect(held.map((p) => p.row)).toEqual(
+      pieces.filter((p) => isHeldOut({ seed, publicUrl: '', holdout: 10 }, p.row!)).map((p) => p.row),
+    );
+    // About a tenth (195 rows: below 5 or above 40 is a chance of about 1 in 60,000).
+    expect(held.length).toBeGreaterThanOrEqual(5);
+    expect(held.length).toBeLessThanOrEqual(40);
+    for (const p of pieces)
+      expect(p).toMatchObject({
+        channel: 'batch',
+        jobId: done.id,
+        repId: 'chloe',
+        templateId: 'split-postcard',
+        recipientRef: `Last${p.row}`,
+        edited: [],
+      });
+    expect(held.every((p) => p.variant === null && p.landingUrl === null)).toBe(true);
+    expect(printed.every((p) => arms.includes(p.variant!))).toBe(true);
+    expect(printed.every((p) => p.choices['fields.headline'] === p.variant)).toBe(true);
+    for (const arm of arms) expect(printed.some((p) => p.variant === arm)).toBe(true);
+
+    // The print file: the printed rows only, in order, each with its code and its arm's headline.
+    const file = path.join(await tempDir(), 'split.pdf');
+    await writeFile(file, (await rep('get', done.links.output)).bytes);
+    expect((await pdfInfo(file)).pageCount).toBe(2 * printed.length);
+    expect(await pageLabels(file)).toEqual(printed.map((p) => String(p.row)));
+    const pages = await popplerText(file);
+    printed.forEach((p, i) => {
+      const text = `${pages[2 * i]} ${pages[2 * i + 1]}`;
+      expect(text).toContain(`code ${p.code}`);
+      expect(text).toContain(p.variant);
+    });
+
+    // A preflight of the same drop records nothing.
+    const check = (await rep('post', '/api/v1/jobs', { body: form(csv, { ...experiment, output: 'check' }) }))
+      .json as JobBody;
+    await waitFor(rep, check.id, (j) => j.state === 'done');
+    expect(await server.running.platen.store.pieces.list({ jobId: check.id, limit: 10 })).toEqual([]);
+
+    // What cannot be split or held out is refused, in words.
+    const cases: [Record<string, string>, string, string][] = [
+      [{ split: 'fields.message' }, 'split', 'not_a_choice'],
+      [{ split: 'fields.headline', arms: 'Smooth sailing\nRough seas' }, 'arms', 'not_a_choice'],
+      [{ split: 'fields.headline', arms: 'Smooth sailing' }, 'arms', 'too_few'],
+      [{ arms: 'Smooth sailing' }, 'arms', 'split'],
+      [{ holdout: '60' }, 'holdout', 'too_big'],
+      [{ recipientColumn: 'Customer' }, 'recipientColumn', 'unknown_column'],
+    ];
+    for (const [fields, at, rule] of cases) {
+      const refused = await rep('post', '/api/v1/jobs', {
+        body: form(csv, { templateId: 'split-postcard', ...fields }),
+      });
+      expect(refused.status, JSON.stringify(fields)).toBe(422);
+      expect(problem(refused).errors, JSON.stringify(fields)).toContainEqual(
+        expect.objectContaining({ path: at, rule }),
+      );
+    }
+    const notChoice = await rep('post', '/api/v1/jobs', {
+      body: form(csv, { templateId: 'split-postcard', split: 'fields.message' }),
+    });
+    expect(problem(notChoice).errors![0]!.message).toContain('"Headline" (fields.headline)');
+  });
+
   it('runs concurrent jobs side by side, each whole', async () => {
     const jobs = await Promise.all(
       [120, 90, 150].map(async (n) => {
@@ -403,7 +519,7 @@ describe('a batch job and a killed service', () => {
     await cleanup();
   });
 
-  it('resumes after SIGKILL from its last checkpoint: every good row exactly once, in order', async () => {
+  it('resumes after SIGKILL from its last checkpoint: every good row exactly once, in order, with its own code', async () => {
     await serve();
     const admin = (await readFile(path.join(dataDir, 'admin.key'), 'utf8')).trim();
     const key = (await createKey({ url, adminKey: admin }, 'marketing', 'ops')).key;
@@ -456,6 +572,21 @@ describe('a batch job and a killed service', () => {
       row: string;
     }[];
     expect(errors.map((r) => Number(r.row))).toEqual(bad);
+
+    // Every good row is one piece (its chunk recorded again if the kill came between its pieces and its
+    // checkpoint), and prints the code recorded, whichever run drew it.
+    const store = new SqliteStore(dataDir, new LocalBlobStore(path.join(dataDir, 'blobs')));
+    try {
+      const seed = (await store.jobs.get(job.id))!.spec.pieceSeed!;
+      const pieces = await store.pieces.list({ jobId: job.id, limit: 5000 });
+      pieces.sort((a, b) => a.row! - b.row!);
+      expect(pieces.map((p) => String(p.row))).toEqual(good);
+      expect(pieces.every((p) => p.code === pieceCodeFor(seed, p.row!))).toBe(true);
+      const pages = await popplerText(file);
+      expect(pieces.filter((p, i) => !pages[2 * i]!.includes(`code ${p.code}`))).toEqual([]);
+    } finally {
+      await store.close();
+    }
     child.kill('SIGTERM');
   });
 });

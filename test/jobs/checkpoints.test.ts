@@ -7,8 +7,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { checkpointsOf } from '../../src/jobs/checkpoints.js';
-import type { ChunkResult } from '../../src/jobs/chunk.js';
+import { checkpointsOf, type SavedChunk } from '../../src/jobs/checkpoints.js';
 import { LocalBlobStore } from '../../src/store/local-blobs.js';
 import { SqliteStore } from '../../src/store/sqlite/store.js';
 import type { JobSpec } from '../../src/store/store.js';
@@ -24,7 +23,7 @@ afterAll(async () => {
   await rm(dir, { recursive: true, force: true });
 });
 
-const chunk = (index: number): ChunkResult => ({
+const chunk = (index: number): SavedChunk => ({
   index,
   rendered: 1,
   pages: 1,
@@ -38,10 +37,11 @@ const chunk = (index: number): ChunkResult => ({
   ],
   files: [{ row: 2 * index + 1, name: `P${index}.pdf`, bytes: 1234, crc32: 0xdeadbeef }],
   part: `/data/jobs/x/${index}.part`,
+  heldOut: 1,
 });
 
 describe('job checkpoints', () => {
-  it('gives back what this build saved, and leaves out what an earlier build saved without CRCs or cells', async () => {
+  it('gives back what this build saved, and leaves out what an earlier build saved without CRCs, cells or holdouts', async () => {
     const job = await store.jobs.create({
       id: 'checkpoints-1',
       keyId: 'key-1',
@@ -57,10 +57,12 @@ describe('job checkpoints', () => {
     const old = (result: object) =>
       store.db
         .prepare('INSERT INTO job_chunks (job_id, idx, result) VALUES (?, ?, ?)')
-        .run(job.id, (result as ChunkResult).index, JSON.stringify(result));
+        .run(job.id, (result as SavedChunk).index, JSON.stringify(result));
     const { files, rejected, ...rest } = chunk(1);
     old({ ...rest, index: 1, rejected, files: files.map(({ crc32: _, ...file }) => file) });
     old({ ...chunk(3), rejected: rejected.map(({ row, problems }) => ({ row, problems })) });
+    const { heldOut: _, ...beforeHoldouts } = chunk(4);
+    old(beforeHoldouts);
 
     const saved = checkpointsOf(await store.jobs.chunks(job.id));
     expect([...saved.keys()].sort()).toEqual([0, 2]);

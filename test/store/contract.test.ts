@@ -545,6 +545,7 @@ describe.each(ADAPTERS)('the store contract: $name', (adapter) => {
         done: 0,
         rendered: 0,
         rejected: 0,
+        heldOut: 0,
         error: null,
         startedAt: null,
         finishedAt: null,
@@ -575,13 +576,14 @@ describe.each(ADAPTERS)('the store contract: $name', (adapter) => {
       const { startedAt } = (await store.jobs.get('j'))!;
       later();
       await store.jobs.started('j');
-      await store.jobs.progress('j', { done: 5, rendered: 4, rejected: 1 });
+      await store.jobs.progress('j', { done: 5, rendered: 3, rejected: 1, heldOut: 1 });
       expect(await store.jobs.get('j')).toMatchObject({
         state: 'running',
         startedAt,
         done: 5,
-        rendered: 4,
+        rendered: 3,
         rejected: 1,
+        heldOut: 1,
       });
       expect(await store.jobs.finish('j', 'cancelled')).toBe(true);
       expect(await store.jobs.finish('j', 'done')).toBe(false);

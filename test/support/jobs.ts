@@ -9,6 +9,9 @@ export interface JobBody {
   done: number;
   rendered: number;
   rejected: number;
+  heldOut: number;
+  split: { input: string; label: string; arms: string[] } | null;
+  holdout: number;
   repId: string | null;
   links: { self: string; events: string; output: string; errors: string };
 }

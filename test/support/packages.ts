@@ -41,3 +41,21 @@ export function makePackage(
     id,
   );
 }
+
+/**
+ * The postcard with a headline to choose (`fields.headline`, "Headline", the last choice its
+ * default) printed on its front, beside its reply code: a template whose batches can split a choice.
+ */
+export function splitPostcard(id: string, name: string, choices: string[]): Promise<string> {
+  return makePackage(id, name, (m) => {
+    (m.fields as Record<string, unknown>).headline = {
+      type: 'choice',
+      label: 'Headline',
+      required: true,
+      choices,
+      default: choices.at(-1),
+    };
+    const front = (m.pages as { elements: { name?: string; text?: string }[] }[])[0]!;
+    front.elements.find((e) => e.name === 'coverHeadline')!.text = '{{fields.headline}}';
+  });
+}

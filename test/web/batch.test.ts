@@ -2,7 +2,8 @@
  * The batch page in headless Chromium against a real server: a rep uploads a prospect list, fixes the
  * column mapping by hand, reads the preflight's counts and failures, starts a merged PDF, watches it
  * to the end and downloads the print file (opened and read) and the error report. Marketing must
- * name the rep a drop runs as; reps never see another rep's jobs.
+ * name the rep a drop runs as; reps never see another rep's jobs. A run can split a choice across
+ * the rows and hold some out.
  */
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
@@ -12,7 +13,17 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { signIn, statusOf, useBrowser } from '../support/browser.js';
 import { cleanup, tempDir } from '../support/files.js';
 import { REPO_ROOT } from '../support/repo.js';
-import { call, createKey, profileForm, startTestServer, type TestServer } from '../support/server.js';
+import { splitPostcard } from '../support/packages.js';
+import {
+  call,
+  client,
+  createKey,
+  profileForm,
+  startTestServer,
+  type TestServer,
+  uploadZip,
+} from '../support/server.js';
+import { zipFolder } from '../support/zips.js';
 import { pdfInfo, popplerText } from '../support/pdf.js';
 
 const LIST = path.join(REPO_ROOT, 'test/fixtures/csv/batch-postcard.csv');
@@ -207,6 +218,55 @@ describe('the batch page', () => {
     expect(await listed.evaluateAll((links) => links.map((a) => a.getAttribute('href')))).toContain(jobUrl);
     const rep = await signedIn(repKey, /\/gallery$/);
     expect(await statusOf(rep, jobUrl)).toBe(404);
+  });
+
+  it('runs an experiment: a choice split across the rows, some held out, the recipient from a column', async () => {
+    const marketing = client(server.url, marketingKey);
+    const pkg = await splitPostcard('split-postcard', 'Split postcard', ['Smooth sailing', 'Calm waters']);
+    expect((await uploadZip(marketing, await zipFolder(pkg))).status).toBe(201);
+    expect((await marketing('post', '/api/v1/templates/split-postcard/versions/1/publish')).status).toBe(200);
+
+    const page = await signedIn(repKey, /\/gallery$/);
+    await page.goto('/batch');
+    await page.getByLabel('Template', { exact: true }).selectOption({ label: 'Split postcard' });
+    await page.getByLabel('Prospect list (CSV)').setInputFiles(LIST);
+    await page.getByLabel('ZIP code').selectOption('Postcode');
+    await page.getByRole('button', { name: 'Check the list' }).click();
+    await expect
+      .poll(() => page.locator('#preflight-summary').textContent())
+      .toBe('8 rows of 10 will render; 2 rows fail.');
+
+    // The template's choice inputs and the list's columns are offered, in words.
+    const split = page.getByLabel('Try each choice of');
+    expect(await split.locator('option').allTextContents()).toEqual([
+      'Nothing: every piece as the list and template say',
+      'Headline (2 choices)',
+    ]);
+    await split.selectOption({ label: 'Headline (2 choices)' });
+    await page.getByLabel('Hold out (percent of the rows)').fill('50');
+    await page
+      .getByLabel("Each row's recipient is named by")
+      .selectOption({ label: 'The column “Last Name”' });
+    await page.getByRole('button', { name: 'Start the run' }).click();
+    await page.waitForURL(/\/batch\/jobs\/[0-9a-f]{16}$/);
+    const jobId = page.url().split('/').pop()!;
+    await expect.poll(() => page.locator('[data-k="state"]').textContent()).toBe('done');
+
+    const facts = await page.locator('dl.facts').first().textContent();
+    expect(facts).toMatch(
+      /Split\s+Headline: each piece shows one of “Smooth sailing”, “Calm waters”,\s+chosen at random/,
+    );
+    expect(facts).toMatch(/Held out\s+50 % of the rows/);
+    const job = (await server.running.platen.store.jobs.get(jobId))!;
+    expect(job.rendered + job.heldOut).toBe(8);
+    expect(await page.locator('[data-k="heldOut"]').textContent()).toBe(String(job.heldOut));
+    const pieces = await server.running.platen.store.pieces.list({ jobId, limit: 20 });
+    expect(pieces.filter((p) => p.holdout)).toHaveLength(job.heldOut);
+    expect(pieces.map((p) => p.recipientRef).sort()).toEqual(
+      ['Quayle', 'Vance', 'Lindqvist', 'Marsh', 'Carvalho', 'Delgado', 'Petrov', 'Harlow'].sort(),
+    );
+    for (const piece of pieces.filter((p) => !p.holdout))
+      expect(['Smooth sailing', 'Calm waters']).toContain(piece.variant);
   });
 
   it('refuses changes without the session’s CSRF token, and a rep naming another rep', async () => {

@@ -18,11 +18,15 @@
       done: `${job.done} of ${job.total}`,
       rendered: String(job.rendered),
       rejected: String(job.rejected),
+      heldOut: String(job.heldOut),
       rate: job.rate ? `${job.rate} rows/s` : '–',
       eta: job.etaSeconds ? `about ${job.etaSeconds} s` : '–',
     };
-    for (const [key, value] of Object.entries(text))
-      root.querySelector(`[data-k="${key}"]`).textContent = value;
+    for (const [key, value] of Object.entries(text)) {
+      // Held out shows only for a job that holds rows out.
+      const shown = root.querySelector(`[data-k="${key}"]`);
+      if (shown) shown.textContent = value;
+    }
   }
 
   /** Follows a job's events until its `end`; the browser reconnects by itself if the stream drops. */
@@ -69,6 +73,8 @@
   const start = document.getElementById('start');
   const startButton = document.getElementById('start-run');
   const startStatus = document.getElementById('start-status');
+  const splitChoice = document.getElementById('experiment-split');
+  const recipientChoice = document.getElementById('experiment-recipient');
   /** The last columns the server answered: the template version and the mapping shown. */
   let columns = null;
   /** Requests answered out of order are dropped: only the latest counts. */
@@ -193,6 +199,26 @@
     document.getElementById('mapping-unused').textContent =
       found.unused.length > 0 ? `Not used: ${found.unused.join(', ')}.` : '';
     checkButton.disabled = found.problems.length > 0 || found.missingRequired.length > 0;
+    showExperiment(found);
+  }
+
+  /** The experiment's choices: the template's inputs with choices, and the list's columns. */
+  function showExperiment(found) {
+    const keep = (select, options) => {
+      const chosen = select.value;
+      select.replaceChildren(select.options[0], ...options);
+      select.value = options.some((option) => option.value === chosen) ? chosen : '';
+    };
+    keep(
+      splitChoice,
+      found.choices.map(
+        (choice) => new Option(`${choice.label} (${choice.choices.length} choices)`, choice.path),
+      ),
+    );
+    keep(
+      recipientChoice,
+      found.headers.map((header) => new Option(`The column “${header}”`, header)),
+    );
   }
 
   async function runPreflight() {
@@ -275,7 +301,10 @@
     startButton.disabled = true;
     startStatus.textContent = '';
     const output = document.querySelector('input[name="output"]:checked').value;
-    const reply = await post(form.dataset.jobs, withOutput(listData(true), output)).catch(() => null);
+    const data = withOutput(listData(true), output);
+    for (const field of [splitChoice, recipientChoice, document.getElementById('experiment-holdout')])
+      if (field.value !== '') data.set(field.name, field.value);
+    const reply = await post(form.dataset.jobs, data).catch(() => null);
     startButton.disabled = false;
     if (!reply) return;
     if (!reply.ok) {

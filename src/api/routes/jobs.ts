@@ -3,11 +3,19 @@ import { PlatenError } from '../../errors.js';
 import { checkJsonDepth } from '../../json.js';
 import { parseMapEntries } from '../../jobs/mapping.js';
 import { parseSheetSize } from '../../model/units.js';
-import { CSV_HEAD_BYTES, CSV_MAX_BYTES, type JobView } from '../../service/jobs.js';
+import { MOST_HELD_OUT } from '../../jobs/experiment.js';
+import { CSV_HEAD_BYTES, CSV_MAX_BYTES, type JobRequest, type JobView } from '../../service/jobs.js';
 import type { UploadedFile } from '../bodies.js';
 import { type AnyRoute, route } from '../route.js';
 import type { Services } from '../services.js';
 import { repIdSchema } from './reps.js';
+
+/** The percentage of a job's rows held out, as a form field. */
+export const holdoutSchema = z.coerce
+  .number()
+  .min(0)
+  .max(MOST_HELD_OUT)
+  .describe(`percent of rows (0 to ${MOST_HELD_OUT}) held out at random: recorded as pieces, not printed`);
 
 /** A job's form fields (multipart, beside the `csv` file). */
 const jobBody = z.strictObject({
@@ -31,6 +39,29 @@ const jobBody = z.strictObject({
     .transform((text, ctx) => parseSheetSize(text) ?? (ctx.addIssue('a sheet size such as 12x18in'), z.NEVER))
     .optional()
     .describe('output pdf: step and repeat the pieces on press sheets of this size, e.g. 12x18in'),
+  recipientColumn: z
+    .string()
+    .min(1)
+    .max(1000)
+    .optional()
+    .describe(
+      "the list's column naming each row's recipient, recorded with its piece (default: prospect.id)",
+    ),
+  split: z
+    .string()
+    .max(200)
+    .optional()
+    .describe(
+      'an input with choices (e.g. fields.headline) split across the rows at random, recorded per piece',
+    ),
+  arms: z
+    .string()
+    .max(16_000)
+    .optional()
+    .describe(
+      "with split: the choices to split between, one a line or a JSON array (default: all the input's)",
+    ),
+  holdout: holdoutSchema.optional(),
 });
 const rerunBody = z.strictObject({});
 const columnsBody = jobBody.pick({ templateId: true, version: true, map: true });
@@ -50,6 +81,12 @@ const jobSchema = z.object({
   done: z.number(),
   rendered: z.number(),
   rejected: z.number(),
+  heldOut: z.number().describe('rows held out: recorded as pieces, not printed'),
+  split: z
+    .object({ input: z.string(), label: z.string(), arms: z.array(z.string()) })
+    .nullable()
+    .describe('the choice input split across the rows, and its arms'),
+  holdout: z.number().describe('percent of rows held out'),
   rate: z.number().nullable().describe('rows per second'),
   etaSeconds: z.number().nullable(),
   waiting: z.string().nullable().describe('why a waiting job waits'),
@@ -82,6 +119,38 @@ function mappingOf(text: string | undefined): Record<string, string> {
   return parseMapEntries(text.split(/\r?\n/).filter((line) => line.trim() !== ''));
 }
 
+/** A split's arms: one a line, or a JSON array. */
+function armsOf(text: string | undefined): string[] | undefined {
+  if (text === undefined || text.trim() === '') return undefined;
+  if (text.trim().startsWith('[')) {
+    checkJsonDepth(text, 'arms');
+    const parsed = z.array(z.string()).safeParse(safeJson(text));
+    if (parsed.success) return parsed.data;
+    throw new PlatenError('invalid_request', [
+      { path: 'arms', rule: 'arms', message: "a JSON list of arms is an array of the input's choices" },
+    ]);
+  }
+  return text
+    .split(/\r?\n/)
+    .map((line) => line.trim())
+    .filter((line) => line !== '');
+}
+
+/** A job's split, from its `split` and `arms` fields. */
+function splitOf(
+  input: string | undefined,
+  arms: string | undefined,
+): { input: string; arms?: string[] } | undefined {
+  const chosen = armsOf(arms);
+  if (input === undefined || input.trim() === '') {
+    if (chosen === undefined) return undefined;
+    throw new PlatenError('invalid_request', [
+      { path: 'arms', rule: 'split', message: 'arms need a split: name the input in `split`' },
+    ]);
+  }
+  return { input: input.trim(), ...(chosen ? { arms: chosen } : {}) };
+}
+
 /** The path of the uploaded list. */
 function requiredCsv(csv: UploadedFile | undefined): string {
   if (csv) return csv.path;
@@ -96,6 +165,21 @@ function safeJson(text: string): unknown {
   } catch {
     return undefined;
   }
+}
+
+/** What a job's form asks of its pieces: whose they are, a split and a holdout. */
+export function experimentOf(body: {
+  recipientColumn?: string | undefined;
+  split?: string | undefined;
+  arms?: string | undefined;
+  holdout?: number | undefined;
+}): Pick<JobRequest, 'recipientColumn' | 'split' | 'holdout'> {
+  const split = splitOf(body.split, body.arms);
+  return {
+    ...(body.recipientColumn ? { recipientColumn: body.recipientColumn } : {}),
+    ...(split ? { split } : {}),
+    ...(body.holdout ? { holdout: body.holdout } : {}),
+  };
 }
 
 /** A 202 answer: a job, started, and where it is. */
@@ -128,6 +212,7 @@ export function jobRoutes(s: Services): AnyRoute[] {
           ...(body.repId === undefined ? {} : { repId: body.repId }),
           ...(body.marks ? { marks: true } : {}),
           ...(body.impose ? { impose: body.impose } : {}),
+          ...experimentOf(body),
         });
         res.status(202).location(`/api/v1/jobs/${job.id}`).json(view(job));
       },

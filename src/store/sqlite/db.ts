@@ -177,6 +177,9 @@ const MIGRATIONS: string[] = [
   );
   CREATE INDEX webhook_attempts_by_webhook ON webhook_attempts(webhook_id, id);
   `,
+  `
+  ALTER TABLE jobs ADD COLUMN held_out INTEGER NOT NULL DEFAULT 0;
+  `,
 ];
 
 export function openDb(path: string): Db {

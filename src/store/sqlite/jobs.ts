@@ -14,6 +14,7 @@ interface JobRow {
   done: number;
   rendered: number;
   rejected: number;
+  held_out: number;
   error: string | null;
   created_at: string;
   started_at: string | null;
@@ -33,6 +34,7 @@ const toJob = (r: JobRow): Job => ({
   done: r.done,
   rendered: r.rendered,
   rejected: r.rejected,
+  heldOut: r.held_out,
   error: r.error,
   createdAt: r.created_at,
   startedAt: r.started_at,
@@ -96,10 +98,13 @@ export class SqliteJobStore implements JobStore {
       .run(now(), id);
   }
 
-  async progress(id: string, p: { done: number; rendered: number; rejected: number }): Promise<void> {
+  async progress(
+    id: string,
+    p: { done: number; rendered: number; rejected: number; heldOut: number },
+  ): Promise<void> {
     this.db
-      .prepare('UPDATE jobs SET done = ?, rendered = ?, rejected = ? WHERE id = ?')
-      .run(p.done, p.rendered, p.rejected, id);
+      .prepare('UPDATE jobs SET done = ?, rendered = ?, rejected = ?, held_out = ? WHERE id = ?')
+      .run(p.done, p.rendered, p.rejected, p.heldOut, id);
   }
 
   async finish(

@@ -1,0 +1,113 @@
+import { createHmac } from 'node:crypto';
+import { PlatenError, type Problem } from '../errors.js';
+import { pieceCodeFor, pieceIdentity } from '../model/piece-code.js';
+import type { PieceIdentity } from '../model/record.js';
+import type { CompiledTemplate } from '../model/template.js';
+
+/**
+ * What a service job's rows are traced by, fixed when the job is created: a secret seed from which
+ * every row's response code, split arm and holdout are derived (so a resumed or re-rendered row
+ * prints the same code and falls in the same arm), and where tracked URLs lead. The offline CLI's
+ * drops have none: their pieces print the sample identity, and nothing records them.
+ */
+export interface JobPieces {
+  seed: string;
+  /** The service's public address, as it was when the job was created. */
+  publicUrl: string;
+  /** The CSV column naming each row's recipient; by default the record's `prospect.id`. */
+  recipientColumn?: string;
+  split?: Split;
+  /** The percentage of rows held out: recorded, validated, never printed. */
+  holdout?: number;
+}
+
+/** A choice input split across a job's rows at random: each row shows one of the arms. */
+export interface Split {
+  /** The input's record path, e.g. `fields.headline`. */
+  input: string;
+  /** Its label, for people. */
+  label: string;
+  /** Choices of that input; each row gets one of them. */
+  arms: string[];
+}
+
+/** The most of a job's rows that may be held out: a control group, not the drop. */
+export const MOST_HELD_OUT = 50;
+
+/** Row `row`'s identity in a job. */
+export function rowIdentity(pieces: JobPieces, row: number): PieceIdentity {
+  return pieceIdentity(pieces.publicUrl, pieceCodeFor(pieces.seed, row));
+}
+
+/** The arm of the job's split that row `row` falls in, or null without a split. */
+export function armOf(pieces: JobPieces, row: number): string | null {
+  const { split } = pieces;
+  return split
+    ? split.arms[Math.floor(seededFraction(pieces.seed, 'split', row) * split.arms.length)]!
+    : null;
+}
+
+/** Whether row `row` is held out of the print run. */
+export function isHeldOut(pieces: JobPieces, row: number): boolean {
+  return pieces.holdout !== undefined && seededFraction(pieces.seed, 'holdout', row) * 100 < pieces.holdout;
+}
+
+/**
+ * A row's draw for one purpose, uniform in [0, 1): the same every time for a job, independent across
+ * purposes (the message differs from a row's code's, which is its number alone), and unknowable
+ * without the seed.
+ */
+function seededFraction(seed: string, purpose: 'split' | 'holdout', row: number): number {
+  return createHmac('sha256', seed).update(`${purpose} ${row}`).digest().readUInt32BE() / 2 ** 32;
+}
+
+/**
+ * A split as a job asks for it, checked against the template: the input must be one of its choice
+ * inputs and every arm one of its choices (by default, all of them), two at least. Throws
+ * PlatenError naming what to fix.
+ */
+export function checkedSplit(compiled: CompiledTemplate, input: string, arms?: string[]): Split {
+  const choices = choiceInputs(compiled);
+  const def = choices.find((choice) => choice.path === input);
+  if (!def) {
+    const named = choices.map((choice) => `"${choice.label}" (${choice.path})`);
+    throw refusal(
+      'split',
+      'not_a_choice',
+      `only an input with choices can be split, and ${named.length > 0 ? `this template's are ${named.join(', ')}` : 'this template has none'}`,
+    );
+  }
+  const chosen = arms === undefined || arms.length === 0 ? def.choices : [...new Set(arms)];
+  const unknown = chosen.filter((arm) => !def.choices.includes(arm));
+  if (unknown.length > 0)
+    throw refusal(
+      'arms',
+      'not_a_choice',
+      `${unknown.map(quote).join(', ')} ${unknown.length === 1 ? 'is not one' : 'are not'} of the choices of "${def.label}": ${def.choices.map(quote).join(', ')}`,
+    );
+  if (chosen.length < 2) throw refusal('arms', 'too_few', 'a split needs two arms at least, to compare');
+  return { input, label: def.label, arms: chosen };
+}
+
+/** An input a job can split: one with choices. */
+export interface ChoiceInput {
+  path: string;
+  label: string;
+  choices: string[];
+}
+
+/** A template's inputs with choices, in its order. */
+export function choiceInputs(compiled: CompiledTemplate): ChoiceInput[] {
+  return Object.entries(compiled.inputs).flatMap(([scope, inputs]) =>
+    Object.entries(inputs).flatMap(([key, def]) =>
+      def.type === 'choice' && def.choices
+        ? [{ path: `${scope}.${key}`, label: def.label ?? key, choices: def.choices }]
+        : [],
+    ),
+  );
+}
+
+const quote = (text: string) => `"${text}"`;
+
+const refusal = (path: string, rule: string, message: string) =>
+  new PlatenError('invalid_request', [{ path, rule, message } satisfies Problem]);
