@@ -21,7 +21,11 @@ export { OUTCOMES } from '../store/store.js';
  * Tells others (the webhooks) what happened to pieces: made, responded to, an outcome set; one event
  * per item of `data`.
  */
-export type PieceEvents = (type: WebhookEventType, data: readonly Record<string, unknown>[]) => Promise<void>;
+export type PieceEvents = (
+  type: WebhookEventType,
+  data: readonly Record<string, unknown>[],
+  idOf?: (item: Record<string, unknown>) => string,
+) => Promise<void>;
 
 /**
  * The pieces Platen made, each traceable to its responses: identities for new pieces, the tracked
@@ -50,12 +54,14 @@ export class PieceService {
     return this.identity(newPieceCode());
   }
 
-  /** Keeps pieces that were made (and delivered), and tells the webhooks. */
+  /** Keeps pieces that were made (and delivered), and tells the webhooks once per piece. */
   async made(pieces: NewPiece[]): Promise<void> {
     await this.store.pieces.add(pieces);
+    // One event per piece, however often it is stored: a batch chunk is stored again after a crash.
     await this.events(
       'piece.created',
       pieces.map((piece) => this.event(piece)),
+      (event) => `piece.created:${event.code as string}`,
     );
   }
 

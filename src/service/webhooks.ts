@@ -124,15 +124,20 @@ export class WebhookService {
   /**
    * Raises events of one type, one per item of `data`: each `{ id, type, createdAt, data }` goes in
    * the outbox for every webhook subscribed to the type, in one step, and the dispatcher is woken.
-   * Called for every chunk of pieces a batch makes, so with no webhook subscribed it costs one look
-   * in memory.
+   * An event's id is fresh unless `idOf` names it: an event raised again under the same id (a batch
+   * chunk stored again after a crash) is not enqueued twice. Called for every chunk of pieces a batch
+   * makes, so with no webhook subscribed it costs one look in memory.
    */
-  async emit(type: WebhookEventType, data: readonly Record<string, unknown>[]): Promise<void> {
+  async emit(
+    type: WebhookEventType,
+    data: readonly Record<string, unknown>[],
+    idOf: (item: Record<string, unknown>) => string = () => randomUUID(),
+  ): Promise<void> {
     const webhookIds = (this.subscribers ?? (await this.loadSubscribers())).get(type);
     if (!webhookIds?.length || data.length === 0) return;
     const createdAt = new Date().toISOString();
     const events = data.map((item) => {
-      const id = randomUUID();
+      const id = idOf(item);
       return { id, type, body: JSON.stringify({ id, type, createdAt, data: item }) };
     });
     await this.store.webhooks.enqueue(events, webhookIds);

@@ -293,6 +293,12 @@ describe('webhooks', () => {
       recipientRef: 'HM-HOOKED',
     });
     expect(JSON.stringify(event)).not.toContain('harbormutual.example');
+    // Stored again (as a batch chunk is after a crash), the piece raises no second event.
+    expect(eventId).toBe(`piece.created:${code}`);
+    await untilLogged(webhook.id, eventId, (a) => a.status === 200);
+    await server.running.platen.pieces.made([(await server.running.platen.store.pieces.get(code))!]);
+    expect(await server.running.platen.store.webhooks.nextDue()).toBeNull();
+    expect(receiver.forEvent(eventId)).toHaveLength(1);
 
     // The CRM is down: the event about the next piece waits for a retry, and the recipient is erased.
     receiver.answer = () => 503;
