@@ -5,9 +5,12 @@
 // Narrow it with BENCH_TEMPLATES=mailer,postcard BENCH_ROWS=10000,100000 BENCH_OUTPUTS=pdf,zip
 // BENCH_WORKERS=1,2. Rows/s count the whole command (start-up, counting rows, joining parts), run
 // with the Node options of the installed `platen`.
+// BENCH_VIA=cli,service also runs each case as a job of `platen serve` (a real server process, the
+// list posted to POST /api/v1/jobs, timed from the post until the job is done): the path on which
+// every row gets a response code and is stored as a piece.
 import { spawn } from 'node:child_process';
 import { createWriteStream } from 'node:fs';
-import { mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import { cp, mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { naiveMerged } from './naive.js';
@@ -26,6 +29,7 @@ const templates = list('BENCH_TEMPLATES', 'mailer,postcard');
 const rowCounts = list('BENCH_ROWS', '10000,100000').map(Number);
 const outputs = list('BENCH_OUTPUTS', 'pdf,zip');
 const workers = list('BENCH_WORKERS', '1,2').map(Number);
+const via = list('BENCH_VIA', 'cli');
 
 const TEMPLATE_DIRS: Record<string, string> = {
   mailer: join(repoRoot, 'bench/mailer'),
@@ -61,23 +65,116 @@ async function writeList(template: string, count: number, path: string): Promise
   await new Promise<void>((resolve) => out.once('finish', () => resolve()));
 }
 
-/** Runs a command; its wall time and peak RSS (the kernel's high-water mark, read while it runs). */
-async function runMeasured(args: string[]): Promise<{ seconds: number; peakRssMb: number; code: number }> {
-  const started = performance.now();
-  const child = spawn(process.execPath, args, { cwd: repoRoot, stdio: ['ignore', 'ignore', 'pipe'] });
-  let stderr = '';
-  child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+/** A process's peak RSS in MB so far (the kernel's high-water mark), polled while it runs. */
+function peakRss(pid: number): { stop(): number } {
   let peakKb = 0;
   const poll = setInterval(() => {
-    void readFile(`/proc/${child.pid}/status`, 'utf8').then(
+    void readFile(`/proc/${pid}/status`, 'utf8').then(
       (status) => (peakKb = Math.max(peakKb, Number(/VmHWM:\s+(\d+)/.exec(status)?.[1] ?? 0))),
       () => undefined,
     );
   }, 100);
+  return {
+    stop: () => {
+      clearInterval(poll);
+      return peakKb / 1024;
+    },
+  };
+}
+
+/** Runs a command; its wall time and peak RSS. */
+async function runMeasured(args: string[]): Promise<{ seconds: number; peakRssMb: number }> {
+  const started = performance.now();
+  const child = spawn(process.execPath, args, { cwd: repoRoot, stdio: ['ignore', 'ignore', 'pipe'] });
+  let stderr = '';
+  child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+  const rss = peakRss(child.pid!);
   const code = await new Promise<number>((resolve) => child.once('exit', (c) => resolve(c ?? 1)));
-  clearInterval(poll);
+  const peakRssMb = rss.stop();
   if (code !== 0) throw new Error(`${args.join(' ')} exited ${code}: ${stderr}`);
-  return { seconds: (performance.now() - started) / 1000, peakRssMb: peakKb / 1024, code };
+  return { seconds: (performance.now() - started) / 1000, peakRssMb };
+}
+
+/**
+ * Runs one case as a job of a fresh `platen serve` process with `workers` batch workers: the rep's
+ * profile stored, the list posted, the job polled until done. Its wall time from the post, and the
+ * server's peak RSS.
+ */
+async function runAsJob(
+  dir: string,
+  template: string,
+  csv: string,
+  output: string,
+  workers: number,
+): Promise<{ seconds: number; peakRssMb: number; out: string }> {
+  const dataDir = await mkdtemp(join(dir, 'data-'));
+  const templatesDir = await mkdtemp(join(dir, 'templates-'));
+  await cp(TEMPLATE_DIRS[template]!, join(templatesDir, template), { recursive: true });
+  const server = spawn(process.execPath, [...cliNodeOptions, cli, 'serve'], {
+    cwd: repoRoot,
+    stdio: ['ignore', 'pipe', 'pipe'],
+    env: {
+      ...process.env,
+      PORT: '0',
+      HOST: '127.0.0.1',
+      PLATEN_DATA_DIR: dataDir,
+      PLATEN_TEMPLATES_DIR: templatesDir,
+      PLATEN_BATCH_WORKERS: String(workers),
+      LOG_LEVEL: 'info',
+    },
+  });
+  const rss = peakRss(server.pid!);
+  try {
+    const url = await new Promise<string>((resolve, reject) => {
+      let seen = '';
+      server.stdout.on('data', (chunk: Buffer) => {
+        seen += chunk.toString();
+        const found = /"url":"(http:[^"]+)"/.exec(seen);
+        if (found) resolve(found[1]!);
+      });
+      server.once('exit', (code) => reject(new Error(`platen serve exited ${code}: ${seen}`)));
+    });
+    const key = (await readFile(join(dataDir, 'admin.key'), 'utf8')).trim();
+    const call = async (method: string, path: string, body?: string | FormData, type?: string) => {
+      const res = await fetch(url + path, {
+        method,
+        headers: { authorization: `Bearer ${key}`, ...(type ? { 'content-type': type } : {}) },
+        ...(body ? { body } : {}),
+      });
+      if (!res.ok) throw new Error(`${method} ${path}: ${res.status} ${await res.text()}`);
+      return res;
+    };
+    await call('PUT', '/api/v1/reps/bench', JSON.stringify(REPS[template]), 'application/json');
+    const { id: templateId } = JSON.parse(
+      await readFile(join(TEMPLATE_DIRS[template]!, 'template.json'), 'utf8'),
+    ) as { id: string };
+    const form = new FormData();
+    form.set('templateId', templateId);
+    form.set('output', output);
+    form.set('repId', 'bench');
+    form.set('csv', new Blob([await readFile(csv)], { type: 'text/csv' }), 'list.csv');
+    const started = performance.now();
+    const job = (await (await call('POST', '/api/v1/jobs', form)).json()) as { id: string };
+    for (;;) {
+      const state = ((await (await call('GET', `/api/v1/jobs/${job.id}`)).json()) as { state: string }).state;
+      if (state === 'done') break;
+      if (state !== 'queued' && state !== 'running') throw new Error(`job ${job.id} ended ${state}`);
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+    const seconds = (performance.now() - started) / 1000;
+    const out = join(dir, `drop.${output}`);
+    await writeFile(
+      out,
+      Buffer.from(await (await call('GET', `/api/v1/jobs/${job.id}/output`)).arrayBuffer()),
+    );
+    return { seconds, peakRssMb: rss.stop(), out };
+  } finally {
+    rss.stop();
+    server.kill('SIGTERM');
+    await new Promise((resolve) => server.once('exit', resolve));
+    await rm(dataDir, { recursive: true, force: true });
+    await rm(templatesDir, { recursive: true, force: true });
+  }
 }
 
 async function main(): Promise<void> {
@@ -92,7 +189,7 @@ async function main(): Promise<void> {
       `naive pdfkit baseline (engine benchmark, one core, ${rows.length} mailers merged): ` +
         `${naiveRate.toFixed(0)} rows/s, ${naiveKib.toFixed(2)} KiB/row\n`,
     );
-    console.log('template  rows     output  workers  rows/s   vs naive  KiB/row  peak RSS MB');
+    console.log('via      template  rows     output  workers  rows/s   vs naive  KiB/row  peak RSS MB');
     for (const template of templates) {
       const repPath = join(dir, `${template}-rep.json`);
       await writeFile(repPath, JSON.stringify(REPS[template]));
@@ -100,26 +197,30 @@ async function main(): Promise<void> {
         const csv = join(dir, `${template}-${count}.csv`);
         await writeList(template, count, csv);
         for (const output of outputs) {
-          for (const n of workers) {
-            const out = join(dir, `drop.${output}`);
-            const result = await runMeasured([
-              ...cliNodeOptions,
-              cli,
-              'batch',
-              TEMPLATE_DIRS[template]!,
-              '--csv',
-              csv,
-              '--rep',
-              repPath,
-              '--out',
-              out,
-              '--concurrency',
-              String(n),
-            ]);
+          for (const [n, path] of workers.flatMap((n) => via.map((path) => [n, path] as const))) {
+            let out = join(dir, `drop.${output}`);
+            let result: { seconds: number; peakRssMb: number };
+            if (path === 'service') ({ out, ...result } = await runAsJob(dir, template, csv, output, n));
+            else
+              result = await runMeasured([
+                ...cliNodeOptions,
+                cli,
+                'batch',
+                TEMPLATE_DIRS[template]!,
+                '--csv',
+                csv,
+                '--rep',
+                repPath,
+                '--out',
+                out,
+                '--concurrency',
+                String(n),
+              ]);
             const rate = count / result.seconds;
             const kib = (await stat(out)).size / 1024 / count;
             console.log(
               [
+                path.padEnd(8),
                 template.padEnd(9),
                 String(count).padEnd(8),
                 output.padEnd(7),

@@ -19,12 +19,13 @@ export { OUTCOMES } from '../store/store.js';
 
 /**
  * Tells others (the webhooks) what happened to pieces: made, responded to, an outcome set; one event
- * per item of `data`.
+ * per piece, saying `dataOf(piece)`, under the id `idOf(piece)` if given (see WebhookService.emit).
  */
-export type PieceEvents = (
+export type PieceEvents = <T extends NewPiece>(
   type: WebhookEventType,
-  data: readonly Record<string, unknown>[],
-  idOf?: (item: Record<string, unknown>) => string,
+  pieces: readonly T[],
+  dataOf: (piece: T) => Record<string, unknown>,
+  idOf?: (piece: T) => string,
 ) => Promise<void>;
 
 /**
@@ -60,8 +61,9 @@ export class PieceService {
     // One event per piece, however often it is stored: a batch chunk is stored again after a crash.
     await this.events(
       'piece.created',
-      pieces.map((piece) => this.event(piece)),
-      (event) => `piece.created:${event.code as string}`,
+      pieces,
+      (piece) => this.event(piece),
+      (piece) => `piece.created:${piece.code}`,
     );
   }
 
@@ -101,7 +103,7 @@ export class PieceService {
       at: new Date().toISOString(),
     });
     if (!updated) throw new NotFoundError('not_found', `No piece ${code}.`);
-    await this.events('piece.outcome', [{ ...this.event(updated), outcome, note }]);
+    await this.events('piece.outcome', [updated], (piece) => ({ ...this.event(piece), outcome, note }));
     return updated;
   }
 
@@ -126,7 +128,11 @@ export class PieceService {
       : await this.store.pieces.get(code);
     if (!piece?.landingUrl) return null;
     if (visit.count)
-      await this.events('piece.response', [{ ...this.event(piece), kind: visit.kind, device: visit.device }]);
+      await this.events('piece.response', [piece], (p) => ({
+        ...this.event(p),
+        kind: visit.kind,
+        device: visit.device,
+      }));
     const { manifest } = await this.templates.stored(piece.templateId, piece.version);
     // Versions stored before templates named their kind have none.
     return withCampaign(piece, manifest.kind ?? 'other');

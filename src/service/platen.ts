@@ -56,8 +56,8 @@ export class Platen {
     this.pool = new WorkerPool(config.batchWorkers);
     this.templates = new TemplateService(store, new TemplateCache(config.templateCache), this.stagingDir);
     this.webhooks = new WebhookService(store, { retryMs: config.webhookRetryMs }, log);
-    this.pieces = new PieceService(store, this.templates, config.publicUrl, (type, data, idOf) =>
-      this.webhooks.emit(type, data, idOf),
+    this.pieces = new PieceService(store, this.templates, config.publicUrl, (type, pieces, dataOf, idOf) =>
+      this.webhooks.emit(type, pieces, dataOf, idOf),
     );
     this.renders = new RenderService(store, this.templates, this.pieces);
     this.results = new ResultsService(store);

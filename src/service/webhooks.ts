@@ -122,23 +122,24 @@ export class WebhookService {
   }
 
   /**
-   * Raises events of one type, one per item of `data`: each `{ id, type, createdAt, data }` goes in
-   * the outbox for every webhook subscribed to the type, in one step, and the dispatcher is woken.
+   * Raises events of one type, one per item: each `{ id, type, createdAt, data: dataOf(item) }` goes
+   * in the outbox for every webhook subscribed to the type, in one step, and the dispatcher is woken.
    * An event's id is fresh unless `idOf` names it: an event raised again under the same id (a batch
    * chunk stored again after a crash) is not enqueued twice. Called for every chunk of pieces a batch
-   * makes, so with no webhook subscribed it costs one look in memory.
+   * makes, so with no webhook subscribed it costs one look in memory, and nothing is built.
    */
-  async emit(
+  async emit<T>(
     type: WebhookEventType,
-    data: readonly Record<string, unknown>[],
-    idOf: (item: Record<string, unknown>) => string = () => randomUUID(),
+    items: readonly T[],
+    dataOf: (item: T) => Record<string, unknown>,
+    idOf: (item: T) => string = () => randomUUID(),
   ): Promise<void> {
     const webhookIds = (this.subscribers ?? (await this.loadSubscribers())).get(type);
-    if (!webhookIds?.length || data.length === 0) return;
+    if (!webhookIds?.length || items.length === 0) return;
     const createdAt = new Date().toISOString();
-    const events = data.map((item) => {
+    const events = items.map((item) => {
       const id = idOf(item);
-      return { id, type, body: JSON.stringify({ id, type, createdAt, data: item }) };
+      return { id, type, body: JSON.stringify({ id, type, createdAt, data: dataOf(item) }) };
     });
     await this.store.webhooks.enqueue(events, webhookIds);
     this.wake();

@@ -188,7 +188,11 @@ describe('webhooks', () => {
   });
 
   test('an unsubscribed event type is not even put in the outbox', async () => {
-    await server.running.platen.webhooks.emit('piece.outcome', [{ pieceId: 'p-unsubscribed' }]);
+    await server.running.platen.webhooks.emit(
+      'piece.outcome',
+      [{ pieceId: 'p-unsubscribed' }],
+      (data) => data,
+    );
     // Nothing pending: nothing will ever be sent for it.
     expect(await server.running.platen.store.webhooks.nextDue()).toBeNull();
   });
@@ -197,7 +201,7 @@ describe('webhooks', () => {
     receiver.answer = (_eventId, seen) => (seen === 0 ? 500 : 200);
     const before = receiver.received.length;
     const data = { pieceId: 'p-1', templateId: 'insurance-brochure', channel: 'api' };
-    await server.running.platen.webhooks.emit('piece.created', [data]);
+    await server.running.platen.webhooks.emit('piece.created', [data], (data) => data);
     const eventId = await nextEvent('piece.created', before);
     const log = await untilLogged(webhook.id, eventId, (a) => a.status === 200);
 
@@ -235,7 +239,11 @@ describe('webhooks', () => {
     });
     expect(res.status).toBe(201);
     const id = (res.json as { id: string }).id;
-    await server.running.platen.webhooks.emit('piece.outcome', [{ pieceId: 'p-1', outcome: 'won' }]);
+    await server.running.platen.webhooks.emit(
+      'piece.outcome',
+      [{ pieceId: 'p-1', outcome: 'won' }],
+      (data) => data,
+    );
     const [eventId] = (await vi.waitFor(
       async () => {
         const log = await deliveries(id);
@@ -315,7 +323,11 @@ describe('webhooks', () => {
   test('a delivery cut short by a stop is attempted again after the restart, and delivered once', async () => {
     receiver.answer = (_eventId, seen) => (seen === 0 ? 'hang' : 200);
     const before = receiver.received.length;
-    await server.running.platen.webhooks.emit('piece.response', [{ pieceId: 'p-2', kind: 'scan' }]);
+    await server.running.platen.webhooks.emit(
+      'piece.response',
+      [{ pieceId: 'p-2', kind: 'scan' }],
+      (data) => data,
+    );
     const eventId = await nextEvent('piece.response', before);
     // The receiver holds the first attempt open; the server stops under it.
     await server.close();
