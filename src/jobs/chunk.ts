@@ -105,6 +105,7 @@ export interface ChunkResult {
 /** A piece of a job's row, as the job records it (with the job's own facts: see NewPiece). */
 export interface RowPiece {
   row: number;
+  number: number;
   code: string;
   /** The rep profile the row's rep cell names; null for the job's rep. */
   repId: string | null;
@@ -259,7 +260,7 @@ function rowPiece(
   task: ChunkTask,
   pieces: JobPieces,
   record: PieceRecord,
-  identity: PieceIdentity,
+  identity: PieceIdentity & { number: number },
   variant: string | null,
 ): RowPiece {
   const facts = pieceFacts(compiled, record);
@@ -267,7 +268,14 @@ function rowPiece(
   const recipientRef = column === undefined ? facts.recipientRef : (row.values[column] ?? '').trim() || null;
   const repId = task.reps ? repIdOf(row, task.reps.column) || null : null;
   // A list fills no rep fields (and a split's arm is not the rep's edit): a row's piece has none edited.
-  const common = { row: row.row, code: identity.code, repId, recipientRef, edited: [] };
+  const common = {
+    row: row.row,
+    number: identity.number,
+    code: identity.code,
+    repId,
+    recipientRef,
+    edited: [],
+  };
   if (isHeldOut(pieces, row.row))
     return { ...common, landingUrl: null, choices: {}, variant: null, holdout: true };
   return {

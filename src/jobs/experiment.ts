@@ -1,16 +1,20 @@
-import { createHmac } from 'node:crypto';
+import { createHmac, randomBytes } from 'node:crypto';
 import { PlatenError, type Problem } from '../errors.js';
-import { pieceCodeFor, pieceIdentity } from '../model/piece-code.js';
+import { PieceCodes, pieceIdentity } from '../model/piece-code.js';
 import type { PieceIdentity } from '../model/record.js';
 import type { CompiledTemplate } from '../model/template.js';
 
 /**
- * What a service job's rows are traced by, fixed when the job is created: a secret seed from which
- * every row's response code, split arm and holdout are derived (so a resumed or re-rendered row
- * prints the same code and falls in the same arm), and where tracked URLs lead. The offline CLI's
- * drops have none: their pieces print the sample identity, and nothing records them.
+ * What a service job's rows are traced by, fixed when the job is created: the piece numbers allocated
+ * to its rows (row N is `firstNumber + N - 1`, so a resumed or re-rendered row prints the same code),
+ * a secret seed from which each row's split arm and holdout are drawn (the same on every run), and
+ * where tracked URLs lead. The offline CLI's drops have none: their pieces print the sample identity,
+ * and nothing records them.
  */
 export interface JobPieces {
+  firstNumber: number;
+  /** The installation's key for piece codes (hex): not kept with the job, given to it as it runs. */
+  codeKey: string;
   seed: string;
   /** The service's public address, as it was when the job was created. */
   publicUrl: string;
@@ -34,9 +38,21 @@ export interface Split {
 /** The most of a job's rows that may be held out: a control group, not the drop. */
 export const MOST_HELD_OUT = 50;
 
-/** Row `row`'s identity in a job. */
-export function rowIdentity(pieces: JobPieces, row: number): PieceIdentity {
-  return pieceIdentity(pieces.publicUrl, pieceCodeFor(pieces.seed, row));
+/** A fresh secret seed for a job's draws. */
+export const newJobSeed = (): string => randomBytes(32).toString('hex');
+
+/** Row `row`'s identity in a job, and its piece number. */
+export function rowIdentity(pieces: JobPieces, row: number): PieceIdentity & { number: number } {
+  const number = pieces.firstNumber + row - 1;
+  return { number, ...pieceIdentity(pieces.publicUrl, codesOf(pieces.codeKey).code(number)) };
+}
+
+const codes = new Map<string, PieceCodes>();
+/** The codes under a key, made once per worker. */
+function codesOf(key: string): PieceCodes {
+  let found = codes.get(key);
+  if (!found) codes.set(key, (found = new PieceCodes(Buffer.from(key, 'hex'))));
+  return found;
 }
 
 /** The arm of the job's split that row `row` falls in, or null without a split. */

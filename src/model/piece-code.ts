@@ -1,50 +1,77 @@
-import { createHmac, randomBytes } from 'node:crypto';
+import { createHmac } from 'node:crypto';
 import type { PieceIdentity } from './record.js';
 
 /**
- * A piece's response code: 60 bits, random or derived from a job's secret seed and a row, written in
- * Crockford's base32 (no I, L, O or U, so it can be read aloud and typed) with his mod-37 check
- * symbol, so a mistyped code is refused rather than matched to someone else's piece. It says nothing
- * about the piece or its recipient.
+ * A piece's response code: its number (pieces are numbered 1, 2, 3, … as they are allocated) under a
+ * secret 60-bit permutation, written in Crockford's base32 (no I, L, O or U, so it can be read aloud
+ * and typed) with his mod-37 check symbol, so a mistyped code is refused rather than matched to
+ * someone else's piece. Without the key the codes are indistinguishable from 60 random bits: they
+ * say nothing about the piece, its recipient or how many pieces there are, and guessing one is a
+ * one-in-2^60-per-piece draw. With it, a code turns back into its piece's number, so pieces are
+ * stored in the order they are made and found without an index of random codes (see docs/perf.md).
  */
 const SYMBOLS = '0123456789ABCDEFGHJKMNPQRSTVWXYZ';
 const CHECK_SYMBOLS = `${SYMBOLS}*~$=U`;
-const DIGITS = 12;
-const MASK = (1n << 60n) - 1n;
+const HALF_BITS = 30;
+const HALF = 2 ** HALF_BITS;
+/** Feistel rounds: four make a keyed pseudorandom permutation (Luby and Rackoff). */
+const ROUNDS = 4;
 
 /** Twelve symbols and the check symbol. */
-export const PIECE_CODE_LENGTH = DIGITS + 1;
+export const PIECE_CODE_LENGTH = 13;
 
-function encode(bits: bigint): string {
-  let value = bits & MASK;
-  let out = '';
-  for (let i = 0; i < DIGITS; i++) {
-    out = SYMBOLS[Number(value & 31n)]! + out;
-    value >>= 5n;
+/** The code previews, sample checks and the offline CLI print: it names no piece. */
+export const SAMPLE_PIECE_CODE = write(0, 0);
+
+/** A piece's identity: its code, and its tracked URL at the service's public address. */
+export const pieceIdentity = (publicUrl: string, code: string): PieceIdentity => ({
+  code,
+  url: `${publicUrl}/r/${code}`,
+});
+
+/** The codes of one installation, under its secret key (32 bytes, kept by the store). */
+export class PieceCodes {
+  constructor(private readonly key: Buffer) {}
+
+  /** The code of piece number `n` (a positive safe integer). */
+  code(n: number): string {
+    let left = Math.floor(n / HALF);
+    let right = n % HALF;
+    for (let round = 0; round < ROUNDS; round++) [left, right] = [right, left ^ this.mix(round, right)];
+    return write(left, right);
   }
-  return out + CHECK_SYMBOLS[Number((bits & MASK) % 37n)]!;
+
+  /** The number of the piece a code names, or null when the text is no code of this installation's. */
+  number(text: string): number | null {
+    const code = parsePieceCode(text);
+    if (code === null || code === SAMPLE_PIECE_CODE) return null;
+    let left = 0;
+    let right = 0;
+    for (let i = 0; i < 6; i++) left = left * 32 + SYMBOLS.indexOf(code[i]!);
+    for (let i = 6; i < 12; i++) right = right * 32 + SYMBOLS.indexOf(code[i]!);
+    for (let round = ROUNDS - 1; round >= 0; round--) [left, right] = [right ^ this.mix(round, left), left];
+    const n = left * HALF + right;
+    return n >= 1 && n <= Number.MAX_SAFE_INTEGER ? n : null;
+  }
+
+  /** The round function: 30 bits of HMAC-SHA256 under the key, of the round and one half. */
+  private mix(round: number, half: number): number {
+    const input = Buffer.allocUnsafe(5);
+    input.writeUInt8(round, 0);
+    input.writeUInt32BE(half, 1);
+    return createHmac('sha256', this.key).update(input).digest().readUInt32BE(0) % HALF;
+  }
 }
 
-/** A fresh random code: for a piece made on its own (the form, the API). */
-export function newPieceCode(): string {
-  return encode(randomBytes(8).readBigUInt64BE());
+/** Two 30-bit halves as twelve symbols and the check symbol of their 60-bit value. */
+function write(left: number, right: number): string {
+  let out = '';
+  for (const half of [left, right])
+    for (let shift = HALF_BITS - 5; shift >= 0; shift -= 5)
+      out += SYMBOLS[Math.floor(half / 2 ** shift) % 32];
+  // (left · 2^30 + right) mod 37, without leaving the safe integers.
+  return out + CHECK_SYMBOLS[((left % 37) * (HALF % 37) + (right % 37)) % 37]!;
 }
-
-/**
- * The code of a batch row, fixed when its job is created: derived from the job's secret seed, so a
- * resumed or re-rendered row prints the same code, and nobody without the seed can predict another.
- */
-export function pieceCodeFor(seed: string, row: number): string {
-  return encode(createHmac('sha256', seed).update(String(row)).digest().readBigUInt64BE());
-}
-
-/** What a piece with this code prints: its tracked URL (the service's public address and `/r/<code>`) and the code. */
-export function pieceIdentity(publicUrl: string, code: string): PieceIdentity {
-  return { url: `${publicUrl}/r/${code}`, code };
-}
-
-/** A fresh secret seed for a job's codes. */
-export const newPieceSeed = (): string => randomBytes(32).toString('hex');
 
 /**
  * The code a person or a scanner gave, in its one written form, or null when it is not a code: case
@@ -54,14 +81,13 @@ export const newPieceSeed = (): string => randomBytes(32).toString('hex');
 export function parsePieceCode(text: string): string | null {
   const plain = text.toUpperCase().replaceAll('-', '').replace(/[IL]/g, '1').replaceAll('O', '0');
   if (plain.length !== PIECE_CODE_LENGTH) return null;
-  let value = 0n;
-  for (const symbol of plain.slice(0, DIGITS)) {
-    const digit = SYMBOLS.indexOf(symbol);
+  let left = 0;
+  let right = 0;
+  for (let i = 0; i < 12; i++) {
+    const digit = SYMBOLS.indexOf(plain[i]!);
     if (digit < 0) return null;
-    value = (value << 5n) | BigInt(digit);
+    if (i < 6) left = left * 32 + digit;
+    else right = right * 32 + digit;
   }
-  return encode(value) === plain ? plain : null;
+  return write(left, right) === plain ? plain : null;
 }
-
-/** The code previews, sample checks and the offline CLI print: it names no piece. */
-export const SAMPLE_PIECE_CODE = encode(0n);

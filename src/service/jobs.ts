@@ -32,9 +32,9 @@ import {
   checkedSplit,
   choiceInputs,
   type JobPieces,
+  newJobSeed,
   type Split,
 } from '../jobs/experiment.js';
-import { newPieceSeed } from '../model/piece-code.js';
 import type { ApiKey, Job, JobSpec, JobState, Store } from '../store/store.js';
 import { SheetTooSmallError, sheetLayout } from '../pdf/impose.js';
 import type { CompiledTemplate } from '../model/template.js';
@@ -222,7 +222,9 @@ export class JobService {
             ...(request.impose ? { impose: request.impose } : {}),
             chunkRows: chunkSize(total, request.kind, this.dispatcher.concurrency),
             // Codes are fixed now, so that a resumed job prints the same codes and URLs.
-            pieceSeed: newPieceSeed(),
+            // A number for every row up to the last one printed (a rerun's rows keep their numbers).
+            firstNumber: await this.pieces.reserve(rerun ? Math.max(...rerun.onlyRows) : total),
+            pieceSeed: newJobSeed(),
             publicUrl: this.pieces.publicUrl,
             ...(request.recipientColumn === undefined ? {} : { recipientColumn: request.recipientColumn }),
             ...(split ? { split } : {}),
@@ -649,7 +651,7 @@ export class JobService {
         ...(job.spec.onlyRows ? { onlyRows: new Set(job.spec.onlyRows) } : {}),
         // Counted when the job was created: the list is not read once more for it.
         ...(job.total === null ? {} : { total: job.total }),
-        ...(piecesOf(job.spec) ?? {}),
+        ...(await this.piecesOf(job.spec)),
         out:
           job.kind === 'check' ? null : this.file(job.id, job.kind === 'zip' ? 'output.zip' : 'output.pdf'),
         errorsPath: this.file(job.id, 'errors.csv'),
@@ -712,6 +714,23 @@ export class JobService {
     }
   }
 
+  /** What a job's rows are traced by (see JobPieces); a job stored before pieces had codes has none. */
+  private async piecesOf(spec: JobSpec): Promise<{ pieces: JobPieces } | Record<string, never>> {
+    const { firstNumber, pieceSeed, publicUrl, recipientColumn, split, holdout } = spec;
+    if (firstNumber === undefined || pieceSeed === undefined || publicUrl === undefined) return {};
+    return {
+      pieces: {
+        firstNumber,
+        codeKey: (await this.pieces.codeKey()).toString('hex'),
+        seed: pieceSeed,
+        publicUrl,
+        ...(recipientColumn === undefined ? {} : { recipientColumn }),
+        ...(split ? { split } : {}),
+        ...(holdout ? { holdout } : {}),
+      },
+    };
+  }
+
   /** A chunk's pieces, as a job's own (a check's chunks have none). */
   private async record(job: Job, pieces: ChunkResult['pieces']): Promise<void> {
     if (pieces.length === 0) return;
@@ -750,21 +769,6 @@ export class JobService {
       etaSeconds: rate && left !== null && job.state === 'running' ? Math.ceil(left / rate) : null,
     };
   }
-}
-
-/** What a job's rows are traced by (see JobPieces); a job stored before pieces had codes has none. */
-function piecesOf(spec: JobSpec): { pieces: JobPieces } | null {
-  const { pieceSeed, publicUrl, recipientColumn, split, holdout } = spec;
-  if (pieceSeed === undefined || publicUrl === undefined) return null;
-  return {
-    pieces: {
-      seed: pieceSeed,
-      publicUrl,
-      ...(recipientColumn === undefined ? {} : { recipientColumn }),
-      ...(split ? { split } : {}),
-      ...(holdout ? { holdout } : {}),
-    },
-  };
 }
 
 /** A column a job names must be one of its list's. */

@@ -1,5 +1,5 @@
 import { NotFoundError } from '../errors.js';
-import { newPieceCode, parsePieceCode, pieceIdentity } from '../model/piece-code.js';
+import { PieceCodes, pieceIdentity } from '../model/piece-code.js';
 import type { PieceIdentity } from '../model/record.js';
 import type {
   ApiKey,
@@ -45,14 +45,42 @@ export class PieceService {
     this.publicUrl = publicUrl ?? 'http://localhost';
   }
 
+  private codes: Promise<PieceCodes> | null = null;
+
   /** The identity a piece with this code prints. */
   identity(code: string): PieceIdentity {
     return pieceIdentity(this.publicUrl, code);
   }
 
-  /** A fresh identity, for a piece made on its own (the form, the API). */
-  newIdentity(): PieceIdentity {
-    return this.identity(newPieceCode());
+  /** A fresh identity, with its number, for a piece made on its own (the form, the API). */
+  async newIdentity(): Promise<PieceIdentity & { number: number }> {
+    const number = await this.store.pieces.reserve(1);
+    return { number, ...this.identity((await this.pieceCodes()).code(number)) };
+  }
+
+  /** Numbers for a batch job's rows, allocated when the job is created; returns the first. */
+  reserve(count: number): Promise<number> {
+    return this.store.pieces.reserve(count);
+  }
+
+  /**
+   * The key codes are written with, for the workers that write a batch job's codes themselves (see
+   * jobs/experiment.ts).
+   */
+  codeKey(): Promise<Buffer> {
+    return this.store.pieces.codeKey();
+  }
+
+  /** The installation's codes, under the key the store keeps. */
+  private pieceCodes(): Promise<PieceCodes> {
+    this.codes ??= this.store.pieces.codeKey().then((key) => new PieceCodes(key));
+    return this.codes;
+  }
+
+  /** The stored piece a code names, or null when it is no code of a piece. */
+  private async find(text: string): Promise<StoredPiece | null> {
+    const number = (await this.pieceCodes()).number(text);
+    return number === null ? null : this.store.pieces.get(number);
   }
 
   /** Keeps pieces that were made (and delivered), and tells the webhooks once per piece. */
@@ -85,7 +113,7 @@ export class PieceService {
   ): Promise<{ piece: StoredPiece; responses: { at: string; kind: ResponseKind; device: DeviceClass }[] }> {
     authorize(caller, 'pieces.read');
     const piece = await this.visible(caller, code);
-    return { piece, responses: await this.store.pieces.responsesOf(piece.code) };
+    return { piece, responses: await this.store.pieces.responsesOf(piece.number) };
   }
 
   /** Marks what came of a piece: the rep's own, or (for marketing and admins) anyone's. */
@@ -97,7 +125,7 @@ export class PieceService {
   ): Promise<StoredPiece> {
     authorize(caller, 'pieces.outcome');
     const piece = await this.visible(caller, code);
-    const updated = await this.store.pieces.setOutcome(piece.code, {
+    const updated = await this.store.pieces.setOutcome(piece.number, {
       outcome,
       note,
       at: new Date().toISOString(),
@@ -117,15 +145,12 @@ export class PieceService {
     text: string,
     visit: { kind: ResponseKind; device: DeviceClass; count: boolean },
   ): Promise<string | null> {
-    const code = parsePieceCode(text);
-    if (!code) return null;
+    const number = (await this.pieceCodes()).number(text);
+    if (number === null) return null;
+    const response = { at: minute(new Date()), kind: visit.kind, device: visit.device };
     const piece = visit.count
-      ? await this.store.pieces.respond(code, {
-          at: minute(new Date()),
-          kind: visit.kind,
-          device: visit.device,
-        })
-      : await this.store.pieces.get(code);
+      ? await this.store.pieces.respond(number, response)
+      : await this.store.pieces.get(number);
     if (!piece?.landingUrl) return null;
     if (visit.count)
       await this.events('piece.response', [piece], (p) => ({
@@ -141,8 +166,8 @@ export class PieceService {
   /**
    * Erases everything kept about one recipient: their pieces, the responses traced to them, the PDFs
    * rendered for them one at a time (the audit records stay, naming no one), and the webhook
-   * deliveries about them not yet made. Returns how many
-   * pieces were erased. Batch outputs are files of many recipients: they go when their job is deleted.
+   * deliveries about them not yet made. Returns how many pieces and PDFs were erased. Batch outputs
+   * are files of many recipients: they go with their job's files at the end of the retention period.
    */
   async eraseRecipient(caller: ApiKey, ref: string): Promise<{ pieces: number; pdfs: number }> {
     authorize(caller, 'recipients.erase');
@@ -170,8 +195,7 @@ export class PieceService {
   }
 
   private async visible(caller: ApiKey, text: string): Promise<StoredPiece> {
-    const code = parsePieceCode(text);
-    const piece = code ? await this.store.pieces.get(code) : null;
+    const piece = await this.find(text);
     // Another rep's piece looks like one that does not exist.
     if (!piece || !sees(caller, piece)) throw new NotFoundError('not_found', `No piece ${text}.`);
     return piece;

@@ -77,7 +77,7 @@ export class RenderService {
     const compiled = await this.templates.compiled(version);
     const { record, images } = await this.recordFor(compiled, caller, request);
     await stillWanted(signal);
-    const identity = this.pieces.newIdentity();
+    const identity = await this.pieces.newIdentity();
     const merged = mergeRecord(compiled, record, images, identity);
     const piece = fitPieceOrThrow(merged);
     const pdf = await renderToBuffer(compiled, [piece], { signal });
@@ -95,6 +95,7 @@ export class RenderService {
     });
     await this.pieces.made([
       {
+        number: identity.number,
         code: identity.code,
         templateId: compiled.id,
         version: compiled.version,

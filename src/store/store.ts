@@ -224,10 +224,12 @@ export interface JobSpec {
   impose?: { width: number; height: number };
   chunkRows: number;
   /**
-   * The secret every row's response code (and split arm and holdout) is derived from, so a resumed
-   * or re-rendered row prints the same code. Never shown. Jobs stored before pieces had codes have
-   * none: their rows print the sample code and record no pieces.
+   * The piece number of the job's row 1 (row N's is `firstNumber + N - 1`), allocated when the job is
+   * created, so a resumed or re-rendered row prints the same code. Jobs stored before pieces had
+   * codes have none: their rows print the sample code and record no pieces.
    */
+  firstNumber?: number;
+  /** The secret each row's split arm and holdout are drawn from, the same on every run. Never shown. */
   pieceSeed?: string;
   /** The service's public address when the job was created: its tracked URLs start with it. */
   publicUrl?: string;
@@ -298,7 +300,9 @@ export type DeviceClass = 'phone' | 'tablet' | 'desktop' | 'other';
 
 /** A piece as it is made: what it can be traced back to when a response comes. */
 export interface NewPiece {
-  /** Its response code (see model/piece-code.ts): the piece's id. */
+  /** Its number, allocated by `PieceStore.reserve`: the piece's id. */
+  number: number;
+  /** Its response code: the number under the installation's key (see model/piece-code.ts). */
   code: string;
   templateId: string;
   version: number;
@@ -331,32 +335,40 @@ export interface StoredPiece extends NewPiece {
   outcomeAt: string | null;
 }
 
+/** A response to a piece: the minute it came, scan or visit, the device class. */
+export interface PieceResponse {
+  at: string;
+  kind: ResponseKind;
+  device: DeviceClass;
+}
+
 /** The pieces Platen made and the responses and outcomes traced to them. */
 export interface PieceStore {
-  /** Stores pieces; one whose code (or job and row) is stored already is left as it is. */
+  /** The installation's secret key for piece codes (32 bytes), made on first use and kept for good. */
+  codeKey(): Promise<Buffer>;
+  /** Allocates `count` consecutive piece numbers, never handed out before; returns the first. */
+  reserve(count: number): Promise<number>;
+  /** Stores pieces; one whose number is stored already is left as it was. */
   add(pieces: NewPiece[]): Promise<void>;
-  get(code: string): Promise<StoredPiece | null>;
-  /** Newest first (ties by code); a filter left out matches every piece. */
+  get(number: number): Promise<StoredPiece | null>;
+  /** Newest first (ties by number, highest first); a filter left out matches every piece. */
   list(filter: {
     repId?: string;
     templateId?: string;
     jobId?: string;
     limit: number;
   }): Promise<StoredPiece[]>;
-  /** Records a response at `at` (an ISO time, to the minute); null when no piece has the code. */
-  respond(
-    code: string,
-    response: { at: string; kind: ResponseKind; device: DeviceClass },
-  ): Promise<StoredPiece | null>;
-  /** Sets a piece's outcome; null when no piece has the code. */
+  /** Records a response (its time to the minute); null when there is no such piece. */
+  respond(number: number, response: PieceResponse): Promise<StoredPiece | null>;
+  /** Sets a piece's outcome; null when there is no such piece. */
   setOutcome(
-    code: string,
+    number: number,
     outcome: { outcome: Outcome; note: string | null; at: string },
   ): Promise<StoredPiece | null>;
   /** Every piece of a template made within [from, to) (ISO times; either left out is open), oldest first. */
   made(filter: { templateId?: string; from?: string; to?: string }): AsyncIterable<StoredPiece>;
   /** A piece's responses, oldest first. */
-  responsesOf(code: string): Promise<{ at: string; kind: ResponseKind; device: DeviceClass }[]>;
+  responsesOf(number: number): Promise<PieceResponse[]>;
   /**
    * Cuts pieces made before `before` from their recipients: the recipient reference and the outcome
    * note go, and the landing URL keeps only its origin; counts stay. Returns the codes cut.

@@ -12,14 +12,15 @@ import { parse } from 'csv-parse/sync';
 import yauzl from 'yauzl';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { isHeldOut } from '../../src/jobs/experiment.js';
-import { pieceCodeFor } from '../../src/model/piece-code.js';
+import { PieceCodes } from '../../src/model/piece-code.js';
 import { LocalBlobStore } from '../../src/store/local-blobs.js';
 import { SqliteStore } from '../../src/store/sqlite/store.js';
 import { splitPostcard } from '../support/packages.js';
 import { pageBoxes, pageLabels, pdfInfo, popplerText, qpdfCheck } from '../support/pdf.js';
 import { cleanup, tempDir } from '../support/files.js';
 import { type JobBody, jobForm as form } from '../support/jobs.js';
-import { postcardDrop as drop } from '../support/records.js';
+import { storedPiece } from '../support/pieces.js';
+import { postcardDrop as drop, postcardRender } from '../support/records.js';
 import { CLI, REPO_ROOT } from '../support/repo.js';
 import {
   type Client,
@@ -330,6 +331,13 @@ describe('batch jobs over the API', () => {
     const file = path.join(await tempDir(), 'rerun.pdf');
     await writeFile(file, (await rep('get', rerun.links.output)).bytes);
     expect(await pageLabels(file)).toEqual(bad.map(String));
+    // The corrected rows are pieces of the new job, and a piece made after it is its own.
+    const pieces = await server.running.platen.store.pieces.list({ jobId: rerun.id, limit: 50 });
+    expect(pieces.map((p) => p.row).sort((a, b) => a! - b!)).toEqual(bad);
+    const later = await rep('post', '/api/v1/renders', { json: postcardRender() });
+    expect(later.status).toBe(201);
+    const code = later.headers.get('platen-piece-code')!;
+    expect(await storedPiece(server, code)).toMatchObject({ code, channel: 'api', jobId: null });
     // Nothing was rejected the second time: nothing to run again.
     const nothing = await rep('post', `${rerun.links.self}/rerun`, { body: form(drop(20).csv, {}) });
     expect(problem(nothing).errors).toContainEqual(expect.objectContaining({ rule: 'nothing_rejected' }));
@@ -402,10 +410,16 @@ describe('batch jobs over the API', () => {
     expect(pieces.map((p) => p.row)).toEqual(
       Array.from({ length: 200 }, (_, i) => i + 1).filter((n) => !bad.includes(n)),
     );
-    expect(pieces.map((p) => p.code)).toEqual(pieces.map((p) => pieceCodeFor(seed, p.row!)));
+    // Row N is the job's piece number firstNumber + N - 1, printed under the installation's key.
+    const codes = new PieceCodes(await server.running.platen.store.pieces.codeKey());
+    expect(pieces.map((p) => [p.number, p.code])).toEqual(
+      pieces.map((p) => [spec.firstNumber! + p.row! - 1, codes.code(spec.firstNumber! + p.row! - 1)]),
+    );
     expect(new Set(pieces.map((p) => p.code)).size).toBe(pieces.length);
     expect(held.map((p) => p.row)).toEqual(
-      pieces.filter((p) => isHeldOut({ seed, publicUrl: '', holdout: 10 }, p.row!)).map((p) => p.row),
+      pieces
+        .filter((p) => isHeldOut({ firstNumber: 1, codeKey: '', seed, publicUrl: '', holdout: 10 }, p.row!))
+        .map((p) => p.row),
     );
     // About a tenth (195 rows: below 5 or above 40 is a chance of about 1 in 60,000).
     expect(held.length).toBeGreaterThanOrEqual(5);
@@ -577,11 +591,12 @@ describe('a batch job and a killed service', () => {
     // checkpoint), and prints the code recorded, whichever run drew it.
     const store = new SqliteStore(dataDir, new LocalBlobStore(path.join(dataDir, 'blobs')));
     try {
-      const seed = (await store.jobs.get(job.id))!.spec.pieceSeed!;
+      const { firstNumber } = (await store.jobs.get(job.id))!.spec;
+      const codes = new PieceCodes(await store.pieces.codeKey());
       const pieces = await store.pieces.list({ jobId: job.id, limit: 5000 });
       pieces.sort((a, b) => a.row! - b.row!);
       expect(pieces.map((p) => String(p.row))).toEqual(good);
-      expect(pieces.every((p) => p.code === pieceCodeFor(seed, p.row!))).toBe(true);
+      expect(pieces.every((p) => p.code === codes.code(firstNumber! + p.row! - 1))).toBe(true);
       const pages = await popplerText(file);
       expect(pieces.filter((p, i) => !pages[2 * i]!.includes(`code ${p.code}`))).toEqual([]);
     } finally {

@@ -9,7 +9,9 @@
 import { readdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { newPieceCode, SAMPLE_PIECE_CODE } from '../../src/model/piece-code.js';
+import { randomBytes } from 'node:crypto';
+import { PieceCodes, SAMPLE_PIECE_CODE } from '../../src/model/piece-code.js';
+import { pieceCodes } from '../support/pieces.js';
 import { cleanup } from '../support/files.js';
 import { qrCodesOn } from '../support/pdf.js';
 import { type PageSession, signInPages } from '../support/pages.js';
@@ -149,7 +151,10 @@ describe('a tracked brochure', () => {
   it('answers every code that leads nowhere with the same plain 404 page', async () => {
     const oneOff = `${code.slice(0, 12)}${code[12] === '0' ? '1' : '0'}`;
     const texts = new Set<string>();
-    const wrongs = [newPieceCode(), SAMPLE_PIECE_CODE, oneOff, 'not-a-code', 'x'.repeat(300)];
+    // A code of a number never handed out, one of another installation, the sample, a mistyped one.
+    const unissued = (await pieceCodes(server)).code(10 ** 12);
+    const foreign = new PieceCodes(randomBytes(32)).code(1);
+    const wrongs = [unissued, foreign, SAMPLE_PIECE_CODE, oneOff, 'not-a-code', 'x'.repeat(300)];
     // And what is no code at all: nothing, more than a code, a code that cannot be decoded.
     const paths = [
       ...wrongs.map((w) => `/r/${encodeURIComponent(w)}`),
@@ -263,7 +268,7 @@ describe('tracked links', () => {
   it('are rate-limited per client, which a forged X-Forwarded-For does not change', async () => {
     let res: Response | undefined;
     for (let i = 0; i <= TRACKING_LIMIT; i++) {
-      res = await fetch(`${server.url}/r/${newPieceCode()}`, {
+      res = await fetch(`${server.url}/r/${new PieceCodes(randomBytes(32)).code(i + 1)}`, {
         redirect: 'manual',
         headers: { 'user-agent': PHONE_BROWSER, 'x-forwarded-for': `198.51.100.${i}` },
       });

@@ -7,6 +7,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { cleanup } from '../support/files.js';
 import { jobEnded, jobForm } from '../support/jobs.js';
+import { pieceCodes, storedPiece } from '../support/pieces.js';
 import { postcardDrop, sampleRecord } from '../support/records.js';
 import { brief, PHONE_BROWSER, putProfile, request } from '../support/request.js';
 import {
@@ -50,7 +51,7 @@ async function renderFor(prospectId: string): Promise<{ renderId: string; code: 
 
 const visit = (code: string) =>
   fetch(`${server.url}/r/${code}`, { redirect: 'manual', headers: { 'user-agent': PHONE_BROWSER } });
-const piece = (code: string) => server.running.platen.store.pieces.get(code);
+const piece = (code: string) => storedPiece(server, code);
 const pdfStatus = async (renderId: string) =>
   (await request(server, 'GET', `/api/v1/renders/${renderId}/pdf`, { key: rep.key })).status;
 
@@ -69,7 +70,9 @@ describe('DELETE /api/v1/recipients/:ref', () => {
 
     expect(await piece(first.code)).toBeNull();
     expect(await piece(second.code)).toBeNull();
-    expect(await server.running.platen.store.pieces.responsesOf(first.code)).toEqual([]);
+    expect(
+      await server.running.platen.store.pieces.responsesOf((await pieceCodes(server)).number(first.code)!),
+    ).toEqual([]);
     expect(await pdfStatus(first.renderId)).toBe(404);
     expect(await pdfStatus(second.renderId)).toBe(404);
     expect((await visit(first.code)).status).toBe(404);

@@ -208,7 +208,9 @@ describe('a batch split with a holdout', () => {
   it('groups rows by arm, held-out rows apart, with positive outcomes to measure lift', async () => {
     // Splitting a batch is the batch's own work; its rows are stored as it stores them.
     const store = server.running.platen.store;
+    const first = await store.pieces.reserve(50);
     const rows = Array.from({ length: 50 }, (_, i) => ({
+      number: first + i,
       code: `SPLIT${String(i).padStart(8, '0')}`,
       templateId: 'postcard-6x4',
       version: 1,
@@ -227,8 +229,8 @@ describe('a batch split with a holdout', () => {
     await store.pieces.add(rows);
     const at = new Date().toISOString();
     for (const i of [0, 6, 8, 10, 12, 14, 7])
-      await store.pieces.setOutcome(rows[i]!.code, { outcome: 'won', note: null, at });
-    await store.pieces.respond(rows[6]!.code, { at, kind: 'visit', device: 'desktop' });
+      await store.pieces.setOutcome(rows[i]!.number, { outcome: 'won', note: null, at });
+    await store.pieces.respond(rows[6]!.number, { at, kind: 'visit', device: 'desktop' });
 
     const reply = await results('template=postcard-6x4&by=variant');
     expect(reply.status, brief(reply)).toBe(200);

@@ -11,6 +11,7 @@ import { text } from 'node:stream/consumers';
 import { afterAll, beforeAll, describe, expect, test, vi } from 'vitest';
 import type { SqliteStore } from '../../src/store/sqlite/store.js';
 import { cleanup } from '../support/files.js';
+import { storedPiece } from '../support/pieces.js';
 import { sampleRecord } from '../support/records.js';
 import { brief, putProfile, request } from '../support/request.js';
 import {
@@ -304,7 +305,7 @@ describe('webhooks', () => {
     // Stored again (as a batch chunk is after a crash), the piece raises no second event.
     expect(eventId).toBe(`piece.created:${code}`);
     await untilLogged(webhook.id, eventId, (a) => a.status === 200);
-    await server.running.platen.pieces.made([(await server.running.platen.store.pieces.get(code))!]);
+    await server.running.platen.pieces.made([(await storedPiece(server, code))!]);
     expect(await server.running.platen.store.webhooks.nextDue()).toBeNull();
     expect(receiver.forEvent(eventId)).toHaveLength(1);
 

@@ -1,7 +1,8 @@
 /**
- * A job's rows as pieces: each row's response code is derived from the job's secret seed, so a row
- * prints (and records) the same code however often it is drawn, re-rendered or resumed from a
- * checkpoint, and another job's rows print others. A preflight records no pieces.
+ * A job's rows as pieces: each row's response code is its piece number (allocated to the job when it
+ * was created) under the installation's key, so a row prints (and records) the same code however
+ * often it is drawn, re-rendered or resumed from a checkpoint, and another job's rows print others.
+ * A preflight records no pieces.
  */
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
@@ -13,7 +14,9 @@ import { type ChunkTask, renderChunk, type RowPiece } from '../../src/jobs/chunk
 import type { ChunkDispatcher } from '../../src/jobs/dispatch.js';
 import type { JobPieces } from '../../src/jobs/experiment.js';
 import type { CompiledTemplate } from '../../src/model/template.js';
-import { newPieceSeed, pieceCodeFor } from '../../src/model/piece-code.js';
+import { randomBytes } from 'node:crypto';
+import { newJobSeed } from '../../src/jobs/experiment.js';
+import { PieceCodes } from '../../src/model/piece-code.js';
 import { compileTemplate } from '../../src/template/compile.js';
 import { popplerText } from '../support/pdf.js';
 import { postcardDrop } from '../support/records.js';
@@ -73,10 +76,19 @@ describe("a job's row pieces", () => {
     return Array.from({ length: pages.length / 2 }, (_, i) => `${pages[2 * i]} ${pages[2 * i + 1]}`);
   }
 
-  const codes = (seed: string) => Array.from({ length: ROWS }, (_, i) => pieceCodeFor(seed, i + 1));
+  const KEY = randomBytes(32);
+  const codes = (firstNumber: number) =>
+    Array.from({ length: ROWS }, (_, i) => new PieceCodes(KEY).code(firstNumber + i));
+  const jobPieces = (firstNumber: number, more: Partial<JobPieces> = {}): JobPieces => ({
+    firstNumber,
+    codeKey: KEY.toString('hex'),
+    seed: newJobSeed(),
+    publicUrl: 'https://go.example',
+    ...more,
+  });
 
   it('prints and records the same code for a row whether it is drawn again or resumed from a checkpoint', async () => {
-    const pieces: JobPieces = { seed: newPieceSeed(), publicUrl: 'https://go.example' };
+    const pieces = jobPieces(1001);
     const saved = new Map<number, SavedChunk>();
     const recorded: RowPiece[] = [];
     const checkpoints = {
@@ -98,23 +110,24 @@ describe("a job's row pieces", () => {
     await drop('resumed.pdf', { dispatcher: dispatcher(second), checkpoints, partsDir, pieces });
     expect(second).toEqual([1]);
 
-    const expected = codes(pieces.seed);
+    const expected = codes(1001);
     const resumed = await pieceTexts('resumed.pdf');
     expect(resumed).toHaveLength(ROWS);
     resumed.forEach((text, i) => expect(text).toContain(`code ${expected[i]}`));
-    expect(recorded.map((p) => [p.row, p.code])).toEqual(expected.map((code, i) => [i + 1, code]));
+    expect(recorded.map((p) => [p.row, p.number, p.code])).toEqual(
+      expected.map((code, i) => [i + 1, 1001 + i, code]),
+    );
     expect(recorded.every((p) => p.landingUrl?.startsWith('https://harbormutual.example/review?zip='))).toBe(
       true,
     );
 
-    // Drawn again from the start: the same codes; another job's seed: others.
+    // Drawn again from the start: the same codes; another job's numbers: others.
     await drop('again.pdf', { dispatcher: dispatcher([]), pieces });
     expect(await pieceTexts('again.pdf')).toEqual(resumed);
-    const other = { ...pieces, seed: newPieceSeed() };
-    await drop('other.pdf', { dispatcher: dispatcher([]), pieces: other });
+    await drop('other.pdf', { dispatcher: dispatcher([]), pieces: jobPieces(2001) });
     const others = await pieceTexts('other.pdf');
     others.forEach((text, i) => {
-      expect(text).toContain(`code ${codes(other.seed)[i]}`);
+      expect(text).toContain(`code ${codes(2001)[i]}`);
       expect(text).not.toContain(expected[i]);
     });
   });
@@ -123,7 +136,7 @@ describe("a job's row pieces", () => {
     const made: RowPiece[] = [];
     const result = await drop(null, {
       dispatcher: dispatcher([]),
-      pieces: { seed: newPieceSeed(), publicUrl: 'https://go.example', holdout: 50 },
+      pieces: jobPieces(1, { holdout: 50 }),
       checkpoints: { get: () => undefined, save: (chunk) => void made.push(...chunk.pieces) },
     });
     expect(made).toEqual([]);

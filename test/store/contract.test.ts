@@ -373,8 +373,9 @@ describe.each(ADAPTERS)('the store contract: $name', (adapter) => {
   });
 
   describe('pieces', () => {
-    const piece = (code: string, over: Partial<NewPiece> = {}): NewPiece => ({
-      code,
+    const piece = (number: number, over: Partial<NewPiece> = {}): NewPiece => ({
+      number,
+      code: `CODE${number}`,
       templateId: 'flyer',
       version: 1,
       repId: 'dana',
@@ -382,23 +383,41 @@ describe.each(ADAPTERS)('the store contract: $name', (adapter) => {
       channel: 'api',
       jobId: null,
       row: null,
-      recipientRef: `P-${code}`,
-      landingUrl: `https://example.com/offer/P-${code}?x=1`,
+      recipientRef: `P-${number}`,
+      landingUrl: `https://example.com/offer/P-${number}?x=1`,
       choices: { 'fields.headline': 'A' },
       variant: null,
       holdout: false,
       edited: ['message'],
       ...over,
     });
-    const codes = async (filter: Parameters<Store['pieces']['list']>[0]) =>
-      (await store.pieces.list(filter)).map((p) => p.code);
+    const numbers = async (filter: Parameters<Store['pieces']['list']>[0]) =>
+      (await store.pieces.list(filter)).map((p) => p.number);
+
+    it('are numbered from 1 in ranges never handed out twice, also after a restart', async () => {
+      expect(await store.pieces.reserve(1)).toBe(1);
+      expect(await store.pieces.reserve(500)).toBe(2);
+      expect(await store.pieces.reserve(1)).toBe(502);
+      await store.close();
+      store = await adapter.reopen(dir);
+      expect(await store.pieces.reserve(1)).toBe(503);
+    });
+
+    it('have one secret code key, made once and kept', async () => {
+      const key = await store.pieces.codeKey();
+      expect(key).toHaveLength(32);
+      expect(await store.pieces.codeKey()).toEqual(key);
+      await store.close();
+      store = await adapter.reopen(dir);
+      expect(await store.pieces.codeKey()).toEqual(key);
+    });
 
     it('come back as they went in, newest first, filtered by rep, template and job', async () => {
-      await store.pieces.add([piece('A1')]);
+      await store.pieces.add([piece(1)]);
       later();
       await store.pieces.add([
-        piece('B1', { repId: 'zoe', templateId: 'card', channel: 'batch', jobId: 'job-1', row: 1 }),
-        piece('B2', {
+        piece(2, { repId: 'zoe', templateId: 'card', channel: 'batch', jobId: 'job-1', row: 1 }),
+        piece(3, {
           repId: 'zoe',
           templateId: 'card',
           channel: 'batch',
@@ -407,8 +426,8 @@ describe.each(ADAPTERS)('the store contract: $name', (adapter) => {
           holdout: true,
         }),
       ]);
-      expect(await store.pieces.get('A1')).toEqual({
-        ...piece('A1'),
+      expect(await store.pieces.get(1)).toEqual({
+        ...piece(1),
         createdAt: new Date(clock - 1000).toISOString(),
         responses: 0,
         firstResponseAt: null,
@@ -416,84 +435,75 @@ describe.each(ADAPTERS)('the store contract: $name', (adapter) => {
         outcomeNote: null,
         outcomeAt: null,
       });
-      expect((await store.pieces.get('B2'))?.holdout).toBe(true);
-      expect(await store.pieces.get('ZZ')).toBeNull();
-      expect(await codes({ limit: 10 })).toEqual(['B1', 'B2', 'A1']);
-      expect(await codes({ limit: 1 })).toEqual(['B1']);
-      expect(await codes({ repId: 'dana', limit: 10 })).toEqual(['A1']);
-      expect(await codes({ templateId: 'card', limit: 10 })).toEqual(['B1', 'B2']);
-      expect(await codes({ jobId: 'job-1', limit: 10 })).toEqual(['B1', 'B2']);
+      expect((await store.pieces.get(3))?.holdout).toBe(true);
+      expect(await store.pieces.get(99)).toBeNull();
+      expect(await numbers({ limit: 10 })).toEqual([3, 2, 1]);
+      expect(await numbers({ limit: 1 })).toEqual([3]);
+      expect(await numbers({ repId: 'dana', limit: 10 })).toEqual([1]);
+      expect(await numbers({ templateId: 'card', limit: 10 })).toEqual([3, 2]);
+      expect(await numbers({ jobId: 'job-1', limit: 10 })).toEqual([3, 2]);
     });
 
-    it('are stored once: a code, or a job row, stored again is left as it was', async () => {
-      await store.pieces.add([piece('A1', { jobId: 'job-1', row: 1 })]);
-      await store.pieces.add([
-        piece('A1', { repId: 'zoe' }),
-        piece('A2', { jobId: 'job-1', row: 1 }),
-        piece('A3', { jobId: 'job-1', row: 2 }),
-      ]);
-      expect((await store.pieces.get('A1'))?.repId).toBe('dana');
-      expect(await store.pieces.get('A2')).toBeNull();
-      expect(await codes({ limit: 10 })).toEqual(['A1', 'A3']);
+    it('are stored once: a number stored again is left as it was', async () => {
+      await store.pieces.add([piece(1)]);
+      await store.pieces.add([piece(1, { repId: 'zoe' }), piece(2)]);
+      expect((await store.pieces.get(1))?.repId).toBe('dana');
+      expect(await numbers({ limit: 10 })).toEqual([2, 1]);
     });
 
-    it('count responses, keep the first, and list them; an unknown code records nothing', async () => {
-      await store.pieces.add([piece('A1')]);
+    it('count responses, keep the first, and list them; an unknown piece records nothing', async () => {
+      await store.pieces.add([piece(1)]);
       const first = '2026-01-02T10:00:00.000Z';
       const second = '2026-01-03T11:30:00.000Z';
-      expect(await store.pieces.respond('ZZ', { at: first, kind: 'visit', device: 'phone' })).toBeNull();
-      const once = await store.pieces.respond('A1', { at: first, kind: 'scan', device: 'phone' });
+      expect(await store.pieces.respond(99, { at: first, kind: 'visit', device: 'phone' })).toBeNull();
+      const once = await store.pieces.respond(1, { at: first, kind: 'scan', device: 'phone' });
       expect(once).toMatchObject({ responses: 1, firstResponseAt: first });
-      const twice = await store.pieces.respond('A1', { at: second, kind: 'visit', device: 'desktop' });
+      const twice = await store.pieces.respond(1, { at: second, kind: 'visit', device: 'desktop' });
       expect(twice).toMatchObject({ responses: 2, firstResponseAt: first });
-      expect(await store.pieces.responsesOf('A1')).toEqual([
+      expect(await store.pieces.responsesOf(1)).toEqual([
         { at: first, kind: 'scan', device: 'phone' },
         { at: second, kind: 'visit', device: 'desktop' },
       ]);
-      expect(await store.pieces.responsesOf('ZZ')).toEqual([]);
+      expect(await store.pieces.responsesOf(99)).toEqual([]);
     });
 
     it('take an outcome, replacing the one before', async () => {
-      await store.pieces.add([piece('A1')]);
+      await store.pieces.add([piece(1)]);
       const at = new Date().toISOString();
-      await store.pieces.setOutcome('A1', { outcome: 'contacted', note: 'left a message', at });
-      const won = await store.pieces.setOutcome('A1', { outcome: 'won', note: null, at });
+      await store.pieces.setOutcome(1, { outcome: 'contacted', note: 'left a message', at });
+      const won = await store.pieces.setOutcome(1, { outcome: 'won', note: null, at });
       expect(won).toMatchObject({ outcome: 'won', outcomeNote: null, outcomeAt: at });
-      expect(await store.pieces.setOutcome('ZZ', { outcome: 'won', note: null, at })).toBeNull();
+      expect(await store.pieces.setOutcome(99, { outcome: 'won', note: null, at })).toBeNull();
     });
 
     it("are read for a template's results within dates, oldest first", async () => {
-      await store.pieces.add([piece('A1')]);
+      await store.pieces.add([piece(1)]);
       later();
       const from = new Date().toISOString();
-      await store.pieces.add([piece('A2'), piece('C1', { templateId: 'card' })]);
+      await store.pieces.add([piece(2), piece(3, { templateId: 'card' })]);
       later();
       const to = new Date().toISOString();
-      await store.pieces.add([piece('A3')]);
+      await store.pieces.add([piece(4)]);
       const made = async (filter: { templateId?: string; from?: string; to?: string }) => {
-        const found: string[] = [];
-        for await (const p of store.pieces.made(filter)) found.push(p.code);
+        const found: number[] = [];
+        for await (const p of store.pieces.made(filter)) found.push(p.number);
         return found;
       };
-      expect(await made({ templateId: 'flyer' })).toEqual(['A1', 'A2', 'A3']);
-      expect(await made({ templateId: 'flyer', from, to })).toEqual(['A2']);
-      expect(await made({ from })).toEqual(['A2', 'C1', 'A3']);
+      expect(await made({ templateId: 'flyer' })).toEqual([1, 2, 4]);
+      expect(await made({ templateId: 'flyer', from, to })).toEqual([2]);
+      expect(await made({ from })).toEqual([2, 3, 4]);
     });
 
     it('are cut from their recipients after retention, keeping the counts', async () => {
-      await store.pieces.add([piece('OLD')]);
-      await store.pieces.respond('OLD', { at: new Date().toISOString(), kind: 'visit', device: 'phone' });
-      await store.pieces.setOutcome('OLD', {
-        outcome: 'won',
-        note: 'signed Pat',
-        at: new Date().toISOString(),
-      });
+      await store.pieces.add([piece(1)]);
+      await store.pieces.respond(1, { at: new Date().toISOString(), kind: 'visit', device: 'phone' });
+      await store.pieces.setOutcome(1, { outcome: 'won', note: 'signed Pat', at: new Date().toISOString() });
       later();
       const cutoff = new Date().toISOString();
       later();
-      await store.pieces.add([piece('NEW')]);
-      expect(await store.pieces.cutRecipients(cutoff)).toEqual(['OLD']);
-      expect(await store.pieces.get('OLD')).toMatchObject({
+      await store.pieces.add([piece(2)]);
+      expect(await store.pieces.cutRecipients(cutoff)).toEqual(['CODE1']);
+      expect(await store.pieces.get(1)).toMatchObject({
         recipientRef: null,
         outcomeNote: null,
         landingUrl: 'https://example.com/',
@@ -501,21 +511,21 @@ describe.each(ADAPTERS)('the store contract: $name', (adapter) => {
         outcome: 'won',
         choices: { 'fields.headline': 'A' },
       });
-      expect((await store.pieces.get('NEW'))?.recipientRef).toBe('P-NEW');
+      expect((await store.pieces.get(2))?.recipientRef).toBe('P-2');
       expect(await store.pieces.cutRecipients(cutoff)).toEqual([]);
     });
 
     it("are erased with their responses at a recipient's request", async () => {
       await store.pieces.add([
-        piece('A1', { recipientRef: 'P-9' }),
-        piece('A2', { recipientRef: 'P-9' }),
-        piece('A3'),
+        piece(1, { recipientRef: 'P-9' }),
+        piece(2, { recipientRef: 'P-9' }),
+        piece(3),
       ]);
-      await store.pieces.respond('A1', { at: new Date().toISOString(), kind: 'visit', device: 'phone' });
-      expect((await store.pieces.eraseRecipient('P-9')).sort()).toEqual(['A1', 'A2']);
-      expect(await store.pieces.get('A1')).toBeNull();
-      expect(await store.pieces.responsesOf('A1')).toEqual([]);
-      expect(await codes({ limit: 10 })).toEqual(['A3']);
+      await store.pieces.respond(1, { at: new Date().toISOString(), kind: 'visit', device: 'phone' });
+      expect((await store.pieces.eraseRecipient('P-9')).sort()).toEqual(['CODE1', 'CODE2']);
+      expect(await store.pieces.get(1)).toBeNull();
+      expect(await store.pieces.responsesOf(1)).toEqual([]);
+      expect(await numbers({ limit: 10 })).toEqual([3]);
       expect(await store.pieces.eraseRecipient('P-9')).toEqual([]);
     });
   });
@@ -767,6 +777,7 @@ describe.each(ADAPTERS)('the store contract: $name', (adapter) => {
   });
   describe('pieces, read while written', () => {
     const piece = (i: number, templateId = 'brochure') => ({
+      number: i + 1,
       code: `C${String(i).padStart(12, '0')}`,
       templateId,
       version: 1,
@@ -795,11 +806,11 @@ describe.each(ADAPTERS)('the store contract: $name', (adapter) => {
         // A response recorded while a reader is part way through.
         if (codes.length === 700)
           expect(
-            await store.pieces.respond(p.code, { at: p.createdAt, kind: 'scan', device: 'phone' }),
+            await store.pieces.respond(p.number, { at: p.createdAt, kind: 'scan', device: 'phone' }),
           ).not.toBeNull();
       }
       expect(codes).toEqual([...Array.from({ length: 1203 }, (_, i) => piece(i).code), piece(9000).code]);
-      const before = (await store.pieces.get(piece(9000).code))!.createdAt;
+      const before = (await store.pieces.get(piece(9000).number))!.createdAt;
       const earlier: string[] = [];
       for await (const p of store.pieces.made({ templateId: 'brochure', to: before })) earlier.push(p.code);
       expect(earlier).toHaveLength(1203);

@@ -89,7 +89,7 @@ describe('compileText: paths', () => {
     ['{{prospect/firstName}}', 'prospect/firstName'],
   ])('rejects %s as not a record path', (source, shown) => {
     expect(syntaxError(source).message).toBe(
-      `"${shown}" is not a record path (use rep.X, prospect.X or fields.X)`,
+      `"${shown}" is not a record path (use rep.X, prospect.X, fields.X, piece.url or piece.code)`,
     );
   });
 

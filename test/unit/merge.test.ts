@@ -6,7 +6,7 @@ import type { PreparedImage } from '../../src/assets/images.js';
 import { PlatenError } from '../../src/errors.js';
 import { fitPiece } from '../../src/layout/piece.js';
 import { conditionHolds } from '../../src/merge/conditions.js';
-import { mergeRecord } from '../../src/merge/merge.js';
+import { landingUrl, mergeRecord } from '../../src/merge/merge.js';
 import type { Piece } from '../../src/model/piece.js';
 import type { TextToFit } from '../../src/model/text.js';
 import { checkRecord, preparePiece } from '../../src/pipeline.js';
@@ -224,11 +224,23 @@ describe('mergeRecord: content', () => {
     expect(mergeError(brochure, record).problems.map((p) => p.path)).toEqual(['prospect.company']);
   });
 
-  it('encodes record values in QR payloads', () => {
+  it("prints the piece's tracked link, marked as a scan, in QR codes, and its code in text", () => {
+    const identity = { url: 'https://go.example/r/7KQ2M9XDP4T8Z', code: '7KQ2M9XDP4T8Z' };
+    const piece = mergeRecord(brochure, brochureRecord('home'), NO_IMAGES, identity);
+    expect(find(piece, 'quoteQr')).toMatchObject({ kind: 'qr', content: `${identity.url}?qr` });
+    expect(JSON.stringify(textToFit(piece, 'quoteCaption').spans)).toContain(identity.code);
+    // Without an identity (a preview, a sample check) the sample prints.
+    const sample = find(mergeRecord(brochure, brochureRecord('home'), NO_IMAGES), 'quoteQr');
+    expect(sample).toMatchObject({ content: 'https://platen.example/r/0000000000000?qr' });
+  });
+
+  it('leads the tracked link to the landing page the template renders with the record', () => {
     const record = brochureRecord('home');
     record.prospect.id = 'HM_10-482';
-    const qr = find(mergeRecord(brochure, record, NO_IMAGES), 'quoteQr');
-    expect(qr).toMatchObject({ kind: 'qr', content: 'https://harbormutual.example/q/HM_10-482?line=home' });
+    const piece = mergeRecord(brochure, record, NO_IMAGES);
+    expect(landingUrl(brochure, piece.record, { url: '', code: 'X' })).toBe(
+      'https://harbormutual.example/q/HM_10-482?line=home',
+    );
   });
 
   it('passes the validated record, defaults applied, to the piece', () => {

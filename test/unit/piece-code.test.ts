@@ -1,29 +1,65 @@
+import { randomBytes } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import {
-  newPieceCode,
   PIECE_CODE_LENGTH,
+  PieceCodes,
   parsePieceCode,
-  pieceCodeFor,
   SAMPLE_PIECE_CODE,
 } from '../../src/model/piece-code.js';
 
 const CROCKFORD = /^[0-9A-HJKMNP-TV-Z]{12}[0-9A-HJKMNP-TV-Z*~$=U]$/;
+const codes = new PieceCodes(randomBytes(32));
+
+/** The check symbol, computed independently of the module: the 60-bit value mod 37. */
+function checkOf(digits: string): string {
+  const symbols = '0123456789ABCDEFGHJKMNPQRSTVWXYZ';
+  let value = 0n;
+  for (const s of digits) value = value * 32n + BigInt(symbols.indexOf(s));
+  return `${symbols}*~$=U`[Number(value % 37n)]!;
+}
 
 describe('piece codes', () => {
-  it('are twelve Crockford base32 symbols and a check symbol, and differ every time', () => {
-    const codes = new Set(Array.from({ length: 2000 }, newPieceCode));
-    expect(codes.size).toBe(2000);
-    for (const code of codes) {
+  it('are twelve Crockford base32 symbols and the check symbol of their value', () => {
+    for (let n = 1; n <= 2000; n++) {
+      const code = codes.code(n);
       expect(code).toHaveLength(PIECE_CODE_LENGTH);
       expect(code).toMatch(CROCKFORD);
-      expect(parsePieceCode(code)).toBe(code);
+      expect(code.at(-1)).toBe(checkOf(code.slice(0, 12)));
     }
   });
 
-  it('carry 60 random bits: every symbol position takes every value', () => {
-    const seen = Array.from({ length: 12 }, () => new Set<string>());
-    for (let i = 0; i < 3000; i++) [...newPieceCode().slice(0, 12)].forEach((s, p) => seen[p]!.add(s));
-    for (const position of seen) expect(position.size).toBe(32);
+  it('turn back into their numbers, and differ for every number', () => {
+    const seen = new Set<string>();
+    for (const n of [1, 2, 3, 499, 500, 501, 2 ** 30 - 1, 2 ** 30, 2 ** 40 + 7, Number.MAX_SAFE_INTEGER]) {
+      const code = codes.code(n);
+      expect(codes.number(code)).toBe(n);
+      seen.add(code);
+    }
+    for (let n = 1; n <= 5000; n++) seen.add(codes.code(n));
+    // 1 to 5000, and the four beyond them.
+    expect(seen.size).toBe(5000 + 4);
+  });
+
+  it('of consecutive numbers look unrelated: every symbol position takes every value', () => {
+    const positions = Array.from({ length: 12 }, () => new Set<string>());
+    for (let n = 1; n <= 3000; n++) [...codes.code(n).slice(0, 12)].forEach((s, p) => positions[p]!.add(s));
+    for (const position of positions) expect(position.size).toBe(32);
+  });
+
+  it('depend on the key: another installation reads none of them', () => {
+    const other = new PieceCodes(randomBytes(32));
+    expect(other.code(1)).not.toBe(codes.code(1));
+    let matched = 0;
+    for (let n = 1; n <= 1000; n++) if (other.number(codes.code(n)) === n) matched++;
+    expect(matched).toBe(0);
+  });
+
+  it('are read as people type them: any case, hyphens, I and L as 1, O as 0', () => {
+    const code = codes.code(42);
+    const typed = `${code.slice(0, 4)}-${code.slice(4, 8)}-${code.slice(8)}`.toLowerCase();
+    expect(codes.number(typed)).toBe(42);
+    expect(parsePieceCode('0000000000000'.replaceAll('0', 'o'))).toBe(SAMPLE_PIECE_CODE);
+    expect(parsePieceCode('00000000000I1')).toBe('0000000000011');
   });
 
   it('check symbol is the value mod 37, as Crockford defines it', () => {
@@ -31,41 +67,18 @@ describe('piece codes', () => {
     expect(parsePieceCode('000000000014U')).toBe('000000000014U'); // 36
     expect(parsePieceCode('0000000000150')).toBe('0000000000150'); // 37
     expect(parsePieceCode('0000000000151')).toBeNull();
-    expect(checkOf('7KQ2M9XDP4T8')).toBe(parsePieceCode(`7KQ2M9XDP4T8${checkOf('7KQ2M9XDP4T8')}`)?.at(-1));
   });
 
-  it('are read as people type them: any case, hyphens, I and L as 1, O as 0', () => {
-    const code = newPieceCode();
-    const typed = `${code.slice(0, 4)}-${code.slice(4, 8)}-${code.slice(8)}`.toLowerCase();
-    expect(parsePieceCode(typed)).toBe(code);
-    expect(parsePieceCode('0000000000000'.replaceAll('0', 'o'))).toBe(SAMPLE_PIECE_CODE);
-    expect(parsePieceCode('00000000000I1')).toBe('0000000000011');
-  });
-
-  it('refuse a mistyped symbol, a swapped pair, a wrong length and foreign symbols', () => {
-    const good = `7KQ2M9XDP4T8${checkOf('7KQ2M9XDP4T8')}`;
-    expect(parsePieceCode(good)).toBe(good);
-    expect(parsePieceCode(`8${good.slice(1)}`)).toBeNull();
-    expect(parsePieceCode(`K7${good.slice(2)}`)).toBeNull();
-    expect(parsePieceCode(`${good}0`)).toBeNull();
-    expect(parsePieceCode(good.slice(1))).toBeNull();
-    expect(parsePieceCode('')).toBeNull();
-    expect(parsePieceCode('../../etc/pass')).toBeNull();
-    expect(parsePieceCode('ÄÄÄÄÄÄÄÄÄÄÄÄÄ')).toBeNull();
-  });
-
-  it('of a batch row are fixed by the job seed and row, and unrelated across seeds', () => {
-    expect(pieceCodeFor('seed-a', 7)).toBe(pieceCodeFor('seed-a', 7));
-    expect(pieceCodeFor('seed-a', 7)).not.toBe(pieceCodeFor('seed-a', 8));
-    expect(pieceCodeFor('seed-a', 7)).not.toBe(pieceCodeFor('seed-b', 7));
-    expect(parsePieceCode(pieceCodeFor('seed-a', 7))).toBe(pieceCodeFor('seed-a', 7));
+  it('refuse a mistyped symbol, a swapped pair, a wrong length, foreign symbols and the sample', () => {
+    const good = codes.code(7);
+    const mistyped = `${good[0] === '7' ? '8' : '7'}${good.slice(1)}`;
+    expect(codes.number(mistyped)).toBeNull();
+    if (good[0] !== good[1]) expect(codes.number(`${good[1]}${good[0]}${good.slice(2)}`)).toBeNull();
+    expect(codes.number(`${good}0`)).toBeNull();
+    expect(codes.number(good.slice(1))).toBeNull();
+    expect(codes.number('')).toBeNull();
+    expect(codes.number('../../etc/pass')).toBeNull();
+    expect(codes.number('ÄÄÄÄÄÄÄÄÄÄÄÄÄ')).toBeNull();
+    expect(codes.number(SAMPLE_PIECE_CODE)).toBeNull();
   });
 });
-
-/** The check symbol, computed independently of the module. */
-function checkOf(digits: string): string {
-  const symbols = '0123456789ABCDEFGHJKMNPQRSTVWXYZ';
-  let value = 0n;
-  for (const s of digits) value = value * 32n + BigInt(symbols.indexOf(s));
-  return `${symbols}*~$=U`[Number(value % 37n)]!;
-}

@@ -46,6 +46,7 @@ let counter = 0;
 function piece(over: Partial<StoredPiece> = {}): StoredPiece {
   counter++;
   return {
+    number: counter,
     code: `CODE${counter}`,
     templateId: 'brochure',
     version: 1,

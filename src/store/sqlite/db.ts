@@ -110,7 +110,8 @@ const MIGRATIONS: string[] = [
   `
   ALTER TABLE renders ADD COLUMN piece_code TEXT;
   CREATE TABLE pieces (
-    code TEXT PRIMARY KEY,
+    number INTEGER PRIMARY KEY,
+    code TEXT NOT NULL,
     template_id TEXT NOT NULL,
     version INTEGER NOT NULL,
     rep_id TEXT,
@@ -129,19 +130,20 @@ const MIGRATIONS: string[] = [
     first_response_at TEXT,
     outcome TEXT,
     outcome_note TEXT,
-    outcome_at TEXT,
-    UNIQUE (job_id, row)
+    outcome_at TEXT
   );
   CREATE INDEX pieces_by_template ON pieces(template_id, created_at);
   CREATE INDEX pieces_by_rep ON pieces(rep_id, created_at);
-  CREATE INDEX pieces_by_recipient ON pieces(recipient_ref);
   CREATE TABLE responses (
-    code TEXT NOT NULL REFERENCES pieces(code) ON DELETE CASCADE,
+    number INTEGER NOT NULL REFERENCES pieces(number) ON DELETE CASCADE,
     at TEXT NOT NULL,
     kind TEXT NOT NULL CHECK (kind IN ('scan', 'visit')),
     device TEXT NOT NULL
   );
-  CREATE INDEX responses_by_code ON responses(code, at);
+  CREATE INDEX responses_by_piece ON responses(number, at);
+  CREATE TABLE piece_numbers (next INTEGER NOT NULL);
+  INSERT INTO piece_numbers (next) VALUES (1);
+  CREATE TABLE secrets (name TEXT PRIMARY KEY, value BLOB NOT NULL);
   CREATE INDEX renders_by_piece ON renders(piece_code);
   CREATE TABLE webhooks (
     id TEXT PRIMARY KEY,
@@ -176,8 +178,6 @@ const MIGRATIONS: string[] = [
     duration_ms INTEGER NOT NULL
   );
   CREATE INDEX webhook_attempts_by_webhook ON webhook_attempts(webhook_id, id);
-  `,
-  `
   ALTER TABLE jobs ADD COLUMN held_out INTEGER NOT NULL DEFAULT 0;
   `,
 ];

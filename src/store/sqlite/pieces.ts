@@ -1,7 +1,9 @@
-import type { DeviceClass, NewPiece, Outcome, PieceStore, ResponseKind, StoredPiece } from '../store.js';
+import { randomBytes } from 'node:crypto';
+import type { NewPiece, Outcome, PieceResponse, PieceStore, StoredPiece } from '../store.js';
 import { type Db, now } from './db.js';
 
 interface PieceRow {
+  number: number;
   code: string;
   template_id: string;
   version: number;
@@ -25,6 +27,7 @@ interface PieceRow {
 }
 
 const toPiece = (r: PieceRow): StoredPiece => ({
+  number: r.number,
   code: r.code,
   templateId: r.template_id,
   version: r.version,
@@ -67,10 +70,10 @@ export class SqlitePieceStore implements PieceStore {
       typeof url === 'string' ? originOf(url) : null,
     );
     const insert = this.db.prepare(
-      `INSERT OR IGNORE INTO pieces (code, template_id, version, rep_id, key_id, channel, job_id, row,
-         recipient_ref, landing_url, choices, variant, holdout, edited, created_at)
-       VALUES (@code, @templateId, @version, @repId, @keyId, @channel, @jobId, @row,
-         @recipientRef, @landingUrl, @choices, @variant, @holdout, @edited, @createdAt)`,
+      `INSERT OR IGNORE INTO pieces (number, code, template_id, version, rep_id, key_id, channel, job_id,
+         row, recipient_ref, landing_url, choices, variant, holdout, edited, created_at)
+       VALUES (@number, @code, @templateId, @version, @repId, @keyId, @channel, @jobId,
+         @row, @recipientRef, @landingUrl, @choices, @variant, @holdout, @edited, @createdAt)`,
     );
     this.insert = this.db.transaction((pieces: NewPiece[], createdAt: string) => {
       for (const piece of pieces) {
@@ -85,12 +88,30 @@ export class SqlitePieceStore implements PieceStore {
     });
   }
 
+  async codeKey(): Promise<Buffer> {
+    return this.db.transaction(() => {
+      this.db
+        .prepare("INSERT OR IGNORE INTO secrets (name, value) VALUES ('piece-codes', ?)")
+        .run(randomBytes(32));
+      return (
+        this.db.prepare("SELECT value FROM secrets WHERE name = 'piece-codes'").get() as { value: Buffer }
+      ).value;
+    })();
+  }
+
+  async reserve(count: number): Promise<number> {
+    const { next } = this.db
+      .prepare('UPDATE piece_numbers SET next = next + ? RETURNING next')
+      .get(count) as { next: number };
+    return next - count;
+  }
+
   async add(pieces: NewPiece[]): Promise<void> {
     if (pieces.length > 0) this.insert(pieces, now());
   }
 
-  async get(code: string): Promise<StoredPiece | null> {
-    const row = this.db.prepare('SELECT * FROM pieces WHERE code = ?').get(code) as PieceRow | undefined;
+  async get(number: number): Promise<StoredPiece | null> {
+    const row = this.db.prepare('SELECT * FROM pieces WHERE number = ?').get(number) as PieceRow | undefined;
     return row ? toPiece(row) : null;
   }
 
@@ -104,7 +125,7 @@ export class SqlitePieceStore implements PieceStore {
       .prepare(
         `SELECT * FROM pieces WHERE (@repId IS NULL OR rep_id = @repId)
          AND (@templateId IS NULL OR template_id = @templateId) AND (@jobId IS NULL OR job_id = @jobId)
-         ORDER BY created_at DESC, code LIMIT @limit`,
+         ORDER BY created_at DESC, number DESC LIMIT @limit`,
       )
       .all({
         repId: filter.repId ?? null,
@@ -115,37 +136,32 @@ export class SqlitePieceStore implements PieceStore {
     return rows.map(toPiece);
   }
 
-  async respond(
-    code: string,
-    response: { at: string; kind: ResponseKind; device: DeviceClass },
-  ): Promise<StoredPiece | null> {
+  async respond(number: number, response: PieceResponse): Promise<StoredPiece | null> {
     return this.db.transaction(() => {
       const updated = this.db
         .prepare(
           `UPDATE pieces SET responses = responses + 1, first_response_at = coalesce(first_response_at, @at)
-           WHERE code = @code RETURNING *`,
+           WHERE number = @number RETURNING *`,
         )
-        .get({ code, at: response.at }) as PieceRow | undefined;
+        .get({ number, at: response.at }) as PieceRow | undefined;
       if (!updated) return null;
       this.db
-        .prepare('INSERT INTO responses (code, at, kind, device) VALUES (@code, @at, @kind, @device)')
-        .run({
-          code,
-          ...response,
-        });
+        .prepare('INSERT INTO responses (number, at, kind, device) VALUES (@number, @at, @kind, @device)')
+        .run({ number, ...response });
       return toPiece(updated);
     })();
   }
 
   async setOutcome(
-    code: string,
+    number: number,
     outcome: { outcome: Outcome; note: string | null; at: string },
   ): Promise<StoredPiece | null> {
     const row = this.db
       .prepare(
-        `UPDATE pieces SET outcome = @outcome, outcome_note = @note, outcome_at = @at WHERE code = @code RETURNING *`,
+        `UPDATE pieces SET outcome = @outcome, outcome_note = @note, outcome_at = @at WHERE number = @number
+         RETURNING *`,
       )
-      .get({ code, ...outcome }) as PieceRow | undefined;
+      .get({ number, ...outcome }) as PieceRow | undefined;
     return row ? toPiece(row) : null;
   }
 
@@ -155,8 +171,8 @@ export class SqlitePieceStore implements PieceStore {
     const page = this.db.prepare(
       `SELECT * FROM pieces WHERE (@templateId IS NULL OR template_id = @templateId)
        AND (@from IS NULL OR created_at >= @from) AND (@to IS NULL OR created_at < @to)
-       AND (@afterAt IS NULL OR created_at > @afterAt OR (created_at = @afterAt AND code > @afterCode))
-       ORDER BY created_at, code LIMIT ${MADE_PAGE}`,
+       AND (@afterAt IS NULL OR created_at > @afterAt OR (created_at = @afterAt AND number > @afterNumber))
+       ORDER BY created_at, number LIMIT ${MADE_PAGE}`,
     );
     let last: PieceRow | undefined;
     for (;;) {
@@ -165,7 +181,7 @@ export class SqlitePieceStore implements PieceStore {
         from: filter.from ?? null,
         to: filter.to ?? null,
         afterAt: last?.created_at ?? null,
-        afterCode: last?.code ?? null,
+        afterNumber: last?.number ?? null,
       }) as PieceRow[];
       for (const row of rows) yield toPiece(row);
       if (rows.length < MADE_PAGE) return;
@@ -173,10 +189,10 @@ export class SqlitePieceStore implements PieceStore {
     }
   }
 
-  async responsesOf(code: string): Promise<{ at: string; kind: ResponseKind; device: DeviceClass }[]> {
+  async responsesOf(number: number): Promise<PieceResponse[]> {
     return this.db
-      .prepare('SELECT at, kind, device FROM responses WHERE code = ? ORDER BY at, rowid')
-      .all(code) as { at: string; kind: ResponseKind; device: DeviceClass }[];
+      .prepare('SELECT at, kind, device FROM responses WHERE number = ? ORDER BY at, rowid')
+      .all(number) as PieceResponse[];
   }
 
   async cutRecipients(before: string): Promise<string[]> {
