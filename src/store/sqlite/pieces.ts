@@ -62,6 +62,11 @@ function originOf(url: string): string {
   }
 }
 
+const isEmpty = (object: object): boolean => {
+  for (const _ in object) return false;
+  return true;
+};
+
 export class SqlitePieceStore implements PieceStore {
   private readonly insert;
 
@@ -72,18 +77,30 @@ export class SqlitePieceStore implements PieceStore {
     const insert = this.db.prepare(
       `INSERT OR IGNORE INTO pieces (number, code, template_id, version, rep_id, key_id, channel, job_id,
          row, recipient_ref, landing_url, choices, variant, holdout, edited, created_at)
-       VALUES (@number, @code, @templateId, @version, @repId, @keyId, @channel, @jobId,
-         @row, @recipientRef, @landingUrl, @choices, @variant, @holdout, @edited, @createdAt)`,
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
     );
+    // Positional values, and no JSON for the empty choices and edits of most batch rows: a drop stores
+    // its rows' pieces on the thread that joins its parts.
     this.insert = this.db.transaction((pieces: NewPiece[], createdAt: string) => {
-      for (const piece of pieces) {
-        insert.run({
-          ...piece,
-          choices: JSON.stringify(piece.choices),
-          holdout: piece.holdout ? 1 : 0,
-          edited: JSON.stringify(piece.edited),
+      for (const p of pieces) {
+        insert.run(
+          p.number,
+          p.code,
+          p.templateId,
+          p.version,
+          p.repId,
+          p.keyId,
+          p.channel,
+          p.jobId,
+          p.row,
+          p.recipientRef,
+          p.landingUrl,
+          isEmpty(p.choices) ? '{}' : JSON.stringify(p.choices),
+          p.variant,
+          p.holdout ? 1 : 0,
+          p.edited.length === 0 ? '[]' : JSON.stringify(p.edited),
           createdAt,
-        });
+        );
       }
     });
   }
