@@ -74,7 +74,7 @@ describe('the API', () => {
       }
     }
     // Profiles (two), renders, previews (two), keys, jobs (three), templates, webhooks, piece outcomes.
-    expect(routes).toBe(11);
+    expect(routes).toBe(12);
   });
 });
 

@@ -17,7 +17,7 @@ const run = promisify(execFile);
 /** The postcard in CMYK with one red square, `screenOnly`, that the template keeps RGB (keepRgb). */
 export function cmykPostcardWithRgbSquare(): Promise<string> {
   return templateCopy('postcard-6x4', (m) => {
-    m.output = { colorSpace: 'cmyk' };
+    m.output = { ...(m.output as object), colorSpace: 'cmyk' };
     (m.pages as { elements: Record<string, unknown>[] }[])[0]!.elements.push({
       type: 'rect',
       name: 'screenOnly',
