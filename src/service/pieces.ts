@@ -17,6 +17,16 @@ import type { TemplateService } from './templates.js';
 export type { Channel, DeviceClass, NewPiece, Outcome, ResponseKind, StoredPiece } from '../store/store.js';
 export { OUTCOMES } from '../store/store.js';
 
+/** Each outcome as people say it. */
+export const OUTCOME_LABELS: Record<Outcome, string> = {
+  contacted: 'Contacted',
+  meeting_booked: 'Meeting booked',
+  quote_sent: 'Quote sent',
+  won: 'Won',
+  lost: 'Lost',
+  no_response: 'No response',
+};
+
 /**
  * Tells others (the webhooks) what happened to pieces: made, responded to, an outcome set; one event
  * per piece, saying `dataOf(piece)`, under the id `idOf(piece)` if given (see WebhookService.emit).

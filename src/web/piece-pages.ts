@@ -3,7 +3,7 @@ import { z } from 'zod';
 import { outcomeBody, pieceCodeSchema } from '../api/routes/pieces.js';
 import { parsePieceCode } from '../model/piece-code.js';
 import { can } from '../service/policy.js';
-import { OUTCOMES, type Outcome, type StoredPiece } from '../service/pieces.js';
+import { OUTCOME_LABELS, OUTCOMES, type StoredPiece } from '../service/pieces.js';
 import {
   body,
   csrf,
@@ -18,16 +18,6 @@ import {
 } from './pages.js';
 
 const codeParams = z.strictObject({ code: pieceCodeSchema });
-
-/** Outcomes as people say them. */
-const OUTCOME_WORDS: Record<Outcome, string> = {
-  contacted: 'Contacted',
-  meeting_booked: 'Meeting booked',
-  quote_sent: 'Quote sent',
-  won: 'Won',
-  lost: 'Lost',
-  no_response: 'No response',
-};
 
 const CHANNEL_WORDS = { form: 'on the form', api: 'through the API', batch: 'in a batch' } as const;
 
@@ -105,7 +95,7 @@ async function pieceView(web: Web, p: StoredPiece, problem: { code: string; mess
     recipient: p.recipientRef ?? '',
     responses: p.responses,
     firstResponse: when(p.firstResponseAt),
-    outcomes: OUTCOMES.map((o) => ({ value: o, label: OUTCOME_WORDS[o], selected: o === p.outcome })),
+    outcomes: OUTCOMES.map((o) => ({ value: o, label: OUTCOME_LABELS[o], selected: o === p.outcome })),
     note: p.outcomeNote ?? '',
     error: problem?.code === p.code ? problem.message : null,
   };

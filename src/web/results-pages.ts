@@ -2,7 +2,7 @@ import type { Request, Router } from 'express';
 import { z } from 'zod';
 import { daysInOrder, resultsCsv, resultsFilter, responsesCsv, sendCsv } from '../api/routes/results.js';
 import { templateParams } from '../api/routes/templates.js';
-import { OUTCOMES } from '../service/pieces.js';
+import { OUTCOME_LABELS, OUTCOMES } from '../service/pieces.js';
 import type { ApiKey } from '../service/policy.js';
 import type { Dimension, Rate, Results } from '../service/results.js';
 import { pageCsp, parseWith, sendPage, signedIn, viewerOf, type Web } from './pages.js';
@@ -20,15 +20,6 @@ const DIMENSION_LABELS: Record<Dimension, string> = {
   channel: 'How it was made (form, API, batch)',
   job: 'Batch job',
   variant: 'Arm of a batch’s split (A/B test)',
-};
-
-const OUTCOME_LABELS: Record<(typeof OUTCOMES)[number], string> = {
-  contacted: 'Contacted',
-  meeting_booked: 'Meeting booked',
-  quote_sent: 'Quote sent',
-  won: 'Won',
-  lost: 'Lost',
-  no_response: 'No response',
 };
 
 /** Marketing's view of what worked: a template's results, grouped as asked, and the CSV exports. */
