@@ -54,7 +54,12 @@ export class Platen {
     this.stagingDir = join(config.dataDir, 'staging');
     mkdirSync(this.stagingDir, { recursive: true });
     this.pool = new WorkerPool(config.batchWorkers);
-    this.templates = new TemplateService(store, new TemplateCache(config.templateCache), this.stagingDir);
+    this.templates = new TemplateService(
+      store,
+      new TemplateCache(config.templateCache),
+      this.stagingDir,
+      config.requireApproval,
+    );
     this.webhooks = new WebhookService(store, { retryMs: config.webhookRetryMs }, log);
     this.pieces = new PieceService(store, this.templates, config.publicUrl, (type, pieces, dataOf, idOf) =>
       this.webhooks.emit(type, pieces, dataOf, idOf),
