@@ -8,7 +8,7 @@ import { prepareImage } from '../assets/images.js';
 import { checkSvg, SVG_LIMITS } from '../assets/svg.js';
 import { KINDS } from '../elements/registry.js';
 import type { EditorProperty } from '../elements/kind.js';
-import { NotFoundError, PlatenError, type Problem } from '../errors.js';
+import { PlatenError, type Problem } from '../errors.js';
 import { fitPiece } from '../layout/piece.js';
 import { mergeRecord } from '../merge/merge.js';
 import type { ElementInput } from '../model/kinds.js';

@@ -230,7 +230,8 @@ export class TemplateService {
         `you created version ${version}: a second marketing user must approve it, not its creator`,
       );
     }
-    if (found.state !== 'draft') throw new ConflictError('not_draft', `version ${version} is ${found.state}: only drafts are approved`);
+    if (found.state !== 'draft')
+      throw new ConflictError('not_draft', `version ${version} is ${found.state}: only drafts are approved`);
     const approved = await this.store.templates.approve(templateId, version, caller.name);
     if (!approved) {
       throw new ConflictError('already_approved', `version ${version} is already approved`);

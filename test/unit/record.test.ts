@@ -210,7 +210,11 @@ describe('validateRecord: rules', () => {
 
   it('checks the template pattern', () => {
     expect(problems(brochure, withProspect({ id: 'P 1001' }))).toEqual([
-      { path: 'prospect.id', rule: 'invalid_format', message: 'Prospect ID: letters, digits, hyphens and underscores only, with no spaces' },
+      {
+        path: 'prospect.id',
+        rule: 'invalid_format',
+        message: 'Prospect ID: letters, digits, hyphens and underscores only, with no spaces',
+      },
     ]);
     // A custom pattern without help is described in general words, never shown.
     expect(problems(smallTemplate, smallRecord({ code: 'ABCD' }))).toEqual([
