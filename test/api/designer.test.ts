@@ -202,6 +202,40 @@ describe('drafts', () => {
     ]);
   });
 
+  test('nothing unprintable: locked text that overflows and an element outside the bleed, named', async () => {
+    const manifest = copy();
+    element(manifest, 'coverSubhead').size = 15;
+    element(manifest, 'replyPlate').x = 400;
+    const res = await saveDraft(morgan, manifest, '?from=1&dryRun=true');
+    expect(res.status).toBe(422);
+    // Geometry is checked as each element is compiled; locked text is fitted once all are.
+    expect(problem(res).errors).toEqual([
+      expect.objectContaining({
+        rule: 'outside_page',
+        element: 'replyPlate',
+        message: expect.stringContaining('bleed'),
+      }),
+      expect.objectContaining({
+        rule: 'overflow',
+        element: 'coverSubhead',
+        message: expect.stringContaining('does not fit'),
+      }),
+    ]);
+  });
+
+  test('nothing unprintable: an image under 150 ppi at its placed size, named', async () => {
+    const manifest = copy();
+    (element(manifest, 'coverPhoto') as Element & { src: string }).src = 'images/small.jpg';
+    // 600 × 400 pixels over the card's 6.25 × 4.25 inches: about 96 ppi.
+    const res = await saveDraft(morgan, manifest, '?from=1&dryRun=true', {
+      'images/small.jpg': await gradientJpeg(600, 400),
+    });
+    expect(res.status).toBe(422);
+    const errors = problem(res).errors as DesignProblem[];
+    expect(errors.length).toBeGreaterThan(0);
+    for (const e of errors) expect(e).toMatchObject({ element: 'coverPhoto', page: 'front' });
+  });
+
   test('reps may not save drafts', async () => {
     expect((await saveDraft(rep, copy())).status).toBe(403);
   });
