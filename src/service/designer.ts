@@ -1,5 +1,5 @@
 import { createHash, randomBytes } from 'node:crypto';
-import { cp, mkdir, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { copyFile, link, mkdir, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { dirname, join, relative, sep } from 'node:path';
 import yazl from 'yazl';
 import { stillWanted } from '../abort.js';
@@ -117,6 +117,26 @@ const ASSET_HOURS = 24;
 const LARGEST_BOX = { w: 18 * 72, h: 18 * 72 };
 /** Preview PNGs kept, in bytes: a few hundred pages at screen sizes. */
 const PNG_CACHE_BYTES = 64 * 1024 * 1024;
+
+/**
+ * A copy of a package folder made of hard links: staging a draft costs no copying of its fonts and
+ * images (stored packages are never changed in place, and every file a draft gives replaces its
+ * link). Copies where links cannot be made (another file system).
+ */
+async function linkTree(from: string, to: string): Promise<void> {
+  await mkdir(to);
+  for (const entry of await readdir(from, { withFileTypes: true })) {
+    const source = join(from, entry.name);
+    const target = join(to, entry.name);
+    if (entry.isDirectory()) await linkTree(source, target);
+    else if (entry.isFile()) {
+      await link(source, target).catch((error: NodeJS.ErrnoException) => {
+        if (error.code !== 'EXDEV' && error.code !== 'EPERM') throw error;
+        return copyFile(source, target);
+      });
+    }
+  }
+}
 
 const manifestObject = (draft: DraftInput): boolean =>
   typeof draft.manifest === 'object' && draft.manifest !== null && !Array.isArray(draft.manifest);
@@ -343,11 +363,13 @@ export class DesignerService {
     }
     const dir = join(this.stagingDir, `draft-${randomBytes(8).toString('hex')}`);
     try {
-      if (from) await cp(await this.templates.packageDir(from), dir, { recursive: true });
+      if (from) await linkTree(await this.templates.packageDir(from), dir);
       else await mkdir(dir);
       const write = async (path: string, bytes: Buffer) => {
         await mkdir(dirname(join(dir, path)), { recursive: true });
-        await writeFile(join(dir, path), bytes);
+        // The path may be a link to a stored version's file: replaced, never written through.
+        await rm(join(dir, path), { recursive: true, force: true });
+        await writeFile(join(dir, path), bytes, { flag: 'wx' });
       };
       for (const [path, bytes] of Object.entries(draft.files ?? {})) await write(path, bytes);
       for (const [path, bytes] of assets) await write(path, bytes);

@@ -20,8 +20,11 @@ import { SessionService } from './sessions.js';
 import { TemplateService } from './templates.js';
 import { WebhookService } from './webhooks.js';
 
-/** Compiled drafts kept for previews: the latest few changes of the drafts being designed. */
-const DRAFT_CACHE = 16;
+/**
+ * Compiled drafts kept for previews: each change of a draft is a new one, so only the latest few are
+ * worth keeping (each holds its fonts and images in memory).
+ */
+const DRAFT_CACHE = 4;
 
 /**
  * The one place that chooses the store's adapters: SQLite rows and local-file blobs, all under the

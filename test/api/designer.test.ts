@@ -120,6 +120,11 @@ describe('drafts', () => {
     expect(await filesUnder(stored)).toEqual(await filesUnder(BUNDLED_DIR));
     const saved = JSON.parse(await readFile(path.join(stored, 'template.json'), 'utf8')) as Manifest;
     expect(element(saved, 'coverHeadline').x).toBe(element(bundled, 'coverHeadline').x + 12);
+    // The draft's files are linked from version 1's, never written through: version 1 is unchanged.
+    const first = path.join(server.dataDir, 'packages', ID, '1', 'template.json');
+    expect(await readFile(first, 'utf8')).toBe(
+      await readFile(path.join(BUNDLED_DIR, 'template.json'), 'utf8'),
+    );
   });
 
   test('a dry run validates and stores nothing', async () => {
