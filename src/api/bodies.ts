@@ -279,6 +279,9 @@ function multipartReader(dir: string, spec: NonNullable<Accepts['multipart']>): 
             f.slice(0, 1),
           );
       for (const file of list) {
+        if (file.fieldname === '__proto__') {
+          return next(new HttpError(400, 'bad_upload', 'a file field may not be named __proto__'));
+        }
         if (Object.hasOwn(files, file.fieldname)) {
           return next(
             new HttpError(

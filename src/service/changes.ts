@@ -1,6 +1,7 @@
 import { isDeepStrictEqual } from 'node:util';
 import type { ElementDef } from '../model/kinds.js';
 import type { InputDef, Manifest } from '../model/manifest.js';
+import { INPUT_KEYS, propertyLabel } from '../template/design-problems.js';
 
 /** One difference between two versions of a template, in words. */
 export interface Change {
@@ -80,7 +81,7 @@ export function describeChanges(before: Manifest | null, after: Manifest): Chang
           what: 'input',
           name: b.label ?? key,
           change: 'changed',
-          detail: keys.map((k) => `${k} from ${shown(a[k])} to ${shown(b[k])}`).join('; '),
+          detail: keys.map((k) => `${INPUT_KEYS[k] ?? k} from ${shown(a[k])} to ${shown(b[k])}`).join('; '),
         });
       },
     );
@@ -172,7 +173,10 @@ function elementChanges(name: string, a: ElementDef, b: ElementDef): Change[] {
     );
   const describe = (keys: string[]) =>
     keys
-      .map((k) => `${k} from ${shown(a[k as keyof ElementDef])} to ${shown(b[k as keyof ElementDef])}`)
+      .map(
+        (k) =>
+          `${propertyLabel(b.type, k)} from ${shown(a[k as keyof ElementDef])} to ${shown(b[k as keyof ElementDef])}`,
+      )
       .join('; ');
   const style = rest(false);
   if (style.length > 0) changes.push({ what: 'element', name, change: 'restyled', detail: describe(style) });

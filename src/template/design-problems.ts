@@ -14,7 +14,7 @@ export interface DesignProblem extends Problem {
 }
 
 /** Input keys as people read them. */
-const INPUT_KEYS: Record<string, string> = {
+export const INPUT_KEYS: Record<string, string> = {
   type: 'type',
   label: 'label',
   help: 'help',
@@ -75,7 +75,8 @@ interface Place {
   sample?: string;
 }
 
-function propertyLabel(type: unknown, key: string | number | undefined): string | undefined {
+/** An element property's label in the designer (its kind's editor description), else its key. */
+export function propertyLabel(type: unknown, key: string | number | undefined): string | undefined {
   if (typeof key !== 'string') return undefined;
   const kind = typeof type === 'string' && Object.hasOwn(KINDS, type) ? kindOf(type as ElementType) : null;
   return kind?.editor.properties.find((p) => p.key === key || p.key.startsWith(`${key}.`))?.label ?? key;

@@ -387,7 +387,7 @@ describe('changes', () => {
         what: 'element',
         name: 'replyPlate',
         change: 'restyled',
-        detail: 'fill from "white" to "sand"',
+        detail: 'Fill from "white" to "sand"',
       },
       { what: 'input', name: 'Postcode', change: 'changed', detail: 'label from "ZIP code" to "Postcode"' },
     ]);
