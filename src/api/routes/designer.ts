@@ -22,6 +22,18 @@ const problemSchema = z.object({
   input: z.string().optional(),
 });
 
+/** A stored version as the draft route answers it (the template's GET answers the same). */
+const versionDetail = versionSummary.extend({
+  description: z.string().nullable(),
+  pages: z.array(z.string()),
+  page: z.unknown(),
+  fields: z.record(z.string(), z.unknown()),
+  prospect: z.record(z.string(), z.unknown()),
+  rep: z.record(z.string(), z.unknown()),
+  samples: z.array(z.string()),
+  recordSchema: z.record(z.string(), z.unknown()),
+});
+
 const draftQuery = z.strictObject({
   from: z.coerce.number().int().positive().optional(),
   dryRun: z.enum(['true', 'false']).default('false'),
@@ -123,6 +135,7 @@ export function designerRoutes(s: Services): AnyRoute[] {
         201: {
           description: 'stored as the next draft version',
           kind: 'json',
+          schema: versionDetail,
           headers: { Location: 'the version' },
         },
         200: {
