@@ -141,7 +141,10 @@ describe('drafts', () => {
     element(manifest, 'coverLogo').x = 500;
     element(manifest, 'coverHeadline').text = 'Hello {{prospect.nickname}}';
     element(manifest, 'replyPlate').fill = 'purple';
-    manifest.fields.message!.default = 'שלום';
+    // A sample's mistake is reported with the elements', though the template does not compile.
+    (
+      manifest as unknown as { samples: { record: { prospect: Record<string, string> } }[] }
+    ).samples[0]!.record.prospect.zip = 'ME 04101';
     const res = await saveDraft(morgan, manifest);
     expect(res.status).toBe(422);
     const errors = problem(res).errors as DesignProblem[];
@@ -158,7 +161,10 @@ describe('drafts', () => {
           page: 'front',
           message: expect.stringContaining('purple'),
         }),
-        expect.objectContaining({ input: 'Your message', message: expect.stringContaining('Your message') }),
+        expect.objectContaining({
+          input: 'ZIP code',
+          message: expect.stringContaining('5 digits, or ZIP+4'),
+        }),
       ]),
     );
     expect(errors).toHaveLength(4);
