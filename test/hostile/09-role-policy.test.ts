@@ -624,6 +624,17 @@ describe('the services enforce the policy themselves', () => {
       ForbiddenError,
     );
     await expect(s.results.responses(rep, { templateId: TEMPLATE })).rejects.toBeInstanceOf(ForbiddenError);
+    const draft = { manifest, from: 1 };
+    const d = s.designer;
+    await expect(d.check(rep, MATRIX, draft)).rejects.toBeInstanceOf(ForbiddenError);
+    await expect(d.saveDraft(rep, MATRIX, draft)).rejects.toBeInstanceOf(ForbiddenError);
+    await expect(
+      d.preview(rep, MATRIX, { ...draft, page: 1, scale: 1, sample: 0 }, new AbortController().signal),
+    ).rejects.toBeInstanceOf(ForbiddenError);
+    await expect(d.storeAsset(rep, MATRIX, 'images/x.jpg', image)).rejects.toBeInstanceOf(ForbiddenError);
+    await expect(d.packageZip(rep, MATRIX, 1)).rejects.toBeInstanceOf(ForbiddenError);
+    await expect(d.changes(rep, MATRIX, 1)).rejects.toBeInstanceOf(ForbiddenError);
+    await expect(d.approve(rep, MATRIX, 1)).rejects.toBeInstanceOf(ForbiddenError);
   });
 
   test('a rep sees only their own renders and jobs; marketing and admins see every rep’s', async () => {
