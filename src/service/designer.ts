@@ -282,9 +282,8 @@ export class DesignerService {
       size.width = image.width;
       size.height = image.height;
     } else if (kind === 'font') {
-      await this.checkFont(bytes).catch((error: Error) =>
-        refuse('bad_font', `not a font that can be used: ${error.message}`),
-      );
+      const problem = await this.fontProblem(bytes);
+      if (problem) refuse('bad_font', `not a font that can be used: ${problem}`);
     } else {
       if (bytes.length > SVG_LIMITS.maxBytes) {
         refuse('svg_too_big', `larger than ${SVG_LIMITS.maxBytes / (1024 * 1024)} MB: simplify the art`);
@@ -318,8 +317,8 @@ export class DesignerService {
   async changes(caller: ApiKey, templateId: string, version: number): Promise<Change[]> {
     authorize(caller, 'templates.manage');
     const current = await this.templates.stored(templateId, version);
-    const before =
-      version > 1 ? await this.templates.stored(templateId, version - 1).catch(() => null) : null;
+    // Version numbers have no gaps: every version but the first has one before it.
+    const before = version > 1 ? await this.templates.stored(templateId, version - 1) : null;
     return describeChanges(before?.manifest ?? null, current.manifest);
   }
 
@@ -489,12 +488,19 @@ export class DesignerService {
     }
   }
 
-  /** A font is parsed from a file (fontkit reads paths): one in staging, removed at once. */
-  private async checkFont(bytes: Buffer): Promise<void> {
+  /**
+   * Why font bytes cannot be used, or null. A font is parsed from a file (fontkit reads paths): one in
+   * staging, removed at once. A failure to write or read it is ours, not the font's, and is thrown.
+   */
+  private async fontProblem(bytes: Buffer): Promise<string | null> {
     const file = join(this.stagingDir, `font-${randomBytes(8).toString('hex')}`);
     await writeFile(file, bytes);
     try {
       await loadFontFace(file, { verify: true });
+      return null;
+    } catch (error) {
+      if (typeof (error as NodeJS.ErrnoException).syscall === 'string') throw error;
+      return (error as Error).message;
     } finally {
       await rm(file, { force: true });
     }
