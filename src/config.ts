@@ -53,6 +53,11 @@ const envSchema = z.object({
     .optional(),
   /** Days a piece stays linked to its recipient; after them only counts are kept. */
   PLATEN_RETENTION_DAYS: int(1, 36_500).default(730),
+  /** `true`: a version is published only once a second marketing user (not its creator) approved it. */
+  PLATEN_REQUIRE_APPROVAL: z
+    .enum(['true', 'false'], { error: 'expected true or false' })
+    .default('false')
+    .transform((v) => v === 'true'),
   /** A webhook delivery's first retry waits about this long; each later one twice as long, up to an hour. */
   PLATEN_WEBHOOK_RETRY_MS: int(1, 3_600_000).default(1000),
 });
@@ -75,6 +80,7 @@ export type Config = {
   publicUrl: string | null;
   retentionDays: number;
   webhookRetryMs: number;
+  requireApproval: boolean;
 };
 
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
@@ -98,6 +104,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     uploadConcurrency: e.PLATEN_UPLOAD_CONCURRENCY,
     publicUrl: e.PLATEN_PUBLIC_URL ?? null,
     retentionDays: e.PLATEN_RETENTION_DAYS,
+    requireApproval: e.PLATEN_REQUIRE_APPROVAL,
     webhookRetryMs: e.PLATEN_WEBHOOK_RETRY_MS,
   };
 }

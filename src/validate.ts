@@ -4,7 +4,9 @@ import { fitRecord, samples } from './pipeline.js';
 import type { Finding } from './preflight/findings.js';
 import { preflightPiece } from './preflight/piece.js';
 import { svgDrawnLive } from './render/document.js';
-import { compileTemplate } from './template/compile.js';
+import { validateRecord } from './merge/merge.js';
+import { compileTemplate, readManifest } from './template/compile.js';
+import { buildRecordSchema } from './template/record-schema.js';
 
 /**
  * Whole-package validation, above the steps as it runs a template's samples through every one of
@@ -21,8 +23,8 @@ export async function validateTemplate(
   try {
     compiled = await compileTemplate(dir, { check: true });
   } catch (error) {
-    if (error instanceof PlatenError) return { problems: error.problems, warnings: [] };
-    throw error;
+    if (!(error instanceof PlatenError)) throw error;
+    return { problems: [...error.problems, ...(await sampleRecordProblems(dir))], warnings: [] };
   }
   const problems: Problem[] = [];
   const warnings: Finding[] = [];
@@ -56,4 +58,22 @@ export async function validateTemplate(
     }
   });
   return { compiled, problems, warnings };
+}
+
+/**
+ * The samples' records checked against the template's inputs, for a template that does not compile
+ * (an element's mistake): so one check reports a sample's mistakes too, not only after the
+ * elements are put right. None when the manifest itself is not valid.
+ */
+async function sampleRecordProblems(dir: string): Promise<Problem[]> {
+  const manifest = await readManifest(dir).catch((error: unknown) => {
+    if (error instanceof PlatenError) return null;
+    throw error;
+  });
+  if (!manifest) return [];
+  const recordSchema = buildRecordSchema(manifest);
+  return manifest.samples.flatMap(({ record }, i) => {
+    const result = validateRecord({ recordSchema }, record);
+    return result.ok ? [] : result.problems.map((p) => ({ ...p, path: `samples[${i}].record.${p.path}` }));
+  });
 }

@@ -16,6 +16,7 @@ import { renderRoutes } from './routes/renders.js';
 import { repRoutes } from './routes/reps.js';
 import { resultRoutes } from './routes/results.js';
 import { jobRoutes } from './routes/jobs.js';
+import { designerRoutes } from './routes/designer.js';
 import { templateRoutes } from './routes/templates.js';
 import { webhookRoutes } from './routes/webhooks.js';
 import type { Services } from './services.js';
@@ -27,6 +28,7 @@ export function apiRoutes(s: Services): AnyRoute[] {
   routes.push(
     ...metaRoutes(() => routes),
     ...templateRoutes(s),
+    ...designerRoutes(s),
     ...repRoutes(s),
     ...renderRoutes(s),
     ...pieceRoutes(s),

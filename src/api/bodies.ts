@@ -28,7 +28,16 @@ export interface Accepts {
    * `headBytes` only the first bytes of each file are kept, the rest read and dropped: for a route that
    * needs only the start of a file.
    */
-  multipart?: { files: readonly string[]; maxBytes: number; headBytes?: number };
+  multipart?: {
+    /** The file fields; `any`: files in fields of any name (a draft's files, named by package path). */
+    files: readonly string[] | 'any';
+    maxBytes: number;
+    headBytes?: number;
+    /** With `files: 'any'`: how many files at most (default 100). */
+    maxFiles?: number;
+    /** The longest text field (64 KiB by default). */
+    fieldBytes?: number;
+  };
   /** A zip as the whole body, received as the file `file`. */
   zip?: { maxBytes: number };
 }
@@ -241,26 +250,49 @@ class StagingStorage implements multer.StorageEngine {
   }
 }
 
+const FIELD_BYTES = 64 * 1024;
+
 function multipartReader(dir: string, spec: NonNullable<Accepts['multipart']>): RequestHandler {
-  const parse = multer({
+  const any = spec.files === 'any';
+  const reader = multer({
     storage: new StagingStorage(dir, spec.headBytes),
     limits: {
       fileSize: spec.maxBytes,
-      files: spec.files.length,
+      files: spec.files === 'any' ? (spec.maxFiles ?? 100) : spec.files.length,
       fields: 200,
-      fieldSize: 64 * 1024,
+      fieldSize: spec.fieldBytes ?? FIELD_BYTES,
       // Bracketed names (`a[3][b]`) become nested values: a name must not build a deep or vast one.
       fieldNestingDepth: 4,
       fieldArrayIndexLimit: 200,
     },
-  }).fields(spec.files.map((name) => ({ name, maxCount: 1 })));
+  });
+  const parse =
+    spec.files === 'any' ? reader.any() : reader.fields(spec.files.map((name) => ({ name, maxCount: 1 })));
   return (req, res, next) => {
     stagingOf(req, res, dir);
     parse(req, res, (error?: unknown) => {
       if (error) return next(error);
       const files: Record<string, UploadedFile> = {};
-      for (const [name, [file]] of Object.entries((req.files ?? {}) as Record<string, Express.Multer.File[]>))
-        if (file) files[name] = { path: file.path, size: file.size };
+      const list = any
+        ? ((req.files ?? []) as Express.Multer.File[])
+        : Object.values((req.files ?? {}) as Record<string, Express.Multer.File[]>).flatMap((f) =>
+            f.slice(0, 1),
+          );
+      for (const file of list) {
+        if (file.fieldname === '__proto__') {
+          return next(new HttpError(400, 'bad_upload', 'a file field may not be named __proto__'));
+        }
+        if (Object.hasOwn(files, file.fieldname)) {
+          return next(
+            new HttpError(
+              400,
+              'duplicate_file',
+              `two files in the field ${printable(file.fieldname)}: send each once`,
+            ),
+          );
+        }
+        files[file.fieldname] = { path: file.path, size: file.size };
+      }
       uploaded.set(req, files);
       next();
     });
@@ -330,7 +362,7 @@ function bodyError(error: unknown, kind: Kind, accepts: Accepts): unknown {
   if (error instanceof HttpError || error instanceof PlatenError) return error;
   const e = error as { code?: string; type?: string; field?: string; syscall?: string; message?: string };
   if (e.syscall) return error;
-  const files = accepts.multipart?.files ?? [];
+  const files = accepts.multipart?.files === 'any' ? [] : (accepts.multipart?.files ?? []);
   switch (e.code ?? e.type) {
     case 'LIMIT_FILE_SIZE':
       return new HttpError(
@@ -352,7 +384,11 @@ function bodyError(error: unknown, kind: Kind, accepts: Accepts): unknown {
     case 'LIMIT_FIELD_KEY':
       return new HttpError(413, 'too_large', 'a field name of the form is too long');
     case 'LIMIT_FIELD_VALUE':
-      return new HttpError(413, 'too_large', `the field ${printable(e.field ?? '')} is longer than 64 KB`);
+      return new HttpError(
+        413,
+        'too_large',
+        `the field ${printable(e.field ?? '')} is longer than ${megabytes(accepts.multipart?.fieldBytes ?? FIELD_BYTES)}`,
+      );
     case 'LIMIT_UNEXPECTED_FILE':
       return new HttpError(
         400,

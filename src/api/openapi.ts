@@ -64,10 +64,21 @@ function requestBodyOf(r: AnyRoute): unknown {
   if (accepts.form) content['application/x-www-form-urlencoded'] = { schema };
   if (accepts.multipart) {
     const fields = (schema as { properties?: object }).properties ?? {};
-    const files = Object.fromEntries(
-      accepts.multipart.files.map((f) => [f, { type: 'string', format: 'binary' }]),
-    );
-    content['multipart/form-data'] = { schema: { type: 'object', properties: { ...fields, ...files } } };
+    const names = accepts.multipart.files === 'any' ? [] : accepts.multipart.files;
+    const files = Object.fromEntries(names.map((f) => [f, { type: 'string', format: 'binary' }]));
+    const anyFile =
+      accepts.multipart.files === 'any'
+        ? {
+            additionalProperties: {
+              type: 'string',
+              format: 'binary',
+              description: 'a file, its field named by its path',
+            },
+          }
+        : {};
+    content['multipart/form-data'] = {
+      schema: { type: 'object', properties: { ...fields, ...files }, ...anyFile },
+    };
   }
   if (accepts.zip) {
     content['application/zip'] = { schema: { type: 'string', contentMediaType: 'application/zip' } };

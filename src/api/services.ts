@@ -1,5 +1,6 @@
 import type { Logger } from 'pino';
 import type { Config } from '../config.js';
+import type { DesignerService } from '../service/designer.js';
 import type { JobService } from '../service/jobs.js';
 import type { KeyService } from '../service/keys.js';
 import type { PieceService } from '../service/pieces.js';
@@ -19,6 +20,7 @@ export interface Services {
   /** Where request bodies land (see readBody). */
   stagingDir: string;
   templates: TemplateService;
+  designer: DesignerService;
   renders: RenderService;
   pieces: PieceService;
   results: ResultsService;

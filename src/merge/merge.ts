@@ -18,7 +18,7 @@ import { conditionHolds } from './conditions.js';
 
 /** Checks a record against the template; the problems name the record path and the rule. */
 export function validateRecord(
-  compiled: CompiledTemplate,
+  compiled: Pick<CompiledTemplate, 'recordSchema'>,
   input: unknown,
 ): { ok: true; record: PieceRecord } | { ok: false; problems: Problem[] } {
   const parsed = compiled.recordSchema.safeParse(input);

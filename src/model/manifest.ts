@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import type { ElementDef, ElementInput } from './kinds.js';
+import { PATTERN_IDS } from './patterns.js';
 import { lengthSchema } from './units.js';
 
 /**
@@ -123,7 +124,11 @@ const inputSchema = z
     required: z.boolean().default(false),
     default: z.union([z.string().max(MAX_STRING_LENGTH), z.boolean()]).optional(),
     maxLength: z.number().int().positive().max(MAX_STRING_LENGTH).optional(),
+    /** A named pattern (src/model/patterns.ts), described to reps in words. */
+    format: z.enum(PATTERN_IDS).optional(),
+    /** A custom regular expression; `patternHelp` says in words what it accepts. */
     pattern: z.string().max(500).optional(),
+    patternHelp: z.string().min(1).max(300).optional(),
     choices: z.array(z.string().min(1).max(500)).min(1).max(200).optional(),
     /** image inputs: smallest acceptable pixel size. */
     minWidth: z.number().int().positive().optional(),
@@ -135,6 +140,20 @@ const inputSchema = z
     }
     if (input.type !== 'choice' && input.choices) {
       ctx.addIssue({ code: 'custom', path: ['choices'], message: 'only choice inputs take choices' });
+    }
+    if (input.format !== undefined && input.pattern !== undefined) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['pattern'],
+        message: 'give a named format or a custom pattern, not both',
+      });
+    }
+    if (input.patternHelp !== undefined && input.pattern === undefined) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['patternHelp'],
+        message: 'patternHelp describes a custom pattern: add one',
+      });
     }
     if (input.pattern !== undefined) {
       try {

@@ -9,6 +9,7 @@ import { LocalBlobStore } from '../store/local-blobs.js';
 import { SqliteStore } from '../store/sqlite/store.js';
 import type { Store } from '../store/store.js';
 import { TemplateCache } from '../template/cache.js';
+import { DesignerService } from './designer.js';
 import { JobService } from './jobs.js';
 import { KeyService } from './keys.js';
 import { PieceService } from './pieces.js';
@@ -18,6 +19,12 @@ import { ResultsService } from './results.js';
 import { SessionService } from './sessions.js';
 import { TemplateService } from './templates.js';
 import { WebhookService } from './webhooks.js';
+
+/**
+ * Compiled drafts kept for previews: each change of a draft is a new one, so only the latest few are
+ * worth keeping (each holds its fonts and images in memory).
+ */
+const DRAFT_CACHE = 4;
 
 /**
  * The one place that chooses the store's adapters: SQLite rows and local-file blobs, all under the
@@ -33,6 +40,7 @@ function openStore(dataDir: string): Store {
  */
 export class Platen {
   readonly templates: TemplateService;
+  readonly designer: DesignerService;
   readonly renders: RenderService;
   readonly pieces: PieceService;
   readonly results: ResultsService;
@@ -54,7 +62,19 @@ export class Platen {
     this.stagingDir = join(config.dataDir, 'staging');
     mkdirSync(this.stagingDir, { recursive: true });
     this.pool = new WorkerPool(config.batchWorkers);
-    this.templates = new TemplateService(store, new TemplateCache(config.templateCache), this.stagingDir);
+    this.templates = new TemplateService(
+      store,
+      new TemplateCache(config.templateCache),
+      this.stagingDir,
+      config.requireApproval,
+    );
+    // Drafts being designed: a few per person at work, each compiled once per change.
+    this.designer = new DesignerService(
+      store,
+      this.templates,
+      new TemplateCache(DRAFT_CACHE),
+      this.stagingDir,
+    );
     this.webhooks = new WebhookService(store, { retryMs: config.webhookRetryMs }, log);
     this.pieces = new PieceService(store, this.templates, config.publicUrl, (type, pieces, dataOf, idOf) =>
       this.webhooks.emit(type, pieces, dataOf, idOf),

@@ -1,11 +1,12 @@
 import { randomBytes } from 'node:crypto';
-import { cp, readdir, rm, stat } from 'node:fs/promises';
+import { cp, readdir, readFile, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
-import { ConflictError, NotFoundError, PlatenError } from '../errors.js';
+import { ConflictError, ForbiddenError, NotFoundError, PlatenError } from '../errors.js';
 import { preparePiece, renderToBuffer, samples } from '../pipeline.js';
 import type { ApiKey, Role, Store, StoredVersion } from '../store/store.js';
 import type { TemplateCache } from '../template/cache.js';
 import { compileTemplate } from '../template/compile.js';
+import { designProblems } from '../template/design-problems.js';
 import type { Manifest } from '../model/manifest.js';
 import type { CompiledTemplate } from '../model/template.js';
 import { validateTemplate } from '../validate.js';
@@ -16,6 +17,18 @@ export type { VersionState } from '../store/store.js';
 
 /** One immutable version of a template, with the manifest it was validated with. */
 export type TemplateVersion = Omit<StoredVersion, 'manifest'> & { manifest: Manifest };
+
+/** A staged package's template.json as parsed, or undefined when it is missing or not JSON. */
+async function manifestJson(dir: string): Promise<unknown> {
+  const file = join(dir, 'template.json');
+  try {
+    // compile refused a larger one, and named it so: there is nothing more to say about it.
+    if ((await stat(file)).size > 1024 * 1024) return undefined;
+    return JSON.parse(await readFile(file, 'utf8')) as unknown;
+  } catch {
+    return undefined;
+  }
+}
 
 /** The store keeps manifests as this service validated them (see upload and loadBundled). */
 const typed = (stored: StoredVersion): TemplateVersion => stored as TemplateVersion;
@@ -31,6 +44,8 @@ export class TemplateService {
     private readonly store: Store,
     private readonly cache: TemplateCache,
     private readonly stagingDir: string,
+    /** Versions are published only once approved (see approve): PLATEN_REQUIRE_APPROVAL. */
+    readonly requireApproval = false,
   ) {}
 
   /**
@@ -128,17 +143,32 @@ export class TemplateService {
     const staged = join(this.stagingDir, randomBytes(8).toString('hex'));
     try {
       await unzipPackage(zip, staged);
-      const { compiled, problems } = await validateTemplate(staged);
-      if (!compiled || problems.length > 0) throw new PlatenError('invalid_template', problems);
-      return await this.add({
-        stagedDir: staged,
-        manifest: compiled.manifest,
-        createdBy: caller.name,
-        state: 'draft',
-      });
+      return await this.addDraft(caller, staged);
     } finally {
       await rm(staged, { recursive: true, force: true });
     }
+  }
+
+  /**
+   * Validates a package staged as a folder: its compiled template, or PlatenError with every problem
+   * in words (see designProblems), as every face shows them.
+   */
+  async validate(staged: string): Promise<CompiledTemplate> {
+    const { compiled, problems } = await validateTemplate(staged);
+    if (compiled && problems.length === 0) return compiled;
+    throw new PlatenError('invalid_template', designProblems(await manifestJson(staged), problems));
+  }
+
+  /** Stores a package staged as a folder, already validated, as the next draft version of its template. */
+  async addDraft(caller: ApiKey, staged: string): Promise<TemplateVersion> {
+    authorize(caller, 'templates.manage');
+    const compiled = await this.validate(staged);
+    return this.add({
+      stagedDir: staged,
+      manifest: compiled.manifest,
+      createdBy: caller.name,
+      state: 'draft',
+    });
   }
 
   /** Publishes a version once its package compiles and every sample renders. */
@@ -148,6 +178,12 @@ export class TemplateService {
     if (!found) throw new NotFoundError('not_found', `no version ${version} of template ${templateId}`);
     if (found.state === 'published')
       throw new ConflictError('already_published', `version ${version} is already published`);
+    if (this.requireApproval && found.state === 'draft' && !found.approvedBy) {
+      throw new ConflictError(
+        'not_approved',
+        `version ${version} is not approved yet: a second marketing user, not its creator, must approve it before it is published`,
+      );
+    }
     const compiled = await this.compiled(found);
     const list = samples(compiled);
     if (list.length === 0) {
@@ -162,7 +198,10 @@ export class TemplateService {
         if (!(error instanceof PlatenError)) throw error;
         throw new PlatenError(
           'not_publishable',
-          error.problems.map((p) => ({ ...p, path: `samples[${i}].record.${p.path}` })),
+          designProblems(
+            compiled.manifest,
+            error.problems.map((p) => ({ ...p, path: `samples[${i}].record.${p.path}` })),
+          ),
         );
       }
     }
@@ -170,6 +209,34 @@ export class TemplateService {
     // Another publish of this version won the race while the samples rendered.
     if (!published) throw new ConflictError('already_published', `version ${version} is already published`);
     return typed(published);
+  }
+
+  /**
+   * Approves a draft for publishing, where approval is required: by anyone who manages templates
+   * other than the version's creator, once.
+   */
+  async approve(caller: ApiKey, templateId: string, version: number): Promise<TemplateVersion> {
+    authorize(caller, 'templates.manage');
+    if (!this.requireApproval) {
+      throw new ConflictError(
+        'approval_off',
+        'this organisation does not require approval (PLATEN_REQUIRE_APPROVAL): publish the version directly',
+      );
+    }
+    const found = await this.store.templates.get(templateId, version);
+    if (!found) throw new NotFoundError('not_found', `no version ${version} of template ${templateId}`);
+    if (found.createdBy === caller.name) {
+      throw new ForbiddenError(
+        `you created version ${version}: a second marketing user must approve it, not its creator`,
+      );
+    }
+    if (found.state !== 'draft')
+      throw new ConflictError('not_draft', `version ${version} is ${found.state}: only drafts are approved`);
+    const approved = await this.store.templates.approve(templateId, version, caller.name);
+    if (!approved) {
+      throw new ConflictError('already_approved', `version ${version} is already approved`);
+    }
+    return typed(approved);
   }
 
   async retire(caller: ApiKey, templateId: string, version: number): Promise<TemplateVersion> {

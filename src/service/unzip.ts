@@ -203,8 +203,8 @@ function entryProblems(entries: Named[]): Problem[] {
   return problems;
 }
 
-/** Why a decoded name cannot be a file of the package, or null. */
-function pathProblem(name: string): { rule: string; message: string } | null {
+/** Why a decoded name cannot be a file of the package, or null: for zip entries and draft files alike. */
+export function pathProblem(name: string): { rule: string; message: string } | null {
   const bytes = Buffer.byteLength(name);
   const segments = name.replace(/\/$/, '').split('/');
   if (

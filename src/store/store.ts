@@ -118,6 +118,9 @@ export interface StoredVersion {
   publishedAt: string | null;
   retiredBy: string | null;
   retiredAt: string | null;
+  /** Who approved the version for publishing (PLATEN_REQUIRE_APPROVAL), and when. */
+  approvedBy: string | null;
+  approvedAt: string | null;
 }
 
 /** A template version to store: its package staged as a folder, and its row. */
@@ -161,6 +164,11 @@ export interface TemplateStore {
     state: 'published' | 'retired',
     by: string,
   ): Promise<StoredVersion | null>;
+  /**
+   * Records who approved a draft, once: null when the version does not exist, is not a draft, or
+   * is approved already.
+   */
+  approve(templateId: string, version: number, by: string): Promise<StoredVersion | null>;
 }
 
 /** The audit trail: who rendered what, when, from which template version and record. */

@@ -68,7 +68,8 @@ export function withMarks(compiled: CompiledTemplate, marks: boolean | undefined
     : { ...compiled, print: { ...compiled.print, marks } };
 }
 
-async function readManifest(root: string): Promise<Manifest> {
+/** A package's template.json, parsed and checked against the manifest's schema (PlatenError if not). */
+export async function readManifest(root: string): Promise<Manifest> {
   const file = join(root, 'template.json');
   const fail = (rule: string, message: string): never => {
     throw new PlatenError('invalid_template', [{ path: 'template.json', rule, message }]);

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { type InputDef, type Manifest, MAX_STRING_LENGTH } from '../model/manifest.js';
+import { inputPattern, patternWords } from '../model/patterns.js';
 import type { PieceRecord, RecordValue } from '../model/record.js';
 import { hasRightToLeft, RIGHT_TO_LEFT_RULE, rightToLeftMessage } from '../text/right-to-left.js';
 
@@ -35,8 +36,9 @@ function stringRules(def: InputDef, label: string, multiline: boolean) {
       message: rightToLeftMessage(`"${label}"`),
       params: { rule: RIGHT_TO_LEFT_RULE },
     });
-  if (def.pattern !== undefined)
-    rules = rules.regex(new RegExp(def.pattern, 'u'), `does not match ${def.pattern}`);
+  const pattern = inputPattern(def);
+  // The message says in words what the value must look like: people never see the expression.
+  if (pattern !== undefined) rules = rules.regex(new RegExp(pattern, 'u'), `${label}: ${patternWords(def)}`);
   return z
     .string({ error: required('text') })
     .transform((v) => (multiline ? v.replace(/\r\n?/g, '\n') : v).trim())
@@ -151,7 +153,8 @@ function inputJsonSchema(def: InputDef): Record<string, unknown> {
     out.type = 'string';
     if (def.type === 'choice') out.enum = def.choices;
     else out.maxLength = def.maxLength ?? MAX_STRING_LENGTH;
-    if (def.pattern !== undefined) out.pattern = def.pattern;
+    const pattern = inputPattern(def);
+    if (pattern !== undefined) out.pattern = pattern;
     else if (def.type === 'phone') out.pattern = PHONE.source;
     const format = JSON_FORMATS[def.type];
     if (format) out.format = format;

@@ -6,7 +6,7 @@
  * something wrong, and a route that has no entry here fails it. Then the services themselves: the
  * policy holds for a caller that reaches them without going through a face's route.
  */
-import { writeFile } from 'node:fs/promises';
+import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { ForbiddenError, NotFoundError } from '../../src/errors.js';
@@ -85,6 +85,8 @@ const HAND_TYPED_REP = {
 let server: TestServer;
 let image: Buffer;
 let zip: Buffer;
+/** The matrix template's manifest, as the designer's routes take it. */
+let manifest: Record<string, unknown>;
 const keys = {} as Record<Person | 'revoked', CreatedKey>;
 const sessions = {} as Record<Person | 'revoked', PageSession>;
 let victim: CreatedKey;
@@ -95,7 +97,7 @@ let renderId: string;
 let pieceCode: string;
 let jobId: string;
 /** Draft versions of the matrix template, one per desk caller for each route that changes one. */
-const drafts = {} as Record<'publish' | 'retire' | 'pageRetire', Record<string, number>>;
+const drafts = {} as Record<'publish' | 'retire' | 'pageRetire' | 'approve', Record<string, number>>;
 
 const isDesk = (who: Caller) => who === 'marketing' || who === 'admin';
 const versionFor = (route: keyof typeof drafts, who: Caller) => drafts[route]?.[who] ?? 1;
@@ -139,6 +141,40 @@ const API: Record<string, Case & { public?: true }> = {
     ok: DESK,
     req: (who) => ({ url: `/api/v1/templates/${MATRIX}/versions/${versionFor('retire', who)}/retire` }),
   },
+  'post /api/v1/templates/{id}/drafts': {
+    ok: DESK,
+    req: () => ({
+      url: `/api/v1/templates/${MATRIX}/drafts?from=1`,
+      body: multipart({ manifest: JSON.stringify(manifest) }),
+    }),
+  },
+  'post /api/v1/templates/{id}/drafts/preview': {
+    ok: DESK,
+    req: () => ({
+      url: `/api/v1/templates/${MATRIX}/drafts/preview?page=1&scale=0.25`,
+      json: { manifest, from: 1 },
+    }),
+  },
+  'post /api/v1/templates/{id}/assets': {
+    ok: DESK,
+    req: () => ({
+      url: `/api/v1/templates/${MATRIX}/assets`,
+      body: multipart({ path: 'images/matrix.jpg' }, { file: [image, 'image/jpeg', 'matrix.jpg'] }),
+    }),
+  },
+  'get /api/v1/templates/{id}/versions/{n}/package': {
+    ok: DESK,
+    req: () => ({ url: `/api/v1/templates/${MATRIX}/versions/1/package` }),
+  },
+  'get /api/v1/templates/{id}/versions/{n}/changes': {
+    ok: DESK,
+    req: () => ({ url: `/api/v1/templates/${MATRIX}/versions/2/changes` }),
+  },
+  'post /api/v1/templates/{id}/versions/{n}/approve': {
+    ok: DESK,
+    req: (who) => ({ url: `/api/v1/templates/${MATRIX}/versions/${versionFor('approve', who)}/approve` }),
+  },
+  'get /api/v1/element-kinds': { ok: ALL, req: () => ({ url: '/api/v1/element-kinds' }) },
   'get /api/v1/reps/me': { ok: REPS, req: () => ({ url: '/api/v1/reps/me' }) },
   'put /api/v1/reps/me': { ok: REPS, req: () => ({ url: '/api/v1/reps/me', body: profileForm() }) },
   'get /api/v1/reps/me/photo': { ok: REPS, req: () => ({ url: '/api/v1/reps/me/photo' }) },
@@ -396,9 +432,15 @@ async function waitForJob(id: string, key: string): Promise<void> {
 }
 
 beforeAll(async () => {
-  server = await startTestServer({ env: { PLATEN_BATCH_WORKERS: '1' } });
+  // With approval required, the approve route serves marketing and admins like every other.
+  server = await startTestServer({ env: { PLATEN_BATCH_WORKERS: '1', PLATEN_REQUIRE_APPROVAL: 'true' } });
   image = await gradientJpeg(320, 320);
-  zip = await zipFolder(await makePackage(MATRIX, 'Matrix postcard'));
+  const matrixPackage = await makePackage(MATRIX, 'Matrix postcard');
+  zip = await zipFolder(matrixPackage);
+  manifest = JSON.parse(await readFile(join(matrixPackage, 'template.json'), 'utf8')) as Record<
+    string,
+    unknown
+  >;
   keys.admin = { id: '', key: server.adminKey, role: 'admin', name: 'first admin', repId: null };
   keys.repA = await createKey(server, 'rep', 'Rep A', 'rep-a');
   keys.repB = await createKey(server, 'rep', 'Rep B', 'rep-b');
@@ -447,12 +489,20 @@ beforeAll(async () => {
 
   const marketing = client(server.url, keys.marketing.key);
   let version = 0;
-  for (const route of ['publish', 'retire', 'pageRetire'] as const) {
+  const admin = client(server.url, keys.admin.key);
+  for (const route of ['publish', 'retire', 'pageRetire', 'approve'] as const) {
     drafts[route] = {};
     for (const who of DESK) {
-      const upload = await uploadZip(marketing, zip);
+      // A version is approved by someone other than its creator: each approves the other's.
+      const creator = route === 'approve' && who === 'marketing' ? admin : marketing;
+      const upload = await uploadZip(creator, zip);
       expect(upload.status).toBe(201);
       drafts[route][who] = ++version;
+      if (route === 'publish') {
+        expect((await admin('post', `/api/v1/templates/${MATRIX}/versions/${version}/approve`)).status).toBe(
+          200,
+        );
+      }
     }
   }
   await waitForJob(jobId, keys.repA.key);
@@ -574,6 +624,17 @@ describe('the services enforce the policy themselves', () => {
       ForbiddenError,
     );
     await expect(s.results.responses(rep, { templateId: TEMPLATE })).rejects.toBeInstanceOf(ForbiddenError);
+    const draft = { manifest, from: 1 };
+    const d = s.designer;
+    await expect(d.check(rep, MATRIX, draft)).rejects.toBeInstanceOf(ForbiddenError);
+    await expect(d.saveDraft(rep, MATRIX, draft)).rejects.toBeInstanceOf(ForbiddenError);
+    await expect(
+      d.preview(rep, MATRIX, { ...draft, page: 1, scale: 1, sample: 0 }, new AbortController().signal),
+    ).rejects.toBeInstanceOf(ForbiddenError);
+    await expect(d.storeAsset(rep, MATRIX, 'images/x.jpg', image)).rejects.toBeInstanceOf(ForbiddenError);
+    await expect(d.packageZip(rep, MATRIX, 1)).rejects.toBeInstanceOf(ForbiddenError);
+    await expect(d.changes(rep, MATRIX, 1)).rejects.toBeInstanceOf(ForbiddenError);
+    await expect(d.approve(rep, MATRIX, 1)).rejects.toBeInstanceOf(ForbiddenError);
   });
 
   test('a rep sees only their own renders and jobs; marketing and admins see every rep’s', async () => {

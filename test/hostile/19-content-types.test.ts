@@ -73,8 +73,9 @@ describe('the API', () => {
         }
       }
     }
-    // Profiles (two), renders, previews (two), keys, jobs (three), templates, webhooks, piece outcomes.
-    expect(routes).toBe(12);
+    // Profiles (two), renders, previews (two), keys, jobs (three), templates, webhooks, piece outcomes,
+    // and the designer's drafts, draft previews and assets.
+    expect(routes).toBe(15);
   });
 });
 

@@ -293,6 +293,23 @@ describe.each(ADAPTERS)('the store contract: $name', (adapter) => {
       });
     });
 
+    it('record one approval of a draft, by whom and when', async () => {
+      const draft = await addVersion('flyer');
+      expect(draft).toMatchObject({ approvedBy: null, approvedAt: null });
+      const both = await Promise.all([
+        store.templates.approve('flyer', 1, 'second'),
+        store.templates.approve('flyer', 1, 'third'),
+      ]);
+      const approved = both.filter((v) => v !== null);
+      expect(approved).toHaveLength(1);
+      expect(approved[0]!.approvedBy).toMatch(/^(second|third)$/);
+      expect(approved[0]!.approvedAt).toEqual(expect.any(String));
+      expect(await store.templates.get('flyer', 1)).toMatchObject({ approvedBy: approved[0]!.approvedBy });
+      await addVersion('flyer', 'published');
+      expect(await store.templates.approve('flyer', 2, 'second')).toBeNull();
+      expect(await store.templates.approve('nothing', 1, 'second')).toBeNull();
+    });
+
     it('list every template by id with its latest and latest published versions', async () => {
       await addVersion('b');
       await addVersion('a', 'published');

@@ -523,7 +523,7 @@ describe('invalid records', () => {
     expect(error.message.split('\n')).toEqual([
       'rep.name: required',
       'rep.email: not an email address',
-      'prospect.id: does not match ^[A-Za-z0-9_-]+$',
+      'prospect.id: Prospect ID: letters, digits, hyphens and underscores only, with no spaces',
       'fields.extra: not an input of this template (locked content cannot be changed)',
     ]);
   });

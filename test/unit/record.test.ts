@@ -210,9 +210,16 @@ describe('validateRecord: rules', () => {
 
   it('checks the template pattern', () => {
     expect(problems(brochure, withProspect({ id: 'P 1001' }))).toEqual([
-      { path: 'prospect.id', rule: 'invalid_format', message: 'does not match ^[A-Za-z0-9_-]+$' },
+      {
+        path: 'prospect.id',
+        rule: 'invalid_format',
+        message: 'Prospect ID: letters, digits, hyphens and underscores only, with no spaces',
+      },
     ]);
-    expect(problems(smallTemplate, smallRecord({ code: 'ABCD' }))[0]?.path).toBe('prospect.code');
+    // A custom pattern without help is described in general words, never shown.
+    expect(problems(smallTemplate, smallRecord({ code: 'ABCD' }))).toEqual([
+      { path: 'prospect.code', rule: 'invalid_format', message: 'code: not in the form this field needs' },
+    ]);
     expect(ok(smallTemplate, smallRecord({ code: 'ABC' })).prospect.code).toBe('ABC');
   });
 

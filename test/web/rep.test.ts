@@ -156,7 +156,7 @@ describe('the rep pages', () => {
     await page.waitForLoadState();
     expect(await page.locator('#form-status').textContent()).toBe('Some details need attention.');
     const error = page.locator('#in-prospect-id-error');
-    expect(await error.textContent()).toContain('does not match');
+    expect(await error.textContent()).toContain('letters, digits, hyphens and underscores only');
     expect(await page.getByLabel('Prospect ID').getAttribute('aria-invalid')).toBe('true');
     expect(await page.locator('#in-prospect-firstName-error').textContent()).not.toBe('');
     expect(await page.getByLabel('Prospect ID').inputValue()).toBe('not valid!');

@@ -12,7 +12,7 @@ export const versionParams = templateParams.extend({ n: z.coerce.number().int().
 const PACKAGE_MAX_BYTES = 50 * 1024 * 1024;
 const versionQuery = z.strictObject({ version: z.coerce.number().int().positive().optional() });
 
-const versionSummary = z.object({
+export const versionSummary = z.object({
   templateId: z.string(),
   version: z.number(),
   name: z.string(),
@@ -23,16 +23,18 @@ const versionSummary = z.object({
   publishedAt: z.string().nullable(),
   retiredBy: z.string().nullable(),
   retiredAt: z.string().nullable(),
+  approvedBy: z.string().nullable(),
+  approvedAt: z.string().nullable(),
   renders: z.number().optional(),
 });
 
-function summary(v: TemplateVersion, renders?: number) {
+export function summary(v: TemplateVersion, renders?: number) {
   const { manifest: _m, report: _r, ...rest } = v;
   return renders === undefined ? rest : { ...rest, renders };
 }
 
 /** A version as a form or a client needs it: pages, fields and the JSON Schema of its record. */
-function detail(v: TemplateVersion) {
+export function detail(v: TemplateVersion) {
   const m = v.manifest;
   return {
     ...summary(v),

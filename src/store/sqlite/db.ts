@@ -180,6 +180,11 @@ const MIGRATIONS: string[] = [
   CREATE INDEX webhook_attempts_by_webhook ON webhook_attempts(webhook_id, id);
   ALTER TABLE jobs ADD COLUMN held_out INTEGER NOT NULL DEFAULT 0;
   `,
+  // Who approved a draft for publishing, where the organisation requires a second person to.
+  `
+  ALTER TABLE template_versions ADD COLUMN approved_by TEXT;
+  ALTER TABLE template_versions ADD COLUMN approved_at TEXT;
+  `,
 ];
 
 export function openDb(path: string): Db {

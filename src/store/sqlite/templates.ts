@@ -19,6 +19,8 @@ interface VersionRow {
   published_at: string | null;
   retired_by: string | null;
   retired_at: string | null;
+  approved_by: string | null;
+  approved_at: string | null;
 }
 
 const toVersion = (r: VersionRow): StoredVersion => ({
@@ -34,6 +36,8 @@ const toVersion = (r: VersionRow): StoredVersion => ({
   publishedAt: r.published_at,
   retiredBy: r.retired_by,
   retiredAt: r.retired_at,
+  approvedBy: r.approved_by,
+  approvedAt: r.approved_at,
 });
 
 /** Rows in SQLite; each version's package a folder under `packagesDir`, on the staging folder's file system. */
@@ -166,6 +170,16 @@ export class SqliteTemplateStore implements TemplateStore {
         : `UPDATE template_versions SET state = 'retired', retired_by = ?, retired_at = ?
            WHERE template_id = ? AND version = ? AND state != 'retired'`;
     const changes = this.db.prepare(sql).run(by, at, templateId, version).changes;
+    return changes > 0 ? this.row(templateId, version) : null;
+  }
+
+  async approve(templateId: string, version: number, by: string): Promise<StoredVersion | null> {
+    const changes = this.db
+      .prepare(
+        `UPDATE template_versions SET approved_by = ?, approved_at = ?
+         WHERE template_id = ? AND version = ? AND state = 'draft' AND approved_by IS NULL`,
+      )
+      .run(by, now(), templateId, version).changes;
     return changes > 0 ? this.row(templateId, version) : null;
   }
 }
