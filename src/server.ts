@@ -44,6 +44,7 @@ export async function startServer(
     keys: platen.keys,
     sessions: platen.sessions,
     webhooks: platen.webhooks,
+    designer: platen.designer,
     gate: new RenderGate(config.renderConcurrency, config.renderQueue),
     uploads: new UploadSlots(config.uploadConcurrency),
   };

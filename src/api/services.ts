@@ -1,5 +1,6 @@
 import type { Logger } from 'pino';
 import type { Config } from '../config.js';
+import type { DesignerService } from '../service/designer.js';
 import type { JobService } from '../service/jobs.js';
 import type { KeyService } from '../service/keys.js';
 import type { PieceService } from '../service/pieces.js';
@@ -27,6 +28,7 @@ export interface Services {
   keys: KeyService;
   sessions: SessionService;
   webhooks: WebhookService;
+  designer: DesignerService;
   gate: RenderGate;
   uploads: UploadSlots;
 }

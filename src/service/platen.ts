@@ -9,6 +9,7 @@ import { LocalBlobStore } from '../store/local-blobs.js';
 import { SqliteStore } from '../store/sqlite/store.js';
 import type { Store } from '../store/store.js';
 import { TemplateCache } from '../template/cache.js';
+import { DesignerService } from './designer.js';
 import { JobService } from './jobs.js';
 import { KeyService } from './keys.js';
 import { PieceService } from './pieces.js';
@@ -41,6 +42,7 @@ export class Platen {
   readonly keys: KeyService;
   readonly sessions: SessionService;
   readonly webhooks: WebhookService;
+  readonly designer: DesignerService;
   /** Scratch space on the data directory's file system: request bodies land here, packages unpack here. */
   readonly stagingDir: string;
   private readonly pool: WorkerPool;
@@ -73,6 +75,7 @@ export class Platen {
     this.profiles = new ProfileService(store, this.templates);
     this.keys = new KeyService(store);
     this.sessions = new SessionService(store);
+    this.designer = new DesignerService(store, this.templates, this.stagingDir);
   }
 
   /**
