@@ -8,6 +8,7 @@ import { Layers } from './layers.js';
 import { Problems } from './problems.js';
 import { type Kind, Properties } from './properties.js';
 import { Samples } from './samples.js';
+import { Settings } from './settings.js';
 import { Draft, type Manifest } from './state.js';
 import { Versions } from './versions.js';
 import './designer.css';
@@ -65,6 +66,7 @@ function start(): void {
   const properties = new Properties(draft, kinds, files);
   const inputs = new Inputs(draft, data.kinds.patternPresets);
   const brand = new Brand(draft, api);
+  const settings = new Settings(draft);
   const notice = h('p', { role: 'status', class: 'd-notice' });
   if (draft.restored)
     notice.textContent =
@@ -81,7 +83,7 @@ function start(): void {
       canvas.root,
       h('div', { class: 'd-right' }, properties.root),
     ),
-    h('div', { class: 'd-bottom' }, versions.root, samples.root, inputs.root, brand.root),
+    h('div', { class: 'd-bottom' }, versions.root, settings.root, samples.root, inputs.root, brand.root),
   );
 
   const drawAll = () => {
@@ -95,6 +97,7 @@ function start(): void {
       versions.dirty = true;
       inputs.draw();
       brand.draw();
+      settings.draw();
       samples.draw();
       canvas.refresh();
       problems.stale();
@@ -112,6 +115,7 @@ function start(): void {
   drawAll();
   inputs.draw();
   brand.draw();
+  settings.draw();
   samples.draw();
   versions.draw();
   canvas.refresh();

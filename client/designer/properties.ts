@@ -211,10 +211,15 @@ export class Properties {
         ? h('input', { type: 'text', value, list: 'd-files', 'data-key': p.key })
         : h('textarea', { rows: 3, 'data-key': p.key, text: value });
     area.addEventListener('change', () => this.commit(el, p.key, area.value));
+    // Where the caret was when the box was left: insertions go there (at the end before it was used).
+    let caret: [number, number] | null = null;
+    area.addEventListener('blur', () => (caret = [area.selectionStart ?? 0, area.selectionEnd ?? 0]));
     const insert = (before: string, after = '') => {
-      const { selectionStart: s, selectionEnd: e, value: v } = area;
-      const start = s ?? v.length;
-      const end = e ?? v.length;
+      const v = area.value;
+      const [start, end] =
+        document.activeElement === area
+          ? [area.selectionStart ?? v.length, area.selectionEnd ?? v.length]
+          : (caret ?? [v.length, v.length]);
       area.value = v.slice(0, start) + before + v.slice(start, end) + after + v.slice(end);
       this.commit(el, p.key, area.value);
     };

@@ -124,11 +124,11 @@ export class Draft {
     return this.manifest.pages[this.page]?.elements ?? [];
   }
 
-  /** An element by name, on any page, with its page's index. */
+  /** A copy of an element by name, on any page, with its page's index (change it through change()). */
   find(name: string): (Element & { pageIndex: number }) | undefined {
     for (const [i, p] of this.manifest.pages.entries()) {
       const el = p.elements.find((e) => e.name === name);
-      if (el) return Object.assign(el, { pageIndex: i }) as Element & { pageIndex: number };
+      if (el) return { ...structuredClone(el), pageIndex: i };
     }
     return undefined;
   }
