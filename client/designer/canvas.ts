@@ -100,23 +100,32 @@ export class Canvas {
       origin: false,
       cspNonce: o.nonce,
     });
+    // Frames move by the distance dragged from where they started (snapping included).
+    const starts = new WeakMap<HTMLElement | SVGElement, [number, number]>();
+    const begin = (t: HTMLElement | SVGElement) =>
+      starts.set(t, [parseFloat(t.style.left), parseFloat(t.style.top)]);
+    const moveBy = (t: HTMLElement | SVGElement, dist: number[]) => {
+      const [left, top] = starts.get(t) ?? [0, 0];
+      place(t, left + dist[0]!, top + dist[1]!);
+    };
+    const resize = (t: HTMLElement | SVGElement, width: number, height: number, dist: number[]) => {
+      t.style.width = `${width}px`;
+      t.style.height = `${height}px`;
+      moveBy(t, dist);
+    };
     this.moveable
-      .on('drag', (e) => place(e.target, e.left, e.top))
+      .on('dragStart', (e) => begin(e.target))
+      .on('drag', (e) => moveBy(e.target, e.beforeDist))
       .on('dragEnd', (e) => e.isDrag && this.commit([e.target]))
-      .on('dragGroup', (e) => e.events.forEach((ev) => place(ev.target, ev.left, ev.top)))
+      .on('dragGroupStart', (e) => e.events.forEach((ev) => begin(ev.target)))
+      .on('dragGroup', (e) => e.events.forEach((ev) => moveBy(ev.target, ev.beforeDist)))
       .on('dragGroupEnd', (e) => e.isDrag && this.commit(e.targets))
-      .on('resize', (e) => {
-        e.target.style.width = `${e.width}px`;
-        e.target.style.height = `${e.height}px`;
-        place(e.target, e.drag.left, e.drag.top);
-      })
+      .on('resizeStart', (e) => begin(e.target))
+      .on('resize', (e) => resize(e.target, e.width, e.height, e.drag.beforeDist))
       .on('resizeEnd', (e) => e.isDrag && this.commit([e.target]))
+      .on('resizeGroupStart', (e) => e.events.forEach((ev) => begin(ev.target)))
       .on('resizeGroup', (e) =>
-        e.events.forEach((ev) => {
-          ev.target.style.width = `${ev.width}px`;
-          ev.target.style.height = `${ev.height}px`;
-          place(ev.target, ev.drag.left, ev.drag.top);
-        }),
+        e.events.forEach((ev) => resize(ev.target, ev.width, ev.height, ev.drag.beforeDist)),
       )
       .on('resizeGroupEnd', (e) => e.isDrag && this.commit(e.targets));
     this.selecto = new Selecto({
@@ -138,13 +147,7 @@ export class Canvas {
         )
           e.stop();
       })
-      .on('select', (e) => o.draft.select(e.selected.map((el) => (el as HTMLElement).dataset.name!)))
-      .on('selectEnd', (e) => {
-        if (e.isDragStart) {
-          e.inputEvent.preventDefault();
-          setTimeout(() => this.moveable.dragStart(e.inputEvent));
-        }
-      });
+      .on('select', (e) => o.draft.select(e.selected.map((el) => (el as HTMLElement).dataset.name!)));
     this.stage.addEventListener('keydown', (e) => this.key(e));
     this.refresh = debounce(250, () => inBackground(this.render()));
   }
@@ -167,6 +170,8 @@ export class Canvas {
     const { width, height } = pageSize(draft.manifest, this.o.presets);
     this.stage.style.width = `${(width + 2 * b) * z}px`;
     this.stage.style.height = `${(height + 2 * b) * z}px`;
+    const focused = (document.activeElement as HTMLElement | null)?.closest<HTMLElement>('.d-frame')?.dataset
+      .name;
     for (const old of this.stage.querySelectorAll('.d-line, .d-frame')) old.remove();
     const line = (cls: string, inset: number, label: string) => {
       const el = h('div', { class: `d-line ${cls}`, title: label, 'aria-hidden': 'true' });
@@ -188,6 +193,8 @@ export class Canvas {
       frames.push(frame);
       this.stage.append(frame);
     }
+    // Frames are drawn anew: the one that had the focus keeps it, for those working with keys.
+    frames.find((f) => f.dataset.name === focused)?.focus();
     const selected = frames.filter((f) => draft.selection.includes(f.dataset.name!));
     this.moveable.elementGuidelines = frames.filter((f) => !selected.includes(f));
     this.moveable.verticalGuidelines = [
@@ -324,7 +331,6 @@ export class Canvas {
         el.y = round(el.y + dy);
       }
     });
-    this.stage.querySelector<HTMLElement>(`.d-frame[data-name="${CSS.escape(names[0]!)}"]`)?.focus();
   }
 
   private align(to: 'left' | 'centre' | 'right' | 'top' | 'middle' | 'bottom'): void {

@@ -91,9 +91,11 @@ export class Versions {
 
   private confirm(action: 'publish' | 'retire'): void {
     if (action === 'publish') {
-      const why = this.dirty
-        ? 'This draft has unsaved changes: save it as a new version first, then publish that version.'
-        : this.blocker();
+      const why =
+        this.blocker() ??
+        (this.dirty
+          ? 'it has unsaved changes: save them as a new version first, then publish that version.'
+          : null);
       if (why) {
         this.status.textContent = `Version ${this.info.version} cannot be published: ${why}`;
         return;

@@ -210,29 +210,30 @@ describe('the template designer', () => {
     const start = (await frame.boundingBox())!;
     await page.mouse.move(start.x + 40, start.y + 20);
     await page.mouse.down();
-    for (let i = 1; i <= 10; i++) await page.mouse.move(start.x + 40 + 3 * i, start.y + 20 + 2 * i);
+    // 20 pt right and down at 100%: clear of the other frames' edges, so nothing snaps.
+    for (let i = 1; i <= 10; i++) await page.mouse.move(start.x + 40 + 2 * i, start.y + 20 + 2 * i);
     await page.mouse.up();
-    await expect.poll(() => value(page, 'x')).toBe(String(HEADLINE.x + 30));
+    await expect.poll(() => value(page, 'x')).toBe(String(HEADLINE.x + 20));
     expect(await value(page, 'y')).toBe(String(HEADLINE.y + 20));
 
     const handle = (await page.locator('.moveable-control.moveable-se').boundingBox())!;
     const [hx, hy] = [handle.x + handle.width / 2, handle.y + handle.height / 2];
     await page.mouse.move(hx, hy);
     await page.mouse.down();
-    for (let i = 1; i <= 10; i++) await page.mouse.move(hx + 2 * i, hy + i);
+    for (let i = 1; i <= 10; i++) await page.mouse.move(hx + 3 * i, hy + i);
     await page.mouse.up();
-    await expect.poll(() => value(page, 'w')).toBe(String(HEADLINE.w + 20));
+    await expect.poll(() => value(page, 'w')).toBe(String(HEADLINE.w + 30));
     expect(await value(page, 'h')).toBe(String(HEADLINE.h + 10));
-    expect(await value(page, 'x')).toBe(String(HEADLINE.x + 30));
+    expect(await value(page, 'x')).toBe(String(HEADLINE.x + 20));
 
     // Keys: an arrow moves by a point, Shift by ten, Alt resizes.
     await page.locator('.d-frame[data-name=headline]').focus();
     await page.keyboard.press('ArrowRight');
     await page.keyboard.press('Shift+ArrowDown');
     await page.keyboard.press('Alt+ArrowLeft');
-    await expect.poll(() => value(page, 'x')).toBe(String(HEADLINE.x + 31));
+    await expect.poll(() => value(page, 'x')).toBe(String(HEADLINE.x + 21));
     expect(await value(page, 'y')).toBe(String(HEADLINE.y + 30));
-    expect(await value(page, 'w')).toBe(String(HEADLINE.w + 19));
+    expect(await value(page, 'w')).toBe(String(HEADLINE.w + 29));
 
     for (let i = 0; i < 5; i++) await page.keyboard.press('Control+z');
     await expect.poll(() => value(page, 'x')).toBe(String(HEADLINE.x));
@@ -240,7 +241,7 @@ describe('the template designer', () => {
       [HEADLINE.y, HEADLINE.w, HEADLINE.h].map(String),
     );
     await page.keyboard.press('Control+Shift+z');
-    await expect.poll(() => value(page, 'x')).toBe(String(HEADLINE.x + 30));
+    await expect.poll(() => value(page, 'x')).toBe(String(HEADLINE.x + 20));
   });
 
   it('lists problems by element name, selects the element of one clicked, and refuses to publish unprintable text', async () => {
