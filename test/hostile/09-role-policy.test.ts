@@ -6,7 +6,7 @@
  * something wrong, and a route that has no entry here fails it. Then the services themselves: the
  * policy holds for a caller that reaches them without going through a face's route.
  */
-import { writeFile } from 'node:fs/promises';
+import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { ForbiddenError, NotFoundError } from '../../src/errors.js';
@@ -95,7 +95,9 @@ let renderId: string;
 let pieceCode: string;
 let jobId: string;
 /** Draft versions of the matrix template, one per desk caller for each route that changes one. */
-const drafts = {} as Record<'publish' | 'retire' | 'pageRetire', Record<string, number>>;
+const drafts = {} as Record<'publish' | 'retire' | 'pageRetire' | 'designerRetire', Record<string, number>>;
+/** The matrix template's manifest, as the designer sends drafts of it. */
+let matrixManifest: Record<string, unknown>;
 
 const isDesk = (who: Caller) => who === 'marketing' || who === 'admin';
 const versionFor = (route: keyof typeof drafts, who: Caller) => drafts[route]?.[who] ?? 1;
@@ -306,6 +308,72 @@ const PAGES: Record<string, PageCase> = {
     ok: DESK,
     req: () => ({ url: `/results/${TEMPLATE}/responses.csv` }),
   },
+  'get /designer': { ok: DESK, req: () => ({ url: '/designer' }) },
+  'post /designer/new': {
+    ok: DESK,
+    redirects: true,
+    req: (who) => ({
+      url: '/designer/new',
+      form: {
+        id: `designed-${who}`,
+        name: 'Designed card',
+        kind: 'postcard',
+        size: 'postcard-6x4',
+        unit: 'in',
+        bleed: '0.125',
+        pages: 'front, back',
+      },
+    }),
+  },
+  'post /designer/import': {
+    ok: DESK,
+    redirects: true,
+    req: () => ({
+      url: '/designer/import',
+      body: multipart({}, { file: [zip, 'application/zip', 'package.zip'] }),
+    }),
+  },
+  'get /designer/:id/:n': { ok: DESK, req: () => ({ url: `/designer/${MATRIX}/1` }) },
+  'post /designer/:id/check': {
+    ok: DESK,
+    json: true,
+    req: () => ({ url: `/designer/${MATRIX}/check`, json: { manifest: matrixManifest, from: 1 } }),
+  },
+  'post /designer/:id/preview': {
+    ok: DESK,
+    json: true,
+    req: () => ({
+      url: `/designer/${MATRIX}/preview`,
+      json: { manifest: matrixManifest, from: 1, page: 1, scale: 0.25, sample: 0 },
+    }),
+  },
+  'post /designer/:id/assets': {
+    ok: DESK,
+    json: true,
+    req: () => ({
+      url: `/designer/${MATRIX}/assets`,
+      body: multipart({ path: 'images/photo.jpg' }, { file: [image, 'image/jpeg', 'photo.jpg'] }),
+    }),
+  },
+  'post /designer/:id/save': {
+    ok: DESK,
+    json: true,
+    req: () => ({ url: `/designer/${MATRIX}/save`, json: { manifest: matrixManifest, from: 1 } }),
+  },
+  'get /designer/:id/:n/changes': {
+    ok: DESK,
+    json: true,
+    req: () => ({ url: `/designer/${MATRIX}/2/changes` }),
+  },
+  'get /designer/:id/:n/package.zip': { ok: DESK, req: () => ({ url: `/designer/${MATRIX}/1/package.zip` }) },
+  'post /designer/:id/:n/:action': {
+    ok: DESK,
+    json: true,
+    req: (who) => ({
+      url: `/designer/${MATRIX}/${versionFor('designerRetire', who)}/retire`,
+      form: {},
+    }),
+  },
   'post /sign-out': { ok: ALL, signsOut: true, req: () => ({ url: '/sign-out', form: {} }) },
 };
 
@@ -398,7 +466,12 @@ async function waitForJob(id: string, key: string): Promise<void> {
 beforeAll(async () => {
   server = await startTestServer({ env: { PLATEN_BATCH_WORKERS: '1' } });
   image = await gradientJpeg(320, 320);
-  zip = await zipFolder(await makePackage(MATRIX, 'Matrix postcard'));
+  const matrix = await makePackage(MATRIX, 'Matrix postcard');
+  zip = await zipFolder(matrix);
+  matrixManifest = JSON.parse(await readFile(join(matrix, 'template.json'), 'utf8')) as Record<
+    string,
+    unknown
+  >;
   keys.admin = { id: '', key: server.adminKey, role: 'admin', name: 'first admin', repId: null };
   keys.repA = await createKey(server, 'rep', 'Rep A', 'rep-a');
   keys.repB = await createKey(server, 'rep', 'Rep B', 'rep-b');
@@ -447,7 +520,7 @@ beforeAll(async () => {
 
   const marketing = client(server.url, keys.marketing.key);
   let version = 0;
-  for (const route of ['publish', 'retire', 'pageRetire'] as const) {
+  for (const route of ['publish', 'retire', 'pageRetire', 'designerRetire'] as const) {
     drafts[route] = {};
     for (const who of DESK) {
       const upload = await uploadZip(marketing, zip);
