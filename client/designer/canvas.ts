@@ -220,6 +220,9 @@ export class Canvas {
 
   private drawRulers(width: number, height: number): void {
     for (const g of this.guides) g.destroy();
+    // destroy() leaves the rulers' containers behind.
+    this.rulers.top.replaceChildren();
+    this.rulers.left.replaceChildren();
     const b = this.bleed;
     const z = this.zoom;
     const unitZoom = z * this.o.unit.points;
@@ -255,7 +258,9 @@ export class Canvas {
     const b = this.bleed;
     const editable = editableByReps(el);
     const selected = this.o.draft.selection.includes(el.name);
-    const what = `${this.o.kindLabel(el.type)} ${el.name}, ${editable ? 'editable by reps' : 'locked brand content'}`;
+    // The frame is named by what it shows: the badge, and its kind for screen readers.
+    const badge = `${el.name}, ${editable ? 'editable by reps' : 'locked'}`;
+    const kind = ` (${this.o.kindLabel(el.type)})`;
     const frame = h(
       'div',
       {
@@ -263,12 +268,12 @@ export class Canvas {
         role: 'button',
         tabindex: 0,
         'aria-pressed': selected ? 'true' : 'false',
-        'aria-label': what,
         'aria-describedby': 'd-keys',
         'data-name': el.name,
-        title: what,
+        title: badge + kind,
       },
-      h('span', { class: 'd-badge', 'aria-hidden': 'true', text: `${editable ? '✎' : '🔒'} ${el.name}` }),
+      h('span', { class: 'd-badge', text: badge }),
+      h('span', { class: 'visually-hidden', text: kind }),
     );
     Object.assign(frame.style, {
       left: `${(el.x + b) * z}px`,

@@ -45,7 +45,9 @@ export class Layers {
       const move = (by: number, text: string, disabled: boolean) =>
         h('button', {
           type: 'button',
-          text,
+          class: 'd-small',
+          text: by > 0 ? '↑' : '↓',
+          title: text,
           'aria-label': `${text}: ${el.name}`,
           disabled,
           onclick: () =>

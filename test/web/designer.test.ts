@@ -128,8 +128,8 @@ describe('the template designer', () => {
     await box(page, HEADLINE.x, HEADLINE.y, HEADLINE.w, HEADLINE.h);
     await setProperty(page, 'Size (pt)', String(HEADLINE.size));
     await expect
-      .poll(() => page.locator('.d-frame[data-name=headline]').getAttribute('aria-label'))
-      .toBe('Text headline, locked brand content');
+      .poll(() => page.locator('.d-frame[data-name=headline]').textContent())
+      .toBe('headline, locked (Text)');
 
     // The rep's note: the one element reps can change, and the frame says so.
     await addElement(page, 'Text', 'note');
@@ -137,8 +137,8 @@ describe('the template designer', () => {
     await page.locator('.d-properties').getByLabel('Field').selectOption('note');
     await box(page, 36, 200, 250, 40);
     await expect
-      .poll(() => page.locator('.d-frame[data-name=note]').getAttribute('aria-label'))
-      .toBe('Text note, editable by reps');
+      .poll(() => page.locator('.d-frame[data-name=note]').textContent())
+      .toBe('note, editable by reps (Text)');
 
     // A QR code to the piece's tracked link, which needs a landing page.
     await addElement(page, 'QR code', 'reply');
@@ -284,10 +284,12 @@ describe('the template designer', () => {
     const violations = await page.evaluate(async () => {
       const axe = (
         globalThis as unknown as {
-          axe: { run: () => Promise<{ violations: { id: string; nodes: unknown[] }[] }> };
+          axe: { run: () => Promise<{ violations: { id: string; nodes: { html: string }[] }[] }> };
         }
       ).axe;
-      return (await axe.run()).violations.map((v) => `${v.id} (${v.nodes.length})`);
+      return (await axe.run()).violations.map(
+        (v) => `${v.id}: ${JSON.stringify(v.nodes.map((n) => n.html))}`,
+      );
     });
     expect(violations).toEqual([]);
   });
