@@ -264,6 +264,12 @@ describe('the template designer', () => {
     const overflow = page.locator('.d-problem-list').getByText(/^Element slogan: /);
     await expect.poll(() => overflow.count(), { timeout: 30_000 }).toBeGreaterThan(0);
     expect(await page.locator('.d-problem-list').textContent()).not.toMatch(/pages\[|elements\[|\^|\$\//);
+    // Unsaved work survives a reload, with a notice.
+    await page.reload();
+    await expect
+      .poll(() => page.locator('.d-notice').textContent())
+      .toBe('Your unsaved changes from last time were restored. Save them as a new version, or undo them.');
+    await expect.poll(() => overflow.count(), { timeout: 30_000 }).toBeGreaterThan(0);
     await page.getByRole('button', { name: 'Publish version 1' }).click();
     await expect
       .poll(() => page.locator('#d-version-status').textContent())
