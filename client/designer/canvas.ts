@@ -128,6 +128,7 @@ export class Canvas {
         e.events.forEach((ev) => resize(ev.target, ev.width, ev.height, ev.drag.beforeDist)),
       )
       .on('resizeGroupEnd', (e) => e.isDrag && this.commit(e.targets));
+
     this.selecto = new Selecto({
       container: this.stage,
       dragContainer: this.viewport,
@@ -140,11 +141,11 @@ export class Canvas {
     });
     this.selecto
       .on('dragStart', (e) => {
+        // Moveable takes a press on its handles or on the one selected frame (a drag); a press on a
+        // frame of a multi-selection is Selecto's click, which selects that frame alone.
         const target = e.inputEvent.target as HTMLElement;
-        if (
-          this.moveable.isMoveableElement(target) ||
-          this.selectedFrames().some((f) => f === target || f.contains(target))
-        )
+        const frames = this.selectedFrames();
+        if (this.moveable.isMoveableElement(target) || (frames.length === 1 && frames[0]!.contains(target)))
           e.stop();
       })
       .on('select', (e) => o.draft.select(e.selected.map((el) => (el as HTMLElement).dataset.name!)));

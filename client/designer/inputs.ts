@@ -92,7 +92,7 @@ export class Inputs {
     const preset = this.presets.find((p) => p.pattern !== undefined && p.pattern === def.pattern);
     return h(
       'div',
-      { class: 'd-input', 'data-input': `${group}.${key}` },
+      { class: 'd-input', 'data-input': `${group}.${key}`, 'data-input-label': def.label ?? key },
       h('h3', { text: `${name} (${group}.${key})` }),
       field(
         `${name}: type`,

@@ -82,16 +82,49 @@ export class Layers {
         move(-1, 'Send backward', i === 0),
       );
     });
+    const pageName = h('input', {
+      id: 'd-page-name',
+      type: 'text',
+      value: draft.manifest.pages[draft.page]?.name ?? '',
+      onchange: (e) => this.renamePage((e.target as HTMLInputElement).value.trim()),
+    });
     this.root.replaceChildren(
       section(
         'Layers',
         h('div', { class: 'd-field' }, h('label', { for: 'd-page', text: 'Page' }), pages),
+        h('div', { class: 'd-field' }, h('label', { for: 'd-page-name', text: 'Page name' }), pageName),
+        h('button', { type: 'button', text: 'Add a page', onclick: () => this.addPage() }),
         h('div', { class: 'd-field' }, h('label', { for: 'd-add-kind', text: 'New element' }), kind, add),
         rows.length
           ? h('ul', { class: 'd-layer-list' }, ...rows)
           : h('p', { text: 'No elements on this page yet.' }),
       ),
     );
+  }
+
+  private renamePage(name: string): void {
+    if (
+      !/^[A-Za-z][A-Za-z0-9_]{0,63}$/.test(name) ||
+      this.draft.manifest.pages.some((p) => p.name === name)
+    ) {
+      this.draw();
+      return;
+    }
+    this.draft.change((m) => {
+      m.pages[this.draft.page]!.name = name;
+    });
+  }
+
+  /** A new empty page (a side) after the last, shown at once. */
+  private addPage(): void {
+    const names = new Set(this.draft.manifest.pages.map((p) => p.name));
+    let n = this.draft.manifest.pages.length + 1;
+    while (names.has(`page${n}`)) n++;
+    this.draft.change((m) => {
+      m.pages.push({ name: `page${n}`, elements: [] });
+    });
+    this.draft.page = this.draft.manifest.pages.length - 1;
+    this.draft.select([]);
   }
 
   private add(type: string): void {

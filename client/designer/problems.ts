@@ -61,20 +61,30 @@ export class Problems {
               : 'Template';
         const text = `${where}: ${p.message}`;
         const element = p.element;
+        // An input's panel is drawn anew on changes: its row is found when the problem is clicked.
+        const inputRow = () =>
+          p.input ? document.querySelector<HTMLElement>(`[data-input-label="${CSS.escape(p.input)}"]`) : null;
         return h(
           'li',
           {},
-          element && this.draft.find(element)
+          inputRow()
             ? h('button', {
                 type: 'button',
                 class: 'link',
                 text,
-                onclick: () => {
-                  this.draft.page = this.draft.find(element)!.pageIndex;
-                  this.draft.select([element]);
-                },
+                onclick: () => inputRow()?.querySelector<HTMLElement>('select, input')?.focus(),
               })
-            : h('span', { text }),
+            : element && this.draft.find(element)
+              ? h('button', {
+                  type: 'button',
+                  class: 'link',
+                  text,
+                  onclick: () => {
+                    this.draft.page = this.draft.find(element)!.pageIndex;
+                    this.draft.select([element]);
+                  },
+                })
+              : h('span', { text }),
         );
       }),
     );

@@ -242,6 +242,13 @@ describe('the template designer', () => {
     );
     await page.keyboard.press('Control+Shift+z');
     await expect.poll(() => value(page, 'x')).toBe(String(HEADLINE.x + 20));
+
+    // Shift+click adds the note to the selection; aligning left brings the headline back to x 36.
+    await page.locator('.d-frame[data-name=note]').click({ modifiers: ['Shift'] });
+    await expect.poll(() => page.locator('.d-properties').textContent()).toContain('2 elements selected.');
+    await page.getByRole('button', { name: 'Align left' }).click();
+    await page.locator('.d-frame[data-name=headline]').click();
+    await expect.poll(() => value(page, 'x')).toBe('36');
   });
 
   it('lists problems by element name, selects the element of one clicked, and refuses to publish unprintable text', async () => {
