@@ -178,7 +178,10 @@ describe('the template designer', () => {
     await signIn(rep, repKey, /\/gallery$/);
     await rep.goto(`/make/${ID}`);
     await rep.getByLabel('First name').fill('Winifred');
-    await rep.getByLabel('Your note').fill('Lovely to meet you at the fair.');
+    const note = 'Lovely to meet you at the fair.';
+    await rep.getByLabel('Your note').fill(note);
+    // The rep field's maximum length, set in the designer, is the form's.
+    expect(await rep.locator('#in-fields-note-count').textContent()).toBe(`${note.length} / 60 characters`);
     const [download] = await Promise.all([
       rep.waitForEvent('download'),
       rep.getByRole('button', { name: 'Download PDF' }).click(),
@@ -289,7 +292,9 @@ describe('the template designer', () => {
 
   it('has no accessibility violations at 1280×800', async () => {
     const page = await desk();
-    await page.goto(`/designer/${ID}/2`);
+    const res = await page.goto(`/designer/${ID}/2`);
+    // No inline script: the page's data travels as JSON, the code as a bundled file.
+    expect(res!.headers()['content-security-policy']).toMatch(/script-src 'self'(;|$)/);
     await expect.poll(() => page.locator('.d-canvas').getAttribute('data-rendered')).toBe('1');
     await page.locator('.d-frame[data-name=headline]').click();
     // Evaluated through the debugging protocol: the page's policy refuses inline scripts.
