@@ -51,3 +51,25 @@ export function debounce(ms: number, run: () => void): () => void {
 export function inBackground(work: Promise<unknown>): void {
   work.catch((error: unknown) => console.error(error));
 }
+
+/** A control's name as people read it: its aria-label, its label, or its text. */
+function nameOf(el: HTMLElement): string {
+  const labels = (el as HTMLInputElement).labels;
+  return el.getAttribute('aria-label') ?? labels?.[0]?.textContent ?? el.textContent ?? '';
+}
+
+/**
+ * Runs `redraw` (which replaces panels' controls) and gives the focus back to the control of the
+ * same kind and name, so someone working with the keyboard (a checkbox, a list) stays where they were.
+ */
+export function keepingFocus(redraw: () => void): void {
+  const active = document.activeElement as HTMLElement | null;
+  const was = active && active !== document.body && !active.classList.contains('d-frame') ? active : null;
+  const key = was && { tag: was.tagName, name: nameOf(was) };
+  redraw();
+  if (!key || (was && document.contains(was))) return;
+  const controls = document.querySelectorAll<HTMLElement>(
+    '#designer button, #designer input, #designer select, #designer textarea',
+  );
+  [...controls].find((el) => el.tagName === key.tag && nameOf(el) === key.name)?.focus();
+}

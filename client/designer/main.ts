@@ -2,7 +2,7 @@
 import { Api, type DraftBody } from './api.js';
 import { Brand } from './brand.js';
 import { Canvas } from './canvas.js';
-import { h } from './dom.js';
+import { h, keepingFocus } from './dom.js';
 import { Inputs, type PatternPreset } from './inputs.js';
 import { Layers } from './layers.js';
 import { Problems } from './problems.js';
@@ -91,18 +91,18 @@ function start(): void {
     canvas.draw();
     properties.draw();
   };
-  draft.on((why) => {
+  const redraw = (why: 'manifest' | 'selection') => {
     drawAll();
-    if (why === 'manifest') {
-      versions.dirty = true;
-      inputs.draw();
-      brand.draw();
-      settings.draw();
-      samples.draw();
-      canvas.refresh();
-      problems.stale();
-    }
-  });
+    if (why !== 'manifest') return;
+    versions.dirty = true;
+    inputs.draw();
+    brand.draw();
+    settings.draw();
+    samples.draw();
+    canvas.refresh();
+    problems.stale();
+  };
+  draft.on((why) => keepingFocus(() => redraw(why)));
   document.addEventListener('keydown', (e) => {
     if (!(e.ctrlKey || e.metaKey) || e.key.toLowerCase() !== 'z') return;
     // In a text box the browser's own undo applies to what is being typed.

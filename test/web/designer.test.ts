@@ -252,6 +252,16 @@ describe('the template designer', () => {
     await page.getByRole('button', { name: 'Align left' }).click();
     await page.locator('.d-frame[data-name=headline]').click();
     await expect.poll(() => value(page, 'x')).toBe('36');
+
+    // A checkbox toggled with the keyboard keeps the focus while the panels are drawn anew.
+    const bleeds = page.locator('.d-properties').getByLabel('Reaches into the bleed');
+    await bleeds.focus();
+    await page.keyboard.press('Space');
+    await expect.poll(() => bleeds.isChecked()).toBe(true);
+    expect(await page.locator(':focus').getAttribute('type')).toBe('checkbox');
+    expect(
+      await page.locator(':focus').evaluate((el) => (el as unknown as { checked: boolean }).checked),
+    ).toBe(true);
   });
 
   it('lists problems by element name, selects the element of one clicked, and refuses to publish unprintable text', async () => {
