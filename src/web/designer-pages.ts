@@ -41,6 +41,13 @@ const ASSET_BYTES = 20 * 1024 * 1024;
 const ZIP_MAX_BYTES = 50 * 1024 * 1024;
 const actionParams = versionParams.extend({ action: z.enum(['publish', 'retire', 'approve']) });
 
+/** A custom page's width or height in the form's unit: empty for a preset size. */
+const customLength = z
+  .union([
+    z.literal('').transform(() => undefined),
+    z.coerce.number().positive('give the custom size in numbers above 0').max(5000),
+  ])
+  .optional();
 /** Points per unit the new-template form offers. */
 const UNITS = { pt: 1, in: 72, mm: 72 / 25.4 } as const;
 const newSchema = z.strictObject({
@@ -52,18 +59,8 @@ const newSchema = z.strictObject({
   kind: z.enum(TEMPLATE_KINDS),
   size: z.enum([...(Object.keys(PAGE_PRESETS) as [keyof typeof PAGE_PRESETS]), 'custom']),
   unit: z.enum(['pt', 'in', 'mm']),
-  width: z.coerce
-    .number()
-    .positive('give the width')
-    .max(5000)
-    .optional()
-    .or(z.literal('').transform(() => undefined)),
-  height: z.coerce
-    .number()
-    .positive('give the height')
-    .max(5000)
-    .optional()
-    .or(z.literal('').transform(() => undefined)),
+  width: customLength,
+  height: customLength,
   bleed: z.coerce.number().min(0).max(72),
   pages: z
     .string()
