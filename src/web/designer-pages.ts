@@ -144,7 +144,7 @@ export function designerRoutes(web: Web, router: Router): void {
         res.redirect(303, `/designer/${version.templateId}/${version.version}`);
       } catch (error) {
         if (!(error instanceof PlatenError)) throw error;
-        await sendStart(web, res, error.problems, 422);
+        await sendStart(web, res, error.problems, 422, req.body as Record<string, string>);
       }
     },
   );
@@ -343,7 +343,14 @@ async function starter(form: z.output<typeof newSchema>): Promise<DraftInput> {
   };
 }
 
-async function sendStart(web: Web, res: Response, problems: Problem[] | null, status = 200): Promise<void> {
+/** The start page; after a refused new-template form, with what was typed in it. */
+async function sendStart(
+  web: Web,
+  res: Response,
+  problems: Problem[] | null,
+  status = 200,
+  typed: Record<string, string> = {},
+): Promise<void> {
   const caller = viewerOf(res).key;
   const templates = await Promise.all(
     (await web.s.templates.list(caller)).map(async (t) => ({
@@ -367,6 +374,7 @@ async function sendStart(web: Web, res: Response, problems: Problem[] | null, st
       title: 'Designer',
       templates,
       problems,
+      typed: { bleed: '0.125', pages: 'front, back', ...typed },
       presets: Object.entries(PAGE_PRESETS).map(([id, [w, h]]) => ({ id, label: `${id} (${w} × ${h} pt)` })),
       kinds: TEMPLATE_KINDS,
     },

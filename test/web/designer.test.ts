@@ -78,6 +78,14 @@ describe('the template designer', () => {
   it('builds a postcard from scratch, saves, previews and publishes it; a rep makes a piece laid out as designed', async () => {
     const page = await desk();
     await page.getByRole('link', { name: 'Designer' }).click();
+    // An id already taken is refused in words, and what was typed stays in the form.
+    await page.getByLabel('Id', { exact: true }).fill('postcard-6x4');
+    await page.getByLabel('Name', { exact: true }).fill('Spring card');
+    await page.getByRole('button', { name: 'Create and open' }).click();
+    await expect
+      .poll(() => page.getByRole('alert').textContent())
+      .toContain('there is already a template postcard-6x4: choose another id');
+    expect(await page.getByLabel('Name', { exact: true }).inputValue()).toBe('Spring card');
     await page.getByLabel('Id', { exact: true }).fill(ID);
     await page.getByLabel('Name', { exact: true }).fill('Spring card');
     await page.getByLabel('Kind of piece', { exact: true }).selectOption('postcard');
