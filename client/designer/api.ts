@@ -9,7 +9,7 @@ export interface DesignProblem {
   page?: string;
   input?: string;
 }
-export interface Change {
+interface Change {
   what: string;
   name: string;
   change: string;

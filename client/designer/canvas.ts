@@ -11,7 +11,7 @@ import type { Api, DesignProblem, DraftBody } from './api.js';
 import { debounce, h, inBackground } from './dom.js';
 import { type Draft, editableByReps, type Element, pageSize } from './state.js';
 
-export interface CanvasOptions {
+interface CanvasOptions {
   draft: Draft;
   api: Api;
   body: () => DraftBody;

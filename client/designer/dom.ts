@@ -23,7 +23,7 @@ export function h<K extends keyof HTMLElementTagNameMap>(
 
 let ids = 0;
 /** A unique id for a control, so its label can name it. */
-export const uid = (base: string): string => `d-${base.replace(/[^A-Za-z0-9_-]/g, '-')}-${++ids}`;
+const uid = (base: string): string => `d-${base.replace(/[^A-Za-z0-9_-]/g, '-')}-${++ids}`;
 
 /** A label and its control, as one field row. */
 export function field(label: string, control: HTMLElement, help?: string): HTMLElement {

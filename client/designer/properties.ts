@@ -5,7 +5,7 @@
 import { field, h, section } from './dom.js';
 import type { Draft, Element, InputGroup } from './state.js';
 
-export interface EditorProperty {
+interface EditorProperty {
   key: string;
   label: string;
   group: string;
@@ -30,7 +30,7 @@ const GROUP_NAMES: Record<InputGroup, string> = {
   fields: 'Rep field',
 };
 
-export function get(el: Record<string, unknown>, key: string): unknown {
+function get(el: Record<string, unknown>, key: string): unknown {
   return key.split('.').reduce<unknown>((v, k) => (v as Record<string, unknown> | undefined)?.[k], el);
 }
 

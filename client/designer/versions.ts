@@ -6,7 +6,7 @@ import type { Api } from './api.js';
 import { h, section, inBackground } from './dom.js';
 import type { Draft } from './state.js';
 
-export interface VersionInfo {
+interface VersionInfo {
   templateId: string;
   version: number;
   state: string;
