@@ -78,7 +78,7 @@ export class Canvas {
       h('p', {
         class: 'help',
         id: 'd-keys',
-        text: 'Select a frame, then arrow keys move it by 1 pt (Shift: 10 pt); Alt with the arrows resizes it.',
+        text: 'Select a frame, then arrow keys move it by 1 pt (Shift: 10 pt); Alt with the arrows resizes it; Delete removes it.',
       }),
       h(
         'div',
@@ -318,6 +318,13 @@ export class Canvas {
   private key(e: KeyboardEvent): void {
     const step = { ArrowLeft: [-1, 0], ArrowRight: [1, 0], ArrowUp: [0, -1], ArrowDown: [0, 1] }[e.key];
     const names = this.o.draft.selection;
+    if (e.key === 'Delete' && names.length > 0) {
+      e.preventDefault();
+      this.o.draft.change((m) => {
+        for (const page of m.pages) page.elements = page.elements.filter((el) => !names.includes(el.name));
+      });
+      return;
+    }
     if (!step || names.length === 0) {
       if ((e.key === 'Enter' || e.key === ' ') && (e.target as HTMLElement).dataset.name) {
         e.preventDefault();

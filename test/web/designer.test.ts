@@ -261,6 +261,14 @@ describe('the template designer', () => {
     await page.locator('.d-frame[data-name=headline]').click();
     await expect.poll(() => value(page, 'x')).toBe('36');
 
+    // Delete removes the focused frame's element; undo brings it back.
+    await page.locator('.d-frame[data-name=note]').focus();
+    await page.keyboard.press('Delete');
+    await expect.poll(() => page.locator('.d-frame[data-name=note]').count()).toBe(0);
+    await page.keyboard.press('Control+z');
+    await expect.poll(() => page.locator('.d-frame[data-name=note]').count()).toBe(1);
+    await page.locator('.d-frame[data-name=headline]').click();
+
     // A checkbox toggled with the keyboard keeps the focus while the panels are drawn anew.
     const bleeds = page.locator('.d-properties').getByLabel('Reaches into the bleed');
     await bleeds.focus();
