@@ -32,6 +32,14 @@ export default tseslint.config(
     },
   },
   {
+    // The designer's browser code, bundled by esbuild (scripts/build-client.mjs).
+    files: ['client/**/*.ts'],
+    languageOptions: {
+      globals: globals.browser,
+      parserOptions: { project: './tsconfig.client.json', projectService: false },
+    },
+  },
+  {
     // The pages' scripts run in the browser as classic scripts, not as ES modules in Node.
     files: ['web/public/**/*.js'],
     languageOptions: { sourceType: 'script', globals: globals.browser },

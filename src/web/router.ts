@@ -2,13 +2,14 @@ import express, { type RequestHandler, Router } from 'express';
 import type { Services } from '../api/services.js';
 import { batchRoutes } from './batch-pages.js';
 import { marketingRoutes } from './marketing-pages.js';
+import { designerRoutes } from './designer-pages.js';
 import { createWeb, pageErrors } from './pages.js';
 import { pieceRoutes } from './piece-pages.js';
 import { repRoutes } from './rep-pages.js';
 import { resultsRoutes } from './results-pages.js';
 import { signInRoutes } from './sign-in.js';
 import { trackingRoutes } from './tracking.js';
-import { PUBLIC_DIR } from './views.js';
+import { BUNDLE_DIR, PUBLIC_DIR } from './views.js';
 
 /**
  * The pages, mounted on the API's express app: server-rendered views, small static scripts, a
@@ -20,12 +21,14 @@ export function webRouter(s: Services, rateLimit: RequestHandler): Router {
   const web = createWeb(s, rateLimit);
   const router = Router();
   // Asset URLs carry a content hash (views.ts), so a year of caching is safe.
-  router.use('/static', express.static(PUBLIC_DIR, { maxAge: '365d', immutable: true, index: false }));
+  const statics = { maxAge: '365d', immutable: true, index: false };
+  router.use('/static', express.static(PUBLIC_DIR, statics), express.static(BUNDLE_DIR, statics));
   trackingRoutes(web, router);
   signInRoutes(web, router);
   repRoutes(web, router);
   pieceRoutes(web, router);
   marketingRoutes(web, router);
+  designerRoutes(web, router);
   batchRoutes(web, router);
   resultsRoutes(web, router);
   router.use(pageErrors(web));

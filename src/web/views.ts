@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { readdirSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import Handlebars from 'handlebars';
@@ -12,6 +12,8 @@ import Handlebars from 'handlebars';
 export const WEB_DIR = fileURLToPath(new URL('../../web', import.meta.url));
 const VIEWS_DIR = join(WEB_DIR, 'views');
 export const PUBLIC_DIR = join(WEB_DIR, 'public');
+/** The browser code bundled at build time (scripts/build-client.mjs), served beside web/public. */
+export const BUNDLE_DIR = fileURLToPath(new URL('../../dist/public', import.meta.url));
 
 export type View = (context: object) => string;
 
@@ -45,9 +47,13 @@ export function loadViews(): (name: string, context: object) => string {
 /** A short content hash per static file: URLs change when files do, so they can be cached for long. */
 function assetVersions(): Map<string, string> {
   const versions = new Map<string, string>();
-  for (const file of readdirSync(PUBLIC_DIR)) {
-    const hash = createHash('sha256').update(readFileSync(join(PUBLIC_DIR, file)));
-    versions.set(file, hash.digest('hex').slice(0, 12));
+  for (const dir of [PUBLIC_DIR, BUNDLE_DIR]) {
+    // Before a build there is no bundle: only the pages that use it need one.
+    if (!existsSync(dir)) continue;
+    for (const file of readdirSync(dir)) {
+      const hash = createHash('sha256').update(readFileSync(join(dir, file)));
+      versions.set(file, hash.digest('hex').slice(0, 12));
+    }
   }
   return versions;
 }

@@ -97,7 +97,10 @@ let renderId: string;
 let pieceCode: string;
 let jobId: string;
 /** Draft versions of the matrix template, one per desk caller for each route that changes one. */
-const drafts = {} as Record<'publish' | 'retire' | 'pageRetire' | 'approve', Record<string, number>>;
+const drafts = {} as Record<
+  'publish' | 'retire' | 'pageRetire' | 'approve' | 'designerRetire',
+  Record<string, number>
+>;
 
 const isDesk = (who: Caller) => who === 'marketing' || who === 'admin';
 const versionFor = (route: keyof typeof drafts, who: Caller) => drafts[route]?.[who] ?? 1;
@@ -342,6 +345,72 @@ const PAGES: Record<string, PageCase> = {
     ok: DESK,
     req: () => ({ url: `/results/${TEMPLATE}/responses.csv` }),
   },
+  'get /designer': { ok: DESK, req: () => ({ url: '/designer' }) },
+  'post /designer/new': {
+    ok: DESK,
+    redirects: true,
+    req: (who) => ({
+      url: '/designer/new',
+      form: {
+        id: `designed-${who}`,
+        name: 'Designed card',
+        kind: 'postcard',
+        size: 'postcard-6x4',
+        unit: 'in',
+        bleed: '0.125',
+        pages: 'front, back',
+      },
+    }),
+  },
+  'post /designer/import': {
+    ok: DESK,
+    redirects: true,
+    req: () => ({
+      url: '/designer/import',
+      body: multipart({}, { file: [zip, 'application/zip', 'package.zip'] }),
+    }),
+  },
+  'get /designer/:id/:n': { ok: DESK, req: () => ({ url: `/designer/${MATRIX}/1` }) },
+  'post /designer/:id/check': {
+    ok: DESK,
+    json: true,
+    req: () => ({ url: `/designer/${MATRIX}/check`, json: { manifest: manifest, from: 1 } }),
+  },
+  'post /designer/:id/preview': {
+    ok: DESK,
+    json: true,
+    req: () => ({
+      url: `/designer/${MATRIX}/preview`,
+      json: { manifest: manifest, from: 1, page: 1, scale: 0.25, sample: 0 },
+    }),
+  },
+  'post /designer/:id/assets': {
+    ok: DESK,
+    json: true,
+    req: () => ({
+      url: `/designer/${MATRIX}/assets`,
+      body: multipart({ path: 'images/photo.jpg' }, { file: [image, 'image/jpeg', 'photo.jpg'] }),
+    }),
+  },
+  'post /designer/:id/save': {
+    ok: DESK,
+    json: true,
+    req: () => ({ url: `/designer/${MATRIX}/save`, json: { manifest: manifest, from: 1 } }),
+  },
+  'get /designer/:id/:n/changes': {
+    ok: DESK,
+    json: true,
+    req: () => ({ url: `/designer/${MATRIX}/2/changes` }),
+  },
+  'get /designer/:id/:n/package.zip': { ok: DESK, req: () => ({ url: `/designer/${MATRIX}/1/package.zip` }) },
+  'post /designer/:id/:n/:action': {
+    ok: DESK,
+    json: true,
+    req: (who) => ({
+      url: `/designer/${MATRIX}/${versionFor('designerRetire', who)}/retire`,
+      form: {},
+    }),
+  },
   'post /sign-out': { ok: ALL, signsOut: true, req: () => ({ url: '/sign-out', form: {} }) },
 };
 
@@ -490,7 +559,7 @@ beforeAll(async () => {
   const marketing = client(server.url, keys.marketing.key);
   let version = 0;
   const admin = client(server.url, keys.admin.key);
-  for (const route of ['publish', 'retire', 'pageRetire', 'approve'] as const) {
+  for (const route of ['publish', 'retire', 'pageRetire', 'approve', 'designerRetire'] as const) {
     drafts[route] = {};
     for (const who of DESK) {
       // A version is approved by someone other than its creator: each approves the other's.
