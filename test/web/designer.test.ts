@@ -237,6 +237,15 @@ describe('the template designer', () => {
     expect(await value(page, 'h')).toBe(String(HEADLINE.h + 10));
     expect(await value(page, 'x')).toBe(String(HEADLINE.x + 20));
 
+    // Tab out of a changed box goes on to the next control, and Shift+Tab back, as they do anywhere.
+    const x = page.locator('.d-properties [data-key="x"]');
+    await x.fill(String(HEADLINE.x + 20));
+    await x.press('Tab');
+    await expect.poll(() => page.evaluate(() => document.activeElement?.getAttribute('data-key'))).toBe('y');
+    await page.locator('.d-properties [data-key="y"]').fill(String(HEADLINE.y + 20));
+    await page.keyboard.press('Shift+Tab');
+    await expect.poll(() => page.evaluate(() => document.activeElement?.getAttribute('data-key'))).toBe('x');
+
     // Keys: an arrow moves by a point, Shift by ten, Alt resizes.
     await page.locator('.d-frame[data-name=headline]').focus();
     await page.keyboard.press('ArrowRight');
