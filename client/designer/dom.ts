@@ -59,24 +59,8 @@ function nameOf(el: HTMLElement): string {
 }
 
 /**
- * Set while a Tab key press moves the focus on. A text box's change is applied as the focus leaves
- * it, and the redraw that follows replaces the control the browser was about to focus.
- */
-let tabbing: { back: boolean } | null = null;
-document.addEventListener(
-  'keydown',
-  (e) => {
-    if (e.key !== 'Tab') return;
-    tabbing = { back: e.shiftKey };
-    setTimeout(() => (tabbing = null));
-  },
-  true,
-);
-
-/**
  * Runs `redraw` (which replaces panels' controls) and gives the focus back to the control of the
- * same kind and name, so someone working with the keyboard (a checkbox, a list) stays where they were;
- * when a Tab caused the change, to the control after it (before it, with Shift), as Tab does.
+ * same kind and name, so someone working with the keyboard (a checkbox, a list) stays where they were.
  */
 export function keepingFocus(redraw: () => void): void {
   const active = document.activeElement as HTMLElement | null;
@@ -84,13 +68,8 @@ export function keepingFocus(redraw: () => void): void {
   const key = was && { tag: was.tagName, name: nameOf(was) };
   redraw();
   if (!key || (was && document.contains(was))) return;
-  const controls = [
-    ...document.querySelectorAll<HTMLElement>(
-      '#designer button, #designer input, #designer select, #designer textarea',
-    ),
-  ].filter((el) => !(el as HTMLInputElement).disabled && el.tabIndex >= 0 && el.offsetParent !== null);
-  const twin = controls.find((el) => el.tagName === key.tag && nameOf(el) === key.name);
-  if (!twin) return;
-  const next = tabbing ? controls[controls.indexOf(twin) + (tabbing.back ? -1 : 1)] : undefined;
-  (next ?? twin).focus();
+  const controls = document.querySelectorAll<HTMLElement>(
+    '#designer button, #designer input, #designer select, #designer textarea',
+  );
+  [...controls].find((el) => el.tagName === key.tag && nameOf(el) === key.name)?.focus();
 }
