@@ -241,10 +241,10 @@ describe('the template designer', () => {
     const x = page.locator('.d-properties [data-key="x"]');
     await x.fill(String(HEADLINE.x + 20));
     await x.press('Tab');
-    await expect.poll(() => page.evaluate(() => document.activeElement?.getAttribute('data-key'))).toBe('y');
+    await expect.poll(() => page.locator(':focus').getAttribute('data-key')).toBe('y');
     await page.locator('.d-properties [data-key="y"]').fill(String(HEADLINE.y + 20));
     await page.keyboard.press('Shift+Tab');
-    await expect.poll(() => page.evaluate(() => document.activeElement?.getAttribute('data-key'))).toBe('x');
+    await expect.poll(() => page.locator(':focus').getAttribute('data-key')).toBe('x');
 
     // Keys: an arrow moves by a point, Shift by ten, Alt resizes.
     await page.locator('.d-frame[data-name=headline]').focus();
