@@ -15,6 +15,7 @@ import {
   csrf,
   FORM,
   json,
+  PAGE_POLICY,
   pageCsp,
   parseWith,
   sendPage,
@@ -92,15 +93,8 @@ const editorCsp: RequestHandler[] = [
   helmet.contentSecurityPolicy({
     useDefaults: false,
     directives: {
-      defaultSrc: ["'self'"],
-      scriptSrc: ["'self'"],
+      ...PAGE_POLICY,
       styleSrc: ["'self'", (_req, res) => `'nonce-${(res as Response).locals.styleNonce as string}'`],
-      imgSrc: ["'self'", 'blob:', 'data:'],
-      connectSrc: ["'self'"],
-      formAction: ["'self'"],
-      frameAncestors: ["'none'"],
-      objectSrc: ["'none'"],
-      baseUri: ["'none'"],
     },
   }),
 ];
@@ -203,42 +197,31 @@ export function designerRoutes(web: Web, router: Router): void {
     });
   });
 
-  router.post(
-    '/designer/:id/check',
-    json,
-    signedIn(web, MANAGE),
-    body(web, DRAFT_BYTES),
-    csrf(web),
-    async (req, res) => {
-      const { id } = parseWith(templateParams, req.params);
-      const draft = parseWith(draftSchema, req.body);
-      res.json({ problems: await s.designer.check(viewerOf(res).key, id, draft as DraftInput) });
-    },
-  );
+  /** What the editor's script posts a draft to: JSON, for the desk, with the page's CSRF token. */
+  const draftRoute = [json, signedIn(web, MANAGE), body(web, DRAFT_BYTES), csrf(web)];
 
-  router.post(
-    '/designer/:id/preview',
-    json,
-    signedIn(web, MANAGE),
-    body(web, DRAFT_BYTES),
-    csrf(web),
-    async (req, res) => {
-      const { id } = parseWith(templateParams, req.params);
-      const { page, scale, sample, ...draft } = parseWith(previewSchema, req.body);
-      const abort = new AbortController();
-      res.on('close', () => abort.abort(new Error('the page stopped waiting')));
-      const { png, cached } = await s.designer.preview(
-        viewerOf(res).key,
-        id,
-        { ...(draft as DraftInput), page, scale, sample },
-        abort.signal,
-      );
-      res
-        .set({ 'Cache-Control': 'no-store', 'X-Platen-Cache': cached ? 'hit' : 'miss' })
-        .type('png')
-        .send(png);
-    },
-  );
+  router.post('/designer/:id/check', ...draftRoute, async (req, res) => {
+    const { id } = parseWith(templateParams, req.params);
+    const draft = parseWith(draftSchema, req.body);
+    res.json({ problems: await s.designer.check(viewerOf(res).key, id, draft as DraftInput) });
+  });
+
+  router.post('/designer/:id/preview', ...draftRoute, async (req, res) => {
+    const { id } = parseWith(templateParams, req.params);
+    const { page, scale, sample, ...draft } = parseWith(previewSchema, req.body);
+    const abort = new AbortController();
+    res.on('close', () => abort.abort(new Error('the page stopped waiting')));
+    const { png, cached } = await s.designer.preview(
+      viewerOf(res).key,
+      id,
+      { ...(draft as DraftInput), page, scale, sample },
+      abort.signal,
+    );
+    res
+      .set({ 'Cache-Control': 'no-store', 'X-Platen-Cache': cached ? 'hit' : 'miss' })
+      .type('png')
+      .send(png);
+  });
 
   router.post(
     '/designer/:id/assets',
@@ -257,24 +240,17 @@ export function designerRoutes(web: Web, router: Router): void {
     },
   );
 
-  router.post(
-    '/designer/:id/save',
-    json,
-    signedIn(web, MANAGE),
-    body(web, DRAFT_BYTES),
-    csrf(web),
-    async (req, res) => {
-      const { id } = parseWith(templateParams, req.params);
-      const draft = parseWith(draftSchema, req.body);
-      try {
-        const version = await s.designer.saveDraft(viewerOf(res).key, id, draft as DraftInput);
-        res.status(201).json({ version: version.version });
-      } catch (error) {
-        if (!(error instanceof PlatenError)) throw error;
-        res.status(422).json({ message: 'The draft was not saved.', problems: error.problems });
-      }
-    },
-  );
+  router.post('/designer/:id/save', ...draftRoute, async (req, res) => {
+    const { id } = parseWith(templateParams, req.params);
+    const draft = parseWith(draftSchema, req.body);
+    try {
+      const version = await s.designer.saveDraft(viewerOf(res).key, id, draft as DraftInput);
+      res.status(201).json({ version: version.version });
+    } catch (error) {
+      if (!(error instanceof PlatenError)) throw error;
+      res.status(422).json({ message: 'The draft was not saved.', problems: error.problems });
+    }
+  });
 
   router.get('/designer/:id/:n/changes', json, signedIn(web, MANAGE), async (req, res) => {
     const { id, n } = parseWith(versionParams, req.params);

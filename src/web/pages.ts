@@ -50,20 +50,19 @@ export function createWeb(s: Services, rateLimit: RequestHandler): Web {
  * Pages allow scripts, styles and images from this origin only (and previews as blob:/data: images):
  * no inline script or style anywhere.
  */
-export const pageCsp = helmet.contentSecurityPolicy({
-  useDefaults: false,
-  directives: {
-    defaultSrc: ["'self'"],
-    scriptSrc: ["'self'"],
-    styleSrc: ["'self'"],
-    imgSrc: ["'self'", 'blob:', 'data:'],
-    connectSrc: ["'self'"],
-    formAction: ["'self'"],
-    frameAncestors: ["'none'"],
-    objectSrc: ["'none'"],
-    baseUri: ["'none'"],
-  },
-});
+export const PAGE_POLICY = {
+  defaultSrc: ["'self'"],
+  scriptSrc: ["'self'"],
+  styleSrc: ["'self'"],
+  imgSrc: ["'self'", 'blob:', 'data:'],
+  connectSrc: ["'self'"],
+  formAction: ["'self'"],
+  frameAncestors: ["'none'"],
+  objectSrc: ["'none'"],
+  baseUri: ["'none'"],
+};
+
+export const pageCsp = helmet.contentSecurityPolicy({ useDefaults: false, directives: PAGE_POLICY });
 
 export const viewerOf = (res: Response): Viewer => res.locals.viewer as Viewer;
 
