@@ -6,10 +6,12 @@ import { fitPiece, fitPieceOrThrow } from './layout/piece.js';
 import { mergeRecord } from './merge/merge.js';
 import { PlatenError } from './errors.js';
 import type { DrawItem } from './model/kinds.js';
-import type { FittedPiece, RecordImages } from './model/piece.js';
+import type { FittedPiece, Piece, RecordImages } from './model/piece.js';
 import type { PieceIdentity } from './model/record.js';
 import type { CompiledTemplate } from './model/template.js';
+import { stillWanted } from './abort.js';
 import { type DocumentOptions, PieceDocument } from './render/document.js';
+import { rasterizePage } from './render/raster.js';
 import { cmykImage } from './assets/cmyk.js';
 import { type PreparedImage, screenImage } from './assets/images.js';
 
@@ -125,6 +127,27 @@ function imageItems(piece: FittedPiece): DrawnImage[] {
   };
   for (const page of piece.pages) visit(page);
   return found;
+}
+
+/**
+ * One page of a piece as a screen shows it: fitted (text that overflows is drawn past its box, so the
+ * problem shows), drawn with screen-size images, cropped to `view.crop`, rasterized at `view.scale`.
+ * Once `signal` aborts the work stops at its next step: the fit, each page drawn, the rasterizing.
+ */
+export async function previewPage(
+  compiled: CompiledTemplate,
+  piece: Piece,
+  view: { page: number; scale: number; crop: 'trim' | 'bleed' },
+  signal: AbortSignal,
+): Promise<{ png: Buffer; fitted: FittedPiece; problems: Problem[] }> {
+  const { fitted, problems } = fitPiece(piece);
+  await stillWanted(signal);
+  const pdf = await renderToBuffer(compiled, [fitted], {
+    imageVariants: await screenImages(fitted),
+    crop: view.crop,
+    signal,
+  });
+  return { png: await rasterizePage(pdf, view.page, view.scale, signal), fitted, problems };
 }
 
 /** Screen-resolution stand-ins for every image a piece draws, static layers included: for previews. */

@@ -65,10 +65,11 @@ const MAX_REMEMBERED_LINES = 20_000;
 export interface DocumentOptions {
   /** Images to draw in place of others: smaller copies for screen previews. */
   imageVariants?: ReadonlyMap<PreparedImage, PreparedImage>;
-  /** Show only the trim box (CropBox = TrimBox): for on-screen previews, never for print. */
-  cropToTrim?: boolean;
-  /** Show the bleed box (CropBox = BleedBox): for the designer, which draws trim and bleed over it. */
-  cropToBleed?: boolean;
+  /**
+   * The box a screen shows (the CropBox), never set for print: the trim box for a rep's preview (the
+   * piece as it is after cutting), the bleed box for the designer (which draws trim and bleed over it).
+   */
+  crop?: 'trim' | 'bleed';
   /** Marks, colour space and spot inks (the template's `output`); default: RGB, no marks. */
   print?: PrintSetup;
   /** Step-and-repeat the pieces on press sheets of this size (see pdf/impose.ts); a print file only. */
@@ -291,8 +292,7 @@ export class PieceDocument {
     const dict = this.newPage(width, height);
     dict.BleedBox = [m - bleed, m - bleed, width - m + bleed, height - m + bleed].map(num).map(Number);
     dict.TrimBox = [m, m, m + trimWidth, m + trimHeight].map(num).map(Number);
-    if (this.options.cropToTrim) dict.CropBox = dict.TrimBox;
-    else if (this.options.cropToBleed) dict.CropBox = dict.BleedBox;
+    if (this.options.crop) dict.CropBox = this.options.crop === 'trim' ? dict.TrimBox : dict.BleedBox;
     // pdfkit's page space is y-down from the media corner; ours is y-down from the trim corner.
     if (m) this.doc.addContent(`1 0 0 1 ${num(m)} ${num(m)} cm`);
     if (this.print.marks) this.placeMarks();

@@ -9,14 +9,12 @@ import { checkSvg, SVG_LIMITS } from '../assets/svg.js';
 import { KINDS } from '../elements/registry.js';
 import type { EditorProperty } from '../elements/kind.js';
 import { PlatenError, type Problem } from '../errors.js';
-import { fitPiece } from '../layout/piece.js';
 import { mergeRecord } from '../merge/merge.js';
 import type { ElementInput } from '../model/kinds.js';
 import { PAGE_PRESETS } from '../model/manifest.js';
 import { PATTERN_PRESETS } from '../model/patterns.js';
 import type { CompiledTemplate } from '../model/template.js';
-import { renderToBuffer, samples, screenImages } from '../pipeline.js';
-import { rasterizePage } from '../render/raster.js';
+import { previewPage, samples } from '../pipeline.js';
 import type { ApiKey, Store } from '../store/store.js';
 import type { TemplateCache } from '../template/cache.js';
 import { compileTemplate } from '../template/compile.js';
@@ -248,15 +246,8 @@ export class DesignerService {
         ),
       );
     }
-    // Text that overflows is drawn past its box, so the designer sees the problem.
-    const { fitted } = fitPiece(piece);
-    await stillWanted(signal);
-    const pdf = await renderToBuffer(compiled, [fitted], {
-      imageVariants: await screenImages(fitted),
-      cropToBleed: true,
-      signal,
-    });
-    const png = await rasterizePage(pdf, draft.page, draft.scale, signal);
+    const view = { page: draft.page, scale: draft.scale, crop: 'bleed' as const };
+    const { png } = await previewPage(compiled, piece, view, signal);
     this.remember(key, png);
     return { png, cached: false };
   }

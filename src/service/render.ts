@@ -2,13 +2,12 @@ import { stillWanted } from '../abort.js';
 import { type PreparedImage, prepareImage } from '../assets/images.js';
 import { normalizePhoto } from '../assets/photos.js';
 import { NotFoundError, PlatenError, type Problem } from '../errors.js';
-import { fitPiece, fitPieceOrThrow } from '../layout/piece.js';
+import { fitPieceOrThrow } from '../layout/piece.js';
 import type { FitReportEntry } from '../model/piece.js';
 import { pieceFacts } from '../merge/facts.js';
 import { landingUrl, mergeRecord } from '../merge/merge.js';
 import { SAMPLE_PIECE_CODE } from '../model/piece-code.js';
-import { fitRecord, renderToBuffer, samples, screenImages } from '../pipeline.js';
-import { rasterizePage } from '../render/raster.js';
+import { fitRecord, previewPage, renderToBuffer, samples } from '../pipeline.js';
 import type { ApiKey, RenderRecord, RepDetails, Store } from '../store/store.js';
 import type { CompiledTemplate } from '../model/template.js';
 import { authorize, can, ownerOf, repScope, sees } from './policy.js';
@@ -187,15 +186,13 @@ export class RenderService {
     await stillWanted(signal);
     const piece = mergeRecord(compiled, record, images, this.pieces.identity(SAMPLE_PIECE_CODE));
     await stillWanted(signal);
-    const { fitted, problems } = fitPiece(piece);
-    await stillWanted(signal);
     // Cropped to the trim box: the rep sees the piece as it will be after cutting.
-    const pdf = await renderToBuffer(compiled, [fitted], {
-      imageVariants: await screenImages(fitted),
-      cropToTrim: true,
+    const { png, fitted, problems } = await previewPage(
+      compiled,
+      piece,
+      { page, scale, crop: 'trim' },
       signal,
-    });
-    const png = await rasterizePage(pdf, page, scale, signal);
+    );
     return { png, report: fitted.report, problems, pages: compiled.pages.length };
   }
 
