@@ -1,12 +1,14 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { copyFile, link, mkdir, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { dirname, join, relative, sep } from 'node:path';
-import yazl from 'yazl';
+import { PassThrough } from 'node:stream';
+import { crc32 } from 'node:zlib';
 import { stillWanted } from '../abort.js';
 import { loadFontFace } from '../assets/fonts.js';
 import { prepareImage } from '../assets/images.js';
 import { checkSvg, SVG_LIMITS } from '../assets/svg.js';
 import { KINDS } from '../elements/registry.js';
+import { ZipWriter } from '../jobs/zip-writer.js';
 import type { EditorProperty } from '../elements/kind.js';
 import { PlatenError, type Problem } from '../errors.js';
 import { mergeRecord } from '../merge/merge.js';
@@ -291,16 +293,21 @@ export class DesignerService {
   async packageZip(caller: ApiKey, templateId: string, version: number): Promise<Buffer> {
     authorize(caller, 'templates.manage');
     const dir = await this.templates.packageDir(await this.templates.stored(templateId, version));
-    const zip = new yazl.ZipFile();
     const entries = await readdir(dir, { recursive: true, withFileTypes: true });
     const files = entries
       .filter((e) => e.isFile())
       .map((e) => relative(dir, join(e.parentPath, e.name)).split(sep).join('/'))
       .sort();
-    for (const name of files) zip.addBuffer(await readFile(join(dir, name)), name);
-    zip.end();
     const chunks: Buffer[] = [];
-    for await (const chunk of zip.outputStream) chunks.push(chunk as Buffer);
+    const out = new PassThrough().on('data', (chunk: Buffer) => chunks.push(chunk));
+    // Stored, not deflated: a package is mostly fonts and images, compressed already.
+    const zip = new ZipWriter(out);
+    for (const name of files) {
+      const bytes = await readFile(join(dir, name));
+      await zip.add(name, bytes, crc32(bytes));
+    }
+    await zip.end();
+    out.end();
     return Buffer.concat(chunks);
   }
 
