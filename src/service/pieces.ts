@@ -6,6 +6,7 @@ import type {
   DeviceClass,
   NewPiece,
   Outcome,
+  PieceResponse,
   ResponseKind,
   Store,
   StoredPiece,
@@ -55,6 +56,8 @@ export class PieceService {
     this.publicUrl = publicUrl ?? 'http://localhost';
   }
 
+  /** The installation's key for codes, read (or made) once, and its codes. */
+  private key: Promise<Buffer> | null = null;
   private codes: Promise<PieceCodes> | null = null;
 
   /** The identity a piece with this code prints. */
@@ -78,12 +81,20 @@ export class PieceService {
    * jobs/experiment.ts).
    */
   codeKey(): Promise<Buffer> {
-    return this.store.pieces.codeKey();
+    if (!this.key) {
+      this.key = this.store.pieces.codeKey();
+      // A failure to read it (a full disk) is not kept: the next call asks the store again.
+      this.key.catch(() => {
+        this.key = null;
+        this.codes = null;
+      });
+    }
+    return this.key;
   }
 
   /** The installation's codes, under the key the store keeps. */
   private pieceCodes(): Promise<PieceCodes> {
-    this.codes ??= this.store.pieces.codeKey().then((key) => new PieceCodes(key));
+    this.codes ??= this.codeKey().then((key) => new PieceCodes(key));
     return this.codes;
   }
 
@@ -117,10 +128,7 @@ export class PieceService {
   }
 
   /** A piece the caller may see, with its responses; NotFoundError for any other. */
-  async get(
-    caller: ApiKey,
-    code: string,
-  ): Promise<{ piece: StoredPiece; responses: { at: string; kind: ResponseKind; device: DeviceClass }[] }> {
+  async get(caller: ApiKey, code: string): Promise<{ piece: StoredPiece; responses: PieceResponse[] }> {
     authorize(caller, 'pieces.read');
     const piece = await this.visible(caller, code);
     return { piece, responses: await this.store.pieces.responsesOf(piece.number) };
