@@ -1,5 +1,6 @@
 import { createHmac, randomBytes } from 'node:crypto';
 import { PlatenError, type Problem } from '../errors.js';
+import { choiceInputs } from '../model/manifest.js';
 import { PieceCodes, pieceIdentity } from '../model/piece-code.js';
 import type { PieceIdentity } from '../model/record.js';
 import type { CompiledTemplate } from '../model/template.js';
@@ -83,7 +84,7 @@ function seededFraction(seed: string, purpose: 'split' | 'holdout', row: number)
  * PlatenError naming what to fix.
  */
 export function checkedSplit(compiled: CompiledTemplate, input: string, arms?: string[]): Split {
-  const choices = choiceInputs(compiled);
+  const choices = choiceInputs(compiled.inputs);
   const def = choices.find((choice) => choice.path === input);
   if (!def) {
     const named = choices.map((choice) => `"${choice.label}" (${choice.path})`);
@@ -103,24 +104,6 @@ export function checkedSplit(compiled: CompiledTemplate, input: string, arms?: s
     );
   if (chosen.length < 2) throw refusal('arms', 'too_few', 'a split needs two arms at least, to compare');
   return { input, label: def.label, arms: chosen };
-}
-
-/** An input a job can split: one with choices. */
-export interface ChoiceInput {
-  path: string;
-  label: string;
-  choices: string[];
-}
-
-/** A template's inputs with choices, in its order. */
-export function choiceInputs(compiled: CompiledTemplate): ChoiceInput[] {
-  return Object.entries(compiled.inputs).flatMap(([scope, inputs]) =>
-    Object.entries(inputs).flatMap(([key, def]) =>
-      def.type === 'choice' && def.choices
-        ? [{ path: `${scope}.${key}`, label: def.label ?? key, choices: def.choices }]
-        : [],
-    ),
-  );
 }
 
 const quote = (text: string) => `"${text}"`;

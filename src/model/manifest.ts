@@ -175,6 +175,25 @@ const inputSchema = z
   });
 export type InputDef = z.output<typeof inputSchema>;
 
+/** An input with choices (a headline, an offer): what a batch can split and results can compare. */
+export interface ChoiceInput {
+  /** Its record path, e.g. `fields.headline`. */
+  path: string;
+  label: string;
+  choices: string[];
+}
+
+/** The inputs with choices among a template's inputs (`{ rep, prospect, fields }`), in their order. */
+export function choiceInputs(inputs: Record<string, Record<string, InputDef>>): ChoiceInput[] {
+  return Object.entries(inputs).flatMap(([scope, defs]) =>
+    Object.entries(defs).flatMap(([key, def]) =>
+      def.type === 'choice' && def.choices
+        ? [{ path: `${scope}.${key}`, label: def.label ?? key, choices: def.choices }]
+        : [],
+    ),
+  );
+}
+
 const inputMapSchema = z.record(keySchema, inputSchema).default({});
 
 // -------------------------------------------------------------------- what the element kinds share

@@ -27,14 +27,8 @@ import { type ColumnMapping, mapColumns, normalizeName } from '../jobs/mapping.j
 import { checkpointsOf } from '../jobs/checkpoints.js';
 import { quoted, visible } from '../jobs/visible.js';
 import type { ChunkResult } from '../jobs/chunk.js';
-import {
-  type ChoiceInput,
-  checkedSplit,
-  choiceInputs,
-  type JobPieces,
-  newJobSeed,
-  type Split,
-} from '../jobs/experiment.js';
+import { checkedSplit, type JobPieces, newJobSeed, type Split } from '../jobs/experiment.js';
+import { type ChoiceInput, choiceInputs } from '../model/manifest.js';
 import type { ApiKey, Job, JobSpec, JobState, Store } from '../store/store.js';
 import { SheetTooSmallError, sheetLayout } from '../pdf/impose.js';
 import type { CompiledTemplate } from '../model/template.js';
@@ -449,7 +443,7 @@ export class JobService {
       missingRequired: mapping?.missingRequired ?? [],
       unused: mapping?.unused ?? headers,
       problems,
-      choices: choiceInputs(compiled),
+      choices: choiceInputs(compiled.inputs),
     };
   }
 

@@ -1,5 +1,5 @@
 import { NotFoundError, PlatenError } from '../errors.js';
-import type { Manifest } from '../model/manifest.js';
+import { choiceInputs, type Manifest } from '../model/manifest.js';
 import {
   type ApiKey,
   type Channel,
@@ -351,9 +351,8 @@ function labelOf(manifests: Manifest[], scope: Scope, key: string): string {
 function choiceInputsOf(manifests: Manifest[]): { key: string; label: string }[] {
   const keys = new Set<string>();
   for (const m of manifests)
-    for (const scope of ['prospect', 'rep', 'fields'] as const)
-      for (const [key, def] of Object.entries(m[scope]))
-        if (def.type === 'choice') keys.add(`${scope}.${key}`);
+    for (const { path } of choiceInputs({ prospect: m.prospect, rep: m.rep, fields: m.fields }))
+      keys.add(path);
   return [...keys].map((path) => {
     const [scope, key] = path.split('.') as [Scope, string];
     return { key: path, label: labelOf(manifests, scope, key) };
