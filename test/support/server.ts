@@ -140,6 +140,19 @@ export async function roleKeys(server: TestServer): Promise<Record<Role, string>
   };
 }
 
+/**
+ * The people the page tests sign in as: marketing's Morgan Lee, and rep Dana Whitcomb (rep id `dana`)
+ * with the profile every bundled template needs (profileForm).
+ */
+export async function deskAndRep(server: TestServer): Promise<{ marketingKey: string; repKey: string }> {
+  const marketingKey = (await createKey(server, 'marketing', 'Morgan Lee')).key;
+  const repKey = (await createKey(server, 'rep', 'Dana Whitcomb', 'dana')).key;
+  const profile = await call(server.url, 'put', '/api/v1/reps/me', { key: repKey, body: profileForm() });
+  if (profile.status !== 200)
+    throw new Error(`storing Dana's profile: ${profile.status} ${profile.bytes.toString()}`);
+  return { marketingKey, repKey };
+}
+
 /** A problem+json body as the API sends it. */
 export interface ProblemBody {
   type: string;

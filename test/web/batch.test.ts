@@ -18,7 +18,7 @@ import {
   call,
   client,
   createKey,
-  profileForm,
+  deskAndRep,
   startTestServer,
   type TestServer,
   uploadZip,
@@ -40,10 +40,7 @@ describe('the batch page', () => {
 
   beforeAll(async () => {
     server = await startTestServer();
-    repKey = (await createKey(server, 'rep', 'Dana Whitcomb', 'dana')).key;
-    marketingKey = (await createKey(server, 'marketing', 'Morgan Lee')).key;
-    const profile = await call(server.url, 'put', '/api/v1/reps/me', { key: repKey, body: profileForm() });
-    expect(profile.status).toBe(200);
+    ({ marketingKey, repKey } = await deskAndRep(server));
   });
 
   afterAll(async () => {

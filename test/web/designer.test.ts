@@ -16,7 +16,7 @@ import { cleanup, tempDir } from '../support/files.js';
 import { gradientJpeg } from '../support/images.js';
 import { pageBoxes, withPdfDocument } from '../support/pdf.js';
 import { REPO_ROOT } from '../support/repo.js';
-import { call, createKey, profileForm, startTestServer, type TestServer } from '../support/server.js';
+import { deskAndRep, startTestServer, type TestServer } from '../support/server.js';
 
 const ID = 'harbor-spring-card';
 const HEADLINE = { x: 36, y: 40, w: 280, h: 40, size: 24 };
@@ -29,10 +29,7 @@ describe('the template designer', () => {
 
   beforeAll(async () => {
     server = await startTestServer();
-    marketingKey = (await createKey(server, 'marketing', 'Morgan Lee')).key;
-    repKey = (await createKey(server, 'rep', 'Dana Whitcomb', 'dana')).key;
-    const profile = await call(server.url, 'put', '/api/v1/reps/me', { key: repKey, body: profileForm() });
-    expect(profile.status).toBe(200);
+    ({ marketingKey, repKey } = await deskAndRep(server));
   });
 
   afterAll(async () => {

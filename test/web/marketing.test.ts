@@ -9,7 +9,7 @@ import { signIn, useBrowser } from '../support/browser.js';
 import { cleanup } from '../support/files.js';
 import { gradientJpeg } from '../support/images.js';
 import { makePackage } from '../support/packages.js';
-import { call, createKey, profileForm, startTestServer, type TestServer } from '../support/server.js';
+import { deskAndRep, startTestServer, type TestServer } from '../support/server.js';
 import { zipFolder } from '../support/zips.js';
 
 const NAME = 'Spring check-in postcard';
@@ -22,10 +22,7 @@ describe('the publishing desk', () => {
 
   beforeAll(async () => {
     server = await startTestServer();
-    marketingKey = (await createKey(server, 'marketing', 'Morgan Lee')).key;
-    repKey = (await createKey(server, 'rep', 'Dana Whitcomb', 'dana')).key;
-    const profile = await call(server.url, 'put', '/api/v1/reps/me', { key: repKey, body: profileForm() });
-    expect(profile.status).toBe(200);
+    ({ marketingKey, repKey } = await deskAndRep(server));
   });
 
   afterAll(async () => {

@@ -9,8 +9,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { signIn, statusOf, useBrowser } from '../support/browser.js';
 import { cleanup } from '../support/files.js';
 import { qrCodesOn } from '../support/pdf.js';
-import { brief, PHONE_BROWSER, putProfile, request } from '../support/request.js';
-import { createKey, fullProfile, startTestServer, type TestServer } from '../support/server.js';
+import { brief, PHONE_BROWSER, request } from '../support/request.js';
+import { deskAndRep, startTestServer, type TestServer } from '../support/server.js';
 
 const TEMPLATE = 'insurance-brochure';
 const STEADY = 'Coverage that keeps you steady';
@@ -24,9 +24,7 @@ describe('the results page', () => {
 
   beforeAll(async () => {
     server = await startTestServer();
-    marketingKey = (await createKey(server, 'marketing', 'Morgan Lee')).key;
-    repKey = (await createKey(server, 'rep', 'Dana Whitcomb', 'dana')).key;
-    expect((await putProfile(server, repKey, fullProfile('Dana Whitcomb'))).status).toBe(200);
+    ({ marketingKey, repKey } = await deskAndRep(server));
     const pdfs: Buffer[] = [];
     for (let i = 0; i < 12; i++) {
       const reply = await request(server, 'POST', '/api/v1/renders', {
