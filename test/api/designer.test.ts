@@ -9,6 +9,7 @@ import { readdir, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import type { DesignProblem } from '../../src/template/design-problems.js';
 import { cleanup, tempDir } from '../support/files.js';
 import { gradientJpeg } from '../support/images.js';
 import { TEMPLATES_DIR } from '../support/repo.js';
@@ -39,14 +40,6 @@ interface Manifest {
   pages: { name: string; elements: Element[] }[];
   prospect: Record<string, { label?: string; default?: string }>;
   fields: Record<string, { label?: string; default?: string }>;
-}
-interface DesignProblem {
-  path: string;
-  rule: string;
-  message: string;
-  element?: string;
-  page?: string;
-  input?: string;
 }
 
 let server: TestServer;
