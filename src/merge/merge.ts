@@ -44,8 +44,7 @@ export function validateRecord(
  * The identity previews, sample checks and the offline CLI print: a well-formed code that names no
  * piece, so the QR codes and text they show are the size a real piece's are.
  */
-export const samplePiece = (publicUrl = 'https://platen.example'): PieceIdentity =>
-  pieceIdentity(publicUrl, SAMPLE_PIECE_CODE);
+const SAMPLE_PIECE: PieceIdentity = pieceIdentity('https://platen.example', SAMPLE_PIECE_CODE);
 
 /**
  * Validates and merges; throws PlatenError('invalid_record') with every problem. `identity` is the
@@ -55,7 +54,7 @@ export function mergeRecord(
   compiled: CompiledTemplate,
   input: unknown,
   images: RecordImages,
-  identity: PieceIdentity = samplePiece(),
+  identity: PieceIdentity = SAMPLE_PIECE,
 ): Piece {
   const validated = validateRecord(compiled, input);
   if (!validated.ok) throw new PlatenError('invalid_record', validated.problems);
@@ -107,7 +106,7 @@ export function mergeRecord(
 export function pieceFileName(
   compiled: CompiledTemplate,
   record: PieceRecord,
-  identity: PieceIdentity = samplePiece(),
+  identity: PieceIdentity = SAMPLE_PIECE,
 ): string | null {
   return compiled.fileName ? compiled.fileName(mergeContext(compiled, record, identity)) : null;
 }
