@@ -59,6 +59,8 @@ export class PieceService {
   /** The installation's key for codes, read (or made) once, and its codes. */
   private key: Promise<Buffer> | null = null;
   private codes: Promise<PieceCodes> | null = null;
+  /** Each template version's kind, by `id@version`. */
+  private readonly kinds = new Map<string, string>();
 
   /** The identity a piece with this code prints. */
   identity(code: string): PieceIdentity {
@@ -176,9 +178,23 @@ export class PieceService {
         kind: visit.kind,
         device: visit.device,
       }));
-    const { manifest } = await this.templates.stored(piece.templateId, piece.version);
-    // Versions stored before templates named their kind have none.
-    return withCampaign(piece, manifest.kind ?? 'other');
+    return withCampaign(piece, await this.kindOf(piece));
+  }
+
+  /**
+   * The kind of piece a version makes (its `utm_medium`), read once per version: versions never change,
+   * and every visit to a tracked link asks.
+   */
+  private async kindOf(piece: StoredPiece): Promise<string> {
+    const key = `${piece.templateId}@${piece.version}`;
+    let kind = this.kinds.get(key);
+    if (kind === undefined) {
+      const { manifest } = await this.templates.stored(piece.templateId, piece.version);
+      // Versions stored before templates named their kind have none.
+      kind = manifest.kind ?? 'other';
+      this.kinds.set(key, kind);
+    }
+    return kind;
   }
 
   /**
