@@ -44,6 +44,7 @@ export async function startServer(
     keys: platen.keys,
     sessions: platen.sessions,
     webhooks: platen.webhooks,
+    settings: platen.settings,
     designer: platen.designer,
     gate: new RenderGate(config.renderConcurrency, config.renderQueue),
     uploads: new UploadSlots(config.uploadConcurrency),
@@ -51,9 +52,9 @@ export async function startServer(
   await sweep(services.jobs, log);
   const cutFailed = (error: unknown) =>
     log.warn({ err: error }, 'could not cut what is past the retention period from its recipients');
-  await cutExpired(platen, config, log).catch(cutFailed);
+  await cutExpired(platen, log).catch(cutFailed);
   const retention = setInterval(() => {
-    cutExpired(platen, config, log).catch(cutFailed);
+    cutExpired(platen, log).catch(cutFailed);
   }, 86_400_000).unref();
   let server: Server;
   try {
@@ -113,12 +114,13 @@ async function firstStart(platen: Platen, config: Config, log: Logger): Promise<
  * Cuts what is older than the retention period from its recipients: pieces (PieceService.cutExpired)
  * and the files of ended jobs (JobService.expireFiles). At start-up and once a day.
  */
-async function cutExpired(platen: Platen, config: Config, log: Logger): Promise<void> {
-  const before = new Date(Date.now() - config.retentionDays * 86_400_000).toISOString();
+async function cutExpired(platen: Platen, log: Logger): Promise<void> {
+  const { retentionDays } = await platen.settings.current();
+  const before = new Date(Date.now() - retentionDays * 86_400_000).toISOString();
   const pieces = await platen.pieces.cutExpired(before);
   const jobs = await platen.jobs.expireFiles(before);
   if (pieces + jobs.length > 0) {
-    log.info({ pieces, jobs: jobs.length, retentionDays: config.retentionDays }, 'cut from their recipients');
+    log.info({ pieces, jobs: jobs.length, retentionDays }, 'cut from their recipients');
   }
 }
 

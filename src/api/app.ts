@@ -18,6 +18,7 @@ import { resultRoutes } from './routes/results.js';
 import { jobRoutes } from './routes/jobs.js';
 import { designerRoutes } from './routes/designer.js';
 import { templateRoutes } from './routes/templates.js';
+import { settingRoutes } from './routes/settings.js';
 import { webhookRoutes } from './routes/webhooks.js';
 import type { Services } from './services.js';
 import { webRouter } from '../web/router.js';
@@ -37,6 +38,7 @@ export function apiRoutes(s: Services): AnyRoute[] {
     ...keyRoutes(s),
     ...recipientRoutes(s),
     ...webhookRoutes(s),
+    ...settingRoutes(s),
   );
   return routes;
 }

@@ -8,6 +8,7 @@ import type { ProfileService } from '../service/profiles.js';
 import type { RenderService } from '../service/render.js';
 import type { ResultsService } from '../service/results.js';
 import type { SessionService } from '../service/sessions.js';
+import type { SettingsService } from '../service/settings.js';
 import type { TemplateService } from '../service/templates.js';
 import type { WebhookService } from '../service/webhooks.js';
 import type { UploadSlots } from './bodies.js';
@@ -29,6 +30,7 @@ export interface Services {
   keys: KeyService;
   sessions: SessionService;
   webhooks: WebhookService;
+  settings: SettingsService;
   gate: RenderGate;
   uploads: UploadSlots;
 }

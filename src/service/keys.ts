@@ -17,15 +17,39 @@ export const OPERATOR: ApiKey = {
   repId: null,
   createdAt: '',
   revokedAt: null,
+  lastUsedAt: null,
 };
+
+/**
+ * A key's last use is written at most this often: a busy key would otherwise write the database on
+ * every request, for a time people read to the minute.
+ */
+export const LAST_USED_EVERY_MS = 60_000;
 
 /** API keys, for those the role policy lets manage them. Only a key's SHA-256 is ever stored. */
 export class KeyService {
   constructor(private readonly store: Store) {}
 
-  /** The live key for a secret, or null (unknown or revoked): how every face knows its caller. */
-  authenticate(key: string): Promise<ApiKey | null> {
-    return this.store.keys.findLive(hashKey(key));
+  /**
+   * The live key for a secret, or null (unknown or revoked): how every face knows its caller. Its
+   * last use is recorded when the one recorded is older than LAST_USED_EVERY_MS.
+   */
+  async authenticate(key: string): Promise<ApiKey | null> {
+    const found = await this.store.keys.findLive(hashKey(key));
+    if (!found) return null;
+    const now = Date.now();
+    if (found.lastUsedAt === null || now - Date.parse(found.lastUsedAt) >= LAST_USED_EVERY_MS) {
+      const at = new Date(now).toISOString();
+      try {
+        await this.store.keys.used(found.id, at);
+      } catch {
+        // The last use is a convenience for admins: a store that cannot write it (a full disk)
+        // must not refuse a caller who could otherwise read.
+        return found;
+      }
+      return { ...found, lastUsedAt: at };
+    }
+    return found;
   }
 
   /** Every key, revoked ones included; never a secret. */

@@ -17,6 +17,7 @@ import { ProfileService } from './profiles.js';
 import { RenderService } from './render.js';
 import { ResultsService } from './results.js';
 import { SessionService } from './sessions.js';
+import { SettingsService } from './settings.js';
 import { TemplateService } from './templates.js';
 import { WebhookService } from './webhooks.js';
 
@@ -49,6 +50,7 @@ export class Platen {
   readonly keys: KeyService;
   readonly sessions: SessionService;
   readonly webhooks: WebhookService;
+  readonly settings: SettingsService;
   /** Scratch space on the data directory's file system: request bodies land here, packages unpack here. */
   readonly stagingDir: string;
   private readonly pool: WorkerPool;
@@ -62,11 +64,15 @@ export class Platen {
     this.stagingDir = join(config.dataDir, 'staging');
     mkdirSync(this.stagingDir, { recursive: true });
     this.pool = new WorkerPool(config.batchWorkers);
+    this.settings = new SettingsService(store, {
+      requireApproval: config.requireApproval,
+      retentionDays: config.retentionDays,
+    });
     this.templates = new TemplateService(
       store,
       new TemplateCache(config.templateCache),
       this.stagingDir,
-      config.requireApproval,
+      this.settings,
     );
     // Drafts being designed: a few per person at work, each compiled once per change.
     this.designer = new DesignerService(

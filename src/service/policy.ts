@@ -6,7 +6,7 @@ export { type ApiKey, type Role, ROLES } from '../store/store.js';
 
 /**
  * Who may do what, decided once. An admin can do everything marketing can, plus keys, rep
- * profiles and webhooks; marketing works with templates and with every rep's work; a rep only ever acts as
+ * profiles, webhooks and the organisation's settings; marketing works with templates and with every rep's work; a rep only ever acts as
  * themselves. The services consult this before they act, whichever face calls them; the faces derive
  * their route role lists (and the OpenAPI `x-roles`) from it, so they refuse early with the same
  * answer, and never restate it.
@@ -46,6 +46,8 @@ export const POLICY = {
   'keys.manage': { roles: ['admin'], what: 'manage keys' },
   /** Create, list and delete the organisation's webhooks, and read their delivery log. */
   'webhooks.manage': { roles: ['admin'], what: 'manage webhooks' },
+  /** Read and change the organisation's settings (the approval rule, how long recipients are kept). */
+  'settings.manage': { roles: ['admin'], what: 'manage the organisation’s settings' },
 } as const satisfies Record<string, { roles: readonly Role[]; what: string }>;
 
 export type Action = keyof typeof POLICY;

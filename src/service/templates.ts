@@ -11,6 +11,7 @@ import type { Manifest } from '../model/manifest.js';
 import type { CompiledTemplate } from '../model/template.js';
 import { validateTemplate } from '../validate.js';
 import { authorize, can } from './policy.js';
+import type { SettingsService } from './settings.js';
 import { unzipPackage } from './unzip.js';
 
 export type { VersionState } from '../store/store.js';
@@ -44,8 +45,8 @@ export class TemplateService {
     private readonly store: Store,
     private readonly cache: TemplateCache,
     private readonly stagingDir: string,
-    /** Versions are published only once approved (see approve): PLATEN_REQUIRE_APPROVAL. */
-    readonly requireApproval = false,
+    /** Whether versions are published only once approved (see approve): the organisation's setting. */
+    private readonly settings: SettingsService,
   ) {}
 
   /**
@@ -178,7 +179,8 @@ export class TemplateService {
     if (!found) throw new NotFoundError('not_found', `no version ${version} of template ${templateId}`);
     if (found.state === 'published')
       throw new ConflictError('already_published', `version ${version} is already published`);
-    if (this.requireApproval && found.state === 'draft' && !found.approvedBy) {
+    const { requireApproval } = await this.settings.current();
+    if (requireApproval && found.state === 'draft' && !found.approvedBy) {
       throw new ConflictError(
         'not_approved',
         `version ${version} is not approved yet: a second marketing user, not its creator, must approve it before it is published`,
@@ -217,10 +219,10 @@ export class TemplateService {
    */
   async approve(caller: ApiKey, templateId: string, version: number): Promise<TemplateVersion> {
     authorize(caller, 'templates.manage');
-    if (!this.requireApproval) {
+    if (!(await this.settings.current()).requireApproval) {
       throw new ConflictError(
         'approval_off',
-        'this organisation does not require approval (PLATEN_REQUIRE_APPROVAL): publish the version directly',
+        'this organisation does not require approval (an admin sets it in the organisation’s settings): publish the version directly',
       );
     }
     const found = await this.store.templates.get(templateId, version);

@@ -17,6 +17,7 @@ export interface Store {
   readonly jobs: JobStore;
   readonly pieces: PieceStore;
   readonly webhooks: WebhookStore;
+  readonly settings: SettingsStore;
   readonly blobs: BlobStore;
   /**
    * Removes what a crash (a kill, a power cut) leaves half done: temporary files of blobs, packages
@@ -36,6 +37,8 @@ export interface ApiKey {
   repId: string | null;
   createdAt: string;
   revokedAt: string | null;
+  /** When the key last signed in or called the API, to the minute (see KeyStore.used); null if never. */
+  lastUsedAt: string | null;
 }
 
 /** API keys, by the hash of their secret (the secret itself is never stored). */
@@ -49,6 +52,19 @@ export interface KeyStore {
   /** Every key, revoked ones included, oldest first. */
   list(): Promise<ApiKey[]>;
   count(): Promise<number>;
+  /** Records that a key was used at `at` (an ISO time). */
+  used(id: string, at: string): Promise<void>;
+}
+
+/**
+ * The organisation's settings that admins change at run time, by name; each value as JSON. The
+ * service that reads them knows their shapes and defaults; the store keeps what was set.
+ */
+export interface SettingsStore {
+  /** Every stored setting by name. */
+  all(): Promise<Record<string, unknown>>;
+  /** Stores the values given (others stay as they are), in one step, saying who set them. */
+  set(values: Record<string, unknown>, by: string): Promise<void>;
 }
 
 /** A signed-in session of the pages, with the live key it acts as. */

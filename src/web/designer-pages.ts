@@ -183,7 +183,7 @@ export function designerRoutes(web: Web, router: Router): void {
       kinds: s.designer.kinds(),
       csrf: viewer.csrf,
       nonce: res.locals.styleNonce as string,
-      approval: s.config.requireApproval,
+      approval: (await s.settings.current()).requireApproval,
     };
     sendPage(web, res, 'designer', {
       title: `Designer: ${v.name}, version ${n}`,

@@ -293,7 +293,8 @@ async function repDetails(web: Web, viewer: Viewer, v: TemplateVersion, errors: 
   });
 }
 
-const PROFILE_FIELDS = [
+/** The profile form's fields: a rep's own page and the admin's edit of any rep's show the same. */
+export const PROFILE_FIELDS = [
   { key: 'name', label: 'Name', type: 'text', autocomplete: 'name' },
   { key: 'title', label: 'Title', type: 'text', autocomplete: 'organization-title' },
   { key: 'phone', label: 'Phone', type: 'tel', autocomplete: 'tel' },

@@ -1,5 +1,6 @@
 import express, { type RequestHandler, Router } from 'express';
 import type { Services } from '../api/services.js';
+import { adminRoutes } from './admin-pages.js';
 import { batchRoutes } from './batch-pages.js';
 import { marketingRoutes } from './marketing-pages.js';
 import { designerRoutes } from './designer-pages.js';
@@ -31,6 +32,7 @@ export function webRouter(s: Services, rateLimit: RequestHandler): Router {
   designerRoutes(web, router);
   batchRoutes(web, router);
   resultsRoutes(web, router);
+  adminRoutes(web, router);
   router.use(pageErrors(web));
   return router;
 }

@@ -115,6 +115,7 @@ const caller = (role: ApiKey['role']): ApiKey => ({
   repId: role === 'rep' ? 'rep-a' : null,
   createdAt: MADE,
   revokedAt: null,
+  lastUsedAt: null,
 });
 const marketing = caller('marketing');
 

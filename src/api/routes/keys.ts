@@ -11,6 +11,10 @@ const keySchema = z.object({
   repId: z.string().nullable(),
   createdAt: z.string(),
   revokedAt: z.string().nullable(),
+  lastUsedAt: z
+    .string()
+    .nullable()
+    .describe('when the key last signed in or called the API, to the minute; null if never'),
 });
 
 export function keyRoutes(s: Services): AnyRoute[] {

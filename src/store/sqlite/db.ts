@@ -185,6 +185,17 @@ const MIGRATIONS: string[] = [
   ALTER TABLE template_versions ADD COLUMN approved_by TEXT;
   ALTER TABLE template_versions ADD COLUMN approved_at TEXT;
   `,
+  // When each key was last used (written at most once a minute), and the organisation's settings an
+  // admin changes on the pages (the environment gives their defaults).
+  `
+  ALTER TABLE api_keys ADD COLUMN last_used_at TEXT;
+  CREATE TABLE settings (
+    name TEXT PRIMARY KEY,
+    value TEXT NOT NULL,
+    updated_by TEXT NOT NULL,
+    updated_at TEXT NOT NULL
+  );
+  `,
 ];
 
 export function openDb(path: string): Db {

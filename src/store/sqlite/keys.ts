@@ -10,6 +10,7 @@ export interface KeyRow {
   rep_id: string | null;
   created_at: string;
   revoked_at: string | null;
+  last_used_at: string | null;
 }
 
 export const toKey = (r: KeyRow): ApiKey => ({
@@ -19,6 +20,7 @@ export const toKey = (r: KeyRow): ApiKey => ({
   repId: r.rep_id,
   createdAt: r.created_at,
   revokedAt: r.revoked_at,
+  lastUsedAt: r.last_used_at,
 });
 
 export class SqliteKeyStore implements KeyStore {
@@ -37,6 +39,7 @@ export class SqliteKeyStore implements KeyStore {
       rep_id: input.repId,
       created_at: now(),
       revoked_at: null,
+      last_used_at: null,
     };
     this.db
       .prepare(
@@ -64,6 +67,10 @@ export class SqliteKeyStore implements KeyStore {
 
   async list(): Promise<ApiKey[]> {
     return (this.db.prepare('SELECT * FROM api_keys ORDER BY created_at').all() as KeyRow[]).map(toKey);
+  }
+
+  async used(id: string, at: string): Promise<void> {
+    this.db.prepare('UPDATE api_keys SET last_used_at = ? WHERE id = ?').run(at, id);
   }
 
   async count(): Promise<number> {

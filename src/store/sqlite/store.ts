@@ -8,6 +8,7 @@ import { SqlitePieceStore } from './pieces.js';
 import { SqliteRenderStore } from './renders.js';
 import { SqliteRepStore } from './reps.js';
 import { SqliteSessionStore } from './sessions.js';
+import { SqliteSettingsStore } from './settings.js';
 import { SqliteTemplateStore } from './templates.js';
 import { SqliteUploadStore } from './uploads.js';
 import { SqliteWebhookStore } from './webhooks.js';
@@ -27,6 +28,7 @@ export class SqliteStore implements Store {
   readonly jobs: SqliteJobStore;
   readonly pieces: SqlitePieceStore;
   readonly webhooks: SqliteWebhookStore;
+  readonly settings: SqliteSettingsStore;
 
   constructor(
     dataDir: string,
@@ -43,6 +45,7 @@ export class SqliteStore implements Store {
     this.jobs = new SqliteJobStore(this.db);
     this.pieces = new SqlitePieceStore(this.db);
     this.webhooks = new SqliteWebhookStore(this.db);
+    this.settings = new SqliteSettingsStore(this.db);
   }
 
   async sweep(): Promise<string[]> {
