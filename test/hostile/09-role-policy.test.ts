@@ -90,8 +90,10 @@ let manifest: Record<string, unknown>;
 const keys = {} as Record<Person | 'revoked', CreatedKey>;
 const sessions = {} as Record<Person | 'revoked', PageSession>;
 let victim: CreatedKey;
-/** Webhooks: one for the matrix to delete, one whose delivery log it reads. */
-const webhooks = { victim: '', kept: '' };
+/** A key for the admin pages to revoke. */
+let pageVictim: CreatedKey;
+/** Webhooks: one for the API and one for the pages to delete, one whose delivery log they read. */
+const webhooks = { victim: '', pageVictim: '', kept: '' };
 let renderId: string;
 /** The response code of rep A's render. */
 let pieceCode: string;
@@ -222,6 +224,12 @@ const API: Record<string, Case & { public?: true }> = {
   'get /api/v1/webhooks/{id}/deliveries': {
     ok: ADMIN,
     req: () => ({ url: `/api/v1/webhooks/${webhooks.kept}/deliveries` }),
+  },
+  'get /api/v1/settings': { ok: ADMIN, req: () => ({ url: '/api/v1/settings' }) },
+  // Approval stays required, as this server started: the matrix's publishing routes count on it.
+  'put /api/v1/settings': {
+    ok: ADMIN,
+    req: () => ({ url: '/api/v1/settings', json: { requireApproval: true, retentionDays: 730 } }),
   },
   'post /api/v1/jobs': { ok: ALL, req: (who) => ({ url: '/api/v1/jobs', body: jobForm(who, 'check') }) },
   'post /api/v1/jobs/columns': {
@@ -411,6 +419,49 @@ const PAGES: Record<string, PageCase> = {
       form: {},
     }),
   },
+  'get /admin': { ok: ADMIN, req: () => ({ url: '/admin' }) },
+  'get /admin/keys': { ok: ADMIN, req: () => ({ url: '/admin/keys' }) },
+  'post /admin/keys': {
+    ok: ADMIN,
+    req: () => ({
+      url: '/admin/keys',
+      form: { name: 'made by the matrix page', role: 'marketing', repId: '' },
+    }),
+  },
+  'get /admin/keys/:id/revoke': { ok: ADMIN, req: () => ({ url: `/admin/keys/${pageVictim.id}/revoke` }) },
+  'post /admin/keys/:id/revoke': {
+    ok: ADMIN,
+    redirects: true,
+    req: () => ({ url: `/admin/keys/${pageVictim.id}/revoke`, form: {} }),
+  },
+  'get /admin/reps': { ok: ADMIN, req: () => ({ url: '/admin/reps' }) },
+  'get /admin/reps/:id': { ok: ADMIN, req: () => ({ url: '/admin/reps/rep-a' }) },
+  'post /admin/reps/:id': { ok: ADMIN, req: () => ({ url: '/admin/reps/rep-a', body: profileForm() }) },
+  'get /admin/reps/:id/photo': { ok: ADMIN, req: () => ({ url: '/admin/reps/rep-a/photo' }) },
+  'get /admin/webhooks': { ok: ADMIN, req: () => ({ url: '/admin/webhooks' }) },
+  'post /admin/webhooks': {
+    ok: ADMIN,
+    req: () => ({
+      url: '/admin/webhooks',
+      form: { url: 'https://crm.example/hooks/page', events: 'piece.created' },
+    }),
+  },
+  'get /admin/webhooks/:id': { ok: ADMIN, req: () => ({ url: `/admin/webhooks/${webhooks.kept}` }) },
+  'get /admin/webhooks/:id/delete': {
+    ok: ADMIN,
+    req: () => ({ url: `/admin/webhooks/${webhooks.pageVictim}/delete` }),
+  },
+  'post /admin/webhooks/:id/delete': {
+    ok: ADMIN,
+    redirects: true,
+    req: () => ({ url: `/admin/webhooks/${webhooks.pageVictim}/delete`, form: {} }),
+  },
+  'get /admin/settings': { ok: ADMIN, req: () => ({ url: '/admin/settings' }) },
+  'post /admin/settings': {
+    ok: ADMIN,
+    redirects: true,
+    req: () => ({ url: '/admin/settings', form: { requireApproval: 'yes', retentionDays: '730' } }),
+  },
   'post /sign-out': { ok: ALL, signsOut: true, req: () => ({ url: '/sign-out', form: {} }) },
 };
 
@@ -516,7 +567,8 @@ beforeAll(async () => {
   keys.marketing = await createKey(server, 'marketing', 'Marketing');
   keys.revoked = await createKey(server, 'rep', 'Rep A, an old key', 'rep-a');
   victim = await createKey(server, 'marketing', 'key to revoke');
-  for (const which of ['victim', 'kept'] as const) {
+  pageVictim = await createKey(server, 'marketing', 'key to revoke on the pages');
+  for (const which of ['victim', 'pageVictim', 'kept'] as const) {
     const made = await call(server.url, 'post', '/api/v1/webhooks', {
       key: server.adminKey,
       json: { url: `https://crm.example/hooks/${which}`, events: ['piece.outcome'] },
@@ -675,7 +727,7 @@ describe('the services enforce the policy themselves', () => {
   const callerOf = async (key: string): Promise<ApiKey> =>
     (await server.running.services.keys.authenticate(key))!;
 
-  test('a rep cannot manage templates, keys, webhooks or other reps’ profiles, nor read results, whatever face calls', async () => {
+  test('a rep cannot manage templates, keys, webhooks, settings or other reps’ profiles, nor read results, whatever face calls', async () => {
     const s = server.running.services;
     const rep = await callerOf(keys.repB.key);
     const zipFile = join(server.dataDir, 'matrix-package.zip');
@@ -689,6 +741,8 @@ describe('the services enforce the policy themselves', () => {
       s.webhooks.create(rep, { url: 'https://crm.example/', events: ['piece.created'] }),
     ).rejects.toBeInstanceOf(ForbiddenError);
     await expect(s.profiles.get(rep, 'rep-a')).rejects.toBeInstanceOf(ForbiddenError);
+    await expect(s.settings.get(rep)).rejects.toBeInstanceOf(ForbiddenError);
+    await expect(s.settings.update(rep, { requireApproval: false })).rejects.toBeInstanceOf(ForbiddenError);
     await expect(s.results.results(rep, { templateId: TEMPLATE, by: 'rep' })).rejects.toBeInstanceOf(
       ForbiddenError,
     );
