@@ -56,16 +56,11 @@ const EVENT_WORDS: Record<WebhookEventType, string> = {
 };
 
 /** A key made on the page: a rep key names its rep profile; other keys take none. */
-const keyForm = z
-  .object({
-    name: z.string().trim().min(1).max(100),
-    role: z.enum(ROLES),
-    repId: z.string().trim(),
-  })
-  .transform(({ repId, ...rest }) => ({ ...rest, ...(rest.role === 'rep' ? { repId } : {}) }))
-  .refine((key) => key.repId === undefined || repIdSchema.safeParse(key.repId).success, {
-    path: ['repId'],
-  });
+const keyForm = z.object({
+  name: z.string().trim().min(1).max(100),
+  role: z.enum(ROLES),
+  repId: z.string().trim(),
+});
 
 const KEY_WORDS = {
   name: 'Give the key a name of at most 100 characters, such as the person or system that will use it.',
@@ -96,12 +91,18 @@ const SETTINGS_WORDS = {
 
 /**
  * Parses a form; a field it refuses is a problem in the words given for that field (a page never
- * shows a schema's own message), one per field.
+ * shows a schema's own message), one per field. `more` names fields refused by rules across fields,
+ * so that every problem shows at once.
  */
-function parseForm<T>(schema: z.ZodType<T>, values: unknown, words: Record<string, string>): T {
+function parseForm<T>(
+  schema: z.ZodType<T>,
+  values: unknown,
+  words: Record<string, string>,
+  more: string[] = [],
+): T {
   const parsed = schema.safeParse(values);
-  if (parsed.success) return parsed.data;
-  const fields = new Set(parsed.error.issues.map((i) => String(i.path[0] ?? '')));
+  if (parsed.success && more.length === 0) return parsed.data;
+  const fields = new Set([...(parsed.error?.issues.map((i) => String(i.path[0] ?? '')) ?? []), ...more]);
   throw new PlatenError(
     'invalid_form',
     [...fields].map((field) => ({ path: field, rule: 'form', message: words[field] ?? 'Check this field.' })),
@@ -223,8 +224,19 @@ export function adminRoutes(web: Web, router: Router): void {
     async (req, res) => {
       const { _csrf, ...values } = req.body as Record<string, string>;
       try {
-        const input = parseForm(keyForm, { name: '', repId: '', ...values }, KEY_WORDS);
-        const { key, apiKey } = await s.keys.create(viewerOf(res).key, input);
+        // A rep key names a rep id; other keys take none, whatever the field holds.
+        const isRep = values.role === 'rep';
+        const badRep = isRep && !repIdSchema.safeParse((values.repId ?? '').trim()).success;
+        const { repId, ...input } = parseForm(
+          keyForm,
+          { name: '', repId: '', ...values },
+          KEY_WORDS,
+          badRep ? ['repId'] : [],
+        );
+        const { key, apiKey } = await s.keys.create(viewerOf(res).key, {
+          ...input,
+          ...(isRep ? { repId } : {}),
+        });
         await sendKeys(res, { made: { key, name: apiKey.name } }, 201);
       } catch (error) {
         if (!(error instanceof PlatenError)) throw error;

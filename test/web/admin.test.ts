@@ -25,34 +25,23 @@ const WIDTHS = [
   { name: 'phone', width: 390, height: 844 },
 ] as const;
 
+/** The rules axe runs: WCAG 2.0, 2.1 and 2.2, levels A and AA. */
+const WCAG_22_AA = ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa', 'wcag22aa'];
 const AXE = readFile(path.join(REPO_ROOT, 'node_modules/axe-core/axe.min.js'), 'utf8');
 
 /** axe's WCAG 2.2 AA violations on the page as it stands. */
 async function violations(page: Page): Promise<string[]> {
   // Evaluated through the debugging protocol: the page's policy refuses inline scripts.
   await page.evaluate(await AXE);
-  return page.evaluate(async () => {
-    const axe = (
-      globalThis as unknown as {
-        axe: {
-          run: (
-            context: unknown,
-            options: unknown,
-          ) => Promise<{ violations: { id: string; nodes: { html: string }[] }[] }>;
-        };
-      }
-    ).axe;
-    const result = await axe.run(document, {
-      runOnly: { type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa', 'wcag22aa'] },
-    });
-    return result.violations.map((v) => `${v.id}: ${JSON.stringify(v.nodes.map((n) => n.html))}`);
-  });
+  return page.evaluate(`axe
+    .run(document, { runOnly: { type: 'tag', values: ${JSON.stringify(WCAG_22_AA)} } })
+    .then((r) => r.violations.map((v) => v.id + ': ' + JSON.stringify(v.nodes.map((n) => n.html))))`);
 }
 
 /** Checks what every admin page must be: axe clean, and nothing scrolling sideways. */
 async function checkPage(page: Page): Promise<void> {
   expect(await violations(page), page.url()).toEqual([]);
-  const sideways = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+  const sideways = await page.evaluate<number>('document.documentElement.scrollWidth - window.innerWidth');
   expect(sideways, `${page.url()} scrolls sideways`).toBeLessThanOrEqual(0);
 }
 
@@ -129,7 +118,7 @@ describe('the admin pages', () => {
         await expect
           .poll(() => page.locator('[data-copied-for=made-key]').textContent())
           .toBe('Copied to the clipboard.');
-        expect(await page.evaluate(() => navigator.clipboard.readText())).toBe(secret);
+        expect(await page.evaluate<string>('navigator.clipboard.readText()')).toBe(secret);
         await checkPage(page);
 
         const row = page.getByRole('row').filter({ hasText: keyName });
@@ -182,7 +171,7 @@ describe('the admin pages', () => {
         expect(await page.locator('.empty').textContent()).toContain('No address receives events yet');
         await checkPage(page);
 
-        await page.getByLabel('Address').fill('ftp://crm.example/hooks');
+        await page.getByLabel('Address', { exact: true }).fill('ftp://crm.example/hooks');
         await page.getByRole('button', { name: 'Add the webhook' }).click();
         await expect
           .poll(() => page.locator('#hook-url-error').textContent())
@@ -192,7 +181,7 @@ describe('the admin pages', () => {
         );
         await checkPage(page);
 
-        await page.getByLabel('Address').fill(receiverUrl);
+        await page.getByLabel('Address', { exact: true }).fill(receiverUrl);
         await page.getByRole('checkbox', { name: /^A piece is made/ }).check();
         await page.getByRole('button', { name: 'Add the webhook' }).click();
         await expect.poll(() => toast(page).textContent()).toBe('The webhook is added.');
