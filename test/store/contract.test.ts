@@ -164,6 +164,24 @@ describe.each(ADAPTERS)('the store contract: $name', (adapter) => {
       expect(list[0]!.revokedAt).not.toBeNull();
       expect(await store.keys.count()).toBe(2);
     });
+
+    it('record when a key was last used, which lookups and lists then carry', async () => {
+      const key = await store.keys.create({ role: 'marketing', name: 'M', repId: null }, hash('m'));
+      expect(key.lastUsedAt).toBeNull();
+      const at = new Date().toISOString();
+      await store.keys.used(key.id, at);
+      expect((await store.keys.findLive(hash('m')))?.lastUsedAt).toBe(at);
+      expect((await store.keys.list())[0]?.lastUsedAt).toBe(at);
+    });
+  });
+
+  describe('settings', () => {
+    it('keep what was set, by name, each value as given; others stay as they were', async () => {
+      expect(await store.settings.all()).toEqual({});
+      await store.settings.set({ requireApproval: true, retentionDays: 365 }, 'Ada');
+      await store.settings.set({ retentionDays: 90 }, 'Ada');
+      expect(await store.settings.all()).toEqual({ requireApproval: true, retentionDays: 90 });
+    });
   });
 
   describe('sessions', () => {
