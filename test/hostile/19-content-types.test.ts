@@ -74,8 +74,8 @@ describe('the API', () => {
       }
     }
     // Profiles (two), renders, previews (two), keys, jobs (three), templates, webhooks, piece outcomes,
-    // and the designer's drafts, draft previews and assets.
-    expect(routes).toBe(15);
+    // the designer's drafts, draft previews and assets, and the organisation's settings.
+    expect(routes).toBe(16);
   });
 });
 
@@ -83,7 +83,8 @@ describe('the pages', () => {
   const sessions: Record<string, PageSession> = {};
 
   beforeAll(async () => {
-    for (const role of ['rep', 'marketing']) sessions[role] = await signInPages(server.url, keys[role]!);
+    for (const role of ['rep', 'marketing', 'admin'])
+      sessions[role] = await signInPages(server.url, keys[role]!);
   });
 
   it('refuse text, XML and untyped bodies on every form with 415, for the roles they serve', async () => {
