@@ -55,7 +55,7 @@ const EVENT_WORDS: Record<WebhookEventType, string> = {
   'piece.outcome': 'A rep says what came of a piece',
 };
 
-/** A key made on the page: a rep key names its rep profile; other keys take none. */
+/** A key made on the page; its rep id is checked only for a rep key, the only kind that takes one. */
 const keyForm = z.object({
   name: z.string().trim().min(1).max(100),
   role: z.enum(ROLES),
