@@ -320,7 +320,7 @@ export class DesignerService {
     return describeChanges(before?.manifest ?? null, current.manifest);
   }
 
-  /** Approves a draft for publishing (PLATEN_REQUIRE_APPROVAL): see TemplateService.approve. */
+  /** Approves a draft for publishing, where the settings require it: see TemplateService.approve. */
   approve(caller: ApiKey, templateId: string, version: number): Promise<TemplateVersion> {
     return this.templates.approve(caller, templateId, version);
   }

@@ -134,7 +134,7 @@ export interface StoredVersion {
   publishedAt: string | null;
   retiredBy: string | null;
   retiredAt: string | null;
-  /** Who approved the version for publishing (PLATEN_REQUIRE_APPROVAL), and when. */
+  /** Who approved the version for publishing (where the organisation's settings require it), and when. */
   approvedBy: string | null;
   approvedAt: string | null;
 }

@@ -285,7 +285,7 @@ export function designerRoutes(s: Services): AnyRoute[] {
       method: 'post',
       path: '/api/v1/templates/:id/versions/:n/approve',
       summary:
-        'Approve a draft for publishing (PLATEN_REQUIRE_APPROVAL=true): by a second marketing user, not its creator',
+        'Approve a draft for publishing, where the organisation’s settings require approval: by a second marketing user, not its creator',
       tag: 'designer',
       action: 'templates.manage',
       params: versionParams,
