@@ -22,7 +22,6 @@ import {
   type Viewer,
   viewerOf,
   type Web,
-  when,
 } from './pages.js';
 import { SAMPLE_SCALES } from './samples.js';
 
@@ -52,26 +51,6 @@ const PREVIEW_SCALE = 4 / 3;
 export function repRoutes(web: Web, router: Router): void {
   const { s } = web;
   const formBody = body(web, FORM);
-
-  router.get('/gallery', pageCsp, signedIn(web, 'pieces.render'), async (_req, res) => {
-    const viewer = viewerOf(res);
-    const templates = (await s.templates.list(viewer.key)).map(({ latest: v }) => ({
-      id: v.templateId,
-      name: v.name,
-      description: v.manifest.description,
-      thumb: v.manifest.samples.length > 0 ? sampleUrl(v, 0, 1, 'thumb') : null,
-    }));
-    const renders = await s.renders.list(viewer.key, { limit: 20 });
-    const pieces = await Promise.all(
-      renders.map(async (r) => ({
-        url: `/pieces/${r.id}.pdf`,
-        name: await s.templates.nameOf(r.templateId, r.version),
-        version: r.version,
-        when: when(r.createdAt),
-      })),
-    );
-    sendPage(web, res, 'gallery', { title: 'Templates', templates, pieces });
-  });
 
   router.get('/make/:id', pageCsp, signedIn(web, 'pieces.preview'), async (req, res) => {
     const { id } = parseWith(templateParams, req.params);
