@@ -4,6 +4,7 @@ import type { PieceIdentity } from '../model/record.js';
 import type {
   ApiKey,
   DeviceClass,
+  EnteredValues,
   NewPiece,
   Outcome,
   PieceResponse,
@@ -15,7 +16,15 @@ import type {
 import { authorize, repScope, sees } from './policy.js';
 import type { TemplateService } from './templates.js';
 
-export type { Channel, DeviceClass, NewPiece, Outcome, ResponseKind, StoredPiece } from '../store/store.js';
+export type {
+  Channel,
+  DeviceClass,
+  EnteredValues,
+  NewPiece,
+  Outcome,
+  ResponseKind,
+  StoredPiece,
+} from '../store/store.js';
 export { OUTCOMES } from '../store/store.js';
 
 /** Each outcome as people say it. */
@@ -118,15 +127,43 @@ export class PieceService {
     );
   }
 
-  /** The pieces the caller may see, newest first: a rep their own; marketing and admins everyone's. */
+  /**
+   * The pieces the caller may see, newest first: a rep their own; marketing and admins everyone's.
+   * A search finds pieces by their prospect's name, their template's name or their code.
+   */
   async list(
     caller: ApiKey,
-    filter: { templateId?: string; repId?: string; jobId?: string; limit: number },
+    filter: { templateId?: string; repId?: string; jobId?: string; search?: string; limit: number },
   ): Promise<StoredPiece[]> {
     authorize(caller, 'pieces.read');
     const scope = repScope(caller);
     if (scope !== null && filter.repId !== undefined && filter.repId !== scope) return [];
-    return this.store.pieces.list({ ...filter, repId: scope ?? filter.repId });
+    const { search, ...rest } = filter;
+    const match = search ? { match: await this.matching(search) } : {};
+    return this.store.pieces.list({ ...rest, ...match, repId: scope ?? filter.repId });
+  }
+
+  /** What a search matches: the text in a prospect's name or a code, the templates it names, the piece it is the code of. */
+  private async matching(
+    text: string,
+  ): Promise<{ text: string; templateIds: string[]; number: number | null }> {
+    const needle = text.toLocaleLowerCase();
+    const named = (v: { name: string } | null) => v?.name.toLocaleLowerCase().includes(needle) ?? false;
+    const templateIds = (await this.store.templates.list())
+      .filter((t) => named(t.latest) || named(t.published))
+      .map((t) => t.id);
+    return { text, templateIds, number: (await this.pieceCodes()).number(text) };
+  }
+
+  /**
+   * What the maker of a piece the caller may see entered, to make another like it; NotFoundError for
+   * any other piece, and for one that keeps no values (a batch row, one cut from its recipient).
+   */
+  async entered(caller: ApiKey, code: string): Promise<{ templateId: string; entered: EnteredValues }> {
+    authorize(caller, 'pieces.read');
+    const piece = await this.visible(caller, code);
+    if (!piece.entered) throw new NotFoundError('not_found', `Piece ${code} keeps no values to start from.`);
+    return { templateId: piece.templateId, entered: piece.entered };
   }
 
   /** A piece the caller may see, with its responses; NotFoundError for any other. */
