@@ -151,11 +151,18 @@ export class RenderService {
     return { record, pdf };
   }
 
-  /** The renders, among those the caller may see, that made these pieces: each piece's render id by its code. */
+  /**
+   * The renders that made these pieces, of those the caller may see whose PDF is still stored: each
+   * piece's render id by its code.
+   */
   async ofPieces(caller: ApiKey, codes: string[]): Promise<Map<string, string>> {
     authorize(caller, 'renders.read');
-    const renders = await this.store.renders.ofPieces(codes);
-    return new Map(renders.filter((r) => sees(caller, r) && r.pieceCode).map((r) => [r.pieceCode!, r.id]));
+    const found = new Map<string, string>();
+    for (const r of await this.store.renders.ofPieces(codes)) {
+      if (r.pieceCode && sees(caller, r) && (await this.store.blobs.exists(r.outputSha256)))
+        found.set(r.pieceCode, r.id);
+    }
+    return found;
   }
 
   /**

@@ -3,6 +3,7 @@ import type { Response, Router } from 'express';
 import { z } from 'zod';
 import { uploadsOf } from '../api/bodies.js';
 import { HttpError } from '../api/problem.js';
+import { pieceCodeSchema } from '../api/routes/pieces.js';
 import { templateIdSchema, templateParams } from '../api/routes/templates.js';
 import { PlatenError, type Problem } from '../errors.js';
 import { can } from '../service/policy.js';
@@ -23,9 +24,12 @@ import {
   viewerOf,
   type Web,
 } from './pages.js';
+import { enteredValues } from './piece-pages.js';
 import { SAMPLE_SCALES } from './samples.js';
 
 const versionQuery = z.object({ version: z.coerce.number().int().positive().optional() });
+/** The form may start from a piece made before: "make another like this". */
+const makeQuery = versionQuery.extend({ from: pieceCodeSchema.optional() });
 const pieceParams = z.strictObject({ id: z.string().regex(/^[0-9a-f]{16}$/, 'not a piece id') });
 const sampleParams = z.strictObject({
   id: templateIdSchema,
@@ -54,9 +58,10 @@ export function repRoutes(web: Web, router: Router): void {
 
   router.get('/make/:id', pageCsp, signedIn(web, 'pieces.preview'), async (req, res) => {
     const { id } = parseWith(templateParams, req.params);
-    const { version } = parseWith(versionQuery, req.query);
+    const { version, from } = parseWith(makeQuery, req.query);
     const found = await s.templates.resolve(id, version, viewerOf(res).key);
-    await sendMakePage(web, res, found, {}, []);
+    const values = from ? await enteredValues(web, viewerOf(res), from, id) : {};
+    await sendMakePage(web, res, found, values, []);
   });
 
   router.post(
