@@ -254,6 +254,7 @@ const PUBLIC_PAGES = ['get /', 'get /sign-in', 'post /sign-in', 'get /r/:code'];
 /** Every signed-in page route: who it serves, and a request that it would serve. Signing out is last. */
 const PAGES: Record<string, PageCase> = {
   'get /gallery': { ok: REPS, req: () => ({ url: '/gallery' }) },
+  'get /gallery/:id': { ok: REPS, req: () => ({ url: `/gallery/${TEMPLATE}` }) },
   'get /make/:id': { ok: ALL, req: () => ({ url: `/make/${TEMPLATE}` }) },
   'post /make/:id/pdf': {
     ok: REPS,
@@ -277,6 +278,7 @@ const PAGES: Record<string, PageCase> = {
     req: () => ({ url: `/samples/${TEMPLATE}/1/0/1?size=thumb` }),
   },
   'get /pieces/:id.pdf': { ...A_OWNS, req: () => ({ url: `/pieces/${renderId}.pdf` }) },
+  'get /pieces/:id.png': { ...A_OWNS, req: () => ({ url: `/pieces/${renderId}.png` }) },
   'get /pieces': { ok: ALL, req: () => ({ url: '/pieces' }) },
   'post /pieces/:code/outcome': {
     ...A_OWNS,
