@@ -152,24 +152,32 @@ export class SqlitePieceStore implements PieceStore {
     limit: number;
   }): Promise<StoredPiece[]> {
     const { match } = filter;
+    // Only the conditions asked for, so that a rep's list reads the rep's index rather than every piece.
+    const where = [
+      filter.repId === undefined ? null : 'rep_id = @repId',
+      filter.templateId === undefined ? null : 'template_id = @templateId',
+      filter.jobId === undefined ? null : 'job_id = @jobId',
+      match === undefined
+        ? null
+        : `(prospect_name LIKE @like ESCAPE '\\' OR code LIKE @like ESCAPE '\\' OR number = @number
+           OR template_id IN (SELECT value FROM json_each(@templateIds)))`,
+    ].filter((condition) => condition !== null);
     const rows = this.db
       .prepare(
-        `SELECT * FROM pieces WHERE (@repId IS NULL OR rep_id = @repId)
-         AND (@templateId IS NULL OR template_id = @templateId) AND (@jobId IS NULL OR job_id = @jobId)
-         AND (@like IS NULL OR prospect_name LIKE @like ESCAPE '\\' OR code LIKE @like ESCAPE '\\'
-           OR number = @number
-           OR template_id IN (SELECT value FROM json_each(@templateIds)))
+        `SELECT * FROM pieces ${where.length > 0 ? `WHERE ${where.join(' AND ')}` : ''}
          ORDER BY created_at DESC, number DESC LIMIT @limit`,
       )
       .all({
-        repId: filter.repId ?? null,
-        templateId: filter.templateId ?? null,
-        jobId: filter.jobId ?? null,
-        // SQLite's LIKE ignores the case of ASCII letters; % and _ typed are matched as themselves.
-        like: match ? `%${match.text.replace(/[\\%_]/g, '\\$&')}%` : null,
-        number: match?.number ?? null,
-        templateIds: JSON.stringify(match?.templateIds ?? []),
         limit: filter.limit,
+        ...(filter.repId === undefined ? {} : { repId: filter.repId }),
+        ...(filter.templateId === undefined ? {} : { templateId: filter.templateId }),
+        ...(filter.jobId === undefined ? {} : { jobId: filter.jobId }),
+        ...(match && {
+          // SQLite's LIKE ignores the case of ASCII letters; % and _ typed are matched as themselves.
+          like: `%${match.text.replace(/[\\%_]/g, '\\$&')}%`,
+          number: match.number,
+          templateIds: JSON.stringify(match.templateIds),
+        }),
       }) as PieceRow[];
     return rows.map(toPiece);
   }
