@@ -16,10 +16,13 @@ const KIND_WORDS: Record<TemplateKind, string> = {
   other: 'Other',
 };
 
-/** The gallery's filters, as its GET form sends them; an empty choice is no filter. */
+/**
+ * The gallery's filters, as its GET form sends them; an empty choice is no filter, and a kind or
+ * line no template has (an old link) matches nothing, which the page says.
+ */
 const filterQuery = z.object({
   q: z.string().trim().max(200).default(''),
-  kind: z.union([z.enum(TEMPLATE_KINDS), z.literal('')]).default(''),
+  kind: z.string().trim().max(60).default(''),
   line: z.string().trim().max(60).default(''),
 });
 
