@@ -8,7 +8,6 @@ import { pieceFacts, prospectName } from '../merge/facts.js';
 import { landingUrl, mergeRecord } from '../merge/merge.js';
 import { SAMPLE_PIECE_CODE } from '../model/piece-code.js';
 import { fitRecord, previewPage, renderToBuffer, samples } from '../pipeline.js';
-import { rasterizePage } from '../render/raster.js';
 import type { ApiKey, RenderRecord, RepDetails, Store } from '../store/store.js';
 import type { CompiledTemplate } from '../model/template.js';
 import { authorize, can, ownerOf, repScope, sees } from './policy.js';
@@ -51,14 +50,9 @@ type RecordParts = Record<'rep' | 'prospect' | 'fields', Record<string, unknown>
 
 /** Prepared profile photos and uploaded images kept in memory, by content hash. */
 const PHOTO_CACHE = 64;
-/** First-page thumbnails kept in memory, by their PDF's hash: a page of My pieces shows 100. */
-const THUMB_CACHE = 200;
-/** Thumbnails at 0.4 × 72 dpi: a letter page 245 px wide, twice the size it is shown at. */
-const THUMB_SCALE = 0.4;
 
 export class RenderService {
   private readonly photos = new Map<string, Promise<PreparedImage>>();
-  private readonly thumbs = new Map<string, Promise<Buffer>>();
 
   constructor(
     private readonly store: Store,
@@ -163,30 +157,6 @@ export class RenderService {
         found.set(r.pieceCode, r.id);
     }
     return found;
-  }
-
-  /**
-   * A small PNG of the first page of a render the caller may see, as its PDF is (NotFoundError
-   * otherwise, and once the PDF is erased or cut); made once per PDF and kept in memory.
-   */
-  async thumbnail(caller: ApiKey, id: string): Promise<Buffer> {
-    const record = await this.get(caller, id);
-    const sha256 = record.outputSha256;
-    if (!(await this.store.blobs.exists(sha256))) {
-      this.thumbs.delete(sha256);
-      throw new NotFoundError('not_found', 'That PDF is no longer stored.');
-    }
-    let thumb = this.thumbs.get(sha256);
-    if (!thumb) {
-      thumb = this.store.blobs.get(sha256).then((pdf) => {
-        if (!pdf) throw new NotFoundError('not_found', 'That PDF is no longer stored.');
-        return rasterizePage(pdf, 1, THUMB_SCALE);
-      });
-      thumb.catch(() => this.thumbs.delete(sha256));
-      this.thumbs.set(sha256, thumb);
-      if (this.thumbs.size > THUMB_CACHE) this.thumbs.delete(this.thumbs.keys().next().value!);
-    }
-    return thumb;
   }
 
   /**

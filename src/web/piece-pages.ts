@@ -21,7 +21,6 @@ import {
 } from './pages.js';
 
 const codeParams = z.strictObject({ code: pieceCodeSchema });
-const renderParams = z.strictObject({ id: z.string().regex(/^[0-9a-f]{16}$/, 'not a piece id') });
 const searchQuery = z.object({ q: z.string().trim().max(200).default('') });
 
 const CHANNEL_WORDS = { form: 'on the form', api: 'through the API', batch: 'in a batch' } as const;
@@ -46,11 +45,11 @@ export function pieceRoutes(web: Web, router: Router): void {
     await sendPieces(web, res, q, null);
   });
 
-  // The first page of a piece's PDF, shown small: whoever may download the PDF may see it.
-  router.get('/pieces/:id.png', pageCsp, signedIn(web, 'renders.read'), async (req, res) => {
-    const { id } = parseWith(renderParams, req.params);
+  // The first page of a piece's PDF, shown small: whoever may see the piece may see it.
+  router.get('/pieces/:code/thumbnail.png', pageCsp, signedIn(web, 'pieces.read'), async (req, res) => {
+    const code = parsePieceCode(parseWith(codeParams, req.params).code)!;
     const signal = res.locals.signal as AbortSignal;
-    const png = await web.s.gate.run(signal, () => web.s.renders.thumbnail(viewerOf(res).key, id));
+    const png = await web.s.gate.run(signal, () => web.s.pieces.thumbnail(viewerOf(res).key, code));
     // A piece's PDF never changes; the session decides who may see it, so private.
     res.type('image/png').set('Cache-Control', 'private, max-age=3600').send(png);
   });
@@ -153,7 +152,7 @@ async function pieceView(
     how: `${CHANNEL_WORDS[p.channel]}${p.row === null ? '' : ` (row ${p.row})`}`,
     rep: p.repId ?? '',
     recipient: p.recipientRef ?? '',
-    thumb: render ? `/pieces/${render}.png` : null,
+    thumb: render ? `/pieces/${p.code}/thumbnail.png` : null,
     pdf: render ? `/pieces/${render}.pdf` : null,
     again: context.makes && p.entered ? `/make/${p.templateId}?from=${p.code}` : null,
     responses: p.responses,

@@ -74,7 +74,7 @@ describe('DELETE /api/v1/recipients/:ref', () => {
     expect(await pdfStatus(first.renderId)).toBe(200);
     // The thumbnail My pieces shows goes with the PDF.
     const pages = await signInPages(server.url, rep.key);
-    expect((await pages.request('GET', `/pieces/${first.renderId}.png`)).status).toBe(200);
+    expect((await pages.request('GET', `/pieces/${first.code}/thumbnail.png`)).status).toBe(200);
 
     const reply = await request(server, 'DELETE', '/api/v1/recipients/HM-ERASE', { key: server.adminKey });
     expect(reply.status, brief(reply)).toBe(200);
@@ -82,7 +82,7 @@ describe('DELETE /api/v1/recipients/:ref', () => {
 
     expect(await piece(first.code)).toBeNull();
     expect(await piece(second.code)).toBeNull();
-    expect((await pages.request('GET', `/pieces/${first.renderId}.png`)).status).toBe(404);
+    expect((await pages.request('GET', `/pieces/${first.code}/thumbnail.png`)).status).toBe(404);
     expect(
       await server.running.platen.store.pieces.responsesOf((await pieceCodes(server)).number(first.code)!),
     ).toEqual([]);

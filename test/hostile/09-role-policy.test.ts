@@ -278,8 +278,11 @@ const PAGES: Record<string, PageCase> = {
     req: () => ({ url: `/samples/${TEMPLATE}/1/0/1?size=thumb` }),
   },
   'get /pieces/:id.pdf': { ...A_OWNS, req: () => ({ url: `/pieces/${renderId}.pdf` }) },
-  'get /pieces/:id.png': { ...A_OWNS, req: () => ({ url: `/pieces/${renderId}.png` }) },
   'get /pieces': { ok: ALL, req: () => ({ url: '/pieces' }) },
+  'get /pieces/:code/thumbnail.png': {
+    ...A_OWNS,
+    req: () => ({ url: `/pieces/${pieceCode}/thumbnail.png` }),
+  },
   'post /pieces/:code/outcome': {
     ...A_OWNS,
     redirects: true,

@@ -75,7 +75,7 @@ describe('My pieces', () => {
       await expect
         .poll(() => thumb.evaluate((img) => (img as unknown as { naturalWidth: number }).naturalWidth))
         .toBeGreaterThan(100);
-      expect(await thumb.getAttribute('src')).toBe(`/pieces/${made.brochure.render}.png`);
+      expect(await thumb.getAttribute('src')).toBe(`/pieces/${made.brochure.code}/thumbnail.png`);
       const postcard = page
         .getByRole('listitem')
         .filter({ has: page.getByRole('heading', { name: 'Chloé Köhler' }) });
@@ -150,7 +150,7 @@ describe('My pieces', () => {
     const other = await createKey(server, 'rep', 'Other rep', 'other');
     const page = await (await browser.context(server.url)).newPage();
     await signIn(page, other.key, /\/gallery$/);
-    expect(await statusOf(page, `/pieces/${made.brochure.render}.png`)).toBe(404);
+    expect(await statusOf(page, `/pieces/${made.brochure.code}/thumbnail.png`)).toBe(404);
     expect(await statusOf(page, `/make/insurance-brochure?from=${made.brochure.code}`)).toBe(404);
     await page.goto('/pieces?q=quayle');
     expect(await page.locator('.piece-card').count()).toBe(0);
@@ -161,7 +161,7 @@ describe('My pieces', () => {
     await desk.goto('/pieces?q=quayle');
     expect(await desk.locator('.piece-prospect').allTextContents()).toEqual(['Winifred Quayle']);
     expect(await desk.getByRole('link', { name: /Make another like this/ }).count()).toBe(0);
-    const png = await desk.request.get(`/pieces/${made.brochure.render}.png`);
+    const png = await desk.request.get(`/pieces/${made.brochure.code}/thumbnail.png`);
     expect(png.status()).toBe(200);
     expect(png.headers()['content-type']).toBe('image/png');
     expect((await png.body()).subarray(1, 4).toString()).toBe('PNG');
