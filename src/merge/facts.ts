@@ -28,3 +28,16 @@ export function pieceFacts(compiled: CompiledTemplate, record: PieceRecord): Pie
     .map(([key]) => key);
   return { recipientRef: typeof id === 'string' && id !== '' ? id : null, choices, edited };
 }
+
+/**
+ * The prospect's name as people read it: first and last name, else a full name, else the company;
+ * '' when the record names no one. Templates name these inputs as the bundled ones do.
+ */
+export function prospectName(prospect: Record<string, unknown>): string {
+  const text = (key: string) => {
+    const value = prospect[key];
+    return typeof value === 'string' ? value.trim() : '';
+  };
+  const person = [text('firstName'), text('lastName')].filter((part) => part !== '').join(' ');
+  return person || text('name') || text('fullName') || text('company');
+}

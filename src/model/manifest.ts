@@ -225,8 +225,24 @@ export function manifestShape<E extends z.ZodType<ElementDef, ElementInput>>(ele
     id: z.string().regex(/^[a-z0-9][a-z0-9-]{0,63}$/, 'expected a lowercase slug such as insurance-brochure'),
     name: z.string().min(1).max(200),
     description: z.string().max(2000).optional(),
+    /**
+     * What the piece is for, in words for the reps who make it (the gallery shows it): who to send it
+     * to and what they fill in, never print set-up such as bleed.
+     */
+    summary: z
+      .string()
+      .max(400)
+      .optional()
+      .describe('what the piece is for, in words for the reps who make it; shown in the gallery'),
     /** What the piece is: the medium its tracked responses are counted under (`utm_medium`). */
     kind: z.enum(TEMPLATE_KINDS).default('other'),
+    /** The product line the piece sells, as reps name it ("Home insurance"): a filter of the gallery. */
+    productLine: z
+      .string()
+      .min(1)
+      .max(60)
+      .optional()
+      .describe('the product line the piece sells, as reps name it; the gallery filters by it'),
     /** The package's own version; the service assigns versions to uploads itself. */
     version: z.number().int().positive().default(1),
     page: pageSetupSchema,

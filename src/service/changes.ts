@@ -28,7 +28,9 @@ const CONTENT_KEYS = new Set([
 const SETTINGS: [keyof Manifest, string][] = [
   ['name', 'name'],
   ['description', 'description'],
+  ['summary', 'summary for reps'],
   ['kind', 'kind of piece'],
+  ['productLine', 'product line'],
   ['page', 'page size and bleed'],
   ['defaultFont', 'default font'],
   ['fallbackFonts', 'fallback fonts'],

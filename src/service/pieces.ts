@@ -1,9 +1,11 @@
 import { NotFoundError } from '../errors.js';
 import { PieceCodes, pieceIdentity } from '../model/piece-code.js';
+import { rasterizePage } from '../render/raster.js';
 import type { PieceIdentity } from '../model/record.js';
 import type {
   ApiKey,
   DeviceClass,
+  EnteredValues,
   NewPiece,
   Outcome,
   PieceResponse,
@@ -15,7 +17,15 @@ import type {
 import { authorize, repScope, sees } from './policy.js';
 import type { TemplateService } from './templates.js';
 
-export type { Channel, DeviceClass, NewPiece, Outcome, ResponseKind, StoredPiece } from '../store/store.js';
+export type {
+  Channel,
+  DeviceClass,
+  EnteredValues,
+  NewPiece,
+  Outcome,
+  ResponseKind,
+  StoredPiece,
+} from '../store/store.js';
 export { OUTCOMES } from '../store/store.js';
 
 /** Each outcome as people say it. */
@@ -61,6 +71,8 @@ export class PieceService {
   private codes: Promise<PieceCodes> | null = null;
   /** Each template version's kind, by `id@version`. */
   private readonly kinds = new Map<string, string>();
+  /** First-page thumbnails, by their PDF's hash; an erasure or the retention cut drops them too. */
+  private readonly thumbs = new Map<string, Promise<Buffer>>();
 
   /** The identity a piece with this code prints. */
   identity(code: string): PieceIdentity {
@@ -118,15 +130,68 @@ export class PieceService {
     );
   }
 
-  /** The pieces the caller may see, newest first: a rep their own; marketing and admins everyone's. */
+  /**
+   * The pieces the caller may see, newest first: a rep their own; marketing and admins everyone's.
+   * A search finds pieces by their prospect's name, their template's name or their code.
+   */
   async list(
     caller: ApiKey,
-    filter: { templateId?: string; repId?: string; jobId?: string; limit: number },
+    filter: { templateId?: string; repId?: string; jobId?: string; search?: string; limit: number },
   ): Promise<StoredPiece[]> {
     authorize(caller, 'pieces.read');
     const scope = repScope(caller);
     if (scope !== null && filter.repId !== undefined && filter.repId !== scope) return [];
-    return this.store.pieces.list({ ...filter, repId: scope ?? filter.repId });
+    const { search, ...rest } = filter;
+    const match = search ? { match: await this.matching(search) } : {};
+    return this.store.pieces.list({ ...rest, ...match, repId: scope ?? filter.repId });
+  }
+
+  /** What a search matches: the text in a prospect's name or a code, the templates it names, the piece it is the code of. */
+  private async matching(
+    text: string,
+  ): Promise<{ text: string; templateIds: string[]; number: number | null }> {
+    const needle = text.toLocaleLowerCase();
+    const named = (v: { name: string } | null) => v?.name.toLocaleLowerCase().includes(needle) ?? false;
+    const templateIds = (await this.store.templates.list())
+      .filter((t) => named(t.latest) || named(t.published))
+      .map((t) => t.id);
+    return { text, templateIds, number: (await this.pieceCodes()).number(text) };
+  }
+
+  /**
+   * What the maker of a piece the caller may see entered, to make another like it; NotFoundError for
+   * any other piece, and for one that keeps no values (a batch row, one cut from its recipient).
+   */
+  async entered(caller: ApiKey, code: string): Promise<{ templateId: string; entered: EnteredValues }> {
+    authorize(caller, 'pieces.read');
+    const piece = await this.visible(caller, code);
+    if (!piece.entered) throw new NotFoundError('not_found', `Piece ${code} keeps no values to start from.`);
+    return { templateId: piece.templateId, entered: piece.entered };
+  }
+
+  /**
+   * A small PNG of the first page of a piece the caller may see, from the PDF kept of it (a piece
+   * made on its own); NotFoundError for any other piece, and once the PDF is erased or cut. Made once
+   * per PDF and kept in memory.
+   */
+  async thumbnail(caller: ApiKey, code: string): Promise<Buffer> {
+    authorize(caller, 'pieces.read');
+    const piece = await this.visible(caller, code);
+    const [render] = await this.store.renders.ofPieces([piece.code]);
+    const sha256 = render?.outputSha256;
+    if (!sha256 || !(await this.store.blobs.exists(sha256)))
+      throw new NotFoundError('not_found', `No PDF is kept of piece ${code}.`);
+    let thumb = this.thumbs.get(sha256);
+    if (!thumb) {
+      thumb = this.store.blobs.get(sha256).then((pdf) => {
+        if (!pdf) throw new NotFoundError('not_found', `No PDF is kept of piece ${code}.`);
+        return rasterizePage(pdf, 1, THUMB_SCALE);
+      });
+      thumb.catch(() => this.thumbs.delete(sha256));
+      this.thumbs.set(sha256, thumb);
+      if (this.thumbs.size > THUMB_CACHE) this.thumbs.delete(this.thumbs.keys().next().value!);
+    }
+    return thumb;
   }
 
   /** A piece the caller may see, with its responses; NotFoundError for any other. */
@@ -221,10 +286,13 @@ export class PieceService {
     return codes.length;
   }
 
-  /** Drops the stored PDFs of single renders of these pieces; returns how many. */
+  /** Drops the stored PDFs of single renders of these pieces, and their thumbnails; returns how many. */
   private async dropPdfs(codes: string[]): Promise<number> {
     const renders = await this.store.renders.ofPieces(codes);
-    for (const render of renders) await this.store.blobs.delete(render.outputSha256);
+    for (const render of renders) {
+      await this.store.blobs.delete(render.outputSha256);
+      this.thumbs.delete(render.outputSha256);
+    }
     return renders.length;
   }
 
@@ -252,6 +320,11 @@ export class PieceService {
     };
   }
 }
+
+/** First-page thumbnails kept in memory: a page of My pieces shows up to 100. */
+const THUMB_CACHE = 200;
+/** Thumbnails at 0.4 × 72 dpi: a letter page 245 px wide, twice the size My pieces shows it at. */
+const THUMB_SCALE = 0.4;
 
 /** An ISO time to the minute: responses are kept no finer. */
 const minute = (date: Date): string => `${date.toISOString().slice(0, 16)}:00.000Z`;

@@ -4,7 +4,7 @@ import { normalizePhoto } from '../assets/photos.js';
 import { NotFoundError, PlatenError, type Problem } from '../errors.js';
 import { fitPieceOrThrow } from '../layout/piece.js';
 import type { FitReportEntry } from '../model/piece.js';
-import { pieceFacts } from '../merge/facts.js';
+import { pieceFacts, prospectName } from '../merge/facts.js';
 import { landingUrl, mergeRecord } from '../merge/merge.js';
 import { SAMPLE_PIECE_CODE } from '../model/piece-code.js';
 import { fitRecord, previewPage, renderToBuffer, samples } from '../pipeline.js';
@@ -107,6 +107,11 @@ export class RenderService {
         variant: null,
         holdout: false,
         ...pieceFacts(compiled, merged.record),
+        entered: {
+          prospectName: prospectName(merged.record.prospect),
+          prospect: request.prospect,
+          fields: request.fields,
+        },
       },
     ]);
     return { pdf, audit };
@@ -138,6 +143,20 @@ export class RenderService {
     const pdf = await this.store.blobs.get(record.outputSha256);
     if (!pdf) throw new NotFoundError('not_found', 'That PDF is no longer stored.');
     return { record, pdf };
+  }
+
+  /**
+   * The renders that made these pieces, of those the caller may see whose PDF is still stored: each
+   * piece's render id by its code.
+   */
+  async ofPieces(caller: ApiKey, codes: string[]): Promise<Map<string, string>> {
+    authorize(caller, 'renders.read');
+    const found = new Map<string, string>();
+    for (const r of await this.store.renders.ofPieces(codes)) {
+      if (r.pieceCode && sees(caller, r) && (await this.store.blobs.exists(r.outputSha256)))
+        found.set(r.pieceCode, r.id);
+    }
+    return found;
   }
 
   /**

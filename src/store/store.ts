@@ -347,9 +347,24 @@ export interface NewPiece {
   holdout: boolean;
   /** The rep fields the rep changed from their default. */
   edited: string[];
+  /**
+   * What its maker entered, for a piece made on its own (the form, the API): who it went to, and
+   * the values to make another like it. Batch rows keep none: their values are the job's list.
+   */
+  entered?: EnteredValues | null;
+}
+
+/** The values a piece was made with, as its maker entered them (image inputs name their uploads). */
+export interface EnteredValues {
+  /** The prospect's name as people read it ("Winifred Quayle"); '' when the record names no one. */
+  prospectName: string;
+  prospect: Record<string, unknown>;
+  fields: Record<string, unknown>;
 }
 
 export interface StoredPiece extends NewPiece {
+  /** Null for a batch row, and once the piece is cut from its recipient or was made without them. */
+  entered: EnteredValues | null;
   createdAt: string;
   /** Responses counted (scans and visits), and the minute of the first. */
   responses: number;
@@ -380,6 +395,11 @@ export interface PieceStore {
     repId?: string;
     templateId?: string;
     jobId?: string;
+    /**
+     * Pieces any of these match: their prospect's name or code contains `text` (in any case), they
+     * are of one of the templates, or they are the piece of that number.
+     */
+    match?: { text: string; templateIds: string[]; number: number | null };
     limit: number;
   }): Promise<StoredPiece[]>;
   /** Records a response (its time to the minute); null when there is no such piece. */
@@ -394,8 +414,9 @@ export interface PieceStore {
   /** A piece's responses, oldest first. */
   responsesOf(number: number): Promise<PieceResponse[]>;
   /**
-   * Cuts pieces made before `before` from their recipients: the recipient reference and the outcome
-   * note go, and the landing URL keeps only its origin; counts stay. Returns the codes cut.
+   * Cuts pieces made before `before` from their recipients: the recipient reference, the values
+   * entered and the outcome note go, and the landing URL keeps only its origin; counts stay. Returns
+   * the codes cut.
    */
   cutRecipients(before: string): Promise<string[]>;
   /** Removes every piece sent to a recipient, with its responses. Returns the codes removed. */

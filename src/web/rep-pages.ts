@@ -3,6 +3,7 @@ import type { Response, Router } from 'express';
 import { z } from 'zod';
 import { uploadsOf } from '../api/bodies.js';
 import { HttpError } from '../api/problem.js';
+import { pieceCodeSchema } from '../api/routes/pieces.js';
 import { templateIdSchema, templateParams } from '../api/routes/templates.js';
 import { PlatenError, type Problem } from '../errors.js';
 import { can } from '../service/policy.js';
@@ -22,11 +23,13 @@ import {
   type Viewer,
   viewerOf,
   type Web,
-  when,
 } from './pages.js';
+import { enteredValues } from './piece-pages.js';
 import { SAMPLE_SCALES } from './samples.js';
 
 const versionQuery = z.object({ version: z.coerce.number().int().positive().optional() });
+/** The form may start from a piece made before: "make another like this". */
+const makeQuery = versionQuery.extend({ from: pieceCodeSchema.optional() });
 const pieceParams = z.strictObject({ id: z.string().regex(/^[0-9a-f]{16}$/, 'not a piece id') });
 const sampleParams = z.strictObject({
   id: templateIdSchema,
@@ -53,31 +56,12 @@ export function repRoutes(web: Web, router: Router): void {
   const { s } = web;
   const formBody = body(web, FORM);
 
-  router.get('/gallery', pageCsp, signedIn(web, 'pieces.render'), async (_req, res) => {
-    const viewer = viewerOf(res);
-    const templates = (await s.templates.list(viewer.key)).map(({ latest: v }) => ({
-      id: v.templateId,
-      name: v.name,
-      description: v.manifest.description,
-      thumb: v.manifest.samples.length > 0 ? sampleUrl(v, 0, 1, 'thumb') : null,
-    }));
-    const renders = await s.renders.list(viewer.key, { limit: 20 });
-    const pieces = await Promise.all(
-      renders.map(async (r) => ({
-        url: `/pieces/${r.id}.pdf`,
-        name: await s.templates.nameOf(r.templateId, r.version),
-        version: r.version,
-        when: when(r.createdAt),
-      })),
-    );
-    sendPage(web, res, 'gallery', { title: 'Templates', templates, pieces });
-  });
-
   router.get('/make/:id', pageCsp, signedIn(web, 'pieces.preview'), async (req, res) => {
     const { id } = parseWith(templateParams, req.params);
-    const { version } = parseWith(versionQuery, req.query);
+    const { version, from } = parseWith(makeQuery, req.query);
     const found = await s.templates.resolve(id, version, viewerOf(res).key);
-    await sendMakePage(web, res, found, {}, []);
+    const values = from ? await enteredValues(web, viewerOf(res), from, id) : {};
+    await sendMakePage(web, res, found, values, []);
   });
 
   router.post(

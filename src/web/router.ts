@@ -4,6 +4,7 @@ import { adminRoutes } from './admin-pages.js';
 import { batchRoutes } from './batch-pages.js';
 import { marketingRoutes } from './marketing-pages.js';
 import { designerRoutes } from './designer-pages.js';
+import { galleryRoutes } from './gallery-pages.js';
 import { createWeb, pageErrors } from './pages.js';
 import { pieceRoutes } from './piece-pages.js';
 import { repRoutes } from './rep-pages.js';
@@ -26,6 +27,7 @@ export function webRouter(s: Services, rateLimit: RequestHandler): Router {
   router.use('/static', express.static(PUBLIC_DIR, statics), express.static(BUNDLE_DIR, statics));
   trackingRoutes(web, router);
   signInRoutes(web, router);
+  galleryRoutes(web, router);
   repRoutes(web, router);
   pieceRoutes(web, router);
   marketingRoutes(web, router);

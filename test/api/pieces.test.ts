@@ -250,9 +250,11 @@ describe('outcomes', () => {
 
     const desk = await (await signInPages(server.url, marketing.key)).request('get', '/pieces');
     expect(desk.text).toContain('<h1>Pieces</h1>');
-    const row = desk.text.slice(desk.text.indexOf(`<tr id="piece-${code}">`)).split('</tr>')[0]!;
-    expect(row).toContain('<td>rep-a</td>');
-    expect(row).toContain('<td>P-1001</td>');
+    const card = desk.text
+      .slice(desk.text.indexOf(`<li class="piece-card" id="piece-${code}">`))
+      .split('</li>')[0]!;
+    expect(card).toContain(', by rep-a');
+    expect(card).toContain('recipient P-1001');
 
     const other = await signInPages(server.url, repB.key);
     expect((await other.request('get', '/pieces')).text).not.toContain(code);

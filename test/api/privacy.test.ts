@@ -1,12 +1,14 @@
 /**
  * What Platen keeps about recipients, and how it lets go: an admin erases one recipient (their pieces,
- * the responses traced to them and the PDFs rendered for them) and nobody else's; after the retention
- * period a piece keeps its counts but no longer names its recipient, and its tracked link still leads
- * to the landing site, personalised no more.
+ * the responses traced to them, what the rep entered for them, and the PDFs rendered for them with
+ * their thumbnails) and nobody else's; after the retention period a piece keeps its counts but no
+ * longer names its recipient nor keeps what was entered, and its tracked link still leads to the
+ * landing site, personalised no more.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { cleanup } from '../support/files.js';
 import { jobEnded, jobForm } from '../support/jobs.js';
+import { signInPages } from '../support/pages.js';
 import { pieceCodes, storedPiece } from '../support/pieces.js';
 import { postcardDrop, sampleRecord } from '../support/records.js';
 import { brief, PHONE_BROWSER, putProfile, request } from '../support/request.js';
@@ -62,7 +64,17 @@ describe('DELETE /api/v1/recipients/:ref', () => {
     const other = await renderFor('HM-KEEP');
     await server.running.platen.pieces.respond(first.code, { kind: 'visit', device: 'phone', count: true });
     expect((await piece(first.code))?.recipientRef).toBe('HM-ERASE');
+    // What the rep entered is kept with the piece, to list it by name and make another like it.
+    expect((await piece(first.code))?.entered).toMatchObject({
+      prospectName: expect.stringMatching(/\S/),
+      prospect: { id: 'HM-ERASE' },
+    });
+    const shown = await request(server, 'GET', `/api/v1/pieces/${first.code}`, { key: rep.key });
+    expect(shown.json()).not.toHaveProperty('entered');
     expect(await pdfStatus(first.renderId)).toBe(200);
+    // The thumbnail My pieces shows goes with the PDF.
+    const pages = await signInPages(server.url, rep.key);
+    expect((await pages.request('GET', `/pieces/${first.code}/thumbnail.png`)).status).toBe(200);
 
     const reply = await request(server, 'DELETE', '/api/v1/recipients/HM-ERASE', { key: server.adminKey });
     expect(reply.status, brief(reply)).toBe(200);
@@ -70,6 +82,7 @@ describe('DELETE /api/v1/recipients/:ref', () => {
 
     expect(await piece(first.code)).toBeNull();
     expect(await piece(second.code)).toBeNull();
+    expect((await pages.request('GET', `/pieces/${first.code}/thumbnail.png`)).status).toBe(404);
     expect(
       await server.running.platen.store.pieces.responsesOf((await pieceCodes(server)).number(first.code)!),
     ).toEqual([]);
@@ -100,10 +113,12 @@ describe('retention', () => {
     const before = await visit(old.code);
     expect(new URL(before.headers.get('location')!).pathname).toBe('/q/HM-OLD');
 
+    expect((await piece(old.code))?.entered?.prospect).toMatchObject({ id: 'HM-OLD' });
+
     // A retention period that began a minute from now has passed for every piece made so far.
     const cut = await server.running.platen.pieces.cutExpired(new Date(Date.now() + 60_000).toISOString());
     expect(cut).toBeGreaterThanOrEqual(1);
-    expect(await piece(old.code)).toMatchObject({ recipientRef: null, responses: 2 });
+    expect(await piece(old.code)).toMatchObject({ recipientRef: null, entered: null, responses: 2 });
     expect(await pdfStatus(old.renderId)).toBe(404);
 
     const after = await visit(old.code);

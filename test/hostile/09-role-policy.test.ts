@@ -262,6 +262,7 @@ const PUBLIC_PAGES = ['get /', 'get /sign-in', 'post /sign-in', 'get /r/:code'];
 /** Every signed-in page route: who it serves, and a request that it would serve. Signing out is last. */
 const PAGES: Record<string, PageCase> = {
   'get /gallery': { ok: REPS, req: () => ({ url: '/gallery' }) },
+  'get /gallery/:id': { ok: REPS, req: () => ({ url: `/gallery/${TEMPLATE}` }) },
   'get /make/:id': { ok: ALL, req: () => ({ url: `/make/${TEMPLATE}` }) },
   'post /make/:id/pdf': {
     ok: REPS,
@@ -286,6 +287,10 @@ const PAGES: Record<string, PageCase> = {
   },
   'get /pieces/:id.pdf': { ...A_OWNS, req: () => ({ url: `/pieces/${renderId}.pdf` }) },
   'get /pieces': { ok: ALL, req: () => ({ url: '/pieces' }) },
+  'get /pieces/:code/thumbnail.png': {
+    ...A_OWNS,
+    req: () => ({ url: `/pieces/${pieceCode}/thumbnail.png` }),
+  },
   'post /pieces/:code/outcome': {
     ...A_OWNS,
     redirects: true,

@@ -424,6 +424,11 @@ describe.each(ADAPTERS)('the store contract: $name', (adapter) => {
       variant: null,
       holdout: false,
       edited: ['message'],
+      entered: {
+        prospectName: `Pat Lee ${number}`,
+        prospect: { id: `P-${number}`, firstName: 'Pat', lastName: `Lee ${number}` },
+        fields: { message: 'Hello', signed: true },
+      },
       ...over,
     });
     const numbers = async (filter: Parameters<Store['pieces']['list']>[0]) =>
@@ -477,6 +482,31 @@ describe.each(ADAPTERS)('the store contract: $name', (adapter) => {
       expect(await numbers({ repId: 'dana', limit: 10 })).toEqual([1]);
       expect(await numbers({ templateId: 'card', limit: 10 })).toEqual([3, 2]);
       expect(await numbers({ jobId: 'job-1', limit: 10 })).toEqual([3, 2]);
+    });
+
+    it("are found by their prospect's name or code in any case, by template, or by number", async () => {
+      await store.pieces.add([
+        piece(1, {
+          entered: { prospectName: 'Winifred Quayle', prospect: { firstName: 'Winifred' }, fields: {} },
+        }),
+        piece(2, { templateId: 'card', entered: null }),
+        piece(3, { entered: { prospectName: '100%_Ltd', prospect: { company: '100%_Ltd' }, fields: {} } }),
+      ]);
+      const match = (text: string, templateIds: string[] = [], number: number | null = null) =>
+        numbers({ match: { text, templateIds, number }, limit: 10 });
+      expect(await match('quay')).toEqual([1]);
+      expect(await match('WINIFRED QUAYLE')).toEqual([1]);
+      expect(await match('code2')).toEqual([2]);
+      expect(await match('nobody', ['card'])).toEqual([2]);
+      expect(await match('nobody', [], 3)).toEqual([3]);
+      // What people type is matched as itself, never as a pattern.
+      expect(await match('%')).toEqual([3]);
+      expect(await match('%_L')).toEqual([3]);
+      expect(await match('0_L')).toEqual([]);
+      expect(await match('nobody')).toEqual([]);
+      expect(
+        await numbers({ repId: 'zoe', match: { text: 'quay', templateIds: [], number: null }, limit: 10 }),
+      ).toEqual([]);
     });
 
     it('are stored once: a number stored again is left as it was', async () => {
@@ -540,6 +570,7 @@ describe.each(ADAPTERS)('the store contract: $name', (adapter) => {
       expect(await store.pieces.cutRecipients(cutoff)).toEqual(['CODE1']);
       expect(await store.pieces.get(1)).toMatchObject({
         recipientRef: null,
+        entered: null,
         outcomeNote: null,
         landingUrl: 'https://example.com/',
         responses: 1,
@@ -547,7 +578,13 @@ describe.each(ADAPTERS)('the store contract: $name', (adapter) => {
         choices: { 'fields.headline': 'A' },
       });
       expect((await store.pieces.get(2))?.recipientRef).toBe('P-2');
+      expect((await store.pieces.get(2))?.entered).toEqual(piece(2).entered);
       expect(await store.pieces.cutRecipients(cutoff)).toEqual([]);
+      // A piece whose only personal detail is what was entered is cut too.
+      await store.pieces.add([piece(3, { recipientRef: null, landingUrl: null })]);
+      later();
+      expect(await store.pieces.cutRecipients(new Date().toISOString())).toEqual(['CODE2', 'CODE3']);
+      expect((await store.pieces.get(3))?.entered).toBeNull();
     });
 
     it("are erased with their responses at a recipient's request", async () => {

@@ -67,6 +67,7 @@ function piece(over: Partial<StoredPiece> = {}): StoredPiece {
     outcome: null,
     outcomeNote: null,
     outcomeAt: null,
+    entered: null,
     ...over,
   };
 }

@@ -1,6 +1,6 @@
 /**
  * A rep's pages in headless Chromium against a real server: sign-in, the brochure form with its live
- * preview and fit feedback, the PDF download (opened and read), recent pieces, My pieces with a
+ * preview and fit feedback, the PDF download (opened and read, and again from My pieces), My pieces with a
  * scan's response and an outcome marked, the profile, and what a rep must not reach (marketing
  * pages, a POST without its CSRF token, a revoked session).
  */
@@ -61,7 +61,7 @@ describe('the rep pages', () => {
     expect(session!.value).not.toContain(repKey.slice(7));
   });
 
-  it('fills the brochure with a live preview and fit feedback, downloads the PDF and finds it in recent pieces', async () => {
+  it('fills the brochure with a live preview and fit feedback, downloads the PDF and finds it in My pieces', async () => {
     const page = await repPage();
     const res = await page.goto('/gallery');
     expect(res!.headers()['content-security-policy']).toMatch(/script-src 'self'(;|$)/);
@@ -115,10 +115,11 @@ describe('the rep pages', () => {
     expect(front).toContain('Winifred Quayle');
     expect(front).toContain('Dana Whitcomb');
 
-    await page.goto('/gallery');
-    const row = page.getByRole('row').filter({ hasText: BROCHURE });
+    await page.goto('/pieces');
+    const row = page.getByRole('listitem').filter({ hasText: BROCHURE });
     await expect.poll(() => row.count()).toBe(1);
-    const [again] = await Promise.all([page.waitForEvent('download'), row.getByRole('link').click()]);
+    const link = row.getByRole('link', { name: /Download PDF/ });
+    const [again] = await Promise.all([page.waitForEvent('download'), link.click()]);
     const againFile = path.join(path.dirname(file), 'again.pdf');
     await again.saveAs(againFile);
     expect((await readFile(againFile)).equals(pdf)).toBe(true);
@@ -127,7 +128,7 @@ describe('the rep pages', () => {
     const audit = await call(server.url, 'get', '/api/v1/renders', { key: repKey });
     const renders = (audit.json as { renders: { id: string; templateId: string }[] }).renders;
     expect(renders.map((r) => r.templateId)).toEqual(['insurance-brochure']);
-    expect(await row.getByRole('link').getAttribute('href')).toBe(`/pieces/${renders[0]!.id}.pdf`);
+    expect(await link.getAttribute('href')).toBe(`/pieces/${renders[0]!.id}.pdf`);
     const other = await (await browser.context(server.url)).newPage();
     await signIn(other, (await createKey(server, 'rep', 'Other rep', 'other')).key, GALLERY);
     expect(await statusOf(other, `/pieces/${renders[0]!.id}.pdf`)).toBe(404);
@@ -240,9 +241,9 @@ describe('the rep pages', () => {
     const page = await repPage();
     await page.getByRole('navigation').getByRole('link', { name: 'My pieces' }).click();
     await page.waitForURL(/\/pieces$/);
-    const row = page.getByRole('row').filter({ hasText: code });
+    const row = page.getByRole('listitem').filter({ hasText: code });
     await expect.poll(() => row.count()).toBe(1);
-    expect(await row.textContent()).toMatch(/1\s*first \d{4}-\d\d-\d\d \d\d:\d\d UTC/);
+    expect(await row.textContent()).toMatch(/1 response, first\s+\d{4}-\d\d-\d\d \d\d:\d\d UTC/);
     await row.getByLabel(`What came of piece ${code}`).selectOption({ label: 'Meeting booked' });
     await row.getByLabel(`Note on piece ${code}`).fill('Tuesday, 10 am');
     await row.getByRole('button', { name: `Save piece ${code}` }).click();

@@ -59,7 +59,8 @@ const notFound = { description: 'no such piece, or another rep’s', kind: 'json
 /** Pieces and what came of them: reps see and mark their own, marketing and admins everyone's. */
 export function pieceRoutes(s: Services): AnyRoute[] {
   // The landing URL stays out: it may carry the recipient's details, and the tracked URL leads there.
-  const view = ({ keyId: _keyId, landingUrl: _landingUrl, ...piece }: StoredPiece) => ({
+  // So do the values entered, which the pages use to start another piece like it.
+  const view = ({ keyId: _keyId, landingUrl: _landingUrl, entered: _entered, ...piece }: StoredPiece) => ({
     ...piece,
     url: s.pieces.identity(piece.code).url,
   });

@@ -196,6 +196,12 @@ const MIGRATIONS: string[] = [
     updated_at TEXT NOT NULL
   );
   `,
+  // What the maker of a single piece entered: who it went to (searchable), and the values (JSON) to
+  // make another like it. Erased and cut with the recipient.
+  `
+  ALTER TABLE pieces ADD COLUMN prospect_name TEXT;
+  ALTER TABLE pieces ADD COLUMN entered TEXT;
+  `,
 ];
 
 export function openDb(path: string): Db {

@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import type { NewPiece, Outcome, PieceResponse, PieceStore, StoredPiece } from '../store.js';
+import type { EnteredValues, NewPiece, Outcome, PieceResponse, PieceStore, StoredPiece } from '../store.js';
 import { type Db, now } from './db.js';
 
 interface PieceRow {
@@ -24,6 +24,9 @@ interface PieceRow {
   outcome: Outcome | null;
   outcome_note: string | null;
   outcome_at: string | null;
+  prospect_name: string | null;
+  /** JSON: the prospect and fields entered. */
+  entered: string | null;
 }
 
 const toPiece = (r: PieceRow): StoredPiece => ({
@@ -48,6 +51,13 @@ const toPiece = (r: PieceRow): StoredPiece => ({
   outcome: r.outcome,
   outcomeNote: r.outcome_note,
   outcomeAt: r.outcome_at,
+  entered:
+    r.entered === null
+      ? null
+      : {
+          prospectName: r.prospect_name ?? '',
+          ...(JSON.parse(r.entered) as Omit<EnteredValues, 'prospectName'>),
+        },
 });
 
 /** Pieces `made` reads at a time. */
@@ -76,8 +86,8 @@ export class SqlitePieceStore implements PieceStore {
     );
     const insert = this.db.prepare(
       `INSERT OR IGNORE INTO pieces (number, code, template_id, version, rep_id, key_id, channel, job_id,
-         row, recipient_ref, landing_url, choices, variant, holdout, edited, created_at)
-       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+         row, recipient_ref, landing_url, choices, variant, holdout, edited, created_at, prospect_name, entered)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
     );
     // Positional values, and no JSON for the empty choices and edits of most batch rows: a drop stores
     // its rows' pieces on the thread that joins its parts.
@@ -100,6 +110,8 @@ export class SqlitePieceStore implements PieceStore {
           p.holdout ? 1 : 0,
           p.edited.length === 0 ? '[]' : JSON.stringify(p.edited),
           createdAt,
+          p.entered?.prospectName ?? null,
+          p.entered ? JSON.stringify({ prospect: p.entered.prospect, fields: p.entered.fields }) : null,
         );
       }
     });
@@ -136,19 +148,36 @@ export class SqlitePieceStore implements PieceStore {
     repId?: string;
     templateId?: string;
     jobId?: string;
+    match?: { text: string; templateIds: string[]; number: number | null };
     limit: number;
   }): Promise<StoredPiece[]> {
+    const { match } = filter;
+    // Only the conditions asked for, so that a rep's list reads the rep's index rather than every piece.
+    const where = [
+      filter.repId === undefined ? null : 'rep_id = @repId',
+      filter.templateId === undefined ? null : 'template_id = @templateId',
+      filter.jobId === undefined ? null : 'job_id = @jobId',
+      match === undefined
+        ? null
+        : `(prospect_name LIKE @like ESCAPE '\\' OR code LIKE @like ESCAPE '\\' OR number = @number
+           OR template_id IN (SELECT value FROM json_each(@templateIds)))`,
+    ].filter((condition) => condition !== null);
     const rows = this.db
       .prepare(
-        `SELECT * FROM pieces WHERE (@repId IS NULL OR rep_id = @repId)
-         AND (@templateId IS NULL OR template_id = @templateId) AND (@jobId IS NULL OR job_id = @jobId)
+        `SELECT * FROM pieces ${where.length > 0 ? `WHERE ${where.join(' AND ')}` : ''}
          ORDER BY created_at DESC, number DESC LIMIT @limit`,
       )
       .all({
-        repId: filter.repId ?? null,
-        templateId: filter.templateId ?? null,
-        jobId: filter.jobId ?? null,
         limit: filter.limit,
+        ...(filter.repId === undefined ? {} : { repId: filter.repId }),
+        ...(filter.templateId === undefined ? {} : { templateId: filter.templateId }),
+        ...(filter.jobId === undefined ? {} : { jobId: filter.jobId }),
+        ...(match && {
+          // SQLite's LIKE ignores the case of ASCII letters; % and _ typed are matched as themselves.
+          like: `%${match.text.replace(/[\\%_]/g, '\\$&')}%`,
+          number: match.number,
+          templateIds: JSON.stringify(match.templateIds),
+        }),
       }) as PieceRow[];
     return rows.map(toPiece);
   }
@@ -215,8 +244,9 @@ export class SqlitePieceStore implements PieceStore {
   async cutRecipients(before: string): Promise<string[]> {
     const rows = this.db
       .prepare(
-        `UPDATE pieces SET recipient_ref = NULL, outcome_note = NULL, landing_url = origin_of(landing_url)
-         WHERE created_at < ? AND (recipient_ref IS NOT NULL OR outcome_note IS NOT NULL
+        `UPDATE pieces SET recipient_ref = NULL, outcome_note = NULL, landing_url = origin_of(landing_url),
+           prospect_name = NULL, entered = NULL
+         WHERE created_at < ? AND (recipient_ref IS NOT NULL OR outcome_note IS NOT NULL OR entered IS NOT NULL
            OR landing_url IS NOT origin_of(landing_url)) RETURNING code`,
       )
       .all(before) as { code: string }[];
