@@ -43,6 +43,7 @@ export async function startServer(
     profiles: platen.profiles,
     keys: platen.keys,
     sessions: platen.sessions,
+    people: platen.people,
     webhooks: platen.webhooks,
     designer: platen.designer,
     gate: new RenderGate(config.renderConcurrency, config.renderQueue),

@@ -1,8 +1,26 @@
 import { ForbiddenError } from '../errors.js';
-import type { ApiKey, Role } from '../store/store.js';
+import type { ApiKey, Person, Role } from '../store/store.js';
 
 /** Who a caller is: the faces pass it to every service, which decides with this policy. */
 export { type ApiKey, type Role, ROLES } from '../store/store.js';
+
+/**
+ * The caller a person acts as: exactly a key of their role and rep id, so every rule here holds for
+ * them as it does for keys. Its id (`person:<id>`) is never a key's, so what a caller leaves behind
+ * (renders, jobs, uploads) stays theirs. Null while the person has no role yet, or is a rep without
+ * a rep id: they wait until an admin gives them one.
+ */
+export function personCaller(person: Person): ApiKey | null {
+  if (!person.role || (person.role === 'rep' && !person.repId)) return null;
+  return {
+    id: `person:${person.id}`,
+    name: person.name,
+    role: person.role,
+    repId: person.repId,
+    createdAt: person.createdAt,
+    revokedAt: null,
+  };
+}
 
 /**
  * Who may do what, decided once. An admin can do everything marketing can, plus keys, rep
@@ -46,6 +64,8 @@ export const POLICY = {
   'keys.manage': { roles: ['admin'], what: 'manage keys' },
   /** Create, list and delete the organisation's webhooks, and read their delivery log. */
   'webhooks.manage': { roles: ['admin'], what: 'manage webhooks' },
+  /** See the people who sign in, give them their role and rep id, and disable them. */
+  'people.manage': { roles: ['admin'], what: 'manage people' },
 } as const satisfies Record<string, { roles: readonly Role[]; what: string }>;
 
 export type Action = keyof typeof POLICY;

@@ -185,6 +185,36 @@ const MIGRATIONS: string[] = [
   ALTER TABLE template_versions ADD COLUMN approved_by TEXT;
   ALTER TABLE template_versions ADD COLUMN approved_at TEXT;
   `,
+  // People who sign in through the organisation's identity provider; a session is a key's or a
+  // person's. The sessions table is made again to let its key be empty: everyone signed in when this
+  // runs signs in once more.
+  `
+  CREATE TABLE people (
+    id TEXT PRIMARY KEY,
+    name TEXT NOT NULL,
+    email TEXT NOT NULL,
+    role TEXT CHECK (role IN ('admin', 'marketing', 'rep')),
+    rep_id TEXT REFERENCES reps(id),
+    issuer TEXT NOT NULL,
+    subject TEXT NOT NULL,
+    created_at TEXT NOT NULL,
+    last_sign_in_at TEXT,
+    disabled_at TEXT,
+    UNIQUE (issuer, subject)
+  );
+  DROP TABLE sessions;
+  CREATE TABLE sessions (
+    id_hash TEXT PRIMARY KEY,
+    key_id TEXT REFERENCES api_keys(id),
+    person_id TEXT REFERENCES people(id),
+    created_at TEXT NOT NULL,
+    expires_at INTEGER NOT NULL,
+    CHECK ((key_id IS NULL) <> (person_id IS NULL))
+  );
+  CREATE INDEX sessions_by_key ON sessions(key_id);
+  CREATE INDEX sessions_by_person ON sessions(person_id);
+  CREATE INDEX sessions_by_expiry ON sessions(expires_at);
+  `,
 ];
 
 export function openDb(path: string): Db {

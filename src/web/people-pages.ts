@@ -1,0 +1,152 @@
+import type { Response, Router } from 'express';
+import { z } from 'zod';
+import { repIdSchema } from '../api/routes/reps.js';
+import { ConflictError, NotFoundError } from '../errors.js';
+import { ROLES, type Role } from '../service/policy.js';
+import {
+  body,
+  csrf,
+  FORM,
+  pageCsp,
+  parseWith,
+  sendPage,
+  signedIn,
+  viewerOf,
+  type Web,
+  when,
+} from './pages.js';
+
+const personParams = z.strictObject({ id: z.string().regex(/^[0-9a-f]{12}$/, 'not a person') });
+
+/** The role form: a role, and a rep id for a rep (ignored for the others). */
+const roleForm = z
+  .object({
+    role: z.enum(ROLES, { error: 'Choose a role.' }),
+    repId: z.string().trim().max(64).default(''),
+  })
+  .transform(({ role, repId }) => ({ role, repId: role === 'rep' ? repId : '' }))
+  .superRefine(({ role, repId }, ctx) => {
+    if (role !== 'rep') return;
+    if (repId === '') ctx.addIssue({ code: 'custom', path: ['repId'], message: 'A rep needs a rep id.' });
+    else if (!repIdSchema.safeParse(repId).success)
+      ctx.addIssue({
+        code: 'custom',
+        path: ['repId'],
+        message: 'Rep id: letters, digits, dots, dashes and underscores, e.g. chloe-k.',
+      });
+  });
+
+const ROLE_WORDS: Record<Role, string> = {
+  admin: 'Admin',
+  marketing: 'Marketing',
+  rep: 'Rep',
+};
+
+/** A person's problem on the page, shown beside their form. */
+interface Trouble {
+  id: string;
+  message: string;
+}
+
+/**
+ * The admin's page of people: everyone who has signed in through the identity provider, those
+ * waiting for a role first; give each a role (and a rep their rep id), or disable them.
+ */
+export function peopleRoutes(web: Web, router: Router): void {
+  router.get('/admin/people', pageCsp, signedIn(web, 'people.manage'), async (req, res) => {
+    const saved = typeof req.query.saved === 'string' ? req.query.saved : undefined;
+    await sendPeople(web, res, { saved });
+  });
+
+  router.post(
+    '/admin/people/:id',
+    pageCsp,
+    signedIn(web, 'people.manage'),
+    body(web, FORM),
+    csrf(web),
+    async (req, res) => {
+      const { id } = parseWith(personParams, req.params);
+      const form = roleForm.safeParse(req.body);
+      if (!form.success) {
+        return sendPeople(web, res, { trouble: { id, message: form.error.issues[0]!.message } }, 422);
+      }
+      const { role, repId } = form.data;
+      try {
+        await web.s.people.assign(viewerOf(res).key, id, { role, ...(repId ? { repId } : {}) });
+      } catch (error) {
+        return refused(web, res, id, error);
+      }
+      res.redirect(303, `/admin/people?saved=${id}#person-${id}`);
+    },
+  );
+
+  router.post(
+    '/admin/people/:id/disable',
+    pageCsp,
+    signedIn(web, 'people.manage'),
+    body(web, FORM),
+    csrf(web),
+    async (req, res) => {
+      const { id } = parseWith(personParams, req.params);
+      try {
+        await web.s.people.disable(viewerOf(res).key, id);
+      } catch (error) {
+        return refused(web, res, id, error);
+      }
+      res.redirect(303, `/admin/people?saved=${id}#person-${id}`);
+    },
+  );
+}
+
+/** A change the service refused for a person the page shows: said beside them. */
+async function refused(web: Web, res: Response, id: string, error: unknown): Promise<void> {
+  if (error instanceof ConflictError) {
+    const message =
+      error.code === 'own_person' ? 'You cannot change your own role or turn yourself off.' : error.message;
+    return sendPeople(web, res, { trouble: { id, message } }, 409);
+  }
+  if (error instanceof NotFoundError) {
+    return sendPeople(web, res, { trouble: { id, message: 'This person is already turned off.' } }, 404);
+  }
+  throw error;
+}
+
+async function sendPeople(
+  web: Web,
+  res: Response,
+  { saved, trouble }: { saved?: string; trouble?: Trouble },
+  status = 200,
+): Promise<void> {
+  const caller = viewerOf(res).key;
+  const people = await web.s.people.list(caller);
+  const savedPerson = people.find((p) => p.id === saved);
+  sendPage(
+    web,
+    res,
+    'people',
+    {
+      title: 'People',
+      toast:
+        savedPerson &&
+        `Saved: ${savedPerson.name} ${savedPerson.disabledAt ? 'is turned off' : `is ${savedPerson.role === 'admin' ? 'an' : 'a'} ${ROLE_WORDS[savedPerson.role!].toLowerCase()}`}.`,
+      waiting: people.filter((p) => !p.disabledAt && !p.role).length,
+      people: people.map((p) => ({
+        id: p.id,
+        name: p.name,
+        email: p.email,
+        self: caller.id === `person:${p.id}`,
+        waiting: !p.role && !p.disabledAt,
+        disabled: Boolean(p.disabledAt),
+        roleWords: p.role ? ROLE_WORDS[p.role] : 'No role yet',
+        repId: p.repId ?? '',
+        roles: ROLES.map((r) => ({ value: r, label: ROLE_WORDS[r], selected: r === p.role })),
+        lastSignIn: p.lastSignInAt ?? '',
+        lastSignInWords: p.lastSignInAt ? when(p.lastSignInAt) : 'never',
+        disabledAt: p.disabledAt ?? '',
+        disabledWords: p.disabledAt ? when(p.disabledAt) : '',
+        error: trouble?.id === p.id ? trouble.message : undefined,
+      })),
+    },
+    status,
+  );
+}
