@@ -24,7 +24,7 @@ export function personCaller(person: Person): ApiKey | null {
 
 /**
  * Who may do what, decided once. An admin can do everything marketing can, plus keys, rep
- * profiles and webhooks; marketing works with templates and with every rep's work; a rep only ever acts as
+ * profiles, webhooks and people's roles; marketing works with templates and with every rep's work; a rep only ever acts as
  * themselves. The services consult this before they act, whichever face calls them; the faces derive
  * their route role lists (and the OpenAPI `x-roles`) from it, so they refuse early with the same
  * answer, and never restate it.

@@ -42,11 +42,18 @@ const ROLE_WORDS: Record<Role, string> = {
   rep: 'Rep',
 };
 
-/** A person's problem on the page, shown beside their form. */
+/** A person's problem on the page, shown beside their form, which keeps what was sent. */
 interface Trouble {
   id: string;
   message: string;
+  sent?: { role: string; repId: string };
 }
+
+/** What the role form sent, as text, to show again beside its problem. */
+const sentOf = (body: unknown) => {
+  const { role, repId } = (body ?? {}) as Record<string, unknown>;
+  return { role: typeof role === 'string' ? role : '', repId: typeof repId === 'string' ? repId : '' };
+};
 
 /**
  * The admin's page of people: everyone who has signed in through the identity provider, those
@@ -68,13 +75,14 @@ export function peopleRoutes(web: Web, router: Router): void {
       const { id } = parseWith(personParams, req.params);
       const form = roleForm.safeParse(req.body);
       if (!form.success) {
-        return sendPeople(web, res, { trouble: { id, message: form.error.issues[0]!.message } }, 422);
+        const message = form.error.issues[0]!.message;
+        return sendPeople(web, res, { trouble: { id, message, sent: sentOf(req.body) } }, 422);
       }
       const { role, repId } = form.data;
       try {
         await web.s.people.assign(viewerOf(res).key, id, { role, ...(repId ? { repId } : {}) });
       } catch (error) {
-        return refused(web, res, id, error);
+        return refused(web, res, id, error, sentOf(req.body));
       }
       res.redirect(303, `/admin/people?saved=${id}#person-${id}`);
     },
@@ -99,11 +107,17 @@ export function peopleRoutes(web: Web, router: Router): void {
 }
 
 /** A change the service refused for a person the page shows: said beside them. */
-async function refused(web: Web, res: Response, id: string, error: unknown): Promise<void> {
+async function refused(
+  web: Web,
+  res: Response,
+  id: string,
+  error: unknown,
+  sent?: Trouble['sent'],
+): Promise<void> {
   if (error instanceof ConflictError) {
     const message =
       error.code === 'own_person' ? 'You cannot change your own role or turn yourself off.' : error.message;
-    return sendPeople(web, res, { trouble: { id, message } }, 409);
+    return sendPeople(web, res, { trouble: { id, message, ...(sent ? { sent } : {}) } }, 409);
   }
   if (error instanceof NotFoundError) {
     return sendPeople(web, res, { trouble: { id, message: 'This person is already turned off.' } }, 404);
@@ -130,22 +144,30 @@ async function sendPeople(
         savedPerson &&
         `Saved: ${savedPerson.name} ${savedPerson.disabledAt ? 'is turned off' : `is ${savedPerson.role === 'admin' ? 'an' : 'a'} ${ROLE_WORDS[savedPerson.role!].toLowerCase()}`}.`,
       waiting: people.filter((p) => !p.disabledAt && !p.role).length,
-      people: people.map((p) => ({
-        id: p.id,
-        name: p.name,
-        email: p.email,
-        self: caller.id === `person:${p.id}`,
-        waiting: !p.role && !p.disabledAt,
-        disabled: Boolean(p.disabledAt),
-        roleWords: p.role ? ROLE_WORDS[p.role] : 'No role yet',
-        repId: p.repId ?? '',
-        roles: ROLES.map((r) => ({ value: r, label: ROLE_WORDS[r], selected: r === p.role })),
-        lastSignIn: p.lastSignInAt ?? '',
-        lastSignInWords: p.lastSignInAt ? when(p.lastSignInAt) : 'never',
-        disabledAt: p.disabledAt ?? '',
-        disabledWords: p.disabledAt ? when(p.disabledAt) : '',
-        error: trouble?.id === p.id ? trouble.message : undefined,
-      })),
+      people: people.map((p) => {
+        const sent = trouble?.id === p.id ? trouble.sent : undefined;
+        return {
+          id: p.id,
+          name: p.name,
+          email: p.email,
+          self: caller.id === `person:${p.id}`,
+          waiting: !p.role && !p.disabledAt,
+          disabled: Boolean(p.disabledAt),
+          roleWords: p.role ? ROLE_WORDS[p.role] : 'No role yet',
+          repId: p.repId ?? '',
+          formRepId: sent?.repId ?? p.repId ?? '',
+          roles: ROLES.map((r) => ({
+            value: r,
+            label: ROLE_WORDS[r],
+            selected: r === (sent?.role ?? p.role),
+          })),
+          lastSignIn: p.lastSignInAt ?? '',
+          lastSignInWords: p.lastSignInAt ? when(p.lastSignInAt) : 'never',
+          disabledAt: p.disabledAt ?? '',
+          disabledWords: p.disabledAt ? when(p.disabledAt) : '',
+          error: trouble?.id === p.id ? trouble.message : undefined,
+        };
+      }),
     },
     status,
   );
