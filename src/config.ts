@@ -89,6 +89,8 @@ const envSchema = z.object({
     .optional(),
   PLATEN_OIDC_CLIENT_ID: z.string().min(1).optional(),
   PLATEN_OIDC_CLIENT_SECRET: z.string().min(1).optional(),
+  /** `1`: people an admin adds sign in with their email and a password (for teams without a provider). */
+  PLATEN_PASSWORD_SIGN_IN: z.enum(['0', '1'], { error: 'expected 0 or 1' }).default('0'),
   /** The provider's name on the sign-in button: "Sign in with Okta". */
   PLATEN_OIDC_NAME: z.string().min(1).max(40).default('single sign-on'),
   /** The claim (of the ID token) naming a person's role, or several (a groups claim); none: admins assign roles. */
@@ -139,6 +141,8 @@ export type Config = {
   requireApproval: boolean;
   /** Single sign-on for people, when configured. */
   oidc: OidcConfig | null;
+  /** Whether people an admin adds sign in with their email and a password. */
+  passwordSignIn: boolean;
 };
 
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
@@ -187,5 +191,6 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
             roleValues: e.PLATEN_OIDC_ROLE_VALUES,
           }
         : null,
+    passwordSignIn: e.PLATEN_PASSWORD_SIGN_IN === '1',
   };
 }

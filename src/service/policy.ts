@@ -2,7 +2,7 @@ import { ForbiddenError } from '../errors.js';
 import type { ApiKey, Person, Role } from '../store/store.js';
 
 /** Who a caller is: the faces pass it to every service, which decides with this policy. */
-export { type ApiKey, type Role, ROLES } from '../store/store.js';
+export { type ApiKey, type Person, type Role, ROLES } from '../store/store.js';
 
 /**
  * The caller a person acts as: exactly a key of their role and rep id, so every rule here holds for

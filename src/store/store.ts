@@ -82,8 +82,9 @@ export interface SessionStore {
 }
 
 /**
- * A person who signs in to the pages through the organisation's identity provider, and acts with a
- * role (and a rep id) as a key of that role would. Without a role yet they wait for an admin.
+ * A person who signs in to the pages, through the organisation's identity provider or with an email
+ * and password, and acts with a role (and a rep id) as a key of that role would. Without a role yet
+ * they wait for an admin.
  */
 export interface Person {
   id: string;
@@ -91,9 +92,11 @@ export interface Person {
   email: string;
   role: Role | null;
   repId: string | null;
-  /** Who vouches for them: the OpenID issuer, and the subject it knows them by. */
-  issuer: string;
-  subject: string;
+  /** Who vouches for them: the OpenID issuer, and the subject it knows them by; null for a password. */
+  issuer: string | null;
+  subject: string | null;
+  /** Whether they have set a password (only those an admin made, without an issuer, have one). */
+  hasPassword: boolean;
   createdAt: string;
   lastSignInAt: string | null;
   disabledAt: string | null;
@@ -124,6 +127,32 @@ export interface PeopleStore {
   assign(id: string, role: Role, repId: string | null): Promise<Person | null>;
   /** Disables an enabled person and, atomically, ends every session of theirs; false if none was. */
   disable(id: string): Promise<boolean>;
+  /**
+   * Makes a person who signs in with their email and a password (none yet); null if someone who
+   * signs in with a password has that email (whatever its case) already.
+   */
+  create(input: {
+    name: string;
+    email: string;
+    role: Role | null;
+    repId: string | null;
+  }): Promise<Person | null>;
+  /**
+   * Keeps the hash of a one-time link to set an enabled password person's password, until `expires`
+   * (ms since the epoch), in place of any earlier link; false if there is no such person.
+   */
+  setPasswordLink(id: string, linkHash: string, expires: number): Promise<boolean>;
+  /** The enabled person a live link is for, or null. */
+  findByPasswordLink(linkHash: string): Promise<Person | null>;
+  /**
+   * Sets the password of the enabled person a live link is for: the link is used up and, in the same
+   * step, every session of theirs ends. Returns the person, or null (no such live link).
+   */
+  setPassword(linkHash: string, passwordHash: string): Promise<Person | null>;
+  /** The enabled person with a password who signs in with this email (whatever its case), and its hash. */
+  findPassword(email: string): Promise<{ person: Person; passwordHash: string } | null>;
+  /** Records a sign-in with a password. */
+  signedIn(id: string): Promise<void>;
 }
 
 /** A rep's own details: the only source of the `rep` part of every record they render. */

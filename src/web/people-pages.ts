@@ -1,8 +1,8 @@
-import type { Response, Router } from 'express';
+import type { RequestHandler, Response, Router } from 'express';
 import { z } from 'zod';
 import { repIdSchema } from '../api/routes/reps.js';
 import { ConflictError, NotFoundError } from '../errors.js';
-import { ROLES, type Role } from '../service/policy.js';
+import { type Person, ROLES, type Role } from '../service/policy.js';
 import {
   body,
   csrf,
@@ -42,6 +42,14 @@ const ROLE_WORDS: Record<Role, string> = {
   rep: 'Rep',
 };
 
+/** An admin adding someone who signs in with a password. */
+const newPersonForm = z
+  .object({
+    name: z.string().trim().min(1, 'Enter their name.').max(200, 'Keep the name to 200 characters or fewer.'),
+    email: z.email({ error: 'Enter their email, e.g. chloe@harbor.example.' }).max(320),
+  })
+  .and(roleForm);
+
 /** A person's problem on the page, shown beside their form, which keeps what was sent. */
 interface Trouble {
   id: string;
@@ -60,6 +68,64 @@ const sentOf = (body: unknown) => {
  * waiting for a role first; give each a role (and a rep their rep id), or disable them.
  */
 export function peopleRoutes(web: Web, router: Router): void {
+  const passwordsOnly: RequestHandler = (_req, _res, next) =>
+    next(
+      web.s.config.passwordSignIn
+        ? undefined
+        : new NotFoundError('not_found', 'Signing in with a password is not set up here.'),
+    );
+
+  router.post(
+    '/admin/people',
+    pageCsp,
+    signedIn(web, 'people.manage'),
+    passwordsOnly,
+    body(web, FORM),
+    csrf(web),
+    async (req, res) => {
+      const sent = newPersonSent(req.body);
+      const form = newPersonForm.safeParse(req.body);
+      if (!form.success) {
+        return sendPeople(web, res, { adding: { ...sent, error: form.error.issues[0]!.message } }, 422);
+      }
+      const { name, email, role, repId } = form.data;
+      let made;
+      try {
+        made = await web.s.people.create(viewerOf(res).key, {
+          name,
+          email,
+          role,
+          ...(repId ? { repId } : {}),
+        });
+      } catch (error) {
+        if (!(error instanceof ConflictError) || error.code !== 'email_taken') throw error;
+        const message = `Someone already signs in with ${email}.`;
+        return sendPeople(web, res, { adding: { ...sent, error: message } }, 409);
+      }
+      await sendPeople(web, res, { link: { person: made.person, token: made.token } }, 201);
+    },
+  );
+
+  router.post(
+    '/admin/people/:id/password-link',
+    pageCsp,
+    signedIn(web, 'people.manage'),
+    passwordsOnly,
+    body(web, FORM),
+    csrf(web),
+    async (req, res) => {
+      const { id } = parseWith(personParams, req.params);
+      let token;
+      try {
+        token = await web.s.people.passwordLink(viewerOf(res).key, id);
+      } catch (error) {
+        return refused(web, res, id, error);
+      }
+      const person = (await web.s.people.list(viewerOf(res).key)).find((p) => p.id === id)!;
+      await sendPeople(web, res, { link: { person, token } });
+    },
+  );
+
   router.get('/admin/people', pageCsp, signedIn(web, 'people.manage'), async (req, res) => {
     const saved = typeof req.query.saved === 'string' ? req.query.saved : undefined;
     await sendPeople(web, res, { saved });
@@ -125,10 +191,32 @@ async function refused(
   throw error;
 }
 
+/** What the add-a-person form sent, to show again beside its problem. */
+const newPersonSent = (body: unknown) => {
+  const { name, email } = (body ?? {}) as Record<string, unknown>;
+  return {
+    ...sentOf(body),
+    name: typeof name === 'string' ? name : '',
+    email: typeof email === 'string' ? email : '',
+  };
+};
+
 async function sendPeople(
   web: Web,
   res: Response,
-  { saved, trouble }: { saved?: string; trouble?: Trouble },
+  {
+    saved,
+    trouble,
+    adding,
+    link,
+  }: {
+    saved?: string;
+    trouble?: Trouble;
+    /** The add-a-person form as sent, with its problem. */
+    adding?: ReturnType<typeof newPersonSent> & { error: string };
+    /** A one-time link to set a password, shown this once. */
+    link?: { person: Person; token: string };
+  },
   status = 200,
 ): Promise<void> {
   const caller = viewerOf(res).key;
@@ -144,6 +232,18 @@ async function sendPeople(
         savedPerson &&
         `Saved: ${savedPerson.name} ${savedPerson.disabledAt ? 'is turned off' : `is ${savedPerson.role === 'admin' ? 'an' : 'a'} ${ROLE_WORDS[savedPerson.role!].toLowerCase()}`}.`,
       waiting: people.filter((p) => !p.disabledAt && !p.role).length,
+      passwords: web.s.config.passwordSignIn,
+      provider: web.s.config.oidc?.name,
+      adding: adding && {
+        ...adding,
+        roles: ROLES.map((r) => ({ value: r, label: ROLE_WORDS[r], selected: r === adding.role })),
+      },
+      addRoles: ROLES.map((r) => ({ value: r, label: ROLE_WORDS[r] })),
+      link: link && {
+        name: link.person.name,
+        email: link.person.email,
+        url: `${web.s.pieces.publicUrl}/set-password/${link.token}`,
+      },
       people: people.map((p) => {
         const sent = trouble?.id === p.id ? trouble.sent : undefined;
         return {
@@ -152,6 +252,8 @@ async function sendPeople(
           email: p.email,
           self: caller.id === `person:${p.id}`,
           waiting: !p.role && !p.disabledAt,
+          withPassword: p.issuer === null,
+          hasPassword: p.hasPassword,
           disabled: Boolean(p.disabledAt),
           roleWords: p.role ? ROLE_WORDS[p.role] : 'No role yet',
           repId: p.repId ?? '',

@@ -7,6 +7,7 @@ import { createWeb, pageErrors } from './pages.js';
 import { pieceRoutes } from './piece-pages.js';
 import { repRoutes } from './rep-pages.js';
 import { resultsRoutes } from './results-pages.js';
+import { passwordRoutes } from './password-sign-in.js';
 import { peopleRoutes } from './people-pages.js';
 import { signInRoutes } from './sign-in.js';
 import { singleSignOnRoutes } from './single-sign-on.js';
@@ -28,6 +29,7 @@ export function webRouter(s: Services, rateLimit: RequestHandler): Router {
   trackingRoutes(web, router);
   signInRoutes(web, router);
   singleSignOnRoutes(web, router);
+  passwordRoutes(web, router);
   repRoutes(web, router);
   pieceRoutes(web, router);
   marketingRoutes(web, router);

@@ -46,7 +46,7 @@ export function signInRoutes(web: Web, router: Router): void {
   router.get('/sign-in', pageCsp, (req, res) => {
     sendPage(web, res, 'sign-in', {
       title: 'Sign in',
-      ...ssoButton(web, nextPath.parse(req.query.next)),
+      ...signInChoices(web, nextPath.parse(req.query.next)),
       next: nextPath.parse(req.query.next),
       csrf: web.sessions.csrfToken(req, res, null),
     });
@@ -74,7 +74,7 @@ export function signInRoutes(web: Web, router: Router): void {
         'sign-in',
         {
           title: 'Sign in',
-          ...ssoButton(web, form.data?.next),
+          ...signInChoices(web, form.data?.next),
           error,
           next: form.data?.next,
           csrf: web.sessions.csrfToken(req, res, null),
@@ -93,9 +93,18 @@ export function signInRoutes(web: Web, router: Router): void {
   });
 }
 
-/** The sign-in page's "Sign in with <provider>", where single sign-on is set up. */
-export function ssoButton(web: Web, next: string | undefined): { sso?: string; ssoHref?: string } {
+/**
+ * The ways the sign-in page offers besides an API key: "Sign in with <provider>" where single
+ * sign-on is set up, an email and password where password sign-in is.
+ */
+export function signInChoices(web: Web, next: string | undefined) {
   const name = web.s.config.oidc?.name;
-  if (!name) return {};
-  return { sso: name, ssoHref: `/auth/sign-in${next ? `?${new URLSearchParams({ next })}` : ''}` };
+  const passwords = web.s.config.passwordSignIn;
+  return {
+    ...(name
+      ? { sso: name, ssoHref: `/auth/sign-in${next ? `?${new URLSearchParams({ next })}` : ''}` }
+      : {}),
+    passwords,
+    choices: Boolean(name) || passwords,
+  };
 }

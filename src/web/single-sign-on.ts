@@ -6,7 +6,7 @@ import type { OidcConfig } from '../config.js';
 import { NotFoundError } from '../errors.js';
 import { ROLES, type Role } from '../service/policy.js';
 import { pageCsp, sendPage, type Web } from './pages.js';
-import { home, nextPath, ssoButton } from './sign-in.js';
+import { home, nextPath, signInChoices } from './sign-in.js';
 
 /** What a person is asked to share: who they are, and how to write to them. */
 const SCOPE = 'openid email profile';
@@ -58,7 +58,7 @@ export function singleSignOnRoutes(web: Web, router: Router): void {
       'sign-in',
       {
         title: 'Sign in',
-        ...ssoButton(web, undefined),
+        ...signInChoices(web, undefined),
         ssoError: error,
         csrf: web.sessions.csrfToken(req, res, null),
       },

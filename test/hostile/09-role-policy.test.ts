@@ -97,7 +97,7 @@ const keys = {} as Record<Person | 'revoked', CreatedKey>;
 const sessions = {} as Record<Person | 'revoked', PageSession>;
 const personSessions = {} as Record<SignedOnPerson, { cookie: string; csrf: string }>;
 /** People the admin gives a role to, and turns off. */
-const people = { assigned: '', disabled: '' };
+const people = { assigned: '', disabled: '', withPassword: '' };
 let victim: CreatedKey;
 /** Webhooks: one for the matrix to delete, one whose delivery log it reads. */
 const webhooks = { victim: '', kept: '' };
@@ -264,6 +264,9 @@ const PUBLIC_PAGES = [
   'post /sign-in',
   'get /auth/sign-in',
   'get /auth/callback',
+  'post /sign-in/password',
+  'get /set-password/:token',
+  'post /set-password/:token',
   'get /r/:code',
 ];
 
@@ -429,6 +432,17 @@ const PAGES: Record<string, PageCase> = {
   },
   'get /waiting': { ok: ALL, redirects: true, req: () => ({ url: '/waiting' }) },
   'get /admin/people': { ok: ADMIN, req: () => ({ url: '/admin/people' }) },
+  'post /admin/people': {
+    ok: ADMIN,
+    req: () => ({
+      url: '/admin/people',
+      form: { name: 'Added', email: 'added@harbor.example', role: 'marketing', repId: '' },
+    }),
+  },
+  'post /admin/people/:id/password-link': {
+    ok: ADMIN,
+    req: () => ({ url: `/admin/people/${people.withPassword}/password-link`, form: {} }),
+  },
   'post /admin/people/:id': {
     ok: ADMIN,
     redirects: true,
@@ -536,7 +550,9 @@ async function waitForJob(id: string, key: string): Promise<void> {
 
 beforeAll(async () => {
   // With approval required, the approve route serves marketing and admins like every other.
-  server = await startTestServer({ env: { PLATEN_BATCH_WORKERS: '1', PLATEN_REQUIRE_APPROVAL: 'true' } });
+  server = await startTestServer({
+    env: { PLATEN_BATCH_WORKERS: '1', PLATEN_REQUIRE_APPROVAL: 'true', PLATEN_PASSWORD_SIGN_IN: '1' },
+  });
   image = await gradientJpeg(320, 320);
   const matrixPackage = await makePackage(MATRIX, 'Matrix postcard');
   zip = await zipFolder(matrixPackage);
@@ -570,6 +586,12 @@ beforeAll(async () => {
   await store.assign(personA.id, 'rep', 'rep-a');
   people.assigned = (await signOn('assigned')).id;
   people.disabled = (await signOn('disabled')).id;
+  people.withPassword = (await store.create({
+    name: 'With a password',
+    email: 'password@harbor.example',
+    role: 'rep',
+    repId: 'rep-b',
+  }))!.id;
   for (const [who, person, page] of [
     ['personA', personA, '/pieces'],
     ['waiting', await signOn('waiting'), '/waiting'],
@@ -717,6 +739,9 @@ describe('the matrix', () => {
     // Without an identity provider configured there is no single sign-on to start or finish.
     for (const path of ['/auth/sign-in', '/auth/callback?code=c&state=s'])
       expect((await pageRequest(server.url, 'get', path)).status, path).toBe(404);
+    // A link to set a password that was never made is no page.
+    const link = await pageRequest(server.url, 'get', `/set-password/${'A'.repeat(43)}`);
+    expect(link.status).toBe(404);
     for (const who of CALLERS) {
       const cookie =
         who === 'none' || who === 'malformed'
@@ -753,6 +778,10 @@ describe('the services enforce the policy themselves', () => {
       ForbiddenError,
     );
     await expect(s.people.disable(rep, people.assigned)).rejects.toBeInstanceOf(ForbiddenError);
+    await expect(
+      s.people.create(rep, { name: 'Me again', email: 'me@harbor.example', role: 'admin' }),
+    ).rejects.toBeInstanceOf(ForbiddenError);
+    await expect(s.people.passwordLink(rep, people.withPassword)).rejects.toBeInstanceOf(ForbiddenError);
     await expect(s.webhooks.list(rep)).rejects.toBeInstanceOf(ForbiddenError);
     await expect(
       s.webhooks.create(rep, { url: 'https://crm.example/', events: ['piece.created'] }),

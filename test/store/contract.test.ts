@@ -243,6 +243,57 @@ describe.each(ADAPTERS)('the store contract: $name', (adapter) => {
     });
   });
 
+  describe('people with a password', () => {
+    const chloe = { name: 'Chloé', email: 'Chloe@Harbor.example', role: 'rep' as const, repId: 'chloe' };
+
+    it('are made once per email, whatever its case, and set their password once per link', async () => {
+      const person = (await store.people.create(chloe))!;
+      expect(person).toMatchObject({ issuer: null, hasPassword: false, role: 'rep', repId: 'chloe' });
+      expect(await store.people.create({ ...chloe, email: 'chloe@harbor.EXAMPLE' })).toBeNull();
+      expect(await store.people.findPassword('chloe@harbor.example')).toBeNull();
+
+      expect(await store.people.setPasswordLink(person.id, hash('link'), Date.now() + 60_000)).toBe(true);
+      expect(await store.people.setPasswordLink('no-such-person', hash('other'), Date.now() + 60_000)).toBe(
+        false,
+      );
+      expect((await store.people.findByPasswordLink(hash('link')))!.id).toBe(person.id);
+      await store.sessions.start(hash('before'), { personId: person.id }, Date.now() + 60_000);
+      expect(await store.people.setPassword(hash('link'), '$argon2id$hash')).toMatchObject({
+        hasPassword: true,
+      });
+      // The link is spent, and sessions from before the new password are over.
+      expect(await store.people.setPassword(hash('link'), '$argon2id$again')).toBeNull();
+      expect(await store.people.findByPasswordLink(hash('link'))).toBeNull();
+      expect(await store.sessions.find(hash('before'))).toBeNull();
+      expect(await store.people.findPassword('CHLOE@harbor.example')).toMatchObject({
+        person: { id: person.id },
+        passwordHash: '$argon2id$hash',
+      });
+      await store.people.disable(person.id);
+      expect(await store.people.findPassword('chloe@harbor.example')).toBeNull();
+    });
+
+    it('have links that expire, and only the latest one works', async () => {
+      const person = (await store.people.create(chloe))!;
+      await store.people.setPasswordLink(person.id, hash('first'), Date.now() + 60_000);
+      await store.people.setPasswordLink(person.id, hash('second'), Date.now() + 60_000);
+      expect(await store.people.findByPasswordLink(hash('first'))).toBeNull();
+      later(60_000);
+      expect(await store.people.setPassword(hash('second'), '$argon2id$hash')).toBeNull();
+    });
+
+    it('are not the people an identity provider signs in, who have no password link', async () => {
+      const viaProvider = await store.people.signIn({
+        issuer: 'https://id.example',
+        subject: 'c',
+        name: 'Chloé',
+        email: chloe.email,
+      });
+      expect(await store.people.create(chloe)).not.toBeNull();
+      expect(await store.people.setPasswordLink(viaProvider.id, hash('l'), Date.now() + 60_000)).toBe(false);
+    });
+  });
+
   describe('rep profiles', () => {
     it('are made empty on first use, and kept by later uses', async () => {
       expect(await store.reps.get('dana')).toBeNull();

@@ -185,9 +185,9 @@ const MIGRATIONS: string[] = [
   ALTER TABLE template_versions ADD COLUMN approved_by TEXT;
   ALTER TABLE template_versions ADD COLUMN approved_at TEXT;
   `,
-  // People who sign in through the organisation's identity provider; a session is a key's or a
-  // person's. The sessions table is made again to let its key be empty: everyone signed in when this
-  // runs signs in once more.
+  // People who sign in through the organisation's identity provider (by issuer and subject) or with
+  // an email and password (an admin made them: no issuer); a session is a key's or a person's. The
+  // sessions table is made again to let its key be empty: everyone signed in signs in once more.
   `
   CREATE TABLE people (
     id TEXT PRIMARY KEY,
@@ -195,13 +195,18 @@ const MIGRATIONS: string[] = [
     email TEXT NOT NULL,
     role TEXT CHECK (role IN ('admin', 'marketing', 'rep')),
     rep_id TEXT REFERENCES reps(id),
-    issuer TEXT NOT NULL,
-    subject TEXT NOT NULL,
+    issuer TEXT,
+    subject TEXT,
+    password_hash TEXT,
+    password_link_hash TEXT UNIQUE,
+    password_link_expires_at INTEGER,
     created_at TEXT NOT NULL,
     last_sign_in_at TEXT,
     disabled_at TEXT,
-    UNIQUE (issuer, subject)
+    UNIQUE (issuer, subject),
+    CHECK ((issuer IS NULL) = (subject IS NULL))
   );
+  CREATE UNIQUE INDEX people_by_email ON people(email COLLATE NOCASE) WHERE issuer IS NULL;
   DROP TABLE sessions;
   CREATE TABLE sessions (
     id_hash TEXT PRIMARY KEY,

@@ -9,8 +9,9 @@ export interface PersonRow {
   email: string;
   role: Role | null;
   rep_id: string | null;
-  issuer: string;
-  subject: string;
+  issuer: string | null;
+  subject: string | null;
+  password_hash: string | null;
   created_at: string;
   last_sign_in_at: string | null;
   disabled_at: string | null;
@@ -24,6 +25,7 @@ export const toPerson = (r: PersonRow): Person => ({
   repId: r.rep_id,
   issuer: r.issuer,
   subject: r.subject,
+  hasPassword: r.password_hash !== null,
   createdAt: r.created_at,
   lastSignInAt: r.last_sign_in_at,
   disabledAt: r.disabled_at,
@@ -61,6 +63,7 @@ export class SqlitePeopleStore implements PeopleStore {
         rep_id: repId,
         issuer: identity.issuer,
         subject: identity.subject,
+        password_hash: null,
         created_at: found?.created_at ?? at,
         last_sign_in_at: at,
         disabled_at: null,
@@ -97,6 +100,95 @@ export class SqlitePeopleStore implements PeopleStore {
         .run(role, repId, id).changes;
       return changed > 0 ? toPerson(this.byId.get(id) as PersonRow) : null;
     })();
+  }
+
+  async create(input: {
+    name: string;
+    email: string;
+    role: Role | null;
+    repId: string | null;
+  }): Promise<Person | null> {
+    return this.db.transaction(() => {
+      const taken = this.db
+        .prepare('SELECT 1 FROM people WHERE issuer IS NULL AND email = ? COLLATE NOCASE')
+        .get(input.email);
+      if (taken) return null;
+      this.ensureRep(input.repId);
+      const row: PersonRow = {
+        id: randomBytes(6).toString('hex'),
+        name: input.name,
+        email: input.email,
+        role: input.role,
+        rep_id: input.repId,
+        issuer: null,
+        subject: null,
+        password_hash: null,
+        created_at: now(),
+        last_sign_in_at: null,
+        disabled_at: null,
+      };
+      this.db
+        .prepare(
+          `INSERT INTO people (id, name, email, role, rep_id, created_at)
+           VALUES (@id, @name, @email, @role, @rep_id, @created_at)`,
+        )
+        .run(row);
+      return toPerson(row);
+    })();
+  }
+
+  async setPasswordLink(id: string, linkHash: string, expires: number): Promise<boolean> {
+    const changed = this.db
+      .prepare(
+        `UPDATE people SET password_link_hash = ?, password_link_expires_at = ?
+         WHERE id = ? AND issuer IS NULL AND disabled_at IS NULL`,
+      )
+      .run(linkHash, expires, id).changes;
+    return changed > 0;
+  }
+
+  async findByPasswordLink(linkHash: string): Promise<Person | null> {
+    const row = this.db
+      .prepare(
+        `SELECT * FROM people WHERE password_link_hash = ? AND password_link_expires_at > ?
+         AND disabled_at IS NULL`,
+      )
+      .get(linkHash, Date.now()) as PersonRow | undefined;
+    return row ? toPerson(row) : null;
+  }
+
+  async setPassword(linkHash: string, passwordHash: string): Promise<Person | null> {
+    return this.db.transaction(() => {
+      const person = this.db
+        .prepare(
+          `SELECT * FROM people WHERE password_link_hash = ? AND password_link_expires_at > ?
+           AND disabled_at IS NULL`,
+        )
+        .get(linkHash, Date.now()) as PersonRow | undefined;
+      if (!person) return null;
+      this.db
+        .prepare(
+          `UPDATE people SET password_hash = ?, password_link_hash = NULL, password_link_expires_at = NULL
+           WHERE id = ?`,
+        )
+        .run(passwordHash, person.id);
+      this.db.prepare('DELETE FROM sessions WHERE person_id = ?').run(person.id);
+      return toPerson({ ...person, password_hash: passwordHash });
+    })();
+  }
+
+  async findPassword(email: string): Promise<{ person: Person; passwordHash: string } | null> {
+    const row = this.db
+      .prepare(
+        `SELECT * FROM people WHERE issuer IS NULL AND email = ? COLLATE NOCASE
+         AND password_hash IS NOT NULL AND disabled_at IS NULL`,
+      )
+      .get(email) as PersonRow | undefined;
+    return row ? { person: toPerson(row), passwordHash: row.password_hash! } : null;
+  }
+
+  async signedIn(id: string): Promise<void> {
+    this.db.prepare('UPDATE people SET last_sign_in_at = ? WHERE id = ?').run(now(), id);
   }
 
   async disable(id: string): Promise<boolean> {
