@@ -24,8 +24,9 @@ const signInForm = z.object({
 });
 
 /**
- * Sign in with an API key (then a session cookie), or with the identity provider where one is
- * configured (single-sign-on.ts); a person without a role waits; sign out; `/` sends each role home.
+ * Sign in with an API key (then a session cookie), or where they are set up with the identity
+ * provider (single-sign-on.ts) or an email and password (password-sign-in.ts); a person without a
+ * role waits; sign out; `/` sends each role home.
  */
 export function signInRoutes(web: Web, router: Router): void {
   // Keys are 192 random bits; the limit is against noise, not guessing.

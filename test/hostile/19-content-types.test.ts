@@ -37,7 +37,8 @@ let server: TestServer;
 const keys: Record<string, string> = {};
 
 beforeAll(async () => {
-  server = await startTestServer({ env: { PLATEN_RATE_LIMIT: '100000' } });
+  // Password sign-in on: its forms are among those checked.
+  server = await startTestServer({ env: { PLATEN_RATE_LIMIT: '100000', PLATEN_PASSWORD_SIGN_IN: '1' } });
   Object.assign(keys, await roleKeys(server));
 });
 
@@ -83,7 +84,8 @@ describe('the pages', () => {
   const sessions: Record<string, PageSession> = {};
 
   beforeAll(async () => {
-    for (const role of ['rep', 'marketing']) sessions[role] = await signInPages(server.url, keys[role]!);
+    for (const role of ['rep', 'marketing', 'admin'])
+      sessions[role] = await signInPages(server.url, keys[role]!);
   });
 
   it('refuse text, XML and untyped bodies on every form with 415, for the roles they serve', async () => {
