@@ -48,6 +48,8 @@ export async function startIdentityProvider(accounts: Accounts): Promise<Identit
         ],
         cookies: { keys: ['a-cookie-key-of-the-test-provider'] },
         pkce: { required: () => true },
+        // Lifetimes stated (an hour; a sign-in takes seconds), so the provider does not remark on them.
+        ttl: { AccessToken: 3600, Grant: 3600, IdToken: 3600, Interaction: 3600, Session: 3600 },
         // Role and rep claims in the ID token, as Okta and Entra ID put groups and app roles there.
         conformIdTokenClaims: false,
         claims: {

@@ -14,6 +14,7 @@ declare module 'oidc-provider' {
         clients: Record<string, unknown>[];
         cookies: { keys: string[] };
         pkce: { required: () => boolean };
+        ttl: Record<string, number>;
         conformIdTokenClaims: boolean;
         claims: Record<string, string[]>;
         findAccount: (ctx: unknown, sub: string) => Account;
