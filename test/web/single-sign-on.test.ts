@@ -48,6 +48,8 @@ describe('single sign-on', () => {
         PLATEN_OIDC_ROLE_CLAIM: 'platen_role',
         PLATEN_OIDC_REP_CLAIM: 'platen_rep',
         PLATEN_OIDC_ROLE_VALUES: 'admin=platen-admins,marketing=platen-marketing,rep=platen-reps',
+        // Passwords too: the sign-in page offers all three ways, and is checked with them.
+        PLATEN_PASSWORD_SIGN_IN: '1',
       },
     });
     idp.register(`${server.url}/auth/callback`);
@@ -130,6 +132,7 @@ describe('single sign-on', () => {
       const admin = await person(viewport);
       await admin.goto('/sign-in');
       expect(await violations(admin)).toEqual([]);
+      await fitsTheWidth(admin);
       await signInAt(admin, `ada-${name}`);
       expect(new URL(admin.url()).pathname).toBe('/marketing');
       await expect.poll(() => admin.locator('.who').textContent()).toBe(`Person ada-${name} (admin)`);
