@@ -105,6 +105,15 @@ export function singleSignOnRoutes(web: Web, router: Router): void {
       });
       claims = tokens.claims()!;
     } catch (error) {
+      // The person chose not to go on at the provider (its state checked first): nothing went wrong.
+      if (error instanceof oidc.AuthorizationResponseError && error.error === 'access_denied') {
+        return failed(
+          req,
+          res,
+          400,
+          `You stopped signing in with ${config.name}: sign in again when you are ready.`,
+        );
+      }
       web.s.log.warn({ err: error }, 'a sign-in through the identity provider was refused');
       return failed(req, res, 400, `Signing in with ${config.name} did not work: sign in again.`);
     }

@@ -202,7 +202,7 @@ describe('single sign-on', () => {
     });
   }
 
-  it('refuses a sign-in whose state or nonce was tampered with, or that this browser did not start', async () => {
+  it('refuses a sign-in whose state or nonce was tampered with, that was stopped, or that this browser did not start', async () => {
     const page = await person({ width: 1366, height: 900 });
     const signedOut = async () => {
       await page.goto('/');
@@ -213,6 +213,18 @@ describe('single sign-on', () => {
       await expect.poll(() => page.getByRole('alert').first().textContent()).toMatch(/did not work/);
       expect(await violations(page)).toEqual([]);
     };
+
+    // First, before this browser has signed in at the provider: stopping there brings the person
+    // back, told so, and signed out.
+    await page.goto('/sign-in');
+    await page.getByRole('link', { name: `Sign in with ${PROVIDER}` }).click();
+    await page.waitForURL((url) => url.href.startsWith(idp.issuer));
+    await page.getByRole('link', { name: '[ Cancel ]' }).click();
+    await page.waitForURL((url) => url.href.startsWith(`${server.url}/`));
+    await expect
+      .poll(() => page.getByRole('alert').first().textContent())
+      .toBe(`You stopped signing in with ${PROVIDER}: sign in again when you are ready.`);
+    await signedOut();
 
     // Platen's redirect to the provider is changed on its way: the state, then the nonce, is not the
     // one Platen keeps for this browser. The provider answers the state sent, and puts the nonce
