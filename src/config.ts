@@ -9,6 +9,22 @@ import { problemsFromZod, PlatenError } from './errors.js';
  * clear message and an exit, not a crash an hour later.
  */
 const int = (min: number, max: number) => z.coerce.number().int().min(min).max(max);
+const LOOPBACK = /^(127\.\d+\.\d+\.\d+|localhost|\[::1\])$/;
+/** The roles (the store's ROLES, which this base module cannot import), as a claim may name them. */
+const ROLE = z.enum(['admin', 'marketing', 'rep']);
+type ConfigRole = z.infer<typeof ROLE>;
+
+/** Single sign-on's settings: the provider, this service's client there, and how claims give roles. */
+export interface OidcConfig {
+  issuer: string;
+  clientId: string;
+  clientSecret: string;
+  name: string;
+  roleClaim: string | null;
+  repClaim: string | null;
+  /** A role claim's value → the role it gives. */
+  roleValues: Map<string, ConfigRole>;
+}
 
 const envSchema = z.object({
   PORT: int(0, 65535).default(3000),
@@ -60,6 +76,48 @@ const envSchema = z.object({
     .transform((v) => v === 'true'),
   /** A webhook delivery's first retry waits about this long; each later one twice as long, up to an hour. */
   PLATEN_WEBHOOK_RETRY_MS: int(1, 3_600_000).default(1000),
+  /**
+   * Single sign-on for people: an OpenID Connect provider (discovered at
+   * `<issuer>/.well-known/openid-configuration`) and this service's client there. https, or http on
+   * this machine only (a provider on loopback, as the tests run one).
+   */
+  PLATEN_OIDC_ISSUER: z
+    .url({ protocol: /^https?$/, error: 'expected an https:// address' })
+    .refine((url) => url.startsWith('https:') || LOOPBACK.test(new URL(url).hostname), {
+      error: 'expected an https:// address (http:// only on this machine)',
+    })
+    .optional(),
+  PLATEN_OIDC_CLIENT_ID: z.string().min(1).optional(),
+  PLATEN_OIDC_CLIENT_SECRET: z.string().min(1).optional(),
+  /** `1`: people an admin adds sign in with their email and a password (for teams without a provider). */
+  PLATEN_PASSWORD_SIGN_IN: z.enum(['0', '1'], { error: 'expected 0 or 1' }).default('0'),
+  /** The provider's name on the sign-in button: "Sign in with Okta". */
+  PLATEN_OIDC_NAME: z.string().min(1).max(40).default('single sign-on'),
+  /** The claim (of the ID token) naming a person's role, or several (a groups claim); none: admins assign roles. */
+  PLATEN_OIDC_ROLE_CLAIM: z.string().min(1).optional(),
+  /** The claim naming a rep's rep id; none: admins assign rep ids. */
+  PLATEN_OIDC_REP_CLAIM: z.string().min(1).optional(),
+  /** The role claim's values for each role, `role=value` and commas: `admin=Platen Admins,rep=Sales`. */
+  PLATEN_OIDC_ROLE_VALUES: z
+    .string()
+    .default('admin=admin,marketing=marketing,rep=rep')
+    .transform((text, ctx) => {
+      const values = new Map<string, ConfigRole>();
+      for (const pair of text.split(',')) {
+        const at = pair.indexOf('=');
+        const role = ROLE.safeParse(pair.slice(0, at).trim());
+        const value = pair.slice(at + 1).trim();
+        if (at < 0 || !role.success || value === '') {
+          ctx.addIssue({
+            code: 'custom',
+            message: `expected role=value, with admin, marketing or rep: ${pair}`,
+          });
+          return z.NEVER;
+        }
+        values.set(value, role.data);
+      }
+      return values;
+    }),
 });
 
 export type Config = {
@@ -81,12 +139,27 @@ export type Config = {
   retentionDays: number;
   webhookRetryMs: number;
   requireApproval: boolean;
+  /** Single sign-on for people, when configured. */
+  oidc: OidcConfig | null;
+  /** Whether people an admin adds sign in with their email and a password. */
+  passwordSignIn: boolean;
 };
 
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   const parsed = envSchema.safeParse(env);
   if (!parsed.success) throw new PlatenError('invalid_config', problemsFromZod(parsed.error.issues));
   const e = parsed.data;
+  const sso = [e.PLATEN_OIDC_ISSUER, e.PLATEN_OIDC_CLIENT_ID, e.PLATEN_OIDC_CLIENT_SECRET];
+  if (sso.some((v) => v !== undefined) && sso.some((v) => v === undefined)) {
+    throw new PlatenError('invalid_config', [
+      {
+        path: 'PLATEN_OIDC_ISSUER',
+        rule: 'together',
+        message:
+          'single sign-on needs all three of PLATEN_OIDC_ISSUER, PLATEN_OIDC_CLIENT_ID and PLATEN_OIDC_CLIENT_SECRET',
+      },
+    ]);
+  }
   return {
     port: e.PORT,
     host: e.HOST,
@@ -106,5 +179,18 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     retentionDays: e.PLATEN_RETENTION_DAYS,
     requireApproval: e.PLATEN_REQUIRE_APPROVAL,
     webhookRetryMs: e.PLATEN_WEBHOOK_RETRY_MS,
+    oidc:
+      e.PLATEN_OIDC_ISSUER && e.PLATEN_OIDC_CLIENT_ID && e.PLATEN_OIDC_CLIENT_SECRET
+        ? {
+            issuer: e.PLATEN_OIDC_ISSUER,
+            clientId: e.PLATEN_OIDC_CLIENT_ID,
+            clientSecret: e.PLATEN_OIDC_CLIENT_SECRET,
+            name: e.PLATEN_OIDC_NAME,
+            roleClaim: e.PLATEN_OIDC_ROLE_CLAIM ?? null,
+            repClaim: e.PLATEN_OIDC_REP_CLAIM ?? null,
+            roleValues: e.PLATEN_OIDC_ROLE_VALUES,
+          }
+        : null,
+    passwordSignIn: e.PLATEN_PASSWORD_SIGN_IN === '1',
   };
 }

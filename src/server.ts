@@ -43,6 +43,7 @@ export async function startServer(
     profiles: platen.profiles,
     keys: platen.keys,
     sessions: platen.sessions,
+    people: platen.people,
     webhooks: platen.webhooks,
     settings: platen.settings,
     designer: platen.designer,

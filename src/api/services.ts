@@ -3,6 +3,7 @@ import type { Config } from '../config.js';
 import type { DesignerService } from '../service/designer.js';
 import type { JobService } from '../service/jobs.js';
 import type { KeyService } from '../service/keys.js';
+import type { PeopleService } from '../service/people.js';
 import type { PieceService } from '../service/pieces.js';
 import type { ProfileService } from '../service/profiles.js';
 import type { RenderService } from '../service/render.js';
@@ -29,6 +30,7 @@ export interface Services {
   profiles: ProfileService;
   keys: KeyService;
   sessions: SessionService;
+  people: PeopleService;
   webhooks: WebhookService;
   settings: SettingsService;
   gate: RenderGate;

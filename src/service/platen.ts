@@ -12,6 +12,7 @@ import { TemplateCache } from '../template/cache.js';
 import { DesignerService } from './designer.js';
 import { JobService } from './jobs.js';
 import { KeyService } from './keys.js';
+import { PeopleService } from './people.js';
 import { PieceService } from './pieces.js';
 import { ProfileService } from './profiles.js';
 import { RenderService } from './render.js';
@@ -49,6 +50,7 @@ export class Platen {
   readonly profiles: ProfileService;
   readonly keys: KeyService;
   readonly sessions: SessionService;
+  readonly people: PeopleService;
   readonly webhooks: WebhookService;
   readonly settings: SettingsService;
   /** Scratch space on the data directory's file system: request bodies land here, packages unpack here. */
@@ -99,6 +101,7 @@ export class Platen {
     this.profiles = new ProfileService(store, this.templates);
     this.keys = new KeyService(store);
     this.sessions = new SessionService(store);
+    this.people = new PeopleService(store);
   }
 
   /**

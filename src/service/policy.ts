@@ -1,12 +1,32 @@
 import { ForbiddenError } from '../errors.js';
-import type { ApiKey, Role } from '../store/store.js';
+import type { ApiKey, Person, Role } from '../store/store.js';
 
 /** Who a caller is: the faces pass it to every service, which decides with this policy. */
-export { type ApiKey, type Role, ROLES } from '../store/store.js';
+export { type ApiKey, type Person, type Role, ROLES } from '../store/store.js';
+
+/**
+ * The caller a person acts as: exactly a key of their role and rep id, so every rule here holds for
+ * them as it does for keys. Its id (`person:<id>`) is never a key's, so what a caller leaves behind
+ * (renders, jobs, uploads) stays theirs. Null while the person has no role yet, or is a rep without
+ * a rep id: they wait until an admin gives them one.
+ */
+export function personCaller(person: Person): ApiKey | null {
+  if (!person.role || (person.role === 'rep' && !person.repId)) return null;
+  return {
+    id: `person:${person.id}`,
+    name: person.name,
+    role: person.role,
+    repId: person.repId,
+    createdAt: person.createdAt,
+    revokedAt: null,
+    lastUsedAt: person.lastSignInAt,
+  };
+}
 
 /**
  * Who may do what, decided once. An admin can do everything marketing can, plus keys, rep
- * profiles, webhooks and the organisation's settings; marketing works with templates and with every rep's work; a rep only ever acts as
+ * profiles, webhooks, people's roles and the organisation's settings; marketing works with templates and with every
+ * rep's work; a rep only ever acts as
  * themselves. The services consult this before they act, whichever face calls them; the faces derive
  * their route role lists (and the OpenAPI `x-roles`) from it, so they refuse early with the same
  * answer, and never restate it.
@@ -48,6 +68,8 @@ export const POLICY = {
   'webhooks.manage': { roles: ['admin'], what: 'manage webhooks' },
   /** Read and change the organisation's settings (the approval rule, how long recipients are kept). */
   'settings.manage': { roles: ['admin'], what: 'manage the organisation’s settings' },
+  /** See the people who sign in, give them their role and rep id, and disable them. */
+  'people.manage': { roles: ['admin'], what: 'manage people' },
 } as const satisfies Record<string, { roles: readonly Role[]; what: string }>;
 
 export type Action = keyof typeof POLICY;

@@ -10,6 +10,7 @@ import type { Problem } from '../errors.js';
 export interface Store {
   readonly keys: KeyStore;
   readonly sessions: SessionStore;
+  readonly people: PeopleStore;
   readonly reps: RepStore;
   readonly templates: TemplateStore;
   readonly renders: RenderStore;
@@ -67,13 +68,19 @@ export interface SettingsStore {
   set(values: Record<string, unknown>, by: string): Promise<void>;
 }
 
-/** A signed-in session of the pages, with the live key it acts as. */
+/**
+ * A signed-in session of the pages: the live key it signed in with, or the enabled person it belongs
+ * to (exactly one of the two).
+ */
 export interface StoredSession {
-  keyId: string;
   /** When it ends, ms since the epoch. */
   expires: number;
-  key: ApiKey;
+  key: ApiKey | null;
+  person: Person | null;
 }
+
+/** Whose a session is: a key's (signed in with its secret) or a person's. */
+export type SessionOwner = { keyId: string } | { personId: string };
 
 /** Sessions of the pages, by the hash of their id (the id itself is never stored). */
 export interface SessionStore {
@@ -81,10 +88,87 @@ export interface SessionStore {
    * Stores a session until `expires` (ms since the epoch); in the same step deletes every session
    * that has expired, so the store holds at most one session lifetime's worth.
    */
-  start(idHash: string, keyId: string, expires: number): Promise<void>;
-  /** The session while it lasts and its key is live, else null. Every page request asks this. */
+  start(idHash: string, owner: SessionOwner, expires: number): Promise<void>;
+  /**
+   * The session while it lasts and its key is live (or its person enabled), else null. Every page
+   * request asks this.
+   */
   find(idHash: string): Promise<StoredSession | null>;
   end(idHash: string): Promise<void>;
+}
+
+/**
+ * A person who signs in to the pages, through the organisation's identity provider or with an email
+ * and password, and acts with a role (and a rep id) as a key of that role would. Without a role yet
+ * they wait for an admin.
+ */
+export interface Person {
+  id: string;
+  name: string;
+  email: string;
+  role: Role | null;
+  repId: string | null;
+  /** Who vouches for them: the OpenID issuer, and the subject it knows them by; null for a password. */
+  issuer: string | null;
+  subject: string | null;
+  /** Whether they have set a password (only those an admin made, without an issuer, have one). */
+  hasPassword: boolean;
+  createdAt: string;
+  lastSignInAt: string | null;
+  disabledAt: string | null;
+}
+
+/** What an identity provider says of a person as they sign in. */
+export interface Identity {
+  issuer: string;
+  subject: string;
+  name: string;
+  email: string;
+  /** From the provider's claims: replaces what is stored. Absent: what is stored stays. */
+  role?: Role;
+  repId?: string;
+}
+
+export interface PeopleStore {
+  /**
+   * The person an identity provider vouches for, made (without a role unless the identity has one)
+   * on their first sign-in; records the sign-in, and takes their name, email and any role and rep
+   * id the identity carries. A disabled person is returned as they are, and nothing changes.
+   */
+  signIn(identity: Identity): Promise<Person>;
+  get(id: string): Promise<Person | null>;
+  /** Everyone, those waiting for a role first, then by name. */
+  list(): Promise<Person[]>;
+  /** Sets a person's role and rep id; null if there is no such person. */
+  assign(id: string, role: Role, repId: string | null): Promise<Person | null>;
+  /** Disables an enabled person and, atomically, ends every session of theirs; false if none was. */
+  disable(id: string): Promise<boolean>;
+  /**
+   * Makes a person who signs in with their email and a password (none yet); null if someone who
+   * signs in with a password has that email (whatever its case) already.
+   */
+  create(input: {
+    name: string;
+    email: string;
+    role: Role | null;
+    repId: string | null;
+  }): Promise<Person | null>;
+  /**
+   * Keeps the hash of a one-time link to set an enabled password person's password, until `expires`
+   * (ms since the epoch), in place of any earlier link; false if there is no such person.
+   */
+  setPasswordLink(id: string, linkHash: string, expires: number): Promise<boolean>;
+  /** The enabled person a live link is for, or null. */
+  findByPasswordLink(linkHash: string): Promise<Person | null>;
+  /**
+   * Sets the password of the enabled person a live link is for: the link is used up and, in the same
+   * step, every session of theirs ends. Returns the person, or null (no such live link).
+   */
+  setPassword(linkHash: string, passwordHash: string): Promise<Person | null>;
+  /** The enabled person with a password who signs in with this email (whatever its case), and its hash. */
+  findPassword(email: string): Promise<{ person: Person; passwordHash: string } | null>;
+  /** Records a sign-in with a password. */
+  signedIn(id: string): Promise<void>;
 }
 
 /** A rep's own details: the only source of the `rep` part of every record they render. */

@@ -74,9 +74,10 @@ export const json: RequestHandler = (_req, res, next) => {
 
 /**
  * Signed-in callers the role policy allows `action` (any signed-in caller without one): a live
- * session of a live key. Others are sent to sign in (pages) or answered 401 (scripts); a signed-in
- * caller whose role may not do it gets 403. Every signed-in request counts against its key's rate
- * limit.
+ * session of a live key or an enabled person with a role. Others are sent to sign in (pages) or
+ * answered 401 (scripts); a person still without a role is sent to wait for one (403 for scripts); a
+ * signed-in caller whose role may not do it gets 403. Every signed-in request counts against its
+ * caller's rate limit.
  */
 export function signedIn(web: Web, action?: Action): RequestHandler {
   return async (req, res, next) => {
@@ -86,7 +87,13 @@ export function signedIn(web: Web, action?: Action): RequestHandler {
       const back = req.method === 'GET' ? `?next=${encodeURIComponent(req.originalUrl)}` : '';
       return res.redirect(303, `/sign-in${back}`);
     }
-    const key = session.key;
+    res.locals.session = session;
+    const key = session.caller;
+    if (!key) {
+      if (res.locals.json)
+        return next(new ForbiddenError('Not allowed yet: an admin has not given you a role.'));
+      return res.redirect(303, '/waiting');
+    }
     res.locals.viewer = { key, session, csrf: web.sessions.csrfToken(req, res, session) } satisfies Viewer;
     res.locals.caller = key;
     try {
@@ -98,12 +105,25 @@ export function signedIn(web: Web, action?: Action): RequestHandler {
   };
 }
 
+/**
+ * Any live session, a person's still waiting for a role included: for the waiting page and signing
+ * out. Without one, the browser is sent to sign in.
+ */
+export function anySession(web: Web): RequestHandler {
+  return async (req, res, next) => {
+    const session = await web.sessions.read(req);
+    if (!session) return res.redirect(303, '/sign-in');
+    res.locals.session = session;
+    next();
+  };
+}
+
 /** Refuses a state-changing request without the CSRF token of its session (field `_csrf` or header). */
 export function csrf(web: Web): RequestHandler {
   return (req, res, next) => {
-    const viewer = res.locals.viewer as Viewer | undefined;
+    const session = (res.locals.session as Session | undefined) ?? null;
     const sent = req.get('x-csrf-token') ?? (req.body as Record<string, unknown> | undefined)?._csrf;
-    if (web.sessions.checkCsrf(req, viewer?.session ?? null, sent)) return next();
+    if (web.sessions.checkCsrf(req, session, sent)) return next();
     next(
       new HttpError(
         403,

@@ -2,7 +2,7 @@ import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Request, Response } from 'express';
-import type { SessionService, StoredSession } from '../service/sessions.js';
+import type { SessionOwner, SessionService, SignedIn } from '../service/sessions.js';
 
 /**
  * Session cookies for the pages. The cookie holds a random session id; the server keeps its hash and
@@ -14,8 +14,12 @@ import type { SessionService, StoredSession } from '../service/sessions.js';
 const SESSION_COOKIE = 'platen_session';
 /** Before sign-in: a random seed for the sign-in form's CSRF token. */
 const VISITOR_COOKIE = 'platen_visitor';
+/** While a person signs in at the identity provider: what the callback must find (state, nonce, PKCE). */
+const SIGN_IN_COOKIE = 'platen_sign_in';
+/** How long a person may take at the identity provider. */
+const SIGN_IN_MS = 10 * 60_000;
 
-export interface Session extends StoredSession {
+export interface Session extends SignedIn {
   /** The session's id, as its cookie carries it. */
   token: string;
 }
@@ -51,18 +55,18 @@ export class Sessions {
   }
 
   /**
-   * Starts a session for a key, ending the one this browser had: a new id, so a new sign-in never
-   * reuses an old CSRF token.
+   * Starts a session for a key or a person, ending the one this browser had: a new id, so a new
+   * sign-in never reuses an old CSRF token.
    */
-  async start(req: Request, res: Response, keyId: string): Promise<void> {
+  async start(req: Request, res: Response, owner: SessionOwner): Promise<void> {
     const old = tokenOf(req);
     if (old) await this.sessions.end(old);
-    const { token, expires } = await this.sessions.start(keyId);
+    const { token, expires } = await this.sessions.start(owner);
     res.cookie(SESSION_COOKIE, token, { ...cookieOptions(req), expires: new Date(expires) });
     res.clearCookie(VISITOR_COOKIE, cookieOptions(req));
   }
 
-  /** The request's session while it lasts and its key is live, else null. */
+  /** The request's session while it lasts and its key is live (its person enabled), else null. */
   async read(req: Request): Promise<Session | null> {
     const token = tokenOf(req);
     const found = token ? await this.sessions.find(token) : null;
@@ -74,6 +78,30 @@ export class Sessions {
     const token = tokenOf(req);
     if (token) await this.sessions.end(token);
     res.clearCookie(SESSION_COOKIE, cookieOptions(req));
+  }
+
+  /**
+   * Keeps what a sign-in at the identity provider must come back with, in a signed cookie that lasts
+   * ten minutes: this browser's alone, so a callback started in another browser finds nothing.
+   */
+  beginSignIn(req: Request, res: Response, flow: object): void {
+    const value = Buffer.from(JSON.stringify({ ...flow, until: Date.now() + SIGN_IN_MS })).toString(
+      'base64url',
+    );
+    res.cookie(SIGN_IN_COOKIE, `${value}.${this.mac('sign-in', value)}`, {
+      ...cookieOptions(req),
+      maxAge: SIGN_IN_MS,
+    });
+  }
+
+  /** What `beginSignIn` kept, once (the cookie is cleared), or null if none, forged or too old. */
+  takeSignIn(req: Request, res: Response): Record<string, unknown> | null {
+    const raw = cookies(req)[SIGN_IN_COOKIE];
+    res.clearCookie(SIGN_IN_COOKIE, cookieOptions(req));
+    const [value, mac] = (raw ?? '').split('.');
+    if (!value || !mac || !safeEqual(mac, this.mac('sign-in', value))) return null;
+    const flow = JSON.parse(Buffer.from(value, 'base64url').toString()) as Record<string, unknown>;
+    return typeof flow.until === 'number' && flow.until > Date.now() ? flow : null;
   }
 
   /**

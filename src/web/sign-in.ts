@@ -4,13 +4,14 @@ import { z } from 'zod';
 import { HttpError } from '../api/problem.js';
 import { can } from '../service/policy.js';
 import type { Role } from '../service/policy.js';
-import { body, csrf, FORM, pageCsp, sendPage, signedIn, type Web } from './pages.js';
+import { anySession, body, csrf, FORM, pageCsp, sendPage, type Web } from './pages.js';
+import type { Session } from './session.js';
 
 /** Where each role starts: the publishing desk for those who manage templates, else the gallery. */
-const home = (role: Role): string => (can(role, 'templates.manage') ? '/marketing' : '/gallery');
+export const home = (role: Role): string => (can(role, 'templates.manage') ? '/marketing' : '/gallery');
 
 /** A local path to return to after signing in: never another site (`//evil.example`). */
-const nextPath = z
+export const nextPath = z
   .string()
   .regex(/^\/(?![/\\])[^\s]*$/, 'not a local path')
   .max(500)
@@ -22,7 +23,11 @@ const signInForm = z.object({
   next: nextPath,
 });
 
-/** Sign in with an API key (then a session cookie), sign out, and `/` sending each role home. */
+/**
+ * Sign in with an API key (then a session cookie), or where they are set up with the identity
+ * provider (single-sign-on.ts) or an email and password (password-sign-in.ts); a person without a
+ * role waits; sign out; `/` sends each role home.
+ */
 export function signInRoutes(web: Web, router: Router): void {
   // Keys are 192 random bits; the limit is against noise, not guessing.
   const attempts = rateLimit({
@@ -36,14 +41,26 @@ export function signInRoutes(web: Web, router: Router): void {
 
   router.get('/', pageCsp, async (req, res) => {
     const session = await web.sessions.read(req);
-    res.redirect(303, session ? home(session.key.role) : '/sign-in');
+    res.redirect(303, !session ? '/sign-in' : session.caller ? home(session.caller.role) : '/waiting');
   });
 
   router.get('/sign-in', pageCsp, (req, res) => {
     sendPage(web, res, 'sign-in', {
       title: 'Sign in',
+      ...signInChoices(web, nextPath.parse(req.query.next)),
       next: nextPath.parse(req.query.next),
       csrf: web.sessions.csrfToken(req, res, null),
+    });
+  });
+
+  // A person the identity provider let in, who has no role yet: an admin gives them one.
+  router.get('/waiting', pageCsp, anySession(web), (req, res) => {
+    const session = res.locals.session as Session;
+    if (session.caller) return res.redirect(303, home(session.caller.role));
+    sendPage(web, res, 'waiting', {
+      title: 'Waiting for an admin',
+      person: session.person,
+      csrf: web.sessions.csrfToken(req, res, session),
     });
   });
 
@@ -58,6 +75,7 @@ export function signInRoutes(web: Web, router: Router): void {
         'sign-in',
         {
           title: 'Sign in',
+          ...signInChoices(web, form.data?.next),
           error,
           next: form.data?.next,
           csrf: web.sessions.csrfToken(req, res, null),
@@ -66,12 +84,28 @@ export function signInRoutes(web: Web, router: Router): void {
       );
       return;
     }
-    await web.sessions.start(req, res, key.id);
+    await web.sessions.start(req, res, { keyId: key.id });
     res.redirect(303, form.data.next ?? home(key.role));
   });
 
-  router.post('/sign-out', pageCsp, signedIn(web), body(web, FORM), csrf(web), async (req, res) => {
+  router.post('/sign-out', pageCsp, anySession(web), body(web, FORM), csrf(web), async (req, res) => {
     await web.sessions.end(req, res);
     res.redirect(303, '/sign-in');
   });
+}
+
+/**
+ * The ways the sign-in page offers besides an API key: "Sign in with <provider>" where single
+ * sign-on is set up, an email and password where password sign-in is.
+ */
+export function signInChoices(web: Web, next: string | undefined) {
+  const name = web.s.config.oidc?.name;
+  const passwords = web.s.config.passwordSignIn;
+  return {
+    ...(name
+      ? { sso: name, ssoHref: `/auth/sign-in${next ? `?${new URLSearchParams({ next })}` : ''}` }
+      : {}),
+    passwords,
+    choices: Boolean(name) || passwords,
+  };
 }

@@ -131,15 +131,15 @@ describe('the session store', () => {
     const sessions = server.running.services.sessions;
     const { db } = server.running.platen.store as SqliteStore;
     const count = () => (db.prepare('SELECT count(*) AS n FROM sessions').get() as { n: number }).n;
-    for (let i = 0; i < 5; i++) await sessions.start(rep.id);
+    for (let i = 0; i < 5; i++) await sessions.start({ keyId: rep.id });
     const before = count();
     vi.useFakeTimers({ toFake: ['Date'] });
     vi.setSystemTime(Date.now() + 9 * 3_600_000);
-    const fresh = await sessions.start(rep.id);
+    const fresh = await sessions.start({ keyId: rep.id });
     // Everything started 9 hours ago has expired (8 hours) and is gone; the new one is there.
     expect(count()).toBe(1);
     expect(before).toBeGreaterThanOrEqual(6);
-    expect((await sessions.find(fresh.token))?.key.id).toBe(rep.id);
+    expect((await sessions.find(fresh.token))?.caller?.id).toBe(rep.id);
     vi.useRealTimers();
   });
 });

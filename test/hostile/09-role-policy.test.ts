@@ -28,14 +28,20 @@ import {
   uploadZip,
 } from '../support/server.js';
 import { zipFolder } from '../support/zips.js';
-import { pageRequest, pageRoutes, type PageSession, signInPages } from '../support/pages.js';
+import { csrfOf, pageRequest, pageRoutes, type PageSession, signInPages } from '../support/pages.js';
 
 /** Signed-in callers with live keys. */
 type Person = 'repA' | 'repB' | 'marketing' | 'admin';
+/**
+ * People who sign in through the identity provider (the pages only): one an admin made rep A, who
+ * must get exactly what rep A's key gets, and one still waiting for a role, who gets nowhere.
+ */
+type SignedOnPerson = 'personA' | 'waiting';
 /** Every caller: the people, and those who must get nowhere. */
-type Caller = Person | 'none' | 'revoked' | 'malformed';
+type Caller = Person | SignedOnPerson | 'none' | 'revoked' | 'malformed';
 const PEOPLE: Person[] = ['repA', 'repB', 'marketing', 'admin'];
 const CALLERS: Caller[] = ['none', ...PEOPLE, 'revoked', 'malformed'];
+const PAGE_CALLERS: Caller[] = [...CALLERS, 'personA', 'waiting'];
 const ROLE: Record<Person, Role> = { repA: 'rep', repB: 'rep', marketing: 'marketing', admin: 'admin' };
 
 const ALL = PEOPLE;
@@ -89,6 +95,9 @@ let zip: Buffer;
 let manifest: Record<string, unknown>;
 const keys = {} as Record<Person | 'revoked', CreatedKey>;
 const sessions = {} as Record<Person | 'revoked', PageSession>;
+const personSessions = {} as Record<SignedOnPerson, { cookie: string; csrf: string }>;
+/** People the admin gives a role to, and turns off. */
+const people = { assigned: '', disabled: '', withPassword: '' };
 let victim: CreatedKey;
 /** A key for the admin pages to revoke. */
 let pageVictim: CreatedKey;
@@ -257,7 +266,17 @@ const API: Record<string, Case & { public?: true }> = {
 };
 
 /** Page routes anyone may ask for: the start page, signing in, and the tracked links pieces print. */
-const PUBLIC_PAGES = ['get /', 'get /sign-in', 'post /sign-in', 'get /r/:code'];
+const PUBLIC_PAGES = [
+  'get /',
+  'get /sign-in',
+  'post /sign-in',
+  'get /auth/sign-in',
+  'get /auth/callback',
+  'post /sign-in/password',
+  'get /set-password/:token',
+  'post /set-password/:token',
+  'get /r/:code',
+];
 
 /** Every signed-in page route: who it serves, and a request that it would serve. Signing out is last. */
 const PAGES: Record<string, PageCase> = {
@@ -467,6 +486,29 @@ const PAGES: Record<string, PageCase> = {
     redirects: true,
     req: () => ({ url: '/admin/settings', form: { requireApproval: 'yes', retentionDays: '730' } }),
   },
+  'get /waiting': { ok: ALL, redirects: true, req: () => ({ url: '/waiting' }) },
+  'get /admin/people': { ok: ADMIN, req: () => ({ url: '/admin/people' }) },
+  'post /admin/people': {
+    ok: ADMIN,
+    req: () => ({
+      url: '/admin/people',
+      form: { name: 'Added', email: 'added@harbor.example', role: 'marketing', repId: '' },
+    }),
+  },
+  'post /admin/people/:id/password-link': {
+    ok: ADMIN,
+    req: () => ({ url: `/admin/people/${people.withPassword}/password-link`, form: {} }),
+  },
+  'post /admin/people/:id': {
+    ok: ADMIN,
+    redirects: true,
+    req: () => ({ url: `/admin/people/${people.assigned}`, form: { role: 'marketing', repId: '' } }),
+  },
+  'post /admin/people/:id/disable': {
+    ok: ADMIN,
+    redirects: true,
+    req: () => ({ url: `/admin/people/${people.disabled}/disable`, form: {} }),
+  },
   'post /sign-out': { ok: ALL, signsOut: true, req: () => ({ url: '/sign-out', form: {} }) },
 };
 
@@ -477,6 +519,10 @@ type Outcome = '2xx' | '3xx' | 'sign-in' | '401' | '403' | '404';
 function expected(c: (Case & { public?: true }) | PageCase, who: Caller, page: boolean): Outcome {
   const { json, redirects, signsOut } = c as PageCase;
   if ('public' in c) return '2xx';
+  if (who === 'personA') return expected(c, 'repA', page);
+  // Signed in, with no role yet: every page but signing out sends them to wait (their own page).
+  if (who === 'waiting')
+    return signsOut ? 'sign-in' : c === PAGES['get /waiting'] ? '2xx' : json ? '403' : '3xx';
   if (who === 'none' || who === 'revoked' || who === 'malformed') return page && !json ? 'sign-in' : '401';
   if (c.ok.includes(who)) return signsOut ? 'sign-in' : redirects ? '3xx' : '2xx';
   if (c.hidden?.includes(who)) return '404';
@@ -505,12 +551,14 @@ async function apiCall(op: string, who: Caller) {
 async function pageCall(route: string, who: Caller) {
   const [method] = route.split(' ') as [string];
   const { url, ...options } = PAGES[route]!.req(who);
-  const session =
+  const session: { cookie?: string; csrf?: string } =
     who === 'none'
       ? {}
       : who === 'malformed'
         ? { cookie: 'platen_session=not%20a%20session' }
-        : { cookie: sessions[who].cookie, csrf: sessions[who].csrf };
+        : who === 'personA' || who === 'waiting'
+          ? personSessions[who]
+          : { cookie: sessions[who].cookie, csrf: sessions[who].csrf };
   // Forms post their token as a field, as the pages' forms do; scripts send it as a header.
   const form = options.form && { ...options.form, ...(session.csrf ? { _csrf: session.csrf } : {}) };
   return pageRequest(server.url, method, url, {
@@ -558,7 +606,9 @@ async function waitForJob(id: string, key: string): Promise<void> {
 
 beforeAll(async () => {
   // With approval required, the approve route serves marketing and admins like every other.
-  server = await startTestServer({ env: { PLATEN_BATCH_WORKERS: '1', PLATEN_REQUIRE_APPROVAL: 'true' } });
+  server = await startTestServer({
+    env: { PLATEN_BATCH_WORKERS: '1', PLATEN_REQUIRE_APPROVAL: 'true', PLATEN_PASSWORD_SIGN_IN: '1' },
+  });
   image = await gradientJpeg(320, 320);
   const matrixPackage = await makePackage(MATRIX, 'Matrix postcard');
   zip = await zipFolder(matrixPackage);
@@ -584,6 +634,30 @@ beforeAll(async () => {
   for (const who of [...PEOPLE, 'revoked'] as const) {
     API_AUTH[who] = { authorization: `Bearer ${keys[who].key}` };
     sessions[who] = await signInPages(server.url, keys[who].key);
+  }
+  // People, as the identity provider's callback makes them; rep A's role given as an admin gives it.
+  const store = server.running.platen.store.people;
+  const signOn = (subject: string) =>
+    store.signIn({ issuer: 'https://id.example', subject, name: subject, email: `${subject}@id.example` });
+  const personA = await signOn('person-a');
+  await store.assign(personA.id, 'rep', 'rep-a');
+  people.assigned = (await signOn('assigned')).id;
+  people.disabled = (await signOn('disabled')).id;
+  people.withPassword = (await store.create({
+    name: 'With a password',
+    email: 'password@harbor.example',
+    role: 'rep',
+    repId: 'rep-b',
+  }))!.id;
+  for (const [who, person, page] of [
+    ['personA', personA, '/pieces'],
+    ['waiting', await signOn('waiting'), '/waiting'],
+  ] as const) {
+    const { token } = await server.running.services.sessions.start({ personId: person.id });
+    const cookie = `platen_session=${token}`;
+    const home = await pageRequest(server.url, 'get', page, { cookie });
+    expect(home.status, home.text).toBe(200);
+    personSessions[who] = { cookie, csrf: csrfOf(home.text) };
   }
   API_AUTH.none = {};
   API_AUTH.malformed = { authorization: 'Bearer not a key' };
@@ -695,7 +769,7 @@ describe('the matrix', () => {
   test('the pages: every signed-in route × every caller', async () => {
     const wrong: string[] = [];
     for (const route of Object.keys(PAGES)) {
-      for (const who of CALLERS) {
+      for (const who of PAGE_CALLERS) {
         const want = expected(PAGES[route]!, who, true);
         const res = await pageCall(route, who);
         const got = outcome(res.status, res.location);
@@ -712,11 +786,26 @@ describe('the matrix', () => {
       const after = await pageRequest(server.url, 'get', '/batch', { cookie: sessions[who].cookie });
       expect(outcome(after.status, after.location), who).toBe('sign-in');
     }
+    for (const who of ['personA', 'waiting'] as const) {
+      const after = await pageRequest(server.url, 'get', '/batch', { cookie: personSessions[who].cookie });
+      expect(outcome(after.status, after.location), who).toBe('sign-in');
+    }
   });
 
   test('public page routes answer everyone', async () => {
+    // Without an identity provider configured there is no single sign-on to start or finish.
+    for (const path of ['/auth/sign-in', '/auth/callback?code=c&state=s'])
+      expect((await pageRequest(server.url, 'get', path)).status, path).toBe(404);
+    // A link to set a password that was never made is no page.
+    const link = await pageRequest(server.url, 'get', `/set-password/${'A'.repeat(43)}`);
+    expect(link.status).toBe(404);
     for (const who of CALLERS) {
-      const cookie = who === 'none' || who === 'malformed' ? undefined : sessions[who].cookie;
+      const cookie =
+        who === 'none' || who === 'malformed'
+          ? undefined
+          : who === 'personA' || who === 'waiting'
+            ? personSessions[who].cookie
+            : sessions[who].cookie;
       expect((await pageRequest(server.url, 'get', '/sign-in', { cookie })).status).toBe(200);
       const start = await pageRequest(server.url, 'get', '/', { cookie });
       expect(start.status).toBe(303);
@@ -741,6 +830,15 @@ describe('the services enforce the policy themselves', () => {
     await expect(s.templates.publish(rep, MATRIX, 1)).rejects.toBeInstanceOf(ForbiddenError);
     await expect(s.templates.retire(rep, MATRIX, 1)).rejects.toBeInstanceOf(ForbiddenError);
     await expect(s.keys.list(rep)).rejects.toBeInstanceOf(ForbiddenError);
+    await expect(s.people.list(rep)).rejects.toBeInstanceOf(ForbiddenError);
+    await expect(s.people.assign(rep, people.assigned, { role: 'admin' })).rejects.toBeInstanceOf(
+      ForbiddenError,
+    );
+    await expect(s.people.disable(rep, people.assigned)).rejects.toBeInstanceOf(ForbiddenError);
+    await expect(
+      s.people.create(rep, { name: 'Me again', email: 'me@harbor.example', role: 'admin' }),
+    ).rejects.toBeInstanceOf(ForbiddenError);
+    await expect(s.people.passwordLink(rep, people.withPassword)).rejects.toBeInstanceOf(ForbiddenError);
     await expect(s.webhooks.list(rep)).rejects.toBeInstanceOf(ForbiddenError);
     await expect(
       s.webhooks.create(rep, { url: 'https://crm.example/', events: ['piece.created'] }),

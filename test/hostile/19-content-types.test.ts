@@ -37,7 +37,8 @@ let server: TestServer;
 const keys: Record<string, string> = {};
 
 beforeAll(async () => {
-  server = await startTestServer({ env: { PLATEN_RATE_LIMIT: '100000' } });
+  // Password sign-in on: its forms are among those checked.
+  server = await startTestServer({ env: { PLATEN_RATE_LIMIT: '100000', PLATEN_PASSWORD_SIGN_IN: '1' } });
   Object.assign(keys, await roleKeys(server));
 });
 

@@ -144,8 +144,8 @@ describe.each(ADAPTERS)('the store contract: $name', (adapter) => {
     it('revokes a live key once, ending its sessions with it', async () => {
       const key = await store.keys.create({ role: 'marketing', name: 'M', repId: null }, hash('m'));
       const other = await store.keys.create({ role: 'marketing', name: 'N', repId: null }, hash('n'));
-      await store.sessions.start(hash('s1'), key.id, Date.now() + 60_000);
-      await store.sessions.start(hash('s2'), other.id, Date.now() + 60_000);
+      await store.sessions.start(hash('s1'), { keyId: key.id }, Date.now() + 60_000);
+      await store.sessions.start(hash('s2'), { keyId: other.id }, Date.now() + 60_000);
       expect(await store.keys.revoke(key.id)).toBe(true);
       expect(await store.keys.revoke(key.id)).toBe(false);
       expect(await store.keys.revoke('no-such-key')).toBe(false);
@@ -189,8 +189,8 @@ describe.each(ADAPTERS)('the store contract: $name', (adapter) => {
       await store.reps.ensure('dana');
       const key = await store.keys.create({ role: 'rep', name: 'Dana', repId: 'dana' }, hash('k'));
       const expires = Date.now() + 60_000;
-      await store.sessions.start(hash('token'), key.id, expires);
-      expect(await store.sessions.find(hash('token'))).toEqual({ keyId: key.id, expires, key });
+      await store.sessions.start(hash('token'), { keyId: key.id }, expires);
+      expect(await store.sessions.find(hash('token'))).toEqual({ expires, key, person: null });
       expect(await store.sessions.find(hash('other'))).toBeNull();
       later(60_000);
       expect(await store.sessions.find(hash('token'))).toBeNull();
@@ -199,17 +199,116 @@ describe.each(ADAPTERS)('the store contract: $name', (adapter) => {
     it('end when ended, and expired ones are deleted as a new one starts', async () => {
       await store.reps.ensure('dana');
       const key = await store.keys.create({ role: 'rep', name: 'Dana', repId: 'dana' }, hash('k'));
-      await store.sessions.start(hash('one'), key.id, Date.now() + 60_000);
-      await store.sessions.start(hash('two'), key.id, Date.now() + 60_000);
+      await store.sessions.start(hash('one'), { keyId: key.id }, Date.now() + 60_000);
+      await store.sessions.start(hash('two'), { keyId: key.id }, Date.now() + 60_000);
       await store.sessions.end(hash('one'));
       expect(await store.sessions.find(hash('one'))).toBeNull();
       const start = clock;
       later(120_000);
-      await store.sessions.start(hash('three'), key.id, Date.now() + 60_000);
+      await store.sessions.start(hash('three'), { keyId: key.id }, Date.now() + 60_000);
       // Back before `two` expired: had it only been hidden, not deleted, it would be found again.
       vi.setSystemTime(start);
       expect(await store.sessions.find(hash('two'))).toBeNull();
       expect(await store.sessions.find(hash('three'))).not.toBeNull();
+    });
+  });
+
+  describe('people', () => {
+    const identity = { issuer: 'https://id.example', subject: 'u1', name: 'Ana', email: 'ana@example.com' };
+
+    it('are made without a role on first sign-in, keep what an admin gives them, and take the provider’s claims', async () => {
+      const first = await store.people.signIn(identity);
+      expect(first).toMatchObject({ name: 'Ana', role: null, repId: null, disabledAt: null });
+      expect(first.lastSignInAt).not.toBeNull();
+      expect(await store.people.assign(first.id, 'rep', 'ana')).toMatchObject({ role: 'rep', repId: 'ana' });
+      expect(await store.reps.get('ana')).not.toBeNull();
+      // Signing in again without claims keeps the role; with claims, the provider's word wins.
+      expect(await store.people.signIn({ ...identity, name: 'Ana B' })).toMatchObject({
+        id: first.id,
+        name: 'Ana B',
+        role: 'rep',
+        repId: 'ana',
+      });
+      expect(await store.people.signIn({ ...identity, role: 'marketing' })).toMatchObject({
+        role: 'marketing',
+        repId: null,
+      });
+      // Another issuer's subject of the same name is another person.
+      const other = await store.people.signIn({
+        ...identity,
+        issuer: 'https://other.example',
+        role: 'admin',
+      });
+      expect(other.id).not.toBe(first.id);
+      expect(await store.people.assign('no-such-person', 'rep', 'x')).toBeNull();
+    });
+
+    it('list those waiting for a role first', async () => {
+      const named = await store.people.signIn({ ...identity, subject: 'a', name: 'Aaron', role: 'admin' });
+      const waiting = await store.people.signIn({ ...identity, subject: 'z', name: 'Zoe' });
+      expect((await store.people.list()).map((p) => p.id)).toEqual([waiting.id, named.id]);
+    });
+
+    it('have sessions, which disabling them ends at once, and cannot sign in once disabled', async () => {
+      const person = await store.people.signIn({ ...identity, role: 'marketing' });
+      await store.sessions.start(hash('p1'), { personId: person.id }, Date.now() + 60_000);
+      expect(await store.sessions.find(hash('p1'))).toMatchObject({ key: null, person: { id: person.id } });
+      expect(await store.people.disable(person.id)).toBe(true);
+      expect(await store.people.disable(person.id)).toBe(false);
+      expect(await store.sessions.find(hash('p1'))).toBeNull();
+      expect((await store.people.signIn({ ...identity, role: 'admin' })).disabledAt).not.toBeNull();
+      expect((await store.people.get(person.id))!.role).toBe('marketing');
+    });
+  });
+
+  describe('people with a password', () => {
+    const chloe = { name: 'Chloé', email: 'Chloe@Harbor.example', role: 'rep' as const, repId: 'chloe' };
+
+    it('are made once per email, whatever its case, and set their password once per link', async () => {
+      const person = (await store.people.create(chloe))!;
+      expect(person).toMatchObject({ issuer: null, hasPassword: false, role: 'rep', repId: 'chloe' });
+      expect(await store.people.create({ ...chloe, email: 'chloe@harbor.EXAMPLE' })).toBeNull();
+      expect(await store.people.findPassword('chloe@harbor.example')).toBeNull();
+
+      expect(await store.people.setPasswordLink(person.id, hash('link'), Date.now() + 60_000)).toBe(true);
+      expect(await store.people.setPasswordLink('no-such-person', hash('other'), Date.now() + 60_000)).toBe(
+        false,
+      );
+      expect((await store.people.findByPasswordLink(hash('link')))!.id).toBe(person.id);
+      await store.sessions.start(hash('before'), { personId: person.id }, Date.now() + 60_000);
+      expect(await store.people.setPassword(hash('link'), '$argon2id$hash')).toMatchObject({
+        hasPassword: true,
+      });
+      // The link is spent, and sessions from before the new password are over.
+      expect(await store.people.setPassword(hash('link'), '$argon2id$again')).toBeNull();
+      expect(await store.people.findByPasswordLink(hash('link'))).toBeNull();
+      expect(await store.sessions.find(hash('before'))).toBeNull();
+      expect(await store.people.findPassword('CHLOE@harbor.example')).toMatchObject({
+        person: { id: person.id },
+        passwordHash: '$argon2id$hash',
+      });
+      await store.people.disable(person.id);
+      expect(await store.people.findPassword('chloe@harbor.example')).toBeNull();
+    });
+
+    it('have links that expire, and only the latest one works', async () => {
+      const person = (await store.people.create(chloe))!;
+      await store.people.setPasswordLink(person.id, hash('first'), Date.now() + 60_000);
+      await store.people.setPasswordLink(person.id, hash('second'), Date.now() + 60_000);
+      expect(await store.people.findByPasswordLink(hash('first'))).toBeNull();
+      later(60_000);
+      expect(await store.people.setPassword(hash('second'), '$argon2id$hash')).toBeNull();
+    });
+
+    it('are not the people an identity provider signs in, who have no password link', async () => {
+      const viaProvider = await store.people.signIn({
+        issuer: 'https://id.example',
+        subject: 'c',
+        name: 'Chloé',
+        email: chloe.email,
+      });
+      expect(await store.people.create(chloe)).not.toBeNull();
+      expect(await store.people.setPasswordLink(viaProvider.id, hash('l'), Date.now() + 60_000)).toBe(false);
     });
   });
 

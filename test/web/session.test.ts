@@ -41,11 +41,11 @@ describe('sessions', () => {
     const sessions = Sessions.open(dir, store.sessions);
     expect((await stat(path.join(dir, 'session.key'))).mode & 0o777).toBe(0o600);
     const start = exchange();
-    await sessions.start(start.req, start.res, keyId);
+    await sessions.start(start.req, start.res, { keyId });
     const cookie = `platen_session=${start.set.platen_session}`;
 
     const session = await sessions.read(exchange(cookie).req);
-    expect(session).toMatchObject({ keyId, key: { id: keyId, role: 'marketing' } });
+    expect(session).toMatchObject({ caller: { id: keyId, role: 'marketing' }, person: null });
     // The same store after a restart; another data directory's store does not know it.
     expect(await Sessions.open(dir, store.sessions).read(exchange(cookie).req)).toEqual(session);
     const other = await open();
@@ -64,7 +64,7 @@ describe('sessions', () => {
     const { dir, store, keyId } = await open();
     const sessions = Sessions.open(dir, store.sessions);
     const started = [exchange(), exchange()];
-    for (const { req, res } of started) await sessions.start(req, res, keyId);
+    for (const { req, res } of started) await sessions.start(req, res, { keyId });
     const [one, two] = await Promise.all(
       started.map(
         async (s) => (await sessions.read(exchange(`platen_session=${s.set.platen_session}`).req))!,

@@ -202,6 +202,41 @@ const MIGRATIONS: string[] = [
   ALTER TABLE pieces ADD COLUMN prospect_name TEXT;
   ALTER TABLE pieces ADD COLUMN entered TEXT;
   `,
+  // People who sign in through the organisation's identity provider (by issuer and subject) or with
+  // an email and password (an admin made them: no issuer); a session is a key's or a person's. The
+  // sessions table is made again to let its key be empty: everyone signed in signs in once more.
+  `
+  CREATE TABLE people (
+    id TEXT PRIMARY KEY,
+    name TEXT NOT NULL,
+    email TEXT NOT NULL,
+    role TEXT CHECK (role IN ('admin', 'marketing', 'rep')),
+    rep_id TEXT REFERENCES reps(id),
+    issuer TEXT,
+    subject TEXT,
+    password_hash TEXT,
+    password_link_hash TEXT UNIQUE,
+    password_link_expires_at INTEGER,
+    created_at TEXT NOT NULL,
+    last_sign_in_at TEXT,
+    disabled_at TEXT,
+    UNIQUE (issuer, subject),
+    CHECK ((issuer IS NULL) = (subject IS NULL))
+  );
+  CREATE UNIQUE INDEX people_by_email ON people(email COLLATE NOCASE) WHERE issuer IS NULL;
+  DROP TABLE sessions;
+  CREATE TABLE sessions (
+    id_hash TEXT PRIMARY KEY,
+    key_id TEXT REFERENCES api_keys(id),
+    person_id TEXT REFERENCES people(id),
+    created_at TEXT NOT NULL,
+    expires_at INTEGER NOT NULL,
+    CHECK ((key_id IS NULL) <> (person_id IS NULL))
+  );
+  CREATE INDEX sessions_by_key ON sessions(key_id);
+  CREATE INDEX sessions_by_person ON sessions(person_id);
+  CREATE INDEX sessions_by_expiry ON sessions(expires_at);
+  `,
 ];
 
 export function openDb(path: string): Db {

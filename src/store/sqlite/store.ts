@@ -4,6 +4,7 @@ import type { BlobStore, Store } from '../store.js';
 import { type Db, openDb } from './db.js';
 import { SqliteJobStore } from './jobs.js';
 import { SqliteKeyStore } from './keys.js';
+import { SqlitePeopleStore } from './people.js';
 import { SqlitePieceStore } from './pieces.js';
 import { SqliteRenderStore } from './renders.js';
 import { SqliteRepStore } from './reps.js';
@@ -21,6 +22,7 @@ export class SqliteStore implements Store {
   readonly db: Db;
   readonly keys: SqliteKeyStore;
   readonly sessions: SqliteSessionStore;
+  readonly people: SqlitePeopleStore;
   readonly reps: SqliteRepStore;
   readonly templates: SqliteTemplateStore;
   readonly renders: SqliteRenderStore;
@@ -38,6 +40,7 @@ export class SqliteStore implements Store {
     this.db = openDb(join(dataDir, 'platen.db'));
     this.keys = new SqliteKeyStore(this.db);
     this.sessions = new SqliteSessionStore(this.db);
+    this.people = new SqlitePeopleStore(this.db);
     this.reps = new SqliteRepStore(this.db);
     this.templates = new SqliteTemplateStore(this.db, join(dataDir, 'packages'));
     this.renders = new SqliteRenderStore(this.db);
