@@ -14,6 +14,7 @@ import type { PieceIdentity, PieceRecord } from '../model/record.js';
 import type { CompiledTemplate } from '../model/template.js';
 import type { CsvRow } from './csv.js';
 import { armOf, isHeldOut, type JobPieces, rowIdentity } from './experiment.js';
+import { withHint } from './hints.js';
 import { type ColumnMapping, prospectOf } from './mapping.js';
 import { quoted } from './visible.js';
 
@@ -140,8 +141,10 @@ export async function renderChunk(compiled: CompiledTemplate, task: ChunkTask): 
         piece = prepareRow(compiled, row, task, images);
       } catch (error) {
         if (!(error instanceof PlatenError)) throw error;
-        const { problems } = error;
-        const cells = problems.map((problem) => cellOf(problem.path, row, task.mapping));
+        const cells = error.problems.map((problem) => cellOf(problem.path, row, task.mapping));
+        const problems = error.problems.map((problem, i) =>
+          withHint(problem, inputOf(compiled, problem.path), cells[i]!.value),
+        );
         result.rejected.push({ row: row.row, line: row.line, problems, cells });
         continue;
       }
@@ -348,6 +351,14 @@ function asBuffers(image: PreparedImage): PreparedImage {
 }
 
 /** The CSV column and cell behind a problem's path (a record path, or a column's header), for the report. */
+/** The prospect input a problem's path names, if any. */
+function inputOf(compiled: CompiledTemplate, path: string): InputDef | undefined {
+  const key = /^prospect\.([A-Za-z0-9_]+)$/.exec(path)?.[1];
+  return key !== undefined && Object.hasOwn(compiled.inputs.prospect, key)
+    ? compiled.inputs.prospect[key]
+    : undefined;
+}
+
 function cellOf(path: string, row: CsvRow, mapping: ColumnMapping): { column: string; value: string } {
   const match = /^prospect\.([A-Za-z0-9_]+)$/.exec(path);
   const column = match ? mapping.columns[match[1]!] : Object.hasOwn(row.values, path) ? path : undefined;
