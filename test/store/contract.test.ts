@@ -582,6 +582,16 @@ describe.each(ADAPTERS)('the store contract: $name', (adapter) => {
       await expect(store.jobs.create(job('j1'))).rejects.toThrow();
     });
 
+    it('keep the columns each owner last mapped to a template, apart from others’', async () => {
+      expect(await store.jobs.mapping('mailer', 'rep:dana')).toBeNull();
+      await store.jobs.saveMapping('mailer', 'rep:dana', { firstName: 'Given Name', zip: 'Postcode' });
+      await store.jobs.saveMapping('mailer', 'rep:zoe', { firstName: 'First' });
+      await store.jobs.saveMapping('mailer', 'rep:dana', { firstName: 'Forename' });
+      expect(await store.jobs.mapping('mailer', 'rep:dana')).toEqual({ firstName: 'Forename' });
+      expect(await store.jobs.mapping('mailer', 'rep:zoe')).toEqual({ firstName: 'First' });
+      expect(await store.jobs.mapping('other', 'rep:dana')).toBeNull();
+    });
+
     it('are listed newest first, by rep; unfinished ones oldest first', async () => {
       await store.jobs.create(job('a', 'dana'));
       later();

@@ -185,6 +185,16 @@ const MIGRATIONS: string[] = [
   ALTER TABLE template_versions ADD COLUMN approved_by TEXT;
   ALTER TABLE template_versions ADD COLUMN approved_at TEXT;
   `,
+  // The columns each person last mapped to a template's inputs, offered with their next list.
+  `
+  CREATE TABLE column_mappings (
+    template_id TEXT NOT NULL,
+    owner TEXT NOT NULL,
+    columns TEXT NOT NULL,
+    updated_at TEXT NOT NULL,
+    PRIMARY KEY (template_id, owner)
+  );
+  `,
 ];
 
 export function openDb(path: string): Db {
