@@ -5,7 +5,7 @@
  * name the rep a drop runs as; reps never see another rep's jobs. A run can split a choice across
  * the rows and hold some out.
  */
-import { readFile } from 'node:fs/promises';
+import { readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { parse } from 'csv-parse/sync';
 import type { Page } from 'playwright-core';
@@ -32,6 +32,18 @@ const POSTCARD = 'Harbor Mutual – 6×4 prospecting postcard';
 const FIRST_NAMES = ['Winifred', 'Ada', 'Milo', 'Zoë', 'Theo', 'Ines', '', 'Rosa', 'Ivan', 'June'];
 const BAD_ROWS = [3, 7];
 
+/** The browser's computed styles, as the page's scripts read them. */
+interface Styles {
+  getComputedStyle(element: unknown): { accentColor: string; overflowX: string };
+}
+
+/** The fixture list with its "Postcode" column renamed: a name no synonym matches, say. */
+async function renamedList(header: string): Promise<string> {
+  const file = path.join(await tempDir('platen-batch-'), 'list.csv');
+  await writeFile(file, (await readFile(LIST, 'utf8')).replace('Postcode', header));
+  return file;
+}
+
 describe('the batch page', () => {
   const browser = useBrowser();
   let server: TestServer;
@@ -54,10 +66,10 @@ describe('the batch page', () => {
     return page;
   }
 
-  /** Chooses the postcard and the fixture list, and waits for the columns. */
-  async function chooseList(page: Page): Promise<void> {
+  /** Chooses the postcard and a list (the fixture's by default), and waits for the columns. */
+  async function chooseList(page: Page, list = LIST): Promise<void> {
     await page.getByLabel('Template', { exact: true }).selectOption({ label: POSTCARD });
-    await page.getByLabel('Prospect list (CSV)').setInputFiles(LIST);
+    await page.getByLabel('Prospect list (CSV)').setInputFiles(list);
     await expect
       .poll(() => page.locator('#mapping-found').textContent())
       .toBe('8 columns found (utf-8, separated by commas).');
@@ -73,38 +85,60 @@ describe('the batch page', () => {
     return readFile(saved);
   }
 
-  it('maps, checks, runs and downloads a rep’s merged drop', async () => {
+  it('maps, previews, checks, runs and downloads a rep’s merged drop, then fixes its rejected rows in place', async () => {
     const page = await signedIn(repKey, /\/gallery$/);
     await page.getByRole('link', { name: 'Batch' }).click();
     await page.waitForURL(/\/batch$/);
     // A rep runs as themselves: there is no rep to choose.
     expect(await page.locator('#batch-rep').count()).toBe(0);
-    await chooseList(page);
+    await chooseList(page, await renamedList('Delivery Code'));
 
-    // Named columns are matched automatically; "Postcode" is not, and the page says what is missing.
+    // Named columns are matched automatically, synonyms too; "Delivery Code" is not, and the page says
+    // what is missing. Each column shows its first values.
     expect(await page.getByLabel('First name').inputValue()).toBe('First Name');
     expect(await page.getByLabel('Street address').inputValue()).toBe('Street Address');
+    expect(await page.locator('#map-firstName-samples .sample-value').allTextContents()).toEqual([
+      'Winifred',
+      'Ada',
+      'Milo',
+    ]);
     const zip = page.getByLabel('ZIP code');
     expect(await zip.inputValue()).toBe('');
     expect(await zip.getAttribute('aria-invalid')).toBe('true');
     const status = page.locator('#mapping-status');
     expect(await status.textContent()).toBe(
-      'No column feeds ZIP code (zip): choose one for each before checking the list.',
+      'No column feeds ZIP code: choose one for each before checking the list.',
     );
-    expect(await page.locator('#mapping-unused').textContent()).toBe('Not used: Postcode, Notes.');
+    expect(await page.locator('#mapping-unused').textContent()).toBe('Not used: Delivery Code, Notes.');
     const check = page.getByRole('button', { name: 'Check the list' });
     expect(await check.isDisabled()).toBe(true);
 
     // Fixed by hand, with the keyboard: the server's mapping now feeds every required input.
     await zip.focus();
-    await page.keyboard.press('P');
-    expect(await zip.inputValue()).toBe('Postcode');
+    await page.keyboard.press('D');
+    expect(await zip.inputValue()).toBe('Delivery Code');
     await expect.poll(() => status.textContent()).toBe('');
+    expect(await page.locator('#map-zip-samples .sample-value').allTextContents()).toEqual([
+      '04101',
+      '04530',
+      '04843',
+    ]);
     expect(await page.locator('#mapping-unused').textContent()).toBe('Not used: Notes.');
     expect(await zip.getAttribute('aria-invalid')).toBeNull();
     await expect.poll(() => check.isDisabled()).toBe(false);
 
-    // The preflight: every row checked, nothing drawn; the failures named by row, column and rule.
+    // The first piece, before anything runs: row 1 merged with the rep's profile, page by page.
+    await page.getByRole('button', { name: 'Preview the first piece' }).click();
+    const image = page.getByRole('img', { name: "Row 1's piece, page 1 of 2" });
+    await expect.poll(() => image.count()).toBe(1);
+    await expect
+      .poll(() => image.evaluate((img) => (img as unknown as { naturalWidth: number }).naturalWidth))
+      .toBeGreaterThan(100);
+    await page.getByRole('button', { name: 'Page 2' }).click();
+    await expect.poll(() => page.getByRole('img', { name: "Row 1's piece, page 2 of 2" }).count()).toBe(1);
+    expect(await page.getByRole('button', { name: 'Page 2' }).getAttribute('aria-pressed')).toBe('true');
+
+    // The preflight: every row checked, nothing drawn; the failures named by row and column, in words.
     await check.focus();
     await page.keyboard.press('Enter');
     const summary = page.locator('#preflight-summary');
@@ -114,12 +148,15 @@ describe('the batch page', () => {
     expect(await page.locator('#preflight [data-k="done"]').textContent()).toBe('10 of 10');
     await expect.poll(() => failures.locator('tbody tr').count()).toBe(2);
     const cells = async (n: number) => failures.locator('tbody tr').nth(n).locator('td').allTextContents();
-    const [maine, nameless] = [await cells(0), await cells(1)];
-    expect(maine.slice(0, 3)).toEqual(['3', '4', 'State']);
-    expect(maine[3]).toBe('too_big');
-    expect(maine[5]).toBe('Maine');
-    expect(nameless.slice(0, 3)).toEqual(['7', '8', 'First Name']);
-    expect(nameless[3]).toBe('invalid_type');
+    expect(await cells(0)).toEqual([
+      '3',
+      'State',
+      'longer than 2 characters. Use the two-letter code: ME',
+      'Maine',
+    ]);
+    expect(await cells(1)).toEqual(['7', 'First Name', 'required', '']);
+    // No rule codes on the page.
+    expect(await failures.textContent()).not.toMatch(/too_big|invalid_type/);
 
     // The real run: a merged PDF, followed live to its end on the job's own page.
     await page.getByLabel('One merged PDF for the printer').check();
@@ -130,11 +167,16 @@ describe('the batch page', () => {
     await expect.poll(() => page.locator('[data-k="state"]').textContent()).toBe('done');
     expect(await progress.getAttribute('max')).toBe('10');
     expect(await progress.getAttribute('value')).toBe('10');
+    // In the brand colour.
+    expect(
+      await progress.evaluate((el) => (globalThis as unknown as Styles).getComputedStyle(el).accentColor),
+    ).toBe('rgb(31, 58, 95)');
     expect(await page.locator('[data-k="done"]').textContent()).toBe('10 of 10');
     expect(await page.locator('[data-k="rejected"]').textContent()).toBe('2');
     await expect
       .poll(() => page.locator('#results-summary').textContent())
       .toMatch(/^8 of 10 rows rendered;\s+2 rejected\.$/);
+    expect(await page.locator('dl.facts').first().textContent()).toMatch(/Rep\s*Dana Whitcomb/);
 
     // The job's event stream, ended: one `end` event with the finished job.
     const stream = await page.evaluate(
@@ -161,7 +203,7 @@ describe('the batch page', () => {
     expect(pages.some((text) => text.includes('Milo'))).toBe(false);
     expect(pages.join('\n')).toContain('Dana Whitcomb');
 
-    // The error report: every refused row, its column, rule and value.
+    // The error report: every refused row, its column, rule and value, with the hint.
     const report = parse(await download(page, 'Download the error report (CSV)', 'errors.csv'), {
       bom: true,
       columns: true,
@@ -170,25 +212,60 @@ describe('the batch page', () => {
       [3, 'State', 'too_big', 'Maine'],
       [7, 'First Name', 'invalid_type', ''],
     ]);
+    expect(report[0]!.message).toBe('longer than 2 characters. Use the two-letter code: ME');
 
-    // Both jobs are in the rep's list; another rep sees neither, nor anything of them.
+    // Fixed in place: each rejected cell is a field, labelled by its row and column.
+    await page.getByLabel('Row 3, State').fill('ME');
+    await page.getByLabel('Row 7, First Name').fill('Milo');
+    await page.getByRole('button', { name: 'Run the corrected rows' }).click();
+    await page.waitForURL(
+      (url) => /\/batch\/jobs\/[0-9a-f]{16}$/.test(url.pathname) && !url.pathname.endsWith(jobId),
+    );
+    await expect.poll(() => page.locator('[data-k="state"]').textContent()).toBe('done');
+    await expect
+      .poll(() => page.locator('#results-summary').textContent())
+      .toMatch(/^2 of 2 rows rendered;\s+0 rejected\.$/);
+    const fixed = await popplerText(await download(page, 'Download the merged PDF', 'fixed.pdf'));
+    expect(fixed).toHaveLength(4);
+    expect(fixed.join('\n')).toContain('Milo');
+    expect(fixed.join('\n')).toContain('Okafor');
+
+    // The jobs list names the template and the rep; the preflight is hidden until asked for.
     await page.goto('/batch');
     const rows = page.getByRole('table', { name: 'Recent jobs' }).locator('tbody tr');
     expect(await rows.count()).toBe(2);
-    expect(await rows.nth(0).textContent()).toContain('Merged PDF');
-    expect(await rows.nth(1).textContent()).toContain('Preflight check');
+    expect(await rows.nth(0).locator('td').allTextContents()).toEqual([
+      POSTCARD,
+      'Dana Whitcomb',
+      'Merged PDF',
+      'Done',
+      '2 rendered, 0 rejected of 2',
+      expect.stringMatching(/ UTC$/),
+    ]);
+    expect(await rows.nth(1).textContent()).toContain('8 rendered, 2 rejected of 10');
+    await page.getByRole('link', { name: 'Show preflight checks' }).click();
+    await page.waitForURL(/\/batch\?checks=1$/);
+    expect(await rows.count()).toBe(3);
+    expect(await rows.nth(2).textContent()).toContain('Preflight check');
+    expect(await rows.nth(2).textContent()).toContain('8 will render, 2 rejected of 10');
+    await page.getByRole('link', { name: 'Hide preflight checks' }).click();
+    await page.waitForURL(/\/batch$/);
+    expect(await rows.count()).toBe(2);
+
     const other = await signedIn((await createKey(server, 'rep', 'Sam Other', 'sam')).key, /\/gallery$/);
-    for (const url of ['', '/output', '/errors.csv', '/rejections', '/events'])
+    for (const url of ['', '/output', '/errors.csv', '/rejections', '/events', '/cancel'])
       expect(await statusOf(other, `/batch/jobs/${jobId}${url}`), url).toBe(404);
-    await other.goto('/batch');
+    await other.goto('/batch?checks=1');
     expect(await other.getByRole('table', { name: 'Recent jobs' }).count()).toBe(0);
+    expect(await other.locator('.empty').textContent()).toContain('choose a template and a list above');
   });
 
   it('makes marketing name the rep a drop runs as, and keeps it from reps', async () => {
     const page = await signedIn(marketingKey, /\/marketing$/);
     await page.goto('/batch');
     await chooseList(page);
-    await page.getByLabel('ZIP code').selectOption('Postcode');
+    // "Postcode" is a ZIP code's other name.
+    expect(await page.getByLabel('ZIP code').inputValue()).toBe('Postcode');
     const check = page.getByRole('button', { name: 'Check the list' });
     await expect.poll(() => check.isDisabled()).toBe(false);
 
@@ -210,7 +287,7 @@ describe('the batch page', () => {
 
     // Marketing's job is not the rep's, though it prints their details; marketing lists it.
     const jobUrl = ((await created.json()) as { links: { page: string } }).links.page;
-    await page.goto('/batch');
+    await page.goto('/batch?checks=1');
     const listed = page.getByRole('table', { name: 'Recent jobs' }).getByRole('link');
     expect(await listed.evaluateAll((links) => links.map((a) => a.getAttribute('href')))).toContain(jobUrl);
     const rep = await signedIn(repKey, /\/gallery$/);
