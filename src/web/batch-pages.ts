@@ -46,7 +46,14 @@ const sampleQuery = z.strictObject({ template: templateIdSchema });
 const many = z.union([z.string(), z.array(z.string())]).transform((v) => (typeof v === 'string' ? [v] : v));
 const fixForm = z.strictObject({
   _csrf: z.string().optional(),
-  row: many.pipe(z.array(z.string().regex(/^[1-9][0-9]{0,9}$/, 'not a row number').transform(Number))),
+  row: many.pipe(
+    z.array(
+      z
+        .string()
+        .regex(/^[1-9][0-9]{0,9}$/, 'not a row number')
+        .transform(Number),
+    ),
+  ),
   column: many.pipe(z.array(z.string().max(1000))),
   value: many.pipe(z.array(z.string().max(10_000))),
 });
@@ -349,7 +356,11 @@ function fixableRows(lines: Rejection[], typed: Map<string, string> = new Map())
 
 /** A refused fix's problems as the page shows them: by row and column, never a path. */
 function inWords(problem: Problem): Problem {
-  return { ...problem, path: '' };
+  return {
+    ...problem,
+    path: '',
+    message: problem.message.charAt(0).toUpperCase() + problem.message.slice(1),
+  };
 }
 
 /** The CSRF token travels in a header from the script, or as a field; it is not part of the form. */

@@ -19,6 +19,7 @@ import {
   client,
   createKey,
   deskAndRep,
+  profileForm,
   startTestServer,
   type TestServer,
   uploadZip,
@@ -35,6 +36,30 @@ const BAD_ROWS = [3, 7];
 /** The browser's computed styles, as the page's scripts read them. */
 interface Styles {
   getComputedStyle(element: unknown): { accentColor: string; overflowX: string };
+}
+
+/** Screenshots of the pages as the tests leave them, to look at. */
+const SHOTS = path.join(REPO_ROOT, 'test-results', 'batch');
+
+/** axe-core's WCAG 2.2 AA violations on the page as it is, each with the elements concerned. */
+async function axeViolations(page: Page): Promise<string[]> {
+  // Evaluated through the debugging protocol: the page's policy refuses inline scripts.
+  await page.evaluate(await readFile(path.join(REPO_ROOT, 'node_modules/axe-core/axe.min.js'), 'utf8'));
+  return page.evaluate(async () => {
+    const g = globalThis as unknown as {
+      document: unknown;
+      axe: {
+        run: (
+          context: unknown,
+          options: unknown,
+        ) => Promise<{ violations: { id: string; nodes: { html: string }[] }[] }>;
+      };
+    };
+    const { violations } = await g.axe.run(g.document, {
+      runOnly: { type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa', 'wcag22aa'] },
+    });
+    return violations.map((v) => `${v.id}: ${JSON.stringify(v.nodes.map((n) => n.html))}`);
+  });
 }
 
 /** The fixture list with its "Postcode" column renamed: a name no synonym matches, say. */
@@ -342,6 +367,175 @@ describe('the batch page', () => {
     for (const piece of pieces.filter((p) => !p.holdout))
       expect(['Smooth sailing', 'Calm waters']).toContain(piece.variant);
   });
+
+  it('keeps the set-up across a reload, and offers the columns chosen last time for the template', async () => {
+    const context = await browser.context(server.url);
+    const page = await context.newPage();
+    await signIn(page, marketingKey, /\/marketing$/);
+    await page.goto('/batch');
+    const list = await renamedList('Delivery Code');
+    await chooseList(page, list);
+    await page.getByLabel('Rep on every piece').selectOption('dana');
+    await page.getByLabel('ZIP code').selectOption('Delivery Code');
+    await page.getByRole('button', { name: 'Check the list' }).click();
+    await expect
+      .poll(() => page.locator('#preflight-summary').textContent())
+      .toBe('8 rows of 10 will render; 2 rows fail.');
+    await page.getByLabel('A ZIP with one PDF per row').check();
+    await page.getByLabel('Hold out (percent of the rows)').fill('10');
+    await page.getByLabel('Hold out (percent of the rows)').blur();
+
+    // Reloaded: the template, the rep and the options are as they were; the list is chosen again
+    // (browsers forget files), and its columns are mapped as they were.
+    await page.reload();
+    expect(await page.getByLabel('Template', { exact: true }).inputValue()).toBe('postcard-6x4');
+    expect(await page.getByLabel('Rep on every piece').inputValue()).toBe('dana');
+    expect(await page.locator('#output-zip').isChecked()).toBe(true);
+    expect(await page.locator('#experiment-holdout').inputValue()).toBe('10');
+    expect(
+      await page.getByRole('link', { name: 'Download a sample list for this template' }).getAttribute('href'),
+    ).toBe('/batch/sample.csv?template=postcard-6x4');
+    await page.getByLabel('Prospect list (CSV)').setInputFiles(list);
+    await expect.poll(() => page.getByLabel('ZIP code').inputValue()).toBe('Delivery Code');
+    await expect.poll(() => page.locator('#mapping-status').textContent()).toBe('');
+
+    // Another day, another browser: the columns chosen for this template are offered again.
+    const fresh = await signedIn(marketingKey, /\/marketing$/);
+    await fresh.goto('/batch');
+    await chooseList(fresh, list);
+    await expect.poll(() => fresh.getByLabel('ZIP code').inputValue()).toBe('Delivery Code');
+    const note = fresh.locator('#mapping-saved');
+    expect(await note.isVisible()).toBe(true);
+    await fresh.getByRole('button', { name: 'Match them automatically instead' }).click();
+    await expect.poll(() => fresh.getByLabel('ZIP code').inputValue()).toBe('');
+    expect(await note.isVisible()).toBe(false);
+
+    // The sample list names the template's inputs, as the page offers it.
+    const sample = await download(fresh, 'Download a sample list for this template', 'sample.csv');
+    expect(sample.toString('utf8')).toMatch(/^\uFEFFFirst name,Last name,Company,Street address,/);
+  });
+
+  it('asks before cancelling a job: in a dialog, and on a page of its own without the script', async () => {
+    const long = async () => {
+      const rows = Array.from({ length: 5000 }, (_, i) => `Pat${i},Lee,${i} Main St,Portland,ME,04101`);
+      const body = new FormData();
+      body.set('templateId', 'postcard-6x4');
+      body.set('output', 'pdf');
+      const csv = ['First Name,Last Name,Street Address,City,State,ZIP', ...rows].join('\r\n');
+      body.set('csv', new Blob([csv], { type: 'text/csv' }), 'long.csv');
+      const started = await call(server.url, 'post', '/api/v1/jobs', { key: repKey, body });
+      expect(started.status).toBe(202);
+      return `/batch/jobs/${(started.json as { id: string }).id}`;
+    };
+    const page = await signedIn(repKey, /\/gallery$/);
+    await page.goto(await long());
+    const dialog = page.getByRole('dialog', { name: 'Cancel the job?' });
+    await page.getByRole('link', { name: 'Cancel the job…' }).click();
+    await expect.poll(() => dialog.isVisible()).toBe(true);
+    expect(await axeViolations(page)).toEqual([]);
+    await page.getByRole('button', { name: 'No, keep it running' }).click();
+    await expect.poll(() => dialog.isVisible()).toBe(false);
+    expect(await page.locator('[data-k="state"]').textContent()).not.toBe('cancelled');
+    await page.getByRole('link', { name: 'Cancel the job…' }).click();
+    await page.getByRole('button', { name: 'Yes, cancel the job' }).click();
+    await expect.poll(() => page.locator('[data-k="state"]').textContent()).toBe('cancelled');
+
+    // Without the script, the link leads to the question on a page of its own.
+    const bare = await (await browser.context(server.url, { javaScriptEnabled: false })).newPage();
+    await signIn(bare, repKey, /\/gallery$/);
+    const job = await long();
+    await bare.goto(job);
+    await bare.getByRole('link', { name: 'Cancel the job…' }).click();
+    await bare.waitForURL(new RegExp(`${job}/cancel$`));
+    expect(await bare.getByRole('heading', { level: 1 }).textContent()).toBe('Cancel the job?');
+    await bare.getByRole('button', { name: 'Yes, cancel the job' }).click();
+    await bare.waitForURL(new RegExp(`${job}$`));
+    expect(await bare.locator('[data-k="state"]').textContent()).toBe('cancelled');
+    // Asked again of an ended job, there is nothing to cancel.
+    await bare.goto(`${job}/cancel`);
+    expect(await bare.getByRole('status').textContent()).toContain('there is nothing to cancel');
+  });
+
+  for (const { width, height } of [
+    { width: 1366, height: 900 },
+    { width: 390, height: 844 },
+  ]) {
+    it(`is accessible and fits at ${width}×${height}, error states included`, async () => {
+      // A rep of their own: nothing mapped before for the template.
+      const key = (await createKey(server, 'rep', `Ada ${width}`, `ada-${width}`)).key;
+      expect((await call(server.url, 'put', '/api/v1/reps/me', { key, body: profileForm() })).status).toBe(
+        200,
+      );
+      const page = await signedIn(key, /\/gallery$/);
+      await page.setViewportSize({ width, height });
+      const shot = async (name: string) => {
+        expect(await axeViolations(page), name).toEqual([]);
+        // Nothing scrolls sideways.
+        expect(
+          await page.evaluate(() => {
+            const root = (
+              globalThis as unknown as {
+                document: { documentElement: { scrollWidth: number; clientWidth: number } };
+              }
+            ).document.documentElement;
+            return root.scrollWidth - root.clientWidth;
+          }),
+          name,
+        ).toBeLessThanOrEqual(0);
+        await page.screenshot({ path: path.join(SHOTS, `${name}-${width}.png`), fullPage: true });
+      };
+
+      // A list that is not one: the error beside the file.
+      await page.goto('/batch');
+      await page.getByLabel('Template', { exact: true }).selectOption({ label: POSTCARD });
+      await page.getByLabel('Prospect list (CSV)').setInputFiles({
+        name: 'list.csv',
+        mimeType: 'text/csv',
+        buffer: Buffer.from('\uFEFF\r\n'),
+      });
+      await expect.poll(() => page.locator('#batch-csv-error').textContent()).not.toBe('');
+      await shot('batch-bad-list');
+
+      // A mapping with a required input unfed, the first piece, and a preflight's failures.
+      await page.getByLabel('Prospect list (CSV)').setInputFiles(await renamedList('Delivery Code'));
+      await expect.poll(() => page.locator('#mapping-status').textContent()).not.toBe('');
+      await shot('batch-unmapped');
+      await page.getByLabel('ZIP code').selectOption('Delivery Code');
+      await expect.poll(() => page.locator('#mapping-status').textContent()).toBe('');
+      await page.getByRole('button', { name: 'Preview the first piece' }).click();
+      await expect.poll(() => page.getByRole('img', { name: "Row 1's piece, page 1 of 2" }).count()).toBe(1);
+      await page.getByRole('button', { name: 'Check the list' }).click();
+      await expect.poll(() => page.locator('#preflight-summary').textContent()).toMatch(/fail/);
+      await shot('batch-preflight');
+
+      // A finished job with rejected rows to fix; then a fix refused, its problems above the form.
+      await page.getByRole('button', { name: 'Start the run' }).click();
+      await page.waitForURL(/\/batch\/jobs\/[0-9a-f]{16}$/);
+      await expect.poll(() => page.locator('#results-summary').count()).toBe(1);
+      await shot('job-rejections');
+      await page
+        .locator('input[name="row"]')
+        .first()
+        .evaluate((input) => {
+          (input as unknown as { value: string }).value = '1';
+        });
+      await page.getByRole('button', { name: 'Run the corrected rows' }).click();
+      const summary = page.getByRole('alert').filter({ hasText: 'The corrected rows were not run' });
+      await expect.poll(() => summary.textContent()).toContain('Row 1 was not rejected');
+      expect(
+        await page.evaluate(
+          () =>
+            (globalThis as unknown as { document: { activeElement: { id: string } } }).document.activeElement
+              .id,
+        ),
+      ).toBe('fix-problems');
+      await shot('job-fix-refused');
+      await page.goto(`${new URL(page.url()).pathname.replace(/\/fix$/, '')}/cancel`);
+      await shot('job-cancel-ended');
+      await page.goto('/batch');
+      await shot('batch-jobs');
+    });
+  }
 
   it('refuses changes without the session’s CSRF token, and a rep naming another rep', async () => {
     const page = await signedIn(repKey, /\/gallery$/);

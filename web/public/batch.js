@@ -155,7 +155,6 @@
   function resetPreflight() {
     if (source) source.close();
     source = null;
-    firstPiece.hidden = true;
     preflight.hidden = true;
     start.hidden = true;
     failures.hidden = true;
@@ -166,6 +165,8 @@
 
   async function loadColumns(keepMapping) {
     resetPreflight();
+    // The first piece shown is of another list, mapping or template now.
+    firstPiece.hidden = true;
     csvError.textContent = '';
     if (!keepMapping) {
       columns = null;
@@ -498,6 +499,7 @@
   if (rep)
     rep.addEventListener('change', () => {
       resetPreflight();
+      firstPiece.hidden = true;
       keepSetup();
     });
   mappingRows.addEventListener('change', (event) => {
