@@ -270,8 +270,13 @@ export function batchRoutes(web: Web, router: Router): void {
     csrf(web),
     async (req, res) => {
       const { id } = parseWith(jobParams, req.params);
-      const job = await s.jobs.rerun(viewerOf(res).key, id, csvOf(req));
-      res.redirect(303, links(job).page);
+      try {
+        const job = await s.jobs.rerun(viewerOf(res).key, id, csvOf(req));
+        res.redirect(303, links(job).page);
+      } catch (error) {
+        if (!(error instanceof PlatenError)) throw error;
+        await sendJobPage(res, id, { problems: error.problems.map(inWords), typed: new Map() });
+      }
     },
   );
 
