@@ -496,6 +496,19 @@ describe('the batch page', () => {
       await expect.poll(() => page.locator('#batch-csv-error').textContent()).not.toBe('');
       await shot('batch-bad-list');
 
+      // A first row that cannot be printed: its preview says why, by the input's label.
+      const fixture = (await readFile(LIST, 'utf8')).split('\n');
+      await page.getByLabel('Prospect list (CSV)').setInputFiles({
+        name: 'list.csv',
+        mimeType: 'text/csv',
+        buffer: Buffer.from([fixture[0], fixture[7], ...fixture.slice(1, 7)].join('\n')),
+      });
+      await page.getByRole('button', { name: 'Preview the first piece' }).click();
+      await expect
+        .poll(() => page.locator('#first-piece-status').textContent())
+        .toBe('Row 1 cannot be previewed. First name: required.');
+      await shot('batch-first-row-refused');
+
       // A mapping with a required input unfed, the first piece, and a preflight's failures.
       await page.getByLabel('Prospect list (CSV)').setInputFiles(await renamedList('Delivery Code'));
       await expect.poll(() => page.locator('#mapping-status').textContent()).not.toBe('');

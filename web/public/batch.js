@@ -117,8 +117,17 @@
   function problemText(body) {
     const problems = body.problems || [];
     if (problems.length === 0) return body.message || 'Something went wrong; try again.';
-    // The messages name the field in words; a path is for programs, not people.
-    return problems.map((p) => `${p.message.charAt(0).toUpperCase()}${p.message.slice(1)}.`).join(' ');
+    // A path is for programs: people read the input's label (from the columns shown), or nothing.
+    const labels = new Map(
+      ((columns && columns.inputs) || []).map((input) => [`prospect.${input.key}`, input.label]),
+    );
+    return problems
+      .map((p) => {
+        const label = labels.get(p.path);
+        const text = label && !p.message.startsWith(label) ? `${label}: ${p.message}` : p.message;
+        return `${text.charAt(0).toUpperCase()}${text.slice(1)}.`;
+      })
+      .join(' ');
   }
 
   async function post(url, data) {
