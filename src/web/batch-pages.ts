@@ -350,6 +350,7 @@ function fixableRows(lines: Rejection[], typed: Map<string, string> = new Map())
     seen.add(key);
     entry.problems.push({
       ...line,
+      message: sentence(line.message),
       edit,
       typed: typed.get(key) ?? line.value,
       field: `fix-${line.row}-${entry.problems.length}`,
@@ -361,12 +362,11 @@ function fixableRows(lines: Rejection[], typed: Map<string, string> = new Map())
 
 /** A refused fix's problems as the page shows them: by row and column, never a path. */
 function inWords(problem: Problem): Problem {
-  return {
-    ...problem,
-    path: '',
-    message: problem.message.charAt(0).toUpperCase() + problem.message.slice(1),
-  };
+  return { ...problem, path: '', message: sentence(problem.message) };
 }
+
+/** A message as a page shows it: a sentence, with its capital. */
+const sentence = (message: string) => message.charAt(0).toUpperCase() + message.slice(1);
 
 /** The CSRF token travels in a header from the script, or as a field; it is not part of the form. */
 function withoutCsrf(body: unknown): unknown {

@@ -598,13 +598,19 @@ describe.each(ADAPTERS)('the store contract: $name', (adapter) => {
       await store.jobs.create(job('b', 'zoe'));
       later();
       await store.jobs.create(job('c', 'dana'));
-      const ids = async (filter: { repId?: string; limit: number }) =>
+      const ids = async (filter: { repId?: string; withoutChecks?: boolean; limit: number }) =>
         (await store.jobs.list(filter)).map((j) => j.id);
       expect(await ids({ limit: 10 })).toEqual(['c', 'b', 'a']);
       expect(await ids({ repId: 'dana', limit: 10 })).toEqual(['c', 'a']);
       expect(await ids({ limit: 1 })).toEqual(['c']);
       await store.jobs.finish('b', 'done');
       expect((await store.jobs.unfinished()).map((j) => j.id)).toEqual(['a', 'c']);
+      // Preflight checks are left out when asked.
+      later();
+      await store.jobs.create({ ...job('d', 'dana'), kind: 'check' });
+      expect(await ids({ limit: 10 })).toEqual(['d', 'c', 'b', 'a']);
+      expect(await ids({ repId: 'dana', withoutChecks: true, limit: 10 })).toEqual(['c', 'a']);
+      expect(await ids({ withoutChecks: true, limit: 1 })).toEqual(['c']);
     });
 
     it('keep their first start, their progress, and end once', async () => {

@@ -176,10 +176,10 @@ describe('the batch page', () => {
     expect(await cells(0)).toEqual([
       '3',
       'State',
-      'longer than 2 characters. Use the two-letter code: ME',
+      'Longer than 2 characters. Use the two-letter code: ME',
       'Maine',
     ]);
-    expect(await cells(1)).toEqual(['7', 'First Name', 'required', '']);
+    expect(await cells(1)).toEqual(['7', 'First Name', 'Required', '']);
     // No rule codes on the page.
     expect(await failures.textContent()).not.toMatch(/too_big|invalid_type/);
 

@@ -425,7 +425,8 @@
     body.replaceChildren(
       ...report.lines.map((line) => {
         const row = document.createElement('tr');
-        const values = { Row: line.row, Column: line.column, Problem: line.message, Value: line.value };
+        const problem = `${line.message.charAt(0).toUpperCase()}${line.message.slice(1)}`;
+        const values = { Row: line.row, Column: line.column, Problem: problem, Value: line.value };
         row.append(
           ...Object.entries(values).map(([label, value]) => {
             const cell = document.createElement('td');
