@@ -226,7 +226,7 @@ function prepareRow(
       : []),
   ];
   if (unreadable.length > 0) throw new PlatenError('unreadable_row', unreadable);
-  const prospect = withBooleans(prospectOf(row.values, task.mapping), compiled.inputs.prospect);
+  const prospect = rowProspect(compiled, row, task.mapping);
   refuseImages(prospect, compiled.inputs.prospect);
   const rep = repOf(row, task);
   const record: Record<keyof PieceRecord, Record<string, unknown>> = {
@@ -331,10 +331,14 @@ function refuseImages(prospect: Record<string, unknown>, inputs: Record<string, 
 const YES = /^(true|yes|y|1|x)$/i;
 const NO = /^(false|no|n|0)$/i;
 
-function withBooleans(
-  prospect: Record<string, string>,
-  inputs: Record<string, InputDef>,
+/** The prospect part of a row's record, as a job prints it: its mapped cells, yes and no read as booleans. */
+export function rowProspect(
+  compiled: CompiledTemplate,
+  row: CsvRow,
+  mapping: ColumnMapping,
 ): Record<string, string | boolean> {
+  const prospect = prospectOf(row.values, mapping);
+  const inputs = compiled.inputs.prospect;
   const out: Record<string, string | boolean> = { ...prospect };
   for (const [key, value] of Object.entries(prospect)) {
     if (inputs[key]?.type !== 'boolean') continue;
@@ -350,7 +354,6 @@ function asBuffers(image: PreparedImage): PreparedImage {
   return { ...image, data: buffer(image.data), ...(image.alpha ? { alpha: buffer(image.alpha) } : {}) };
 }
 
-/** The CSV column and cell behind a problem's path (a record path, or a column's header), for the report. */
 /** The prospect input a problem's path names, if any. */
 function inputOf(compiled: CompiledTemplate, path: string): InputDef | undefined {
   const key = /^prospect\.([A-Za-z0-9_]+)$/.exec(path)?.[1];
@@ -359,6 +362,7 @@ function inputOf(compiled: CompiledTemplate, path: string): InputDef | undefined
     : undefined;
 }
 
+/** The CSV column and cell behind a problem's path (a record path, or a column's header), for the report. */
 function cellOf(path: string, row: CsvRow, mapping: ColumnMapping): { column: string; value: string } {
   const match = /^prospect\.([A-Za-z0-9_]+)$/.exec(path);
   const column = match ? mapping.columns[match[1]!] : Object.hasOwn(row.values, path) ? path : undefined;

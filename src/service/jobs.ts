@@ -19,14 +19,13 @@ import {
   rerunRows,
   runBatch,
 } from '../jobs/batch.js';
-import type { ChunkKind, RepPart } from '../jobs/chunk.js';
+import { type ChunkKind, type ChunkResult, type RepPart, rowProspect } from '../jobs/chunk.js';
 import { type CsvDelimiter, type CsvEncoding, type CsvInput, type CsvRow, openCsv } from '../jobs/csv.js';
 import { csvLine, type ReportedRows, reportedRows } from '../jobs/report.js';
 import type { ChunkDispatcher } from '../jobs/dispatch.js';
-import { type ColumnMapping, mapColumns, normalizeName, prospectOf } from '../jobs/mapping.js';
+import { type ColumnMapping, mapColumns, normalizeName } from '../jobs/mapping.js';
 import { checkpointsOf } from '../jobs/checkpoints.js';
 import { quoted, visible } from '../jobs/visible.js';
-import type { ChunkResult } from '../jobs/chunk.js';
 import { checkedSplit, type JobPieces, newJobSeed, type Split } from '../jobs/experiment.js';
 import { type ChoiceInput, choiceInputs } from '../model/manifest.js';
 import type { ApiKey, Job, JobSpec, JobState, Store } from '../store/store.js';
@@ -492,7 +491,7 @@ export class JobService {
     if (!first)
       throw new PlatenError('invalid_csv', [{ path: 'csv', rule: 'empty', message: 'the list has no rows' }]);
     const rep = await this.renders.repPart(compiled, await this.profile(this.repFor(caller, request.repId)));
-    const record = { rep: rep.values, prospect: prospectOf(first.values, mapping), fields: {} };
+    const record = { rep: rep.values, prospect: rowProspect(compiled, first, mapping), fields: {} };
     const { png, pages, problems } = await this.renders.previewRecord(
       caller,
       compiled,
