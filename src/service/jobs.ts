@@ -569,7 +569,7 @@ export class JobService {
               {
                 path: 'fixes',
                 rule: 'unreadable_cell',
-                message: `row ${row.row}: the cell in the column ${quoted(unreadable.path)} is not text; type it again`,
+                message: `row ${row.row}: the cell in the column ${quoted(unreadable.path)} is not text in the list's encoding: type it again here, or upload the corrected list`,
               },
             ]);
           const cells = input.headers.map((h) => fixed?.get(h) ?? row.values[h] ?? '');

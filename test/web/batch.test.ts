@@ -368,6 +368,55 @@ describe('the batch page', () => {
       expect(['Smooth sailing', 'Calm waters']).toContain(piece.variant);
   });
 
+  it('fixes a cell that was not text in the list’s encoding only when it is typed again', async () => {
+    const lines = [
+      'First Name,Last Name,Street Address,City,State,ZIP',
+      'Zoë,Lindqvist,5 Elm St,Rockland,ME,04841',
+      'Chloé,Köhler,418 Birchwood Lane,Bangor,ME,04401',
+    ].map((line) => Buffer.from(`${line}\r\n`, 'utf8'));
+    // A row another program added, in Windows-1252: "José" is not UTF-8 text.
+    const csv = Buffer.concat([
+      ...lines,
+      Buffer.from('Jos\xe9,Alvarez,1 Main St,Portland,ME,04101\r\n', 'latin1'),
+    ]);
+    const body = new FormData();
+    body.set('templateId', 'postcard-6x4');
+    body.set('output', 'pdf');
+    body.set('csv', new Blob([new Uint8Array(csv)], { type: 'text/csv' }), 'mixed.csv');
+    const started = await call(server.url, 'post', '/api/v1/jobs', { key: repKey, body });
+    expect(started.status).toBe(202);
+    const jobUrl = `/batch/jobs/${(started.json as { id: string }).id}`;
+
+    const page = await signedIn(repKey, /\/gallery$/);
+    await page.goto(jobUrl);
+    await expect
+      .poll(() => page.locator('#results-summary').textContent())
+      .toMatch(/2 of 3 rows rendered;\s+1 rejected/);
+    expect(await page.getByLabel('Row 3, First Name').inputValue()).toBe('Jos\\xE9');
+
+    // Another cell of the row corrected, the unreadable one left: refused, in words, nothing run.
+    const csrf = await page.locator('input[name=_csrf]').first().inputValue();
+    const refused = await page.request.post(`${jobUrl}/fix`, {
+      form: { _csrf: csrf, row: '3', column: 'Last Name', value: 'Álvarez' },
+      maxRedirects: 0,
+    });
+    expect(refused.status()).toBe(422);
+    expect(await refused.text()).toContain(
+      'Row 3: the cell in the column &quot;First Name&quot; is not text in the list&#x27;s encoding',
+    );
+
+    await page.getByLabel('Row 3, First Name').fill('José');
+    await page.getByRole('button', { name: 'Run the corrected rows' }).click();
+    await page.waitForURL(
+      (url) => /\/batch\/jobs\/[0-9a-f]{16}$/.test(url.pathname) && url.pathname !== jobUrl,
+    );
+    await expect
+      .poll(() => page.locator('#results-summary').textContent())
+      .toMatch(/^1 of 1 rows rendered;\s+0 rejected\.$/);
+    const fixed = await popplerText(await download(page, 'Download the merged PDF', 'fixed.pdf'));
+    expect(fixed.join('\n')).toContain('José');
+  });
+
   it('keeps the set-up across a reload, and offers the columns chosen last time for the template', async () => {
     const context = await browser.context(server.url);
     const page = await context.newPage();
