@@ -21,6 +21,7 @@ import {
   type Web,
   when,
 } from './pages.js';
+import { PREVIEW_SCALE } from './rep-pages.js';
 
 /** What the batch script posts beside the list: `map` is `Header=input`, once per mapped input. */
 const listForm = z.strictObject({
@@ -57,8 +58,6 @@ const fixForm = z.strictObject({
   column: many.pipe(z.array(z.string().max(1000))),
   value: many.pipe(z.array(z.string().max(10_000))),
 });
-/** Previews at 96 dpi, as the rep's form shows them. */
-const PREVIEW_SCALE = 96 / 72;
 
 /** Rejected-row lines a page shows; the whole report is a download. */
 const REJECTIONS_SHOWN = 100;
