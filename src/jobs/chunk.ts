@@ -14,6 +14,7 @@ import type { PieceIdentity, PieceRecord } from '../model/record.js';
 import type { CompiledTemplate } from '../model/template.js';
 import type { CsvRow } from './csv.js';
 import { armOf, isHeldOut, type JobPieces, rowIdentity } from './experiment.js';
+import { withHint } from './hints.js';
 import { type ColumnMapping, prospectOf } from './mapping.js';
 import { quoted } from './visible.js';
 
@@ -140,8 +141,10 @@ export async function renderChunk(compiled: CompiledTemplate, task: ChunkTask): 
         piece = prepareRow(compiled, row, task, images);
       } catch (error) {
         if (!(error instanceof PlatenError)) throw error;
-        const { problems } = error;
-        const cells = problems.map((problem) => cellOf(problem.path, row, task.mapping));
+        const cells = error.problems.map((problem) => cellOf(problem.path, row, task.mapping));
+        const problems = error.problems.map((problem, i) =>
+          withHint(problem, inputOf(compiled, problem.path), cells[i]!.value),
+        );
         result.rejected.push({ row: row.row, line: row.line, problems, cells });
         continue;
       }
@@ -223,7 +226,7 @@ function prepareRow(
       : []),
   ];
   if (unreadable.length > 0) throw new PlatenError('unreadable_row', unreadable);
-  const prospect = withBooleans(prospectOf(row.values, task.mapping), compiled.inputs.prospect);
+  const prospect = rowProspect(compiled, row, task.mapping);
   refuseImages(prospect, compiled.inputs.prospect);
   const rep = repOf(row, task);
   const record: Record<keyof PieceRecord, Record<string, unknown>> = {
@@ -328,10 +331,14 @@ function refuseImages(prospect: Record<string, unknown>, inputs: Record<string, 
 const YES = /^(true|yes|y|1|x)$/i;
 const NO = /^(false|no|n|0)$/i;
 
-function withBooleans(
-  prospect: Record<string, string>,
-  inputs: Record<string, InputDef>,
+/** The prospect part of a row's record, as a job prints it: its mapped cells, yes and no read as booleans. */
+export function rowProspect(
+  compiled: CompiledTemplate,
+  row: CsvRow,
+  mapping: ColumnMapping,
 ): Record<string, string | boolean> {
+  const prospect = prospectOf(row.values, mapping);
+  const inputs = compiled.inputs.prospect;
   const out: Record<string, string | boolean> = { ...prospect };
   for (const [key, value] of Object.entries(prospect)) {
     if (inputs[key]?.type !== 'boolean') continue;
@@ -345,6 +352,14 @@ function withBooleans(
 function asBuffers(image: PreparedImage): PreparedImage {
   const buffer = (bytes: Uint8Array) => Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   return { ...image, data: buffer(image.data), ...(image.alpha ? { alpha: buffer(image.alpha) } : {}) };
+}
+
+/** The prospect input a problem's path names, if any. */
+function inputOf(compiled: CompiledTemplate, path: string): InputDef | undefined {
+  const key = /^prospect\.([A-Za-z0-9_]+)$/.exec(path)?.[1];
+  return key !== undefined && Object.hasOwn(compiled.inputs.prospect, key)
+    ? compiled.inputs.prospect[key]
+    : undefined;
 }
 
 /** The CSV column and cell behind a problem's path (a record path, or a column's header), for the report. */

@@ -80,18 +80,98 @@ export interface ColumnMapping {
 type Matcher = (header: string) => boolean;
 
 /**
- * Automatic matching, strongest first: a column named exactly as the input, then by normalized name,
- * then by the input's normalized label. A stronger match is never displaced by a weaker one.
+ * What spreadsheets call the things mail is addressed with, normalized (see normalizeName): an input
+ * whose name or label is one of a group's names takes a column named by any other of them.
  */
-const TIERS: ((key: string, def: InputDef) => Matcher | undefined)[] = [
-  (key) => (header) => header === key,
-  (key) => {
-    const name = normalizeName(key);
-    return (header) => normalizeName(header) === name;
+const SYNONYMS: readonly (readonly string[])[] = [
+  ['firstname', 'givenname', 'forename', 'first', 'fname'],
+  ['lastname', 'surname', 'familyname', 'last', 'lname'],
+  ['fullname', 'name', 'contactname'],
+  [
+    'company',
+    'companyname',
+    'organisation',
+    'organization',
+    'organisationname',
+    'organizationname',
+    'business',
+    'businessname',
+    'employer',
+    'org',
+  ],
+  [
+    'address1',
+    'address',
+    'street',
+    'streetaddress',
+    'addressline1',
+    'line1',
+    'street1',
+    'mailingaddress',
+    'address1line',
+  ],
+  [
+    'address2',
+    'addressline2',
+    'line2',
+    'street2',
+    'apt',
+    'apartment',
+    'suite',
+    'unit',
+    'aptsuite',
+    'aptsuiteunit',
+    'apartmentsuiteunit',
+  ],
+  ['city', 'town', 'towncity', 'citytown', 'locality', 'suburb'],
+  ['state', 'st', 'stateprovince', 'province', 'region', 'statecode'],
+  ['zip', 'zipcode', 'postalcode', 'postcode', 'postal', 'zip5', 'zippostalcode', 'postalzipcode'],
+  ['country', 'countrycode', 'countryname'],
+  ['email', 'emailaddress'],
+  ['phone', 'phonenumber', 'telephone', 'tel', 'mobile', 'cell', 'cellphone', 'mobilephone'],
+  ['id', 'prospectid', 'recordid'],
+];
+
+/** The synonyms of a normalized name, itself included; none for a name no group has. */
+function synonymsOf(name: string): readonly string[] {
+  return SYNONYMS.find((group) => group.includes(name)) ?? [];
+}
+
+/** A tier's matcher of headers to one input; `lenient` tiers leave an ambiguous input unmatched. */
+interface Tier {
+  matcher: (key: string, def: InputDef) => Matcher | undefined;
+  lenient?: true;
+}
+
+/**
+ * Automatic matching, strongest first: a column named exactly as the input, then by normalized name,
+ * then by the input's normalized label, then by a synonym of either (Surname for lastName, Postal
+ * Code for a "ZIP code"). A stronger match is never displaced by a weaker one. Synonyms are loose:
+ * where one names several columns or inputs, it decides nothing and the person chooses.
+ */
+const TIERS: Tier[] = [
+  { matcher: (key) => (header) => header === key },
+  {
+    matcher: (key) => {
+      const name = normalizeName(key);
+      return (header) => normalizeName(header) === name;
+    },
   },
-  (_key, def) => {
-    const label = def.label === undefined ? '' : normalizeName(def.label);
-    return label === '' ? undefined : (header) => normalizeName(header) === label;
+  {
+    matcher: (_key, def) => {
+      const label = def.label === undefined ? '' : normalizeName(def.label);
+      return label === '' ? undefined : (header) => normalizeName(header) === label;
+    },
+  },
+  {
+    matcher: (key, def) => {
+      const names = new Set([
+        ...synonymsOf(normalizeName(key)),
+        ...(def.label === undefined ? [] : synonymsOf(normalizeName(def.label))),
+      ]);
+      return names.size === 0 ? undefined : (header) => names.has(normalizeName(header));
+    },
+    lenient: true,
   },
 ];
 
@@ -142,13 +222,23 @@ export function mapColumns(
   for (const tier of TIERS) {
     const matches = new Map<string, string[]>(); // input → free headers it matches in this tier
     for (const [key, def] of Object.entries(inputs)) {
-      const matcher = fed.has(key) ? undefined : tier(key, def);
+      const matcher = fed.has(key) ? undefined : tier.matcher(key, def);
       if (matcher === undefined) continue;
       const found = headers.filter((h) => !used.has(h) && matcher(h));
       if (found.length > 0) matches.set(key, found);
     }
     const claims = new Map<string, string[]>(); // header → inputs matching it in this tier
     for (const [key, found] of matches) for (const h of found) claims.set(h, [...(claims.get(h) ?? []), key]);
+    if (tier.lenient) {
+      for (const [key, found] of matches) {
+        const [header] = found;
+        if (found.length === 1 && header !== undefined && claims.get(header)?.length === 1) {
+          fed.set(key, header);
+          used.add(header);
+        }
+      }
+      continue;
+    }
     // An ambiguous match is refused rather than guessed: feeding the wrong column would print wrong
     // mail without an error.
     for (const [key, found] of matches) {

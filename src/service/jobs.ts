@@ -19,21 +19,20 @@ import {
   rerunRows,
   runBatch,
 } from '../jobs/batch.js';
-import type { ChunkKind, RepPart } from '../jobs/chunk.js';
-import { type CsvDelimiter, type CsvEncoding, type CsvInput, openCsv } from '../jobs/csv.js';
-import { type ReportedRows, reportedRows } from '../jobs/report.js';
+import { type ChunkKind, type ChunkResult, type RepPart, rowProspect } from '../jobs/chunk.js';
+import { type CsvDelimiter, type CsvEncoding, type CsvInput, type CsvRow, openCsv } from '../jobs/csv.js';
+import { csvLine, type ReportedRows, reportedRows } from '../jobs/report.js';
 import type { ChunkDispatcher } from '../jobs/dispatch.js';
 import { type ColumnMapping, mapColumns, normalizeName } from '../jobs/mapping.js';
 import { checkpointsOf } from '../jobs/checkpoints.js';
 import { quoted, visible } from '../jobs/visible.js';
-import type { ChunkResult } from '../jobs/chunk.js';
 import { checkedSplit, type JobPieces, newJobSeed, type Split } from '../jobs/experiment.js';
 import { type ChoiceInput, choiceInputs } from '../model/manifest.js';
 import type { ApiKey, Job, JobSpec, JobState, Store } from '../store/store.js';
 import { SheetTooSmallError, sheetLayout } from '../pdf/impose.js';
 import type { CompiledTemplate } from '../model/template.js';
-import { folderEntries } from '../files.js';
-import { authorize, can, repScope, sees } from './policy.js';
+import { folderEntries, writeAtomically } from '../files.js';
+import { authorize, can, ownerOf, repScope, sees } from './policy.js';
 import type { PieceService } from './pieces.js';
 import type { RenderService, RepDetails } from './render.js';
 import type { TemplateService } from './templates.js';
@@ -83,6 +82,8 @@ export interface JobView extends Omit<Job, 'spec' | 'keyId' | 'state'> {
   /** The job's experiment, as asked: the split and the percentage held out (0 for none). */
   split: Split | null;
   holdout: number;
+  /** The rep whose profile prints on the pieces (on rows naming none, with a rep column), and their name. */
+  rep: { id: string; name: string } | null;
   /** Why a waiting job waits, for people. */
   waiting: string | null;
   rate: number | null;
@@ -130,6 +131,13 @@ export interface JobColumns {
   problems: Problem[];
   /** The template's inputs with choices: what a job of it can split. */
   choices: ChoiceInput[];
+  /** The first few values of each column (non-empty, as a person would read them), by header. */
+  samples: Record<string, string[]>;
+  /**
+   * The columns the caller fed this template with last time that this list has too, as overrides
+   * (header → input): what to offer in place of the automatic matching; null if none apply.
+   */
+  saved: Record<string, string> | null;
 }
 
 /** One line of a job's rejected-rows report: one problem of one row. */
@@ -231,6 +239,10 @@ export class JobService {
         throw error;
       }
       this.start(job);
+      // Offered with the caller's next list for the template; a job runs whether or not it is kept.
+      await this.store.jobs
+        .saveMapping(version.templateId, ownerOf(caller), mapping.columns)
+        .catch((error: unknown) => this.log.warn({ err: error, job: id }, 'cannot keep a column mapping'));
       return this.view(job);
     });
   }
@@ -316,12 +328,15 @@ export class JobService {
     return this.view(await this.visible(caller, id));
   }
 
-  async list(caller: ApiKey, limit: number): Promise<JobView[]> {
+  /** Jobs the caller may see, newest first; without preflight checks unless `checks`. */
+  async list(caller: ApiKey, limit: number, checks = true): Promise<JobView[]> {
     authorize(caller, 'jobs.run');
     const scope = repScope(caller);
-    return (await this.store.jobs.list({ ...(scope === null ? {} : { repId: scope }), limit })).map((job) =>
-      this.view(job),
-    );
+    const filter = {
+      ...(scope === null ? {} : { repId: scope }),
+      ...(checks ? {} : { withoutChecks: true }),
+    };
+    return (await this.store.jobs.list({ ...filter, limit })).map((job) => this.view(job));
   }
 
   /** Cancels a queued or running job: it stops, and its parts go. A finished job is left as it is. */
@@ -428,6 +443,10 @@ export class JobService {
       problems = error.problems;
     }
     const columns = mapping?.columns ?? {};
+    const kept = await this.store.jobs.mapping(found.templateId, ownerOf(caller));
+    const saved = Object.entries(kept ?? {}).filter(
+      ([input, header]) => Object.hasOwn(inputs, input) && headers.includes(header),
+    );
     return {
       templateId: found.templateId,
       version: found.version,
@@ -444,7 +463,123 @@ export class JobService {
       unused: mapping?.unused ?? headers,
       problems,
       choices: choiceInputs(compiled.inputs),
+      samples: await columnSamples(csv, headers),
+      saved: saved.length > 0 ? Object.fromEntries(saved.map(([input, header]) => [header, input])) : null,
     };
+  }
+
+  /**
+   * A PNG of one page of the piece a list's first row makes, as a job of it would print it (the
+   * job's rep, the mapping asked for), before anything runs: the row's problems if it has any.
+   */
+  async previewFirstRow(
+    caller: ApiKey,
+    request: Pick<JobRequest, 'templateId' | 'version' | 'csv' | 'map' | 'repId'>,
+    page: number,
+    scale: number,
+    signal: AbortSignal,
+  ): Promise<{ png: Buffer; pages: number; problems: Problem[] }> {
+    authorize(caller, 'jobs.run');
+    const version = await this.templates.resolve(request.templateId, request.version, caller);
+    const compiled = await this.templates.compiled(version);
+    const { input, mapping } = await mappedCsv(compiled, request.csv, {}, request.map);
+    let first: CsvRow | undefined;
+    for await (const row of input.rows) {
+      first = row;
+      break;
+    }
+    if (!first)
+      throw new PlatenError('invalid_csv', [{ path: 'csv', rule: 'empty', message: 'the list has no rows' }]);
+    const rep = await this.renders.repPart(compiled, await this.profile(this.repFor(caller, request.repId)));
+    const record = { rep: rep.values, prospect: rowProspect(compiled, first, mapping), fields: {} };
+    const { png, pages, problems } = await this.renders.previewRecord(
+      caller,
+      compiled,
+      record,
+      rep.images,
+      page,
+      scale,
+      signal,
+    );
+    return { png, pages, problems };
+  }
+
+  /**
+   * A list to start from for a template: a column for each prospect input (named by its label, as
+   * the automatic matching reads it; image inputs have none, a list carries no images), and a row
+   * for each of its samples. A CSV, UTF-8 with a BOM for Excel.
+   */
+  async sampleCsv(caller: ApiKey, templateId: string): Promise<{ csv: string; templateId: string }> {
+    authorize(caller, 'jobs.run');
+    const version = await this.templates.resolve(templateId, undefined, caller);
+    const compiled = await this.templates.compiled(version);
+    const inputs = Object.entries(compiled.inputs.prospect).filter(([, def]) => def.type !== 'image');
+    const labels = inputs.map(([key, def]) => def.label ?? key);
+    // Two inputs labelled alike would make one column feed both: such keep their names.
+    const header = inputs.map(([key], i) =>
+      labels.indexOf(labels[i]!) === i && labels.lastIndexOf(labels[i]!) === i ? labels[i]! : key,
+    );
+    const rows = compiled.manifest.samples.map((sample) => {
+      const prospect = (sample.record as { prospect?: Record<string, unknown> }).prospect ?? {};
+      return inputs.map(([key]) => {
+        const value = prospect[key];
+        return value === undefined || value === null ? '' : String(value);
+      });
+    });
+    return { csv: '\uFEFF' + [header, ...rows].map(csvLine).join(''), templateId: version.templateId };
+  }
+
+  /**
+   * Runs a finished job's rejected rows again with cells corrected on the page: its list, with each
+   * fix written into its row and column, becomes the corrected list of a rerun (see rerun). A fix
+   * must name a rejected row and a column of the list.
+   */
+  async rerunFixed(caller: ApiKey, id: string, fixes: CellFix[]): Promise<JobView> {
+    const { path, job } = await this.outputOf(caller, id, 'errors');
+    const rejected = reportedRows(await readFile(path, 'utf8')) ?? new Map<number, number>();
+    const input = await openCsv(this.file(job.id, 'input.csv'));
+    const byRow = new Map<number, Map<string, string>>();
+    const problems: Problem[] = [];
+    fixes.forEach((fix, i) => {
+      if (!rejected.has(fix.row))
+        problems.push({
+          path: `fixes.${i}.row`,
+          rule: 'not_rejected',
+          message: `row ${fix.row} was not rejected`,
+        });
+      else if (!input.headers.includes(fix.column))
+        problems.push({
+          path: `fixes.${i}.column`,
+          rule: 'unknown_column',
+          message: `the list has no column ${quoted(fix.column)}`,
+        });
+      else byRow.set(fix.row, (byRow.get(fix.row) ?? new Map<string, string>()).set(fix.column, fix.value));
+    });
+    if (problems.length > 0) throw new PlatenError('invalid_request', problems);
+    const corrected = join(this.dirs.staging, `${randomBytes(8).toString('hex')}.csv`);
+    try {
+      await writeAtomically(corrected, async (out) => {
+        out.write('\uFEFF' + listLine(input.headers));
+        for await (const row of input.rows) {
+          const fixed = byRow.get(row.row);
+          // A cell that is not text in the list cannot be written back as it was: it must be typed.
+          const unreadable = (row.problems ?? []).find((p) => !fixed?.has(p.path));
+          if (unreadable && rejected.has(row.row))
+            throw new PlatenError('invalid_request', [
+              {
+                path: 'fixes',
+                rule: 'unreadable_cell',
+                message: `row ${row.row}: the cell in the column ${quoted(unreadable.path)} is not text in the list's encoding: type it again here, or upload the corrected list`,
+              },
+            ]);
+          const cells = input.headers.map((h) => fixed?.get(h) ?? row.values[h] ?? '');
+          out.write(listLine([...cells, ...row.extra]));
+        }
+      });
+      return await this.rerun(caller, id, corrected);
+    } finally {
+      await rm(corrected, { force: true });
+    }
   }
 
   /**
@@ -753,8 +888,10 @@ export class JobService {
     const waiting = run?.waiting && !ENDED.has(job.state) ? WAITING[run.waiting.code] : null;
     const rate = waiting ? null : (run?.rate.rowsPerSecond ?? null);
     const left = job.total === null ? null : job.total - job.done;
+    const repId = spec.repId ?? job.repId;
     return {
       ...rest,
+      rep: repId ? { id: repId, name: spec.rep?.name || repId } : null,
       split: spec.split ?? null,
       holdout: spec.holdout ?? 0,
       state: waiting ? 'waiting' : job.state,
@@ -791,4 +928,46 @@ class RateMeter {
     const seconds = (now - this.start.at) / 1000;
     if (seconds > 0.2) this.rowsPerSecond = (progress.done - this.start.done) / seconds;
   }
+}
+
+/** A cell corrected on a job's page: the rejected row (by the report's number), its column and value. */
+export interface CellFix {
+  row: number;
+  column: string;
+  value: string;
+}
+
+/** Values a column shows, and at most how long each is shown. */
+const SAMPLE_VALUES = { count: 3, chars: 40, rows: 50 };
+
+/** The first few non-empty values of each column, from the first rows of a list (or of its start). */
+async function columnSamples(csv: string, headers: string[]): Promise<Record<string, string[]>> {
+  const samples: Record<string, string[]> = Object.fromEntries(headers.map((h) => [h, []]));
+  let read = 0;
+  try {
+    for await (const row of (await openCsv(csv)).rows) {
+      for (const header of headers) {
+        const value = visible((row.values[header] ?? '').trim());
+        const shown = samples[header]!;
+        if (value !== '' && shown.length < SAMPLE_VALUES.count)
+          shown.push(
+            value.length > SAMPLE_VALUES.chars ? `${value.slice(0, SAMPLE_VALUES.chars - 1)}…` : value,
+          );
+      }
+      if (++read === SAMPLE_VALUES.rows) break;
+    }
+  } catch (error) {
+    // The start of a list may end inside a row: the rows before it are enough to show.
+    if (!(error instanceof PlatenError)) throw error;
+  }
+  return samples;
+}
+
+/** One line of a list Platen writes back (a corrected list): cells quoted where a CSV needs it. */
+function listLine(cells: readonly string[]): string {
+  return (
+    cells
+      .map((cell) => (/[",\r\n]|^\s|\s$/.test(cell) ? `"${cell.replaceAll('"', '""')}"` : cell))
+      .join(',') + '\r\n'
+  );
 }

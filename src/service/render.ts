@@ -3,7 +3,7 @@ import { type PreparedImage, prepareImage } from '../assets/images.js';
 import { normalizePhoto } from '../assets/photos.js';
 import { NotFoundError, PlatenError, type Problem } from '../errors.js';
 import { fitPieceOrThrow } from '../layout/piece.js';
-import type { FitReportEntry } from '../model/piece.js';
+import type { FitReportEntry, RecordImages } from '../model/piece.js';
 import { pieceFacts, prospectName } from '../merge/facts.js';
 import { landingUrl, mergeRecord } from '../merge/merge.js';
 import { SAMPLE_PIECE_CODE } from '../model/piece-code.js';
@@ -195,8 +195,24 @@ export class RenderService {
     scale: number,
     signal: AbortSignal,
   ): Promise<{ png: Buffer; report: FitReportEntry[]; problems: Problem[]; pages: number }> {
-    authorize(caller, 'pieces.preview');
     const { compiled, record, images } = await this.previewInput(caller, request);
+    return this.previewRecord(caller, compiled, record, images, page, scale, signal);
+  }
+
+  /**
+   * A PNG of one page of a record the caller's service has put together (a batch list's first row,
+   * with the job's rep), as `preview` draws one.
+   */
+  async previewRecord(
+    caller: ApiKey,
+    compiled: CompiledTemplate,
+    record: unknown,
+    images: RecordImages,
+    page: number,
+    scale: number,
+    signal: AbortSignal,
+  ): Promise<{ png: Buffer; report: FitReportEntry[]; problems: Problem[]; pages: number }> {
+    authorize(caller, 'pieces.preview');
     if (page > compiled.pages.length) {
       throw new PlatenError('invalid_request', [
         { path: 'page', rule: 'too_big', message: `the template has ${compiled.pages.length} page(s)` },

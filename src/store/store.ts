@@ -377,8 +377,8 @@ export interface JobStore {
     input: Pick<Job, 'id' | 'keyId' | 'repId' | 'templateId' | 'version' | 'kind' | 'spec' | 'total'>,
   ): Promise<Job>;
   get(id: string): Promise<Job | null>;
-  /** Newest first (ties by id); without a rep, every rep's. */
-  list(filter: { repId?: string; limit: number }): Promise<Job[]>;
+  /** Newest first (ties by id); without a rep, every rep's; `withoutChecks`: no preflight (`check`) jobs. */
+  list(filter: { repId?: string; withoutChecks?: boolean; limit: number }): Promise<Job[]>;
   /** Jobs still queued or running (a restart picks them up again), oldest first. */
   unfinished(): Promise<Job[]>;
   /** Marks a job running; its first start time is kept. */
@@ -397,6 +397,13 @@ export interface JobStore {
   dropChunks(id: string): Promise<void>;
   /** Drops the checkpoints of every ended job: those a crash (or a full disk) kept from being dropped. */
   dropEndedChunks(): Promise<void>;
+  /**
+   * Keeps the columns a list fed a template's prospect inputs with (input → CSV header), as one
+   * owner last ran it, replacing what they kept for that template before.
+   */
+  saveMapping(templateId: string, owner: string, columns: Record<string, string>): Promise<void>;
+  /** The columns an owner last ran a template with; null if they never did. */
+  mapping(templateId: string, owner: string): Promise<Record<string, string> | null>;
 }
 
 /** How a piece was made: on the rep's form, through the API, or as a batch row. */

@@ -1,12 +1,12 @@
-import type { Request, Router } from 'express';
+import type { Request, Response, Router } from 'express';
 import { z } from 'zod';
 import { uploadsOf } from '../api/bodies.js';
 import { experimentOf, holdoutSchema, jobParams } from '../api/routes/jobs.js';
 import { repIdSchema } from '../api/routes/reps.js';
 import { templateIdSchema } from '../api/routes/templates.js';
-import { PlatenError } from '../errors.js';
+import { PlatenError, type Problem } from '../errors.js';
 import { parseMapEntries } from '../jobs/mapping.js';
-import { CSV_HEAD_BYTES, CSV_MAX_BYTES, type JobView } from '../service/jobs.js';
+import { CSV_HEAD_BYTES, CSV_MAX_BYTES, type JobView, type Rejection } from '../service/jobs.js';
 import { can } from '../service/policy.js';
 import {
   csrf,
@@ -21,6 +21,7 @@ import {
   type Web,
   when,
 } from './pages.js';
+import { PREVIEW_SCALE } from './rep-pages.js';
 
 /** What the batch script posts beside the list: `map` is `Header=input`, once per mapped input. */
 const listForm = z.strictObject({
@@ -35,6 +36,27 @@ const jobForm = listForm.extend({
   recipientColumn: z.string().max(1000).optional(),
   split: z.string().max(200).optional(),
   holdout: holdoutSchema.optional(),
+});
+
+/** The batch page's query: preflight checks are listed only when asked for. */
+const batchQuery = z.strictObject({ checks: z.literal('1').optional() });
+/** Which page of a list's first piece the batch page previews. */
+const previewQuery = z.strictObject({ page: z.coerce.number().int().min(1).max(100).default(1) });
+const sampleQuery = z.strictObject({ template: templateIdSchema });
+/** The job page's inline fixes: a rejected row's number, its column and the corrected value, once per cell. */
+const many = z.union([z.string(), z.array(z.string())]).transform((v) => (typeof v === 'string' ? [v] : v));
+const fixForm = z.strictObject({
+  _csrf: z.string().optional(),
+  row: many.pipe(
+    z.array(
+      z
+        .string()
+        .regex(/^[1-9][0-9]{0,9}$/, 'not a row number')
+        .transform(Number),
+    ),
+  ),
+  column: many.pipe(z.array(z.string().max(1000))),
+  value: many.pipe(z.array(z.string().max(10_000))),
 });
 
 /** Rejected-row lines a page shows; the whole report is a download. */
@@ -57,8 +79,10 @@ export function batchRoutes(web: Web, router: Router): void {
   const { s } = web;
   const formBody = body(web, FORM);
 
-  router.get('/batch', pageCsp, signedIn(web, 'jobs.run'), async (_req, res) => {
+  router.get('/batch', pageCsp, signedIn(web, 'jobs.run'), async (req, res) => {
     const viewer = viewerOf(res);
+    const checks = parseWith(batchQuery, req.query).checks === '1';
+    const jobs = await s.jobs.list(viewer.key, RECENT_JOBS, checks);
     sendPage(web, res, 'batch', {
       title: 'Batch',
       script: 'batch.js',
@@ -68,8 +92,15 @@ export function batchRoutes(web: Web, router: Router): void {
       ),
       // Marketing runs a drop as a rep: the choice shows who, not their contact details.
       reps: can(viewer.key.role, 'reps.any') ? await s.profiles.names(viewer.key) : null,
-      jobs: await Promise.all((await s.jobs.list(viewer.key, RECENT_JOBS)).map((job) => jobRow(web, job))),
+      jobs: await Promise.all(jobs.map((job) => jobRow(web, job))),
+      checks,
     });
+  });
+
+  router.get('/batch/sample.csv', pageCsp, signedIn(web, 'jobs.run'), async (req, res) => {
+    const { template } = parseWith(sampleQuery, req.query);
+    const { csv, templateId } = await s.jobs.sampleCsv(viewerOf(res).key, template);
+    res.type('text/csv; charset=utf-8').attachment(`${templateId}-sample.csv`).send(csv);
   });
 
   /** What the batch script posts: a list (or its start) and the choices beside it; answered in JSON. */
@@ -88,6 +119,28 @@ export function batchRoutes(web: Web, router: Router): void {
       .json(await s.jobs.columns(viewerOf(res).key, form.templateId, form.version, csvOf(req), mapOf(form)));
   });
 
+  /** The first row's piece, drawn before anything runs: the mapping and rep as the page has them. */
+  router.post('/batch/preview', ...listPost(CSV_HEAD_BYTES), async (req, res) => {
+    const form = parseWith(listForm, withoutCsrf(req.body));
+    const { page } = parseWith(previewQuery, req.query);
+    const signal = res.locals.signal as AbortSignal;
+    const request = {
+      templateId: form.templateId,
+      ...(form.version === undefined ? {} : { version: form.version }),
+      csv: csvOf(req),
+      map: mapOf(form),
+      ...(form.repId === undefined ? {} : { repId: form.repId }),
+    };
+    const preview = await s.gate.run(signal, () =>
+      s.jobs.previewFirstRow(viewerOf(res).key, request, page, PREVIEW_SCALE, signal),
+    );
+    res.set('Cache-Control', 'no-store').json({
+      image: `data:image/png;base64,${preview.png.toString('base64')}`,
+      pages: preview.pages,
+      problems: preview.problems,
+    });
+  });
+
   router.post('/batch/jobs', ...listPost(), async (req, res) => {
     const form = parseWith(jobForm, withoutCsrf(req.body));
     const job = await s.jobs.create(viewerOf(res).key, {
@@ -102,22 +155,74 @@ export function batchRoutes(web: Web, router: Router): void {
     res.status(202).location(links(job).page).json(withLinks(job));
   });
 
-  router.get('/batch/jobs/:id', pageCsp, signedIn(web, 'jobs.run'), async (req, res) => {
-    const { id } = parseWith(jobParams, req.params);
+  /** A job's page; with the problems of a fix it refused, and the values typed, when one was. */
+  const sendJobPage = async (
+    res: Response,
+    id: string,
+    refused?: { problems: Problem[]; typed: Map<string, string> },
+  ) => {
     const viewer = viewerOf(res);
     const job = await s.jobs.get(viewer.key, id);
     const report = job.state === 'done' ? await s.jobs.rejections(viewer.key, id, REJECTIONS_SHOWN) : null;
-    sendPage(web, res, 'job', {
-      title: `Batch job ${job.id}`,
-      script: 'batch.js',
+    sendPage(
+      web,
+      res,
+      'job',
+      {
+        title: `${await s.templates.nameOf(job.templateId, job.version)}: batch job`,
+        script: 'batch.js',
+        job: await jobRow(web, job),
+        live: live(job),
+        outputLabel:
+          job.state !== 'done' || job.kind === 'check' || job.rendered === 0
+            ? null
+            : `Download the ${job.kind === 'zip' ? 'ZIP' : 'merged PDF'}`,
+        report: report && { ...report, rows: fixableRows(report.lines, refused?.typed) },
+        more: report ? report.total - report.lines.length : 0,
+        problems: refused?.problems ?? [],
+      },
+      refused ? 422 : 200,
+    );
+  };
+
+  router.get('/batch/jobs/:id', pageCsp, signedIn(web, 'jobs.run'), async (req, res) => {
+    await sendJobPage(res, parseWith(jobParams, req.params).id);
+  });
+
+  /** Rejected rows corrected cell by cell on the job's page, run again as a new job. */
+  router.post(
+    '/batch/jobs/:id/fix',
+    pageCsp,
+    signedIn(web, 'jobs.run'),
+    formBody,
+    csrf(web),
+    async (req, res) => {
+      const { id } = parseWith(jobParams, req.params);
+      const form = parseWith(fixForm, req.body);
+      const fixes = form.row.map((row, i) => ({
+        row,
+        column: form.column[i] ?? '',
+        value: form.value[i] ?? '',
+      }));
+      try {
+        const job = await s.jobs.rerunFixed(viewerOf(res).key, id, fixes);
+        res.redirect(303, links(job).page);
+      } catch (error) {
+        if (!(error instanceof PlatenError)) throw error;
+        const typed = new Map(fixes.map((f) => [cellKey(f.row, f.column), f.value]));
+        await sendJobPage(res, id, { problems: error.problems.map(inWords), typed });
+      }
+    },
+  );
+
+  /** Cancel's confirmation, for a browser without the page's script (with it, a dialog asks). */
+  router.get('/batch/jobs/:id/cancel', pageCsp, signedIn(web, 'jobs.run'), async (req, res) => {
+    const { id } = parseWith(jobParams, req.params);
+    const job = await s.jobs.get(viewerOf(res).key, id);
+    sendPage(web, res, 'cancel-job', {
+      title: 'Cancel the job?',
       job: await jobRow(web, job),
-      live: job.state === 'queued' || job.state === 'running' || job.state === 'waiting',
-      outputLabel:
-        job.state !== 'done' || job.kind === 'check' || job.rendered === 0
-          ? null
-          : `Download the ${job.kind === 'zip' ? 'ZIP' : 'merged PDF'}`,
-      report,
-      more: report ? report.total - report.lines.length : 0,
+      live: live(job),
     });
   });
 
@@ -164,8 +269,13 @@ export function batchRoutes(web: Web, router: Router): void {
     csrf(web),
     async (req, res) => {
       const { id } = parseWith(jobParams, req.params);
-      const job = await s.jobs.rerun(viewerOf(res).key, id, csvOf(req));
-      res.redirect(303, links(job).page);
+      try {
+        const job = await s.jobs.rerun(viewerOf(res).key, id, csvOf(req));
+        res.redirect(303, links(job).page);
+      } catch (error) {
+        if (!(error instanceof PlatenError)) throw error;
+        await sendJobPage(res, id, { problems: error.problems.map(inWords), typed: new Map() });
+      }
     },
   );
 
@@ -196,16 +306,66 @@ function links(job: { id: string }) {
 
 const withLinks = (job: JobView) => ({ ...job, links: links(job) });
 
+const live = (job: JobView) => job.state === 'queued' || job.state === 'running' || job.state === 'waiting';
+
+const STATES: Record<JobView['state'], string> = {
+  queued: 'Queued',
+  running: 'Running',
+  waiting: 'Waiting',
+  done: 'Done',
+  failed: 'Failed',
+  cancelled: 'Cancelled',
+};
+
 /** A job as the pages list and show it. */
 async function jobRow(web: Web, job: JobView) {
   return {
     ...withLinks(job),
     name: await web.s.templates.nameOf(job.templateId, job.version),
     kindLabel: KINDS[job.kind],
+    stateLabel: STATES[job.state],
     created: when(job.createdAt),
     finished: when(job.finishedAt),
   };
 }
+
+const cellKey = (row: number, column: string) => `${row}\u0000${column}`;
+
+/**
+ * The rejected rows as the job page lists them, one per row with its problems; each problem's cell
+ * editable where it is one of the list's cells (a problem of the whole row has none), once per cell.
+ */
+function fixableRows(lines: Rejection[], typed: Map<string, string> = new Map()) {
+  const rows = new Map<
+    number,
+    { row: number; line: number; problems: (Rejection & { edit: boolean; typed: string; field: string })[] }
+  >();
+  const seen = new Set<string>();
+  for (const line of lines) {
+    const entry = rows.get(line.row) ?? { row: line.row, line: line.line, problems: [] };
+    const key = cellKey(line.row, line.column);
+    // A cell of the list: the worker names a problem's column by its header, or by its path if none.
+    const edit = line.column !== '' && !/^(prospect|fields|rep)\.|^csv$/.test(line.column) && !seen.has(key);
+    seen.add(key);
+    entry.problems.push({
+      ...line,
+      message: sentence(line.message),
+      edit,
+      typed: typed.get(key) ?? line.value,
+      field: `fix-${line.row}-${entry.problems.length}`,
+    });
+    rows.set(line.row, entry);
+  }
+  return [...rows.values()];
+}
+
+/** A refused fix's problems as the page shows them: by row and column, never a path. */
+function inWords(problem: Problem): Problem {
+  return { ...problem, path: '', message: sentence(problem.message) };
+}
+
+/** A message as a page shows it: a sentence, with its capital. */
+const sentence = (message: string) => message.charAt(0).toUpperCase() + message.slice(1);
 
 /** The CSRF token travels in a header from the script, or as a field; it is not part of the form. */
 function withoutCsrf(body: unknown): unknown {

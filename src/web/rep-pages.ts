@@ -49,7 +49,7 @@ const previewBody = z.strictObject({
 
 const IMAGE_MAX_BYTES = 15 * 1024 * 1024;
 /** Live previews at 96 dpi: a CSS pixel per 1/96 in. */
-const PREVIEW_SCALE = 4 / 3;
+export const PREVIEW_SCALE = 4 / 3;
 
 /** A rep's pages (gallery, form with live preview, pieces, profile); marketing also tries the form. */
 export function repRoutes(web: Web, router: Router): void {

@@ -162,7 +162,8 @@ describe('batch jobs over the API', () => {
 
   it('maps columns from the request, and refuses a list missing a required column, naming it', async () => {
     const { csv } = drop(5);
-    const renamed = csv.replace('ZIP', 'Postcode');
+    // A name no synonym covers: "Postcode" would be matched.
+    const renamed = csv.replace('ZIP', 'Delivery Code');
     const refused = await rep('post', '/api/v1/jobs', {
       body: form(renamed, { templateId: 'postcard-6x4' }),
     });
@@ -174,23 +175,110 @@ describe('batch jobs over the API', () => {
     const columns = await rep('post', '/api/v1/jobs/columns', {
       body: form(renamed, { templateId: 'postcard-6x4' }),
     });
-    expect(columns.json).toMatchObject({ missingRequired: ['zip'], unused: ['Postcode'] });
+    expect(columns.json).toMatchObject({ missingRequired: ['zip'], unused: ['Delivery Code'] });
     const fixed = await rep('post', '/api/v1/jobs/columns', {
-      body: form(renamed, { templateId: 'postcard-6x4', map: 'Postcode=zip' }),
+      body: form(renamed, { templateId: 'postcard-6x4', map: 'Delivery Code=zip' }),
     });
     expect(fixed.json).toMatchObject({ missingRequired: [], unused: [] });
     expect((fixed.json as { inputs: { key: string; column: string }[] }).inputs).toContainEqual(
-      expect.objectContaining({ key: 'zip', column: 'Postcode' }),
+      expect.objectContaining({ key: 'zip', column: 'Delivery Code' }),
     );
     const mapped = await rep('post', '/api/v1/jobs', {
-      body: form(renamed, { templateId: 'postcard-6x4', map: 'Postcode=zip' }),
+      body: form(renamed, { templateId: 'postcard-6x4', map: 'Delivery Code=zip' }),
     });
     expect(mapped.status).toBe(202);
     const json = await rep('post', '/api/v1/jobs', {
-      body: form(renamed, { templateId: 'postcard-6x4', map: '{"Postcode":"zip"}' }),
+      body: form(renamed, { templateId: 'postcard-6x4', map: '{"Delivery Code":"zip"}' }),
     });
     expect(json.status).toBe(202);
     expect((await waitFor(rep, (json.json as JobBody).id, (j) => j.state === 'done')).rendered).toBe(5);
+  });
+
+  it('keeps the columns each person mapped to a template, and offers them with their next list', async () => {
+    const german = [
+      'Vorname,Nachname,Strasse,Ort,Staat,PLZ',
+      'Ada,Vance,3 Ferry Ln,Bath,ME,04530',
+      ',Okafor,17 Quarry Rd,Hallowell,ME,04347',
+      'Milo,Brandt,88 Shore Path,Camden,ME,04843',
+      'Rosa,Delgado,230 Main St,Brunswick,ME,04011',
+    ].join('\r\n');
+    const map = 'Vorname=firstName\nNachname=lastName\nStrasse=address1\nOrt=city\nStaat=state\nPLZ=zip';
+    type Columns = {
+      saved: Record<string, string> | null;
+      samples: Record<string, string[]>;
+      missingRequired: string[];
+    };
+    const columns = async (api: Client, csv: string, extra: Record<string, string> = {}) => {
+      const res = await api('post', '/api/v1/jobs/columns', {
+        body: form(csv, { templateId: 'postcard-6x4', ...extra }),
+      });
+      expect(res.status).toBe(200);
+      return res.json as Columns;
+    };
+
+    // Nothing kept yet; each column's first non-empty values are shown.
+    const first = await columns(marketing, german);
+    expect(first.saved).toBeNull();
+    expect(first.missingRequired).toEqual(['firstName', 'lastName', 'address1', 'city', 'state', 'zip']);
+    expect(first.samples.Vorname).toEqual(['Ada', 'Milo', 'Rosa']);
+    expect(first.samples.PLZ).toEqual(['04530', '04347', '04843']);
+
+    // A job kept its mapping for the one who ran it.
+    const started = await marketing('post', '/api/v1/jobs', {
+      body: form(german, { templateId: 'postcard-6x4', repId: 'chloe', output: 'check', map }),
+    });
+    expect(started.status).toBe(202);
+
+    // The next list, its columns in another order and one more: the kept mapping is offered, and fits.
+    const next = [
+      'Notiz,PLZ,Staat,Ort,Strasse,Nachname,Vorname',
+      'call,04101,ME,Portland,1 Main St,Lee,Pat',
+    ].join('\r\n');
+    const offered = await columns(marketing, next);
+    expect(offered.saved).toEqual({
+      Vorname: 'firstName',
+      Nachname: 'lastName',
+      Strasse: 'address1',
+      Ort: 'city',
+      Staat: 'state',
+      PLZ: 'zip',
+    });
+    // Offered, not applied: the automatic mapping is as it was.
+    expect(offered.missingRequired).toHaveLength(6);
+    const lines = Object.entries(offered.saved!).map(([header, input]) => `${header}=${input}`);
+    expect((await columns(marketing, next, { map: lines.join('\n') })).missingRequired).toEqual([]);
+    // Only the columns this list has are offered; another person's mapping is their own.
+    expect((await columns(marketing, 'Vorname,Surname\r\nPat,Lee')).saved).toEqual({ Vorname: 'firstName' });
+    expect((await columns(rep, next)).saved).toBeNull();
+  });
+
+  it('gives a sample list for a template that a job takes as it is', async () => {
+    const res = await rep('get', '/api/v1/templates/postcard-6x4/sample.csv');
+    expect(res.status).toBe(200);
+    expect(res.headers.get('content-type')).toBe('text/csv; charset=utf-8');
+    expect(res.headers.get('content-disposition')).toContain('postcard-6x4-sample.csv');
+    expect([...res.bytes.subarray(0, 3)]).toEqual([0xef, 0xbb, 0xbf]);
+    const rows = parse(res.bytes, { bom: true, columns: true }) as Record<string, string>[];
+    const manifest = JSON.parse(
+      await readFile(path.join(REPO_ROOT, 'templates/postcard-6x4/template.json'), 'utf8'),
+    ) as { samples: { record: { prospect: Record<string, string> } }[] };
+    expect(rows).toHaveLength(manifest.samples.length);
+    expect(Object.keys(rows[0]!).slice(0, 4)).toEqual([
+      'First name',
+      'Last name',
+      'Company',
+      'Street address',
+    ]);
+    expect(rows.map((r) => r['First name'])).toEqual(
+      manifest.samples.map((s) => s.record.prospect.firstName),
+    );
+    const job = await rep('post', '/api/v1/jobs', {
+      body: form(res.bytes, { templateId: 'postcard-6x4', output: 'check' }),
+    });
+    expect(job.status).toBe(202);
+    const done = await waitFor(rep, (job.json as JobBody).id, (j) => j.state === 'done');
+    expect(done).toMatchObject({ rendered: manifest.samples.length, rejected: 0 });
+    expect((await rep('get', '/api/v1/templates/no-such-template/sample.csv')).status).toBe(404);
   });
 
   it('refuses bad requests with the field and rule', async () => {

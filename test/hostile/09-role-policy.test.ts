@@ -245,6 +245,10 @@ const API: Record<string, Case & { public?: true }> = {
     ok: ALL,
     req: () => ({ url: '/api/v1/jobs/columns', body: multipart({ templateId: TEMPLATE }, csvFile()) }),
   },
+  'get /api/v1/templates/{id}/sample.csv': {
+    ok: ALL,
+    req: () => ({ url: `/api/v1/templates/${TEMPLATE}/sample.csv` }),
+  },
   'post /api/v1/jobs/{id}/rerun': {
     ...A_OWNS,
     req: () => ({ url: `/api/v1/jobs/${jobId}/rerun`, body: multipart({}, csvFile()) }),
@@ -351,7 +355,22 @@ const PAGES: Record<string, PageCase> = {
     json: true,
     req: (who) => ({ url: '/batch/jobs', body: jobForm(who, 'check') }),
   },
+  'get /batch/sample.csv': { ok: ALL, req: () => ({ url: `/batch/sample.csv?template=${TEMPLATE}` }) },
+  'post /batch/preview': {
+    ok: ALL,
+    json: true,
+    req: (who) => ({
+      url: '/batch/preview?page=2',
+      body: multipart({ templateId: TEMPLATE, ...(isDesk(who) ? { repId: 'rep-a' } : {}) }, csvFile()),
+    }),
+  },
   'get /batch/jobs/:id': { ...A_OWNS, req: () => ({ url: `/batch/jobs/${jobId}` }) },
+  'get /batch/jobs/:id/cancel': { ...A_OWNS, req: () => ({ url: `/batch/jobs/${jobId}/cancel` }) },
+  'post /batch/jobs/:id/fix': {
+    ...A_OWNS,
+    redirects: true,
+    req: () => ({ url: `/batch/jobs/${jobId}/fix`, form: { row: '2', column: 'State', value: 'ME' } }),
+  },
   'get /batch/jobs/:id/events': { ...A_OWNS, req: () => ({ url: `/batch/jobs/${jobId}/events` }) },
   'get /batch/jobs/:id/rejections': {
     ...A_OWNS,

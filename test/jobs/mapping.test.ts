@@ -229,6 +229,56 @@ describe('mapColumns', () => {
     });
   });
 
+  it('matches the names spreadsheets use for an address, whatever their case, spaces or punctuation', () => {
+    const mailer: Record<string, InputDef> = {
+      firstName: text({ label: 'First name' }),
+      lastName: text({ label: 'Last name' }),
+      company: text(),
+      address1: text({ label: 'Street address' }),
+      address2: text({ label: 'Apartment, suite, unit' }),
+      city: text(),
+      state: text(),
+      zip: text({ label: 'ZIP code' }),
+      email: text({ type: 'email' }),
+    };
+    const lists: string[][] = [
+      ['Given Name', 'Surname', 'Organisation', 'Street', 'Suite', 'Town', 'ST', 'Postal Code', 'E-mail'],
+      [
+        'first',
+        'LAST',
+        'Company Name',
+        'Address 1',
+        'Address Line 2',
+        'town/city',
+        'State',
+        'Zip Code',
+        'Email Address',
+      ],
+      ['FORENAME', 'family_name', 'organization', 'address', 'apt', 'City', 'st.', 'Postcode', 'e_mail'],
+      ['First Name', 'Last Name', 'Company', 'Street Address', 'Unit', 'City', 'Province', 'zip', 'EMAIL'],
+    ];
+    for (const headers of lists) {
+      const { columns, unused } = mapColumns(headers, mailer);
+      expect(Object.values(columns), headers.join(', ')).toEqual(headers);
+      expect(unused).toEqual([]);
+    }
+  });
+
+  it('leaves an input to the person when a synonym names two columns, and guesses nothing', () => {
+    const inputs = { address1: text({ label: 'Street address' }), zip: text({ required: true }) };
+    expect(mapColumns(['Street', 'Address', 'Postcode'], inputs)).toEqual({
+      columns: { zip: 'Postcode' },
+      missingRequired: [],
+      unused: ['Street', 'Address'],
+    });
+    // A close name still wins over a synonym, without ambiguity.
+    expect(mapColumns(['Street', 'Street Address'], inputs).columns).toEqual({ address1: 'Street Address' });
+  });
+
+  it('matches no synonym for an input outside the groups', () => {
+    expect(mapColumns(['Surname'], { tier: text() }).unused).toEqual(['Surname']);
+  });
+
   it('never matches a label with nothing in it', () => {
     const inputs = { note: text({ label: '—' }) };
     expect(mapColumns(['#'], inputs).unused).toEqual(['#']);

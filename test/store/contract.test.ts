@@ -736,19 +736,35 @@ describe.each(ADAPTERS)('the store contract: $name', (adapter) => {
       await expect(store.jobs.create(job('j1'))).rejects.toThrow();
     });
 
+    it('keep the columns each owner last mapped to a template, apart from others’', async () => {
+      expect(await store.jobs.mapping('mailer', 'rep:dana')).toBeNull();
+      await store.jobs.saveMapping('mailer', 'rep:dana', { firstName: 'Given Name', zip: 'Postcode' });
+      await store.jobs.saveMapping('mailer', 'rep:zoe', { firstName: 'First' });
+      await store.jobs.saveMapping('mailer', 'rep:dana', { firstName: 'Forename' });
+      expect(await store.jobs.mapping('mailer', 'rep:dana')).toEqual({ firstName: 'Forename' });
+      expect(await store.jobs.mapping('mailer', 'rep:zoe')).toEqual({ firstName: 'First' });
+      expect(await store.jobs.mapping('other', 'rep:dana')).toBeNull();
+    });
+
     it('are listed newest first, by rep; unfinished ones oldest first', async () => {
       await store.jobs.create(job('a', 'dana'));
       later();
       await store.jobs.create(job('b', 'zoe'));
       later();
       await store.jobs.create(job('c', 'dana'));
-      const ids = async (filter: { repId?: string; limit: number }) =>
+      const ids = async (filter: { repId?: string; withoutChecks?: boolean; limit: number }) =>
         (await store.jobs.list(filter)).map((j) => j.id);
       expect(await ids({ limit: 10 })).toEqual(['c', 'b', 'a']);
       expect(await ids({ repId: 'dana', limit: 10 })).toEqual(['c', 'a']);
       expect(await ids({ limit: 1 })).toEqual(['c']);
       await store.jobs.finish('b', 'done');
       expect((await store.jobs.unfinished()).map((j) => j.id)).toEqual(['a', 'c']);
+      // Preflight checks are left out when asked.
+      later();
+      await store.jobs.create({ ...job('d', 'dana'), kind: 'check' });
+      expect(await ids({ limit: 10 })).toEqual(['d', 'c', 'b', 'a']);
+      expect(await ids({ repId: 'dana', withoutChecks: true, limit: 10 })).toEqual(['c', 'a']);
+      expect(await ids({ withoutChecks: true, limit: 1 })).toEqual(['c']);
     });
 
     it('keep their first start, their progress, and end once', async () => {

@@ -9,6 +9,7 @@ import type { UploadedFile } from '../bodies.js';
 import { type AnyRoute, route } from '../route.js';
 import type { Services } from '../services.js';
 import { repIdSchema } from './reps.js';
+import { templateParams } from './templates.js';
 
 /** The percentage of a job's rows held out, as a form field. */
 export const holdoutSchema = z.coerce
@@ -87,6 +88,10 @@ const jobSchema = z.object({
     .nullable()
     .describe('the choice input split across the rows, and its arms'),
   holdout: z.number().describe('percent of rows held out'),
+  rep: z
+    .object({ id: z.string(), name: z.string() })
+    .nullable()
+    .describe('the rep whose profile prints on the pieces (with a rep column: on rows naming none)'),
   rate: z.number().nullable().describe('rows per second'),
   etaSeconds: z.number().nullable(),
   waiting: z.string().nullable().describe('why a waiting job waits'),
@@ -240,6 +245,23 @@ export function jobRoutes(s: Services): AnyRoute[] {
             mappingOf(body.map),
           ),
         );
+      },
+    }),
+    route({
+      method: 'get',
+      path: '/api/v1/templates/:id/sample.csv',
+      summary:
+        "A list to start a batch from: a column for each of the published template's prospect inputs (by label), a row for each sample",
+      tag: 'jobs',
+      action: 'jobs.run',
+      params: templateParams,
+      responses: {
+        200: { description: 'the list (UTF-8 with BOM)', kind: 'csv' },
+        404: { description: 'no such template (or not published)', kind: 'json' },
+      },
+      async handle({ res, auth, params }) {
+        const { csv, templateId } = await s.jobs.sampleCsv(auth!, params.id);
+        res.type('text/csv; charset=utf-8').attachment(`${templateId}-sample.csv`).send(csv);
       },
     }),
     route({

@@ -237,6 +237,16 @@ const MIGRATIONS: string[] = [
   CREATE INDEX sessions_by_person ON sessions(person_id);
   CREATE INDEX sessions_by_expiry ON sessions(expires_at);
   `,
+  // The columns each person last mapped to a template's inputs, offered with their next list.
+  `
+  CREATE TABLE column_mappings (
+    template_id TEXT NOT NULL,
+    owner TEXT NOT NULL,
+    columns TEXT NOT NULL,
+    updated_at TEXT NOT NULL,
+    PRIMARY KEY (template_id, owner)
+  );
+  `,
 ];
 
 export function openDb(path: string): Db {

@@ -76,12 +76,17 @@ export class SqliteJobStore implements JobStore {
     return row ? toJob(row) : null;
   }
 
-  async list(filter: { repId?: string; limit: number }): Promise<Job[]> {
+  async list(filter: { repId?: string; withoutChecks?: boolean; limit: number }): Promise<Job[]> {
     const rows = this.db
       .prepare(
-        `SELECT * FROM jobs WHERE (@repId IS NULL OR rep_id = @repId) ORDER BY created_at DESC, id LIMIT @limit`,
+        `SELECT * FROM jobs WHERE (@repId IS NULL OR rep_id = @repId) AND (@withoutChecks = 0 OR kind != 'check')
+         ORDER BY created_at DESC, id LIMIT @limit`,
       )
-      .all({ repId: filter.repId ?? null, limit: filter.limit }) as JobRow[];
+      .all({
+        repId: filter.repId ?? null,
+        withoutChecks: filter.withoutChecks ? 1 : 0,
+        limit: filter.limit,
+      }) as JobRow[];
     return rows.map(toJob);
   }
 
@@ -145,5 +150,21 @@ export class SqliteJobStore implements JobStore {
         `DELETE FROM job_chunks WHERE job_id IN (SELECT id FROM jobs WHERE state NOT IN ('queued', 'running'))`,
       )
       .run();
+  }
+
+  async saveMapping(templateId: string, owner: string, columns: Record<string, string>): Promise<void> {
+    this.db
+      .prepare(
+        `INSERT INTO column_mappings (template_id, owner, columns, updated_at) VALUES (?, ?, ?, ?)
+         ON CONFLICT (template_id, owner) DO UPDATE SET columns = excluded.columns, updated_at = excluded.updated_at`,
+      )
+      .run(templateId, owner, JSON.stringify(columns), now());
+  }
+
+  async mapping(templateId: string, owner: string): Promise<Record<string, string> | null> {
+    const row = this.db
+      .prepare(`SELECT columns FROM column_mappings WHERE template_id = ? AND owner = ?`)
+      .get(templateId, owner) as { columns: string } | undefined;
+    return row ? (JSON.parse(row.columns) as Record<string, string>) : null;
   }
 }
