@@ -15,7 +15,10 @@ const UNIT = [
   'test/hostile/12-huge-images.test.ts',
   'test/web/session.test.ts',
 ];
-const BROWSER = ['test/web/{batch,designer,marketing,rep,results}.test.ts', 'test/hostile/05-reruns.test.ts'];
+const BROWSER = [
+  'test/web/{batch,designer,everywhere,marketing,rep,results}.test.ts',
+  'test/hostile/05-reruns.test.ts',
+];
 
 const DIST = path.join(import.meta.dirname, 'dist') + path.sep;
 

@@ -1,4 +1,4 @@
-import type { NextFunction, Request, RequestHandler, Response } from 'express';
+import type { NextFunction, Request, RequestHandler, Response, Router } from 'express';
 import helmet from 'helmet';
 import type { z } from 'zod';
 import { type Accepts, readBody } from '../api/bodies.js';
@@ -17,7 +17,8 @@ import { type Action, authorize, can } from '../service/policy.js';
 import type { ApiKey } from '../service/policy.js';
 import { SamplePages } from './samples.js';
 import { type Session, Sessions } from './session.js';
-import { loadViews } from './views.js';
+import { type Html, html, loadViews } from './views.js';
+import { allowedMethods } from '../api/unmatched.js';
 
 /** What every page handler works with. */
 export interface Web {
@@ -80,14 +81,13 @@ export const json: RequestHandler = (_req, res, next) => {
  */
 export function signedIn(web: Web, action?: Action): RequestHandler {
   return async (req, res, next) => {
-    const session = await web.sessions.read(req);
-    if (!session) {
+    const viewer = await readViewer(web, req, res);
+    if (!viewer) {
       if (res.locals.json) return next(new HttpError(401, 'unauthorized', 'sign in again'));
       const back = req.method === 'GET' ? `?next=${encodeURIComponent(req.originalUrl)}` : '';
       return res.redirect(303, `/sign-in${back}`);
     }
-    const key = session.key;
-    res.locals.viewer = { key, session, csrf: web.sessions.csrfToken(req, res, session) } satisfies Viewer;
+    const key = viewer.key;
     res.locals.caller = key;
     try {
       if (action) authorize(key, action);
@@ -96,6 +96,43 @@ export function signedIn(web: Web, action?: Action): RequestHandler {
     }
     web.rateLimit(req, res, next);
   };
+}
+
+/** The request's signed-in viewer, kept for the page (`viewerOf`), or null when signed out. */
+async function readViewer(web: Web, req: Request, res: Response): Promise<Viewer | null> {
+  const session = await web.sessions.read(req);
+  if (!session) return null;
+  const viewer: Viewer = { key: session.key, session, csrf: web.sessions.csrfToken(req, res, session) };
+  res.locals.viewer = viewer;
+  return viewer;
+}
+
+/**
+ * What no page route answers: for a browser (asking for HTML, outside `/api/`), a 404 page, or a
+ * 405 naming the methods the address takes; signed in, with the navigation. Others go on to the
+ * API's problem answers.
+ */
+export function unmatchedPage(web: Web, routes: Router): RequestHandler {
+  return async (req, res, next) => {
+    if (req.path.startsWith('/api/') || req.accepts(['json', 'html']) !== 'html') return next();
+    await readViewer(web, req, res);
+    const allow = allowedMethods(routes, req.path);
+    if (allow.length === 0) return next(new HttpError(404, 'not_found', 'There is no page at this address.'));
+    next(
+      new HttpError(405, 'method_not_allowed', 'This address does not take that kind of request.', {
+        headers: { Allow: allow.join(', ') },
+      }),
+    );
+  };
+}
+
+/**
+ * After a change: back to a page (a 303) that confirms it in a toast, e.g.
+ * `redirectWithToast(web, res, '/profile', 'Your profile is saved.')`.
+ */
+export function redirectWithToast(web: Web, res: Response, to: string, message: string): void {
+  web.sessions.flash(res.req, res, message);
+  res.redirect(303, to);
 }
 
 /** Refuses a state-changing request without the CSRF token of its session (field `_csrf` or header). */
@@ -150,6 +187,9 @@ export function sendPage(web: Web, res: Response, name: string, context: object,
           readsResults: can(role!, 'results.read'),
         },
         csrf: viewer?.csrf ?? (context as { csrf?: string }).csrf,
+        // The navigation marks the section shown; a redirect's confirmation shows once, as a toast.
+        here: res.req.path,
+        toast: web.sessions.takeFlash(res.req, res),
       }),
     );
 }
@@ -158,21 +198,38 @@ export function sendPage(web: Web, res: Response, name: string, context: object,
 export function pageErrors(web: Web) {
   return (error: unknown, req: Request, res: Response, next: NextFunction): void => {
     if (res.headersSent) return next(error);
-    const { status, message, problems, retryAfter } = describe(error, web, req, res);
+    const { status, message, problems, retryAfter, headers } = describe(error, web, req, res);
     if (retryAfter !== undefined) res.set('Retry-After', String(retryAfter));
+    if (headers) res.set(headers);
     if (res.locals.json) {
       res.status(status).json({ message, problems });
       return;
     }
-    sendPage(web, res, 'error', { title: TITLES[status] ?? 'Error', status, message, problems }, status);
+    sendPage(
+      web,
+      res,
+      'error',
+      {
+        title: TITLES[status] ?? (status >= 500 ? 'Something went wrong' : 'That did not work'),
+        status,
+        message,
+        problems,
+        next: NEXT[status] ?? (status >= 500 ? NEXT[500] : NEXT[400]),
+        signIn: status === 401,
+        // A fault of ours carries the request's id: what an administrator looks up in the log.
+        reference: status >= 500 ? requestIdOf(res) : undefined,
+      },
+      status,
+    );
   };
 }
 
 const TITLES: Record<number, string> = {
-  400: 'Bad request',
+  400: 'That request did not work',
   401: 'Please sign in',
   403: 'Not allowed',
-  404: 'Not found',
+  404: 'Page not found',
+  405: 'Not available this way',
   409: 'Conflict',
   413: 'Too large',
   422: 'Please check the form',
@@ -181,21 +238,42 @@ const TITLES: Record<number, string> = {
   507: 'Out of space',
 };
 
+/** What to do next, after each kind of error. */
+const NEXT: Record<number, string> = {
+  400: 'Go back, check what you entered, and try again.',
+  401: 'Your session has ended. Sign in again to carry on.',
+  403: 'Your role does not include this page. If you need it, ask an administrator; otherwise start again from your home page.',
+  404: 'Check the address for typing mistakes, or start again from your home page.',
+  405: 'Open it from a link or a button on the pages instead.',
+  409: 'Someone changed this at the same time. Reload the page to see it as it is now, then try again.',
+  413: 'Choose a smaller file, or split it, and try again.',
+  422: 'Go back, correct what is marked, and try again.',
+  429: 'Wait a minute, then try again.',
+  500: 'Try again in a moment. If it keeps happening, give your administrator the reference below.',
+};
+
 function describe(
   error: unknown,
   web: Web,
   req: Request,
   res: Response,
-): { status: number; message: string; problems: Problem[]; retryAfter?: number } {
+): {
+  status: number;
+  message: string;
+  problems: Problem[];
+  retryAfter?: number;
+  headers?: Record<string, string>;
+} {
   if (error instanceof HttpError) {
     // The API's details (a body refused, a limit) are shared: on a page they start a sentence.
     const message = error.detail.charAt(0).toUpperCase() + error.detail.slice(1);
-    const { errors = [], retryAfter } = error.extra;
+    const { errors = [], retryAfter, headers } = error.extra;
     return {
       status: error.status,
       message,
       problems: errors,
       ...(retryAfter === undefined ? {} : { retryAfter }),
+      ...(headers === undefined ? {} : { headers }),
     };
   }
   if (error instanceof ForbiddenError) return { status: 403, message: error.message, problems: [] };
@@ -224,12 +302,16 @@ function describe(
   web.s.log.error(where, 'unhandled error on a page');
   return {
     status: 500,
-    message: `Something went wrong on our side; it has been logged (reference ${requestIdOf(res)}).`,
+    message: 'Something went wrong on our side. It has been logged.',
     problems: [],
   };
 }
 
-/** "2025-03-04 14:05 UTC": the audit trail's ISO times as people read them. */
-export function when(iso: string | null): string {
-  return iso ? `${iso.slice(0, 10)} ${iso.slice(11, 16)} UTC` : '';
+/**
+ * A time on a page: `<time>` with its instant, reading "2025-03-04 14:05 UTC" until the pages' script
+ * (web/public/site.js) writes it in the viewer's own time zone. Empty for no time; to show it beside
+ * other words in one value, html`${who}, ${when(at)}`.
+ */
+export function when(iso: string | null): Html | '' {
+  return iso ? html`<time datetime="${iso}">${iso.slice(0, 10)} ${iso.slice(11, 16)} UTC</time>` : '';
 }

@@ -10,12 +10,14 @@ import {
   FORM,
   pageCsp,
   parseWith,
+  redirectWithToast,
   sendPage,
   signedIn,
   viewerOf,
   type Web,
   when,
 } from './pages.js';
+import { html } from './views.js';
 
 const codeParams = z.strictObject({ code: pieceCodeSchema });
 
@@ -55,7 +57,7 @@ export function pieceRoutes(web: Web, router: Router): void {
         return sendPieces(web, res, { code, message }, 422);
       }
       const piece = await web.s.pieces.setOutcome(viewerOf(res).key, code, form.data.outcome, form.data.note);
-      res.redirect(303, `/pieces#piece-${piece.code}`);
+      redirectWithToast(web, res, `/pieces#piece-${piece.code}`, `Saved what came of piece ${piece.code}.`);
     },
   );
 }
@@ -90,7 +92,7 @@ async function pieceView(web: Web, p: StoredPiece, problem: { code: string; mess
     code: p.code,
     name: await web.s.templates.nameOf(p.templateId, p.version),
     version: p.version,
-    made: `${when(p.createdAt)}, ${CHANNEL_WORDS[p.channel]}${p.row === null ? '' : ` (row ${p.row})`}`,
+    made: html`${when(p.createdAt)}, ${CHANNEL_WORDS[p.channel]}${p.row === null ? '' : ` (row ${p.row})`}`,
     rep: p.repId ?? '',
     recipient: p.recipientRef ?? '',
     responses: p.responses,

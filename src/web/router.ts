@@ -3,7 +3,7 @@ import type { Services } from '../api/services.js';
 import { batchRoutes } from './batch-pages.js';
 import { marketingRoutes } from './marketing-pages.js';
 import { designerRoutes } from './designer-pages.js';
-import { createWeb, pageErrors } from './pages.js';
+import { createWeb, pageErrors, unmatchedPage } from './pages.js';
 import { pieceRoutes } from './piece-pages.js';
 import { repRoutes } from './rep-pages.js';
 import { resultsRoutes } from './results-pages.js';
@@ -31,6 +31,7 @@ export function webRouter(s: Services, rateLimit: RequestHandler): Router {
   designerRoutes(web, router);
   batchRoutes(web, router);
   resultsRoutes(web, router);
+  router.use(unmatchedPage(web, router));
   router.use(pageErrors(web));
   return router;
 }
