@@ -57,7 +57,7 @@ export function loadViews(): (name: string, context: object) => string {
   });
   // {{#if (current '/pieces')}}: whether the page shown is that section (the navigation marks it).
   hbs.registerHelper('current', function (this: unknown, href: string, options: Handlebars.HelperOptions) {
-    const path = (options.data as { root: { path?: string } }).root.path ?? '';
+    const path = (options.data as { root: { here?: string } }).root.here ?? '';
     return path === href || path.startsWith(`${href}/`);
   });
   const views = new Map<string, View>();
