@@ -172,6 +172,7 @@ export function parseWith<T>(schema: z.ZodType<T>, value: unknown): T {
 export function sendPage(web: Web, res: Response, name: string, context: object, status = 200): void {
   const viewer = res.locals.viewer as Viewer | undefined;
   const role = viewer?.key.role;
+  const flash = web.sessions.takeFlash(res.req, res);
   res
     .status(status)
     .type('html')
@@ -187,9 +188,10 @@ export function sendPage(web: Web, res: Response, name: string, context: object,
           readsResults: can(role!, 'results.read'),
         },
         csrf: viewer?.csrf ?? (context as { csrf?: string }).csrf,
-        // The navigation marks the section shown; a redirect's confirmation shows once, as a toast.
+        // The navigation marks the section shown. The toast confirms a change: the page's own (one
+        // shown after a POST without a redirect), else the one a redirect left (redirectWithToast).
         here: res.req.path,
-        toast: web.sessions.takeFlash(res.req, res),
+        toast: (context as { toast?: string }).toast ?? flash,
       }),
     );
 }

@@ -15,7 +15,14 @@ import { cleanup } from '../support/files.js';
 import { pageRequest, pageRoutes, signInPages } from '../support/pages.js';
 import { postcardRender } from '../support/records.js';
 import { REPO_ROOT } from '../support/repo.js';
-import { call, deskAndRep, type Role, startTestServer, type TestServer } from '../support/server.js';
+import {
+  call,
+  createKey,
+  deskAndRep,
+  type Role,
+  startTestServer,
+  type TestServer,
+} from '../support/server.js';
 
 const WIDTHS = [
   { name: 'laptop', width: 1366, height: 900 },
@@ -33,6 +40,9 @@ let renderId: string;
 let pieceCode: string;
 let jobId: string;
 let renderedAt: string;
+/** A key and a webhook for the admin pages that ask before revoking or deleting one. */
+let spareKeyId: string;
+let webhookId: string;
 
 /**
  * A URL each GET route of the pages answers, by its express path. A route without one fails the
@@ -66,6 +76,17 @@ const EXAMPLES: Record<string, () => string> = {
   '/designer/:id/:n': () => `/designer/${TEMPLATE}/1`,
   '/designer/:id/:n/changes': () => `/designer/${TEMPLATE}/1/changes`,
   '/designer/:id/:n/package.zip': () => `/designer/${TEMPLATE}/1/package.zip`,
+  '/admin': () => '/admin',
+  '/admin/people': () => '/admin/people',
+  '/admin/keys': () => '/admin/keys',
+  '/admin/keys/:id/revoke': () => `/admin/keys/${spareKeyId}/revoke`,
+  '/admin/reps': () => '/admin/reps',
+  '/admin/reps/:id': () => '/admin/reps/dana',
+  '/admin/reps/:id/photo': () => '/admin/reps/dana/photo',
+  '/admin/webhooks': () => '/admin/webhooks',
+  '/admin/webhooks/:id': () => `/admin/webhooks/${webhookId}`,
+  '/admin/webhooks/:id/delete': () => `/admin/webhooks/${webhookId}/delete`,
+  '/admin/settings': () => '/admin/settings',
 };
 
 /** A page to check: who sees it (null: signed out) and where. */
@@ -140,6 +161,13 @@ describe('every page', () => {
     const job = await call(server.url, 'post', '/api/v1/jobs', { key: repKey, body: form });
     expect(job.status).toBe(202);
     jobId = (job.json as { id: string }).id;
+    spareKeyId = (await createKey(server, 'marketing', 'Spare key')).id;
+    const hook = await call(server.url, 'post', '/api/v1/webhooks', {
+      key: server.adminKey,
+      json: { url: 'https://crm.example/hooks/platen', events: ['piece.created'] },
+    });
+    expect(hook.status).toBe(201);
+    webhookId = (hook.json as { id: string }).id;
     visits = await pagesToVisit();
   });
 
