@@ -237,6 +237,28 @@ describe('every page', () => {
     });
   }
 
+  it('says what to do next where a list is empty, cleanly at both widths', async () => {
+    const newcomer = await createKey(server, 'rep', 'Robin New', 'robin');
+    for (const size of WIDTHS) {
+      const page = await (await browser.context(server.url, { viewport: size })).newPage();
+      await signIn(page, newcomer.key, LANDING.rep);
+      await page.goto('/pieces');
+      const empty = page.locator('.empty');
+      expect(await empty.locator('.empty-title').textContent()).toBe('You have not made any pieces yet');
+      expect(await empty.getByRole('link', { name: 'Choose a template' }).getAttribute('href')).toBe(
+        '/gallery',
+      );
+      await page.goto('/batch');
+      expect(await page.locator('.empty .empty-title').textContent()).toBe('No batch jobs yet');
+      for (const url of ['/pieces', '/batch', '/gallery']) {
+        await page.goto(url);
+        const { violations, sideways } = await audit(page);
+        expect(violations, `${url} at ${size.width}`).toEqual([]);
+        expect(sideways, `${url} at ${size.width}`).toBeLessThanOrEqual(0);
+      }
+    }
+  });
+
   it('answers an unknown URL with a 404 page for browsers, and problem JSON for API clients', async () => {
     const html = { accept: 'text/html,application/xhtml+xml,*/*;q=0.8' };
     const page = await pageRequest(server.url, 'get', '/no/such/page', { headers: html });
