@@ -16,7 +16,7 @@ const UNIT = [
   'test/web/session.test.ts',
 ];
 const BROWSER = [
-  'test/web/{batch,designer,gallery,marketing,pieces,rep,results,single-sign-on,password-sign-in}.test.ts',
+  'test/web/{batch,designer,everywhere,gallery,marketing,pieces,rep,results,single-sign-on,password-sign-in}.test.ts',
   'test/hostile/05-reruns.test.ts',
 ];
 

@@ -8,6 +8,7 @@ import { overloaded } from './limits.js';
 import { HttpError, problemHandler, requestIdOf, sendProblem } from './problem.js';
 import { callerOf, perKeyRateLimit } from './rate-limit.js';
 import { acceptsOf, type AnyRoute } from './route.js';
+import { unmatched } from './unmatched.js';
 import { keyRoutes } from './routes/keys.js';
 import { metaRoutes } from './routes/meta.js';
 import { recipientRoutes } from './routes/recipients.js';
@@ -76,9 +77,7 @@ export function createApp(s: Services): express.Express {
     app[r.method](r.path, ...chain);
   }
   app.use(webRouter(s, limiter));
-  app.use((req, res) =>
-    sendProblem(res, new HttpError(404, 'not_found', `no route ${req.method} ${req.path}`)),
-  );
+  app.use(unmatched(app.router));
   app.use(problemHandler(s.log));
   return app;
 }

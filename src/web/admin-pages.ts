@@ -199,7 +199,6 @@ export function adminRoutes(web: Web, router: Router): void {
             role: k.role,
             repId: k.repId,
             created: when(k.createdAt),
-            createdAt: k.createdAt,
             lastUsed: when(k.lastUsedAt),
             lastUsedAt: k.lastUsedAt,
             revoked: when(k.revokedAt),
@@ -293,7 +292,6 @@ export function adminRoutes(web: Web, router: Router): void {
           email: r.email,
           missing: missing.join(', '),
           updated: when(r.updatedAt),
-          updatedAt: r.updatedAt,
         };
       }),
     });
@@ -409,7 +407,6 @@ export function adminRoutes(web: Web, router: Router): void {
           url: h.url,
           events: h.events.map((e) => EVENT_WORDS[e]),
           created: when(h.createdAt),
-          createdAt: h.createdAt,
         })),
       },
       status,
@@ -454,7 +451,6 @@ export function adminRoutes(web: Web, router: Router): void {
       events: hook?.events.map((e) => EVENT_WORDS[e]),
       deliveries: deliveries.map((d) => ({
         at: when(d.at),
-        atIso: d.at,
         event: EVENT_WORDS[d.type],
         attempt: d.attempt,
         delivered: d.status !== null && d.status >= 200 && d.status < 300,

@@ -24,6 +24,7 @@ import {
   type Web,
   when,
 } from './pages.js';
+import { html } from './views.js';
 
 const MANAGE = 'templates.manage';
 /** A draft as the editor sends it: the manifest, the version it started from, its uploaded files. */
@@ -336,7 +337,7 @@ async function sendStart(
         .map((v) => ({
           version: v.version,
           state: v.state,
-          created: `${v.createdBy}, ${when(v.createdAt)}`,
+          created: html`${v.createdBy}, ${when(v.createdAt)}`,
           url: `/designer/${t.id}/${v.version}`,
         }))
         .reverse(),

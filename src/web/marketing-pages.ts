@@ -11,12 +11,14 @@ import {
   FORM,
   pageCsp,
   parseWith,
+  redirectWithToast,
   sendPage,
   signedIn,
   viewerOf,
   type Web,
   when,
 } from './pages.js';
+import { html } from './views.js';
 import { sampleUrl } from './rep-pages.js';
 
 const actionParams = versionParams.extend({ action: z.enum(['publish', 'retire']) });
@@ -103,7 +105,8 @@ export function marketingRoutes(web: Web, router: Router): void {
       try {
         if (action === 'publish') await s.templates.publish(caller, id, n);
         else await s.templates.retire(caller, id, n);
-        res.redirect(303, `/marketing/templates/${id}`);
+        const done = action === 'publish' ? 'published: reps can use it now' : 'retired';
+        redirectWithToast(web, res, `/marketing/templates/${id}`, `Version ${n} is ${done}.`);
       } catch (error) {
         if (error instanceof PlatenError) return sendHistory(web, res, id, { problems: error.problems }, 422);
         if (error instanceof ConflictError) return sendHistory(web, res, id, { message: error.message }, 409);
@@ -119,9 +122,9 @@ function versionView(v: TemplateVersion & { renders: number }) {
     version: v.version,
     name: v.name,
     state: v.state,
-    created: `${v.createdBy}, ${when(v.createdAt)}`,
-    published: v.publishedBy ? `${v.publishedBy}, ${when(v.publishedAt)}` : '',
-    retired: v.retiredBy ? `${v.retiredBy}, ${when(v.retiredAt)}` : '',
+    created: html`${v.createdBy}, ${when(v.createdAt)}`,
+    published: v.publishedBy ? html`${v.publishedBy}, ${when(v.publishedAt)}` : '',
+    retired: v.retiredBy ? html`${v.retiredBy}, ${when(v.retiredAt)}` : '',
     canPublish: v.state !== 'published',
     canRetire: v.state !== 'retired',
     renders: v.renders,

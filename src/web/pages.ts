@@ -1,4 +1,4 @@
-import type { NextFunction, Request, RequestHandler, Response } from 'express';
+import type { NextFunction, Request, RequestHandler, Response, Router } from 'express';
 import helmet from 'helmet';
 import type { z } from 'zod';
 import { type Accepts, readBody } from '../api/bodies.js';
@@ -17,7 +17,8 @@ import { type Action, authorize, can } from '../service/policy.js';
 import type { ApiKey } from '../service/policy.js';
 import { SamplePages } from './samples.js';
 import { type Session, Sessions } from './session.js';
-import { loadViews } from './views.js';
+import { type Html, html, loadViews } from './views.js';
+import { allowedMethods } from '../api/unmatched.js';
 
 /** What every page handler works with. */
 export interface Web {
@@ -81,20 +82,18 @@ export const json: RequestHandler = (_req, res, next) => {
  */
 export function signedIn(web: Web, action?: Action): RequestHandler {
   return async (req, res, next) => {
-    const session = await web.sessions.read(req);
+    const { session, viewer } = await readViewer(web, req, res);
     if (!session) {
       if (res.locals.json) return next(new HttpError(401, 'unauthorized', 'sign in again'));
       const back = req.method === 'GET' ? `?next=${encodeURIComponent(req.originalUrl)}` : '';
       return res.redirect(303, `/sign-in${back}`);
     }
-    res.locals.session = session;
-    const key = session.caller;
-    if (!key) {
+    if (!viewer) {
       if (res.locals.json)
         return next(new ForbiddenError('Not allowed yet: an admin has not given you a role.'));
       return res.redirect(303, '/waiting');
     }
-    res.locals.viewer = { key, session, csrf: web.sessions.csrfToken(req, res, session) } satisfies Viewer;
+    const key = viewer.key;
     res.locals.caller = key;
     try {
       if (action) authorize(key, action);
@@ -116,6 +115,52 @@ export function anySession(web: Web): RequestHandler {
     res.locals.session = session;
     next();
   };
+}
+
+/**
+ * The request's live session (kept for the CSRF check and the waiting page) and, once it has a caller
+ * (a person with a role, or a key), its viewer for the page (`viewerOf`).
+ */
+async function readViewer(
+  web: Web,
+  req: Request,
+  res: Response,
+): Promise<{ session: Session | null; viewer: Viewer | null }> {
+  const session = await web.sessions.read(req);
+  if (!session) return { session: null, viewer: null };
+  res.locals.session = session;
+  if (!session.caller) return { session, viewer: null };
+  const viewer: Viewer = { key: session.caller, session, csrf: web.sessions.csrfToken(req, res, session) };
+  res.locals.viewer = viewer;
+  return { session, viewer };
+}
+
+/**
+ * What no page route answers: for a browser (asking for HTML, outside `/api/`), a 404 page, or a
+ * 405 naming the methods the address takes; signed in, with the navigation. Others go on to the
+ * API's problem answers.
+ */
+export function unmatchedPage(web: Web, routes: Router): RequestHandler {
+  return async (req, res, next) => {
+    if (req.path.startsWith('/api/') || req.accepts(['json', 'html']) !== 'html') return next();
+    await readViewer(web, req, res);
+    const allow = allowedMethods(routes, req.path);
+    if (allow.length === 0) return next(new HttpError(404, 'not_found', 'There is no page at this address.'));
+    next(
+      new HttpError(405, 'method_not_allowed', 'This address does not take that kind of request.', {
+        headers: { Allow: allow.join(', ') },
+      }),
+    );
+  };
+}
+
+/**
+ * After a change: back to a page (a 303) that confirms it in a toast, e.g.
+ * `redirectWithToast(web, res, '/profile', 'Your profile is saved.')`.
+ */
+export function redirectWithToast(web: Web, res: Response, to: string, message: string): void {
+  web.sessions.flash(res.req, res, message);
+  res.redirect(303, to);
 }
 
 /** Refuses a state-changing request without the CSRF token of its session (field `_csrf` or header). */
@@ -155,6 +200,7 @@ export function parseWith<T>(schema: z.ZodType<T>, value: unknown): T {
 export function sendPage(web: Web, res: Response, name: string, context: object, status = 200): void {
   const viewer = res.locals.viewer as Viewer | undefined;
   const role = viewer?.key.role;
+  const flash = web.sessions.takeFlash(res.req, res);
   res
     .status(status)
     .type('html')
@@ -171,6 +217,10 @@ export function sendPage(web: Web, res: Response, name: string, context: object,
           isAdmin: can(role!, 'keys.manage'),
         },
         csrf: viewer?.csrf ?? (context as { csrf?: string }).csrf,
+        // The navigation marks the section shown. The toast confirms a change: the page's own (one
+        // shown after a POST without a redirect), else the one a redirect left (redirectWithToast).
+        here: res.req.path,
+        toast: (context as { toast?: string }).toast ?? flash,
       }),
     );
 }
@@ -179,21 +229,38 @@ export function sendPage(web: Web, res: Response, name: string, context: object,
 export function pageErrors(web: Web) {
   return (error: unknown, req: Request, res: Response, next: NextFunction): void => {
     if (res.headersSent) return next(error);
-    const { status, message, problems, retryAfter } = describe(error, web, req, res);
+    const { status, message, problems, retryAfter, headers } = describe(error, web, req, res);
     if (retryAfter !== undefined) res.set('Retry-After', String(retryAfter));
+    if (headers) res.set(headers);
     if (res.locals.json) {
       res.status(status).json({ message, problems });
       return;
     }
-    sendPage(web, res, 'error', { title: TITLES[status] ?? 'Error', status, message, problems }, status);
+    sendPage(
+      web,
+      res,
+      'error',
+      {
+        title: TITLES[status] ?? (status >= 500 ? 'Something went wrong' : 'That did not work'),
+        status,
+        message,
+        problems,
+        next: NEXT[status] ?? (status >= 500 ? NEXT[500] : NEXT[400]),
+        signIn: status === 401,
+        // A fault of ours carries the request's id: what an administrator looks up in the log.
+        reference: status >= 500 ? requestIdOf(res) : undefined,
+      },
+      status,
+    );
   };
 }
 
 const TITLES: Record<number, string> = {
-  400: 'Bad request',
+  400: 'That request did not work',
   401: 'Please sign in',
   403: 'Not allowed',
-  404: 'Not found',
+  404: 'Page not found',
+  405: 'Not available this way',
   409: 'Conflict',
   413: 'Too large',
   422: 'Please check the form',
@@ -202,21 +269,42 @@ const TITLES: Record<number, string> = {
   507: 'Out of space',
 };
 
+/** What to do next, after each kind of error. */
+const NEXT: Record<number, string> = {
+  400: 'Go back, check what you entered, and try again.',
+  401: 'Your session has ended. Sign in again to carry on.',
+  403: 'Your role does not include this page. If you need it, ask an administrator; otherwise start again from your home page.',
+  404: 'Check the address for typing mistakes, or start again from your home page.',
+  405: 'Open it from a link or a button on the pages instead.',
+  409: 'Someone changed this at the same time. Reload the page to see it as it is now, then try again.',
+  413: 'Choose a smaller file, or split it, and try again.',
+  422: 'Go back, correct what is marked, and try again.',
+  429: 'Wait a minute, then try again.',
+  500: 'Try again in a moment. If it keeps happening, give your administrator the reference below.',
+};
+
 function describe(
   error: unknown,
   web: Web,
   req: Request,
   res: Response,
-): { status: number; message: string; problems: Problem[]; retryAfter?: number } {
+): {
+  status: number;
+  message: string;
+  problems: Problem[];
+  retryAfter?: number;
+  headers?: Record<string, string>;
+} {
   if (error instanceof HttpError) {
     // The API's details (a body refused, a limit) are shared: on a page they start a sentence.
     const message = error.detail.charAt(0).toUpperCase() + error.detail.slice(1);
-    const { errors = [], retryAfter } = error.extra;
+    const { errors = [], retryAfter, headers } = error.extra;
     return {
       status: error.status,
       message,
       problems: errors,
       ...(retryAfter === undefined ? {} : { retryAfter }),
+      ...(headers === undefined ? {} : { headers }),
     };
   }
   if (error instanceof ForbiddenError) return { status: 403, message: error.message, problems: [] };
@@ -245,12 +333,16 @@ function describe(
   web.s.log.error(where, 'unhandled error on a page');
   return {
     status: 500,
-    message: `Something went wrong on our side; it has been logged (reference ${requestIdOf(res)}).`,
+    message: 'Something went wrong on our side. It has been logged.',
     problems: [],
   };
 }
 
-/** "2025-03-04 14:05 UTC": the audit trail's ISO times as people read them. */
-export function when(iso: string | null): string {
-  return iso ? `${iso.slice(0, 10)} ${iso.slice(11, 16)} UTC` : '';
+/**
+ * A time on a page: `<time>` with its instant, reading "2025-03-04 14:05 UTC" until the pages' script
+ * (web/public/site.js) writes it in the viewer's own time zone. Empty for no time; to show it beside
+ * other words in one value, html`${who}, ${when(at)}`.
+ */
+export function when(iso: string | null): Html | '' {
+  return iso ? html`<time datetime="${iso}">${iso.slice(0, 10)} ${iso.slice(11, 16)} UTC</time>` : '';
 }

@@ -265,7 +265,6 @@ async function sendPeople(
           })),
           lastSignIn: p.lastSignInAt ?? '',
           lastSignInWords: p.lastSignInAt ? when(p.lastSignInAt) : 'never',
-          disabledAt: p.disabledAt ?? '',
           disabledWords: p.disabledAt ? when(p.disabledAt) : '',
           error: trouble?.id === p.id ? trouble.message : undefined,
         };

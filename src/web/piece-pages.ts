@@ -12,6 +12,7 @@ import {
   FORM,
   pageCsp,
   parseWith,
+  redirectWithToast,
   sendPage,
   signedIn,
   type Viewer,
@@ -19,6 +20,7 @@ import {
   type Web,
   when,
 } from './pages.js';
+import { html } from './views.js';
 
 const codeParams = z.strictObject({ code: pieceCodeSchema });
 const searchQuery = z.object({ q: z.string().trim().max(200).default('') });
@@ -70,7 +72,7 @@ export function pieceRoutes(web: Web, router: Router): void {
         return sendPieces(web, res, '', { code, message }, 422);
       }
       const piece = await web.s.pieces.setOutcome(viewerOf(res).key, code, form.data.outcome, form.data.note);
-      res.redirect(303, `/pieces#piece-${piece.code}`);
+      redirectWithToast(web, res, `/pieces#piece-${piece.code}`, `Saved what came of piece ${piece.code}.`);
     },
   );
 }
@@ -147,7 +149,6 @@ async function pieceView(
     prospect: p.entered?.prospectName || p.recipientRef || '',
     name: await context.names.get(version)!,
     version: p.version,
-    createdAt: p.createdAt,
     made: when(p.createdAt),
     how: `${CHANNEL_WORDS[p.channel]}${p.row === null ? '' : ` (row ${p.row})`}`,
     rep: p.repId ?? '',
@@ -156,7 +157,6 @@ async function pieceView(
     pdf: render ? `/pieces/${render}.pdf` : null,
     again: context.makes && p.entered ? `/make/${p.templateId}?from=${p.code}` : null,
     responses: p.responses,
-    firstResponseAt: p.firstResponseAt,
     firstResponse: when(p.firstResponseAt),
     outcomes: OUTCOMES.map((o) => ({ value: o, label: OUTCOME_LABELS[o], selected: o === p.outcome })),
     note: p.outcomeNote ?? '',

@@ -5,7 +5,7 @@ import { batchRoutes } from './batch-pages.js';
 import { marketingRoutes } from './marketing-pages.js';
 import { designerRoutes } from './designer-pages.js';
 import { galleryRoutes } from './gallery-pages.js';
-import { createWeb, pageErrors } from './pages.js';
+import { createWeb, pageErrors, unmatchedPage } from './pages.js';
 import { pieceRoutes } from './piece-pages.js';
 import { repRoutes } from './rep-pages.js';
 import { resultsRoutes } from './results-pages.js';
@@ -41,6 +41,7 @@ export function webRouter(s: Services, rateLimit: RequestHandler): Router {
   resultsRoutes(web, router);
   adminRoutes(web, router);
   peopleRoutes(web, router);
+  router.use(unmatchedPage(web, router));
   router.use(pageErrors(web));
   return router;
 }

@@ -18,6 +18,10 @@ const VISITOR_COOKIE = 'platen_visitor';
 const SIGN_IN_COOKIE = 'platen_sign_in';
 /** How long a person may take at the identity provider. */
 const SIGN_IN_MS = 10 * 60_000;
+/** A confirmation for the next page (the toast), signed and short-lived: set on a redirect, read once. */
+const FLASH_COOKIE = 'platen_flash';
+const FLASH_SECONDS = 60;
+const FLASH_MAX_CHARS = 300;
 
 export interface Session extends SignedIn {
   /** The session's id, as its cookie carries it. */
@@ -116,6 +120,30 @@ export class Sessions {
       res.cookie(VISITOR_COOKIE, seed, cookieOptions(req));
     }
     return this.mac('csrf-visitor', seed);
+  }
+
+  /**
+   * Leaves a message for the page a redirect leads to: signed, so only this server's words are ever
+   * shown, and gone after a minute, or once shown.
+   */
+  flash(req: Request, res: Response, message: string): void {
+    const expires = Math.floor(Date.now() / 1000) + FLASH_SECONDS;
+    const value = `${expires}.${Buffer.from(message.slice(0, FLASH_MAX_CHARS)).toString('base64url')}`;
+    res.cookie(FLASH_COOKIE, `${value}.${this.mac('flash', value)}`, {
+      ...cookieOptions(req),
+      maxAge: FLASH_SECONDS * 1000,
+    });
+  }
+
+  /** The message a redirect left for this page, if any (and still fresh); it is shown once. */
+  takeFlash(req: Request, res: Response): string | null {
+    const raw = cookies(req)[FLASH_COOKIE];
+    if (raw === undefined) return null;
+    res.clearCookie(FLASH_COOKIE, cookieOptions(req));
+    const [expires = '', message = '', mac = ''] = raw.split('.');
+    const value = `${expires}.${message}`;
+    if (!safeEqual(mac, this.mac('flash', value)) || Number(expires) < Date.now() / 1000) return null;
+    return Buffer.from(message, 'base64url').toString('utf8');
   }
 
   /** Whether the request carries the right CSRF token for its session (or visitor cookie). */

@@ -17,6 +17,23 @@ export const BUNDLE_DIR = fileURLToPath(new URL('../../dist/public', import.meta
 
 export type View = (context: object) => string;
 
+/** Markup a view writes as it is, not escaped: made by `html` (and `when`, in pages.ts, with it). */
+export type Html = Handlebars.SafeString;
+
+/**
+ * HTML from a template literal: the text escaped, what is HTML already (`when`'s times) kept, for
+ * values a view shows in one place, e.g. html`${who}, ${when(at)}`.
+ */
+export function html(strings: TemplateStringsArray, ...values: (string | number | Html)[]): Html {
+  let out = strings[0]!;
+  values.forEach((value, i) => {
+    out +=
+      (value instanceof Handlebars.SafeString ? value.toHTML() : Handlebars.escapeExpression(String(value))) +
+      strings[i + 1]!;
+  });
+  return new Handlebars.SafeString(out);
+}
+
 export function loadViews(): (name: string, context: object) => string {
   const hbs = Handlebars.create();
   const assets = assetVersions();
@@ -26,6 +43,23 @@ export function loadViews(): (name: string, context: object) => string {
     return new hbs.SafeString(`/static/${file}?v=${version}`);
   });
   hbs.registerHelper('eq', (a: unknown, b: unknown) => a === b);
+  const icons = new Set(
+    [...readFileSync(join(VIEWS_DIR, '_icons.hbs'), 'utf8').matchAll(/<symbol id="i-([a-z-]+)"/g)].map(
+      (m) => m[1]!,
+    ),
+  );
+  // {{icon 'download'}}: one of the sprite's icons (_icons.hbs, in every page), hidden from screen readers.
+  hbs.registerHelper('icon', (name: string) => {
+    if (!icons.has(name)) throw new Error(`no icon ${name} in _icons.hbs`);
+    return new hbs.SafeString(
+      `<svg class="icon" aria-hidden="true" focusable="false"><use href="#i-${name}"></use></svg>`,
+    );
+  });
+  // {{#if (current '/pieces')}}: whether the page shown is that section (the navigation marks it).
+  hbs.registerHelper('current', function (this: unknown, href: string, options: Handlebars.HelperOptions) {
+    const path = (options.data as { root: { here?: string } }).root.here ?? '';
+    return path === href || path.startsWith(`${href}/`);
+  });
   const views = new Map<string, View>();
   for (const file of readdirSync(VIEWS_DIR)) {
     if (!file.endsWith('.hbs')) continue;

@@ -5,7 +5,13 @@
  */
 import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
-import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
+import {
+  chromium,
+  type Browser,
+  type BrowserContext,
+  type BrowserContextOptions,
+  type Page,
+} from 'playwright-core';
 import { afterAll, afterEach, beforeAll, expect } from 'vitest';
 import { REPO_ROOT } from './repo.js';
 
@@ -55,7 +61,7 @@ export function useBrowser() {
   });
 
   return {
-    async context(baseURL: string, options: { javaScriptEnabled?: boolean } = {}): Promise<BrowserContext> {
+    async context(baseURL: string, options: BrowserContextOptions = {}): Promise<BrowserContext> {
       const context = await browser!.newContext({ baseURL, acceptDownloads: true, ...options });
       context.setDefaultTimeout(15_000);
       open.push(context);

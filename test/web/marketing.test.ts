@@ -104,11 +104,15 @@ describe('the publishing desk', () => {
     await desk.goto('/marketing/templates/spring-check-in');
     await desk.getByRole('button', { name: 'Publish version 1' }).click();
     await desk.waitForURL(/\/marketing\/templates\/spring-check-in$/);
+    await expect
+      .poll(() => desk.getByRole('status').first().textContent())
+      .toContain('Version 1 is published: reps can use it now.');
     const row = desk.getByRole('row').filter({ hasText: 'Version 1' });
     expect(await row.locator('td').nth(1).textContent()).toBe('published');
-    expect(await row.locator('td').nth(3).textContent()).toMatch(
-      /^Morgan Lee, \d{4}-\d\d-\d\d \d\d:\d\d UTC$/,
-    );
+    // In the viewer's time zone, named.
+    await expect
+      .poll(() => row.locator('td').nth(3).textContent())
+      .toMatch(/^Morgan Lee, [A-Z][a-z]{2} \d{1,2}, \d{4}, \d{1,2}:\d\d [AP]M \S+$/);
     expect(await row.locator('td').nth(5).textContent()).toBe('0');
 
     // Now the rep sees it, uploads a snapshot for its image field, and makes a piece.

@@ -243,7 +243,9 @@ describe('the rep pages', () => {
     await page.waitForURL(/\/pieces$/);
     const row = page.getByRole('listitem').filter({ hasText: code });
     await expect.poll(() => row.count()).toBe(1);
-    expect(await row.textContent()).toMatch(/1 response, first\s+\d{4}-\d\d-\d\d \d\d:\d\d UTC/);
+    await expect
+      .poll(() => row.textContent())
+      .toMatch(/1 response, first\s+[A-Z][a-z]{2} \d{1,2}, \d{4}, \d{1,2}:\d\d [AP]M \S+/);
     await row.getByLabel(`What came of piece ${code}`).selectOption({ label: 'Meeting booked' });
     await row.getByLabel(`Note on piece ${code}`).fill('Tuesday, 10 am');
     await row.getByRole('button', { name: `Save piece ${code}` }).click();

@@ -83,4 +83,30 @@ describe('sessions', () => {
     expect(sessions.checkCsrf(back.req, null, visitorToken)).toBe(true);
     expect(sessions.checkCsrf(exchange().req, null, visitorToken)).toBe(false);
   });
+
+  it('carries a toast to the next page: signed, read once, gone after a minute', async () => {
+    const { dir, store } = await open();
+    const sessions = Sessions.open(dir, store.sessions);
+    const left = exchange();
+    sessions.flash(left.req, left.res, 'Version 2 is published.');
+    const cookie = `platen_flash=${left.set.platen_flash}`;
+    const shown = exchange(cookie);
+    expect(sessions.takeFlash(shown.req, shown.res)).toBe('Version 2 is published.');
+    // Shown once: the page that shows it clears it.
+    expect(shown.set.platen_flash).toBe('');
+    // Another server's secret, or a changed message, shows nothing.
+    const other = await open();
+    expect(
+      Sessions.open(other.dir, other.store.sessions).takeFlash(exchange(cookie).req, exchange().res),
+    ).toBeNull();
+    const changed = cookie.replace(
+      /\.([^.]+)\./,
+      `.${Buffer.from('You won a prize').toString('base64url')}.`,
+    );
+    expect(sessions.takeFlash(exchange(changed).req, exchange().res)).toBeNull();
+
+    vi.useFakeTimers({ toFake: ['Date'] });
+    vi.setSystemTime(Date.now() + 61_000);
+    expect(sessions.takeFlash(exchange(cookie).req, exchange().res)).toBeNull();
+  });
 });
