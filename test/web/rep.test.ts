@@ -27,7 +27,7 @@ describe('the rep pages', () => {
     server = await startTestServer();
     repKey = (await createKey(server, 'rep', 'Dana Whitcomb', 'dana')).key;
     const profile = await call(server.url, 'put', '/api/v1/reps/me', { key: repKey, body: profileForm() });
-    expect(profile.status).toBe(200);
+    expect(profile.status, JSON.stringify(profile.json)).toBe(200);
   });
 
   afterAll(async () => {
@@ -154,9 +154,19 @@ describe('the rep pages', () => {
     await page.getByLabel('Prospect ID').fill('not valid!');
     await page.getByRole('button', { name: 'Download PDF' }).click();
     await page.waitForLoadState();
-    expect(await page.locator('#form-status').textContent()).toBe('Some details need attention.');
+    // A summary at the top names each problem in words, each a link to its field.
+    const summary = page.locator('#error-summary');
+    expect(await summary.getByRole('heading').textContent()).toMatch(
+      /^\d+ things to fix before you download$/,
+    );
+    const link = summary.getByRole('link', {
+      name: 'Prospect ID: letters, digits, hyphens and underscores only, with no spaces',
+    });
+    expect(await link.getAttribute('href')).toBe('#in-prospect-id');
+    expect(await summary.getByRole('link', { name: 'First name: required' }).count()).toBe(1);
+    expect(await summary.textContent()).not.toMatch(/prospect\.|\^|\$|invalid_format/);
     const error = page.locator('#in-prospect-id-error');
-    expect(await error.textContent()).toContain('letters, digits, hyphens and underscores only');
+    expect(await error.textContent()).toBe('Letters, digits, hyphens and underscores only, with no spaces');
     expect(await page.getByLabel('Prospect ID').getAttribute('aria-invalid')).toBe('true');
     expect(await page.locator('#in-prospect-firstName-error').textContent()).not.toBe('');
     expect(await page.getByLabel('Prospect ID').inputValue()).toBe('not valid!');
@@ -167,7 +177,8 @@ describe('the rep pages', () => {
     await page.getByRole('link', { name: 'My profile' }).click();
     await page.getByLabel('Phone').fill('not a phone');
     await page.getByRole('button', { name: 'Save profile' }).click();
-    expect(await page.locator('#profile-phone-error').textContent()).toBe('not a phone number');
+    expect(await page.locator('#profile-phone-error').textContent()).toBe('Not a phone number');
+    expect(await page.locator('#error-summary').textContent()).toContain('Phone: not a phone number');
     await page.getByLabel('Phone').fill('(207) 555-0101');
     await page.getByLabel('Title').fill('Coastal Lines Agent');
     await page.getByRole('button', { name: 'Save profile' }).click();
@@ -206,12 +217,12 @@ describe('the rep pages', () => {
     expect(preview.status()).toBe(403);
     const signOut = await page.request.post('/sign-out', { form: {}, maxRedirects: 0 });
     expect(signOut.status()).toBe(403);
-    // With the token, the same preview is answered.
+    // With the token, the same preview is answered (with placeholders for what is not typed yet).
     const ok = await page.request.post('/make/insurance-brochure/preview', {
       data: { version: 1, page: 1, values: {} },
       headers: { 'x-csrf-token': csrf },
     });
-    expect(ok.status()).toBe(422);
+    expect(ok.status()).toBe(200);
     // A rep never types whose details a piece carries: rep values are refused, not ignored.
     const impersonate = await page.request.post('/make/insurance-brochure/preview', {
       data: { version: 1, page: 1, values: { 'rep.name': 'Someone Else' } },
