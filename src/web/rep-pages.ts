@@ -400,13 +400,13 @@ const PROFILE_LABELS: Record<string, string> = {
   photo: 'Photo',
 };
 
-/** A profile problem in words: its field and what to do. */
-function profileProblem(problem: Problem, templateName?: string): PageProblem {
+/** A profile problem in words: its field and what to do (`forTemplate`: a template's refusal). */
+function profileProblem(problem: Problem, forTemplate = false): PageProblem {
   const key = problem.path.split('.')[0]!;
   const label = PROFILE_LABELS[key];
   const words =
-    templateName && problem.message === 'required'
-      ? `${templateName} prints it: add it`
+    forTemplate && problem.message === 'required'
+      ? 'required: the template prints it'
       : plainWords(null, problem.message);
   const text = words.charAt(0).toUpperCase() + words.slice(1);
   return label ? { field: key, message: `${label}: ${words}`, text } : { message: text, text };
@@ -425,10 +425,7 @@ async function sendProfilePage(
   const template = outcome.next ? await templateOf(web, res, outcome.next) : null;
   // What the template the rep is on their way to needs, unless the form itself was refused.
   const refusals = template && problems.length === 0 ? await web.s.profiles.refusals(key, template) : [];
-  const worded = [
-    ...problems.map((p) => profileProblem(p)),
-    ...refusals.map((p) => profileProblem(p, template!.manifest.name)),
-  ];
+  const worded = [...problems.map((p) => profileProblem(p)), ...refusals.map((p) => profileProblem(p, true))];
   const min = await web.s.profiles.photoMinimum(key);
   const errorsOf = (field: string) => worded.filter((p) => p.field === field).map((p) => p.text);
   sendPage(
@@ -447,7 +444,7 @@ async function sendProfilePage(
       photo: profile.photoSha256 ? `/profile/photo?v=${profile.photoSha256.slice(0, 12)}` : null,
       photoErrors: errorsOf('photo'),
       photoMinimum: `${min.width} × ${min.height}`,
-      forTemplate: template && refusals.length > 0 ? template.manifest.name : null,
+      forTemplate: template?.manifest.name ?? null,
       problems: summary(worded, (field) => `profile-${field}`),
       problemsTitle: worded.length === 1 ? 'One thing to fix' : `${worded.length} things to fix`,
       ...outcome,

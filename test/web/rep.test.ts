@@ -2,13 +2,19 @@
  * A rep's pages in headless Chromium against a real server: sign-in, the brochure form with its live
  * preview and fit feedback, the PDF download (opened and read), recent pieces, My pieces with a
  * scan's response and an outcome marked, the profile, and what a rep must not reach (marketing
- * pages, a POST without its CSRF token, a revoked session).
+ * pages, a POST without its CSRF token, a revoked session). At a laptop's and a phone's width, axe
+ * clean in their error states: problems in words, a profile completed before the first piece, the
+ * preview (placeholders, the edited field's page, overflow outlined, zoom), Download and its reason,
+ * and a piece in progress kept across a reload.
  */
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { signIn, statusOf, useBrowser } from '../support/browser.js';
+import type { Page } from 'playwright-core';
+import { PHOTO_MIN_PX } from '../../src/service/profiles.js';
+import { axeViolations, scrollsSideways, signIn, statusOf, useBrowser, WIDTHS } from '../support/browser.js';
 import { cleanup, tempDir } from '../support/files.js';
+import { gradientJpeg } from '../support/images.js';
 import { call, createKey, profileForm, startTestServer, type TestServer } from '../support/server.js';
 import { popplerText } from '../support/pdf.js';
 import { brochureRecord } from '../support/records.js';
@@ -284,5 +290,166 @@ describe('the rep pages', () => {
     await other.waitForURL(/\/sign-in$/);
     await other.goto('/gallery');
     expect(new URL(other.url()).pathname).toBe('/sign-in');
+  });
+  describe.each(WIDTHS)('at $name width', ({ name, viewport }) => {
+    async function signedIn(key: string): Promise<Page> {
+      const page = await (await browser.context(server.url, { viewport })).newPage();
+      await signIn(page, key, GALLERY);
+      return page;
+    }
+
+    async function expectAccessible(page: Page) {
+      expect(await axeViolations(page)).toEqual([]);
+      expect(await scrollsSideways(page)).toBe(false);
+    }
+
+    it('takes a rep whose profile is incomplete to complete it, refuses what templates refuse, and goes back', async () => {
+      const key = (await createKey(server, 'rep', 'Nell Ostrander', `nell-${name}`)).key;
+      const page = await signedIn(key);
+      await page.goto('/make/insurance-brochure');
+      await page.waitForURL(/\/profile\?next=%2Fmake%2Finsurance-brochure$/);
+      expect(await page.locator('#profile-first').textContent()).toContain(BROCHURE);
+      const summary = page.locator('#error-summary');
+      await expect.poll(() => page.evaluate('document.activeElement?.id')).toBe('error-summary');
+      expect(await summary.getByRole('link').allTextContents()).toEqual([
+        'Name: required: the template prints it',
+        'Licence number: required: the template prints it',
+        'Phone: required: the template prints it',
+        'Email: required: the template prints it',
+      ]);
+      expect(await page.locator('#profile-photo-help').textContent()).toContain(
+        `at least ${PHOTO_MIN_PX} × ${PHOTO_MIN_PX} pixels`,
+      );
+      await expectAccessible(page);
+
+      // A lower-case licence number and a small photo are refused at save, in words.
+      await page.getByLabel('Name').fill('Nell Ostrander');
+      await page.getByLabel('Phone').fill('(207) 555-0177');
+      await page.getByLabel('Email').fill('nell@harbormutual.example');
+      await page.getByLabel('Licence number').fill('me-4521');
+      await page.getByLabel('Photo').setInputFiles({
+        name: 'small.jpg',
+        mimeType: 'image/jpeg',
+        buffer: await gradientJpeg(200, 200),
+      });
+      await page.getByRole('button', { name: 'Save profile' }).click();
+      await page.waitForLoadState();
+      await expect.poll(() => page.evaluate('document.activeElement?.id')).toBe('error-summary');
+      expect(await summary.getByRole('link').allTextContents()).toEqual([
+        'Licence number: 4 to 20 capital letters, digits or hyphens, such as ME-1234567',
+        `Photo: the photo is 200 × 200 pixels; it needs at least ${PHOTO_MIN_PX} × ${PHOTO_MIN_PX}`,
+      ]);
+      expect(await page.locator('#profile-licenseNumber-error').textContent()).toBe(
+        '4 to 20 capital letters, digits or hyphens, such as ME-1234567',
+      );
+      await expectAccessible(page);
+
+      await page.getByLabel('Licence number').fill('ME-4521');
+      await page.getByRole('button', { name: 'Save profile' }).click();
+      await page.waitForURL(/\/make\/insurance-brochure$/);
+      expect(await page.locator('.rep-details').textContent()).toContain('ME-4521');
+    });
+
+    it('previews placeholders, turns to the edited field’s page, outlines overflowing text and zooms', async () => {
+      const page = await signedIn(repKey);
+      await page.goto('/make/postcard-6x4');
+      const preview = page.locator('#preview-image');
+      // Until the rep types: the placeholders' preview, not a sample's, and Download says what it needs.
+      await expect.poll(() => preview.getAttribute('src')).toMatch(/^data:image\/png;base64,/);
+      expect(await page.locator('#preview-status').textContent()).toBe(
+        'Until you fill in every detail, the preview shows each empty one by its name.',
+      );
+      const download = page.getByRole('button', { name: 'Download PDF' });
+      expect(await download.isDisabled()).toBe(true);
+      expect(await page.locator('#download-reason').textContent()).toBe(
+        'To download, fill in First name, Last name, Street address, City, State, ZIP code.',
+      );
+      await expectAccessible(page);
+
+      // The message is on the postcard's back: editing it turns the preview there.
+      const message = page.getByLabel('Your message');
+      await message.click();
+      await expect.poll(() => preview.getAttribute('alt')).toBe('Preview of page 2 with your details');
+      expect(await page.getByRole('button', { name: 'Page 2: back' }).getAttribute('aria-pressed')).toBe(
+        'true',
+      );
+
+      // Too many lines for the box, though under the 240 characters: outlined and listed, by label,
+      // and the counter and the fit line give the same count.
+      await message.fill(Array.from({ length: 12 }, (_, i) => `Point ${i + 1}: together.`).join('\n'));
+      const outline = page.locator('.overflow-box');
+      await expect.poll(() => outline.textContent()).toBe('Your message: too long');
+      const fit = await page.locator('#in-fields-message-fit').textContent();
+      const cut = /^Too long by about (\d+) characters/.exec(fit!)?.[1];
+      expect(cut).toBeDefined();
+      expect(await page.locator('#in-fields-message-count').textContent()).toMatch(
+        new RegExp(`^\\d+ / 240 characters: about \\d+ fit, ${cut} too many for the box$`),
+      );
+      expect(await page.locator('#preview-overflow').textContent()).toBe(
+        `Your message does not fit (Page 2: back): about ${cut} characters too many.`,
+      );
+      expect(await page.locator('#download-reason').textContent()).toMatch(/fix Your message\.$/);
+
+      // While typing, the preview stays in view beside (or, on a phone, above) the field.
+      for (const locator of [preview, message]) {
+        const box = (await locator.boundingBox())!;
+        expect(box.y).toBeGreaterThanOrEqual(0);
+        expect(box.y + Math.min(box.height, 40)).toBeLessThanOrEqual(viewport.height);
+      }
+      await expectAccessible(page);
+
+      const sheet = page.locator('#preview-sheet');
+      const before = (await sheet.boundingBox())!.width;
+      await page.getByRole('button', { name: 'Zoom in' }).click();
+      expect(await page.locator('#zoom-level').textContent()).toBe('150%');
+      expect((await sheet.boundingBox())!.width).toBeCloseTo(before * 1.5, 0);
+      expect(await scrollsSideways(page)).toBe(false);
+    });
+
+    it('keeps a piece in progress across a reload, names every problem, and refuses a download with a summary it moves to', async () => {
+      const page = await signedIn(repKey);
+      await page.goto('/make/insurance-brochure');
+      await page.getByLabel('Prospect ID').fill('HM-900');
+      await page.getByLabel('First name').fill('Ida');
+      await page.getByLabel('Last name').fill('Rhee');
+      await page.getByLabel('Product line').selectOption('life');
+      await page.reload();
+      expect(await page.getByLabel('First name').inputValue()).toBe('Ida');
+      expect(await page.getByLabel('Product line').inputValue()).toBe('life');
+      expect(await page.locator('#restored').isVisible()).toBe(true);
+
+      // Two characters no font shows: both are named beside the field.
+      const note = page.getByLabel('Your message');
+      await note.fill('See you soon 🦜 and 🐙');
+      const errors = page.locator('#in-fields-message-error p');
+      await expect.poll(() => errors.count()).toBe(2);
+      expect((await errors.allTextContents()).join(' ')).toMatch(/🦜.*🐙/);
+      await expectAccessible(page);
+      await note.fill('See you soon.');
+      await expect.poll(() => errors.count()).toBe(0);
+
+      // A refusal the page could not foresee comes back with a summary at the top, focused.
+      await page.getByLabel('Prospect ID').fill('not valid!');
+      await expect
+        .poll(() => page.locator('#download-reason').textContent())
+        .toBe('To download, fix Prospect ID.');
+      await page.evaluate("document.getElementById('piece-form').requestSubmit()");
+      await page.waitForURL(/\/make\/insurance-brochure\/pdf$/);
+      await expect.poll(() => page.evaluate('document.activeElement?.id')).toBe('error-summary');
+      expect(await page.locator('#error-summary').getByRole('link').allTextContents()).toEqual([
+        'Prospect ID: letters, digits, hyphens and underscores only, with no spaces',
+      ]);
+      await expectAccessible(page);
+
+      await page.getByLabel('Prospect ID').fill('HM-900');
+      const download = page.getByRole('button', { name: 'Download PDF' });
+      await expect.poll(() => download.isEnabled()).toBe(true);
+      const [file] = await Promise.all([page.waitForEvent('download'), download.click()]);
+      expect(file.suggestedFilename()).toMatch(/^insurance-brochure-[0-9a-f]{16}\.pdf$/);
+      // Made: the piece in progress is forgotten.
+      await page.goto('/make/insurance-brochure');
+      expect(await page.getByLabel('First name').inputValue()).toBe('');
+      expect(await page.locator('#restored').isVisible()).toBe(false);
+    });
   });
 });
