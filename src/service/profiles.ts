@@ -4,6 +4,7 @@ import { normalizePhoto } from '../assets/photos.js';
 import { NotFoundError, PlatenError, type Problem } from '../errors.js';
 import { repProblems } from '../jobs/batch.js';
 import type { ApiKey, RepDetails, RepProfile, Store } from '../store/store.js';
+import { imageMinimum, PHOTO_MIN_PX } from '../model/manifest.js';
 import { PHONE } from '../template/record-schema.js';
 import { hasRightToLeft, RIGHT_TO_LEFT_RULE, rightToLeftMessage } from '../text/right-to-left.js';
 import { authorize } from './policy.js';
@@ -37,13 +38,6 @@ export const profileUpdateSchema = z.strictObject({
   licenseNumber: text(60, 'Licence number').optional(),
 });
 export type ProfileUpdate = z.infer<typeof profileUpdateSchema>;
-
-/**
- * The smallest photo a profile takes, each side in pixels: stated here only, for the profile page's
- * help, its refusals and the API's. A published template whose photo input asks for more raises it
- * (`photoMinimum`), so a photo the profile keeps is one every template prints.
- */
-export const PHOTO_MIN_PX = 300;
 
 /** The profile's details (never the photo) as a template's `rep` inputs take them. */
 function repValues(profile: RepDetails): Record<string, string> {
@@ -104,17 +98,18 @@ export class ProfileService {
   }
 
   /**
-   * The smallest photo the published templates print, each side in pixels: PHOTO_MIN_PX, or more
-   * where a template's photo input asks for more.
+   * The smallest photo a profile takes, each side in pixels: PHOTO_MIN_PX, or more where a published
+   * template's photo input asks for more, so that every template prints the photo a profile keeps.
    */
   async photoMinimum(caller: ApiKey): Promise<{ width: number; height: number }> {
     let width = PHOTO_MIN_PX;
     let height = PHOTO_MIN_PX;
     for (const { published } of await this.templates.list(caller)) {
-      for (const input of Object.values(published?.manifest.rep ?? {})) {
+      for (const [key, input] of Object.entries(published?.manifest.rep ?? {})) {
         if (input.type !== 'image') continue;
-        width = Math.max(width, input.minWidth ?? 0);
-        height = Math.max(height, input.minHeight ?? 0);
+        const min = imageMinimum(`rep.${key}`, input);
+        width = Math.max(width, min.width);
+        height = Math.max(height, min.height);
       }
     }
     return { width, height };

@@ -12,7 +12,7 @@ import { gradientJpeg, halfTransparentPng, pixelAt, solidPng } from '../support/
 import { sampleRecord } from '../support/records.js';
 import { type JsonObject, putProfile, request } from '../support/request.js';
 import { createKey, fullProfile, startTestServer, type TestServer } from '../support/server.js';
-import { PHOTO_MIN_PX } from '../../src/service/profiles.js';
+import { PHOTO_MIN_PX } from '../../src/model/manifest.js';
 
 let server: TestServer;
 

@@ -10,7 +10,7 @@ import { gradientJpeg } from '../support/images.js';
 import { brief, type Reply, request } from '../support/request.js';
 import { createKey, fullProfile, profileForm, startTestServer, type TestServer } from '../support/server.js';
 import { type PageSession, signInPages } from '../support/pages.js';
-import { PHOTO_MIN_PX } from '../../src/service/profiles.js';
+import { PHOTO_MIN_PX } from '../../src/model/manifest.js';
 
 let server: TestServer;
 let rep: string;

@@ -11,7 +11,7 @@ import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Page } from 'playwright-core';
-import { PHOTO_MIN_PX } from '../../src/service/profiles.js';
+import { PHOTO_MIN_PX } from '../../src/model/manifest.js';
 import { axeViolations, scrollsSideways, signIn, statusOf, useBrowser, WIDTHS } from '../support/browser.js';
 import { cleanup, tempDir } from '../support/files.js';
 import { gradientJpeg } from '../support/images.js';
