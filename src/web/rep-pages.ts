@@ -4,7 +4,7 @@ import { z } from 'zod';
 import { uploadsOf } from '../api/bodies.js';
 import { HttpError } from '../api/problem.js';
 import { templateIdSchema, templateParams } from '../api/routes/templates.js';
-import { PlatenError, type Problem } from '../errors.js';
+import { ConflictError, NotFoundError, PlatenError, type Problem } from '../errors.js';
 import { can } from '../service/policy.js';
 import { profileUpdateSchema } from '../service/profiles.js';
 import type { Manifest } from '../model/manifest.js';
@@ -127,7 +127,7 @@ export function repRoutes(web: Web, router: Router): void {
       } catch (error) {
         if (!(error instanceof PlatenError)) throw error;
         // A profile that lacks what the template prints is fixed on the profile, not in this form.
-        if (!can(viewer.key.role, 'reps.any') && error.problems.some((p) => p.path.startsWith('rep'))) {
+        if (!can(viewer.key.role, 'reps.any') && error.problems.some((p) => p.path.startsWith('rep.'))) {
           return res.redirect(303, profileFirst(`/make/${id}?version=${found.version}`));
         }
         await sendMakePage(web, res, found, values, error.problems, 422);
@@ -267,13 +267,21 @@ const makePath = z
   .catch(undefined);
 const profileQuery = z.object({ next: makePath });
 
-/** The template version a form path names, or null if the viewer may not make it. */
+/** The template version a form path names, or null if there is none the viewer may make. */
 async function templateOf(web: Web, res: Response, path: string): Promise<TemplateVersion | null> {
   const url = new URL(path, 'http://form');
   const version = url.searchParams.get('version');
-  return web.s.templates
-    .resolve(url.pathname.slice('/make/'.length), version ? Number(version) : undefined, viewerOf(res).key)
-    .catch(() => null);
+  try {
+    return await web.s.templates.resolve(
+      url.pathname.slice('/make/'.length),
+      version ? Number(version) : undefined,
+      viewerOf(res).key,
+    );
+  } catch (error) {
+    // Retired or gone since the link was made: the profile page simply does not go back.
+    if (error instanceof NotFoundError || error instanceof ConflictError) return null;
+    throw error;
+  }
 }
 
 /** A preview's problems: in words for the page, with path and rule as the API has them. */
