@@ -223,11 +223,20 @@ function placeholder(def: InputDef, key: string): string | undefined {
 }
 
 /**
- * Values for a preview: what the rep typed, and placeholders for the required prospect details and
- * content they left empty (optional ones print nothing when empty, and so show nothing).
+ * Values for a preview: what the rep typed, less what `refused` names, and placeholders for the
+ * required prospect details and content left empty or refused (optional ones print nothing when
+ * empty, and so show nothing).
  */
-export function withPlaceholders(manifest: Manifest, values: FormValues): FormValues {
+export function previewValues(
+  manifest: Manifest,
+  values: FormValues,
+  refused: readonly Problem[] = [],
+): FormValues {
   const out = { ...values };
+  for (const problem of refused) {
+    const name = controlOf(problem.path);
+    if (name !== undefined) delete out[name];
+  }
   for (const scope of ['prospect', 'fields'] as const) {
     for (const [key, def] of Object.entries(manifest[scope])) {
       const name = `${scope}.${key}`;

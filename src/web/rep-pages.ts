@@ -20,8 +20,8 @@ import {
   formValuesSchema,
   type PageProblem,
   pageProblems,
+  previewValues,
   toRenderRequest,
-  withPlaceholders,
 } from './form.js';
 import {
   csrf,
@@ -148,23 +148,41 @@ export function repRoutes(web: Web, router: Router): void {
       const viewer = viewerOf(res);
       const found = await s.templates.resolve(id, body.version, viewer.key);
       const m = found.manifest;
-      const request = toRenderRequest(m, id, found.version, withPlaceholders(m, body.values));
       const signal = res.locals.signal as AbortSignal;
-      try {
-        const preview = await s.gate.run(signal, () =>
-          s.renders.preview(viewer.key, request, body.page, PREVIEW_SCALE, signal),
+      const compiled = await s.templates.compiled(found);
+      const draw = (problems: Problem[]) =>
+        s.gate.run(signal, () =>
+          s.renders.preview(
+            viewer.key,
+            toRenderRequest(m, id, found.version, previewValues(m, body.values, problems)),
+            body.page,
+            PREVIEW_SCALE,
+            signal,
+          ),
         );
-        const compiled = await s.templates.compiled(found);
-        res.set('Cache-Control', 'no-store').json({
-          image: `data:image/png;base64,${preview.png.toString('base64')}`,
-          pages: preview.pages,
-          report: preview.report,
-          problems: previewProblems(m, preview.problems),
-          overflow: overflowing(m, compiled, preview.report),
-        });
+      const answer = (preview: Awaited<ReturnType<typeof draw>>, problems: Problem[]) => ({
+        image: `data:image/png;base64,${preview.png.toString('base64')}`,
+        pages: preview.pages,
+        report: preview.report,
+        problems: previewProblems(m, problems),
+        overflow: overflowing(m, compiled, preview.report),
+      });
+      res.set('Cache-Control', 'no-store');
+      let refused: PlatenError;
+      try {
+        const preview = await draw([]);
+        return res.json(answer(preview, preview.problems));
       } catch (error) {
         if (!(error instanceof PlatenError)) throw error;
-        res.status(422).json({ problems: previewProblems(m, error.problems), report: [], overflow: [] });
+        refused = error;
+      }
+      // Refused values: still a preview, with placeholders in their place, and the problems (422).
+      try {
+        const preview = await draw(refused.problems);
+        res.status(422).json(answer(preview, [...refused.problems, ...preview.problems]));
+      } catch (error) {
+        if (!(error instanceof PlatenError)) throw error;
+        res.status(422).json({ problems: previewProblems(m, refused.problems), report: [], overflow: [] });
       }
     },
   );

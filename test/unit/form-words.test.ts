@@ -9,7 +9,7 @@ import type { Manifest } from '../../src/model/manifest.js';
 import type { CompiledTemplate } from '../../src/model/template.js';
 import { manifestSchema } from '../../src/template/manifest.js';
 import { buildRecordSchema } from '../../src/template/record-schema.js';
-import { fieldViews, pageProblems, withPlaceholders } from '../../src/web/form.js';
+import { fieldViews, pageProblems, previewValues } from '../../src/web/form.js';
 import { manifest } from '../support/records.js';
 
 let brochure: Manifest;
@@ -92,7 +92,7 @@ describe('the form and its preview', () => {
   });
 
   it('previews placeholders, not a sample’s details, for required inputs left empty', () => {
-    const values = withPlaceholders(brochure, { 'prospect.firstName': 'Winifred', 'prospect.lastName': ' ' });
+    const values = previewValues(brochure, { 'prospect.firstName': 'Winifred', 'prospect.lastName': ' ' });
     expect(values).toMatchObject({
       'prospect.firstName': 'Winifred',
       'prospect.lastName': 'Last name',
@@ -101,6 +101,9 @@ describe('the form and its preview', () => {
     });
     // Optional inputs print nothing when empty, so they show nothing.
     expect(values['prospect.company']).toBeUndefined();
+    // A value the template refuses is previewed as its placeholder too.
+    const refused = [{ path: 'prospect.id', rule: 'invalid_format', message: 'Prospect ID: letters…' }];
+    expect(previewValues(brochure, { 'prospect.id': 'bad id!' }, refused)['prospect.id']).toBe('ID-1');
     // The placeholders pass the template's own rules, so the preview shows at once.
     const record: Record<string, Record<string, unknown>> = { prospect: {}, fields: {} };
     for (const [name, value] of Object.entries(values)) {

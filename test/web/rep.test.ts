@@ -433,6 +433,11 @@ describe('the rep pages', () => {
       await expect
         .poll(() => page.locator('#download-reason').textContent())
         .toBe('To download, fix Prospect ID.');
+      // The preview goes on, the refused value shown by its placeholder.
+      expect(await page.locator('#preview-status').textContent()).toBe(
+        'Details that need fixing show by their name until they are fixed.',
+      );
+      expect(await page.locator('#preview-image').isVisible()).toBe(true);
       await page.evaluate("document.getElementById('piece-form').requestSubmit()");
       await page.waitForURL(/\/make\/insurance-brochure\/pdf$/);
       await expect.poll(() => page.evaluate('document.activeElement?.id')).toBe('error-summary');

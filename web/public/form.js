@@ -247,7 +247,8 @@
     }
     found = { problems: body.problems || [], overflow: body.overflow || [], report: body.report || [] };
     showFeedback();
-    if (response.ok) {
+    // A refused value is previewed by its placeholder, and its problem said beside its field.
+    if (body.image) {
       image.src = body.image;
       image.alt = `Preview of page ${page} with your details`;
       image.hidden = false;
@@ -255,9 +256,12 @@
       image.dataset.sequence = String(mine);
       image.dataset.page = String(page);
       previewed = true;
-      previewStatus.textContent = controls().some((el) => el.required && el.value.trim() === '')
-        ? 'Until you fill in every detail, the preview shows each empty one by its name.'
-        : '';
+      previewStatus.textContent =
+        response.status === 422
+          ? 'Details that need fixing show by their name until they are fixed.'
+          : controls().some((el) => el.required && el.value.trim() === '')
+            ? 'Until you fill in every detail, the preview shows each empty one by its name.'
+            : '';
     } else if (response.status === 422) {
       previewStatus.textContent = previewed
         ? 'The preview is paused until the details marked below are fixed.'
