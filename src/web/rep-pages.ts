@@ -55,6 +55,8 @@ const previewBody = z.strictObject({
   version: z.number().int().positive(),
   page: z.number().int().min(1).max(50),
   values: formValuesSchema,
+  /** How far the rep has zoomed the preview in: drawn sharper, up to twice the pixels. */
+  zoom: z.number().min(1).max(3).default(1),
 });
 
 const IMAGE_MAX_BYTES = 15 * 1024 * 1024;
@@ -156,7 +158,7 @@ export function repRoutes(web: Web, router: Router): void {
             viewer.key,
             toRenderRequest(m, id, found.version, previewValues(m, body.values, problems)),
             body.page,
-            PREVIEW_SCALE,
+            PREVIEW_SCALE * Math.min(2, body.zoom),
             signal,
           ),
         );

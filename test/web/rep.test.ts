@@ -400,9 +400,14 @@ describe('the rep pages', () => {
 
       const sheet = page.locator('#preview-sheet');
       const before = (await sheet.boundingBox())!.width;
+      const pixels = () =>
+        page.evaluate("document.getElementById('preview-image').naturalWidth") as Promise<number>;
+      const drawn = await pixels();
       await page.getByRole('button', { name: 'Zoom in' }).click();
       expect(await page.locator('#zoom-level').textContent()).toBe('150%');
       expect((await sheet.boundingBox())!.width).toBeCloseTo(before * 1.5, 0);
+      // Drawn again with more pixels, so the zoomed preview stays sharp.
+      await expect.poll(pixels).toBe(Math.round(drawn * 1.5));
       expect(await scrollsSideways(page)).toBe(false);
     });
 

@@ -229,7 +229,7 @@
       response = await fetch(form.dataset.preview, {
         method: 'POST',
         headers: { 'content-type': 'application/json', 'x-csrf-token': csrf },
-        body: JSON.stringify({ version, page, values: values() }),
+        body: JSON.stringify({ version, page, zoom: ZOOMS[zoom], values: values() }),
         signal: controller.signal,
       });
       body = await response.json();
@@ -352,6 +352,8 @@
       zoom = Math.min(ZOOMS.length - 1, Math.max(0, zoom + Number(button.dataset.zoom)));
       sheet.style.width = `${ZOOMS[zoom] * 100}%`;
       level.textContent = `${ZOOMS[zoom] * 100}%`;
+      // Drawn again with more pixels, so zoomed text stays sharp.
+      if (previewed) refresh();
       for (const other of document.querySelectorAll('[data-zoom]'))
         other.disabled =
           (Number(other.dataset.zoom) < 0 && zoom === 0) ||
