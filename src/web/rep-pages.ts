@@ -151,7 +151,6 @@ export function repRoutes(web: Web, router: Router): void {
       const found = await s.templates.resolve(id, body.version, viewer.key);
       const m = found.manifest;
       const signal = res.locals.signal as AbortSignal;
-      const compiled = await s.templates.compiled(found);
       const draw = (problems: Problem[]) =>
         s.gate.run(signal, () =>
           s.renders.preview(
@@ -162,18 +161,19 @@ export function repRoutes(web: Web, router: Router): void {
             signal,
           ),
         );
-      const answer = (preview: Awaited<ReturnType<typeof draw>>, problems: Problem[]) => ({
+      const answer = async (preview: Awaited<ReturnType<typeof draw>>, problems: Problem[]) => ({
         image: `data:image/png;base64,${preview.png.toString('base64')}`,
         pages: preview.pages,
         report: preview.report,
         problems: previewProblems(m, problems),
-        overflow: overflowing(m, compiled, preview.report),
+        // Compiled once per version and cached: the preview has just compiled it.
+        overflow: overflowing(m, await s.templates.compiled(found), preview.report),
       });
       res.set('Cache-Control', 'no-store');
       let refused: PlatenError;
       try {
         const preview = await draw([]);
-        return res.json(answer(preview, preview.problems));
+        return res.json(await answer(preview, preview.problems));
       } catch (error) {
         if (!(error instanceof PlatenError)) throw error;
         refused = error;
@@ -181,7 +181,7 @@ export function repRoutes(web: Web, router: Router): void {
       // Refused values: still a preview, with placeholders in their place, and the problems (422).
       try {
         const preview = await draw(refused.problems);
-        res.status(422).json(answer(preview, [...refused.problems, ...preview.problems]));
+        res.status(422).json(await answer(preview, [...refused.problems, ...preview.problems]));
       } catch (error) {
         if (!(error instanceof PlatenError)) throw error;
         res.status(422).json({ problems: previewProblems(m, refused.problems), report: [], overflow: [] });
