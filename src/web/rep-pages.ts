@@ -387,6 +387,8 @@ async function sendMakePage(
         version: v.version,
         state: v.state,
       },
+      // Whose piece in progress the browser keeps: another person signing in on it never sees it.
+      owner: viewer.key.repId ?? viewer.key.id,
       isDraft: v.state !== 'published',
       pages: m.pages.map((p, i) => ({ number: i + 1, name: p.name, first: i === 0 })),
       multiPage: m.pages.length > 1,

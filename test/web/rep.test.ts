@@ -460,6 +460,17 @@ describe('the rep pages', () => {
       await page.goto('/make/insurance-brochure');
       expect(await page.getByLabel('First name').inputValue()).toBe('');
       expect(await page.locator('#restored').isVisible()).toBe(false);
+
+      // A piece in progress is its maker's: someone else signing in on the same tab never sees it.
+      await page.getByLabel('First name').fill('Zed');
+      const other = (await createKey(server, 'rep', 'Ola Brandt', `ola-${name}`)).key;
+      const profile = await call(server.url, 'put', '/api/v1/reps/me', { key: other, body: profileForm() });
+      expect(profile.status).toBe(200);
+      await page.getByRole('button', { name: 'Sign out' }).click();
+      await page.waitForURL(/\/sign-in$/);
+      await signIn(page, other, GALLERY);
+      await page.goto('/make/insurance-brochure');
+      expect(await page.getByLabel('First name').inputValue()).toBe('');
     });
   });
 });

@@ -21,8 +21,8 @@
   const downloadReason = document.getElementById('download-reason');
   const DEBOUNCE_MS = 300;
   const ZOOMS = [1, 1.5, 2, 3];
-  /** The piece in progress, per template, for this tab: it survives a reload, not the tab. */
-  const STORAGE_KEY = `platen:piece:${form.dataset.template}`;
+  /** The piece in progress, per person and template, for this tab: it survives a reload, not the tab. */
+  const STORAGE_KEY = `platen:piece:${form.dataset.owner}:${form.dataset.template}`;
   /** Field names the user has changed: only their problems are shown while typing. */
   const touched = new Set();
   let page = 1;
