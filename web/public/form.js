@@ -254,7 +254,6 @@
       image.hidden = false;
       image.classList.remove('stale');
       image.dataset.sequence = String(mine);
-      image.dataset.page = String(page);
       previewed = true;
       previewStatus.textContent =
         response.status === 422
