@@ -466,8 +466,7 @@ describe('the rep pages', () => {
       const other = (await createKey(server, 'rep', 'Ola Brandt', `ola-${name}`)).key;
       const profile = await call(server.url, 'put', '/api/v1/reps/me', { key: other, body: profileForm() });
       expect(profile.status).toBe(200);
-      await page.getByRole('button', { name: 'Sign out' }).click();
-      await page.waitForURL(/\/sign-in$/);
+      await page.context().clearCookies();
       await signIn(page, other, GALLERY);
       await page.goto('/make/insurance-brochure');
       expect(await page.getByLabel('First name').inputValue()).toBe('');
