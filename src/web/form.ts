@@ -133,7 +133,7 @@ function controlOf(path: string): string | undefined {
 /** An input's label, by its control name. */
 function labelOf(manifest: Manifest, name: string): string | undefined {
   const [scope, key] = name.split('.') as [Scope, string];
-  const def = manifest[scope][key];
+  const def = Object.hasOwn(manifest[scope], key) ? manifest[scope][key] : undefined;
   return def ? (def.label ?? key) : undefined;
 }
 
