@@ -130,7 +130,7 @@ const inputSchema = z
     pattern: z.string().max(500).optional(),
     patternHelp: z.string().min(1).max(300).optional(),
     choices: z.array(z.string().min(1).max(500)).min(1).max(200).optional(),
-    /** image inputs: smallest acceptable pixel size. */
+    /** image inputs: smallest acceptable pixel size (for `rep.*` ones, PHOTO_MIN_PX when not given). */
     minWidth: z.number().int().positive().optional(),
     minHeight: z.number().int().positive().optional(),
   })
@@ -174,6 +174,19 @@ const inputSchema = z
     }
   });
 export type InputDef = z.output<typeof inputSchema>;
+
+/**
+ * The smallest rep photo, each side in pixels, where a template's photo input names no minimum of its
+ * own: what profiles accept (the profile page states it) and what templates print. The one place
+ * this size is written.
+ */
+export const PHOTO_MIN_PX = 300;
+
+/** The smallest image an image input takes, in pixels: its own minimum, else PHOTO_MIN_PX for the rep's. */
+export function imageMinimum(path: string, def: InputDef): { width: number; height: number } {
+  const floor = path.startsWith('rep.') ? PHOTO_MIN_PX : 0;
+  return { width: def.minWidth ?? floor, height: def.minHeight ?? floor };
+}
 
 /** An input with choices (a headline, an offer): what a batch can split and results can compare. */
 export interface ChoiceInput {

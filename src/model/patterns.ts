@@ -10,6 +10,8 @@ export interface PatternPreset {
   pattern: string;
   /** What a value must look like, for the person typing it. */
   description: string;
+  /** A value that fits, for a form's placeholder before anything is typed. */
+  example: string;
 }
 
 export const PATTERN_PRESETS = [
@@ -18,43 +20,56 @@ export const PATTERN_PRESETS = [
     label: 'US ZIP code',
     pattern: '^[0-9]{5}(-[0-9]{4})?$',
     description: '5 digits, or ZIP+4 such as 04101-1234',
+    example: '04101',
   },
   {
     id: 'us-state',
     label: 'US state',
     pattern: '^[A-Z]{2}$',
     description: "the state's two-letter postal code in capitals, such as ME",
+    example: 'ME',
   },
   {
     id: 'us-phone',
     label: 'US phone number',
     pattern: '^(\\+?1[ .-]?)?(\\([0-9]{3}\\)|[0-9]{3})[ .-]?[0-9]{3}[ .-]?[0-9]{4}$',
     description: 'a 10-digit US number such as (207) 555-0123 or 207-555-0123',
+    example: '(207) 555-0123',
   },
   {
     id: 'licence-number',
     label: 'Licence number',
     pattern: '^[A-Z0-9][A-Z0-9-]{3,19}$',
     description: '4 to 20 capital letters, digits or hyphens, such as ME-1234567',
+    example: 'ME-1234567',
   },
   {
     id: 'record-id',
     label: 'Record ID',
     pattern: '^[A-Za-z0-9_-]+$',
     description: 'letters, digits, hyphens and underscores only, with no spaces',
+    example: 'ID-1',
   },
-  { id: 'digits', label: 'Digits only', pattern: '^[0-9]+$', description: 'digits only, such as 12345' },
+  {
+    id: 'digits',
+    label: 'Digits only',
+    pattern: '^[0-9]+$',
+    description: 'digits only, such as 12345',
+    example: '12345',
+  },
   {
     id: 'caps-digits',
     label: 'Capital letters and digits',
     pattern: '^[A-Z0-9]+$',
     description: 'capital letters and digits only, such as AB123',
+    example: 'AB123',
   },
   {
     id: 'imb-serial',
     label: 'Mail piece serial number',
     pattern: '^[0-9]{9}$',
     description: 'exactly 9 digits, such as 000000123',
+    example: '000000123',
   },
 ] as const satisfies readonly PatternPreset[];
 

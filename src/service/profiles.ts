@@ -1,11 +1,14 @@
 import { readFile } from 'node:fs/promises';
 import { z } from 'zod';
 import { normalizePhoto } from '../assets/photos.js';
-import { NotFoundError, PlatenError } from '../errors.js';
-import type { ApiKey, RepProfile, Store } from '../store/store.js';
+import { NotFoundError, PlatenError, type Problem } from '../errors.js';
+import { repProblems } from '../jobs/batch.js';
+import type { ApiKey, RepDetails, RepProfile, Store } from '../store/store.js';
+import { imageMinimum, PHOTO_MIN_PX } from '../model/manifest.js';
 import { PHONE } from '../template/record-schema.js';
 import { hasRightToLeft, RIGHT_TO_LEFT_RULE, rightToLeftMessage } from '../text/right-to-left.js';
 import { authorize } from './policy.js';
+import { PROFILE_INPUTS } from './render.js';
 import type { TemplateService, TemplateVersion } from './templates.js';
 
 export type { RepProfile } from '../store/store.js';
@@ -36,40 +39,14 @@ export const profileUpdateSchema = z.strictObject({
 });
 export type ProfileUpdate = z.infer<typeof profileUpdateSchema>;
 
-/**
- * What a photo of this size means for the published templates: below a template's minimum its
- * renders will be refused; below 300 dpi at a photo box it prints soft. Either is a warning naming
- * the template, not a refusal: the photo may suit other templates.
- */
-function photoWarnings(
-  templates: { published: TemplateVersion | null }[],
-  width: number,
-  height: number,
-): string[] {
-  const warnings: string[] = [];
-  for (const t of templates) {
-    const manifest = t.published?.manifest;
-    if (!manifest) continue;
-    const input = manifest.rep.photo;
-    if (input && (width < (input.minWidth ?? 0) || height < (input.minHeight ?? 0))) {
-      warnings.push(
-        `"${manifest.name}" needs a photo of at least ${input.minWidth ?? 1}×${input.minHeight ?? 1} px: its renders will be refused until a larger photo is uploaded`,
-      );
-    }
-    for (const page of manifest.pages) {
-      for (const el of page.elements) {
-        if (el.type !== 'image' || el.input !== 'rep.photo') continue;
-        const needW = Math.ceil((el.w / 72) * 300);
-        const needH = Math.ceil((el.h / 72) * 300);
-        if (width < needW || height < needH) {
-          warnings.push(
-            `the photo is ${width}×${height} px; "${manifest.name}" prints it ${Math.round(el.w)}×${Math.round(el.h)} pt, which needs ${needW}×${needH} px for 300 dpi`,
-          );
-        }
-      }
-    }
+/** The profile's details (never the photo) as a template's `rep` inputs take them. */
+function repValues(profile: RepDetails): Record<string, string> {
+  const values: Record<string, string> = {};
+  for (const [key, read] of Object.entries(PROFILE_INPUTS)) {
+    const value = read(profile);
+    if (value !== '') values[key] = value;
   }
-  return warnings;
+  return values;
 }
 
 /**
@@ -121,17 +98,63 @@ export class ProfileService {
   }
 
   /**
+   * The smallest photo a profile takes, each side in pixels: PHOTO_MIN_PX, or more where a published
+   * template's photo input asks for more, so that every template prints the photo a profile keeps.
+   */
+  async photoMinimum(caller: ApiKey): Promise<{ width: number; height: number }> {
+    let width = PHOTO_MIN_PX;
+    let height = PHOTO_MIN_PX;
+    for (const { published } of await this.templates.list(caller)) {
+      for (const [key, input] of Object.entries(published?.manifest.rep ?? {})) {
+        if (input.type !== 'image') continue;
+        const min = imageMinimum(`rep.${key}`, input);
+        width = Math.max(width, min.width);
+        height = Math.max(height, min.height);
+      }
+    }
+    return { width, height };
+  }
+
+  /**
+   * What a template version would refuse of the caller's profile, by profile key (`licenseNumber`,
+   * `photo`): details it requires that are missing, and values its rules refuse.
+   */
+  async refusals(caller: ApiKey, version: TemplateVersion): Promise<Problem[]> {
+    const profile = await this.get(caller);
+    const values = repValues(profile);
+    if (profile.photoSha256) values.photo = `profile:${profile.photoSha256}`;
+    return this.refused(version, values);
+  }
+
+  /** A template's refusals of profile values, by profile key, in the profile's own words. */
+  private async refused(version: TemplateVersion, values: Record<string, string>): Promise<Problem[]> {
+    // Only the details the template prints: it refuses the others as not its inputs.
+    const printed = Object.fromEntries(Object.entries(values).filter(([key]) => key in version.manifest.rep));
+    return repProblems(await this.templates.compiled(version), printed).map((problem) => {
+      const key = problem.path.split('.')[1] ?? '';
+      // The record schema leads a pattern's words with the template's label; the profile has its own.
+      const label = version.manifest.rep[key]?.label;
+      const message =
+        label && problem.message.startsWith(`${label}: `)
+          ? problem.message.slice(label.length + 2)
+          : problem.message;
+      return { path: key, rule: problem.rule, message };
+    });
+  }
+
+  /**
    * Updates a profile (the caller's own, or a rep's by id), with a new photo if one is given (the path
    * of the uploaded file): the photo is normalized (raster only, oriented, metadata stripped) before
    * it is stored. An update that carries nothing is refused, so that a success always means something
-   * was applied.
+   * was applied; so is a value or a photo a published template would refuse, so that saving a profile
+   * never blocks the pieces it prints.
    */
   async update(
     caller: ApiKey,
     repId: string | undefined,
     update: ProfileUpdate,
     photo?: string,
-  ): Promise<{ profile: RepProfile; warnings: string[] }> {
+  ): Promise<RepProfile> {
     const id = this.whose(caller, repId);
     if (photo === undefined && Object.values(update).every((value) => value === undefined)) {
       throw new PlatenError('invalid_request', [
@@ -142,21 +165,46 @@ export class ProfileService {
         },
       ]);
     }
-    let warnings: string[] = [];
-    let photoSha256: string | undefined;
+    const problems = await this.templateProblems(caller, update);
+    let normalized;
     if (photo !== undefined) {
-      let normalized;
       try {
         normalized = await normalizePhoto(await readFile(photo));
       } catch (error) {
-        throw new PlatenError('invalid_photo', [
-          { path: 'photo', rule: 'image', message: (error as Error).message },
-        ]);
+        problems.push({ path: 'photo', rule: 'image', message: (error as Error).message });
       }
-      photoSha256 = await this.store.blobs.put(normalized.bytes);
-      warnings = photoWarnings(await this.templates.list(caller), normalized.width, normalized.height);
+      const min = await this.photoMinimum(caller);
+      if (normalized && (normalized.width < min.width || normalized.height < min.height)) {
+        problems.push({
+          path: 'photo',
+          rule: 'image_too_small',
+          message: `the photo is ${normalized.width} × ${normalized.height} pixels; it needs at least ${min.width} × ${min.height}`,
+        });
+      }
     }
-    const profile = await this.store.reps.update(id, { ...update, ...(photoSha256 ? { photoSha256 } : {}) });
-    return { profile, warnings };
+    if (problems.length > 0) throw new PlatenError('invalid_profile', problems);
+    const photoSha256 = normalized ? await this.store.blobs.put(normalized.bytes) : undefined;
+    return this.store.reps.update(id, { ...update, ...(photoSha256 ? { photoSha256 } : {}) });
+  }
+
+  /**
+   * What the published templates would refuse of the values an update sets, by profile key: their
+   * rules for the details (a pattern, a length), each said once. Values cleared are not refused here:
+   * a template missing a detail sends its rep to the profile before they fill its form.
+   */
+  private async templateProblems(caller: ApiKey, update: ProfileUpdate): Promise<Problem[]> {
+    const values = Object.fromEntries(
+      Object.entries(update).filter(
+        (entry): entry is [string, string] => entry[1] !== undefined && entry[1] !== '',
+      ),
+    );
+    const found = new Map<string, Problem>();
+    for (const { published } of await this.templates.list(caller)) {
+      if (!published) continue;
+      for (const problem of await this.refused(published, values)) {
+        if (values[problem.path] !== undefined && !found.has(problem.path)) found.set(problem.path, problem);
+      }
+    }
+    return [...found.values()];
   }
 }

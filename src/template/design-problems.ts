@@ -147,12 +147,16 @@ function place(manifest: Json, path: string): Place {
   return { words: MANIFEST_KEYS[key] ?? MANIFEST_KEYS[String(head)] ?? (path || 'The template') };
 }
 
-/** A message with no regular expression and no JSON path left in it. */
-function plainWords(manifest: Json, message: string): string {
+/**
+ * A message with no regular expression and no JSON path left in it: the designer's problems and the
+ * rep's form both say problems this way.
+ */
+export function plainWords(manifest: unknown, message: string): string {
+  const m = obj(manifest) ?? {};
   return message
     .replace(SHOWS_PATTERN, 'is not in the form this field needs')
     .replace(PATH_IN_MESSAGE, (path) => {
-      const at = place(manifest, path);
+      const at = place(m, path);
       return at.sample ? `${at.sample}, ${at.words}` : at.words;
     });
 }

@@ -302,7 +302,7 @@ export function adminRoutes(web: Web, router: Router): void {
     id: string,
     values: Record<string, string>,
     problems: Problem[],
-    outcome: { saved?: boolean; warnings?: string[] } = {},
+    outcome: { saved?: boolean } = {},
     status = 200,
   ) => {
     const profile = await s.profiles.get(viewerOf(res).key, id);
@@ -325,7 +325,6 @@ export function adminRoutes(web: Web, router: Router): void {
         other: problems.filter((p) => !PROFILE_FIELDS.some((f) => f.key === p.path) && p.path !== 'photo'),
         hasProblems: problems.length > 0,
         toast: outcome.saved ? 'The profile is saved: the rep’s next pieces print it.' : undefined,
-        warnings: outcome.warnings ?? [],
       },
       status,
     );
@@ -349,13 +348,8 @@ export function adminRoutes(web: Web, router: Router): void {
         const update: ProfileUpdate = parseWith(profileUpdateSchema, values);
         // The page asks for the rep first: an unknown id is a 404, never a new profile.
         await s.profiles.get(viewerOf(res).key, id);
-        const { warnings } = await s.profiles.update(
-          viewerOf(res).key,
-          id,
-          update,
-          uploadsOf(req).photo?.path,
-        );
-        await sendRep(res, id, {}, [], { saved: true, warnings });
+        await s.profiles.update(viewerOf(res).key, id, update, uploadsOf(req).photo?.path);
+        await sendRep(res, id, {}, [], { saved: true });
       } catch (error) {
         if (!(error instanceof PlatenError)) throw error;
         await sendRep(res, id, values, error.problems, {}, 422);

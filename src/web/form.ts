@@ -2,6 +2,8 @@ import { z } from 'zod';
 import type { Problem } from '../errors.js';
 import type { RenderRequest } from '../service/render.js';
 import type { InputDef, Manifest } from '../model/manifest.js';
+import { patternPreset } from '../model/patterns.js';
+import { plainWords } from '../template/design-problems.js';
 
 /**
  * The generated form: one control per template input, named `<scope>.<key>` (`fields.message`),
@@ -23,7 +25,10 @@ export interface FieldView {
   value: string;
   checked: boolean;
   maxLength: number | undefined;
-  error: string | undefined;
+  /** Every problem of the field, in words, without its label (it stands beside the label). */
+  errors: string[];
+  /** The pages that show it, space-separated: the preview turns to the first while it is edited. */
+  pages: string;
 }
 
 const INPUT_TYPES: Partial<Record<InputDef['type'], string>> = {
@@ -48,14 +53,15 @@ function control(def: InputDef): FieldView['control'] {
   }
 }
 
-/** The controls of one scope, with values (posted, else the template's defaults) and errors. */
+/** The controls of one scope, with values (posted, else the template's defaults) and problems. */
 export function fieldViews(
   manifest: Manifest,
   scope: Scope,
   values: Record<string, string>,
-  errors: Map<string, string>,
+  problems: readonly PageProblem[],
   defaults: Record<string, unknown> = {},
 ): FieldView[] {
+  const pages = inputPages(manifest);
   return Object.entries(manifest[scope]).map(([key, def]) => {
     const name = `${scope}.${key}`;
     const fallback = defaults[key] ?? def.default ?? '';
@@ -72,7 +78,8 @@ export function fieldViews(
       value,
       checked: name in values ? values[name] === 'true' : fallback === true,
       maxLength: def.maxLength,
-      error: errors.get(name),
+      errors: problems.filter((p) => p.field === name).map((p) => p.text),
+      pages: (pages.get(name) ?? []).join(' '),
     };
   });
 }
@@ -108,15 +115,135 @@ export function toRenderRequest(
   return { templateId, version, prospect: parts.prospect, fields: parts.fields, ...rep };
 }
 
-/** Problems by the form control they belong to, and the rest (elements of the template). */
-export function problemsByField(problems: Problem[]): { byField: Map<string, string>; other: Problem[] } {
-  const byField = new Map<string, string>();
-  const other: Problem[] = [];
-  for (const p of problems) {
-    if (/^(rep|prospect|fields)\.[A-Za-z]/.test(p.path)) {
-      const name = p.path.split(/[.[]/).slice(0, 2).join('.');
-      byField.set(name, byField.has(name) ? `${byField.get(name)}; ${p.message}` : p.message);
-    } else other.push(p);
+/** A problem as a page shows it to people: no path, rule code or regular expression. */
+export interface PageProblem {
+  /** The form control it is about (`prospect.id`), if any. */
+  field?: string;
+  /** What it says, led by the label of what it is about: "Prospect ID: letters, digits…". */
+  message: string;
+  /** The same without the label, for beside the field. */
+  text: string;
+}
+
+/** The form control a record path is about: `prospect.id` for `prospect.id` or `prospect.id[0]`. */
+function controlOf(path: string): string | undefined {
+  return /^(?:rep|prospect|fields)\.[A-Za-z][A-Za-z0-9_]*/.exec(path)?.[0];
+}
+
+/** An input's label, by its control name. */
+function labelOf(manifest: Manifest, name: string): string | undefined {
+  const [scope, key] = name.split('.') as [Scope, string];
+  const def = Object.hasOwn(manifest[scope], key) ? manifest[scope][key] : undefined;
+  return def ? (def.label ?? key) : undefined;
+}
+
+/**
+ * Problems of a piece in words, one per problem (a field with two problems has two). A problem about
+ * an input is led by its label; one about an element of the template, by the labels of the inputs it
+ * shows (what the rep can change), else by "The piece".
+ */
+export function pageProblems(manifest: Manifest, problems: readonly Problem[]): PageProblem[] {
+  const shows = elementInputs(manifest);
+  return problems.map((problem) => {
+    let text = plainWords(manifest, problem.message);
+    const field = controlOf(problem.path);
+    const element = /^elements\.(.+)$/.exec(problem.path)?.[1];
+    const label = field
+      ? labelOf(manifest, field)
+      : element !== undefined
+        ? shows
+            .find((e) => e.element === element)
+            ?.inputs.map((name) => labelOf(manifest, name))
+            .join(', ')
+        : undefined;
+    // The record schema leads a pattern's words with the label already.
+    if (label && text.startsWith(`${label}: `)) text = text.slice(label.length + 2);
+    return {
+      ...(field && labelOf(manifest, field) ? { field } : {}),
+      message: `${label || 'The piece'}: ${text}`,
+      text: text.charAt(0).toUpperCase() + text.slice(1),
+    };
+  });
+}
+
+/** What each element of the template shows: its page (from 1) and the inputs it prints, by control name. */
+export function elementInputs(manifest: Manifest): { element: string; page: number; inputs: string[] }[] {
+  return manifest.pages.flatMap((page, i) =>
+    page.elements.map((el) => {
+      const inputs = new Set<string>();
+      const named = el as { field?: unknown; input?: unknown };
+      if (typeof named.field === 'string') inputs.add(`fields.${named.field}`);
+      if (typeof named.input === 'string') inputs.add(named.input);
+      for (const [name] of JSON.stringify(el).matchAll(/\b(?:rep|prospect|fields)\.[A-Za-z][A-Za-z0-9_]*/g)) {
+        if (labelOf(manifest, name) !== undefined) inputs.add(name);
+      }
+      return { element: el.name ?? '', page: i + 1, inputs: [...inputs] };
+    }),
+  );
+}
+
+/** The pages each input is shown on, in order. */
+function inputPages(manifest: Manifest): Map<string, number[]> {
+  const pages = new Map<string, number[]>();
+  for (const { page, inputs } of elementInputs(manifest)) {
+    for (const name of inputs) {
+      const list = pages.get(name) ?? [];
+      if (!list.includes(page)) list.push(page);
+      pages.set(name, list);
+    }
   }
-  return { byField, other };
+  return pages;
+}
+
+/**
+ * What an empty input shows in the preview until the rep types: its label, or a value of its kind
+ * that its rules accept (a format's example, the first choice), never someone else's details.
+ */
+function placeholder(def: InputDef, key: string): string | undefined {
+  if (def.format !== undefined) return patternPreset(def.format).example;
+  if (def.pattern !== undefined) return undefined;
+  switch (def.type) {
+    case 'text':
+    case 'multiline':
+      return (def.label ?? key).slice(0, def.maxLength);
+    case 'email':
+      return 'name@example.com';
+    case 'phone':
+      return '(555) 555-0100';
+    case 'url':
+      return 'https://example.com';
+    case 'date':
+      return new Date().toISOString().slice(0, 10);
+    case 'choice':
+      return def.choices?.[0];
+    case 'boolean':
+    case 'image':
+      return undefined;
+  }
+}
+
+/**
+ * Values for a preview: what the rep typed, less what `refused` names, and placeholders for the
+ * required prospect details and content left empty or refused (optional ones print nothing when
+ * empty, and so show nothing).
+ */
+export function previewValues(
+  manifest: Manifest,
+  values: FormValues,
+  refused: readonly Problem[] = [],
+): FormValues {
+  const out = { ...values };
+  for (const problem of refused) {
+    const name = controlOf(problem.path);
+    if (name !== undefined) delete out[name];
+  }
+  for (const scope of ['prospect', 'fields'] as const) {
+    for (const [key, def] of Object.entries(manifest[scope])) {
+      const name = `${scope}.${key}`;
+      if (!def.required || (out[name] ?? '').trim() !== '') continue;
+      const value = placeholder(def, key);
+      if (value !== undefined) out[name] = value;
+    }
+  }
+  return out;
 }

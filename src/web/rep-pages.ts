@@ -5,12 +5,25 @@ import { uploadsOf } from '../api/bodies.js';
 import { HttpError } from '../api/problem.js';
 import { pieceCodeSchema } from '../api/routes/pieces.js';
 import { templateIdSchema, templateParams } from '../api/routes/templates.js';
-import { PlatenError, type Problem } from '../errors.js';
+import { ConflictError, NotFoundError, PlatenError, type Problem } from '../errors.js';
 import { can } from '../service/policy.js';
 import { profileUpdateSchema } from '../service/profiles.js';
+import type { Manifest } from '../model/manifest.js';
 import { PROFILE_INPUTS } from '../service/render.js';
 import type { TemplateVersion } from '../service/templates.js';
-import { fieldViews, type FormValues, formValuesSchema, problemsByField, toRenderRequest } from './form.js';
+import type { CompiledTemplate } from '../model/template.js';
+import type { FitReportEntry } from '../model/piece.js';
+import { plainWords } from '../template/design-problems.js';
+import {
+  elementInputs,
+  fieldViews,
+  type FormValues,
+  formValuesSchema,
+  type PageProblem,
+  pageProblems,
+  previewValues,
+  toRenderRequest,
+} from './form.js';
 import {
   csrf,
   body,
@@ -45,6 +58,8 @@ const previewBody = z.strictObject({
   version: z.number().int().positive(),
   page: z.number().int().min(1).max(50),
   values: formValuesSchema,
+  /** How far the rep has zoomed the preview in: drawn sharper, up to twice the pixels. */
+  zoom: z.number().min(1).max(3).default(1),
 });
 
 const IMAGE_MAX_BYTES = 15 * 1024 * 1024;
@@ -59,8 +74,12 @@ export function repRoutes(web: Web, router: Router): void {
   router.get('/make/:id', pageCsp, signedIn(web, 'pieces.preview'), async (req, res) => {
     const { id } = parseWith(templateParams, req.params);
     const { version, from } = parseWith(makeQuery, req.query);
-    const found = await s.templates.resolve(id, version, viewerOf(res).key);
-    const values = from ? await enteredValues(web, viewerOf(res), from, id) : {};
+    const viewer = viewerOf(res);
+    const found = await s.templates.resolve(id, version, viewer.key);
+    if (!can(viewer.key.role, 'reps.any') && (await s.profiles.refusals(viewer.key, found)).length > 0) {
+      return res.redirect(303, profileFirst(req.originalUrl));
+    }
+    const values = from ? await enteredValues(web, viewer, from, id) : {};
     await sendMakePage(web, res, found, values, []);
   });
 
@@ -93,6 +112,10 @@ export function repRoutes(web: Web, router: Router): void {
           .send(pdf);
       } catch (error) {
         if (!(error instanceof PlatenError)) throw error;
+        // A profile that lacks what the template prints is fixed on the profile, not in this form.
+        if (!can(viewer.key.role, 'reps.any') && error.problems.some((p) => p.path.startsWith('rep.'))) {
+          return res.redirect(303, profileFirst(`/make/${id}?version=${found.version}`));
+        }
         await sendMakePage(web, res, found, values, error.problems, 422);
       }
     },
@@ -110,21 +133,42 @@ export function repRoutes(web: Web, router: Router): void {
       const body = parseWith(previewBody, req.body);
       const viewer = viewerOf(res);
       const found = await s.templates.resolve(id, body.version, viewer.key);
-      const request = toRenderRequest(found.manifest, id, found.version, body.values);
+      const m = found.manifest;
       const signal = res.locals.signal as AbortSignal;
-      try {
-        const preview = await s.gate.run(signal, () =>
-          s.renders.preview(viewer.key, request, body.page, PREVIEW_SCALE, signal),
+      const draw = (problems: Problem[]) =>
+        s.gate.run(signal, () =>
+          s.renders.preview(
+            viewer.key,
+            toRenderRequest(m, id, found.version, previewValues(m, body.values, problems)),
+            body.page,
+            PREVIEW_SCALE * Math.min(2, body.zoom),
+            signal,
+          ),
         );
-        res.set('Cache-Control', 'no-store').json({
-          image: `data:image/png;base64,${preview.png.toString('base64')}`,
-          pages: preview.pages,
-          report: preview.report,
-          problems: preview.problems,
-        });
+      const answer = async (preview: Awaited<ReturnType<typeof draw>>, problems: Problem[]) => ({
+        image: `data:image/png;base64,${preview.png.toString('base64')}`,
+        pages: preview.pages,
+        report: preview.report,
+        problems: previewProblems(m, problems),
+        // Compiled once per version and cached: the preview has just compiled it.
+        overflow: overflowing(m, await s.templates.compiled(found), preview.report),
+      });
+      res.set('Cache-Control', 'no-store');
+      let refused: PlatenError;
+      try {
+        const preview = await draw([]);
+        return res.json(await answer(preview, preview.problems));
       } catch (error) {
         if (!(error instanceof PlatenError)) throw error;
-        res.status(422).json({ problems: error.problems, report: [] });
+        refused = error;
+      }
+      // Refused values: still a preview, with placeholders in their place, and the problems (422).
+      try {
+        const preview = await draw(refused.problems);
+        res.status(422).json(await answer(preview, [...refused.problems, ...preview.problems]));
+      } catch (error) {
+        if (!(error instanceof PlatenError)) throw error;
+        res.status(422).json({ problems: previewProblems(m, refused.problems), report: [], overflow: [] });
       }
     },
   );
@@ -168,8 +212,9 @@ export function repRoutes(web: Web, router: Router): void {
       .send(pdf);
   });
 
-  router.get('/profile', pageCsp, signedIn(web, 'profile.own'), async (_req, res) => {
-    await sendProfilePage(web, res, {}, []);
+  router.get('/profile', pageCsp, signedIn(web, 'profile.own'), async (req, res) => {
+    const { next } = parseWith(profileQuery, req.query);
+    await sendProfilePage(web, res, {}, [], { next });
   });
 
   router.post(
@@ -180,19 +225,20 @@ export function repRoutes(web: Web, router: Router): void {
     body(web, { ...FORM, multipart: { files: ['photo'], maxBytes: IMAGE_MAX_BYTES } }),
     csrf(web),
     async (req, res) => {
-      const { _csrf, ...values } = req.body as Record<string, string>;
+      const { _csrf, next: sentNext, ...values } = req.body as Record<string, string>;
+      const { next } = parseWith(profileQuery, { next: sentNext });
       try {
         const update = parseWith(profileUpdateSchema, values);
-        const { warnings } = await s.profiles.update(
-          viewerOf(res).key,
-          undefined,
-          update,
-          uploadsOf(req).photo?.path,
-        );
-        await sendProfilePage(web, res, {}, [], { saved: true, warnings });
+        await s.profiles.update(viewerOf(res).key, undefined, update, uploadsOf(req).photo?.path);
+        // Back to the piece the rep was making, once the profile has what its template prints.
+        const template = next ? await templateOf(web, res, next) : null;
+        if (next && template && (await s.profiles.refusals(viewerOf(res).key, template)).length === 0) {
+          return res.redirect(303, next);
+        }
+        await sendProfilePage(web, res, {}, [], { saved: true, next });
       } catch (error) {
         if (!(error instanceof PlatenError)) throw error;
-        await sendProfilePage(web, res, values, error.problems, {}, 422);
+        await sendProfilePage(web, res, values, error.problems, { next }, 422);
       }
     },
   );
@@ -212,6 +258,87 @@ export function sampleUrl(
   return `/samples/${v.templateId}/${v.version}/${sample}/${page}?size=${size}`;
 }
 
+/** Where a rep whose profile lacks what a template prints goes first: the profile, then back. */
+function profileFirst(back: string): string {
+  return `/profile?next=${encodeURIComponent(back)}`;
+}
+
+/** Where the profile page returns to: a template's form, nowhere else. */
+const makePath = z
+  .string()
+  .regex(/^\/make\/[a-z0-9][a-z0-9-]{0,63}(\?version=[1-9][0-9]{0,8})?$/)
+  .optional()
+  .catch(undefined);
+const profileQuery = z.object({ next: makePath });
+
+/** The template version a form path names, or null if there is none the viewer may make. */
+async function templateOf(web: Web, res: Response, path: string): Promise<TemplateVersion | null> {
+  const url = new URL(path, 'http://form');
+  const version = url.searchParams.get('version');
+  try {
+    return await web.s.templates.resolve(
+      url.pathname.slice('/make/'.length),
+      version ? Number(version) : undefined,
+      viewerOf(res).key,
+    );
+  } catch (error) {
+    // Retired or gone since the link was made: the profile page simply does not go back.
+    if (error instanceof NotFoundError || error instanceof ConflictError) return null;
+    throw error;
+  }
+}
+
+/** A preview's problems: in words for the page, with path and rule as the API has them. */
+function previewProblems(m: Manifest, problems: Problem[]) {
+  const worded = pageProblems(m, problems);
+  return problems.map((p, i) => ({ path: p.path, rule: p.rule, ...worded[i] }));
+}
+
+/**
+ * The text boxes that overflow, for the preview to outline: their page, the labels of the inputs
+ * they show, and where they are on the page as percentages of the trimmed page.
+ */
+function overflowing(m: Manifest, compiled: CompiledTemplate, report: FitReportEntry[]) {
+  const shows = elementInputs(m);
+  const pct = (v: number, of: number) => Math.round((v / of) * 10_000) / 100;
+  return report.flatMap((entry) => {
+    if (entry.status !== 'overflow') return [];
+    const page = compiled.pages.findIndex((p) =>
+      p.layers.some((l) => 'name' in l && l.name === entry.element),
+    );
+    const el = compiled.pages[page]?.layers.find((l) => 'name' in l && l.name === entry.element);
+    if (!el || !('box' in el)) return [];
+    const { trimWidth: w, trimHeight: h } = compiled.page;
+    const inputs = shows.find((e) => e.element === entry.element)?.inputs ?? [];
+    const labels = inputs.map((name) => {
+      const [scope, key] = name.split('.') as ['rep' | 'prospect' | 'fields', string];
+      return m[scope][key]?.label ?? key;
+    });
+    return [
+      {
+        page: page + 1,
+        ...(entry.field !== undefined ? { field: entry.field } : {}),
+        label: labels.length > 0 ? labels.join(', ') : 'Text',
+        chars: entry.overflow?.chars ?? 0,
+        box: {
+          left: pct(el.box.x, w),
+          top: pct(el.box.y, h),
+          width: pct(el.box.w, w),
+          height: pct(el.box.h, h),
+        },
+      },
+    ];
+  });
+}
+
+/** Problems for the summary at the top of a form: each a link to its field where it has one. */
+function summary(problems: PageProblem[], idOf: (field: string) => string) {
+  return problems.map((p) => ({ message: p.message, href: p.field ? `#${idOf(p.field)}` : undefined }));
+}
+
+const problemsTitle = (n: number) =>
+  n === 1 ? 'One thing to fix before you download' : `${n} things to fix before you download`;
+
 /**
  * The form for a template version. Reps see their own details read-only (they come from the
  * profile, never the form); marketing types rep details by hand to try a version before publishing.
@@ -228,7 +355,7 @@ async function sendMakePage(
   // Those who may not work with any rep print their own details, from their profile.
   const isRep = !can(viewer.key.role, 'reps.any');
   const m = v.manifest;
-  const { byField, other } = problemsByField(problems);
+  const worded = pageProblems(m, problems);
   const sampleRep = (m.samples[0]?.record as { rep?: Record<string, unknown> } | undefined)?.rep ?? {};
   sendPage(
     web,
@@ -244,37 +371,33 @@ async function sendMakePage(
         version: v.version,
         state: v.state,
       },
+      // Whose piece in progress the browser keeps: another person signing in on it never sees it.
+      owner: viewer.key.repId ?? viewer.key.id,
       isDraft: v.state !== 'published',
       pages: m.pages.map((p, i) => ({ number: i + 1, name: p.name, first: i === 0 })),
       multiPage: m.pages.length > 1,
-      thumb: m.samples.length > 0 ? sampleUrl(v, 0, 1, 'page') : null,
-      prospect: fieldViews(m, 'prospect', values, byField),
-      fields: fieldViews(m, 'fields', values, byField),
+      prospect: fieldViews(m, 'prospect', values, worded),
+      fields: fieldViews(m, 'fields', values, worded),
       repEditable: isRep
         ? null
-        : fieldViews(m, 'rep', values, byField, sampleRep).filter((f) => f.control !== 'image'),
-      repDetails: isRep ? await repDetails(web, viewer, v, byField) : null,
+        : fieldViews(m, 'rep', values, worded, sampleRep).filter((f) => f.control !== 'image'),
+      repDetails: isRep ? await repDetails(web, viewer, v) : null,
       canDownload: can(viewer.key.role, 'pieces.render'),
-      problems: other,
-      hasProblems: problems.length > 0,
+      problems: summary(worded, (field) => `in-${field.replace('.', '-')}`),
+      problemsTitle: problemsTitle(worded.length),
     },
     status,
   );
 }
 
-/** What the piece will print from the rep's profile, flagging required details it lacks. */
-async function repDetails(web: Web, viewer: Viewer, v: TemplateVersion, errors: Map<string, string>) {
+/** What the piece will print from the rep's profile (complete: the form is reached only then). */
+async function repDetails(web: Web, viewer: Viewer, v: TemplateVersion) {
   const profile = await web.s.profiles.get(viewer.key);
-  return Object.entries(v.manifest.rep).map(([key, def]) => {
-    const value =
-      def.type === 'image' ? (profile.photoSha256 ? 'on file' : '') : (PROFILE_INPUTS[key]?.(profile) ?? '');
-    return {
-      label: def.label ?? key,
-      value,
-      missing: value === '' && def.required,
-      error: errors.get(`rep.${key}`),
-    };
-  });
+  return Object.entries(v.manifest.rep).map(([key, def]) => ({
+    label: def.label ?? key,
+    value:
+      def.type === 'image' ? (profile.photoSha256 ? 'on file' : '') : (PROFILE_INPUTS[key]?.(profile) ?? ''),
+  }));
 }
 
 /** The profile form's fields: a rep's own page and the admin's edit of any rep's show the same. */
@@ -286,31 +409,59 @@ export const PROFILE_FIELDS = [
   { key: 'licenseNumber', label: 'Licence number', type: 'text', autocomplete: 'off' },
 ] as const;
 
+/** The profile's labels, by key, the photo's included. */
+const PROFILE_LABELS: Record<string, string> = {
+  ...Object.fromEntries(PROFILE_FIELDS.map((f) => [f.key, f.label])),
+  photo: 'Photo',
+};
+
+/** A profile problem in words: its field and what to do (`forTemplate`: a template's refusal). */
+function profileProblem(problem: Problem, forTemplate = false): PageProblem {
+  const key = problem.path.split('.')[0]!;
+  const label = PROFILE_LABELS[key];
+  const words =
+    forTemplate && problem.message === 'required'
+      ? 'required: the template prints it'
+      : plainWords(null, problem.message);
+  const text = words.charAt(0).toUpperCase() + words.slice(1);
+  return label ? { field: key, message: `${label}: ${words}`, text } : { message: text, text };
+}
+
 async function sendProfilePage(
   web: Web,
   res: Response,
   values: Record<string, string>,
   problems: Problem[],
-  outcome: { saved?: boolean; warnings?: string[] } = {},
+  outcome: { saved?: boolean; next?: string | undefined },
   status = 200,
 ): Promise<void> {
-  const profile = await web.s.profiles.get(viewerOf(res).key);
-  const errors = new Map(problems.map((p) => [p.path.split('.')[0]!, p.message]));
+  const key = viewerOf(res).key;
+  const profile = await web.s.profiles.get(key);
+  const template = outcome.next ? await templateOf(web, res, outcome.next) : null;
+  // What the template the rep is on their way to needs, unless the form itself was refused.
+  const refusals = template && problems.length === 0 ? await web.s.profiles.refusals(key, template) : [];
+  const worded = [...problems.map((p) => profileProblem(p)), ...refusals.map((p) => profileProblem(p, true))];
+  const min = await web.s.profiles.photoMinimum(key);
+  const errorsOf = (field: string) => worded.filter((p) => p.field === field).map((p) => p.text);
   sendPage(
     web,
     res,
     'profile',
     {
       title: 'My profile',
+      script: 'form.js',
       fields: PROFILE_FIELDS.map((f) => ({
         ...f,
         id: `profile-${f.key}`,
         value: values[f.key] ?? profile[f.key],
-        error: errors.get(f.key),
+        errors: errorsOf(f.key),
       })),
       photo: profile.photoSha256 ? `/profile/photo?v=${profile.photoSha256.slice(0, 12)}` : null,
-      photoError: errors.get('photo'),
-      hasProblems: problems.length > 0,
+      photoErrors: errorsOf('photo'),
+      photoMinimum: `${min.width} × ${min.height}`,
+      forTemplate: template?.manifest.name ?? null,
+      problems: summary(worded, (field) => `profile-${field}`),
+      problemsTitle: worded.length === 1 ? 'One thing to fix' : `${worded.length} things to fix`,
       ...outcome,
     },
     status,

@@ -9,9 +9,10 @@ import { isImageXObject, pdfObjects, pdfText } from '../support/pdf.js';
 import { countBlobs } from '../support/data-dir.js';
 import { cleanup } from '../support/files.js';
 import { gradientJpeg, halfTransparentPng, pixelAt, solidPng } from '../support/images.js';
-import { manifest, sampleRecord } from '../support/records.js';
+import { sampleRecord } from '../support/records.js';
 import { type JsonObject, putProfile, request } from '../support/request.js';
 import { createKey, fullProfile, startTestServer, type TestServer } from '../support/server.js';
+import { PHOTO_MIN_PX } from '../../src/model/manifest.js';
 
 let server: TestServer;
 
@@ -42,12 +43,6 @@ async function imageSizes(pdf: Buffer): Promise<string[]> {
   });
 }
 
-/** The brochure's name, which the low-resolution warning must mention. */
-let brochureName: string;
-beforeAll(async () => {
-  brochureName = (await manifest('insurance-brochure')).name as string;
-});
-
 describe('GET /api/v1/reps/me', () => {
   it('returns an empty profile for a rep who has never saved one', async () => {
     const key = await newRep('empty-rep');
@@ -64,7 +59,6 @@ describe('GET /api/v1/reps/me', () => {
       licenseNumber: '',
       photo: null,
     });
-    expect(profile.warnings).toBeUndefined();
     expect(Number.isNaN(Date.parse(profile.updatedAt as string))).toBe(false);
     // No photo yet.
     const photo = await request(server, 'GET', '/api/v1/reps/me/photo', { key });
@@ -86,14 +80,14 @@ describe('PUT /api/v1/reps/me (multipart)', () => {
     const fields = {
       name: 'Odette Marchetti',
       title: 'Senior Advisor',
-      phone: '+1 (207) 555-0111 ext. 42',
+      // Within the 24 characters the templates print.
+      phone: '+1 207 555-0111 ext. 42',
       email: 'odette@agency.example',
       licenseNumber: 'ME-PC-777001',
     };
     const reply = await putProfile(server, key, fields);
     expect(reply.status).toBe(200);
     expect(reply.json()).toMatchObject({ id: 'profile-rep', ...fields, photo: null });
-    expect(reply.json().warnings).toBeUndefined();
     expect((await getMe(key)).json()).toMatchObject({ id: 'profile-rep', ...fields });
   });
 
@@ -201,7 +195,6 @@ describe('profile photos', () => {
     const key = await newRep('alpha-rep');
     const reply = await putProfile(server, key, {}, png(await halfTransparentPng(700, 700)));
     expect(reply.status).toBe(200);
-    expect(reply.json().warnings).toBeUndefined();
     const photo = await request(server, 'GET', '/api/v1/reps/me/photo', { key });
     const meta = await sharp(photo.body).metadata();
     expect(meta.format).toBe('jpeg');
@@ -264,31 +257,32 @@ describe('profile photos', () => {
     await refused('bomb-rep', png(bomb));
   });
 
-  it('accepts a photo too small for the brochure at 300 dpi, with a warning naming the template', async () => {
+  it('refuses a photo smaller than the profile takes, in words', async () => {
     const key = await newRep('small-photo-rep');
     const reply = await putProfile(server, key, {}, jpeg(await gradientJpeg(200, 200)));
-    expect(reply.status).toBe(200);
-    const profile = reply.json();
-    expect(profile.photo).toBe('/api/v1/reps/me/photo');
-    // The brochure asks for at least 300×300 px (its renders will be refused until a larger photo is
-    // uploaded) and prints the photo 120×120 pt: 500×500 px at 300 dpi. Only the brochure has a photo.
-    expect(profile.warnings).toHaveLength(2);
-    expect(profile.warnings[0]).toContain(brochureName);
-    expect(profile.warnings[0]).toContain('300×300');
-    expect(profile.warnings[0]).toContain('refused');
-    expect(profile.warnings[1]).toContain(brochureName);
-    expect(profile.warnings[1]).toContain('200×200');
-    expect(profile.warnings[1]).toContain('500×500');
-    // The warning belongs to the upload's response only.
-    expect((await getMe(key)).json().warnings).toBeUndefined();
+    expect(reply.status).toBe(422);
+    expect(reply.json().errors).toEqual([
+      {
+        path: 'photo',
+        rule: 'image_too_small',
+        message: `the photo is 200 × 200 pixels; it needs at least ${PHOTO_MIN_PX} × ${PHOTO_MIN_PX}`,
+      },
+    ]);
+    expect((await getMe(key)).json().photo).toBeNull();
   });
 
-  it('has no warnings for a photo large enough for every photo box', async () => {
-    const key = await newRep('big-photo-rep');
-    const reply = await putProfile(server, key, {}, jpeg(await gradientJpeg(800, 800)));
-    expect(reply.status).toBe(200);
-    expect(reply.json().photo).toBe('/api/v1/reps/me/photo');
-    expect(reply.json().warnings).toBeUndefined();
+  it('refuses a licence number the templates would refuse, and keeps the one saved', async () => {
+    const key = await newRep('lower-licence-rep');
+    expect((await putProfile(server, key, { licenseNumber: 'ME-1234' })).status).toBe(200);
+    const reply = await putProfile(server, key, { licenseNumber: 'me-1234', name: 'Lower Case' });
+    expect(reply.status).toBe(422);
+    expect(reply.json().errors).toEqual([
+      expect.objectContaining({
+        path: 'licenseNumber',
+        message: '4 to 20 capital letters, digits or hyphens, such as ME-1234567',
+      }),
+    ]);
+    expect((await getMe(key)).json()).toMatchObject({ licenseNumber: 'ME-1234', name: '' });
   });
 
   it('replaces the photo on a new upload and keeps it across a fields-only update', async () => {

@@ -177,7 +177,7 @@ describe.concurrent('21 image inputs (insurance-brochure rep.photo)', () => {
     expect(await listDir(outDir)).toEqual([]);
   });
 
-  it('a photo smaller than the input minWidth × minHeight (300 × 300) is rejected', async () => {
+  it('a rep photo smaller than PHOTO_MIN_PX (300 × 300), which the brochure does not repeat, is rejected', async () => {
     const { file, outDir } = await photoRecord('tiny.png', { 'tiny.png': await pngBytes(16, 16) });
     const { code, stderr } = await renderBrochure(file, outDir);
     expect(lines(stderr)).toEqual([expect.stringMatching(/^rep\.photo: .*300/)]);

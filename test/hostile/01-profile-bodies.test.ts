@@ -10,6 +10,7 @@ import { gradientJpeg } from '../support/images.js';
 import { brief, type Reply, request } from '../support/request.js';
 import { createKey, fullProfile, profileForm, startTestServer, type TestServer } from '../support/server.js';
 import { type PageSession, signInPages } from '../support/pages.js';
+import { PHOTO_MIN_PX } from '../../src/model/manifest.js';
 
 let server: TestServer;
 let rep: string;
@@ -72,7 +73,10 @@ describe('PUT /api/v1/reps/me and /api/v1/reps/:id', () => {
   it('still takes multipart, with a photo', async () => {
     const reply = await request(server, 'PUT', '/api/v1/reps/me', {
       key: rep,
-      body: profileForm({ title: 'Agent' }, { bytes: await gradientJpeg(64, 64), type: 'image/jpeg' }),
+      body: profileForm(
+        { title: 'Agent' },
+        { bytes: await gradientJpeg(PHOTO_MIN_PX, PHOTO_MIN_PX), type: 'image/jpeg' },
+      ),
     });
     expect(reply.status, brief(reply)).toBe(200);
     expect(reply.json()).toMatchObject({ title: 'Agent', photo: '/api/v1/reps/me/photo' });

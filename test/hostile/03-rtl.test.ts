@@ -215,7 +215,7 @@ describe('right-to-left text through the service', () => {
     });
     expect(form.status).toBe(422);
     expect(form.text).toContain(
-      `<p class="error" id="in-prospect-firstName-error" aria-live="polite">&quot;First name&quot; ${CANNOT_PRINT.replace("'", '&#x27;')}</p>`,
+      `<div class="error" id="in-prospect-firstName-error" aria-live="polite"><p>&quot;First name&quot; ${CANNOT_PRINT.replace("'", '&#x27;')}</p></div>`,
     );
 
     const body = new FormData();
@@ -224,7 +224,7 @@ describe('right-to-left text through the service', () => {
     const profile = await pages.request('post', '/profile', { body });
     expect(profile.status).toBe(422);
     expect(profile.text).toContain(
-      `<p class="error" id="profile-name-error">&quot;Name&quot; ${CANNOT_PRINT.replace("'", '&#x27;')}</p>`,
+      `<div class="error" id="profile-name-error"><p>&quot;Name&quot; ${CANNOT_PRINT.replace("'", '&#x27;')}</p></div>`,
     );
   });
 });

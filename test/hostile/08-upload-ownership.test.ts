@@ -82,7 +82,7 @@ function expectRefusedEverywhere(faces: Awaited<ReturnType<typeof everyFace>>) {
     expect.objectContaining({ path: 'fields.snapshot', message: expect.stringContaining(LABEL) }),
   );
   expect(faces.download.status).toBe(422);
-  const error = /id="in-fields-snapshot-error"[^>]*>([^<]*)</.exec(faces.download.text)?.[1] ?? '';
+  const error = /id="in-fields-snapshot-error"[^>]*><p>([^<]*)</.exec(faces.download.text)?.[1] ?? '';
   expect(error).toContain(LABEL);
   expect(error).not.toMatch(/upload:|[0-9a-f]{64}/);
 }

@@ -14,7 +14,7 @@ import { compileTemplate } from '../../src/template/compile.js';
 import { BOLD_TOGGLE } from '../../src/text/handlebars.js';
 import type { Condition } from '../../src/model/condition.js';
 import type { DrawItem } from '../../src/model/kinds.js';
-import type { ManifestInput } from '../../src/model/manifest.js';
+import { type ManifestInput, PHOTO_MIN_PX } from '../../src/model/manifest.js';
 import type { CompiledTemplate } from '../../src/model/template.js';
 import { type BrochureRecord, brochureRecord } from '../support/records.js';
 import { BROCHURE_DIR, BROCHURE_FONTS } from '../support/repo.js';
@@ -301,6 +301,20 @@ describe('mergeRecord: images', () => {
     expect(error.code).toBe('invalid_record');
     expect(error.problems).toEqual([
       { path: 'rep.photo', rule: 'missing_image', message: 'image not found: uploads/nope.jpg' },
+    ]);
+  });
+  it('refuses a rep photo under PHOTO_MIN_PX, the one minimum the brochure and the profile share', () => {
+    expect(brochure.manifest.rep.photo?.minWidth).toBeUndefined();
+    const record = brochureRecord();
+    record.rep.photo = 'uploads/small.jpg';
+    const small = { ...brochure.assets.get('samples/agent-2.jpg')!, width: 200, height: 200 };
+    const error = mergeError(brochure, record, new Map([['uploads/small.jpg', small]]));
+    expect(error.problems).toEqual([
+      {
+        path: 'rep.photo',
+        rule: 'image_too_small',
+        message: `the image is 200×200 px; at least ${PHOTO_MIN_PX}×${PHOTO_MIN_PX} px is required`,
+      },
     ]);
   });
 });

@@ -13,7 +13,6 @@ const profileSchema = z.object({
   licenseNumber: z.string(),
   photo: z.string().nullable().describe('URL of the normalized photo'),
   updatedAt: z.string(),
-  warnings: z.array(z.string()).optional(),
 });
 
 /** A rep profile's id, as keys and routes name it. */
@@ -25,9 +24,9 @@ const repParams = z.strictObject({
 
 const PHOTO_MAX_BYTES = 15 * 1024 * 1024;
 
-function view(p: RepProfile, base: string, warnings?: string[]) {
+function view(p: RepProfile, base: string) {
   const { photoSha256, ...rest } = p;
-  return { ...rest, photo: photoSha256 ? `${base}/photo` : null, ...(warnings?.length ? { warnings } : {}) };
+  return { ...rest, photo: photoSha256 ? `${base}/photo` : null };
 }
 
 function sendPhoto(res: Ctx<unknown, unknown, unknown>['res'], bytes: Buffer) {
@@ -68,8 +67,8 @@ export function repRoutes(s: Services): AnyRoute[] {
       accepts,
       responses: profileResponses,
       async handle({ res, auth, body, files }) {
-        const { profile, warnings } = await s.profiles.update(auth!, undefined, body, files.photo?.path);
-        res.json(view(profile, '/api/v1/reps/me', warnings));
+        const profile = await s.profiles.update(auth!, undefined, body, files.photo?.path);
+        res.json(view(profile, '/api/v1/reps/me'));
       },
     }),
     route({
@@ -119,8 +118,8 @@ export function repRoutes(s: Services): AnyRoute[] {
       accepts,
       responses: profileResponses,
       async handle({ res, auth, params, body, files }) {
-        const { profile, warnings } = await s.profiles.update(auth!, params.id, body, files.photo?.path);
-        res.json(view(profile, `/api/v1/reps/${params.id}`, warnings));
+        const profile = await s.profiles.update(auth!, params.id, body, files.photo?.path);
+        res.json(view(profile, `/api/v1/reps/${params.id}`));
       },
     }),
     route({

@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import type { PreparedImage } from '../../assets/images.js';
 import type { Box } from '../../model/geometry.js';
-import { assetPathSchema, templateText } from '../../model/manifest.js';
+import { assetPathSchema, imageMinimum, templateText } from '../../model/manifest.js';
 import { type Condition, recordPathSchema } from '../../model/condition.js';
 import { num } from '../../pdf/syntax.js';
 import type { TextFn } from '../../model/record.js';
@@ -156,12 +156,12 @@ function resolve(el: CompiledImage, record: RecordContext): PreparedImage | unde
       record.problem({ path, rule: 'missing_image', message: `image not found: ${ref}` });
       return undefined;
     }
-    const def = record.input(path)!;
-    if (found.width < (def.minWidth ?? 0) || found.height < (def.minHeight ?? 0)) {
+    const min = imageMinimum(path, record.input(path)!);
+    if (found.width < min.width || found.height < min.height) {
       record.problem({
         path,
         rule: 'image_too_small',
-        message: `the image is ${found.width}×${found.height} px; at least ${def.minWidth ?? 1}×${def.minHeight ?? 1} px is required`,
+        message: `the image is ${found.width}×${found.height} px; at least ${min.width}×${min.height} px is required`,
       });
     }
     record.usedImage(path, found);
