@@ -20,7 +20,6 @@ import {
   type Web,
   when,
 } from './pages.js';
-import { html } from './views.js';
 
 const codeParams = z.strictObject({ code: pieceCodeSchema });
 const searchQuery = z.object({ q: z.string().trim().max(200).default('') });
