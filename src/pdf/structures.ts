@@ -1,4 +1,4 @@
-import { withEntry } from './syntax.js';
+import { pdfString, withEntry } from './syntax.js';
 
 /**
  * The structures that make a print file navigable, written as their objects' text: bookmarks (the
@@ -101,12 +101,11 @@ export class PageLabels {
 }
 
 /**
- * A piece's page label: `12` for a one-page piece, `12-1`, `12-2`… for more. (The prefix is written
- * as a name, `/12`, as Platen's files have always had it; PDF wants a text string there, `(12)`, a
- * change to every print file that is left for a change of its own.)
+ * A piece's page label: `12` for a one-page piece, `12-1`, `12-2`… for more. The prefix is a text
+ * string (ISO 32000-1, 12.4.2, table 159): readers take a name there for no prefix at all.
  */
 export function pageLabel(prefix: string, pages: number): string {
-  return pages > 1 ? `<<\n/S /D\n/P /${prefix}-\n>>` : `<<\n/P /${prefix}\n>>`;
+  return pages > 1 ? `<<\n/S /D\n/P ${pdfString(`${prefix}-`)}\n>>` : `<<\n/P ${pdfString(prefix)}\n>>`;
 }
 
 /** Record boundaries: a DPart node whose children are records (or, joined, parts' nodes of records). */

@@ -22,9 +22,11 @@ import {
   deref,
   isImageXObject,
   pageBoxes,
+  pageLabels,
   pdfObjects,
   qpdfCheck,
   type PdfDict,
+  viewerPageLabels,
 } from '../support/pdf.js';
 import { uncompressed } from '../support/print.js';
 import { REPO_ROOT } from '../support/repo.js';
@@ -107,6 +109,31 @@ describe('PdfJoiner', () => {
       (node['/DParts'] as string[][]).flat().map((leaf) => (deref(objs, leaf) as PdfDict)['/Start']),
     );
     expect(firstPages).toEqual(objs.pageRefs);
+  });
+
+  it('labels pages with their rows as text strings that pdf.js and qpdf read: 12, or 12-1 and 12-2', async () => {
+    const mailers = await join([
+      await renderToBuffer(compiled, pieces.slice(0, 2)),
+      await renderToBuffer(compiled, pieces.slice(2, 3)),
+    ]);
+    expect(await viewerPageLabels(mailers)).toEqual(['1', '2', '3']);
+    expect(await pageLabels(mailers)).toEqual(['1', '2', '3']);
+    // A one-piece document (a ZIP member) is labelled the same way.
+    expect(await viewerPageLabels(await renderToBuffer(compiled, pieces.slice(6, 7)))).toEqual(['7']);
+
+    const postcard = await compileTemplate(path.join(REPO_ROOT, 'templates/postcard-6x4'));
+    const sample = samples(postcard)[0]!;
+    const cards = [4, 12].map((row) => {
+      const piece = preparePiece(postcard, sample.record, sample.images);
+      piece.marker = { title: `Row ${row}`, label: String(row) };
+      return piece;
+    });
+    const joined = await join([
+      await renderToBuffer(postcard, cards.slice(0, 1)),
+      await renderToBuffer(postcard, cards.slice(1)),
+    ]);
+    expect(await viewerPageLabels(joined)).toEqual(['4-1', '4-2', '12-1', '12-2']);
+    expect(await pageLabels(joined)).toEqual(['4', '12']);
   });
 
   it('imposes parts on press sheets: pieces stepped across part boundaries, marks per sheet', async () => {

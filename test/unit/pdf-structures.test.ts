@@ -64,10 +64,10 @@ describe('PageLabels', () => {
     const root = labels.end()!;
     const [first, second] = out.order;
     expect(out.objects.get(first!)).toMatch(
-      /^<<\n\/Limits \[0 8190\]\n\/Nums \[0 <<\n\/P \/1\n>> 2 <<\n\/P \/2\n>>/,
+      /^<<\n\/Limits \[0 8190\]\n\/Nums \[0 <<\n\/P \(1\)\n>> 2 <<\n\/P \(2\)\n>>/,
     );
     expect(out.objects.get(second!)).toBe(
-      '<<\n/Limits [8192 8192]\n/Nums [8192 <<\n/S /D\n/P /4097-\n>>]\n>>',
+      '<<\n/Limits [8192 8192]\n/Nums [8192 <<\n/S /D\n/P (4097-)\n>>]\n>>',
     );
     expect(out.objects.get(root)).toBe(`<<\n/Kids [${first} 0 R ${second} 0 R]\n>>`);
     expect(new PageLabels(sink()).end()).toBeNull();
