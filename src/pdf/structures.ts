@@ -126,13 +126,15 @@ export class RecordParts {
 
   /**
    * Writes the node and, given the level records are at, the DPartRoot naming it: the DPartRoot's
-   * number, or null (also when the node was never asked for).
+   * number, or null (also when the node was never asked for). The root node's Parent is the
+   * DPartRoot (ISO 32000-2, 14.12), so an imposed file's unnamed node has none.
    */
   end(recordLevel: number | null): number | null {
     if (this.node === null) return null;
-    this.sink.write(this.node, `<<\n/Type /DPart\n/DParts ${refArrays(this.children)}\n>>`);
-    if (recordLevel === null) return null;
-    const root = this.sink.allocate();
+    const root = recordLevel === null ? null : this.sink.allocate();
+    const parent = root === null ? '' : `\n/Parent ${root} 0 R`;
+    this.sink.write(this.node, `<<\n/Type /DPart${parent}\n/DParts ${refArrays(this.children)}\n>>`);
+    if (root === null) return null;
     this.sink.write(
       root,
       `<<\n/Type /DPartRoot\n/DPartRootNode ${this.node} 0 R\n/RecordLevel ${recordLevel}\n>>`,
@@ -141,10 +143,13 @@ export class RecordParts {
   }
 }
 
-/** A record's DPart leaf: its first and last page (when it has more than one) and its record's SHA-256. */
+/**
+ * A record's DPart leaf: its first and last page (when it has more than one) and, in its DPM, its
+ * record's SHA-256 as a text string: a hash is data, not a name.
+ */
 export function recordPart(parent: number, recordHash: string, start: number, end: number | null): string {
   // Type is optional on DPart leaves: left out, as it would be repeated for every record.
-  return `<<\n/Parent ${parent} 0 R\n/DPM <<\n/RecordSHA256 /${recordHash}\n>>\n/Start ${start} 0 R${end === null ? '' : `\n/End ${end} 0 R`}\n>>`;
+  return `<<\n/Parent ${parent} 0 R\n/DPM <<\n/RecordSHA256 ${pdfString(recordHash)}\n>>\n/Start ${start} 0 R${end === null ? '' : `\n/End ${end} 0 R`}\n>>`;
 }
 
 /** `[[a b …] [c d …]]`: references in arrays of at most TREE_CHUNK. */

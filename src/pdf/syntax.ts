@@ -120,6 +120,11 @@ export function withEntry(head: string, key: string, ref: number): string {
   return `${head.slice(0, end)}/${key} ${ref} 0 R\n>>`;
 }
 
+/** A dictionary's text without its entry `key`, a reference (as Platen writes them: one a line). */
+export function withoutRefEntry(head: string, key: string): string {
+  return head.replace(new RegExp(`\\n/${key} \\d+ 0 R(?=\\n)`), '');
+}
+
 /**
  * A text string as pdfkit writes one: as it is when it is ASCII, else UTF-16BE with a byte-order mark;
  * then line breaks, parentheses and backslashes escaped.

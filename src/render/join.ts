@@ -14,6 +14,7 @@ import {
   renumberRefs,
   serialize,
   withEntry,
+  withoutRefEntry,
 } from '../pdf/syntax.js';
 import type { PageGeometry } from '../model/geometry.js';
 import { type Cell, Imposer, type SheetLayout, sheetContent } from '../pdf/impose.js';
@@ -121,7 +122,8 @@ export class PdfJoiner {
 
     for (const n of fresh) {
       const object = part.objects.get(n)!;
-      let head = renumberRefs(object.head, map);
+      // A part's node of records had its own DPartRoot for Parent: the joined node is its parent now.
+      let head = renumberRefs(n === dpartNode ? withoutRefEntry(object.head, 'Parent') : object.head, map);
       if (n === pages) head = withEntry(head, 'Parent', this.pageTree);
       if (n === dpartNode) head = withEntry(head, 'Parent', this.records.parent);
       if (items && n === items.first) head = this.outline.linkFirst(map(n), head, items.count);

@@ -103,8 +103,15 @@ describe('PdfJoiner', () => {
     const dpartRoot = deref(objs, catalog['/DPartRoot']) as PdfDict;
     expect(dpartRoot['/RecordLevel']).toBe(2);
     const root = deref(objs, dpartRoot['/DPartRootNode']) as PdfDict;
+    expect(root['/Parent']).toBe(catalog['/DPartRoot']);
     const nodes = (root['/DParts'] as string[][]).flat().map((ref) => deref(objs, ref) as PdfDict);
+    expect(nodes.map((node) => node['/Parent'])).toEqual(Array(3).fill(dpartRoot['/DPartRootNode']));
     expect(nodes.map((node) => (node['/DParts'] as string[][]).flat().length)).toEqual([10, 1, 19]);
+    const leaves = nodes.flatMap((node) => (node['/DParts'] as string[][]).flat());
+    // qpdf writes a text string as `u:…`: each record's hash is one, not a name.
+    expect(
+      leaves.map((leaf) => ((deref(objs, leaf) as PdfDict)['/DPM'] as PdfDict)['/RecordSHA256']),
+    ).toEqual(pieces.map((piece) => `u:${piece.recordHash}`));
     const firstPages = nodes.flatMap((node) =>
       (node['/DParts'] as string[][]).flat().map((leaf) => (deref(objs, leaf) as PdfDict)['/Start']),
     );
