@@ -334,7 +334,7 @@ describe.each(['postcard-6x4', 'insurance-brochure'])('12 records of %s in one d
     const rootNodeRef = dpartRoot['/DPartRootNode'];
     expect(isRef(rootNodeRef)).toBe(true);
     const rootNode = dict(deref(objs, rootNodeRef));
-    expect(rootNode['/Parent']).toBe(catalog['/DPartRoot']);
+    expect(rootNode['/Parent']).toBe(dict(catalog)['/DPartRoot']);
     const groups = deref(objs, rootNode['/DParts']);
     if (!Array.isArray(groups)) throw new Error('DParts is not an array');
     const leaves = groups.flatMap((group) => {
