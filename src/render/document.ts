@@ -337,13 +337,17 @@ export class PieceDocument {
     return form;
   }
 
-  /** The marks are the same on every page: one Form XObject per document, in trim space. */
+  /**
+   * The marks are the same on every page: one Form XObject per document, in trim space. In a tagged
+   * document they are a Page artifact, a production aid such as cut marks (ISO 32000-1, 14.8.2.2), which screen readers skip.
+   */
   private placeMarks(): void {
     const { trimWidth, trimHeight } = this.geometry;
     const m = this.margin;
     this.marksForm ??= this.formOf([-m, -m, trimWidth + m, trimHeight + m], marksOps(this.geometry));
     this.doc.page.xobjects.Marks = this.marksForm;
-    this.doc.addContent('/Marks Do');
+    if (this.tagger) this.tagger.artifact('Page', () => this.doc.addContent('/Marks Do'));
+    else this.doc.addContent('/Marks Do');
   }
 
   private drawItems(items: DrawItem[]): void {

@@ -9,7 +9,7 @@ import path from 'node:path';
 import { promisify } from 'node:util';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { preparePiece, renderToBuffer, samples } from '../../src/pipeline.js';
-import { compileTemplate } from '../../src/template/compile.js';
+import { compileTemplate, withMarks } from '../../src/template/compile.js';
 import { deref, pdfObjects, qpdfCheck, withPdfDocument, type PdfDict } from '../support/pdf.js';
 import { withTempDir } from '../support/files.js';
 import { renderSample, uncompressed } from '../support/print.js';
@@ -52,6 +52,22 @@ function pageContents(qdf: string): string[] {
   ].map((m) => m[1]!);
 }
 
+/**
+ * How many painting operators (text, forms, paths) a content stream runs outside any marked
+ * content; throws when its marked-content sequences do not balance.
+ */
+function unmarkedPainting(content: string): number {
+  let depth = 0;
+  let unmarked = 0;
+  for (const line of content.split('\n')) {
+    if (/ BDC$| BMC$/.test(line)) depth++;
+    else if (line === 'EMC') depth--;
+    else if (depth === 0 && /(^BT$| Do$| re$|^f$|^S$)/.test(line)) unmarked++;
+  }
+  if (depth !== 0) throw new Error(`marked content left open (depth ${depth})`);
+  return unmarked;
+}
+
 describe('a single brochure', () => {
   let pdf: Buffer;
   beforeAll(async () => {
@@ -90,17 +106,22 @@ describe('a single brochure', () => {
     const contents = pageContents(await uncompressed(pdf));
     expect(contents).toHaveLength(2);
     for (const content of contents) {
-      let depth = 0;
-      let unmarked = 0;
-      for (const line of content.split('\n')) {
-        if (/ BDC$| BMC$/.test(line)) depth++;
-        else if (line === 'EMC') depth--;
-        else if (depth === 0 && /(^BT$| Do$| re$|^f$|^S$)/.test(line)) unmarked++;
-      }
-      expect(unmarked).toBe(0);
-      expect(depth).toBe(0);
+      expect(unmarkedPainting(content)).toBe(0);
       expect(content).toMatch(/\/Artifact <<\s*\/Type \/Layout\s*>> BDC/);
       expect(content).toMatch(/\/H1 <<\s*\/MCID \d+\s*>> BDC/);
+    }
+  });
+
+  it('draws printer’s marks, when asked for, as Page artifacts (production aids)', async () => {
+    const compiled = withMarks(await compileTemplate(BROCHURE), true);
+    const sample = samples(compiled)[0]!;
+    const marked = await renderToBuffer(compiled, [preparePiece(compiled, sample.record, sample.images)]);
+    expect((await qpdfCheck(marked)).ok).toBe(true);
+    const contents = pageContents(await uncompressed(marked));
+    expect(contents).toHaveLength(2);
+    for (const content of contents) {
+      expect(content).toMatch(/\/Artifact <<\s*\/Type \/Page\s*>> BDC\n\/Marks Do\nEMC/);
+      expect(unmarkedPainting(content)).toBe(0);
     }
   });
 });
