@@ -115,6 +115,11 @@ export class PieceDocument {
   private readonly margin: number;
   private readonly print: PrintSetup;
   private marksForm: PdfRef | null = null;
+  /**
+   * An imposed file's marks forms and their names in the shared resources, by the cells (slots) a
+   * sheet fills: all but the last sheets' are one.
+   */
+  private readonly sheetMarks = new Map<string, { name: string; form: PdfRef }>();
   /** When imposing: the sheets, each piece as one form per page. */
   private readonly imposer: Imposer<PdfRef> | null;
   private cellForms = 0;
@@ -312,18 +317,32 @@ export class PieceDocument {
 
   /** Adds press sheets: each piece's page placed in its cell, the sheet's marks on every sheet. */
   private addSheets(sheets: Cell<PdfRef>[][]): void {
-    const { width, height } = this.imposer!.layout;
+    const { layout } = this.imposer!;
     for (const cells of sheets) {
-      this.newPage(width, height);
+      const dict = this.newPage(layout.width, layout.height);
+      dict.TrimBox = layout.trimBox;
+      dict.BleedBox = layout.bleedBox;
       const placed = cells.map(({ form, x, y }) => {
         const name = `P${++this.cellForms}`;
         this.doc.page.xobjects[name] = form;
         return { name, x, y };
       });
-      this.marksForm ??= this.formOf([0, 0, width, height], this.imposer!.layout.marks());
-      this.doc.page.xobjects.Marks = this.marksForm;
-      this.doc.addContent(sheetContent(placed));
+      const marks = this.sheetMarksForm(cells.map((cell) => cell.slot));
+      this.doc.page.xobjects[marks.name] = marks.form;
+      this.doc.addContent(sheetContent(placed, marks.name));
     }
+  }
+
+  private sheetMarksForm(slots: number[]): { name: string; form: PdfRef } {
+    const key = [...slots].sort().join(' ');
+    let marks = this.sheetMarks.get(key);
+    if (!marks) {
+      const { layout } = this.imposer!;
+      const form = this.formOf([0, 0, layout.width, layout.height], layout.marks(slots));
+      marks = { name: `Marks${this.sheetMarks.size + 1}`, form };
+      this.sheetMarks.set(key, marks);
+    }
+    return marks;
   }
 
   private formOf(bbox: number[], content: string): PdfRef {

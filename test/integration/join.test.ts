@@ -28,7 +28,7 @@ import {
   type PdfDict,
   viewerPageLabels,
 } from '../support/pdf.js';
-import { uncompressed } from '../support/print.js';
+import { inkedRegions, uncompressed } from '../support/print.js';
 import { REPO_ROOT } from '../support/repo.js';
 
 const run = promisify(execFile);
@@ -197,7 +197,8 @@ describe('PdfJoiner', () => {
       [1, 1],
     ]);
 
-    // No bookmarks, page labels or DParts (a sheet holds several pieces); one marks form on every sheet.
+    // No bookmarks, page labels or DParts (a sheet holds several pieces); a marks form for the full
+    // sheets, one each for the last front (cells 0, 1, 2) and back (1, 0, 3); the grid's trim and bleed.
     const objs = await pdfObjects(joined);
     const catalog = deref(objs, (objs.trailer as PdfDict)['/Root']) as PdfDict;
     expect(
@@ -205,7 +206,17 @@ describe('PdfJoiner', () => {
     ).toEqual([]);
     const text = await uncompressed(joined);
     expect(text.match(/\/Marks Do/g)).toHaveLength(4);
-    expect(text.match(/\/CSAll CS 1 SCN/g)).toHaveLength(1);
+    expect(text.match(/\/CSAll CS 1 SCN/g)).toHaveLength(3);
+    expect((await pageBoxes(file)).map(({ trim, bleed }) => ({ trim, bleed }))).toEqual(
+      Array(4).fill({ trim: [207, 135, 1089, 729], bleed: [198, 126, 1098, 738] }),
+    );
+    // Ghostscript's rendering of the margins below and beside the bottom right cell, empty on sheet 3.
+    const regions = [
+      { x: 654, y: 744, w: 438, h: 18 },
+      { x: 1104, y: 438, w: 18, h: 294 },
+    ];
+    expect(await inkedRegions(joined, 1, regions)).toEqual([true, true]);
+    expect(await inkedRegions(joined, 3, regions)).toEqual([false, false]);
   });
 
   it('refuses what is not a part', async () => {

@@ -89,6 +89,39 @@ async function platesIn(dir: string, pdf: Uint8Array): Promise<Map<string, numbe
   return plates;
 }
 
+/**
+ * Whether ghostscript paints anything in each region of a page (rectangles in points, y down from the
+ * top left, rendered at 72 dpi in grey), after `gs -sDEVICE=pnggray`.
+ */
+export function inkedRegions(
+  pdf: Uint8Array,
+  page: number,
+  regions: { x: number; y: number; w: number; h: number }[],
+): Promise<boolean[]> {
+  return withTempDir('platen-gray-', async (dir) => {
+    const input = path.join(dir, 'in.pdf');
+    await writeFile(input, pdf);
+    const output = path.join(dir, 'page.png');
+    await run('gs', [
+      '-q',
+      '-sDEVICE=pnggray',
+      '-r72',
+      `-dFirstPage=${page}`,
+      `-dLastPage=${page}`,
+      '-o',
+      output,
+      input,
+    ]);
+    const { data, info } = await sharp(output).raw().toBuffer({ resolveWithObject: true });
+    return regions.map(({ x, y, w, h }) => {
+      for (let row = Math.floor(y); row < Math.ceil(y + h); row++)
+        for (let col = Math.floor(x); col < Math.ceil(x + w); col++)
+          if (data[(row * info.width + col) * info.channels]! < 128) return true;
+      return false;
+    });
+  });
+}
+
 /** Compiles a template folder and renders its sample `index` as a one-piece PDF. */
 export async function renderSample(dir: string, index = 0): Promise<Buffer> {
   const compiled = await compileTemplate(dir);
