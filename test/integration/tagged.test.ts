@@ -90,6 +90,14 @@ describe('a single brochure', () => {
     expect((deref(objs, root['/StructTreeRoot']) as PdfDict)['/Type']).toBe('/StructTreeRoot');
   });
 
+  it('has an XMP metadata stream with the keys of one and no stray lowercase length', async () => {
+    const objs = await pdfObjects(pdf);
+    const root = deref(objs, (objs.trailer as PdfDict)['/Root']) as PdfDict;
+    const metadata = objs.objects.get(root['/Metadata'] as string)!;
+    expect(metadata.isStream).toBe(true);
+    expect(Object.keys(metadata.value as PdfDict).sort()).toEqual(['/Length', '/Subtype', '/Type']);
+  });
+
   it('has headings, paragraphs and figures with the template’s alt text, in reading order', async () => {
     const [front, back] = await structure(pdf);
     expect(front!.slice(0, 3)).toEqual(['Figure: Harbor Mutual Insurance Agency', 'P', 'H1']);
