@@ -113,6 +113,18 @@ export const INPUT_TYPES = [
   'image',
 ] as const;
 
+/**
+ * A date input's default that is the day it is printed: resolved once per render or batch job (see
+ * validateRecord), so every row of a job carries the same date.
+ */
+export const TODAY = 'today';
+
+/** A day as date inputs take it (YYYY-MM-DD), in the machine's own time zone. */
+export function isoDay(at: Date): string {
+  const pad = (n: number) => String(n).padStart(2, '0');
+  return `${at.getFullYear()}-${pad(at.getMonth() + 1)}-${pad(at.getDate())}`;
+}
+
 /** Longest string any input accepts when the template sets no maxLength: no 1 MB strings. */
 export const MAX_STRING_LENGTH = 2000;
 
@@ -164,6 +176,13 @@ const inputSchema = z
     }
     if (input.type === 'boolean' && typeof input.default === 'string') {
       ctx.addIssue({ code: 'custom', path: ['default'], message: 'a boolean input needs a boolean default' });
+    }
+    if (input.default === TODAY && input.type !== 'date') {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['default'],
+        message: `only date inputs take "${TODAY}" as a default`,
+      });
     }
     if (input.type !== 'boolean' && typeof input.default === 'boolean') {
       ctx.addIssue({

@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import type { Problem } from '../errors.js';
 import type { RenderRequest } from '../service/render.js';
-import type { InputDef, Manifest } from '../model/manifest.js';
+import { type InputDef, type Manifest, TODAY } from '../model/manifest.js';
 
 /**
  * The generated form: one control per template input, named `<scope>.<key>` (`fields.message`),
@@ -58,7 +58,8 @@ export function fieldViews(
 ): FieldView[] {
   return Object.entries(manifest[scope]).map(([key, def]) => {
     const name = `${scope}.${key}`;
-    const fallback = defaults[key] ?? def.default ?? '';
+    // A date that defaults to the day it is printed shows blank: blank is what asks for that day.
+    const fallback = defaults[key] ?? (def.default === TODAY ? undefined : def.default) ?? '';
     const value = values[name] ?? (typeof fallback === 'string' ? fallback : '');
     return {
       name,
