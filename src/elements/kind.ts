@@ -59,6 +59,18 @@ export interface ElementKind<
   preflight?(item: Item, preflight: PreflightContext): ItemFinding | null;
   /** Whether the item is RGB (preflight reports RGB left in a CMYK document). */
   rgb?(item: Item, preflight: PreflightContext): boolean;
+  /**
+   * The area around an item that nothing else may print in (a barcode's quiet zone), with what it
+   * says of itself and the names of the element's own items, which may.
+   */
+  clearZone?(item: Item): ClearZone;
+}
+
+export interface ClearZone {
+  box: Box;
+  /** What the zone is, for people: "the clear zone of the Intelligent Mail barcode (…)". */
+  what: string;
+  own: readonly string[];
 }
 
 /** A raster image an item draws, and whether it stays RGB in a CMYK document. */

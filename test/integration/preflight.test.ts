@@ -15,7 +15,7 @@ import type { Finding } from '../../src/preflight/findings.js';
 import { preflightPdf } from '../../src/preflight/pdf.js';
 import { validateTemplate } from '../../src/validate.js';
 import { templateCopy } from '../support/packages.js';
-import { cmykPostcardWithRgbSquare, renderSample } from '../support/print.js';
+import { cmykPostcardWithRgbSquare, inkedRegions, renderSample } from '../support/print.js';
 import { deref, pdfObjects, type PdfDict, qpdfCheck } from '../support/pdf.js';
 import { runCli, TEMPLATES_DIR } from '../support/repo.js';
 
@@ -71,6 +71,35 @@ describe('platen validate', () => {
       expect(problems, name).toEqual([]);
       expect(warnings, name).toEqual([]);
     }
+  });
+
+  it('refuses an element in an Intelligent Mail barcode’s clear zone, and the postcard keeps its clear', async () => {
+    // The postcard's divider where it used to be: 6 pt left of the bars, inside their 9 pt clear zone.
+    const crowded = await templateCopy('postcard-6x4', (m) => {
+      const back = (m.pages as { elements: Record<string, unknown>[] }[])[1]!;
+      back.elements.find((el) => el.name === 'divider')!.x = 178;
+    });
+    const { problems } = await validateTemplate(crowded);
+    expect(problems).toContainEqual({
+      path: 'samples[0].elements.divider',
+      rule: 'clear_zone',
+      message:
+        'prints in the clear zone of the Intelligent Mail barcode mailBarcode (0.125 in beside its bars, 0.028 in above and below): move it out',
+    });
+    expect(new Set(problems.map((p) => p.rule))).toEqual(new Set(['clear_zone']));
+
+    // Ghostscript's rendering of the bundled postcard's back: nothing in the 9 pt beside the bars
+    // (bars from 184 to 395.5 pt on the trim, 132 to 142.44 pt down; 9 pt of bleed around the trim).
+    const pdf = await renderSample(path.join(TEMPLATES_DIR, 'postcard-6x4'));
+    const [left, right, bars] = [184, 404.5, 193].map((x) => ({
+      x,
+      y: 139,
+      w: x === 193 ? 211 : 9,
+      h: 14.5,
+    }));
+    expect(await inkedRegions(pdf, 2, [left!, right!, bars!])).toEqual([false, false, true]);
+    const old = await renderSample(crowded);
+    expect(await inkedRegions(old, 2, [left!])).toEqual([true]);
   });
 
   it('warns of RGB kept in a CMYK document', async () => {

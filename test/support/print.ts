@@ -90,7 +90,7 @@ async function platesIn(dir: string, pdf: Uint8Array): Promise<Map<string, numbe
 }
 
 /**
- * Whether ghostscript paints anything in each region of a page (rectangles in points, y down from the
+ * Whether ghostscript paints anything (darker than near-white) in each region of a page (rectangles in points, y down from the
  * top left, rendered at 72 dpi in grey), after `gs -sDEVICE=pnggray`.
  */
 export function inkedRegions(
@@ -116,7 +116,7 @@ export function inkedRegions(
     return regions.map(({ x, y, w, h }) => {
       for (let row = Math.floor(y); row < Math.ceil(y + h); row++)
         for (let col = Math.floor(x); col < Math.ceil(x + w); col++)
-          if (data[(row * info.width + col) * info.channels]! < 128) return true;
+          if (data[(row * info.width + col) * info.channels]! < 240) return true;
       return false;
     });
   });
