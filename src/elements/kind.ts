@@ -127,6 +127,11 @@ export interface CompileContext {
   ): { render: TextFn; styles: { bold: boolean; italic: boolean } } | null;
   /** A colour by reference (palette name, literal, spot at a tint), converted for the document. */
   color(ref: ColorRef | undefined, path: string, keepRgb?: boolean): Color;
+  /**
+   * A barcode's colour: in a CMYK document a process colour prints on black ink alone (one plate
+   * cannot mis-register), unless its palette entry keeps its inks.
+   */
+  barcodeColor(ref: ColorRef | undefined, path: string, keepRgb?: boolean): Color;
   /** The element's font family and the fallback chain; empty when the font is missing (a problem already). */
   fonts(name: string | undefined): FontFamily[];
   /** A declared input by record path (`rep.photo`). */

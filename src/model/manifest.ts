@@ -78,7 +78,12 @@ const spotColorSchema = z.strictObject({
     ),
   cmyk: z.tuple([percent, percent, percent, percent]),
 });
-const paletteValueSchema = z.union([colorValueSchema, spotColorSchema]);
+/**
+ * A colour that keeps the inks it is mixed of in a CMYK document even where Platen would print black
+ * ink alone (a barcode, small near-black text): a rich black the designer wants as mixed.
+ */
+const keptInksSchema = z.strictObject({ color: colorValueSchema, keepInks: z.literal(true) });
+const paletteValueSchema = z.union([colorValueSchema, spotColorSchema, keptInksSchema]);
 /** A colour where an element uses one: a palette name, a literal value, or a palette spot at a tint. */
 export const colorRefSchema = z.union([
   colorValueSchema,

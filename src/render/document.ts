@@ -8,7 +8,7 @@ import { embeddedImage } from '../assets/svg.js';
 import type { PreparedImage } from '../assets/images.js';
 import { kindOf } from '../elements/registry.js';
 import { roomIn } from '../files.js';
-import type { PrintSetup } from '../model/color.js';
+import { type PrintSetup, textInk } from '../model/color.js';
 import type { PageGeometry, SheetSize } from '../model/geometry.js';
 import type { DrawItem, ElementItem, StaticLayer } from '../model/kinds.js';
 import type { Painter, SvgArt } from '../model/painter.js';
@@ -393,7 +393,10 @@ export class PieceDocument {
    * most of every paragraph is written once per document instead of once per page. (Reusing whole
    * runs of lines does not pay: mail-drop copy has too many distinct runs; docs/perf.md.)
    */
-  private drawText(item: TextItem): void {
+  private drawText(drawn: TextItem): void {
+    // Small near-black text prints on black ink alone (see textInk).
+    const ink = textInk(drawn.color, drawn.size);
+    const item = ink === drawn.color ? drawn : { ...drawn, color: ink };
     const keys = this.keysOf(item);
     const ops: string[] = [];
     let inline: TextOps | null = null;

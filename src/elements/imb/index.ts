@@ -105,7 +105,7 @@ export const imb: ElementKind<typeof schema, CompiledImb, ImbItem> = {
       return null;
     }
     const tracking: TextFn = (c) => [barcodeId, serviceType, mailerId, serial].map((f) => f(c)).join(' ');
-    const color = compile.color(def.color, `${path}.color`, def.keepRgb);
+    const color = compile.barcodeColor(def.color, `${path}.color`, def.keepRgb);
     const compiled: CompiledImb = { kind: 'imb', ...base, tracking, routing: zip, color };
     if (!def.humanReadable) return compiled;
     const top = def.y + IMB_SIZES.fullBar + IMB_SIZES.textGap;
