@@ -73,7 +73,8 @@ async function sampleRecordProblems(dir: string): Promise<Problem[]> {
   if (!manifest) return [];
   const recordSchema = buildRecordSchema(manifest);
   return manifest.samples.flatMap(({ record }, i) => {
-    const result = validateRecord({ recordSchema }, record);
+    const inputs = { rep: manifest.rep, prospect: manifest.prospect, fields: manifest.fields };
+    const result = validateRecord({ recordSchema, inputs }, record);
     return result.ok ? [] : result.problems.map((p) => ({ ...p, path: `samples[${i}].record.${p.path}` }));
   });
 }

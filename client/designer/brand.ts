@@ -6,7 +6,8 @@ import type { Draft } from './state.js';
 /** A palette value as people type it: `#1F3A5F`, `cmyk 100 60 0 20`, `spot PANTONE 2597 C: 85 100 0 0`. */
 function describe(value: unknown): string {
   if (typeof value === 'string') return value;
-  const v = value as { cmyk?: number[]; spot?: string };
+  const v = value as { cmyk?: number[]; spot?: string; color?: unknown; keepInks?: true };
+  if (v.keepInks) return `${describe(v.color)} (keeps its inks)`;
   if (v.spot) return `spot ${v.spot}: ${v.cmyk?.join(' ')}`;
   return `cmyk ${v.cmyk?.join(' ')}`;
 }

@@ -59,6 +59,18 @@ export interface ElementKind<
   preflight?(item: Item, preflight: PreflightContext): ItemFinding | null;
   /** Whether the item is RGB (preflight reports RGB left in a CMYK document). */
   rgb?(item: Item, preflight: PreflightContext): boolean;
+  /**
+   * The area around an item that nothing else may print in (a barcode's quiet zone), with what it
+   * says of itself and the names of the element's own items, which may.
+   */
+  clearZone?(item: Item): ClearZone;
+}
+
+export interface ClearZone {
+  box: Box;
+  /** What the zone is, for people: "the clear zone of the Intelligent Mail barcode (…)". */
+  what: string;
+  own: readonly string[];
 }
 
 /** A raster image an item draws, and whether it stays RGB in a CMYK document. */
@@ -115,6 +127,11 @@ export interface CompileContext {
   ): { render: TextFn; styles: { bold: boolean; italic: boolean } } | null;
   /** A colour by reference (palette name, literal, spot at a tint), converted for the document. */
   color(ref: ColorRef | undefined, path: string, keepRgb?: boolean): Color;
+  /**
+   * A barcode's colour: in a CMYK document a process colour prints on black ink alone (one plate
+   * cannot mis-register), unless its palette entry keeps its inks.
+   */
+  barcodeColor(ref: ColorRef | undefined, path: string, keepRgb?: boolean): Color;
   /** The element's font family and the fallback chain; empty when the font is missing (a problem already). */
   fonts(name: string | undefined): FontFamily[];
   /** A declared input by record path (`rep.photo`). */

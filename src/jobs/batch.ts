@@ -7,6 +7,7 @@ import { writeAtomically } from '../files.js';
 import { sheetLayout } from '../pdf/impose.js';
 import { type Imposition, PdfJoiner } from '../render/join.js';
 import { validateRecord } from '../merge/merge.js';
+import { isoDay } from '../model/manifest.js';
 import type { CompiledTemplate } from '../model/template.js';
 import {
   type ChunkKind,
@@ -61,6 +62,11 @@ export interface BatchOptions {
   checkpoints?: Checkpoints;
   /** A service job's row identities and experiment (see JobPieces); the CLI's rows print the sample. */
   pieces?: JobPieces;
+  /**
+   * The day of the job (YYYY-MM-DD) for date inputs that default to it; by default the day it runs.
+   * A resumed job passes the day it started, so its rows agree.
+   */
+  today?: string;
   /** Rows per chunk; a resumed job must use the size it started with. */
   chunkRows?: number;
   signal?: AbortSignal;
@@ -118,6 +124,7 @@ export async function mappedCsv(
 
 export async function runBatch(options: BatchOptions): Promise<BatchResult> {
   const { compiled, out, dispatcher, checkpoints, signal } = options;
+  const today = options.today ?? isoDay(new Date());
   const repWrong = options.rep ? repProblems(compiled, options.rep.values) : [];
   if (repWrong.length > 0) throw new PlatenError('invalid_rep', repWrong);
   const kind: ChunkKind = out === null ? 'check' : out.toLowerCase().endsWith('.zip') ? 'zip' : 'pdf';
@@ -196,6 +203,7 @@ export async function runBatch(options: BatchOptions): Promise<BatchResult> {
                     ...(options.reps ? { reps: repsIn(rows, options.reps) } : {}),
                     part: kind === 'check' ? null : join(partsDir, `${String(index).padStart(6, '0')}.part`),
                     ...(options.pieces ? { pieces: options.pieces } : {}),
+                    today,
                   },
                   signal,
                 )

@@ -66,6 +66,8 @@ export interface ChunkTask {
   part: string | null;
   /** A service job's row identities and experiment; without, rows print the sample identity. */
   pieces?: JobPieces;
+  /** The day of the job (YYYY-MM-DD), for date inputs that default to it: the same on every row. */
+  today: string;
 }
 
 /**
@@ -242,7 +244,7 @@ function prepareRow(
     record[scope] = { ...record[scope], [key]: variant };
   }
   const identity = pieces ? rowIdentity(pieces, row.row) : undefined;
-  const merged = mergeRecord(compiled, record, images, identity);
+  const merged = mergeRecord(compiled, record, images, identity, task.today);
   const piece = fitPieceOrThrow(merged);
   const fileName = pieceFileName(compiled, merged.record, identity);
   piece.marker = {

@@ -7,6 +7,7 @@ import type { DrawItem } from '../model/kinds.js';
 import type { Piece, RecordImages } from '../model/piece.js';
 import { pieceIdentity, SAMPLE_PIECE_CODE } from '../model/piece-code.js';
 import type { MergeContext, PieceIdentity, PieceRecord } from '../model/record.js';
+import { isoDay, TODAY } from '../model/manifest.js';
 import type { CompiledTemplate } from '../model/template.js';
 import type { TextToFit } from '../model/text.js';
 import { conditionHolds } from './conditions.js';
@@ -16,12 +17,17 @@ import { conditionHolds } from './conditions.js';
  * resolved to concrete content by its kind. The output is a Piece: plain data, no PDF objects.
  */
 
-/** Checks a record against the template; the problems name the record path and the rule. */
+/**
+ * Checks a record against the template; the problems name the record path and the rule. A date input
+ * whose default is the day of the run takes `today` (YYYY-MM-DD) when the record leaves it blank: a
+ * batch job resolves it once and hands it to every row.
+ */
 export function validateRecord(
-  compiled: Pick<CompiledTemplate, 'recordSchema'>,
+  compiled: Pick<CompiledTemplate, 'recordSchema' | 'inputs'>,
   input: unknown,
+  today: string = isoDay(new Date()),
 ): { ok: true; record: PieceRecord } | { ok: false; problems: Problem[] } {
-  const parsed = compiled.recordSchema.safeParse(input);
+  const parsed = compiled.recordSchema.safeParse(withToday(compiled.inputs, input, today));
   if (parsed.success) return { ok: true, record: parsed.data };
   const problems: Problem[] = [];
   for (const issue of parsed.error.issues) {
@@ -40,6 +46,28 @@ export function validateRecord(
   return { ok: false, problems };
 }
 
+/** The record with `today` in each blank date input whose default is the day of the run. */
+function withToday(inputs: CompiledTemplate['inputs'], input: unknown, today: string): unknown {
+  if (!isObject(input)) return input;
+  const record: Record<string, unknown> = { ...input };
+  for (const scope of ['rep', 'prospect', 'fields'] as const) {
+    const dated = Object.entries(inputs[scope]).filter(([, def]) => def.default === TODAY);
+    if (dated.length === 0 || (record[scope] !== undefined && !isObject(record[scope]))) continue;
+    const values: Record<string, unknown> = { ...(record[scope] as Record<string, unknown> | undefined) };
+    for (const [key] of dated) {
+      const value = values[key];
+      if (value === undefined || value === null || (typeof value === 'string' && value.trim() === ''))
+        values[key] = today;
+    }
+    record[scope] = values;
+  }
+  return record;
+}
+
+function isObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
 /**
  * The identity previews, sample checks and the offline CLI print: a well-formed code that names no
  * piece, so the QR codes and text they show are the size a real piece's are.
@@ -49,14 +77,16 @@ const SAMPLE_PIECE: PieceIdentity = pieceIdentity('https://platen.example', SAMP
 /**
  * Validates and merges; throws PlatenError('invalid_record') with every problem. `identity` is the
  * piece's own (its tracked URL and code); a preview or check leaves it out and prints the sample.
+ * `today` is the day of the run (see validateRecord).
  */
 export function mergeRecord(
   compiled: CompiledTemplate,
   input: unknown,
   images: RecordImages,
   identity: PieceIdentity = SAMPLE_PIECE,
+  today?: string,
 ): Piece {
-  const validated = validateRecord(compiled, input);
+  const validated = validateRecord(compiled, input, today);
   if (!validated.ok) throw new PlatenError('invalid_record', validated.problems);
   const record = validated.record;
   const values = mergeContext(compiled, record, identity);

@@ -78,7 +78,12 @@ const spotColorSchema = z.strictObject({
     ),
   cmyk: z.tuple([percent, percent, percent, percent]),
 });
-const paletteValueSchema = z.union([colorValueSchema, spotColorSchema]);
+/**
+ * A colour that keeps the inks it is mixed of in a CMYK document even where Platen would print black
+ * ink alone (a barcode, small near-black text): a rich black the designer wants as mixed.
+ */
+const keptInksSchema = z.strictObject({ color: colorValueSchema, keepInks: z.literal(true) });
+const paletteValueSchema = z.union([colorValueSchema, spotColorSchema, keptInksSchema]);
 /** A colour where an element uses one: a palette name, a literal value, or a palette spot at a tint. */
 export const colorRefSchema = z.union([
   colorValueSchema,
@@ -112,6 +117,18 @@ export const INPUT_TYPES = [
   'date',
   'image',
 ] as const;
+
+/**
+ * A date input's default that is the day it is printed: resolved once per render or batch job (see
+ * validateRecord), so every row of a job carries the same date.
+ */
+export const TODAY = 'today';
+
+/** A day as date inputs take it (YYYY-MM-DD), in the machine's own time zone. */
+export function isoDay(at: Date): string {
+  const pad = (n: number) => String(n).padStart(2, '0');
+  return `${at.getFullYear()}-${pad(at.getMonth() + 1)}-${pad(at.getDate())}`;
+}
 
 /** Longest string any input accepts when the template sets no maxLength: no 1 MB strings. */
 export const MAX_STRING_LENGTH = 2000;
@@ -164,6 +181,13 @@ const inputSchema = z
     }
     if (input.type === 'boolean' && typeof input.default === 'string') {
       ctx.addIssue({ code: 'custom', path: ['default'], message: 'a boolean input needs a boolean default' });
+    }
+    if (input.default === TODAY && input.type !== 'date') {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['default'],
+        message: `only date inputs take "${TODAY}" as a default`,
+      });
     }
     if (input.type !== 'boolean' && typeof input.default === 'boolean') {
       ctx.addIssue({

@@ -125,8 +125,8 @@ export function addSharedPage(doc: Doc, width: number, height: number, resources
 let installed = false;
 
 /**
- * Patches pdfkit, once per process: streams deflated with zlib's memory sized to them, and Info
- * values escaped in the XMP packet. Refuses another pdfkit version.
+ * Patches pdfkit, once per process: streams deflated with zlib's memory sized to them, Info values
+ * escaped in the XMP packet, and no stray key on the XMP stream. Refuses another pdfkit version.
  */
 export function installPdfkitPatches(): void {
   if (installed) return;
@@ -135,6 +135,7 @@ export function installPdfkitPatches(): void {
   const doc = asDoc(new PDFDocument({ autoFirstPage: false, font: null as unknown as string }));
   deflateStreamsSized(Object.getPrototypeOf(doc._root) as PdfReferenceInternals);
   escapeXmpInfo(PDFDocument.prototype as unknown as InfoInternals);
+  metadataWithoutStrayLength(PDFDocument.prototype as unknown as MetadataInternals);
   installed = true;
 }
 
@@ -201,6 +202,31 @@ function escapeXmpInfo(proto: InfoInternals): void {
       addInfo.call(this);
     } finally {
       Object.assign(this.info, raw);
+    }
+  };
+}
+
+interface MetadataInternals {
+  ref(data?: Record<string, unknown>): PdfRef;
+  endMetadata(this: MetadataInternals): void;
+}
+
+/**
+ * pdfkit gives the XMP metadata stream a lowercase `length` entry besides the `Length` every stream
+ * gets: PDF names are case-sensitive, so it is a stray key that validators flag. Leave it out.
+ */
+function metadataWithoutStrayLength(proto: MetadataInternals): void {
+  const endMetadata = proto.endMetadata;
+  proto.endMetadata = function (this: MetadataInternals) {
+    const ref = this.ref;
+    this.ref = (data) => {
+      if (data?.Type === 'Metadata') delete data.length;
+      return ref.call(this, data);
+    };
+    try {
+      endMetadata.call(this);
+    } finally {
+      this.ref = ref;
     }
   };
 }

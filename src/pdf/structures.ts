@@ -1,4 +1,4 @@
-import { withEntry } from './syntax.js';
+import { pdfString, withEntry } from './syntax.js';
 
 /**
  * The structures that make a print file navigable, written as their objects' text: bookmarks (the
@@ -101,12 +101,11 @@ export class PageLabels {
 }
 
 /**
- * A piece's page label: `12` for a one-page piece, `12-1`, `12-2`… for more. (The prefix is written
- * as a name, `/12`, as Platen's files have always had it; PDF wants a text string there, `(12)`, a
- * change to every print file that is left for a change of its own.)
+ * A piece's page label: `12` for a one-page piece, `12-1`, `12-2`… for more. The prefix is a text
+ * string (ISO 32000-1, 12.4.2, table 159): readers take a name there for no prefix at all.
  */
 export function pageLabel(prefix: string, pages: number): string {
-  return pages > 1 ? `<<\n/S /D\n/P /${prefix}-\n>>` : `<<\n/P /${prefix}\n>>`;
+  return pages > 1 ? `<<\n/S /D\n/P ${pdfString(`${prefix}-`)}\n>>` : `<<\n/P ${pdfString(prefix)}\n>>`;
 }
 
 /** Record boundaries: a DPart node whose children are records (or, joined, parts' nodes of records). */
@@ -127,13 +126,15 @@ export class RecordParts {
 
   /**
    * Writes the node and, given the level records are at, the DPartRoot naming it: the DPartRoot's
-   * number, or null (also when the node was never asked for).
+   * number, or null (also when the node was never asked for). The root node's Parent is the
+   * DPartRoot (ISO 32000-2, 14.12), so an imposed file's unnamed node has none.
    */
   end(recordLevel: number | null): number | null {
     if (this.node === null) return null;
-    this.sink.write(this.node, `<<\n/Type /DPart\n/DParts ${refArrays(this.children)}\n>>`);
-    if (recordLevel === null) return null;
-    const root = this.sink.allocate();
+    const root = recordLevel === null ? null : this.sink.allocate();
+    const parent = root === null ? '' : `\n/Parent ${root} 0 R`;
+    this.sink.write(this.node, `<<\n/Type /DPart${parent}\n/DParts ${refArrays(this.children)}\n>>`);
+    if (root === null) return null;
     this.sink.write(
       root,
       `<<\n/Type /DPartRoot\n/DPartRootNode ${this.node} 0 R\n/RecordLevel ${recordLevel}\n>>`,
@@ -142,10 +143,13 @@ export class RecordParts {
   }
 }
 
-/** A record's DPart leaf: its first and last page (when it has more than one) and its record's SHA-256. */
+/**
+ * A record's DPart leaf: its first and last page (when it has more than one) and, in its DPM, its
+ * record's SHA-256 as a text string: a hash is data, not a name.
+ */
 export function recordPart(parent: number, recordHash: string, start: number, end: number | null): string {
   // Type is optional on DPart leaves: left out, as it would be repeated for every record.
-  return `<<\n/Parent ${parent} 0 R\n/DPM <<\n/RecordSHA256 /${recordHash}\n>>\n/Start ${start} 0 R${end === null ? '' : `\n/End ${end} 0 R`}\n>>`;
+  return `<<\n/Parent ${parent} 0 R\n/DPM <<\n/RecordSHA256 ${pdfString(recordHash)}\n>>\n/Start ${start} 0 R${end === null ? '' : `\n/End ${end} 0 R`}\n>>`;
 }
 
 /** `[[a b …] [c d …]]`: references in arrays of at most TREE_CHUNK. */

@@ -65,8 +65,15 @@ export function serialize(value: Value, map: (n: number) => number): string {
   return `<<\n${[...value].map(([k, v]) => `/${k} ${serialize(v, map)}`).join('\n')}\n>>`;
 }
 
-/** Parses the value at the start of `text` (a dictionary, for the objects a reader walks). */
+/** Parses the dictionary at the start of `text` (the objects a reader walks). */
 export function parseDict(text: string): Dict {
+  const dict = parseValue(text);
+  if (!(dict instanceof Map)) throw new Error('expected a dictionary');
+  return dict;
+}
+
+/** Parses the value at the start of `text`: a dictionary, an array, or a number, name or string. */
+export function parseValue(text: string): Value {
   const tokens = text.match(TOKEN) ?? [];
   let i = 0;
   const value = (): Value => {
@@ -94,9 +101,7 @@ export function parseDict(text: string): Dict {
     }
     return new Raw(token);
   };
-  const dict = value();
-  if (!(dict instanceof Map)) throw new Error('expected a dictionary');
-  return dict;
+  return value();
 }
 
 const TOKEN = /<<|>>|\[|\]|\((?:[^\\)]|\\[\s\S])*\)|<[0-9A-Fa-f\s]*>|\/[^\s/<>[\]()]*|[^\s/<>[\]()]+/g;
@@ -118,6 +123,11 @@ export function renumberRefs(head: string, map: (n: number) => number): string {
 export function withEntry(head: string, key: string, ref: number): string {
   const end = head.lastIndexOf('>>');
   return `${head.slice(0, end)}/${key} ${ref} 0 R\n>>`;
+}
+
+/** A dictionary's text without its entry `key`, a reference (as Platen writes them: one a line). */
+export function withoutRefEntry(head: string, key: string): string {
+  return head.replace(new RegExp(`\\n/${key} \\d+ 0 R(?=\\n)`), '');
 }
 
 /**

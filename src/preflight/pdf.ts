@@ -1,11 +1,12 @@
 import { type PdfObject, PdfFile, UnreadablePdfError } from '../pdf/reader.js';
-import { type Dict, rawOf, Ref, refOf, type Value } from '../pdf/syntax.js';
+import { type Dict, parseValue, Raw, rawOf, Ref, refOf, type Value } from '../pdf/syntax.js';
 import { type Finding, MIN_TEXT_SIZE, resolutionFinding } from './findings.js';
 
 /**
  * Preflight of a Platen PDF on its own, without the template: it reads the file's objects and walks
  * each page's content (forms included) with the graphics state's transformation, so it sees images'
- * effective resolution, text sizes, fonts without an embedded program, and RGB in a document with a
+ * effective resolution, text sizes, fonts without an embedded program, and RGB (colours, colour
+ * spaces, images, gradients and patterns, in forms as on pages) in a document with a
  * CMYK output intent. What it cannot know without the template, it does not guess: element names
  * (images and text are located by position on the trim instead) and whether content in the bleed was
  * meant to bleed (`platen validate` checks both). It reads files with classic cross-reference tables,
@@ -42,6 +43,7 @@ export function preflightPdf(bytes: Buffer): Finding[] {
     }
   }
 
+  const rgbSpace = rgbSpaceReader(file);
   const pages = pageDicts(dict, catalog);
   let pieceIndex = 0;
   let lastPart: number | null = null;
@@ -63,34 +65,50 @@ export function preflightPdf(bytes: Buffer): Finding[] {
       const ys = [0, m[1], m[3], m[1] + m[3]].map((d) => m[5] + d);
       return `at ${Math.round(Math.min(...xs) - trim[0])}, ${Math.round(trim[3] - Math.max(...ys))} pt`;
     };
-    const resources = xobjectNames(dict, inherited(dict, page, 'Resources'));
     const seen = new Set<string>();
     const once = (finding: Finding) => {
       const key = `${finding.rule}|${finding.message}`;
       if (!seen.has(key)) findings.push(finding);
       seen.add(key);
     };
-    const walk = (content: string, ctm: Matrix, depth: number) => {
-      if (cmyk && /(?:^|\s)-?[\d.]+\s+-?[\d.]+\s+-?[\d.]+\s+(?:rg|RG)(?=\s|$)|\/DeviceRGB/.test(content))
-        once({ ...where, severity: 'error', rule: 'rgb_in_cmyk', message: 'RGB colour in a CMYK document' });
+    const rgb = (message: string) => {
+      if (cmyk) once({ ...where, severity: 'error', rule: 'rgb_in_cmyk', message });
+    };
+    /** Walks content with the resources it names things in (a form's or pattern's own, else its page's). */
+    const walk = (content: string, ctm: Matrix, depth: number, resources: Dict | undefined) => {
+      if (RGB_OPERATORS.test(content)) rgb('RGB colour in a CMYK document');
+      const named = (category: string, name: string) => dict(resources?.get(category))?.get(name);
+      const nested = (value: Value | undefined, m: Matrix) => {
+        const object = value instanceof Ref ? objects.get(value.n) : undefined;
+        if (!object?.stream || depth >= 8) return;
+        walk(decode(object), m, depth + 1, dict(dict(value)?.get('Resources')) ?? resources);
+      };
       interpret(content, ctm, {
-        image: (name, m) => {
-          const ref = resources.get(name);
-          const xobject = (ref === undefined ? undefined : objects.get(ref))?.head ?? '';
-          const width = Number(/\/Width\s+(\d+)/.exec(xobject)?.[1]);
+        xobject: (name, m) => {
+          const ref = named('XObject', name);
+          const xobject = dict(ref);
+          if (nameOf(xobject?.get('Subtype')) === 'Form') return nested(ref, m);
+          if (nameOf(xobject?.get('Subtype')) !== 'Image') return;
+          if (rgbSpace(xobject?.get('ColorSpace'))) rgb(`RGB image ${at(m)}`);
+          const width = Number(rawOrUndefined(xobject?.get('Width')));
           const placed = Math.hypot(m[0], m[1]);
-          if (cmyk && /\/DeviceRGB/.test(xobject))
-            once({ ...where, severity: 'error', rule: 'rgb_in_cmyk', message: `RGB image ${at(m)}` });
           const finding =
             width && placed ? resolutionFinding(where, width / (placed / 72), `the image ${at(m)}`) : null;
           if (finding) once(finding);
         },
-        form: (name) => {
-          const ref = resources.get(name);
-          const form = ref === undefined ? undefined : objects.get(ref);
-          return form?.stream && /\/Subtype\s*\/Form\b/.test(form.head) && depth < 8 ? decode(form) : null;
+        colorSpace: (name) => {
+          if (rgbSpace(named('ColorSpace', name))) rgb('RGB colour in a CMYK document');
         },
-        recurse: (content, m) => walk(content, m, depth + 1),
+        shading: (name) => {
+          if (rgbSpace(dict(named('Shading', name))?.get('ColorSpace'))) rgb('RGB gradient');
+        },
+        pattern: (name, m) => {
+          const ref = named('Pattern', name);
+          const pattern = dict(ref);
+          // A shading pattern is a gradient; a tiling pattern's cell is content of its own.
+          if (rgbSpace(dict(pattern?.get('Shading'))?.get('ColorSpace'))) rgb('RGB gradient');
+          else if (rawOrUndefined(pattern?.get('PatternType')) === '1') nested(ref, m);
+        },
         text: (size, m) => {
           const effective = size * Math.hypot(m[2], m[3]);
           if (effective < MIN_TEXT_SIZE - 0.005)
@@ -105,7 +123,7 @@ export function preflightPdf(bytes: Buffer): Finding[] {
     };
     const contents = page.get('Contents');
     const stream = contents instanceof Ref ? objects.get(contents.n) : undefined;
-    if (stream?.stream) walk(decode(stream), [1, 0, 0, 1, 0, 0], 0);
+    if (stream?.stream) walk(decode(stream), [1, 0, 0, 1, 0, 0], 0, dict(inherited(dict, page, 'Resources')));
   }
   return findings;
 }
@@ -165,13 +183,36 @@ function nameOf(value: Value | undefined): string | undefined {
     : undefined;
 }
 
-/** The XObjects of a resource dictionary: name → object number. */
-function xobjectNames(dict: DictReader, resources: Value | undefined): Map<string, number> {
-  const names = new Map<string, number>();
-  for (const [key, value] of dict(dict(resources)?.get('XObject')) ?? []) {
-    if (value instanceof Ref) names.set(key, value.n);
-  }
-  return names;
+/**
+ * Whether a colour space (a name, an array, or a reference to either) is RGB: device, calibrated or
+ * an ICC profile of three components, also as the base of an indexed or pattern space.
+ */
+function rgbSpaceReader(file: PdfFile): (value: Value | undefined) => boolean {
+  const resolve = (value: Value | undefined): Value | undefined => {
+    if (!(value instanceof Ref)) return value;
+    const object = file.objects.get(value.n);
+    return object ? parseValue(object.head) : undefined;
+  };
+  const isRgb = (value: Value | undefined, depth: number): boolean => {
+    const space = resolve(value);
+    if (space instanceof Raw) return RGB_SPACES.has(space.text);
+    if (!Array.isArray(space) || depth > 4) return false;
+    const family = rawOrUndefined(space[0]);
+    if (family === '/CalRGB') return true;
+    if (family === '/Indexed' || family === '/Pattern') return isRgb(space[1], depth + 1);
+    if (family !== '/ICCBased') return false;
+    const profile = resolve(space[1]);
+    return profile instanceof Map && rawOrUndefined(profile.get('N')) === '3';
+  };
+  return (value) => isRgb(value, 0);
+}
+
+const RGB_SPACES = new Set(['/DeviceRGB', '/CalRGB']);
+/** The RGB colour operators (`r g b rg`, `RG`), or the device space named inline. */
+const RGB_OPERATORS = /(?:^|\s)-?[\d.]+\s+-?[\d.]+\s+-?[\d.]+\s+(?:rg|RG)(?=\s|$)|\/DeviceRGB/;
+
+function rawOrUndefined(value: Value | undefined): string | undefined {
+  return value instanceof Raw ? value.text : undefined;
 }
 
 function multiply(a: Matrix, b: Matrix): Matrix {
@@ -186,16 +227,24 @@ function multiply(a: Matrix, b: Matrix): Matrix {
 }
 
 interface Visitor {
-  image(name: string, ctm: Matrix): void;
-  /** A form's content, or null if the name is an image (or unknown). */
-  form(name: string): string | null;
-  recurse(content: string, ctm: Matrix): void;
+  /** `Do`: an image or a form. */
+  xobject(name: string, ctm: Matrix): void;
+  /** `cs`, `CS` with a colour space from the resources. */
+  colorSpace(name: string): void;
+  /** `sh`: a shading painted over the clip. */
+  shading(name: string, ctm: Matrix): void;
+  /** `scn`, `SCN` with a pattern: a shading or tiling pattern. */
+  pattern(name: string, ctm: Matrix): void;
   text(size: number, ctm: Matrix): void;
 }
 
+/** Colour spaces `cs` names without the resources (the RGB one is found in the content's text). */
+const DEVICE_SPACES = new Set(['/DeviceGray', '/DeviceRGB', '/DeviceCMYK', '/Pattern']);
+
 /**
  * A minimal content-stream interpreter: q/Q/cm for the transformation, Tf and Tm for text size, Do
- * for images and forms. Strings are skipped (Platen writes text as hex strings).
+ * for images and forms, the colour spaces, shadings and patterns painted with. Strings are skipped
+ * (Platen writes text as hex strings).
  */
 function interpret(content: string, start: Matrix, visit: Visitor): void {
   const stack: Matrix[] = [];
@@ -225,13 +274,20 @@ function interpret(content: string, start: Matrix, visit: Visitor): void {
       case 'Tm':
         visit.text(fontSize, multiply(nums.slice(-6) as Matrix, ctm));
         break;
-      case 'Do': {
-        const name = operands.at(-1)!.slice(1);
-        const form = visit.form(name);
-        if (form === null) visit.image(name, ctm);
-        else visit.recurse(form, ctm);
+      case 'Do':
+        visit.xobject(operands.at(-1)!.slice(1), ctm);
         break;
-      }
+      case 'cs':
+      case 'CS':
+        if (!DEVICE_SPACES.has(operands.at(-1)!)) visit.colorSpace(operands.at(-1)!.slice(1));
+        break;
+      case 'sh':
+        visit.shading(operands.at(-1)!.slice(1), ctm);
+        break;
+      case 'scn':
+      case 'SCN':
+        if (operands.at(-1)?.startsWith('/')) visit.pattern(operands.at(-1)!.slice(1), ctm);
+        break;
     }
     if (token !== '[' && token !== ']') operands = [];
   }

@@ -1,7 +1,7 @@
 import type { PreflightContext } from '../elements/kind.js';
 import { kindOf } from '../elements/registry.js';
 import type { Box } from '../model/geometry.js';
-import type { ElementDef } from '../model/kinds.js';
+import type { ElementDef, ElementItem } from '../model/kinds.js';
 import type { SvgArt } from '../model/painter.js';
 import type { FittedPiece } from '../model/piece.js';
 import type { CompiledTemplate } from '../model/template.js';
@@ -45,8 +45,39 @@ export function preflightPiece(
         add('warning', 'in_bleed', 'reaches past the trim into the bleed without `bleeds: true`');
       if (cmyk && kind.rgb?.(item, context)) add('warning', 'rgb_in_cmyk', 'left RGB in a CMYK document');
     }
+    findings.push(...clearZoneFindings(flat, { piece: name, page: index + 1 }));
   });
   return findings;
+}
+
+/** Items printing in another item's clear zone (a barcode's), each an error naming the zone. */
+function clearZoneFindings(items: ElementItem[], where: Pick<Finding, 'piece' | 'page'>): Finding[] {
+  const findings: Finding[] = [];
+  for (const item of items) {
+    const zone = kindOf(item.kind).clearZone?.(item);
+    if (!zone) continue;
+    for (const other of items) {
+      if (zone.own.includes(other.name) || !overlaps(zone.box, other.box)) continue;
+      findings.push({
+        ...where,
+        element: other.name,
+        severity: 'error',
+        rule: 'clear_zone',
+        message: `prints in ${zone.what}: move it out`,
+      });
+    }
+  }
+  return findings;
+}
+
+/** Whether two boxes share any area, or a rule (a box without width or height) lies inside the other. */
+function overlaps(a: Box, b: Box): boolean {
+  return spans(a.x, a.w, b.x, b.w) && spans(a.y, a.h, b.y, b.h);
+}
+
+function spans(from: number, length: number, otherFrom: number, otherLength: number): boolean {
+  if (otherLength === 0) return from < otherFrom && otherFrom < from + length;
+  return from < otherFrom + otherLength && otherFrom < from + length;
 }
 
 function outsideTrim(box: Box, width: number, height: number): boolean {

@@ -8,7 +8,7 @@ import { embeddedImage } from '../assets/svg.js';
 import type { PreparedImage } from '../assets/images.js';
 import { kindOf } from '../elements/registry.js';
 import { roomIn } from '../files.js';
-import type { PrintSetup } from '../model/color.js';
+import { type PrintSetup, textInk } from '../model/color.js';
 import type { PageGeometry, SheetSize } from '../model/geometry.js';
 import type { DrawItem, ElementItem, StaticLayer } from '../model/kinds.js';
 import type { Painter, SvgArt } from '../model/painter.js';
@@ -115,6 +115,11 @@ export class PieceDocument {
   private readonly margin: number;
   private readonly print: PrintSetup;
   private marksForm: PdfRef | null = null;
+  /**
+   * An imposed file's marks forms and their names in the shared resources, by the cells (slots) a
+   * sheet fills: all but the last sheets' are one.
+   */
+  private readonly sheetMarks = new Map<string, { name: string; form: PdfRef }>();
   /** When imposing: the sheets, each piece as one form per page. */
   private readonly imposer: Imposer<PdfRef> | null;
   private cellForms = 0;
@@ -312,18 +317,32 @@ export class PieceDocument {
 
   /** Adds press sheets: each piece's page placed in its cell, the sheet's marks on every sheet. */
   private addSheets(sheets: Cell<PdfRef>[][]): void {
-    const { width, height } = this.imposer!.layout;
+    const { layout } = this.imposer!;
     for (const cells of sheets) {
-      this.newPage(width, height);
+      const dict = this.newPage(layout.width, layout.height);
+      dict.TrimBox = layout.trimBox;
+      dict.BleedBox = layout.bleedBox;
       const placed = cells.map(({ form, x, y }) => {
         const name = `P${++this.cellForms}`;
         this.doc.page.xobjects[name] = form;
         return { name, x, y };
       });
-      this.marksForm ??= this.formOf([0, 0, width, height], this.imposer!.layout.marks());
-      this.doc.page.xobjects.Marks = this.marksForm;
-      this.doc.addContent(sheetContent(placed));
+      const marks = this.sheetMarksForm(cells.map((cell) => cell.slot));
+      this.doc.page.xobjects[marks.name] = marks.form;
+      this.doc.addContent(sheetContent(placed, marks.name));
     }
+  }
+
+  private sheetMarksForm(slots: number[]): { name: string; form: PdfRef } {
+    const key = [...slots].sort().join(' ');
+    let marks = this.sheetMarks.get(key);
+    if (!marks) {
+      const { layout } = this.imposer!;
+      const form = this.formOf([0, 0, layout.width, layout.height], layout.marks(slots));
+      marks = { name: `Marks${this.sheetMarks.size + 1}`, form };
+      this.sheetMarks.set(key, marks);
+    }
+    return marks;
   }
 
   private formOf(bbox: number[], content: string): PdfRef {
@@ -337,13 +356,17 @@ export class PieceDocument {
     return form;
   }
 
-  /** The marks are the same on every page: one Form XObject per document, in trim space. */
+  /**
+   * The marks are the same on every page: one Form XObject per document, in trim space. In a tagged
+   * document they are a Page artifact, a production aid such as cut marks (ISO 32000-1, 14.8.2.2), which screen readers skip.
+   */
   private placeMarks(): void {
     const { trimWidth, trimHeight } = this.geometry;
     const m = this.margin;
     this.marksForm ??= this.formOf([-m, -m, trimWidth + m, trimHeight + m], marksOps(this.geometry));
     this.doc.page.xobjects.Marks = this.marksForm;
-    this.doc.addContent('/Marks Do');
+    if (this.tagger) this.tagger.artifact('Page', () => this.doc.addContent('/Marks Do'));
+    else this.doc.addContent('/Marks Do');
   }
 
   private drawItems(items: DrawItem[]): void {
@@ -370,7 +393,10 @@ export class PieceDocument {
    * most of every paragraph is written once per document instead of once per page. (Reusing whole
    * runs of lines does not pay: mail-drop copy has too many distinct runs; docs/perf.md.)
    */
-  private drawText(item: TextItem): void {
+  private drawText(drawn: TextItem): void {
+    // Small near-black text prints on black ink alone (see textInk).
+    const ink = textInk(drawn.color, drawn.size);
+    const item = ink === drawn.color ? drawn : { ...drawn, color: ink };
     const keys = this.keysOf(item);
     const ops: string[] = [];
     let inline: TextOps | null = null;

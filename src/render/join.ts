@@ -14,6 +14,7 @@ import {
   renumberRefs,
   serialize,
   withEntry,
+  withoutRefEntry,
 } from '../pdf/syntax.js';
 import type { PageGeometry } from '../model/geometry.js';
 import { type Cell, Imposer, type SheetLayout, sheetContent } from '../pdf/impose.js';
@@ -121,7 +122,8 @@ export class PdfJoiner {
 
     for (const n of fresh) {
       const object = part.objects.get(n)!;
-      let head = renumberRefs(object.head, map);
+      // A part's node of records had its own DPartRoot for Parent: the joined node is its parent now.
+      let head = renumberRefs(n === dpartNode ? withoutRefEntry(object.head, 'Parent') : object.head, map);
       if (n === pages) head = withEntry(head, 'Parent', this.pageTree);
       if (n === dpartNode) head = withEntry(head, 'Parent', this.records.parent);
       if (items && n === items.first) head = this.outline.linkFirst(map(n), head, items.count);
@@ -337,12 +339,13 @@ type NewObject = [number, string, Buffer | null];
 
 /**
  * Press sheets as pieces come: each piece's pages (forms) in the next cell, a sheet per page of the
- * group (backs mirrored, see pdf/impose.ts), one marks form for every sheet, and sheets under page-tree
+ * group (backs mirrored, see pdf/impose.ts), a marks form for each way sheets are filled, and sheets under page-tree
  * nodes of TREE_CHUNK written as they fill.
  */
 class Sheets {
   private readonly imposer: Imposer<{ form: number; margin: number }>;
-  private marks: number | null = null;
+  /** Marks forms by the cells (slots) a sheet fills: all but the last sheets' are one. */
+  private readonly marks = new Map<string, number>();
   private node: { ref: number; kids: number[] } | null = null;
   readonly nodes: number[] = [];
   count = 0;
@@ -370,18 +373,13 @@ class Sheets {
 
   private write(sheets: Cell<{ form: number; margin: number }>[][]): NewObject[] {
     const objects: NewObject[] = [];
-    const { width, height } = this.layout;
-    if (this.marks === null && sheets.length > 0) {
-      this.marks = this.allocate();
-      objects.push(
-        stream(
-          this.marks,
-          `/Type /XObject\n/Subtype /Form\n/BBox [0 0 ${num(width)} ${num(height)}]\n/Resources << /ColorSpace << /${REGISTRATION} ${REGISTRATION_SPACE} >> >>`,
-          `1 0 0 -1 0 ${num(height)} cm\n${this.layout.marks()}`,
-        ),
-      );
-    }
+    const { height, trimBox, bleedBox } = this.layout;
+    const boxes = `/TrimBox [${trimBox.map(num).join(' ')}]\n/BleedBox [${bleedBox.map(num).join(' ')}]`;
     for (const cells of sheets) {
+      const marks = this.marksForm(
+        cells.map((cell) => cell.slot),
+        objects,
+      );
       const names = cells.map(({ index, form }) => `/P${index} ${form.form} 0 R`);
       // The cell's trim corner is y down from the sheet's top; the form's origin is its media corner.
       const placed = cells.map(({ index, form: { margin }, x, y }) => ({
@@ -395,16 +393,35 @@ class Sheets {
       objects.push(
         [
           page,
-          `<<\n/Type /Page\n/Parent ${this.node.ref} 0 R\n/Resources << /XObject << ${names.join(' ')} /Marks ${this.marks} 0 R >> >>\n/Contents ${content} 0 R\n>>`,
+          `<<\n/Type /Page\n/Parent ${this.node.ref} 0 R\n${boxes}\n/Resources << /XObject << ${names.join(' ')} /Marks ${marks} 0 R >> >>\n/Contents ${content} 0 R\n>>`,
           null,
         ],
-        stream(content, '', sheetContent(placed)),
+        stream(content, '', sheetContent(placed, 'Marks')),
       );
       this.node.kids.push(page);
       this.count += 1;
       if (this.node.kids.length === TREE_CHUNK) objects.push(this.closeNode());
     }
     return objects;
+  }
+
+  /** The marks form for a sheet filling these cells; a new one is added to `objects`. */
+  private marksForm(slots: number[], objects: NewObject[]): number {
+    const key = [...slots].sort().join(' ');
+    let form = this.marks.get(key);
+    if (form === undefined) {
+      const { width, height } = this.layout;
+      form = this.allocate();
+      this.marks.set(key, form);
+      objects.push(
+        stream(
+          form,
+          `/Type /XObject\n/Subtype /Form\n/BBox [0 0 ${num(width)} ${num(height)}]\n/Resources << /ColorSpace << /${REGISTRATION} ${REGISTRATION_SPACE} >> >>`,
+          `1 0 0 -1 0 ${num(height)} cm\n${this.layout.marks(slots)}`,
+        ),
+      );
+    }
+    return form;
   }
 
   private closeNode(): NewObject {

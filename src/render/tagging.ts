@@ -29,11 +29,16 @@ export class Tagger {
   draw(item: ElementItem, draw: () => void): void {
     const tag = this.tags.get(item.name);
     if (!tag || tag.role === 'Artifact') {
-      this.doc.markContent('Artifact', { type: 'Layout' });
-      draw();
-      this.doc.endMarkedContent();
+      this.artifact('Layout', draw);
       return;
     }
     this.root.add(this.doc.struct(tag.role, tag.alt !== undefined ? { alt: tag.alt } : {}, draw));
+  }
+
+  /** Draws what is no part of the content (decoration, printer's marks) as an artifact of this type. */
+  artifact(type: 'Layout' | 'Page', draw: () => void): void {
+    this.doc.markContent('Artifact', { type });
+    draw();
+    this.doc.endMarkedContent();
   }
 }

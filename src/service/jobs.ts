@@ -27,7 +27,7 @@ import { type ColumnMapping, mapColumns, normalizeName } from '../jobs/mapping.j
 import { checkpointsOf } from '../jobs/checkpoints.js';
 import { quoted, visible } from '../jobs/visible.js';
 import { checkedSplit, type JobPieces, newJobSeed, type Split } from '../jobs/experiment.js';
-import { type ChoiceInput, choiceInputs } from '../model/manifest.js';
+import { type ChoiceInput, choiceInputs, isoDay } from '../model/manifest.js';
 import type { ApiKey, Job, JobSpec, JobState, Store } from '../store/store.js';
 import { SheetTooSmallError, sheetLayout } from '../pdf/impose.js';
 import type { CompiledTemplate } from '../model/template.js';
@@ -787,6 +787,8 @@ export class JobService {
         dispatcher: this.dispatcher,
         partsDir,
         chunkRows: job.spec.chunkRows,
+        // The day the job was made: a job resumed after midnight still dates every row alike.
+        today: isoDay(new Date(job.createdAt)),
         checkpoints: {
           // A chunk counts as finished only if its part is still there (a check has none).
           get: (index) => {

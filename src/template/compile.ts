@@ -8,7 +8,7 @@ import type { CompileContext, PlacementContext } from '../elements/kind.js';
 import { kindOf } from '../elements/registry.js';
 import { PlatenError, type Problem, problemsFromZod } from '../errors.js';
 import { jsonDepthProblem } from '../json.js';
-import type { Color, PrintSetup, SpotInk } from '../model/color.js';
+import { BLACK, type Color, type PrintSetup, type SpotInk } from '../model/color.js';
 import type { PageGeometry } from '../model/geometry.js';
 import type { CompiledElement, ElementDef, ElementItem, StaticLayer } from '../model/kinds.js';
 import { type ColorRef, type ColorValue, type Manifest, PAGE_PRESETS } from '../model/manifest.js';
@@ -395,9 +395,11 @@ class Compiler {
 
   /**
    * An element's colour: a palette name (a spot ink at a tint, if the palette says so) or a literal.
-   * In a CMYK document RGB values become CMYK here, once, unless the element keeps RGB.
+   * In a CMYK document RGB values become CMYK here, once, unless the element keeps RGB; then a
+   * barcode's process colour is black ink alone, and a near-black mix is marked for small text (see
+   * textInk), unless the palette entry keeps its inks.
    */
-  private color(ref: ColorRef | undefined, path: string, keepRgb = false): Color {
+  private color(ref: ColorRef | undefined, path: string, keepRgb = false, use?: 'barcode'): Color {
     const named =
       typeof ref === 'object' && 'name' in ref
         ? ref.name
@@ -411,6 +413,8 @@ class Compiler {
       value = '#000000';
     }
     const tint = typeof ref === 'object' && 'tint' in ref ? ref.tint : undefined;
+    const keepInks = typeof value === 'object' && 'keepInks' in value;
+    if (typeof value === 'object' && 'keepInks' in value) value = value.color;
     if (typeof value === 'object' && 'spot' in value) {
       const spot = this.print.spots.find((s) => s.key === named)!;
       return { space: 'spot', values: [(tint ?? 100) / 100], spot };
@@ -422,11 +426,12 @@ class Compiler {
         `"${named}" is not a spot colour: only spot colours take a tint`,
       );
     }
-    const color = toColor(value);
-    if (color.space === 'rgb' && this.print.colorSpace === 'cmyk' && !keepRgb) {
-      return { space: 'cmyk', values: rgbToCmyk(color.values) };
-    }
-    return color;
+    let color = toColor(value);
+    if (this.print.colorSpace !== 'cmyk' || (color.space === 'rgb' && keepRgb)) return color;
+    if (color.space === 'rgb') color = { space: 'cmyk', values: rgbToCmyk(color.values) };
+    if (keepInks || color.space !== 'cmyk') return color;
+    if (use === 'barcode') return BLACK;
+    return isNearBlack(color.values) ? { ...color, nearBlack: true } : color;
   }
 
   /** A CMYK document's package images, converted once now (the draw step uses the copies). */
@@ -464,6 +469,7 @@ class Compiler {
       refuseRightToLeft: (text, at, what) => this.refuseRightToLeft(text, at, what),
       text: (source, at, emphasis) => this.compileTextFn(source, at, emphasis),
       color: (ref, at, keepRgb) => this.color(ref, at, keepRgb),
+      barcodeColor: (ref, at, keepRgb) => this.color(ref, at, keepRgb, 'barcode'),
       fonts: (name) => this.fontChain(name),
       input: (at) => {
         const [scope, key] = at.split('.') as ['rep' | 'prospect' | 'fields', string];
@@ -556,6 +562,11 @@ export function toColor(value: ColorValue): Color {
     return { space: 'rgb', values: [((n >> 16) & 255) / 255, ((n >> 8) & 255) / 255, (n & 255) / 255] };
   }
   return { space: 'cmyk', values: cmykValues(value.cmyk) };
+}
+
+/** A four-ink mix of 80 % black or more: near-black, which small text prints on black alone. */
+function isNearBlack([c, m, y, k]: readonly number[]): boolean {
+  return k! >= 0.8 && Math.max(c!, m!, y!) > 0;
 }
 
 /** Manifest percentages as colour components 0..1. */

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { type InputDef, type Manifest, MAX_STRING_LENGTH } from '../model/manifest.js';
+import { type InputDef, type Manifest, MAX_STRING_LENGTH, TODAY } from '../model/manifest.js';
 import { inputPattern, patternWords } from '../model/patterns.js';
 import type { PieceRecord, RecordValue } from '../model/record.js';
 import { hasRightToLeft, RIGHT_TO_LEFT_RULE, rightToLeftMessage } from '../text/right-to-left.js';
@@ -86,6 +86,8 @@ const blankToUndefined = (v: unknown) =>
 
 function inputSchema(def: InputDef, key: string): z.ZodType<RecordValue | undefined> {
   const inner = valueSchema(def, key);
+  // The day of the run is filled in before the record is parsed (validateRecord): no default here.
+  if (def.default === TODAY) return z.preprocess(blankToUndefined, inner.optional());
   if (def.default !== undefined) return z.preprocess(blankToUndefined, inner.default(def.default as never));
   return z.preprocess(blankToUndefined, def.required ? inner : inner.optional());
 }
@@ -159,7 +161,8 @@ function inputJsonSchema(def: InputDef): Record<string, unknown> {
     const format = JSON_FORMATS[def.type];
     if (format) out.format = format;
   }
-  if (def.default !== undefined) out.default = def.default;
+  if (def.default === TODAY) out['x-platen-default'] = TODAY;
+  else if (def.default !== undefined) out.default = def.default;
   out['x-platen-type'] = def.type;
   return out;
 }

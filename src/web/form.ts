@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import type { Problem } from '../errors.js';
 import type { RenderRequest } from '../service/render.js';
-import type { InputDef, Manifest } from '../model/manifest.js';
+import { type InputDef, type Manifest, TODAY } from '../model/manifest.js';
 import { patternPreset } from '../model/patterns.js';
 import { plainWords } from '../template/design-problems.js';
 
@@ -64,7 +64,8 @@ export function fieldViews(
   const pages = inputPages(manifest);
   return Object.entries(manifest[scope]).map(([key, def]) => {
     const name = `${scope}.${key}`;
-    const fallback = defaults[key] ?? def.default ?? '';
+    // A date that defaults to the day it is printed shows blank: blank is what asks for that day.
+    const fallback = defaults[key] ?? (def.default === TODAY ? undefined : def.default) ?? '';
     const value = values[name] ?? (typeof fallback === 'string' ? fallback : '');
     return {
       name,

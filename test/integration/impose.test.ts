@@ -10,7 +10,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SheetTooSmallError, sheetLayout } from '../../src/pdf/impose.js';
 import { pageBoxes, pdfText, qpdfCheck } from '../support/pdf.js';
-import { uncompressed } from '../support/print.js';
+import { inkedRegions, uncompressed } from '../support/print.js';
 import { runCli, TEMPLATES_DIR } from '../support/repo.js';
 
 const POSTCARD = { trimWidth: 432, trimHeight: 288, bleed: 9 };
@@ -92,11 +92,29 @@ describe('platen render --sample all --impose 18x12in', () => {
     expect(backs).toContain('Chloé Köhler');
   });
 
-  it('draws the sheet marks once and places them on every sheet', () => {
-    expect(text.match(/\/Marks Do/g)).toHaveLength(2);
-    const marks = /\/CSAll CS 1 SCN\n([\s\S]*?)\nS\nQ/.exec(text)![1]!.split('\n');
-    // Two trim lines per column, above and below; two per row, left and right.
-    expect(marks).toHaveLength(2 * 2 * 2 + 2 * 2 * 2);
+  it('gives each sheet the grid’s trim and bleed as its TrimBox and BleedBox', async () => {
+    // Trims from 207 to 207 + 450 + 432 across and 135 to 135 + 306 + 288 down; 9 pt of bleed.
+    expect((await pageBoxes(file)).map(({ trim, bleed }) => ({ trim, bleed }))).toEqual(
+      Array(2).fill({ trim: [207, 135, 1089, 729], bleed: [198, 126, 1098, 738] }),
+    );
+  });
+
+  it('draws crop marks beside the cells that hold a piece, none beside the empty one', async () => {
+    // One form per way a sheet is filled: the front (cells 0, 1, 2) and the mirrored back (1, 0, 3).
+    expect(text.match(/\/Marks\d+ Do/g)).toEqual(['/Marks1 Do', '/Marks2 Do']);
+    const marks = [...text.matchAll(/\/CSAll CS 1 SCN\n([\s\S]*?)\nS\nQ/g)].map((m) => m[1]!.split('\n'));
+    // Of the 16 marks of a full sheet, the two below and the two beside the empty cell are left out.
+    expect(marks.map((lines) => lines.length)).toEqual([12, 12]);
+
+    // Ghostscript's rendering: the margins beside each cell, below the grid (y 744 to 762) and to
+    // its sides (x 174 to 192 and 1104 to 1122).
+    const below = (x: number) => ({ x: x - 3, y: 744, w: 438, h: 18 });
+    const beside = (x: number, y: number) => ({ x, y: y - 3, w: 18, h: 294 });
+    const pdf = await readFile(file);
+    const regions = [below(207), below(657), beside(174, 441), beside(1104, 441), beside(1104, 135)];
+    // The front's empty cell is at the bottom right; the back's, mirrored, at the bottom left.
+    expect(await inkedRegions(pdf, 1, regions)).toEqual([true, false, true, false, true]);
+    expect(await inkedRegions(pdf, 2, regions)).toEqual([false, true, false, true, true]);
   });
 
   it('refuses a sheet too small as a usage error and writes nothing', async () => {

@@ -22,11 +22,13 @@ import {
   deref,
   isImageXObject,
   pageBoxes,
+  pageLabels,
   pdfObjects,
   qpdfCheck,
   type PdfDict,
+  viewerPageLabels,
 } from '../support/pdf.js';
-import { uncompressed } from '../support/print.js';
+import { inkedRegions, uncompressed } from '../support/print.js';
 import { REPO_ROOT } from '../support/repo.js';
 
 const run = promisify(execFile);
@@ -101,12 +103,44 @@ describe('PdfJoiner', () => {
     const dpartRoot = deref(objs, catalog['/DPartRoot']) as PdfDict;
     expect(dpartRoot['/RecordLevel']).toBe(2);
     const root = deref(objs, dpartRoot['/DPartRootNode']) as PdfDict;
+    expect(root['/Parent']).toBe(catalog['/DPartRoot']);
     const nodes = (root['/DParts'] as string[][]).flat().map((ref) => deref(objs, ref) as PdfDict);
+    expect(nodes.map((node) => node['/Parent'])).toEqual(Array(3).fill(dpartRoot['/DPartRootNode']));
     expect(nodes.map((node) => (node['/DParts'] as string[][]).flat().length)).toEqual([10, 1, 19]);
+    const leaves = nodes.flatMap((node) => (node['/DParts'] as string[][]).flat());
+    // qpdf writes a text string as `u:…`: each record's hash is one, not a name.
+    expect(
+      leaves.map((leaf) => ((deref(objs, leaf) as PdfDict)['/DPM'] as PdfDict)['/RecordSHA256']),
+    ).toEqual(pieces.map((piece) => `u:${piece.recordHash}`));
     const firstPages = nodes.flatMap((node) =>
       (node['/DParts'] as string[][]).flat().map((leaf) => (deref(objs, leaf) as PdfDict)['/Start']),
     );
     expect(firstPages).toEqual(objs.pageRefs);
+  });
+
+  it('labels pages with their rows as text strings that pdf.js and qpdf read: 12, or 12-1 and 12-2', async () => {
+    const mailers = await join([
+      await renderToBuffer(compiled, pieces.slice(0, 2)),
+      await renderToBuffer(compiled, pieces.slice(2, 3)),
+    ]);
+    expect(await viewerPageLabels(mailers)).toEqual(['1', '2', '3']);
+    expect(await pageLabels(mailers)).toEqual(['1', '2', '3']);
+    // A one-piece document (a ZIP member) is labelled the same way.
+    expect(await viewerPageLabels(await renderToBuffer(compiled, pieces.slice(6, 7)))).toEqual(['7']);
+
+    const postcard = await compileTemplate(path.join(REPO_ROOT, 'templates/postcard-6x4'));
+    const sample = samples(postcard)[0]!;
+    const cards = [4, 12].map((row) => {
+      const piece = preparePiece(postcard, sample.record, sample.images);
+      piece.marker = { title: `Row ${row}`, label: String(row) };
+      return piece;
+    });
+    const joined = await join([
+      await renderToBuffer(postcard, cards.slice(0, 1)),
+      await renderToBuffer(postcard, cards.slice(1)),
+    ]);
+    expect(await viewerPageLabels(joined)).toEqual(['4-1', '4-2', '12-1', '12-2']);
+    expect(await pageLabels(joined)).toEqual(['4', '12']);
   });
 
   it('imposes parts on press sheets: pieces stepped across part boundaries, marks per sheet', async () => {
@@ -163,7 +197,8 @@ describe('PdfJoiner', () => {
       [1, 1],
     ]);
 
-    // No bookmarks, page labels or DParts (a sheet holds several pieces); one marks form on every sheet.
+    // No bookmarks, page labels or DParts (a sheet holds several pieces); a marks form for the full
+    // sheets, one each for the last front (cells 0, 1, 2) and back (1, 0, 3); the grid's trim and bleed.
     const objs = await pdfObjects(joined);
     const catalog = deref(objs, (objs.trailer as PdfDict)['/Root']) as PdfDict;
     expect(
@@ -171,7 +206,17 @@ describe('PdfJoiner', () => {
     ).toEqual([]);
     const text = await uncompressed(joined);
     expect(text.match(/\/Marks Do/g)).toHaveLength(4);
-    expect(text.match(/\/CSAll CS 1 SCN/g)).toHaveLength(1);
+    expect(text.match(/\/CSAll CS 1 SCN/g)).toHaveLength(3);
+    expect((await pageBoxes(file)).map(({ trim, bleed }) => ({ trim, bleed }))).toEqual(
+      Array(4).fill({ trim: [207, 135, 1089, 729], bleed: [198, 126, 1098, 738] }),
+    );
+    // Ghostscript's rendering of the margins below and beside the bottom right cell, empty on sheet 3.
+    const regions = [
+      { x: 654, y: 744, w: 438, h: 18 },
+      { x: 1104, y: 438, w: 18, h: 294 },
+    ];
+    expect(await inkedRegions(joined, 1, regions)).toEqual([true, true]);
+    expect(await inkedRegions(joined, 3, regions)).toEqual([false, false]);
   });
 
   it('refuses what is not a part', async () => {

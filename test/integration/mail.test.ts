@@ -3,6 +3,7 @@
  * back from the PDF (bar count, sizes, pitch and pattern), the window letter's block, and address
  * zones enforced when a template compiles.
  */
+import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { imbBars } from '../../src/elements/imb/bars.js';
@@ -11,7 +12,8 @@ import { compileTemplate } from '../../src/template/compile.js';
 import { pdfText } from '../support/pdf.js';
 import { templateCopy } from '../support/packages.js';
 import { renderSample, uncompressed } from '../support/print.js';
-import { TEMPLATES_DIR } from '../support/repo.js';
+import { runCli, TEMPLATES_DIR } from '../support/repo.js';
+import { withTempDir } from '../support/files.js';
 
 describe('the postcard address side', () => {
   it('prints the recipient block as Publication 28 lines', async () => {
@@ -54,6 +56,35 @@ describe('the postcard address side', () => {
 });
 
 describe('the window letter', () => {
+  it('batch-merges a list that gives no letter date: every row is dated the day of the run', async () => {
+    const compiled = await compileTemplate(path.join(TEMPLATES_DIR, 'letter-window'));
+    const records = samples(compiled).map(
+      (s) => s.record as Record<'rep' | 'prospect', Record<string, string>>,
+    );
+    const keys = Object.keys(records[0]!.prospect);
+    await withTempDir('platen-letters-', async (dir) => {
+      const csv = path.join(dir, 'list.csv');
+      const lines = [keys, ...records.map((r) => keys.map((k) => r.prospect[k] ?? ''))];
+      await writeFile(csv, lines.map((cells) => cells.map((c) => `"${c}"`).join(',')).join('\n') + '\n');
+      const rep = path.join(dir, 'rep.json');
+      await writeFile(rep, JSON.stringify(records[0]!.rep));
+      const out = path.join(dir, 'letters.pdf');
+      const long = () =>
+        new Date().toLocaleDateString('en-US', { year: 'numeric', month: 'long', day: 'numeric' });
+      const before = long();
+      const letters = path.join(TEMPLATES_DIR, 'letter-window');
+      const result = await runCli(['batch', letters, '--csv', csv, '--rep', rep, '--out', out]);
+      const after = long();
+      // 0: every row printed, none rejected.
+      expect(result.code, result.stderr).toBe(0);
+      const pages = await pdfText(out);
+      expect(pages).toHaveLength(records.length);
+      // One date on every row: the day the job ran (read back by pdf.js).
+      const dated = [before, after].find((day) => pages.every((page) => page.includes(day)));
+      expect(dated, pages.join('\n')).toBeDefined();
+    });
+  });
+
   it('prints the block inside the #10 window zone', async () => {
     const [page] = await pdfText(await renderSample(path.join(TEMPLATES_DIR, 'letter-window')));
     expect(page).toMatch(/Chloé Köhler \S.* Eugene OR 97405/);

@@ -17,6 +17,7 @@ import {
   cmykPostcardWithRgbSquare,
   inkCoverage,
   renderSample,
+  inksIn,
   separations,
   uncompressed,
 } from '../support/print.js';
@@ -118,6 +119,40 @@ describe('crop and bleed marks', () => {
   });
 });
 
+/** Regions of the CMYK postcard, in media points (y down). */
+const QR_MODULES = { x: 363, y: 201, w: 52, h: 52 };
+const IMB_BARS = { x: 193, y: 141, w: 211, h: 10 };
+const MESSAGE = { x: 29, y: 107, w: 150, h: 93 };
+const LARGE_TEXT = { x: 29, y: 249, w: 150, h: 28 };
+
+/** The plates that carry ink in a region, rounded to the tenth. */
+function only(inks: Map<string, number>): Record<string, number> {
+  return Object.fromEntries(
+    [...inks].filter(([, v]) => v > 0).map(([ink, v]) => [ink, Math.round(v * 10) / 10]),
+  );
+}
+
+/** The postcard in CMYK with 20 pt text in "ink" on the back; `keepInks`: its palette entry keeps them. */
+function withLargeInk(keepInks = false): Promise<string> {
+  return templateCopy('postcard-6x4', (m) => {
+    m.output = { ...(m.output as object), colorSpace: 'cmyk' };
+    const colors = m.colors as Record<string, unknown>;
+    if (keepInks) colors.ink = { color: colors.ink, keepInks: true };
+    const back = (m.pages as { elements: Record<string, unknown>[] }[])[1]!;
+    back.elements.push({
+      type: 'text',
+      name: 'largeInk',
+      x: 20,
+      y: 240,
+      w: 150,
+      h: 28,
+      text: 'Harbor',
+      size: 20,
+      color: 'ink',
+    });
+  });
+}
+
 describe('a CMYK document', () => {
   const SPOT = 'PANTONE 2597 C';
   let pdf: Buffer;
@@ -199,6 +234,33 @@ describe('a CMYK document', () => {
     const [front, back] = await inkCoverage(pdf);
     for (const channel of front!) expect(channel).toBeGreaterThan(0.05);
     expect(back![3]).toBeGreaterThan(0);
+  });
+
+  it('prints barcodes and small near-black text on black ink alone, larger text in its mix (tiffsep)', async () => {
+    // Media points (the trim plus 9 pt of bleed): the QR's modules on the front; on the back the
+    // IMb's bars, the 10 pt message in the near-black "ink" (C69 M54 Y34 K91 mixed), and 20 pt of it.
+    const [qr] = await inksIn(pdf, 1, [QR_MODULES]);
+    expect(only(qr!)).toEqual({ Black: 1 });
+    const [bars, message, large] = await inksIn(await renderSample(await withLargeInk()), 2, [
+      IMB_BARS,
+      MESSAGE,
+      LARGE_TEXT,
+    ]);
+    expect(only(bars!)).toEqual({ Black: 1 });
+    expect(only(message!)).toEqual({ Black: 1 });
+    expect(large!.get('Cyan')).toBeGreaterThan(0.5);
+    expect(large!.get('Black')).toBeGreaterThan(0.8);
+  });
+
+  it('keeps the mix of a palette entry that says keepInks, in barcodes and small text too', async () => {
+    const [bars, message] = await inksIn(await renderSample(await withLargeInk(true)), 2, [
+      IMB_BARS,
+      MESSAGE,
+    ]);
+    for (const inks of [bars!, message!]) {
+      expect(inks.get('Cyan')).toBeGreaterThan(0.5);
+      expect(inks.get('Black')).toBeGreaterThan(0.8);
+    }
   });
 
   it('keeps an element RGB only where the template says keepRgb', async () => {

@@ -139,12 +139,9 @@ function imageStreamBytes(objs: PdfObjects): number {
   return total;
 }
 
-/** A PDF name ("/abc") or text string ("u:abc") as qpdf's JSON writes it, without the marker. */
-function nameOrString(value: PdfJson | undefined): string | undefined {
-  if (typeof value !== 'string') return undefined;
-  if (value.startsWith('/')) return value.slice(1);
-  if (value.startsWith('u:')) return value.slice(2);
-  return undefined;
+/** A text string as qpdf's JSON writes it ("u:abc"), without the marker; undefined for anything else. */
+function textString(value: PdfJson | undefined): string | undefined {
+  return typeof value === 'string' && value.startsWith('u:') ? value.slice(2) : undefined;
 }
 
 // ----------------------------------------------------------------------------------- the 12-record docs
@@ -337,6 +334,7 @@ describe.each(['postcard-6x4', 'insurance-brochure'])('12 records of %s in one d
     const rootNodeRef = dpartRoot['/DPartRootNode'];
     expect(isRef(rootNodeRef)).toBe(true);
     const rootNode = dict(deref(objs, rootNodeRef));
+    expect(rootNode['/Parent']).toBe(dict(catalog)['/DPartRoot']);
     const groups = deref(objs, rootNode['/DParts']);
     if (!Array.isArray(groups)) throw new Error('DParts is not an array');
     const leaves = groups.flatMap((group) => {
@@ -359,7 +357,7 @@ describe.each(['postcard-6x4', 'insurance-brochure'])('12 records of %s in one d
       for (let p = i * pagesPerPiece; p < (i + 1) * pagesPerPiece; p++) {
         expect(dict(deref(objs, objs.pageRefs[p]))['/DPart']).toBe(leafRef);
       }
-      const hash = nameOrString(get(objs, leaf['/DPM'], '/RecordSHA256'));
+      const hash = textString(get(objs, leaf['/DPM'], '/RecordSHA256'));
       expect(hash).toMatch(/^[0-9a-f]{64}$/);
       expect(hash).toBe(pieces[i]!.recordHash);
       expect(hash).toBe(mergeRecord(compiled, records[i], compiled.assets).recordHash);

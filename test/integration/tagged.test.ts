@@ -9,7 +9,7 @@ import path from 'node:path';
 import { promisify } from 'node:util';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { preparePiece, renderToBuffer, samples } from '../../src/pipeline.js';
-import { compileTemplate } from '../../src/template/compile.js';
+import { compileTemplate, withMarks } from '../../src/template/compile.js';
 import { deref, pdfObjects, qpdfCheck, withPdfDocument, type PdfDict } from '../support/pdf.js';
 import { withTempDir } from '../support/files.js';
 import { renderSample, uncompressed } from '../support/print.js';
@@ -52,6 +52,22 @@ function pageContents(qdf: string): string[] {
   ].map((m) => m[1]!);
 }
 
+/**
+ * How many painting operators (text, forms, paths) a content stream runs outside any marked
+ * content; throws when its marked-content sequences do not balance.
+ */
+function unmarkedPainting(content: string): number {
+  let depth = 0;
+  let unmarked = 0;
+  for (const line of content.split('\n')) {
+    if (/ BDC$| BMC$/.test(line)) depth++;
+    else if (line === 'EMC') depth--;
+    else if (depth === 0 && /(^BT$| Do$| re$|^f$|^S$)/.test(line)) unmarked++;
+  }
+  if (depth !== 0) throw new Error(`marked content left open (depth ${depth})`);
+  return unmarked;
+}
+
 describe('a single brochure', () => {
   let pdf: Buffer;
   beforeAll(async () => {
@@ -74,6 +90,14 @@ describe('a single brochure', () => {
     expect((deref(objs, root['/StructTreeRoot']) as PdfDict)['/Type']).toBe('/StructTreeRoot');
   });
 
+  it('has an XMP metadata stream with the keys of one and no stray lowercase length', async () => {
+    const objs = await pdfObjects(pdf);
+    const root = deref(objs, (objs.trailer as PdfDict)['/Root']) as PdfDict;
+    const metadata = objs.objects.get(root['/Metadata'] as string)!;
+    expect(metadata.isStream).toBe(true);
+    expect(Object.keys(metadata.value as PdfDict).sort()).toEqual(['/Length', '/Subtype', '/Type']);
+  });
+
   it('has headings, paragraphs and figures with the template’s alt text, in reading order', async () => {
     const [front, back] = await structure(pdf);
     expect(front!.slice(0, 3)).toEqual(['Figure: Harbor Mutual Insurance Agency', 'P', 'H1']);
@@ -90,17 +114,22 @@ describe('a single brochure', () => {
     const contents = pageContents(await uncompressed(pdf));
     expect(contents).toHaveLength(2);
     for (const content of contents) {
-      let depth = 0;
-      let unmarked = 0;
-      for (const line of content.split('\n')) {
-        if (/ BDC$| BMC$/.test(line)) depth++;
-        else if (line === 'EMC') depth--;
-        else if (depth === 0 && /(^BT$| Do$| re$|^f$|^S$)/.test(line)) unmarked++;
-      }
-      expect(unmarked).toBe(0);
-      expect(depth).toBe(0);
+      expect(unmarkedPainting(content)).toBe(0);
       expect(content).toMatch(/\/Artifact <<\s*\/Type \/Layout\s*>> BDC/);
       expect(content).toMatch(/\/H1 <<\s*\/MCID \d+\s*>> BDC/);
+    }
+  });
+
+  it('draws printer’s marks, when asked for, as Page artifacts (production aids)', async () => {
+    const compiled = withMarks(await compileTemplate(BROCHURE), true);
+    const sample = samples(compiled)[0]!;
+    const marked = await renderToBuffer(compiled, [preparePiece(compiled, sample.record, sample.images)]);
+    expect((await qpdfCheck(marked)).ok).toBe(true);
+    const contents = pageContents(await uncompressed(marked));
+    expect(contents).toHaveLength(2);
+    for (const content of contents) {
+      expect(content).toMatch(/\/Artifact <<\s*\/Type \/Page\s*>> BDC\n\/Marks Do\nEMC/);
+      expect(unmarkedPainting(content)).toBe(0);
     }
   });
 });

@@ -240,14 +240,26 @@ export async function qrCodesOn(pdf: PdfSource, page: number): Promise<string[]>
 
 /**
  * Every page's label (`12` for row 12, `12` for each page of a two-page piece), in page order: the
- * rows a batch's print file holds. Read by qpdf.
+ * rows a batch's print file holds. Read by qpdf, which must see each prefix as a text string.
  */
 export async function pageLabels(pdf: PdfSource): Promise<string[]> {
-  const result = await withPdfPath(pdf, (file) => runTool('qpdf', ['--json', '--json-key=pagelabels', file]));
+  const result = await withPdfPath(pdf, (file) =>
+    runTool('qpdf', ['--json=2', '--json-key=pagelabels', file]),
+  );
   if (result.exitCode !== 0) throw toolFailure('qpdf', result);
   const labels = (JSON.parse(result.stdout) as { pagelabels: { index: number; label: { '/P': string } }[] })
     .pagelabels;
-  return labels.map((l) => l.label['/P'].replace(/^[/(]|\)$/g, '').replace(/-$/, ''));
+  return labels.map(({ label }) => {
+    // qpdf's JSON version 2 writes a text string as `u:…` and a name as `/…`.
+    if (!label['/P'].startsWith('u:'))
+      throw new Error(`page label prefix ${label['/P']} is not a text string`);
+    return label['/P'].slice(2).replace(/-$/, '');
+  });
+}
+
+/** Every page's label as a viewer shows it (pdf.js), in page order; null when the file has none. */
+export async function viewerPageLabels(pdf: PdfSource): Promise<string[] | null> {
+  return withPdfDocument(pdf, (doc) => doc.getPageLabels());
 }
 
 export interface QpdfCheckResult {

@@ -61,32 +61,75 @@ export function inkCoverage(pdf: Uint8Array): Promise<number[][]> {
  * The separations ghostscript's `tiffsep` device makes of page 1, by ink name, each as the largest
  * ink value on the plate (0..1): a plate per process ink, and one per spot ink the page uses.
  */
-export function separations(pdf: Uint8Array): Promise<Map<string, number>> {
-  return withTempDir('platen-sep-', (dir) => platesIn(dir, pdf));
+export async function separations(pdf: Uint8Array): Promise<Map<string, number>> {
+  const [plates] = await inksIn(pdf, 1, [null]);
+  return plates!;
 }
 
-async function platesIn(dir: string, pdf: Uint8Array): Promise<Map<string, number>> {
-  const input = path.join(dir, 'in.pdf');
-  await writeFile(input, pdf);
-  await run('gs', [
-    '-q',
-    '-sDEVICE=tiffsep',
-    '-r36',
-    '-dFirstPage=1',
-    '-dLastPage=1',
-    '-o',
-    path.join(dir, 'p.tif'),
-    input,
-  ]);
-  const plates = new Map<string, number>();
-  for (const file of await readdir(dir)) {
-    const ink = /^p\((.+)\)\.tif$/.exec(file)?.[1];
-    if (!ink) continue;
-    // tiffsep plates are 8-bit grey with 255 for no ink.
-    const { channels } = await sharp(path.join(dir, file)).stats();
-    plates.set(ink, (255 - channels[0]!.min) / 255);
-  }
-  return plates;
+/**
+ * The inks tiffsep separates in each region of a page (points, y down from the media's top left, at
+ * 72 dpi; null for the whole page): the largest value (0..1) on each plate there.
+ */
+export function inksIn(
+  pdf: Uint8Array,
+  page: number,
+  regions: ({ x: number; y: number; w: number; h: number } | null)[],
+): Promise<Map<string, number>[]> {
+  return withTempDir('platen-sep-', async (dir) => {
+    const input = path.join(dir, 'in.pdf');
+    await writeFile(input, pdf);
+    const args = ['-q', '-sDEVICE=tiffsep', '-r72', `-dFirstPage=${page}`, `-dLastPage=${page}`];
+    await run('gs', [...args, '-o', path.join(dir, 'p.tif'), input]);
+    const found = regions.map(() => new Map<string, number>());
+    for (const file of await readdir(dir)) {
+      const ink = /^p\((.+)\)\.tif$/.exec(file)?.[1];
+      if (!ink) continue;
+      // tiffsep plates are 8-bit grey with 255 for no ink.
+      const { data, info } = await sharp(path.join(dir, file)).raw().toBuffer({ resolveWithObject: true });
+      regions.forEach((region, i) => {
+        const { x, y, w, h } = region ?? { x: 0, y: 0, w: info.width, h: info.height };
+        let darkest = 255;
+        for (let row = Math.floor(y); row < Math.ceil(y + h); row++)
+          for (let col = Math.floor(x); col < Math.ceil(x + w); col++)
+            darkest = Math.min(darkest, data[(row * info.width + col) * info.channels]!);
+        found[i]!.set(ink, (255 - darkest) / 255);
+      });
+    }
+    return found;
+  });
+}
+
+/**
+ * Whether ghostscript paints anything (darker than near-white) in each region of a page (rectangles in points, y down from the
+ * top left, rendered at 72 dpi in grey), after `gs -sDEVICE=pnggray`.
+ */
+export function inkedRegions(
+  pdf: Uint8Array,
+  page: number,
+  regions: { x: number; y: number; w: number; h: number }[],
+): Promise<boolean[]> {
+  return withTempDir('platen-gray-', async (dir) => {
+    const input = path.join(dir, 'in.pdf');
+    await writeFile(input, pdf);
+    const output = path.join(dir, 'page.png');
+    await run('gs', [
+      '-q',
+      '-sDEVICE=pnggray',
+      '-r72',
+      `-dFirstPage=${page}`,
+      `-dLastPage=${page}`,
+      '-o',
+      output,
+      input,
+    ]);
+    const { data, info } = await sharp(output).raw().toBuffer({ resolveWithObject: true });
+    return regions.map(({ x, y, w, h }) => {
+      for (let row = Math.floor(y); row < Math.ceil(y + h); row++)
+        for (let col = Math.floor(x); col < Math.ceil(x + w); col++)
+          if (data[(row * info.width + col) * info.channels]! < 240) return true;
+      return false;
+    });
+  });
 }
 
 /** Compiles a template folder and renders its sample `index` as a one-piece PDF. */

@@ -28,7 +28,11 @@ function compiledWith(inputs: Record<string, unknown>): CompiledTemplate {
     pages: [{ name: 'front', elements: [] }],
     prospect: inputs,
   });
-  return { recordSchema: buildRecordSchema(manifest) } as unknown as CompiledTemplate;
+  const { rep, prospect, fields } = manifest;
+  return {
+    recordSchema: buildRecordSchema(manifest),
+    inputs: { rep, prospect, fields },
+  } as unknown as CompiledTemplate;
 }
 
 describe('pattern presets', () => {

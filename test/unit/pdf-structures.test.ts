@@ -64,10 +64,10 @@ describe('PageLabels', () => {
     const root = labels.end()!;
     const [first, second] = out.order;
     expect(out.objects.get(first!)).toMatch(
-      /^<<\n\/Limits \[0 8190\]\n\/Nums \[0 <<\n\/P \/1\n>> 2 <<\n\/P \/2\n>>/,
+      /^<<\n\/Limits \[0 8190\]\n\/Nums \[0 <<\n\/P \(1\)\n>> 2 <<\n\/P \(2\)\n>>/,
     );
     expect(out.objects.get(second!)).toBe(
-      '<<\n/Limits [8192 8192]\n/Nums [8192 <<\n/S /D\n/P /4097-\n>>]\n>>',
+      '<<\n/Limits [8192 8192]\n/Nums [8192 <<\n/S /D\n/P (4097-)\n>>]\n>>',
     );
     expect(out.objects.get(root)).toBe(`<<\n/Kids [${first} 0 R ${second} 0 R]\n>>`);
     expect(new PageLabels(sink()).end()).toBeNull();
@@ -75,7 +75,7 @@ describe('PageLabels', () => {
 });
 
 describe('RecordParts', () => {
-  it('writes the node of records and, given their level, the DPartRoot naming it', () => {
+  it('writes the node of records and, given their level, the DPartRoot naming it and its parent', () => {
     const out = sink();
     const records = new RecordParts(out);
     const node = records.parent;
@@ -83,7 +83,7 @@ describe('RecordParts', () => {
     for (const child of children) records.add(child);
     const root = records.end(1)!;
     expect(out.objects.get(node)).toBe(
-      `<<\n/Type /DPart\n/DParts [[${children
+      `<<\n/Type /DPart\n/Parent ${root} 0 R\n/DParts [[${children
         .slice(0, 4096)
         .map((n) => `${n} 0 R`)
         .join(' ')}] [${children[4096]} 0 R]]\n>>`,
@@ -104,10 +104,10 @@ describe('RecordParts', () => {
 
   it('names a record’s pages and its hash', () => {
     expect(recordPart(3, 'ab12', 7, null)).toBe(
-      '<<\n/Parent 3 0 R\n/DPM <<\n/RecordSHA256 /ab12\n>>\n/Start 7 0 R\n>>',
+      '<<\n/Parent 3 0 R\n/DPM <<\n/RecordSHA256 (ab12)\n>>\n/Start 7 0 R\n>>',
     );
     expect(recordPart(3, 'ab12', 7, 9)).toBe(
-      '<<\n/Parent 3 0 R\n/DPM <<\n/RecordSHA256 /ab12\n>>\n/Start 7 0 R\n/End 9 0 R\n>>',
+      '<<\n/Parent 3 0 R\n/DPM <<\n/RecordSHA256 (ab12)\n>>\n/Start 7 0 R\n/End 9 0 R\n>>',
     );
   });
 });

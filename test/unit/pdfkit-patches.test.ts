@@ -16,6 +16,7 @@ import { refOf } from '../../src/pdf/syntax.js';
 interface Methods {
   finalize: () => void;
   addInfo: () => void;
+  endMetadata: () => void;
 }
 type Doc = InstanceType<typeof PDFDocument>;
 
@@ -30,14 +31,20 @@ const newDoc = (title: string) =>
 const references = Object.getPrototypeOf((newDoc('') as unknown as { _root: object })._root) as {
   finalize: () => void;
 };
-const documents = PDFDocument.prototype as unknown as { _addInfo: () => void };
-const stock: Methods = { finalize: references.finalize, addInfo: documents._addInfo };
+const documents = PDFDocument.prototype as unknown as { _addInfo: () => void; endMetadata: () => void };
+const methods = (): Methods => ({
+  finalize: references.finalize,
+  addInfo: documents._addInfo,
+  endMetadata: documents.endMetadata,
+});
+const stock = methods();
 installPdfkitPatches();
-const patched: Methods = { finalize: references.finalize, addInfo: documents._addInfo };
+const patched = methods();
 
 function use(methods: Methods): void {
   references.finalize = methods.finalize;
   documents._addInfo = methods.addInfo;
+  documents.endMetadata = methods.endMetadata;
 }
 
 async function write(methods: Methods, title: string, build: (doc: Doc) => void): Promise<Buffer> {
@@ -93,7 +100,12 @@ describe('pdfkit patches', () => {
         .rect(10, 10, 50, 50)
         .fill('#336699');
     };
-    const [before, after] = [await write(stock, 'Drop', build), await write(patched, 'Drop', build)];
+    // Only this patch differs between the two.
+    const withStockFinalize = { ...patched, finalize: stock.finalize };
+    const [before, after] = [
+      await write(withStockFinalize, 'Drop', build),
+      await write(patched, 'Drop', build),
+    ];
     const [was, is] = [new PdfFile(before), new PdfFile(after)];
     expect(streams(is).length).toBeGreaterThanOrEqual(PAYLOADS.length);
     expect(is.objects.size).toBe(was.objects.size);
@@ -120,9 +132,19 @@ describe('pdfkit patches', () => {
 
   it('write the XMP packet as stock pdfkit does when no Info value needs escaping', async () => {
     const title = 'Harbor Insurance — brochure for Chloé Köhler (ME-1234)';
-    expect(
-      (await write(patched, title, () => undefined)).equals(await write(stock, title, () => undefined)),
-    ).toBe(true);
+    const [is, was] = [
+      new PdfFile(await write(patched, title, () => undefined)),
+      new PdfFile(await write(stock, title, () => undefined)),
+    ];
+    expect(is.objects.size).toBe(was.objects.size);
+    for (const [n, object] of is.objects) {
+      const stockObject = was.objects.get(n)!;
+      // The one difference: stock pdfkit's stray lowercase `length` on the XMP stream.
+      expect(object.head).toBe(stockObject.head.replace(/\/length \d+\n/, ''));
+      if (object.stream) expect(is.data(object).equals(was.data(stockObject))).toBe(true);
+    }
+    const metadata = [...was.objects.values()].find((object) => object.head.includes('/Type /Metadata'))!;
+    expect(metadata.head).toMatch(/\/length \d+\n/);
   });
 
   it('escape Info values in the XMP packet only, where stock pdfkit breaks it', async () => {

@@ -30,8 +30,13 @@ const small = manifestSchema.parse({
     code: { pattern: '^[A-Z]{3}$' },
   },
 });
-/** validateRecord only reads the schema; the rest of a CompiledTemplate is not needed for validation. */
-const smallTemplate = { recordSchema: buildRecordSchema(small) } as unknown as CompiledTemplate;
+/** validateRecord only reads the schema and inputs; the rest of a CompiledTemplate is not needed for validation. */
+const forValidation = (manifest: typeof small) =>
+  ({
+    recordSchema: buildRecordSchema(manifest),
+    inputs: { rep: manifest.rep, prospect: manifest.prospect, fields: manifest.fields },
+  }) as unknown as CompiledTemplate;
+const smallTemplate = forValidation(small);
 
 function ok(compiled: CompiledTemplate, input: unknown): PieceRecord {
   const result = validateRecord(compiled, input);
@@ -436,5 +441,47 @@ describe('recordJsonSchema', () => {
     expect(p.city).toEqual({ type: 'string', maxLength: MAX_STRING_LENGTH, 'x-platen-type': 'text' });
     expect(properties.fields?.required).toEqual(['headline']);
     expect(schema.required).toEqual(['fields']);
+  });
+});
+
+describe('a date input that defaults to the day of the run', () => {
+  const manifest = minimalManifest();
+  const dated = manifestSchema.parse({
+    ...manifest,
+    fields: { ...manifest.fields, letterDate: { type: 'date', required: true, default: 'today' } },
+  });
+  const template = forValidation(dated);
+
+  it('takes the day it is given when the record leaves it blank, and keeps a date the record gives', () => {
+    const headline = 'Hello';
+    for (const date of [{}, { letterDate: '' }, { letterDate: '  ' }]) {
+      const result = validateRecord(template, { fields: { headline, ...date } }, '2030-01-02');
+      expect(result.ok && result.record.fields.letterDate).toBe('2030-01-02');
+    }
+    const given = validateRecord(template, { fields: { headline, letterDate: '2025-03-14' } }, '2030-01-02');
+    expect(given.ok && given.record.fields.letterDate).toBe('2025-03-14');
+    const wrong = validateRecord(template, { fields: { headline, letterDate: 'today' } }, '2030-01-02');
+    expect(wrong.ok).toBe(false);
+  });
+
+  it('is not required of a record and says so in the JSON Schema, with no date that is none', () => {
+    const schema = recordJsonSchema(dated) as { properties: { fields: Record<string, unknown> } };
+    expect(schema.properties.fields.required).not.toContain('letterDate');
+    expect((schema.properties.fields.properties as Record<string, unknown>).letterDate).toMatchObject({
+      format: 'date',
+      'x-platen-default': 'today',
+    });
+    expect((schema.properties.fields.properties as Record<string, object>).letterDate).not.toHaveProperty(
+      'default',
+    );
+  });
+
+  it('is a date input’s default only', () => {
+    const text = manifestSchema.safeParse({
+      ...manifest,
+      fields: { ...manifest.fields, note: { default: 'today' } },
+    });
+    expect(text.success).toBe(false);
+    expect(text.error?.issues[0]?.message).toBe('only date inputs take "today" as a default');
   });
 });

@@ -20,6 +20,9 @@ export const IMB_SIZES = {
   length: Math.ceil((64 * (72 / 22) + 0.02 * 72) * 1000) / 1000,
   textSize: 7,
   textGap: 2,
+  /** The clear zone nothing else may print in: 0.125 in beside the bars, 0.028 in above and below. */
+  clearX: 0.125 * 72,
+  clearY: 0.028 * 72,
 } as const;
 
 /**

@@ -65,7 +65,7 @@ export const imb: ElementKind<typeof schema, CompiledImb, ImbItem> = {
   editor: {
     label: 'Intelligent Mail barcode',
     summary:
-      'USPS Intelligent Mail barcode: `barcodeId`, `serviceType`, `mailerId`, `serial`, `zip` (Handlebars giving digits; a bad value rejects the record naming the element), `humanReadable` (digits under the bars), `font`, `color`. 65 vector bars at USPS-B-3200 sizes (0.02 in bars, 22 a inch, 0.145 in full bars); the box must be at least 211 × 10.44 pt',
+      'USPS Intelligent Mail barcode: `barcodeId`, `serviceType`, `mailerId`, `serial`, `zip` (Handlebars giving digits; a bad value rejects the record naming the element), `humanReadable` (digits under the bars), `font`, `color`. 65 vector bars at USPS-B-3200 sizes (0.02 in bars, 22 a inch, 0.145 in full bars); the box must be at least 211 × 10.44 pt, and `validate` refuses any other element in its clear zone (0.125 in beside the bars, 0.028 in above and below)',
     properties: [
       ...BOX_PROPERTIES,
       ...DIGIT_KEYS.map((key) => ({
@@ -105,7 +105,7 @@ export const imb: ElementKind<typeof schema, CompiledImb, ImbItem> = {
       return null;
     }
     const tracking: TextFn = (c) => [barcodeId, serviceType, mailerId, serial].map((f) => f(c)).join(' ');
-    const color = compile.color(def.color, `${path}.color`, def.keepRgb);
+    const color = compile.barcodeColor(def.color, `${path}.color`, def.keepRgb);
     const compiled: CompiledImb = { kind: 'imb', ...base, tracking, routing: zip, color };
     if (!def.humanReadable) return compiled;
     const top = def.y + IMB_SIZES.fullBar + IMB_SIZES.textGap;
@@ -141,6 +141,17 @@ export const imb: ElementKind<typeof schema, CompiledImb, ImbItem> = {
   },
   draw: (item, painter) => painter.write(imbOps(item)),
   rgb: (item) => item.color.space === 'rgb',
+  clearZone: (item) => ({
+    box: {
+      x: item.box.x - IMB_SIZES.clearX,
+      y: item.box.y - IMB_SIZES.clearY,
+      w: IMB_SIZES.length + 2 * IMB_SIZES.clearX,
+      h: IMB_SIZES.fullBar + 2 * IMB_SIZES.clearY,
+    },
+    what: `the clear zone of the Intelligent Mail barcode ${item.name} (0.125 in beside its bars, 0.028 in above and below)`,
+    // Its digits are part of it (USPS-B-3200 sets them under the bars).
+    own: [item.name, `${item.name}Digits`],
+  }),
 };
 
 /**

@@ -79,7 +79,7 @@ export const qr: ElementKind<typeof schema, CompiledQr, QrItem> = {
   compile: (def, compile) => {
     const compiled = compile.text(def.content, `${compile.path}.content`);
     if (!compiled) return null;
-    const color = compile.color(def.color, `${compile.path}.color`, def.keepRgb);
+    const color = compile.barcodeColor(def.color, `${compile.path}.color`, def.keepRgb);
     return {
       kind: 'qr',
       ...compile.base,
