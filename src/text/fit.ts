@@ -62,14 +62,57 @@ function faceFor(family: FontFamily, bold: boolean, italic: boolean): FontFace {
   return family.regular;
 }
 
-/** The face that shows `codePoint` in this style: the element's font, else the first fallback that has it. */
-function pickFace(fonts: FontFamily[], bold: boolean, italic: boolean, codePoint: number): FontFace | null {
-  for (const family of fonts) {
-    const face = faceFor(family, bold, italic);
-    if (face.hasChar(codePoint)) return face;
-    if (face !== family.regular && family.regular.hasChar(codePoint)) return family.regular;
-  }
+/**
+ * The face of each family for a span's style. The element's own family gives the span's style; a
+ * fallback family matches the weight and slant of the face the element's family prints (a headline
+ * family whose only file is bold falls back to a bold face, not a regular one).
+ */
+function facesFor(fonts: FontFamily[], bold: boolean, italic: boolean): FontFace[] {
+  const primary = faceFor(fonts[0]!, bold, italic);
+  const wantBold = bold || primary.bold;
+  const wantItalic = italic || primary.italic;
+  return fonts.map((family, i) => (i === 0 ? primary : faceFor(family, wantBold, wantItalic)));
+}
+
+/** The face that shows `codePoint`: the first face of the chain that has it, else a family's regular face. */
+function pickFace(fonts: FontFamily[], faces: FontFace[], codePoint: number): FontFace | null {
+  for (const face of faces) if (face.hasChar(codePoint)) return face;
+  for (const family of fonts) if (family.regular.hasChar(codePoint)) return family.regular;
   return null;
+}
+
+/** Where text is cut into words: spaces, tabs and newlines. */
+function isBreak(codePoint: number): boolean {
+  return codePoint === 32 || codePoint === 9 || codePoint === 10;
+}
+
+/**
+ * For each word, the index in the chain of the first family whose faces (in each character's style)
+ * can set the whole word, or -1 when none can (its characters then pick their faces one by one). A
+ * word is never set in two faces when one can set it all.
+ */
+function wordFamilies(spans: Span[], fonts: FontFamily[]): number[] {
+  const families: number[] = [];
+  let candidates: boolean[] | null = null;
+  const close = () => {
+    if (candidates) families.push(candidates.indexOf(true));
+    candidates = null;
+  };
+  for (const span of spans) {
+    const faces = facesFor(fonts, span.bold, span.italic);
+    for (const char of span.text) {
+      const codePoint = char.codePointAt(0)!;
+      if (isBreak(codePoint)) {
+        close();
+        continue;
+      }
+      candidates ??= faces.map(() => true);
+      for (let i = 0; i < faces.length; i++)
+        if (candidates[i] && !faces[i]!.hasChar(codePoint)) candidates[i] = false;
+    }
+  }
+  close();
+  return families;
 }
 
 function hex(codePoint: number): string {
@@ -89,6 +132,10 @@ export function itemize(spans: Span[], fonts: FontFamily[]): Itemized {
   /** The open piece: its face, its text from earlier spans, and where it starts in this span. */
   let current: { face: FontFace; text: string; start: number } | null = null;
   let chars = 0;
+  /** The family each word is set in (wordFamilies), and the word being read. */
+  const families = wordFamilies(spans, fonts);
+  let wordIndex = 0;
+  let inWord = false;
 
   const closePiece = (spaceAfter: boolean) => {
     if (!current) return;
@@ -115,6 +162,7 @@ export function itemize(spans: Span[], fonts: FontFamily[]): Itemized {
 
   for (const span of spans) {
     const text = span.text;
+    const faces = facesFor(fonts, span.bold, span.italic);
     /** Takes the open piece's characters of this span, up to `end`, into its text. */
     const take = (end: number) => {
       if (current && current.start < end) current.text += text.slice(current.start, end);
@@ -124,6 +172,10 @@ export function itemize(spans: Span[], fonts: FontFamily[]): Itemized {
     while (i < text.length) {
       const codePoint = text.codePointAt(i)!;
       const next = i + (codePoint > 0xffff ? 2 : 1);
+      if (isBreak(codePoint) && inWord) {
+        inWord = false;
+        wordIndex += 1;
+      }
       if (codePoint === 10 /* \n */) {
         take(i);
         const last = words.at(-1);
@@ -140,7 +192,9 @@ export function itemize(spans: Span[], fonts: FontFamily[]): Itemized {
         take(i);
         if (current || pieces.length > 0) closeWord(true, false);
       } else {
-        const face = pickFace(fonts, span.bold, span.italic, codePoint);
+        inWord = true;
+        const family = families[wordIndex]!;
+        const face = family >= 0 ? faces[family]! : pickFace(fonts, faces, codePoint);
         if (!face) {
           take(i);
           if (current) current.start = next; // the character is left out

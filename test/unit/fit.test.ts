@@ -356,6 +356,27 @@ describe('fitText: faces', () => {
     expect(result.lines[0]!.runs[0]!.face).toBe(headline.regular);
   });
 
+  it('falls back from a bold-only family to the fallback family’s bold face', () => {
+    // The headline family's one file is Merriweather Bold: its fallback must be bold too.
+    expect(headline.regular.hasChar('ό'.codePointAt(0)!)).toBe(false);
+    const result = fitText(plain('Hi Χλόη,'), spec({ fonts: [headline, dejavu] }));
+    expect(result.lines[0]!.runs.map((r) => [r.text, r.face])).toEqual([
+      ['Hi ', headline.regular],
+      ['Χλόη,', dejavu.bold],
+    ]);
+  });
+
+  it('sets a whole word in one face when one face can, though the first family has some letters', () => {
+    // Merriweather has Χ and λ but not ό or η: the word is not split between two faces.
+    expect(headline.regular.hasChar('Χ'.codePointAt(0)!)).toBe(true);
+    expect(headline.regular.hasChar('λ'.codePointAt(0)!)).toBe(true);
+    const result = fitText(plain('Χλόη Ωmega'), spec({ fonts: [headline, dejavu] }));
+    expect(result.lines[0]!.runs.map((r) => [r.text, r.face])).toEqual([
+      ['Χλόη ', dejavu.bold],
+      ['Ωmega', headline.regular],
+    ]);
+  });
+
   it('measures a single-run line as the sum of its pieces, as drawn', () => {
     const size = 12;
     const result = fitText(plain('Harbor Mutual Agency'), spec({ align: 'right', size }));
