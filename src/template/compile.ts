@@ -14,8 +14,9 @@ import type { CompiledElement, ElementDef, ElementItem, StaticLayer } from '../m
 import { type ColorRef, type ColorValue, type Manifest, PAGE_PRESETS } from '../model/manifest.js';
 import type { CompiledPage, CompiledTemplate, ElementTag } from '../model/template.js';
 import type { TextFn } from '../model/record.js';
-import type { FontFamily } from '../model/text.js';
+import type { FontFamily, Hyphenator } from '../model/text.js';
 import { compileText, TemplateSyntaxError } from '../text/handlebars.js';
+import { hyphenatorFor } from '../text/hyphenate.js';
 import { hasRightToLeft, RIGHT_TO_LEFT_RULE, rightToLeftMessage } from '../text/right-to-left.js';
 import { manifestSchema } from './manifest.js';
 import { buildRecordSchema } from './record-schema.js';
@@ -320,6 +321,21 @@ class Compiler {
     }
   }
 
+  private hyphenator(
+    on: boolean | undefined,
+    lang: string | undefined,
+    path: string,
+  ): Hyphenator | undefined {
+    if (!(on ?? this.manifest.hyphenate)) return undefined;
+    const language = lang ?? this.manifest.lang;
+    const hyphenator = hyphenatorFor(language);
+    if (!hyphenator) {
+      this.problem(path, 'no_hyphenation', `there are no hyphenation rules for the language "${language}"`);
+      return undefined;
+    }
+    return hyphenator;
+  }
+
   /** The element's family first, then the fallback chain (without repeating the element's own). */
   private fontChain(name: string | undefined): FontFamily[] {
     const first = name ?? this.manifest.defaultFont ?? Object.keys(this.manifest.fonts)[0]!;
@@ -465,6 +481,7 @@ class Compiler {
       text: (source, at, emphasis) => this.compileTextFn(source, at, emphasis),
       color: (ref, at, keepRgb) => this.color(ref, at, keepRgb),
       fonts: (name) => this.fontChain(name),
+      hyphenator: (on, lang, at) => this.hyphenator(on, lang, at),
       input: (at) => {
         const [scope, key] = at.split('.') as ['rep' | 'prospect' | 'fields', string];
         return this.manifest[scope][key];

@@ -1,5 +1,13 @@
 import type { FontFace } from '../assets/fonts.js';
-import type { FitStatus, FontFamily, PlacedLine, PlacedRun, Span, TextSpec } from '../model/text.js';
+import type {
+  FitStatus,
+  FontFamily,
+  Hyphenator,
+  PlacedLine,
+  PlacedRun,
+  Span,
+  TextSpec,
+} from '../model/text.js';
 
 /**
  * Text fitting: how a block of styled text sits in its box. Pure functions over font metrics; no
@@ -293,9 +301,56 @@ function makePiece(face: FontFace, text: string, spaceAfter = false): Piece {
   return { face, text: full, advance: face.width(full), advanceAtLineEnd: face.width(text) };
 }
 
-/** Greedy line breaking at a given size; widths are at size 1 and compared with width / size. */
-function breakLines(words: Word[], maxWidth: number): Line[] {
+/**
+ * Cuts a word after its first `at` characters. The head ends its line: it gets a visible hyphen
+ * unless it ends in one already; the tail keeps the word's space and line break.
+ */
+function cutWord(word: Word, at: number, hyphen: boolean): [Word, Word] {
+  const head: Piece[] = [];
+  const tail: Piece[] = [];
+  let left = at;
+  word.pieces.forEach((piece, i) => {
+    const spaced = i === word.pieces.length - 1 && word.spaceAfter;
+    const chars = [...(spaced ? piece.text.slice(0, -1) : piece.text)];
+    const taken = Math.max(0, Math.min(left, chars.length));
+    if (taken > 0) head.push(makePiece(piece.face, chars.slice(0, taken).join('')));
+    if (taken < chars.length) tail.push(makePiece(piece.face, chars.slice(taken).join(''), spaced));
+    left -= chars.length;
+  });
+  const last = head.at(-1)!;
+  if (hyphen && !/[-\u2010]$/.test(last.text)) head[head.length - 1] = makePiece(last.face, `${last.text}-`);
+  return [
+    { pieces: head, spaceAfter: false, breakAfter: false, chars: at },
+    { pieces: tail, spaceAfter: word.spaceAfter, breakAfter: word.breakAfter, chars: word.chars - at },
+  ];
+}
+
+/** The word cut at its last hyphenation point whose head, hyphen included, fits `room`; or null. */
+function hyphenateInto(word: Word, room: number, hyphenate: Hyphenator): [Word, Word] | null {
+  let text = '';
+  for (const piece of word.pieces) text += piece.text;
+  if (word.spaceAfter) text = text.slice(0, -1);
+  const points = hyphenate(text);
+  for (let i = points.length - 1; i >= 0; i--) {
+    const parts = cutWord(word, points[i]!, true);
+    if (wordAdvance(parts[0], true) <= room + EPSILON) return parts;
+  }
+  return null;
+}
+
+interface Broken {
+  lines: Line[];
+  /** Whether a word had to be cut where it has no hyphenation point (a URL, or no hyphenation). */
+  split: boolean;
+}
+
+/**
+ * Greedy line breaking at a given size; widths are at size 1 and compared with width / size. With a
+ * hyphenator, a word that does not fit the end of a line is hyphenated into it where it can be.
+ */
+function breakLines(words: Word[], maxWidth: number, hyphenate: Hyphenator | undefined): Broken {
   const lines: Line[] = [];
+  let split = false;
   let line: Word[] = [];
   let width = 0; // including the trailing space of the last word
   let widthAtEnd = 0;
@@ -310,10 +365,27 @@ function breakLines(words: Word[], maxWidth: number): Line[] {
   while (queue.length > 0) {
     const word = queue.pop()!;
     const atEnd = wordAdvance(word, true);
-    if (line.length > 0 && width + atEnd > maxWidth + EPSILON) push(false);
+    if (line.length > 0 && width + atEnd > maxWidth + EPSILON) {
+      const parts =
+        hyphenate && word.pieces.length > 0 ? hyphenateInto(word, maxWidth - width, hyphenate) : null;
+      if (parts) {
+        line.push(parts[0]);
+        widthAtEnd = width + wordAdvance(parts[0], true);
+        push(false);
+        queue.push(parts[1]);
+        continue;
+      }
+      push(false);
+    }
     if (line.length === 0 && atEnd > maxWidth + EPSILON && word.pieces.length > 0) {
+      const hyphenated = hyphenate ? hyphenateInto(word, maxWidth, hyphenate) : null;
+      if (hyphenated) {
+        queue.push(hyphenated[1], hyphenated[0]);
+        continue;
+      }
       const parts = splitLongWord(word, maxWidth);
       if (parts.length > 1) {
+        split = true;
         queue.push(...parts.reverse());
         continue;
       }
@@ -324,7 +396,7 @@ function breakLines(words: Word[], maxWidth: number): Line[] {
     if (word.breakAfter) push(true);
   }
   if (line.length > 0) push(true);
-  return lines;
+  return { lines, split };
 }
 
 // ------------------------------------------------------------------------------------------ fitting
@@ -333,23 +405,31 @@ function textHeight(lineCount: number, size: number, lineHeight: number): number
   return lineCount * size * lineHeight;
 }
 
-function linesAt(words: Word[], spec: TextSpec, size: number): Line[] {
-  return breakLines(words, spec.width / size);
+function linesAt(words: Word[], spec: TextSpec, size: number): Broken {
+  return breakLines(words, spec.width / size, spec.hyphenate);
 }
 
-function fitsAt(words: Word[], spec: TextSpec, size: number): boolean {
-  const lines = linesAt(words, spec, size);
+/** Whether the words fit at `size`; unless `allowSplit`, only without a word cut where it has no hyphenation point. */
+function fitsAt(words: Word[], spec: TextSpec, size: number, allowSplit: boolean): boolean {
+  const { lines, split } = linesAt(words, spec, size);
+  if (split && !allowSplit) return false;
   return textHeight(lines.length, size, spec.lineHeight) <= spec.height + EPSILON;
 }
 
 /** Largest size on the step grid in [min, max] at which the words fit, or null. */
-function largestFittingSize(words: Word[], spec: TextSpec, min: number, max: number): number | null {
-  if (!fitsAt(words, spec, min)) return null;
+function largestFittingSize(
+  words: Word[],
+  spec: TextSpec,
+  min: number,
+  max: number,
+  allowSplit: boolean,
+): number | null {
+  if (!fitsAt(words, spec, min, allowSplit)) return null;
   let lo = 0; // steps above min; lo always fits
   let hi = Math.floor((max - min) / SIZE_STEP + EPSILON);
   while (lo < hi) {
     const mid = Math.ceil((lo + hi) / 2);
-    if (fitsAt(words, spec, min + mid * SIZE_STEP)) lo = mid;
+    if (fitsAt(words, spec, min + mid * SIZE_STEP, allowSplit)) lo = mid;
     else hi = mid - 1;
   }
   return min + lo * SIZE_STEP;
@@ -362,7 +442,7 @@ function largestFittingSize(words: Word[], spec: TextSpec, min: number, max: num
 function charsOver(words: Word[], spec: TextSpec, size: number): number {
   const total = words.reduce((n, w) => n + w.chars, 0);
   const fitsWith = (n: number, extra: Word | null) =>
-    fitsAt(extra ? [...words.slice(0, n), extra] : words.slice(0, n), spec, size);
+    fitsAt(extra ? [...words.slice(0, n), extra] : words.slice(0, n), spec, size, true);
   let lo = 0;
   let hi = words.length;
   while (lo < hi) {
@@ -428,22 +508,26 @@ function styledText(spans: Span[]): string {
   return text;
 }
 
+/**
+ * The size to set at. A word is cut where it has no hyphenation point only when no size down to
+ * minSize sets it whole: a long name shrinks the text a little rather than print broken.
+ */
+function chooseSize(words: Word[], spec: TextSpec): { status: FitStatus; size: number } {
+  for (const allowSplit of [false, true]) {
+    if (fitsAt(words, spec, spec.size, allowSplit)) return { status: 'fits', size: spec.size };
+    const shrunk =
+      spec.minSize !== undefined
+        ? largestFittingSize(words, spec, spec.minSize, spec.size, allowSplit)
+        : null;
+    if (shrunk !== null) return { status: 'shrunk', size: shrunk };
+  }
+  return { status: 'overflow', size: spec.minSize ?? spec.size };
+}
+
 function fitAfresh(spans: Span[], spec: TextSpec): FitResult {
   const { words, missing } = itemize(spans, spec.fonts);
-  let status: FitStatus = 'fits';
-  let size = spec.size;
-  if (!fitsAt(words, spec, size)) {
-    const shrunk =
-      spec.minSize !== undefined ? largestFittingSize(words, spec, spec.minSize, spec.size) : null;
-    if (shrunk !== null) {
-      status = 'shrunk';
-      size = shrunk;
-    } else {
-      status = 'overflow';
-      size = spec.minSize ?? spec.size;
-    }
-  }
-  const lines = linesAt(words, spec, size);
+  const { status, size } = chooseSize(words, spec);
+  const { lines } = linesAt(words, spec, size);
   const height = textHeight(lines.length, size, spec.lineHeight);
   const result: FitResult = {
     status,

@@ -2,6 +2,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import type { FontFace } from '../../src/assets/fonts.js';
 import type { FontFamily, PlacedLine, Span, TextSpec } from '../../src/model/text.js';
 import { type FitResult, fitText } from '../../src/text/fit.js';
+import { hyphenatorFor } from '../../src/text/hyphenate.js';
 import { loadFamilies } from '../support/fonts.js';
 
 let body: FontFamily;
@@ -388,6 +389,73 @@ describe('fitText: faces', () => {
     // The width right alignment used is what remains left of the run.
     expect((200 - run.x) / size).toBeCloseTo(pieces, 9);
     expect(face.width(run.text)).toBeCloseTo(pieces, 9);
+  });
+});
+
+describe('fitText: hyphenation', () => {
+  const english = () => hyphenatorFor('en-US')!;
+  const NAME = 'Wolfeschlegelsteinhausen';
+
+  it('finds break points in the patterns of the language, and after a hyphen a word has', () => {
+    expect(english()(NAME)).toEqual([13, 18]);
+    expect(hyphenatorFor('de')!(NAME)).toEqual([3, 5, 10, 13, 18, 21]);
+    expect(english()('Köhler-Smith')).toEqual([3, 7]);
+    // Addresses and numbers are never hyphenated.
+    expect(english()('mateo.alvarez@harbormutual.example')).toEqual([]);
+    expect(hyphenatorFor('xx')).toBeNull();
+    expect(hyphenatorFor('en-GB')).not.toBeNull();
+  });
+
+  it('hyphenates a word too long for the line with a visible hyphen, at the preferred size', () => {
+    const box = spec({ fonts: [headline, dejavu], width: 250, height: 110, size: 22, minSize: 15 });
+    const text = `${NAME}, smooth sailing starts with the right coverage.`;
+    const result = fitText(plain(text), { ...box, hyphenate: english() });
+    expect(result.status).toBe('fits');
+    expect(result.size).toBe(22);
+    expect(lineTexts(result)[0]).toBe('Wolfeschlegelstein-');
+    expect(lineTexts(result)[1]).toMatch(/^hausen, smooth/);
+    for (const line of result.lines) expect(lineEnd(line, 22)).toBeLessThanOrEqual(250 + 0.01);
+  });
+
+  it('shrinks a long word whole (the postcard headline at 19 pt) rather than cut it without a hyphen', () => {
+    const box = spec({ fonts: [headline, dejavu], width: 250, height: 84, size: 22, minSize: 15 });
+    const text = `${NAME}, smooth sailing starts with the right coverage.`;
+    for (const hyphenate of [undefined, english()]) {
+      const result = fitText(plain(text), { ...box, ...(hyphenate ? { hyphenate } : {}) });
+      expect(result.status).toBe('shrunk');
+      expect(result.size).toBe(19);
+      expect(lineTexts(result)[0]).toBe(`${NAME},`);
+    }
+  });
+
+  it('hyphenates into the end of a line when the next word does not fit it', () => {
+    // Room for "cov-" (cov|er|age) after "Please review your ", not for "cover-".
+    const width = body.regular.width('Please review your cov-') * 12 + 1;
+    const result = fitText(plain('Please review your coverage today'), {
+      ...spec({ width, height: 100 }),
+      hyphenate: english(),
+    });
+    expect(lineTexts(result)).toEqual(['Please review your cov-', 'erage today']);
+    for (const line of result.lines) expect(lineEnd(line, 12)).toBeLessThanOrEqual(width + 0.01);
+  });
+
+  it('still cuts a word with no break point that fits no line', () => {
+    const result = fitText(plain('https://harbormutual.example/review'), {
+      ...spec({ width: 60, height: 100 }),
+      hyphenate: english(),
+    });
+    expect(result.lines.length).toBeGreaterThan(1);
+    expect(lineTexts(result).join('')).toBe('https://harbormutual.example/review');
+  });
+
+  it('keeps copyfit exact with hyphenation: a quarter point more does not fit', () => {
+    const box = { ...spec({ width: 120, height: 40, minSize: 6 }), hyphenate: english() };
+    const text = 'Comprehensive neighbourhood coverage, independently reviewed annually.';
+    const result = fitText(plain(text), box);
+    expect(result.status).toBe('shrunk');
+    expect(result.textHeight).toBeLessThanOrEqual(40 + 0.01);
+    const bigger = fitText(plain(text), { ...box, size: result.size + 0.25, minSize: undefined });
+    expect(bigger.status).toBe('overflow');
   });
 });
 

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import type { Condition } from '../../model/condition.js';
-import { keySchema, templateText } from '../../model/manifest.js';
+import { keySchema, langSchema, templateText } from '../../model/manifest.js';
 import type { TextFn } from '../../model/record.js';
 import type { TextBox, TextItem, TextSpec, TextToFit } from '../../model/text.js';
 import { fitText } from '../../text/fit.js';
@@ -22,6 +22,11 @@ const schema = z.strictObject({
   align: z.enum(ALIGN).default('left').describe('Horizontal alignment.'),
   valign: z.enum(VALIGN).default('top').describe('Vertical alignment in the box.'),
   uppercase: z.boolean().default(false).describe('Set in capitals.'),
+  hyphenate: z
+    .boolean()
+    .optional()
+    .describe('Break words with a hyphen at the end of a line; default: the template’s `hyphenate`.'),
+  lang: langSchema.optional().describe('The language of this text, if not the template’s: for hyphenation.'),
 });
 
 /** A compiled text box: its text function and how it is set. Address blocks compile to one too. */
@@ -38,6 +43,7 @@ export function fitSpec(
   align: TextSpec['align'],
   valign: TextSpec['valign'],
   fonts: TextSpec['fonts'],
+  hyphenate?: TextSpec['hyphenate'],
 ): TextSpec {
   return {
     width: def.w,
@@ -48,6 +54,7 @@ export function fitSpec(
     align,
     valign,
     fonts,
+    ...(hyphenate ? { hyphenate } : {}),
   };
 }
 
@@ -63,7 +70,7 @@ export const text: ElementKind<typeof schema, CompiledText<'text'>, TextItem> = 
   editor: {
     label: 'Text',
     summary:
-      '`text` (Handlebars with `**bold**` and `*italic*`; `\\n` breaks a line) or `field` (binds the element to a field), `font`, `size`, `minSize` (copyfit: shrink down to it, else an overflow error), `color`, `align` (`left`, `center`, `right`, `justify`), `valign`, `lineHeight`, `uppercase`',
+      '`text` (Handlebars with `**bold**` and `*italic*`; `\\n` breaks a line) or `field` (binds the element to a field), `font`, `size`, `minSize` (copyfit: shrink down to it, else an overflow error), `color`, `align` (`left`, `center`, `right`, `justify`), `valign`, `lineHeight`, `uppercase`, `hyphenate` (break words with a hyphen, in the template’s or the element’s `lang`)',
     properties: [
       ...BOX_PROPERTIES,
       { key: 'text', label: 'Text', group: 'Content', control: 'template', bindable: true },
@@ -72,6 +79,8 @@ export const text: ElementKind<typeof schema, CompiledText<'text'>, TextItem> = 
       { key: 'align', label: 'Align', group: 'Type', control: 'choice', choices: ALIGN },
       { key: 'valign', label: 'Vertical align', group: 'Type', control: 'choice', choices: VALIGN },
       { key: 'uppercase', label: 'Capitals', group: 'Type', control: 'boolean' },
+      { key: 'hyphenate', label: 'Hyphenate', group: 'Type', control: 'boolean' },
+      { key: 'lang', label: 'Language', group: 'Type', control: 'text' },
     ],
   },
   tagRole: 'P',
@@ -104,7 +113,13 @@ export const text: ElementKind<typeof schema, CompiledText<'text'>, TextItem> = 
       render: compiled.render,
       color: compile.color(def.color, `${path}.color`, def.keepRgb),
       uppercase: def.uppercase,
-      spec: fitSpec(def, def.align, def.valign, fonts),
+      spec: fitSpec(
+        def,
+        def.align,
+        def.valign,
+        fonts,
+        compile.hyphenator(def.hyphenate, def.lang, `${path}.hyphenate`),
+      ),
     };
   },
   staticItem: (el, def, compile) => {

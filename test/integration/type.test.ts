@@ -1,0 +1,117 @@
+/**
+ * Typesetting read back from real PDFs with independent tools: which faces poppler finds (pdffonts),
+ * which face draws each run of text (pdf.js), and the text and hyphens as pdftotext reads them.
+ */
+import { cp, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { CompiledTemplate } from '../../src/model/template.js';
+import { preparePiece, renderToBuffer, samples } from '../../src/pipeline.js';
+import { compileTemplate } from '../../src/template/compile.js';
+import { pdfFonts, popplerText, withPdfDocument } from '../support/pdf.js';
+import { TEMPLATES_DIR } from '../support/repo.js';
+
+interface SampleRecord {
+  rep: Record<string, unknown>;
+  prospect: Record<string, unknown>;
+  fields: Record<string, unknown>;
+}
+
+/** A sample's record with some values changed. */
+function withValues(compiled: CompiledTemplate, change: (record: SampleRecord) => void): SampleRecord {
+  const record = structuredClone(samples(compiled)[0]!.record) as SampleRecord;
+  change(record);
+  return record;
+}
+
+async function render(compiled: CompiledTemplate, record: SampleRecord): Promise<Buffer> {
+  return renderToBuffer(compiled, [preparePiece(compiled, record, compiled.assets)]);
+}
+
+/**
+ * Each run of text pdf.js reads on a page, with the font resource that draws it: pdf.js starts a new
+ * item wherever the font changes.
+ */
+async function textRuns(pdf: Buffer, pageNumber: number): Promise<{ text: string; font: string }[]> {
+  return withPdfDocument(pdf, async (doc) => {
+    const page = await doc.getPage(pageNumber);
+    const { items } = await page.getTextContent();
+    page.cleanup();
+    return items.flatMap((item) =>
+      'str' in item && item.str.trim() !== '' ? [{ text: item.str, font: item.fontName }] : [],
+    );
+  });
+}
+
+describe('postcard', () => {
+  let compiled: CompiledTemplate;
+  beforeAll(async () => {
+    compiled = await compileTemplate(path.join(TEMPLATES_DIR, 'postcard-6x4'));
+  });
+
+  it('sets Greek in the bold headline in the bold fallback face, one face per word', async () => {
+    const pdf = await render(
+      compiled,
+      withValues(compiled, (r) => {
+        r.prospect.firstName = 'Χλόη';
+      }),
+    );
+    const fonts = (await pdfFonts(pdf)).map((f) => f.name.slice(7));
+    expect(fonts).toContain('DejaVuSans-Bold');
+    expect(fonts).not.toContain('DejaVuSans');
+    // The headline's and the greeting's name is one run in one face (Merriweather has Χ and λ, not
+    // ό or η): pdf.js starts a new item wherever the font changes.
+    for (const page of [1, 2]) {
+      const runs = await textRuns(pdf, page);
+      const name = runs.filter((r) => r.text.includes('Χλ') || r.text.includes('όη'));
+      expect(name.length).toBeGreaterThan(0);
+      for (const run of name) expect(run.text).toMatch(/Χλόη[, ]/);
+    }
+  });
+
+  it('shrinks the headline to set a long first name whole, never cut without a hyphen', async () => {
+    const record = withValues(compiled, (r) => {
+      r.prospect.firstName = 'Wolfeschlegelsteinhausen';
+    });
+    const piece = preparePiece(compiled, record, compiled.assets);
+    const headline = piece.report.find((e) => e.element === 'coverHeadline')!;
+    expect(headline).toMatchObject({ status: 'shrunk', size: 19 });
+    const [front] = await popplerText(await renderToBuffer(compiled, [piece]));
+    expect(front).toContain('Wolfeschlegelsteinhausen, smooth sailing');
+  });
+});
+
+describe('hyphenation switched on for a template', () => {
+  let dir: string;
+  let compiled: CompiledTemplate;
+
+  beforeAll(async () => {
+    dir = await mkdtemp(path.join(os.tmpdir(), 'platen-type-'));
+    const copy = path.join(dir, 'postcard');
+    await cp(path.join(TEMPLATES_DIR, 'postcard-6x4'), copy, { recursive: true });
+    const file = path.join(copy, 'template.json');
+    const manifest = JSON.parse(await readFile(file, 'utf8')) as Record<string, unknown>;
+    await writeFile(file, JSON.stringify({ ...manifest, hyphenate: true, lang: 'de-DE' }));
+    compiled = await compileTemplate(copy);
+  });
+
+  afterAll(async () => {
+    if (dir) await rm(dir, { recursive: true, force: true });
+  });
+
+  it('breaks a long word at a hyphenation point of the language, with a hyphen pdftotext reads', async () => {
+    const record = withValues(compiled, (r) => {
+      r.fields.message = 'Wir prüfen Ihre Rechtsschutzversicherung gern mit Ihnen.';
+    });
+    const piece = preparePiece(compiled, record, compiled.assets);
+    const message = piece.pages[1]!.find((item) => item.kind === 'text' && item.name === 'message');
+    if (message?.kind !== 'text') throw new Error('no message on the back');
+    const lines = message.lines.map((l) => l.runs.map((r) => r.text).join(''));
+    expect(lines[0]).toMatch(/^Wir prüfen Ihre Rechts\S*-$/);
+    const [, back] = await popplerText(await renderToBuffer(compiled, [piece]), ['-layout']);
+    // pdftotext -layout keeps each line as printed: the hyphen ends the first line.
+    expect(back).toContain(lines[0]);
+    expect(lines[0]!.slice(0, -1) + lines[1]).toMatch(/Rechtsschutzversicherung/);
+  });
+});
