@@ -28,6 +28,8 @@ export interface TextSpec {
   size: number;
   minSize?: number;
   lineHeight: number;
+  /** Space after each paragraph but the last, in points (a newline ends a paragraph). */
+  paragraphSpacing?: number;
   align: 'left' | 'center' | 'right' | 'justify';
   valign: 'top' | 'middle' | 'bottom';
   /** The element's family first, then the template's fallback chain. */

@@ -240,6 +240,17 @@ interface Line {
   width: number;
   /** Ends a paragraph (a newline or the end of the text): never justified. */
   endsParagraph: boolean;
+  /** Where the line starts, at size 1: a bullet paragraph's lines after its first hang under its text. */
+  indent: number;
+}
+
+/** Marks that make a paragraph a list item when it starts with one and a space. */
+const BULLETS = new Set(['•', '-', '–', '◦', '▪']);
+
+/** The hanging indent of a paragraph starting with `word`, at size 1: the bullet and its space; else 0. */
+function hangingIndent(word: Word): number {
+  if (!word.spaceAfter || word.pieces.length !== 1) return 0;
+  return BULLETS.has(word.pieces[0]!.text.trimEnd()) ? wordAdvance(word, false) : 0;
 }
 
 function wordAdvance(word: Word, atLineEnd: boolean): number {
@@ -354,20 +365,25 @@ function breakLines(words: Word[], maxWidth: number, hyphenate: Hyphenator | und
   let line: Word[] = [];
   let width = 0; // including the trailing space of the last word
   let widthAtEnd = 0;
+  /** The indent of the paragraph's lines after its first, and of the line being filled. */
+  let hang = 0;
+  let indent = 0;
   const push = (endsParagraph: boolean) => {
-    lines.push({ words: line, width: widthAtEnd, endsParagraph });
+    lines.push({ words: line, width: widthAtEnd, endsParagraph, indent });
     line = [];
     width = 0;
     widthAtEnd = 0;
+    if (endsParagraph) hang = 0;
+    indent = hang;
   };
   // Words still to place, the next one last (shift() would copy the rest for every word).
   const queue = words.toReversed();
   while (queue.length > 0) {
     const word = queue.pop()!;
     const atEnd = wordAdvance(word, true);
-    if (line.length > 0 && width + atEnd > maxWidth + EPSILON) {
-      const parts =
-        hyphenate && word.pieces.length > 0 ? hyphenateInto(word, maxWidth - width, hyphenate) : null;
+    if (line.length > 0 && width + atEnd > maxWidth - indent + EPSILON) {
+      const room = maxWidth - indent - width;
+      const parts = hyphenate && word.pieces.length > 0 ? hyphenateInto(word, room, hyphenate) : null;
       if (parts) {
         line.push(parts[0]);
         widthAtEnd = width + wordAdvance(parts[0], true);
@@ -377,18 +393,23 @@ function breakLines(words: Word[], maxWidth: number, hyphenate: Hyphenator | und
       }
       push(false);
     }
-    if (line.length === 0 && atEnd > maxWidth + EPSILON && word.pieces.length > 0) {
-      const hyphenated = hyphenate ? hyphenateInto(word, maxWidth, hyphenate) : null;
+    const room = maxWidth - indent;
+    if (line.length === 0 && atEnd > room + EPSILON && word.pieces.length > 0) {
+      const hyphenated = hyphenate ? hyphenateInto(word, room, hyphenate) : null;
       if (hyphenated) {
         queue.push(hyphenated[1], hyphenated[0]);
         continue;
       }
-      const parts = splitLongWord(word, maxWidth);
+      const parts = splitLongWord(word, room);
       if (parts.length > 1) {
         split = true;
         queue.push(...parts.reverse());
         continue;
       }
+    }
+    // A paragraph's first word: a bullet makes the paragraph's further lines hang under its text.
+    if (line.length === 0 && (lines.at(-1)?.endsParagraph ?? true)) {
+      hang = Math.min(hangingIndent(word), maxWidth / 2);
     }
     line.push(word);
     widthAtEnd = width + atEnd;
@@ -401,8 +422,15 @@ function breakLines(words: Word[], maxWidth: number, hyphenate: Hyphenator | und
 
 // ------------------------------------------------------------------------------------------ fitting
 
-function textHeight(lineCount: number, size: number, lineHeight: number): number {
-  return lineCount * size * lineHeight;
+/** Lines of `size × lineHeight`, and `paragraphSpacing` after each paragraph but the last. */
+function textHeight(lines: Line[], size: number, spec: TextSpec): number {
+  return lines.length * size * spec.lineHeight + paragraphGaps(lines) * (spec.paragraphSpacing ?? 0);
+}
+
+function paragraphGaps(lines: Line[]): number {
+  let gaps = 0;
+  for (let i = 0; i < lines.length - 1; i++) if (lines[i]!.endsParagraph) gaps += 1;
+  return gaps;
 }
 
 function linesAt(words: Word[], spec: TextSpec, size: number): Broken {
@@ -413,7 +441,7 @@ function linesAt(words: Word[], spec: TextSpec, size: number): Broken {
 function fitsAt(words: Word[], spec: TextSpec, size: number, allowSplit: boolean): boolean {
   const { lines, split } = linesAt(words, spec, size);
   if (split && !allowSplit) return false;
-  return textHeight(lines.length, size, spec.lineHeight) <= spec.height + EPSILON;
+  return textHeight(lines, size, spec) <= spec.height + EPSILON;
 }
 
 /** Largest size on the step grid in [min, max] at which the words fit, or null. */
@@ -528,7 +556,7 @@ function fitAfresh(spans: Span[], spec: TextSpec): FitResult {
   const { words, missing } = itemize(spans, spec.fonts);
   const { status, size } = chooseSize(words, spec);
   const { lines } = linesAt(words, spec, size);
-  const height = textHeight(lines.length, size, spec.lineHeight);
+  const height = textHeight(lines, size, spec);
   const result: FitResult = {
     status,
     size,
@@ -560,14 +588,19 @@ function place(lines: Line[], spec: TextSpec, size: number, height: number): Pla
   const offset =
     spec.valign === 'top' ? 0 : spec.valign === 'middle' ? (spec.height - height) / 2 : spec.height - height;
 
-  return lines.map((line, index) => {
+  let top = offset;
+  return lines.map((line) => {
+    const indent = line.indent * size;
     const lineWidth = line.width * size;
+    const available = spec.width - indent;
     const spaces = line.words.length - 1;
     const justify = spec.align === 'justify' && !line.endsParagraph && spaces > 0;
-    const wordSpacing = justify ? (spec.width - lineWidth) / spaces : 0;
-    let x = 0;
+    const wordSpacing = justify ? (available - lineWidth) / spaces : 0;
+    let x = indent;
     if (spec.align === 'right') x = spec.width - lineWidth;
-    else if (spec.align === 'center') x = (spec.width - lineWidth) / 2;
+    else if (spec.align === 'center') x = indent + (available - lineWidth) / 2;
+    const baseline = top + firstBaseline;
+    top += lineBox + (line.endsParagraph ? (spec.paragraphSpacing ?? 0) : 0);
 
     const runs: PlacedRun[] = [];
     line.words.forEach((word, w) => {
@@ -583,6 +616,6 @@ function place(lines: Line[], spec: TextSpec, size: number, height: number): Pla
       });
       if (!lastWord) x += wordSpacing;
     });
-    return { baseline: offset + firstBaseline + index * lineBox, runs };
+    return { baseline, runs };
   });
 }

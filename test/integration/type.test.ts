@@ -115,3 +115,35 @@ describe('hyphenation switched on for a template', () => {
     expect(lines[0]!.slice(0, -1) + lines[1]).toMatch(/Rechtsschutzversicherung/);
   });
 });
+
+describe('window letter', () => {
+  let compiled: CompiledTemplate;
+  beforeAll(async () => {
+    compiled = await compileTemplate(path.join(TEMPLATES_DIR, 'letter-window'));
+  });
+
+  it('flows its body in one box with even gaps between paragraphs, as pdf.js reads them', async () => {
+    for (const note of ['A short note.', 'A longer note. '.repeat(20).trim()]) {
+      const record = withValues(compiled, (r) => {
+        r.fields.personalNote = note;
+      });
+      const pdf = await render(compiled, record);
+      // Each line's baseline (pdf.js: y up from the page's bottom), top to bottom.
+      const lines = await withPdfDocument(pdf, async (doc) => {
+        const page = await doc.getPage(1);
+        const { items } = await page.getTextContent();
+        return items.flatMap((item) =>
+          'str' in item && item.str.trim() !== '' ? [{ text: item.str, y: item.transform[5] as number }] : [],
+        );
+      });
+      const startsOf = ['Homeowners across', note.slice(0, 12), 'A free assessment', 'Warm regards,'];
+      const firsts = startsOf.map((start) => lines.findIndex((l) => l.text.startsWith(start)));
+      for (const index of firsts) expect(index).toBeGreaterThanOrEqual(0);
+      // The gap above each paragraph's first line is the same: a line plus the paragraph spacing.
+      const gaps = firsts.slice(1).map((index) => lines[index - 1]!.y - lines[index]!.y);
+      for (const gap of gaps) expect(gap).toBeCloseTo(gaps[0]!, 1);
+      // …and larger than the gap between two lines of one paragraph.
+      expect(gaps[0]! - (lines[0 + firsts[0]!]!.y - lines[firsts[0]! + 1]!.y)).toBeCloseTo(10, 0);
+    }
+  });
+});

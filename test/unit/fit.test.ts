@@ -459,6 +459,49 @@ describe('fitText: hyphenation', () => {
   });
 });
 
+describe('fitText: paragraph styles', () => {
+  it('hangs the further lines of a bullet paragraph under its text, not its bullet', () => {
+    const text =
+      '• Free roof assessment with satellite imagery and a year of bills\nNo bullet here, so nothing hangs at all in this one';
+    const result = fitText(plain(text), spec({ width: 150, height: 200 }));
+    const lines = lineTexts(result);
+    expect(lines[0]).toMatch(/^• Free/);
+    const hang = body.regular.width('• ') * 12;
+    const bulletLines = result.lines.slice(
+      1,
+      lines.findIndex((l) => l.startsWith('No bullet')),
+    );
+    expect(bulletLines.length).toBeGreaterThan(0);
+    for (const line of bulletLines) {
+      expect(lineStart(line)).toBeCloseTo(hang, 6);
+      expect(lineEnd(line, 12)).toBeLessThanOrEqual(150 + 0.01);
+    }
+    expect(lineStart(result.lines[0]!)).toBe(0);
+    for (const line of result.lines.slice(bulletLines.length + 1)) expect(lineStart(line)).toBe(0);
+  });
+
+  it('hangs "- " items too, and justifies them within the indented width', () => {
+    const text = '- one two three four five six seven eight nine ten eleven twelve\n- end';
+    const result = fitText(plain(text), spec({ width: 120, height: 200, align: 'justify' }));
+    const hang = body.regular.width('- ') * 12;
+    expect(lineStart(result.lines[1]!)).toBeCloseTo(hang, 6);
+    expect(lineEnd(result.lines[1]!, 12)).toBeCloseTo(120, 1);
+  });
+
+  it('adds paragraph spacing between paragraphs, not after the last, and counts it in copyfit', () => {
+    const text = 'First paragraph.\nSecond paragraph.\nThird.';
+    const plainFit = fitText(plain(text), spec({ height: 200 }));
+    const spaced = fitText(plain(text), spec({ height: 200, paragraphSpacing: 6 }));
+    expect(spaced.textHeight).toBeCloseTo(plainFit.textHeight + 12, 6);
+    const gaps = spaced.lines.slice(1).map((l, i) => l.baseline - spaced.lines[i]!.baseline);
+    expect(gaps).toEqual([14.4 + 6, 14.4 + 6].map((g) => expect.closeTo(g, 6)));
+    // Three lines fit in 43.2 pt without spacing; with 12 pt of gaps they shrink.
+    const tight = fitText(plain(text), spec({ height: 43.2, paragraphSpacing: 6, minSize: 6 }));
+    expect(tight.status).toBe('shrunk');
+    expect(tight.textHeight).toBeLessThanOrEqual(43.2 + 0.01);
+  });
+});
+
 describe('fitText: reuse', () => {
   it("reuses an element's last fit for the same styled text, and fits any other text afresh", () => {
     const element = spec({ minSize: 8 });

@@ -22,6 +22,12 @@ const schema = z.strictObject({
   align: z.enum(ALIGN).default('left').describe('Horizontal alignment.'),
   valign: z.enum(VALIGN).default('top').describe('Vertical alignment in the box.'),
   uppercase: z.boolean().default(false).describe('Set in capitals.'),
+  paragraphSpacing: z
+    .number()
+    .min(0)
+    .max(200)
+    .optional()
+    .describe('Space after each paragraph (a newline ends one), in points; none by default.'),
   hyphenate: z
     .boolean()
     .optional()
@@ -39,7 +45,14 @@ export interface CompiledText<K extends 'text' | 'address' = 'text' | 'address'>
 
 /** What fit needs of a box's text: its size, type size and range, alignment and fonts. */
 export function fitSpec(
-  def: { w: number; h: number; size: number; minSize?: number | undefined; lineHeight: number },
+  def: {
+    w: number;
+    h: number;
+    size: number;
+    minSize?: number | undefined;
+    lineHeight: number;
+    paragraphSpacing?: number | undefined;
+  },
   align: TextSpec['align'],
   valign: TextSpec['valign'],
   fonts: TextSpec['fonts'],
@@ -51,6 +64,7 @@ export function fitSpec(
     size: def.size,
     ...(def.minSize !== undefined ? { minSize: def.minSize } : {}),
     lineHeight: def.lineHeight,
+    ...(def.paragraphSpacing ? { paragraphSpacing: def.paragraphSpacing } : {}),
     align,
     valign,
     fonts,
@@ -70,7 +84,7 @@ export const text: ElementKind<typeof schema, CompiledText<'text'>, TextItem> = 
   editor: {
     label: 'Text',
     summary:
-      '`text` (Handlebars with `**bold**` and `*italic*`; `\\n` breaks a line) or `field` (binds the element to a field), `font`, `size`, `minSize` (copyfit: shrink down to it, else an overflow error), `color`, `align` (`left`, `center`, `right`, `justify`), `valign`, `lineHeight`, `uppercase`, `hyphenate` (break words with a hyphen, in the template’s or the element’s `lang`)',
+      '`text` (Handlebars with `**bold**` and `*italic*`; `\\n` breaks a line) or `field` (binds the element to a field), `font`, `size`, `minSize` (copyfit: shrink down to it, else an overflow error), `color`, `align` (`left`, `center`, `right`, `justify`), `valign`, `lineHeight`, `uppercase`, `paragraphSpacing` (points after each paragraph; a paragraph starting with `• ` or `- ` hangs its further lines under its text), `hyphenate` (break words with a hyphen, in the template’s or the element’s `lang`)',
     properties: [
       ...BOX_PROPERTIES,
       { key: 'text', label: 'Text', group: 'Content', control: 'template', bindable: true },
@@ -79,6 +93,13 @@ export const text: ElementKind<typeof schema, CompiledText<'text'>, TextItem> = 
       { key: 'align', label: 'Align', group: 'Type', control: 'choice', choices: ALIGN },
       { key: 'valign', label: 'Vertical align', group: 'Type', control: 'choice', choices: VALIGN },
       { key: 'uppercase', label: 'Capitals', group: 'Type', control: 'boolean' },
+      {
+        key: 'paragraphSpacing',
+        label: 'Space between paragraphs',
+        group: 'Type',
+        control: 'number',
+        unit: 'pt',
+      },
       { key: 'hyphenate', label: 'Hyphenate', group: 'Type', control: 'boolean' },
       { key: 'lang', label: 'Language', group: 'Type', control: 'text' },
     ],
