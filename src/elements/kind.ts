@@ -105,8 +105,6 @@ export interface CompileContext {
   base: { name: string; box: Box; when?: CompiledBase['when'] };
   colorSpace: 'rgb' | 'cmyk';
   problem(path: string, rule: string, message: string): void;
-  /** Refuses template text that would print right to left (see text/right-to-left.ts). */
-  refuseRightToLeft(text: string, path: string, what: string): void;
   /** Compiles template text (Handlebars), checking its paths; null (and a problem) when it is wrong. */
   text(
     source: string,

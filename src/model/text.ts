@@ -30,7 +30,10 @@ export interface TextSpec {
   lineHeight: number;
   /** Space after each paragraph but the last, in points (a newline ends a paragraph). */
   paragraphSpacing?: number;
-  align: 'left' | 'center' | 'right' | 'justify';
+  /** `start`: left, or right in a right-to-left paragraph. */
+  align: 'start' | 'left' | 'center' | 'right' | 'justify';
+  /** The paragraphs' direction; absent: each paragraph's first strong character decides (UAX #9). */
+  direction?: 'ltr' | 'rtl';
   valign: 'top' | 'middle' | 'bottom';
   /** The element's family first, then the template's fallback chain. */
   fonts: FontFamily[];

@@ -1,3 +1,4 @@
+import bidiModule, { type Bidi } from 'bidi-js';
 import type { FontFace } from '../assets/fonts.js';
 import type {
   FitStatus,
@@ -8,6 +9,7 @@ import type {
   Span,
   TextSpec,
 } from '../model/text.js';
+import { hasRightToLeft } from './right-to-left.js';
 
 /**
  * Text fitting: how a block of styled text sits in its box. Pure functions over font metrics; no
@@ -47,7 +49,23 @@ interface Piece {
   advance: number;
   /** Advance at size 1 without the trailing space (the piece ends its line). */
   advanceAtLineEnd: number;
+  bidi: Levels;
 }
+
+/**
+ * Bidirectional embedding levels (UAX #9) of a piece's characters, of its trailing space, and of its
+ * paragraph: odd is right to left. A space between a Hebrew word and a Latin one takes its own level.
+ */
+interface Levels {
+  level: number;
+  spaceLevel: number;
+  base: number;
+}
+
+const LEFT_TO_RIGHT: Levels = { level: 0, spaceLevel: 0, base: 0 };
+
+// bidi-js is CommonJS: its module is the factory its types call the default export.
+const bidi = (bidiModule as unknown as () => Bidi)();
 
 interface Word {
   pieces: Piece[];
@@ -132,14 +150,36 @@ function hex(codePoint: number): string {
  * copy. A piece's text is sliced from its span, not built a character at a time: this runs for every
  * text of every piece of a mail drop, and the strings it makes are the layout cache's keys.
  */
-export function itemize(spans: Span[], fonts: FontFamily[]): Itemized {
+export function itemize(spans: Span[], fonts: FontFamily[], direction?: TextSpec['direction']): Itemized {
   const words: Word[] = [];
   const missing: MissingChar[] = [];
   const seenMissing = new Set<number>();
   let pieces: Piece[] = [];
   /** The open piece: its face, its text from earlier spans, and where it starts in this span. */
-  let current: { face: FontFace; text: string; start: number } | null = null;
+  let current: { face: FontFace; text: string; start: number; level: number } | null = null;
   let chars = 0;
+  // Levels only where there is right-to-left text (or the element is right to left): most text has none.
+  let all = '';
+  for (const span of spans) all += span.text;
+  const embedding =
+    direction === 'rtl' || hasRightToLeft(all)
+      ? bidi.getEmbeddingLevels(all, direction === 'rtl' ? 'rtl' : direction === 'ltr' ? 'ltr' : 'auto')
+      : null;
+  /** Where the span being read starts in `all`, and the paragraph it is in. */
+  let spanStart = 0;
+  let paragraph = 0;
+  const levelAt = (i: number) => embedding?.levels[spanStart + i] ?? 0;
+  const baseAt = (i: number) => {
+    if (!embedding) return 0;
+    while (
+      paragraph < embedding.paragraphs.length - 1 &&
+      embedding.paragraphs[paragraph]!.end < spanStart + i
+    )
+      paragraph += 1;
+    return embedding.paragraphs[paragraph]?.level ?? 0;
+  };
+  /** The level of the space that closes the open piece. */
+  let spaceLevel = 0;
   /** The family each word is set in (wordFamilies), and the word being read. */
   const families = wordFamilies(spans, fonts);
   let wordIndex = 0;
@@ -147,13 +187,14 @@ export function itemize(spans: Span[], fonts: FontFamily[]): Itemized {
 
   const closePiece = (spaceAfter: boolean) => {
     if (!current) return;
-    const text = spaceAfter ? `${current.text} ` : current.text;
-    pieces.push({
-      face: current.face,
-      text,
-      advance: current.face.width(text),
-      advanceAtLineEnd: spaceAfter ? current.face.width(current.text) : current.face.width(text),
-    });
+    const levels = embedding
+      ? {
+          level: current.level,
+          spaceLevel: spaceAfter ? spaceLevel : current.level,
+          base: baseAt(current.start),
+        }
+      : LEFT_TO_RIGHT;
+    pieces.push(makePiece(current.face, current.text, spaceAfter, levels));
     current = null;
   };
   const closeWord = (spaceAfter: boolean, breakAfter: boolean) => {
@@ -192,12 +233,18 @@ export function itemize(spans: Span[], fonts: FontFamily[]): Itemized {
           last.spaceAfter = false;
           last.breakAfter = true;
           const piece = last.pieces.at(-1)!;
-          last.pieces[last.pieces.length - 1] = makePiece(piece.face, piece.text.trimEnd());
+          last.pieces[last.pieces.length - 1] = makePiece(
+            piece.face,
+            piece.text.trimEnd(),
+            false,
+            piece.bidi,
+          );
         } else {
           closeWord(false, true);
         }
       } else if (codePoint === 32 || codePoint === 9 /* space, tab */) {
         take(i);
+        spaceLevel = levelAt(i);
         if (current || pieces.length > 0) closeWord(true, false);
       } else {
         inWord = true;
@@ -211,11 +258,12 @@ export function itemize(spans: Span[], fonts: FontFamily[]): Itemized {
             missing.push({ char: String.fromCodePoint(codePoint), codePoint: hex(codePoint) });
           }
         } else {
-          if (current && current.face !== face) {
+          const level = levelAt(i);
+          if (current && (current.face !== face || current.level !== level)) {
             take(i);
             closePiece(false);
           }
-          current ??= { face, text: '', start: i };
+          current ??= { face, text: '', start: i, level };
           chars += 1;
         }
       }
@@ -224,6 +272,7 @@ export function itemize(spans: Span[], fonts: FontFamily[]): Itemized {
     take(text.length);
     // The next span's characters start at its own index 0.
     if (current) current.start = 0;
+    spanStart += text.length;
   }
   closeWord(false, false);
   // A trailing space at the very end carries nothing.
@@ -282,7 +331,7 @@ function splitLongWord(word: Word, maxWidth: number): Word[] {
     for (const char of piece.text.trimEnd()) {
       const next = piece.face.width(text + char);
       if (width + next > maxWidth + EPSILON && (text || pieces.length)) {
-        if (text) pieces.push(makePiece(piece.face, text));
+        if (text) pieces.push(makePiece(piece.face, text, false, piece.bidi));
         flush();
         text = '';
       }
@@ -290,7 +339,7 @@ function splitLongWord(word: Word, maxWidth: number): Word[] {
       chars += 1;
     }
     if (text) {
-      pieces.push(makePiece(piece.face, text));
+      pieces.push(makePiece(piece.face, text, false, piece.bidi));
       width += piece.face.width(text);
     }
   }
@@ -301,15 +350,15 @@ function splitLongWord(word: Word, maxWidth: number): Word[] {
     last.breakAfter = word.breakAfter;
     if (word.spaceAfter) {
       const lastPiece = last.pieces.at(-1)!;
-      last.pieces[last.pieces.length - 1] = makePiece(lastPiece.face, lastPiece.text, true);
+      last.pieces[last.pieces.length - 1] = makePiece(lastPiece.face, lastPiece.text, true, lastPiece.bidi);
     }
   }
   return parts;
 }
 
-function makePiece(face: FontFace, text: string, spaceAfter = false): Piece {
+function makePiece(face: FontFace, text: string, spaceAfter = false, bidi: Levels = LEFT_TO_RIGHT): Piece {
   const full = spaceAfter ? `${text} ` : text;
-  return { face, text: full, advance: face.width(full), advanceAtLineEnd: face.width(text) };
+  return { face, text: full, advance: face.width(full), advanceAtLineEnd: face.width(text), bidi };
 }
 
 /**
@@ -324,12 +373,14 @@ function cutWord(word: Word, at: number, hyphen: boolean): [Word, Word] {
     const spaced = i === word.pieces.length - 1 && word.spaceAfter;
     const chars = [...(spaced ? piece.text.slice(0, -1) : piece.text)];
     const taken = Math.max(0, Math.min(left, chars.length));
-    if (taken > 0) head.push(makePiece(piece.face, chars.slice(0, taken).join('')));
-    if (taken < chars.length) tail.push(makePiece(piece.face, chars.slice(taken).join(''), spaced));
+    if (taken > 0) head.push(makePiece(piece.face, chars.slice(0, taken).join(''), false, piece.bidi));
+    if (taken < chars.length)
+      tail.push(makePiece(piece.face, chars.slice(taken).join(''), spaced, piece.bidi));
     left -= chars.length;
   });
   const last = head.at(-1)!;
-  if (hyphen && !/[-\u2010]$/.test(last.text)) head[head.length - 1] = makePiece(last.face, `${last.text}-`);
+  if (hyphen && !/[-\u2010]$/.test(last.text))
+    head[head.length - 1] = makePiece(last.face, `${last.text}-`, false, last.bidi);
   return [
     { pieces: head, spaceAfter: false, breakAfter: false, chars: at },
     { pieces: tail, spaceAfter: word.spaceAfter, breakAfter: word.breakAfter, chars: word.chars - at },
@@ -502,7 +553,7 @@ function truncateWord(word: Word, count: number): Word {
     const chars = [...piece.text.trimEnd()];
     const text = chars.slice(0, left).join('');
     left -= chars.length;
-    pieces.push(makePiece(piece.face, text));
+    pieces.push(makePiece(piece.face, text, false, piece.bidi));
   }
   return { pieces, spaceAfter: false, breakAfter: false, chars: count };
 }
@@ -553,7 +604,7 @@ function chooseSize(words: Word[], spec: TextSpec): { status: FitStatus; size: n
 }
 
 function fitAfresh(spans: Span[], spec: TextSpec): FitResult {
-  const { words, missing } = itemize(spans, spec.fonts);
+  const { words, missing } = itemize(spans, spec.fonts, spec.direction);
   const { status, size } = chooseSize(words, spec);
   const { lines } = linesAt(words, spec, size);
   const height = textHeight(lines, size, spec);
@@ -590,17 +641,24 @@ function place(lines: Line[], spec: TextSpec, size: number, height: number): Pla
 
   let top = offset;
   return lines.map((line) => {
+    const rtl = line.words.some((word) => word.pieces.some((piece) => piece.bidi.base % 2 === 1));
+    const align = spec.align === 'start' ? (rtl ? 'right' : 'left') : spec.align;
     const indent = line.indent * size;
     const lineWidth = line.width * size;
     const available = spec.width - indent;
+    const bidiLine = line.words.some((word) => word.pieces.some((piece) => piece.bidi !== LEFT_TO_RIGHT));
     const spaces = line.words.length - 1;
-    const justify = spec.align === 'justify' && !line.endsParagraph && spaces > 0;
+    const justify = align === 'justify' && !line.endsParagraph && spaces > 0;
     const wordSpacing = justify ? (available - lineWidth) / spaces : 0;
-    let x = indent;
-    if (spec.align === 'right') x = spec.width - lineWidth;
-    else if (spec.align === 'center') x = indent + (available - lineWidth) / 2;
+    // A right-to-left paragraph starts at the right: its hanging indent is on the right, and its
+    // last justified line ends there.
+    let x = rtl ? 0 : indent;
+    if (align === 'right' || (rtl && align === 'justify' && !justify))
+      x = spec.width - (rtl ? indent : 0) - lineWidth;
+    else if (align === 'center') x = (rtl ? 0 : indent) + (available - lineWidth) / 2;
     const baseline = top + firstBaseline;
     top += lineBox + (line.endsParagraph ? (spec.paragraphSpacing ?? 0) : 0);
+    if (bidiLine) return { baseline, runs: visualRuns(line, size, x, wordSpacing) };
 
     const runs: PlacedRun[] = [];
     line.words.forEach((word, w) => {
@@ -618,4 +676,112 @@ function place(lines: Line[], spec: TextSpec, size: number, height: number): Pla
     });
     return { baseline, runs };
   });
+}
+
+/** A stretch of a line at one embedding level in one face: a piece's text, or the space after it. */
+interface Atom {
+  face: FontFace;
+  text: string;
+  width: number;
+  level: number;
+  /** A word space: justification widens it. */
+  space: boolean;
+  /** Its place in reading order. */
+  order: number;
+}
+
+/**
+ * The runs of a line with right-to-left text, placed where UAX #9 prints them (rule L2): stretches
+ * at each level from the highest to the lowest odd one are reversed. A run's text stays in logical
+ * order, as the text layer needs it: fontkit lays out right-to-left script backwards (and joins
+ * Arabic letters), so a run is drawn as it reads.
+ */
+function visualRuns(line: Line, size: number, x0: number, wordSpacing: number): PlacedRun[] {
+  const atoms: Atom[] = [];
+  line.words.forEach((word, w) => {
+    const lastWord = w === line.words.length - 1;
+    word.pieces.forEach((piece, p) => {
+      const spaced = p === word.pieces.length - 1 && word.spaceAfter;
+      const text = spaced ? piece.text.slice(0, -1) : piece.text;
+      const width = (spaced ? piece.advanceAtLineEnd : piece.advance) * size;
+      atoms.push({
+        face: piece.face,
+        text,
+        width,
+        level: piece.bidi.level,
+        space: false,
+        order: atoms.length,
+      });
+      if (spaced && !lastWord) {
+        const space = (piece.advance - piece.advanceAtLineEnd) * size + wordSpacing;
+        atoms.push({
+          face: piece.face,
+          text: ' ',
+          width: space,
+          level: piece.bidi.spaceLevel,
+          space: true,
+          order: atoms.length,
+        });
+      }
+    });
+  });
+  const highest = Math.max(...atoms.map((a) => a.level));
+  const lowestOdd = Math.min(...atoms.map((a) => (a.level % 2 === 1 ? a.level : a.level + 1)));
+  for (let level = highest; level >= lowestOdd; level--) {
+    for (let i = 0; i < atoms.length;) {
+      if (atoms[i]!.level < level) {
+        i += 1;
+        continue;
+      }
+      let end = i;
+      while (end < atoms.length && atoms[end]!.level >= level) end += 1;
+      atoms.splice(i, end - i, ...atoms.slice(i, end).reverse());
+      i = end;
+    }
+  }
+  const runs: (PlacedRun & { level: number; order: number })[] = [];
+  let x = x0;
+  for (const atom of atoms) {
+    const prev = runs.at(-1);
+    // Left-to-right stretches merge into runs; right-to-left words stay runs of their own, drawn in
+    // reading order: pdf.js reads each word's letters backwards, and the words in the order drawn.
+    if (
+      prev &&
+      prev.face === atom.face &&
+      prev.level === atom.level &&
+      atom.level % 2 === 0 &&
+      wordSpacing === 0
+    ) {
+      prev.text += atom.text;
+    } else if (
+      prev &&
+      prev.face === atom.face &&
+      prev.level === atom.level &&
+      prev.text === ' ' &&
+      !atom.space
+    ) {
+      // A right-to-left word takes the space after it, printed to its left.
+      prev.text = atom.text + prev.text;
+    } else {
+      runs.push({ face: atom.face, text: atom.text, x, level: atom.level, order: atom.order });
+    }
+    x += atom.width;
+  }
+  // Drawn in reading order, each at its place: text extraction that follows the content (pdf.js)
+  // reads the words as written.
+  runs.sort((a, b) => a.order - b.order);
+  return runs.map(({ face, text, x: at, level }) => ({
+    face,
+    // Right-to-left neutrals alone (", ", "(") are not laid out backwards by fontkit: reverse them here.
+    text: level % 2 === 1 && !hasRightToLeft(text) ? mirrored(text) : text,
+    x: at,
+  }));
+}
+
+/** Neutrals set right to left on their own, in printed order: reversed, brackets mirrored ("(" as ")"). */
+function mirrored(text: string): string {
+  return [...text]
+    .reverse()
+    .map((char) => bidi.getMirroredCharacter(char) ?? char)
+    .join('');
 }

@@ -29,6 +29,8 @@ const EXPECTED: Record<string, { pages: number; trimWidth: number; trimHeight: n
   'insurance-brochure': { pages: 2, trimWidth: 612, trimHeight: 792, bleed: 9 },
   // US Letter, no bleed (office-printed letter for a window envelope).
   'letter-window': { pages: 1, trimWidth: 612, trimHeight: 792, bleed: 0 },
+  // 6 × 4 in, no bleed: Hebrew and Arabic set right to left.
+  'multilingual-sample': { pages: 1, trimWidth: 432, trimHeight: 288, bleed: 0 },
 };
 
 /** The 14 standard PDF fonts (and their aliases): never acceptable for record text. */

@@ -9,7 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { CompiledTemplate } from '../../src/model/template.js';
 import { preparePiece, renderToBuffer, samples } from '../../src/pipeline.js';
 import { compileTemplate } from '../../src/template/compile.js';
-import { pdfFonts, popplerText, withPdfDocument } from '../support/pdf.js';
+import { pdfFonts, pdfText, popplerText, withPdfDocument } from '../support/pdf.js';
 import { TEMPLATES_DIR } from '../support/repo.js';
 
 interface SampleRecord {
@@ -145,5 +145,45 @@ describe('window letter', () => {
       // …and larger than the gap between two lines of one paragraph.
       expect(gaps[0]! - (lines[0 + firsts[0]!]!.y - lines[firsts[0]! + 1]!.y)).toBeCloseTo(10, 0);
     }
+  });
+});
+
+describe('right to left: the bundled multilingual sample', () => {
+  let compiled: CompiledTemplate;
+  /** Bidi marks pdftotext wraps right-to-left lines in: not text. */
+  const MARKS = /[\u202A-\u202E]/g;
+
+  beforeAll(async () => {
+    compiled = await compileTemplate(path.join(TEMPLATES_DIR, 'multilingual-sample'));
+  });
+
+  it('extracts Hebrew and Arabic in reading order, word spaces kept, Latin runs inside', async () => {
+    const pdf = await render(compiled, samples(compiled)[0]!.record as SampleRecord);
+    const [poppler] = await popplerText(pdf);
+    /** The words of a text in the order read: Hebrew, Arabic and Latin words, punctuation aside. */
+    const words = (text: string) => text.match(/[\u0590-\u05FF]+|[\u0600-\u06FF]+|[A-Za-z0-9]+/g) ?? [];
+    const read = words(poppler!.replace(MARKS, '')).join(' ');
+    expect(read).toContain('שלום נועה כהן');
+    expect(read).toContain(
+      words('צוות Harbor Mutual ישמח לבדוק את הביטוח שלכם בחינם. התקשרו אל Dana Levi').join(' '),
+    );
+    expect(read).toContain(words('مرحبا נועה! فريق Harbor Mutual يساعدك على اختيار التأمين').join(' '));
+    // Word spaces are kept: poppler finds them between the right-to-left words.
+    expect(poppler!.replace(MARKS, '')).toContain('ישמח לבדוק את הביטוח שלכם');
+    // pdf.js reads the runs in the order they are drawn: reading order (it drops the spaces).
+    const [pdfjs] = await pdfText(pdf);
+    expect(pdfjs!.replace(/\s/g, '')).toContain('שלוםנועהכהן,צוותHarborMutualישמחלבדוק');
+  });
+
+  it('prints a right-to-left paragraph from the right edge of its box', async () => {
+    const piece = preparePiece(compiled, samples(compiled)[0]!.record, compiled.assets);
+    const greeting = piece.pages[0]!.find((item) => item.kind === 'text' && item.name === 'greeting');
+    if (greeting?.kind !== 'text') throw new Error('no greeting');
+    const right = Math.max(...greeting.lines[0]!.runs.map((r) => r.x + r.face.width(r.text) * greeting.size));
+    expect(right).toBeCloseTo(greeting.box.w, 1);
+    // Words right to left: the first word of the greeting is the rightmost.
+    const first = greeting.lines[0]!.runs[0]!;
+    expect(first.text.trim()).toBe('שלום');
+    expect(first.x).toBe(Math.max(...greeting.lines[0]!.runs.map((r) => r.x)));
   });
 });

@@ -502,6 +502,64 @@ describe('fitText: paragraph styles', () => {
   });
 });
 
+describe('fitText: right to left', () => {
+  const rtl = (overrides: Partial<TextSpec> = {}) =>
+    spec({ fonts: [dejavu], width: 300, height: 100, align: 'start', ...overrides });
+  /** Each run's text and where it starts, left to right as printed. */
+  const printed = (result: FitResult, line = 0) =>
+    result.lines[line]!.runs.toSorted((a, b) => a.x - b.x)
+      .map((r) => r.text.trim())
+      .filter((t) => t !== '');
+
+  it('sets a Hebrew paragraph from the right, its words right to left, spaces kept', () => {
+    const result = fitText(plain('שלום עולם יפה'), rtl());
+    expect(printed(result)).toEqual(['יפה', 'עולם', 'שלום']);
+    // Runs stay in reading order (the text layer reads them so), each word with its space.
+    expect(result.lines[0]!.runs.map((r) => r.text)).toEqual(['שלום ', 'עולם ', 'יפה']);
+    const right = Math.max(...result.lines[0]!.runs.map((r) => r.x + r.face.width(r.text) * 12));
+    expect(right).toBeCloseTo(300, 6);
+  });
+
+  it('keeps a left-to-right run left to right inside a right-to-left line, and the reverse', () => {
+    expect(printed(fitText(plain('שלום Harbor Mutual עולם'), rtl()))).toEqual([
+      'עולם',
+      'Harbor Mutual',
+      'שלום',
+    ]);
+    const ltr = fitText(plain('Hello שלום עולם world'), rtl());
+    expect(printed(ltr)).toEqual(['Hello', 'עולם', 'שלום', 'world']);
+    expect(lineStart(ltr.lines[0]!)).toBe(0);
+  });
+
+  it('takes the direction an element says, else the first strong letter of each paragraph', () => {
+    const forced = fitText(plain('Dana 42'), rtl({ direction: 'rtl' }));
+    expect(printed(forced)).toEqual(['Dana 42']);
+    expect(Math.max(...forced.lines[0]!.runs.map((r) => r.x + r.face.width(r.text) * 12))).toBeCloseTo(
+      300,
+      6,
+    );
+    const mixed = fitText(plain('שלום\nHello'), rtl());
+    expect(lineStart(mixed.lines[1]!)).toBe(0);
+    expect(lineStart(mixed.lines[0]!)).toBeGreaterThan(200);
+  });
+
+  it('wraps right-to-left text in reading order: the first words on the first line', () => {
+    const words = 'אחת שתיים שלוש ארבע חמש שש שבע שמונה תשע עשר'.split(' ');
+    const result = fitText(plain(words.join(' ')), rtl({ width: 80 }));
+    expect(result.lines.length).toBeGreaterThan(1);
+    const read = result.lines.flatMap((l) => l.runs.map((r) => r.text.trim()));
+    expect(read).toEqual(words);
+  });
+
+  it('shapes Arabic: the font lays out joined forms, not the letters alone', () => {
+    const word = 'مرحبا';
+    const laid = dejavu.regular.font.layout(word).glyphs.map((g) => g.id);
+    const alone = [...word].map((c) => dejavu.regular.font.glyphForCodePoint(c.codePointAt(0)!).id).reverse();
+    expect(laid).toHaveLength(alone.length);
+    expect(laid).not.toEqual(alone);
+  });
+});
+
 describe('fitText: reuse', () => {
   it("reuses an element's last fit for the same styled text, and fits any other text afresh", () => {
     const element = spec({ minSize: 8 });

@@ -19,7 +19,16 @@ const schema = z.strictObject({
     .describe('The content: Handlebars, with **bold** and *italic* emphasis. Defaults to the bound field.'),
   field: keySchema.optional().describe('The field this element shows: the only way a rep edits it.'),
   ...textStyle,
-  align: z.enum(ALIGN).default('left').describe('Horizontal alignment.'),
+  align: z
+    .enum(ALIGN)
+    .optional()
+    .describe(
+      'Horizontal alignment; default: where the text starts (left, or right for right-to-left text).',
+    ),
+  direction: z
+    .enum(['ltr', 'rtl'])
+    .optional()
+    .describe('Right to left or left to right; default: from the first letter of each paragraph.'),
   valign: z.enum(VALIGN).default('top').describe('Vertical alignment in the box.'),
   uppercase: z.boolean().default(false).describe('Set in capitals.'),
   paragraphSpacing: z
@@ -52,6 +61,7 @@ export function fitSpec(
     minSize?: number | undefined;
     lineHeight: number;
     paragraphSpacing?: number | undefined;
+    direction?: 'ltr' | 'rtl' | undefined;
   },
   align: TextSpec['align'],
   valign: TextSpec['valign'],
@@ -65,6 +75,7 @@ export function fitSpec(
     ...(def.minSize !== undefined ? { minSize: def.minSize } : {}),
     lineHeight: def.lineHeight,
     ...(def.paragraphSpacing ? { paragraphSpacing: def.paragraphSpacing } : {}),
+    ...(def.direction ? { direction: def.direction } : {}),
     align,
     valign,
     fonts,
@@ -84,7 +95,7 @@ export const text: ElementKind<typeof schema, CompiledText<'text'>, TextItem> = 
   editor: {
     label: 'Text',
     summary:
-      '`text` (Handlebars with `**bold**` and `*italic*`; `\\n` breaks a line) or `field` (binds the element to a field), `font`, `size`, `minSize` (copyfit: shrink down to it, else an overflow error), `color`, `align` (`left`, `center`, `right`, `justify`), `valign`, `lineHeight`, `uppercase`, `paragraphSpacing` (points after each paragraph; a paragraph starting with `• ` or `- ` hangs its further lines under its text), `hyphenate` (break words with a hyphen, in the template’s or the element’s `lang`)',
+      '`text` (Handlebars with `**bold**` and `*italic*`; `\\n` breaks a line) or `field` (binds the element to a field), `font`, `size`, `minSize` (copyfit: shrink down to it, else an overflow error), `color`, `align` (`left`, `center`, `right`, `justify`), `valign`, `direction` (`rtl` or `ltr`; default: from the text), `lineHeight`, `uppercase`, `paragraphSpacing` (points after each paragraph; a paragraph starting with `• ` or `- ` hangs its further lines under its text), `hyphenate` (break words with a hyphen, in the template’s or the element’s `lang`)',
     properties: [
       ...BOX_PROPERTIES,
       { key: 'text', label: 'Text', group: 'Content', control: 'template', bindable: true },
@@ -92,6 +103,7 @@ export const text: ElementKind<typeof schema, CompiledText<'text'>, TextItem> = 
       ...TEXT_STYLE_PROPERTIES,
       { key: 'align', label: 'Align', group: 'Type', control: 'choice', choices: ALIGN },
       { key: 'valign', label: 'Vertical align', group: 'Type', control: 'choice', choices: VALIGN },
+      { key: 'direction', label: 'Direction', group: 'Type', control: 'choice', choices: ['ltr', 'rtl'] },
       { key: 'uppercase', label: 'Capitals', group: 'Type', control: 'boolean' },
       {
         key: 'paragraphSpacing',
@@ -116,7 +128,6 @@ export const text: ElementKind<typeof schema, CompiledText<'text'>, TextItem> = 
   },
   compile: (def, compile) => {
     const { path } = compile;
-    if (def.text !== undefined) compile.refuseRightToLeft(def.text, `${path}.text`, `text "${def.name}"`);
     const source = def.text ?? `{{fields.${def.field}}}`;
     const compiled = compile.text(source, def.text !== undefined ? `${path}.text` : `${path}.field`, true);
     if (!compiled) return null;
@@ -136,7 +147,7 @@ export const text: ElementKind<typeof schema, CompiledText<'text'>, TextItem> = 
       uppercase: def.uppercase,
       spec: fitSpec(
         def,
-        def.align,
+        def.align ?? 'start',
         def.valign,
         fonts,
         compile.hyphenator(def.hyphenate, def.lang, `${path}.hyphenate`),
