@@ -80,6 +80,38 @@ describe('postcard', () => {
     const [front] = await popplerText(await renderToBuffer(compiled, [piece]));
     expect(front).toContain('Wolfeschlegelsteinhausen, smooth sailing');
   });
+  it('sets a rep name at its 40-character limit on every card, without overflow', () => {
+    const name = 'Maximiliana Konstantinopoulou-Whitfield';
+    expect(name.length).toBeLessThanOrEqual(40);
+    const record = withValues(compiled, (r) => {
+      r.rep.name = `${name}X`.slice(0, 40);
+    });
+    const piece = preparePiece(compiled, record, compiled.assets);
+    expect(piece.report.find((e) => e.element === 'signoff')?.status).not.toBe('overflow');
+  });
+
+  it('keeps the text left of the divider clear of it: no comma lands on the rule', () => {
+    const record = withValues(compiled, (r) => {
+      r.rep.name = 'Maximiliana Konstantinopoulou-Whitfield';
+      r.prospect.firstName = 'Bartholomew-Alexander';
+    });
+    const piece = preparePiece(compiled, record, compiled.assets);
+    const back = piece.pages[1]!;
+    // The rule is static art: its place is the manifest's.
+    const divider = compiled.manifest.pages[1]!.elements.find((e) => e.name === 'divider');
+    if (divider?.type !== 'line') throw new Error('no divider');
+    const rule = divider.x - divider.strokeWidth / 2;
+    for (const item of back) {
+      if (item.kind !== 'text' || item.box.x >= rule) continue;
+      // Only the boxes beside the rule (it runs from y to y + h).
+      if (item.box.y >= divider.y + divider.h || item.box.y + item.box.h <= divider.y) continue;
+      // The box itself ends clear of the rule, and so does every glyph set in it.
+      expect(item.box.x + item.box.w, item.name).toBeLessThanOrEqual(rule - 4);
+      for (const line of item.lines)
+        for (const run of line.runs)
+          expect(item.box.x + run.x + run.face.width(run.text) * item.size).toBeLessThanOrEqual(rule - 4);
+    }
+  });
 });
 
 describe('hyphenation switched on for a template', () => {
