@@ -758,7 +758,8 @@ function visualRuns(line: Line, size: number, x0: number, wordSpacing: number): 
       prev.face === atom.face &&
       prev.level === atom.level &&
       prev.text === ' ' &&
-      !atom.space
+      !atom.space &&
+      wordSpacing === 0
     ) {
       // A right-to-left word takes the space after it, printed to its left.
       prev.text = atom.text + prev.text;

@@ -148,6 +148,32 @@ describe('hyphenation switched on for a template', () => {
   });
 });
 
+describe('hyphenation in a language with no patterns', () => {
+  it('is a compile problem naming the element, not silently unhyphenated text', async () => {
+    const dir = await mkdtemp(path.join(os.tmpdir(), 'platen-type-'));
+    try {
+      const copy = path.join(dir, 'postcard');
+      await cp(path.join(TEMPLATES_DIR, 'postcard-6x4'), copy, { recursive: true });
+      const file = path.join(copy, 'template.json');
+      const manifest = JSON.parse(await readFile(file, 'utf8')) as { pages: { elements: object[] }[] };
+      manifest.pages[1]!.elements = manifest.pages[1]!.elements.map((e) =>
+        (e as { name: string }).name === 'message' ? { ...e, hyphenate: true, lang: 'tlh' } : e,
+      );
+      await writeFile(file, JSON.stringify(manifest));
+      const error = (await compileTemplate(copy).catch((e: unknown) => e)) as { problems?: object[] };
+      expect(error.problems).toEqual([
+        expect.objectContaining({
+          path: 'pages[1].elements[6].hyphenate',
+          rule: 'no_hyphenation',
+          message: 'there are no hyphenation rules for the language "tlh"',
+        }),
+      ]);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+});
+
 describe('window letter', () => {
   let compiled: CompiledTemplate;
   beforeAll(async () => {

@@ -551,6 +551,19 @@ describe('fitText: right to left', () => {
     expect(read).toEqual(words);
   });
 
+  it('justifies right-to-left lines: words spread to both edges, none overlapping', () => {
+    const words = 'אחת שתיים שלוש ארבע חמש שש שבע שמונה תשע עשר'.split(' ');
+    const result = fitText(plain(words.join(' ')), rtl({ width: 120, align: 'justify' }));
+    const runs = result.lines[0]!.runs.filter((r) => r.text.trim() !== '').toSorted((a, b) => a.x - b.x);
+    expect(runs[0]!.x).toBeCloseTo(0, 6);
+    const last = runs.at(-1)!;
+    expect(last.x + last.face.width(last.text) * 12).toBeCloseTo(120, 6);
+    for (let i = 1; i < runs.length; i++) {
+      const prev = runs[i - 1]!;
+      expect(runs[i]!.x).toBeGreaterThanOrEqual(prev.x + prev.face.width(prev.text) * 12 - 1e-6);
+    }
+  });
+
   it('shapes Arabic: the font lays out joined forms, not the letters alone', () => {
     const word = 'مرحبا';
     const laid = dejavu.regular.font.layout(word).glyphs.map((g) => g.id);
