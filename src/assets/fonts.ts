@@ -26,6 +26,9 @@ export class FontFace {
   private readonly runs = new Map<string, LaidOutRun>();
   readonly ascent: number;
   readonly descent: number;
+  /** Its weight and slant, from the font's own tables: a fallback for this face is chosen to match. */
+  readonly bold: boolean;
+  readonly italic: boolean;
 
   constructor(
     /** Content hash: two templates shipping the same file share one face. */
@@ -35,6 +38,11 @@ export class FontFace {
     this.scale = 1000 / font.unitsPerEm;
     this.ascent = font.ascent / font.unitsPerEm;
     this.descent = font.descent / font.unitsPerEm;
+    const os2 = (
+      font as unknown as { 'OS/2'?: { usWeightClass?: number; fsSelection?: { italic?: boolean } } }
+    )['OS/2'];
+    this.bold = (os2?.usWeightClass ?? 400) >= 600;
+    this.italic = os2?.fsSelection?.italic === true || font.italicAngle !== 0;
   }
 
   /** Coverage of the Basic Multilingual Plane, looked up once per code point: 0 unknown, 1 yes, 2 no. */

@@ -7,7 +7,7 @@ import type { CompiledBase, ItemBase } from '../model/kinds.js';
 import type { ColorRef, InputDef } from '../model/manifest.js';
 import type { Painter, SvgArt } from '../model/painter.js';
 import type { MergeContext, PieceRecord, TextFn } from '../model/record.js';
-import type { FontFamily, TextToFit } from '../model/text.js';
+import type { FontFamily, Hyphenator, TextToFit } from '../model/text.js';
 
 /**
  * The contract of an element kind: everything the pipeline knows about one `type` of the manifest's
@@ -117,8 +117,6 @@ export interface CompileContext {
   base: { name: string; box: Box; when?: CompiledBase['when'] };
   colorSpace: 'rgb' | 'cmyk';
   problem(path: string, rule: string, message: string): void;
-  /** Refuses template text that would print right to left (see text/right-to-left.ts). */
-  refuseRightToLeft(text: string, path: string, what: string): void;
   /** Compiles template text (Handlebars), checking its paths; null (and a problem) when it is wrong. */
   text(
     source: string,
@@ -134,6 +132,11 @@ export interface CompileContext {
   barcodeColor(ref: ColorRef | undefined, path: string, keepRgb?: boolean): Color;
   /** The element's font family and the fallback chain; empty when the font is missing (a problem already). */
   fonts(name: string | undefined): FontFamily[];
+  /**
+   * The hyphenator of an element's text: on when the element or else the template says so, in the
+   * element's or else the template's language; undefined when off (or a problem when no patterns).
+   */
+  hyphenator(on: boolean | undefined, lang: string | undefined, path: string): Hyphenator | undefined;
   /** A declared input by record path (`rep.photo`). */
   input(path: string): InputDef | undefined;
   /** Loads and prepares a package image once; undefined (and a problem) when it cannot. */

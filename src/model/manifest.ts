@@ -21,6 +21,11 @@ export const keySchema = z
   )
   .refine((key) => !FORBIDDEN_KEYS.has(key), 'reserved name');
 
+/** A language tag (BCP 47): the template's language, or an element's own. */
+export const langSchema = z
+  .string()
+  .regex(/^[A-Za-z]{2,3}(-[A-Za-z0-9]{1,8})*$/, 'expected a language tag such as en-US');
+
 /** A path inside the package: relative, forward slashes, no `..`, no absolute paths. */
 export const assetPathSchema = z
   .string()
@@ -288,10 +293,9 @@ export function manifestShape<E extends z.ZodType<ElementDef, ElementInput>>(ele
     fallbackFonts: z.array(keySchema).default([]),
     defaultFont: keySchema.optional(),
     /** The language of the template's text (BCP 47), for tagged PDFs. */
-    lang: z
-      .string()
-      .regex(/^[A-Za-z]{2,3}(-[A-Za-z0-9]{1,8})*$/, 'expected a language tag such as en-US')
-      .default('en-US'),
+    lang: langSchema.default('en-US'),
+    /** Hyphenate text elements in the template's language, unless an element says otherwise. */
+    hyphenate: z.boolean().default(false),
     colors: z.record(keySchema, paletteValueSchema).default({}),
     /** The prospect columns and rep-profile values the template reads. */
     prospect: inputMapSchema,

@@ -4,6 +4,9 @@ import type { Box } from './geometry.js';
 
 /** Styled text, its fitting, and the text items every text-bearing element kind hands to fit and draw. */
 
+/** The places a word may break with a hyphen, as code point offsets into it, ascending. */
+export type Hyphenator = (word: string) => number[];
+
 export interface FontFamily {
   name: string;
   regular: FontFace;
@@ -25,10 +28,17 @@ export interface TextSpec {
   size: number;
   minSize?: number;
   lineHeight: number;
-  align: 'left' | 'center' | 'right' | 'justify';
+  /** Space after each paragraph but the last, in points (a newline ends a paragraph). */
+  paragraphSpacing?: number;
+  /** `start`: left, or right in a right-to-left paragraph. */
+  align: 'start' | 'left' | 'center' | 'right' | 'justify';
+  /** The paragraphs' direction; absent: each paragraph's first strong character decides (UAX #9). */
+  direction?: 'ltr' | 'rtl';
   valign: 'top' | 'middle' | 'bottom';
   /** The element's family first, then the template's fallback chain. */
   fonts: FontFamily[];
+  /** Where words may break with a hyphen (the text's language); absent: words are not hyphenated. */
+  hyphenate?: Hyphenator;
 }
 
 /** A stretch of one line drawn with one face; `x` is from the box's left edge. */

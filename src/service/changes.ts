@@ -35,6 +35,7 @@ const SETTINGS: [keyof Manifest, string][] = [
   ['defaultFont', 'default font'],
   ['fallbackFonts', 'fallback fonts'],
   ['lang', 'language'],
+  ['hyphenate', 'hyphenation'],
   ['output', 'output'],
 ];
 

@@ -6,28 +6,19 @@ import { repProblems } from '../jobs/batch.js';
 import type { ApiKey, RepDetails, RepProfile, Store } from '../store/store.js';
 import { imageMinimum, PHOTO_MIN_PX } from '../model/manifest.js';
 import { PHONE } from '../template/record-schema.js';
-import { hasRightToLeft, RIGHT_TO_LEFT_RULE, rightToLeftMessage } from '../text/right-to-left.js';
 import { authorize } from './policy.js';
 import { PROFILE_INPUTS } from './render.js';
 import type { TemplateService, TemplateVersion } from './templates.js';
 
 export type { RepProfile } from '../store/store.js';
 
-/** A detail printed on every piece: refused up front if no template could print it. */
-const text = (max: number, label: string) =>
-  z
-    .string()
-    .trim()
-    .max(max)
-    .refine((v) => !hasRightToLeft(v), {
-      message: rightToLeftMessage(`"${label}"`),
-      params: { rule: RIGHT_TO_LEFT_RULE },
-    });
+/** A detail printed on every piece. */
+const text = (max: number) => z.string().trim().max(max);
 
 /** What a profile update may carry, from the API's multipart body or the profile page's form. */
 export const profileUpdateSchema = z.strictObject({
-  name: text(100, 'Name').optional(),
-  title: text(100, 'Title').optional(),
+  name: text(100).optional(),
+  title: text(100).optional(),
   phone: z
     .string()
     .trim()
@@ -35,7 +26,7 @@ export const profileUpdateSchema = z.strictObject({
     .regex(new RegExp(`^$|${PHONE.source}`, PHONE.flags), 'not a phone number')
     .optional(),
   email: z.union([z.literal(''), z.email('not an email address')]).optional(),
-  licenseNumber: text(60, 'Licence number').optional(),
+  licenseNumber: text(60).optional(),
 });
 export type ProfileUpdate = z.infer<typeof profileUpdateSchema>;
 

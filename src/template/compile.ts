@@ -14,9 +14,9 @@ import type { CompiledElement, ElementDef, ElementItem, StaticLayer } from '../m
 import { type ColorRef, type ColorValue, type Manifest, PAGE_PRESETS } from '../model/manifest.js';
 import type { CompiledPage, CompiledTemplate, ElementTag } from '../model/template.js';
 import type { TextFn } from '../model/record.js';
-import type { FontFamily } from '../model/text.js';
+import type { FontFamily, Hyphenator } from '../model/text.js';
 import { compileText, TemplateSyntaxError } from '../text/handlebars.js';
-import { hasRightToLeft, RIGHT_TO_LEFT_RULE, rightToLeftMessage } from '../text/right-to-left.js';
+import { hyphenatorFor } from '../text/hyphenate.js';
 import { manifestSchema } from './manifest.js';
 import { buildRecordSchema } from './record-schema.js';
 
@@ -133,7 +133,6 @@ class Compiler {
     await this.loadFonts();
     await this.placeImages();
     await this.loadSampleImages();
-    this.checkInputValues();
     const pages: CompiledPage[] = [];
     for (const [p, def] of m.pages.entries()) {
       const elements: Compiled[] = [];
@@ -205,28 +204,6 @@ class Compiler {
 
   private problem(path: string, rule: string, message: string): void {
     this.problems.push({ path, rule, message });
-  }
-
-  /**
-   * Refuses template text that would print right-to-left characters (see text/right-to-left.ts). Records
-   * are checked by their schema; merged text is then free of them, as the helpers only change case,
-   * format dates in English or percent-encode, and a helper's literal is part of the checked source.
-   */
-  private refuseRightToLeft(text: string, path: string, what: string): void {
-    if (hasRightToLeft(text)) this.problem(path, RIGHT_TO_LEFT_RULE, rightToLeftMessage(what));
-  }
-
-  /** Defaults and choices are template text that records print as their own values. */
-  private checkInputValues(): void {
-    for (const scope of ['rep', 'prospect', 'fields'] as const) {
-      for (const [key, def] of Object.entries(this.manifest[scope])) {
-        const what = `the ${def.label ? `"${def.label}"` : key} input's`;
-        if (typeof def.default === 'string')
-          this.refuseRightToLeft(def.default, `${scope}.${key}.default`, `${what} default`);
-        for (const [i, choice] of (def.choices ?? []).entries())
-          this.refuseRightToLeft(choice, `${scope}.${key}.choices[${i}]`, `${what} choice ${i + 1}`);
-      }
-    }
   }
 
   // ------------------------------------------------------------------------------------ files
@@ -318,6 +295,21 @@ class Compiler {
       }
       if (faces.regular) this.families.set(name, { name, ...faces, regular: faces.regular });
     }
+  }
+
+  private hyphenator(
+    on: boolean | undefined,
+    lang: string | undefined,
+    path: string,
+  ): Hyphenator | undefined {
+    if (!(on ?? this.manifest.hyphenate)) return undefined;
+    const language = lang ?? this.manifest.lang;
+    const hyphenator = hyphenatorFor(language);
+    if (!hyphenator) {
+      this.problem(path, 'no_hyphenation', `there are no hyphenation rules for the language "${language}"`);
+      return undefined;
+    }
+    return hyphenator;
   }
 
   /** The element's family first, then the fallback chain (without repeating the element's own). */
@@ -466,11 +458,11 @@ class Compiler {
       },
       colorSpace: this.print.colorSpace,
       problem: (at, rule, message) => this.problem(at, rule, message),
-      refuseRightToLeft: (text, at, what) => this.refuseRightToLeft(text, at, what),
       text: (source, at, emphasis) => this.compileTextFn(source, at, emphasis),
       color: (ref, at, keepRgb) => this.color(ref, at, keepRgb),
       barcodeColor: (ref, at, keepRgb) => this.color(ref, at, keepRgb, 'barcode'),
       fonts: (name) => this.fontChain(name),
+      hyphenator: (on, lang, at) => this.hyphenator(on, lang, at),
       input: (at) => {
         const [scope, key] = at.split('.') as ['rep' | 'prospect' | 'fields', string];
         return this.manifest[scope][key];

@@ -40,6 +40,7 @@ const MANIFEST_KEYS: Record<string, string> = {
   defaultFont: 'Default font',
   fallbackFonts: 'Fallback fonts',
   lang: 'Language',
+  hyphenate: 'Hyphenation',
   colors: 'Palette',
   output: 'Output',
   'output.landingUrl': 'Landing page address',

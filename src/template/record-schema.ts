@@ -2,7 +2,6 @@ import { z } from 'zod';
 import { type InputDef, type Manifest, MAX_STRING_LENGTH, TODAY } from '../model/manifest.js';
 import { inputPattern, patternWords } from '../model/patterns.js';
 import type { PieceRecord, RecordValue } from '../model/record.js';
-import { hasRightToLeft, RIGHT_TO_LEFT_RULE, rightToLeftMessage } from '../text/right-to-left.js';
 
 /**
  * Builds the zod schema of the record a template accepts, `{ rep, prospect, fields }`, from its
@@ -30,11 +29,6 @@ function stringRules(def: InputDef, label: string, multiline: boolean) {
     .max(max, { message: `longer than ${max} characters`, abort: true })
     .refine((v) => !(multiline ? MULTILINE_FORBIDDEN : SINGLE_LINE_FORBIDDEN).test(v), {
       message: multiline ? 'contains a control character' : 'contains a line break or control character',
-    })
-    // Every face's record passes here, so no face can print right-to-left text with its words merged.
-    .refine((v) => !hasRightToLeft(v), {
-      message: rightToLeftMessage(`"${label}"`),
-      params: { rule: RIGHT_TO_LEFT_RULE },
     });
   const pattern = inputPattern(def);
   // The message says in words what the value must look like: people never see the expression.

@@ -1,5 +1,15 @@
+import bidiModule, { type Bidi } from 'bidi-js';
 import type { FontFace } from '../assets/fonts.js';
-import type { FitStatus, FontFamily, PlacedLine, PlacedRun, Span, TextSpec } from '../model/text.js';
+import type {
+  FitStatus,
+  FontFamily,
+  Hyphenator,
+  PlacedLine,
+  PlacedRun,
+  Span,
+  TextSpec,
+} from '../model/text.js';
+import { hasRightToLeft } from './right-to-left.js';
 
 /**
  * Text fitting: how a block of styled text sits in its box. Pure functions over font metrics; no
@@ -39,7 +49,23 @@ interface Piece {
   advance: number;
   /** Advance at size 1 without the trailing space (the piece ends its line). */
   advanceAtLineEnd: number;
+  bidi: Levels;
 }
+
+/**
+ * Bidirectional embedding levels (UAX #9) of a piece's characters, of its trailing space, and of its
+ * paragraph: odd is right to left. A space between a Hebrew word and a Latin one takes its own level.
+ */
+interface Levels {
+  level: number;
+  spaceLevel: number;
+  base: number;
+}
+
+const LEFT_TO_RIGHT: Levels = { level: 0, spaceLevel: 0, base: 0 };
+
+// bidi-js is CommonJS: its module is the factory its types call the default export.
+const bidi = (bidiModule as unknown as () => Bidi)();
 
 interface Word {
   pieces: Piece[];
@@ -62,14 +88,57 @@ function faceFor(family: FontFamily, bold: boolean, italic: boolean): FontFace {
   return family.regular;
 }
 
-/** The face that shows `codePoint` in this style: the element's font, else the first fallback that has it. */
-function pickFace(fonts: FontFamily[], bold: boolean, italic: boolean, codePoint: number): FontFace | null {
-  for (const family of fonts) {
-    const face = faceFor(family, bold, italic);
-    if (face.hasChar(codePoint)) return face;
-    if (face !== family.regular && family.regular.hasChar(codePoint)) return family.regular;
-  }
+/**
+ * The face of each family for a span's style. The element's own family gives the span's style; a
+ * fallback family matches the weight and slant of the face the element's family prints (a headline
+ * family whose only file is bold falls back to a bold face, not a regular one).
+ */
+function facesFor(fonts: FontFamily[], bold: boolean, italic: boolean): FontFace[] {
+  const primary = faceFor(fonts[0]!, bold, italic);
+  const wantBold = bold || primary.bold;
+  const wantItalic = italic || primary.italic;
+  return fonts.map((family, i) => (i === 0 ? primary : faceFor(family, wantBold, wantItalic)));
+}
+
+/** The face that shows `codePoint`: the first face of the chain that has it, else a family's regular face. */
+function pickFace(fonts: FontFamily[], faces: FontFace[], codePoint: number): FontFace | null {
+  for (const face of faces) if (face.hasChar(codePoint)) return face;
+  for (const family of fonts) if (family.regular.hasChar(codePoint)) return family.regular;
   return null;
+}
+
+/** Where text is cut into words: spaces, tabs and newlines. */
+function isBreak(codePoint: number): boolean {
+  return codePoint === 32 || codePoint === 9 || codePoint === 10;
+}
+
+/**
+ * For each word, the index in the chain of the first family whose faces (in each character's style)
+ * can set the whole word, or -1 when none can (its characters then pick their faces one by one). A
+ * word is never set in two faces when one can set it all.
+ */
+function wordFamilies(spans: Span[], fonts: FontFamily[]): number[] {
+  const families: number[] = [];
+  let candidates: boolean[] | null = null;
+  const close = () => {
+    if (candidates) families.push(candidates.indexOf(true));
+    candidates = null;
+  };
+  for (const span of spans) {
+    const faces = facesFor(fonts, span.bold, span.italic);
+    for (const char of span.text) {
+      const codePoint = char.codePointAt(0)!;
+      if (isBreak(codePoint)) {
+        close();
+        continue;
+      }
+      candidates ??= faces.map(() => true);
+      for (let i = 0; i < faces.length; i++)
+        if (candidates[i] && !faces[i]!.hasChar(codePoint)) candidates[i] = false;
+    }
+  }
+  close();
+  return families;
 }
 
 function hex(codePoint: number): string {
@@ -81,24 +150,51 @@ function hex(codePoint: number): string {
  * copy. A piece's text is sliced from its span, not built a character at a time: this runs for every
  * text of every piece of a mail drop, and the strings it makes are the layout cache's keys.
  */
-export function itemize(spans: Span[], fonts: FontFamily[]): Itemized {
+export function itemize(spans: Span[], fonts: FontFamily[], direction?: TextSpec['direction']): Itemized {
   const words: Word[] = [];
   const missing: MissingChar[] = [];
   const seenMissing = new Set<number>();
   let pieces: Piece[] = [];
   /** The open piece: its face, its text from earlier spans, and where it starts in this span. */
-  let current: { face: FontFace; text: string; start: number } | null = null;
+  let current: { face: FontFace; text: string; start: number; level: number } | null = null;
   let chars = 0;
+  // Levels only where there is right-to-left text (or the element is right to left): most text has none.
+  let all = '';
+  for (const span of spans) all += span.text;
+  const embedding =
+    direction === 'rtl' || hasRightToLeft(all)
+      ? bidi.getEmbeddingLevels(all, direction === 'rtl' ? 'rtl' : direction === 'ltr' ? 'ltr' : 'auto')
+      : null;
+  /** Where the span being read starts in `all`, and the paragraph it is in. */
+  let spanStart = 0;
+  let paragraph = 0;
+  const levelAt = (i: number) => embedding?.levels[spanStart + i] ?? 0;
+  const baseAt = (i: number) => {
+    if (!embedding) return 0;
+    while (
+      paragraph < embedding.paragraphs.length - 1 &&
+      embedding.paragraphs[paragraph]!.end < spanStart + i
+    )
+      paragraph += 1;
+    return embedding.paragraphs[paragraph]?.level ?? 0;
+  };
+  /** The level of the space that closes the open piece. */
+  let spaceLevel = 0;
+  /** The family each word is set in (wordFamilies), and the word being read. */
+  const families = wordFamilies(spans, fonts);
+  let wordIndex = 0;
+  let inWord = false;
 
   const closePiece = (spaceAfter: boolean) => {
     if (!current) return;
-    const text = spaceAfter ? `${current.text} ` : current.text;
-    pieces.push({
-      face: current.face,
-      text,
-      advance: current.face.width(text),
-      advanceAtLineEnd: spaceAfter ? current.face.width(current.text) : current.face.width(text),
-    });
+    const levels = embedding
+      ? {
+          level: current.level,
+          spaceLevel: spaceAfter ? spaceLevel : current.level,
+          base: baseAt(current.start),
+        }
+      : LEFT_TO_RIGHT;
+    pieces.push(makePiece(current.face, current.text, spaceAfter, levels));
     current = null;
   };
   const closeWord = (spaceAfter: boolean, breakAfter: boolean) => {
@@ -115,6 +211,7 @@ export function itemize(spans: Span[], fonts: FontFamily[]): Itemized {
 
   for (const span of spans) {
     const text = span.text;
+    const faces = facesFor(fonts, span.bold, span.italic);
     /** Takes the open piece's characters of this span, up to `end`, into its text. */
     const take = (end: number) => {
       if (current && current.start < end) current.text += text.slice(current.start, end);
@@ -124,6 +221,10 @@ export function itemize(spans: Span[], fonts: FontFamily[]): Itemized {
     while (i < text.length) {
       const codePoint = text.codePointAt(i)!;
       const next = i + (codePoint > 0xffff ? 2 : 1);
+      if (isBreak(codePoint) && inWord) {
+        inWord = false;
+        wordIndex += 1;
+      }
       if (codePoint === 10 /* \n */) {
         take(i);
         const last = words.at(-1);
@@ -132,15 +233,23 @@ export function itemize(spans: Span[], fonts: FontFamily[]): Itemized {
           last.spaceAfter = false;
           last.breakAfter = true;
           const piece = last.pieces.at(-1)!;
-          last.pieces[last.pieces.length - 1] = makePiece(piece.face, piece.text.trimEnd());
+          last.pieces[last.pieces.length - 1] = makePiece(
+            piece.face,
+            piece.text.trimEnd(),
+            false,
+            piece.bidi,
+          );
         } else {
           closeWord(false, true);
         }
       } else if (codePoint === 32 || codePoint === 9 /* space, tab */) {
         take(i);
+        spaceLevel = levelAt(i);
         if (current || pieces.length > 0) closeWord(true, false);
       } else {
-        const face = pickFace(fonts, span.bold, span.italic, codePoint);
+        inWord = true;
+        const family = families[wordIndex]!;
+        const face = family >= 0 ? faces[family]! : pickFace(fonts, faces, codePoint);
         if (!face) {
           take(i);
           if (current) current.start = next; // the character is left out
@@ -149,11 +258,12 @@ export function itemize(spans: Span[], fonts: FontFamily[]): Itemized {
             missing.push({ char: String.fromCodePoint(codePoint), codePoint: hex(codePoint) });
           }
         } else {
-          if (current && current.face !== face) {
+          const level = levelAt(i);
+          if (current && (current.face !== face || current.level !== level)) {
             take(i);
             closePiece(false);
           }
-          current ??= { face, text: '', start: i };
+          current ??= { face, text: '', start: i, level };
           chars += 1;
         }
       }
@@ -162,6 +272,7 @@ export function itemize(spans: Span[], fonts: FontFamily[]): Itemized {
     take(text.length);
     // The next span's characters start at its own index 0.
     if (current) current.start = 0;
+    spanStart += text.length;
   }
   closeWord(false, false);
   // A trailing space at the very end carries nothing.
@@ -178,6 +289,17 @@ interface Line {
   width: number;
   /** Ends a paragraph (a newline or the end of the text): never justified. */
   endsParagraph: boolean;
+  /** Where the line starts, at size 1: a bullet paragraph's lines after its first hang under its text. */
+  indent: number;
+}
+
+/** Marks that make a paragraph a list item when it starts with one and a space. */
+const BULLETS = new Set(['•', '-', '–', '◦', '▪']);
+
+/** The hanging indent of a paragraph starting with `word`, at size 1: the bullet and its space; else 0. */
+function hangingIndent(word: Word): number {
+  if (!word.spaceAfter || word.pieces.length !== 1) return 0;
+  return BULLETS.has(word.pieces[0]!.text.trimEnd()) ? wordAdvance(word, false) : 0;
 }
 
 function wordAdvance(word: Word, atLineEnd: boolean): number {
@@ -209,7 +331,7 @@ function splitLongWord(word: Word, maxWidth: number): Word[] {
     for (const char of piece.text.trimEnd()) {
       const next = piece.face.width(text + char);
       if (width + next > maxWidth + EPSILON && (text || pieces.length)) {
-        if (text) pieces.push(makePiece(piece.face, text));
+        if (text) pieces.push(makePiece(piece.face, text, false, piece.bidi));
         flush();
         text = '';
       }
@@ -217,7 +339,7 @@ function splitLongWord(word: Word, maxWidth: number): Word[] {
       chars += 1;
     }
     if (text) {
-      pieces.push(makePiece(piece.face, text));
+      pieces.push(makePiece(piece.face, text, false, piece.bidi));
       width += piece.face.width(text);
     }
   }
@@ -228,41 +350,117 @@ function splitLongWord(word: Word, maxWidth: number): Word[] {
     last.breakAfter = word.breakAfter;
     if (word.spaceAfter) {
       const lastPiece = last.pieces.at(-1)!;
-      last.pieces[last.pieces.length - 1] = makePiece(lastPiece.face, lastPiece.text, true);
+      last.pieces[last.pieces.length - 1] = makePiece(lastPiece.face, lastPiece.text, true, lastPiece.bidi);
     }
   }
   return parts;
 }
 
-function makePiece(face: FontFace, text: string, spaceAfter = false): Piece {
+function makePiece(face: FontFace, text: string, spaceAfter = false, bidi: Levels = LEFT_TO_RIGHT): Piece {
   const full = spaceAfter ? `${text} ` : text;
-  return { face, text: full, advance: face.width(full), advanceAtLineEnd: face.width(text) };
+  return { face, text: full, advance: face.width(full), advanceAtLineEnd: face.width(text), bidi };
 }
 
-/** Greedy line breaking at a given size; widths are at size 1 and compared with width / size. */
-function breakLines(words: Word[], maxWidth: number): Line[] {
+/**
+ * Cuts a word after its first `at` characters. The head ends its line: it gets a visible hyphen
+ * unless it ends in one already; the tail keeps the word's space and line break.
+ */
+function cutWord(word: Word, at: number, hyphen: boolean): [Word, Word] {
+  const head: Piece[] = [];
+  const tail: Piece[] = [];
+  let left = at;
+  word.pieces.forEach((piece, i) => {
+    const spaced = i === word.pieces.length - 1 && word.spaceAfter;
+    const chars = [...(spaced ? piece.text.slice(0, -1) : piece.text)];
+    const taken = Math.max(0, Math.min(left, chars.length));
+    if (taken > 0) head.push(makePiece(piece.face, chars.slice(0, taken).join(''), false, piece.bidi));
+    if (taken < chars.length)
+      tail.push(makePiece(piece.face, chars.slice(taken).join(''), spaced, piece.bidi));
+    left -= chars.length;
+  });
+  const last = head.at(-1)!;
+  if (hyphen && !/[-\u2010]$/.test(last.text))
+    head[head.length - 1] = makePiece(last.face, `${last.text}-`, false, last.bidi);
+  return [
+    { pieces: head, spaceAfter: false, breakAfter: false, chars: at },
+    { pieces: tail, spaceAfter: word.spaceAfter, breakAfter: word.breakAfter, chars: word.chars - at },
+  ];
+}
+
+/** The word cut at its last hyphenation point whose head, hyphen included, fits `room`; or null. */
+function hyphenateInto(word: Word, room: number, hyphenate: Hyphenator): [Word, Word] | null {
+  let text = '';
+  for (const piece of word.pieces) text += piece.text;
+  if (word.spaceAfter) text = text.slice(0, -1);
+  const points = hyphenate(text);
+  for (let i = points.length - 1; i >= 0; i--) {
+    const parts = cutWord(word, points[i]!, true);
+    if (wordAdvance(parts[0], true) <= room + EPSILON) return parts;
+  }
+  return null;
+}
+
+interface Broken {
+  lines: Line[];
+  /** Whether a word had to be cut where it has no hyphenation point (a URL, or no hyphenation). */
+  split: boolean;
+}
+
+/**
+ * Greedy line breaking at a given size; widths are at size 1 and compared with width / size. With a
+ * hyphenator, a word that does not fit the end of a line is hyphenated into it where it can be.
+ */
+function breakLines(words: Word[], maxWidth: number, hyphenate: Hyphenator | undefined): Broken {
   const lines: Line[] = [];
+  let split = false;
   let line: Word[] = [];
   let width = 0; // including the trailing space of the last word
   let widthAtEnd = 0;
+  /** The indent of the paragraph's lines after its first, and of the line being filled. */
+  let hang = 0;
+  let indent = 0;
   const push = (endsParagraph: boolean) => {
-    lines.push({ words: line, width: widthAtEnd, endsParagraph });
+    lines.push({ words: line, width: widthAtEnd, endsParagraph, indent });
     line = [];
     width = 0;
     widthAtEnd = 0;
+    if (endsParagraph) hang = 0;
+    indent = hang;
   };
   // Words still to place, the next one last (shift() would copy the rest for every word).
   const queue = words.toReversed();
   while (queue.length > 0) {
     const word = queue.pop()!;
     const atEnd = wordAdvance(word, true);
-    if (line.length > 0 && width + atEnd > maxWidth + EPSILON) push(false);
-    if (line.length === 0 && atEnd > maxWidth + EPSILON && word.pieces.length > 0) {
-      const parts = splitLongWord(word, maxWidth);
+    if (line.length > 0 && width + atEnd > maxWidth - indent + EPSILON) {
+      const room = maxWidth - indent - width;
+      const parts = hyphenate && word.pieces.length > 0 ? hyphenateInto(word, room, hyphenate) : null;
+      if (parts) {
+        line.push(parts[0]);
+        widthAtEnd = width + wordAdvance(parts[0], true);
+        push(false);
+        queue.push(parts[1]);
+        continue;
+      }
+      push(false);
+    }
+    const room = maxWidth - indent;
+    if (line.length === 0 && atEnd > room + EPSILON && word.pieces.length > 0) {
+      const hyphenated = hyphenate ? hyphenateInto(word, room, hyphenate) : null;
+      if (hyphenated) {
+        queue.push(hyphenated[1], hyphenated[0]);
+        continue;
+      }
+      const parts = splitLongWord(word, room);
       if (parts.length > 1) {
+        split = true;
         queue.push(...parts.reverse());
         continue;
       }
+    }
+    // A paragraph's first word: a bullet makes the paragraph's further lines hang under its text.
+    if (line.length === 0 && (lines.at(-1)?.endsParagraph ?? true)) {
+      hang = Math.min(hangingIndent(word), maxWidth / 2);
     }
     line.push(word);
     widthAtEnd = width + atEnd;
@@ -270,32 +468,47 @@ function breakLines(words: Word[], maxWidth: number): Line[] {
     if (word.breakAfter) push(true);
   }
   if (line.length > 0) push(true);
-  return lines;
+  return { lines, split };
 }
 
 // ------------------------------------------------------------------------------------------ fitting
 
-function textHeight(lineCount: number, size: number, lineHeight: number): number {
-  return lineCount * size * lineHeight;
+/** Lines of `size × lineHeight`, and `paragraphSpacing` after each paragraph but the last. */
+function textHeight(lines: Line[], size: number, spec: TextSpec): number {
+  return lines.length * size * spec.lineHeight + paragraphGaps(lines) * (spec.paragraphSpacing ?? 0);
 }
 
-function linesAt(words: Word[], spec: TextSpec, size: number): Line[] {
-  return breakLines(words, spec.width / size);
+function paragraphGaps(lines: Line[]): number {
+  let gaps = 0;
+  for (let i = 0; i < lines.length - 1; i++) if (lines[i]!.endsParagraph) gaps += 1;
+  return gaps;
 }
 
-function fitsAt(words: Word[], spec: TextSpec, size: number): boolean {
-  const lines = linesAt(words, spec, size);
-  return textHeight(lines.length, size, spec.lineHeight) <= spec.height + EPSILON;
+function linesAt(words: Word[], spec: TextSpec, size: number): Broken {
+  return breakLines(words, spec.width / size, spec.hyphenate);
+}
+
+/** Whether the words fit at `size`; unless `allowSplit`, only without a word cut where it has no hyphenation point. */
+function fitsAt(words: Word[], spec: TextSpec, size: number, allowSplit: boolean): boolean {
+  const { lines, split } = linesAt(words, spec, size);
+  if (split && !allowSplit) return false;
+  return textHeight(lines, size, spec) <= spec.height + EPSILON;
 }
 
 /** Largest size on the step grid in [min, max] at which the words fit, or null. */
-function largestFittingSize(words: Word[], spec: TextSpec, min: number, max: number): number | null {
-  if (!fitsAt(words, spec, min)) return null;
+function largestFittingSize(
+  words: Word[],
+  spec: TextSpec,
+  min: number,
+  max: number,
+  allowSplit: boolean,
+): number | null {
+  if (!fitsAt(words, spec, min, allowSplit)) return null;
   let lo = 0; // steps above min; lo always fits
   let hi = Math.floor((max - min) / SIZE_STEP + EPSILON);
   while (lo < hi) {
     const mid = Math.ceil((lo + hi) / 2);
-    if (fitsAt(words, spec, min + mid * SIZE_STEP)) lo = mid;
+    if (fitsAt(words, spec, min + mid * SIZE_STEP, allowSplit)) lo = mid;
     else hi = mid - 1;
   }
   return min + lo * SIZE_STEP;
@@ -308,7 +521,7 @@ function largestFittingSize(words: Word[], spec: TextSpec, min: number, max: num
 function charsOver(words: Word[], spec: TextSpec, size: number): number {
   const total = words.reduce((n, w) => n + w.chars, 0);
   const fitsWith = (n: number, extra: Word | null) =>
-    fitsAt(extra ? [...words.slice(0, n), extra] : words.slice(0, n), spec, size);
+    fitsAt(extra ? [...words.slice(0, n), extra] : words.slice(0, n), spec, size, true);
   let lo = 0;
   let hi = words.length;
   while (lo < hi) {
@@ -340,7 +553,7 @@ function truncateWord(word: Word, count: number): Word {
     const chars = [...piece.text.trimEnd()];
     const text = chars.slice(0, left).join('');
     left -= chars.length;
-    pieces.push(makePiece(piece.face, text));
+    pieces.push(makePiece(piece.face, text, false, piece.bidi));
   }
   return { pieces, spaceAfter: false, breakAfter: false, chars: count };
 }
@@ -374,23 +587,27 @@ function styledText(spans: Span[]): string {
   return text;
 }
 
-function fitAfresh(spans: Span[], spec: TextSpec): FitResult {
-  const { words, missing } = itemize(spans, spec.fonts);
-  let status: FitStatus = 'fits';
-  let size = spec.size;
-  if (!fitsAt(words, spec, size)) {
+/**
+ * The size to set at. A word is cut where it has no hyphenation point only when no size down to
+ * minSize sets it whole: a long name shrinks the text a little rather than print broken.
+ */
+function chooseSize(words: Word[], spec: TextSpec): { status: FitStatus; size: number } {
+  for (const allowSplit of [false, true]) {
+    if (fitsAt(words, spec, spec.size, allowSplit)) return { status: 'fits', size: spec.size };
     const shrunk =
-      spec.minSize !== undefined ? largestFittingSize(words, spec, spec.minSize, spec.size) : null;
-    if (shrunk !== null) {
-      status = 'shrunk';
-      size = shrunk;
-    } else {
-      status = 'overflow';
-      size = spec.minSize ?? spec.size;
-    }
+      spec.minSize !== undefined
+        ? largestFittingSize(words, spec, spec.minSize, spec.size, allowSplit)
+        : null;
+    if (shrunk !== null) return { status: 'shrunk', size: shrunk };
   }
-  const lines = linesAt(words, spec, size);
-  const height = textHeight(lines.length, size, spec.lineHeight);
+  return { status: 'overflow', size: spec.minSize ?? spec.size };
+}
+
+function fitAfresh(spans: Span[], spec: TextSpec): FitResult {
+  const { words, missing } = itemize(spans, spec.fonts, spec.direction);
+  const { status, size } = chooseSize(words, spec);
+  const { lines } = linesAt(words, spec, size);
+  const height = textHeight(lines, size, spec);
   const result: FitResult = {
     status,
     size,
@@ -422,14 +639,26 @@ function place(lines: Line[], spec: TextSpec, size: number, height: number): Pla
   const offset =
     spec.valign === 'top' ? 0 : spec.valign === 'middle' ? (spec.height - height) / 2 : spec.height - height;
 
-  return lines.map((line, index) => {
+  let top = offset;
+  return lines.map((line) => {
+    const rtl = line.words.some((word) => word.pieces.some((piece) => piece.bidi.base % 2 === 1));
+    const align = spec.align === 'start' ? (rtl ? 'right' : 'left') : spec.align;
+    const indent = line.indent * size;
     const lineWidth = line.width * size;
+    const available = spec.width - indent;
+    const bidiLine = line.words.some((word) => word.pieces.some((piece) => piece.bidi !== LEFT_TO_RIGHT));
     const spaces = line.words.length - 1;
-    const justify = spec.align === 'justify' && !line.endsParagraph && spaces > 0;
-    const wordSpacing = justify ? (spec.width - lineWidth) / spaces : 0;
-    let x = 0;
-    if (spec.align === 'right') x = spec.width - lineWidth;
-    else if (spec.align === 'center') x = (spec.width - lineWidth) / 2;
+    const justify = align === 'justify' && !line.endsParagraph && spaces > 0;
+    const wordSpacing = justify ? (available - lineWidth) / spaces : 0;
+    // A right-to-left paragraph starts at the right: its hanging indent is on the right, and its
+    // last justified line ends there.
+    let x = rtl ? 0 : indent;
+    if (align === 'right' || (rtl && align === 'justify' && !justify))
+      x = spec.width - (rtl ? indent : 0) - lineWidth;
+    else if (align === 'center') x = (rtl ? 0 : indent) + (available - lineWidth) / 2;
+    const baseline = top + firstBaseline;
+    top += lineBox + (line.endsParagraph ? (spec.paragraphSpacing ?? 0) : 0);
+    if (bidiLine) return { baseline, runs: visualRuns(line, size, x, wordSpacing) };
 
     const runs: PlacedRun[] = [];
     line.words.forEach((word, w) => {
@@ -445,6 +674,115 @@ function place(lines: Line[], spec: TextSpec, size: number, height: number): Pla
       });
       if (!lastWord) x += wordSpacing;
     });
-    return { baseline: offset + firstBaseline + index * lineBox, runs };
+    return { baseline, runs };
   });
+}
+
+/** A stretch of a line at one embedding level in one face: a piece's text, or the space after it. */
+interface Atom {
+  face: FontFace;
+  text: string;
+  width: number;
+  level: number;
+  /** A word space: justification widens it. */
+  space: boolean;
+  /** Its place in reading order. */
+  order: number;
+}
+
+/**
+ * The runs of a line with right-to-left text, placed where UAX #9 prints them (rule L2): stretches
+ * at each level from the highest to the lowest odd one are reversed. A run's text stays in logical
+ * order, as the text layer needs it: fontkit lays out right-to-left script backwards (and joins
+ * Arabic letters), so a run is drawn as it reads.
+ */
+function visualRuns(line: Line, size: number, x0: number, wordSpacing: number): PlacedRun[] {
+  const atoms: Atom[] = [];
+  line.words.forEach((word, w) => {
+    const lastWord = w === line.words.length - 1;
+    word.pieces.forEach((piece, p) => {
+      const spaced = p === word.pieces.length - 1 && word.spaceAfter;
+      const text = spaced ? piece.text.slice(0, -1) : piece.text;
+      const width = (spaced ? piece.advanceAtLineEnd : piece.advance) * size;
+      atoms.push({
+        face: piece.face,
+        text,
+        width,
+        level: piece.bidi.level,
+        space: false,
+        order: atoms.length,
+      });
+      if (spaced && !lastWord) {
+        const space = (piece.advance - piece.advanceAtLineEnd) * size + wordSpacing;
+        atoms.push({
+          face: piece.face,
+          text: ' ',
+          width: space,
+          level: piece.bidi.spaceLevel,
+          space: true,
+          order: atoms.length,
+        });
+      }
+    });
+  });
+  const highest = Math.max(...atoms.map((a) => a.level));
+  const lowestOdd = Math.min(...atoms.map((a) => (a.level % 2 === 1 ? a.level : a.level + 1)));
+  for (let level = highest; level >= lowestOdd; level--) {
+    for (let i = 0; i < atoms.length;) {
+      if (atoms[i]!.level < level) {
+        i += 1;
+        continue;
+      }
+      let end = i;
+      while (end < atoms.length && atoms[end]!.level >= level) end += 1;
+      atoms.splice(i, end - i, ...atoms.slice(i, end).reverse());
+      i = end;
+    }
+  }
+  const runs: (PlacedRun & { level: number; order: number })[] = [];
+  let x = x0;
+  for (const atom of atoms) {
+    const prev = runs.at(-1);
+    // Left-to-right stretches merge into runs; right-to-left words stay runs of their own, drawn in
+    // reading order: pdf.js reads each word's letters backwards, and the words in the order drawn.
+    if (
+      prev &&
+      prev.face === atom.face &&
+      prev.level === atom.level &&
+      atom.level % 2 === 0 &&
+      wordSpacing === 0
+    ) {
+      prev.text += atom.text;
+    } else if (
+      prev &&
+      prev.face === atom.face &&
+      prev.level === atom.level &&
+      prev.text === ' ' &&
+      !atom.space &&
+      wordSpacing === 0
+    ) {
+      // A right-to-left word takes the space after it, printed to its left.
+      prev.text = atom.text + prev.text;
+    } else {
+      runs.push({ face: atom.face, text: atom.text, x, level: atom.level, order: atom.order });
+    }
+    x += atom.width;
+  }
+  // Drawn in reading order, each at its place: text extraction that follows the content (pdf.js)
+  // reads the words as written.
+  runs.sort((a, b) => a.order - b.order);
+  return runs.map(({ face, text, x: at, level }) => ({
+    face,
+    // Right-to-left neutrals alone (", ", "(") are not laid out backwards by fontkit: reverse them here.
+    text: level % 2 === 1 && !hasRightToLeft(text) ? mirrored(text) : text,
+    x: at,
+  }));
+}
+
+/** Neutrals set right to left on their own, in printed order: reversed, brackets mirrored ("(" as ")"). */
+function mirrored(text: string): string {
+  return [...text]
+    .reverse()
+    .map((char) => bidi.getMirroredCharacter(char) ?? char)
+    .join('');
 }

@@ -1,8 +1,6 @@
 /**
- * Right-to-left scripts (Hebrew, Arabic, Syriac, Thaana, N'Ko, …) cannot be printed yet: text is laid
- * out and drawn left to right, so their words come out reversed and merged with the text around them.
- * Until bidirectional layout exists, such text is refused where it enters (record values, profile
- * details, a template's own text), never printed wrong.
+ * Right-to-left scripts (Hebrew, Arabic, Syriac, Thaana, N'Ko, …): fit lays out text that has any with
+ * the Unicode bidirectional algorithm (bidi-js), and text without any skips it.
  */
 
 /**
@@ -16,12 +14,4 @@ const RIGHT_TO_LEFT =
 /** Whether text has a right-to-left character: one scan, no backtracking (a batch tests every value). */
 export function hasRightToLeft(text: string): boolean {
   return RIGHT_TO_LEFT.test(text);
-}
-
-/** The problem's rule. */
-export const RIGHT_TO_LEFT_RULE = 'rtl';
-
-/** The message for people, naming what has the text: `"First name"`, `text "headline"`. */
-export function rightToLeftMessage(what: string): string {
-  return `${what} has right-to-left text (such as Hebrew or Arabic), which can't be printed yet`;
 }

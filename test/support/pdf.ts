@@ -200,8 +200,10 @@ function toolFailure(command: string, result: ToolResult): Error {
 }
 
 /** Each page's text as poppler's pdftotext reads it, whitespace runs collapsed to one space. */
-export async function popplerText(pdf: PdfSource): Promise<string[]> {
-  const result = await withPdfPath(pdf, (file) => runTool('pdftotext', ['-enc', 'UTF-8', file, '-']));
+export async function popplerText(pdf: PdfSource, options: string[] = []): Promise<string[]> {
+  const result = await withPdfPath(pdf, (file) =>
+    runTool('pdftotext', ['-enc', 'UTF-8', ...options, file, '-']),
+  );
   if (result.exitCode !== 0) throw toolFailure('pdftotext', result);
   return result.stdout
     .split('\f')

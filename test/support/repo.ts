@@ -8,7 +8,12 @@ import { fileURLToPath } from 'node:url';
 export const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 export const TEMPLATES_DIR = path.join(REPO_ROOT, 'templates');
 /** The bundled templates every face serves. */
-export const BUNDLED = ['insurance-brochure', 'letter-window', 'postcard-6x4'] as const;
+export const BUNDLED = [
+  'insurance-brochure',
+  'letter-window',
+  'multilingual-sample',
+  'postcard-6x4',
+] as const;
 export const BROCHURE_DIR = path.join(TEMPLATES_DIR, 'insurance-brochure');
 export const BROCHURE_FONTS = path.join(BROCHURE_DIR, 'fonts');
 /** The built CLI: `npm test` builds before it runs the tests. */

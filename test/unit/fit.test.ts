@@ -2,6 +2,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import type { FontFace } from '../../src/assets/fonts.js';
 import type { FontFamily, PlacedLine, Span, TextSpec } from '../../src/model/text.js';
 import { type FitResult, fitText } from '../../src/text/fit.js';
+import { hyphenatorFor } from '../../src/text/hyphenate.js';
 import { loadFamilies } from '../support/fonts.js';
 
 let body: FontFamily;
@@ -356,6 +357,27 @@ describe('fitText: faces', () => {
     expect(result.lines[0]!.runs[0]!.face).toBe(headline.regular);
   });
 
+  it('falls back from a bold-only family to the fallback family’s bold face', () => {
+    // The headline family's one file is Merriweather Bold: its fallback must be bold too.
+    expect(headline.regular.hasChar('ό'.codePointAt(0)!)).toBe(false);
+    const result = fitText(plain('Hi Χλόη,'), spec({ fonts: [headline, dejavu] }));
+    expect(result.lines[0]!.runs.map((r) => [r.text, r.face])).toEqual([
+      ['Hi ', headline.regular],
+      ['Χλόη,', dejavu.bold],
+    ]);
+  });
+
+  it('sets a whole word in one face when one face can, though the first family has some letters', () => {
+    // Merriweather has Χ and λ but not ό or η: the word is not split between two faces.
+    expect(headline.regular.hasChar('Χ'.codePointAt(0)!)).toBe(true);
+    expect(headline.regular.hasChar('λ'.codePointAt(0)!)).toBe(true);
+    const result = fitText(plain('Χλόη Ωmega'), spec({ fonts: [headline, dejavu] }));
+    expect(result.lines[0]!.runs.map((r) => [r.text, r.face])).toEqual([
+      ['Χλόη ', dejavu.bold],
+      ['Ωmega', headline.regular],
+    ]);
+  });
+
   it('measures a single-run line as the sum of its pieces, as drawn', () => {
     const size = 12;
     const result = fitText(plain('Harbor Mutual Agency'), spec({ align: 'right', size }));
@@ -367,6 +389,187 @@ describe('fitText: faces', () => {
     // The width right alignment used is what remains left of the run.
     expect((200 - run.x) / size).toBeCloseTo(pieces, 9);
     expect(face.width(run.text)).toBeCloseTo(pieces, 9);
+  });
+});
+
+describe('fitText: hyphenation', () => {
+  const english = () => hyphenatorFor('en-US')!;
+  const NAME = 'Wolfeschlegelsteinhausen';
+
+  it('finds break points in the patterns of the language, and after a hyphen a word has', () => {
+    expect(english()(NAME)).toEqual([13, 18]);
+    expect(hyphenatorFor('de')!(NAME)).toEqual([3, 5, 10, 13, 18, 21]);
+    expect(english()('Köhler-Smith')).toEqual([3, 7]);
+    // Addresses and numbers are never hyphenated.
+    expect(english()('mateo.alvarez@harbormutual.example')).toEqual([]);
+    expect(hyphenatorFor('xx')).toBeNull();
+    expect(hyphenatorFor('en-GB')).not.toBeNull();
+  });
+
+  it('hyphenates a word too long for the line with a visible hyphen, at the preferred size', () => {
+    const box = spec({ fonts: [headline, dejavu], width: 250, height: 110, size: 22, minSize: 15 });
+    const text = `${NAME}, smooth sailing starts with the right coverage.`;
+    const result = fitText(plain(text), { ...box, hyphenate: english() });
+    expect(result.status).toBe('fits');
+    expect(result.size).toBe(22);
+    expect(lineTexts(result)[0]).toBe('Wolfeschlegelstein-');
+    expect(lineTexts(result)[1]).toMatch(/^hausen, smooth/);
+    for (const line of result.lines) expect(lineEnd(line, 22)).toBeLessThanOrEqual(250 + 0.01);
+  });
+
+  it('shrinks a long word whole (the postcard headline at 19 pt) rather than cut it without a hyphen', () => {
+    const box = spec({ fonts: [headline, dejavu], width: 250, height: 84, size: 22, minSize: 15 });
+    const text = `${NAME}, smooth sailing starts with the right coverage.`;
+    for (const hyphenate of [undefined, english()]) {
+      const result = fitText(plain(text), { ...box, ...(hyphenate ? { hyphenate } : {}) });
+      expect(result.status).toBe('shrunk');
+      expect(result.size).toBe(19);
+      expect(lineTexts(result)[0]).toBe(`${NAME},`);
+    }
+  });
+
+  it('hyphenates into the end of a line when the next word does not fit it', () => {
+    // Room for "cov-" (cov|er|age) after "Please review your ", not for "cover-".
+    const width = body.regular.width('Please review your cov-') * 12 + 1;
+    const result = fitText(plain('Please review your coverage today'), {
+      ...spec({ width, height: 100 }),
+      hyphenate: english(),
+    });
+    expect(lineTexts(result)).toEqual(['Please review your cov-', 'erage today']);
+    for (const line of result.lines) expect(lineEnd(line, 12)).toBeLessThanOrEqual(width + 0.01);
+  });
+
+  it('still cuts a word with no break point that fits no line', () => {
+    const result = fitText(plain('https://harbormutual.example/review'), {
+      ...spec({ width: 60, height: 100 }),
+      hyphenate: english(),
+    });
+    expect(result.lines.length).toBeGreaterThan(1);
+    expect(lineTexts(result).join('')).toBe('https://harbormutual.example/review');
+  });
+
+  it('keeps copyfit exact with hyphenation: a quarter point more does not fit', () => {
+    const box = { ...spec({ width: 120, height: 40, minSize: 6 }), hyphenate: english() };
+    const text = 'Comprehensive neighbourhood coverage, independently reviewed annually.';
+    const result = fitText(plain(text), box);
+    expect(result.status).toBe('shrunk');
+    expect(result.textHeight).toBeLessThanOrEqual(40 + 0.01);
+    const bigger = fitText(plain(text), { ...box, size: result.size + 0.25, minSize: undefined });
+    expect(bigger.status).toBe('overflow');
+  });
+});
+
+describe('fitText: paragraph styles', () => {
+  it('hangs the further lines of a bullet paragraph under its text, not its bullet', () => {
+    const text =
+      '• Free roof assessment with satellite imagery and a year of bills\nNo bullet here, so nothing hangs at all in this one';
+    const result = fitText(plain(text), spec({ width: 150, height: 200 }));
+    const lines = lineTexts(result);
+    expect(lines[0]).toMatch(/^• Free/);
+    const hang = body.regular.width('• ') * 12;
+    const bulletLines = result.lines.slice(
+      1,
+      lines.findIndex((l) => l.startsWith('No bullet')),
+    );
+    expect(bulletLines.length).toBeGreaterThan(0);
+    for (const line of bulletLines) {
+      expect(lineStart(line)).toBeCloseTo(hang, 6);
+      expect(lineEnd(line, 12)).toBeLessThanOrEqual(150 + 0.01);
+    }
+    expect(lineStart(result.lines[0]!)).toBe(0);
+    for (const line of result.lines.slice(bulletLines.length + 1)) expect(lineStart(line)).toBe(0);
+  });
+
+  it('hangs "- " items too, and justifies them within the indented width', () => {
+    const text = '- one two three four five six seven eight nine ten eleven twelve\n- end';
+    const result = fitText(plain(text), spec({ width: 120, height: 200, align: 'justify' }));
+    const hang = body.regular.width('- ') * 12;
+    expect(lineStart(result.lines[1]!)).toBeCloseTo(hang, 6);
+    expect(lineEnd(result.lines[1]!, 12)).toBeCloseTo(120, 1);
+  });
+
+  it('adds paragraph spacing between paragraphs, not after the last, and counts it in copyfit', () => {
+    const text = 'First paragraph.\nSecond paragraph.\nThird.';
+    const plainFit = fitText(plain(text), spec({ height: 200 }));
+    const spaced = fitText(plain(text), spec({ height: 200, paragraphSpacing: 6 }));
+    expect(spaced.textHeight).toBeCloseTo(plainFit.textHeight + 12, 6);
+    const gaps = spaced.lines.slice(1).map((l, i) => l.baseline - spaced.lines[i]!.baseline);
+    expect(gaps).toEqual([14.4 + 6, 14.4 + 6].map((g) => expect.closeTo(g, 6)));
+    // Three lines fit in 43.2 pt without spacing; with 12 pt of gaps they shrink.
+    const tight = fitText(plain(text), spec({ height: 43.2, paragraphSpacing: 6, minSize: 6 }));
+    expect(tight.status).toBe('shrunk');
+    expect(tight.textHeight).toBeLessThanOrEqual(43.2 + 0.01);
+  });
+});
+
+describe('fitText: right to left', () => {
+  const rtl = (overrides: Partial<TextSpec> = {}) =>
+    spec({ fonts: [dejavu], width: 300, height: 100, align: 'start', ...overrides });
+  /** Each run's text and where it starts, left to right as printed. */
+  const printed = (result: FitResult, line = 0) =>
+    result.lines[line]!.runs.toSorted((a, b) => a.x - b.x)
+      .map((r) => r.text.trim())
+      .filter((t) => t !== '');
+
+  it('sets a Hebrew paragraph from the right, its words right to left, spaces kept', () => {
+    const result = fitText(plain('שלום עולם יפה'), rtl());
+    expect(printed(result)).toEqual(['יפה', 'עולם', 'שלום']);
+    // Runs stay in reading order (the text layer reads them so), each word with its space.
+    expect(result.lines[0]!.runs.map((r) => r.text)).toEqual(['שלום ', 'עולם ', 'יפה']);
+    const right = Math.max(...result.lines[0]!.runs.map((r) => r.x + r.face.width(r.text) * 12));
+    expect(right).toBeCloseTo(300, 6);
+  });
+
+  it('keeps a left-to-right run left to right inside a right-to-left line, and the reverse', () => {
+    expect(printed(fitText(plain('שלום Harbor Mutual עולם'), rtl()))).toEqual([
+      'עולם',
+      'Harbor Mutual',
+      'שלום',
+    ]);
+    const ltr = fitText(plain('Hello שלום עולם world'), rtl());
+    expect(printed(ltr)).toEqual(['Hello', 'עולם', 'שלום', 'world']);
+    expect(lineStart(ltr.lines[0]!)).toBe(0);
+  });
+
+  it('takes the direction an element says, else the first strong letter of each paragraph', () => {
+    const forced = fitText(plain('Dana 42'), rtl({ direction: 'rtl' }));
+    expect(printed(forced)).toEqual(['Dana 42']);
+    expect(Math.max(...forced.lines[0]!.runs.map((r) => r.x + r.face.width(r.text) * 12))).toBeCloseTo(
+      300,
+      6,
+    );
+    const mixed = fitText(plain('שלום\nHello'), rtl());
+    expect(lineStart(mixed.lines[1]!)).toBe(0);
+    expect(lineStart(mixed.lines[0]!)).toBeGreaterThan(200);
+  });
+
+  it('wraps right-to-left text in reading order: the first words on the first line', () => {
+    const words = 'אחת שתיים שלוש ארבע חמש שש שבע שמונה תשע עשר'.split(' ');
+    const result = fitText(plain(words.join(' ')), rtl({ width: 80 }));
+    expect(result.lines.length).toBeGreaterThan(1);
+    const read = result.lines.flatMap((l) => l.runs.map((r) => r.text.trim()));
+    expect(read).toEqual(words);
+  });
+
+  it('justifies right-to-left lines: words spread to both edges, none overlapping', () => {
+    const words = 'אחת שתיים שלוש ארבע חמש שש שבע שמונה תשע עשר'.split(' ');
+    const result = fitText(plain(words.join(' ')), rtl({ width: 120, align: 'justify' }));
+    const runs = result.lines[0]!.runs.filter((r) => r.text.trim() !== '').toSorted((a, b) => a.x - b.x);
+    expect(runs[0]!.x).toBeCloseTo(0, 6);
+    const last = runs.at(-1)!;
+    expect(last.x + last.face.width(last.text) * 12).toBeCloseTo(120, 6);
+    for (let i = 1; i < runs.length; i++) {
+      const prev = runs[i - 1]!;
+      expect(runs[i]!.x).toBeGreaterThanOrEqual(prev.x + prev.face.width(prev.text) * 12 - 1e-6);
+    }
+  });
+
+  it('shapes Arabic: the font lays out joined forms, not the letters alone', () => {
+    const word = 'مرحبا';
+    const laid = dejavu.regular.font.layout(word).glyphs.map((g) => g.id);
+    const alone = [...word].map((c) => dejavu.regular.font.glyphForCodePoint(c.codePointAt(0)!).id).reverse();
+    expect(laid).toHaveLength(alone.length);
+    expect(laid).not.toEqual(alone);
   });
 });
 

@@ -51,12 +51,14 @@ describe('manifestSchema: a minimal manifest', () => {
       type: 'text',
       name: 'headline',
       field: 'headline',
-      align: 'left',
       valign: 'top',
       lineHeight: 1.2,
       uppercase: false,
       bleeds: false,
     });
+    // No alignment is where the text starts: left, or right in right-to-left text.
+    expect(el).not.toHaveProperty('align');
+    expect(m.hyphenate).toBe(false);
   });
 
   it('converts element lengths to points', () => {

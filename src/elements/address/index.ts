@@ -111,8 +111,6 @@ export const address: ElementKind<typeof schema, CompiledText<'address'>, never>
         );
       }
     }
-    for (const [key, source] of Object.entries(def.lines))
-      compile.refuseRightToLeft(source, `${path}.lines.${key}`, `address "${def.name}"`);
     const parts = Object.entries(def.lines).map(([key, source]) => [
       key,
       compile.text(source, `${path}.lines.${key}`)?.render,

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import type { Condition } from '../../model/condition.js';
-import { keySchema, templateText } from '../../model/manifest.js';
+import { keySchema, langSchema, templateText } from '../../model/manifest.js';
 import type { TextFn } from '../../model/record.js';
 import type { TextBox, TextItem, TextSpec, TextToFit } from '../../model/text.js';
 import { fitText } from '../../text/fit.js';
@@ -19,9 +19,29 @@ const schema = z.strictObject({
     .describe('The content: Handlebars, with **bold** and *italic* emphasis. Defaults to the bound field.'),
   field: keySchema.optional().describe('The field this element shows: the only way a rep edits it.'),
   ...textStyle,
-  align: z.enum(ALIGN).default('left').describe('Horizontal alignment.'),
+  align: z
+    .enum(ALIGN)
+    .optional()
+    .describe(
+      'Horizontal alignment; default: where the text starts (left, or right for right-to-left text).',
+    ),
+  direction: z
+    .enum(['ltr', 'rtl'])
+    .optional()
+    .describe('Right to left or left to right; default: from the first letter of each paragraph.'),
   valign: z.enum(VALIGN).default('top').describe('Vertical alignment in the box.'),
   uppercase: z.boolean().default(false).describe('Set in capitals.'),
+  paragraphSpacing: z
+    .number()
+    .min(0)
+    .max(200)
+    .optional()
+    .describe('Space after each paragraph (a newline ends one), in points; none by default.'),
+  hyphenate: z
+    .boolean()
+    .optional()
+    .describe('Break words with a hyphen at the end of a line; default: the template’s `hyphenate`.'),
+  lang: langSchema.optional().describe('The language of this text, if not the template’s: for hyphenation.'),
 });
 
 /** A compiled text box: its text function and how it is set. Address blocks compile to one too. */
@@ -34,10 +54,19 @@ export interface CompiledText<K extends 'text' | 'address' = 'text' | 'address'>
 
 /** What fit needs of a box's text: its size, type size and range, alignment and fonts. */
 export function fitSpec(
-  def: { w: number; h: number; size: number; minSize?: number | undefined; lineHeight: number },
+  def: {
+    w: number;
+    h: number;
+    size: number;
+    minSize?: number | undefined;
+    lineHeight: number;
+    paragraphSpacing?: number | undefined;
+    direction?: 'ltr' | 'rtl' | undefined;
+  },
   align: TextSpec['align'],
   valign: TextSpec['valign'],
   fonts: TextSpec['fonts'],
+  hyphenate?: TextSpec['hyphenate'],
 ): TextSpec {
   return {
     width: def.w,
@@ -45,9 +74,12 @@ export function fitSpec(
     size: def.size,
     ...(def.minSize !== undefined ? { minSize: def.minSize } : {}),
     lineHeight: def.lineHeight,
+    ...(def.paragraphSpacing ? { paragraphSpacing: def.paragraphSpacing } : {}),
+    ...(def.direction ? { direction: def.direction } : {}),
     align,
     valign,
     fonts,
+    ...(hyphenate ? { hyphenate } : {}),
   };
 }
 
@@ -63,7 +95,7 @@ export const text: ElementKind<typeof schema, CompiledText<'text'>, TextItem> = 
   editor: {
     label: 'Text',
     summary:
-      '`text` (Handlebars with `**bold**` and `*italic*`; `\\n` breaks a line) or `field` (binds the element to a field), `font`, `size`, `minSize` (copyfit: shrink down to it, else an overflow error), `color`, `align` (`left`, `center`, `right`, `justify`), `valign`, `lineHeight`, `uppercase`',
+      '`text` (Handlebars with `**bold**` and `*italic*`; `\\n` breaks a line) or `field` (binds the element to a field), `font`, `size`, `minSize` (copyfit: shrink down to it, else an overflow error), `color`, `align` (`left`, `center`, `right`, `justify`), `valign`, `direction` (`rtl` or `ltr`; default: from the text), `lineHeight`, `uppercase`, `paragraphSpacing` (points after each paragraph; a paragraph starting with `• ` or `- ` hangs its further lines under its text), `hyphenate` (break words with a hyphen, in the template’s or the element’s `lang`)',
     properties: [
       ...BOX_PROPERTIES,
       { key: 'text', label: 'Text', group: 'Content', control: 'template', bindable: true },
@@ -71,7 +103,17 @@ export const text: ElementKind<typeof schema, CompiledText<'text'>, TextItem> = 
       ...TEXT_STYLE_PROPERTIES,
       { key: 'align', label: 'Align', group: 'Type', control: 'choice', choices: ALIGN },
       { key: 'valign', label: 'Vertical align', group: 'Type', control: 'choice', choices: VALIGN },
+      { key: 'direction', label: 'Direction', group: 'Type', control: 'choice', choices: ['ltr', 'rtl'] },
       { key: 'uppercase', label: 'Capitals', group: 'Type', control: 'boolean' },
+      {
+        key: 'paragraphSpacing',
+        label: 'Space between paragraphs',
+        group: 'Type',
+        control: 'number',
+        unit: 'pt',
+      },
+      { key: 'hyphenate', label: 'Hyphenate', group: 'Type', control: 'boolean' },
+      { key: 'lang', label: 'Language', group: 'Type', control: 'text' },
     ],
   },
   tagRole: 'P',
@@ -86,7 +128,6 @@ export const text: ElementKind<typeof schema, CompiledText<'text'>, TextItem> = 
   },
   compile: (def, compile) => {
     const { path } = compile;
-    if (def.text !== undefined) compile.refuseRightToLeft(def.text, `${path}.text`, `text "${def.name}"`);
     const source = def.text ?? `{{fields.${def.field}}}`;
     const compiled = compile.text(source, def.text !== undefined ? `${path}.text` : `${path}.field`, true);
     if (!compiled) return null;
@@ -104,7 +145,13 @@ export const text: ElementKind<typeof schema, CompiledText<'text'>, TextItem> = 
       render: compiled.render,
       color: compile.color(def.color, `${path}.color`, def.keepRgb),
       uppercase: def.uppercase,
-      spec: fitSpec(def, def.align, def.valign, fonts),
+      spec: fitSpec(
+        def,
+        def.align ?? 'start',
+        def.valign,
+        fonts,
+        compile.hyphenator(def.hyphenate, def.lang, `${path}.hyphenate`),
+      ),
     };
   },
   staticItem: (el, def, compile) => {
