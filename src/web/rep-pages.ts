@@ -76,10 +76,11 @@ export function repRoutes(web: Web, router: Router): void {
     const { version, from } = parseWith(makeQuery, req.query);
     const viewer = viewerOf(res);
     const found = await s.templates.resolve(id, version, viewer.key);
+    // Another's piece is a 404 before anything else is said about this one.
+    const values = from ? await enteredValues(web, viewer, from, id) : {};
     if (!can(viewer.key.role, 'reps.any') && (await s.profiles.refusals(viewer.key, found)).length > 0) {
       return res.redirect(303, profileFirst(req.originalUrl));
     }
-    const values = from ? await enteredValues(web, viewer, from, id) : {};
     await sendMakePage(web, res, found, values, []);
   });
 

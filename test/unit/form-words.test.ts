@@ -22,7 +22,10 @@ beforeAll(async () => {
 /** What a record's validation says of these values, as the form would show it. */
 function refused(m: Manifest, record: Record<string, Record<string, unknown>>) {
   const checked = validateRecord(
-    { recordSchema: buildRecordSchema(m) } as unknown as CompiledTemplate,
+    {
+      recordSchema: buildRecordSchema(m),
+      inputs: { rep: m.rep, prospect: m.prospect, fields: m.fields },
+    } as unknown as CompiledTemplate,
     record,
   );
   if (checked.ok) throw new Error('the record was accepted');
@@ -111,7 +114,10 @@ describe('the form and its preview', () => {
       record[scope]![key] = value;
     }
     const checked = validateRecord(
-      { recordSchema: buildRecordSchema(brochure) } as unknown as CompiledTemplate,
+      {
+        recordSchema: buildRecordSchema(brochure),
+        inputs: { rep: brochure.rep, prospect: brochure.prospect, fields: brochure.fields },
+      } as unknown as CompiledTemplate,
       {
         rep: { name: 'A', phone: '207 555 0100', email: 'a@b.example', licenseNumber: 'ME-1234' },
         ...record,

@@ -87,6 +87,14 @@ const EXAMPLES: Record<string, () => string> = {
   '/admin/webhooks/:id': () => `/admin/webhooks/${webhookId}`,
   '/admin/webhooks/:id/delete': () => `/admin/webhooks/${webhookId}/delete`,
   '/admin/settings': () => '/admin/settings',
+  '/auth/sign-in': () => '/auth/sign-in',
+  '/auth/callback': () => '/auth/callback',
+  '/set-password/:token': () => '/set-password/not-a-link',
+  '/waiting': () => '/waiting',
+  '/gallery/:id': () => `/gallery/${TEMPLATE}`,
+  '/pieces/:code/thumbnail.png': () => `/pieces/${pieceCode}/thumbnail.png`,
+  '/batch/sample.csv': () => `/batch/sample.csv?template=${TEMPLATE}`,
+  '/batch/jobs/:id/cancel': () => `/batch/jobs/${jobId}/cancel`,
 };
 
 /** A page to check: who sees it (null: signed out) and where. */

@@ -13,6 +13,7 @@ import { deskAndRep, startTestServer, type TestServer } from '../support/server.
 const BROCHURE = 'Harbor Mutual – personalized product brochure';
 const POSTCARD = 'Harbor Mutual – 6×4 prospecting postcard';
 const LETTER = 'Larkspur Solar – sales letter for a #10 window envelope';
+const MULTILINGUAL = 'Harbor Mutual – multilingual card (Hebrew, Arabic, English)';
 
 describe('the gallery', () => {
   const browser = useBrowser();
@@ -42,7 +43,7 @@ describe('the gallery', () => {
   for (const width of WIDTHS) {
     it(`describes each template for reps, and filters as they choose (${width.name})`, async () => {
       const page = await gallery(width);
-      expect(await names(page)).toEqual([BROCHURE, LETTER, POSTCARD]);
+      expect(await names(page)).toEqual([BROCHURE, LETTER, MULTILINGUAL, POSTCARD]);
       const text = await page.locator('main').textContent();
       expect(text).toContain('Pick a headline, add a short personal message');
       expect(text).not.toMatch(/bleed|0\.125in|DMM/);
@@ -52,14 +53,14 @@ describe('the gallery', () => {
       await page.getByLabel('Kind').selectOption({ label: 'Postcard' });
       await expect.poll(() => names(page)).toEqual([POSTCARD]);
       expect(new URL(page.url()).searchParams.get('kind')).toBe('postcard');
-      expect(await page.getByRole('status').textContent()).toBe('1 of 3 templates');
+      expect(await page.getByRole('status').textContent()).toBe('1 of 4 templates');
       await page.getByLabel('Kind').selectOption({ label: 'All kinds' });
       await page.getByLabel('Product line').selectOption('Home solar');
       await expect.poll(() => names(page)).toEqual([LETTER]);
       await page.getByLabel('Product line').selectOption('Insurance');
       await page.getByLabel('Search templates').fill('envelope');
-      await expect.poll(() => page.locator('.empty-state').count()).toBe(1);
-      expect(await page.locator('.empty-state').textContent()).toContain('No template matches these filters');
+      await expect.poll(() => page.locator('.empty').count()).toBe(1);
+      expect(await page.locator('.empty').textContent()).toContain('No template matches these filters');
       expect(await axeViolations(page)).toEqual([]);
     });
 
@@ -103,7 +104,7 @@ describe('the gallery', () => {
     const page = await gallery(WIDTHS[0]);
     // An old link's kind: nothing matches, and the page says how to see everything.
     expect(await statusOf(page, '/gallery?kind=poster')).toBe(200);
-    expect(await page.locator('.empty-state').textContent()).toContain('No template matches these filters');
+    expect(await page.locator('.empty').textContent()).toContain('No template matches these filters');
     expect(await statusOf(page, '/gallery/no-such-template')).toBe(404);
     expect(await axeViolations(page)).toEqual([]);
     const desk = await (await browser.context(server.url)).newPage();

@@ -114,7 +114,7 @@ describe('My pieces', () => {
     // A code as printed, in any case, with or without its hyphens.
     expect(await search(made.brochure.code.toLowerCase())).toEqual(['Winifred Quayle']);
     expect(await search('Nobody At All')).toEqual([]);
-    expect(await page.locator('.empty-state').textContent()).toContain('No pieces match “Nobody At All”');
+    expect(await page.locator('.empty').textContent()).toContain('No pieces match “Nobody At All”');
   });
 
   it('searches as you type with scripts, keeping the address in step', async () => {
@@ -125,7 +125,7 @@ describe('My pieces', () => {
     expect(page.url()).toMatch(/\/pieces\?q=winif$/);
     expect(await page.getByRole('status').textContent()).toBe('1 piece matching “winif”');
     await page.getByLabel('Search pieces').fill('no such prospect');
-    await expect.poll(() => page.locator('.empty-state').count()).toBe(1);
+    await expect.poll(() => page.locator('.empty').count()).toBe(1);
     expect(await axeViolations(page)).toEqual([]);
     await page.getByLabel('Search pieces').fill('');
     await expect.poll(() => page.locator('.piece-prospect').count()).toBe(2);
