@@ -8,41 +8,20 @@
  */
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { readFile } from 'node:fs/promises';
-import path from 'node:path';
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { axeViolations, scrollsSideways, WIDTHS } from '../support/axe.js';
 import { signIn, statusOf, useBrowser } from '../support/browser.js';
 import { cleanup } from '../support/files.js';
 import { makePackage } from '../support/packages.js';
 import { postcardRender } from '../support/records.js';
-import { REPO_ROOT } from '../support/repo.js';
 import { call, client, deskAndRep, startTestServer, type TestServer, uploadZip } from '../support/server.js';
 import { zipFolder } from '../support/zips.js';
 
-const WIDTHS = [
-  { name: 'laptop', width: 1366, height: 900 },
-  { name: 'phone', width: 390, height: 844 },
-] as const;
-
-/** The rules axe runs: WCAG 2.0, 2.1 and 2.2, levels A and AA. */
-const WCAG_22_AA = ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa', 'wcag22aa'];
-const AXE = readFile(path.join(REPO_ROOT, 'node_modules/axe-core/axe.min.js'), 'utf8');
-
-/** axe's WCAG 2.2 AA violations on the page as it stands. */
-async function violations(page: Page): Promise<string[]> {
-  // Evaluated through the debugging protocol: the page's policy refuses inline scripts.
-  await page.evaluate(await AXE);
-  return page.evaluate(`axe
-    .run(document, { runOnly: { type: 'tag', values: ${JSON.stringify(WCAG_22_AA)} } })
-    .then((r) => r.violations.map((v) => v.id + ': ' + JSON.stringify(v.nodes.map((n) => n.html))))`);
-}
-
 /** Checks what every admin page must be: axe clean, and nothing scrolling sideways. */
 async function checkPage(page: Page): Promise<void> {
-  expect(await violations(page), page.url()).toEqual([]);
-  const sideways = await page.evaluate<number>('document.documentElement.scrollWidth - window.innerWidth');
-  expect(sideways, `${page.url()} scrolls sideways`).toBeLessThanOrEqual(0);
+  expect(await axeViolations(page), page.url()).toEqual([]);
+  expect(await scrollsSideways(page), `${page.url()} scrolls sideways`).toBe(false);
 }
 
 const toast = (page: Page) => page.locator('.toast[role=status]');

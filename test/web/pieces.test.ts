@@ -5,7 +5,7 @@
  * authorized as the PDFs are; axe clean, error states included.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { axeViolations, WIDTHS } from '../support/axe.js';
+import { axeViolations, scrollsSideways, WIDTHS } from '../support/axe.js';
 import { signIn, statusOf, useBrowser } from '../support/browser.js';
 import { cleanup } from '../support/files.js';
 import { brochureRecord, postcardRender } from '../support/records.js';
@@ -81,7 +81,7 @@ describe('My pieces', () => {
         .filter({ has: page.getByRole('heading', { name: 'Chloé Köhler' }) });
       expect(await postcard.textContent()).toContain(POSTCARD);
       // Nothing scrolls sideways.
-      expect(await page.evaluate('document.documentElement.scrollWidth')).toBeLessThanOrEqual(width.width);
+      expect(await scrollsSideways(page)).toBe(false);
       expect(await axeViolations(page)).toEqual([]);
     });
 

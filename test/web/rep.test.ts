@@ -12,7 +12,8 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Page } from 'playwright-core';
 import { PHOTO_MIN_PX } from '../../src/model/manifest.js';
-import { axeViolations, scrollsSideways, signIn, statusOf, useBrowser, WIDTHS } from '../support/browser.js';
+import { axeViolations, scrollsSideways, WIDTHS } from '../support/axe.js';
+import { signIn, statusOf, useBrowser } from '../support/browser.js';
 import { cleanup, tempDir } from '../support/files.js';
 import { gradientJpeg } from '../support/images.js';
 import { call, createKey, profileForm, startTestServer, type TestServer } from '../support/server.js';
@@ -294,7 +295,7 @@ describe('the rep pages', () => {
     await other.goto('/gallery');
     expect(new URL(other.url()).pathname).toBe('/sign-in');
   });
-  describe.each(WIDTHS)('at $name width', ({ name, viewport }) => {
+  describe.each(WIDTHS)('at $name width', ({ name, ...viewport }) => {
     async function signedIn(key: string): Promise<Page> {
       const page = await (await browser.context(server.url, { viewport })).newPage();
       await signIn(page, key, GALLERY);
