@@ -10,6 +10,7 @@ import {
   type Browser,
   type BrowserContext,
   type BrowserContextOptions,
+  type Locator,
   type Page,
 } from 'playwright-core';
 import { afterAll, afterEach, beforeAll, expect } from 'vitest';
@@ -83,4 +84,9 @@ export async function statusOf(page: Page, url: string): Promise<number> {
   const response = await page.goto(url);
   expect(response).not.toBeNull();
   return response!.status();
+}
+
+/** The toast's message: the site-wide confirmation a change leaves on the next page. */
+export function toastOn(page: Page): Locator {
+  return page.locator('[data-toast][role=status] .toast-text');
 }

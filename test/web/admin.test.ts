@@ -11,7 +11,7 @@ import type { AddressInfo } from 'node:net';
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { axeViolations, scrollsSideways, WIDTHS } from '../support/axe.js';
-import { signIn, statusOf, useBrowser } from '../support/browser.js';
+import { signIn, statusOf, toastOn, useBrowser } from '../support/browser.js';
 import { cleanup } from '../support/files.js';
 import { makePackage } from '../support/packages.js';
 import { postcardRender } from '../support/records.js';
@@ -24,7 +24,13 @@ async function checkPage(page: Page): Promise<void> {
   expect(await scrollsSideways(page), `${page.url()} scrolls sideways`).toBe(false);
 }
 
-const toast = (page: Page) => page.locator('.toast[role=status]');
+/** Saves the settings form, and waits for the redirect that says they are saved. */
+async function saveSettings(page: Page): Promise<void> {
+  const saved = page.waitForResponse((r) => r.request().method() === 'POST' && r.status() === 303);
+  await page.getByRole('button', { name: 'Save settings' }).click();
+  await saved;
+  await page.waitForLoadState();
+}
 
 describe('the admin pages', () => {
   const browser = useBrowser();
@@ -90,7 +96,7 @@ describe('the admin pages', () => {
         await page.getByLabel('Name').fill(keyName);
         await page.getByRole('radio', { name: /^Marketing:/ }).check();
         await page.getByRole('button', { name: 'Make the key' }).click();
-        await expect.poll(() => toast(page).textContent()).toBe(`The key “${keyName}” is made.`);
+        await expect.poll(() => toastOn(page).textContent()).toBe(`The key “${keyName}” is made.`);
         const secret = await page.getByLabel('The new key').inputValue();
         expect(secret).toMatch(/^platen_[A-Za-z0-9_-]{32}$/);
         await page.getByRole('button', { name: 'Copy' }).click();
@@ -115,8 +121,8 @@ describe('the admin pages', () => {
         );
         await checkPage(page);
         await page.getByRole('button', { name: 'Revoke the key' }).click();
-        await page.waitForURL(/\/admin\/keys\?done=revoked$/);
-        expect(await toast(page).textContent()).toContain('The key is revoked');
+        await page.waitForURL(/\/admin\/keys$/);
+        expect(await toastOn(page).textContent()).toContain('The key is revoked');
         expect(await page.getByRole('row').filter({ hasText: keyName }).textContent()).toContain('Revoked');
         expect((await call(server.url, 'get', '/api/v1/templates', { key: secret })).status).toBe(401);
         await checkPage(page);
@@ -138,7 +144,7 @@ describe('the admin pages', () => {
         await page.getByLabel('Phone').fill('(207) 555-0199');
         await page.getByLabel('Title').fill(`Senior Advisor (${name})`);
         await page.getByRole('button', { name: 'Save profile' }).click();
-        await expect.poll(() => toast(page).textContent()).toContain('The profile is saved');
+        await expect.poll(() => toastOn(page).textContent()).toContain('The profile is saved');
         await checkPage(page);
         const profile = await call(server.url, 'get', '/api/v1/reps/me', { key: repKey });
         expect(profile.json).toMatchObject({ phone: '(207) 555-0199', title: `Senior Advisor (${name})` });
@@ -163,7 +169,7 @@ describe('the admin pages', () => {
         await page.getByLabel('Address', { exact: true }).fill(receiverUrl);
         await page.getByRole('checkbox', { name: /^A piece is made/ }).check();
         await page.getByRole('button', { name: 'Add the webhook' }).click();
-        await expect.poll(() => toast(page).textContent()).toBe('The webhook is added.');
+        await expect.poll(() => toastOn(page).textContent()).toBe('The webhook is added.');
         expect(await page.getByLabel('The signing secret').inputValue()).toMatch(/^whsec_/);
         await checkPage(page);
 
@@ -186,8 +192,8 @@ describe('the admin pages', () => {
         await page.waitForURL(/\/delete$/);
         await checkPage(page);
         await page.getByRole('button', { name: 'Delete the webhook' }).click();
-        await page.waitForURL(/\?done=deleted$/);
-        expect(await toast(page).textContent()).toContain('The webhook is deleted');
+        await page.waitForURL(/\/admin\/webhooks\/[0-9a-f]{12}$/);
+        expect(await toastOn(page).textContent()).toContain('The webhook is deleted');
         expect(await page.getByRole('row').filter({ hasText: 'A piece is made' }).count()).toBeGreaterThan(0);
         await page.goto('/admin/webhooks');
         expect(await page.locator('.empty').textContent()).toContain('No address receives events yet');
@@ -204,9 +210,10 @@ describe('the admin pages', () => {
         await checkPage(page);
 
         await page.getByLabel('Keep recipients for (days)').fill('365');
-        await page.getByRole('button', { name: 'Save settings' }).click();
-        await page.waitForURL(/\?done=settings$/);
-        expect(await toast(page).textContent()).toBe('The settings are saved. They apply from now on.');
+        await saveSettings(page);
+        await expect
+          .poll(() => toastOn(page).textContent())
+          .toBe('The settings are saved. They apply from now on.');
         expect(await page.getByRole('radio', { name: /^A second person approves/ }).isChecked()).toBe(true);
         expect(await page.getByLabel('Keep recipients for (days)').inputValue()).toBe('365');
         await checkPage(page);
@@ -222,8 +229,7 @@ describe('the admin pages', () => {
         expect(publish.status).toBe(409);
 
         await page.getByRole('radio', { name: /^Whoever manages templates/ }).check();
-        await page.getByRole('button', { name: 'Save settings' }).click();
-        await page.waitForURL(/\?done=settings$/);
+        await saveSettings(page);
         expect((await marketing('post', `/api/v1/templates/${id}/versions/1/publish`)).status).toBe(200);
       });
     });

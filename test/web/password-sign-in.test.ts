@@ -8,7 +8,7 @@
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { axeViolations, scrollsSideways, WIDTHS } from '../support/axe.js';
-import { useBrowser } from '../support/browser.js';
+import { toastOn, useBrowser } from '../support/browser.js';
 import { cleanup } from '../support/files.js';
 import { csrfOf, pageRequest } from '../support/pages.js';
 import { startTestServer, type TestServer } from '../support/server.js';
@@ -126,7 +126,7 @@ describe('email and password sign-in', () => {
         .locator('.person', { hasText: chloe })
         .getByRole('button', { name: `Turn off ${chloe}` })
         .click();
-      await expect.poll(() => admin.getByRole('status').textContent()).toBe(`Saved: ${chloe} is turned off.`);
+      await expect.poll(() => toastOn(admin).textContent()).toBe(`Saved: ${chloe} is turned off.`);
       await person.reload();
       expect(new URL(person.url()).pathname).toBe('/sign-in');
       await signInWithPassword(person, email, PASSWORD);

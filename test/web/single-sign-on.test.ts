@@ -8,7 +8,7 @@
 import type { BrowserContext, Page, Route } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { axeViolations, scrollsSideways, WIDTHS } from '../support/axe.js';
-import { useBrowser } from '../support/browser.js';
+import { toastOn, useBrowser } from '../support/browser.js';
 import { cleanup } from '../support/files.js';
 import { type IdentityProvider, startIdentityProvider } from '../support/identity-provider.js';
 import { pageRequest } from '../support/pages.js';
@@ -130,9 +130,7 @@ describe('single sign-on', () => {
       expect(await refused.getByLabel('Role').inputValue()).toBe('rep');
       await refused.getByLabel(/Rep id/).fill(`ben-${name}`);
       await refused.getByRole('button', { name: `Save Person ben-${name}` }).click();
-      await expect
-        .poll(() => admin.getByRole('status').textContent())
-        .toBe(`Saved: Person ben-${name} is a rep.`);
+      await expect.poll(() => toastOn(admin).textContent()).toBe(`Saved: Person ben-${name} is a rep.`);
 
       // Now they get in, as that rep.
       await newcomer.getByRole('link', { name: 'Check again' }).click();
@@ -147,9 +145,7 @@ describe('single sign-on', () => {
         .locator('.person', { hasText: `Person ben-${name}` })
         .getByRole('button', { name: `Turn off Person ben-${name}` })
         .click();
-      await expect
-        .poll(() => admin.getByRole('status').textContent())
-        .toBe(`Saved: Person ben-${name} is turned off.`);
+      await expect.poll(() => toastOn(admin).textContent()).toBe(`Saved: Person ben-${name} is turned off.`);
       await newcomer.reload();
       expect(new URL(newcomer.url()).pathname).toBe('/sign-in');
       await signInAt(newcomer, `ben-${name}`);
