@@ -7,7 +7,7 @@ import { type ApiKey, ROLES } from '../service/policy.js';
 import { type ProfileUpdate, profileUpdateSchema } from '../service/profiles.js';
 import { settingsSchema } from '../service/settings.js';
 import { WEBHOOK_EVENTS, type WebhookEventType, webhookUrlSchema } from '../service/webhooks.js';
-import { PROFILE_FIELDS } from './rep-pages.js';
+import { PROFILE_FIELDS, profileForm, profileProblem } from './rep-pages.js';
 import {
   body,
   csrf,
@@ -299,11 +299,17 @@ export function adminRoutes(web: Web, router: Router): void {
     id: string,
     values: Record<string, string>,
     problems: Problem[],
-    outcome: { saved?: boolean } = {},
     status = 200,
   ) => {
-    const profile = await s.profiles.get(viewerOf(res).key, id);
-    const errors = errorsOf(problems);
+    const caller = viewerOf(res).key;
+    const profile = await s.profiles.get(caller, id);
+    const form = await profileForm(
+      web,
+      caller,
+      profile,
+      values,
+      problems.map((p) => profileProblem(p)),
+    );
     admin(
       res,
       'admin-rep',
@@ -311,17 +317,10 @@ export function adminRoutes(web: Web, router: Router): void {
       {
         title: `Rep profile: ${profile.name || id}`,
         repId: id,
-        fields: PROFILE_FIELDS.map((f) => ({
-          ...f,
-          id: `profile-${f.key}`,
-          value: values[f.key] ?? profile[f.key],
-          error: errors.get(f.key),
-        })),
+        ...form,
+        // Another person's details: the browser must not fill in the admin's own.
+        fields: form.fields.map((f) => ({ ...f, autocomplete: 'off' })),
         photo: profile.photoSha256 ? `/admin/reps/${id}/photo?v=${profile.photoSha256.slice(0, 12)}` : null,
-        photoError: errors.get('photo'),
-        other: problems.filter((p) => !PROFILE_FIELDS.some((f) => f.key === p.path) && p.path !== 'photo'),
-        hasProblems: problems.length > 0,
-        toast: outcome.saved ? 'The profile is saved: the rep’s next pieces print it.' : undefined,
       },
       status,
     );
@@ -346,11 +345,16 @@ export function adminRoutes(web: Web, router: Router): void {
         // The page asks for the rep first: an unknown id is a 404, never a new profile.
         await s.profiles.get(viewerOf(res).key, id);
         await s.profiles.update(viewerOf(res).key, id, update, uploadsOf(req).photo?.path);
-        await sendRep(res, id, {}, [], { saved: true });
       } catch (error) {
         if (!(error instanceof PlatenError)) throw error;
-        await sendRep(res, id, values, error.problems, {}, 422);
+        return sendRep(res, id, values, error.problems, 422);
       }
+      redirectWithToast(
+        web,
+        res,
+        `/admin/reps/${id}`,
+        'The profile is saved: the rep’s next pieces print it.',
+      );
     },
   );
 

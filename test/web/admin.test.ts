@@ -136,9 +136,13 @@ describe('the admin pages', () => {
         await page.waitForURL(/\/admin\/reps\/dana$/);
         await page.getByLabel('Phone').fill('call me');
         await page.getByRole('button', { name: 'Save profile' }).click();
-        await expect.poll(() => page.getByRole('alert').first().textContent()).toContain('not saved');
+        // In the rep's own page's words: the summary names the field, the field says what to do.
+        await expect.poll(() => page.locator('#error-summary h2').textContent()).toBe('One thing to fix');
+        const problem = (await page.locator('#error-summary li').textContent())!;
+        const beside = (await page.locator('#profile-phone-error').textContent())!;
+        expect(problem.toLowerCase()).toBe(`phone: ${beside.toLowerCase()}`);
+        expect(problem).not.toMatch(/rep\.phone|\^|\\d/);
         expect(await page.getByLabel('Phone').getAttribute('aria-invalid')).toBe('true');
-        expect(await page.locator('#profile-phone-error').textContent()).not.toBe('');
         await checkPage(page);
 
         await page.getByLabel('Phone').fill('(207) 555-0199');
