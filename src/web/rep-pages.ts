@@ -368,7 +368,8 @@ async function sendMakePage(
       template: {
         id: v.templateId,
         name: m.name,
-        description: m.description,
+        // In words for reps; the description is marketing's, about print set-up.
+        summary: m.summary ?? null,
         version: v.version,
         state: v.state,
       },

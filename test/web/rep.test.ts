@@ -61,6 +61,9 @@ describe('the rep pages', () => {
     await page.getByRole('button', { name: 'Sign in' }).click();
     await page.waitForURL(/\/make\/insurance-brochure$/);
     await expect.poll(() => page.getByRole('heading', { level: 1 }).textContent()).toBe(BROCHURE);
+    // What the piece is for, in the template's words for reps; never its print set-up.
+    expect(await page.locator('.lead').textContent()).toMatch(/^A two-page brochure for a prospect/);
+    expect(await page.locator('main').textContent()).not.toContain('0.125in bleed');
 
     const cookies = await page.context().cookies();
     const session = cookies.find((c) => c.name === 'platen_session');
