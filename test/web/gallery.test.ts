@@ -58,8 +58,8 @@ describe('the gallery', () => {
       await expect.poll(() => names(page)).toEqual([LETTER]);
       await page.getByLabel('Product line').selectOption('Insurance');
       await page.getByLabel('Search templates').fill('envelope');
-      await expect.poll(() => page.locator('.empty-state').count()).toBe(1);
-      expect(await page.locator('.empty-state').textContent()).toContain('No template matches these filters');
+      await expect.poll(() => page.locator('.empty').count()).toBe(1);
+      expect(await page.locator('.empty').textContent()).toContain('No template matches');
       expect(await axeViolations(page)).toEqual([]);
     });
 
@@ -103,7 +103,7 @@ describe('the gallery', () => {
     const page = await gallery(WIDTHS[0]);
     // An old link's kind: nothing matches, and the page says how to see everything.
     expect(await statusOf(page, '/gallery?kind=poster')).toBe(200);
-    expect(await page.locator('.empty-state').textContent()).toContain('No template matches these filters');
+    expect(await page.locator('.empty').textContent()).toContain('No template matches');
     expect(await statusOf(page, '/gallery/no-such-template')).toBe(404);
     expect(await axeViolations(page)).toEqual([]);
     const desk = await (await browser.context(server.url)).newPage();

@@ -102,7 +102,7 @@ describe('email and password sign-in', () => {
       await person.getByLabel('The same password again').fill(PASSWORD);
       await person.getByRole('button', { name: 'Set my password' }).click();
       await person.waitForURL(/\/gallery$/);
-      await expect.poll(() => person.locator('.who').textContent()).toBe(`${chloe} (rep)`);
+      await expect.poll(() => person.locator('.who').textContent()).toBe(`${chloe} rep`);
 
       // The link is spent.
       expect((await person.goto(link))!.status()).toBe(404);

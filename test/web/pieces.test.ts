@@ -9,7 +9,14 @@ import { axeViolations, scrollsSideways, WIDTHS } from '../support/axe.js';
 import { signIn, statusOf, useBrowser } from '../support/browser.js';
 import { cleanup } from '../support/files.js';
 import { brochureRecord, postcardRender } from '../support/records.js';
-import { call, createKey, deskAndRep, startTestServer, type TestServer } from '../support/server.js';
+import {
+  call,
+  createKey,
+  deskAndRep,
+  profileForm,
+  startTestServer,
+  type TestServer,
+} from '../support/server.js';
 
 const BROCHURE = 'Harbor Mutual – personalized product brochure';
 const POSTCARD = 'Harbor Mutual – 6×4 prospecting postcard';
@@ -95,7 +102,7 @@ describe('My pieces', () => {
       await page.getByLabel(`Note on piece ${code}`).fill('x'.repeat(1001));
       await page.getByRole('button', { name: `Save piece ${code}` }).click();
       await expect
-        .poll(() => page.locator(`#error-${code}`).textContent())
+        .poll(() => page.locator(`[id="error-${code}"]`).textContent())
         .toBe('Keep the note to 1000 characters or fewer.');
       expect(await axeViolations(page)).toEqual([]);
     });
@@ -114,7 +121,7 @@ describe('My pieces', () => {
     // A code as printed, in any case, with or without its hyphens.
     expect(await search(made.brochure.code.toLowerCase())).toEqual(['Winifred Quayle']);
     expect(await search('Nobody At All')).toEqual([]);
-    expect(await page.locator('.empty-state').textContent()).toContain('No pieces match “Nobody At All”');
+    expect(await page.locator('.empty').textContent()).toContain('No pieces match “Nobody At All”');
   });
 
   it('searches as you type with scripts, keeping the address in step', async () => {
@@ -125,7 +132,7 @@ describe('My pieces', () => {
     expect(page.url()).toMatch(/\/pieces\?q=winif$/);
     expect(await page.getByRole('status').textContent()).toBe('1 piece matching “winif”');
     await page.getByLabel('Search pieces').fill('no such prospect');
-    await expect.poll(() => page.locator('.empty-state').count()).toBe(1);
+    await expect.poll(() => page.locator('.empty').count()).toBe(1);
     expect(await axeViolations(page)).toEqual([]);
     await page.getByLabel('Search pieces').fill('');
     await expect.poll(() => page.locator('.piece-prospect').count()).toBe(2);
@@ -148,6 +155,10 @@ describe('My pieces', () => {
 
   it('shows thumbnails and starts from pieces only to those who may see them', async () => {
     const other = await createKey(server, 'rep', 'Other rep', 'other');
+    // A complete profile: the form is reached only with one, and would send them to it first.
+    expect(
+      (await call(server.url, 'put', '/api/v1/reps/me', { key: other.key, body: profileForm() })).status,
+    ).toBe(200);
     const page = await (await browser.context(server.url)).newPage();
     await signIn(page, other.key, /\/gallery$/);
     expect(await statusOf(page, `/pieces/${made.brochure.code}/thumbnail.png`)).toBe(404);

@@ -93,7 +93,7 @@ describe('single sign-on', () => {
       expect(await scrollsSideways(admin)).toBe(false);
       await signInAt(admin, `ada-${name}`);
       expect(new URL(admin.url()).pathname).toBe('/marketing');
-      await expect.poll(() => admin.locator('.who').textContent()).toBe(`Person ada-${name} (admin)`);
+      await expect.poll(() => admin.locator('.who').textContent()).toBe(`Person ada-${name} admin`);
 
       // A rep by claim, with the rep id the claim names, lands on the gallery.
       const rep = await person(viewport);
@@ -135,7 +135,7 @@ describe('single sign-on', () => {
       // Now they get in, as that rep.
       await newcomer.getByRole('link', { name: 'Check again' }).click();
       await newcomer.waitForURL(/\/gallery$/);
-      await expect.poll(() => newcomer.locator('.who').textContent()).toBe(`Person ben-${name} (rep)`);
+      await expect.poll(() => newcomer.locator('.who').textContent()).toBe(`Person ben-${name} rep`);
 
       // The admin cannot turn themselves off; turning Ben off signs him out at once, for good.
       const self = admin.locator('.person', { hasText: `Person ada-${name}` });
