@@ -262,7 +262,9 @@ describe('the batch page', () => {
       expect(await statusOf(other, `/batch/jobs/${jobId}${url}`), url).toBe(404);
     await other.goto('/batch?checks=1');
     expect(await other.getByRole('table', { name: 'Recent jobs' }).count()).toBe(0);
-    expect(await other.locator('.empty').textContent()).toContain('choose a template and a list above');
+    expect(await other.locator('.empty').textContent()).toContain(
+      'Choose a template and a prospect list above',
+    );
   });
 
   it('makes marketing name the rep a drop runs as, and keeps it from reps', async () => {
