@@ -7,13 +7,14 @@ import { type ApiKey, ROLES } from '../service/policy.js';
 import { type ProfileUpdate, profileUpdateSchema } from '../service/profiles.js';
 import { settingsSchema } from '../service/settings.js';
 import { WEBHOOK_EVENTS, type WebhookEventType, webhookUrlSchema } from '../service/webhooks.js';
-import { PROFILE_FIELDS } from './rep-pages.js';
+import { PROFILE_FIELDS, profileForm, profileProblem } from './rep-pages.js';
 import {
   body,
   csrf,
   FORM,
   pageCsp,
   parseWith,
+  redirectWithToast,
   sendPage,
   signedIn,
   viewerOf,
@@ -24,15 +25,6 @@ import {
 const keyParams = z.strictObject({ id: z.string().regex(/^[0-9a-f]{12}$/, 'not a key id') });
 const webhookParams = z.strictObject({ id: z.string().regex(/^[0-9a-f]{12}$/, 'not a webhook id') });
 const repParams = z.strictObject({ id: repIdSchema });
-
-/** The confirmations a redirect after a change shows, by the word its URL carries (`?done=`). */
-const DONE: Record<string, string> = {
-  revoked: 'The key is revoked: it no longer works, and its sign-ins have ended.',
-  deleted: 'The webhook is deleted: nothing more is sent to it. Its delivery log stays below.',
-  settings: 'The settings are saved. They apply from now on.',
-};
-const toastOf = (query: unknown): string | undefined =>
-  DONE[String((query as Record<string, unknown>).done ?? '')];
 
 /** The sections of the admin area, in its navigation. People is the sign-in pages' own. */
 const SECTIONS = [
@@ -172,7 +164,7 @@ export function adminRoutes(web: Web, router: Router): void {
       '/admin/keys',
       {
         title: 'API keys',
-        toast: outcome.made ? `The key “${outcome.made.name}” is made.` : toastOf(res.req.query),
+        toast: outcome.made && `The key “${outcome.made.name}” is made.`,
         made: outcome.made,
         hasProblems: errors.size > 0,
         form: {
@@ -271,7 +263,12 @@ export function adminRoutes(web: Web, router: Router): void {
     async (req, res) => {
       const { id } = parseWith(keyParams, req.params);
       await s.keys.revoke(viewerOf(res).key, id);
-      res.redirect(303, '/admin/keys?done=revoked');
+      redirectWithToast(
+        web,
+        res,
+        '/admin/keys',
+        'The key is revoked: it no longer works, and its sign-ins have ended.',
+      );
     },
   );
 
@@ -302,11 +299,17 @@ export function adminRoutes(web: Web, router: Router): void {
     id: string,
     values: Record<string, string>,
     problems: Problem[],
-    outcome: { saved?: boolean } = {},
     status = 200,
   ) => {
-    const profile = await s.profiles.get(viewerOf(res).key, id);
-    const errors = errorsOf(problems);
+    const caller = viewerOf(res).key;
+    const profile = await s.profiles.get(caller, id);
+    const form = await profileForm(
+      web,
+      caller,
+      profile,
+      values,
+      problems.map((p) => profileProblem(p)),
+    );
     admin(
       res,
       'admin-rep',
@@ -314,17 +317,10 @@ export function adminRoutes(web: Web, router: Router): void {
       {
         title: `Rep profile: ${profile.name || id}`,
         repId: id,
-        fields: PROFILE_FIELDS.map((f) => ({
-          ...f,
-          id: `profile-${f.key}`,
-          value: values[f.key] ?? profile[f.key],
-          error: errors.get(f.key),
-        })),
+        ...form,
+        // Another person's details: the browser must not fill in the admin's own.
+        fields: form.fields.map((f) => ({ ...f, autocomplete: 'off' })),
         photo: profile.photoSha256 ? `/admin/reps/${id}/photo?v=${profile.photoSha256.slice(0, 12)}` : null,
-        photoError: errors.get('photo'),
-        other: problems.filter((p) => !PROFILE_FIELDS.some((f) => f.key === p.path) && p.path !== 'photo'),
-        hasProblems: problems.length > 0,
-        toast: outcome.saved ? 'The profile is saved: the rep’s next pieces print it.' : undefined,
       },
       status,
     );
@@ -349,11 +345,16 @@ export function adminRoutes(web: Web, router: Router): void {
         // The page asks for the rep first: an unknown id is a 404, never a new profile.
         await s.profiles.get(viewerOf(res).key, id);
         await s.profiles.update(viewerOf(res).key, id, update, uploadsOf(req).photo?.path);
-        await sendRep(res, id, {}, [], { saved: true });
       } catch (error) {
         if (!(error instanceof PlatenError)) throw error;
-        await sendRep(res, id, values, error.problems, {}, 422);
+        return sendRep(res, id, values, error.problems, 422);
       }
+      redirectWithToast(
+        web,
+        res,
+        `/admin/reps/${id}`,
+        'The profile is saved: the rep’s next pieces print it.',
+      );
     },
   );
 
@@ -382,7 +383,7 @@ export function adminRoutes(web: Web, router: Router): void {
       '/admin/webhooks',
       {
         title: 'Webhooks',
-        toast: outcome.made ? 'The webhook is added.' : toastOf(res.req.query),
+        toast: outcome.made && 'The webhook is added.',
         made: outcome.made,
         hasProblems: errors.size > 0,
         form: {
@@ -438,7 +439,6 @@ export function adminRoutes(web: Web, router: Router): void {
     const hook = (await s.webhooks.list(caller)).find((h) => h.id === id);
     admin(res, 'admin-webhook', '/admin/webhooks', {
       title: 'Webhook deliveries',
-      toast: toastOf(req.query),
       id,
       url: hook?.url,
       deleted: !hook,
@@ -481,7 +481,12 @@ export function adminRoutes(web: Web, router: Router): void {
     async (req, res) => {
       const { id } = parseWith(webhookParams, req.params);
       await s.webhooks.delete(viewerOf(res).key, id);
-      res.redirect(303, `/admin/webhooks/${id}?done=deleted`);
+      redirectWithToast(
+        web,
+        res,
+        `/admin/webhooks/${id}`,
+        'The webhook is deleted: nothing more is sent to it. Its delivery log stays below.',
+      );
     },
   );
 
@@ -502,7 +507,6 @@ export function adminRoutes(web: Web, router: Router): void {
       '/admin/settings',
       {
         title: 'Organisation settings',
-        toast: toastOf(res.req.query),
         hasProblems: problems.length > 0,
         approvalYes: approval === 'yes',
         approvalNo: approval === 'no',
@@ -530,7 +534,7 @@ export function adminRoutes(web: Web, router: Router): void {
       const { _csrf, ...values } = req.body as Record<string, string>;
       try {
         await s.settings.update(viewerOf(res).key, parseForm(settingsForm, values, SETTINGS_WORDS));
-        res.redirect(303, '/admin/settings?done=settings');
+        redirectWithToast(web, res, '/admin/settings', 'The settings are saved. They apply from now on.');
       } catch (error) {
         if (!(error instanceof PlatenError)) throw error;
         await sendSettings(res, values, error.problems, 422);

@@ -16,6 +16,7 @@ import {
   pageCsp,
   parseWith,
   sendPage,
+  sentence,
   signedIn,
   viewerOf,
   type Web,
@@ -363,9 +364,6 @@ function fixableRows(lines: Rejection[], typed: Map<string, string> = new Map())
 function inWords(problem: Problem): Problem {
   return { ...problem, path: '', message: sentence(problem.message) };
 }
-
-/** A message as a page shows it: a sentence, with its capital. */
-const sentence = (message: string) => message.charAt(0).toUpperCase() + message.slice(1);
 
 /** The CSRF token travels in a header from the script, or as a field; it is not part of the form. */
 function withoutCsrf(body: unknown): unknown {

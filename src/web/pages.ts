@@ -14,6 +14,7 @@ import {
   storageFault,
 } from '../errors.js';
 import { type Action, authorize, can } from '../service/policy.js';
+import { plainWords } from '../template/design-problems.js';
 import type { ApiKey } from '../service/policy.js';
 import { SamplePages } from './samples.js';
 import { type Session, Sessions } from './session.js';
@@ -244,7 +245,8 @@ export function pageErrors(web: Web) {
         title: TITLES[status] ?? (status >= 500 ? 'Something went wrong' : 'That did not work'),
         status,
         message,
-        problems,
+        // In words, as sentences: a page never shows a problem's JSON path or a pattern (the JSON does).
+        problems: problems.map((p) => ({ message: sentence(plainWords(null, p.message)) })),
         next: NEXT[status] ?? (status >= 500 ? NEXT[500] : NEXT[400]),
         signIn: status === 401,
         // A fault of ours carries the request's id: what an administrator looks up in the log.
@@ -254,6 +256,9 @@ export function pageErrors(web: Web) {
     );
   };
 }
+
+/** A message as a page shows it: a sentence, with its capital. */
+export const sentence = (message: string) => message.charAt(0).toUpperCase() + message.slice(1);
 
 const TITLES: Record<number, string> = {
   400: 'That request did not work',
@@ -297,7 +302,7 @@ function describe(
 } {
   if (error instanceof HttpError) {
     // The API's details (a body refused, a limit) are shared: on a page they start a sentence.
-    const message = error.detail.charAt(0).toUpperCase() + error.detail.slice(1);
+    const message = sentence(error.detail);
     const { errors = [], retryAfter, headers } = error.extra;
     return {
       status: error.status,

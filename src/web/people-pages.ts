@@ -9,6 +9,7 @@ import {
   FORM,
   pageCsp,
   parseWith,
+  redirectWithToast,
   sendPage,
   signedIn,
   viewerOf,
@@ -126,9 +127,8 @@ export function peopleRoutes(web: Web, router: Router): void {
     },
   );
 
-  router.get('/admin/people', pageCsp, signedIn(web, 'people.manage'), async (req, res) => {
-    const saved = typeof req.query.saved === 'string' ? req.query.saved : undefined;
-    await sendPeople(web, res, { saved });
+  router.get('/admin/people', pageCsp, signedIn(web, 'people.manage'), async (_req, res) => {
+    await sendPeople(web, res, {});
   });
 
   router.post(
@@ -145,12 +145,13 @@ export function peopleRoutes(web: Web, router: Router): void {
         return sendPeople(web, res, { trouble: { id, message, sent: sentOf(req.body) } }, 422);
       }
       const { role, repId } = form.data;
+      let person;
       try {
-        await web.s.people.assign(viewerOf(res).key, id, { role, ...(repId ? { repId } : {}) });
+        person = await web.s.people.assign(viewerOf(res).key, id, { role, ...(repId ? { repId } : {}) });
       } catch (error) {
         return refused(web, res, id, error, sentOf(req.body));
       }
-      res.redirect(303, `/admin/people?saved=${id}#person-${id}`);
+      redirectWithToast(web, res, `/admin/people#person-${id}`, savedWords(person));
     },
   );
 
@@ -162,15 +163,21 @@ export function peopleRoutes(web: Web, router: Router): void {
     csrf(web),
     async (req, res) => {
       const { id } = parseWith(personParams, req.params);
+      const caller = viewerOf(res).key;
       try {
-        await web.s.people.disable(viewerOf(res).key, id);
+        await web.s.people.disable(caller, id);
       } catch (error) {
         return refused(web, res, id, error);
       }
-      res.redirect(303, `/admin/people?saved=${id}#person-${id}`);
+      const person = (await web.s.people.list(caller)).find((p) => p.id === id)!;
+      redirectWithToast(web, res, `/admin/people#person-${id}`, savedWords(person));
     },
   );
 }
+
+/** The toast after a change to a person: who, and what they are now. */
+const savedWords = (p: Person): string =>
+  `Saved: ${p.name} ${p.disabledAt ? 'is turned off' : `is ${p.role === 'admin' ? 'an' : 'a'} ${ROLE_WORDS[p.role!].toLowerCase()}`}.`;
 
 /** A change the service refused for a person the page shows: said beside them. */
 async function refused(
@@ -205,12 +212,10 @@ async function sendPeople(
   web: Web,
   res: Response,
   {
-    saved,
     trouble,
     adding,
     link,
   }: {
-    saved?: string;
     trouble?: Trouble;
     /** The add-a-person form as sent, with its problem. */
     adding?: ReturnType<typeof newPersonSent> & { error: string };
@@ -221,16 +226,12 @@ async function sendPeople(
 ): Promise<void> {
   const caller = viewerOf(res).key;
   const people = await web.s.people.list(caller);
-  const savedPerson = people.find((p) => p.id === saved);
   sendPage(
     web,
     res,
     'people',
     {
       title: 'People',
-      toast:
-        savedPerson &&
-        `Saved: ${savedPerson.name} ${savedPerson.disabledAt ? 'is turned off' : `is ${savedPerson.role === 'admin' ? 'an' : 'a'} ${ROLE_WORDS[savedPerson.role!].toLowerCase()}`}.`,
       waiting: people.filter((p) => !p.disabledAt && !p.role).length,
       passwords: web.s.config.passwordSignIn,
       provider: web.s.config.oidc?.name,

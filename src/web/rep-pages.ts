@@ -6,8 +6,8 @@ import { HttpError } from '../api/problem.js';
 import { pieceCodeSchema } from '../api/routes/pieces.js';
 import { templateIdSchema, templateParams } from '../api/routes/templates.js';
 import { ConflictError, NotFoundError, PlatenError, type Problem } from '../errors.js';
-import { can } from '../service/policy.js';
-import { profileUpdateSchema } from '../service/profiles.js';
+import { type ApiKey, can } from '../service/policy.js';
+import { profileUpdateSchema, type RepProfile } from '../service/profiles.js';
 import type { Manifest } from '../model/manifest.js';
 import { PROFILE_INPUTS } from '../service/render.js';
 import type { TemplateVersion } from '../service/templates.js';
@@ -32,6 +32,7 @@ import {
   pageCsp,
   parseWith,
   sendPage,
+  sentence,
   signedIn,
   type Viewer,
   viewerOf,
@@ -368,7 +369,8 @@ async function sendMakePage(
       template: {
         id: v.templateId,
         name: m.name,
-        description: m.description,
+        // In words for reps; the description is marketing's, about print set-up.
+        summary: m.summary ?? null,
         version: v.version,
         state: v.state,
       },
@@ -417,14 +419,14 @@ const PROFILE_LABELS: Record<string, string> = {
 };
 
 /** A profile problem in words: its field and what to do (`forTemplate`: a template's refusal). */
-function profileProblem(problem: Problem, forTemplate = false): PageProblem {
+export function profileProblem(problem: Problem, forTemplate = false): PageProblem {
   const key = problem.path.split('.')[0]!;
   const label = PROFILE_LABELS[key];
   const words =
     forTemplate && problem.message === 'required'
       ? 'required: the template prints it'
       : plainWords(null, problem.message);
-  const text = words.charAt(0).toUpperCase() + words.slice(1);
+  const text = sentence(words);
   return label ? { field: key, message: `${label}: ${words}`, text } : { message: text, text };
 }
 
@@ -442,8 +444,6 @@ async function sendProfilePage(
   // What the template the rep is on their way to needs, unless the form itself was refused.
   const refusals = template && problems.length === 0 ? await web.s.profiles.refusals(key, template) : [];
   const worded = [...problems.map((p) => profileProblem(p)), ...refusals.map((p) => profileProblem(p, true))];
-  const min = await web.s.profiles.photoMinimum(key);
-  const errorsOf = (field: string) => worded.filter((p) => p.field === field).map((p) => p.text);
   sendPage(
     web,
     res,
@@ -451,20 +451,38 @@ async function sendProfilePage(
     {
       title: 'My profile',
       script: 'form.js',
-      fields: PROFILE_FIELDS.map((f) => ({
-        ...f,
-        id: `profile-${f.key}`,
-        value: values[f.key] ?? profile[f.key],
-        errors: errorsOf(f.key),
-      })),
+      ...(await profileForm(web, key, profile, values, worded)),
       photo: profile.photoSha256 ? `/profile/photo?v=${profile.photoSha256.slice(0, 12)}` : null,
-      photoErrors: errorsOf('photo'),
-      photoMinimum: `${min.width} × ${min.height}`,
       forTemplate: template?.manifest.name ?? null,
-      problems: summary(worded, (field) => `profile-${field}`),
-      problemsTitle: worded.length === 1 ? 'One thing to fix' : `${worded.length} things to fix`,
       ...outcome,
     },
     status,
   );
+}
+
+/**
+ * The profile form's fields, each with its value and its problems in words, and the summary of
+ * those problems at the top: the same on a rep's own page and on an admin's edit of any rep's.
+ */
+export async function profileForm(
+  web: Web,
+  caller: ApiKey,
+  profile: RepProfile,
+  values: Record<string, string>,
+  worded: PageProblem[],
+) {
+  const min = await web.s.profiles.photoMinimum(caller);
+  const errorsOf = (field: string) => worded.filter((p) => p.field === field).map((p) => p.text);
+  return {
+    fields: PROFILE_FIELDS.map((f) => ({
+      ...f,
+      id: `profile-${f.key}`,
+      value: values[f.key] ?? profile[f.key],
+      errors: errorsOf(f.key),
+    })),
+    photoErrors: errorsOf('photo'),
+    photoMinimum: `${min.width} × ${min.height}`,
+    problems: summary(worded, (field) => `profile-${field}`),
+    problemsTitle: worded.length === 1 ? 'One thing to fix' : `${worded.length} things to fix`,
+  };
 }

@@ -479,7 +479,11 @@ const PAGES: Record<string, PageCase> = {
   },
   'get /admin/reps': { ok: ADMIN, req: () => ({ url: '/admin/reps' }) },
   'get /admin/reps/:id': { ok: ADMIN, req: () => ({ url: '/admin/reps/rep-a' }) },
-  'post /admin/reps/:id': { ok: ADMIN, req: () => ({ url: '/admin/reps/rep-a', body: profileForm() }) },
+  'post /admin/reps/:id': {
+    ok: ADMIN,
+    redirects: true,
+    req: () => ({ url: '/admin/reps/rep-a', body: profileForm() }),
+  },
   'get /admin/reps/:id/photo': { ok: ADMIN, req: () => ({ url: '/admin/reps/rep-a/photo' }) },
   'get /admin/webhooks': { ok: ADMIN, req: () => ({ url: '/admin/webhooks' }) },
   'post /admin/webhooks': {

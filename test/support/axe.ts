@@ -1,15 +1,19 @@
-/** axe-core in a page of the browser tests: the WCAG 2.2 A and AA rules. */
+/**
+ * What every page test checks at both widths: axe-core's WCAG 2.2 A and AA rules, and that nothing
+ * scrolls sideways.
+ */
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { Page } from 'playwright-core';
 import { REPO_ROOT } from './repo.js';
 
 const TAGS = ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa', 'wcag22aa'];
+const AXE = path.join(REPO_ROOT, 'node_modules/axe-core/axe.min.js');
 
-/** The page's violations, one line each: the rule and the elements that break it. */
+/** The page's violations as it stands, one line each: the rule and the elements that break it. */
 export async function axeViolations(page: Page): Promise<string[]> {
   // Evaluated through the debugging protocol: the pages' policy refuses inline scripts.
-  await page.evaluate(await readFile(path.join(REPO_ROOT, 'node_modules/axe-core/axe.min.js'), 'utf8'));
+  await page.evaluate(await readFile(AXE, 'utf8'));
   return page.evaluate(async (tags) => {
     const axe = (
       globalThis as unknown as {
@@ -26,6 +30,11 @@ export async function axeViolations(page: Page): Promise<string[]> {
     });
     return violations.map((v) => `${v.id}: ${JSON.stringify(v.nodes.map((n) => n.html))}`);
   }, TAGS);
+}
+
+/** Whether the page scrolls sideways (content wider than its viewport). */
+export async function scrollsSideways(page: Page): Promise<boolean> {
+  return page.evaluate('document.documentElement.scrollWidth > document.documentElement.clientWidth');
 }
 
 /** The two widths every page is tested at: a laptop and a phone. */

@@ -3,13 +3,14 @@
  * file, a fresh context (cookies, storage) per signed-in user, and a screenshot of every open page
  * in `test-results/` when a test fails.
  */
-import { mkdir, readFile } from 'node:fs/promises';
+import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
 import {
   chromium,
   type Browser,
   type BrowserContext,
   type BrowserContextOptions,
+  type Locator,
   type Page,
 } from 'playwright-core';
 import { afterAll, afterEach, beforeAll, expect } from 'vitest';
@@ -85,26 +86,7 @@ export async function statusOf(page: Page, url: string): Promise<number> {
   return response!.status();
 }
 
-/** The widths every page is tried at: a laptop and a phone. */
-export const WIDTHS = [
-  { name: 'desktop', viewport: { width: 1366, height: 900 } },
-  { name: 'phone', viewport: { width: 390, height: 844 } },
-] as const;
-
-/**
- * axe-core's WCAG 2.2 A and AA violations on the page as it stands, one line each (rule and the
- * nodes' HTML). Evaluated through the debugging protocol: the pages' policy refuses inline scripts.
- */
-export async function axeViolations(page: Page): Promise<string[]> {
-  await page.evaluate(await readFile(path.join(REPO_ROOT, 'node_modules/axe-core/axe.min.js'), 'utf8'));
-  const tags = ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa', 'wcag22aa'];
-  const violations: { id: string; nodes: { html: string }[] }[] = await page.evaluate(
-    `axe.run(document, { runOnly: { type: 'tag', values: ${JSON.stringify(tags)} } }).then((r) => r.violations)`,
-  );
-  return violations.map((v) => `${v.id}: ${JSON.stringify(v.nodes.map((n) => n.html))}`);
-}
-
-/** Whether the page scrolls sideways (wider content than its viewport). */
-export async function scrollsSideways(page: Page): Promise<boolean> {
-  return page.evaluate('document.documentElement.scrollWidth > document.documentElement.clientWidth');
+/** The toast's message: the site-wide confirmation a change leaves on the next page. */
+export function toastOn(page: Page): Locator {
+  return page.locator('[data-toast][role=status] .toast-text');
 }

@@ -10,6 +10,7 @@ import path from 'node:path';
 import { parse } from 'csv-parse/sync';
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { axeViolations, scrollsSideways, WIDTHS } from '../support/axe.js';
 import { signIn, statusOf, useBrowser } from '../support/browser.js';
 import { cleanup, tempDir } from '../support/files.js';
 import { REPO_ROOT } from '../support/repo.js';
@@ -40,27 +41,6 @@ interface Styles {
 
 /** Screenshots of the pages as the tests leave them, to look at. */
 const SHOTS = path.join(REPO_ROOT, 'test-results', 'batch');
-
-/** axe-core's WCAG 2.2 AA violations on the page as it is, each with the elements concerned. */
-async function axeViolations(page: Page): Promise<string[]> {
-  // Evaluated through the debugging protocol: the page's policy refuses inline scripts.
-  await page.evaluate(await readFile(path.join(REPO_ROOT, 'node_modules/axe-core/axe.min.js'), 'utf8'));
-  return page.evaluate(async () => {
-    const g = globalThis as unknown as {
-      document: unknown;
-      axe: {
-        run: (
-          context: unknown,
-          options: unknown,
-        ) => Promise<{ violations: { id: string; nodes: { html: string }[] }[] }>;
-      };
-    };
-    const { violations } = await g.axe.run(g.document, {
-      runOnly: { type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa', 'wcag22aa'] },
-    });
-    return violations.map((v) => `${v.id}: ${JSON.stringify(v.nodes.map((n) => n.html))}`);
-  });
-}
 
 /** The fixture list with its "Postcode" column renamed: a name no synonym matches, say. */
 async function renamedList(header: string): Promise<string> {
@@ -282,7 +262,9 @@ describe('the batch page', () => {
       expect(await statusOf(other, `/batch/jobs/${jobId}${url}`), url).toBe(404);
     await other.goto('/batch?checks=1');
     expect(await other.getByRole('table', { name: 'Recent jobs' }).count()).toBe(0);
-    expect(await other.locator('.empty').textContent()).toContain('Choose a template and a prospect list above');
+    expect(await other.locator('.empty').textContent()).toContain(
+      'Choose a template and a prospect list above',
+    );
   });
 
   it('makes marketing name the rep a drop runs as, and keeps it from reps', async () => {
@@ -505,10 +487,7 @@ describe('the batch page', () => {
     expect(await bare.getByRole('status').textContent()).toContain('there is nothing to cancel');
   });
 
-  for (const { width, height } of [
-    { width: 1366, height: 900 },
-    { width: 390, height: 844 },
-  ]) {
+  for (const { width, height } of WIDTHS) {
     it(`is accessible and fits at ${width}×${height}, error states included`, async () => {
       // A rep of their own: nothing mapped before for the template.
       const key = (await createKey(server, 'rep', `Ada ${width}`, `ada-${width}`)).key;
@@ -519,18 +498,7 @@ describe('the batch page', () => {
       await page.setViewportSize({ width, height });
       const shot = async (name: string) => {
         expect(await axeViolations(page), name).toEqual([]);
-        // Nothing scrolls sideways.
-        expect(
-          await page.evaluate(() => {
-            const root = (
-              globalThis as unknown as {
-                document: { documentElement: { scrollWidth: number; clientWidth: number } };
-              }
-            ).document.documentElement;
-            return root.scrollWidth - root.clientWidth;
-          }),
-          name,
-        ).toBeLessThanOrEqual(0);
+        expect(await scrollsSideways(page), name).toBe(false);
         await page.screenshot({ path: path.join(SHOTS, `${name}-${width}.png`), fullPage: true });
       };
 

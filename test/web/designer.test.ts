@@ -11,6 +11,7 @@ import path from 'node:path';
 import * as fontkit from 'fontkit';
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { axeViolations } from '../support/axe.js';
 import { signIn, useBrowser } from '../support/browser.js';
 import { cleanup, tempDir } from '../support/files.js';
 import { gradientJpeg } from '../support/images.js';
@@ -329,19 +330,7 @@ describe('the template designer', () => {
     expect(res!.headers()['content-security-policy']).toMatch(/script-src 'self'(;|$)/);
     await expect.poll(() => page.locator('.d-canvas').getAttribute('data-rendered')).toBe('1');
     await page.locator('.d-frame[data-name=headline]').click();
-    // Evaluated through the debugging protocol: the page's policy refuses inline scripts.
-    await page.evaluate(await readFile(path.join(REPO_ROOT, 'node_modules/axe-core/axe.min.js'), 'utf8'));
-    const violations = await page.evaluate(async () => {
-      const axe = (
-        globalThis as unknown as {
-          axe: { run: () => Promise<{ violations: { id: string; nodes: { html: string }[] }[] }> };
-        }
-      ).axe;
-      return (await axe.run()).violations.map(
-        (v) => `${v.id}: ${JSON.stringify(v.nodes.map((n) => n.html))}`,
-      );
-    });
-    expect(violations).toEqual([]);
+    expect(await axeViolations(page)).toEqual([]);
   });
 });
 

@@ -34,7 +34,7 @@ describe('the publishing desk', () => {
     const desk = await (await browser.context(server.url)).newPage();
     await signIn(desk, marketingKey, /\/marketing$/);
 
-    // A package with a broken manifest is refused, with each problem's path.
+    // A package with a broken manifest is refused, each problem in words (never its JSON path).
     const broken = await makePackage('spring-check-in', NAME, (m) => {
       (m.page as Record<string, unknown>).size = 'napkin';
     });
@@ -44,7 +44,8 @@ describe('the publishing desk', () => {
       buffer: await zipFolder(broken),
     });
     await desk.getByRole('button', { name: 'Upload and check' }).click();
-    await expect.poll(() => desk.locator('.problems').textContent()).toContain('page.size');
+    await expect.poll(() => desk.locator('.problems').textContent()).toContain('Page setup');
+    expect(await desk.locator('.problems').textContent()).not.toContain('page.size');
 
     // A good one, with an image field added, becomes a draft.
     const dir = await makePackage('spring-check-in', NAME, (m) => {

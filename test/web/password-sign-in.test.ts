@@ -5,29 +5,21 @@
  * guessing one email's password is cut off whatever the address; a person turned off is signed out.
  * At desktop and phone widths, axe clean, error states included.
  */
-import { readFile } from 'node:fs/promises';
-import path from 'node:path';
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { useBrowser } from '../support/browser.js';
+import { axeViolations, scrollsSideways, WIDTHS } from '../support/axe.js';
+import { toastOn, useBrowser } from '../support/browser.js';
 import { cleanup } from '../support/files.js';
 import { csrfOf, pageRequest } from '../support/pages.js';
-import { REPO_ROOT } from '../support/repo.js';
 import { startTestServer, type TestServer } from '../support/server.js';
 
-const WIDTHS = [
-  { name: 'desktop', viewport: { width: 1366, height: 900 } },
-  { name: 'phone', viewport: { width: 390, height: 844 } },
-];
 const PASSWORD = 'harbour lights at dusk';
 
 describe('email and password sign-in', () => {
   const browser = useBrowser();
   let server: TestServer;
-  let axe: string;
 
   beforeAll(async () => {
-    axe = await readFile(path.join(REPO_ROOT, 'node_modules/axe-core/axe.min.js'), 'utf8');
     server = await startTestServer({ env: { PLATEN_PASSWORD_SIGN_IN: '1' } });
   });
 
@@ -42,37 +34,6 @@ describe('email and password sign-in', () => {
     return page;
   }
 
-  /** axe-core's WCAG 2.2 AA violations, run through the debugging protocol (no inline script). */
-  async function violations(page: Page): Promise<string[]> {
-    await page.evaluate(axe);
-    return page.evaluate(async () => {
-      const { axe: run, document } = globalThis as unknown as {
-        document: unknown;
-        axe: {
-          run: (
-            context: unknown,
-            options: unknown,
-          ) => Promise<{ violations: { id: string; nodes: { html: string }[] }[] }>;
-        };
-      };
-      const found = await run.run(document, {
-        runOnly: { type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa', 'wcag22aa'] },
-      });
-      return found.violations.map((v) => `${v.id}: ${JSON.stringify(v.nodes.map((n) => n.html))}`);
-    });
-  }
-
-  async function fitsTheWidth(page: Page): Promise<void> {
-    const overflow = await page.evaluate(() => {
-      const { document, innerWidth } = globalThis as unknown as {
-        document: { documentElement: { scrollWidth: number } };
-        innerWidth: number;
-      };
-      return document.documentElement.scrollWidth - innerWidth;
-    });
-    expect(overflow).toBeLessThanOrEqual(0);
-  }
-
   const passwordForm = (page: Page) => page.getByRole('form', { name: /email and password/ });
 
   async function signInWithPassword(page: Page, email: string, password: string): Promise<void> {
@@ -82,13 +43,13 @@ describe('email and password sign-in', () => {
     await passwordForm(page).getByRole('button', { name: 'Sign in' }).click();
   }
 
-  for (const { name, viewport } of WIDTHS) {
+  for (const { name, ...viewport } of WIDTHS) {
     it(`adds a person who sets a password through their link and signs in with it (${name})`, async () => {
       const email = `chloe.${name}@harbor.example`;
       const chloe = `Chloé Köhler (${name})`;
       const admin = await open(viewport);
       await admin.goto('/sign-in');
-      expect(await violations(admin)).toEqual([]);
+      expect(await axeViolations(admin)).toEqual([]);
       const keyForm = admin.locator('form[action="/sign-in"]');
       await keyForm.getByLabel('API key').fill(server.adminKey);
       await keyForm.getByRole('button', { name: 'Sign in' }).click();
@@ -104,16 +65,16 @@ describe('email and password sign-in', () => {
       await admin.getByRole('button', { name: 'Add and make their link' }).click();
       await expect.poll(() => admin.getByRole('alert').textContent()).toBe('A rep needs a rep id.');
       expect(await admin.getByLabel('Email').inputValue()).toBe(email);
-      expect(await violations(admin)).toEqual([]);
-      await fitsTheWidth(admin);
+      expect(await axeViolations(admin)).toEqual([]);
+      expect(await scrollsSideways(admin)).toBe(false);
       await admin.locator('#add-rep').fill(`chloe-${name}`);
       await admin.getByRole('button', { name: 'Add and make their link' }).click();
       const link = await admin.getByLabel('Link to set a password').inputValue();
       expect(link).toMatch(new RegExp(`^${server.url}/set-password/[A-Za-z0-9_-]{43}$`));
       const card = admin.locator('.person', { hasText: chloe });
       await expect.poll(() => card.textContent()).toContain('Has not set a password yet.');
-      expect(await violations(admin)).toEqual([]);
-      await fitsTheWidth(admin);
+      expect(await axeViolations(admin)).toEqual([]);
+      expect(await scrollsSideways(admin)).toBe(false);
 
       // Chloé sets her password through the link: too short first, then one that will do.
       const person = await open(viewport);
@@ -121,7 +82,7 @@ describe('email and password sign-in', () => {
       await expect
         .poll(() => person.getByRole('heading', { level: 1 }).textContent())
         .toBe('Set your password');
-      expect(await violations(person)).toEqual([]);
+      expect(await axeViolations(person)).toEqual([]);
       await person.getByLabel('New password').fill('short');
       await person.getByLabel('The same password again').fill('short');
       // The browser's own check (minlength) is the first guard; the server's is the one that counts.
@@ -135,8 +96,8 @@ describe('email and password sign-in', () => {
       await expect
         .poll(() => person.getByRole('alert').textContent())
         .toBe('Choose a password of at least 12 characters.');
-      expect(await violations(person)).toEqual([]);
-      await fitsTheWidth(person);
+      expect(await axeViolations(person)).toEqual([]);
+      expect(await scrollsSideways(person)).toBe(false);
       await person.getByLabel('New password').fill(PASSWORD);
       await person.getByLabel('The same password again').fill(PASSWORD);
       await person.getByRole('button', { name: 'Set my password' }).click();
@@ -154,8 +115,8 @@ describe('email and password sign-in', () => {
       await expect
         .poll(() => passwordForm(person).getByRole('alert').textContent())
         .toBe('That email and password do not match an account here.');
-      expect(await violations(person)).toEqual([]);
-      await fitsTheWidth(person);
+      expect(await axeViolations(person)).toEqual([]);
+      expect(await scrollsSideways(person)).toBe(false);
       await signInWithPassword(person, email.toUpperCase(), PASSWORD);
       await person.waitForURL(/\/gallery$/);
 
@@ -165,7 +126,7 @@ describe('email and password sign-in', () => {
         .locator('.person', { hasText: chloe })
         .getByRole('button', { name: `Turn off ${chloe}` })
         .click();
-      await expect.poll(() => admin.getByRole('status').textContent()).toBe(`Saved: ${chloe} is turned off.`);
+      await expect.poll(() => toastOn(admin).textContent()).toBe(`Saved: ${chloe} is turned off.`);
       await person.reload();
       expect(new URL(person.url()).pathname).toBe('/sign-in');
       await signInWithPassword(person, email, PASSWORD);

@@ -5,11 +5,18 @@
  * authorized as the PDFs are; axe clean, error states included.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { axeViolations, WIDTHS } from '../support/axe.js';
+import { axeViolations, scrollsSideways, WIDTHS } from '../support/axe.js';
 import { signIn, statusOf, useBrowser } from '../support/browser.js';
 import { cleanup } from '../support/files.js';
 import { brochureRecord, postcardRender } from '../support/records.js';
-import { call, createKey, deskAndRep, startTestServer, type TestServer } from '../support/server.js';
+import {
+  call,
+  createKey,
+  deskAndRep,
+  profileForm,
+  startTestServer,
+  type TestServer,
+} from '../support/server.js';
 
 const BROCHURE = 'Harbor Mutual – personalized product brochure';
 const POSTCARD = 'Harbor Mutual – 6×4 prospecting postcard';
@@ -81,7 +88,7 @@ describe('My pieces', () => {
         .filter({ has: page.getByRole('heading', { name: 'Chloé Köhler' }) });
       expect(await postcard.textContent()).toContain(POSTCARD);
       // Nothing scrolls sideways.
-      expect(await page.evaluate('document.documentElement.scrollWidth')).toBeLessThanOrEqual(width.width);
+      expect(await scrollsSideways(page)).toBe(false);
       expect(await axeViolations(page)).toEqual([]);
     });
 
@@ -95,7 +102,7 @@ describe('My pieces', () => {
       await page.getByLabel(`Note on piece ${code}`).fill('x'.repeat(1001));
       await page.getByRole('button', { name: `Save piece ${code}` }).click();
       await expect
-        .poll(() => page.locator(`#error-${code}`).textContent())
+        .poll(() => page.locator(`[id="error-${code}"]`).textContent())
         .toBe('Keep the note to 1000 characters or fewer.');
       expect(await axeViolations(page)).toEqual([]);
     });
@@ -148,6 +155,10 @@ describe('My pieces', () => {
 
   it('shows thumbnails and starts from pieces only to those who may see them', async () => {
     const other = await createKey(server, 'rep', 'Other rep', 'other');
+    // A complete profile: the form is reached only with one, and would send them to it first.
+    expect(
+      (await call(server.url, 'put', '/api/v1/reps/me', { key: other.key, body: profileForm() })).status,
+    ).toBe(200);
     const page = await (await browser.context(server.url)).newPage();
     await signIn(page, other.key, /\/gallery$/);
     expect(await statusOf(page, `/pieces/${made.brochure.code}/thumbnail.png`)).toBe(404);

@@ -12,7 +12,8 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Page } from 'playwright-core';
 import { PHOTO_MIN_PX } from '../../src/model/manifest.js';
-import { axeViolations, scrollsSideways, signIn, statusOf, useBrowser, WIDTHS } from '../support/browser.js';
+import { axeViolations, scrollsSideways, WIDTHS } from '../support/axe.js';
+import { signIn, statusOf, useBrowser } from '../support/browser.js';
 import { cleanup, tempDir } from '../support/files.js';
 import { gradientJpeg } from '../support/images.js';
 import { call, createKey, profileForm, startTestServer, type TestServer } from '../support/server.js';
@@ -60,6 +61,9 @@ describe('the rep pages', () => {
     await page.getByRole('button', { name: 'Sign in' }).click();
     await page.waitForURL(/\/make\/insurance-brochure$/);
     await expect.poll(() => page.getByRole('heading', { level: 1 }).textContent()).toBe(BROCHURE);
+    // What the piece is for, in the template's words for reps; never its print set-up.
+    expect(await page.locator('.lead').textContent()).toMatch(/^A two-page brochure for a prospect/);
+    expect(await page.locator('main').textContent()).not.toContain('0.125in bleed');
 
     const cookies = await page.context().cookies();
     const session = cookies.find((c) => c.name === 'platen_session');
@@ -294,7 +298,7 @@ describe('the rep pages', () => {
     await other.goto('/gallery');
     expect(new URL(other.url()).pathname).toBe('/sign-in');
   });
-  describe.each(WIDTHS)('at $name width', ({ name, viewport }) => {
+  describe.each(WIDTHS)('at $name width', ({ name, ...viewport }) => {
     async function signedIn(key: string): Promise<Page> {
       const page = await (await browser.context(server.url, { viewport })).newPage();
       await signIn(page, key, GALLERY);

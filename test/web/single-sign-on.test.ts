@@ -5,15 +5,13 @@
  * until an admin gives them one on the People page; a person turned off is signed out at once and
  * cannot come back. A tampered state or nonce is refused. At desktop and phone widths, axe clean.
  */
-import { readFile } from 'node:fs/promises';
-import path from 'node:path';
 import type { BrowserContext, Page, Route } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { useBrowser } from '../support/browser.js';
+import { axeViolations, scrollsSideways, WIDTHS } from '../support/axe.js';
+import { toastOn, useBrowser } from '../support/browser.js';
 import { cleanup } from '../support/files.js';
 import { type IdentityProvider, startIdentityProvider } from '../support/identity-provider.js';
 import { pageRequest } from '../support/pages.js';
-import { REPO_ROOT } from '../support/repo.js';
 import { startTestServer, type TestServer } from '../support/server.js';
 
 const PROVIDER = 'Harbor ID';
@@ -25,19 +23,12 @@ function claimsOf(login: string): Record<string, unknown> {
   return {};
 }
 
-const WIDTHS = [
-  { name: 'desktop', viewport: { width: 1366, height: 900 } },
-  { name: 'phone', viewport: { width: 390, height: 844 } },
-];
-
 describe('single sign-on', () => {
   const browser = useBrowser();
   let idp: IdentityProvider;
   let server: TestServer;
-  let axe: string;
 
   beforeAll(async () => {
-    axe = await readFile(path.join(REPO_ROOT, 'node_modules/axe-core/axe.min.js'), 'utf8');
     idp = await startIdentityProvider(claimsOf);
     server = await startTestServer({
       env: {
@@ -93,46 +84,13 @@ describe('single sign-on', () => {
     }
   }
 
-  /** axe-core's WCAG 2.2 AA violations on the page, run through the debugging protocol (no inline script). */
-  async function violations(page: Page): Promise<string[]> {
-    await page.evaluate(axe);
-    return page.evaluate(async () => {
-      const { document } = globalThis as unknown as { document: unknown };
-      const found = await (
-        globalThis as unknown as {
-          axe: {
-            run: (
-              context: unknown,
-              options: unknown,
-            ) => Promise<{ violations: { id: string; nodes: { html: string }[] }[] }>;
-          };
-        }
-      ).axe.run(document, {
-        runOnly: { type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa', 'wcag22aa'] },
-      });
-      return found.violations.map((v) => `${v.id}: ${JSON.stringify(v.nodes.map((n) => n.html))}`);
-    });
-  }
-
-  /** Nothing on the page is wider than the window. */
-  async function fitsTheWidth(page: Page): Promise<void> {
-    const overflow = await page.evaluate(() => {
-      const { document, innerWidth } = globalThis as unknown as {
-        document: { documentElement: { scrollWidth: number } };
-        innerWidth: number;
-      };
-      return document.documentElement.scrollWidth - innerWidth;
-    });
-    expect(overflow).toBeLessThanOrEqual(0);
-  }
-
-  for (const { name, viewport } of WIDTHS) {
+  for (const { name, ...viewport } of WIDTHS) {
     it(`signs people in with their role, has those without one wait for an admin, and signs out those turned off (${name})`, async () => {
       // An admin by the provider's groups claim lands on the publishing desk.
       const admin = await person(viewport);
       await admin.goto('/sign-in');
-      expect(await violations(admin)).toEqual([]);
-      await fitsTheWidth(admin);
+      expect(await axeViolations(admin)).toEqual([]);
+      expect(await scrollsSideways(admin)).toBe(false);
       await signInAt(admin, `ada-${name}`);
       expect(new URL(admin.url()).pathname).toBe('/marketing');
       await expect.poll(() => admin.locator('.who').textContent()).toBe(`Person ada-${name} admin`);
@@ -149,8 +107,8 @@ describe('single sign-on', () => {
       await expect
         .poll(() => newcomer.getByRole('heading', { level: 1 }).textContent())
         .toBe('Waiting for an admin');
-      expect(await violations(newcomer)).toEqual([]);
-      await fitsTheWidth(newcomer);
+      expect(await axeViolations(newcomer)).toEqual([]);
+      expect(await scrollsSideways(newcomer)).toBe(false);
       await newcomer.goto('/gallery');
       expect(new URL(newcomer.url()).pathname).toBe('/waiting');
 
@@ -161,20 +119,18 @@ describe('single sign-on', () => {
       expect(names.indexOf(`Person ben-${name}`)).toBeLessThan(names.indexOf(`Person cleo-${name}`));
       const ben = admin.locator('.person', { hasText: `Person ben-${name}` });
       await expect.poll(() => ben.locator('.badge').textContent()).toBe('Waiting for a role');
-      expect(await violations(admin)).toEqual([]);
-      await fitsTheWidth(admin);
+      expect(await axeViolations(admin)).toEqual([]);
+      expect(await scrollsSideways(admin)).toBe(false);
       await ben.getByLabel('Role').selectOption('rep');
       await ben.getByRole('button', { name: `Save Person ben-${name}` }).click();
       const refused = admin.locator('.person', { hasText: `Person ben-${name}` });
       await expect.poll(() => refused.getByRole('alert').textContent()).toBe('A rep needs a rep id.');
-      expect(await violations(admin)).toEqual([]);
+      expect(await axeViolations(admin)).toEqual([]);
       // The form keeps what was chosen; only the rep id is to add.
       expect(await refused.getByLabel('Role').inputValue()).toBe('rep');
       await refused.getByLabel(/Rep id/).fill(`ben-${name}`);
       await refused.getByRole('button', { name: `Save Person ben-${name}` }).click();
-      await expect
-        .poll(() => admin.getByRole('status').textContent())
-        .toBe(`Saved: Person ben-${name} is a rep.`);
+      await expect.poll(() => toastOn(admin).textContent()).toBe(`Saved: Person ben-${name} is a rep.`);
 
       // Now they get in, as that rep.
       await newcomer.getByRole('link', { name: 'Check again' }).click();
@@ -189,16 +145,14 @@ describe('single sign-on', () => {
         .locator('.person', { hasText: `Person ben-${name}` })
         .getByRole('button', { name: `Turn off Person ben-${name}` })
         .click();
-      await expect
-        .poll(() => admin.getByRole('status').textContent())
-        .toBe(`Saved: Person ben-${name} is turned off.`);
+      await expect.poll(() => toastOn(admin).textContent()).toBe(`Saved: Person ben-${name} is turned off.`);
       await newcomer.reload();
       expect(new URL(newcomer.url()).pathname).toBe('/sign-in');
       await signInAt(newcomer, `ben-${name}`);
       expect(new URL(newcomer.url()).pathname).toBe('/auth/callback');
       await expect.poll(() => newcomer.getByRole('alert').first().textContent()).toMatch(/turned off/);
-      expect(await violations(newcomer)).toEqual([]);
-      await fitsTheWidth(newcomer);
+      expect(await axeViolations(newcomer)).toEqual([]);
+      expect(await scrollsSideways(newcomer)).toBe(false);
     });
   }
 
@@ -211,7 +165,7 @@ describe('single sign-on', () => {
     const refused = async () => {
       expect(new URL(page.url()).pathname).toBe('/auth/callback');
       await expect.poll(() => page.getByRole('alert').first().textContent()).toMatch(/did not work/);
-      expect(await violations(page)).toEqual([]);
+      expect(await axeViolations(page)).toEqual([]);
     };
 
     // First, before this browser has signed in at the provider: stopping there brings the person
