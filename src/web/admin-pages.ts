@@ -35,7 +35,7 @@ const SECTIONS = [
   { href: '/admin/settings', label: 'Settings' },
 ] as const;
 
-const ROLE_WORDS: Record<ApiKey['role'], string> = {
+const KEY_ROLE_HELP: Record<ApiKey['role'], string> = {
   admin: 'Admin: everything, including keys, profiles, webhooks and settings',
   marketing: 'Marketing: templates, results, and every rep’s work',
   rep: 'Rep: makes pieces with one rep profile',
@@ -172,7 +172,7 @@ export function adminRoutes(web: Web, router: Router): void {
           repId: values.repId ?? '',
           roles: ROLES.map((role) => ({
             value: role,
-            label: ROLE_WORDS[role],
+            label: KEY_ROLE_HELP[role],
             checked: values.role === role,
           })),
           nameError: errors.get('name'),

@@ -37,7 +37,7 @@ const roleForm = z
       });
   });
 
-const ROLE_WORDS: Record<Role, string> = {
+const ROLE_NAMES: Record<Role, string> = {
   admin: 'Admin',
   marketing: 'Marketing',
   rep: 'Rep',
@@ -177,7 +177,7 @@ export function peopleRoutes(web: Web, router: Router): void {
 
 /** The toast after a change to a person: who, and what they are now. */
 const savedWords = (p: Person): string =>
-  `Saved: ${p.name} ${p.disabledAt ? 'is turned off' : `is ${p.role === 'admin' ? 'an' : 'a'} ${ROLE_WORDS[p.role!].toLowerCase()}`}.`;
+  `Saved: ${p.name} ${p.disabledAt ? 'is turned off' : `is ${p.role === 'admin' ? 'an' : 'a'} ${ROLE_NAMES[p.role!].toLowerCase()}`}.`;
 
 /** A change the service refused for a person the page shows: said beside them. */
 async function refused(
@@ -237,9 +237,9 @@ async function sendPeople(
       provider: web.s.config.oidc?.name,
       adding: adding && {
         ...adding,
-        roles: ROLES.map((r) => ({ value: r, label: ROLE_WORDS[r], selected: r === adding.role })),
+        roles: ROLES.map((r) => ({ value: r, label: ROLE_NAMES[r], selected: r === adding.role })),
       },
-      addRoles: ROLES.map((r) => ({ value: r, label: ROLE_WORDS[r] })),
+      addRoles: ROLES.map((r) => ({ value: r, label: ROLE_NAMES[r] })),
       link: link && {
         name: link.person.name,
         email: link.person.email,
@@ -256,12 +256,12 @@ async function sendPeople(
           withPassword: p.issuer === null,
           hasPassword: p.hasPassword,
           disabled: Boolean(p.disabledAt),
-          roleWords: p.role ? ROLE_WORDS[p.role] : 'No role yet',
+          roleWords: p.role ? ROLE_NAMES[p.role] : 'No role yet',
           repId: p.repId ?? '',
           formRepId: sent?.repId ?? p.repId ?? '',
           roles: ROLES.map((r) => ({
             value: r,
-            label: ROLE_WORDS[r],
+            label: ROLE_NAMES[r],
             selected: r === (sent?.role ?? p.role),
           })),
           lastSignIn: p.lastSignInAt ?? '',

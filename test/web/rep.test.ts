@@ -85,6 +85,8 @@ describe('the rep pages', () => {
     const preview = page.locator('#preview-image');
     await page.getByLabel('Prospect ID').fill('HM-777');
     await page.getByLabel('First name').fill('Winifred');
+    // Hebrew or Arabic typed into a field reads right to left as it is typed.
+    expect(await page.getByLabel('First name').getAttribute('dir')).toBe('auto');
     await page.getByLabel('Last name').fill('Quayle');
     await page.getByLabel('Product line').selectOption('auto');
     await expect.poll(() => preview.getAttribute('src')).toMatch(/^data:image\/png;base64,/);
