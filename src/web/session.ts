@@ -58,6 +58,19 @@ export class Sessions {
     return createHmac('sha256', this.secret).update(`${purpose}\0${value}`).digest('base64url');
   }
 
+  /** A cookie value this server signed for one purpose: `value.mac`. */
+  private seal(purpose: string, value: string): string {
+    return `${value}.${this.mac(purpose, value)}`;
+  }
+
+  /** What `seal` signed for this purpose, or null when the cookie is missing, changed or signed elsewhere. */
+  private unseal(purpose: string, raw: string | undefined): string | null {
+    const at = raw?.lastIndexOf('.') ?? -1;
+    if (at <= 0) return null;
+    const value = raw!.slice(0, at);
+    return safeEqual(raw!.slice(at + 1), this.mac(purpose, value)) ? value : null;
+  }
+
   /**
    * Starts a session for a key or a person, ending the one this browser had: a new id, so a new
    * sign-in never reuses an old CSRF token.
@@ -92,7 +105,7 @@ export class Sessions {
     const value = Buffer.from(JSON.stringify({ ...flow, until: Date.now() + SIGN_IN_MS })).toString(
       'base64url',
     );
-    res.cookie(SIGN_IN_COOKIE, `${value}.${this.mac('sign-in', value)}`, {
+    res.cookie(SIGN_IN_COOKIE, this.seal('sign-in', value), {
       ...cookieOptions(req),
       maxAge: SIGN_IN_MS,
     });
@@ -100,10 +113,9 @@ export class Sessions {
 
   /** What `beginSignIn` kept, once (the cookie is cleared), or null if none, forged or too old. */
   takeSignIn(req: Request, res: Response): Record<string, unknown> | null {
-    const raw = cookies(req)[SIGN_IN_COOKIE];
+    const value = this.unseal('sign-in', cookies(req)[SIGN_IN_COOKIE]);
     res.clearCookie(SIGN_IN_COOKIE, cookieOptions(req));
-    const [value, mac] = (raw ?? '').split('.');
-    if (!value || !mac || !safeEqual(mac, this.mac('sign-in', value))) return null;
+    if (!value) return null;
     const flow = JSON.parse(Buffer.from(value, 'base64url').toString()) as Record<string, unknown>;
     return typeof flow.until === 'number' && flow.until > Date.now() ? flow : null;
   }
@@ -129,7 +141,7 @@ export class Sessions {
   flash(req: Request, res: Response, message: string): void {
     const expires = Math.floor(Date.now() / 1000) + FLASH_SECONDS;
     const value = `${expires}.${Buffer.from(message.slice(0, FLASH_MAX_CHARS)).toString('base64url')}`;
-    res.cookie(FLASH_COOKIE, `${value}.${this.mac('flash', value)}`, {
+    res.cookie(FLASH_COOKIE, this.seal('flash', value), {
       ...cookieOptions(req),
       maxAge: FLASH_SECONDS * 1000,
     });
@@ -140,9 +152,8 @@ export class Sessions {
     const raw = cookies(req)[FLASH_COOKIE];
     if (raw === undefined) return null;
     res.clearCookie(FLASH_COOKIE, cookieOptions(req));
-    const [expires = '', message = '', mac = ''] = raw.split('.');
-    const value = `${expires}.${message}`;
-    if (!safeEqual(mac, this.mac('flash', value)) || Number(expires) < Date.now() / 1000) return null;
+    const [expires = '', message = ''] = this.unseal('flash', raw)?.split('.') ?? [];
+    if (Number(expires) < Date.now() / 1000 || !message) return null;
     return Buffer.from(message, 'base64url').toString('utf8');
   }
 
