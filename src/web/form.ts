@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import type { Problem } from '../errors.js';
 import type { RenderRequest } from '../service/render.js';
-import { type InputDef, type Manifest, TODAY } from '../model/manifest.js';
+import { type InputDef, isoDay, type Manifest, TODAY } from '../model/manifest.js';
 import { patternPreset } from '../model/patterns.js';
 import { plainWords } from '../template/design-problems.js';
 
@@ -214,7 +214,7 @@ function placeholder(def: InputDef, key: string): string | undefined {
     case 'url':
       return 'https://example.com';
     case 'date':
-      return new Date().toISOString().slice(0, 10);
+      return isoDay(new Date());
     case 'choice':
       return def.choices?.[0];
     case 'boolean':
