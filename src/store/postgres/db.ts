@@ -248,6 +248,9 @@ const types = {
 /** A pool on the database at `url`, its schema migrated to this Platen's. */
 export async function openDb(url: string): Promise<Db> {
   const pool = new pg.Pool({ connectionString: url, types });
+  // An idle connection the server ends (a restart, a failover) leaves the pool, which opens another
+  // for the next query; unheard, its error would end the process.
+  pool.on('error', () => {});
   try {
     await transaction(pool, migrate);
   } catch (error) {
