@@ -286,16 +286,20 @@ async function migrate(tx: Tx): Promise<void> {
 /** Runs `work` in a transaction on one connection of the pool: committed if it returns, else rolled back. */
 export async function transaction<T>(db: Db, work: (tx: Tx) => Promise<T>): Promise<T> {
   const tx = await db.connect();
+  // A connection that cannot even roll back is broken: the pool closes it rather than lend it again.
+  let broken: Error | undefined;
   try {
     await tx.query('BEGIN');
     const result = await work(tx);
     await tx.query('COMMIT');
     return result;
   } catch (error) {
-    await tx.query('ROLLBACK').catch(() => {});
+    await tx.query('ROLLBACK').catch((rollbackError: unknown) => {
+      broken = rollbackError instanceof Error ? rollbackError : new Error(String(rollbackError));
+    });
     throw error;
   } finally {
-    tx.release();
+    tx.release(broken);
   }
 }
 
