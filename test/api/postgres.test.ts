@@ -7,7 +7,7 @@ import path from 'node:path';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { cleanup } from '../support/files.js';
-import { jobEnded, type JobBody, jobForm } from '../support/jobs.js';
+import { jobEnded, type JobBody, jobForm, jobReport } from '../support/jobs.js';
 import { pageLabels } from '../support/pdf.js';
 import { createTestDatabase, type TestDatabase } from '../support/postgres.js';
 import { postcardDrop, postcardRender } from '../support/records.js';
@@ -20,6 +20,7 @@ let repKey: string;
 let renderLocation: string;
 let job: JobBody;
 let goodRows: string[];
+let badRows: number[];
 
 /** The same public address on both starts, so that pieces' tracked URLs read the same. */
 const env = () => ({
@@ -54,6 +55,7 @@ beforeAll(async () => {
   const started = await rep('post', '/api/v1/jobs', { body: jobForm(csv, { templateId: 'postcard-6x4' }) });
   expect(started.status, started.bytes.toString()).toBe(202);
   job = await jobEnded(rep, (started.json as JobBody).id);
+  badRows = bad;
   goodRows = Array.from({ length: 12 }, (_, i) => String(i + 1)).filter((row) => !bad.includes(Number(row)));
 }, 180_000);
 
@@ -71,6 +73,8 @@ describe('the service on PostgreSQL', () => {
     const output = await client(first.url, repKey)('get', job.links.output);
     expect(output.status).toBe(200);
     expect([...new Set(await pageLabels(output.bytes))]).toEqual(goodRows);
+    const { lines } = await jobReport(client(first.url, repKey), job);
+    expect(lines.map((line) => Number(line.row))).toEqual(badRows);
   });
 
   it('keeps its rows in the database, with no SQLite file beside them', async () => {
