@@ -274,7 +274,7 @@ keys
 async function withKeys(use: (keys: KeyService) => Promise<void>): Promise<void> {
   // Loaded here, as the server is: the services would add to every other command's start-up.
   const { openKeys } = await import('./service/platen.js');
-  const { keys, close } = openKeys(loadConfig().dataDir);
+  const { keys, close } = await openKeys(loadConfig());
   try {
     await use(keys);
   } finally {

@@ -30,6 +30,16 @@ const envSchema = z.object({
   PORT: int(0, 65535).default(3000),
   HOST: z.string().min(1).default('0.0.0.0'),
   PLATEN_DATA_DIR: z.string().min(1).default('./data'),
+  /**
+   * A PostgreSQL database for the store's rows, shared by every node: `postgres://user:password@host:5432/platen`.
+   * Without it, SQLite in the data directory.
+   */
+  PLATEN_DATABASE_URL: z
+    .url({
+      protocol: /^postgres(ql)?$/,
+      error: 'expected a postgres:// address, such as postgres://user:password@host:5432/platen',
+    })
+    .optional(),
   /** Bundled templates loaded as published version 1 on first start: the package's own by default. */
   PLATEN_TEMPLATES_DIR: z
     .string()
@@ -124,6 +134,8 @@ export type Config = {
   port: number;
   host: string;
   dataDir: string;
+  /** PostgreSQL's URL when the store's rows live there; null: SQLite in the data directory. */
+  databaseUrl: string | null;
   templatesDir: string;
   logLevel: z.infer<typeof envSchema>['LOG_LEVEL'];
   renderConcurrency: number;
@@ -164,6 +176,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     port: e.PORT,
     host: e.HOST,
     dataDir: resolve(e.PLATEN_DATA_DIR),
+    databaseUrl: e.PLATEN_DATABASE_URL ?? null,
     templatesDir: resolve(e.PLATEN_TEMPLATES_DIR),
     logLevel: e.LOG_LEVEL,
     renderConcurrency: e.PLATEN_RENDER_CONCURRENCY,

@@ -29,7 +29,7 @@ export async function startServer(
   log: Logger = pino({ level: config.logLevel }),
 ): Promise<Running> {
   setWorkerHeapFlags();
-  const platen = openPlaten(config, log);
+  const platen = await openPlaten(config, log);
   await sweep(platen, log);
   const services: Services = {
     config,

@@ -6,6 +6,7 @@ import type { Config } from '../config.js';
 import { folderEntries } from '../files.js';
 import { WorkerPool } from '../jobs/dispatch.js';
 import { LocalBlobStore } from '../store/local-blobs.js';
+import { PostgresStore } from '../store/postgres/store.js';
 import { SqliteStore } from '../store/sqlite/store.js';
 import type { Store } from '../store/store.js';
 import { TemplateCache } from '../template/cache.js';
@@ -29,11 +30,15 @@ import { WebhookService } from './webhooks.js';
 const DRAFT_CACHE = 4;
 
 /**
- * The one place that chooses the store's adapters: SQLite rows and local-file blobs, all under the
- * data directory. Every service gets the Store interface only.
+ * The one place that chooses the store's adapters: rows in PostgreSQL when a database URL is
+ * configured, else in SQLite under the data directory; local-file blobs under the data directory.
+ * Every service gets the Store interface only.
  */
-function openStore(dataDir: string): Store {
-  return new SqliteStore(dataDir, new LocalBlobStore(join(dataDir, 'blobs')));
+async function openStore(config: Pick<Config, 'dataDir' | 'databaseUrl'>): Promise<Store> {
+  const blobs = new LocalBlobStore(join(config.dataDir, 'blobs'));
+  return config.databaseUrl
+    ? PostgresStore.open(config.databaseUrl, config.dataDir, blobs)
+    : new SqliteStore(config.dataDir, blobs);
 }
 
 /**
@@ -127,15 +132,17 @@ export class Platen {
 }
 
 /** Platen's services over the configured data directory, with a worker pool for batch jobs. */
-export function openPlaten(config: Config, log: Logger): Platen {
-  return new Platen(openStore(config.dataDir), config, log);
+export async function openPlaten(config: Config, log: Logger): Promise<Platen> {
+  return new Platen(await openStore(config), config, log);
 }
 
 /**
- * Just the keys of a data directory, for the CLI's key commands: no worker pool is started. The
+ * Just the keys of the configured store, for the CLI's key commands: no worker pool is started. The
  * caller closes it.
  */
-export function openKeys(dataDir: string): { keys: KeyService; close(): Promise<void> } {
-  const store = openStore(dataDir);
+export async function openKeys(
+  config: Pick<Config, 'dataDir' | 'databaseUrl'>,
+): Promise<{ keys: KeyService; close(): Promise<void> }> {
+  const store = await openStore(config);
   return { keys: new KeyService(store), close: () => store.close() };
 }

@@ -9,8 +9,10 @@ import path from 'node:path';
 import { text } from 'node:stream/consumers';
 import { afterAll, afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { LocalBlobStore } from '../../src/store/local-blobs.js';
+import { PostgresStore } from '../../src/store/postgres/store.js';
 import { SqliteStore } from '../../src/store/sqlite/store.js';
 import type { JobSpec, NewPiece, Store } from '../../src/store/store.js';
+import { createTestDatabase, type TestDatabase } from '../support/postgres.js';
 
 interface Adapter {
   name: string;
@@ -26,24 +28,42 @@ interface Adapter {
 }
 
 const sqlite = (dir: string) => new SqliteStore(dir, new LocalBlobStore(path.join(dir, 'blobs')));
+/** This file's database, made on first use and emptied for each test. */
+let database: TestDatabase | undefined;
+const postgres = async (dir: string) => {
+  database ??= await createTestDatabase();
+  return PostgresStore.open(database.url, dir, new LocalBlobStore(path.join(dir, 'blobs')));
+};
+/** Leaves a package folder with no row, as both adapters keep packages: under `<dataDir>/packages`. */
+const halfStoredPackage = async (dir: string, templateId: string, version: number) => {
+  const folder = path.join(dir, 'packages', templateId, String(version));
+  await mkdir(folder, { recursive: true });
+  await writeFile(path.join(folder, 'template.json'), '{}');
+  return folder;
+};
 
 const ADAPTERS: Adapter[] = [
   {
     name: 'SQLite and local files',
     open: async (dir) => ({ store: sqlite(dir), staging: path.join(dir, 'staging') }),
     reopen: async (dir) => sqlite(dir),
-    halfStoredPackage: async (dir, templateId, version) => {
-      const folder = path.join(dir, 'packages', templateId, String(version));
-      await mkdir(folder, { recursive: true });
-      await writeFile(path.join(folder, 'template.json'), '{}');
-      return folder;
+    halfStoredPackage,
+  },
+  {
+    name: 'PostgreSQL and local files',
+    open: async (dir) => {
+      await database?.reset();
+      return { store: await postgres(dir), staging: path.join(dir, 'staging') };
     },
+    reopen: postgres,
+    halfStoredPackage,
   },
 ];
 
 const dirs: string[] = [];
 afterAll(async () => {
   for (const dir of dirs) await rm(dir, { recursive: true, force: true });
+  await database?.drop();
 });
 
 const hash = (s: string) => createHash('sha256').update(s).digest('hex');

@@ -3,8 +3,9 @@ import Database from 'better-sqlite3';
 export type Db = Database.Database;
 
 /**
- * Versioned migrations: each runs once, in order, inside a transaction, and `user_version` records
- * how far a database has come. Append only: a released migration is never edited.
+ * Versioned migrations: migration N is the Nth entry, and `user_version` records the last one a
+ * database has applied. Pending ones run once, in order, in one transaction on open. Append only: a
+ * released migration is never edited (ARCHITECTURE.md, "Adding a migration").
  */
 const MIGRATIONS: string[] = [
   `
@@ -260,18 +261,20 @@ export function openDb(path: string): Db {
 }
 
 function migrate(db: Db): void {
-  const current = db.pragma('user_version', { simple: true }) as number;
-  if (current > MIGRATIONS.length) {
-    throw new Error(
-      `database is at schema version ${current}, newer than this Platen (${MIGRATIONS.length})`,
-    );
-  }
-  for (let version = current; version < MIGRATIONS.length; version++) {
-    db.transaction(() => {
+  // One immediate transaction: of two processes opening a new database at once (the service and a
+  // CLI command), one migrates while the other waits, then reads the version it reached.
+  db.transaction(() => {
+    const current = db.pragma('user_version', { simple: true }) as number;
+    if (current > MIGRATIONS.length) {
+      throw new Error(
+        `database is at schema version ${current}, newer than this Platen (${MIGRATIONS.length})`,
+      );
+    }
+    for (let version = current; version < MIGRATIONS.length; version++) {
       db.exec(MIGRATIONS[version]!);
       db.pragma(`user_version = ${version + 1}`);
-    })();
-  }
+    }
+  }).immediate();
 }
 
 export function now(): string {

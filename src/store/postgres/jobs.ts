@@ -1,0 +1,159 @@
+import type { Job, JobKind, JobSpec, JobState, JobStore } from '../store.js';
+import { type Db, now } from './db.js';
+
+interface JobRow {
+  id: string;
+  key_id: string;
+  rep_id: string | null;
+  template_id: string;
+  version: number;
+  kind: JobKind;
+  state: JobState;
+  spec: JobSpec;
+  total: number | null;
+  done: number;
+  rendered: number;
+  rejected: number;
+  held_out: number;
+  error: string | null;
+  created_at: string;
+  started_at: string | null;
+  finished_at: string | null;
+}
+
+const toJob = (r: JobRow): Job => ({
+  id: r.id,
+  keyId: r.key_id,
+  repId: r.rep_id,
+  templateId: r.template_id,
+  version: r.version,
+  kind: r.kind,
+  state: r.state,
+  spec: r.spec,
+  total: r.total,
+  done: r.done,
+  rendered: r.rendered,
+  rejected: r.rejected,
+  heldOut: r.held_out,
+  error: r.error,
+  createdAt: r.created_at,
+  startedAt: r.started_at,
+  finishedAt: r.finished_at,
+});
+
+export class PostgresJobStore implements JobStore {
+  constructor(private readonly db: Db) {}
+
+  async create(
+    input: Pick<Job, 'id' | 'keyId' | 'repId' | 'templateId' | 'version' | 'kind' | 'spec' | 'total'>,
+  ): Promise<Job> {
+    const { rows } = await this.db.query<JobRow>(
+      `INSERT INTO jobs (id, key_id, rep_id, template_id, version, kind, state, spec, total, created_at)
+       VALUES ($1, $2, $3, $4, $5, $6, 'queued', $7, $8, $9) RETURNING *`,
+      [
+        input.id,
+        input.keyId,
+        input.repId,
+        input.templateId,
+        input.version,
+        input.kind,
+        JSON.stringify(input.spec),
+        input.total,
+        now(),
+      ],
+    );
+    return toJob(rows[0]!);
+  }
+
+  async get(id: string): Promise<Job | null> {
+    const { rows } = await this.db.query<JobRow>('SELECT * FROM jobs WHERE id = $1', [id]);
+    return rows[0] ? toJob(rows[0]) : null;
+  }
+
+  async list(filter: { repId?: string; withoutChecks?: boolean; limit: number }): Promise<Job[]> {
+    const { rows } = await this.db.query<JobRow>(
+      `SELECT * FROM jobs WHERE ($1::text IS NULL OR rep_id = $1) AND (NOT $2 OR kind != 'check')
+       ORDER BY created_at DESC, id COLLATE "C" LIMIT $3`,
+      [filter.repId ?? null, filter.withoutChecks ?? false, filter.limit],
+    );
+    return rows.map(toJob);
+  }
+
+  async unfinished(): Promise<Job[]> {
+    const { rows } = await this.db.query<JobRow>(
+      `SELECT * FROM jobs WHERE state IN ('queued', 'running') ORDER BY created_at, id COLLATE "C"`,
+    );
+    return rows.map(toJob);
+  }
+
+  async started(id: string): Promise<void> {
+    await this.db.query(
+      `UPDATE jobs SET state = 'running', started_at = coalesce(started_at, $1) WHERE id = $2`,
+      [now(), id],
+    );
+  }
+
+  async progress(
+    id: string,
+    p: { done: number; rendered: number; rejected: number; heldOut: number },
+  ): Promise<void> {
+    await this.db.query(
+      'UPDATE jobs SET done = $1, rendered = $2, rejected = $3, held_out = $4 WHERE id = $5',
+      [p.done, p.rendered, p.rejected, p.heldOut, id],
+    );
+  }
+
+  async finish(
+    id: string,
+    state: Exclude<JobState, 'queued' | 'running'>,
+    error: string | null = null,
+  ): Promise<boolean> {
+    const { rowCount } = await this.db.query(
+      `UPDATE jobs SET state = $1, error = $2, finished_at = $3 WHERE id = $4 AND state IN ('queued', 'running')`,
+      [state, error, now(), id],
+    );
+    return rowCount === 1;
+  }
+
+  async saveChunk(id: string, index: number, result: unknown): Promise<void> {
+    await this.db.query(
+      `INSERT INTO job_chunks (job_id, idx, result) VALUES ($1, $2, $3)
+       ON CONFLICT (job_id, idx) DO UPDATE SET result = excluded.result`,
+      [id, index, JSON.stringify(result)],
+    );
+  }
+
+  async chunks(id: string): Promise<Map<number, unknown>> {
+    const { rows } = await this.db.query<{ idx: number; result: unknown }>(
+      'SELECT idx, result FROM job_chunks WHERE job_id = $1',
+      [id],
+    );
+    return new Map(rows.map((r) => [r.idx, r.result]));
+  }
+
+  async dropChunks(id: string): Promise<void> {
+    await this.db.query('DELETE FROM job_chunks WHERE job_id = $1', [id]);
+  }
+
+  async dropEndedChunks(): Promise<void> {
+    await this.db.query(
+      `DELETE FROM job_chunks WHERE job_id IN (SELECT id FROM jobs WHERE state NOT IN ('queued', 'running'))`,
+    );
+  }
+
+  async saveMapping(templateId: string, owner: string, columns: Record<string, string>): Promise<void> {
+    await this.db.query(
+      `INSERT INTO column_mappings (template_id, owner, columns, updated_at) VALUES ($1, $2, $3, $4)
+       ON CONFLICT (template_id, owner) DO UPDATE SET columns = excluded.columns, updated_at = excluded.updated_at`,
+      [templateId, owner, JSON.stringify(columns), now()],
+    );
+  }
+
+  async mapping(templateId: string, owner: string): Promise<Record<string, string> | null> {
+    const { rows } = await this.db.query<{ columns: Record<string, string> }>(
+      'SELECT columns FROM column_mappings WHERE template_id = $1 AND owner = $2',
+      [templateId, owner],
+    );
+    return rows[0]?.columns ?? null;
+  }
+}
