@@ -55,8 +55,25 @@ const envSchema = z.object({
   PLATEN_REQUEST_TIMEOUT_MS: int(1000, 600_000).default(30_000),
   /** Compiled template versions kept in memory. */
   PLATEN_TEMPLATE_CACHE: int(1, 1000).default(32),
-  /** Worker threads rendering batch jobs' rows, shared by all jobs. */
-  PLATEN_BATCH_WORKERS: int(1, 256).default(availableParallelism()),
+  /**
+   * Worker threads rendering batch jobs' rows, shared by all jobs. With a queue (PLATEN_DATABASE_URL),
+   * `0`: this node renders no chunks itself and leaves them to `platen worker` processes.
+   */
+  PLATEN_BATCH_WORKERS: int(0, 256).default(availableParallelism()),
+  /**
+   * PostgreSQL (`postgres://user:password@host:port/database`), shared by API nodes and workers: with
+   * it, batch jobs' chunks are jobs of a durable queue there, rendered by any node's workers.
+   */
+  PLATEN_DATABASE_URL: z
+    .url({ protocol: /^postgres(ql)?$/, error: 'expected a postgres:// address' })
+    .optional(),
+  /** The chunk queue's name: one per installation sharing a database. */
+  PLATEN_QUEUE: z
+    .string()
+    .regex(/^[A-Za-z0-9_-]{1,60}$/, { error: 'expected letters, digits, - and _ (at most 60)' })
+    .default('platen-chunks'),
+  /** Chunks the queue's workers render at once, all machines together: a job keeps twice as many queued. */
+  PLATEN_QUEUE_CONCURRENCY: int(1, 4096).default(16),
   /** Uploads over 1 MiB received at once; beyond it a request gets 503 with Retry-After. */
   PLATEN_UPLOAD_CONCURRENCY: int(1, 1000).default(4),
   /**
@@ -134,6 +151,10 @@ export type Config = {
   requestTimeoutMs: number;
   templateCache: number;
   batchWorkers: number;
+  /** PostgreSQL for the chunk queue (see PLATEN_DATABASE_URL), or null for this node's threads alone. */
+  databaseUrl: string | null;
+  queue: string;
+  queueConcurrency: number;
   uploadConcurrency: number;
   publicUrl: string | null;
   retentionDays: number;
@@ -160,6 +181,16 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       },
     ]);
   }
+  if (e.PLATEN_BATCH_WORKERS === 0 && e.PLATEN_DATABASE_URL === undefined) {
+    throw new PlatenError('invalid_config', [
+      {
+        path: 'PLATEN_BATCH_WORKERS',
+        rule: 'needs_queue',
+        message:
+          'PLATEN_BATCH_WORKERS=0 leaves batch jobs to `platen worker` processes, which need the queue: set PLATEN_DATABASE_URL',
+      },
+    ]);
+  }
   return {
     port: e.PORT,
     host: e.HOST,
@@ -174,6 +205,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     requestTimeoutMs: e.PLATEN_REQUEST_TIMEOUT_MS,
     templateCache: e.PLATEN_TEMPLATE_CACHE,
     batchWorkers: e.PLATEN_BATCH_WORKERS,
+    databaseUrl: e.PLATEN_DATABASE_URL ?? null,
+    queue: e.PLATEN_QUEUE,
+    queueConcurrency: e.PLATEN_QUEUE_CONCURRENCY,
     uploadConcurrency: e.PLATEN_UPLOAD_CONCURRENCY,
     publicUrl: e.PLATEN_PUBLIC_URL ?? null,
     retentionDays: e.PLATEN_RETENTION_DAYS,
