@@ -134,7 +134,8 @@ export class QueueDispatcher implements ChunkDispatcher {
       const jobId = await boss.send(this.queue, data);
       if (jobId === null) throw new Error(`the queue ${this.queue} refused chunk ${task.index}`);
       const result = await this.settled(boss, jobId, task.index, signal);
-      if (result.part === null || shared.part === null || task.part === null) return { ...result, part: null };
+      if (result.part === null || shared.part === null || task.part === null)
+        return { ...result, part: null };
       const part = await this.store.get(shared.part);
       if (!part) throw new Error(`chunk ${task.index}'s part is missing from the chunk store`);
       await pipeline(part, createWriteStream(task.part));
@@ -161,7 +162,10 @@ export class QueueDispatcher implements ChunkDispatcher {
         resolve: (result) => (done(), resolve(result)),
         reject: (error) => (done(), reject(error)),
       });
-      this.poller ??= setInterval(() => void this.poll(boss), POLL_MS);
+      // A queue that cannot be read fails every chunk waiting, with why.
+      this.poller ??= setInterval(() => {
+        this.poll(boss).catch((error: unknown) => this.failAll(error as Error));
+      }, POLL_MS);
     });
   }
 
@@ -181,8 +185,6 @@ export class QueueDispatcher implements ChunkDispatcher {
         else waiter.reject(chunkFailure(waiter.index, job.retryCount + 1, job.output));
         await boss.deleteJob(this.queue, job.id);
       }
-    } catch (error) {
-      this.failAll(error as Error);
     } finally {
       this.polling = false;
       if (this.waiting.size === 0 && this.poller) {
@@ -192,7 +194,7 @@ export class QueueDispatcher implements ChunkDispatcher {
     }
   }
 
-  /** The queue cannot be read: every chunk waiting fails its job with why. */
+  /** The queue cannot be read (or the dispatcher closes): every chunk waiting fails its job with why. */
   private failAll(error: Error): void {
     const failure = new Error(`the chunk queue failed: ${error.message}`, { cause: error });
     for (const [id, waiter] of this.waiting) {
@@ -253,7 +255,12 @@ export interface ChunkWorkerOptions {
   /** This worker's own scratch folder: packages unpacked, parts before they are put in the store. */
   dir: string;
   /** Told of each chunk taken and ended (the command's log). */
-  onChunk?: (event: { index: number; job: string; state: 'taken' | 'done' | 'failed'; error?: Error }) => void;
+  onChunk?: (event: {
+    index: number;
+    job: string;
+    state: 'taken' | 'done' | 'failed';
+    error?: Error;
+  }) => void;
   onError?: (error: Error) => void;
 }
 
@@ -307,7 +314,9 @@ export class ChunkWorker {
 
   /** A package's folder in the scratch folder, fetched from the store once. */
   private packageDir(files: PackageFiles): Promise<string> {
-    const id = createHash('sha256').update(JSON.stringify(Object.entries(files).sort())).digest('hex');
+    const id = createHash('sha256')
+      .update(JSON.stringify(Object.entries(files).sort()))
+      .digest('hex');
     let dir = this.packages.get(id);
     if (!dir) {
       dir = this.fetchPackage(id, files);
@@ -322,7 +331,8 @@ export class ChunkWorker {
     const temp = `${dir}.${randomUUID()}.tmp`;
     for (const [path, key] of Object.entries(files)) {
       const target = join(temp, path);
-      if (relative(temp, target).startsWith('..')) throw new Error(`a package file outside its package: ${path}`);
+      if (relative(temp, target).startsWith('..'))
+        throw new Error(`a package file outside its package: ${path}`);
       const body = await this.options.store.get(key);
       if (!body) throw new Error(`a package file is missing from the chunk store: ${path}`);
       await mkdir(dirname(target), { recursive: true });
@@ -353,5 +363,7 @@ function bytesOut(this: unknown, key: string, value: unknown): unknown {
 function bytesIn(_key: string, value: unknown): unknown {
   if (typeof value !== 'object' || value === null) return value;
   const { $base64 } = value as { $base64?: unknown };
-  return typeof $base64 === 'string' && Object.keys(value).length === 1 ? Buffer.from($base64, 'base64') : value;
+  return typeof $base64 === 'string' && Object.keys(value).length === 1
+    ? Buffer.from($base64, 'base64')
+    : value;
 }
