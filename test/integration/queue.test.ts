@@ -16,7 +16,7 @@ import { type ChunkTask, renderChunk } from '../../src/jobs/chunk.js';
 import { LocalChunkStore } from '../../src/jobs/chunk-store.js';
 import { WorkerPool } from '../../src/jobs/dispatch.js';
 import { mapColumns } from '../../src/jobs/mapping.js';
-import { QueueDispatcher } from '../../src/jobs/queue.js';
+import { ChunkWorker, QueueDispatcher } from '../../src/jobs/queue.js';
 import type { CompiledTemplate } from '../../src/model/template.js';
 import { compileTemplate } from '../../src/template/compile.js';
 import { cleanup, tempDir } from '../support/files.js';
@@ -189,6 +189,48 @@ describe('the chunk queue, with platen worker processes', () => {
       await dispatcher.close();
     }
   }, 300_000);
+
+  it('fails the job, saying why, once a chunk has failed on every try', async () => {
+    const dir = await tempDir('platen-queue-fails-');
+    const store = new LocalChunkStore(path.join(dir, 'chunks'));
+    const queue = 'chunks-failing';
+    const dispatcher = new QueueDispatcher(db.url, queue, store, 1);
+    let tries = 0;
+    const worker = await ChunkWorker.start({
+      url: db.url,
+      queue,
+      store,
+      pool: {
+        concurrency: 1,
+        run: () => {
+          tries += 1;
+          return Promise.reject(new Error('the font cache is unreadable'));
+        },
+        close: () => Promise.resolve(),
+      },
+      dir: path.join(dir, 'worker'),
+    });
+    try {
+      const csvPath = path.join(dir, 'list.csv');
+      await writeFile(csvPath, `${HEADER}\nP1,Alex,Morgan,Company,Logistics,1\n`);
+      const batch = runBatch({
+        template: { dir: MAILER },
+        compiled,
+        csvPath,
+        rep: { values: REP, images: [] },
+        out: path.join(dir, 'drop.pdf'),
+        errorsPath: path.join(dir, 'errors.csv'),
+        dispatcher,
+      });
+      await expect(batch).rejects.toThrow(
+        'chunk 1 of the job failed on 4 tries by the workers: the font cache is unreadable',
+      );
+      expect(tries).toBe(4); // the first, and three retries: bounded
+    } finally {
+      await worker.close();
+      await dispatcher.close();
+    }
+  });
 
   it('draws a chunk as the same bytes every time', async () => {
     const dir = await tempDir('platen-queue-again-');
