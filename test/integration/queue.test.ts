@@ -20,6 +20,10 @@ import { ChunkWorker, QueueDispatcher } from '../../src/jobs/queue.js';
 import type { CompiledTemplate } from '../../src/model/template.js';
 import { compileTemplate } from '../../src/template/compile.js';
 import { cleanup, tempDir } from '../support/files.js';
+import { jobEnded, jobForm, type JobBody } from '../support/jobs.js';
+import { postcardDrop } from '../support/records.js';
+import { client, createKey, profileForm } from '../support/server.js';
+import { adminKeyOf, type ServiceProcess, startService } from '../support/service-process.js';
 import { pageLabels, qpdfCheck } from '../support/pdf.js';
 import { createTestDatabase, type TestDatabase } from '../support/postgres.js';
 import { CLI, REPO_ROOT } from '../support/repo.js';
@@ -189,6 +193,41 @@ describe('the chunk queue, with platen worker processes', () => {
       await dispatcher.close();
     }
   }, 300_000);
+
+  it('runs a service job with PLATEN_BATCH_WORKERS=0 on a platen worker alone', async () => {
+    const dataDir = await tempDir('platen-queue-service-');
+    const queue = 'chunks-service';
+    let service: ServiceProcess | undefined;
+    try {
+      service = await startService(dataDir, {
+        PLATEN_DATABASE_URL: db.url,
+        PLATEN_QUEUE: queue,
+        PLATEN_BATCH_WORKERS: '0',
+      });
+      const admin = { url: service.url, adminKey: await adminKeyOf(dataDir) };
+      const rep = client(service.url, (await createKey(admin, 'rep', 'Rep Dana', 'dana')).key);
+      expect((await rep('put', '/api/v1/reps/me', { body: profileForm() })).status).toBe(200);
+      const { csv, bad } = postcardDrop(60, 7);
+      const started = await rep('post', '/api/v1/jobs', {
+        body: jobForm(csv, { templateId: 'postcard-6x4' }),
+      });
+      expect(started.status, started.bytes.toString()).toBe(202);
+      // Nothing renders it until a worker comes.
+      await sleep(1500);
+      expect((started.json as JobBody).id).toBeTruthy();
+      expect(((await rep('get', `/api/v1/jobs/${(started.json as JobBody).id}`)).json as JobBody).done).toBe(
+        0,
+      );
+      workers.push(await startWorker(db, queue, dataDir));
+      const job = await jobEnded(rep, (started.json as JobBody).id);
+      expect(job).toMatchObject({ state: 'done', done: 60, rendered: 60 - bad.length, rejected: bad.length });
+      const output = await rep('get', job.links.output);
+      const good = Array.from({ length: 60 }, (_, i) => i + 1).filter((row) => !bad.includes(row));
+      expect(await pageLabels(output.bytes)).toEqual(good.map(String));
+    } finally {
+      await service?.kill();
+    }
+  }, 120_000);
 
   it('fails the job, saying why, once a chunk has failed on every try', async () => {
     const dir = await tempDir('platen-queue-fails-');
