@@ -34,6 +34,8 @@ const SUPERVISE_SECONDS = 5;
 const RETRIES = 3;
 /** How often a coordinator looks for its chunks' ends. */
 const POLL_MS = 250;
+/** How long the queue may be unreadable (a database restarting) before the chunks waiting fail. */
+const UNREAD_MS = 30_000;
 
 /** The queue's policy, set where it is created. */
 const QUEUE_POLICY = {
@@ -102,6 +104,8 @@ export class QueueDispatcher implements ChunkDispatcher {
   private poller: NodeJS.Timeout | null = null;
   /** A poll is under way: the next tick skips. */
   private polling = false;
+  /** When polls began to fail, while they do. */
+  private unreadSince: number | null = null;
 
   /**
    * `concurrency`: chunks the workers render at once, all machines together; a job keeps about
@@ -112,8 +116,10 @@ export class QueueDispatcher implements ChunkDispatcher {
     private readonly queue: string,
     private readonly store: ChunkStore,
     readonly concurrency: number,
+    /** Told of what fails in pg-boss's own upkeep (supervision, maintenance): the chunks go on. */
+    onError: (error: Error) => void = () => undefined,
   ) {
-    this.boss = openQueue(url, queue, (error) => this.failAll(error));
+    this.boss = openQueue(url, queue, onError);
     this.boss.catch(() => undefined); // met by run() and close()
   }
 
@@ -162,9 +168,15 @@ export class QueueDispatcher implements ChunkDispatcher {
         resolve: (result) => (done(), resolve(result)),
         reject: (error) => (done(), reject(error)),
       });
-      // A queue that cannot be read fails every chunk waiting, with why.
       this.poller ??= setInterval(() => {
-        this.poll(boss).catch((error: unknown) => this.failAll(error as Error));
+        this.poll(boss).then(
+          () => (this.unreadSince = null),
+          // A queue that cannot be read for a while (not a moment's blip) fails every chunk waiting.
+          (error: unknown) => {
+            this.unreadSince ??= performance.now();
+            if (performance.now() - this.unreadSince > UNREAD_MS) this.failAll(error as Error);
+          },
+        );
       }, POLL_MS);
     });
   }
@@ -182,7 +194,7 @@ export class QueueDispatcher implements ChunkDispatcher {
         // Taken once: a later report of the same chunk finds no waiter (and no job) and is ignored.
         this.waiting.delete(job.id);
         if (job.state === 'completed') waiter.resolve(job.output as ChunkResult);
-        else waiter.reject(chunkFailure(waiter.index, job.retryCount + 1, job.output));
+        else waiter.reject(chunkFailure(waiter.index, job.retryCount + 1, job.state, job.output));
         await boss.deleteJob(this.queue, job.id);
       }
     } finally {
@@ -237,12 +249,19 @@ async function putPackage(store: ChunkStore, dir: string): Promise<PackageFiles>
 }
 
 /** Why a chunk failed for good, for the job's failure. */
-function chunkFailure(index: number, tries: number, output: unknown): Error {
-  const why =
-    typeof output === 'object' && output !== null && typeof (output as Error).message === 'string'
-      ? (output as Error).message
-      : 'cancelled';
-  return new Error(`chunk ${index + 1} of the job failed on ${tries} tries by the workers: ${why}`);
+function chunkFailure(index: number, tries: number, state: string, output: unknown): Error {
+  // A worker's error is its message; pg-boss's own (a heartbeat lost, an expiry) is under `value`.
+  const { message, value } = (output ?? {}) as { message?: unknown; value?: { message?: unknown } };
+  const why = typeof message === 'string' ? message : value?.message;
+  const reason =
+    state === 'cancelled'
+      ? 'it was cancelled'
+      : why === 'job heartbeat timeout'
+        ? 'its worker stopped answering (a crash, or a lost machine)'
+        : typeof why === 'string'
+          ? why
+          : 'no reason given';
+  return new Error(`chunk ${index + 1} of the job failed on ${tries} tries by the workers: ${reason}`);
 }
 
 /** Options of a `platen worker`. */

@@ -82,7 +82,13 @@ export class Platen {
     if (config.databaseUrl === null) this.dispatcher = new WorkerPool(config.batchWorkers);
     else {
       const store = openChunkStore(config.dataDir);
-      this.dispatcher = new QueueDispatcher(config.databaseUrl, config.queue, store, config.queueConcurrency);
+      this.dispatcher = new QueueDispatcher(
+        config.databaseUrl,
+        config.queue,
+        store,
+        config.queueConcurrency,
+        (error) => log.warn({ err: error }, 'the chunk queue met an error'),
+      );
       if (config.batchWorkers > 0) {
         const pool = new WorkerPool(config.batchWorkers);
         const dir = mkdtempSync(join(tmpdir(), 'platen-worker-'));
@@ -92,7 +98,7 @@ export class Platen {
           store,
           pool,
           dir,
-          onError: (error) => log.error({ err: error }, 'the chunk queue failed'),
+          onError: (error) => log.warn({ err: error }, 'the chunk queue met an error'),
         });
         worker.catch((error: unknown) => log.error({ err: error }, 'cannot take chunks from the queue'));
         this.chunkWorker = { pool, worker, dir };
