@@ -157,10 +157,11 @@ export class QueueDispatcher implements ChunkDispatcher {
     return new Promise<ChunkResult>((resolve, reject) => {
       const onAbort = () => {
         this.waiting.delete(jobId);
-        // A worker rendering it stops at its next heartbeat (its claim is gone).
-        boss.cancel(this.queue, jobId).catch(() => undefined);
+        // Gone from the queue: a worker drawing it stops at its next heartbeat, which finds no claim.
+        boss.deleteJob(this.queue, jobId).catch(() => undefined);
         reject(signal!.reason as Error);
       };
+      if (signal?.aborted) return onAbort();
       signal?.addEventListener('abort', onAbort, { once: true });
       const done = () => signal?.removeEventListener('abort', onAbort);
       this.waiting.set(jobId, {

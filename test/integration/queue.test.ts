@@ -271,6 +271,55 @@ describe('the chunk queue, with platen worker processes', () => {
     }
   });
 
+  it('takes a chunk back from its worker when the job is cancelled', async () => {
+    const dir = await tempDir('platen-queue-cancel-');
+    const store = new LocalChunkStore(path.join(dir, 'chunks'));
+    const queue = 'chunks-cancelled';
+    const dispatcher = new QueueDispatcher(db.url, queue, store, 1);
+    let drawing: AbortSignal | undefined;
+    const worker = await ChunkWorker.start({
+      url: db.url,
+      queue,
+      store,
+      pool: {
+        concurrency: 1,
+        // Draws until told to stop.
+        run: (_task, signal) => {
+          drawing = signal;
+          return new Promise((_resolve, reject) =>
+            signal!.addEventListener('abort', () => reject(new Error('stopped'))),
+          );
+        },
+        close: () => Promise.resolve(),
+      },
+      dir: path.join(dir, 'worker'),
+    });
+    try {
+      const csvPath = path.join(dir, 'list.csv');
+      await writeFile(csvPath, `${HEADER}\nP1,Alex,Morgan,Company,Logistics,1\n`);
+      const cancel = new AbortController();
+      const batch = runBatch({
+        template: { dir: MAILER },
+        compiled,
+        csvPath,
+        rep: { values: REP, images: [] },
+        out: path.join(dir, 'drop.pdf'),
+        errorsPath: path.join(dir, 'errors.csv'),
+        dispatcher,
+        signal: cancel.signal,
+      });
+      batch.catch(() => undefined);
+      await until(() => drawing !== undefined, 'the worker to take the chunk');
+      cancel.abort(new Error('cancelled by its owner'));
+      await expect(batch).rejects.toThrow('cancelled by its owner');
+      // Its next heartbeat finds the chunk gone from the queue, and it stops drawing.
+      await until(() => drawing!.aborted, 'the worker to stop drawing');
+    } finally {
+      await worker.close();
+      await dispatcher.close();
+    }
+  });
+
   it('draws a chunk as the same bytes every time', async () => {
     const dir = await tempDir('platen-queue-again-');
     const rows = Array.from({ length: 20 }, (_, i) => ({
