@@ -409,7 +409,7 @@ async function worker(threads: string | undefined): Promise<number> {
       pool,
       dir,
       onChunk: ({ index, job, state, error }) =>
-        log(`chunk ${index} (job ${job}) ${state}${error ? `: ${error.message}` : ''}`),
+        log(`chunk ${index + 1} (job ${job}) ${state}${error ? `: ${error.message}` : ''}`),
       onError: (error) => log(`queue error: ${error.message}`),
     });
     log(`worker ${process.pid} taking chunks from queue ${config.queue} on ${concurrency} threads`);
