@@ -4,9 +4,9 @@
 // peak is lower at the same speed (docs/perf.md). It is for this thread only: workers size their own
 // young generation, and the batch command clears the flag before starting them (setWorkerHeapFlags).
 import type { SheetSize } from './model/geometry.js';
-import { readFile } from 'node:fs/promises';
-import { availableParallelism } from 'node:os';
-import { dirname, resolve } from 'node:path';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { availableParallelism, tmpdir } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
 import { Command, CommanderError } from 'commander';
 import { loadRecordImages } from './assets/record-images.js';
 import { formatProblem, NotFoundError, PlatenError } from './errors.js';
@@ -221,6 +221,17 @@ program
     process.once('SIGINT', stop);
   });
 
+program
+  .command('worker')
+  .description(
+    "render batch jobs' chunks from the queue (PLATEN_DATABASE_URL, PLATEN_QUEUE) on this machine's cores, " +
+      'until stopped (SIGTERM); parts go to the chunk store under PLATEN_DATA_DIR',
+  )
+  .option('--concurrency <n>', 'worker threads (default: PLATEN_BATCH_WORKERS, else one per core)')
+  .action(async (opts: { concurrency?: string }) => {
+    process.exitCode = await worker(opts.concurrency);
+  });
+
 const keys = program.command('keys').description('manage API keys in the data directory (PLATEN_DATA_DIR)');
 
 keys
@@ -374,6 +385,45 @@ async function drop(
   );
   if (result.rendered === 0 && result.done > 0) return 1;
   return result.rejected > 0 ? 3 : 0;
+}
+
+/** `platen worker`: takes chunks from the queue until SIGTERM or SIGINT; logs each chunk on stdout. */
+async function worker(threads: string | undefined): Promise<number> {
+  const config = loadConfig();
+  if (config.databaseUrl === null)
+    throw new UsageError('platen worker takes chunks from a queue: set PLATEN_DATABASE_URL');
+  const concurrency = threads === undefined ? config.batchWorkers || availableParallelism() : Number(threads);
+  if (!Number.isInteger(concurrency) || concurrency < 1 || concurrency > 256)
+    throw new UsageError('--concurrency must be a whole number from 1 to 256');
+  const { openChunkStore } = await import('./service/platen.js');
+  const { ChunkWorker } = await import('./jobs/queue.js');
+  const log = (line: string) => process.stdout.write(`${new Date().toISOString()} ${line}\n`);
+  setWorkerHeapFlags();
+  const pool = new WorkerPool(concurrency);
+  const dir = await mkdtemp(join(tmpdir(), 'platen-worker-'));
+  try {
+    const chunks = await ChunkWorker.start({
+      url: config.databaseUrl,
+      queue: config.queue,
+      store: openChunkStore(config.dataDir),
+      pool,
+      dir,
+      onChunk: ({ index, job, state, error }) =>
+        log(`chunk ${index + 1} (job ${job}) ${state}${error ? `: ${error.message}` : ''}`),
+      onError: (error) => log(`queue error: ${error.message}`),
+    });
+    log(`worker ${process.pid} taking chunks from queue ${config.queue} on ${concurrency} threads`);
+    await new Promise((stop) => {
+      process.once('SIGTERM', stop);
+      process.once('SIGINT', stop);
+    });
+    log('stopping: chunks being rendered go back to the queue');
+    await chunks.close();
+  } finally {
+    await pool.close();
+    await rm(dir, { recursive: true, force: true });
+  }
+  return EXIT.ok;
 }
 
 /** The rows a rejected-rows report lists. */

@@ -32,7 +32,8 @@ const envSchema = z.object({
   PLATEN_DATA_DIR: z.string().min(1).default('./data'),
   /**
    * A PostgreSQL database for the store's rows, shared by every node: `postgres://user:password@host:5432/platen`.
-   * Without it, SQLite in the data directory.
+   * With it, batch jobs' chunks are also jobs of a durable queue there, rendered by any node's workers.
+   * Without it, SQLite in the data directory, and chunks on this node's threads.
    */
   PLATEN_DATABASE_URL: z
     .url({
@@ -65,8 +66,18 @@ const envSchema = z.object({
   PLATEN_REQUEST_TIMEOUT_MS: int(1000, 600_000).default(30_000),
   /** Compiled template versions kept in memory. */
   PLATEN_TEMPLATE_CACHE: int(1, 1000).default(32),
-  /** Worker threads rendering batch jobs' rows, shared by all jobs. */
-  PLATEN_BATCH_WORKERS: int(1, 256).default(availableParallelism()),
+  /**
+   * Worker threads rendering batch jobs' rows, shared by all jobs. With a queue (PLATEN_DATABASE_URL),
+   * `0`: this node renders no chunks itself and leaves them to `platen worker` processes.
+   */
+  PLATEN_BATCH_WORKERS: int(0, 256).default(availableParallelism()),
+  /** The chunk queue's name: one per installation sharing a database. */
+  PLATEN_QUEUE: z
+    .string()
+    .regex(/^[A-Za-z0-9_-]{1,60}$/, { error: 'expected letters, digits, - and _ (at most 60)' })
+    .default('platen-chunks'),
+  /** Chunks the queue's workers render at once, all machines together: a job keeps twice as many queued. */
+  PLATEN_QUEUE_CONCURRENCY: int(1, 4096).default(16),
   /** Uploads over 1 MiB received at once; beyond it a request gets 503 with Retry-After. */
   PLATEN_UPLOAD_CONCURRENCY: int(1, 1000).default(4),
   /**
@@ -134,7 +145,7 @@ export type Config = {
   port: number;
   host: string;
   dataDir: string;
-  /** PostgreSQL's URL when the store's rows live there; null: SQLite in the data directory. */
+  /** PostgreSQL's URL when the store's rows and the chunk queue live there; null: SQLite in the data directory, chunks on this node's threads. */
   databaseUrl: string | null;
   templatesDir: string;
   logLevel: z.infer<typeof envSchema>['LOG_LEVEL'];
@@ -146,6 +157,8 @@ export type Config = {
   requestTimeoutMs: number;
   templateCache: number;
   batchWorkers: number;
+  queue: string;
+  queueConcurrency: number;
   uploadConcurrency: number;
   publicUrl: string | null;
   retentionDays: number;
@@ -172,6 +185,16 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       },
     ]);
   }
+  if (e.PLATEN_BATCH_WORKERS === 0 && e.PLATEN_DATABASE_URL === undefined) {
+    throw new PlatenError('invalid_config', [
+      {
+        path: 'PLATEN_BATCH_WORKERS',
+        rule: 'needs_queue',
+        message:
+          'PLATEN_BATCH_WORKERS=0 leaves batch jobs to `platen worker` processes, which need the queue: set PLATEN_DATABASE_URL',
+      },
+    ]);
+  }
   return {
     port: e.PORT,
     host: e.HOST,
@@ -187,6 +210,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     requestTimeoutMs: e.PLATEN_REQUEST_TIMEOUT_MS,
     templateCache: e.PLATEN_TEMPLATE_CACHE,
     batchWorkers: e.PLATEN_BATCH_WORKERS,
+    queue: e.PLATEN_QUEUE,
+    queueConcurrency: e.PLATEN_QUEUE_CONCURRENCY,
     uploadConcurrency: e.PLATEN_UPLOAD_CONCURRENCY,
     publicUrl: e.PLATEN_PUBLIC_URL ?? null,
     retentionDays: e.PLATEN_RETENTION_DAYS,

@@ -67,6 +67,11 @@ export interface BatchOptions {
    * A resumed job passes the day it started, so its rows agree.
    */
   today?: string;
+  /**
+   * When the job started (its files' creation date and file ID); by default now. A resumed job passes
+   * when it started, so that a chunk drawn again is the same file, byte for byte.
+   */
+  created?: Date;
   /** Rows per chunk; a resumed job must use the size it started with. */
   chunkRows?: number;
   signal?: AbortSignal;
@@ -124,7 +129,8 @@ export async function mappedCsv(
 
 export async function runBatch(options: BatchOptions): Promise<BatchResult> {
   const { compiled, out, dispatcher, checkpoints, signal } = options;
-  const today = options.today ?? isoDay(new Date());
+  const created = options.created ?? new Date();
+  const today = options.today ?? isoDay(created);
   const repWrong = options.rep ? repProblems(compiled, options.rep.values) : [];
   if (repWrong.length > 0) throw new PlatenError('invalid_rep', repWrong);
   const kind: ChunkKind = out === null ? 'check' : out.toLowerCase().endsWith('.zip') ? 'zip' : 'pdf';
@@ -204,6 +210,7 @@ export async function runBatch(options: BatchOptions): Promise<BatchResult> {
                     part: kind === 'check' ? null : join(partsDir, `${String(index).padStart(6, '0')}.part`),
                     ...(options.pieces ? { pieces: options.pieces } : {}),
                     today,
+                    created: created.toISOString(),
                   },
                   signal,
                 )

@@ -68,6 +68,8 @@ export interface ChunkTask {
   pieces?: JobPieces;
   /** The day of the job (YYYY-MM-DD), for date inputs that default to it: the same on every row. */
   today: string;
+  /** When the job started (ISO 8601): every part's creation date, so a chunk's part is the same bytes on any worker. */
+  created: string;
 }
 
 /**
@@ -174,11 +176,12 @@ export async function renderChunk(compiled: CompiledTemplate, task: ChunkTask): 
   // A write that fails (a full disk) is met by roomIn() or finished() below, which reject the chunk;
   // unheard, its 'error' event would take the whole worker down with it.
   out.on('error', () => undefined);
+  const created = new Date(task.created);
   if (task.kind === 'pdf') {
-    result.pages = (await writePieces(compiled, piecesOf(all()), out)).pages;
+    result.pages = (await writePieces(compiled, piecesOf(all()), out, { created })).pages;
   } else {
     for (const { piece, fileName } of all()) {
-      const pdf = await renderToBuffer(compiled, [piece]);
+      const pdf = await renderToBuffer(compiled, [piece], { created });
       result.files.push({
         row: Number(piece.marker!.label),
         name: fileName,

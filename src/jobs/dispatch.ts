@@ -6,9 +6,8 @@ import type { ChunkResult, ChunkTask } from './chunk.js';
 
 /**
  * Where a job's chunks are rendered. Jobs know only this interface: the pool below runs chunks on
- * this machine's cores; running them on other machines (a queue such as BullMQ, with workers that
- * call renderChunk) is another implementation of the same two methods, since tasks and results are
- * plain data and parts are files.
+ * this machine's cores; QueueDispatcher (queue.ts) sends them to `platen worker` processes on any
+ * machine, since tasks and results are plain data.
  */
 export interface ChunkDispatcher {
   /** How many chunks run at once: jobs keep about twice that many in flight. */

@@ -78,6 +78,12 @@ export interface DocumentOptions {
   tagged?: TaggingOptions;
   /** Stop before each page once it aborts: a piece drawn for a request whose client has left. */
   signal?: AbortSignal;
+  /**
+   * When the document was made (its Info and XMP dates, and the file ID pdfkit derives from them);
+   * by default now. A batch job fixes it, so that a chunk rendered again, on any worker, gives the
+   * same bytes.
+   */
+  created?: Date;
 }
 
 export class PieceDocument {
@@ -141,6 +147,7 @@ export class PieceDocument {
       compress: true,
       info: {
         Title: info.title,
+        ...(options.created ? { CreationDate: options.created } : {}),
         Creator: 'Platen',
         Producer: 'Platen (pdfkit)',
       },

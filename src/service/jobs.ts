@@ -789,6 +789,7 @@ export class JobService {
         chunkRows: job.spec.chunkRows,
         // The day the job was made: a job resumed after midnight still dates every row alike.
         today: isoDay(new Date(job.createdAt)),
+        created: new Date(job.createdAt),
         checkpoints: {
           // A chunk counts as finished only if its part is still there (a check has none).
           get: (index) => {

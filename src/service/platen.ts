@@ -1,10 +1,13 @@
-import { mkdirSync } from 'node:fs';
+import { mkdirSync, mkdtempSync } from 'node:fs';
 import { rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Logger } from 'pino';
 import type { Config } from '../config.js';
 import { folderEntries } from '../files.js';
-import { WorkerPool } from '../jobs/dispatch.js';
+import { type ChunkStore, LocalChunkStore } from '../jobs/chunk-store.js';
+import { type ChunkDispatcher, WorkerPool } from '../jobs/dispatch.js';
+import { ChunkWorker, QueueDispatcher } from '../jobs/queue.js';
 import { LocalBlobStore } from '../store/local-blobs.js';
 import { PostgresStore } from '../store/postgres/store.js';
 import { SqliteStore } from '../store/sqlite/store.js';
@@ -42,6 +45,14 @@ async function openStore(config: Pick<Config, 'dataDir' | 'databaseUrl'>): Promi
 }
 
 /**
+ * Where a chunk queue's coordinators and workers share tasks, packages and parts: a folder of the
+ * data directory, for the API nodes and workers of one machine (or a shared mount).
+ */
+export function openChunkStore(dataDir: string): ChunkStore {
+  return new LocalChunkStore(join(dataDir, 'chunks'));
+}
+
+/**
  * Platen's services over one data directory, wired together: what the faces (the server, the CLI)
  * work with. The faces call these, never the store.
  */
@@ -60,7 +71,10 @@ export class Platen {
   readonly settings: SettingsService;
   /** Scratch space on the data directory's file system: request bodies land here, packages unpack here. */
   readonly stagingDir: string;
-  private readonly pool: WorkerPool;
+  /** Where batch jobs' chunks go: this node's threads, or the queue (PLATEN_DATABASE_URL). */
+  private readonly dispatcher: ChunkDispatcher;
+  /** With a queue, this node's own threads taking chunks from it (none with PLATEN_BATCH_WORKERS=0). */
+  private readonly chunkWorker: { pool: WorkerPool; worker: Promise<ChunkWorker>; dir: string } | null = null;
 
   /** `store` is the services' own: for tests that look beneath them. */
   constructor(
@@ -70,7 +84,31 @@ export class Platen {
   ) {
     this.stagingDir = join(config.dataDir, 'staging');
     mkdirSync(this.stagingDir, { recursive: true });
-    this.pool = new WorkerPool(config.batchWorkers);
+    if (config.databaseUrl === null) this.dispatcher = new WorkerPool(config.batchWorkers);
+    else {
+      const store = openChunkStore(config.dataDir);
+      this.dispatcher = new QueueDispatcher(
+        config.databaseUrl,
+        config.queue,
+        store,
+        config.queueConcurrency,
+        (error) => log.warn({ err: error }, 'the chunk queue met an error'),
+      );
+      if (config.batchWorkers > 0) {
+        const pool = new WorkerPool(config.batchWorkers);
+        const dir = mkdtempSync(join(tmpdir(), 'platen-worker-'));
+        const worker = ChunkWorker.start({
+          url: config.databaseUrl,
+          queue: config.queue,
+          store,
+          pool,
+          dir,
+          onError: (error) => log.warn({ err: error }, 'the chunk queue met an error'),
+        });
+        worker.catch((error: unknown) => log.error({ err: error }, 'cannot take chunks from the queue'));
+        this.chunkWorker = { pool, worker, dir };
+      }
+    }
     this.settings = new SettingsService(store, {
       requireApproval: config.requireApproval,
       retentionDays: config.retentionDays,
@@ -100,7 +138,7 @@ export class Platen {
       this.templates,
       this.renders,
       this.pieces,
-      this.pool,
+      this.dispatcher,
       log,
     );
     this.profiles = new ProfileService(store, this.templates);
@@ -126,7 +164,13 @@ export class Platen {
    * (JobService.stop, WebhookService.stop).
    */
   async close(): Promise<void> {
-    await this.pool.close();
+    if (this.chunkWorker) {
+      const { pool, worker, dir } = this.chunkWorker;
+      await (await worker.catch(() => null))?.close();
+      await pool.close();
+      await rm(dir, { recursive: true, force: true });
+    }
+    await this.dispatcher.close();
     await this.store.close();
   }
 }
