@@ -207,8 +207,6 @@ function checkPages(
       if (subtype === 'TrapNet') trapNet = true;
       if (annotation.has('A') || annotation.has('AA'))
         out.add('pdfx.actions', `a ${subtype ?? 'untyped'} annotation has an action`, p);
-      if (nameOf(doc.dict(annotation.get('A'))?.get('S')) === 'JavaScript')
-        out.add('pdfx.javascript', `a ${subtype ?? 'untyped'} annotation runs JavaScript`, p);
       const prints = ((numberOf(annotation.get('F')) ?? 0) & 4) !== 0;
       const hidden = ((numberOf(annotation.get('F')) ?? 0) & 2) !== 0;
       const at = asRect(doc.array(annotation.get('Rect')));
@@ -281,10 +279,13 @@ function checkPaint(
         if (wrong.length > 0) out.add('pdfx1a.color', `${wrong.join(', ')} in ${where}`, p);
         return;
       }
+      // Device colour is judged against a readable output profile; without one, the output intent's
+      // rules have said what is wrong, and every device colour would otherwise be named again.
+      if (intentSpace === undefined) return;
       if (families.includes('DeviceRGB') && intentSpace !== 'RGB' && !hasDefault(resources, 'DefaultRGB'))
         out.add('pdfx4.device-color', `DeviceRGB in ${where}`, p);
       if (families.includes('DeviceCMYK') && intentSpace !== 'CMYK' && !hasDefault(resources, 'DefaultCMYK'))
-        out.add('pdfx4.device-color', `DeviceCMYK in ${where}, with ${intentSpace ?? 'no'} output intent`, p);
+        out.add('pdfx4.device-color', `DeviceCMYK in ${where}, with a ${intentSpace} output intent`, p);
     },
     graphicsState(state, where) {
       const blend = blendModes(doc, state.get('BM'));
@@ -333,10 +334,10 @@ function checkActions(doc: StandardsDocument, out: Violations): void {
   if (doc.catalog.has('AA')) out.add('pdfx.actions', 'the catalog has AA');
   const open = doc.resolve(doc.catalog.get('OpenAction'));
   if (open instanceof Map) out.add('pdfx.actions', 'the catalog’s OpenAction is an action');
-  for (const [n] of doc.file.objects) {
-    const dict = doc.dict(new Ref(n));
-    if (!dict) continue;
-    if (nameOf(dict.get('S')) === 'JavaScript' || (dict.has('JS') && dict.has('S')))
-      out.add('pdfx.javascript', `object ${n} is a JavaScript action`);
-  }
+  // Actions may be direct dictionaries inside any object: the objects' text is searched.
+  for (const [n, object] of doc.file.objects)
+    if (JAVASCRIPT_ACTION.test(object.head))
+      out.add('pdfx.javascript', `object ${n} has a JavaScript action`);
 }
+
+const JAVASCRIPT_ACTION = /\/S\s*\/JavaScript(?![^\s/<>[\]()])/;
