@@ -328,6 +328,88 @@ const X4_CASES: Case[] = [
       ),
     ['pdfx.trapnet'],
   ],
+  [
+    'a printer’s mark whose appearance paints in RGB',
+    'PDF/X-4',
+    (p) => {
+      const look = add(p, { Type: '/XObject', Subtype: '/Form', BBox: '[0 0 9 9]' }, '1 0 0 rg 0 0 9 9 re f');
+      const mark = add(p, {
+        Type: '/Annot',
+        Subtype: '/PrinterMark',
+        Rect: '[0 0 9 9]',
+        F: '4',
+        AP: `<< /N ${look} 0 R >>`,
+      });
+      page(p).set('Annots', `[${mark} 0 R]`);
+    },
+    ['pdfx4.device-color'],
+  ],
+  [
+    'an LZW stream',
+    'PDF/X-4',
+    (p) => add(p, { Filter: '/LZWDecode' }, '\x80\x0b\x60\x50\x22\x0c\x0c\x85\x01'),
+    ['pdfx.filters'],
+  ],
+  [
+    'a stream in an external file',
+    'PDF/X-4',
+    (p) => add(p, { F: '(data.bin)' }, ''),
+    ['pdfx.external-streams'],
+  ],
+  [
+    'a PostScript XObject',
+    'PDF/X-4',
+    (p) => add(p, { Type: '/XObject', Subtype: '/PS' }, 'showpage'),
+    ['pdfx.postscript'],
+  ],
+  [
+    'an OPI proxy',
+    'PDF/X-4',
+    (p) =>
+      add(
+        p,
+        {
+          Type: '/XObject',
+          Subtype: '/Form',
+          BBox: '[0 0 1 1]',
+          OPI: '<< /2.0 << /Type /OPI /Version 2.0 /F (hi.tif) /Inks /full_color >> >>',
+        },
+        '',
+      ),
+    ['pdfx.opi'],
+  ],
+  [
+    'an alternate image printed by default',
+    'PDF/X-4',
+    (p) => {
+      const alternate = add(
+        p,
+        {
+          Type: '/XObject',
+          Subtype: '/Image',
+          Width: '1',
+          Height: '1',
+          ColorSpace: '/DeviceCMYK',
+          BitsPerComponent: '8',
+        },
+        '\x00\x00\x00\xff',
+      );
+      add(
+        p,
+        {
+          Type: '/XObject',
+          Subtype: '/Image',
+          Width: '1',
+          Height: '1',
+          ColorSpace: '/DeviceCMYK',
+          BitsPerComponent: '8',
+          Alternates: `[<< /Image ${alternate} 0 R /DefaultForPrinting true >>]`,
+        },
+        '\x00\x00\x00\xff',
+      );
+    },
+    ['pdfx.alternate-images'],
+  ],
 ];
 
 describe('PDF/X-4: each rule broken is named', () => {
@@ -337,8 +419,9 @@ describe('PDF/X-4: each rule broken is named', () => {
     expect(rulesBroken(pdf, standard)).toEqual(broken);
   });
 
-  it('allows what it should: inherited boxes, a DefaultRGB, a printer’s mark in the trim, RGB words in a string', () => {
+  it('allows what it should: inherited boxes, a DefaultRGB, a printer’s mark in the trim, RGB words in a string, JPEG 2000', () => {
     const pdf = pdfX4Parts();
+    add(pdf, { Type: '/XObject', Subtype: '/Image', Width: '1', Height: '1', Filter: '/JPXDecode' }, '');
     o(pdf, OBJ.pages).set('MediaBox', '[0 0 450 306]');
     page(pdf).delete('MediaBox');
     const srgb = add(pdf, { N: '3' }, 'an RGB profile');
@@ -403,6 +486,12 @@ const X1A_CASES: Case[] = [
       o(p, OBJ.profile).set('N', '3');
     },
     ['pdfx.output-profile'],
+  ],
+  [
+    'a JPEG 2000 image',
+    'PDF/X-1a',
+    (p) => add(p, { Type: '/XObject', Subtype: '/Image', Width: '1', Height: '1', Filter: '/JPXDecode' }, ''),
+    ['pdfx.filters'],
   ],
   ['DeviceRGB', 'PDF/X-1a', (p) => paint(p, '1 0 0 rg 0 0 9 9 re f'), ['pdfx1a.color']],
   [

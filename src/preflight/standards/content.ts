@@ -46,6 +46,15 @@ export function walkPage(doc: StandardsDocument, page: PageView, visit: ContentV
   const streams = doc.array(contents) ?? (contents === undefined ? [] : [contents]);
   const data = streams.map((s) => doc.stream(s)?.toString('latin1') ?? '').join('\n');
   walkContent(doc, data, page.resources, where, visit, seen, 0);
+  // What annotations print is content too: the normal appearance (of each state) of those that print.
+  for (const annotation of (doc.array(page.dict.get('Annots')) ?? []).map((a) => doc.dict(a))) {
+    const flags = numberOf(annotation?.get('F')) ?? 0;
+    if (!annotation || (flags & 4) === 0 || (flags & 2) !== 0) continue;
+    const normal = doc.dict(annotation.get('AP'))?.get('N');
+    const states = normal instanceof Ref ? [normal] : [...(doc.dict(normal)?.values() ?? [])];
+    const at = `the appearance of a ${nameOf(annotation.get('Subtype')) ?? 'untyped'} annotation`;
+    for (const state of states) walkForm(doc, state, undefined, at, visit, seen, 0);
+  }
 }
 
 function checkGroup(
@@ -131,6 +140,25 @@ export function families(
   return out;
 }
 
+/** A form, a tiling pattern's cell or an appearance: content with resources of its own (or its caller's). */
+function walkForm(
+  doc: StandardsDocument,
+  ref: Value | undefined,
+  resources: Dict | undefined,
+  where: string,
+  visit: ContentVisitor,
+  seen: Set<number>,
+  depth: number,
+): void {
+  if (!(ref instanceof Ref) || seen.has(ref.n) || depth >= 12) return;
+  seen.add(ref.n);
+  const dict = doc.dict(ref);
+  const own = doc.dict(dict?.get('Resources')) ?? resources;
+  const group = doc.dict(dict?.get('Group'));
+  if (group) checkGroup(doc, group, where, own, visit);
+  walkContent(doc, doc.stream(ref)?.toString('latin1') ?? '', own, where, visit, seen, depth + 1);
+}
+
 function walkContent(
   doc: StandardsDocument,
   content: string,
@@ -145,16 +173,8 @@ function walkContent(
   const resource = (category: string, name: string) => doc.dict(resources?.get(category))?.get(name);
   const color = (value: Value | undefined, at = where) =>
     visit.color(families(doc, value, resources), at, resources);
-  /** A form, a tiling pattern's cell or a soft mask's group: content with resources of its own (or ours). */
-  const nested = (ref: Value | undefined, at: string) => {
-    if (!(ref instanceof Ref) || seen.has(ref.n) || depth >= 12) return;
-    seen.add(ref.n);
-    const dict = doc.dict(ref);
-    const own = doc.dict(dict?.get('Resources')) ?? resources;
-    const group = doc.dict(dict?.get('Group'));
-    if (group) checkGroup(doc, group, at, own, visit);
-    walkContent(doc, doc.stream(ref)?.toString('latin1') ?? '', own, at, visit, seen, depth + 1);
-  };
+  const nested = (ref: Value | undefined, at: string) =>
+    walkForm(doc, ref, resources, at, visit, seen, depth);
   for (const { operator, operands, inline } of operations(content)) {
     const last = operands.at(-1);
     const lastName = last === undefined ? undefined : nameOf(new Raw(last));

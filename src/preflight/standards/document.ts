@@ -17,6 +17,8 @@ export class StandardsDocument {
   readonly pages: PageView[];
   /** The catalog's XMP properties, or why there are none. */
   readonly xmp: { properties: XmpProperties } | { problem: string };
+  /** Objects' values as parsed, by number: the checks look at many objects more than once. */
+  private readonly parsed = new Map<number, Value | undefined>();
 
   constructor(bytes: Buffer) {
     this.file = new PdfFile(bytes);
@@ -32,13 +34,16 @@ export class StandardsDocument {
   /** A value with an indirect reference followed (once: PDF has no references to references). */
   resolve(value: Value | undefined): Value | undefined {
     if (!(value instanceof Ref)) return value;
+    if (this.parsed.has(value.n)) return this.parsed.get(value.n);
     const object = this.file.objects.get(value.n);
-    if (!object) return undefined;
+    let parsed: Value | undefined;
     try {
-      return parseValue(object.head);
+      parsed = object ? parseValue(object.head) : undefined;
     } catch {
-      return undefined;
+      parsed = undefined; // not an object this checker can read: as if absent
     }
+    this.parsed.set(value.n, parsed);
+    return parsed;
   }
 
   /** The dictionary a value is or refers to (a stream's dictionary for a stream). */

@@ -135,6 +135,40 @@ function checkShared(doc: StandardsDocument, out: Violations, part: Part): void 
   checkPages(doc, out, part, intentSpace);
   checkFonts(doc, out);
   checkActions(doc, out);
+  checkObjects(doc, out, part);
+}
+
+/** Filters each part forbids (ISO 32000-1, 7.4): Crypt in both, LZW in X-4, JBIG2 and JPEG 2000 in X-1a. */
+const FORBIDDEN_FILTERS: Record<Part, ReadonlySet<string>> = {
+  x4: new Set(['Crypt', 'LZWDecode']),
+  x1a: new Set(['Crypt', 'JBIG2Decode', 'JPXDecode']),
+};
+
+/** What PDF/X leaves out of any object: filters, external streams, PostScript, alternates, OPI. */
+function checkObjects(doc: StandardsDocument, out: Violations, part: Part): void {
+  for (const [n, object] of doc.file.objects) {
+    const dict = doc.dict(new Ref(n));
+    if (!dict) continue;
+    if (object.stream) {
+      const filters = doc.array(dict.get('Filter')) ?? [dict.get('Filter')];
+      for (const filter of filters.map((f) => nameOf(doc.resolve(f)))) {
+        if (filter !== undefined && FORBIDDEN_FILTERS[part].has(filter))
+          out.add('pdfx.filters', `object ${n} uses ${filter}`);
+      }
+      if (dict.has('F')) out.add('pdfx.external-streams', `object ${n} names an external file`);
+    }
+    if (nameOf(dict.get('Type')) === 'XObject' || object.stream) {
+      const subtype = nameOf(dict.get('Subtype'));
+      if (subtype === 'PS' || (subtype === 'Form' && nameOf(dict.get('Subtype2')) === 'PS'))
+        out.add('pdfx.postscript', `object ${n} is a PostScript XObject`);
+      if (dict.has('OPI')) out.add('pdfx.opi', `object ${n} has an OPI dictionary`);
+      for (const alternate of doc.array(dict.get('Alternates')) ?? []) {
+        const printing = doc.dict(alternate)?.get('DefaultForPrinting');
+        if (printing instanceof Raw && printing.text === 'true')
+          out.add('pdfx.alternate-images', `an alternate of image ${n} is the default for printing`);
+      }
+    }
+  }
 }
 
 /** Checks the output intent; the colour space of its profile ('CMYK', 'GRAY', 'RGB'), if it has one. */

@@ -69,6 +69,28 @@ export const RULES = {
     words: 'a document with a TrapNet annotation says it is trapped (Trapped True)',
   },
 
+  'pdfx.filters': {
+    clause: `${X4}, ${X1A}; ISO 32000-1 7.4`,
+    words:
+      'streams use only the filters the part allows: no Crypt; no LZWDecode in PDF/X-4; no JBIG2Decode or JPXDecode in PDF/X-1a',
+  },
+  'pdfx.external-streams': {
+    clause: `${X4}, ${X1A}; ISO 32000-1 7.3.8.2`,
+    words: 'no stream keeps its data in an external file (F)',
+  },
+  'pdfx.postscript': {
+    clause: `${X4}, ${X1A}; ISO 32000-1 8.8.2`,
+    words: 'no PostScript XObjects',
+  },
+  'pdfx.alternate-images': {
+    clause: `${X4}, ${X1A}; ISO 32000-1 8.9.5.4`,
+    words: 'no alternate image is the default for printing',
+  },
+  'pdfx.opi': {
+    clause: `${X4}, ${X1A}; ISO 32000-1 14.11.7`,
+    words: 'no OPI dictionaries (no images or forms stand in for others)',
+  },
+
   // PDF/X-4
   'pdfx4.version': {
     clause: `${X4}; ISO 32000-1 7.5.2`,
