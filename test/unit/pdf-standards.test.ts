@@ -410,6 +410,38 @@ const X4_CASES: Case[] = [
     },
     ['pdfx.alternate-images'],
   ],
+  [
+    'a printer’s mark on the trim',
+    'PDF/X-4',
+    (p) =>
+      page(p).set(
+        'Annots',
+        `[${add(p, { Type: '/Annot', Subtype: '/PrinterMark', Rect: '[10 10 30 30]', F: '4' })} 0 R]`,
+      ),
+    ['pdfx.annotations'],
+  ],
+  [
+    'a printing note in the bleed',
+    'PDF/X-4',
+    (p) =>
+      page(p).set(
+        'Annots',
+        `[${add(p, { Type: '/Annot', Subtype: '/Text', Rect: '[10 10 15 15]', F: '4' })} 0 R]`,
+      ),
+    ['pdfx.annotations'],
+  ],
+  [
+    'a transfer function',
+    'PDF/X-4',
+    (p) => {
+      page(p).set(
+        'Resources',
+        `<< /Font << /F1 ${OBJ.font} 0 R >> /ExtGState << /G1 << /TR /Identity >> >> >>`,
+      );
+      paint(p, '/G1 gs');
+    },
+    ['pdfx.transfer-halftone'],
+  ],
 ];
 
 describe('PDF/X-4: each rule broken is named', () => {
@@ -419,7 +451,7 @@ describe('PDF/X-4: each rule broken is named', () => {
     expect(rulesBroken(pdf, standard)).toEqual(broken);
   });
 
-  it('allows what it should: inherited boxes, a DefaultRGB, a printer’s mark in the trim, RGB words in a string, JPEG 2000', () => {
+  it('allows what it should: inherited boxes, a DefaultRGB, a printer’s mark in the trim, RGB words in a string, JPEG 2000, transparency, TR2 Default', () => {
     const pdf = pdfX4Parts();
     add(pdf, { Type: '/XObject', Subtype: '/Image', Width: '1', Height: '1', Filter: '/JPXDecode' }, '');
     o(pdf, OBJ.pages).set('MediaBox', '[0 0 450 306]');
@@ -427,12 +459,12 @@ describe('PDF/X-4: each rule broken is named', () => {
     const srgb = add(pdf, { N: '3' }, 'an RGB profile');
     page(pdf).set(
       'Resources',
-      `<< /Font << /F1 ${OBJ.font} 0 R >> /ColorSpace << /DefaultRGB [/ICCBased ${srgb} 0 R] >> >>`,
+      `<< /Font << /F1 ${OBJ.font} 0 R >> /ColorSpace << /DefaultRGB [/ICCBased ${srgb} 0 R] >> /ExtGState << /G1 << /TR2 /Default /BM /Multiply /ca 0.5 >> >> >>`,
     );
-    paint(pdf, '1 0 0 rg 0 0 9 9 re f BT /F1 9 Tf (1 0 0 rg) Tj ET');
+    paint(pdf, '1 0 0 rg 0 0 9 9 re f BT /F1 9 Tf (1 0 0 rg) Tj ET /G1 gs');
     page(pdf).set(
       'Annots',
-      `[${add(pdf, { Type: '/Annot', Subtype: '/PrinterMark', Rect: '[20 20 60 60]', F: '4' })} 0 R]`,
+      `[${add(pdf, { Type: '/Annot', Subtype: '/PrinterMark', Rect: '[9 9 17 17]', F: '4' })} 0 R]`,
     );
     expect(rulesBroken(pdf, 'PDF/X-4')).toEqual([]);
   });

@@ -241,19 +241,17 @@ function checkPages(
       if (subtype === 'TrapNet') trapNet = true;
       if (annotation.has('A') || annotation.has('AA'))
         out.add('pdfx.actions', `a ${subtype ?? 'untyped'} annotation has an action`, p);
-      const prints = ((numberOf(annotation.get('F')) ?? 0) & 4) !== 0;
-      const hidden = ((numberOf(annotation.get('F')) ?? 0) & 2) !== 0;
+      // As Global Graphics' checker reads the rule: a printer's mark stays off the trim, any other
+      // annotation but a trap network off the bleed (the trim, without a BleedBox); one that does
+      // not print (the Print flag clear, or Hidden set) is not on the page at all.
+      const flags = numberOf(annotation.get('F')) ?? 0;
+      const prints = (flags & 4) !== 0 && (flags & 2) === 0;
       const at = asRect(doc.array(annotation.get('Rect')));
-      if (
-        prints &&
-        !hidden &&
-        trim &&
-        at &&
-        overlaps(at, trim) &&
-        subtype !== 'PrinterMark' &&
-        subtype !== 'TrapNet'
-      )
-        out.add('pdfx.annotations', `a ${subtype ?? 'untyped'} annotation prints inside the ${trimName}`, p);
+      const printerMark = subtype === 'PrinterMark';
+      const limit = printerMark ? trim : (page.bleedBox ?? trim);
+      const limitName = printerMark || !page.bleedBox ? trimName : 'BleedBox';
+      if (prints && subtype !== 'TrapNet' && limit && at && overlaps(at, limit))
+        out.add('pdfx.annotations', `a ${subtype ?? 'untyped'} annotation prints inside the ${limitName}`, p);
     }
     if (page.dict.has('AA')) out.add('pdfx.actions', 'the page has AA', p);
     checkPaint(doc, out, part, intentSpace, page);
@@ -325,6 +323,13 @@ function checkPaint(
       const blend = blendModes(doc, state.get('BM'));
       const unknown = blend.filter((mode) => !STANDARD_BLEND_MODES.has(mode));
       if (unknown.length > 0) out.add('pdfx4.blend-mode', `${unknown.join(', ')} in ${where}`, p);
+      const rendering: string[] = [];
+      if (state.has('TR')) rendering.push('TR');
+      const tr2 = state.get('TR2');
+      if (tr2 !== undefined && (part === 'x1a' || nameOf(tr2) !== 'Default')) rendering.push('TR2');
+      if (state.has('HTP')) rendering.push('HTP');
+      if (doc.dict(state.get('HT'))?.has('HalftoneName')) rendering.push('a HalftoneName');
+      if (rendering.length > 0) out.add('pdfx.transfer-halftone', `${rendering.join(', ')} in ${where}`, p);
       if (part !== 'x1a') return;
       const found: string[] = [];
       const mask = state.get('SMask');

@@ -62,7 +62,8 @@ export const RULES = {
   },
   'pdfx.annotations': {
     clause: `${X4}, ${X1A}; ISO 32000-1 12.5.3, 12.5.6.20`,
-    words: 'an annotation that prints inside the TrimBox (or ArtBox) is a PrinterMark or TrapNet annotation',
+    words:
+      'annotations that print stay off the page: printer’s marks outside the TrimBox (or ArtBox), others but trap networks outside the BleedBox',
   },
   'pdfx.trapnet': {
     clause: `${X4}, ${X1A}; ISO 32000-1 14.11.6`,
@@ -85,6 +86,11 @@ export const RULES = {
   'pdfx.alternate-images': {
     clause: `${X4}, ${X1A}; ISO 32000-1 8.9.5.4`,
     words: 'no alternate image is the default for printing',
+  },
+  'pdfx.transfer-halftone': {
+    clause: `${X4}, ${X1A}; ISO 32000-1 8.4.5, 10.4, 10.5`,
+    words:
+      'graphics states set no transfer function (TR; TR2 only Default, and only in PDF/X-4), no HTP, and no halftone by name (HalftoneName)',
   },
   'pdfx.opi': {
     clause: `${X4}, ${X1A}; ISO 32000-1 14.11.7`,
