@@ -37,15 +37,25 @@ export type Family =
 
 const PAGE = 'the page';
 
-export function walkPage(doc: StandardsDocument, page: PageView, visit: ContentVisitor): void {
+/**
+ * Walks a page. `walked` is shared by the pages of a document: a form with resources of its own paints
+ * the same wherever it is drawn, so it is walked once, on the first page that draws it (a drop's
+ * static layers and recurring text are drawn on every page).
+ */
+export function walkPage(
+  doc: StandardsDocument,
+  page: PageView,
+  visit: ContentVisitor,
+  walked: Set<number>,
+): void {
   const where = PAGE;
-  const seen = new Set<number>();
+  const seen = new Set<number>(walked);
   const group = doc.dict(page.dict.get('Group'));
   if (group) checkGroup(doc, group, where, page.resources, visit);
   const contents = page.dict.get('Contents');
   const streams = doc.array(contents) ?? (contents === undefined ? [] : [contents]);
   const data = streams.map((s) => doc.stream(s)?.toString('latin1') ?? '').join('\n');
-  walkContent(doc, data, page.resources, where, visit, seen, 0);
+  walkContent(doc, data, page.resources, where, visit, seen, walked, 0);
   // What annotations print is content too: the normal appearance (of each state) of those that print.
   for (const annotation of (doc.array(page.dict.get('Annots')) ?? []).map((a) => doc.dict(a))) {
     const flags = numberOf(annotation?.get('F')) ?? 0;
@@ -53,7 +63,7 @@ export function walkPage(doc: StandardsDocument, page: PageView, visit: ContentV
     const normal = doc.dict(annotation.get('AP'))?.get('N');
     const states = normal instanceof Ref ? [normal] : [...(doc.dict(normal)?.values() ?? [])];
     const at = `the appearance of a ${nameOf(annotation.get('Subtype')) ?? 'untyped'} annotation`;
-    for (const state of states) walkForm(doc, state, undefined, at, visit, seen, 0);
+    for (const state of states) walkForm(doc, state, undefined, at, visit, seen, walked, 0);
   }
 }
 
@@ -148,15 +158,18 @@ function walkForm(
   where: string,
   visit: ContentVisitor,
   seen: Set<number>,
+  walked: Set<number>,
   depth: number,
 ): void {
   if (!(ref instanceof Ref) || seen.has(ref.n) || depth >= 12) return;
   seen.add(ref.n);
   const dict = doc.dict(ref);
-  const own = doc.dict(dict?.get('Resources')) ?? resources;
+  const ownResources = doc.dict(dict?.get('Resources'));
+  if (ownResources) walked.add(ref.n);
+  const own = ownResources ?? resources;
   const group = doc.dict(dict?.get('Group'));
   if (group) checkGroup(doc, group, where, own, visit);
-  walkContent(doc, doc.stream(ref)?.toString('latin1') ?? '', own, where, visit, seen, depth + 1);
+  walkContent(doc, doc.stream(ref)?.toString('latin1') ?? '', own, where, visit, seen, walked, depth + 1);
 }
 
 function walkContent(
@@ -166,6 +179,7 @@ function walkContent(
   where: string,
   visit: ContentVisitor,
   seen: Set<number>,
+  walked: Set<number>,
   depth: number,
 ): void {
   /** What a resource is called, with the form or pattern it is in. */
@@ -174,7 +188,7 @@ function walkContent(
   const color = (value: Value | undefined, at = where) =>
     visit.color(families(doc, value, resources), at, resources);
   const nested = (ref: Value | undefined, at: string) =>
-    walkForm(doc, ref, resources, at, visit, seen, depth);
+    walkForm(doc, ref, resources, at, visit, seen, walked, depth);
   for (const { operator, operands, inline } of operations(content)) {
     const last = operands.at(-1);
     const lastName = last === undefined ? undefined : nameOf(new Raw(last));
@@ -258,56 +272,46 @@ interface Operation {
  */
 function* operations(content: string): Generator<Operation> {
   let operands: string[] = [];
+  const token = new RegExp(TOKEN.source, 'y');
   let i = 0;
-  const n = content.length;
-  while (i < n) {
-    const c = content[i]!;
-    if (WHITE.has(c)) {
-      i++;
+  while (i < content.length) {
+    token.lastIndex = i;
+    const match = token.exec(content);
+    if (!match) {
+      i++; // a stray ')' or '>'
       continue;
     }
-    if (c === '%') {
-      while (i < n && content[i] !== '\n' && content[i] !== '\r') i++;
-      continue;
-    }
-    if (c === '(') {
-      i = skipString(content, i);
+    const text = match[0];
+    i = token.lastIndex;
+    const c = text.charCodeAt(0);
+    if (c === PAREN) {
+      i = skipString(content, match.index);
       operands.push('()');
-      continue;
-    }
-    if (c === '<' && content[i + 1] !== '<') {
-      i = content.indexOf('>', i) + 1 || n;
-      operands.push('<>');
-      continue;
-    }
-    if (c === '[' || c === ']' || c === '{' || c === '}') {
-      i++;
-      if (c === '[' || c === '{') operands = [];
-      continue;
-    }
-    if (c === '<' || c === '>') {
-      i += 2; // dictionaries appear only in inline images (handled at BI) and marked content
-      continue;
-    }
-    let end = i + 1;
-    while (end < n && !DELIMITER.has(content[end]!)) end++;
-    const token = content.slice(i, end);
-    i = end;
-    if (c === '/' || /^[+-.\d]/.test(token)) {
-      operands.push(token);
-      continue;
-    }
-    if (token === 'BI') {
-      const { dict, next } = inlineImage(content, i);
-      i = next;
-      yield { operator: 'EI', operands: [], inline: dict };
+    } else if (c === SLASH || (c >= DIGIT_0 && c <= DIGIT_9) || c === PLUS || c === MINUS || c === DOT) {
+      operands.push(text);
+    } else if (c === LESS) {
+      if (text !== '<<') operands.push('<>'); // a hex string; dictionaries only in marked content
+    } else if (text === '[' || text === '{') operands = [];
+    else if (WORD.test(text)) {
+      if (text === 'BI') {
+        const { dict, next } = inlineImage(content, i);
+        i = next;
+        yield { operator: 'EI', operands: [], inline: dict };
+      } else yield { operator: text, operands };
       operands = [];
-      continue;
     }
-    yield { operator: token, operands };
-    operands = [];
   }
 }
+
+/** Tokens: white space, a comment, `<<`, `>>`, a hex string, a bracket, a string's start, a name, or a word. */
+const TOKEN =
+  /[\0\t\n\f\r ]+|%[^\r\n]*|<<|>>|<[^>]*>|[[\]{}]|\(|\/[^\0\t\n\f\r ()<>[\]{}/%]*|[^\0\t\n\f\r ()<>[\]{}/%]+/;
+/** An operator (anything else a word may be is a number, true, false or null: operands no check reads). */
+const WORD = /^[A-Za-z'"*][\w'"*]*$/;
+/** Character codes the tokens are told apart by: ( / 0 9 + - . < */
+const [PAREN, SLASH, DIGIT_0, DIGIT_9, PLUS, MINUS, DOT, LESS] = [
+  0x28, 0x2f, 0x30, 0x39, 0x2b, 0x2d, 0x2e, 0x3c,
+] as const;
 
 /** The inline image starting after BI: its dictionary, and where the content goes on after EI. */
 function inlineImage(content: string, from: number): { dict: Dict; next: number } {
@@ -350,6 +354,3 @@ function skipString(content: string, at: number): number {
   }
   return content.length;
 }
-
-const WHITE = new Set(['\0', '\t', '\n', '\f', '\r', ' ']);
-const DELIMITER = new Set([...WHITE, '(', ')', '<', '>', '[', ']', '{', '}', '/', '%']);

@@ -219,6 +219,7 @@ function checkPages(
   intentSpace: string | undefined,
 ): void {
   let trapNet = false;
+  const walked = new Set<number>();
   for (const page of doc.pages) {
     const p = page.number;
     const media = page.mediaBox;
@@ -254,7 +255,7 @@ function checkPages(
         out.add('pdfx.annotations', `a ${subtype ?? 'untyped'} annotation prints inside the ${limitName}`, p);
     }
     if (page.dict.has('AA')) out.add('pdfx.actions', 'the page has AA', p);
-    checkPaint(doc, out, part, intentSpace, page);
+    checkPaint(doc, out, part, intentSpace, page, walked);
   }
   if (trapNet) {
     const trapped =
@@ -300,52 +301,62 @@ function checkPaint(
   part: Part,
   intentSpace: string | undefined,
   page: PageView,
+  walked: Set<number>,
 ): void {
   const p = page.number;
   const hasDefault = (resources: Dict | undefined, name: string) =>
     doc.dict(resources?.get('ColorSpace'))?.has(name) ?? false;
-  walkPage(doc, page, {
-    color(families, where, resources) {
-      if (part === 'x1a') {
-        const wrong = families.filter((f) => !X1A_FAMILIES.has(f));
-        if (wrong.length > 0) out.add('pdfx1a.color', `${wrong.join(', ')} in ${where}`, p);
-        return;
-      }
-      // Device colour is judged against a readable output profile; without one, the output intent's
-      // rules have said what is wrong, and every device colour would otherwise be named again.
-      if (intentSpace === undefined) return;
-      if (families.includes('DeviceRGB') && intentSpace !== 'RGB' && !hasDefault(resources, 'DefaultRGB'))
-        out.add('pdfx4.device-color', `DeviceRGB in ${where}`, p);
-      if (families.includes('DeviceCMYK') && intentSpace !== 'CMYK' && !hasDefault(resources, 'DefaultCMYK'))
-        out.add('pdfx4.device-color', `DeviceCMYK in ${where}, with a ${intentSpace} output intent`, p);
+  walkPage(
+    doc,
+    page,
+    {
+      color(families, where, resources) {
+        if (part === 'x1a') {
+          const wrong = families.filter((f) => !X1A_FAMILIES.has(f));
+          if (wrong.length > 0) out.add('pdfx1a.color', `${wrong.join(', ')} in ${where}`, p);
+          return;
+        }
+        // Device colour is judged against a readable output profile; without one, the output intent's
+        // rules have said what is wrong, and every device colour would otherwise be named again.
+        if (intentSpace === undefined) return;
+        if (families.includes('DeviceRGB') && intentSpace !== 'RGB' && !hasDefault(resources, 'DefaultRGB'))
+          out.add('pdfx4.device-color', `DeviceRGB in ${where}`, p);
+        if (
+          families.includes('DeviceCMYK') &&
+          intentSpace !== 'CMYK' &&
+          !hasDefault(resources, 'DefaultCMYK')
+        )
+          out.add('pdfx4.device-color', `DeviceCMYK in ${where}, with a ${intentSpace} output intent`, p);
+      },
+      graphicsState(state, where) {
+        const blend = blendModes(doc, state.get('BM'));
+        const unknown = blend.filter((mode) => !STANDARD_BLEND_MODES.has(mode));
+        if (unknown.length > 0) out.add('pdfx4.blend-mode', `${unknown.join(', ')} in ${where}`, p);
+        const rendering: string[] = [];
+        if (state.has('TR')) rendering.push('TR');
+        const tr2 = state.get('TR2');
+        if (tr2 !== undefined && (part === 'x1a' || nameOf(tr2) !== 'Default')) rendering.push('TR2');
+        if (state.has('HTP')) rendering.push('HTP');
+        if (doc.dict(state.get('HT'))?.has('HalftoneName')) rendering.push('a HalftoneName');
+        if (rendering.length > 0) out.add('pdfx.transfer-halftone', `${rendering.join(', ')} in ${where}`, p);
+        if (part !== 'x1a') return;
+        const found: string[] = [];
+        const mask = state.get('SMask');
+        if (mask !== undefined && nameOf(mask) !== 'None') found.push('a soft mask');
+        for (const key of ['CA', 'ca']) {
+          const alpha = numberOf(state.get(key));
+          if (alpha !== undefined && alpha < 1) found.push(`${key} ${alpha}`);
+        }
+        const blending = blend.filter((mode) => mode !== 'Normal' && mode !== 'Compatible');
+        if (blending.length > 0) found.push(`blend mode ${blending.join(', ')}`);
+        if (found.length > 0) out.add('pdfx1a.transparency', `${found.join(', ')} in ${where}`, p);
+      },
+      transparency(what, where) {
+        if (part === 'x1a') out.add('pdfx1a.transparency', `${what} in ${where}`, p);
+      },
     },
-    graphicsState(state, where) {
-      const blend = blendModes(doc, state.get('BM'));
-      const unknown = blend.filter((mode) => !STANDARD_BLEND_MODES.has(mode));
-      if (unknown.length > 0) out.add('pdfx4.blend-mode', `${unknown.join(', ')} in ${where}`, p);
-      const rendering: string[] = [];
-      if (state.has('TR')) rendering.push('TR');
-      const tr2 = state.get('TR2');
-      if (tr2 !== undefined && (part === 'x1a' || nameOf(tr2) !== 'Default')) rendering.push('TR2');
-      if (state.has('HTP')) rendering.push('HTP');
-      if (doc.dict(state.get('HT'))?.has('HalftoneName')) rendering.push('a HalftoneName');
-      if (rendering.length > 0) out.add('pdfx.transfer-halftone', `${rendering.join(', ')} in ${where}`, p);
-      if (part !== 'x1a') return;
-      const found: string[] = [];
-      const mask = state.get('SMask');
-      if (mask !== undefined && nameOf(mask) !== 'None') found.push('a soft mask');
-      for (const key of ['CA', 'ca']) {
-        const alpha = numberOf(state.get(key));
-        if (alpha !== undefined && alpha < 1) found.push(`${key} ${alpha}`);
-      }
-      const blending = blend.filter((mode) => mode !== 'Normal' && mode !== 'Compatible');
-      if (blending.length > 0) found.push(`blend mode ${blending.join(', ')}`);
-      if (found.length > 0) out.add('pdfx1a.transparency', `${found.join(', ')} in ${where}`, p);
-    },
-    transparency(what, where) {
-      if (part === 'x1a') out.add('pdfx1a.transparency', `${what} in ${where}`, p);
-    },
-  });
+    walked,
+  );
 }
 
 function blendModes(doc: StandardsDocument, value: Value | undefined): string[] {
