@@ -4,7 +4,9 @@
  */
 import { deflateSync, inflateSync } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
+import { pdfDate } from '../../src/preflight/standards/document.js';
 import { checkStandard, formatViolation, RULES, type Standard } from '../../src/preflight/standards/index.js';
+import { readXmp, XmpError, xmpDate, xmpKey } from '../../src/preflight/standards/xmp.js';
 import { type HandPdf, OBJ, pdfVt1Parts, pdfX4Parts, writeHandPdf } from '../support/minimal-pdfx.js';
 
 /** The rules a file breaks, each once, in the order the checker reports them. */
@@ -698,5 +700,26 @@ describe('the rule table', () => {
       expect(rule.clause, id).toMatch(/^ISO (15930-7:2010|15930-4:2003|16612-2:2010)/);
       expect(rule.clause, id).toMatch(/ISO 32000-[12] \d+(\.\d+)*/);
     }
+  });
+});
+
+describe('the XMP reader', () => {
+  it('reads properties written as attributes, and a language alternative’s first item', () => {
+    const packet = `<?xpacket begin="" id="W5M0MpCehiHzreSzNTczkc9d"?>
+<x:xmpmeta xmlns:x="adobe:ns:meta/"><rdf:RDF xmlns:rdf="http://www.w3.org/1999/02/22-rdf-syntax-ns#">
+<rdf:Description rdf:about="" xmlns:pdfxid="http://www.npes.org/pdfx/ns/id/" pdfxid:GTS_PDFXVersion="PDF/X-4"/>
+<rdf:Description rdf:about="" xmlns:dc="http://purl.org/dc/elements/1.1/"><dc:title><rdf:Alt>
+<rdf:li xml:lang="x-default">First</rdf:li><rdf:li xml:lang="de">Erste</rdf:li></rdf:Alt></dc:title></rdf:Description>
+</rdf:RDF></x:xmpmeta><?xpacket end="r"?>`;
+    const xmp = readXmp(packet);
+    expect(xmp.get(xmpKey('pdfxid', 'GTS_PDFXVersion'))).toBe('PDF/X-4');
+    expect(xmp.get(xmpKey('dc', 'title'))).toBe('First');
+    expect(() => readXmp('<x:xmpmeta>')).toThrow(XmpError);
+  });
+
+  it('reads XMP dates with a zone and PDF dates with an offset as the same instant', () => {
+    expect(xmpDate('2026-12-06T13:00:00+01:00')).toBe(Date.UTC(2026, 11, 6, 12));
+    expect(pdfDate("D:20261206130000+01'00'")).toBe(Date.UTC(2026, 11, 6, 12));
+    expect(xmpDate('yesterday')).toBeNull();
   });
 });
