@@ -89,14 +89,14 @@ export class StandardsDocument {
         for (const kid of kids ?? []) visit(kid, own, depth + 1);
         return;
       }
-      const box = (key: string) => rect(this.array(key === 'MediaBox' ? own.get(key) : node.get(key)));
+      const box = (key: string) => asRect(this.array(key === 'MediaBox' ? own.get(key) : node.get(key)));
       pages.push({
         number: pages.length + 1,
         ref: ref instanceof Ref ? ref.n : null,
         dict: node,
         resources: this.dict(own.get('Resources')),
         mediaBox: box('MediaBox'),
-        cropBox: rect(this.array(own.get('CropBox'))),
+        cropBox: asRect(this.array(own.get('CropBox'))),
         bleedBox: box('BleedBox'),
         trimBox: box('TrimBox'),
         artBox: box('ArtBox'),
@@ -139,7 +139,8 @@ export type Rect = [number, number, number, number];
 /** Attributes a page inherits from the page tree (ISO 32000-1, 7.7.3.4). */
 const INHERITED = ['Resources', 'MediaBox', 'CropBox', 'Rotate'];
 
-function rect(values: Value[] | undefined): Rect | undefined {
+/** A rectangle's four numbers, normalised; undefined for anything else. */
+export function asRect(values: Value[] | undefined): Rect | undefined {
   if (!values || values.length !== 4) return undefined;
   const n = values.map((v) => (v instanceof Raw ? Number(v.text) : NaN));
   if (n.some((v) => !Number.isFinite(v))) return undefined;
@@ -159,10 +160,6 @@ export function within(inner: Rect, outer: Rect): boolean {
 
 export function overlaps(a: Rect, b: Rect): boolean {
   return a[0] < b[2] && b[0] < a[2] && a[1] < b[3] && b[1] < a[3];
-}
-
-export function asRect(values: Value[] | undefined): Rect | undefined {
-  return rect(values);
 }
 
 /** A name's text without its slash, or undefined for anything but a name. */
@@ -233,11 +230,6 @@ export function textString(token: string): string | undefined {
     return Buffer.from(bytes.subarray(2)).swap16().toString('utf16le');
   // PDFDocEncoding agrees with Latin-1 on the characters these entries use.
   return bytes.toString('latin1');
-}
-
-/** An ASCII or PDFDocEncoding string's bytes as text, for byte-exact comparisons. */
-export function stringValue(value: Value | undefined): string | undefined {
-  return value instanceof Raw ? textString(value.text) : undefined;
 }
 
 /** Milliseconds since the epoch of a PDF date string (ISO 32000-1, 7.9.4), or null. */
