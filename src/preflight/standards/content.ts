@@ -49,7 +49,7 @@ export function walkPage(
   walked: Set<number>,
 ): void {
   const where = PAGE;
-  const seen = new Set<number>(walked);
+  const seen = new Set<number>();
   const group = doc.dict(page.dict.get('Group'));
   if (group) checkGroup(doc, group, where, page.resources, visit);
   const contents = page.dict.get('Contents');
@@ -161,7 +161,7 @@ function walkForm(
   walked: Set<number>,
   depth: number,
 ): void {
-  if (!(ref instanceof Ref) || seen.has(ref.n) || depth >= 12) return;
+  if (!(ref instanceof Ref) || seen.has(ref.n) || walked.has(ref.n) || depth >= 12) return;
   seen.add(ref.n);
   const dict = doc.dict(ref);
   const ownResources = doc.dict(dict?.get('Resources'));
