@@ -26,6 +26,7 @@ import { ProgressDisplay } from './jobs/progress.js';
 import { type ReportedRows, reportedRows } from './jobs/report.js';
 import { validateTemplate } from './validate.js';
 import { type Finding, formatFinding } from './preflight/findings.js';
+import type { Violation } from './preflight/standards/index.js';
 import { loadConfig } from './config.js';
 import { ROLES } from './service/policy.js';
 import { type KeyService, OPERATOR } from './service/keys.js';
@@ -63,34 +64,49 @@ program
 program
   .command('preflight')
   .description(
-    'check a Platen PDF for press: image resolution, text size, embedded fonts, RGB in a CMYK document',
+    'check a Platen PDF for press: image resolution, text size, embedded fonts, RGB in a CMYK document; with --standard, also the rules of PDF/X-4, PDF/X-1a or PDF/VT-1',
   )
   .argument('<file.pdf>')
+  .option('--standard <name>', 'also check the rules of a standard: PDF/X-4, PDF/X-1a or PDF/VT-1')
   .option('--json', 'print the findings as JSON')
-  .action(async (file: string, opts: { json?: boolean }) => {
+  .action(async (file: string, opts: { json?: boolean; standard?: string }) => {
+    // Loaded by the commands that use them: the service and pdf.js take half a second to load,
+    // which every batch and render would otherwise pay.
+    const { preflightPdf, UnreadablePdfError } = await import('./preflight/pdf.js');
+    const standards = await import('./preflight/standards/index.js');
+    const standard = opts.standard;
+    if (standard !== undefined && !standards.isStandard(standard))
+      throw new UsageError(
+        `--standard ${standard} is not one this checker knows: give ${Object.keys(standards.STANDARDS).join(', ')}`,
+      );
     let bytes: Buffer;
     try {
       bytes = await readFile(file);
     } catch {
       throw new UsageError(`cannot read ${file}`);
     }
-    // Loaded by the commands that use them: the service and pdf.js take half a second to load,
-    // which every batch and render would otherwise pay.
-    const { preflightPdf, UnreadablePdfError } = await import('./preflight/pdf.js');
     let findings: Finding[];
+    let broken: Violation[] = [];
     try {
       findings = preflightPdf(bytes);
+      if (standard !== undefined) broken = standards.checkStandard(bytes, standard);
     } catch (error) {
       if (!(error instanceof UnreadablePdfError)) throw error;
       throw new PlatenError('unreadable_pdf', [{ path: file, rule: 'unreadable', message: error.message }]);
     }
     const errors = findings.filter((f) => f.severity === 'error').length;
-    if (opts.json) process.stdout.write(`${JSON.stringify({ ok: errors === 0, findings }, null, 2)}\n`);
+    const ok = errors === 0 && broken.length === 0;
+    if (opts.json)
+      process.stdout.write(
+        `${JSON.stringify({ ok, findings, ...(standard === undefined ? {} : { standard, broken }) }, null, 2)}\n`,
+      );
     else {
       for (const f of findings) process.stdout.write(`${formatFinding(f)}\n`);
-      process.stdout.write(`${file}: ${errors} errors, ${findings.length - errors} warnings\n`);
+      for (const v of broken) process.stdout.write(`${standards.formatViolation(v)}\n`);
+      const rules = standard === undefined ? '' : `; ${standard}: ${broken.length} rules broken`;
+      process.stdout.write(`${file}: ${errors} errors, ${findings.length - errors} warnings${rules}\n`);
     }
-    process.exitCode = errors === 0 ? EXIT.ok : EXIT.rejected;
+    process.exitCode = ok ? EXIT.ok : EXIT.rejected;
   });
 
 program
