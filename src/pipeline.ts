@@ -12,6 +12,7 @@ import type { CompiledTemplate } from './model/template.js';
 import { stillWanted } from './abort.js';
 import { type DocumentOptions, PieceDocument } from './render/document.js';
 import { rasterizePage } from './render/raster.js';
+import { isPdfA } from './pdf/pdfa.js';
 import { cmykImage } from './assets/cmyk.js';
 import { type PreparedImage, screenImage } from './assets/images.js';
 
@@ -65,6 +66,7 @@ export async function writePieces(
 ): Promise<{ pages: number }> {
   let document: PieceDocument | null = null;
   const cmyk = compiled.print.colorSpace === 'cmyk';
+  const standard = compiled.manifest.output?.standard;
   for await (const piece of pieces) {
     if (cmyk) await convertImages(piece, options.imageVariants);
     document ??= new PieceDocument(
@@ -78,9 +80,13 @@ export async function writePieces(
       out,
       {
         print: compiled.print,
-        // One piece alone is what a rep emails: tagged for screen readers. Print files stay untagged.
+        // One piece alone is what a rep emails: tagged for screen readers (PDF/UA-1), and PDF/A when
+        // the template asks. Print files stay untagged.
         ...(single && !options.impose
-          ? { tagged: { tags: compiled.tags, lang: compiled.manifest.lang } }
+          ? {
+              tagged: { tags: compiled.tags, lang: compiled.manifest.lang },
+              ...(isPdfA(standard) ? { pdfa: standard } : {}),
+            }
           : {}),
         ...options,
       },

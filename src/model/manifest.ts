@@ -322,6 +322,16 @@ export function manifestShape<E extends z.ZodType<ElementDef, ElementInput>>(ele
         marks: z.boolean().default(false),
         /** `cmyk`: every colour and image converted for press, with an output intent. */
         colorSpace: z.enum(['rgb', 'cmyk']).default('rgb'),
+        /**
+         * The standard every PDF of the template claims and keeps: `PDF/A-2b` (ISO 19005-2) or
+         * `PDF/A-1b` (ISO 19005-1), for pieces meant to be emailed or archived.
+         */
+        standard: z
+          .enum(['PDF/A-2b', 'PDF/A-1b'])
+          .optional()
+          .describe(
+            'the standard every PDF of the template keeps: PDF/A-2b or PDF/A-1b, for pieces to be emailed or archived',
+          ),
       })
       .optional(),
     samples: z

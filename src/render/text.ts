@@ -2,12 +2,18 @@ import type { FontFace } from '../assets/fonts.js';
 import type { PlacedLine } from '../model/text.js';
 import type { Color } from '../model/color.js';
 import { colorOp, num } from '../pdf/syntax.js';
+import { hasRightToLeft } from '../text/right-to-left.js';
 import type { PdfEmbeddedFont } from '../pdf/pdfkit.js';
+
+type GlyphPositions = ReturnType<PdfEmbeddedFont['encode']>[1];
 
 /**
  * Content-stream text: runs placed exactly where fit put them. The page's coordinate system is
  * y-down (pdfkit flips it), so the text matrix flips glyphs back upright. Glyph encoding (and so
- * font subsetting) is pdfkit's; the TJ kerning follows pdfkit's own _fragment.
+ * font subsetting) is pdfkit's; the TJ kerning follows pdfkit's own _fragment. A right-to-left run's
+ * glyphs are shaped in the order they print, right to left (its joined Arabic letters and ligatures
+ * have no order of their own): the run is a marked-content span whose ActualText is the run's text
+ * as it reads (ISO 32000-1, 14.9.4), which is what copying and screen readers take (PDF/UA-1, 7.2).
  */
 export class TextOps {
   private readonly out: string[] = [];
@@ -34,6 +40,10 @@ export class TextOps {
       let x = x0 + run.x;
       this.out.push(`1 0 0 -1 ${num(x)} ${num(baseline)} Tm`);
       const [encoded, positions] = font.encode(run.text);
+      if (hasRightToLeft(run.text)) {
+        this.logical(encoded, positions, x, baseline);
+        continue;
+      }
       let segment: string[] = [];
       let commands: string[] = [];
       const flush = () => {
@@ -63,6 +73,27 @@ export class TextOps {
       flush();
     }
     return this;
+  }
+
+  /**
+   * A right-to-left run: fontkit shapes its glyphs in the order they print, right to left; they are
+   * written the other way, each at its place, so the content stream holds them in reading order.
+   */
+  private logical(encoded: string[], positions: GlyphPositions, x0: number, baseline: number): void {
+    const scale = this.size / 1000;
+    const at: number[] = [];
+    let x = x0;
+    for (const pos of positions) {
+      at.push(x);
+      x += pos.xAdvance * scale;
+    }
+    for (let i = encoded.length - 1; i >= 0; i--) {
+      const pos = positions[i]!;
+      this.out.push(
+        `1 0 0 -1 ${num(at[i]! + pos.xOffset * scale)} ${num(baseline - pos.yOffset * scale)} Tm`,
+      );
+      this.out.push(`<${encoded[i]}> Tj`);
+    }
   }
 
   end(): string {

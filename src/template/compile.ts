@@ -534,7 +534,8 @@ function elementTags(m: Manifest): Map<string, ElementTag> {
     for (const el of page.elements) {
       const text = kindOf(el.type).tagRole === 'P';
       const role = el.role ?? (text ? 'P' : el.alt !== undefined ? 'Figure' : 'Artifact');
-      tags.set(el.name, { role, ...(el.alt !== undefined ? { alt: el.alt } : {}) });
+      const lang = 'lang' in el && el.lang !== undefined && el.lang !== m.lang ? { lang: el.lang } : {};
+      tags.set(el.name, { role, ...(el.alt !== undefined ? { alt: el.alt } : {}), ...lang });
     }
   }
   return tags;

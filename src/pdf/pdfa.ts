@@ -1,0 +1,45 @@
+import type { Doc, PdfRef } from './pdfkit.js';
+
+/**
+ * PDF/A, for pieces meant to be emailed or archived (a template's `output.standard`): ISO 19005-2
+ * level B (PDF/A-2b), or ISO 19005-1 level B (PDF/A-1b), the one Apache PDFBox Preflight checks.
+ * pdfkit knows both (its `subset` option): it writes `pdfaid:part` and `pdfaid:conformance` in the
+ * XMP, a `GTS_PDFA1` output intent, and for part 1 each subset font's CIDSet (ISO 19005-1, 6.3.5).
+ * What else the standards ask of our output is kept by the draw step (render/document.ts).
+ */
+export const PDFA_STANDARDS = ['PDF/A-2b', 'PDF/A-1b'] as const;
+export type PdfAStandard = (typeof PDFA_STANDARDS)[number];
+
+export function isPdfA(standard: string | undefined): standard is PdfAStandard {
+  return (PDFA_STANDARDS as readonly (string | undefined)[]).includes(standard);
+}
+
+/**
+ * pdfkit's document options for a standard: PDF/A-1 is PDF 1.4 (ISO 19005-1, 5.1), PDF/A-2 is
+ * based on PDF 1.7 (ISO 19005-2, 5).
+ */
+export function pdfaOptions(standard: PdfAStandard): { pdfVersion: '1.4' | '1.7'; subset: PdfAStandard } {
+  return { pdfVersion: standard === 'PDF/A-1b' ? '1.4' : '1.7', subset: standard };
+}
+
+interface OutputIntentInternals {
+  _root: PdfRef;
+  _addColorOutputIntent(): void;
+}
+
+/**
+ * pdfkit's PDF/A output intent is sRGB, which fits an RGB document. A CMYK document has its press
+ * output intent already (render/color.ts): its profile becomes the PDF/A intent's too, the one
+ * destination profile both intents must share (ISO 19005-2, 6.2.3), so DeviceCMYK is what it says.
+ */
+export function pdfaIntentFromPress(doc: Doc): void {
+  const internals = doc as unknown as OutputIntentInternals;
+  const intents = internals._root.data.OutputIntents as PdfRef[] | undefined;
+  const press = intents?.[0];
+  if (!press) return;
+  internals._addColorOutputIntent = () => {
+    const intent = doc.ref({ ...press.data, S: 'GTS_PDFA1' });
+    intent.end();
+    internals._root.data.OutputIntents = [press, intent];
+  };
+}
