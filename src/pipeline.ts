@@ -14,7 +14,7 @@ import { type DocumentOptions, PieceDocument } from './render/document.js';
 import { rasterizePage } from './render/raster.js';
 import { isPdfA } from './pdf/pdfa.js';
 import { cmykImage } from './assets/cmyk.js';
-import { type PreparedImage, screenImage } from './assets/images.js';
+import { opaqueImage, type PreparedImage, screenImage } from './assets/images.js';
 
 /**
  * The per-record pipeline, validate → merge → fit, and the draw step, as the faces (CLI, API, jobs)
@@ -67,8 +67,11 @@ export async function writePieces(
   let document: PieceDocument | null = null;
   const cmyk = compiled.print.colorSpace === 'cmyk';
   const standard = compiled.manifest.output?.standard;
+  const pdfa = single && !options.impose && isPdfA(standard) ? standard : undefined;
   for await (const piece of pieces) {
     if (cmyk) await convertImages(piece, options.imageVariants);
+    const imageVariants =
+      pdfa === 'PDF/A-1b' ? await opaqueImages(piece, cmyk, options.imageVariants) : options.imageVariants;
     document ??= new PieceDocument(
       compiled.page,
       {
@@ -83,12 +86,10 @@ export async function writePieces(
         // One piece alone is what a rep emails: tagged for screen readers (PDF/UA-1), and PDF/A when
         // the template asks. Print files stay untagged.
         ...(single && !options.impose
-          ? {
-              tagged: { tags: compiled.tags, lang: compiled.manifest.lang },
-              ...(isPdfA(standard) ? { pdfa: standard } : {}),
-            }
+          ? { tagged: { tags: compiled.tags, lang: compiled.manifest.lang }, ...(pdfa ? { pdfa } : {}) }
           : {}),
         ...options,
+        ...(imageVariants ? { imageVariants } : {}),
       },
     );
     await document.add(piece);
@@ -175,4 +176,21 @@ async function convertImages(
 ): Promise<void> {
   for (const item of imageItems(piece))
     if (!item.keepRgb && !screen?.has(item.image)) await cmykImage(item.image);
+}
+
+/**
+ * A PDF/A-1 document's images flattened onto white, as it has no transparency (in CMYK for a CMYK
+ * document), in place of the images a piece draws or their screen stand-ins.
+ */
+async function opaqueImages(
+  piece: FittedPiece,
+  cmyk: boolean,
+  screen: ReadonlyMap<PreparedImage, PreparedImage> | undefined,
+): Promise<Map<PreparedImage, PreparedImage>> {
+  const variants = new Map(screen);
+  for (const { image, keepRgb } of imageItems(piece)) {
+    const opaque = await opaqueImage(screen?.get(image) ?? image);
+    variants.set(image, cmyk && !keepRgb && !screen?.has(image) ? await cmykImage(opaque) : opaque);
+  }
+  return variants;
 }

@@ -29,17 +29,11 @@ interface OutputIntentInternals {
 
 /**
  * pdfkit's PDF/A output intent is sRGB, which fits an RGB document. A CMYK document has its press
- * output intent already (render/color.ts): its profile becomes the PDF/A intent's too, the one
- * destination profile both intents must share (ISO 19005-2, 6.2.3), so DeviceCMYK is what it says.
+ * profile's intent already (render/color.ts, made a `GTS_PDFA1` one for PDF/A), which is what its
+ * DeviceCMYK means: pdfkit's is then left out. (ISO 19005-1, 6.2.2 would allow both, sharing one
+ * profile, but PDFBox Preflight refuses any intent that is not `GTS_PDFA1`.)
  */
-export function pdfaIntentFromPress(doc: Doc): void {
+export function keepPressIntent(doc: Doc): void {
   const internals = doc as unknown as OutputIntentInternals;
-  const intents = internals._root.data.OutputIntents as PdfRef[] | undefined;
-  const press = intents?.[0];
-  if (!press) return;
-  internals._addColorOutputIntent = () => {
-    const intent = doc.ref({ ...press.data, S: 'GTS_PDFA1' });
-    intent.end();
-    internals._root.data.OutputIntents = [press, intent];
-  };
+  if (internals._root.data.OutputIntents) internals._addColorOutputIntent = () => undefined;
 }

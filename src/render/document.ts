@@ -17,7 +17,7 @@ import type { PlacedLine, TextItem } from '../model/text.js';
 import { onFirstUse } from '../on-first-use.js';
 import { type Cell, Imposer, sheetContent, sheetLayout } from '../pdf/impose.js';
 import { MARKS_MARGIN, marksOps } from '../pdf/marks.js';
-import { type PdfAStandard, pdfaIntentFromPress, pdfaOptions } from '../pdf/pdfa.js';
+import { type PdfAStandard, keepPressIntent, pdfaOptions } from '../pdf/pdfa.js';
 import { identifyAsPdfUa } from '../pdf/pdfua.js';
 import { setUpColor } from './color.js';
 import { Tagger, type TaggingOptions } from './tagging.js';
@@ -183,8 +183,9 @@ export class PieceDocument {
     this.margin = bleed + (this.print.marks ? MARKS_MARGIN : 0);
     this.imposer = options.impose ? new Imposer(sheetLayout(geometry, options.impose)) : null;
     // An imposed file has marks per sheet instead of per piece.
-    setUpColor(this.doc, this.resources, this.imposer ? { ...this.print, marks: true } : this.print);
-    if (options.pdfa) pdfaIntentFromPress(this.doc);
+    const print = this.imposer ? { ...this.print, marks: true } : this.print;
+    setUpColor(this.doc, this.resources, print, options.pdfa ? 'GTS_PDFA1' : 'GTS_PDFX');
+    if (options.pdfa) keepPressIntent(this.doc);
     // Every page has the same media and resources: the page tree's root holds them once (inherited).
     const pagesRoot = (this.doc._root.data.Pages as PdfRef).data;
     const m = this.margin;
