@@ -38,7 +38,7 @@ async function markedTexts(pdf: Buffer, page: number): Promise<{ tag: string; te
     let depth = 0;
     for (const item of items) {
       if ('type' in item && (item.type === 'beginMarkedContentProps' || item.type === 'beginMarkedContent')) {
-        if (depth++ === 0) sequences.push({ tag: item.tag ?? '', text: '' });
+        if (depth++ === 0) sequences.push({ tag: (item as { tag?: string }).tag ?? '', text: '' });
       } else if ('type' in item && item.type === 'endMarkedContent') depth--;
       else if ('str' in item && depth > 0) sequences.at(-1)!.text += item.str;
     }
