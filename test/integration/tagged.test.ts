@@ -9,11 +9,12 @@ import { execFile } from 'node:child_process';
 import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { promisify } from 'node:util';
-import { beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { preparePiece, renderToBuffer, samples } from '../../src/pipeline.js';
 import { compileTemplate, withMarks } from '../../src/template/compile.js';
 import { deref, pdfObjects, qpdfCheck, withPdfDocument, type PdfDict } from '../support/pdf.js';
-import { withTempDir } from '../support/files.js';
+import { cleanup, withTempDir } from '../support/files.js';
+import { templateCopy } from '../support/packages.js';
 import { renderSample, uncompressed } from '../support/print.js';
 import { TEMPLATES_DIR } from '../support/repo.js';
 
@@ -226,6 +227,55 @@ describe('a single piece with elements in other languages', () => {
       ]),
     );
     expect(languages).toHaveLength(2);
+  });
+});
+
+describe('a text with paragraphs before and after its bullets', () => {
+  afterAll(() => cleanup());
+
+  it('is a Div of those paragraphs and the list between them, a wrapped item’s lines in its body', async () => {
+    const dir = await templateCopy('multilingual-sample', (m) => {
+      (m.pages as { elements: object[] }[])[0]!.elements.push({
+        type: 'text',
+        name: 'steps',
+        lang: 'en',
+        x: 250,
+        y: 206,
+        w: 150,
+        h: 60,
+        size: 7,
+        text: 'Three steps:\n• Call us\n• We compare every carrier we work with for you\nThat is all.',
+      });
+    });
+    const pdf = await renderSample(dir);
+    const roles = (await structure(pdf))[0]!;
+    const div = roles.indexOf('Div');
+    expect(roles.slice(div, div + 10)).toEqual([
+      'Div',
+      'P',
+      'L',
+      'LI',
+      'Lbl',
+      'LBody',
+      'LI',
+      'Lbl',
+      'LBody',
+      'P',
+    ]);
+    // pdf.js joins the wrapped item's two lines without a space: compare the letters.
+    const marked = (await markedTexts(pdf, 1)).map((m) => `${m.tag}: ${m.text.replace(/\s+/g, '')}`);
+    const start = marked.indexOf('P: Threesteps:');
+    expect(marked.slice(start, start + 6)).toEqual([
+      'P: Threesteps:',
+      'Lbl: •',
+      'LBody: Callus',
+      'Lbl: •',
+      'LBody: Wecompareeverycarrierweworkwithforyou',
+      'P: Thatisall.',
+    ]);
+    expect((await structElements(pdf)).filter((e) => e.type === 'Div')).toEqual([
+      { type: 'Div', lang: 'en' },
+    ]);
   });
 });
 
