@@ -1,3 +1,4 @@
+import { PDFA_STANDARDS } from '../model/manifest.js';
 import type { Doc, PdfRef } from './pdfkit.js';
 
 /**
@@ -7,7 +8,6 @@ import type { Doc, PdfRef } from './pdfkit.js';
  * XMP, a `GTS_PDFA1` output intent, and for part 1 each subset font's CIDSet (ISO 19005-1, 6.3.5).
  * What else the standards ask of our output is kept by the draw step (render/document.ts).
  */
-export const PDFA_STANDARDS = ['PDF/A-2b', 'PDF/A-1b'] as const;
 export type PdfAStandard = (typeof PDFA_STANDARDS)[number];
 
 export function isPdfA(standard: string | undefined): standard is PdfAStandard {
