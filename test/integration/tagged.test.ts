@@ -154,6 +154,24 @@ describe('a single brochure', () => {
     expect(text).toMatch(/<dc:title>\s*<rdf:Alt>\s*<rdf:li xml:lang="x-default">[^<]+<\/rdf:li>/);
   });
 
+  it('embeds every font, each with a ToUnicode map, so its text reads as the characters it shows', async () => {
+    const objs = await pdfObjects(pdf);
+    const fonts = [...objs.objects.values()]
+      .map(({ value }) => value as PdfDict)
+      .filter(
+        (dict) =>
+          dict && typeof dict === 'object' && dict['/Type'] === '/Font' && dict['/Subtype'] === '/Type0',
+      );
+    expect(fonts.length).toBeGreaterThan(2);
+    for (const font of fonts) expect(font['/ToUnicode']).toBeDefined();
+    const descriptors = [...objs.objects.values()]
+      .map(({ value }) => value as PdfDict)
+      .filter((dict) => dict && typeof dict === 'object' && dict['/Type'] === '/FontDescriptor');
+    expect(descriptors).toHaveLength(fonts.length);
+    for (const descriptor of descriptors)
+      expect(descriptor['/FontFile2'] ?? descriptor['/FontFile3']).toBeDefined();
+  });
+
   it('uses standard structure types only, so it needs no RoleMap', async () => {
     const types = new Set((await structElements(pdf)).map((e) => e.type));
     expect([...types].filter((t) => !STANDARD_TYPES.has(t))).toEqual([]);
