@@ -46,6 +46,8 @@ export interface PlacedRun {
   face: FontFace;
   text: string;
   x: number;
+  /** The run's text as it reads, where it prints other characters (mirrored brackets, right to left). */
+  reads?: string;
 }
 
 export interface PlacedLine {

@@ -1,7 +1,7 @@
 import type { FontFace } from '../assets/fonts.js';
 import type { PlacedLine } from '../model/text.js';
 import type { Color } from '../model/color.js';
-import { colorOp, num } from '../pdf/syntax.js';
+import { colorOp, num, pdfHexText } from '../pdf/syntax.js';
 import { hasRightToLeft } from '../text/right-to-left.js';
 import type { PdfEmbeddedFont } from '../pdf/pdfkit.js';
 
@@ -29,7 +29,6 @@ export class TextOps {
 
   /** Adds a line whose runs start at `x0` (run offsets are added) on the given baseline. */
   line(line: PlacedLine, x0: number, baseline: number): this {
-    const scale = this.size / 1000;
     for (const run of line.runs) {
       if (run.text === '') continue;
       const font = this.fontFor(run.face);
@@ -37,42 +36,53 @@ export class TextOps {
         this.out.push(`/${font.id} ${num(this.size)} Tf`);
         this.font = font;
       }
-      let x = x0 + run.x;
+      const x = x0 + run.x;
       this.out.push(`1 0 0 -1 ${num(x)} ${num(baseline)} Tm`);
       const [encoded, positions] = font.encode(run.text);
-      if (hasRightToLeft(run.text)) {
-        this.logical(encoded, positions, x, baseline);
+      if (run.reads !== undefined) {
+        // Reversed, mirrored neutrals: what they say is the run's ActualText (ISO 32000-1, 14.9.4).
+        this.out.push(`/Span <</ActualText ${pdfHexText(run.reads)}>> BDC`);
+        this.glyphs(encoded, positions, x, baseline);
+        this.out.push('EMC');
         continue;
       }
-      let segment: string[] = [];
-      let commands: string[] = [];
-      const flush = () => {
-        if (segment.length) commands.push(`<${segment.join('')}>`);
-        segment = [];
-        if (commands.length) this.out.push(`[${commands.join(' ')}] TJ`);
-        commands = [];
-      };
-      for (let i = 0; i < encoded.length; i++) {
-        const pos = positions[i]!;
-        if (pos.xOffset || pos.yOffset) {
-          // Marks and other positioned glyphs: place this one glyph on its own.
-          flush();
-          this.out.push(`1 0 0 -1 ${num(x + pos.xOffset * scale)} ${num(baseline - pos.yOffset * scale)} Tm`);
-          this.out.push(`<${encoded[i]}> Tj`);
-          this.out.push(`1 0 0 -1 ${num(x + pos.xAdvance * scale)} ${num(baseline)} Tm`);
-        } else {
-          segment.push(encoded[i]!);
-          const kern = pos.xAdvance - pos.advanceWidth;
-          if (kern !== 0) {
-            commands.push(`<${segment.join('')}> ${num(-kern)}`);
-            segment = [];
-          }
-        }
-        x += pos.xAdvance * scale;
-      }
-      flush();
+      if (hasRightToLeft(run.text)) this.logical(encoded, positions, x, baseline);
+      else this.glyphs(encoded, positions, x, baseline);
     }
     return this;
+  }
+
+  /** Glyphs in the order they print, left to right, with their kerning (pdfkit's _fragment). */
+  private glyphs(encoded: string[], positions: GlyphPositions, x0: number, baseline: number): void {
+    const scale = this.size / 1000;
+    let x = x0;
+    let segment: string[] = [];
+    let commands: string[] = [];
+    const flush = () => {
+      if (segment.length) commands.push(`<${segment.join('')}>`);
+      segment = [];
+      if (commands.length) this.out.push(`[${commands.join(' ')}] TJ`);
+      commands = [];
+    };
+    for (let i = 0; i < encoded.length; i++) {
+      const pos = positions[i]!;
+      if (pos.xOffset || pos.yOffset) {
+        // Marks and other positioned glyphs: place this one glyph on its own.
+        flush();
+        this.out.push(`1 0 0 -1 ${num(x + pos.xOffset * scale)} ${num(baseline - pos.yOffset * scale)} Tm`);
+        this.out.push(`<${encoded[i]}> Tj`);
+        this.out.push(`1 0 0 -1 ${num(x + pos.xAdvance * scale)} ${num(baseline)} Tm`);
+      } else {
+        segment.push(encoded[i]!);
+        const kern = pos.xAdvance - pos.advanceWidth;
+        if (kern !== 0) {
+          commands.push(`<${segment.join('')}> ${num(-kern)}`);
+          segment = [];
+        }
+      }
+      x += pos.xAdvance * scale;
+    }
+    flush();
   }
 
   /**

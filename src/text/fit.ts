@@ -784,12 +784,13 @@ function visualRuns(line: Line, size: number, x0: number, wordSpacing: number): 
   // Drawn in reading order, each at its place: text extraction that follows the content (pdf.js)
   // reads the words as written.
   runs.sort((a, b) => a.order - b.order);
-  return runs.map(({ face, text, x: at, level }) => ({
-    face,
-    // Right-to-left neutrals alone (", ", "(") are not laid out backwards by fontkit: reverse them here.
-    text: level % 2 === 1 && !hasRightToLeft(text) ? mirrored(text) : text,
-    x: at,
-  }));
+  return runs.map(({ face, text, x: at, level }) =>
+    // Right-to-left neutrals alone (", ", "(") are not laid out backwards by fontkit: reverse them
+    // here, and keep how they read.
+    level % 2 === 1 && !hasRightToLeft(text)
+      ? { face, text: mirrored(text), x: at, reads: text }
+      : { face, text, x: at },
+  );
 }
 
 /** Neutrals set right to left on their own, in printed order: reversed, brackets mirrored ("(" as ")"). */

@@ -240,6 +240,8 @@ describe('right to left: the bundled multilingual sample', () => {
     const letters = raw!.replace(MARKS, '').replace(/\s/g, '');
     expect(letters).toContain('שלוםנועהכהן');
     expect(letters).toContain('ישמחלבדוקאתהביטוחשלכםבחינם');
+    // Brackets set right to left print mirrored; their ActualText says which they are.
+    expect(letters).toContain('בטלפון(207)555-0142');
     // Arabic letters as they are spelled, though the font joins them into contextual forms.
     expect(letters).toContain('مرحبا');
     expect(letters).toContain('يساعدكعلىاختيارالتأمين');
