@@ -7,12 +7,12 @@ import { mergeRecord } from './merge/merge.js';
 import { PlatenError } from './errors.js';
 import type { DrawItem } from './model/kinds.js';
 import type { FittedPiece, Piece, RecordImages } from './model/piece.js';
+import { isPdfA } from './model/manifest.js';
 import type { PieceIdentity } from './model/record.js';
 import type { CompiledTemplate } from './model/template.js';
 import { stillWanted } from './abort.js';
 import { type DocumentOptions, PieceDocument } from './render/document.js';
 import { rasterizePage } from './render/raster.js';
-import { isPdfA } from './pdf/pdfa.js';
 import { cmykImage } from './assets/cmyk.js';
 import { opaqueImage, type PreparedImage, screenImage } from './assets/images.js';
 

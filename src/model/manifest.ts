@@ -242,6 +242,11 @@ const inputMapSchema = z.record(keySchema, inputSchema).default({});
 
 /** The PDF/A standards a template may ask its single pieces to keep (`output.standard`). */
 export const PDFA_STANDARDS = ['PDF/A-2b', 'PDF/A-1b'] as const;
+export type PdfAStandard = (typeof PDFA_STANDARDS)[number];
+
+export function isPdfA(standard: string | undefined): standard is PdfAStandard {
+  return (PDFA_STANDARDS as readonly (string | undefined)[]).includes(standard);
+}
 
 /** Structure roles an element may take in a tagged PDF. */
 export const ROLES = ['H1', 'H2', 'H3', 'H4', 'H5', 'H6', 'P', 'Figure', 'Artifact'] as const;

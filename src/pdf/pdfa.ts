@@ -1,4 +1,4 @@
-import { PDFA_STANDARDS } from '../model/manifest.js';
+import type { PdfAStandard } from '../model/manifest.js';
 import type { Doc, PdfRef } from './pdfkit.js';
 
 /**
@@ -8,12 +8,6 @@ import type { Doc, PdfRef } from './pdfkit.js';
  * XMP, a `GTS_PDFA1` output intent, and for part 1 each subset font's CIDSet (ISO 19005-1, 6.3.5).
  * What else the standards ask of our output is kept by the draw step (render/document.ts).
  */
-export type PdfAStandard = (typeof PDFA_STANDARDS)[number];
-
-export function isPdfA(standard: string | undefined): standard is PdfAStandard {
-  return (PDFA_STANDARDS as readonly (string | undefined)[]).includes(standard);
-}
-
 /**
  * pdfkit's document options for a standard: PDF/A-1 is PDF 1.4 (ISO 19005-1, 5.1), PDF/A-2 is
  * based on PDF 1.7 (ISO 19005-2, 5).

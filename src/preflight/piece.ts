@@ -2,10 +2,10 @@ import type { PreflightContext } from '../elements/kind.js';
 import { kindOf } from '../elements/registry.js';
 import type { Box } from '../model/geometry.js';
 import type { ElementDef, ElementItem } from '../model/kinds.js';
+import { isPdfA } from '../model/manifest.js';
 import type { SvgArt } from '../model/painter.js';
 import type { FittedPiece } from '../model/piece.js';
 import type { CompiledTemplate } from '../model/template.js';
-import { isPdfA } from '../pdf/pdfa.js';
 import { type Finding, MIN_TEXT_SIZE, resolutionFinding } from './findings.js';
 
 /**

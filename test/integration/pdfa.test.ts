@@ -110,6 +110,35 @@ describe('PDF/A-1b', () => {
   });
 });
 
+describe('an RGB PDF/A template', () => {
+  it('is refused with a spot ink or a CMYK colour, which its sRGB output intent cannot describe', async () => {
+    const dir = await templateCopy('multilingual-sample', (m) => {
+      const manifest = m as Manifest & { colors: Record<string, unknown> };
+      standard('PDF/A-2b')(manifest);
+      manifest.colors.gold = { spot: 'PANTONE 871 C', cmyk: [20, 30, 70, 15] };
+      manifest.pages[0]!.elements.push(
+        { type: 'rect', name: 'goldBar', x: 24, y: 276, w: 100, h: 4, fill: 'gold' },
+        { type: 'rect', name: 'inkBar', x: 150, y: 276, w: 100, h: 4, fill: { cmyk: [0, 0, 0, 100] } },
+      );
+    });
+    const error = (await compileTemplate(dir).catch((e: unknown) => e)) as { problems?: object[] };
+    expect(error.problems).toEqual([
+      expect.objectContaining({
+        path: 'pages[0].elements[6].fill',
+        rule: 'not_rgb',
+        message: expect.stringMatching(
+          /^"gold" is a spot ink, but an RGB PDF\/A-2b template prints in RGB alone/,
+        ),
+      }),
+      expect.objectContaining({
+        path: 'pages[0].elements[7].fill',
+        rule: 'not_rgb',
+        message: expect.stringMatching(/^a CMYK colour, but/),
+      }),
+    ]);
+  });
+});
+
 describe('PDF/A-2b', () => {
   it('breaks only the PDF/A-1b rules PDF/A-2 relaxes: its part number and the fonts’ CIDSet', async () => {
     const pdf = await piece(
