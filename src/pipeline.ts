@@ -67,7 +67,11 @@ export async function writePieces(
   let document: PieceDocument | null = null;
   const cmyk = compiled.print.colorSpace === 'cmyk';
   const standard = compiled.manifest.output?.standard;
-  const pdfa = single && !options.impose && isPdfA(standard) ? standard : undefined;
+  // Printer's marks are in the registration colour, every ink at once, which an RGB document's sRGB
+  // output intent cannot describe: a proof with marks of an RGB template is no PDF/A (compile refuses
+  // a template that asks for both; `--marks` makes such a proof).
+  const rgbMarks = compiled.print.marks && !cmyk;
+  const pdfa = single && !options.impose && !rgbMarks && isPdfA(standard) ? standard : undefined;
   for await (const piece of pieces) {
     if (cmyk) await convertImages(piece, options.imageVariants);
     const imageVariants =

@@ -156,6 +156,7 @@ class Compiler {
         ? this.compileTextFn(m.output.fileName, 'output.fileName')?.render
         : undefined;
     const landingUrl = this.landingUrl();
+    if (m.output?.marks) this.rgbOnly('output.marks', 'printer’s marks print on every ink');
     if (this.print.colorSpace === 'cmyk') await this.convertAssets();
     if (this.problems.length > 0) throw new PlatenError('invalid_template', this.problems);
     return {

@@ -11,7 +11,7 @@ import sharp from 'sharp';
 import { afterAll, describe, expect, it } from 'vitest';
 import { opaqueImage, prepareImage } from '../../src/assets/images.js';
 import { preparePiece, renderToBuffer, samples } from '../../src/pipeline.js';
-import { compileTemplate } from '../../src/template/compile.js';
+import { compileTemplate, withMarks } from '../../src/template/compile.js';
 import { cleanup } from '../support/files.js';
 import { templateCopy } from '../support/packages.js';
 import { pdfboxPreflight } from '../support/pdfbox.js';
@@ -136,6 +136,27 @@ describe('an RGB PDF/A template', () => {
         message: expect.stringMatching(/^a CMYK colour, but/),
       }),
     ]);
+  });
+});
+
+describe('printer’s marks on an RGB PDF/A template', () => {
+  it('are refused in the manifest, and a proof with marks asked for does not claim PDF/A', async () => {
+    const marked = await templateCopy('multilingual-sample', (m) => {
+      m.output = { standard: 'PDF/A-1b', marks: true };
+    });
+    const error = (await compileTemplate(marked).catch((e: unknown) => e)) as { problems?: object[] };
+    expect(error.problems).toEqual([
+      expect.objectContaining({
+        path: 'output.marks',
+        rule: 'not_rgb',
+        message: expect.stringMatching(/^printer’s marks/),
+      }),
+    ]);
+    const dir = await templateCopy('multilingual-sample', (m) => standard('PDF/A-1b')(m as Manifest));
+    const compiled = withMarks(await compileTemplate(dir), true);
+    const sample = samples(compiled)[0]!;
+    const proof = await renderToBuffer(compiled, [preparePiece(compiled, sample.record, sample.images)]);
+    expect(await uncompressed(proof)).not.toMatch(/pdfaid/);
   });
 });
 
