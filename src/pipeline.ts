@@ -7,13 +7,14 @@ import { mergeRecord } from './merge/merge.js';
 import { PlatenError } from './errors.js';
 import type { DrawItem } from './model/kinds.js';
 import type { FittedPiece, Piece, RecordImages } from './model/piece.js';
+import { isPdfA } from './model/manifest.js';
 import type { PieceIdentity } from './model/record.js';
 import type { CompiledTemplate } from './model/template.js';
 import { stillWanted } from './abort.js';
 import { type DocumentOptions, PieceDocument } from './render/document.js';
 import { rasterizePage } from './render/raster.js';
 import { cmykImage } from './assets/cmyk.js';
-import { type PreparedImage, screenImage } from './assets/images.js';
+import { opaqueImage, type PreparedImage, screenImage } from './assets/images.js';
 
 /**
  * The per-record pipeline, validate → merge → fit, and the draw step, as the faces (CLI, API, jobs)
@@ -65,8 +66,16 @@ export async function writePieces(
 ): Promise<{ pages: number }> {
   let document: PieceDocument | null = null;
   const cmyk = compiled.print.colorSpace === 'cmyk';
+  const standard = compiled.manifest.output?.standard;
+  // Printer's marks are in the registration colour, every ink at once, which an RGB document's sRGB
+  // output intent cannot describe: a proof with marks of an RGB template is no PDF/A (compile refuses
+  // a template that asks for both; `--marks` makes such a proof).
+  const rgbMarks = compiled.print.marks && !cmyk;
+  const pdfa = single && !options.impose && !rgbMarks && isPdfA(standard) ? standard : undefined;
   for await (const piece of pieces) {
     if (cmyk) await convertImages(piece, options.imageVariants);
+    const imageVariants =
+      pdfa === 'PDF/A-1b' ? await opaqueImages(piece, cmyk, options.imageVariants) : options.imageVariants;
     document ??= new PieceDocument(
       compiled.page,
       {
@@ -78,11 +87,13 @@ export async function writePieces(
       out,
       {
         print: compiled.print,
-        // One piece alone is what a rep emails: tagged for screen readers. Print files stay untagged.
+        // One piece alone is what a rep emails: tagged for screen readers (PDF/UA-1), and PDF/A when
+        // the template asks. Print files stay untagged.
         ...(single && !options.impose
-          ? { tagged: { tags: compiled.tags, lang: compiled.manifest.lang } }
+          ? { tagged: { tags: compiled.tags, lang: compiled.manifest.lang }, ...(pdfa ? { pdfa } : {}) }
           : {}),
         ...options,
+        ...(imageVariants ? { imageVariants } : {}),
       },
     );
     await document.add(piece);
@@ -169,4 +180,21 @@ async function convertImages(
 ): Promise<void> {
   for (const item of imageItems(piece))
     if (!item.keepRgb && !screen?.has(item.image)) await cmykImage(item.image);
+}
+
+/**
+ * A PDF/A-1 document's images flattened onto white, as it has no transparency (in CMYK for a CMYK
+ * document), in place of the images a piece draws or their screen stand-ins.
+ */
+async function opaqueImages(
+  piece: FittedPiece,
+  cmyk: boolean,
+  screen: ReadonlyMap<PreparedImage, PreparedImage> | undefined,
+): Promise<Map<PreparedImage, PreparedImage>> {
+  const variants = new Map(screen);
+  for (const { image, keepRgb } of imageItems(piece)) {
+    const opaque = await opaqueImage(screen?.get(image) ?? image);
+    variants.set(image, cmyk && !keepRgb && !screen?.has(image) ? await cmykImage(opaque) : opaque);
+  }
+  return variants;
 }

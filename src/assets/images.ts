@@ -246,3 +246,33 @@ async function downscale(image: PreparedImage): Promise<PreparedImage> {
     alpha: alpha ? deflateSync(alpha.data) : undefined,
   });
 }
+
+const opaqueVariants = new WeakMap<PreparedImage, Promise<PreparedImage>>();
+
+/**
+ * An image with its transparency flattened onto white paper, for PDF/A-1, which has no soft masks
+ * (ISO 19005-1, 6.4); the image itself when it is opaque. Computed once per image and kept as long
+ * as the image is.
+ */
+export function opaqueImage(image: PreparedImage): Promise<PreparedImage> {
+  let variant = opaqueVariants.get(image);
+  if (!variant) {
+    variant = image.alpha ? flattenOntoWhite(image, image.alpha) : Promise.resolve(image);
+    opaqueVariants.set(image, variant);
+  }
+  return variant;
+}
+
+async function flattenOntoWhite(image: PreparedImage, deflatedAlpha: Buffer): Promise<PreparedImage> {
+  // Only a PNG's pixels have an alpha channel, and those are kept deflated (prepareImage).
+  const color = inflateSync(image.data);
+  const alpha = inflateSync(deflatedAlpha);
+  const channels = image.colorSpace === 'DeviceGray' ? 1 : 3;
+  for (let pixel = 0; pixel < alpha.length; pixel++) {
+    const paper = 255 - alpha[pixel]!;
+    for (let c = pixel * channels; c < (pixel + 1) * channels; c++)
+      color[c] = Math.round((color[c]! * alpha[pixel]!) / 255 + paper);
+  }
+  const { alpha: _, ...opaque } = image;
+  return finishImage({ ...opaque, data: await deflateAsync(color) });
+}

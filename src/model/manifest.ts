@@ -240,6 +240,14 @@ const inputMapSchema = z.record(keySchema, inputSchema).default({});
 
 // -------------------------------------------------------------------- what the element kinds share
 
+/** The PDF/A standards a template may ask its single pieces to keep (`output.standard`). */
+export const PDFA_STANDARDS = ['PDF/A-2b', 'PDF/A-1b'] as const;
+export type PdfAStandard = (typeof PDFA_STANDARDS)[number];
+
+export function isPdfA(standard: string | undefined): standard is PdfAStandard {
+  return (PDFA_STANDARDS as readonly (string | undefined)[]).includes(standard);
+}
+
 /** Structure roles an element may take in a tagged PDF. */
 export const ROLES = ['H1', 'H2', 'H3', 'H4', 'H5', 'H6', 'P', 'Figure', 'Artifact'] as const;
 export type Role = (typeof ROLES)[number];
@@ -322,6 +330,16 @@ export function manifestShape<E extends z.ZodType<ElementDef, ElementInput>>(ele
         marks: z.boolean().default(false),
         /** `cmyk`: every colour and image converted for press, with an output intent. */
         colorSpace: z.enum(['rgb', 'cmyk']).default('rgb'),
+        /**
+         * The standard every PDF of the template claims and keeps: `PDF/A-2b` (ISO 19005-2) or
+         * `PDF/A-1b` (ISO 19005-1), for pieces meant to be emailed or archived.
+         */
+        standard: z
+          .enum(PDFA_STANDARDS)
+          .optional()
+          .describe(
+            'the standard every PDF of the template keeps: PDF/A-2b or PDF/A-1b, for pieces to be emailed or archived',
+          ),
       })
       .optional(),
     samples: z

@@ -22,6 +22,8 @@ export interface CompiledPage {
 export interface ElementTag {
   role: Role;
   alt?: string;
+  /** The element's own language (BCP 47) when it is not the template's. */
+  lang?: string;
 }
 
 export interface CompiledTemplate {

@@ -46,12 +46,18 @@ export interface PlacedRun {
   face: FontFace;
   text: string;
   x: number;
+  /** The run's text as it reads, where it prints other characters (mirrored brackets, right to left). */
+  reads?: string;
 }
 
 export interface PlacedLine {
   /** Baseline, from the box's top edge. */
   baseline: number;
   runs: PlacedRun[];
+  /** The line starts a list item: its first run is the item's bullet alone (tagged as its label). */
+  bullet?: true;
+  /** The line ends its paragraph (a newline, or the end of the text). */
+  endsParagraph?: true;
 }
 
 /** How a text came out: at its size, shrunk to fit (copyfit), or too long even at its smallest. */

@@ -142,6 +142,11 @@ export function pdfString(text: string): string {
   return `(${bytes.replace(/[\n\r\t\b\f()\\]/g, (c) => STRING_ESCAPES[c]!)})`;
 }
 
+/** A text string as a hex string of UTF-16BE with its byte-order mark: any text, in ASCII (for content streams). */
+export function pdfHexText(text: string): string {
+  return `<FEFF${Buffer.from(text, 'utf16le').swap16().toString('hex').toUpperCase()}>`;
+}
+
 const STRING_ESCAPES: Record<string, string> = {
   '\n': '\\n',
   '\r': '\\r',

@@ -2,6 +2,7 @@ import type { PreflightContext } from '../elements/kind.js';
 import { kindOf } from '../elements/registry.js';
 import type { Box } from '../model/geometry.js';
 import type { ElementDef, ElementItem } from '../model/kinds.js';
+import { isPdfA } from '../model/manifest.js';
 import type { SvgArt } from '../model/painter.js';
 import type { FittedPiece } from '../model/piece.js';
 import type { CompiledTemplate } from '../model/template.js';
@@ -10,7 +11,8 @@ import { type Finding, MIN_TEXT_SIZE, resolutionFinding } from './findings.js';
 /**
  * Preflight of a fitted piece, where every element is known by name: what each kind checks of its
  * items (images' effective resolution at their placed size, text below the minimum size), content
- * reaching into the bleed that the template did not mark `bleeds`, and RGB left in a CMYK document.
+ * reaching into the bleed that the template did not mark `bleeds`, and RGB left in a CMYK document
+ * (an error in a PDF/A one).
  * (Fonts are always embedded by the draw step; an address outside its zone is a compile error.)
  * `drawnLive` is the draw step's answer to whether SVG art keeps its own colours.
  */
@@ -23,6 +25,7 @@ export function preflightPiece(
   const defs = new Map<string, ElementDef>();
   for (const page of compiled.manifest.pages) for (const el of page.elements) defs.set(el.name, el);
   const cmyk = compiled.print.colorSpace === 'cmyk';
+  const pdfa = isPdfA(compiled.manifest.output?.standard);
   const { trimWidth, trimHeight } = compiled.page;
   const findings: Finding[] = [];
   piece.pages.forEach((items, index) => {
@@ -43,7 +46,11 @@ export function preflightPiece(
       const def = defs.get(item.name);
       if (def && !def.bleeds && outsideTrim(item.box, trimWidth, trimHeight))
         add('warning', 'in_bleed', 'reaches past the trim into the bleed without `bleeds: true`');
-      if (cmyk && kind.rgb?.(item, context)) add('warning', 'rgb_in_cmyk', 'left RGB in a CMYK document');
+      if (cmyk && kind.rgb?.(item, context)) {
+        // PDF/A's colours must be those of its output intent (ISO 19005-1, 6.2.3.3; 19005-2, 6.2.4.3).
+        if (pdfa) add('error', 'rgb_in_pdfa', 'left RGB in a CMYK PDF/A document, which allows CMYK alone');
+        else add('warning', 'rgb_in_cmyk', 'left RGB in a CMYK document');
+      }
     }
     findings.push(...clearZoneFindings(flat, { piece: name, page: index + 1 }));
   });

@@ -13,9 +13,15 @@ function pdfName(name: string): string {
 /**
  * Writes a document's print colour set-up once, into the shared resources and the catalog: every
  * spot ink's Separation colour space (tints from 0 to 1 along its CMYK alternate), the registration
- * colour when there are marks, and for CMYK documents the output intent with its ICC profile.
+ * colour when there are marks, and for CMYK documents the output intent with its ICC profile, of
+ * the subtype its standard names (`GTS_PDFA1` for PDF/A).
  */
-export function setUpColor(doc: Doc, resources: PdfRef, print: PrintSetup): void {
+export function setUpColor(
+  doc: Doc,
+  resources: PdfRef,
+  print: PrintSetup,
+  intent: 'GTS_PDFX' | 'GTS_PDFA1' = 'GTS_PDFX',
+): void {
   const separation = (ink: string, alternate: number[]) => {
     const tint = doc.ref({ FunctionType: 2, Domain: [0, 1], C0: [0, 0, 0, 0], C1: alternate, N: 1 });
     tint.end();
@@ -28,17 +34,17 @@ export function setUpColor(doc: Doc, resources: PdfRef, print: PrintSetup): void
   if (print.colorSpace !== 'cmyk') return;
   const profile = doc.ref({ N: 4, Filter: 'FlateDecode' });
   profile.end(deflateSync(outputProfile()));
-  const intent = doc.ref({
+  const outputIntent = doc.ref({
     Type: 'OutputIntent',
-    S: 'GTS_PDFX',
+    S: intent,
     OutputCondition: new String(OUTPUT_CONDITION.info),
     OutputConditionIdentifier: new String(OUTPUT_CONDITION.identifier),
     RegistryName: new String(OUTPUT_CONDITION.registry),
     Info: new String(OUTPUT_CONDITION.info),
     DestOutputProfile: profile,
   });
-  intent.end();
-  doc._root.data.OutputIntents = [intent];
+  outputIntent.end();
+  doc._root.data.OutputIntents = [outputIntent];
   const info = doc.info as Record<string, unknown>;
   info.PlatenColorSpace = 'CMYK';
   info.PlatenOutputCondition = OUTPUT_CONDITION.identifier;

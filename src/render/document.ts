@@ -17,6 +17,9 @@ import type { PlacedLine, TextItem } from '../model/text.js';
 import { onFirstUse } from '../on-first-use.js';
 import { type Cell, Imposer, sheetContent, sheetLayout } from '../pdf/impose.js';
 import { MARKS_MARGIN, marksOps } from '../pdf/marks.js';
+import { keepPressIntent, pdfaOptions } from '../pdf/pdfa.js';
+import type { PdfAStandard } from '../model/manifest.js';
+import { identifyAsPdfUa } from '../pdf/pdfua.js';
 import { setUpColor } from './color.js';
 import { Tagger, type TaggingOptions } from './tagging.js';
 import {
@@ -74,8 +77,10 @@ export interface DocumentOptions {
   print?: PrintSetup;
   /** Step-and-repeat the pieces on press sheets of this size (see pdf/impose.ts); a print file only. */
   impose?: SheetSize;
-  /** Tag the document (structure tree, language, title shown): for a single on-screen piece. */
+  /** Tag the document (structure tree, language, title shown), as PDF/UA-1: for a single on-screen piece. */
   tagged?: TaggingOptions;
+  /** Make the document PDF/A (the template's `output.standard`): for pieces emailed or archived. */
+  pdfa?: PdfAStandard;
   /** Stop before each page once it aborts: a piece drawn for a request whose client has left. */
   signal?: AbortSignal;
   /**
@@ -102,6 +107,12 @@ export class PieceDocument {
   private lineForms = 0;
   /** One resource dictionary for every page and form: written once, at the end. */
   private readonly resources: PdfRef;
+  /**
+   * The resources of forms that place no XObject (text lines, marks): the shared fonts and colour
+   * spaces without the XObjects, so no form's resources hold the form itself. Validators walk
+   * resources depth first, and PDFBox Preflight refuses a file where they lead back to themselves.
+   */
+  private readonly glyphResources: PdfRef;
   /** Bookmarks, page labels and record boundaries are written as their text (see pdf/structures.ts). */
   private readonly sink: ObjectSink;
   /**
@@ -144,6 +155,7 @@ export class PieceDocument {
       autoFirstPage: false,
       font: null as unknown as string, // no Helvetica: record text never uses the standard 14 fonts
       pdfVersion: '1.7',
+      ...(options.pdfa ? pdfaOptions(options.pdfa) : {}),
       compress: true,
       info: {
         Title: info.title,
@@ -166,7 +178,9 @@ export class PieceDocument {
       svg: (art) => drawSvg(doc, art),
     };
     this.tagger = options.tagged ? new Tagger(this.doc, options.tagged.tags) : null;
+    if (options.tagged) identifyAsPdfUa(this.doc);
     this.resources = this.doc.ref({ ProcSet: ['PDF', 'Text', 'ImageB', 'ImageC', 'ImageI'] });
+    this.glyphResources = this.doc.ref();
     this.sink = objectSink(this.doc);
     this.records = new RecordParts(this.sink);
     // The records' node is numbered before any page, where it has always been in the file.
@@ -177,7 +191,9 @@ export class PieceDocument {
     this.margin = bleed + (this.print.marks ? MARKS_MARGIN : 0);
     this.imposer = options.impose ? new Imposer(sheetLayout(geometry, options.impose)) : null;
     // An imposed file has marks per sheet instead of per piece.
-    setUpColor(this.doc, this.resources, this.imposer ? { ...this.print, marks: true } : this.print);
+    const print = this.imposer ? { ...this.print, marks: true } : this.print;
+    setUpColor(this.doc, this.resources, print, options.pdfa ? 'GTS_PDFA1' : 'GTS_PDFX');
+    if (options.pdfa) keepPressIntent(this.doc);
     // Every page has the same media and resources: the page tree's root holds them once (inherited).
     const pagesRoot = (this.doc._root.data.Pages as PdfRef).data;
     const m = this.margin;
@@ -249,6 +265,9 @@ export class PieceDocument {
   /** Ends the document; resolves once every byte is written to the output. */
   async end(): Promise<void> {
     if (this.imposer) this.addSheets(this.imposer.end());
+    const { ProcSet, Font, ColorSpace } = this.resources.data;
+    this.glyphResources.data = { ProcSet, ...(Font ? { Font } : {}), ...(ColorSpace ? { ColorSpace } : {}) };
+    this.glyphResources.end();
     this.resources.end();
     const catalog = this.doc._root.data;
     const outline = this.outline.end();
@@ -352,12 +371,13 @@ export class PieceDocument {
     return marks;
   }
 
+  /** A form of marks: it paints with the registration colour alone. */
   private formOf(bbox: number[], content: string): PdfRef {
     const form = this.doc.ref({
       Type: 'XObject',
       Subtype: 'Form',
       BBox: bbox.map(num).map(Number),
-      Resources: this.resources,
+      Resources: this.glyphResources,
     });
     form.end(content);
     return form;
@@ -382,6 +402,11 @@ export class PieceDocument {
       // A tagged piece draws its static layers inline: each element needs its own tag.
       if (item.kind === 'static' && tagger) this.drawItems(item.items);
       else if (item.kind === 'static') this.placeForm(item);
+      else if (tagger && item.kind === 'text')
+        tagger.draw(item, () => this.drawItem(item), {
+          all: item.lines,
+          draw: (lines) => this.drawText({ ...item, lines }),
+        });
       else if (tagger) tagger.draw(item, () => this.drawItem(item));
       else this.drawItem(item);
     }
@@ -451,7 +476,7 @@ export class PieceDocument {
       BBox: [box.x - 2 * size, baseline - 2 * size, box.x + box.w + 2 * size, baseline + size]
         .map(num)
         .map(Number),
-      Resources: this.resources,
+      Resources: this.glyphResources,
     });
     ref.end(new TextOps(item.color, size, (face) => this.font(face)).line(line, box.x, baseline).end());
     return { name: `L${++this.lineForms}`, ref };

@@ -11,7 +11,7 @@ import { jsonDepthProblem } from '../json.js';
 import { BLACK, type Color, type PrintSetup, type SpotInk } from '../model/color.js';
 import type { PageGeometry } from '../model/geometry.js';
 import type { CompiledElement, ElementDef, ElementItem, StaticLayer } from '../model/kinds.js';
-import { type ColorRef, type ColorValue, type Manifest, PAGE_PRESETS } from '../model/manifest.js';
+import { type ColorRef, type ColorValue, isPdfA, type Manifest, PAGE_PRESETS } from '../model/manifest.js';
 import type { CompiledPage, CompiledTemplate, ElementTag } from '../model/template.js';
 import type { TextFn } from '../model/record.js';
 import type { FontFamily, Hyphenator } from '../model/text.js';
@@ -156,6 +156,7 @@ class Compiler {
         ? this.compileTextFn(m.output.fileName, 'output.fileName')?.render
         : undefined;
     const landingUrl = this.landingUrl();
+    if (m.output?.marks) this.rgbOnly('output.marks', 'printer’s marks print on every ink');
     if (this.print.colorSpace === 'cmyk') await this.convertAssets();
     if (this.problems.length > 0) throw new PlatenError('invalid_template', this.problems);
     return {
@@ -408,6 +409,7 @@ class Compiler {
     const keepInks = typeof value === 'object' && 'keepInks' in value;
     if (typeof value === 'object' && 'keepInks' in value) value = value.color;
     if (typeof value === 'object' && 'spot' in value) {
+      this.rgbOnly(path, `"${named}" is a spot ink`);
       const spot = this.print.spots.find((s) => s.key === named)!;
       return { space: 'spot', values: [(tint ?? 100) / 100], spot };
     }
@@ -419,11 +421,26 @@ class Compiler {
       );
     }
     let color = toColor(value);
+    if (color.space === 'cmyk') this.rgbOnly(path, 'a CMYK colour');
     if (this.print.colorSpace !== 'cmyk' || (color.space === 'rgb' && keepRgb)) return color;
     if (color.space === 'rgb') color = { space: 'cmyk', values: rgbToCmyk(color.values) };
     if (keepInks || color.space !== 'cmyk') return color;
     if (use === 'barcode') return BLACK;
     return isNearBlack(color.values) ? { ...color, nearBlack: true } : color;
+  }
+
+  /**
+   * An RGB template that is PDF/A prints in RGB alone: its output intent is sRGB, and PDF/A allows
+   * no colour that intent does not describe (ISO 19005-1, 6.2.3.3; ISO 19005-2, 6.2.4.3).
+   */
+  private rgbOnly(path: string, what: string): void {
+    const standard = this.manifest.output?.standard;
+    if (this.print.colorSpace === 'cmyk' || !isPdfA(standard)) return;
+    this.problem(
+      path,
+      'not_rgb',
+      `${what}, but an RGB ${standard} template prints in RGB alone: give an #RRGGBB colour, or make the template CMYK (output.colorSpace)`,
+    );
   }
 
   /** A CMYK document's package images, converted once now (the draw step uses the copies). */
@@ -534,7 +551,8 @@ function elementTags(m: Manifest): Map<string, ElementTag> {
     for (const el of page.elements) {
       const text = kindOf(el.type).tagRole === 'P';
       const role = el.role ?? (text ? 'P' : el.alt !== undefined ? 'Figure' : 'Artifact');
-      tags.set(el.name, { role, ...(el.alt !== undefined ? { alt: el.alt } : {}) });
+      const lang = 'lang' in el && el.lang !== undefined && el.lang !== m.lang ? { lang: el.lang } : {};
+      tags.set(el.name, { role, ...(el.alt !== undefined ? { alt: el.alt } : {}), ...lang });
     }
   }
   return tags;

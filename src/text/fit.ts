@@ -291,6 +291,8 @@ interface Line {
   endsParagraph: boolean;
   /** Where the line starts, at size 1: a bullet paragraph's lines after its first hang under its text. */
   indent: number;
+  /** The line's first word is a bullet: the line starts a list item. */
+  bullet: boolean;
 }
 
 /** Marks that make a paragraph a list item when it starts with one and a space. */
@@ -419,8 +421,10 @@ function breakLines(words: Word[], maxWidth: number, hyphenate: Hyphenator | und
   /** The indent of the paragraph's lines after its first, and of the line being filled. */
   let hang = 0;
   let indent = 0;
+  let bullet = false;
   const push = (endsParagraph: boolean) => {
-    lines.push({ words: line, width: widthAtEnd, endsParagraph, indent });
+    lines.push({ words: line, width: widthAtEnd, endsParagraph, indent, bullet });
+    bullet = false;
     line = [];
     width = 0;
     widthAtEnd = 0;
@@ -461,6 +465,7 @@ function breakLines(words: Word[], maxWidth: number, hyphenate: Hyphenator | und
     // A paragraph's first word: a bullet makes the paragraph's further lines hang under its text.
     if (line.length === 0 && (lines.at(-1)?.endsParagraph ?? true)) {
       hang = Math.min(hangingIndent(word), maxWidth / 2);
+      bullet = hang > 0;
     }
     line.push(word);
     widthAtEnd = width + atEnd;
@@ -658,7 +663,13 @@ function place(lines: Line[], spec: TextSpec, size: number, height: number): Pla
     else if (align === 'center') x = (rtl ? 0 : indent) + (available - lineWidth) / 2;
     const baseline = top + firstBaseline;
     top += lineBox + (line.endsParagraph ? (spec.paragraphSpacing ?? 0) : 0);
-    if (bidiLine) return { baseline, runs: visualRuns(line, size, x, wordSpacing) };
+    const ends = line.endsParagraph ? { endsParagraph: true as const } : {};
+    if (bidiLine) {
+      const runs = visualRuns(line, size, x, wordSpacing);
+      // In reading order, a right-to-left item's bullet is its first run when it is a run alone.
+      const bullet = line.bullet && BULLETS.has(runs[0]!.text.trim()) ? { bullet: true as const } : {};
+      return { baseline, runs, ...bullet, ...ends };
+    }
 
     const runs: PlacedRun[] = [];
     line.words.forEach((word, w) => {
@@ -667,14 +678,16 @@ function place(lines: Line[], spec: TextSpec, size: number, height: number): Pla
         const atEnd = lastWord && p === word.pieces.length - 1;
         const text = atEnd ? piece.text.trimEnd() : piece.text;
         const prev = runs.at(-1);
-        // Consecutive pieces in one face make one run, except where justification moves words apart.
-        if (prev && prev.face === piece.face && !justify) prev.text += text;
+        // Consecutive pieces in one face make one run, except where justification moves words apart
+        // and after a bullet, which is tagged apart from the item's text.
+        if (prev && prev.face === piece.face && !justify && !(line.bullet && w === 1 && p === 0))
+          prev.text += text;
         else runs.push({ face: piece.face, text, x });
         x += (atEnd ? piece.advanceAtLineEnd : piece.advance) * size;
       });
       if (!lastWord) x += wordSpacing;
     });
-    return { baseline, runs };
+    return { baseline, runs, ...(line.bullet ? { bullet: true as const } : {}), ...ends };
   });
 }
 
@@ -771,12 +784,13 @@ function visualRuns(line: Line, size: number, x0: number, wordSpacing: number): 
   // Drawn in reading order, each at its place: text extraction that follows the content (pdf.js)
   // reads the words as written.
   runs.sort((a, b) => a.order - b.order);
-  return runs.map(({ face, text, x: at, level }) => ({
-    face,
-    // Right-to-left neutrals alone (", ", "(") are not laid out backwards by fontkit: reverse them here.
-    text: level % 2 === 1 && !hasRightToLeft(text) ? mirrored(text) : text,
-    x: at,
-  }));
+  return runs.map(({ face, text, x: at, level }) =>
+    // Right-to-left neutrals alone (", ", "(") are not laid out backwards by fontkit: reverse them
+    // here, and keep how they read.
+    level % 2 === 1 && !hasRightToLeft(text)
+      ? { face, text: mirrored(text), x: at, reads: text }
+      : { face, text, x: at },
+  );
 }
 
 /** Neutrals set right to left on their own, in printed order: reversed, brackets mirrored ("(" as ")"). */

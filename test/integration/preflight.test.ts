@@ -110,6 +110,19 @@ describe('platen validate', () => {
     const pdf = await renderSample(dir);
     expect(brief(preflightPdf(pdf))).toEqual(['error rgb_in_cmyk - p1']);
   });
+
+  it('refuses RGB kept in a CMYK PDF/A template: PDF/A allows its output intent’s colours alone', async () => {
+    const dir = await cmykPostcardWithRgbSquare();
+    const file = path.join(dir, 'template.json');
+    const manifest = JSON.parse(await readFile(file, 'utf8')) as { output: object };
+    manifest.output = { ...manifest.output, standard: 'PDF/A-2b' };
+    await writeFile(file, JSON.stringify(manifest));
+    const { problems, warnings } = await validateTemplate(dir);
+    expect(problems.length).toBeGreaterThan(0);
+    for (const problem of problems)
+      expect(`${problem.rule} ${problem.path}`).toMatch(/^rgb_in_pdfa samples\[\d+\]\.elements\.screenOnly$/);
+    expect(brief(warnings).filter((w) => w.includes('rgb'))).toEqual([]);
+  });
 });
 
 describe('platen preflight <pdf>', () => {

@@ -233,6 +233,20 @@ describe('right to left: the bundled multilingual sample', () => {
     expect(pdfjs!.replace(/\s/g, '')).toContain('שלוםנועהכהן,צוותHarborMutualישמחלבדוק');
   });
 
+  it('writes right-to-left glyphs in reading order, as pdftotext -raw reads the content stream', async () => {
+    const pdf = await render(compiled, samples(compiled)[0]!.record as SampleRecord);
+    // -raw keeps the content stream's order; each glyph placed on its own reads as a word.
+    const [raw] = await popplerText(pdf, ['-raw']);
+    const letters = raw!.replace(MARKS, '').replace(/\s/g, '');
+    expect(letters).toContain('שלוםנועהכהן');
+    expect(letters).toContain('ישמחלבדוקאתהביטוחשלכםבחינם');
+    // Brackets set right to left print mirrored; their ActualText says which they are.
+    expect(letters).toContain('בטלפון(207)555-0142');
+    // Arabic letters as they are spelled, though the font joins them into contextual forms.
+    expect(letters).toContain('مرحبا');
+    expect(letters).toContain('يساعدكعلىاختيارالتأمين');
+  });
+
   it('prints a right-to-left paragraph from the right edge of its box', async () => {
     const piece = preparePiece(compiled, samples(compiled)[0]!.record, compiled.assets);
     const greeting = piece.pages[0]!.find((item) => item.kind === 'text' && item.name === 'greeting');

@@ -87,6 +87,16 @@ describe('manifestSchema: rejections name the offending path', () => {
     expect(issues.map((i) => i.path)).toEqual([['id']]);
   });
 
+  it('accepts PDF/A-2b and PDF/A-1b as the output standard, and names the key of any other', () => {
+    for (const standard of ['PDF/A-2b', 'PDF/A-1b'])
+      expect(manifestSchema.parse({ ...minimalManifest(), output: { standard } }).output?.standard).toBe(
+        standard,
+      );
+    expect(pathsOf({ ...minimalManifest(), output: { standard: 'PDF/A-3b' } })).toEqual([
+      ['output', 'standard'],
+    ]);
+  });
+
   it('accepts a slug id', () => {
     expect(manifestSchema.safeParse({ ...minimalManifest(), id: 'insurance-brochure-2' }).success).toBe(true);
   });

@@ -41,7 +41,11 @@ const schema = z.strictObject({
     .boolean()
     .optional()
     .describe('Break words with a hyphen at the end of a line; default: the template’s `hyphenate`.'),
-  lang: langSchema.optional().describe('The language of this text, if not the template’s: for hyphenation.'),
+  lang: langSchema
+    .optional()
+    .describe(
+      'The language of this text, if not the template’s: for hyphenation, and what a screen reader reads it as.',
+    ),
 });
 
 /** A compiled text box: its text function and how it is set. Address blocks compile to one too. */
