@@ -138,14 +138,14 @@ export async function previewPage(
   compiled: CompiledTemplate,
   piece: Piece,
   view: { page: number; scale: number; crop: 'trim' | 'bleed' },
-  signal: AbortSignal,
+  signal?: AbortSignal,
 ): Promise<{ png: Buffer; fitted: FittedPiece; problems: Problem[] }> {
   const { fitted, problems } = fitPiece(piece);
   await stillWanted(signal);
   const pdf = await renderToBuffer(compiled, [fitted], {
     imageVariants: await screenImages(fitted),
     crop: view.crop,
-    signal,
+    ...(signal ? { signal } : {}),
   });
   return { png: await rasterizePage(pdf, view.page, view.scale, signal), fitted, problems };
 }

@@ -351,7 +351,7 @@ export function rowProspect(
 }
 
 /** A structured clone turns Buffers into plain Uint8Arrays; the draw step wants Buffers back. */
-function asBuffers(image: PreparedImage): PreparedImage {
+export function asBuffers(image: PreparedImage): PreparedImage {
   const buffer = (bytes: Uint8Array) => Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   return { ...image, data: buffer(image.data), ...(image.alpha ? { alpha: buffer(image.alpha) } : {}) };
 }

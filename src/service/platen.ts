@@ -55,7 +55,8 @@ export class Platen {
   readonly settings: SettingsService;
   /** Scratch space on the data directory's file system: request bodies land here, packages unpack here. */
   readonly stagingDir: string;
-  private readonly pool: WorkerPool;
+  /** The process's worker threads: batch jobs' chunks, and single renders and previews ahead of them. */
+  readonly pool: WorkerPool;
 
   /** `store` is the services' own: for tests that look beneath them. */
   constructor(
@@ -87,7 +88,7 @@ export class Platen {
     this.pieces = new PieceService(store, this.templates, config.publicUrl, (type, pieces, dataOf, idOf) =>
       this.webhooks.emit(type, pieces, dataOf, idOf),
     );
-    this.renders = new RenderService(store, this.templates, this.pieces);
+    this.renders = new RenderService(store, this.templates, this.pieces, this.pool);
     this.results = new ResultsService(store);
     this.jobs = new JobService(
       store,

@@ -1,0 +1,73 @@
+import type { PreparedImage } from '../assets/images.js';
+import type { Problem } from '../errors.js';
+import { fitPieceOrThrow } from '../layout/piece.js';
+import { type PieceFacts, pieceFacts, prospectName } from '../merge/facts.js';
+import { landingUrl, mergeRecord } from '../merge/merge.js';
+import type { FitReportEntry, RecordImages } from '../model/piece.js';
+import type { PieceIdentity } from '../model/record.js';
+import type { CompiledTemplate } from '../model/template.js';
+import { previewPage, renderToBuffer, samples } from '../pipeline.js';
+import { asBuffers, type TemplateSource } from './chunk.js';
+
+/**
+ * One piece drawn on a worker thread: a render (the PDF a rep sends) or a preview (one page as PNG),
+ * for the API, the pages and the designer. The service does what needs the store (who may, whose
+ * profile, which uploads, a fresh identity) and sends the record; the worker merges, fits, draws and
+ * rasterizes with the template it compiled once. Tasks and results are plain data, as a chunk's are.
+ */
+
+/** The record to draw: given whole (with the images it names), or one of the template's samples. */
+export type PieceRecordSource = { record: unknown; images: [string, PreparedImage][] } | { sample: number };
+
+export type PieceTask = {
+  template: TemplateSource;
+  source: PieceRecordSource;
+  identity: PieceIdentity;
+} & ({ kind: 'render' } | { kind: 'preview'; view: { page: number; scale: number; crop: 'trim' | 'bleed' } });
+
+export type PieceResult =
+  | {
+      kind: 'render';
+      pdf: Uint8Array;
+      recordHash: string;
+      landingUrl: string | null;
+      facts: PieceFacts;
+      /** Whom it is for, as the pieces' list names them. */
+      prospectName: string;
+    }
+  | { kind: 'preview'; png: Uint8Array; report: FitReportEntry[]; problems: Problem[] };
+
+/** Draws a piece with a compiled template (compiled once per worker; see worker.ts). */
+export async function drawPiece(compiled: CompiledTemplate, task: PieceTask): Promise<PieceResult> {
+  const { record, images } = recordOf(compiled, task.source);
+  const merged = mergeRecord(compiled, record, images, task.identity);
+  if (task.kind === 'preview') {
+    // No signal: a piece that started runs to its end (see WorkerPool.piece).
+    const { png, fitted, problems } = await previewPage(compiled, merged, task.view);
+    return { kind: 'preview', png, report: fitted.report, problems };
+  }
+  const piece = fitPieceOrThrow(merged);
+  return {
+    kind: 'render',
+    pdf: await renderToBuffer(compiled, [piece]),
+    recordHash: piece.recordHash,
+    landingUrl: landingUrl(compiled, merged.record, task.identity),
+    facts: pieceFacts(compiled, merged.record),
+    prospectName: prospectName(merged.record.prospect),
+  };
+}
+
+function recordOf(
+  compiled: CompiledTemplate,
+  source: PieceRecordSource,
+): { record: unknown; images: RecordImages } {
+  if ('record' in source) {
+    return {
+      record: source.record,
+      images: new Map(source.images.map(([ref, image]) => [ref, asBuffers(image)])),
+    };
+  }
+  const sample = samples(compiled)[source.sample];
+  if (!sample) throw new RangeError(`no sample ${source.sample}`);
+  return sample;
+}
