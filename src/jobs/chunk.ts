@@ -44,6 +44,11 @@ export interface TemplateSource {
   dir: string;
   version?: number;
   marks?: boolean;
+  /**
+   * A designer's draft staged in `dir` for one task: its content key, by which a worker keeps what
+   * it compiled (the folder is gone after the task).
+   */
+  draft?: string;
 }
 
 /** A rep per row: the column naming each row's rep profile, and those profiles (as `rep` parts). */

@@ -1,9 +1,9 @@
 import type { PreparedImage } from '../assets/images.js';
-import type { Problem } from '../errors.js';
+import { PlatenError, type Problem } from '../errors.js';
 import { fitPieceOrThrow } from '../layout/piece.js';
 import { type PieceFacts, pieceFacts, prospectName } from '../merge/facts.js';
 import { landingUrl, mergeRecord } from '../merge/merge.js';
-import type { FitReportEntry, RecordImages } from '../model/piece.js';
+import type { FitReportEntry, Piece } from '../model/piece.js';
 import type { PieceIdentity } from '../model/record.js';
 import type { CompiledTemplate } from '../model/template.js';
 import { previewPage, renderToBuffer, samples } from '../pipeline.js';
@@ -19,11 +19,15 @@ import { asBuffers, type TemplateSource } from './chunk.js';
 /** The record to draw: given whole (with the images it names), or one of the template's samples. */
 export type PieceRecordSource = { record: unknown; images: [string, PreparedImage][] } | { sample: number };
 
-export type PieceTask = {
-  template: TemplateSource;
-  source: PieceRecordSource;
-  identity: PieceIdentity;
-} & ({ kind: 'render' } | { kind: 'preview'; view: { page: number; scale: number; crop: 'trim' | 'bleed' } });
+export type PieceTask = { template: TemplateSource; source: PieceRecordSource } & (
+  | { kind: 'render'; identity: PieceIdentity }
+  | {
+      kind: 'preview';
+      /** Left out, the sample's. */
+      identity?: PieceIdentity;
+      view: { page: number; scale: number; crop: 'trim' | 'bleed' };
+    }
+);
 
 export type PieceResult =
   | {
@@ -39,8 +43,11 @@ export type PieceResult =
 
 /** Draws a piece with a compiled template (compiled once per worker; see worker.ts). */
 export async function drawPiece(compiled: CompiledTemplate, task: PieceTask): Promise<PieceResult> {
-  const { record, images } = recordOf(compiled, task.source);
-  const merged = mergeRecord(compiled, record, images, task.identity);
+  // A stored template's page and sample were checked by the service, which compiled it too; a
+  // draft's are checked here, where it is compiled.
+  if (task.kind === 'preview' && task.view.page > compiled.pages.length)
+    refuse('page', `the template has ${compiled.pages.length} page(s)`);
+  const merged = merge(compiled, task);
   if (task.kind === 'preview') {
     // No signal: a piece that started runs to its end (see WorkerPool.piece).
     const { png, fitted, problems } = await previewPage(compiled, merged, task.view);
@@ -57,17 +64,27 @@ export async function drawPiece(compiled: CompiledTemplate, task: PieceTask): Pr
   };
 }
 
-function recordOf(
-  compiled: CompiledTemplate,
-  source: PieceRecordSource,
-): { record: unknown; images: RecordImages } {
+/** The piece's record merged; a sample's problems are named by the sample's place in the manifest. */
+function merge(compiled: CompiledTemplate, task: PieceTask): Piece {
+  const { source } = task;
   if ('record' in source) {
-    return {
-      record: source.record,
-      images: new Map(source.images.map(([ref, image]) => [ref, asBuffers(image)])),
-    };
+    const images = new Map(source.images.map(([ref, image]) => [ref, asBuffers(image)]));
+    return mergeRecord(compiled, source.record, images, task.identity);
   }
   const sample = samples(compiled)[source.sample];
-  if (!sample) throw new RangeError(`no sample ${source.sample}`);
-  return sample;
+  if (!sample) refuse('sample', `there is no sample ${source.sample + 1}: add a sample record`);
+  try {
+    return mergeRecord(compiled, sample.record, sample.images, task.identity);
+  } catch (error) {
+    if (!(error instanceof PlatenError)) throw error;
+    const under = `samples[${source.sample}].record.`;
+    throw new PlatenError(
+      error.code,
+      error.problems.map((p) => ({ ...p, path: under + p.path })),
+    );
+  }
+}
+
+function refuse(path: string, message: string): never {
+  throw new PlatenError('invalid_request', [{ path, rule: 'not_found', message }]);
 }

@@ -10,8 +10,14 @@ import { drawPiece, type PieceResult, type PieceTask } from './piece.js';
  * once and keeping it for the tasks that follow.
  */
 const templates = new TemplateCache(4);
+/**
+ * Drafts being designed, apart: each change of a draft is a new one, which must not push out the
+ * templates that jobs and renders use. Each holds its fonts and images in memory: a few are kept.
+ */
+const drafts = new TemplateCache(4);
 
-function compiled({ dir, version }: TemplateSource): Promise<CompiledTemplate> {
+function compiled({ dir, version, draft }: TemplateSource): Promise<CompiledTemplate> {
+  if (draft !== undefined) return drafts.get(draft, 0, () => compileTemplate(dir));
   return templates.get(dir, version ?? 0, () =>
     compileTemplate(dir, version === undefined ? {} : { version }),
   );

@@ -1,7 +1,6 @@
 import type { Writable } from 'node:stream';
 import PDFDocument from 'pdfkit';
 import type SVGtoPDF from 'svg-to-pdfkit';
-import { stillWanted } from '../abort.js';
 import type { FontFace } from '../assets/fonts.js';
 import { cmykImageReady, rgbToCmyk } from '../assets/cmyk.js';
 import { embeddedImage } from '../assets/svg.js';
@@ -76,8 +75,6 @@ export interface DocumentOptions {
   impose?: SheetSize;
   /** Tag the document (structure tree, language, title shown): for a single on-screen piece. */
   tagged?: TaggingOptions;
-  /** Stop before each page once it aborts: a piece drawn for a request whose client has left. */
-  signal?: AbortSignal;
 }
 
 export class PieceDocument {
@@ -225,7 +222,6 @@ export class PieceDocument {
     let start = 0;
     let end: number | null = null;
     for (const [index, items] of piece.pages.entries()) {
-      await stillWanted(this.options.signal);
       this.addPage();
       const page = this.doc.page.dictionary;
       page.data.DPart = partRef;

@@ -23,12 +23,6 @@ import { TemplateService } from './templates.js';
 import { WebhookService } from './webhooks.js';
 
 /**
- * Compiled drafts kept for previews: each change of a draft is a new one, so only the latest few are
- * worth keeping (each holds its fonts and images in memory).
- */
-const DRAFT_CACHE = 4;
-
-/**
  * The one place that chooses the store's adapters: SQLite rows and local-file blobs, all under the
  * data directory. Every service gets the Store interface only.
  */
@@ -78,12 +72,7 @@ export class Platen {
       this.settings,
     );
     // Drafts being designed: a few per person at work, each compiled once per change.
-    this.designer = new DesignerService(
-      store,
-      this.templates,
-      new TemplateCache(DRAFT_CACHE),
-      this.stagingDir,
-    );
+    this.designer = new DesignerService(store, this.templates, this.pool, this.stagingDir);
     this.webhooks = new WebhookService(store, { retryMs: config.webhookRetryMs }, log);
     this.pieces = new PieceService(store, this.templates, config.publicUrl, (type, pieces, dataOf, idOf) =>
       this.webhooks.emit(type, pieces, dataOf, idOf),
