@@ -64,8 +64,9 @@ export class RenderService {
 
   /**
    * Renders one piece for a rep, with a fresh response code, and records it in the audit trail and
-   * among the pieces. Once `signal` aborts (the caller gave up or left) the work stops at its next
-   * step, and nothing is stored for a piece nobody received.
+   * among the pieces. The piece is drawn on the worker pool, ahead of batch chunks. Once `signal`
+   * aborts (the caller gave up or left) the work stops at its next step (a piece waiting for a thread
+   * leaves the pool's queue), and nothing is stored for a piece nobody received.
    */
   async render(
     caller: ApiKey,
@@ -195,8 +196,9 @@ export class RenderService {
 
   /**
    * A PNG of one page at screen resolution. Text that overflows is still drawn (past its box) so the
-   * rep sees the problem; an invalid record is refused with its problems. Once `signal` aborts the
-   * work stops at its next step: merge, fit, each page drawn, the rasterizing.
+   * rep sees the problem; an invalid record is refused with its problems. Drawn and rasterized on the
+   * worker pool, ahead of batch chunks; once `signal` aborts the work stops at its next step (a piece
+   * waiting for a thread leaves the pool's queue).
    */
   async preview(
     caller: ApiKey,
