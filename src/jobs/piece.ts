@@ -49,7 +49,6 @@ export async function drawPiece(compiled: CompiledTemplate, task: PieceTask): Pr
     refuse('page', `the template has ${compiled.pages.length} page(s)`);
   const merged = merge(compiled, task);
   if (task.kind === 'preview') {
-    // No signal: a piece that started runs to its end (see WorkerPool.piece).
     const { png, fitted, problems } = await previewPage(compiled, merged, task.view);
     return { kind: 'preview', png, report: fitted.report, problems };
   }
@@ -68,7 +67,7 @@ export async function drawPiece(compiled: CompiledTemplate, task: PieceTask): Pr
 function merge(compiled: CompiledTemplate, task: PieceTask): Piece {
   const { source } = task;
   if ('record' in source) {
-    const images = new Map(source.images.map(([ref, image]) => [ref, asBuffers(image)]));
+    const images = new Map(source.images.map(([ref, image]) => [ref, known(image)]));
     return mergeRecord(compiled, source.record, images, task.identity);
   }
   const sample = samples(compiled)[source.sample];
@@ -83,6 +82,23 @@ function merge(compiled: CompiledTemplate, task: PieceTask): Piece {
       error.problems.map((p) => ({ ...p, path: under + p.path })),
     );
   }
+}
+
+/** Record images (profile photos, uploads) a worker has been sent lately, by content. */
+const recordImages = new Map<string, PreparedImage>();
+const RECORD_IMAGES = 32;
+
+/**
+ * The image sent, as the object this worker already has for the same content: its screen-size and
+ * CMYK copies are kept per object (see screenImage, cmykImage), so a rep's photo is scaled down and
+ * converted once per worker, not on every preview and render.
+ */
+function known(sent: PreparedImage): PreparedImage {
+  const image = recordImages.get(sent.sha256) ?? asBuffers(sent);
+  recordImages.delete(sent.sha256); // re-inserted: most recently used last
+  recordImages.set(sent.sha256, image);
+  if (recordImages.size > RECORD_IMAGES) recordImages.delete(recordImages.keys().next().value!);
+  return image;
 }
 
 function refuse(path: string, message: string): never {
