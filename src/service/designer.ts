@@ -230,19 +230,21 @@ export class DesignerService {
       await stillWanted(signal);
       // The worker compiles the staged folder once per content (the draft's key) and keeps it, so
       // dragging an element costs one compile and one render, off the event loop.
-      drawn = await this.runner.piece(
-        {
-          kind: 'preview',
-          template: { dir: staged.dir, draft: draftKey },
-          source: { sample: draft.sample },
-          view: { page: draft.page, scale: draft.scale, crop: 'bleed' },
-        },
-        signal,
-      );
-    } catch (error) {
-      // A page or sample the draft does not have is the request's problem; the rest, the draft's.
-      if (!(error instanceof PlatenError) || error.code === 'invalid_request') throw error;
-      throw new PlatenError(error.code, designProblems(draft.manifest, error.problems));
+      drawn = await this.runner
+        .piece(
+          {
+            kind: 'preview',
+            template: { dir: staged.dir, draft: draftKey },
+            source: { sample: draft.sample },
+            view: { page: draft.page, scale: draft.scale, crop: 'bleed' },
+          },
+          signal,
+        )
+        .catch((error: unknown) => {
+          // A page or sample the draft does not have is the request's problem; the rest, the draft's.
+          if (!(error instanceof PlatenError) || error.code === 'invalid_request') throw error;
+          throw new PlatenError(error.code, designProblems(draft.manifest, error.problems));
+        });
     } finally {
       await rm(staged.dir, { recursive: true, force: true });
     }
