@@ -55,7 +55,7 @@ const envSchema = z.object({
   PLATEN_REQUEST_TIMEOUT_MS: int(1000, 600_000).default(30_000),
   /** Compiled template versions kept in memory. */
   PLATEN_TEMPLATE_CACHE: int(1, 1000).default(32),
-  /** Worker threads rendering batch jobs' rows, shared by all jobs. */
+  /** Worker threads rendering batch jobs' rows and every render and preview, shared by all. */
   PLATEN_BATCH_WORKERS: int(1, 256).default(availableParallelism()),
   /** Uploads over 1 MiB received at once; beyond it a request gets 503 with Retry-After. */
   PLATEN_UPLOAD_CONCURRENCY: int(1, 1000).default(4),
