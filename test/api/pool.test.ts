@@ -59,9 +59,12 @@ describe('renders on the pool beside a drop (one thread)', () => {
       return hand.call(this, task, options);
     });
 
-    // A drop long enough to keep the thread busy through both tests.
+    // A drop long enough to keep the thread busy through both tests (it is cancelled after them), as
+    // a ZIP: its chunks are small (200 rows), so a render waits for one a short while.
     const { csv } = postcardDrop(20_000);
-    const started = await rep('post', '/api/v1/jobs', { body: jobForm(csv, { templateId: 'postcard-6x4' }) });
+    const started = await rep('post', '/api/v1/jobs', {
+      body: jobForm(csv, { templateId: 'postcard-6x4', output: 'zip' }),
+    });
     expect(started.status).toBe(202);
     job = started.json as JobBody;
     await vi.waitFor(() => expect(pool.queued.batch).toBeGreaterThan(0), { timeout: 30_000, interval: 50 });
