@@ -1,13 +1,16 @@
 // The API benchmark (`npm run bench:api`): renders/s and p50/p99 latency of the postcard and brochure
 // renders and the brochure preview at 1, 8 and 32 clients, against the built service (`dist/`) in a
-// child process, so autocannon and the server never share an event loop. BENCH_SECONDS sets the seconds
-// per run (default 8), BENCH_CLIENTS the client counts (default 1,8,32). Exits 1 if any response was
-// neither 2xx nor 503, any socket error or timeout occurred, or the server died: under overload the
-// service may refuse work (503 + Retry-After) but never fail it.
+// child process, so autocannon and the server never share an event loop. Then how throughput grows
+// with cores: the same cases with the worker pool (which draws every render and preview) at 1, 2, 4, …
+// threads up to the machine's cores, one server per pool size, with twice as many clients as cores.
+// BENCH_SECONDS sets the seconds per run (default 8), BENCH_CLIENTS the client counts (default 1,8,32),
+// BENCH_THREADS the pool sizes (default 1, 2, 4, … and the core count; `none` skips them). Exits 1 if
+// any response was neither 2xx nor 503, any socket error or timeout occurred, or a server died: under
+// overload the service may refuse work (503 + Retry-After) but never fail it.
 import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { createServer } from 'node:net';
-import { loadavg, tmpdir } from 'node:os';
+import { availableParallelism, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import autocannon from 'autocannon';
@@ -15,6 +18,18 @@ import autocannon from 'autocannon';
 const repoRoot = new URL('..', import.meta.url).pathname;
 const seconds = Number(process.env.BENCH_SECONDS ?? 8);
 const clientCounts = (process.env.BENCH_CLIENTS ?? '1,8,32').split(',').map(Number);
+const cores = availableParallelism();
+/** 1, 2, 4, … below the core count, and the core count. */
+const doublings = (n: number): number[] => [
+  ...Array.from({ length: Math.ceil(Math.log2(n)) }, (_, i) => 2 ** i),
+  n,
+];
+const threadCounts =
+  process.env.BENCH_THREADS === 'none'
+    ? []
+    : process.env.BENCH_THREADS
+      ? process.env.BENCH_THREADS.split(',').map(Number)
+      : doublings(cores);
 const WARMUP_SECONDS = 2;
 const STARTUP_TIMEOUT_MS = 30_000;
 const REP_ID = 'bench-rep';
@@ -75,12 +90,15 @@ async function freePort(): Promise<number> {
   return address.port;
 }
 
+/** The servers started and not yet stopped. */
+const started = new Set<Server>();
+
 /**
- * Starts `platen serve` on a fresh data directory. The per-key rate limit is lifted (unless set in
- * the environment): one key sends thousands of requests a minute here, and the limiter's 429s would
- * measure the limiter, not the renderer.
+ * Starts `platen serve` on a fresh data directory, with `env` over the environment. The per-key rate
+ * limit is lifted (unless set in the environment): one key sends thousands of requests a minute here,
+ * and the limiter's 429s would measure the limiter, not the renderer.
  */
-async function startServer(): Promise<Server> {
+async function startServer(env: Record<string, string> = {}): Promise<Server> {
   const dataDir = await mkdtemp(join(tmpdir(), 'platen-bench-api-'));
   const port = await freePort();
   const child = spawn(process.execPath, ['dist/cli.js', 'serve'], {
@@ -92,11 +110,13 @@ async function startServer(): Promise<Server> {
       HOST: '127.0.0.1',
       LOG_LEVEL: 'warn',
       PLATEN_RATE_LIMIT: process.env.PLATEN_RATE_LIMIT ?? '1000000',
+      ...env,
     },
     stdio: ['ignore', 'pipe', 'inherit'],
   });
   forwardLogs(child);
   const server: Server = { child, url: `http://127.0.0.1:${port}`, dataDir, stopping: false };
+  started.add(server);
   // A server that dies mid-run shows up only as connection errors; say how it ended.
   child.once('exit', (code, signal) => {
     if (!server.stopping) console.error(`\nthe server exited during the run: code ${code}, signal ${signal}`);
@@ -141,6 +161,7 @@ async function waitForHealth({ child, url }: Server): Promise<void> {
 async function stopServer(server: Server): Promise<void> {
   const { child, dataDir } = server;
   server.stopping = true;
+  started.delete(server);
   if (child.exitCode === null && child.signalCode === null) {
     const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
     child.kill('SIGTERM');
@@ -266,10 +287,20 @@ function toRow(c: BenchCase, connections: number, result: autocannon.Result): Ro
 }
 
 /** Pads every column to its widest cell: the first (names) left-aligned, the numbers right-aligned. */
-function formatTable(rows: readonly Row[]): string {
-  const otherCell = (other: Map<string, number>) =>
-    other.size === 0 ? '0' : [...other].map(([code, n]) => `${n}×${code}`).join(' ');
-  const table = [
+function formatTable(table: readonly (readonly string[])[]): string {
+  const widths = table[0]!.map((_, c) => Math.max(...table.map((row) => row[c]!.length)));
+  return table
+    .map((row) => row.map((cell, c) => (c === 0 ? cell.padEnd(widths[c]!) : cell.padStart(widths[c]!))))
+    .map((cells) => cells.join('  ').trimEnd())
+    .join('\n');
+}
+
+const otherCell = (other: Map<string, number>) =>
+  other.size === 0 ? '0' : [...other].map(([code, n]) => `${n}×${code}`).join(' ');
+
+/** The client-count runs, a row each. */
+function clientsTable(rows: readonly Row[]): string {
+  return formatTable([
     ['case', 'clients', '2xx/s', 'p50 ms', 'p99 ms', '2xx', '503', 'other non-2xx', 'errors/timeouts'],
     ...rows.map((r) => [
       r.name,
@@ -282,12 +313,29 @@ function formatTable(rows: readonly Row[]): string {
       otherCell(r.other),
       `${r.errors}/${r.timeouts}`,
     ]),
-  ];
-  const widths = table[0]!.map((_, c) => Math.max(...table.map((row) => row[c]!.length)));
-  return table
-    .map((row) => row.map((cell, c) => (c === 0 ? cell.padEnd(widths[c]!) : cell.padStart(widths[c]!))))
-    .map((cells) => cells.join('  ').trimEnd())
-    .join('\n');
+  ]);
+}
+
+/** The pool-size runs, a row each, with each case's rate against its rate on one thread. */
+function threadsTable(rows: readonly (Row & { threads: number })[]): string {
+  const one = (name: string) => rows.find((r) => r.name === name && r.threads === 1)?.perSecond;
+  return formatTable([
+    ['case', 'threads', 'clients', '2xx/s', '× 1 thread', 'p50 ms', 'p99 ms', '503', 'failures'],
+    ...rows.map((r) => {
+      const base = one(r.name);
+      return [
+        r.name,
+        String(r.threads),
+        String(r.clients),
+        r.perSecond.toFixed(1),
+        base ? (r.perSecond / base).toFixed(2) : '',
+        r.p50.toFixed(1),
+        r.p99.toFixed(1),
+        String(r.unavailable),
+        `${otherCell(r.other)} ${r.errors}/${r.timeouts}`,
+      ];
+    }),
+  ]);
 }
 
 /**
@@ -319,8 +367,12 @@ async function drain(url: string, key: string, c: BenchCase, body: string): Prom
   }
 }
 
-/** The timed runs, and the server's peak RSS (read after each run, so a crash still leaves a figure). */
-async function bench(server: Server): Promise<{ rows: Row[]; rssMb: number | null }> {
+/**
+ * A rep key, each case's body checked with one request, and a warm-up run of each: compiles the
+ * templates (in every worker the runs reach), caches the profile photo and lets V8 optimize the hot
+ * paths before timing.
+ */
+async function prepare(server: Server): Promise<{ key: string; bodies: Map<BenchCase, string> }> {
   const adminKey = (await readFile(join(server.dataDir, 'admin.key'), 'utf8')).trim();
   const key = await createRep(server.url, adminKey);
   const bodies = new Map<BenchCase, string>();
@@ -329,12 +381,16 @@ async function bench(server: Server): Promise<{ rows: Row[]; rssMb: number | nul
     bodies.set(c, body);
     await checkCase(server.url, key, c, body);
   }
-  // Compiles the templates, caches the profile photo and lets V8 optimize the hot paths before timing.
   for (const c of CASES) {
-    await load(server.url, key, c, bodies.get(c)!, 2, WARMUP_SECONDS);
+    await load(server.url, key, c, bodies.get(c)!, 2 * cores, WARMUP_SECONDS);
     await drain(server.url, key, c, bodies.get(c)!);
   }
+  return { key, bodies };
+}
 
+/** The timed runs, and the server's peak RSS (read after each run, so a crash still leaves a figure). */
+async function bench(server: Server): Promise<{ rows: Row[]; rssMb: number | null }> {
+  const { key, bodies } = await prepare(server);
   const rows: Row[] = [];
   let rssMb: number | null = null;
   for (const c of CASES) {
@@ -350,21 +406,53 @@ async function bench(server: Server): Promise<{ rows: Row[]; rssMb: number | nul
   return { rows, rssMb };
 }
 
+/**
+ * Each case on a server whose worker pool has `threads` threads, with enough clients (twice the
+ * cores) that the pool, not the clients, is the limit. Whether a server died shows as `dead`.
+ */
+async function benchThreads(
+  threads: number,
+): Promise<{ rows: (Row & { threads: number })[]; dead: boolean }> {
+  const server = await startServer({ PLATEN_BATCH_WORKERS: String(threads) });
+  try {
+    const { key, bodies } = await prepare(server);
+    const rows: (Row & { threads: number })[] = [];
+    for (const c of CASES) {
+      if (!alive(server)) return { rows, dead: true };
+      const clients = 2 * cores;
+      const row = {
+        ...toRow(c, clients, await load(server.url, key, c, bodies.get(c)!, clients, seconds)),
+        threads,
+      };
+      rows.push(row);
+      console.log(`${c.name}, ${threads} thread(s): ${row.ok} ok${failed(row) ? ' — FAILURES' : ''}`);
+      await drain(server.url, key, c, bodies.get(c)!);
+    }
+    return { rows, dead: !alive(server) };
+  } finally {
+    await stopServer(server);
+  }
+}
+
 async function main(): Promise<void> {
   if (!Number.isFinite(seconds) || seconds <= 0) throw new Error(`BENCH_SECONDS must be > 0: ${seconds}`);
   if (!clientCounts.every((n) => Number.isInteger(n) && n > 0))
     throw new Error(`BENCH_CLIENTS must be positive integers: ${process.env.BENCH_CLIENTS}`);
+  if (!threadCounts.every((n) => Number.isInteger(n) && n > 0 && n <= 256))
+    throw new Error(
+      `BENCH_THREADS must be whole numbers from 1 to 256, or none: ${process.env.BENCH_THREADS}`,
+    );
   const server = await startServer();
-  // Ctrl-C reaches the server too (same process group); this still removes the data directory.
+  // Ctrl-C reaches the servers too (same process group); this still removes their data directories.
   const interrupted = () => process.exit(130);
   process.once('SIGINT', () => {
-    stopServer(server).then(interrupted, interrupted);
+    Promise.all([...started].map(stopServer)).then(interrupted, interrupted);
   });
+  console.log(`platen API at ${server.url}, server pid ${server.child.pid}, ${seconds} s per run`);
+  console.log(`${cores} cores; load average before: ${loadAverage()}`);
   try {
-    console.log(`platen API at ${server.url}, server pid ${server.child.pid}, ${seconds} s per run`);
-    console.log(`load average before: ${loadAverage()}`);
     const { rows, rssMb } = await bench(server);
-    console.log(`\n${formatTable(rows)}`);
+    console.log(`\n${clientsTable(rows)}`);
     console.log(`\nserver peak RSS (VmHWM): ${rssMb === null ? 'n/a' : `${rssMb.toFixed(0)} MiB`}`);
     console.log(`load average after: ${loadAverage()}`);
     if (!alive(server)) {
@@ -376,6 +464,24 @@ async function main(): Promise<void> {
     }
   } finally {
     await stopServer(server);
+  }
+
+  if (threadCounts.length === 0) return;
+  const scaled: (Row & { threads: number })[] = [];
+  for (const threads of threadCounts) {
+    const { rows, dead } = await benchThreads(threads);
+    scaled.push(...rows);
+    if (dead) {
+      console.error(`FAILED: the server with ${threads} thread(s) died during the run`);
+      process.exitCode = 1;
+    }
+  }
+  console.log(`\nrenders and previews by worker-pool size (PLATEN_BATCH_WORKERS), ${2 * cores} clients:`);
+  console.log(threadsTable(scaled));
+  console.log(`load average after: ${loadAverage()}`);
+  if (scaled.some(failed)) {
+    console.error('FAILED: responses other than 2xx/503, or socket errors/timeouts (see the table)');
+    process.exitCode = 1;
   }
 }
 

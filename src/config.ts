@@ -67,8 +67,9 @@ const envSchema = z.object({
   /** Compiled template versions kept in memory. */
   PLATEN_TEMPLATE_CACHE: int(1, 1000).default(32),
   /**
-   * Worker threads rendering batch jobs' rows, shared by all jobs. With a queue (PLATEN_DATABASE_URL),
-   * `0`: this node renders no chunks itself and leaves them to `platen worker` processes.
+   * Worker threads rendering batch jobs' rows and every render and preview, shared by all (renders
+   * first). With a queue (PLATEN_DATABASE_URL), `0`: this node renders no chunks itself and leaves
+   * them to `platen worker` processes, drawing its renders on PLATEN_RENDER_CONCURRENCY threads.
    */
   PLATEN_BATCH_WORKERS: int(0, 256).default(availableParallelism()),
   /** The chunk queue's name: one per installation sharing a database. */

@@ -10,7 +10,6 @@ import type { FittedPiece, Piece, RecordImages } from './model/piece.js';
 import { isPdfA } from './model/manifest.js';
 import type { PieceIdentity } from './model/record.js';
 import type { CompiledTemplate } from './model/template.js';
-import { stillWanted } from './abort.js';
 import { type DocumentOptions, PieceDocument } from './render/document.js';
 import { rasterizePage } from './render/raster.js';
 import { cmykImage } from './assets/cmyk.js';
@@ -143,22 +142,18 @@ function imageItems(piece: FittedPiece): DrawnImage[] {
 /**
  * One page of a piece as a screen shows it: fitted (text that overflows is drawn past its box, so the
  * problem shows), drawn with screen-size images, cropped to `view.crop`, rasterized at `view.scale`.
- * Once `signal` aborts the work stops at its next step: the fit, each page drawn, the rasterizing.
  */
 export async function previewPage(
   compiled: CompiledTemplate,
   piece: Piece,
   view: { page: number; scale: number; crop: 'trim' | 'bleed' },
-  signal: AbortSignal,
 ): Promise<{ png: Buffer; fitted: FittedPiece; problems: Problem[] }> {
   const { fitted, problems } = fitPiece(piece);
-  await stillWanted(signal);
   const pdf = await renderToBuffer(compiled, [fitted], {
     imageVariants: await screenImages(fitted),
     crop: view.crop,
-    signal,
   });
-  return { png: await rasterizePage(pdf, view.page, view.scale, signal), fitted, problems };
+  return { png: await rasterizePage(pdf, view.page, view.scale), fitted, problems };
 }
 
 /** Screen-resolution stand-ins for every image a piece draws, static layers included: for previews. */

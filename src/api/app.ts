@@ -167,8 +167,8 @@ function requestLog(s: Services): RequestHandler {
 
 /**
  * Every request's abort signal: its work is abandoned when nobody is left to receive it, so that a
- * queued render never starts and one in progress stops at its next step (see RenderGate, stillWanted),
- * and a finished one is not recorded (the audit trail never lists a piece nobody received).
+ * queued render never starts (see RenderGate, WorkerPool.piece), one in progress stops at its next step
+ * (stillWanted), and a finished one is not recorded (the audit trail never lists a piece nobody received).
  * - A request still unanswered after `ms` gets 503: a stuck render never holds a client forever.
  * - A client that disconnects before its answer is complete (the response closes unfinished) has left.
  */

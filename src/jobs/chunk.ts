@@ -44,6 +44,11 @@ export interface TemplateSource {
   dir: string;
   version?: number;
   marks?: boolean;
+  /**
+   * A designer's draft staged in `dir` for one task: its content key, by which a worker keeps what
+   * it compiled (the folder is gone after the task).
+   */
+  draft?: string;
 }
 
 /** A rep per row: the column naming each row's rep profile, and those profiles (as `rep` parts). */
@@ -354,7 +359,7 @@ export function rowProspect(
 }
 
 /** A structured clone turns Buffers into plain Uint8Arrays; the draw step wants Buffers back. */
-function asBuffers(image: PreparedImage): PreparedImage {
+export function asBuffers(image: PreparedImage): PreparedImage {
   const buffer = (bytes: Uint8Array) => Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   return { ...image, data: buffer(image.data), ...(image.alpha ? { alpha: buffer(image.alpha) } : {}) };
 }

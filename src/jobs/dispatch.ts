@@ -2,7 +2,9 @@ import { availableParallelism } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { setFlagsFromString } from 'node:v8';
 import { Piscina } from 'piscina';
+import { PlatenError, type Problem } from '../errors.js';
 import type { ChunkResult, ChunkTask } from './chunk.js';
+import type { PieceResult, PieceTask } from './piece.js';
 
 /**
  * Where a job's chunks are rendered. Jobs know only this interface: the pool below runs chunks on
@@ -40,14 +42,44 @@ export function setWorkerHeapFlags(): void {
   setFlagsFromString('--heap-growing-percent=50');
 }
 
+/** Where single pieces (the API's and the pages' renders and previews) are drawn. */
+export interface PieceRunner {
+  /**
+   * Runs a piece ahead of every queued chunk. Once `signal` aborts, a queued piece leaves the queue
+   * unrun and the promise rejects with the signal's reason at once, whether or not the piece started.
+   */
+  piece(task: PieceTask, signal: AbortSignal): Promise<PieceResult>;
+}
+
 /**
- * A pool of worker threads, one per core unless told otherwise. Its workers' heaps are tuned by
- * setWorkerHeapFlags, which the entry point calls first.
+ * What waits for a thread: interactive pieces, whom a person waits for, go before batch chunks.
+ * Within a lane, first come, first served.
  */
-export class WorkerPool implements ChunkDispatcher {
+type Lane = 'interactive' | 'batch';
+
+interface Waiting {
+  start(): void;
+  /** Called when the task is dropped before it started. */
+  drop(reason: unknown): void;
+}
+
+/**
+ * A pool of worker threads, one per core unless told otherwise, shared by every job's chunks and every
+ * single render and preview of the process. Its workers' heaps are tuned by setWorkerHeapFlags, which
+ * the entry point calls first.
+ *
+ * The pool schedules its own tasks: a thread is handed a task only when it is free, taken from the
+ * interactive lane before the batch lane, so a render waits at most for one chunk to end, never behind
+ * a drop's queued chunks. (Piscina's own queue cannot be told this: a task with an abort signal that
+ * finds no free thread goes to a first-come list ahead of any custom task queue.)
+ */
+export class WorkerPool implements ChunkDispatcher, PieceRunner {
   private readonly pool: Piscina;
   /** Settles once every worker has loaded the engine: see close(). */
   private readonly loaded: Promise<unknown>;
+  /** Tasks handed to a thread and not yet ended. */
+  private busy = 0;
+  private readonly waiting: Record<Lane, Waiting[]> = { interactive: [], batch: [] };
 
   constructor(readonly concurrency: number = availableParallelism()) {
     this.pool = new Piscina({
@@ -70,10 +102,83 @@ export class WorkerPool implements ChunkDispatcher {
     );
   }
 
+  /** Tasks waiting for a thread, by lane. */
+  get queued(): Record<Lane, number> {
+    return { interactive: this.waiting.interactive.length, batch: this.waiting.batch.length };
+  }
+
+  /**
+   * A chunk, behind every piece. Once `signal` aborts, a queued chunk leaves the queue unrun and a
+   * running one's thread is ended (a chunk can take seconds; a fresh thread takes over its place).
+   */
   run(task: ChunkTask, signal?: AbortSignal): Promise<ChunkResult> {
-    return (this.pool.run(task, signal ? { signal } : {}) as Promise<ChunkResult>).catch((error: unknown) => {
-      throw fromWorker(error);
+    return this.schedule(
+      'batch',
+      signal,
+      () => this.pool.run(task, signal ? { signal } : {}) as Promise<ChunkResult>,
+    );
+  }
+
+  /**
+   * A piece, ahead of every chunk. A piece that started runs to its end even if its caller has gone:
+   * it takes a fraction of a second, and ending its thread would cost a new thread's start and its
+   * compiled templates; its result is dropped, and its caller is answered at once.
+   */
+  piece(task: PieceTask, signal: AbortSignal): Promise<PieceResult> {
+    const done = this.schedule(
+      'interactive',
+      signal,
+      () => this.pool.run(task, { name: 'piece' }) as Promise<PieceResult>,
+    );
+    return new Promise<PieceResult>((resolve, reject) => {
+      const leave = () => reject(signal.reason);
+      signal.addEventListener('abort', leave, { once: true });
+      done.then(resolve, reject).finally(() => signal.removeEventListener('abort', leave));
     });
+  }
+
+  /** Runs `start` on a free thread, after the tasks of its lane (and, for batch, every interactive one). */
+  private schedule<T>(lane: Lane, signal: AbortSignal | undefined, start: () => Promise<T>): Promise<T> {
+    return new Promise<T>((resolve, reject) => {
+      if (signal?.aborted) {
+        reject(signal.reason);
+        return;
+      }
+      const waiting: Waiting = {
+        start: () => {
+          signal?.removeEventListener('abort', leave);
+          this.busy += 1;
+          start()
+            .catch((error: unknown) => {
+              throw fromWorker(error);
+            })
+            .then(resolve, reject)
+            .finally(() => {
+              this.busy -= 1;
+              this.next();
+            });
+        },
+        drop: reject,
+      };
+      const leave = () => {
+        const queue = this.waiting[lane];
+        const at = queue.indexOf(waiting);
+        if (at !== -1) queue.splice(at, 1);
+        reject(signal!.reason);
+      };
+      signal?.addEventListener('abort', leave, { once: true });
+      this.waiting[lane].push(waiting);
+      this.next();
+    });
+  }
+
+  /** Hands free threads the next waiting tasks, interactive first. */
+  private next(): void {
+    while (this.busy < this.concurrency) {
+      const waiting = this.waiting.interactive.shift() ?? this.waiting.batch.shift();
+      if (!waiting) return;
+      waiting.start();
+    }
   }
 
   async close(): Promise<void> {
@@ -81,6 +186,10 @@ export class WorkerPool implements ChunkDispatcher {
     // terminated while piscina is still loading its module through require(esm): a batch refused
     // straight after the pool started (a sheet too small) could die of SIGABRT instead of exit 2.
     await this.loaded;
+    for (const waiting of [...this.waiting.interactive, ...this.waiting.batch])
+      waiting.drop(new Error('the worker pool is closing'));
+    this.waiting.interactive.length = 0;
+    this.waiting.batch.length = 0;
     await this.pool.close();
   }
 }
@@ -91,12 +200,15 @@ interface CrossingError {
   message: string;
   stack?: string;
   code?: string;
+  /** A PlatenError's problems (a bad record): it crosses back as the PlatenError it was. */
+  problems?: Problem[];
 }
 
 /**
  * What a worker throws, as plain data. A thread boundary clones an Error with its message and stack
  * only: an ENOSPC from writing a part would arrive with no `code`, and a full disk would then read
- * as a fault in the job rather than a storage failure that it can wait out (see storageFault).
+ * as a fault in the job rather than a storage failure that it can wait out (see storageFault); a
+ * PlatenError would arrive without its problems, and a bad record would read as a fault, not a 422.
  */
 export function toCrossing(error: unknown): CrossingError {
   const { message, stack, code } = error as { message?: unknown; stack?: unknown; code?: unknown };
@@ -105,12 +217,14 @@ export function toCrossing(error: unknown): CrossingError {
     message: typeof message === 'string' ? message : String(error),
     ...(typeof stack === 'string' ? { stack } : {}),
     ...(typeof code === 'string' ? { code } : {}),
+    ...(error instanceof PlatenError ? { problems: error.problems } : {}),
   };
 }
 
-/** A worker's failure back as an Error, with its code. */
+/** A worker's failure back as an Error, with its code (a PlatenError with its problems). */
 function fromWorker(error: unknown): unknown {
   if (typeof error !== 'object' || error === null || !(error as CrossingError).crossing) return error;
-  const { message, stack, code } = error as CrossingError;
-  return Object.assign(new Error(message), { ...(stack ? { stack } : {}), ...(code ? { code } : {}) });
+  const { message, stack, code, problems } = error as CrossingError;
+  const back = problems && code ? new PlatenError(code, problems) : new Error(message);
+  return Object.assign(back, { ...(stack ? { stack } : {}), ...(code && !problems ? { code } : {}) });
 }

@@ -1,13 +1,27 @@
 import { TemplateCache } from '../template/cache.js';
 import { compileTemplate, withMarks } from '../template/compile.js';
-import { type ChunkResult, type ChunkTask, renderChunk } from './chunk.js';
+import type { CompiledTemplate } from '../model/template.js';
+import { type ChunkResult, type ChunkTask, renderChunk, type TemplateSource } from './chunk.js';
 import { toCrossing } from './dispatch.js';
+import { drawPiece, type PieceResult, type PieceTask } from './piece.js';
 
 /**
- * A batch worker thread (see dispatch.ts): renders chunks, compiling each template once and keeping
- * it for the chunks that follow.
+ * A pool's worker thread (see dispatch.ts): renders chunks and single pieces, compiling each template
+ * once and keeping it for the tasks that follow.
  */
 const templates = new TemplateCache(4);
+/**
+ * Drafts being designed, apart: each change of a draft is a new one, which must not push out the
+ * templates that jobs and renders use. Each holds its fonts and images in memory: a few are kept.
+ */
+const drafts = new TemplateCache(4);
+
+function compiled({ dir, version, draft }: TemplateSource): Promise<CompiledTemplate> {
+  if (draft !== undefined) return drafts.get(draft, 0, () => compileTemplate(dir));
+  return templates.get(dir, version ?? 0, () =>
+    compileTemplate(dir, version === undefined ? {} : { version }),
+  );
+}
 
 /** The pool's no-op (see WorkerPool.close): answered once this module has loaded. */
 export function loaded(): null {
@@ -16,11 +30,15 @@ export function loaded(): null {
 
 export default async function run(task: ChunkTask): Promise<ChunkResult> {
   try {
-    const { dir, version, marks } = task.template;
-    const compiled = await templates.get(dir, version ?? 0, () =>
-      compileTemplate(dir, version === undefined ? {} : { version }),
-    );
-    return await renderChunk(withMarks(compiled, marks), task);
+    return await renderChunk(withMarks(await compiled(task.template), task.template.marks), task);
+  } catch (error) {
+    throw toCrossing(error);
+  }
+}
+
+export async function piece(task: PieceTask): Promise<PieceResult> {
+  try {
+    return await drawPiece(await compiled(task.template), task);
   } catch (error) {
     throw toCrossing(error);
   }

@@ -1,7 +1,6 @@
 import type { Writable } from 'node:stream';
 import PDFDocument from 'pdfkit';
 import type SVGtoPDF from 'svg-to-pdfkit';
-import { stillWanted } from '../abort.js';
 import type { FontFace } from '../assets/fonts.js';
 import { cmykImageReady, rgbToCmyk } from '../assets/cmyk.js';
 import { embeddedImage } from '../assets/svg.js';
@@ -81,8 +80,6 @@ export interface DocumentOptions {
   tagged?: TaggingOptions;
   /** Make the document PDF/A (the template's `output.standard`): for pieces emailed or archived. */
   pdfa?: PdfAStandard;
-  /** Stop before each page once it aborts: a piece drawn for a request whose client has left. */
-  signal?: AbortSignal;
   /**
    * When the document was made (its Info and XMP dates, and the file ID pdfkit derives from them);
    * by default now. A batch job fixes it, so that a chunk rendered again, on any worker, gives the
@@ -248,7 +245,6 @@ export class PieceDocument {
     let start = 0;
     let end: number | null = null;
     for (const [index, items] of piece.pages.entries()) {
-      await stillWanted(this.options.signal);
       this.addPage();
       const page = this.doc.page.dictionary;
       page.data.DPart = partRef;

@@ -2,7 +2,6 @@ import { createRequire } from 'node:module';
 import { dirname, join, sep } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import sharp from 'sharp';
-import { stillWanted } from '../abort.js';
 import {
   getDocument,
   GlobalWorkerOptions,
@@ -68,44 +67,25 @@ function canvas(): CanvasModule {
 }
 
 /**
- * Renders page `pageNumber` (from 1) at `scale` (1 = 72 dpi) to PNG bytes. With a signal, drawing
- * gives the event loop a turn between its slices and is cancelled as soon as the signal aborts.
+ * Renders page `pageNumber` (from 1) at `scale` (1 = 72 dpi) to PNG bytes.
  */
-export async function rasterizePage(
-  pdf: Uint8Array,
-  pageNumber: number,
-  scale: number,
-  signal?: AbortSignal,
-): Promise<Buffer> {
+export async function rasterizePage(pdf: Uint8Array, pageNumber: number, scale: number): Promise<Buffer> {
   return withPdfDocument(pdf, async (doc) => {
     if (!Number.isInteger(pageNumber) || pageNumber < 1 || pageNumber > doc.numPages) {
       throw new RangeError(`page ${pageNumber} does not exist (the document has ${doc.numPages})`);
     }
     const page = await doc.getPage(pageNumber);
-    await stillWanted(signal);
     const viewport = page.getViewport({ scale });
     const target = canvas().createCanvas(
       Math.max(1, Math.ceil(viewport.width - 1e-6)),
       Math.max(1, Math.ceil(viewport.height - 1e-6)),
     );
     const task = page.render({ canvas: target as never, viewport, intent: 'print' });
-    const cancel = () => task.cancel();
-    if (signal) {
-      // pdfjs pauses every few milliseconds; by default it resumes in a promise callback, which would
-      // keep the event loop (and so the news of a departed client) out until the page is done.
-      task.onContinue = (resume: () => void) => setImmediate(resume);
-      signal.addEventListener('abort', cancel, { once: true });
-    }
     try {
       await task.promise;
-    } catch (error) {
-      signal?.throwIfAborted();
-      throw error;
     } finally {
-      signal?.removeEventListener('abort', cancel);
       page.cleanup();
     }
-    await stillWanted(signal);
     // sharp's PNG encoder at a low compression level: several times faster than the canvas's own.
     const raw = { width: target.width, height: target.height, channels: 4 } as const;
     // data() is a view of the canvas's own memory, which nothing keeps alive while sharp reads it on a

@@ -8,18 +8,14 @@ import { loadFontFace } from '../assets/fonts.js';
 import { prepareImage } from '../assets/images.js';
 import { checkSvg, SVG_LIMITS } from '../assets/svg.js';
 import { KINDS } from '../elements/registry.js';
+import type { PieceRunner } from '../jobs/dispatch.js';
 import { ZipWriter } from '../jobs/zip-writer.js';
 import type { EditorProperty } from '../elements/kind.js';
 import { PlatenError, type Problem } from '../errors.js';
-import { mergeRecord } from '../merge/merge.js';
 import type { ElementInput } from '../model/kinds.js';
 import { PAGE_PRESETS } from '../model/manifest.js';
 import { PATTERN_PRESETS } from '../model/patterns.js';
-import type { CompiledTemplate } from '../model/template.js';
-import { previewPage, samples } from '../pipeline.js';
 import type { ApiKey, Store } from '../store/store.js';
-import type { TemplateCache } from '../template/cache.js';
-import { compileTemplate } from '../template/compile.js';
 import { type DesignProblem, designProblems } from '../template/design-problems.js';
 import { describeChanges, type Change } from './changes.js';
 import { authorize, ownerOf } from './policy.js';
@@ -160,8 +156,8 @@ export class DesignerService {
   constructor(
     private readonly store: Store,
     private readonly templates: TemplateService,
-    /** Compiled drafts by content hash. */
-    private readonly drafts: TemplateCache,
+    /** Where previews are drawn: the process's worker pool. */
+    private readonly runner: PieceRunner,
     private readonly stagingDir: string,
   ) {}
 
@@ -219,37 +215,41 @@ export class DesignerService {
     signal: AbortSignal,
   ): Promise<{ png: Buffer; cached: boolean }> {
     authorize(caller, 'templates.manage');
-    const key = `${await this.draftKey(caller, templateId, draft)}:${draft.page}:${draft.scale}:${draft.sample}`;
+    const draftKey = await this.draftKey(caller, templateId, draft);
+    const key = `${draftKey}:${draft.page}:${draft.scale}:${draft.sample}`;
     const hit = this.pngs.get(key);
     if (hit) {
       this.pngs.delete(key);
       this.pngs.set(key, hit);
       return { png: hit, cached: true };
     }
-    const compiled = await this.compiledDraft(caller, templateId, draft);
-    const problem = (path: string, message: string): never => {
-      throw new PlatenError('invalid_request', [{ path, rule: 'not_found', message }]);
-    };
-    if (draft.page > compiled.pages.length)
-      problem('page', `the template has ${compiled.pages.length} page(s)`);
-    const sample = samples(compiled)[draft.sample];
-    if (!sample) problem('sample', `there is no sample ${draft.sample + 1}: add a sample record`);
-    await stillWanted(signal);
-    let piece;
+    const staged = await this.stage(caller, templateId, draft);
+    let drawn;
     try {
-      piece = mergeRecord(compiled, sample!.record, sample!.images);
-    } catch (error) {
-      if (!(error instanceof PlatenError)) throw error;
-      throw new PlatenError(
-        error.code,
-        designProblems(
-          compiled.manifest,
-          error.problems.map((p) => ({ ...p, path: `samples[${draft.sample}].record.${p.path}` })),
-        ),
-      );
+      if (staged.problems.length > 0) throw new PlatenError('invalid_template', staged.problems);
+      await stillWanted(signal);
+      // The worker compiles the staged folder once per content (the draft's key) and keeps it, so
+      // dragging an element costs one compile and one render, off the event loop.
+      drawn = await this.runner
+        .piece(
+          {
+            kind: 'preview',
+            template: { dir: staged.dir, draft: draftKey },
+            source: { sample: draft.sample },
+            view: { page: draft.page, scale: draft.scale, crop: 'bleed' },
+          },
+          signal,
+        )
+        .catch((error: unknown) => {
+          // A page or sample the draft does not have is the request's problem; the rest, the draft's.
+          if (!(error instanceof PlatenError) || error.code === 'invalid_request') throw error;
+          throw new PlatenError(error.code, designProblems(draft.manifest, error.problems));
+        });
+    } finally {
+      await rm(staged.dir, { recursive: true, force: true });
     }
-    const view = { page: draft.page, scale: draft.scale, crop: 'bleed' as const };
-    const { png } = await previewPage(compiled, piece, view, signal);
+    if (drawn.kind !== 'preview') throw new Error('a preview answered as a render');
+    const png = Buffer.from(drawn.png.buffer, drawn.png.byteOffset, drawn.png.byteLength);
     this.remember(key, png);
     return { png, cached: false };
   }
@@ -452,28 +452,6 @@ export class DesignerService {
     for (const [path, sha] of [...files, ...assets].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)))
       hash.update(`\0${path}\0${sha}`);
     return hash.digest('hex');
-  }
-
-  /** A draft compiled once per content: a preview's costly step, done again only when the draft changes. */
-  private async compiledDraft(
-    caller: ApiKey,
-    templateId: string,
-    draft: DraftInput,
-  ): Promise<CompiledTemplate> {
-    const key = await this.draftKey(caller, templateId, draft);
-    return this.drafts.get(key, 0, async () => {
-      const staged = await this.stage(caller, templateId, draft);
-      try {
-        if (staged.problems.length > 0) throw new PlatenError('invalid_template', staged.problems);
-        return await compileTemplate(staged.dir).catch((error: unknown) => {
-          if (!(error instanceof PlatenError)) throw error;
-          throw new PlatenError(error.code, designProblems(draft.manifest, error.problems));
-        });
-      } finally {
-        // A compiled template holds what it draws (fonts, images) in memory: the folder is done with.
-        await rm(staged.dir, { recursive: true, force: true });
-      }
-    });
   }
 
   private remember(key: string, png: Buffer): void {

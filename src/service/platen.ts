@@ -27,12 +27,6 @@ import { TemplateService } from './templates.js';
 import { WebhookService } from './webhooks.js';
 
 /**
- * Compiled drafts kept for previews: each change of a draft is a new one, so only the latest few are
- * worth keeping (each holds its fonts and images in memory).
- */
-const DRAFT_CACHE = 4;
-
-/**
  * The one place that chooses the store's adapters: rows in PostgreSQL when a database URL is
  * configured, else in SQLite under the data directory; local-file blobs under the data directory.
  * Every service gets the Store interface only.
@@ -71,10 +65,12 @@ export class Platen {
   readonly settings: SettingsService;
   /** Scratch space on the data directory's file system: request bodies land here, packages unpack here. */
   readonly stagingDir: string;
-  /** Where batch jobs' chunks go: this node's threads, or the queue (PLATEN_DATABASE_URL). */
+  /** The process's worker threads: single renders and previews, and batch chunks behind them. */
+  readonly pool: WorkerPool;
+  /** Where batch jobs' chunks go: the pool above, or the queue (PLATEN_DATABASE_URL). */
   private readonly dispatcher: ChunkDispatcher;
-  /** With a queue, this node's own threads taking chunks from it (none with PLATEN_BATCH_WORKERS=0). */
-  private readonly chunkWorker: { pool: WorkerPool; worker: Promise<ChunkWorker>; dir: string } | null = null;
+  /** With a queue, the pool taking chunks from it too (none with PLATEN_BATCH_WORKERS=0). */
+  private readonly chunkWorker: { worker: Promise<ChunkWorker>; dir: string } | null = null;
 
   /** `store` is the services' own: for tests that look beneath them. */
   constructor(
@@ -84,7 +80,9 @@ export class Platen {
   ) {
     this.stagingDir = join(config.dataDir, 'staging');
     mkdirSync(this.stagingDir, { recursive: true });
-    if (config.databaseUrl === null) this.dispatcher = new WorkerPool(config.batchWorkers);
+    // An API node that leaves chunks to `platen worker` processes still draws its renders here.
+    this.pool = new WorkerPool(config.batchWorkers > 0 ? config.batchWorkers : config.renderConcurrency);
+    if (config.databaseUrl === null) this.dispatcher = this.pool;
     else {
       const store = openChunkStore(config.dataDir);
       this.dispatcher = new QueueDispatcher(
@@ -95,18 +93,17 @@ export class Platen {
         (error) => log.warn({ err: error }, 'the chunk queue met an error'),
       );
       if (config.batchWorkers > 0) {
-        const pool = new WorkerPool(config.batchWorkers);
         const dir = mkdtempSync(join(tmpdir(), 'platen-worker-'));
         const worker = ChunkWorker.start({
           url: config.databaseUrl,
           queue: config.queue,
           store,
-          pool,
+          pool: this.pool,
           dir,
           onError: (error) => log.warn({ err: error }, 'the chunk queue met an error'),
         });
         worker.catch((error: unknown) => log.error({ err: error }, 'cannot take chunks from the queue'));
-        this.chunkWorker = { pool, worker, dir };
+        this.chunkWorker = { worker, dir };
       }
     }
     this.settings = new SettingsService(store, {
@@ -120,17 +117,12 @@ export class Platen {
       this.settings,
     );
     // Drafts being designed: a few per person at work, each compiled once per change.
-    this.designer = new DesignerService(
-      store,
-      this.templates,
-      new TemplateCache(DRAFT_CACHE),
-      this.stagingDir,
-    );
+    this.designer = new DesignerService(store, this.templates, this.pool, this.stagingDir);
     this.webhooks = new WebhookService(store, { retryMs: config.webhookRetryMs }, log);
     this.pieces = new PieceService(store, this.templates, config.publicUrl, (type, pieces, dataOf, idOf) =>
       this.webhooks.emit(type, pieces, dataOf, idOf),
     );
-    this.renders = new RenderService(store, this.templates, this.pieces);
+    this.renders = new RenderService(store, this.templates, this.pieces, this.pool);
     this.results = new ResultsService(store);
     this.jobs = new JobService(
       store,
@@ -165,12 +157,12 @@ export class Platen {
    */
   async close(): Promise<void> {
     if (this.chunkWorker) {
-      const { pool, worker, dir } = this.chunkWorker;
+      const { worker, dir } = this.chunkWorker;
       await (await worker.catch(() => null))?.close();
-      await pool.close();
       await rm(dir, { recursive: true, force: true });
     }
-    await this.dispatcher.close();
+    if (this.dispatcher !== this.pool) await this.dispatcher.close();
+    await this.pool.close();
     await this.store.close();
   }
 }

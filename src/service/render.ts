@@ -2,12 +2,12 @@ import { stillWanted } from '../abort.js';
 import { type PreparedImage, prepareImage } from '../assets/images.js';
 import { normalizePhoto } from '../assets/photos.js';
 import { NotFoundError, PlatenError, type Problem } from '../errors.js';
-import { fitPieceOrThrow } from '../layout/piece.js';
+import type { TemplateSource } from '../jobs/chunk.js';
+import type { PieceRunner } from '../jobs/dispatch.js';
+import type { PieceRecordSource } from '../jobs/piece.js';
 import type { FitReportEntry, RecordImages } from '../model/piece.js';
-import { pieceFacts, prospectName } from '../merge/facts.js';
-import { landingUrl, mergeRecord } from '../merge/merge.js';
 import { SAMPLE_PIECE_CODE } from '../model/piece-code.js';
-import { fitRecord, previewPage, renderToBuffer, samples } from '../pipeline.js';
+import { fitRecord, samples } from '../pipeline.js';
 import type { ApiKey, RenderRecord, RepDetails, Store } from '../store/store.js';
 import type { CompiledTemplate } from '../model/template.js';
 import { authorize, can, ownerOf, repScope, sees } from './policy.js';
@@ -58,12 +58,15 @@ export class RenderService {
     private readonly store: Store,
     private readonly templates: TemplateService,
     private readonly pieces: PieceService,
+    /** Where pieces are drawn: the process's worker pool, shared with the batch jobs' chunks. */
+    private readonly runner: PieceRunner,
   ) {}
 
   /**
    * Renders one piece for a rep, with a fresh response code, and records it in the audit trail and
-   * among the pieces. Once `signal` aborts (the caller gave up or left) the work stops at its next
-   * step, and nothing is stored for a piece nobody received.
+   * among the pieces. The piece is drawn on the worker pool, ahead of batch chunks. Once `signal`
+   * aborts (the caller gave up or left) the work stops at its next step (a piece waiting for a thread
+   * leaves the pool's queue), and nothing is stored for a piece nobody received.
    */
   async render(
     caller: ApiKey,
@@ -77,17 +80,25 @@ export class RenderService {
     const { record, images } = await this.recordFor(compiled, caller, request);
     await stillWanted(signal);
     const identity = await this.pieces.newIdentity();
-    const merged = mergeRecord(compiled, record, images, identity);
-    const piece = fitPieceOrThrow(merged);
-    const pdf = await renderToBuffer(compiled, [piece], { signal });
+    const drawn = await this.runner.piece(
+      {
+        kind: 'render',
+        template: await this.source(compiled),
+        source: { record, images: [...images] },
+        identity,
+      },
+      signal,
+    );
+    if (drawn.kind !== 'render') throw new Error('a render answered as a preview');
     signal.throwIfAborted();
+    const pdf = Buffer.from(drawn.pdf.buffer, drawn.pdf.byteOffset, drawn.pdf.byteLength);
     const outputSha256 = await this.store.blobs.put(pdf);
     const audit = await this.store.renders.add({
       keyId: caller.id,
       repId: caller.repId,
       templateId: compiled.id,
       version: compiled.version,
-      recordSha256: piece.recordHash,
+      recordSha256: drawn.recordHash,
       outputSha256,
       bytes: pdf.length,
       pieceCode: identity.code,
@@ -103,12 +114,12 @@ export class RenderService {
         channel,
         jobId: null,
         row: null,
-        landingUrl: landingUrl(compiled, merged.record, identity),
+        landingUrl: drawn.landingUrl,
         variant: null,
         holdout: false,
-        ...pieceFacts(compiled, merged.record),
+        ...drawn.facts,
         entered: {
-          prospectName: prospectName(merged.record.prospect),
+          prospectName: drawn.prospectName,
           prospect: request.prospect,
           fields: request.fields,
         },
@@ -185,8 +196,9 @@ export class RenderService {
 
   /**
    * A PNG of one page at screen resolution. Text that overflows is still drawn (past its box) so the
-   * rep sees the problem; an invalid record is refused with its problems. Once `signal` aborts the
-   * work stops at its next step: merge, fit, each page drawn, the rasterizing.
+   * rep sees the problem; an invalid record is refused with its problems. Drawn and rasterized on the
+   * worker pool, ahead of batch chunks; once `signal` aborts the work stops at its next step (a piece
+   * waiting for a thread leaves the pool's queue).
    */
   async preview(
     caller: ApiKey,
@@ -195,8 +207,10 @@ export class RenderService {
     scale: number,
     signal: AbortSignal,
   ): Promise<{ png: Buffer; report: FitReportEntry[]; problems: Problem[]; pages: number }> {
-    const { compiled, record, images } = await this.previewInput(caller, request);
-    return this.previewRecord(caller, compiled, record, images, page, scale, signal);
+    const { compiled, record, images, sample } = await this.previewInput(caller, request);
+    // A sample's images are the package's own, which the worker has: it is named, not sent.
+    const source = sample === undefined ? { record, images: [...images] } : { sample };
+    return this.drawPreview(caller, compiled, source, page, scale, signal);
   }
 
   /**
@@ -212,6 +226,18 @@ export class RenderService {
     scale: number,
     signal: AbortSignal,
   ): Promise<{ png: Buffer; report: FitReportEntry[]; problems: Problem[]; pages: number }> {
+    return this.drawPreview(caller, compiled, { record, images: [...images] }, page, scale, signal);
+  }
+
+  /** One page of a piece drawn on the pool, cropped to the trim box, with what fitting found. */
+  private async drawPreview(
+    caller: ApiKey,
+    compiled: CompiledTemplate,
+    source: PieceRecordSource,
+    page: number,
+    scale: number,
+    signal: AbortSignal,
+  ): Promise<{ png: Buffer; report: FitReportEntry[]; problems: Problem[]; pages: number }> {
     authorize(caller, 'pieces.preview');
     if (page > compiled.pages.length) {
       throw new PlatenError('invalid_request', [
@@ -219,19 +245,32 @@ export class RenderService {
       ]);
     }
     await stillWanted(signal);
-    const piece = mergeRecord(compiled, record, images, this.pieces.identity(SAMPLE_PIECE_CODE));
-    await stillWanted(signal);
-    // Cropped to the trim box: the rep sees the piece as it will be after cutting.
-    const { png, fitted, problems } = await previewPage(
-      compiled,
-      piece,
-      { page, scale, crop: 'trim' },
+    const drawn = await this.runner.piece(
+      {
+        kind: 'preview',
+        template: await this.source(compiled),
+        source,
+        identity: this.pieces.identity(SAMPLE_PIECE_CODE),
+        // Cropped to the trim box: the rep sees the piece as it will be after cutting.
+        view: { page, scale, crop: 'trim' },
+      },
       signal,
     );
-    return { png, report: fitted.report, problems, pages: compiled.pages.length };
+    if (drawn.kind !== 'preview') throw new Error('a preview answered as a render');
+    const png = Buffer.from(drawn.png.buffer, drawn.png.byteOffset, drawn.png.byteLength);
+    return { png, report: drawn.report, problems: drawn.problems, pages: compiled.pages.length };
   }
 
-  private async previewInput(caller: ApiKey, request: PreviewRequest) {
+  /** A compiled template as a worker compiles it again: its stored package and version. */
+  private async source(compiled: CompiledTemplate): Promise<TemplateSource> {
+    const version = { templateId: compiled.id, version: compiled.version };
+    return { dir: await this.templates.packageDir(version), version: compiled.version };
+  }
+
+  private async previewInput(
+    caller: ApiKey,
+    request: PreviewRequest,
+  ): Promise<{ compiled: CompiledTemplate; record: unknown; images: RecordImages; sample?: number }> {
     const version = await this.templates.resolve(request.templateId, request.version, caller);
     const compiled = await this.templates.compiled(version);
     if (request.sample !== undefined) {
@@ -241,7 +280,7 @@ export class RenderService {
           { path: 'sample', rule: 'not_found', message: `no sample ${request.sample}` },
         ]);
       }
-      return { compiled, record: sample.record, images: sample.images };
+      return { compiled, record: sample.record, images: sample.images, sample: request.sample };
     }
     return { compiled, ...(await this.recordFor(compiled, caller, request)) };
   }

@@ -307,6 +307,32 @@ describe('previews', () => {
     expect(res.status).toBe(422);
     expect(problem(res).errors).toEqual([expect.objectContaining({ element: 'replyPlate', page: 'front' })]);
   });
+
+  test('a page or sample the draft lacks is named as the request’s; a sample that breaks an input, by the input', async () => {
+    const page = await preview(copy(), '?page=9');
+    expect(page.status).toBe(422);
+    expect(problem(page).errors).toEqual([
+      { path: 'page', rule: 'not_found', message: 'the template has 2 page(s)' },
+    ]);
+    const sample = await preview(copy(), '?page=1&sample=7');
+    expect(sample.status).toBe(422);
+    expect(problem(sample).errors).toEqual([
+      { path: 'sample', rule: 'not_found', message: 'there is no sample 8: add a sample record' },
+    ]);
+    const manifest = copy();
+    (
+      manifest as unknown as { samples: { record: { prospect: Record<string, string> } }[] }
+    ).samples[0]!.record.prospect.zip = 'ME 04101';
+    const bad = await preview(manifest, '?page=1&sample=0');
+    expect(bad.status).toBe(422);
+    expect(problem(bad).errors).toEqual([
+      expect.objectContaining({
+        path: 'samples[0].record.prospect.zip',
+        input: 'ZIP code',
+        message: expect.stringContaining('5 digits, or ZIP+4'),
+      }),
+    ]);
+  });
 });
 
 describe('assets', () => {

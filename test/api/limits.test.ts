@@ -5,6 +5,7 @@
  * stack trace or a file path.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { OPERATOR } from '../../src/service/keys.js';
 import { cleanup } from '../support/files.js';
 import { sampleRecord } from '../support/records.js';
 import { brief, type JsonObject, putProfile, type Reply, request } from '../support/request.js';
@@ -180,9 +181,21 @@ describe('request timeout (PLATEN_REQUEST_TIMEOUT_MS=1000, one render slot, one 
       PLATEN_RENDER_CONCURRENCY: '1',
       PLATEN_RENDER_QUEUE: '1',
       PLATEN_REQUEST_TIMEOUT_MS: '1000',
+      PLATEN_BATCH_WORKERS: '1',
     });
     const rep = await readyRep(server, 'slow-rep');
     const gate = server.running.services.gate;
+    // The brochure compiled, here and on the one worker thread, before a request has a second to be
+    // answered in: the first render of a version compiles it on each (unseen under the default 30 s).
+    const { templates, pool } = server.running.platen;
+    const version = await templates.resolve('insurance-brochure', undefined, OPERATOR);
+    await templates.compiled(version);
+    const template = { dir: await templates.packageDir(version), version: version.version };
+    const view = { page: 1, scale: 0.25, crop: 'trim' } as const;
+    await pool.piece(
+      { kind: 'preview', template, source: { sample: 0 }, view },
+      new AbortController().signal,
+    );
     const audits = await auditCount(server);
     let release!: () => void;
     const held = gate.run(

@@ -9,25 +9,11 @@ import http from 'node:http';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { RenderGate } from '../../src/api/limits.js';
 import { HttpError } from '../../src/api/problem.js';
-import * as raster from '../../src/render/raster.js';
 import { cleanup } from '../support/files.js';
 import { sampleRecord } from '../support/records.js';
 import { brief, putProfile, request } from '../support/request.js';
 import { createKey, fullProfile, startTestServer, type TestServer } from '../support/server.js';
 import { type PageSession, signInPages } from '../support/pages.js';
-
-/** Pages rasterized by the preview service, to tell a preview that stopped early from one that ran on. */
-const rasterized = vi.hoisted(() => ({ pages: 0 }));
-vi.mock('../../src/render/raster.js', async (original) => {
-  const actual = await original<typeof raster>();
-  return {
-    ...actual,
-    rasterizePage: (...args: Parameters<typeof actual.rasterizePage>) => {
-      rasterized.pages += 1;
-      return actual.rasterizePage(...args);
-    },
-  };
-});
 
 describe('the render gate', () => {
   it('drops a waiter whose request was abandoned at once: its work never runs, its place is free', async () => {
@@ -246,8 +232,9 @@ describe('abandoned renders and previews over HTTP (one render slot)', () => {
       return compiled(version);
     });
     const work = vi.spyOn(renders, face.work);
+    // Pieces handed to the worker pool, to tell work that stopped early from work that ran on.
+    const drawn = vi.spyOn(server.running.platen.pool, 'piece');
     const audits = (await server.running.platen.store.renders.list({ limit: 500 })).length;
-    rasterized.pages = 0;
 
     try {
       const [first, ...rest] = face.requests();
@@ -268,21 +255,22 @@ describe('abandoned renders and previews over HTTP (one render slot)', () => {
       expect(reason).toBeInstanceOf(HttpError);
       expect(reason).toMatchObject({ status: 499, code: 'client_closed' });
       await expect.poll(() => gate.running).toBe(0);
-      // Only the first started; it stopped before drawing anything to rasterize; nothing was recorded.
+      // Only the first started; it stopped before the pool drew anything; nothing was recorded.
       expect(work).toHaveBeenCalledTimes(1);
-      expect(rasterized.pages).toBe(0);
+      expect(drawn).not.toHaveBeenCalled();
       expect(await server.running.platen.store.renders.list({ limit: 500 })).toHaveLength(audits);
 
       // A client that stays is served as before, through the same counters.
       compiling.mockRestore();
       expect(await face.served.send()).toBe(face.served.status);
       expect(work).toHaveBeenCalledTimes(2);
-      if (face.work === 'preview') expect(rasterized.pages).toBe(1);
+      expect(drawn).toHaveBeenCalledTimes(1);
     } finally {
       // Whatever failed, the next case finds the slot free.
       hold.open();
       compiling.mockRestore();
       work.mockRestore();
+      drawn.mockRestore();
     }
   });
 });
