@@ -66,7 +66,7 @@ export async function writePieces(
   let document: PieceDocument | null = null;
   const cmyk = compiled.print.colorSpace === 'cmyk';
   for await (const piece of pieces) {
-    if (cmyk) await convertImages(piece, options.imageVariants);
+    if (cmyk) await convertImages(piece, options.imageVariants, compiled.print.standard === 'PDF/X-1a');
     document ??= new PieceDocument(
       compiled.page,
       {
@@ -166,7 +166,8 @@ export async function screenImages(piece: FittedPiece): Promise<Map<PreparedImag
 async function convertImages(
   piece: FittedPiece,
   screen: ReadonlyMap<PreparedImage, PreparedImage> | undefined,
+  opaque: boolean,
 ): Promise<void> {
   for (const item of imageItems(piece))
-    if (!item.keepRgb && !screen?.has(item.image)) await cmykImage(item.image);
+    if (!item.keepRgb && !screen?.has(item.image)) await cmykImage(item.image, opaque);
 }

@@ -253,6 +253,14 @@ export const templateText = z.string().max(20_000);
 export const TEMPLATE_KINDS = ['brochure', 'postcard', 'letter', 'flyer', 'card', 'other'] as const;
 export type TemplateKind = (typeof TEMPLATE_KINDS)[number];
 
+/**
+ * The standards a template's output can be written to (`output.standard`): PDF/X-4 (ISO 15930-7) or
+ * PDF/X-1a (ISO 15930-4) for press, each a CMYK file with an output intent. A merged drop of a
+ * PDF/X-4 template is PDF/VT-1 as well (ISO 16612-2).
+ */
+export const OUTPUT_STANDARDS = ['PDF/X-4', 'PDF/X-1a'] as const;
+export type OutputStandard = (typeof OUTPUT_STANDARDS)[number];
+
 /** A record as written in samples and record files; validated later against the template's inputs. */
 const looseRecordSchema = z.strictObject({
   rep: z.record(z.string(), z.unknown()).default({}),
@@ -322,6 +330,20 @@ export function manifestShape<E extends z.ZodType<ElementDef, ElementInput>>(ele
         marks: z.boolean().default(false),
         /** `cmyk`: every colour and image converted for press, with an output intent. */
         colorSpace: z.enum(['rgb', 'cmyk']).default('rgb'),
+        standard: z
+          .enum(OUTPUT_STANDARDS)
+          .optional()
+          .describe(
+            'the standard the PDF is written to: PDF/X-4 (a merged drop is PDF/VT-1 too) or PDF/X-1a, for press; both need colorSpace cmyk',
+          ),
+      })
+      .superRefine((output, ctx) => {
+        if (output.standard?.startsWith('PDF/X') && output.colorSpace !== 'cmyk')
+          ctx.addIssue({
+            code: 'custom',
+            path: ['standard'],
+            message: `${output.standard} prints in CMYK: set the output's colour space to CMYK, or choose no standard`,
+          });
       })
       .optional(),
     samples: z

@@ -136,6 +136,7 @@ export function installPdfkitPatches(): void {
   deflateStreamsSized(Object.getPrototypeOf(doc._root) as PdfReferenceInternals);
   escapeXmpInfo(PDFDocument.prototype as unknown as InfoInternals);
   metadataWithoutStrayLength(PDFDocument.prototype as unknown as MetadataInternals);
+  ownXmpPacket(PDFDocument.prototype as unknown as MetadataInternals);
   installed = true;
 }
 
@@ -209,6 +210,31 @@ function escapeXmpInfo(proto: InfoInternals): void {
 interface MetadataInternals {
   ref(data?: Record<string, unknown>): PdfRef;
   endMetadata(this: MetadataInternals): void;
+  _root: PdfRef;
+  [XMP]?: () => string;
+}
+
+const XMP = Symbol('platenXmp');
+
+/**
+ * Has a document write this XMP packet (see pdf/xmp.ts), made when the document ends, in place of
+ * pdfkit's (which has no identification schemas). Needs installPdfkitPatches.
+ */
+export function setXmpPacket(doc: Doc, packet: () => string): void {
+  (doc as unknown as MetadataInternals)[XMP] = packet;
+}
+
+/** Writes the packet a document was given (setXmpPacket), uncompressed as XMP asks, instead of pdfkit's. */
+function ownXmpPacket(proto: MetadataInternals): void {
+  const endMetadata = proto.endMetadata;
+  proto.endMetadata = function (this: MetadataInternals) {
+    const packet = this[XMP];
+    if (!packet) return endMetadata.call(this);
+    const ref = this.ref({ Type: 'Metadata', Subtype: 'XML' });
+    (ref as PdfRef & { compress: boolean }).compress = false;
+    ref.end(Buffer.from(packet(), 'utf8'));
+    this._root.data.Metadata = ref;
+  };
 }
 
 /**

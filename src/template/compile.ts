@@ -121,6 +121,7 @@ class Compiler {
       marks: manifest.output?.marks ?? false,
       colorSpace: manifest.output?.colorSpace ?? 'rgb',
       spots,
+      ...(manifest.output?.standard ? { standard: manifest.output.standard } : {}),
     };
   }
 
@@ -139,6 +140,7 @@ class Compiler {
       for (const [e, el] of def.elements.entries()) {
         const context = this.context(el, `pages[${p}].elements[${e}]`);
         this.checkGeometry(el, page, context.path);
+        this.checkStandard(el, context.path);
         if (el.when && !this.declared(el.when.path)) {
           this.problem(
             `${context.path}.when.path`,
@@ -429,8 +431,20 @@ class Compiler {
   /** A CMYK document's package images, converted once now (the draw step uses the copies). */
   private async convertAssets(): Promise<void> {
     for (const [rel, image] of this.assets) {
-      await cmykImage(image).catch((error: Error) =>
+      await cmykImage(image, this.print.standard === 'PDF/X-1a').catch((error: Error) =>
         this.problem(rel, 'bad_image', `${rel}: cannot convert to CMYK: ${error.message}`),
+      );
+    }
+  }
+
+  /** A PDF/X file holds no RGB (ISO 15930-7, 6.2.4.3; ISO 15930-4, 6.2.4.3): no element may keep it. */
+  private checkStandard(el: ElementDef, path: string): void {
+    const standard = this.print.standard;
+    if (standard?.startsWith('PDF/X') && 'keepRgb' in el && el.keepRgb === true) {
+      this.problem(
+        `${path}.keepRgb`,
+        'standard',
+        `"${el.name}" keeps its RGB colours, which ${standard} does not allow: switch off "Keep RGB in a CMYK document"`,
       );
     }
   }
