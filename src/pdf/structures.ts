@@ -127,7 +127,9 @@ export class RecordParts {
   /**
    * Writes the node and, given the level records are at, the DPartRoot naming it: the DPartRoot's
    * number, or null (also when the node was never asked for). The root node's Parent is the
-   * DPartRoot (ISO 32000-2, 14.12), so an imposed file's unnamed node has none.
+   * DPartRoot (ISO 32000-2, 14.12), so an imposed file's unnamed node has none. The DPartRoot names
+   * each level, from the root node's down (NodeNameList, which PDF/VT files carry, ISO 16612-2):
+   * the document, the parts a drop was joined from, the records.
    */
   end(recordLevel: number | null): number | null {
     if (this.node === null) return null;
@@ -137,10 +139,16 @@ export class RecordParts {
     if (root === null) return null;
     this.sink.write(
       root,
-      `<<\n/Type /DPartRoot\n/DPartRootNode ${this.node} 0 R\n/RecordLevel ${recordLevel}\n>>`,
+      `<<\n/Type /DPartRoot\n/DPartRootNode ${this.node} 0 R\n/RecordLevel ${recordLevel}\n/NodeNameList [${levelNames(recordLevel)}]\n>>`,
     );
     return root;
   }
+}
+
+/** `/Document /Part /Record`: the names of the levels down to records, at `recordLevel`. */
+function levelNames(recordLevel: number): string {
+  const middle = Array.from({ length: recordLevel - 1 }, () => '/Part');
+  return ['/Document', ...middle, '/Record'].join(' ');
 }
 
 /**

@@ -2,9 +2,9 @@ import { createHash } from 'node:crypto';
 
 /**
  * The XMP packet of a print file written to a standard: the identification schemas PDF/X-4 asks for
- * (ISO 15930-7:2010, 6.7.2: pdfxid:GTS_PDFXVersion; the document's title, dates, ids, rendition
+ * (ISO 15930-7:2010: pdfxid:GTS_PDFXVersion; the document's title, dates, ids, rendition
  * class and trapping, as its Info dictionary says them) and, for a merged drop, PDF/VT-1's
- * (ISO 16612-2:2010, 6.3: pdfvtid:GTS_PDFVTVersion and GTS_PDFVTModDate). A single document
+ * (ISO 16612-2:2010: pdfvtid:GTS_PDFVTVersion and GTS_PDFVTModDate). A single document
  * (render/document.ts) and the joiner of a drop's parts (render/join.ts) both write it with this.
  */
 

@@ -63,8 +63,8 @@ export interface DocumentInfo {
 }
 
 /**
- * The PDF version each standard's files declare: PDF/X-4 allows at most 1.6 (ISO 15930-7, 6.1.2);
- * PDF/X-1a:2001, whose identification these files carry, is PDF 1.3 (ISO 15930-1, 6.1).
+ * The PDF version each standard's files declare: PDF/X-4 allows at most 1.6 (ISO 15930-7);
+ * PDF/X-1a:2001, whose identification these files carry, is PDF 1.3 (ISO 15930-1).
  */
 const PDF_VERSIONS: Record<OutputStandard, '1.3' | '1.6'> = { 'PDF/X-4': '1.6', 'PDF/X-1a': '1.3' };
 

@@ -437,7 +437,7 @@ class Compiler {
     }
   }
 
-  /** A PDF/X file holds no RGB (ISO 15930-7, 6.2.4.3; ISO 15930-4, 6.2.4.3): no element may keep it. */
+  /** A PDF/X file holds no device RGB (ISO 15930-7, ISO 15930-4): no element may keep it. */
   private checkStandard(el: ElementDef, path: string): void {
     const standard = this.print.standard;
     if (standard?.startsWith('PDF/X') && 'keepRgb' in el && el.keepRgb === true) {
