@@ -133,10 +133,13 @@ export class RecordParts {
    */
   end(recordLevel: number | null): number | null {
     if (this.node === null) return null;
-    const root = recordLevel === null ? null : this.sink.allocate();
-    const parent = root === null ? '' : `\n/Parent ${root} 0 R`;
-    this.sink.write(this.node, `<<\n/Type /DPart${parent}\n/DParts ${refArrays(this.children)}\n>>`);
-    if (root === null) return null;
+    const dparts = `/DParts ${refArrays(this.children)}`;
+    if (recordLevel === null) {
+      this.sink.write(this.node, `<<\n/Type /DPart\n${dparts}\n>>`);
+      return null;
+    }
+    const root = this.sink.allocate();
+    this.sink.write(this.node, `<<\n/Type /DPart\n/Parent ${root} 0 R\n${dparts}\n>>`);
     this.sink.write(
       root,
       `<<\n/Type /DPartRoot\n/DPartRootNode ${this.node} 0 R\n/RecordLevel ${recordLevel}\n/NodeNameList [${levelNames(recordLevel)}]\n>>`,
