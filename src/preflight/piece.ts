@@ -23,6 +23,7 @@ export function preflightPiece(
   const defs = new Map<string, ElementDef>();
   for (const page of compiled.manifest.pages) for (const el of page.elements) defs.set(el.name, el);
   const cmyk = compiled.print.colorSpace === 'cmyk';
+  const { standard } = compiled.print;
   const { trimWidth, trimHeight } = compiled.page;
   const findings: Finding[] = [];
   piece.pages.forEach((items, index) => {
@@ -43,7 +44,16 @@ export function preflightPiece(
       const def = defs.get(item.name);
       if (def && !def.bleeds && outsideTrim(item.box, trimWidth, trimHeight))
         add('warning', 'in_bleed', 'reaches past the trim into the bleed without `bleeds: true`');
-      if (cmyk && kind.rgb?.(item, context)) add('warning', 'rgb_in_cmyk', 'left RGB in a CMYK document');
+      if (cmyk && kind.rgb?.(item, context)) {
+        // What is left RGB is art with gradients or transparency (keepRgb is refused at compile).
+        if (standard?.startsWith('PDF/X'))
+          add(
+            'error',
+            'rgb_in_pdfx',
+            `has gradients or transparency, which are drawn in RGB, and ${standard} allows no RGB: use art in flat colours`,
+          );
+        else add('warning', 'rgb_in_cmyk', 'left RGB in a CMYK document');
+      }
     }
     findings.push(...clearZoneFindings(flat, { piece: name, page: index + 1 }));
   });

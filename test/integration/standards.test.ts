@@ -14,6 +14,7 @@ import { PlatenError } from '../../src/errors.js';
 import { preparePiece, renderToBuffer, samples } from '../../src/pipeline.js';
 import { PdfJoiner } from '../../src/render/join.js';
 import { compileTemplate } from '../../src/template/compile.js';
+import { validateTemplate } from '../../src/validate.js';
 import type { CompiledTemplate } from '../../src/model/template.js';
 import { cleanup, withTempDir } from '../support/files.js';
 import { halfTransparentPng } from '../support/images.js';
@@ -330,5 +331,21 @@ describe('a template asking for a standard it cannot meet', () => {
     expect(found.map((p) => p.message)).toEqual([
       '"screenOnly" keeps its RGB colours, which PDF/X-1a does not allow: switch off "Keep RGB in a CMYK document"',
     ]);
+  });
+
+  it('is refused for art with a gradient, which would stay RGB', async () => {
+    const dir = await postcardTo('PDF/X-4');
+    await writeFile(
+      path.join(dir, 'art/logo-reverse.svg'),
+      '<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 10 10"><defs><linearGradient id="g">' +
+        '<stop offset="0" stop-color="#fff"/><stop offset="1" stop-color="#036"/></linearGradient></defs>' +
+        '<rect width="10" height="10" fill="url(#g)"/></svg>',
+    );
+    const { problems } = await validateTemplate(dir);
+    const art = problems.filter((p) => p.rule === 'rgb_in_pdfx');
+    expect(art.length).toBeGreaterThan(0);
+    expect(art[0]!.message).toBe(
+      'has gradients or transparency, which are drawn in RGB, and PDF/X-4 allows no RGB: use art in flat colours',
+    );
   });
 });
