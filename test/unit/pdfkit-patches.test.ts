@@ -2,7 +2,7 @@ import PDFDocument from 'pdfkit';
 import { SaxesParser } from 'saxes';
 import { describe, expect, it } from 'vitest';
 import { requireVersion } from '../../src/pdf/package-version.js';
-import { installPdfkitPatches } from '../../src/pdf/pdfkit.js';
+import { asDoc, installPdfkitPatches, setXmpPacket } from '../../src/pdf/pdfkit.js';
 import { PdfFile } from '../../src/pdf/reader.js';
 import { refOf } from '../../src/pdf/syntax.js';
 
@@ -160,6 +160,16 @@ describe('pdfkit patches', () => {
     expect(() => xmlText(was.xmp, 'rdf:li')).toThrow();
     expect(infoTitle(is.info)).toBe(infoTitle(was.info));
     expect(infoTitle(is.info)).toBe(`(Smith & Sons <Ltd> "Ocean" 'Bay')`);
+  });
+
+  it('write a packet the document was given instead of pdfkit’s, uncompressed', async () => {
+    const packet =
+      '<?xpacket begin="\ufeff" id="W5M0MpCehiHzreSzNTczkc9d"?><x:xmpmeta xmlns:x="adobe:ns:meta/"/><?xpacket end="w"?>';
+    const file = new PdfFile(await write(patched, 'Drop', (doc) => setXmpPacket(asDoc(doc), () => packet)));
+    const metadata = [...file.objects.values()].filter((object) => object.head.includes('/Type /Metadata'));
+    expect(metadata).toHaveLength(1);
+    expect(metadata[0]!.head).not.toMatch(/Filter/);
+    expect(file.data(metadata[0]!).toString('utf8')).toBe(packet);
   });
 });
 
