@@ -5,7 +5,7 @@
  * (the XMP packet) and pdffonts, ghostscript's tiffsep (what flattening printed).
  */
 import { execFile } from 'node:child_process';
-import { writeFile } from 'node:fs/promises';
+import { readdir, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { Writable } from 'node:stream';
 import { promisify } from 'node:util';
@@ -16,7 +16,7 @@ import { PdfJoiner } from '../../src/render/join.js';
 import { compileTemplate } from '../../src/template/compile.js';
 import { validateTemplate } from '../../src/validate.js';
 import type { CompiledTemplate } from '../../src/model/template.js';
-import { cleanup, withTempDir } from '../support/files.js';
+import { cleanup, tempDir, withTempDir } from '../support/files.js';
 import { halfTransparentPng } from '../support/images.js';
 import { templateCopy } from '../support/packages.js';
 import {
@@ -29,6 +29,7 @@ import {
   type PdfObjects,
 } from '../support/pdf.js';
 import { inksIn, uncompressed } from '../support/print.js';
+import { requireBuiltCli, runCli } from '../support/repo.js';
 
 const run = promisify(execFile);
 
@@ -235,6 +236,55 @@ describe('a merged drop of a PDF/X-4 template', () => {
     for (const leaf of leaves) {
       const recipient = dictOf(objs, dictOf(objs, leaf['/DPM'])['/CIP4_Root'])['/CIP4_Recipient'];
       expect(dictOf(objs, recipient)['/CIP4_ExternalID']).toMatch(/^\/[0-9a-f]{64}$/);
+    }
+  });
+});
+
+describe('a batch of a PDF/X-4 template from the command line', () => {
+  let dir: string;
+  let work: string;
+
+  beforeAll(async () => {
+    await requireBuiltCli();
+    dir = await postcardTo('PDF/X-4');
+    const records = (await compileTemplate(dir)).manifest.samples.map(
+      (s) => s.record as { rep: unknown; prospect: Record<string, string> },
+    );
+    const keys = ['firstName', 'lastName', 'address1', 'address2', 'city', 'state', 'zip'];
+    const cell = (v = '') => `"${v.replace(/"/g, '""')}"`;
+    const rows = Array.from({ length: 4 }, () =>
+      records.map((r) => keys.map((k) => cell(r.prospect[k])).join(',')),
+    );
+    work = await tempDir('platen-drop-');
+    await writeFile(path.join(work, 'drop.csv'), `${[keys.join(','), ...rows.flat()].join('\n')}\n`);
+    await writeFile(path.join(work, 'rep.json'), JSON.stringify(records[0]!.rep));
+  });
+
+  const batch = async (out: string): Promise<string> => {
+    const file = path.join(work, out);
+    const input = ['--csv', path.join(work, 'drop.csv'), '--rep', path.join(work, 'rep.json')];
+    const result = await runCli(['batch', dir, ...input, '--out', file]);
+    expect(result.code, result.stderr).toBe(0);
+    return file;
+  };
+
+  it('merges a PDF/VT-1 drop, and zips PDF/X-4 pieces', async () => {
+    const drop = await readFile(await batch('drop.pdf'));
+    expect((await qpdfCheck(drop)).ok).toBe(true);
+    const packet = await xmpOf(drop);
+    expect(xmp(packet, 'pdfvtid:GTS_PDFVTVersion')).toBe('PDF/VT-1');
+    expect(xmp(packet, 'pdfxid:GTS_PDFXVersion')).toBe('PDF/X-4');
+    const zip = await batch('drop.zip');
+    const members = await withTempDir('platen-unzip-', async (to) => {
+      await run('unzip', ['-q', zip, '-d', to]);
+      return Promise.all((await readdir(to)).map((name) => readFile(path.join(to, name))));
+    });
+    expect(members.length).toBeGreaterThan(1);
+    for (const member of members) {
+      expect(member.subarray(0, 8).toString('latin1')).toBe('%PDF-1.6');
+      const own = await xmpOf(member);
+      expect(xmp(own, 'pdfxid:GTS_PDFXVersion')).toBe('PDF/X-4');
+      expect(xmp(own, 'pdfvtid:GTS_PDFVTVersion')).toBeUndefined();
     }
   });
 });
