@@ -83,12 +83,15 @@ function round4(v: number): number {
   return Math.round(v * 10_000) / 10_000;
 }
 
-/** CMYK copies by image: [0] keeps alpha as a soft mask, [1] is flattened onto the paper (opaque). */
-const converted = [
-  new WeakMap<PreparedImage, Promise<PreparedImage>>(),
-  new WeakMap<PreparedImage, Promise<PreparedImage>>(),
-];
-const ready = [new WeakMap<PreparedImage, PreparedImage>(), new WeakMap<PreparedImage, PreparedImage>()];
+/** CMYK copies of images, as they are converted and once they are ready. */
+interface Copies {
+  converted: WeakMap<PreparedImage, Promise<PreparedImage>>;
+  ready: WeakMap<PreparedImage, PreparedImage>;
+}
+const copies = (): Copies => ({ converted: new WeakMap(), ready: new WeakMap() });
+/** Copies that keep an image's alpha as its soft mask, and copies flattened onto the paper. */
+const MASKED = copies();
+const OPAQUE = copies();
 
 /** Whether an image needs no CMYK copy: CMYK already, and opaque when an opaque one is asked for. */
 function asItIs(image: PreparedImage, opaque: boolean): boolean {
@@ -102,19 +105,19 @@ function asItIs(image: PreparedImage, opaque: boolean): boolean {
  * flattens the image onto the paper, white, first.
  */
 export function cmykImage(image: PreparedImage, opaque = false): Promise<PreparedImage> {
-  const cache = converted[opaque ? 1 : 0]!;
-  let variant = cache.get(image);
+  const { converted, ready } = opaque ? OPAQUE : MASKED;
+  let variant = converted.get(image);
   if (!variant) {
     variant = asItIs(image, opaque) ? Promise.resolve(image) : convertImage(image, opaque);
-    void variant.then((v) => ready[opaque ? 1 : 0]!.set(image, v)).catch(() => undefined);
-    cache.set(image, variant);
+    void variant.then((v) => ready.set(image, v)).catch(() => undefined);
+    converted.set(image, variant);
   }
   return variant;
 }
 
 /** The CMYK copy made by cmykImage, for the (synchronous) draw step; throws if it was not awaited. */
 export function cmykImageReady(image: PreparedImage, opaque = false): PreparedImage {
-  const variant = asItIs(image, opaque) ? image : ready[opaque ? 1 : 0]!.get(image);
+  const variant = asItIs(image, opaque) ? image : (opaque ? OPAQUE : MASKED).ready.get(image);
   if (!variant) throw new Error(`image ${image.sha256.slice(0, 12)} has no CMYK copy yet`);
   return variant;
 }
