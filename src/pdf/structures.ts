@@ -163,7 +163,7 @@ function levelNames(recordLevel: number): string {
 export function recordPart(parent: number, recordHash: string, start: number, end: number | null): string {
   const dpm = `<</CIP4_Root<</CIP4_Recipient<</CIP4_ExternalID/${recordHash}>>>>>>`;
   // Type is optional on DPart leaves: left out, as it would be repeated for every record. For the
-  // same reason the leaf is written without optional white space (a drop's bytes per record, docs/perf.md).
+  // same reason the leaf is written without optional white space (docs/perf.md: bytes per record).
   return `<</Parent ${parent} 0 R/DPM${dpm}/Start ${start} 0 R${end === null ? '' : `/End ${end} 0 R`}>>`;
 }
 
