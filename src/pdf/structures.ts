@@ -156,9 +156,9 @@ function levelNames(recordLevel: number): string {
 
 /**
  * A record's DPart leaf: its first and last page (when it has more than one) and, in its DPM, its
- * record's SHA-256 (hex) as the recipient's id. DPM keys are second-class names with a registered
- * prefix (ISO 32000-2, annex E), and PDF/VT's recipient metadata is CIP4's (CIP4_Root, CIP4_Recipient;
- * ISO 21812-1 types CIP4_ExternalID as a name), which prepress tools read.
+ * record's SHA-256 (hex) as the recipient's id, in the keys PDF/VT tools read: CIP4's (CIP4_Root,
+ * CIP4_Recipient, CIP4_ExternalID, which ISO 21812-1, as the Arlington PDF model encodes it, types as
+ * a name), second-class names under CIP4's registered prefix rather than a key of Platen's own.
  */
 export function recordPart(parent: number, recordHash: string, start: number, end: number | null): string {
   const dpm = `<</CIP4_Root<</CIP4_Recipient<</CIP4_ExternalID/${recordHash}>>>>>>`;
