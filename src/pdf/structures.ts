@@ -156,15 +156,11 @@ function levelNames(recordLevel: number): string {
 
 /**
  * A record's DPart leaf: its first and last page (when it has more than one) and, in its DPM, its
- * record's SHA-256 (hex) as the recipient's id, in the keys PDF/VT tools read: CIP4's (CIP4_Root,
- * CIP4_Recipient, CIP4_ExternalID, which ISO 21812-1, as the Arlington PDF model encodes it, types as
- * a name), second-class names under CIP4's registered prefix rather than a key of Platen's own.
+ * record's SHA-256 as a text string: a hash is data, not a name.
  */
 export function recordPart(parent: number, recordHash: string, start: number, end: number | null): string {
-  const dpm = `<</CIP4_Root<</CIP4_Recipient<</CIP4_ExternalID/${recordHash}>>>>>>`;
-  // Type is optional on DPart leaves: left out, as it would be repeated for every record. For the
-  // same reason the leaf is written without optional white space (docs/perf.md: bytes per record).
-  return `<</Parent ${parent} 0 R/DPM${dpm}/Start ${start} 0 R${end === null ? '' : `/End ${end} 0 R`}>>`;
+  // Type is optional on DPart leaves: left out, as it would be repeated for every record.
+  return `<<\n/Parent ${parent} 0 R\n/DPM <<\n/RecordSHA256 ${pdfString(recordHash)}\n>>\n/Start ${start} 0 R${end === null ? '' : `\n/End ${end} 0 R`}\n>>`;
 }
 
 /** `[[a b …] [c d …]]`: references in arrays of at most TREE_CHUNK. */

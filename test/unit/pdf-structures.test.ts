@@ -104,10 +104,10 @@ describe('RecordParts', () => {
 
   it('names a record’s pages and its hash', () => {
     expect(recordPart(3, 'ab12', 7, null)).toBe(
-      '<</Parent 3 0 R/DPM<</CIP4_Root<</CIP4_Recipient<</CIP4_ExternalID/ab12>>>>>>/Start 7 0 R>>',
+      '<<\n/Parent 3 0 R\n/DPM <<\n/RecordSHA256 (ab12)\n>>\n/Start 7 0 R\n>>',
     );
     expect(recordPart(3, 'ab12', 7, 9)).toBe(
-      '<</Parent 3 0 R/DPM<</CIP4_Root<</CIP4_Recipient<</CIP4_ExternalID/ab12>>>>>>/Start 7 0 R/End 9 0 R>>',
+      '<<\n/Parent 3 0 R\n/DPM <<\n/RecordSHA256 (ab12)\n>>\n/Start 7 0 R\n/End 9 0 R\n>>',
     );
   });
 });
