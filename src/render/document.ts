@@ -29,8 +29,8 @@ import {
   asDoc,
   addSharedPage,
   installPdfkitPatches,
+  InfoName,
   objectSink,
-  PdfText,
   refTo,
   setXmpPacket,
 } from '../pdf/pdfkit.js';
@@ -231,7 +231,7 @@ export class PieceDocument {
     const values = this.doc.info as Record<string, unknown>;
     const created = values.CreationDate as Date;
     values.ModDate = created;
-    values.Trapped = new PdfText('/False');
+    values.Trapped = new InfoName('False');
     if (standard === 'PDF/X-1a') {
       // ISO 15930-4 readers take the 2001 edition's identification, which a PDF 1.3 file carries.
       values.GTS_PDFXVersion = 'PDF/X-1:2001';

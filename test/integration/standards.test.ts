@@ -120,7 +120,8 @@ describe('a PDF/X-4 piece', () => {
     expect(xmp(packet, 'pdf:Trapped')).toBe('False');
     const info = infoOf(objs);
     expect(info['/GTS_PDFXVersion']).toBe('u:PDF/X-4');
-    expect(info['/Trapped']).toBe('/False');
+    // A name in the Info dictionary itself, where PDF/X checkers look for it.
+    expect(dictOf(objs, (objs.trailer as PdfDict)['/Info'])['/Trapped']).toBe('/False');
   });
 
   it('dates, titles and names its producer alike in XMP and Info', () => {
@@ -318,7 +319,7 @@ describe('a PDF/X-1a piece', () => {
     const info = infoOf(objs);
     expect(info['/GTS_PDFXVersion']).toBe('u:PDF/X-1:2001');
     expect(info['/GTS_PDFXConformance']).toBe('u:PDF/X-1a:2001');
-    expect(info['/Trapped']).toBe('/False');
+    expect(dictOf(objs, (objs.trailer as PdfDict)['/Info'])['/Trapped']).toBe('/False');
     expect(info['/ModDate']).toBe(info['/CreationDate']);
     const intents = deref(objs, catalogOf(objs)['/OutputIntents']) as string[];
     expect(intents.map((ref) => dictOf(objs, ref)['/S'])).toEqual(['/GTS_PDFX']);
