@@ -72,7 +72,7 @@ export async function writePieces(
   const rgbMarks = compiled.print.marks && !cmyk;
   const pdfa = single && !options.impose && !rgbMarks && isPdfA(standard) ? standard : undefined;
   for await (const piece of pieces) {
-    if (cmyk) await convertImages(piece, options.imageVariants);
+    if (cmyk) await convertImages(piece, options.imageVariants, compiled.print.standard === 'PDF/X-1a');
     const imageVariants =
       pdfa === 'PDF/A-1b' ? await opaqueImages(piece, cmyk, options.imageVariants) : options.imageVariants;
     document ??= new PieceDocument(
@@ -172,9 +172,10 @@ export async function screenImages(piece: FittedPiece): Promise<Map<PreparedImag
 async function convertImages(
   piece: FittedPiece,
   screen: ReadonlyMap<PreparedImage, PreparedImage> | undefined,
+  opaque: boolean,
 ): Promise<void> {
   for (const item of imageItems(piece))
-    if (!item.keepRgb && !screen?.has(item.image)) await cmykImage(item.image);
+    if (!item.keepRgb && !screen?.has(item.image)) await cmykImage(item.image, opaque);
 }
 
 /**

@@ -1,8 +1,20 @@
-/** The template's own settings: its name, what kind of piece it is, where its tracked link leads. */
+/**
+ * The template's own settings: its name, what kind of piece it is, where its tracked link leads, and
+ * the print standard its PDFs are written to.
+ */
 import { field, h, section } from './dom.js';
 import type { Draft } from './state.js';
 
 const KINDS = ['brochure', 'postcard', 'letter', 'flyer', 'card', 'other'];
+
+/** The manifest's `output.standard` values, in words; '' is none. A PDF/X standard prints in CMYK. */
+const STANDARDS: [string, string][] = [
+  ['', 'None'],
+  ['PDF/X-4', 'PDF/X-4: for press, CMYK'],
+  ['PDF/X-1a', 'PDF/X-1a: for press, CMYK, no transparency'],
+  ['PDF/A-2b', 'PDF/A-2b: pieces to email or archive'],
+  ['PDF/A-1b', 'PDF/A-1b: pieces to email or archive, for older archives'],
+];
 
 export class Settings {
   readonly root = h('div', { class: 'd-settings' });
@@ -22,13 +34,17 @@ export class Settings {
         }),
         help,
       );
-    const setOutput = (key: string) => (v: string) =>
+    const changeOutput = (edit: (out: Record<string, unknown>) => void) =>
       this.draft.change((mm) => {
-        const out = ((mm.output as Record<string, unknown> | undefined) ?? {}) as Record<string, unknown>;
-        if (v) out[key] = v;
-        else delete out[key];
+        const out = (mm.output as Record<string, unknown> | undefined) ?? {};
+        edit(out);
         mm.output = out;
       });
+    const setIn = (out: Record<string, unknown>, key: string, v: string) => {
+      if (v) out[key] = v;
+      else delete out[key];
+    };
+    const setOutput = (key: string) => (v: string) => changeOutput((out) => setIn(out, key, v));
     this.root.replaceChildren(
       section(
         'Template',
@@ -55,6 +71,26 @@ export class Settings {
           output.fileName,
           setOutput('fileName'),
           'e.g. {{prospect.lastName}}.pdf',
+        ),
+        field(
+          'Print standard',
+          h(
+            'select',
+            {
+              onchange: (e) => {
+                const standard = (e.target as HTMLSelectElement).value;
+                changeOutput((out) => {
+                  setIn(out, 'standard', standard);
+                  // PDF/X files are CMYK throughout: choosing one converts the template for press.
+                  if (standard.startsWith('PDF/X')) out.colorSpace = 'cmyk';
+                });
+              },
+            },
+            ...STANDARDS.map(([value, words]) =>
+              h('option', { value, text: words, selected: (output.standard ?? '') === value }),
+            ),
+          ),
+          'What press needs: PDF/X-4 for most printers; a merged mail drop is PDF/VT-1 as well.',
         ),
       ),
     );

@@ -83,18 +83,32 @@ function round4(v: number): number {
   return Math.round(v * 10_000) / 10_000;
 }
 
-const converted = new WeakMap<PreparedImage, Promise<PreparedImage>>();
-const ready = new WeakMap<PreparedImage, PreparedImage>();
+/** CMYK copies of images, as they are converted and once they are ready. */
+interface Copies {
+  converted: WeakMap<PreparedImage, Promise<PreparedImage>>;
+  ready: WeakMap<PreparedImage, PreparedImage>;
+}
+const copies = (): Copies => ({ converted: new WeakMap(), ready: new WeakMap() });
+/** Copies that keep an image's alpha as its soft mask, and copies flattened onto the paper. */
+const MASKED = copies();
+const OPAQUE = copies();
+
+/** Whether an image needs no CMYK copy: CMYK already, and opaque when an opaque one is asked for. */
+function asItIs(image: PreparedImage, opaque: boolean): boolean {
+  return image.colorSpace === 'DeviceCMYK' && !(opaque && image.alpha);
+}
 
 /**
  * The CMYK copy of an image (a CMYK JPEG, alpha kept as its soft mask), converted once per image and
  * kept as long as the image is: template art is converted when the template compiles, a record's
- * photo the first time a CMYK document draws it.
+ * photo the first time a CMYK document draws it. `opaque` (PDF/X-1a, which allows no transparency)
+ * flattens the image onto the paper, white, first.
  */
-export function cmykImage(image: PreparedImage): Promise<PreparedImage> {
+export function cmykImage(image: PreparedImage, opaque = false): Promise<PreparedImage> {
+  const { converted, ready } = opaque ? OPAQUE : MASKED;
   let variant = converted.get(image);
   if (!variant) {
-    variant = image.colorSpace === 'DeviceCMYK' ? Promise.resolve(image) : convertImage(image);
+    variant = asItIs(image, opaque) ? Promise.resolve(image) : convertImage(image, opaque);
     void variant.then((v) => ready.set(image, v)).catch(() => undefined);
     converted.set(image, variant);
   }
@@ -102,15 +116,44 @@ export function cmykImage(image: PreparedImage): Promise<PreparedImage> {
 }
 
 /** The CMYK copy made by cmykImage, for the (synchronous) draw step; throws if it was not awaited. */
-export function cmykImageReady(image: PreparedImage): PreparedImage {
-  const variant = image.colorSpace === 'DeviceCMYK' ? image : ready.get(image);
+export function cmykImageReady(image: PreparedImage, opaque = false): PreparedImage {
+  const variant = asItIs(image, opaque) ? image : (opaque ? OPAQUE : MASKED).ready.get(image);
   if (!variant) throw new Error(`image ${image.sha256.slice(0, 12)} has no CMYK copy yet`);
   return variant;
 }
 
-async function convertImage(image: PreparedImage): Promise<PreparedImage> {
-  const input =
-    image.filter === 'DCTDecode'
+/**
+ * An image with alpha composited onto white paper, as an opaque raw RGB or grey sharp input (PDF/X-1a
+ * allows no soft mask). Only RGB and grey images carry alpha (PNG art and photos).
+ */
+async function flattened(image: PreparedImage): Promise<ReturnType<typeof sharp>> {
+  if (image.colorSpace === 'DeviceCMYK')
+    throw new Error('a CMYK image with transparency cannot be flattened');
+  const channels = image.colorSpace === 'DeviceGray' ? 1 : 3;
+  const data =
+    image.filter === 'FlateDecode'
+      ? inflateSync(image.data)
+      : await sharp(image.data)
+          .toColourspace(channels === 1 ? 'b-w' : 'srgb')
+          .raw()
+          .toBuffer();
+  const alpha = inflateSync(image.alpha!);
+  const out = Buffer.alloc(data.length);
+  for (let p = 0; p < alpha.length; p++) {
+    const a = alpha[p]! / 255;
+    for (let c = 0; c < channels; c++) {
+      const i = p * channels + c;
+      out[i] = Math.round(data[i]! * a + 255 * (1 - a));
+    }
+  }
+  return sharp(out, { raw: { width: image.width, height: image.height, channels } });
+}
+
+async function convertImage(image: PreparedImage, opaque: boolean): Promise<PreparedImage> {
+  const flatten = opaque && image.alpha !== undefined;
+  const input = flatten
+    ? await flattened(image)
+    : image.filter === 'DCTDecode'
       ? sharp(image.data)
       : sharp(inflateSync(image.data), {
           raw: {
@@ -119,12 +162,11 @@ async function convertImage(image: PreparedImage): Promise<PreparedImage> {
             channels: image.colorSpace === 'DeviceGray' ? 1 : 3,
           },
         });
-  const data = await input
+  const cmyk = input
     .toColourspace('srgb')
     .withIccProfile(OUTPUT_CONDITION.profileFile, { attach: false })
-    .toColourspace('cmyk')
-    .jpeg({ quality: 92, chromaSubsampling: '4:4:4' })
-    .toBuffer();
+    .toColourspace('cmyk');
+  const data = await cmyk.jpeg({ quality: 92, chromaSubsampling: '4:4:4' }).toBuffer();
   return finishImage({
     width: image.width,
     height: image.height,
@@ -133,6 +175,6 @@ async function convertImage(image: PreparedImage): Promise<PreparedImage> {
     data,
     // libjpeg writes CMYK JPEGs inverted, as Photoshop does (Adobe APP14 marker): say so to the reader.
     decode: [1, 0, 1, 0, 1, 0, 1, 0],
-    ...(image.alpha ? { alpha: image.alpha } : {}),
+    ...(image.alpha && !flatten ? { alpha: image.alpha } : {}),
   });
 }

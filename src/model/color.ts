@@ -1,3 +1,4 @@
+import type { PdfXStandard } from './manifest.js';
 /** A named ink (Separation colour space), declared once per template and written once per document. */
 export interface SpotInk {
   /** The palette key: the colour space's resource name. */
@@ -38,4 +39,6 @@ export interface PrintSetup {
   colorSpace: 'rgb' | 'cmyk';
   /** Every spot ink the palette declares. */
   spots: SpotInk[];
+  /** The press standard the file is written to (manifest `output.standard`), in CMYK. */
+  standard?: PdfXStandard;
 }

@@ -240,12 +240,25 @@ const inputMapSchema = z.record(keySchema, inputSchema).default({});
 
 // -------------------------------------------------------------------- what the element kinds share
 
-/** The PDF/A standards a template may ask its single pieces to keep (`output.standard`). */
+/**
+ * The standards a template's output can be written to (`output.standard`). For press: PDF/X-4
+ * (ISO 15930-7) or PDF/X-1a (ISO 15930-4), each a CMYK file with an output intent; a merged drop of a
+ * PDF/X-4 template is PDF/VT-1 as well (ISO 16612-2). For single pieces emailed or archived: PDF/A-2b
+ * (ISO 19005-2) or PDF/A-1b (ISO 19005-1).
+ */
+export const PDFX_STANDARDS = ['PDF/X-4', 'PDF/X-1a'] as const;
+export type PdfXStandard = (typeof PDFX_STANDARDS)[number];
 export const PDFA_STANDARDS = ['PDF/A-2b', 'PDF/A-1b'] as const;
 export type PdfAStandard = (typeof PDFA_STANDARDS)[number];
+export const OUTPUT_STANDARDS = [...PDFX_STANDARDS, ...PDFA_STANDARDS] as const;
+export type OutputStandard = (typeof OUTPUT_STANDARDS)[number];
 
 export function isPdfA(standard: string | undefined): standard is PdfAStandard {
   return (PDFA_STANDARDS as readonly (string | undefined)[]).includes(standard);
+}
+
+export function isPdfX(standard: string | undefined): standard is PdfXStandard {
+  return (PDFX_STANDARDS as readonly (string | undefined)[]).includes(standard);
 }
 
 /** Structure roles an element may take in a tagged PDF. */
@@ -330,16 +343,20 @@ export function manifestShape<E extends z.ZodType<ElementDef, ElementInput>>(ele
         marks: z.boolean().default(false),
         /** `cmyk`: every colour and image converted for press, with an output intent. */
         colorSpace: z.enum(['rgb', 'cmyk']).default('rgb'),
-        /**
-         * The standard every PDF of the template claims and keeps: `PDF/A-2b` (ISO 19005-2) or
-         * `PDF/A-1b` (ISO 19005-1), for pieces meant to be emailed or archived.
-         */
         standard: z
-          .enum(PDFA_STANDARDS)
+          .enum(OUTPUT_STANDARDS)
           .optional()
           .describe(
-            'the standard every PDF of the template keeps: PDF/A-2b or PDF/A-1b, for pieces to be emailed or archived',
+            'the standard the PDF is written to: PDF/X-4 (a merged drop is PDF/VT-1 too) or PDF/X-1a, for press, both needing colorSpace cmyk; or PDF/A-2b or PDF/A-1b, for pieces to be emailed or archived',
           ),
+      })
+      .superRefine((output, ctx) => {
+        if (isPdfX(output.standard) && output.colorSpace !== 'cmyk')
+          ctx.addIssue({
+            code: 'custom',
+            path: ['standard'],
+            message: `${output.standard} prints in CMYK: set the output's colour space to CMYK, or choose no standard`,
+          });
       })
       .optional(),
     samples: z

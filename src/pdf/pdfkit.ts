@@ -73,6 +73,18 @@ export class PdfText {
   }
 }
 
+/**
+ * A name for the Info dictionary (`/Trapped /False`), written in the dictionary itself: pdfkit makes
+ * every other Info value an object of its own (see directInfoNames).
+ */
+export class InfoName extends PdfText {
+  constructor(name: string) {
+    super(`/${name}`);
+  }
+  /** What pdfkit calls on the object it made of an Info value; this one is written where it is used. */
+  end(): void {}
+}
+
 /** A reference to object `n`, as a value of pdfkit's dictionaries. */
 export function refTo(n: number): PdfText {
   return new PdfText(`${n} 0 R`);
@@ -126,7 +138,8 @@ let installed = false;
 
 /**
  * Patches pdfkit, once per process: streams deflated with zlib's memory sized to them, Info values
- * escaped in the XMP packet, and no stray key on the XMP stream. Refuses another pdfkit version.
+ * escaped in the XMP packet, no stray key on the XMP stream, a document's own XMP packet when it has
+ * one, and Info names written in place. Refuses another pdfkit version.
  */
 export function installPdfkitPatches(): void {
   if (installed) return;
@@ -136,6 +149,8 @@ export function installPdfkitPatches(): void {
   deflateStreamsSized(Object.getPrototypeOf(doc._root) as PdfReferenceInternals);
   escapeXmpInfo(PDFDocument.prototype as unknown as InfoInternals);
   metadataWithoutStrayLength(PDFDocument.prototype as unknown as MetadataInternals);
+  ownXmpPacket(PDFDocument.prototype as unknown as MetadataInternals);
+  directInfoNames(PDFDocument.prototype as unknown as EndInternals);
   installed = true;
 }
 
@@ -209,6 +224,54 @@ function escapeXmpInfo(proto: InfoInternals): void {
 interface MetadataInternals {
   ref(data?: Record<string, unknown>): PdfRef;
   endMetadata(this: MetadataInternals): void;
+  _root: PdfRef;
+  [XMP]?: () => string;
+}
+
+const XMP = Symbol('platenXmp');
+
+/**
+ * Has a document write this XMP packet (see pdf/xmp.ts), made when the document ends, in place of
+ * pdfkit's (which has no identification schemas). Needs installPdfkitPatches.
+ */
+export function setXmpPacket(doc: Doc, packet: () => string): void {
+  (doc as unknown as MetadataInternals)[XMP] = packet;
+}
+
+interface EndInternals {
+  ref(data?: unknown): unknown;
+  end(this: EndInternals): void;
+}
+
+/**
+ * pdfkit writes each Info value as an object of its own, referred to from the Info dictionary. For a
+ * name (InfoName: PDF/X's Trapped) that is legal, but PDF/X checkers read Trapped without following
+ * the reference; so an InfoName is handed back as the value itself, with no object made for it.
+ */
+function directInfoNames(proto: EndInternals): void {
+  const end = proto.end;
+  proto.end = function (this: EndInternals) {
+    const ref = this.ref;
+    this.ref = (data) => (data instanceof InfoName ? data : ref.call(this, data));
+    try {
+      end.call(this);
+    } finally {
+      this.ref = ref;
+    }
+  };
+}
+
+/** Writes the packet a document was given (setXmpPacket), uncompressed as XMP asks, instead of pdfkit's. */
+function ownXmpPacket(proto: MetadataInternals): void {
+  const endMetadata = proto.endMetadata;
+  proto.endMetadata = function (this: MetadataInternals) {
+    const packet = this[XMP];
+    if (!packet) return endMetadata.call(this);
+    const ref = this.ref({ Type: 'Metadata', Subtype: 'XML' });
+    (ref as PdfRef & { compress: boolean }).compress = false;
+    ref.end(Buffer.from(packet(), 'utf8'));
+    this._root.data.Metadata = ref;
+  };
 }
 
 /**

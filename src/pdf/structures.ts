@@ -127,20 +127,31 @@ export class RecordParts {
   /**
    * Writes the node and, given the level records are at, the DPartRoot naming it: the DPartRoot's
    * number, or null (also when the node was never asked for). The root node's Parent is the
-   * DPartRoot (ISO 32000-2, 14.12), so an imposed file's unnamed node has none.
+   * DPartRoot (ISO 32000-2, 14.12), so an imposed file's unnamed node has none. The DPartRoot names
+   * each level, from the root node's down (NodeNameList, which PDF/VT files carry, ISO 16612-2):
+   * the document, the parts a drop was joined from, the records.
    */
   end(recordLevel: number | null): number | null {
     if (this.node === null) return null;
-    const root = recordLevel === null ? null : this.sink.allocate();
-    const parent = root === null ? '' : `\n/Parent ${root} 0 R`;
-    this.sink.write(this.node, `<<\n/Type /DPart${parent}\n/DParts ${refArrays(this.children)}\n>>`);
-    if (root === null) return null;
+    const dparts = `/DParts ${refArrays(this.children)}`;
+    if (recordLevel === null) {
+      this.sink.write(this.node, `<<\n/Type /DPart\n${dparts}\n>>`);
+      return null;
+    }
+    const root = this.sink.allocate();
+    this.sink.write(this.node, `<<\n/Type /DPart\n/Parent ${root} 0 R\n${dparts}\n>>`);
     this.sink.write(
       root,
-      `<<\n/Type /DPartRoot\n/DPartRootNode ${this.node} 0 R\n/RecordLevel ${recordLevel}\n>>`,
+      `<<\n/Type /DPartRoot\n/DPartRootNode ${this.node} 0 R\n/RecordLevel ${recordLevel}\n/NodeNameList [${levelNames(recordLevel)}]\n>>`,
     );
     return root;
   }
+}
+
+/** `/Document /Part /Record`: the names of the levels down to records, at `recordLevel`. */
+function levelNames(recordLevel: number): string {
+  const middle = Array.from({ length: recordLevel - 1 }, () => '/Part');
+  return ['/Document', ...middle, '/Record'].join(' ');
 }
 
 /**

@@ -26,6 +26,7 @@ export function preflightPiece(
   for (const page of compiled.manifest.pages) for (const el of page.elements) defs.set(el.name, el);
   const cmyk = compiled.print.colorSpace === 'cmyk';
   const pdfa = isPdfA(compiled.manifest.output?.standard);
+  const { standard } = compiled.print;
   const { trimWidth, trimHeight } = compiled.page;
   const findings: Finding[] = [];
   piece.pages.forEach((items, index) => {
@@ -49,6 +50,13 @@ export function preflightPiece(
       if (cmyk && kind.rgb?.(item, context)) {
         // PDF/A's colours must be those of its output intent (ISO 19005-1, 6.2.3.3; 19005-2, 6.2.4.3).
         if (pdfa) add('error', 'rgb_in_pdfa', 'left RGB in a CMYK PDF/A document, which allows CMYK alone');
+        // What is left RGB is art with gradients or transparency (keepRgb is refused at compile).
+        if (standard)
+          add(
+            'error',
+            'rgb_in_pdfx',
+            `has gradients or transparency, which are drawn in RGB, and ${standard} allows no RGB: use art in flat colours`,
+          );
         else add('warning', 'rgb_in_cmyk', 'left RGB in a CMYK document');
       }
     }

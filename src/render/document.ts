@@ -1,3 +1,4 @@
+import { createHash, type Hash } from 'node:crypto';
 import type { Writable } from 'node:stream';
 import PDFDocument from 'pdfkit';
 import type SVGtoPDF from 'svg-to-pdfkit';
@@ -17,7 +18,7 @@ import { onFirstUse } from '../on-first-use.js';
 import { type Cell, Imposer, sheetContent, sheetLayout } from '../pdf/impose.js';
 import { MARKS_MARGIN, marksOps } from '../pdf/marks.js';
 import { keepPressIntent, pdfaOptions } from '../pdf/pdfa.js';
-import type { PdfAStandard } from '../model/manifest.js';
+import type { PdfAStandard, PdfXStandard } from '../model/manifest.js';
 import { identifyAsPdfUa } from '../pdf/pdfua.js';
 import { setUpColor } from './color.js';
 import { Tagger, type TaggingOptions } from './tagging.js';
@@ -29,9 +30,12 @@ import {
   asDoc,
   addSharedPage,
   installPdfkitPatches,
+  InfoName,
   objectSink,
   refTo,
+  setXmpPacket,
 } from '../pdf/pdfkit.js';
+import { uuidFrom, xmpPacket } from '../pdf/xmp.js';
 import {
   type ObjectSink,
   Outline,
@@ -58,6 +62,12 @@ export interface DocumentInfo {
   /** Set when the document holds one piece: the SHA-256 of its record. */
   recordHash?: string;
 }
+
+/**
+ * The PDF version each standard's files declare: PDF/X-4 allows at most 1.6 (ISO 15930-7);
+ * PDF/X-1a:2001, whose identification these files carry, is PDF 1.3 (ISO 15930-1).
+ */
+const PDF_VERSIONS: Record<PdfXStandard, '1.3' | '1.6'> = { 'PDF/X-4': '1.6', 'PDF/X-1a': '1.3' };
 
 /** Output chunks are gathered to about this size before a write: pdfkit emits many tiny ones. */
 const WRITE_CHUNK = 64 * 1024;
@@ -140,6 +150,8 @@ export class PieceDocument {
   private readonly tagger: Tagger | null;
   /** What the element kinds draw through (see Painter): this document's content, resources and fonts. */
   private readonly painter: Painter;
+  /** The records' hashes, in order, when the document id is derived from them (see identify). */
+  private recordHashes: Hash | null = null;
 
   constructor(
     private readonly geometry: PageGeometry,
@@ -148,10 +160,11 @@ export class PieceDocument {
     private readonly options: DocumentOptions = {},
   ) {
     installPdfkitPatches();
+    const standard = options.print?.standard;
     const pdf = new PDFDocument({
       autoFirstPage: false,
       font: null as unknown as string, // no Helvetica: record text never uses the standard 14 fonts
-      pdfVersion: '1.7',
+      pdfVersion: standard ? PDF_VERSIONS[standard] : '1.7',
       ...(options.pdfa ? pdfaOptions(options.pdfa) : {}),
       compress: true,
       info: {
@@ -206,6 +219,7 @@ export class PieceDocument {
     custom.PlatenTemplate = info.templateId;
     custom.PlatenTemplateVersion = String(info.version);
     if (info.recordHash) custom.PlatenRecordSHA256 = info.recordHash;
+    if (standard) this.identify(standard, info);
 
     this.done = new Promise<void>((resolve, reject) => {
       pdf.on('data', (chunk: Buffer) => this.push(chunk));
@@ -227,12 +241,49 @@ export class PieceDocument {
   }
 
   /**
+   * Names the standard the file is written to, in its Info dictionary and (PDF 1.4 and later) its XMP
+   * packet (see pdf/xmp.ts), with the dates, trapping and ids PDF/X asks for. The document id is
+   * derived from the template and the records the file holds, so rendering the same records again
+   * gives the same DocumentID; each rendering is its own instance (its creation time).
+   */
+  private identify(standard: PdfXStandard, info: DocumentInfo): void {
+    const values = this.doc.info as Record<string, unknown>;
+    const created = values.CreationDate as Date;
+    values.ModDate = created;
+    values.Trapped = new InfoName('False');
+    if (standard === 'PDF/X-1a') {
+      // ISO 15930-4 readers take the 2001 edition's identification, which a PDF 1.3 file carries.
+      values.GTS_PDFXVersion = 'PDF/X-1:2001';
+      values.GTS_PDFXConformance = 'PDF/X-1a:2001';
+      return;
+    }
+    values.GTS_PDFXVersion = standard;
+    const records = createHash('sha256');
+    this.recordHashes = records;
+    setXmpPacket(this.doc, () => {
+      const documentId = uuidFrom(info.templateId, String(info.version), records.digest('hex'));
+      return xmpPacket({
+        title: info.title,
+        producer: String(values.Producer),
+        creatorTool: String(values.Creator),
+        created,
+        modified: created,
+        documentId,
+        instanceId: uuidFrom(documentId, created.toISOString()),
+        pdfx: standard,
+        pdfua: this.options.tagged !== undefined,
+      });
+    });
+  }
+
+  /**
    * Draws one piece; resolves when the output has room for more (backpressure). A print file's
    * pieces carry a marker: a bookmark to the piece's first page, and a page label (`12` for a
    * one-page piece, `12-1`, `12-2`… for more) so a press operator can find row 12.
    */
   async add(piece: FittedPiece): Promise<void> {
     this.pieces += 1;
+    this.recordHashes?.update(`${piece.recordHash}\n`);
     if (this.imposer) {
       this.addSheets(this.imposer.add(piece.pages.map((items) => this.drawForm(items))));
       await roomIn(this.out);
@@ -538,7 +589,9 @@ export class PieceDocument {
   ): { name: string; width: number; height: number } {
     const image =
       this.options.imageVariants?.get(original) ??
-      (this.print.colorSpace === 'cmyk' && !keepRgb ? cmykImageReady(original) : original);
+      (this.print.colorSpace === 'cmyk' && !keepRgb
+        ? cmykImageReady(original, this.print.standard === 'PDF/X-1a')
+        : original);
     const name = `Im${image.sha256.slice(0, 12)}`;
     this.doc.page.xobjects[name] = this.imageRef(image);
     return { name, width: image.width, height: image.height };

@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { createHash, type Hash } from 'node:crypto';
 import type { Writable } from 'node:stream';
 import { finished } from 'node:stream/promises';
 import { roomIn } from '../files.js';
@@ -19,6 +19,7 @@ import {
 import type { PageGeometry } from '../model/geometry.js';
 import { type Cell, Imposer, type SheetLayout, sheetContent } from '../pdf/impose.js';
 import { REGISTRATION } from '../pdf/marks.js';
+import { readXmpPacket, uuidFrom, type XmpFields, xmpPacket } from '../pdf/xmp.js';
 
 /**
  * Joins print-file parts into one PDF, streaming. A mail drop is drawn in parallel, each worker
@@ -66,6 +67,11 @@ export class PdfJoiner {
   /** Images written, by content: the same art or photo in a later part is referenced, not copied. */
   private readonly images = new Map<string, number>();
   private readonly sheets: Sheets | null;
+  /**
+   * The file's XMP packet: the first part's, as it is; or, when parts carry the identification
+   * xmp.ts writes (a PDF/X file), their fields, the document id to be derived from all parts'.
+   */
+  private metadata: { packet: string } | { fields: XmpFields; parts: Hash } | null = null;
 
   constructor(
     private readonly out: Writable,
@@ -99,6 +105,7 @@ export class PdfJoiner {
     const labels = optionalRef(catalog.get('PageLabels'));
     const dpartRoot = optionalRef(catalog.get('DPartRoot'));
     const dpartNode = dpartRoot === null ? null : refOf(part.dict(dpartRoot).get('DPartRootNode'));
+    this.readMetadata(part, catalog);
     if (this.sheets) return this.impose(part, catalog, pages, labels);
 
     // What this part brings: its pages and everything they, their bookmarks and their record
@@ -141,6 +148,37 @@ export class PdfJoiner {
     this.pageCount += Number(rawOf(part.dict(pages).get('Count')));
     if (dpartNode !== null) this.records.add(map(dpartNode));
     this.rememberFirst(part, catalog, map);
+  }
+
+  /**
+   * Reads a part's XMP packet: the first part's is the file's; every part's document id goes into
+   * the file's, so the same rows joined again give the same id.
+   */
+  private readMetadata(part: PdfFile, catalog: Dict): void {
+    const ref = optionalRef(catalog.get('Metadata'));
+    const packet = ref === null ? null : part.decoded(part.objects.get(ref)!).toString('utf8');
+    const fields = packet === null ? null : readXmpPacket(packet);
+    if (this.first === null && packet !== null)
+      this.metadata = fields ? { fields, parts: createHash('sha256') } : { packet };
+    if (this.metadata && 'parts' in this.metadata) this.metadata.parts.update(`${fields?.documentId}\n`);
+  }
+
+  /**
+   * The file's XMP packet: a PDF/X-4 drop's names PDF/VT-1 too (ISO 16612-2), with the id of
+   * the whole drop; null when the parts had none.
+   */
+  private packet(): string | null {
+    const metadata = this.metadata;
+    if (metadata === null) return null;
+    if ('packet' in metadata) return metadata.packet;
+    const { fields, parts } = metadata;
+    const documentId = uuidFrom(parts.digest('hex'));
+    return xmpPacket({
+      ...fields,
+      documentId,
+      instanceId: uuidFrom(documentId, fields.created.toISOString()),
+      ...(fields.pdfx === 'PDF/X-4' && !this.sheets ? { pdfvt: true } : {}),
+    });
   }
 
   /**
@@ -240,6 +278,14 @@ export class PdfJoiner {
     // Each part's node of records becomes a child of one node: records sit at level 2.
     const records = this.records.end(2);
     if (records !== null) catalog.push(`/DPartRoot ${records} 0 R`);
+    const packet = this.packet();
+    if (packet !== null) {
+      const metadata = this.allocate();
+      // XMP stays uncompressed, so tools that do not parse PDF can find it (ISO 16684-1).
+      const [n, head, data] = stream(metadata, '/Type /Metadata\n/Subtype /XML', packet, 'utf8');
+      this.writeObject(n, head, data);
+      catalog.push(`/Metadata ${metadata} 0 R`);
+    }
     this.writeObject(
       this.pageTree,
       `<<\n/Type /Pages\n/Count ${this.pageCount}\n/Kids [${this.pageNodes.map((n) => `${n} 0 R`).join(' ')}]\n>>`,
@@ -328,7 +374,7 @@ const OFFSET_BLOCK = 1 << 16;
 const WRITE_BATCH = 64 * 1024;
 
 /** Catalog entries the joiner builds itself from every part's. */
-const STITCHED = new Set(['Type', 'Pages', 'Outlines', 'PageLabels', 'DPartRoot']);
+const STITCHED = new Set(['Type', 'Pages', 'Outlines', 'PageLabels', 'DPartRoot', 'Metadata']);
 /** Distinct images remembered for reuse across parts (photos chosen per row can be many). */
 const MAX_IMAGES = 10_000;
 /** Entries per array or number-tree leaf: within PDF's customary 8,191-element limit. */
@@ -441,9 +487,9 @@ class Sheets {
 const REGISTRATION_SPACE =
   '[/Separation /All /DeviceCMYK << /FunctionType 2 /Domain [0 1] /C0 [0 0 0 0] /C1 [1 1 1 1] /N 1 >>]';
 
-/** A stream object with an uncompressed content stream (sheets' are a few short lines). */
-function stream(n: number, entries: string, content: string): NewObject {
-  const data = Buffer.from(content, 'latin1');
+/** An uncompressed stream object (sheets' content is a few short lines; XMP is never compressed). */
+function stream(n: number, entries: string, content: string, encoding: BufferEncoding = 'latin1'): NewObject {
+  const data = Buffer.from(content, encoding);
   return [n, `<<\n${entries ? `${entries}\n` : ''}/Length ${data.length}\n>>`, data];
 }
 

@@ -11,7 +11,14 @@ import { jsonDepthProblem } from '../json.js';
 import { BLACK, type Color, type PrintSetup, type SpotInk } from '../model/color.js';
 import type { PageGeometry } from '../model/geometry.js';
 import type { CompiledElement, ElementDef, ElementItem, StaticLayer } from '../model/kinds.js';
-import { type ColorRef, type ColorValue, isPdfA, type Manifest, PAGE_PRESETS } from '../model/manifest.js';
+import {
+  type ColorRef,
+  type ColorValue,
+  isPdfA,
+  isPdfX,
+  type Manifest,
+  PAGE_PRESETS,
+} from '../model/manifest.js';
 import type { CompiledPage, CompiledTemplate, ElementTag } from '../model/template.js';
 import type { TextFn } from '../model/record.js';
 import type { FontFamily, Hyphenator } from '../model/text.js';
@@ -121,6 +128,7 @@ class Compiler {
       marks: manifest.output?.marks ?? false,
       colorSpace: manifest.output?.colorSpace ?? 'rgb',
       spots,
+      ...(isPdfX(manifest.output?.standard) ? { standard: manifest.output.standard } : {}),
     };
   }
 
@@ -139,6 +147,7 @@ class Compiler {
       for (const [e, el] of def.elements.entries()) {
         const context = this.context(el, `pages[${p}].elements[${e}]`);
         this.checkGeometry(el, page, context.path);
+        this.checkStandard(el, context.path);
         if (el.when && !this.declared(el.when.path)) {
           this.problem(
             `${context.path}.when.path`,
@@ -446,8 +455,20 @@ class Compiler {
   /** A CMYK document's package images, converted once now (the draw step uses the copies). */
   private async convertAssets(): Promise<void> {
     for (const [rel, image] of this.assets) {
-      await cmykImage(image).catch((error: Error) =>
+      await cmykImage(image, this.print.standard === 'PDF/X-1a').catch((error: Error) =>
         this.problem(rel, 'bad_image', `${rel}: cannot convert to CMYK: ${error.message}`),
+      );
+    }
+  }
+
+  /** A PDF/X file holds no device RGB (ISO 15930-7, ISO 15930-4): no element may keep it. */
+  private checkStandard(el: ElementDef, path: string): void {
+    const standard = this.print.standard;
+    if (standard && 'keepRgb' in el && el.keepRgb === true) {
+      this.problem(
+        `${path}.keepRgb`,
+        'standard',
+        `"${el.name}" keeps its RGB colours, which ${standard} does not allow: switch off "Keep RGB in a CMYK document"`,
       );
     }
   }

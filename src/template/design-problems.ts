@@ -45,6 +45,7 @@ const MANIFEST_KEYS: Record<string, string> = {
   output: 'Output',
   'output.landingUrl': 'Landing page address',
   'output.fileName': 'File name of each piece',
+  'output.standard': 'Print standard',
   samples: 'Samples',
   pages: 'Pages',
 };

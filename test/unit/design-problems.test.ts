@@ -100,6 +100,14 @@ const cases: {
     expected: { message: 'Landing page address: required' },
   },
   {
+    path: 'output.standard',
+    message: "PDF/X-4 prints in CMYK: set the output's colour space to CMYK, or choose no standard",
+    expected: {
+      message:
+        "Print standard: PDF/X-4 prints in CMYK: set the output's colour space to CMYK, or choose no standard",
+    },
+  },
+  {
     path: 'pages[1].elements[0].src',
     message: 'the art in pages[0].elements[0] overlaps it',
     expected: { element: 'logo', page: 'back', message: '"logo" (SVG file): the art in "photo" overlaps it' },

@@ -343,3 +343,28 @@ describe('toColor', () => {
     expect(toColor({ cmyk: [100, 0, 0, 0] })).toEqual({ space: 'cmyk', values: [1, 0, 0, 0] });
   });
 });
+
+describe('manifestSchema: output.standard', () => {
+  it('accepts PDF/X-4 and PDF/X-1a with CMYK colour', () => {
+    for (const standard of ['PDF/X-4', 'PDF/X-1a'] as const) {
+      const parsed = manifestSchema.parse({ ...minimalManifest(), output: { colorSpace: 'cmyk', standard } });
+      expect(parsed.output?.standard).toBe(standard);
+    }
+  });
+
+  it('refuses a PDF/X standard in RGB, at the standard, saying what to change', () => {
+    expect(issuesOf({ ...minimalManifest(), output: { standard: 'PDF/X-1a' } })).toEqual([
+      {
+        path: ['output', 'standard'],
+        message: "PDF/X-1a prints in CMYK: set the output's colour space to CMYK, or choose no standard",
+        code: 'custom',
+      },
+    ]);
+  });
+
+  it('refuses a standard it does not know', () => {
+    expect(pathsOf({ ...minimalManifest(), output: { colorSpace: 'cmyk', standard: 'PDF/X-3' } })).toEqual([
+      ['output', 'standard'],
+    ]);
+  });
+});

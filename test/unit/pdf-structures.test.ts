@@ -89,7 +89,7 @@ describe('RecordParts', () => {
         .join(' ')}] [${children[4096]} 0 R]]\n>>`,
     );
     expect(out.objects.get(root)).toBe(
-      `<<\n/Type /DPartRoot\n/DPartRootNode ${node} 0 R\n/RecordLevel 1\n>>`,
+      `<<\n/Type /DPartRoot\n/DPartRootNode ${node} 0 R\n/RecordLevel 1\n/NodeNameList [/Document /Record]\n>>`,
     );
   });
 

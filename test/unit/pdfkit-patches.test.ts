@@ -2,9 +2,9 @@ import PDFDocument from 'pdfkit';
 import { SaxesParser } from 'saxes';
 import { describe, expect, it } from 'vitest';
 import { requireVersion } from '../../src/pdf/package-version.js';
-import { installPdfkitPatches } from '../../src/pdf/pdfkit.js';
+import { asDoc, InfoName, installPdfkitPatches, setXmpPacket } from '../../src/pdf/pdfkit.js';
 import { PdfFile } from '../../src/pdf/reader.js';
-import { refOf } from '../../src/pdf/syntax.js';
+import { Raw, refOf } from '../../src/pdf/syntax.js';
 
 /**
  * pdfkit's patches replace what every PDF is written with: each must write what stock pdfkit writes.
@@ -17,6 +17,7 @@ interface Methods {
   finalize: () => void;
   addInfo: () => void;
   endMetadata: () => void;
+  end: () => void;
 }
 type Doc = InstanceType<typeof PDFDocument>;
 
@@ -31,11 +32,16 @@ const newDoc = (title: string) =>
 const references = Object.getPrototypeOf((newDoc('') as unknown as { _root: object })._root) as {
   finalize: () => void;
 };
-const documents = PDFDocument.prototype as unknown as { _addInfo: () => void; endMetadata: () => void };
+const documents = PDFDocument.prototype as unknown as {
+  _addInfo: () => void;
+  endMetadata: () => void;
+  end: () => void;
+};
 const methods = (): Methods => ({
   finalize: references.finalize,
   addInfo: documents._addInfo,
   endMetadata: documents.endMetadata,
+  end: documents.end,
 });
 const stock = methods();
 installPdfkitPatches();
@@ -45,6 +51,7 @@ function use(methods: Methods): void {
   references.finalize = methods.finalize;
   documents._addInfo = methods.addInfo;
   documents.endMetadata = methods.endMetadata;
+  documents.end = methods.end;
 }
 
 async function write(methods: Methods, title: string, build: (doc: Doc) => void): Promise<Buffer> {
@@ -160,6 +167,29 @@ describe('pdfkit patches', () => {
     expect(() => xmlText(was.xmp, 'rdf:li')).toThrow();
     expect(infoTitle(is.info)).toBe(infoTitle(was.info));
     expect(infoTitle(is.info)).toBe(`(Smith & Sons <Ltd> "Ocean" 'Bay')`);
+  });
+
+  it('write an Info name in the Info dictionary, every other Info value as stock pdfkit does', async () => {
+    const trapped = (doc: Doc) =>
+      void ((doc.info as Record<string, unknown>).Trapped = new InfoName('False'));
+    const file = new PdfFile(await write(patched, 'Drop', trapped));
+    const info = file.dict(refOf(file.trailer.get('Info')));
+    expect(info.get('Trapped')).toEqual(new Raw('/False'));
+    // No object is made for it: the file is stock pdfkit's without a Trapped entry, object for object.
+    const without = new PdfFile(await write(stock, 'Drop', () => undefined));
+    expect(file.objects.size).toBe(without.objects.size);
+    expect(infoTitle(file)).toBe(infoTitle(without));
+    expect(patched.end).not.toBe(stock.end);
+  });
+
+  it('write a packet the document was given instead of pdfkit’s, uncompressed', async () => {
+    const packet =
+      '<?xpacket begin="\ufeff" id="W5M0MpCehiHzreSzNTczkc9d"?><x:xmpmeta xmlns:x="adobe:ns:meta/"/><?xpacket end="w"?>';
+    const file = new PdfFile(await write(patched, 'Drop', (doc) => setXmpPacket(asDoc(doc), () => packet)));
+    const metadata = [...file.objects.values()].filter((object) => object.head.includes('/Type /Metadata'));
+    expect(metadata).toHaveLength(1);
+    expect(metadata[0]!.head).not.toMatch(/Filter/);
+    expect(file.data(metadata[0]!).toString('utf8')).toBe(packet);
   });
 });
 

@@ -15,7 +15,7 @@ import { axeViolations } from '../support/axe.js';
 import { signIn, useBrowser } from '../support/browser.js';
 import { cleanup, tempDir } from '../support/files.js';
 import { gradientJpeg } from '../support/images.js';
-import { pageBoxes, withPdfDocument } from '../support/pdf.js';
+import { pageBoxes, pdfInfo, withPdfDocument } from '../support/pdf.js';
 import { REPO_ROOT } from '../support/repo.js';
 import { deskAndRep, startTestServer, type TestServer } from '../support/server.js';
 
@@ -151,6 +151,8 @@ describe('the template designer', () => {
     await box(page, 350, 200, 72, 72);
     await page.getByLabel('Landing page').fill('https://harbor.example/spring');
     await page.getByLabel('Landing page').press('Tab');
+    // For press: PDF/X-4, which makes the template CMYK as well.
+    await page.getByLabel('Print standard').selectOption('PDF/X-4');
 
     await page.getByLabel('Sample 1: First name').fill('Avery');
     await page.getByLabel('Sample 1: First name').press('Tab');
@@ -195,6 +197,9 @@ describe('the template designer', () => {
     const file = path.join(await tempDir('platen-designer-'), 'piece.pdf');
     await download.saveAs(file);
     const pdf = new Uint8Array(await readFile(file));
+    // The piece is written to the standard chosen: PDF/X-4 is PDF 1.6 at most, and names itself.
+    expect(Buffer.from(pdf.subarray(0, 8)).toString('latin1')).toBe('%PDF-1.6');
+    expect((await pdfInfo(pdf)).custom.GTS_PDFXVersion).toBe('PDF/X-4');
     const [boxes] = await pageBoxes(pdf);
     const trim = boxes!.trim;
     const at = await textAt(pdf, 'Hello Winifred');
