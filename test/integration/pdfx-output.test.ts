@@ -11,6 +11,7 @@ import { Writable } from 'node:stream';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { PlatenError } from '../../src/errors.js';
+import { checkStandard } from '../../src/preflight/standards/index.js';
 import { preparePiece, renderToBuffer, samples } from '../../src/pipeline.js';
 import { PdfJoiner } from '../../src/render/join.js';
 import { compileTemplate } from '../../src/template/compile.js';
@@ -107,6 +108,10 @@ describe('a PDF/X-4 piece', () => {
     pdf = await renderToBuffer(compiled, pieces(compiled, [0]));
     objs = await pdfObjects(pdf);
     packet = await xmpOf(pdf);
+  });
+
+  it('keeps every machine-checkable rule of PDF/X-4, as the standards checker reads the file', () => {
+    expect(checkStandard(pdf, 'PDF/X-4')).toEqual([]);
   });
 
   it('is a valid PDF of version 1.6 at most', async () => {
@@ -206,6 +211,11 @@ describe('a merged drop of a PDF/X-4 template', () => {
     pdf = await joined([part, await renderToBuffer(compiled, pieces(compiled).reverse())]);
     objs = await pdfObjects(pdf);
     packet = await xmpOf(pdf);
+  });
+
+  it('keeps every machine-checkable rule of PDF/VT-1 (and so of PDF/X-4), as the standards checker reads it', () => {
+    expect(checkStandard(pdf, 'PDF/VT-1')).toEqual([]);
+    expect(checkStandard(part, 'PDF/X-4')).toEqual([]);
   });
 
   it('is a valid PDF 1.6 file', async () => {
@@ -311,6 +321,10 @@ describe('a PDF/X-1a piece', () => {
     const compiled = await compileTemplate(dir);
     pdf = await renderToBuffer(compiled, pieces(compiled, [0]));
     objs = await pdfObjects(pdf);
+  });
+
+  it('keeps every machine-checkable rule of PDF/X-1a, as the standards checker reads the file', () => {
+    expect(checkStandard(pdf, 'PDF/X-1a')).toEqual([]);
   });
 
   it('is a valid PDF 1.3 file identified as PDF/X-1a:2001 in Info, trapping said', async () => {
