@@ -2,10 +2,13 @@ import { mkdirSync } from 'node:fs';
 import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Logger } from 'pino';
-import type { Config } from '../config.js';
+import type { Config, S3Config } from '../config.js';
 import { folderEntries } from '../files.js';
 import { WorkerPool } from '../jobs/dispatch.js';
 import { LocalBlobStore } from '../store/local-blobs.js';
+import { LocalObjectStore } from '../store/local-objects.js';
+import { ObjectBlobStore } from '../store/object-blobs.js';
+import { s3Client, S3ObjectStore } from '../store/s3-objects.js';
 import { SqliteStore } from '../store/sqlite/store.js';
 import type { Store } from '../store/store.js';
 import { TemplateCache } from '../template/cache.js';
@@ -29,11 +32,19 @@ import { WebhookService } from './webhooks.js';
 const DRAFT_CACHE = 4;
 
 /**
- * The one place that chooses the store's adapters: SQLite rows and local-file blobs, all under the
- * data directory. Every service gets the Store interface only.
+ * The one place that chooses the store's adapters: SQLite rows under the data directory; blobs and
+ * objects (packages, jobs' files) as local files there, or in S3 when configured (local copies of
+ * S3 objects are cached under `<dataDir>/cache`). Every service gets the Store interface only.
  */
-function openStore(dataDir: string): Store {
-  return new SqliteStore(dataDir, new LocalBlobStore(join(dataDir, 'blobs')));
+function openStore(dataDir: string, s3: S3Config | null = null): Store {
+  if (!s3)
+    return new SqliteStore(
+      dataDir,
+      new LocalBlobStore(join(dataDir, 'blobs')),
+      new LocalObjectStore(dataDir),
+    );
+  const objects = new S3ObjectStore(s3Client(s3), s3.bucket, s3.prefix, join(dataDir, 'cache'));
+  return new SqliteStore(dataDir, new ObjectBlobStore(objects), objects);
 }
 
 /**
@@ -128,7 +139,7 @@ export class Platen {
 
 /** Platen's services over the configured data directory, with a worker pool for batch jobs. */
 export function openPlaten(config: Config, log: Logger): Platen {
-  return new Platen(openStore(config.dataDir), config, log);
+  return new Platen(openStore(config.dataDir, config.s3), config, log);
 }
 
 /**

@@ -7,10 +7,13 @@ import { mkdir, mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises'
 import os from 'node:os';
 import path from 'node:path';
 import { text } from 'node:stream/consumers';
-import { afterAll, afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import { LocalBlobStore } from '../../src/store/local-blobs.js';
+import { LocalObjectStore } from '../../src/store/local-objects.js';
+import { ObjectBlobStore } from '../../src/store/object-blobs.js';
 import { SqliteStore } from '../../src/store/sqlite/store.js';
 import type { JobSpec, NewPiece, Store } from '../../src/store/store.js';
+import { type S3Server, startS3 } from '../support/s3.js';
 
 interface Adapter {
   name: string;
@@ -25,7 +28,14 @@ interface Adapter {
   halfStoredPackage(dir: string, templateId: string, version: number): Promise<string>;
 }
 
-const sqlite = (dir: string) => new SqliteStore(dir, new LocalBlobStore(path.join(dir, 'blobs')));
+const sqlite = (dir: string) =>
+  new SqliteStore(dir, new LocalBlobStore(path.join(dir, 'blobs')), new LocalObjectStore(dir));
+/** SQLite rows, blobs and packages in S3: each test's under a prefix of its own (its folder's name). */
+let s3: S3Server;
+const sqliteS3 = (dir: string) => {
+  const objects = s3.objects(`${path.basename(dir)}/`, path.join(dir, 'cache'));
+  return new SqliteStore(dir, new ObjectBlobStore(objects), objects);
+};
 
 const ADAPTERS: Adapter[] = [
   {
@@ -36,13 +46,32 @@ const ADAPTERS: Adapter[] = [
       const folder = path.join(dir, 'packages', templateId, String(version));
       await mkdir(folder, { recursive: true });
       await writeFile(path.join(folder, 'template.json'), '{}');
-      return folder;
+      return `packages/${templateId}/${version}/`;
+    },
+  },
+  {
+    name: 'SQLite and S3 (s3rver)',
+    open: async (dir) => ({ store: sqliteS3(dir), staging: path.join(dir, 'staging') }),
+    reopen: async (dir) => sqliteS3(dir),
+    halfStoredPackage: async (dir, templateId, version) => {
+      const prefix = `packages/${templateId}/${version}/`;
+      await s3
+        .objects(`${path.basename(dir)}/`, path.join(dir, 'cache'))
+        .write(`${prefix}template.json`, async (out) => {
+          out.end('{}');
+        });
+      return prefix;
     },
   },
 ];
 
+beforeAll(async () => {
+  s3 = await startS3();
+});
+
 const dirs: string[] = [];
 afterAll(async () => {
+  await s3.close();
   for (const dir of dirs) await rm(dir, { recursive: true, force: true });
 });
 
