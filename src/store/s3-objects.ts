@@ -79,18 +79,24 @@ export class S3ObjectStore implements ObjectStore {
     const done = upload.done();
     // A failed upload fails the writer too, who may be waiting for the body to drain.
     done.catch((error: unknown) => body.destroy(error as Error));
+    let result: T;
     try {
-      const result = await write(body);
-      if (!body.writableEnded) body.end();
-      await done;
-      return result;
+      result = await write(body);
     } catch (error) {
-      // The upload is aborted (its parts removed), so no object of a part of the bytes appears.
-      await upload.abort().catch(() => undefined);
-      await done.catch(() => undefined);
-      body.destroy();
+      // The body fails, so the upload does: a multipart one is aborted (its parts removed) before
+      // `done` settles, and never completed.
+      body.destroy(error as Error);
+      const stored = await done.then(
+        () => true,
+        () => false,
+      );
+      // Every byte was written before the failure and went up as one PUT: it goes.
+      if (stored) await this.delete(key);
       throw error;
     }
+    if (!body.writableEnded) body.end();
+    await done;
+    return result;
   }
 
   async putFile(key: string, path: string): Promise<void> {

@@ -22,6 +22,8 @@ export interface S3Server {
   objects(prefix: string, cacheDir: string): S3ObjectStore;
   /** The keys in the bucket, whatever their prefix. */
   keys(): Promise<string[]>;
+  /** The names of the commands the objects' client has sent, oldest first (the test may empty it). */
+  commands: string[];
   close(): Promise<void>;
 }
 
@@ -51,6 +53,14 @@ export async function startS3(prefix = 'platen/'): Promise<S3Server> {
   Object.assign(process.env, CREDENTIALS);
   const config: S3Config = { bucket: BUCKET, prefix, endpoint, region: 'us-east-1' };
   const client = s3Client(config);
+  const commands: string[] = [];
+  client.middlewareStack.add(
+    (next, context) => (args) => {
+      commands.push(context.commandName ?? '?');
+      return next(args);
+    },
+    { step: 'initialize' },
+  );
   const all = new S3ObjectStore(client, BUCKET, '', directory);
   return {
     config,
@@ -62,6 +72,7 @@ export async function startS3(prefix = 'platen/'): Promise<S3Server> {
     },
     objects: (under, cacheDir) => new S3ObjectStore(client, BUCKET, under, cacheDir),
     keys: () => all.list(''),
+    commands,
     close: async () => {
       client.destroy();
       if (server.exitCode === null) {
