@@ -349,7 +349,9 @@ export function jobRoutes(s: Services): AnyRoute[] {
       params: jobParams,
       responses: {
         200: { description: 'the print file (application/pdf) or the ZIP (application/zip)', kind: 'pdf' },
+        206: { description: 'the one byte range a Range header asked for (a resumed download)', kind: 'pdf' },
         404: { description: 'no such job, or no output yet', kind: 'json' },
+        416: { description: 'a range that starts past the end (Content-Range: bytes */size)', kind: 'empty' },
       },
       async handle({ req, res, auth, params }) {
         const { file, job } = await s.jobs.outputOf(auth!, params.id, 'output');
@@ -365,7 +367,9 @@ export function jobRoutes(s: Services): AnyRoute[] {
       params: jobParams,
       responses: {
         200: { description: 'the report (UTF-8 with BOM)', kind: 'csv' },
+        206: { description: 'the one byte range a Range header asked for', kind: 'csv' },
         404: { description: 'no such job, or no report yet', kind: 'json' },
+        416: { description: 'a range that starts past the end (Content-Range: bytes */size)', kind: 'empty' },
       },
       async handle({ req, res, auth, params }) {
         const { file, job } = await s.jobs.outputOf(auth!, params.id, 'errors');
