@@ -36,13 +36,36 @@ const STALE_UPLOAD_MS = 24 * 60 * 60 * 1000;
 /**
  * The S3 client for `PLATEN_BLOB_URL`, from the standard environment (the SDK reads the credentials
  * itself). Addressing is path-style (`<endpoint>/<bucket>/<key>`) when an endpoint is given: the
- * S3-compatible servers one runs oneself (MinIO, s3rver, Ceph) need it.
+ * S3-compatible servers one runs oneself (MinIO, s3rver, Ceph) need it. A failure (after the SDK's
+ * retries) other than a missing object is the storage's, as a full disk is (see storageFault): a
+ * request gets 503 and a job waits for it.
  */
 export function s3Client(config: S3Config): S3Client {
-  return new S3Client({
+  const client = new S3Client({
     region: config.region,
     ...(config.endpoint ? { endpoint: config.endpoint, forcePathStyle: true } : {}),
   });
+  client.middlewareStack.add(
+    (next) => async (args) => {
+      try {
+        return await next(args);
+      } catch (error) {
+        if (isNotFound(error) || isNotImplemented(error)) throw error;
+        throw new ObjectStorageError(error);
+      }
+    },
+    { step: 'initialize', name: 'platenStorageFault' },
+  );
+  return client;
+}
+
+/** The object storage failed: unreachable, refusing (credentials, bucket), or failing itself. */
+export class ObjectStorageError extends Error {
+  readonly code = 'OBJECT_STORAGE_UNAVAILABLE';
+  constructor(cause: unknown) {
+    const { name, message } = cause instanceof Error ? cause : { name: 'Error', message: String(cause) };
+    super(`object storage (S3): ${name}: ${message}`, { cause });
+  }
 }
 
 /**
@@ -224,7 +247,7 @@ export class S3ObjectStore implements ObjectStore {
       );
     } catch (error) {
       // s3rver (the tests' server) keeps no list of uploads: there are none to abort.
-      if (error instanceof S3ServiceException && error.name === 'NotImplemented') return removed;
+      if (isNotImplemented(error)) return removed;
       throw error;
     }
     const before = Date.now() - STALE_UPLOAD_MS;
@@ -235,6 +258,10 @@ export class S3ObjectStore implements ObjectStore {
     }
     return removed;
   }
+}
+
+function isNotImplemented(error: unknown): boolean {
+  return error instanceof S3ServiceException && error.name === 'NotImplemented';
 }
 
 function isNotFound(error: unknown): boolean {

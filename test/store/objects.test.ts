@@ -12,7 +12,8 @@ import { buffer } from 'node:stream/consumers';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { roomIn } from '../../src/files.js';
 import { LocalObjectStore } from '../../src/store/local-objects.js';
-import { PART_BYTES } from '../../src/store/s3-objects.js';
+import { storageFault } from '../../src/errors.js';
+import { PART_BYTES, S3ObjectStore, s3Client } from '../../src/store/s3-objects.js';
 import type { ObjectStore } from '../../src/store/store.js';
 import { type S3Server, startS3 } from '../support/s3.js';
 
@@ -181,5 +182,24 @@ describe('objects in S3', () => {
     expect(s3.commands).not.toContain('CompleteMultipartUploadCommand');
     expect(s3.commands).toContain('AbortMultipartUploadCommand');
     expect(await objects.list('')).toEqual([]);
+  });
+
+  it('that cannot be reached fail as storage does, for a request to answer 503 and a job to wait', async () => {
+    const dir = await mkdtemp(path.join(os.tmpdir(), 'platen-objects-'));
+    dirs.push(dir);
+    // A port nothing listens on.
+    const client = s3Client({ ...s3.config, endpoint: 'http://127.0.0.1:9' });
+    const objects = new S3ObjectStore(client, s3.config.bucket, '', path.join(dir, 'cache'));
+    const failures = [
+      await objects.size('jobs/x/output.pdf').catch((error: unknown) => error),
+      await objects
+        .write('jobs/x/output.pdf', async (out) => {
+          out.end('bytes');
+        })
+        .catch((error: unknown) => error),
+    ];
+    for (const failure of failures)
+      expect(storageFault(failure)).toMatchObject({ code: 'storage_unavailable' });
+    client.destroy();
   });
 });
