@@ -370,6 +370,31 @@ describe.each(ADAPTERS)('the store contract: $name', (adapter) => {
   });
 
   describe('templates', () => {
+    it('number versions added at the same time one after the other, each with its own package', async () => {
+      const names = ['a', 'b', 'c'];
+      const dirs = await Promise.all(names.map((n) => staged(`flyer-${n}`)));
+      const added = await Promise.all(
+        dirs.map((stagedDir) =>
+          store.templates.addVersion({
+            templateId: 'flyer',
+            name: 'Flyer',
+            stagedDir,
+            manifest: {},
+            report: [],
+            createdBy: 'marketing key',
+            state: 'draft',
+          }),
+        ),
+      );
+      expect(added.map((v) => v.version).sort()).toEqual([1, 2, 3]);
+      for (const [i, { version }] of added.entries()) {
+        const folder = await store.templates.packageDir('flyer', version);
+        expect(await readFile(path.join(folder, 'template.json'), 'utf8')).toBe(
+          `{"name":"flyer-${names[i]}"}`,
+        );
+      }
+    });
+
     it('number versions from 1 and take the staged package, which a restart still has', async () => {
       const stagedDir = await staged('flyer-package');
       const first = await store.templates.addVersion({
