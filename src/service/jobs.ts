@@ -608,6 +608,7 @@ export class JobService {
       return await this.rerun(caller, id, corrected);
     } finally {
       await rm(corrected, { force: true });
+      await this.store.objects.release(this.key(job.id, 'input.csv'));
     }
   }
 
@@ -872,8 +873,8 @@ export class JobService {
   }
 
   /**
-   * An ended job needs its checkpoints and parts no more (the output holds them). A job interrupted
-   * by a stop keeps them, to resume from. What cannot be removed now is left to the start-up sweep.
+   * An ended job needs its checkpoints, parts and local copy of its list no more (the output holds
+   * them; the list stays in the object store). A job interrupted by a stop keeps them, to resume from. What cannot be removed now is left to the start-up sweep.
    */
   private async cleanUp(id: string): Promise<void> {
     const state = (await this.store.jobs.get(id))?.state;
@@ -881,6 +882,7 @@ export class JobService {
     try {
       await this.store.jobs.dropChunks(id);
       await rm(join(this.dir(id), 'parts'), { recursive: true, force: true });
+      await this.store.objects.release(this.key(id, 'input.csv'));
     } catch (error) {
       this.log.warn({ err: error, job: id }, 'cannot remove the parts of an ended batch job');
     }

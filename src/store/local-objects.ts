@@ -54,6 +54,11 @@ export class LocalObjectStore implements ObjectStore {
     return this.path(checkedPrefix(prefix));
   }
 
+  /** The object is its own local file: nothing to remove. */
+  async release(key: string): Promise<void> {
+    checkedKey(key);
+  }
+
   async list(prefix: string): Promise<string[]> {
     const keys: string[] = [];
     const walk = async (dir: string): Promise<void> => {

@@ -198,6 +198,10 @@ export class S3ObjectStore implements ObjectStore {
     return path;
   }
 
+  async release(key: string): Promise<void> {
+    await rm(this.cached(key), { force: true });
+  }
+
   async list(prefix: string): Promise<string[]> {
     const keys: string[] = [];
     let token: string | undefined;

@@ -676,6 +676,8 @@ export interface ObjectStore {
   localFile(key: string): Promise<string | null>;
   /** A local folder holding the objects under `prefix` (which ends in `/`), as `localFile` does. */
   localFolder(prefix: string): Promise<string>;
+  /** Removes the local copy `localFile` fetched of an object, if any (a local file is the object: kept). */
+  release(key: string): Promise<void>;
   /** The keys under a prefix, in no order. */
   list(prefix: string): Promise<string[]>;
   /** Removes an object; removing one that is not there is no error. */

@@ -116,10 +116,14 @@ describe('the service with its objects in S3', () => {
     expect(report.status).toBe(200);
     expect(report.bytes.toString('utf8').trim().split('\r\n')).toHaveLength(1 + bad.length);
 
-    // The data directory holds no blob, package or job file: only the database, the cache of local
-    // copies (the package compiled from, the list read), and the job's emptied working folder.
+    // The data directory holds no blob, package or job file: only the database, local copies of
+    // packages to compile from, and the job's emptied working folder.
     expect(existsSync(path.join(server.dataDir, 'blobs'))).toBe(false);
     expect(existsSync(path.join(server.dataDir, 'packages'))).toBe(false);
     expect(await readdir(path.join(server.dataDir, 'jobs', job.id)).catch(() => [])).toEqual([]);
+    // The local copy of the list it ran from goes once it has ended.
+    await expect
+      .poll(() => existsSync(path.join(server.dataDir, 'cache', 'jobs', job.id, 'input.csv')))
+      .toBe(false);
   });
 });

@@ -121,6 +121,12 @@ describe.each(STORES)('objects: $name', ({ open }) => {
     await objects.putFile('jobs/d/input.csv', list);
     const local = (await objects.localFile('jobs/d/input.csv'))!;
     expect(await readFile(local, 'utf8')).toBe('name\r\nWinifred\r\n');
+    // Released, a copy goes (an object that is a local file stays), and comes back when asked for.
+    await objects.release('jobs/d/input.csv');
+    expect(await objects.size('jobs/d/input.csv')).toBe(16);
+    expect(await readFile((await objects.localFile('jobs/d/input.csv'))!, 'utf8')).toBe(
+      'name\r\nWinifred\r\n',
+    );
     const staged = path.join(dir, 'staged');
     await mkdir(path.join(staged, 'images'), { recursive: true });
     await writeFile(path.join(staged, 'template.json'), '{}');
