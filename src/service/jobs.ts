@@ -301,13 +301,13 @@ export class JobService {
       if (job && !ENDED.has(job.state)) continue;
       if (!job) {
         await this.store.objects.deleteAll(this.prefix(id));
+        await rm(this.dir(id), { recursive: true, force: true });
         removed.push(this.prefix(id));
+        continue;
       }
-      const leftovers = job
-        ? (await folderEntries(this.dir(id))).filter((name) => name === 'parts' || name.endsWith('.tmp'))
-        : (await folderEntries(this.dir(id))).length > 0
-          ? ['']
-          : [];
+      const leftovers = (await folderEntries(this.dir(id))).filter(
+        (name) => name === 'parts' || name.endsWith('.tmp'),
+      );
       for (const name of leftovers) {
         await rm(join(this.dir(id), name), { recursive: true, force: true });
         removed.push(join(this.dir(id), name));
