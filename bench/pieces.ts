@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import { preparePiece, renderToBuffer, samples } from '../src/pipeline.js';
 import { rasterizePage } from '../src/render/raster.js';
 import { LocalBlobStore } from '../src/store/local-blobs.js';
+import { LocalObjectStore } from '../src/store/local-objects.js';
 import { SqliteStore } from '../src/store/sqlite/store.js';
 import type { NewPiece } from '../src/store/store.js';
 import { compileTemplate } from '../src/template/compile.js';
@@ -17,7 +18,11 @@ const repoRoot = new URL('..', import.meta.url).pathname;
 
 const total = Number(process.env.BENCH_PIECES ?? 500_000);
 const dataDir = await mkdtemp(join(tmpdir(), 'platen-bench-pieces-'));
-const store = new SqliteStore(dataDir, new LocalBlobStore(join(dataDir, 'blobs')));
+const store = new SqliteStore(
+  dataDir,
+  new LocalBlobStore(join(dataDir, 'blobs')),
+  new LocalObjectStore(dataDir),
+);
 
 /** A template's first sample as one PDF, as a single piece is stored. */
 async function renderSample(template: string): Promise<Buffer> {

@@ -421,7 +421,7 @@ async function worker(threads: string | undefined): Promise<number> {
     const chunks = await ChunkWorker.start({
       url: config.databaseUrl,
       queue: config.queue,
-      store: openChunkStore(config.dataDir),
+      store: openChunkStore(config),
       pool,
       dir,
       onChunk: ({ index, job, state, error }) =>

@@ -41,6 +41,25 @@ const envSchema = z.object({
       error: 'expected a postgres:// address, such as postgres://user:password@host:5432/platen',
     })
     .optional(),
+  /**
+   * Object storage every node shares (template packages, blobs, jobs' lists and outputs):
+   * `s3://bucket/prefix`. Without it, local files under the data directory.
+   */
+  PLATEN_BLOB_URL: z
+    .string()
+    .regex(/^s3:\/\/[a-z0-9][a-z0-9.-]{1,61}[a-z0-9](\/[^/]+)*\/?$/, {
+      error:
+        'expected s3://bucket or s3://bucket/prefix (a bucket name: lowercase letters, digits, dots and hyphens)',
+    })
+    .optional(),
+  /** The S3 API's address, for a server other than AWS (MinIO, Ceph): the SDK's standard variables. */
+  AWS_ENDPOINT_URL_S3: z
+    .url({ protocol: /^https?$/, error: 'expected an http:// or https:// address' })
+    .optional(),
+  AWS_ENDPOINT_URL: z
+    .url({ protocol: /^https?$/, error: 'expected an http:// or https:// address' })
+    .optional(),
+  AWS_REGION: z.string().min(1).optional(),
   /** Bundled templates loaded as published version 1 on first start: the package's own by default. */
   PLATEN_TEMPLATES_DIR: z
     .string()
@@ -142,12 +161,24 @@ const envSchema = z.object({
     }),
 });
 
+/** Where the objects are, when in S3 (see PLATEN_BLOB_URL). */
+export interface S3Config {
+  bucket: string;
+  /** '' or a path ending in `/`. */
+  prefix: string;
+  /** The S3 API's address when not AWS's (addressed path-style), else null. */
+  endpoint: string | null;
+  region: string;
+}
+
 export type Config = {
   port: number;
   host: string;
   dataDir: string;
   /** PostgreSQL's URL when the store's rows and the chunk queue live there; null: SQLite in the data directory, chunks on this node's threads. */
   databaseUrl: string | null;
+  /** Object storage in S3, or null for local files under the data directory. */
+  s3: S3Config | null;
   templatesDir: string;
   logLevel: z.infer<typeof envSchema>['LOG_LEVEL'];
   renderConcurrency: number;
@@ -201,6 +232,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     host: e.HOST,
     dataDir: resolve(e.PLATEN_DATA_DIR),
     databaseUrl: e.PLATEN_DATABASE_URL ?? null,
+    s3: s3Config(e),
     templatesDir: resolve(e.PLATEN_TEMPLATES_DIR),
     logLevel: e.LOG_LEVEL,
     renderConcurrency: e.PLATEN_RENDER_CONCURRENCY,
@@ -232,4 +264,23 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
         : null,
     passwordSignIn: e.PLATEN_PASSWORD_SIGN_IN === '1',
   };
+}
+
+/** PLATEN_BLOB_URL with the S3 API's address and region; a region is needed unless an address is given. */
+function s3Config(e: z.infer<typeof envSchema>): S3Config | null {
+  if (e.PLATEN_BLOB_URL === undefined) return null;
+  const [bucket, ...path] = e.PLATEN_BLOB_URL.slice('s3://'.length).split('/').filter(Boolean);
+  const endpoint = e.AWS_ENDPOINT_URL_S3 ?? e.AWS_ENDPOINT_URL ?? null;
+  // A server of one's own ignores the region, but the SDK signs with one.
+  const region = e.AWS_REGION ?? (endpoint ? 'us-east-1' : null);
+  if (region === null)
+    throw new PlatenError('invalid_config', [
+      {
+        path: 'AWS_REGION',
+        rule: 'required',
+        message:
+          "PLATEN_BLOB_URL needs AWS_REGION, the bucket's region (or AWS_ENDPOINT_URL_S3 for a server of your own)",
+      },
+    ]);
+  return { bucket: bucket!, prefix: path.map((name) => `${name}/`).join(''), endpoint, region };
 }

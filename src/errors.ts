@@ -97,11 +97,12 @@ export interface StorageFault {
 }
 
 const FULL = new Set(['ENOSPC', 'EDQUOT', 'SQLITE_FULL']);
-const UNAVAILABLE = /^(EIO|EROFS|EMFILE|ENFILE|SQLITE_IOERR|SQLITE_READONLY|SQLITE_CANTOPEN|SQLITE_BUSY)/;
+const UNAVAILABLE =
+  /^(EIO|EROFS|EMFILE|ENFILE|SQLITE_IOERR|SQLITE_READONLY|SQLITE_CANTOPEN|SQLITE_BUSY|OBJECT_STORAGE_UNAVAILABLE)/;
 
 /**
  * Whether an error (or an error it wraps as its `cause`) is a storage failure: a full disk or quota,
- * an I/O error, a read-only or unopenable database. Such errors are answered 507 or 503, never as a
+ * an I/O error, a read-only or unopenable database, object storage that fails. Such errors are answered 507 or 503, never as a
  * problem with the input, and a job they interrupt waits rather than failing its rows.
  */
 export function storageFault(error: unknown): StorageFault | null {

@@ -55,6 +55,11 @@ export interface BatchOptions {
   /** A merged print file: step and repeat the pieces on press sheets of this size (see pdf/impose.ts). */
   impose?: SheetSize;
   errorsPath: string;
+  /**
+   * Writes a finished file (`out`, the report) whole or not at all: by default a local file, with
+   * writeAtomically; a service job's go to its object store (`out` and `errorsPath` are keys there).
+   */
+  writeFile?: FileWriter;
   dispatcher: ChunkDispatcher;
   /** Where parts are written. By default a temporary folder beside the output, removed at the end. */
   partsDir?: string;
@@ -127,6 +132,8 @@ export async function mappedCsv(
   return { input, mapping };
 }
 
+export type FileWriter = <T>(name: string, write: (out: Writable) => Promise<T>) => Promise<T>;
+
 export async function runBatch(options: BatchOptions): Promise<BatchResult> {
   const { compiled, out, dispatcher, checkpoints, signal } = options;
   const created = options.created ?? new Date();
@@ -179,7 +186,8 @@ export async function runBatch(options: BatchOptions): Promise<BatchResult> {
   // Their rows are not kept here: a worker reports a rejected row with its cells.
   const pending: Promise<SavedChunk>[] = [];
   try {
-    await writeAtomically(options.errorsPath, async (errorsOut) => {
+    const writeFile = options.writeFile ?? writeAtomically;
+    await writeFile(options.errorsPath, async (errorsOut) => {
       const report = new ErrorReport(errorsOut);
       const assemble = async (assembler: Assembler | null) => {
         const joinNext = async () => {
@@ -227,7 +235,7 @@ export async function runBatch(options: BatchOptions): Promise<BatchResult> {
         await assembler?.end();
       };
       if (out === null) await assemble(null);
-      else output = await writeOutput(out, kind, assemble, impose);
+      else output = await writeOutput(writeFile, out, kind, assemble, impose);
       await report.end();
     });
   } catch (error) {
@@ -368,13 +376,14 @@ interface Assembler {
 class NothingRendered extends Error {}
 
 async function writeOutput(
+  writeFile: FileWriter,
   out: string,
   kind: ChunkKind,
   assemble: (assembler: Assembler) => Promise<void>,
   impose: Imposition | undefined,
 ): Promise<string | null> {
   try {
-    await writeAtomically(out, (stream) =>
+    await writeFile(out, (stream) =>
       assemble(kind === 'zip' ? new ZipAssembler(stream) : new PdfAssembler(stream, impose)),
     );
     return out;

@@ -1,9 +1,11 @@
 import type { SheetSize } from '../model/geometry.js';
 import { randomBytes } from 'node:crypto';
 import { EventEmitter } from 'node:events';
-import { createReadStream, existsSync } from 'node:fs';
-import { mkdir, readdir, readFile, rename, rm } from 'node:fs/promises';
+import { existsSync } from 'node:fs';
+import { mkdir, readdir, rename, rm } from 'node:fs/promises';
 import { join } from 'node:path';
+import type { Readable } from 'node:stream';
+import { text } from 'node:stream/consumers';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { parse } from 'csv-parse';
 import type { Logger } from 'pino';
@@ -140,6 +142,16 @@ export interface JobColumns {
   saved: Record<string, string> | null;
 }
 
+/** A job's file to send (its output, its report): its size, and its bytes or a range of them. */
+export interface JobFile {
+  size: number;
+  /** Bytes `start` to `end`, both included (as HTTP's Range counts them); all by default. */
+  read(range?: { start: number; end: number }): Promise<Readable>;
+}
+
+/** A job's files in the object store: its list, its output and its report. */
+type JobFileName = 'input.csv' | 'errors.csv' | 'output.pdf' | 'output.zip';
+
 /** One line of a job's rejected-rows report: one problem of one row. */
 export interface Rejection {
   row: number;
@@ -151,8 +163,9 @@ export interface Rejection {
 }
 
 /**
- * Batch jobs over the service. A job's state lives in the store and its files (the CSV, finished
- * parts, output and report) in its own folder, so a job survives a crash: on start the service
+ * Batch jobs over the service. A job's state lives in the store, its list, output and report in the
+ * object store (`jobs/<id>/…`, shared by every node), and the parts of the run in a local folder of
+ * its own (`<dirs.jobs>/<id>/parts`), so a job survives a crash: on start the service
  * resumes every unfinished job from its last finished chunk, and the output has every good row
  * exactly once, in order. All jobs share one dispatcher (the worker pool), so concurrent jobs share
  * the cores.
@@ -163,7 +176,7 @@ export class JobService {
 
   constructor(
     private readonly store: Store,
-    /** A folder per job (its list, parts, output and report), and scratch space on the same file system. */
+    /** A local folder per job (its parts), and scratch space for uploads. */
     private readonly dirs: { jobs: string; staging: string },
     private readonly templates: TemplateService,
     private readonly renders: RenderService,
@@ -200,13 +213,12 @@ export class JobService {
       const repWrong = rep ? repProblems(compiled, (await this.renders.repPart(compiled, rep)).values) : [];
       if (repWrong.length > 0) throw new PlatenError('invalid_request', repWrong);
       const total = rerun?.total ?? (await countRows(input));
-      // The list goes into its folder before the job's row exists: a crash between the two leaves a
-      // folder that start-up removes (see sweep), never a job without its list.
+      // The list is stored before the job's row exists: a crash between the two leaves a list that
+      // start-up removes (see sweep), never a job without its list.
       const id = newJobId();
       let job: Job;
       try {
-        await mkdir(this.dir(id), { recursive: true });
-        await rename(staged, this.file(id, 'input.csv'));
+        await this.store.objects.putFile(this.key(id, 'input.csv'), staged);
         job = await this.store.jobs.create({
           id,
           keyId: caller.id,
@@ -235,7 +247,7 @@ export class JobService {
           total,
         });
       } catch (error) {
-        await rm(this.dir(id), { recursive: true, force: true });
+        await this.store.objects.deleteAll(this.prefix(id));
         throw error;
       }
       this.start(job);
@@ -253,8 +265,8 @@ export class JobService {
    * without every rejected row is refused, naming the rows it lacks (see rerunRows).
    */
   async rerun(caller: ApiKey, id: string, csv: string): Promise<JobView> {
-    const { path, job } = await this.outputOf(caller, id, 'errors');
-    const rows = reportedRows(await readFile(path, 'utf8'));
+    const { file, job } = await this.outputOf(caller, id, 'errors');
+    const rows = reportedRows(await text(await file.read()));
     if (!rows || rows.size === 0)
       throw new PlatenError('invalid_request', [
         { path: 'id', rule: 'nothing_rejected', message: `job ${id} rejected no rows` },
@@ -278,18 +290,24 @@ export class JobService {
   }
 
   /**
-   * Removes what a crash leaves of jobs: the folder of a job that was never stored (its list moved in,
-   * its row not written), and the parts, temporary files and checkpoints of jobs that had ended.
-   * Returns the paths removed. At start-up, before any job runs.
+   * Removes what a crash leaves of jobs: the files of a job that was never stored (its list put in,
+   * its row not written), and the local parts and temporary files of jobs that had ended. Returns
+   * what was removed. At start-up, before any job runs.
    */
   async sweep(): Promise<string[]> {
     const removed: string[] = [];
-    for (const id of await folderEntries(this.dirs.jobs)) {
+    for (const id of await this.jobIds()) {
       const job = await this.store.jobs.get(id);
       if (job && !ENDED.has(job.state)) continue;
-      const leftovers = job
-        ? (await folderEntries(this.dir(id))).filter((name) => name === 'parts' || name.endsWith('.tmp'))
-        : [''];
+      if (!job) {
+        await this.store.objects.deleteAll(this.prefix(id));
+        await rm(this.dir(id), { recursive: true, force: true });
+        removed.push(this.prefix(id));
+        continue;
+      }
+      const leftovers = (await folderEntries(this.dir(id))).filter(
+        (name) => name === 'parts' || name.endsWith('.tmp'),
+      );
       for (const name of leftovers) {
         await rm(join(this.dir(id), name), { recursive: true, force: true });
         removed.push(join(this.dir(id), name));
@@ -302,17 +320,25 @@ export class JobService {
   /**
    * Removes the files of jobs that ended before `before` (an ISO time): their lists, outputs and
    * reports name recipients, and are kept no longer than the pieces' links to them. The job's row,
-   * with its counts, stays. Returns the folders removed.
+   * with its counts, stays. Returns the jobs' prefixes in the object store.
    */
   async expireFiles(before: string): Promise<string[]> {
     const removed: string[] = [];
-    for (const id of await folderEntries(this.dirs.jobs)) {
+    for (const id of await this.jobIds()) {
       const job = await this.store.jobs.get(id);
       if (!job || !ENDED.has(job.state) || (job.finishedAt ?? job.createdAt) >= before) continue;
+      await this.store.objects.deleteAll(this.prefix(id));
       await rm(this.dir(id), { recursive: true, force: true });
-      removed.push(this.dir(id));
+      removed.push(this.prefix(id));
     }
     return removed;
+  }
+
+  /** The ids of the jobs with files, in the object store or in the local folder of jobs. */
+  private async jobIds(): Promise<string[]> {
+    const ids = new Set(await folderEntries(this.dirs.jobs));
+    for (const key of await this.store.objects.list('jobs/')) ids.add(key.split('/')[1]!);
+    return [...ids];
   }
 
   /** Starts every job a stop interrupted, from its checkpoints. */
@@ -370,22 +396,25 @@ export class JobService {
     caller: ApiKey,
     id: string,
     what: 'output' | 'errors',
-  ): Promise<{ path: string; job: JobView }> {
+  ): Promise<{ file: JobFile; job: JobView }> {
     const job = await this.visible(caller, id);
-    const path =
-      what === 'errors'
-        ? this.file(id, 'errors.csv')
-        : this.file(id, job.kind === 'zip' ? 'output.zip' : 'output.pdf');
+    const key = this.key(
+      id,
+      what === 'errors' ? 'errors.csv' : job.kind === 'zip' ? 'output.zip' : 'output.pdf',
+    );
     const thing = what === 'errors' ? 'report' : 'output';
     if (job.state !== 'done')
       throw new NotFoundError('not_ready', `job ${id} has no ${thing} yet (${job.state})`);
-    if (!existsSync(path)) {
-      throw new NotFoundError(
-        'expired',
-        `job ${id}'s ${thing} was removed at the end of the retention period`,
-      );
-    }
-    return { path, job: this.view(job) };
+    const expired = () =>
+      new NotFoundError('expired', `job ${id}'s ${thing} was removed at the end of the retention period`);
+    const size = await this.store.objects.size(key);
+    if (size === null) throw expired();
+    const read = async (range?: { start: number; end: number }) => {
+      const bytes = await this.store.objects.read(key, range);
+      if (!bytes) throw expired();
+      return bytes;
+    };
+    return { file: { size, read }, job: this.view(job) };
   }
 
   /**
@@ -535,9 +564,9 @@ export class JobService {
    * must name a rejected row and a column of the list.
    */
   async rerunFixed(caller: ApiKey, id: string, fixes: CellFix[]): Promise<JobView> {
-    const { path, job } = await this.outputOf(caller, id, 'errors');
-    const rejected = reportedRows(await readFile(path, 'utf8')) ?? new Map<number, number>();
-    const input = await openCsv(this.file(job.id, 'input.csv'));
+    const { file, job } = await this.outputOf(caller, id, 'errors');
+    const rejected = reportedRows(await text(await file.read())) ?? new Map<number, number>();
+    const input = await openCsv(await this.inputOf(job.id));
     const byRow = new Map<number, Map<string, string>>();
     const problems: Problem[] = [];
     fixes.forEach((fix, i) => {
@@ -579,6 +608,7 @@ export class JobService {
       return await this.rerun(caller, id, corrected);
     } finally {
       await rm(corrected, { force: true });
+      await this.store.objects.release(this.key(job.id, 'input.csv'));
     }
   }
 
@@ -603,11 +633,11 @@ export class JobService {
     id: string,
     limit: number,
   ): Promise<{ lines: Rejection[]; total: number }> {
-    const { path } = await this.outputOf(caller, id, 'errors');
+    const { file } = await this.outputOf(caller, id, 'errors');
     const lines: Rejection[] = [];
     let total = 0;
     // Read whole to count it, one line at a time: a drop's report can be long.
-    for await (const cells of createReadStream(path).pipe(parse({ bom: true, columns: true }))) {
+    for await (const cells of (await file.read()).pipe(parse({ bom: true, columns: true }))) {
       total += 1;
       if (lines.length >= limit) continue;
       const r = cells as Record<keyof Rejection, string>;
@@ -694,12 +724,24 @@ export class JobService {
     return job;
   }
 
+  /** A job's local folder: its parts while it runs. */
   private dir(id: string): string {
     return join(this.dirs.jobs, id);
   }
 
-  private file(id: string, name: 'input.csv' | 'errors.csv' | 'output.pdf' | 'output.zip'): string {
-    return join(this.dir(id), name);
+  private prefix(id: string): string {
+    return `jobs/${id}/`;
+  }
+
+  private key(id: string, name: JobFileName): string {
+    return this.prefix(id) + name;
+  }
+
+  /** A local copy of a job's list (the list itself where objects are local files). */
+  private async inputOf(id: string): Promise<string> {
+    const path = await this.store.objects.localFile(this.key(id, 'input.csv'));
+    if (path === null) throw new NotFoundError('expired', `job ${id}'s list was removed`);
+    return path;
   }
 
   /** Runs a job in the background until it ends or the service stops. */
@@ -773,7 +815,7 @@ export class JobService {
         },
         ...(job.spec.impose ? { impose: job.spec.impose } : {}),
         compiled,
-        csvPath: this.file(job.id, 'input.csv'),
+        csvPath: await this.inputOf(job.id),
         map: job.spec.map,
         rep: rep && (await partOf(rep)),
         ...(reps ? { reps: { column: reps.column, byId } } : {}),
@@ -781,9 +823,9 @@ export class JobService {
         // Counted when the job was created: the list is not read once more for it.
         ...(job.total === null ? {} : { total: job.total }),
         ...(await this.piecesOf(job.spec)),
-        out:
-          job.kind === 'check' ? null : this.file(job.id, job.kind === 'zip' ? 'output.zip' : 'output.pdf'),
-        errorsPath: this.file(job.id, 'errors.csv'),
+        out: job.kind === 'check' ? null : this.key(job.id, job.kind === 'zip' ? 'output.zip' : 'output.pdf'),
+        errorsPath: this.key(job.id, 'errors.csv'),
+        writeFile: (key, write) => this.store.objects.write(key, write),
         dispatcher: this.dispatcher,
         partsDir,
         chunkRows: job.spec.chunkRows,
@@ -832,8 +874,8 @@ export class JobService {
   }
 
   /**
-   * An ended job needs its checkpoints and parts no more (the output holds them). A job interrupted
-   * by a stop keeps them, to resume from. What cannot be removed now is left to the start-up sweep.
+   * An ended job needs its checkpoints, parts and local copy of its list no more (the output holds
+   * them; the list stays in the object store). A job interrupted by a stop keeps them, to resume from. What cannot be removed now is left to the start-up sweep.
    */
   private async cleanUp(id: string): Promise<void> {
     const state = (await this.store.jobs.get(id))?.state;
@@ -841,6 +883,7 @@ export class JobService {
     try {
       await this.store.jobs.dropChunks(id);
       await rm(join(this.dir(id), 'parts'), { recursive: true, force: true });
+      await this.store.objects.release(this.key(id, 'input.csv'));
     } catch (error) {
       this.log.warn({ err: error, job: id }, 'cannot remove the parts of an ended batch job');
     }

@@ -2,16 +2,20 @@ import { mkdirSync, mkdtempSync } from 'node:fs';
 import { rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { pipeline } from 'node:stream/promises';
 import type { Logger } from 'pino';
 import type { Config } from '../config.js';
 import { folderEntries } from '../files.js';
-import { type ChunkStore, LocalChunkStore } from '../jobs/chunk-store.js';
+import { type ChunkStore, checkKey } from '../jobs/chunk-store.js';
 import { type ChunkDispatcher, WorkerPool } from '../jobs/dispatch.js';
 import { ChunkWorker, QueueDispatcher } from '../jobs/queue.js';
 import { LocalBlobStore } from '../store/local-blobs.js';
+import { LocalObjectStore } from '../store/local-objects.js';
+import { ObjectBlobStore } from '../store/object-blobs.js';
 import { PostgresStore } from '../store/postgres/store.js';
+import { s3Client, S3ObjectStore } from '../store/s3-objects.js';
 import { SqliteStore } from '../store/sqlite/store.js';
-import type { Store } from '../store/store.js';
+import type { ObjectStore, Store } from '../store/store.js';
 import { TemplateCache } from '../template/cache.js';
 import { DesignerService } from './designer.js';
 import { JobService } from './jobs.js';
@@ -28,22 +32,48 @@ import { WebhookService } from './webhooks.js';
 
 /**
  * The one place that chooses the store's adapters: rows in PostgreSQL when a database URL is
- * configured, else in SQLite under the data directory; local-file blobs under the data directory.
- * Every service gets the Store interface only.
+ * configured, else in SQLite under the data directory; blobs and objects (packages, jobs' files) as
+ * local files under the data directory, or in S3 when PLATEN_BLOB_URL is set (local copies of S3
+ * objects cached under `<dataDir>/cache`). Every service gets the Store interface only.
  */
-async function openStore(config: Pick<Config, 'dataDir' | 'databaseUrl'>): Promise<Store> {
-  const blobs = new LocalBlobStore(join(config.dataDir, 'blobs'));
+async function openStore(config: Pick<Config, 'dataDir' | 'databaseUrl' | 's3'>): Promise<Store> {
+  const objects = openObjects(config);
+  const blobs = config.s3 ? new ObjectBlobStore(objects) : new LocalBlobStore(join(config.dataDir, 'blobs'));
   return config.databaseUrl
-    ? PostgresStore.open(config.databaseUrl, config.dataDir, blobs)
-    : new SqliteStore(config.dataDir, blobs);
+    ? PostgresStore.open(config.databaseUrl, blobs, objects)
+    : new SqliteStore(config.dataDir, blobs, objects);
+}
+
+/** Objects every node shares: local files under the data directory, or S3's. */
+function openObjects(config: Pick<Config, 'dataDir' | 's3'>): ObjectStore {
+  const { dataDir, s3 } = config;
+  return s3
+    ? new S3ObjectStore(s3Client(s3), s3.bucket, s3.prefix, join(dataDir, 'cache'))
+    : new LocalObjectStore(dataDir);
 }
 
 /**
- * Where a chunk queue's coordinators and workers share tasks, packages and parts: a folder of the
- * data directory, for the API nodes and workers of one machine (or a shared mount).
+ * Where a chunk queue's coordinators and workers share tasks, packages and parts: the objects under
+ * `chunks/` (a folder of the data directory, for the API nodes and workers of one machine or a shared
+ * mount; S3, for any number of machines).
  */
-export function openChunkStore(dataDir: string): ChunkStore {
-  return new LocalChunkStore(join(dataDir, 'chunks'));
+export function openChunkStore(config: Pick<Config, 'dataDir' | 's3'>): ChunkStore {
+  const objects = openObjects(config);
+  const key = (name: string) => `chunks/${checkKey(name)}`;
+  return {
+    async put(name, body) {
+      await objects.write(key(name), async (out) => {
+        if (Buffer.isBuffer(body)) out.end(body);
+        else await pipeline(body, out);
+      });
+    },
+    async get(name) {
+      return objects.read(key(name));
+    },
+    async delete(name) {
+      await objects.delete(key(name));
+    },
+  };
 }
 
 /**
@@ -84,7 +114,7 @@ export class Platen {
     this.pool = new WorkerPool(config.batchWorkers > 0 ? config.batchWorkers : config.renderConcurrency);
     if (config.databaseUrl === null) this.dispatcher = this.pool;
     else {
-      const store = openChunkStore(config.dataDir);
+      const store = openChunkStore(config);
       this.dispatcher = new QueueDispatcher(
         config.databaseUrl,
         config.queue,
@@ -177,7 +207,7 @@ export async function openPlaten(config: Config, log: Logger): Promise<Platen> {
  * caller closes it.
  */
 export async function openKeys(
-  config: Pick<Config, 'dataDir' | 'databaseUrl'>,
+  config: Pick<Config, 'dataDir' | 'databaseUrl' | 's3'>,
 ): Promise<{ keys: KeyService; close(): Promise<void> }> {
   const store = await openStore(config);
   return { keys: new KeyService(store), close: () => store.close() };

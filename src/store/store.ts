@@ -1,4 +1,4 @@
-import type { Readable } from 'node:stream';
+import type { Readable, Writable } from 'node:stream';
 import type { Problem } from '../errors.js';
 
 /**
@@ -20,6 +20,8 @@ export interface Store {
   readonly webhooks: WebhookStore;
   readonly settings: SettingsStore;
   readonly blobs: BlobStore;
+  /** Named files shared by every node: template packages, jobs' lists, outputs and reports. */
+  readonly objects: ObjectStore;
   /**
    * Removes what a crash (a kill, a power cut) leaves half done: temporary files of blobs, packages
    * without their version row. Returns what was removed. At start-up, before anything else runs.
@@ -631,5 +633,57 @@ export interface BlobStore {
   /** Removes a blob; removing one that is not there is no error. */
   delete(sha256: string): Promise<void>;
   /** Removes what writes a crash cut short; returns what was removed. */
+  sweep(): Promise<string[]>;
+}
+
+/** Bytes `start` to `end` of an object, both included (as HTTP's Range counts them). */
+export interface ByteRange {
+  start: number;
+  end: number;
+}
+
+/**
+ * Named files that every node of the service shares (local files, or S3 when `PLATEN_BLOB_URL` is
+ * set): template packages (`packages/<template>/<version>/…`) and jobs' lists, outputs and reports
+ * (`jobs/<id>/input.csv`, `output.pdf` or `output.zip`, `errors.csv`). Keys are `/`-separated paths
+ * of safe names. An object is whole or absent: a write that fails or is cut short leaves none, and
+ * never a part of one. Objects are not rewritten in place: one read through a local copy (`localFile`,
+ * `localFolder`) stays as it was while it exists.
+ */
+export interface ObjectStore {
+  /**
+   * Writes an object from a stream (`write` writes it, and may end it): it appears, replacing any
+   * of that key, only once `write` has resolved and every byte is stored. When `write` throws, the
+   * object is not stored, and the error is rethrown.
+   */
+  write<T>(key: string, write: (out: Writable) => Promise<T>): Promise<T>;
+  /** Stores a local file as an object: the file is taken (moved, or removed once copied). */
+  putFile(key: string, path: string): Promise<void>;
+  /**
+   * Stores a local folder's files as the objects under `prefix` (which ends in `/`), replacing what
+   * was there: the folder is taken. Not atomic as a whole: a crash may leave some of them, which
+   * `deleteAll` removes.
+   */
+  putFolder(prefix: string, dir: string): Promise<void>;
+  /** The object's size in bytes, or null if there is none. */
+  size(key: string): Promise<number | null>;
+  /** The object's bytes (a range of them), or null if there is none. */
+  read(key: string, range?: ByteRange): Promise<Readable | null>;
+  /**
+   * A local file holding the object, or null if there is none: the object itself where objects are
+   * local files, else a copy fetched into a local cache (removed with the object).
+   */
+  localFile(key: string): Promise<string | null>;
+  /** A local folder holding the objects under `prefix` (which ends in `/`), as `localFile` does. */
+  localFolder(prefix: string): Promise<string>;
+  /** Removes the local copy `localFile` fetched of an object, if any (a local file is the object: kept). */
+  release(key: string): Promise<void>;
+  /** The keys under a prefix, in no order. */
+  list(prefix: string): Promise<string[]>;
+  /** Removes an object; removing one that is not there is no error. */
+  delete(key: string): Promise<void>;
+  /** Removes every object under `prefix` (which ends in `/`). */
+  deleteAll(prefix: string): Promise<void>;
+  /** Removes what writes a crash cut short (temporary files, unfinished uploads); returns what was removed. */
   sweep(): Promise<string[]>;
 }

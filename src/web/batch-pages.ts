@@ -1,6 +1,7 @@
 import type { Request, Response, Router } from 'express';
 import { z } from 'zod';
 import { uploadsOf } from '../api/bodies.js';
+import { sendFile } from '../api/download.js';
 import { experimentOf, holdoutSchema, jobParams } from '../api/routes/jobs.js';
 import { repIdSchema } from '../api/routes/reps.js';
 import { templateIdSchema } from '../api/routes/templates.js';
@@ -251,14 +252,14 @@ export function batchRoutes(web: Web, router: Router): void {
 
   router.get('/batch/jobs/:id/output', pageCsp, signedIn(web, 'jobs.run'), async (req, res) => {
     const { id } = parseWith(jobParams, req.params);
-    const { path, job } = await s.jobs.outputOf(viewerOf(res).key, id, 'output');
-    res.download(path, `${job.templateId}-${job.id}.${job.kind === 'zip' ? 'zip' : 'pdf'}`);
+    const { file, job } = await s.jobs.outputOf(viewerOf(res).key, id, 'output');
+    await sendFile(req, res, file, `${job.templateId}-${job.id}.${job.kind === 'zip' ? 'zip' : 'pdf'}`);
   });
 
   router.get('/batch/jobs/:id/errors.csv', pageCsp, signedIn(web, 'jobs.run'), async (req, res) => {
     const { id } = parseWith(jobParams, req.params);
-    const { path, job } = await s.jobs.outputOf(viewerOf(res).key, id, 'errors');
-    res.download(path, `${job.templateId}-${job.id}-errors.csv`);
+    const { file, job } = await s.jobs.outputOf(viewerOf(res).key, id, 'errors');
+    await sendFile(req, res, file, `${job.templateId}-${job.id}-errors.csv`);
   });
 
   /** The job page's form: the rejected rows run again, as corrected in the list, as a new job. */

@@ -14,6 +14,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { isHeldOut } from '../../src/jobs/experiment.js';
 import { PieceCodes } from '../../src/model/piece-code.js';
 import { LocalBlobStore } from '../../src/store/local-blobs.js';
+import { LocalObjectStore } from '../../src/store/local-objects.js';
 import { SqliteStore } from '../../src/store/sqlite/store.js';
 import { splitPostcard } from '../support/packages.js';
 import { pageBoxes, pageLabels, pdfInfo, popplerText, qpdfCheck } from '../support/pdf.js';
@@ -677,7 +678,11 @@ describe('a batch job and a killed service', () => {
 
     // Every good row is one piece (its chunk recorded again if the kill came between its pieces and its
     // checkpoint), and prints the code recorded, whichever run drew it.
-    const store = new SqliteStore(dataDir, new LocalBlobStore(path.join(dataDir, 'blobs')));
+    const store = new SqliteStore(
+      dataDir,
+      new LocalBlobStore(path.join(dataDir, 'blobs')),
+      new LocalObjectStore(dataDir),
+    );
     try {
       const { firstNumber } = (await store.jobs.get(job.id))!.spec;
       const codes = new PieceCodes(await store.pieces.codeKey());

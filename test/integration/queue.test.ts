@@ -13,11 +13,11 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runBatch } from '../../src/jobs/batch.js';
 import { type ChunkTask, renderChunk } from '../../src/jobs/chunk.js';
-import { LocalChunkStore } from '../../src/jobs/chunk-store.js';
 import { WorkerPool } from '../../src/jobs/dispatch.js';
 import { mapColumns } from '../../src/jobs/mapping.js';
 import { ChunkWorker, QueueDispatcher } from '../../src/jobs/queue.js';
 import type { CompiledTemplate } from '../../src/model/template.js';
+import { openChunkStore } from '../../src/service/platen.js';
 import { compileTemplate } from '../../src/template/compile.js';
 import { cleanup, tempDir } from '../support/files.js';
 import { jobEnded, jobForm, type JobBody } from '../support/jobs.js';
@@ -124,12 +124,7 @@ describe('the chunk queue, with platen worker processes', () => {
     const queue = 'chunks-test';
     const csvPath = path.join(dir, 'list.csv');
     await writeFile(csvPath, list());
-    const dispatcher = new QueueDispatcher(
-      db.url,
-      queue,
-      new LocalChunkStore(path.join(dataDir, 'chunks')),
-      2,
-    );
+    const dispatcher = new QueueDispatcher(db.url, queue, openChunkStore({ dataDir, s3: null }), 2);
     try {
       const [victim, survivor] = [
         await startWorker(db, queue, dataDir),
@@ -231,7 +226,7 @@ describe('the chunk queue, with platen worker processes', () => {
 
   it('fails the job, saying why, once a chunk has failed on every try', async () => {
     const dir = await tempDir('platen-queue-fails-');
-    const store = new LocalChunkStore(path.join(dir, 'chunks'));
+    const store = openChunkStore({ dataDir: dir, s3: null });
     const queue = 'chunks-failing';
     const dispatcher = new QueueDispatcher(db.url, queue, store, 1);
     let tries = 0;
@@ -273,7 +268,7 @@ describe('the chunk queue, with platen worker processes', () => {
 
   it('takes a chunk back from its worker when the job is cancelled', async () => {
     const dir = await tempDir('platen-queue-cancel-');
-    const store = new LocalChunkStore(path.join(dir, 'chunks'));
+    const store = openChunkStore({ dataDir: dir, s3: null });
     const queue = 'chunks-cancelled';
     const dispatcher = new QueueDispatcher(db.url, queue, store, 1);
     let drawing: AbortSignal | undefined;

@@ -9,6 +9,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { checkpointsOf, type SavedChunk } from '../../src/jobs/checkpoints.js';
 import { LocalBlobStore } from '../../src/store/local-blobs.js';
+import { LocalObjectStore } from '../../src/store/local-objects.js';
 import { SqliteStore } from '../../src/store/sqlite/store.js';
 import type { JobSpec } from '../../src/store/store.js';
 
@@ -16,7 +17,7 @@ let dir: string;
 let store: SqliteStore;
 beforeAll(async () => {
   dir = await mkdtemp(path.join(os.tmpdir(), 'platen-checkpoints-'));
-  store = new SqliteStore(dir, new LocalBlobStore(path.join(dir, 'blobs')));
+  store = new SqliteStore(dir, new LocalBlobStore(path.join(dir, 'blobs')), new LocalObjectStore(dir));
 });
 afterAll(async () => {
   await store.close();

@@ -7,12 +7,15 @@ import { mkdir, mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises'
 import os from 'node:os';
 import path from 'node:path';
 import { text } from 'node:stream/consumers';
-import { afterAll, afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import { LocalBlobStore } from '../../src/store/local-blobs.js';
+import { LocalObjectStore } from '../../src/store/local-objects.js';
+import { ObjectBlobStore } from '../../src/store/object-blobs.js';
 import { PostgresStore } from '../../src/store/postgres/store.js';
 import { SqliteStore } from '../../src/store/sqlite/store.js';
 import type { JobSpec, NewPiece, Store } from '../../src/store/store.js';
 import { createTestDatabase, type TestDatabase } from '../support/postgres.js';
+import { type S3Server, startS3 } from '../support/s3.js';
 
 interface Adapter {
   name: string;
@@ -27,19 +30,30 @@ interface Adapter {
   halfStoredPackage(dir: string, templateId: string, version: number): Promise<string>;
 }
 
-const sqlite = (dir: string) => new SqliteStore(dir, new LocalBlobStore(path.join(dir, 'blobs')));
+const sqlite = (dir: string) =>
+  new SqliteStore(dir, new LocalBlobStore(path.join(dir, 'blobs')), new LocalObjectStore(dir));
 /** This file's database, made on first use and emptied for each test. */
 let database: TestDatabase | undefined;
 const postgres = async (dir: string) => {
   database ??= await createTestDatabase();
-  return PostgresStore.open(database.url, dir, new LocalBlobStore(path.join(dir, 'blobs')));
+  return PostgresStore.open(
+    database.url,
+    new LocalBlobStore(path.join(dir, 'blobs')),
+    new LocalObjectStore(dir),
+  );
 };
-/** Leaves a package folder with no row, as both adapters keep packages: under `<dataDir>/packages`. */
+/** Leaves a package folder with no row, as both adapters keep packages in local files: under `<dataDir>/packages`. */
 const halfStoredPackage = async (dir: string, templateId: string, version: number) => {
   const folder = path.join(dir, 'packages', templateId, String(version));
   await mkdir(folder, { recursive: true });
   await writeFile(path.join(folder, 'template.json'), '{}');
-  return folder;
+  return `packages/${templateId}/${version}/`;
+};
+/** SQLite rows, blobs and packages in S3: each test's under a prefix of its own (its folder's name). */
+let s3: S3Server;
+const sqliteS3 = (dir: string) => {
+  const objects = s3.objects(`${path.basename(dir)}/`, path.join(dir, 'cache'));
+  return new SqliteStore(dir, new ObjectBlobStore(objects), objects);
 };
 
 const ADAPTERS: Adapter[] = [
@@ -48,6 +62,20 @@ const ADAPTERS: Adapter[] = [
     open: async (dir) => ({ store: sqlite(dir), staging: path.join(dir, 'staging') }),
     reopen: async (dir) => sqlite(dir),
     halfStoredPackage,
+  },
+  {
+    name: 'SQLite and S3 (s3rver)',
+    open: async (dir) => ({ store: sqliteS3(dir), staging: path.join(dir, 'staging') }),
+    reopen: async (dir) => sqliteS3(dir),
+    halfStoredPackage: async (dir, templateId, version) => {
+      const prefix = `packages/${templateId}/${version}/`;
+      await s3
+        .objects(`${path.basename(dir)}/`, path.join(dir, 'cache'))
+        .write(`${prefix}template.json`, async (out) => {
+          out.end('{}');
+        });
+      return prefix;
+    },
   },
   {
     name: 'PostgreSQL and local files',
@@ -60,8 +88,13 @@ const ADAPTERS: Adapter[] = [
   },
 ];
 
+beforeAll(async () => {
+  s3 = await startS3();
+});
+
 const dirs: string[] = [];
 afterAll(async () => {
+  await s3.close();
   for (const dir of dirs) await rm(dir, { recursive: true, force: true });
   await database?.drop();
 });
@@ -361,6 +394,31 @@ describe.each(ADAPTERS)('the store contract: $name', (adapter) => {
   });
 
   describe('templates', () => {
+    it('number versions added at the same time one after the other, each with its own package', async () => {
+      const names = ['a', 'b', 'c'];
+      const dirs = await Promise.all(names.map((n) => staged(`flyer-${n}`)));
+      const added = await Promise.all(
+        dirs.map((stagedDir) =>
+          store.templates.addVersion({
+            templateId: 'flyer',
+            name: 'Flyer',
+            stagedDir,
+            manifest: {},
+            report: [],
+            createdBy: 'marketing key',
+            state: 'draft',
+          }),
+        ),
+      );
+      expect(added.map((v) => v.version).sort()).toEqual([1, 2, 3]);
+      for (const [i, { version }] of added.entries()) {
+        const folder = await store.templates.packageDir('flyer', version);
+        expect(await readFile(path.join(folder, 'template.json'), 'utf8')).toBe(
+          `{"name":"flyer-${names[i]}"}`,
+        );
+      }
+    });
+
     it('number versions from 1 and take the staged package, which a restart still has', async () => {
       const stagedDir = await staged('flyer-package');
       const first = await store.templates.addVersion({

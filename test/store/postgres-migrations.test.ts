@@ -8,6 +8,7 @@ import path from 'node:path';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { LocalBlobStore } from '../../src/store/local-blobs.js';
+import { LocalObjectStore } from '../../src/store/local-objects.js';
 import { PostgresStore } from '../../src/store/postgres/store.js';
 import { createTestDatabase, type TestDatabase } from '../support/postgres.js';
 
@@ -29,7 +30,7 @@ async function fresh(): Promise<TestDatabase> {
 }
 
 const open = (database: TestDatabase) =>
-  PostgresStore.open(database.url, dir, new LocalBlobStore(path.join(dir, 'blobs')));
+  PostgresStore.open(database.url, new LocalBlobStore(path.join(dir, 'blobs')), new LocalObjectStore(dir));
 
 /** The versions a database records, with when each was applied. */
 async function applied(database: TestDatabase): Promise<{ version: number; applied_at: Date }[]> {

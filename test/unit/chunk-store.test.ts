@@ -1,10 +1,11 @@
-/** The local chunk store: whole files by key, nothing for a missing key, no key outside the folder. */
+/** The chunk store over local objects: whole files by key, nothing for a missing key, no key outside the folder. */
 import { mkdtemp, readdir, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { Readable } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { LocalChunkStore } from '../../src/jobs/chunk-store.js';
+import type { ChunkStore } from '../../src/jobs/chunk-store.js';
+import { openChunkStore } from '../../src/service/platen.js';
 
 async function bytesOf(stream: Readable | null): Promise<string | null> {
   if (!stream) return null;
@@ -13,12 +14,12 @@ async function bytesOf(stream: Readable | null): Promise<string | null> {
   return Buffer.concat(chunks).toString();
 }
 
-describe('LocalChunkStore', () => {
+describe('the chunk store on local files', () => {
   let dir: string;
-  let store: LocalChunkStore;
+  let store: ChunkStore;
   beforeAll(async () => {
     dir = await mkdtemp(path.join(os.tmpdir(), 'platen-chunk-store-'));
-    store = new LocalChunkStore(dir);
+    store = openChunkStore({ dataDir: dir, s3: null });
   });
   afterAll(() => rm(dir, { recursive: true, force: true }));
 
@@ -27,7 +28,7 @@ describe('LocalChunkStore', () => {
     expect(await bytesOf(await store.get('parts/one.part'))).toBe('first');
     await store.put('parts/one.part', Readable.from([Buffer.from('sec'), Buffer.from('ond')]));
     expect(await bytesOf(await store.get('parts/one.part'))).toBe('second');
-    expect(await readdir(path.join(dir, 'parts'))).toEqual(['one.part']); // no temporary file left
+    expect(await readdir(path.join(dir, 'chunks/parts'))).toEqual(['one.part']); // no temporary file left
     await store.delete('parts/one.part');
     await store.delete('parts/one.part');
     expect(await store.get('parts/one.part')).toBeNull();

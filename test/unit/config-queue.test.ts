@@ -39,7 +39,7 @@ describe('chunk queue configuration', () => {
 
   it('refuses a database that is not PostgreSQL, and a queue name with odd characters', () => {
     expect(problemsOf({ PLATEN_DATABASE_URL: 'mysql://db/platen' })).toEqual([
-      'PLATEN_DATABASE_URL: expected a postgres:// address',
+      'PLATEN_DATABASE_URL: expected a postgres:// address, such as postgres://user:password@host:5432/platen',
     ]);
     expect(problemsOf({ PLATEN_QUEUE: 'print queue' })).toEqual([
       'PLATEN_QUEUE: expected letters, digits, - and _ (at most 60)',

@@ -5,6 +5,7 @@ import type { Request, Response } from 'express';
 import { afterAll, afterEach, describe, expect, it, vi } from 'vitest';
 import { SessionService } from '../../src/service/sessions.js';
 import { LocalBlobStore } from '../../src/store/local-blobs.js';
+import { LocalObjectStore } from '../../src/store/local-objects.js';
 import { SqliteStore } from '../../src/store/sqlite/store.js';
 import { Sessions } from '../../src/web/session.js';
 import { cleanup, tempDir } from '../support/files.js';
@@ -23,7 +24,7 @@ function exchange(cookie = '') {
 const stores: SqliteStore[] = [];
 async function open(): Promise<{ dir: string; store: { sessions: SessionService }; keyId: string }> {
   const dir = await tempDir();
-  const sqlite = new SqliteStore(dir, new LocalBlobStore(path.join(dir, 'blobs')));
+  const sqlite = new SqliteStore(dir, new LocalBlobStore(path.join(dir, 'blobs')), new LocalObjectStore(dir));
   stores.push(sqlite);
   const key = await sqlite.keys.create({ role: 'marketing', name: 'M', repId: null }, 'a'.repeat(64));
   return { dir, store: { sessions: new SessionService(sqlite) }, keyId: key.id };

@@ -6,6 +6,7 @@ import { parseSheetSize } from '../../model/units.js';
 import { MOST_HELD_OUT } from '../../jobs/experiment.js';
 import { CSV_HEAD_BYTES, CSV_MAX_BYTES, type JobRequest, type JobView } from '../../service/jobs.js';
 import type { UploadedFile } from '../bodies.js';
+import { sendFile } from '../download.js';
 import { type AnyRoute, route } from '../route.js';
 import type { Services } from '../services.js';
 import { repIdSchema } from './reps.js';
@@ -348,11 +349,13 @@ export function jobRoutes(s: Services): AnyRoute[] {
       params: jobParams,
       responses: {
         200: { description: 'the print file (application/pdf) or the ZIP (application/zip)', kind: 'pdf' },
+        206: { description: 'the one byte range a Range header asked for (a resumed download)', kind: 'pdf' },
         404: { description: 'no such job, or no output yet', kind: 'json' },
+        416: { description: 'a range that starts past the end (Content-Range: bytes */size)', kind: 'empty' },
       },
-      async handle({ res, auth, params }) {
-        const { path, job } = await s.jobs.outputOf(auth!, params.id, 'output');
-        res.download(path, `${job.templateId}-${job.id}.${job.kind === 'zip' ? 'zip' : 'pdf'}`);
+      async handle({ req, res, auth, params }) {
+        const { file, job } = await s.jobs.outputOf(auth!, params.id, 'output');
+        await sendFile(req, res, file, `${job.templateId}-${job.id}.${job.kind === 'zip' ? 'zip' : 'pdf'}`);
       },
     }),
     route({
@@ -364,11 +367,13 @@ export function jobRoutes(s: Services): AnyRoute[] {
       params: jobParams,
       responses: {
         200: { description: 'the report (UTF-8 with BOM)', kind: 'csv' },
+        206: { description: 'the one byte range a Range header asked for', kind: 'csv' },
         404: { description: 'no such job, or no report yet', kind: 'json' },
+        416: { description: 'a range that starts past the end (Content-Range: bytes */size)', kind: 'empty' },
       },
-      async handle({ res, auth, params }) {
-        const { path, job } = await s.jobs.outputOf(auth!, params.id, 'errors');
-        res.download(path, `${job.templateId}-${job.id}-errors.csv`);
+      async handle({ req, res, auth, params }) {
+        const { file, job } = await s.jobs.outputOf(auth!, params.id, 'errors');
+        await sendFile(req, res, file, `${job.templateId}-${job.id}-errors.csv`);
       },
     }),
     route({

@@ -1,6 +1,4 @@
-import { mkdir } from 'node:fs/promises';
-import { join } from 'node:path';
-import type { BlobStore, Store } from '../store.js';
+import type { BlobStore, ObjectStore, Store } from '../store.js';
 import { type Db, openDb } from './db.js';
 import { PostgresJobStore } from './jobs.js';
 import { PostgresKeyStore } from './keys.js';
@@ -15,8 +13,8 @@ import { PostgresUploadStore } from './uploads.js';
 import { PostgresWebhookStore } from './webhooks.js';
 
 /**
- * The networked store: rows in PostgreSQL (`PLATEN_DATABASE_URL`), shared by every node; template
- * packages as folders under `<dataDir>/packages`, and the blobs it is given.
+ * The networked store: rows in PostgreSQL (`PLATEN_DATABASE_URL`), shared by every node, and the
+ * blobs and objects (template packages, jobs' files) it is given.
  */
 export class PostgresStore implements Store {
   readonly keys: PostgresKeyStore;
@@ -33,14 +31,14 @@ export class PostgresStore implements Store {
 
   private constructor(
     readonly db: Db,
-    dataDir: string,
     readonly blobs: BlobStore,
+    readonly objects: ObjectStore,
   ) {
     this.keys = new PostgresKeyStore(db);
     this.sessions = new PostgresSessionStore(db);
     this.people = new PostgresPeopleStore(db);
     this.reps = new PostgresRepStore(db);
-    this.templates = new PostgresTemplateStore(db, join(dataDir, 'packages'));
+    this.templates = new PostgresTemplateStore(db, objects);
     this.renders = new PostgresRenderStore(db);
     this.uploads = new PostgresUploadStore(db);
     this.jobs = new PostgresJobStore(db);
@@ -50,13 +48,16 @@ export class PostgresStore implements Store {
   }
 
   /** Connects to the database at `url` and brings its schema up to this Platen's. */
-  static async open(url: string, dataDir: string, blobs: BlobStore): Promise<PostgresStore> {
-    await mkdir(dataDir, { recursive: true });
-    return new PostgresStore(await openDb(url), dataDir, blobs);
+  static async open(url: string, blobs: BlobStore, objects: ObjectStore): Promise<PostgresStore> {
+    return new PostgresStore(await openDb(url), blobs, objects);
   }
 
   async sweep(): Promise<string[]> {
-    return [...(await this.blobs.sweep()), ...(await this.templates.sweep())];
+    return [
+      ...(await this.blobs.sweep()),
+      ...(await this.objects.sweep()),
+      ...(await this.templates.sweep()),
+    ];
   }
 
   async close(): Promise<void> {

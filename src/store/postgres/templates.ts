@@ -1,8 +1,5 @@
-import { mkdir, rename, rm } from 'node:fs/promises';
-import { dirname, join } from 'node:path';
 import type { Problem } from '../../errors.js';
-import { folderEntries } from '../../files.js';
-import type { NewVersion, StoredVersion, TemplateStore, VersionState } from '../store.js';
+import type { NewVersion, ObjectStore, StoredVersion, TemplateStore, VersionState } from '../store.js';
 import { type Db, now, transaction } from './db.js';
 
 interface VersionRow {
@@ -40,27 +37,27 @@ const toVersion = (r: VersionRow): StoredVersion => ({
 });
 
 /**
- * Rows in PostgreSQL; each version's package a folder under `packagesDir`, on the staging folder's
- * file system, as the SQLite adapter keeps them.
+ * Rows in PostgreSQL; each version's package the objects under `packages/<template>/<version>/`, as
+ * the SQLite adapter keeps them.
  */
 export class PostgresTemplateStore implements TemplateStore {
   constructor(
     private readonly db: Db,
-    private readonly packagesDir: string,
+    private readonly objects: ObjectStore,
   ) {}
 
-  private dirOf(templateId: string, version: number): string {
-    return join(this.packagesDir, templateId, String(version));
+  private prefixOf(templateId: string, version: number): string {
+    return `packages/${templateId}/${version}/`;
   }
 
   async packageDir(templateId: string, version: number): Promise<string> {
-    return this.dirOf(templateId, version);
+    return this.objects.localFolder(this.prefixOf(templateId, version));
   }
 
   /**
-   * The template's row is locked while its next version is numbered, the staged folder moved into
-   * place and the version's row written: concurrent uploads of one template take turns. A commit
-   * that fails leaves a folder without a row, which the sweep removes.
+   * The template's row is locked while its next version is numbered, the package stored and the
+   * version's row written: concurrent uploads of one template, on any node, take turns. A commit
+   * that fails leaves a package without a row, which the sweep removes.
    */
   async addVersion(input: NewVersion): Promise<StoredVersion> {
     const id = input.templateId;
@@ -76,12 +73,10 @@ export class PostgresTemplateStore implements TemplateStore {
         [id],
       );
       const v = rows[0]!.v;
-      const target = this.dirOf(id, v);
-      await mkdir(dirname(target), { recursive: true });
-      // A folder already there has no row (v is past every stored version): a crash came between its
-      // rename and the commit. It is replaced, not collided with.
-      await rm(target, { recursive: true, force: true });
-      await rename(input.stagedDir, target);
+      const prefix = this.prefixOf(id, v);
+      // Objects already there have no row (v is past every stored version): a crash came between
+      // storing them and the commit. They are replaced.
+      await this.objects.putFolder(prefix, input.stagedDir);
       try {
         const stored = await tx.query<VersionRow>(
           `INSERT INTO template_versions (template_id, version, name, state, manifest, report, created_by,
@@ -102,30 +97,29 @@ export class PostgresTemplateStore implements TemplateStore {
         );
         return toVersion(stored.rows[0]!);
       } catch (error) {
-        await rm(target, { recursive: true, force: true });
+        await this.objects.deleteAll(prefix);
         throw error;
       }
     });
   }
 
   /**
-   * Removes package folders that have no version row (a crash between a package's rename and its
-   * commit; see addVersion); returns their paths.
+   * Removes packages that have no version row (a crash between storing a package and its commit;
+   * see addVersion); returns their prefixes.
    */
   async sweep(): Promise<string[]> {
     const { rows } = await this.db.query<{ template_id: string; version: number }>(
       'SELECT template_id, version FROM template_versions',
     );
-    const stored = new Set(rows.map((r) => join(r.template_id, String(r.version))));
-    const removed: string[] = [];
-    for (const id of await folderEntries(this.packagesDir)) {
-      for (const version of await folderEntries(join(this.packagesDir, id))) {
-        if (/^[1-9][0-9]*$/.test(version) && stored.has(join(id, version))) continue;
-        await rm(join(this.packagesDir, id, version), { recursive: true, force: true });
-        removed.push(join(this.packagesDir, id, version));
-      }
+    const stored = new Set(rows.map((r) => `packages/${r.template_id}/${r.version}/`));
+    const orphans = new Set<string>();
+    for (const key of await this.objects.list('packages/')) {
+      const [, id, version] = key.split('/');
+      const prefix = `packages/${id}/${version}/`;
+      if (!stored.has(prefix)) orphans.add(prefix);
     }
-    return removed;
+    for (const prefix of orphans) await this.objects.deleteAll(prefix);
+    return [...orphans];
   }
 
   async get(templateId: string, version: number): Promise<StoredVersion | null> {

@@ -1,6 +1,6 @@
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import type { BlobStore, Store } from '../store.js';
+import type { BlobStore, ObjectStore, Store } from '../store.js';
 import { type Db, openDb } from './db.js';
 import { SqliteJobStore } from './jobs.js';
 import { SqliteKeyStore } from './keys.js';
@@ -15,8 +15,8 @@ import { SqliteUploadStore } from './uploads.js';
 import { SqliteWebhookStore } from './webhooks.js';
 
 /**
- * The embedded store: SQLite for rows (`<dataDir>/platen.db`), template packages as folders under
- * `<dataDir>/packages`, and the blobs it is given.
+ * The embedded store: SQLite for rows (`<dataDir>/platen.db`), and the blobs and objects (template
+ * packages, jobs' files) it is given.
  */
 export class SqliteStore implements Store {
   readonly db: Db;
@@ -35,6 +35,7 @@ export class SqliteStore implements Store {
   constructor(
     dataDir: string,
     readonly blobs: BlobStore,
+    readonly objects: ObjectStore,
   ) {
     mkdirSync(dataDir, { recursive: true });
     this.db = openDb(join(dataDir, 'platen.db'));
@@ -42,7 +43,7 @@ export class SqliteStore implements Store {
     this.sessions = new SqliteSessionStore(this.db);
     this.people = new SqlitePeopleStore(this.db);
     this.reps = new SqliteRepStore(this.db);
-    this.templates = new SqliteTemplateStore(this.db, join(dataDir, 'packages'));
+    this.templates = new SqliteTemplateStore(this.db, objects);
     this.renders = new SqliteRenderStore(this.db);
     this.uploads = new SqliteUploadStore(this.db);
     this.jobs = new SqliteJobStore(this.db);
@@ -52,7 +53,11 @@ export class SqliteStore implements Store {
   }
 
   async sweep(): Promise<string[]> {
-    return [...(await this.blobs.sweep()), ...(await this.templates.sweep())];
+    return [
+      ...(await this.blobs.sweep()),
+      ...(await this.objects.sweep()),
+      ...(await this.templates.sweep()),
+    ];
   }
 
   async close(): Promise<void> {

@@ -1,9 +1,5 @@
-import { mkdirSync, renameSync, rmSync } from 'node:fs';
-import { rm } from 'node:fs/promises';
-import { dirname, join } from 'node:path';
 import type { Problem } from '../../errors.js';
-import { folderEntries } from '../../files.js';
-import type { NewVersion, StoredVersion, TemplateStore, VersionState } from '../store.js';
+import type { NewVersion, ObjectStore, StoredVersion, TemplateStore, VersionState } from '../store.js';
 import { type Db, now } from './db.js';
 
 interface VersionRow {
@@ -40,39 +36,47 @@ const toVersion = (r: VersionRow): StoredVersion => ({
   approvedAt: r.approved_at,
 });
 
-/** Rows in SQLite; each version's package a folder under `packagesDir`, on the staging folder's file system. */
+/**
+ * Rows in SQLite; each version's package the objects under `packages/<template>/<version>/` (local
+ * folders by default, see LocalObjectStore).
+ */
 export class SqliteTemplateStore implements TemplateStore {
+  /** Versions are added one at a time: a version's number is taken before its package is stored. */
+  private adding: Promise<unknown> = Promise.resolve();
+
   constructor(
     private readonly db: Db,
-    private readonly packagesDir: string,
+    private readonly objects: ObjectStore,
   ) {}
 
-  private dirOf(templateId: string, version: number): string {
-    return join(this.packagesDir, templateId, String(version));
+  private prefixOf(templateId: string, version: number): string {
+    return `packages/${templateId}/${version}/`;
   }
 
   async packageDir(templateId: string, version: number): Promise<string> {
-    return this.dirOf(templateId, version);
+    return this.objects.localFolder(this.prefixOf(templateId, version));
   }
 
-  /** The staged folder is moved into place and the row written in one transaction. */
-  async addVersion(input: NewVersion): Promise<StoredVersion> {
+  addVersion(input: NewVersion): Promise<StoredVersion> {
+    const added = this.adding.then(() => this.add(input));
+    this.adding = added.catch(() => undefined);
+    return added;
+  }
+
+  /** The package is stored first, then the row: a crash between the two leaves objects sweep removes. */
+  private async add(input: NewVersion): Promise<StoredVersion> {
     const id = input.templateId;
-    return this.db.transaction(() => {
-      this.db.prepare('INSERT OR IGNORE INTO templates (id, created_at) VALUES (?, ?)').run(id, now());
-      const { v } = this.db
-        .prepare('SELECT coalesce(max(version), 0) + 1 AS v FROM template_versions WHERE template_id = ?')
-        .get(id) as {
-        v: number;
-      };
-      const target = this.dirOf(id, v);
-      mkdirSync(dirname(target), { recursive: true });
-      // A folder already there has no row (v is past every stored version): a crash came between its
-      // rename and the commit. It is replaced, not collided with.
-      rmSync(target, { recursive: true, force: true });
-      renameSync(input.stagedDir, target);
-      const at = now();
-      try {
+    const { v } = this.db
+      .prepare('SELECT coalesce(max(version), 0) + 1 AS v FROM template_versions WHERE template_id = ?')
+      .get(id) as { v: number };
+    const prefix = this.prefixOf(id, v);
+    // Objects already there have no row (v is past every stored version): a crash came between
+    // storing them and the row. They are replaced.
+    await this.objects.putFolder(prefix, input.stagedDir);
+    const at = now();
+    try {
+      this.db.transaction(() => {
+        this.db.prepare('INSERT OR IGNORE INTO templates (id, created_at) VALUES (?, ?)').run(id, at);
         this.db
           .prepare(
             `INSERT INTO template_versions (template_id, version, name, state, manifest, report, created_by, created_at,
@@ -90,29 +94,28 @@ export class SqliteTemplateStore implements TemplateStore {
             input.state === 'published' ? input.createdBy : null,
             input.state === 'published' ? at : null,
           );
-      } catch (error) {
-        rmSync(target, { recursive: true, force: true });
-        throw error;
-      }
-      return this.row(id, v)!;
-    })();
+      })();
+    } catch (error) {
+      await this.objects.deleteAll(prefix);
+      throw error;
+    }
+    return this.row(id, v)!;
   }
 
   /**
-   * Removes package folders that have no version row (a crash between a package's rename and its
-   * commit; see addVersion); returns their paths.
+   * Removes packages that have no version row (a crash between storing a package and its row; see
+   * add); returns their prefixes.
    */
   async sweep(): Promise<string[]> {
-    const removed: string[] = [];
     const has = this.db.prepare('SELECT 1 FROM template_versions WHERE template_id = ? AND version = ?');
-    for (const id of await folderEntries(this.packagesDir)) {
-      for (const version of await folderEntries(join(this.packagesDir, id))) {
-        if (/^[1-9][0-9]*$/.test(version) && has.get(id, Number(version))) continue;
-        await rm(join(this.packagesDir, id, version), { recursive: true, force: true });
-        removed.push(join(this.packagesDir, id, version));
-      }
+    const orphans = new Set<string>();
+    for (const key of await this.objects.list('packages/')) {
+      const [, id, version] = key.split('/');
+      if (/^[1-9][0-9]*$/.test(version!) && has.get(id, Number(version))) continue;
+      orphans.add(`packages/${id}/${version}/`);
     }
-    return removed;
+    for (const prefix of orphans) await this.objects.deleteAll(prefix);
+    return [...orphans];
   }
 
   async get(templateId: string, version: number): Promise<StoredVersion | null> {
