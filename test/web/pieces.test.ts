@@ -147,7 +147,8 @@ describe('My pieces', () => {
     await card.getByRole('link', { name: /Make another like this/ }).click();
     // The code's check symbol may be one of * ~ $ =, so the address is compared parsed, not as a pattern.
     await page.waitForURL(
-      (url) => url.pathname === '/make/insurance-brochure' && url.searchParams.get('from') === made.brochure.code,
+      (url) =>
+        url.pathname === '/make/insurance-brochure' && url.searchParams.get('from') === made.brochure.code,
     );
     expect(await page.getByLabel('Prospect ID').inputValue()).toBe('HM-4410');
     expect(await page.getByLabel('First name').inputValue()).toBe('Winifred');
