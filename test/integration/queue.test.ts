@@ -6,8 +6,7 @@
  * worker's chunk to the other one. And a chunk drawn twice is the same bytes, which is what makes
  * at-least-once delivery exactly-once output.
  */
-import { type ChildProcess, spawn } from 'node:child_process';
-import { readdir, readFile, stat, writeFile } from 'node:fs/promises';
+import { readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -26,7 +25,8 @@ import { client, createKey, profileForm } from '../support/server.js';
 import { adminKeyOf, type ServiceProcess, startService } from '../support/service-process.js';
 import { pageLabels, qpdfCheck } from '../support/pdf.js';
 import { createTestDatabase, type TestDatabase } from '../support/postgres.js';
-import { CLI, REPO_ROOT } from '../support/repo.js';
+import { REPO_ROOT } from '../support/repo.js';
+import { partBeingDrawn, startWorker, until, type Worker } from '../support/workers.js';
 
 const MAILER = path.join(REPO_ROOT, 'bench/mailer');
 const REP = {
@@ -47,59 +47,6 @@ function list(): string {
       `P${row},Alex${row},Morgan,Company ${row},Logistics,${BAD.includes(row) ? '9' : (row % 5) + 1}`,
     );
   return `${lines.join('\n')}\n`;
-}
-
-interface Worker {
-  process: ChildProcess;
-  tmp: string;
-  log: string;
-  exited: Promise<void>;
-}
-
-/** A `platen worker` of one thread, with its own temp dir, on the shared database and chunk store. */
-async function startWorker(db: TestDatabase, queue: string, dataDir: string): Promise<Worker> {
-  const tmp = await tempDir('platen-queue-worker-');
-  const child = spawn(process.execPath, [CLI, 'worker', '--concurrency', '1'], {
-    env: {
-      ...process.env,
-      PLATEN_DATABASE_URL: db.url,
-      PLATEN_QUEUE: queue,
-      PLATEN_DATA_DIR: dataDir,
-      TMPDIR: tmp,
-    },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  const worker: Worker = {
-    process: child,
-    tmp,
-    log: '',
-    exited: new Promise((resolve) => child.once('exit', () => resolve())),
-  };
-  child.stdout.on('data', (chunk: Buffer) => (worker.log += chunk.toString()));
-  child.stderr.on('data', (chunk: Buffer) => (worker.log += chunk.toString()));
-  await until(() => worker.log.includes('taking chunks'), `worker ${child.pid} to start`, worker);
-  return worker;
-}
-
-async function until(done: () => boolean | Promise<boolean>, what: string, worker?: Worker): Promise<void> {
-  for (let i = 0; i < 1200; i++) {
-    if (await done()) return;
-    await sleep(50);
-  }
-  throw new Error(`timed out waiting for ${what}${worker ? `; its log:\n${worker.log}` : ''}`);
-}
-
-/** The part a worker is drawing now (in its temp dir), if any has bytes yet. */
-async function partBeingDrawn(worker: Worker): Promise<boolean> {
-  for (const entry of await readdir(worker.tmp, { recursive: true }).catch(() => [])) {
-    if (!entry.endsWith('.part')) continue;
-    const size = await stat(path.join(worker.tmp, entry)).then(
-      (s) => s.size,
-      () => 0,
-    );
-    if (size > 0) return true;
-  }
-  return false;
 }
 
 describe('the chunk queue, with platen worker processes', () => {
@@ -127,8 +74,8 @@ describe('the chunk queue, with platen worker processes', () => {
     const dispatcher = new QueueDispatcher(db.url, queue, openChunkStore({ dataDir, s3: null }), 2);
     try {
       const [victim, survivor] = [
-        await startWorker(db, queue, dataDir),
-        await startWorker(db, queue, dataDir),
+        await startWorker({ PLATEN_DATABASE_URL: db.url, PLATEN_QUEUE: queue, PLATEN_DATA_DIR: dataDir }),
+        await startWorker({ PLATEN_DATABASE_URL: db.url, PLATEN_QUEUE: queue, PLATEN_DATA_DIR: dataDir }),
       ];
       workers.push(victim!, survivor!);
       const batch = runBatch({
@@ -213,7 +160,9 @@ describe('the chunk queue, with platen worker processes', () => {
       expect(((await rep('get', `/api/v1/jobs/${(started.json as JobBody).id}`)).json as JobBody).done).toBe(
         0,
       );
-      workers.push(await startWorker(db, queue, dataDir));
+      workers.push(
+        await startWorker({ PLATEN_DATABASE_URL: db.url, PLATEN_QUEUE: queue, PLATEN_DATA_DIR: dataDir }),
+      );
       const job = await jobEnded(rep, (started.json as JobBody).id);
       expect(job).toMatchObject({ state: 'done', done: 60, rendered: 60 - bad.length, rejected: bad.length });
       const output = await rep('get', job.links.output);

@@ -28,10 +28,10 @@ export function jobForm(csv: string | Buffer, fields: Record<string, string>): F
   return data;
 }
 
-/** Polls a job until it has ended (done, failed or cancelled). */
-export async function jobEnded(api: Client, id: string): Promise<JobBody> {
+/** Polls a job until it has ended (done, failed or cancelled), for at most `seconds`. */
+export async function jobEnded(api: Client, id: string, seconds = 60): Promise<JobBody> {
   // Well under the rate limit (600 requests a minute per key).
-  for (let i = 0; i < 600; i++) {
+  for (let i = 0; i < seconds * 10; i++) {
     const job = (await api('get', `/api/v1/jobs/${id}`)).json as JobBody;
     if (['done', 'failed', 'cancelled'].includes(job.state)) return job;
     await new Promise((resolve) => setTimeout(resolve, 100));
