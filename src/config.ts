@@ -67,6 +67,11 @@ const envSchema = z.object({
   PLATEN_TEMPLATE_CACHE: int(1, 1000).default(32),
   /** Worker threads rendering batch jobs' rows, shared by all jobs. */
   PLATEN_BATCH_WORKERS: int(1, 256).default(availableParallelism()),
+  /**
+   * How long an API node's hold on a batch job it runs lasts unrenewed (it renews it every third of
+   * this): how long a job whose node died waits before another node takes it over.
+   */
+  PLATEN_JOB_LEASE_MS: int(300, 3_600_000).default(30_000),
   /** Uploads over 1 MiB received at once; beyond it a request gets 503 with Retry-After. */
   PLATEN_UPLOAD_CONCURRENCY: int(1, 1000).default(4),
   /**
@@ -146,6 +151,7 @@ export type Config = {
   requestTimeoutMs: number;
   templateCache: number;
   batchWorkers: number;
+  jobLeaseMs: number;
   uploadConcurrency: number;
   publicUrl: string | null;
   retentionDays: number;
@@ -187,6 +193,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     requestTimeoutMs: e.PLATEN_REQUEST_TIMEOUT_MS,
     templateCache: e.PLATEN_TEMPLATE_CACHE,
     batchWorkers: e.PLATEN_BATCH_WORKERS,
+    jobLeaseMs: e.PLATEN_JOB_LEASE_MS,
     uploadConcurrency: e.PLATEN_UPLOAD_CONCURRENCY,
     publicUrl: e.PLATEN_PUBLIC_URL ?? null,
     retentionDays: e.PLATEN_RETENTION_DAYS,

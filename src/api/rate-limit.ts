@@ -1,20 +1,25 @@
 import type { RequestHandler, Response } from 'express';
-import { rateLimit } from 'express-rate-limit';
+import { rateLimit, type Store } from 'express-rate-limit';
 import type { ApiKey } from '../service/policy.js';
+import type { RateLimitService } from '../service/rate-limits.js';
 import { HttpError } from './problem.js';
 
 /** The key a request was authenticated with (an API key, or the key behind a page session). */
 export const callerOf = (res: Response): ApiKey | undefined => res.locals.caller as ApiKey | undefined;
 
+const WINDOW_MS = 60_000;
+
 /**
  * The per-key rate limit: one instance, one count per API key, placed after authentication by the
- * API's routes and the signed-in pages alike, so no face is a way around it. Beyond the limit a
- * request gets 429 with Retry-After, as a problem (API) or a page (pages).
+ * API's routes and the signed-in pages alike, so no face is a way around it. The counts are in the
+ * store, so that all API nodes count against one limit. Beyond the limit a request gets 429 with
+ * Retry-After, as a problem (API) or a page (pages).
  */
-export function perKeyRateLimit(perMinute: number): RequestHandler {
+export function perKeyRateLimit(perMinute: number, counts: RateLimitService): RequestHandler {
   return rateLimit({
-    windowMs: 60_000,
+    windowMs: WINDOW_MS,
     limit: perMinute,
+    store: sharedCounts(counts),
     standardHeaders: 'draft-8',
     legacyHeaders: false,
     keyGenerator: (_req, res) => callerOf(res)!.id,
@@ -28,4 +33,19 @@ export function perKeyRateLimit(perMinute: number): RequestHandler {
         ),
       ),
   });
+}
+
+/** express-rate-limit's counter over the store's, shared by every node. */
+function sharedCounts(counts: RateLimitService): Store {
+  return {
+    localKeys: false,
+    prefix: 'key:',
+    increment: async (key) => {
+      const { hits, resetAt } = await counts.hit(`key:${key}`, WINDOW_MS);
+      return { totalHits: hits, resetTime: new Date(resetAt) };
+    },
+    // For options Platen leaves off (requests that count only if they fail, keys reset by hand).
+    decrement: () => {},
+    resetKey: () => {},
+  };
 }

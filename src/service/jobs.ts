@@ -2,6 +2,7 @@ import type { SheetSize } from '../model/geometry.js';
 import { randomBytes } from 'node:crypto';
 import { EventEmitter } from 'node:events';
 import { createReadStream, existsSync } from 'node:fs';
+import { hostname } from 'node:os';
 import { mkdir, readdir, readFile, rename, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -105,7 +106,15 @@ interface Run {
   abort: AbortController;
   rate: RateMeter;
   waiting: StorageFault | null;
+  /** When this node took the job (epoch ms): a lease renewed since then that leaves it out means it is lost. */
+  claimedAt: number;
 }
+
+/**
+ * How often a client watching a job that another node runs sees its row read again: its progress,
+ * at most this late.
+ */
+const WATCH_POLL_MS = 1000;
 
 /** The largest prospect list a job takes (streamed to disk as it is uploaded). */
 export const CSV_MAX_BYTES = 512 * 1024 * 1024;
@@ -156,10 +165,19 @@ export interface Rejection {
  * resumes every unfinished job from its last finished chunk, and the output has every good row
  * exactly once, in order. All jobs share one dispatcher (the worker pool), so concurrent jobs share
  * the cores.
+ *
+ * API nodes on one store share the jobs: each unfinished job is run by the one node holding its
+ * lease, which renews it every third of `leaseMs`. A node that dies stops renewing, and once the
+ * lease runs out another node takes the job over and resumes it from its checkpoints, as a restart
+ * would. A node that finds a job it runs no longer leased to it (it stalled past its lease, or the
+ * job was cancelled on another node) stops running it.
  */
 export class JobService {
   private readonly running = new Map<string, Run>();
   private readonly events = new EventEmitter().setMaxListeners(0);
+  /** This node, as the jobs it holds name it: for people reading the table, then unique. */
+  private readonly node = `${hostname()}:${process.pid}:${randomBytes(4).toString('hex')}`;
+  private heartbeat: NodeJS.Timeout | undefined;
 
   constructor(
     private readonly store: Store,
@@ -170,6 +188,8 @@ export class JobService {
     private readonly pieces: PieceService,
     private readonly dispatcher: ChunkDispatcher,
     private readonly log: Logger,
+    /** How long a node's hold on a job lasts unrenewed: how long a job whose node died waits. */
+    private readonly leaseMs: number,
   ) {}
 
   /**
@@ -238,7 +258,8 @@ export class JobService {
         await rm(this.dir(id), { recursive: true, force: true });
         throw error;
       }
-      this.start(job);
+      // Another node may have taken it in the meantime (it found it unheld): then that node runs it.
+      if (await this.store.jobs.claim(id, this.node, this.leaseMs)) this.start(job);
       // Offered with the caller's next list for the template; a job runs whether or not it is kept.
       await this.store.jobs
         .saveMapping(version.templateId, ownerOf(caller), mapping.columns)
@@ -315,9 +336,36 @@ export class JobService {
     return removed;
   }
 
-  /** Starts every job a stop interrupted, from its checkpoints. */
+  /**
+   * Starts every unfinished job no node holds (a stop interrupted it, or its node died), from its
+   * checkpoints; then, every third of a lease, renews this node's leases and takes over the jobs
+   * whose leases ran out. At start-up, once.
+   */
   async resumeUnfinished(): Promise<void> {
+    await this.takeOver();
+    this.heartbeat = setInterval(() => {
+      this.keepLeases().catch((error: unknown) =>
+        this.log.warn({ err: error }, 'cannot renew the leases of batch jobs'),
+      );
+    }, this.leaseMs / 3);
+  }
+
+  /** Renews this node's leases, stops the jobs it no longer holds, and takes over unheld ones. */
+  private async keepLeases(): Promise<void> {
+    const since = Date.now();
+    const held = new Set(await this.store.jobs.renew(this.node, this.leaseMs));
+    for (const [id, run] of this.running) {
+      if (held.has(id) || run.claimedAt >= since || run.abort.signal.aborted) continue;
+      this.log.warn({ job: id }, 'batch job no longer held by this node: stopping it here');
+      run.abort.abort();
+    }
+    await this.takeOver();
+  }
+
+  private async takeOver(): Promise<void> {
     for (const job of await this.store.jobs.unfinished()) {
+      if (this.running.has(job.id) || !(await this.store.jobs.claim(job.id, this.node, this.leaseMs)))
+        continue;
       this.log.info({ job: job.id, done: job.done, total: job.total }, 'resuming batch job');
       this.start(job);
     }
@@ -359,7 +407,16 @@ export class JobService {
     const job = await this.visible(caller, id);
     this.events.on(job.id, listener);
     this.events.on(STOPPING, stopping);
+    // A job another node runs changes in the store only: its row is read again while it is watched.
+    const poll = setInterval(() => {
+      if (this.running.has(job.id)) return;
+      this.store.jobs
+        .get(job.id)
+        .then((found) => found && listener(this.view(found)))
+        .catch((error: unknown) => this.log.warn({ err: error, job: job.id }, 'cannot read a batch job'));
+    }, WATCH_POLL_MS);
     return () => {
+      clearInterval(poll);
       this.events.off(job.id, listener);
       this.events.off(STOPPING, stopping);
     };
@@ -616,11 +673,18 @@ export class JobService {
     return { lines, total };
   }
 
-  /** Waits for running jobs to stop after aborting them: for shutdown (they resume on next start). */
+  /**
+   * Waits for running jobs to stop after aborting them, and lets go of their leases: for shutdown
+   * (another node takes them over at once, or this one on its next start).
+   */
   async stop(): Promise<void> {
+    clearInterval(this.heartbeat);
     this.events.emit(STOPPING);
     for (const { abort } of this.running.values()) abort.abort();
     while (this.running.size > 0) await new Promise((resolve) => setTimeout(resolve, 10));
+    await this.store.jobs
+      .release(this.node)
+      .catch((error: unknown) => this.log.warn({ err: error }, 'cannot let go of batch jobs’ leases'));
   }
 
   private repFor(caller: ApiKey, repId: string | undefined): string {
@@ -704,7 +768,12 @@ export class JobService {
 
   /** Runs a job in the background until it ends or the service stops. */
   private start(job: Job): void {
-    const run: Run = { abort: new AbortController(), rate: new RateMeter(), waiting: null };
+    const run: Run = {
+      abort: new AbortController(),
+      rate: new RateMeter(),
+      waiting: null,
+      claimedAt: Date.now(),
+    };
     this.running.set(job.id, run);
     this.runToEnd(job, run).catch((error: unknown) =>
       this.log.error({ err: error, job: job.id }, 'batch job stopped by an unexpected error'),

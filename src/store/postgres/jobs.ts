@@ -86,6 +86,29 @@ export class PostgresJobStore implements JobStore {
     return rows.map(toJob);
   }
 
+  async claim(id: string, node: string, leaseMs: number): Promise<boolean> {
+    const at = Date.now();
+    const { rowCount } = await this.db.query(
+      `UPDATE jobs SET owner = $2, lease_expires_at = $3
+       WHERE id = $1 AND state IN ('queued', 'running')
+         AND (owner IS NULL OR owner = $2 OR lease_expires_at < $4)`,
+      [id, node, at + leaseMs, at],
+    );
+    return rowCount === 1;
+  }
+
+  async renew(node: string, leaseMs: number): Promise<string[]> {
+    const { rows } = await this.db.query<{ id: string }>(
+      `UPDATE jobs SET lease_expires_at = $2 WHERE owner = $1 AND state IN ('queued', 'running') RETURNING id`,
+      [node, Date.now() + leaseMs],
+    );
+    return rows.map((r) => r.id);
+  }
+
+  async release(node: string): Promise<void> {
+    await this.db.query('UPDATE jobs SET owner = NULL, lease_expires_at = NULL WHERE owner = $1', [node]);
+  }
+
   async started(id: string): Promise<void> {
     await this.db.query(
       `UPDATE jobs SET state = 'running', started_at = coalesce(started_at, $1) WHERE id = $2`,

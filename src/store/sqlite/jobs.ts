@@ -97,6 +97,31 @@ export class SqliteJobStore implements JobStore {
     return rows.map(toJob);
   }
 
+  async claim(id: string, node: string, leaseMs: number): Promise<boolean> {
+    const at = Date.now();
+    const { changes } = this.db
+      .prepare(
+        `UPDATE jobs SET owner = ?, lease_expires_at = ?
+         WHERE id = ? AND state IN ('queued', 'running')
+           AND (owner IS NULL OR owner = ? OR lease_expires_at < ?)`,
+      )
+      .run(node, at + leaseMs, id, node, at);
+    return changes === 1;
+  }
+
+  async renew(node: string, leaseMs: number): Promise<string[]> {
+    const rows = this.db
+      .prepare(
+        `UPDATE jobs SET lease_expires_at = ? WHERE owner = ? AND state IN ('queued', 'running') RETURNING id`,
+      )
+      .all(Date.now() + leaseMs, node) as { id: string }[];
+    return rows.map((r) => r.id);
+  }
+
+  async release(node: string): Promise<void> {
+    this.db.prepare('UPDATE jobs SET owner = NULL, lease_expires_at = NULL WHERE owner = ?').run(node);
+  }
+
   async started(id: string): Promise<void> {
     this.db
       .prepare(`UPDATE jobs SET state = 'running', started_at = coalesce(started_at, ?) WHERE id = ?`)

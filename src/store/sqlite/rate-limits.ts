@@ -1,0 +1,21 @@
+import type { RateLimitStore } from '../store.js';
+import type { Db } from './db.js';
+
+/** One row per key: its window and the count in it, started again when a new window begins. */
+export class SqliteRateLimitStore implements RateLimitStore {
+  constructor(private readonly db: Db) {}
+
+  async hit(key: string, windowMs: number): Promise<{ hits: number; resetAt: number }> {
+    const windowStart = Math.floor(Date.now() / windowMs) * windowMs;
+    const { hits } = this.db
+      .prepare(
+        `INSERT INTO rate_limits (key, window_start, hits) VALUES (?, ?, 1)
+         ON CONFLICT (key) DO UPDATE SET
+           hits = CASE WHEN rate_limits.window_start = excluded.window_start THEN rate_limits.hits + 1 ELSE 1 END,
+           window_start = excluded.window_start
+         RETURNING hits`,
+      )
+      .get(key, windowStart) as { hits: number };
+    return { hits, resetAt: windowStart + windowMs };
+  }
+}
