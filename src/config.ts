@@ -71,7 +71,7 @@ const envSchema = z.object({
    * How long an API node's hold on a batch job it runs lasts unrenewed (it renews it every third of
    * this): how long a job whose node died waits before another node takes it over.
    */
-  PLATEN_JOB_LEASE_MS: int(300, 3_600_000).default(30_000),
+  PLATEN_JOB_LEASE_MS: int(300, 3_600_000).default(15_000),
   /** Uploads over 1 MiB received at once; beyond it a request gets 503 with Retry-After. */
   PLATEN_UPLOAD_CONCURRENCY: int(1, 1000).default(4),
   /**

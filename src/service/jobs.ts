@@ -78,7 +78,7 @@ const MOST_ROW_REPS = 1000;
  * A job as callers see it: its state and progress, with rate and ETA while it runs. `waiting` is an
  * unfinished job held up by the server's storage (a full disk): it goes on by itself once it can.
  */
-export interface JobView extends Omit<Job, 'spec' | 'keyId' | 'state'> {
+export interface JobView extends Omit<Job, 'spec' | 'keyId' | 'state' | 'owner'> {
   state: JobState | 'waiting';
   /** The job's experiment, as asked: the split and the percentage held out (0 for none). */
   split: Split | null;
@@ -106,8 +106,11 @@ interface Run {
   abort: AbortController;
   rate: RateMeter;
   waiting: StorageFault | null;
-  /** When this node took the job (epoch ms): a lease renewed since then that leaves it out means it is lost. */
-  claimedAt: number;
+  /**
+   * Since when this node holds the job (epoch ms), null until its run has claimed it: a renewal of
+   * the leases since then that leaves the job out means it is lost.
+   */
+  heldSince: number | null;
 }
 
 /**
@@ -175,7 +178,7 @@ export interface Rejection {
 export class JobService {
   private readonly running = new Map<string, Run>();
   private readonly events = new EventEmitter().setMaxListeners(0);
-  /** This node, as the jobs it holds name it: for people reading the table, then unique. */
+  /** This node, as the jobs it holds name it: its host and process (see processGone), then unique. */
   private readonly node = `${hostname()}:${process.pid}:${randomBytes(4).toString('hex')}`;
   private heartbeat: NodeJS.Timeout | undefined;
 
@@ -258,8 +261,7 @@ export class JobService {
         await rm(this.dir(id), { recursive: true, force: true });
         throw error;
       }
-      // Another node may have taken it in the meantime (it found it unheld): then that node runs it.
-      if (await this.store.jobs.claim(id, this.node, this.leaseMs)) this.start(job);
+      this.start(job);
       // Offered with the caller's next list for the template; a job runs whether or not it is kept.
       await this.store.jobs
         .saveMapping(version.templateId, ownerOf(caller), mapping.columns)
@@ -355,7 +357,8 @@ export class JobService {
     const since = Date.now();
     const held = new Set(await this.store.jobs.renew(this.node, this.leaseMs));
     for (const [id, run] of this.running) {
-      if (held.has(id) || run.claimedAt >= since || run.abort.signal.aborted) continue;
+      if (held.has(id) || run.heldSince === null || run.heldSince >= since || run.abort.signal.aborted)
+        continue;
       this.log.warn({ job: id }, 'batch job no longer held by this node: stopping it here');
       run.abort.abort();
     }
@@ -364,8 +367,14 @@ export class JobService {
 
   private async takeOver(): Promise<void> {
     for (const job of await this.store.jobs.unfinished()) {
-      if (this.running.has(job.id) || !(await this.store.jobs.claim(job.id, this.node, this.leaseMs)))
-        continue;
+      if (this.running.has(job.id)) continue;
+      const dead = job.owner !== null && processGone(job.owner, this.node) ? job.owner : undefined;
+      try {
+        if (!(await this.store.jobs.claim(job.id, this.node, this.leaseMs, dead))) continue;
+      } catch (error) {
+        // The storage refuses writes (a full disk): the run claims the job once it can (see attempt).
+        if (!storageFault(error)) throw error;
+      }
       this.log.info({ job: job.id, done: job.done, total: job.total }, 'resuming batch job');
       this.start(job);
     }
@@ -772,7 +781,7 @@ export class JobService {
       abort: new AbortController(),
       rate: new RateMeter(),
       waiting: null,
-      claimedAt: Date.now(),
+      heldSince: null,
     };
     this.running.set(job.id, run);
     this.runToEnd(job, run).catch((error: unknown) =>
@@ -789,7 +798,7 @@ export class JobService {
     const { signal } = run.abort;
     try {
       for (let wait = RETRY_MS.first; ; wait = Math.min(2 * wait, RETRY_MS.last)) {
-        run.waiting = await this.attempt(job, signal, run.rate);
+        run.waiting = await this.attempt(job, run);
         if (!run.waiting || signal.aborted) break;
         this.log.warn(
           { job: job.id, code: run.waiting.code, retryMs: wait },
@@ -815,10 +824,18 @@ export class JobService {
    * One run of a job from its checkpoints. Returns the storage fault that stopped it (its parts and
    * checkpoints kept, to go on from), or null once it has ended or been aborted.
    */
-  private async attempt(job: Job, signal: AbortSignal, rate: RateMeter): Promise<StorageFault | null> {
+  private async attempt(job: Job, run: Run): Promise<StorageFault | null> {
+    const { signal } = run.abort;
+    const { rate } = run;
     const dir = this.dir(job.id);
     const partsDir = join(dir, 'parts');
     try {
+      // Each run, and each try after the storage failed, runs only while this node holds the job.
+      if (!(await this.store.jobs.claim(job.id, this.node, this.leaseMs))) {
+        this.log.info({ job: job.id }, 'batch job held by another node, or ended: not run here');
+        return null;
+      }
+      run.heldSince ??= Date.now();
       await this.store.jobs.started(job.id);
       await mkdir(partsDir, { recursive: true });
       // Leftovers of a run a crash interrupted: outputs are rebuilt from the parts.
@@ -954,7 +971,7 @@ export class JobService {
   }
 
   private view(job: Job): JobView {
-    const { spec, keyId: _keyId, ...rest } = job;
+    const { spec, keyId: _keyId, owner: _owner, ...rest } = job;
     const run = this.running.get(job.id);
     const waiting = run?.waiting && !ENDED.has(job.state) ? WAITING[run.waiting.code] : null;
     const rate = waiting ? null : (run?.rate.rowsPerSecond ?? null);
@@ -970,6 +987,27 @@ export class JobService {
       rate: rate === null ? null : Math.round(rate),
       etaSeconds: rate && left !== null && job.state === 'running' ? Math.ceil(left / rate) : null,
     };
+  }
+}
+
+/**
+ * Whether the node `owner` names (see JobService's node) was a process on this host that has gone:
+ * a service restarted after a crash takes its jobs back at once rather than wait out the dead one's
+ * lease. Nodes on other hosts (and hosts of the same name: give each container its own) are judged
+ * by their leases alone.
+ */
+function processGone(owner: string, self: string): boolean {
+  const [host, pid] = owner.split(':');
+  if (owner === self || host !== hostname() || !pid) return false;
+  // Our own process id, another node's: it was a process before this one (a container's first
+  // process has the same id each time it starts).
+  if (Number(pid) === process.pid) return true;
+  try {
+    process.kill(Number(pid), 0);
+    return false;
+  } catch (error) {
+    // EPERM: a process of another user has that id now, alive.
+    return (error as NodeJS.ErrnoException).code === 'ESRCH';
   }
 }
 

@@ -116,9 +116,11 @@ export class Platen {
   /**
    * Runs `firstStart` (the bundled templates loaded, the first admin key made) if no key exists yet,
    * holding the store's lock for it: of nodes starting at once on a fresh store, one makes the first
-   * start while the others wait, then find its key and go on. Returns whether it ran.
+   * start while the others wait, then find its key and go on. Returns whether it ran. A store with a
+   * key is not locked (taking the lock writes, which a full disk refuses: the service starts anyway).
    */
   async onFirstStart(firstStart: () => Promise<void>): Promise<boolean> {
+    if (await this.keys.any()) return false;
     return this.store.exclusively('first start', async () => {
       if (await this.keys.any()) return false;
       await firstStart();

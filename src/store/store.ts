@@ -375,6 +375,8 @@ export interface Job {
   createdAt: string;
   startedAt: string | null;
   finishedAt: string | null;
+  /** The node holding the job's lease (see JobStore.claim), or null: none has, or its last let go. */
+  owner: string | null;
 }
 
 /** Batch jobs and their checkpoints (finished chunks): job state lives here, not in process memory. */
@@ -390,10 +392,11 @@ export interface JobStore {
   unfinished(): Promise<Job[]>;
   /**
    * Makes `node` the one running an unfinished job until `leaseMs` from now: when no node holds it,
-   * when the lease of the node holding it has run out (it died), or when `node` holds it already.
-   * False when another node's lease holds, or the job has ended.
+   * when the lease of the node holding it has run out (it died), when `node` holds it already, or
+   * when `dead` does (a node known to have died before its lease ran out). False when another node's
+   * lease holds, or the job has ended.
    */
-  claim(id: string, node: string, leaseMs: number): Promise<boolean>;
+  claim(id: string, node: string, leaseMs: number, dead?: string): Promise<boolean>;
   /** Extends to `leaseMs` from now the lease of every unfinished job `node` holds; returns their ids. */
   renew(node: string, leaseMs: number): Promise<string[]>;
   /** Lets go of every job `node` holds (it is stopping): any node may take them at once. */

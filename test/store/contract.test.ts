@@ -850,6 +850,7 @@ describe.each(ADAPTERS)('the store contract: $name', (adapter) => {
       await store.jobs.finish('ended', 'done');
       expect(await store.jobs.claim('ended', 'a', 10_000)).toBe(false);
       expect(await store.jobs.claim('j', 'a', 10_000)).toBe(true);
+      expect((await other.jobs.get('j'))!.owner).toBe('a');
       expect(await other.jobs.claim('j', 'b', 10_000)).toBe(false);
       // Its own node may claim it again (a restart of the same node), and renews its lease.
       expect(await store.jobs.claim('j', 'a', 10_000)).toBe(true);
@@ -865,8 +866,13 @@ describe.each(ADAPTERS)('the store contract: $name', (adapter) => {
       // b stops and lets go: anyone may take it at once.
       await other.jobs.release('b');
       expect(await store.jobs.claim('j', 'a', 10_000)).toBe(true);
+      // A node known to have died (its process gone) is taken from before its lease runs out.
+      expect(await other.jobs.claim('j', 'b', 10_000, 'someone else')).toBe(false);
+      expect(await other.jobs.claim('j', 'b', 10_000, 'a')).toBe(true);
+      expect((await store.jobs.unfinished()).map((j) => j.owner)).toEqual(['b']);
       // An ended job is renewed no more.
       await store.jobs.finish('j', 'cancelled');
+      expect(await other.jobs.renew('b', 10_000)).toEqual([]);
       expect(await store.jobs.renew('a', 10_000)).toEqual([]);
     });
 

@@ -19,6 +19,7 @@ interface JobRow {
   created_at: string;
   started_at: string | null;
   finished_at: string | null;
+  owner: string | null;
 }
 
 const toJob = (r: JobRow): Job => ({
@@ -39,6 +40,7 @@ const toJob = (r: JobRow): Job => ({
   createdAt: r.created_at,
   startedAt: r.started_at,
   finishedAt: r.finished_at,
+  owner: r.owner,
 });
 
 export class SqliteJobStore implements JobStore {
@@ -97,15 +99,15 @@ export class SqliteJobStore implements JobStore {
     return rows.map(toJob);
   }
 
-  async claim(id: string, node: string, leaseMs: number): Promise<boolean> {
+  async claim(id: string, node: string, leaseMs: number, dead?: string): Promise<boolean> {
     const at = Date.now();
     const { changes } = this.db
       .prepare(
         `UPDATE jobs SET owner = ?, lease_expires_at = ?
          WHERE id = ? AND state IN ('queued', 'running')
-           AND (owner IS NULL OR owner = ? OR lease_expires_at < ?)`,
+           AND (owner IS NULL OR owner = ? OR lease_expires_at < ? OR owner = ?)`,
       )
-      .run(node, at + leaseMs, id, node, at);
+      .run(node, at + leaseMs, id, node, at, dead ?? null);
     return changes === 1;
   }
 
