@@ -2,11 +2,14 @@
  * Two API nodes, each its own `platen serve` process, on one PostgreSQL database and one data
  * directory (the file system the nodes share until the object store holds the jobs' files): they
  * start at once on a fresh database, and the first start happens once; a session begun on one is
- * good on the other; the per-key rate limit counts both nodes' requests; a job one node runs shows
+ * good on the other; the per-key rate limit counts both nodes' requests; a job cancelled on one node
+ * stops on the node running it; a job one node runs shows
  * its progress on the other, and when its node hangs (SIGSTOP: alive, so judged by its lease alone,
  * as a node on another host is) the other takes it over once its lease runs out and finishes it,
  * every good row once and in order, while the first is killed (SIGKILL).
  */
+import { existsSync } from 'node:fs';
+import path from 'node:path';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { cleanup, tempDir } from '../support/files.js';
@@ -59,6 +62,15 @@ afterAll(async () => {
   await database?.drop();
   await cleanup();
 });
+
+/** Rep Chloé's key, with the profile every bundled template needs: made once. */
+let chloeKey: string | undefined;
+async function chloe(): Promise<string> {
+  if (chloeKey) return chloeKey;
+  const key = (await createKey({ url: a.url, adminKey: admin }, 'rep', 'Chloé', 'chloe')).key;
+  expect((await client(a.url, key)('put', '/api/v1/reps/me', { body: profileForm() })).status).toBe(200);
+  return (chloeKey = key);
+}
 
 /** Reads a job's server-sent events until `end`, calling `seen` with each. */
 async function jobEvents(
@@ -134,9 +146,33 @@ describe('two API nodes on one database', () => {
     }
   });
 
+  it('stop a job cancelled on the node not running it, on the node running it', async () => {
+    const rep = await chloe();
+    const started = await client(a.url, rep)('post', '/api/v1/jobs', {
+      body: jobForm(postcardDrop(3000).csv, { templateId: 'postcard-6x4' }),
+    });
+    expect(started.status, started.bytes.toString()).toBe(202);
+    const job = started.json as JobBody;
+    await expect
+      .poll(async () => ((await client(b.url, rep)('get', job.links.self)).json as JobBody).done, {
+        timeout: 60_000,
+        interval: 200,
+      })
+      .toBeGreaterThan(0);
+    const cancelled = await client(b.url, rep)('delete', job.links.self);
+    expect((cancelled.json as JobBody).state).toBe('cancelled');
+    // A finds the job no longer held by it at its next renewal, stops it and removes its parts.
+    await expect
+      .poll(() => a.output().includes('batch job no longer held by this node'), { timeout: 30_000 })
+      .toBe(true);
+    await expect
+      .poll(() => existsSync(path.join(dataDir, 'jobs', job.id, 'parts')), { timeout: 30_000 })
+      .toBe(false);
+    expect(((await client(a.url, rep)('get', job.links.self)).json as JobBody).state).toBe('cancelled');
+  }, 120_000);
+
   it('show a job’s progress on the node not running it, which takes the job over when its node’s lease runs out', async () => {
-    const rep = (await createKey({ url: a.url, adminKey: admin }, 'rep', 'Chloé', 'chloe')).key;
-    expect((await client(a.url, rep)('put', '/api/v1/reps/me', { body: profileForm() })).status).toBe(200);
+    const rep = await chloe();
     const { csv, bad } = postcardDrop(3000, 97);
     const started = await client(a.url, rep)('post', '/api/v1/jobs', {
       body: jobForm(csv, { templateId: 'postcard-6x4' }),
