@@ -19,7 +19,7 @@ export function perKeyRateLimit(perMinute: number, counts: RateLimitService): Re
   return rateLimit({
     windowMs: WINDOW_MS,
     limit: perMinute,
-    store: sharedCounts(counts),
+    store: sharedCounts(counts, 'key', WINDOW_MS),
     standardHeaders: 'draft-8',
     legacyHeaders: false,
     keyGenerator: (_req, res) => callerOf(res)!.id,
@@ -35,17 +35,23 @@ export function perKeyRateLimit(perMinute: number, counts: RateLimitService): Re
   });
 }
 
-/** express-rate-limit's counter over the store's, shared by every node. */
-function sharedCounts(counts: RateLimitService): Store {
+/**
+ * express-rate-limit's counter over the store's, shared by every node: one limiter's counts, its
+ * keys under `prefix`, in windows of `windowMs` (the limiter's own).
+ */
+export function sharedCounts(counts: RateLimitService, prefix: string, windowMs: number): Store {
   return {
     localKeys: false,
-    prefix: 'key:',
+    prefix: `${prefix}:`,
     increment: async (key) => {
-      const { hits, resetAt } = await counts.hit(`key:${key}`, WINDOW_MS);
+      const { hits, resetAt } = await counts.hit(`${prefix}:${key}`, windowMs);
       return { totalHits: hits, resetTime: new Date(resetAt) };
     },
-    // For options Platen leaves off (requests that count only if they fail, keys reset by hand).
-    decrement: () => {},
+    // A request that turned out not to count (skipSuccessfulRequests).
+    decrement: async (key) => {
+      await counts.hit(`${prefix}:${key}`, windowMs, -1);
+    },
+    // For resetting a key by hand, which Platen never does.
     resetKey: () => {},
   };
 }

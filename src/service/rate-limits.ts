@@ -7,8 +7,11 @@ import type { Store } from '../store/store.js';
 export class RateLimitService {
   constructor(private readonly store: Store) {}
 
-  /** Counts one request of `key` in the current window of `windowMs`: the count so far and when it ends. */
-  hit(key: string, windowMs: number): Promise<{ hits: number; resetAt: number }> {
-    return this.store.rateLimits.hit(key, windowMs);
+  /**
+   * Counts one request of `key` in the current window of `windowMs` (or takes one back, `by` -1): the
+   * count so far and when the window ends.
+   */
+  hit(key: string, windowMs: number, by: 1 | -1 = 1): Promise<{ hits: number; resetAt: number }> {
+    return this.store.rateLimits.hit(key, windowMs, by);
   }
 }

@@ -430,9 +430,10 @@ export interface JobStore {
 export interface RateLimitStore {
   /**
    * Counts one request of `key` in the current window (windows of `windowMs` from the epoch, so every
-   * node agrees on them); returns the window's count so far and when it ends (epoch ms).
+   * node agrees on them), or takes one back (`by` -1: a request that turned out not to count; never
+   * below none); returns the window's count so far and when it ends (epoch ms).
    */
-  hit(key: string, windowMs: number): Promise<{ hits: number; resetAt: number }>;
+  hit(key: string, windowMs: number, by?: 1 | -1): Promise<{ hits: number; resetAt: number }>;
 }
 
 /** How a piece was made: on the rep's form, through the API, or as a batch row. */

@@ -909,6 +909,10 @@ describe.each(ADAPTERS)('the store contract: $name', (adapter) => {
       );
       expect(hits.map((h) => h.hits).sort((x, y) => x - y)).toEqual([2, 3, 4, 5, 6, 7, 8, 9, 10, 11]);
       expect((await other.rateLimits.hit('k2', 60_000)).hits).toBe(1);
+      // A request taken back (it turned out not to count), never below none.
+      expect((await store.rateLimits.hit('k2', 60_000, -1)).hits).toBe(0);
+      expect((await other.rateLimits.hit('k2', 60_000, -1)).hits).toBe(0);
+      expect((await store.rateLimits.hit('k2', 60_000)).hits).toBe(1);
       vi.setSystemTime(Date.parse('2026-01-01T10:01:00Z'));
       expect(await other.rateLimits.hit('k1', 60_000)).toEqual({
         hits: 1,

@@ -5,16 +5,17 @@ import type { Db } from './db.js';
 export class PostgresRateLimitStore implements RateLimitStore {
   constructor(private readonly db: Db) {}
 
-  async hit(key: string, windowMs: number): Promise<{ hits: number; resetAt: number }> {
+  async hit(key: string, windowMs: number, by: 1 | -1 = 1): Promise<{ hits: number; resetAt: number }> {
     const windowStart = Math.floor(Date.now() / windowMs) * windowMs;
     // One statement: concurrent requests on any node each count once.
     const { rows } = await this.db.query<{ hits: number }>(
-      `INSERT INTO rate_limits (key, window_start, hits) VALUES ($1, $2, 1)
+      `INSERT INTO rate_limits (key, window_start, hits) VALUES ($1, $2, greatest($3, 0))
        ON CONFLICT (key) DO UPDATE SET
-         hits = CASE WHEN rate_limits.window_start = excluded.window_start THEN rate_limits.hits + 1 ELSE 1 END,
+         hits = CASE WHEN rate_limits.window_start = excluded.window_start
+           THEN greatest(rate_limits.hits + $3, 0) ELSE excluded.hits END,
          window_start = excluded.window_start
        RETURNING hits`,
-      [key, windowStart],
+      [key, windowStart, by],
     );
     return { hits: rows[0]!.hits, resetAt: windowStart + windowMs };
   }
