@@ -98,6 +98,11 @@ const envSchema = z.object({
     .default('platen-chunks'),
   /** Chunks the queue's workers render at once, all machines together: a job keeps twice as many queued. */
   PLATEN_QUEUE_CONCURRENCY: int(1, 4096).default(16),
+  /**
+   * How long an API node's hold on a batch job it runs lasts unrenewed (it renews it every third of
+   * this): how long a job whose node died waits before another node takes it over.
+   */
+  PLATEN_JOB_LEASE_MS: int(300, 3_600_000).default(15_000),
   /** Uploads over 1 MiB received at once; beyond it a request gets 503 with Retry-After. */
   PLATEN_UPLOAD_CONCURRENCY: int(1, 1000).default(4),
   /**
@@ -191,6 +196,7 @@ export type Config = {
   batchWorkers: number;
   queue: string;
   queueConcurrency: number;
+  jobLeaseMs: number;
   uploadConcurrency: number;
   publicUrl: string | null;
   retentionDays: number;
@@ -245,6 +251,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     batchWorkers: e.PLATEN_BATCH_WORKERS,
     queue: e.PLATEN_QUEUE,
     queueConcurrency: e.PLATEN_QUEUE_CONCURRENCY,
+    jobLeaseMs: e.PLATEN_JOB_LEASE_MS,
     uploadConcurrency: e.PLATEN_UPLOAD_CONCURRENCY,
     publicUrl: e.PLATEN_PUBLIC_URL ?? null,
     retentionDays: e.PLATEN_RETENTION_DAYS,

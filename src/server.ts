@@ -46,6 +46,7 @@ export async function startServer(
     people: platen.people,
     webhooks: platen.webhooks,
     settings: platen.settings,
+    rateLimits: platen.rateLimits,
     designer: platen.designer,
     gate: new RenderGate(config.renderConcurrency, config.renderQueue),
     uploads: new UploadSlots(config.uploadConcurrency),
@@ -59,7 +60,7 @@ export async function startServer(
   }, 86_400_000).unref();
   let server: Server;
   try {
-    if (!(await platen.keys.any())) await firstStart(platen, config, log);
+    await platen.onFirstStart(() => firstStart(platen, config, log));
     server = createApp(services).listen(config.port, config.host);
     await new Promise<void>((resolve, reject) => server.once('listening', resolve).once('error', reject));
   } catch (error) {

@@ -54,7 +54,7 @@ export function createApp(s: Services): express.Express {
   app.use(requestLog(s));
   app.use(timeout(s.config.requestTimeoutMs));
 
-  const limiter = perKeyRateLimit(s.config.rateLimit);
+  const limiter = perKeyRateLimit(s.config.rateLimit, s.rateLimits);
 
   for (const r of apiRoutes(s)) {
     const chain: RequestHandler[] = [];

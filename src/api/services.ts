@@ -6,6 +6,7 @@ import type { KeyService } from '../service/keys.js';
 import type { PeopleService } from '../service/people.js';
 import type { PieceService } from '../service/pieces.js';
 import type { ProfileService } from '../service/profiles.js';
+import type { RateLimitService } from '../service/rate-limits.js';
 import type { RenderService } from '../service/render.js';
 import type { ResultsService } from '../service/results.js';
 import type { SessionService } from '../service/sessions.js';
@@ -33,6 +34,7 @@ export interface Services {
   people: PeopleService;
   webhooks: WebhookService;
   settings: SettingsService;
+  rateLimits: RateLimitService;
   gate: RenderGate;
   uploads: UploadSlots;
 }

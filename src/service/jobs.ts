@@ -2,6 +2,7 @@ import type { SheetSize } from '../model/geometry.js';
 import { randomBytes } from 'node:crypto';
 import { EventEmitter } from 'node:events';
 import { existsSync } from 'node:fs';
+import { hostname } from 'node:os';
 import { mkdir, readdir, rename, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Readable } from 'node:stream';
@@ -79,7 +80,7 @@ const MOST_ROW_REPS = 1000;
  * A job as callers see it: its state and progress, with rate and ETA while it runs. `waiting` is an
  * unfinished job held up by the server's storage (a full disk): it goes on by itself once it can.
  */
-export interface JobView extends Omit<Job, 'spec' | 'keyId' | 'state'> {
+export interface JobView extends Omit<Job, 'spec' | 'keyId' | 'state' | 'owner'> {
   state: JobState | 'waiting';
   /** The job's experiment, as asked: the split and the percentage held out (0 for none). */
   split: Split | null;
@@ -107,7 +108,18 @@ interface Run {
   abort: AbortController;
   rate: RateMeter;
   waiting: StorageFault | null;
+  /**
+   * Since when this node holds the job (epoch ms), null until its run has claimed it: a renewal of
+   * the leases since then that leaves the job out means it is lost.
+   */
+  heldSince: number | null;
 }
+
+/**
+ * How often a client watching a job that another node runs sees its row read again: its progress,
+ * at most this late.
+ */
+const WATCH_POLL_MS = 1000;
 
 /** The largest prospect list a job takes (streamed to disk as it is uploaded). */
 export const CSV_MAX_BYTES = 512 * 1024 * 1024;
@@ -169,10 +181,19 @@ export interface Rejection {
  * resumes every unfinished job from its last finished chunk, and the output has every good row
  * exactly once, in order. All jobs share one dispatcher (the worker pool), so concurrent jobs share
  * the cores.
+ *
+ * API nodes on one store share the jobs: each unfinished job is run by the one node holding its
+ * lease, which renews it every third of `leaseMs`. A node that dies stops renewing, and once the
+ * lease runs out another node takes the job over and resumes it from its checkpoints, as a restart
+ * would. A node that finds a job it runs no longer leased to it (it stalled past its lease, or the
+ * job was cancelled on another node) stops running it.
  */
 export class JobService {
   private readonly running = new Map<string, Run>();
   private readonly events = new EventEmitter().setMaxListeners(0);
+  /** This node, as the jobs it holds name it: its host and process (see processGone), then unique. */
+  private readonly node = `${hostname()}:${process.pid}:${randomBytes(4).toString('hex')}`;
+  private heartbeat: NodeJS.Timeout | undefined;
 
   constructor(
     private readonly store: Store,
@@ -183,6 +204,8 @@ export class JobService {
     private readonly pieces: PieceService,
     private readonly dispatcher: ChunkDispatcher,
     private readonly log: Logger,
+    /** How long a node's hold on a job lasts unrenewed: how long a job whose node died waits. */
+    private readonly leaseMs: number,
   ) {}
 
   /**
@@ -341,9 +364,43 @@ export class JobService {
     return [...ids];
   }
 
-  /** Starts every job a stop interrupted, from its checkpoints. */
+  /**
+   * Starts every unfinished job no node holds (a stop interrupted it, or its node died), from its
+   * checkpoints; then, every third of a lease, renews this node's leases and takes over the jobs
+   * whose leases ran out. At start-up, once.
+   */
   async resumeUnfinished(): Promise<void> {
+    await this.takeOver();
+    this.heartbeat = setInterval(() => {
+      this.keepLeases().catch((error: unknown) =>
+        this.log.warn({ err: error }, 'cannot renew the leases of batch jobs'),
+      );
+    }, this.leaseMs / 3);
+  }
+
+  /** Renews this node's leases, stops the jobs it no longer holds, and takes over unheld ones. */
+  private async keepLeases(): Promise<void> {
+    const since = Date.now();
+    const held = new Set(await this.store.jobs.renew(this.node, this.leaseMs));
+    for (const [id, run] of this.running) {
+      if (held.has(id) || run.heldSince === null || run.heldSince >= since || run.abort.signal.aborted)
+        continue;
+      this.log.warn({ job: id }, 'batch job no longer held by this node: stopping it here');
+      run.abort.abort();
+    }
+    await this.takeOver();
+  }
+
+  private async takeOver(): Promise<void> {
     for (const job of await this.store.jobs.unfinished()) {
+      if (this.running.has(job.id)) continue;
+      const dead = job.owner !== null && processGone(job.owner, this.node) ? job.owner : undefined;
+      try {
+        if (!(await this.store.jobs.claim(job.id, this.node, this.leaseMs, dead))) continue;
+      } catch (error) {
+        // The storage refuses writes (a full disk): the run claims the job once it can (see attempt).
+        if (!storageFault(error)) throw error;
+      }
       this.log.info({ job: job.id, done: job.done, total: job.total }, 'resuming batch job');
       this.start(job);
     }
@@ -385,7 +442,16 @@ export class JobService {
     const job = await this.visible(caller, id);
     this.events.on(job.id, listener);
     this.events.on(STOPPING, stopping);
+    // A job another node runs changes in the store only: its row is read again while it is watched.
+    const poll = setInterval(() => {
+      if (this.running.has(job.id)) return;
+      this.store.jobs
+        .get(job.id)
+        .then((found) => found && listener(this.view(found)))
+        .catch((error: unknown) => this.log.warn({ err: error, job: job.id }, 'cannot read a batch job'));
+    }, WATCH_POLL_MS);
     return () => {
+      clearInterval(poll);
       this.events.off(job.id, listener);
       this.events.off(STOPPING, stopping);
     };
@@ -646,11 +712,18 @@ export class JobService {
     return { lines, total };
   }
 
-  /** Waits for running jobs to stop after aborting them: for shutdown (they resume on next start). */
+  /**
+   * Waits for running jobs to stop after aborting them, and lets go of their leases: for shutdown
+   * (another node takes them over at once, or this one on its next start).
+   */
   async stop(): Promise<void> {
+    clearInterval(this.heartbeat);
     this.events.emit(STOPPING);
     for (const { abort } of this.running.values()) abort.abort();
     while (this.running.size > 0) await new Promise((resolve) => setTimeout(resolve, 10));
+    await this.store.jobs
+      .release(this.node)
+      .catch((error: unknown) => this.log.warn({ err: error }, 'cannot let go of batch jobs’ leases'));
   }
 
   private repFor(caller: ApiKey, repId: string | undefined): string {
@@ -746,7 +819,12 @@ export class JobService {
 
   /** Runs a job in the background until it ends or the service stops. */
   private start(job: Job): void {
-    const run: Run = { abort: new AbortController(), rate: new RateMeter(), waiting: null };
+    const run: Run = {
+      abort: new AbortController(),
+      rate: new RateMeter(),
+      waiting: null,
+      heldSince: null,
+    };
     this.running.set(job.id, run);
     this.runToEnd(job, run).catch((error: unknown) =>
       this.log.error({ err: error, job: job.id }, 'batch job stopped by an unexpected error'),
@@ -762,7 +840,7 @@ export class JobService {
     const { signal } = run.abort;
     try {
       for (let wait = RETRY_MS.first; ; wait = Math.min(2 * wait, RETRY_MS.last)) {
-        run.waiting = await this.attempt(job, signal, run.rate);
+        run.waiting = await this.attempt(job, run);
         if (!run.waiting || signal.aborted) break;
         this.log.warn(
           { job: job.id, code: run.waiting.code, retryMs: wait },
@@ -788,10 +866,18 @@ export class JobService {
    * One run of a job from its checkpoints. Returns the storage fault that stopped it (its parts and
    * checkpoints kept, to go on from), or null once it has ended or been aborted.
    */
-  private async attempt(job: Job, signal: AbortSignal, rate: RateMeter): Promise<StorageFault | null> {
+  private async attempt(job: Job, run: Run): Promise<StorageFault | null> {
+    const { signal } = run.abort;
+    const { rate } = run;
     const dir = this.dir(job.id);
     const partsDir = join(dir, 'parts');
     try {
+      // Each run, and each try after the storage failed, runs only while this node holds the job.
+      if (!(await this.store.jobs.claim(job.id, this.node, this.leaseMs))) {
+        this.log.info({ job: job.id }, 'batch job held by another node, or ended: not run here');
+        return null;
+      }
+      run.heldSince ??= Date.now();
       await this.store.jobs.started(job.id);
       await mkdir(partsDir, { recursive: true });
       // Leftovers of a run a crash interrupted: outputs are rebuilt from the parts.
@@ -929,7 +1015,7 @@ export class JobService {
   }
 
   private view(job: Job): JobView {
-    const { spec, keyId: _keyId, ...rest } = job;
+    const { spec, keyId: _keyId, owner: _owner, ...rest } = job;
     const run = this.running.get(job.id);
     const waiting = run?.waiting && !ENDED.has(job.state) ? WAITING[run.waiting.code] : null;
     const rate = waiting ? null : (run?.rate.rowsPerSecond ?? null);
@@ -945,6 +1031,27 @@ export class JobService {
       rate: rate === null ? null : Math.round(rate),
       etaSeconds: rate && left !== null && job.state === 'running' ? Math.ceil(left / rate) : null,
     };
+  }
+}
+
+/**
+ * Whether the node `owner` names (see JobService's node) was a process on this host that has gone:
+ * a service restarted after a crash takes its jobs back at once rather than wait out the dead one's
+ * lease. Nodes on other hosts (and hosts of the same name: give each container its own) are judged
+ * by their leases alone.
+ */
+function processGone(owner: string, self: string): boolean {
+  const [host, pid] = owner.split(':');
+  if (owner === self || host !== hostname() || !pid) return false;
+  // Our own process id, another node's: it was a process before this one (a container's first
+  // process has the same id each time it starts).
+  if (Number(pid) === process.pid) return true;
+  try {
+    process.kill(Number(pid), 0);
+    return false;
+  } catch (error) {
+    // EPERM: a process of another user has that id now, alive.
+    return (error as NodeJS.ErrnoException).code === 'ESRCH';
   }
 }
 

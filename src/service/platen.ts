@@ -23,6 +23,7 @@ import { KeyService } from './keys.js';
 import { PeopleService } from './people.js';
 import { PieceService } from './pieces.js';
 import { ProfileService } from './profiles.js';
+import { RateLimitService } from './rate-limits.js';
 import { RenderService } from './render.js';
 import { ResultsService } from './results.js';
 import { SessionService } from './sessions.js';
@@ -93,6 +94,7 @@ export class Platen {
   readonly people: PeopleService;
   readonly webhooks: WebhookService;
   readonly settings: SettingsService;
+  readonly rateLimits: RateLimitService;
   /** Scratch space on the data directory's file system: request bodies land here, packages unpack here. */
   readonly stagingDir: string;
   /** The process's worker threads: single renders and previews, and batch chunks behind them. */
@@ -162,11 +164,28 @@ export class Platen {
       this.pieces,
       this.dispatcher,
       log,
+      config.jobLeaseMs,
     );
     this.profiles = new ProfileService(store, this.templates);
     this.keys = new KeyService(store);
     this.sessions = new SessionService(store);
     this.people = new PeopleService(store);
+    this.rateLimits = new RateLimitService(store);
+  }
+
+  /**
+   * Runs `firstStart` (the bundled templates loaded, the first admin key made) if no key exists yet,
+   * holding the store's lock for it: of nodes starting at once on a fresh store, one makes the first
+   * start while the others wait, then find its key and go on. Returns whether it ran. A store with a
+   * key is not locked (taking the lock writes, which a full disk refuses: the service starts anyway).
+   */
+  async onFirstStart(firstStart: () => Promise<void>): Promise<boolean> {
+    if (await this.keys.any()) return false;
+    return this.store.exclusively('first start', async () => {
+      if (await this.keys.any()) return false;
+      await firstStart();
+      return true;
+    });
   }
 
   /**

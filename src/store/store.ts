@@ -22,6 +22,13 @@ export interface Store {
   readonly blobs: BlobStore;
   /** Named files shared by every node: template packages, jobs' lists, outputs and reports. */
   readonly objects: ObjectStore;
+  readonly rateLimits: RateLimitStore;
+  /**
+   * Runs `work` holding the lock named `name`, which every process on this store shares (API nodes on
+   * one database, processes on one SQLite file): while one holds it the others wait. A holder that
+   * dies lets it go (PostgreSQL: with its connection; SQLite: when the lease it renews runs out).
+   */
+  exclusively<T>(name: string, work: () => Promise<T>): Promise<T>;
   /**
    * Removes what a crash (a kill, a power cut) leaves half done: temporary files of blobs, packages
    * without their version row. Returns what was removed. At start-up, before anything else runs.
@@ -370,6 +377,8 @@ export interface Job {
   createdAt: string;
   startedAt: string | null;
   finishedAt: string | null;
+  /** The node holding the job's lease (see JobStore.claim), or null: none has, or its last let go. */
+  owner: string | null;
 }
 
 /** Batch jobs and their checkpoints (finished chunks): job state lives here, not in process memory. */
@@ -383,6 +392,17 @@ export interface JobStore {
   list(filter: { repId?: string; withoutChecks?: boolean; limit: number }): Promise<Job[]>;
   /** Jobs still queued or running (a restart picks them up again), oldest first. */
   unfinished(): Promise<Job[]>;
+  /**
+   * Makes `node` the one running an unfinished job until `leaseMs` from now: when no node holds it,
+   * when the lease of the node holding it has run out (it died), when `node` holds it already, or
+   * when `dead` does (a node known to have died before its lease ran out). False when another node's
+   * lease holds, or the job has ended.
+   */
+  claim(id: string, node: string, leaseMs: number, dead?: string): Promise<boolean>;
+  /** Extends to `leaseMs` from now the lease of every unfinished job `node` holds; returns their ids. */
+  renew(node: string, leaseMs: number): Promise<string[]>;
+  /** Lets go of every job `node` holds (it is stopping): any node may take them at once. */
+  release(node: string): Promise<void>;
   /** Marks a job running; its first start time is kept. */
   started(id: string): Promise<void>;
   progress(
@@ -406,6 +426,16 @@ export interface JobStore {
   saveMapping(templateId: string, owner: string, columns: Record<string, string>): Promise<void>;
   /** The columns an owner last ran a template with; null if they never did. */
   mapping(templateId: string, owner: string): Promise<Record<string, string> | null>;
+}
+
+/** Requests counted per key in fixed windows, shared by every node on the store: rate limits. */
+export interface RateLimitStore {
+  /**
+   * Counts one request of `key` in the current window (windows of `windowMs` from the epoch, so every
+   * node agrees on them), or takes one back (`by` -1: a request that turned out not to count; never
+   * below none); returns the window's count so far and when it ends (epoch ms).
+   */
+  hit(key: string, windowMs: number, by?: 1 | -1): Promise<{ hits: number; resetAt: number }>;
 }
 
 /** How a piece was made: on the rep's form, through the API, or as a batch row. */

@@ -2,6 +2,7 @@ import type { Request, RequestHandler, Response, Router } from 'express';
 import { rateLimit } from 'express-rate-limit';
 import { z } from 'zod';
 import { HttpError } from '../api/problem.js';
+import { sharedCounts } from '../api/rate-limit.js';
 import { NotFoundError } from '../errors.js';
 import type { Person } from '../service/policy.js';
 import { body, csrf, FORM, pageCsp, sendPage, type Web } from './pages.js';
@@ -24,6 +25,9 @@ const newPasswordForm = z
     confirm: z.string(),
   })
   .refine((f) => f.password === f.confirm, { message: 'The two passwords differ: type the same one twice.' });
+
+/** Refused password sign-ins per email are counted over this long. */
+const EMAIL_WINDOW_MS = 15 * 60_000;
 
 const tooMany = (_req: Request, _res: Response, next: (error: unknown) => void) =>
   next(new HttpError(429, 'rate_limited', 'Too many sign-in attempts: wait a few minutes and try again.'));
@@ -50,9 +54,11 @@ export function passwordRoutes(web: Web, router: Router): void {
     legacyHeaders: false,
     handler: tooMany,
   });
+  // Counted in the store, so that guesses spread over API nodes count against one limit.
   const perEmail = rateLimit({
-    windowMs: 15 * 60_000,
+    windowMs: EMAIL_WINDOW_MS,
     limit: 10,
+    store: sharedCounts(web.s.rateLimits, 'sign-in-email', EMAIL_WINDOW_MS),
     standardHeaders: 'draft-8',
     legacyHeaders: false,
     // A right password is not a guess: only refusals count.

@@ -892,6 +892,93 @@ describe.each(ADAPTERS)('the store contract: $name', (adapter) => {
     });
   });
 
+  describe('nodes sharing the store', () => {
+    /** A second process on the same store: another API node. */
+    let other: Store;
+    beforeEach(async () => {
+      other = await adapter.reopen(dir);
+    });
+    afterEach(async () => {
+      await other.close();
+    });
+
+    it('run each unfinished job on the one node holding its lease, until it lets go or its lease runs out', async () => {
+      await store.jobs.create(job('j'));
+      await store.jobs.create(job('ended'));
+      await store.jobs.finish('ended', 'done');
+      expect(await store.jobs.claim('ended', 'a', 10_000)).toBe(false);
+      expect(await store.jobs.claim('j', 'a', 10_000)).toBe(true);
+      expect((await other.jobs.get('j'))!.owner).toBe('a');
+      expect(await other.jobs.claim('j', 'b', 10_000)).toBe(false);
+      // Its own node may claim it again (a restart of the same node), and renews its lease.
+      expect(await store.jobs.claim('j', 'a', 10_000)).toBe(true);
+      later(9000);
+      expect(await store.jobs.renew('a', 10_000)).toEqual(['j']);
+      later(9000);
+      expect(await other.jobs.claim('j', 'b', 10_000)).toBe(false);
+      // Node a dies: its lease runs out, and b takes the job over; a finds it no longer holds it.
+      later(2000);
+      expect(await other.jobs.claim('j', 'b', 10_000)).toBe(true);
+      expect(await store.jobs.renew('a', 10_000)).toEqual([]);
+      expect(await other.jobs.renew('b', 10_000)).toEqual(['j']);
+      // b stops and lets go: anyone may take it at once.
+      await other.jobs.release('b');
+      expect(await store.jobs.claim('j', 'a', 10_000)).toBe(true);
+      // A node known to have died (its process gone) is taken from before its lease runs out.
+      expect(await other.jobs.claim('j', 'b', 10_000, 'someone else')).toBe(false);
+      expect(await other.jobs.claim('j', 'b', 10_000, 'a')).toBe(true);
+      expect((await store.jobs.unfinished()).map((j) => j.owner)).toEqual(['b']);
+      // An ended job is renewed no more.
+      await store.jobs.finish('j', 'cancelled');
+      expect(await other.jobs.renew('b', 10_000)).toEqual([]);
+      expect(await store.jobs.renew('a', 10_000)).toEqual([]);
+    });
+
+    it('do what takes a lock one at a time, across nodes', async () => {
+      const log: string[] = [];
+      const work = (node: string) => async () => {
+        log.push(`${node} in`);
+        await new Promise((resolve) => setTimeout(resolve, 100));
+        log.push(`${node} out`);
+        return node;
+      };
+      const results = await Promise.all([
+        store.exclusively('first start', work('a')),
+        other.exclusively('first start', work('b')),
+        store.exclusively('first start', work('c')),
+      ]);
+      expect(results).toEqual(['a', 'b', 'c']);
+      for (let i = 0; i < log.length; i += 2) expect(log[i + 1]).toBe(log[i]!.replace('in', 'out'));
+      // Work that fails lets the lock go all the same.
+      await expect(other.exclusively('first start', () => Promise.reject(new Error('boom')))).rejects.toThrow(
+        'boom',
+      );
+      expect(await store.exclusively('first start', async () => 'free')).toBe('free');
+    });
+
+    it('count a rate limit across nodes, per key, starting again with each window', async () => {
+      vi.setSystemTime(Date.parse('2026-01-01T10:00:00Z'));
+      expect(await store.rateLimits.hit('k1', 60_000)).toEqual({
+        hits: 1,
+        resetAt: Date.parse('2026-01-01T10:01:00Z'),
+      });
+      const hits = await Promise.all(
+        Array.from({ length: 10 }, (_, i) => (i % 2 ? store : other).rateLimits.hit('k1', 60_000)),
+      );
+      expect(hits.map((h) => h.hits).sort((x, y) => x - y)).toEqual([2, 3, 4, 5, 6, 7, 8, 9, 10, 11]);
+      expect((await other.rateLimits.hit('k2', 60_000)).hits).toBe(1);
+      // A request taken back (it turned out not to count), never below none.
+      expect((await store.rateLimits.hit('k2', 60_000, -1)).hits).toBe(0);
+      expect((await other.rateLimits.hit('k2', 60_000, -1)).hits).toBe(0);
+      expect((await store.rateLimits.hit('k2', 60_000)).hits).toBe(1);
+      vi.setSystemTime(Date.parse('2026-01-01T10:01:00Z'));
+      expect(await other.rateLimits.hit('k1', 60_000)).toEqual({
+        hits: 1,
+        resetAt: Date.parse('2026-01-01T10:02:00Z'),
+      });
+    });
+  });
+
   describe('webhooks', () => {
     const hook = (url = 'https://crm.example/hooks/platen') =>
       store.webhooks.create({ url, events: ['piece.created', 'piece.outcome'], secret: 'whsec_1' });

@@ -224,6 +224,18 @@ const MIGRATIONS: string[] = [
   );
   CREATE INDEX webhook_attempts_by_webhook ON webhook_attempts(webhook_id, id);
   `,
+  // API nodes sharing the database: the node running each unfinished job and until when its lease
+  // holds (epoch ms; it renews it while it runs, and another node takes the job once it runs out),
+  // and rate limits' counts per key in the current window. (What one node does at a time, such as
+  // the first start, takes an advisory lock: no table.)
+  `
+  ALTER TABLE jobs ADD COLUMN owner TEXT, ADD COLUMN lease_expires_at BIGINT;
+  CREATE TABLE rate_limits (
+    key TEXT PRIMARY KEY,
+    window_start BIGINT NOT NULL,
+    hits INTEGER NOT NULL
+  );
+  `,
 ];
 
 /** Any number the advisory lock is known by: the one Platen takes while it migrates. */

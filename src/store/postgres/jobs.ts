@@ -19,6 +19,7 @@ interface JobRow {
   created_at: string;
   started_at: string | null;
   finished_at: string | null;
+  owner: string | null;
 }
 
 const toJob = (r: JobRow): Job => ({
@@ -39,6 +40,7 @@ const toJob = (r: JobRow): Job => ({
   createdAt: r.created_at,
   startedAt: r.started_at,
   finishedAt: r.finished_at,
+  owner: r.owner,
 });
 
 export class PostgresJobStore implements JobStore {
@@ -84,6 +86,29 @@ export class PostgresJobStore implements JobStore {
       `SELECT * FROM jobs WHERE state IN ('queued', 'running') ORDER BY created_at, id COLLATE "C"`,
     );
     return rows.map(toJob);
+  }
+
+  async claim(id: string, node: string, leaseMs: number, dead?: string): Promise<boolean> {
+    const at = Date.now();
+    const { rowCount } = await this.db.query(
+      `UPDATE jobs SET owner = $2, lease_expires_at = $3
+       WHERE id = $1 AND state IN ('queued', 'running')
+         AND (owner IS NULL OR owner = $2 OR lease_expires_at < $4 OR owner = $5)`,
+      [id, node, at + leaseMs, at, dead ?? null],
+    );
+    return rowCount === 1;
+  }
+
+  async renew(node: string, leaseMs: number): Promise<string[]> {
+    const { rows } = await this.db.query<{ id: string }>(
+      `UPDATE jobs SET lease_expires_at = $2 WHERE owner = $1 AND state IN ('queued', 'running') RETURNING id`,
+      [node, Date.now() + leaseMs],
+    );
+    return rows.map((r) => r.id);
+  }
+
+  async release(node: string): Promise<void> {
+    await this.db.query('UPDATE jobs SET owner = NULL, lease_expires_at = NULL WHERE owner = $1', [node]);
   }
 
   async started(id: string): Promise<void> {

@@ -4,6 +4,7 @@ import { PostgresJobStore } from './jobs.js';
 import { PostgresKeyStore } from './keys.js';
 import { PostgresPeopleStore } from './people.js';
 import { PostgresPieceStore } from './pieces.js';
+import { PostgresRateLimitStore } from './rate-limits.js';
 import { PostgresRenderStore } from './renders.js';
 import { PostgresRepStore } from './reps.js';
 import { PostgresSessionStore } from './sessions.js';
@@ -28,6 +29,7 @@ export class PostgresStore implements Store {
   readonly pieces: PostgresPieceStore;
   readonly webhooks: PostgresWebhookStore;
   readonly settings: PostgresSettingsStore;
+  readonly rateLimits: PostgresRateLimitStore;
 
   private constructor(
     readonly db: Db,
@@ -45,11 +47,34 @@ export class PostgresStore implements Store {
     this.pieces = new PostgresPieceStore(db);
     this.webhooks = new PostgresWebhookStore(db);
     this.settings = new PostgresSettingsStore(db);
+    this.rateLimits = new PostgresRateLimitStore(db);
   }
 
   /** Connects to the database at `url` and brings its schema up to this Platen's. */
   static async open(url: string, blobs: BlobStore, objects: ObjectStore): Promise<PostgresStore> {
     return new PostgresStore(await openDb(url), blobs, objects);
+  }
+
+  /**
+   * A session-level advisory lock, on a connection held until `work` ends: a node that dies ends its
+   * connection, and with it the lock.
+   */
+  async exclusively<T>(name: string, work: () => Promise<T>): Promise<T> {
+    const connection = await this.db.connect();
+    let broken: Error | undefined;
+    try {
+      await connection.query('SELECT pg_advisory_lock(hashtext($1))', [name]);
+      try {
+        return await work();
+      } finally {
+        await connection.query('SELECT pg_advisory_unlock(hashtext($1))', [name]).catch((error: unknown) => {
+          // A connection that cannot unlock is closed, which unlocks.
+          broken = error instanceof Error ? error : new Error(String(error));
+        });
+      }
+    } finally {
+      connection.release(broken);
+    }
   }
 
   async sweep(): Promise<string[]> {

@@ -248,6 +248,24 @@ const MIGRATIONS: string[] = [
     PRIMARY KEY (template_id, owner)
   );
   `,
+  // API nodes sharing one store: the node running each unfinished job and until when its lease holds
+  // (epoch ms; it renews it while it runs, and another node takes the job once it runs out), named
+  // locks with a lease (what one node does at a time: the first start), and rate limits' counts per
+  // key in the current window.
+  `
+  ALTER TABLE jobs ADD COLUMN owner TEXT;
+  ALTER TABLE jobs ADD COLUMN lease_expires_at INTEGER;
+  CREATE TABLE locks (
+    name TEXT PRIMARY KEY,
+    holder TEXT NOT NULL,
+    expires_at INTEGER NOT NULL
+  );
+  CREATE TABLE rate_limits (
+    key TEXT PRIMARY KEY,
+    window_start INTEGER NOT NULL,
+    hits INTEGER NOT NULL
+  );
+  `,
 ];
 
 export function openDb(path: string): Db {

@@ -19,6 +19,7 @@ interface JobRow {
   created_at: string;
   started_at: string | null;
   finished_at: string | null;
+  owner: string | null;
 }
 
 const toJob = (r: JobRow): Job => ({
@@ -39,6 +40,7 @@ const toJob = (r: JobRow): Job => ({
   createdAt: r.created_at,
   startedAt: r.started_at,
   finishedAt: r.finished_at,
+  owner: r.owner,
 });
 
 export class SqliteJobStore implements JobStore {
@@ -95,6 +97,31 @@ export class SqliteJobStore implements JobStore {
       .prepare(`SELECT * FROM jobs WHERE state IN ('queued', 'running') ORDER BY created_at, id`)
       .all() as JobRow[];
     return rows.map(toJob);
+  }
+
+  async claim(id: string, node: string, leaseMs: number, dead?: string): Promise<boolean> {
+    const at = Date.now();
+    const { changes } = this.db
+      .prepare(
+        `UPDATE jobs SET owner = ?, lease_expires_at = ?
+         WHERE id = ? AND state IN ('queued', 'running')
+           AND (owner IS NULL OR owner = ? OR lease_expires_at < ? OR owner = ?)`,
+      )
+      .run(node, at + leaseMs, id, node, at, dead ?? null);
+    return changes === 1;
+  }
+
+  async renew(node: string, leaseMs: number): Promise<string[]> {
+    const rows = this.db
+      .prepare(
+        `UPDATE jobs SET lease_expires_at = ? WHERE owner = ? AND state IN ('queued', 'running') RETURNING id`,
+      )
+      .all(Date.now() + leaseMs, node) as { id: string }[];
+    return rows.map((r) => r.id);
+  }
+
+  async release(node: string): Promise<void> {
+    this.db.prepare('UPDATE jobs SET owner = NULL, lease_expires_at = NULL WHERE owner = ?').run(node);
   }
 
   async started(id: string): Promise<void> {
