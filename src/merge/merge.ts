@@ -19,13 +19,13 @@ import { conditionHolds } from './conditions.js';
 
 /**
  * Checks a record against the template; the problems name the record path and the rule. A date input
- * whose default is the day of the run takes `today` (YYYY-MM-DD) when the record leaves it blank: a
- * batch job resolves it once and hands it to every row.
+ * whose default is the day of the run takes `today` (YYYY-MM-DD; by default the machine's day) when
+ * the record leaves it blank: a batch job resolves it once and hands it to every row.
  */
 export function validateRecord(
   compiled: Pick<CompiledTemplate, 'recordSchema' | 'inputs'>,
   input: unknown,
-  today: string = isoDay(new Date()),
+  today?: string,
 ): { ok: true; record: PieceRecord } | { ok: false; problems: Problem[] } {
   const parsed = compiled.recordSchema.safeParse(withToday(compiled.inputs, input, today));
   if (parsed.success) return { ok: true, record: parsed.data };
@@ -46,22 +46,30 @@ export function validateRecord(
   return { ok: false, problems };
 }
 
-/** The record with `today` in each blank date input whose default is the day of the run. */
-function withToday(inputs: CompiledTemplate['inputs'], input: unknown, today: string): unknown {
+/**
+ * The record with `today` in each blank date input whose default is the day of the run. A record with
+ * no such input to fill is the record itself, and the day is read only when one is filled: this runs
+ * for every row of a batch.
+ */
+function withToday(inputs: CompiledTemplate['inputs'], input: unknown, today: string | undefined): unknown {
   if (!isObject(input)) return input;
-  const record: Record<string, unknown> = { ...input };
+  let record: Record<string, unknown> | null = null;
   for (const scope of ['rep', 'prospect', 'fields'] as const) {
-    const dated = Object.entries(inputs[scope]).filter(([, def]) => def.default === TODAY);
-    if (dated.length === 0 || (record[scope] !== undefined && !isObject(record[scope]))) continue;
-    const values: Record<string, unknown> = { ...(record[scope] as Record<string, unknown> | undefined) };
-    for (const [key] of dated) {
-      const value = values[key];
-      if (value === undefined || value === null || (typeof value === 'string' && value.trim() === ''))
-        values[key] = today;
+    const defs = inputs[scope];
+    const given = input[scope];
+    if (given !== undefined && !isObject(given)) continue;
+    let values: Record<string, unknown> | null = null;
+    for (const key in defs) {
+      if (defs[key]!.default !== TODAY) continue;
+      const value = given?.[key];
+      if (value === undefined || value === null || (typeof value === 'string' && value.trim() === '')) {
+        values ??= { ...given };
+        values[key] = today ??= isoDay(new Date());
+      }
     }
-    record[scope] = values;
+    if (values) (record ??= { ...input })[scope] = values;
   }
-  return record;
+  return record ?? input;
 }
 
 function isObject(value: unknown): value is Record<string, unknown> {

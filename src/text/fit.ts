@@ -115,29 +115,34 @@ function isBreak(codePoint: number): boolean {
 /**
  * For each word, the index in the chain of the first family whose faces (in each character's style)
  * can set the whole word, or -1 when none can (its characters then pick their faces one by one). A
- * word is never set in two faces when one can set it all.
+ * word is never set in two faces when one can set it all. Null for a chain of one family: a word's
+ * characters then pick that family's face, or its regular face, as pickFace does, with no second pass
+ * over the text.
  */
-function wordFamilies(spans: Span[], fonts: FontFamily[]): number[] {
+function wordFamilies(spans: Span[], fonts: FontFamily[]): number[] | null {
+  if (fonts.length === 1) return null;
   const families: number[] = [];
-  let candidates: boolean[] | null = null;
-  const close = () => {
-    if (candidates) families.push(candidates.indexOf(true));
-    candidates = null;
-  };
+  /** Whether each family can still set the word being read; reused from word to word. */
+  const candidates: boolean[] = fonts.map(() => true);
+  let inWord = false;
   for (const span of spans) {
     const faces = facesFor(fonts, span.bold, span.italic);
-    for (const char of span.text) {
-      const codePoint = char.codePointAt(0)!;
+    const text = span.text;
+    for (let i = 0; i < text.length; i++) {
+      const codePoint = text.codePointAt(i)!;
+      if (codePoint > 0xffff) i += 1;
       if (isBreak(codePoint)) {
-        close();
+        if (inWord) families.push(candidates.indexOf(true));
+        inWord = false;
         continue;
       }
-      candidates ??= faces.map(() => true);
-      for (let i = 0; i < faces.length; i++)
-        if (candidates[i] && !faces[i]!.hasChar(codePoint)) candidates[i] = false;
+      if (!inWord) candidates.fill(true);
+      inWord = true;
+      for (let f = 0; f < faces.length; f++)
+        if (candidates[f] && !faces[f]!.hasChar(codePoint)) candidates[f] = false;
     }
   }
-  close();
+  if (inWord) families.push(candidates.indexOf(true));
   return families;
 }
 
@@ -158,14 +163,16 @@ export function itemize(spans: Span[], fonts: FontFamily[], direction?: TextSpec
   /** The open piece: its face, its text from earlier spans, and where it starts in this span. */
   let current: { face: FontFace; text: string; start: number; level: number } | null = null;
   let chars = 0;
-  // Levels only where there is right-to-left text (or the element is right to left): most text has none.
-  let all = '';
-  for (const span of spans) all += span.text;
+  // Levels only where there is right-to-left text (or the element is right to left): most text has
+  // none. Each span is tested on its own: testing them joined would copy the whole text first.
   const embedding =
-    direction === 'rtl' || hasRightToLeft(all)
-      ? bidi.getEmbeddingLevels(all, direction === 'rtl' ? 'rtl' : direction === 'ltr' ? 'ltr' : 'auto')
+    direction === 'rtl' || spans.some((span) => hasRightToLeft(span.text))
+      ? bidi.getEmbeddingLevels(
+          spans.map((span) => span.text).join(''),
+          direction === 'rtl' ? 'rtl' : direction === 'ltr' ? 'ltr' : 'auto',
+        )
       : null;
-  /** Where the span being read starts in `all`, and the paragraph it is in. */
+  /** Where the span being read starts in the whole text, and the paragraph it is in. */
   let spanStart = 0;
   let paragraph = 0;
   const levelAt = (i: number) => embedding?.levels[spanStart + i] ?? 0;
@@ -248,7 +255,7 @@ export function itemize(spans: Span[], fonts: FontFamily[], direction?: TextSpec
         if (current || pieces.length > 0) closeWord(true, false);
       } else {
         inWord = true;
-        const family = families[wordIndex]!;
+        const family = families ? families[wordIndex]! : -1;
         const face = family >= 0 ? faces[family]! : pickFace(fonts, faces, codePoint);
         if (!face) {
           take(i);
@@ -493,30 +500,37 @@ function linesAt(words: Word[], spec: TextSpec, size: number): Broken {
   return breakLines(words, spec.width / size, spec.hyphenate);
 }
 
-/** Whether the words fit at `size`; unless `allowSplit`, only without a word cut where it has no hyphenation point. */
-function fitsAt(words: Word[], spec: TextSpec, size: number, allowSplit: boolean): boolean {
+/**
+ * The lines of the words at `size` when they fit there, else null; unless `allowSplit`, they fit only
+ * without a word cut where it has no hyphenation point.
+ */
+function linesIfFit(words: Word[], spec: TextSpec, size: number, allowSplit: boolean): Line[] | null {
   const { lines, split } = linesAt(words, spec, size);
-  if (split && !allowSplit) return false;
-  return textHeight(lines, size, spec) <= spec.height + EPSILON;
+  if (split && !allowSplit) return null;
+  return textHeight(lines, size, spec) <= spec.height + EPSILON ? lines : null;
 }
 
-/** Largest size on the step grid in [min, max] at which the words fit, or null. */
+/** Largest size on the step grid in [min, max] at which the words fit, with their lines there; or null. */
 function largestFittingSize(
   words: Word[],
   spec: TextSpec,
   min: number,
   max: number,
   allowSplit: boolean,
-): number | null {
-  if (!fitsAt(words, spec, min, allowSplit)) return null;
-  let lo = 0; // steps above min; lo always fits
+): { size: number; lines: Line[] } | null {
+  let lines = linesIfFit(words, spec, min, allowSplit);
+  if (!lines) return null;
+  let lo = 0; // steps above min; lo always fits, in `lines`
   let hi = Math.floor((max - min) / SIZE_STEP + EPSILON);
   while (lo < hi) {
     const mid = Math.ceil((lo + hi) / 2);
-    if (fitsAt(words, spec, min + mid * SIZE_STEP, allowSplit)) lo = mid;
-    else hi = mid - 1;
+    const fitted = linesIfFit(words, spec, min + mid * SIZE_STEP, allowSplit);
+    if (fitted) {
+      lo = mid;
+      lines = fitted;
+    } else hi = mid - 1;
   }
-  return min + lo * SIZE_STEP;
+  return { size: min + lo * SIZE_STEP, lines };
 }
 
 /**
@@ -526,7 +540,7 @@ function largestFittingSize(
 function charsOver(words: Word[], spec: TextSpec, size: number): number {
   const total = words.reduce((n, w) => n + w.chars, 0);
   const fitsWith = (n: number, extra: Word | null) =>
-    fitsAt(extra ? [...words.slice(0, n), extra] : words.slice(0, n), spec, size, true);
+    linesIfFit(extra ? [...words.slice(0, n), extra] : words.slice(0, n), spec, size, true) !== null;
   let lo = 0;
   let hi = words.length;
   while (lo < hi) {
@@ -593,25 +607,26 @@ function styledText(spans: Span[]): string {
 }
 
 /**
- * The size to set at. A word is cut where it has no hyphenation point only when no size down to
- * minSize sets it whole: a long name shrinks the text a little rather than print broken.
+ * The size to set at, and the lines there. A word is cut where it has no hyphenation point only when
+ * no size down to minSize sets it whole: a long name shrinks the text a little rather than print broken.
  */
-function chooseSize(words: Word[], spec: TextSpec): { status: FitStatus; size: number } {
+function chooseSize(words: Word[], spec: TextSpec): { status: FitStatus; size: number; lines: Line[] } {
   for (const allowSplit of [false, true]) {
-    if (fitsAt(words, spec, spec.size, allowSplit)) return { status: 'fits', size: spec.size };
+    const lines = linesIfFit(words, spec, spec.size, allowSplit);
+    if (lines) return { status: 'fits', size: spec.size, lines };
     const shrunk =
       spec.minSize !== undefined
         ? largestFittingSize(words, spec, spec.minSize, spec.size, allowSplit)
         : null;
-    if (shrunk !== null) return { status: 'shrunk', size: shrunk };
+    if (shrunk !== null) return { status: 'shrunk', ...shrunk };
   }
-  return { status: 'overflow', size: spec.minSize ?? spec.size };
+  const size = spec.minSize ?? spec.size;
+  return { status: 'overflow', size, lines: linesAt(words, spec, size).lines };
 }
 
 function fitAfresh(spans: Span[], spec: TextSpec): FitResult {
   const { words, missing } = itemize(spans, spec.fonts, spec.direction);
-  const { status, size } = chooseSize(words, spec);
-  const { lines } = linesAt(words, spec, size);
+  const { status, size, lines } = chooseSize(words, spec);
   const height = textHeight(lines, size, spec);
   const result: FitResult = {
     status,
@@ -646,12 +661,13 @@ function place(lines: Line[], spec: TextSpec, size: number, height: number): Pla
 
   let top = offset;
   return lines.map((line) => {
-    const rtl = line.words.some((word) => word.pieces.some((piece) => piece.bidi.base % 2 === 1));
+    // Text without right-to-left characters has no levels (itemize): its lines are left to right.
+    const bidiLine = line.words.some((word) => word.pieces.some((piece) => piece.bidi !== LEFT_TO_RIGHT));
+    const rtl = bidiLine && line.words.some((word) => word.pieces.some((piece) => piece.bidi.base % 2 === 1));
     const align = spec.align === 'start' ? (rtl ? 'right' : 'left') : spec.align;
     const indent = line.indent * size;
     const lineWidth = line.width * size;
     const available = spec.width - indent;
-    const bidiLine = line.words.some((word) => word.pieces.some((piece) => piece.bidi !== LEFT_TO_RIGHT));
     const spaces = line.words.length - 1;
     const justify = align === 'justify' && !line.endsParagraph && spaces > 0;
     const wordSpacing = justify ? (available - lineWidth) / spaces : 0;

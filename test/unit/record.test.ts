@@ -2,7 +2,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import type { Problem } from '../../src/errors.js';
 import { validateRecord } from '../../src/merge/merge.js';
 import { compileTemplate } from '../../src/template/compile.js';
-import { MAX_STRING_LENGTH } from '../../src/model/manifest.js';
+import { isoDay, MAX_STRING_LENGTH } from '../../src/model/manifest.js';
 import type { PieceRecord } from '../../src/model/record.js';
 import type { CompiledTemplate } from '../../src/model/template.js';
 import { manifestSchema } from '../../src/template/manifest.js';
@@ -462,6 +462,13 @@ describe('a date input that defaults to the day of the run', () => {
     expect(given.ok && given.record.fields.letterDate).toBe('2025-03-14');
     const wrong = validateRecord(template, { fields: { headline, letterDate: 'today' } }, '2030-01-02');
     expect(wrong.ok).toBe(false);
+  });
+
+  it("takes the machine's day when it is given none", () => {
+    const before = isoDay(new Date());
+    const result = validateRecord(template, { fields: { headline: 'Hello' } });
+    const after = isoDay(new Date());
+    expect([before, after]).toContain(result.ok && result.record.fields.letterDate);
   });
 
   it('is not required of a record and says so in the JSON Schema, with no date that is none', () => {
