@@ -35,6 +35,12 @@ import {
  * Fonts and static art are written once per part: parts are large enough (see chunkSize in jobs/batch.ts) for
  * that to cost little per row. Memory holds one part and a number per object written.
  *
+ * The work per object (reading a part, renumbering its references, writing its text) need not be
+ * this thread's: a part's place is planned in row order (plan: a range of object numbers, the images
+ * to reuse), it is relocated anywhere (relocatePart in relocate.ts, on the pool's threads in a drop),
+ * and relocated parts are placed here in the same order (place), which is little more than copying
+ * bytes. append does all three here. docs/perf.md has the joining thread's CPU per row either way.
+ *
  * Imposed (see pdf/impose.ts), the parts' pages are not kept as pages: each becomes a Form XObject placed
  * in its cell of a press sheet, pieces stepped and repeated in row order across part boundaries (so
  * only the last sheet can have empty cells), with crop marks per sheet. Like PieceDocument's imposed
