@@ -6,6 +6,7 @@ import { PlatenError, type Problem } from '../errors.js';
 import { writeAtomically } from '../files.js';
 import { sheetLayout } from '../pdf/impose.js';
 import { type Imposition, PdfJoiner } from '../render/join.js';
+import { type RelocatedPart, relocatePart, type RelocationPlan, surveyPart } from '../render/relocate.js';
 import { validateRecord } from '../merge/merge.js';
 import { isoDay } from '../model/manifest.js';
 import type { CompiledTemplate } from '../model/template.js';
@@ -194,10 +195,7 @@ export async function runBatch(options: BatchOptions): Promise<BatchResult> {
           const chunk = await pending.shift()!;
           for (const { cells, ...rejected } of chunk.rejected)
             report.add(rejected, rejected.problems, (_path, i) => cells[i]!);
-          if (chunk.part !== null) {
-            await assembler!.append(chunk, await readFile(chunk.part));
-            if (!checkpoints) await rm(chunk.part, { force: true });
-          }
+          if (chunk.part !== null) await assembler!.append(chunk, chunk.part);
         };
         for await (const [index, rows] of chunks(input.rows, chunkRows)) {
           signal?.throwIfAborted();
@@ -234,8 +232,17 @@ export async function runBatch(options: BatchOptions): Promise<BatchResult> {
         await counted;
         await assembler?.end();
       };
+      // A part goes once it is joined, unless a resumed job may need it again.
+      const release = async (part: string) => {
+        if (!checkpoints) await rm(part, { force: true });
+      };
       if (out === null) await assemble(null);
-      else output = await writeOutput(writeFile, out, kind, assemble, impose);
+      else
+        output = await writeOutput(writeFile, out, kind, assemble, {
+          release,
+          dispatcher,
+          impose,
+        });
       await report.end();
     });
   } catch (error) {
@@ -368,23 +375,31 @@ export async function countRows(input: CsvInput, most = Infinity): Promise<numbe
 
 /** Joins finished parts, in row order, into the drop's output. */
 interface Assembler {
-  append(chunk: SavedChunk, part: Buffer): Promise<void>;
+  /** Takes a chunk's part (a file), which it releases once it has read it. */
+  append(chunk: SavedChunk, part: string): Promise<void>;
   /** Throws NothingRendered when no part came. */
   end(): Promise<void>;
 }
 
 class NothingRendered extends Error {}
 
+interface AssemblyOptions {
+  /** Called with each part once it has been read. */
+  release: (part: string) => Promise<void>;
+  dispatcher: ChunkDispatcher;
+  impose: Imposition | undefined;
+}
+
 async function writeOutput(
   writeFile: FileWriter,
   out: string,
   kind: ChunkKind,
   assemble: (assembler: Assembler) => Promise<void>,
-  impose: Imposition | undefined,
+  options: AssemblyOptions,
 ): Promise<string | null> {
   try {
     await writeFile(out, (stream) =>
-      assemble(kind === 'zip' ? new ZipAssembler(stream) : new PdfAssembler(stream, impose)),
+      assemble(kind === 'zip' ? new ZipAssembler(stream, options) : new PdfAssembler(stream, options)),
     );
     return out;
   } catch (error) {
@@ -394,22 +409,57 @@ async function writeOutput(
   }
 }
 
+/**
+ * A merged drop's parts joined in row order. Each part's place is planned here as it comes (from
+ * the survey its worker made), and its relocation, the join's work per object, runs on the
+ * dispatcher's threads, several parts at once; this thread only places relocated parts, in order.
+ * Imposed parts are appended whole (see PdfJoiner).
+ */
 class PdfAssembler implements Assembler {
   private readonly joiner: PdfJoiner;
   private parts = 0;
+  /** Parts planned and being relocated, in row order. */
+  private readonly relocating: { plan: RelocationPlan; relocated: Promise<RelocatedPart> }[] = [];
+  private readonly relocate: (part: string, plan: RelocationPlan) => Promise<RelocatedPart>;
 
-  constructor(out: Writable, impose: Imposition | undefined) {
+  constructor(
+    out: Writable,
+    private readonly options: AssemblyOptions,
+  ) {
+    const { impose, dispatcher } = options;
     this.joiner = new PdfJoiner(out, impose ? { impose } : {});
+    this.relocate =
+      dispatcher.relocate?.bind(dispatcher) ??
+      (async (part, plan) => relocatePart(await readFile(part), plan));
   }
 
-  async append(_chunk: SavedChunk, part: Buffer): Promise<void> {
+  async append(chunk: SavedChunk, part: string): Promise<void> {
     this.parts += 1;
-    await this.joiner.append(part);
+    if (this.options.impose) {
+      await this.joiner.append(await readFile(part));
+      await this.options.release(part);
+      return;
+    }
+    // A part saved before parts had surveys (a job resumed across an upgrade) is surveyed here.
+    const plan = this.joiner.plan(chunk.survey ?? surveyPart(await readFile(part)));
+    const relocated = this.relocate(part, plan).then(async (relocated) => {
+      await this.options.release(part);
+      return relocated;
+    });
+    relocated.catch(() => undefined); // awaited in order by placeNext(); not an unhandled rejection
+    this.relocating.push({ plan, relocated });
+    while (this.relocating.length > this.options.dispatcher.concurrency) await this.placeNext();
   }
 
   async end(): Promise<void> {
     if (this.parts === 0) throw new NothingRendered();
+    while (this.relocating.length > 0) await this.placeNext();
     await this.joiner.end();
+  }
+
+  private async placeNext(): Promise<void> {
+    const { plan, relocated } = this.relocating.shift()!;
+    await this.joiner.place(await relocated, plan);
   }
 }
 
@@ -417,11 +467,15 @@ class ZipAssembler implements Assembler {
   private readonly zip: ZipWriter;
   private readonly used = new Set<string>();
 
-  constructor(out: Writable) {
+  constructor(
+    out: Writable,
+    private readonly options: AssemblyOptions,
+  ) {
     this.zip = new ZipWriter(out);
   }
 
-  async append(chunk: SavedChunk, part: Buffer): Promise<void> {
+  async append(chunk: SavedChunk, path: string): Promise<void> {
+    const part = await readFile(path);
     let offset = 0;
     for (const { row, name, bytes, crc32 } of chunk.files) {
       await this.zip.add(
@@ -431,6 +485,7 @@ class ZipAssembler implements Assembler {
       );
       offset += bytes;
     }
+    await this.options.release(path);
   }
 
   async end(): Promise<void> {

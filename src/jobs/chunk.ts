@@ -1,4 +1,5 @@
 import { createWriteStream } from 'node:fs';
+import { readFile } from 'node:fs/promises';
 import { finished } from 'node:stream/promises';
 import { crc32 } from 'node:zlib';
 import type { PreparedImage } from '../assets/images.js';
@@ -9,6 +10,7 @@ import type { FittedPiece } from '../model/piece.js';
 import { pieceFacts } from '../merge/facts.js';
 import { landingUrl, mergeRecord, pieceFileName } from '../merge/merge.js';
 import { renderToBuffer, writePieces } from '../pipeline.js';
+import { type PartSurvey, surveyPart } from '../render/relocate.js';
 import type { InputDef } from '../model/manifest.js';
 import type { PieceIdentity, PieceRecord } from '../model/record.js';
 import type { CompiledTemplate } from '../model/template.js';
@@ -103,6 +105,8 @@ export interface ChunkResult {
   files: { row: number; name: string | null; bytes: number; crc32: number }[];
   /** The part written, or null when no row of the chunk rendered (or a check). */
   part: string | null;
+  /** A merged drop's part: its size and images, for the joiner to plan its place (see PdfJoiner.plan). */
+  survey?: PartSurvey;
   /** Rows held out of the print run (validated, not drawn). */
   heldOut: number;
   /**
@@ -201,6 +205,8 @@ export async function renderChunk(compiled: CompiledTemplate, task: ChunkTask): 
   }
   await finished(out);
   result.part = task.part;
+  // What the joiner plans the part's place by (render/relocate.ts): read here, on this worker's thread.
+  if (task.kind === 'pdf') result.survey = surveyPart(await readFile(task.part));
   return result;
 }
 

@@ -3,6 +3,7 @@ import { fileURLToPath } from 'node:url';
 import { setFlagsFromString } from 'node:v8';
 import { Piscina } from 'piscina';
 import { PlatenError, type Problem } from '../errors.js';
+import type { RelocatedPart, RelocationPlan } from '../render/relocate.js';
 import type { ChunkResult, ChunkTask } from './chunk.js';
 import type { PieceResult, PieceTask } from './piece.js';
 
@@ -15,6 +16,11 @@ export interface ChunkDispatcher {
   /** How many chunks run at once: jobs keep about twice that many in flight. */
   readonly concurrency: number;
   run(task: ChunkTask, signal?: AbortSignal): Promise<ChunkResult>;
+  /**
+   * Makes a merged drop's part ready to join (render/relocate.ts), on threads of this machine, so the
+   * joining thread only places it; without, the joining thread relocates parts itself.
+   */
+  relocate?(part: string, plan: RelocationPlan): Promise<RelocatedPart>;
   close(): Promise<void>;
 }
 
@@ -52,10 +58,11 @@ export interface PieceRunner {
 }
 
 /**
- * What waits for a thread: interactive pieces, whom a person waits for, go before batch chunks.
- * Within a lane, first come, first served.
+ * What waits for a thread: interactive pieces, whom a person waits for, go before batch chunks; a
+ * part to relocate goes before chunks too, as the drop's output waits for it. Within a lane, first
+ * come, first served.
  */
-type Lane = 'interactive' | 'batch';
+type Lane = 'interactive' | 'join' | 'batch';
 
 interface Waiting {
   start(): void;
@@ -79,7 +86,7 @@ export class WorkerPool implements ChunkDispatcher, PieceRunner {
   private readonly loaded: Promise<unknown>;
   /** Tasks handed to a thread and not yet ended. */
   private busy = 0;
-  private readonly waiting: Record<Lane, Waiting[]> = { interactive: [], batch: [] };
+  private readonly waiting: Record<Lane, Waiting[]> = { interactive: [], join: [], batch: [] };
 
   constructor(readonly concurrency: number = availableParallelism()) {
     this.pool = new Piscina({
@@ -104,7 +111,8 @@ export class WorkerPool implements ChunkDispatcher, PieceRunner {
 
   /** Tasks waiting for a thread, by lane. */
   get queued(): Record<Lane, number> {
-    return { interactive: this.waiting.interactive.length, batch: this.waiting.batch.length };
+    const { interactive, join, batch } = this.waiting;
+    return { interactive: interactive.length, join: join.length, batch: batch.length };
   }
 
   /**
@@ -116,6 +124,15 @@ export class WorkerPool implements ChunkDispatcher, PieceRunner {
       'batch',
       signal,
       () => this.pool.run(task, signal ? { signal } : {}) as Promise<ChunkResult>,
+    );
+  }
+
+  /** A part to relocate, behind every piece and ahead of every chunk. */
+  relocate(part: string, plan: RelocationPlan): Promise<RelocatedPart> {
+    return this.schedule(
+      'join',
+      undefined,
+      () => this.pool.run({ part, plan }, { name: 'relocate' }) as Promise<RelocatedPart>,
     );
   }
 
@@ -137,7 +154,7 @@ export class WorkerPool implements ChunkDispatcher, PieceRunner {
     });
   }
 
-  /** Runs `start` on a free thread, after the tasks of its lane (and, for batch, every interactive one). */
+  /** Runs `start` on a free thread, after the tasks of its lane and of the lanes before it. */
   private schedule<T>(lane: Lane, signal: AbortSignal | undefined, start: () => Promise<T>): Promise<T> {
     return new Promise<T>((resolve, reject) => {
       if (signal?.aborted) {
@@ -175,7 +192,8 @@ export class WorkerPool implements ChunkDispatcher, PieceRunner {
   /** Hands free threads the next waiting tasks, interactive first. */
   private next(): void {
     while (this.busy < this.concurrency) {
-      const waiting = this.waiting.interactive.shift() ?? this.waiting.batch.shift();
+      const waiting =
+        this.waiting.interactive.shift() ?? this.waiting.join.shift() ?? this.waiting.batch.shift();
       if (!waiting) return;
       waiting.start();
     }
@@ -186,10 +204,10 @@ export class WorkerPool implements ChunkDispatcher, PieceRunner {
     // terminated while piscina is still loading its module through require(esm): a batch refused
     // straight after the pool started (a sheet too small) could die of SIGABRT instead of exit 2.
     await this.loaded;
-    for (const waiting of [...this.waiting.interactive, ...this.waiting.batch])
-      waiting.drop(new Error('the worker pool is closing'));
-    this.waiting.interactive.length = 0;
-    this.waiting.batch.length = 0;
+    for (const lane of Object.values(this.waiting)) {
+      for (const waiting of lane) waiting.drop(new Error('the worker pool is closing'));
+      lane.length = 0;
+    }
     await this.pool.close();
   }
 }

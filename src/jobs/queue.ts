@@ -118,9 +118,15 @@ export class QueueDispatcher implements ChunkDispatcher {
     readonly concurrency: number,
     /** Told of what fails in pg-boss's own upkeep (supervision, maintenance): the chunks go on. */
     onError: (error: Error) => void = () => undefined,
+    /** This machine's threads, which relocate the parts the workers send back (see ChunkDispatcher). */
+    private readonly threads?: Pick<ChunkDispatcher, 'relocate'>,
   ) {
     this.boss = openQueue(url, queue, onError);
     this.boss.catch(() => undefined); // met by run() and close()
+  }
+
+  get relocate(): ChunkDispatcher['relocate'] {
+    return this.threads?.relocate?.bind(this.threads);
   }
 
   async run(task: ChunkTask, signal?: AbortSignal): Promise<ChunkResult> {

@@ -4,10 +4,12 @@ import type { CompiledTemplate } from '../model/template.js';
 import { type ChunkResult, type ChunkTask, renderChunk, type TemplateSource } from './chunk.js';
 import { toCrossing } from './dispatch.js';
 import { drawPiece, type PieceResult, type PieceTask } from './piece.js';
+import { readFile } from 'node:fs/promises';
+import { type RelocatedPart, relocatePart, type RelocationPlan } from '../render/relocate.js';
 
 /**
  * A pool's worker thread (see dispatch.ts): renders chunks and single pieces, compiling each template
- * once and keeping it for the tasks that follow.
+ * once and keeping it for the tasks that follow, and relocates merged drops' parts.
  */
 const templates = new TemplateCache(4);
 /**
@@ -39,6 +41,14 @@ export default async function run(task: ChunkTask): Promise<ChunkResult> {
 export async function piece(task: PieceTask): Promise<PieceResult> {
   try {
     return await drawPiece(await compiled(task.template), task);
+  } catch (error) {
+    throw toCrossing(error);
+  }
+}
+
+export async function relocate(task: { part: string; plan: RelocationPlan }): Promise<RelocatedPart> {
+  try {
+    return relocatePart(await readFile(task.part), task.plan);
   } catch (error) {
     throw toCrossing(error);
   }

@@ -2,24 +2,24 @@ import { createHash, type Hash } from 'node:crypto';
 import type { Writable } from 'node:stream';
 import { finished } from 'node:stream/promises';
 import { roomIn } from '../files.js';
-import { PdfFile, UnreadablePdfError } from '../pdf/reader.js';
+import type { PdfFile } from '../pdf/reader.js';
 import { type ObjectSink, Outline, PageLabels, RecordParts } from '../pdf/structures.js';
-import {
-  type Dict,
-  num,
-  optionalRef,
-  rawOf,
-  refOf,
-  refsIn,
-  renumberRefs,
-  serialize,
-  withEntry,
-  withoutRefEntry,
-} from '../pdf/syntax.js';
+import { type Dict, num, optionalRef, rawOf, refOf, refsIn, renumberRefs, serialize } from '../pdf/syntax.js';
 import type { PageGeometry } from '../model/geometry.js';
 import { type Cell, Imposer, type SheetLayout, sheetContent } from '../pdf/impose.js';
 import { REGISTRATION } from '../pdf/marks.js';
 import { readXmpPacket, uuidFrom, type XmpFields, xmpPacket } from '../pdf/xmp.js';
+import {
+  imageKey,
+  labelsOf,
+  type PartSurvey,
+  readPart,
+  type RelocatedPart,
+  relocatePart,
+  type RelocationPlan,
+  STITCHED,
+  surveyPart,
+} from './relocate.js';
 
 /**
  * Joins print-file parts into one PDF, streaming. A mail drop is drawn in parallel, each worker
@@ -34,6 +34,12 @@ import { readXmpPacket, uuidFrom, type XmpFields, xmpPacket } from '../pdf/xmp.j
  * - an image an earlier part wrote (same bytes) is referenced, not written again.
  * Fonts and static art are written once per part: parts are large enough (see chunkSize in jobs/batch.ts) for
  * that to cost little per row. Memory holds one part and a number per object written.
+ *
+ * The work per object (reading a part, renumbering its references, writing its text) need not be
+ * this thread's: a part's place is planned in row order (plan: a range of object numbers, the images
+ * to reuse), it is relocated anywhere (relocatePart in relocate.ts, on the pool's threads in a drop),
+ * and relocated parts are placed here in the same order (place), which is little more than copying
+ * bytes. append does all three here. docs/perf.md has the joining thread's CPU per row either way.
  *
  * Imposed (see pdf/impose.ts), the parts' pages are not kept as pages: each becomes a Form XObject placed
  * in its cell of a press sheet, pieces stepped and repeated in row order across part boundaries (so
@@ -54,13 +60,15 @@ export class PdfJoiner {
   private offset = 0;
   /** Text written but not yet handed to the output: see write(). */
   private pending = '';
-  /** Byte offset of every object written, by its number in the joined file. */
+  /** Byte offset of every object written, by its number in the joined file (0: none, a free entry). */
   private readonly offsets = new Offsets();
   private readonly pageTree: number;
   private readonly pageNodes: number[] = [];
   private pageCount = 0;
   /** From the first part: its catalog (renumbered entries to copy), Info and file ID. */
   private first: { catalog: [string, string][]; info: string | null; id: string | null } | null = null;
+  /** Whether a part has been planned: the first brings the catalog's other entries (see plan). */
+  private planned = false;
   private readonly outline: Outline;
   private readonly labels: PageLabels;
   private readonly records: RecordParts;
@@ -97,68 +105,76 @@ export class PdfJoiner {
   /** Appends one part, a whole PDF; resolves when the output has room for more. */
   async append(pdf: Buffer): Promise<void> {
     const part = readPart(pdf);
-    if (this.offset === 0) this.write(pdf.subarray(0, part.headerEnd));
-    const root = refOf(part.trailer.get('Root'));
-    const catalog = part.dict(root);
-    const pages = refOf(catalog.get('Pages'));
-    const outlines = optionalRef(catalog.get('Outlines'));
-    const labels = optionalRef(catalog.get('PageLabels'));
-    const dpartRoot = optionalRef(catalog.get('DPartRoot'));
-    const dpartNode = dpartRoot === null ? null : refOf(part.dict(dpartRoot).get('DPartRootNode'));
-    this.readMetadata(part, catalog);
-    if (this.sheets) return this.impose(part, catalog, pages, labels);
+    if (this.sheets) return this.impose(part);
+    const plan = this.plan(surveyPart(part));
+    await this.place(relocatePart(part, plan), plan);
+  }
 
-    // What this part brings: its pages and everything they, their bookmarks and their record
-    // boundaries use; the first part also the catalog's other entries and the Info dictionary.
-    const consumed = new Set([root, ...(labels === null ? [] : part.reachable([labels]))]);
-    if (outlines !== null) consumed.add(outlines);
-    if (dpartRoot !== null) consumed.add(dpartRoot);
-    const from = [pages, ...(dpartNode === null ? [] : [dpartNode])];
-    if (outlines !== null) from.push(...refsIn(part.dict(outlines)));
-    from.push(...this.firstRefs(part, catalog));
-    const { to: map, fresh, renumber } = this.renumbered(part, part.reachable(from, consumed));
-
-    // The part's outline root merges into the joined one: its items' Parent entries point there.
-    let items: { first: number; last: number; count: number } | null = null;
-    if (outlines !== null) {
-      const tree = part.dict(outlines);
-      const count = Number(rawOf(tree.get('Count')));
-      items = { first: refOf(tree.get('First')), last: refOf(tree.get('Last')), count };
-      renumber.set(outlines, this.outline.parent);
+  /**
+   * Where the next part goes (parts are planned in row order): its range of object numbers, and
+   * which of its images an earlier part wrote. Its relocation (relocatePart) can then run anywhere;
+   * relocated parts are placed in the order they were planned.
+   */
+  plan(survey: PartSurvey): RelocationPlan {
+    if (this.sheets) throw new Error('imposed parts are appended whole');
+    const base = this.offsets.reserve(survey.objects);
+    const reuse: [number, number][] = [];
+    for (const [n, key] of survey.images) {
+      const seen = this.images.get(key);
+      if (seen !== undefined) reuse.push([n, seen]);
+      else if (this.images.size < MAX_IMAGES) this.images.set(key, base + n - 1);
     }
+    const first = !this.planned;
+    this.planned = true;
+    return {
+      base,
+      reuse,
+      first,
+      pageTree: this.pageTree,
+      outline: survey.outline ? this.outline.parent : 0,
+      records: survey.records ? this.records.parent : 0,
+    };
+  }
 
-    for (const n of fresh) {
-      const object = part.objects.get(n)!;
-      // A part's node of records had its own DPartRoot for Parent: the joined node is its parent now.
-      let head = renumberRefs(n === dpartNode ? withoutRefEntry(object.head, 'Parent') : object.head, map);
-      if (n === pages) head = withEntry(head, 'Parent', this.pageTree);
-      if (n === dpartNode) head = withEntry(head, 'Parent', this.records.parent);
-      if (items && n === items.first) head = this.outline.linkFirst(map(n), head, items.count);
-      if (items && n === items.last) {
-        this.outline.holdLast(map(n), head);
-        continue;
+  /** Appends a relocated part, planned last but those placed already; resolves when the output has room. */
+  async place(part: RelocatedPart, plan: RelocationPlan): Promise<void> {
+    if (part.first) {
+      this.write(part.first.header);
+      this.first = { catalog: part.first.catalog, info: part.first.info, id: part.first.id };
+    }
+    this.readMetadata(part.packet, part.first !== null);
+    this.flush();
+    const at = this.offset;
+    const { offsets } = part;
+    for (let k = 0; k < offsets.length; k++)
+      if (offsets[k]! >= 0) this.offsets.set(plan.base + k, at + offsets[k]!);
+    const bytes = Buffer.from(part.bytes.buffer, part.bytes.byteOffset, part.bytes.byteLength);
+    this.offset += bytes.length;
+    this.out.write(bytes);
+    // The part's bookmarks join the run before; its last waits for the next run's first.
+    if (part.outline) {
+      const { count, first, last } = part.outline;
+      const head = this.outline.linkFirst(first[0], first[1], count);
+      if (first[0] === last[0]) this.outline.holdLast(first[0], head);
+      else {
+        this.writeObject(first[0], head);
+        this.outline.holdLast(last[0], last[1]);
       }
-      this.writeObject(map(n), head, object.stream && part.data(object));
-      await roomIn(this.out);
     }
-
-    if (labels !== null)
-      for (const [index, label] of labelsOf(part, labels)) this.labels.add(this.pageCount + index, label);
-    this.pageNodes.push(map(pages));
-    this.pageCount += Number(rawOf(part.dict(pages).get('Count')));
-    if (dpartNode !== null) this.records.add(map(dpartNode));
-    this.rememberFirst(part, catalog, map);
+    for (const [index, label] of part.labels) this.labels.add(this.pageCount + index, label);
+    this.pageNodes.push(part.pages);
+    this.pageCount += part.pageCount;
+    if (part.records !== null) this.records.add(part.records);
+    await roomIn(this.out);
   }
 
   /**
    * Reads a part's XMP packet: the first part's is the file's; every part's document id goes into
    * the file's, so the same rows joined again give the same id.
    */
-  private readMetadata(part: PdfFile, catalog: Dict): void {
-    const ref = optionalRef(catalog.get('Metadata'));
-    const packet = ref === null ? null : part.decoded(part.objects.get(ref)!).toString('utf8');
+  private readMetadata(packet: string | null, first: boolean): void {
     const fields = packet === null ? null : readXmpPacket(packet);
-    if (this.first === null && packet !== null)
+    if (first && packet !== null)
       this.metadata = fields ? { fields, parts: createHash('sha256') } : { packet };
     if (this.metadata && 'parts' in this.metadata) this.metadata.parts.update(`${fields?.documentId}\n`);
   }
@@ -182,8 +198,8 @@ export class PdfJoiner {
   }
 
   /**
-   * Numbers in the joined file for the objects of a part to keep: new ones for objects to write
-   * (`fresh`), an earlier part's for an image already written.
+   * Numbers in the joined file for the objects of an imposed part to keep: new ones for objects to
+   * write (`fresh`), an earlier part's for an image already written.
    */
   private renumbered(part: PdfFile, keep: number[]) {
     const renumber = new Map<number, number>();
@@ -205,7 +221,7 @@ export class PdfJoiner {
       if (mapped === undefined) throw new Error(`part refers to object ${n}, which it does not hold`);
       return mapped;
     };
-    return { to, fresh, renumber };
+    return { to, fresh };
   }
 
   /** What the first part brings besides pages: the catalog's other entries and the Info dictionary. */
@@ -233,8 +249,14 @@ export class PdfJoiner {
    * Appends an imposed part: its pages' content streams become forms (with the part's resources),
    * everything they use is written, and pieces (from the page labels) fill the sheets.
    */
-  private async impose(part: PdfFile, catalog: Dict, pages: number, labels: number | null): Promise<void> {
-    const tree = part.dict(pages);
+  private async impose(part: PdfFile): Promise<void> {
+    if (this.offset === 0) this.write(part.bytes.subarray(0, part.headerEnd));
+    const catalog = part.dict(refOf(part.trailer.get('Root')));
+    const labels = optionalRef(catalog.get('PageLabels'));
+    const metadata = optionalRef(catalog.get('Metadata'));
+    const packet = metadata === null ? null : part.decoded(part.objects.get(metadata)!).toString('utf8');
+    this.readMetadata(packet, this.first === null);
+    const tree = part.dict(refOf(catalog.get('Pages')));
     const kids = tree.get('Kids');
     if (!Array.isArray(kids) || labels === null) throw new Error('not a print-file part: no pages or labels');
     const contents = kids.map((kid) => refOf(part.dict(refOf(kid)).get('Contents')));
@@ -294,11 +316,7 @@ export class PdfJoiner {
     this.writeObject(root, `<<\n${catalog.join('\n')}\n>>`);
 
     const xref = this.offset;
-    this.write(`xref\n0 ${this.offsets.length}\n0000000000 65535 f \n`);
-    for (let n = 1; n < this.offsets.length; n++) {
-      this.write(`${String(this.offsets.get(n)).padStart(10, '0')} 00000 n \n`);
-      await roomIn(this.out);
-    }
+    await this.writeXref();
     const trailer = [`/Size ${this.offsets.length}`, `/Root ${root} 0 R`];
     if (this.first.info !== null) trailer.push(`/Info ${this.first.info}`);
     if (this.first.id !== null) trailer.push(`/ID ${this.first.id}`);
@@ -310,6 +328,40 @@ export class PdfJoiner {
 
   private allocate(): number {
     return this.offsets.add();
+  }
+
+  /**
+   * The cross-reference table. Numbers no object took (the parts' own catalogs and roots, images an
+   * earlier part wrote) are free entries, linked from entry 0 in order (ISO 32000-1, 7.5.4). Written
+   * in blocks of text laid out by hand: a drop has millions of entries, the joining thread writes them.
+   */
+  private async writeXref(): Promise<void> {
+    const { offsets } = this;
+    const size = offsets.length;
+    // Each free entry (offset 0) gets the next free number, as its negative.
+    let next = 0;
+    for (let n = size - 1; n >= 1; n--) {
+      if (offsets.get(n) > 0) continue;
+      offsets.set(n, -next);
+      next = n;
+    }
+    this.write(`xref\n0 ${size}\n${digits(next)} 65535 f \n`);
+    this.flush();
+    for (let from = 1; from < size; from += OFFSET_BLOCK) {
+      const to = Math.min(size, from + OFFSET_BLOCK);
+      const block = Buffer.allocUnsafe((to - from) * 20);
+      for (let n = from, at = 0; n < to; n++, at += 20) {
+        const offset = offsets.get(n);
+        block.write(
+          offset > 0 ? `${digits(offset)} 00000 n \n` : `${digits(-offset)} 00001 f \n`,
+          at,
+          'latin1',
+        );
+      }
+      this.out.write(block);
+      this.offset += block.length;
+      await roomIn(this.out);
+    }
   }
 
   private writeObject(n: number, head: string, stream?: Buffer | null): void {
@@ -361,6 +413,14 @@ class Offsets {
     return this.length++;
   }
 
+  /** `count` new entries in a row; the first one's number. */
+  reserve(count: number): number {
+    const first = this.length;
+    this.length += count;
+    while (this.blocks.length * OFFSET_BLOCK < this.length) this.blocks.push(new Float64Array(OFFSET_BLOCK));
+    return first;
+  }
+
   get(n: number): number {
     return this.blocks[Math.floor(n / OFFSET_BLOCK)]![n % OFFSET_BLOCK]!;
   }
@@ -373,8 +433,10 @@ const OFFSET_BLOCK = 1 << 16;
 /** Bytes gathered before they are written. */
 const WRITE_BATCH = 64 * 1024;
 
-/** Catalog entries the joiner builds itself from every part's. */
-const STITCHED = new Set(['Type', 'Pages', 'Outlines', 'PageLabels', 'DPartRoot', 'Metadata']);
+/** A number as a cross-reference entry's ten digits. */
+function digits(n: number): string {
+  return String(n).padStart(10, '0');
+}
 /** Distinct images remembered for reuse across parts (photos chosen per row can be many). */
 const MAX_IMAGES = 10_000;
 /** Entries per array or number-tree leaf: within PDF's customary 8,191-element limit. */
@@ -491,41 +553,4 @@ const REGISTRATION_SPACE =
 function stream(n: number, entries: string, content: string, encoding: BufferEncoding = 'latin1'): NewObject {
   const data = Buffer.from(content, encoding);
   return [n, `<<\n${entries ? `${entries}\n` : ''}/Length ${data.length}\n>>`, data];
-}
-
-/** A part, read (see PdfFile): only PieceDocument's output is joined, so anything unreadable is not one. */
-function readPart(pdf: Buffer): PdfFile {
-  try {
-    return new PdfFile(pdf);
-  } catch (error) {
-    if (error instanceof UnreadablePdfError)
-      throw new Error(`not a PieceDocument part: ${error.message}`, { cause: error });
-    throw error;
-  }
-}
-
-/**
- * Identity of an image by content (its dictionary and data, and its soft mask's), or null for
- * anything else: images are the large objects parts have in common.
- */
-function imageKey(part: PdfFile, n: number): string | null {
-  const object = part.objects.get(n)!;
-  if (!object.stream || !object.head.includes('/Subtype /Image')) return null;
-  const hash = createHash('sha256');
-  let pure = true;
-  hash.update(
-    renumberRefs(object.head, (to) => {
-      const key = imageKey(part, to);
-      if (key === null) pure = false;
-      hash.update(key ?? '');
-      return 0;
-    }),
-  );
-  hash.update(part.data(object));
-  return pure ? hash.digest('base64') : null;
-}
-
-/** A page-label number tree's entries: page index and label dictionary (as written). */
-function labelsOf(part: PdfFile, root: number): [number, string][] {
-  return part.numberTree(root).map(([index, label]) => [index, serialize(label, (n) => n)]);
 }

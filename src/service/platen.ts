@@ -123,6 +123,7 @@ export class Platen {
         store,
         config.queueConcurrency,
         (error) => log.warn({ err: error }, 'the chunk queue met an error'),
+        this.pool,
       );
       if (config.batchWorkers > 0) {
         const dir = mkdtempSync(join(tmpdir(), 'platen-worker-'));

@@ -15,6 +15,7 @@ import type { FittedPiece } from '../../src/model/piece.js';
 import { preparePiece, renderToBuffer, samples } from '../../src/pipeline.js';
 import { sheetLayout } from '../../src/pdf/impose.js';
 import { type Imposition, PdfJoiner } from '../../src/render/join.js';
+import { relocatePart, surveyPart } from '../../src/render/relocate.js';
 import { compileTemplate, withMarks } from '../../src/template/compile.js';
 import type { CompiledTemplate } from '../../src/model/template.js';
 import {
@@ -116,6 +117,40 @@ describe('PdfJoiner', () => {
       (node['/DParts'] as string[][]).flat().map((leaf) => (deref(objs, leaf) as PdfDict)['/Start']),
     );
     expect(firstPages).toEqual(objs.pageRefs);
+  });
+
+  it('places parts relocated apart, in any order, as it joins them itself: the same bytes', async () => {
+    const parts = await Promise.all(
+      [pieces.slice(0, 7), pieces.slice(7, 8), pieces.slice(8, 20)].map((p) => renderToBuffer(compiled, p)),
+    );
+    const chunks: Buffer[] = [];
+    const joiner = new PdfJoiner(
+      new Writable({
+        write(chunk: Buffer, _encoding, done) {
+          chunks.push(chunk);
+          done();
+        },
+      }),
+    );
+    // Planned in row order, relocated last part first (as threads may finish), placed in row order.
+    const plans = parts.map((part) => joiner.plan(surveyPart(part)));
+    const relocated = parts
+      .map((_, i) => i)
+      .reverse()
+      .map((i) => relocatePart(parts[i]!, plans[i]!))
+      .reverse();
+    for (const [i, part] of relocated.entries()) await joiner.place(part, plans[i]!);
+    await joiner.end();
+    const placed = Buffer.concat(chunks);
+    expect(placed.equals(await join(parts))).toBe(true);
+    expect((await qpdfCheck(placed)).ok).toBe(true);
+
+    // Numbers no object took are free entries, chained from entry 0 in order, the last back to 0.
+    const table = placed.toString('latin1', placed.lastIndexOf('\nxref\n'));
+    const entries = [...table.matchAll(/(\d{10}) (\d{5}) ([fn]) /g)];
+    const free = entries.flatMap((entry, n) => (entry[3] === 'f' ? [[n, Number(entry[1])]] : []));
+    expect(free.length).toBeGreaterThan(1);
+    expect(free.map(([, next]) => next)).toEqual([...free.slice(1).map(([n]) => n), 0]);
   });
 
   it('labels pages with their rows as text strings that pdf.js and qpdf read: 12, or 12-1 and 12-2', async () => {
