@@ -3,7 +3,7 @@ import { randomBytes } from 'node:crypto';
 import { EventEmitter } from 'node:events';
 import { existsSync } from 'node:fs';
 import { hostname } from 'node:os';
-import { mkdir, readdir, rename, rm } from 'node:fs/promises';
+import { mkdir, readdir, rename, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Readable } from 'node:stream';
 import { text } from 'node:stream/consumers';
@@ -206,6 +206,8 @@ export class JobService {
     private readonly log: Logger,
     /** How long a node's hold on a job lasts unrenewed: how long a job whose node died waits. */
     private readonly leaseMs: number,
+    /** How old the files of a job without a row must be for the sweep to remove them (see Platen). */
+    private readonly sweepAfterMs: number,
   ) {}
 
   /**
@@ -323,6 +325,7 @@ export class JobService {
       const job = await this.store.jobs.get(id);
       if (job && !ENDED.has(job.state)) continue;
       if (!job) {
+        if (await this.writtenSince(id, Date.now() - this.sweepAfterMs)) continue;
         await this.store.objects.deleteAll(this.prefix(id));
         await rm(this.dir(id), { recursive: true, force: true });
         removed.push(this.prefix(id));
@@ -355,6 +358,14 @@ export class JobService {
       removed.push(this.prefix(id));
     }
     return removed;
+  }
+
+  /** Whether a job's files were written since `time`: a job another node is storing its row for. */
+  private async writtenSince(id: string, time: number): Promise<boolean> {
+    const all = await this.store.objects.list(this.prefix(id));
+    const earlier = await this.store.objects.list(this.prefix(id), time);
+    const folder = await stat(this.dir(id)).catch(() => null);
+    return all.length > earlier.length || (folder !== null && folder.mtimeMs >= time);
   }
 
   /** The ids of the jobs with files, in the object store or in the local folder of jobs. */

@@ -15,7 +15,7 @@ import { ObjectBlobStore } from '../store/object-blobs.js';
 import { PostgresStore } from '../store/postgres/store.js';
 import { s3Client, S3ObjectStore } from '../store/s3-objects.js';
 import { SqliteStore } from '../store/sqlite/store.js';
-import type { ObjectStore, Store } from '../store/store.js';
+import { type ObjectStore, type Store, SWEEP_AFTER_MS } from '../store/store.js';
 import { TemplateCache } from '../template/cache.js';
 import { DesignerService } from './designer.js';
 import { JobService } from './jobs.js';
@@ -104,6 +104,12 @@ export class Platen {
   /** With a queue, the pool taking chunks from it too (none with PLATEN_BATCH_WORKERS=0). */
   private readonly chunkWorker: { worker: Promise<ChunkWorker>; dir: string } | null = null;
 
+  /**
+   * How old what a sweep removes must be: on a database other nodes may share, what another node is
+   * storing this moment is left alone (see SWEEP_AFTER_MS); alone, everything a crash left goes.
+   */
+  private readonly sweepAfterMs: number;
+
   /** `store` is the services' own: for tests that look beneath them. */
   constructor(
     readonly store: Store,
@@ -111,6 +117,7 @@ export class Platen {
     log: Logger,
   ) {
     this.stagingDir = join(config.dataDir, 'staging');
+    this.sweepAfterMs = config.databaseUrl === null ? 0 : SWEEP_AFTER_MS;
     mkdirSync(this.stagingDir, { recursive: true });
     // An API node that leaves chunks to `platen worker` processes still draws its renders here.
     this.pool = new WorkerPool(config.batchWorkers > 0 ? config.batchWorkers : config.renderConcurrency);
@@ -166,6 +173,7 @@ export class Platen {
       this.dispatcher,
       log,
       config.jobLeaseMs,
+      this.sweepAfterMs,
     );
     this.profiles = new ProfileService(store, this.templates);
     this.keys = new KeyService(store);
@@ -198,7 +206,7 @@ export class Platen {
   async sweep(): Promise<string[]> {
     const staged = (await folderEntries(this.stagingDir)).map((name) => join(this.stagingDir, name));
     for (const path of staged) await rm(path, { recursive: true, force: true });
-    return [...staged, ...(await this.store.sweep())];
+    return [...staged, ...(await this.store.sweep(Date.now() - this.sweepAfterMs))];
   }
 
   /**

@@ -59,14 +59,16 @@ export class LocalObjectStore implements ObjectStore {
     checkedKey(key);
   }
 
-  async list(prefix: string): Promise<string[]> {
+  async list(prefix: string, writtenBefore?: number): Promise<string[]> {
     const keys: string[] = [];
     const walk = async (dir: string): Promise<void> => {
       for (const entry of (await readdir(dir, { withFileTypes: true }).catch(notFound)) ?? []) {
         const path = join(dir, entry.name);
         if (entry.isDirectory()) await walk(path);
-        else if (entry.isFile() && !entry.name.endsWith('.tmp'))
+        else if (entry.isFile() && !entry.name.endsWith('.tmp')) {
+          if (writtenBefore !== undefined && (await stat(path)).mtimeMs >= writtenBefore) continue;
           keys.push(relative(this.root, path).split(sep).join('/'));
+        }
       }
     };
     // The folder the prefix ends in (or is), then only the keys that start with it.

@@ -202,7 +202,7 @@ export class S3ObjectStore implements ObjectStore {
     await rm(this.cached(key), { force: true });
   }
 
-  async list(prefix: string): Promise<string[]> {
+  async list(prefix: string, writtenBefore?: number): Promise<string[]> {
     const keys: string[] = [];
     let token: string | undefined;
     do {
@@ -213,7 +213,11 @@ export class S3ObjectStore implements ObjectStore {
           ...(token ? { ContinuationToken: token } : {}),
         }),
       );
-      for (const { Key } of page.Contents ?? []) if (Key) keys.push(Key.slice(this.prefix.length));
+      for (const { Key, LastModified } of page.Contents ?? []) {
+        if (!Key) continue;
+        if (writtenBefore !== undefined && (LastModified?.getTime() ?? Infinity) >= writtenBefore) continue;
+        keys.push(Key.slice(this.prefix.length));
+      }
       token = page.IsTruncated ? page.NextContinuationToken : undefined;
     } while (token);
     return keys;

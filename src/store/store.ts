@@ -30,12 +30,20 @@ export interface Store {
    */
   exclusively<T>(name: string, work: () => Promise<T>): Promise<T>;
   /**
-   * Removes what a crash (a kill, a power cut) leaves half done: temporary files of blobs, packages
-   * without their version row. Returns what was removed. At start-up, before anything else runs.
+   * Removes what a crash (a kill, a power cut) leaves half done: temporary files of blobs, and
+   * packages without their version row written before `writtenBefore` (epoch ms; see SWEEP_AFTER_MS).
+   * Returns what was removed. At start-up, before anything else runs.
    */
-  sweep(): Promise<string[]>;
+  sweep(writtenBefore: number): Promise<string[]>;
   close(): Promise<void>;
 }
+
+/**
+ * How long objects written before their row (a template version's package, a job's list) are left
+ * alone by a sweep where several nodes share the store: on another node that row may be a moment
+ * away, and only an object this old without one is what a crash left.
+ */
+export const SWEEP_AFTER_MS = 60 * 60 * 1000;
 
 export const ROLES = ['admin', 'marketing', 'rep'] as const;
 export type Role = (typeof ROLES)[number];
@@ -708,8 +716,8 @@ export interface ObjectStore {
   localFolder(prefix: string): Promise<string>;
   /** Removes the local copy `localFile` fetched of an object, if any (a local file is the object: kept). */
   release(key: string): Promise<void>;
-  /** The keys under a prefix, in no order. */
-  list(prefix: string): Promise<string[]>;
+  /** The keys under a prefix, in no order; only those written before `writtenBefore` (epoch ms), if given. */
+  list(prefix: string, writtenBefore?: number): Promise<string[]>;
   /** Removes an object; removing one that is not there is no error. */
   delete(key: string): Promise<void>;
   /** Removes every object under `prefix` (which ends in `/`). */

@@ -77,11 +77,11 @@ export class PostgresStore implements Store {
     }
   }
 
-  async sweep(): Promise<string[]> {
+  async sweep(writtenBefore: number): Promise<string[]> {
     return [
       ...(await this.blobs.sweep()),
       ...(await this.objects.sweep()),
-      ...(await this.templates.sweep()),
+      ...(await this.templates.sweep(writtenBefore)),
     ];
   }
 

@@ -104,16 +104,16 @@ export class PostgresTemplateStore implements TemplateStore {
   }
 
   /**
-   * Removes packages that have no version row (a crash between storing a package and its commit;
-   * see addVersion); returns their prefixes.
+   * Removes packages written before `writtenBefore` that have no version row (a crash between storing
+   * a package and its commit; see addVersion); returns their prefixes.
    */
-  async sweep(): Promise<string[]> {
+  async sweep(writtenBefore: number): Promise<string[]> {
     const { rows } = await this.db.query<{ template_id: string; version: number }>(
       'SELECT template_id, version FROM template_versions',
     );
     const stored = new Set(rows.map((r) => `packages/${r.template_id}/${r.version}/`));
     const orphans = new Set<string>();
-    for (const key of await this.objects.list('packages/')) {
+    for (const key of await this.objects.list('packages/', writtenBefore)) {
       const [, id, version] = key.split('/');
       const prefix = `packages/${id}/${version}/`;
       if (!stored.has(prefix)) orphans.add(prefix);

@@ -88,11 +88,11 @@ export class SqliteStore implements Store {
     }
   }
 
-  async sweep(): Promise<string[]> {
+  async sweep(writtenBefore: number): Promise<string[]> {
     return [
       ...(await this.blobs.sweep()),
       ...(await this.objects.sweep()),
-      ...(await this.templates.sweep()),
+      ...(await this.templates.sweep(writtenBefore)),
     ];
   }
 

@@ -103,13 +103,13 @@ export class SqliteTemplateStore implements TemplateStore {
   }
 
   /**
-   * Removes packages that have no version row (a crash between storing a package and its row; see
-   * add); returns their prefixes.
+   * Removes packages written before `writtenBefore` that have no version row (a crash between storing
+   * a package and its row; see add); returns their prefixes.
    */
-  async sweep(): Promise<string[]> {
+  async sweep(writtenBefore: number): Promise<string[]> {
     const has = this.db.prepare('SELECT 1 FROM template_versions WHERE template_id = ? AND version = ?');
     const orphans = new Set<string>();
-    for (const key of await this.objects.list('packages/')) {
+    for (const key of await this.objects.list('packages/', writtenBefore)) {
       const [, id, version] = key.split('/');
       if (/^[1-9][0-9]*$/.test(version!) && has.get(id, Number(version))) continue;
       orphans.add(`packages/${id}/${version}/`);
