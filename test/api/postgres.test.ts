@@ -3,6 +3,7 @@
  * and the pieces they made land in the database, not in a SQLite file, and a restart finds them all.
  */
 import { existsSync } from 'node:fs';
+import { mkdir, utimes, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -92,7 +93,7 @@ describe('the service on PostgreSQL', () => {
     expect(await query('SELECT count(*)::int AS n FROM api_keys')).toEqual([{ n: 3 }]);
   });
 
-  it('finds everything again after a restart, without doing the first start twice', async () => {
+  it('finds everything again after a restart, without doing the first start twice, and sweeps only old leftovers', async () => {
     const rep = client(first.url, repKey);
     const before = {
       keys: (await client(first.url, first.adminKey)('get', '/api/v1/keys')).json,
@@ -102,7 +103,33 @@ describe('the service on PostgreSQL', () => {
       templates: (await rep('get', '/api/v1/templates')).json,
     };
     await first.close();
+    // Files without their rows, as another node leaves them a moment before it stores the rows, and as
+    // a crash two hours ago left them. The sweep at start-up removes only the old ones.
+    const orphans = {
+      freshJob: path.join(first.dataDir, 'jobs', '00000000feedf00d'),
+      oldJob: path.join(first.dataDir, 'jobs', '00000000deadbeef'),
+      freshPackage: path.join(first.dataDir, 'packages', 'postcard-6x4', '9'),
+      oldPackage: path.join(first.dataDir, 'packages', 'postcard-6x4', '8'),
+    };
+    const twoHoursAgo = new Date(Date.now() - 2 * 3600_000);
+    for (const [name, folder] of Object.entries(orphans)) {
+      await mkdir(folder, { recursive: true });
+      const file = path.join(folder, name.endsWith('Job') ? 'input.csv' : 'template.json');
+      await writeFile(file, name.endsWith('Job') ? 'First Name\r\n' : '{}');
+      if (name.startsWith('old')) {
+        await utimes(file, twoHoursAgo, twoHoursAgo);
+        await utimes(folder, twoHoursAgo, twoHoursAgo);
+      }
+    }
     second = await startTestServer({ dataDir: first.dataDir, env: env() });
+    expect(
+      Object.fromEntries(Object.entries(orphans).map(([name, folder]) => [name, existsSync(folder)])),
+    ).toEqual({
+      freshJob: true,
+      oldJob: false,
+      freshPackage: true,
+      oldPackage: false,
+    });
     expect(second.adminKey).toBe(first.adminKey);
     const again = client(second.url, repKey);
     expect((await client(second.url, second.adminKey)('get', '/api/v1/keys')).json).toEqual(before.keys);
