@@ -105,8 +105,8 @@ export async function signInPages(base: string, key: string): Promise<PageSessio
 }
 
 /** Every route of the pages, from their router: its path (express syntax) and methods. */
-export function pageRoutes(services: Services): { path: string; methods: string[] }[] {
-  return webRouter(services, (_req, _res, next) => next()).stack.flatMap((layer) => {
+export async function pageRoutes(services: Services): Promise<{ path: string; methods: string[] }[]> {
+  return (await webRouter(services, (_req, _res, next) => next())).stack.flatMap((layer) => {
     const route = layer.route as unknown as { path: string; methods: Record<string, boolean> } | undefined;
     return route
       ? [{ path: route.path, methods: Object.keys(route.methods).filter((m) => route.methods[m]) }]
