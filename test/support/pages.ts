@@ -71,7 +71,7 @@ export interface PageSession {
 }
 
 /** The value of a cookie the response sets, as a `Cookie` header pair. */
-function setCookie(reply: PageReply, name: string): string {
+export function setCookie(reply: PageReply, name: string): string {
   const found = reply.headers.getSetCookie().find((c) => c.startsWith(`${name}=`));
   if (!found) throw new Error(`no ${name} cookie set (${reply.status})`);
   return found.split(';')[0]!;
