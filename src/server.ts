@@ -61,7 +61,7 @@ export async function startServer(
   let server: Server;
   try {
     await platen.onFirstStart(() => firstStart(platen, config, log));
-    server = createApp(services).listen(config.port, config.host);
+    server = (await createApp(services)).listen(config.port, config.host);
     await new Promise<void>((resolve, reject) => server.once('listening', resolve).once('error', reject));
   } catch (error) {
     // A start that fails leaves nothing running (the workers, the timer) or open (the store) behind it.

@@ -45,7 +45,7 @@ export function apiRoutes(s: Services): AnyRoute[] {
 }
 
 /** The express app: security headers, request logging and timeouts, then the API routes and the pages, then problem+json errors. */
-export function createApp(s: Services): express.Express {
+export async function createApp(s: Services): Promise<express.Express> {
   const app = express();
   app.disable('x-powered-by');
   app.set('trust proxy', s.config.trustProxy === 0 ? false : s.config.trustProxy);
@@ -76,7 +76,7 @@ export function createApp(s: Services): express.Express {
     chain.push(handler(r));
     app[r.method](r.path, ...chain);
   }
-  app.use(webRouter(s, limiter));
+  app.use(await webRouter(s, limiter));
   app.use(unmatched(app.router));
   app.use(problemHandler(s.log));
   return app;

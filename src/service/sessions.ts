@@ -1,4 +1,5 @@
 import { createHash, randomBytes } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import type { ApiKey, Person, SessionOwner, Store } from '../store/store.js';
 import { personCaller } from './policy.js';
 
@@ -46,5 +47,29 @@ export class SessionService {
   /** Ends one session (signing out). */
   end(token: string): Promise<void> {
     return this.store.sessions.end(hashId(token));
+  }
+
+  /**
+   * The secret that signs the pages' CSRF tokens and sealed cookies, kept in the store so that every
+   * node signs alike. Made once: from `legacyFile` (the `session.key` an earlier Platen kept in its
+   * data directory) where there is one, so nobody signed in is signed out by the upgrade, else at
+   * random. Once stored, the file is never read again.
+   */
+  pagesSecret(legacyFile: string): Promise<Buffer> {
+    return this.store.sessions.secret('pages', () => legacySecret(legacyFile) ?? randomBytes(32));
+  }
+}
+
+/**
+ * The secret of an earlier Platen's `session.key` (hex), or null without one. A file shorter than a
+ * secret was cut off as it was first written (a kill, a full disk): it never signed anything.
+ */
+function legacySecret(file: string): Buffer | null {
+  try {
+    const secret = Buffer.from(readFileSync(file, 'utf8').trim(), 'hex');
+    return secret.length >= 32 ? secret : null;
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return null;
+    throw error;
   }
 }

@@ -112,6 +112,12 @@ export interface SessionStore {
    */
   find(idHash: string): Promise<StoredSession | null>;
   end(idHash: string): Promise<void>;
+  /**
+   * A secret the service keeps for itself under `name` (the pages' signing secret), the same for
+   * every node on the store: the stored one, or else `make()`'s, stored atomically, so of nodes
+   * asking at once for the first time one stores its secret and every one gets that.
+   */
+  secret(name: string, make: () => Buffer): Promise<Buffer>;
 }
 
 /**

@@ -38,10 +38,10 @@ export interface Viewer {
   csrf: string;
 }
 
-export function createWeb(s: Services, rateLimit: RequestHandler): Web {
+export async function createWeb(s: Services, rateLimit: RequestHandler): Promise<Web> {
   return {
     s,
-    sessions: Sessions.open(s.config.dataDir, s.sessions),
+    sessions: await Sessions.open(s.config.dataDir, s.sessions),
     samples: new SamplePages(s),
     view: loadViews(),
     rateLimit,

@@ -22,8 +22,8 @@ import { BUNDLE_DIR, PUBLIC_DIR } from './views.js';
  * count against the same per-key rate limit. The tracked links printed on pieces come first: they
  * are public, and nothing on their way sets a cookie.
  */
-export function webRouter(s: Services, rateLimit: RequestHandler): Router {
-  const web = createWeb(s, rateLimit);
+export async function webRouter(s: Services, rateLimit: RequestHandler): Promise<Router> {
+  const web = await createWeb(s, rateLimit);
   const router = Router();
   // Asset URLs carry a content hash (views.ts), so a year of caching is safe.
   const statics = { maxAge: '365d', immutable: true, index: false };

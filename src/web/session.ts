@@ -1,5 +1,4 @@
 import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
-import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Request, Response } from 'express';
 import type { SessionOwner, SessionService, SignedIn } from '../service/sessions.js';
@@ -7,8 +6,8 @@ import type { SessionOwner, SessionService, SignedIn } from '../service/sessions
 /**
  * Session cookies for the pages. The cookie holds a random session id; the server keeps its hash and
  * the key it signed in with, so signing out or revoking the key ends the session on the server, and
- * the key itself never leaves the sign-in request. The secret (made on first start, kept 0600 in the
- * data directory) signs the CSRF tokens, so they survive a restart with their sessions.
+ * the key itself never leaves the sign-in request. The secret (made on first start, kept in the
+ * store) signs the CSRF tokens, so they survive a restart with their sessions and hold on every node.
  */
 
 const SESSION_COOKIE = 'platen_session';
@@ -35,23 +34,12 @@ export class Sessions {
   ) {}
 
   /**
-   * Reads `<dataDir>/session.key`, creating it (0600) on first start. A key file shorter than a
-   * secret was cut off as it was first written (a kill, a full disk) and is written again: it would
-   * otherwise stop every later start.
+   * The pages' sessions, signing with the store's secret (SessionService.pagesSecret): every node on
+   * the store accepts what any of them signed. `<dataDir>/session.key`, where an earlier Platen left
+   * one, gives the secret its value once.
    */
-  static open(dataDir: string, sessions: SessionService): Sessions {
-    const file = join(dataDir, 'session.key');
-    try {
-      writeFileSync(file, `${randomBytes(32).toString('hex')}\n`, { mode: 0o600, flag: 'wx' });
-    } catch (error) {
-      if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
-    }
-    let secret = Buffer.from(readFileSync(file, 'utf8').trim(), 'hex');
-    if (secret.length < 32) {
-      secret = randomBytes(32);
-      writeFileSync(file, `${secret.toString('hex')}\n`, { mode: 0o600 });
-    }
-    return new Sessions(secret, sessions);
+  static async open(dataDir: string, sessions: SessionService): Promise<Sessions> {
+    return new Sessions(await sessions.pagesSecret(join(dataDir, 'session.key')), sessions);
   }
 
   private mac(purpose: string, value: string): string {

@@ -2,7 +2,8 @@
  * Two API nodes, each its own `platen serve` process, on one PostgreSQL database and one data
  * directory (the file system the nodes share until the object store holds the jobs' files): they
  * start at once on a fresh database, and the first start happens once; a session begun on one is
- * good on the other; the per-key rate limit counts both nodes' requests; a job cancelled on one node
+ * good on the other; a third node with a data directory of its own takes the forms the others
+ * served, and they its (the pages' signing secret is in the database); the per-key rate limit counts both nodes' requests; a job cancelled on one node
  * stops on the node running it; a job one node runs shows
  * its progress on the other, and when its node hangs (SIGSTOP: alive, so judged by its lease alone,
  * as a node on another host is) the other takes it over once its lease runs out and finishes it,
@@ -14,7 +15,7 @@ import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { cleanup, tempDir } from '../support/files.js';
 import { type JobBody, jobForm, jobReport } from '../support/jobs.js';
-import { pageRequest, signInPages } from '../support/pages.js';
+import { csrfOf, pageRequest, setCookie, signInPages } from '../support/pages.js';
 import { pageLabels } from '../support/pdf.js';
 import { createTestDatabase, type TestDatabase } from '../support/postgres.js';
 import { postcardDrop } from '../support/records.js';
@@ -27,6 +28,7 @@ const LEASE_MS = 3000;
 const RATE_LIMIT = 120;
 
 let database: TestDatabase;
+let env: Record<string, string>;
 let dataDir: string;
 let a: ServiceProcess;
 let b: ServiceProcess;
@@ -45,7 +47,7 @@ async function query<T extends pg.QueryResultRow>(sql: string, values: unknown[]
 beforeAll(async () => {
   database = await createTestDatabase();
   dataDir = await tempDir('platen-nodes-');
-  const env = {
+  env = {
     PLATEN_DATABASE_URL: database.url,
     PLATEN_JOB_LEASE_MS: String(LEASE_MS),
     PLATEN_RATE_LIMIT: String(RATE_LIMIT),
@@ -129,6 +131,47 @@ describe('two API nodes on one database', () => {
     expect(onA.status).toBe(303);
     expect(onA.location).toBe('/sign-in');
   });
+
+  it('sign the pages alike on a node whose data directory is its own: each takes the forms another served', async () => {
+    // A third node, its data directory new and its own (so nothing there signs its pages), stopped
+    // before the jobs below, whose files are in the directory A and B share.
+    const ownDir = await tempDir('platen-node-c-');
+    const c = await startService(ownDir, env);
+    try {
+      // The sign-in form served by A, posted to C.
+      const form = await pageRequest(a.url, 'get', '/sign-in');
+      const signedIn = await pageRequest(c.url, 'post', '/sign-in', {
+        cookie: setCookie(form, 'platen_visitor'),
+        form: { key: admin, _csrf: csrfOf(form.text) },
+      });
+      expect(signedIn.status, signedIn.text).toBe(303);
+      const cookie = setCookie(signedIn, 'platen_session');
+      // The settings form served by C, saved (as they are) on A; the toast A leaves, shown by C.
+      const page = await pageRequest(c.url, 'get', '/admin/settings', { cookie });
+      expect(page.status, page.text).toBe(200);
+      const settings = (await client(a.url, admin)('get', '/api/v1/settings')).json as {
+        requireApproval: boolean;
+        retentionDays: number;
+      };
+      const saved = await pageRequest(a.url, 'post', '/admin/settings', {
+        cookie,
+        form: {
+          _csrf: csrfOf(page.text),
+          requireApproval: settings.requireApproval ? 'yes' : 'no',
+          retentionDays: String(settings.retentionDays),
+        },
+      });
+      expect(saved.status, saved.text).toBe(303);
+      const shown = await pageRequest(c.url, 'get', saved.location!, {
+        cookie: `${cookie}; ${setCookie(saved, 'platen_flash')}`,
+      });
+      expect(shown.status, shown.text).toBe(200);
+      expect(shown.text).toContain('The settings are saved.');
+      expect(existsSync(path.join(ownDir, 'session.key'))).toBe(false);
+    } finally {
+      await c.kill();
+    }
+  }, 120_000);
 
   it('count the per-key rate limit across both nodes', async () => {
     const key = (await createKey({ url: a.url, adminKey: admin }, 'marketing', 'Counter')).key;

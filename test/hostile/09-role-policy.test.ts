@@ -593,8 +593,10 @@ async function pageCall(route: string, who: Caller) {
 }
 
 /** The page routes the router has, as `method path`. */
-const pageOperations = (): string[] =>
-  pageRoutes(server.running.services).flatMap(({ path, methods }) => methods.map((m) => `${m} ${path}`));
+const pageOperations = async (): Promise<string[]> =>
+  (await pageRoutes(server.running.services)).flatMap(({ path, methods }) =>
+    methods.map((m) => `${m} ${path}`),
+  );
 
 interface Operation {
   responses?: Record<string, { description?: string; content?: Record<string, { schema?: unknown }> }>;
@@ -749,8 +751,8 @@ describe('every route has an entry in the matrix', () => {
     ).toEqual(Object.keys(API).sort());
   });
 
-  test('the pages: every route of the pages’ router, and nothing else', () => {
-    expect(pageOperations().sort()).toEqual([...PUBLIC_PAGES, ...Object.keys(PAGES)].sort());
+  test('the pages: every route of the pages’ router, and nothing else', async () => {
+    expect((await pageOperations()).sort()).toEqual([...PUBLIC_PAGES, ...Object.keys(PAGES)].sort());
   });
 
   test('the documented x-roles are the roles the matrix serves', () => {

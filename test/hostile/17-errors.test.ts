@@ -414,7 +414,7 @@ describe('every route, for every caller, with hostile but fair requests', () => 
 
   it('the pages answer each with a 4xx, a redirect or a page, never a 5xx, and name no server path', async () => {
     const bodies = { ...BODIES, ...multipartBodies(['csv', 'file', 'image', 'photo']) };
-    const routes = pageRoutes(services())
+    const routes = (await pageRoutes(services()))
       .flatMap(({ path, methods }) =>
         methods.filter((m) => m === 'get' || m === 'post').map((method) => ({ method, path, bodies })),
       )

@@ -7,11 +7,11 @@
  * - during a blob write (a profile photo, a render): a temporary file in blobs/;
  * - during a job's creation: a list staged, or moved into a job folder whose row was never written;
  * - as a job ends: its parts, a temporary output and checkpoints, after its state said it had ended;
- * - during the first start: the admin key stored but its file not written; the session secret's file
- *   created but its secret not written.
+ * - during the first start: the admin key stored but its file not written. (A session.key an earlier
+ *   Platen left cut off, before the pages' secret moved into the store: test/web/session.test.ts.)
  * A later request must work before any sweep; after a restart none of it is left.
  */
-import { cp, mkdir, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { cp, mkdir, readdir, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import Database from 'better-sqlite3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -127,7 +127,7 @@ describe('leftovers of a kill -9', () => {
     expect(upload.json).toMatchObject({ version: 3 });
   });
 
-  it('a first start cut short leaves no admin key that nobody was shown, and a cut-off session key is made again', async () => {
+  it('a first start cut short leaves no admin key that nobody was shown', async () => {
     const fresh = await tempDir('platen-data-');
     // admin.key cannot be written (a folder is in its way, as a full disk would refuse it).
     await mkdir(path.join(fresh, 'admin.key'));
@@ -139,15 +139,6 @@ describe('leftovers of a kill -9', () => {
       expect((await client(again.url, again.adminKey)('get', '/api/v1/keys')).status).toBe(200);
     } finally {
       await again.close();
-    }
-    // The session secret's file, created but cut off before its secret was written.
-    await writeFile(path.join(fresh, 'session.key'), '');
-    const third = await startTestServer({ dataDir: fresh });
-    try {
-      expect((await client(third.url, third.adminKey)('get', '/api/v1/keys')).status).toBe(200);
-      expect((await readFile(path.join(fresh, 'session.key'), 'utf8')).trim()).toMatch(/^[0-9a-f]{64}$/);
-    } finally {
-      await third.close();
     }
   });
 });

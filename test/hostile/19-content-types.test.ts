@@ -89,7 +89,7 @@ describe('the pages', () => {
   });
 
   it('refuse text, XML and untyped bodies on every form with 415, for the roles they serve', async () => {
-    const posts = pageRoutes(server.running.services)
+    const posts = (await pageRoutes(server.running.services))
       .filter((r) => r.methods.includes('post'))
       .map((r) => r.path);
     expect(posts.length).toBeGreaterThanOrEqual(11);

@@ -960,6 +960,27 @@ describe.each(ADAPTERS)('the store contract: $name', (adapter) => {
       expect(await store.exclusively('first start', async () => 'free')).toBe('free');
     });
 
+    it('keep one secret per name for every node: of two first asking at once, one stores its own and both get it', async () => {
+      const mine = Buffer.alloc(32, 1);
+      const theirs = Buffer.alloc(32, 2);
+      const [one, two] = await Promise.all([
+        store.sessions.secret('pages', () => mine),
+        other.sessions.secret('pages', () => theirs),
+      ]);
+      expect(one.equals(two)).toBe(true);
+      expect([mine.toString('hex'), theirs.toString('hex')]).toContain(one.toString('hex'));
+      // Later calls, on either node and after a restart, return it without making another.
+      const make = vi.fn(() => Buffer.alloc(32, 3));
+      expect((await other.sessions.secret('pages', make)).equals(one)).toBe(true);
+      await store.close();
+      store = await adapter.reopen(dir);
+      expect((await store.sessions.secret('pages', make)).equals(one)).toBe(true);
+      expect(make).not.toHaveBeenCalled();
+      // Another name is another secret; the piece codes' key is not among them.
+      expect((await store.sessions.secret('other', make)).equals(Buffer.alloc(32, 3))).toBe(true);
+      expect((await store.pieces.codeKey()).equals(one)).toBe(false);
+    });
+
     it('count a rate limit across nodes, per key, starting again with each window', async () => {
       vi.setSystemTime(Date.parse('2026-01-01T10:00:00Z'));
       expect(await store.rateLimits.hit('k1', 60_000)).toEqual({

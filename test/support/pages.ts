@@ -71,7 +71,7 @@ export interface PageSession {
 }
 
 /** The value of a cookie the response sets, as a `Cookie` header pair. */
-function setCookie(reply: PageReply, name: string): string {
+export function setCookie(reply: PageReply, name: string): string {
   const found = reply.headers.getSetCookie().find((c) => c.startsWith(`${name}=`));
   if (!found) throw new Error(`no ${name} cookie set (${reply.status})`);
   return found.split(';')[0]!;
@@ -105,8 +105,8 @@ export async function signInPages(base: string, key: string): Promise<PageSessio
 }
 
 /** Every route of the pages, from their router: its path (express syntax) and methods. */
-export function pageRoutes(services: Services): { path: string; methods: string[] }[] {
-  return webRouter(services, (_req, _res, next) => next()).stack.flatMap((layer) => {
+export async function pageRoutes(services: Services): Promise<{ path: string; methods: string[] }[]> {
+  return (await webRouter(services, (_req, _res, next) => next())).stack.flatMap((layer) => {
     const route = layer.route as unknown as { path: string; methods: Record<string, boolean> } | undefined;
     return route
       ? [{ path: route.path, methods: Object.keys(route.methods).filter((m) => route.methods[m]) }]

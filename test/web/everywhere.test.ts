@@ -102,7 +102,7 @@ async function pagesToVisit(): Promise<Visit[]> {
   const sessions = Object.fromEntries(
     await Promise.all(ROLES.map(async (role) => [role, await signInPages(server.url, keys[role])] as const)),
   );
-  for (const { path: route, methods } of pageRoutes(server.running.services)) {
+  for (const { path: route, methods } of await pageRoutes(server.running.services)) {
     if (!methods.includes('get')) continue;
     const url = EXAMPLES[route]!();
     for (const role of [null, ...ROLES]) {
@@ -166,8 +166,8 @@ describe('every page', () => {
     await cleanup();
   });
 
-  it('knows an example URL for every GET route of the pages', () => {
-    const routes = pageRoutes(server.running.services)
+  it('knows an example URL for every GET route of the pages', async () => {
+    const routes = (await pageRoutes(server.running.services))
       .filter((r) => r.methods.includes('get'))
       .map((r) => r.path);
     expect(routes.filter((r) => !(r in EXAMPLES))).toEqual([]);

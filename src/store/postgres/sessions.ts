@@ -54,4 +54,18 @@ export class PostgresSessionStore implements SessionStore {
   async end(idHash: string): Promise<void> {
     await this.db.query('DELETE FROM sessions WHERE id_hash = $1', [idHash]);
   }
+
+  /** Read first, so that `make` runs only while none is stored; of nodes inserting at once, the first wins. */
+  async secret(name: string, make: () => Buffer): Promise<Buffer> {
+    const stored = async () =>
+      (await this.db.query<{ value: Buffer }>('SELECT value FROM secrets WHERE name = $1', [name])).rows[0]
+        ?.value;
+    const found = await stored();
+    if (found) return found;
+    await this.db.query('INSERT INTO secrets (name, value) VALUES ($1, $2) ON CONFLICT DO NOTHING', [
+      name,
+      make(),
+    ]);
+    return (await stored())!;
+  }
 }

@@ -50,4 +50,14 @@ export class SqliteSessionStore implements SessionStore {
   async end(idHash: string): Promise<void> {
     this.db.prepare('DELETE FROM sessions WHERE id_hash = ?').run(idHash);
   }
+
+  async secret(name: string, make: () => Buffer): Promise<Buffer> {
+    const stored = () =>
+      (this.db.prepare('SELECT value FROM secrets WHERE name = ?').get(name) as { value: Buffer } | undefined)
+        ?.value;
+    const found = stored();
+    if (found) return found;
+    this.db.prepare('INSERT OR IGNORE INTO secrets (name, value) VALUES (?, ?)').run(name, make());
+    return stored()!;
+  }
 }
