@@ -1,40 +1,8 @@
-import type { Problem } from '../../errors.js';
-import type { NewVersion, ObjectStore, StoredVersion, TemplateStore, VersionState } from '../store.js';
+import type { NewVersion, ObjectStore, StoredVersion, TemplateStore } from '../store.js';
+import { SQLITE, versionReader, type VersionRow } from '../rows.js';
 import { type Db, now } from './db.js';
 
-interface VersionRow {
-  template_id: string;
-  version: number;
-  name: string;
-  state: VersionState;
-  manifest: string;
-  report: string;
-  created_by: string;
-  created_at: string;
-  published_by: string | null;
-  published_at: string | null;
-  retired_by: string | null;
-  retired_at: string | null;
-  approved_by: string | null;
-  approved_at: string | null;
-}
-
-const toVersion = (r: VersionRow): StoredVersion => ({
-  templateId: r.template_id,
-  version: r.version,
-  name: r.name,
-  state: r.state,
-  manifest: JSON.parse(r.manifest) as unknown,
-  report: JSON.parse(r.report) as Problem[],
-  createdBy: r.created_by,
-  createdAt: r.created_at,
-  publishedBy: r.published_by,
-  publishedAt: r.published_at,
-  retiredBy: r.retired_by,
-  retiredAt: r.retired_at,
-  approvedBy: r.approved_by,
-  approvedAt: r.approved_at,
-});
+const toVersion = versionReader(SQLITE);
 
 /**
  * Rows in SQLite; each version's package the objects under `packages/<template>/<version>/` (local
@@ -125,7 +93,7 @@ export class SqliteTemplateStore implements TemplateStore {
   private row(templateId: string, version: number): StoredVersion | null {
     const row = this.db
       .prepare('SELECT * FROM template_versions WHERE template_id = ? AND version = ?')
-      .get(templateId, version) as VersionRow | undefined;
+      .get(templateId, version) as VersionRow<'sqlite'> | undefined;
     return row ? toVersion(row) : null;
   }
 
@@ -134,7 +102,7 @@ export class SqliteTemplateStore implements TemplateStore {
       .prepare(
         "SELECT * FROM template_versions WHERE template_id = ? AND state = 'published' ORDER BY version DESC LIMIT 1",
       )
-      .get(templateId) as VersionRow | undefined;
+      .get(templateId) as VersionRow<'sqlite'> | undefined;
     return row ? toVersion(row) : null;
   }
 
@@ -146,7 +114,7 @@ export class SqliteTemplateStore implements TemplateStore {
     return (
       this.db
         .prepare('SELECT * FROM template_versions WHERE template_id = ? ORDER BY version')
-        .all(templateId) as VersionRow[]
+        .all(templateId) as VersionRow<'sqlite'>[]
     ).map(toVersion);
   }
 
