@@ -1,5 +1,6 @@
 import type { NewVersion, ObjectStore, StoredVersion, TemplateStore } from '../store.js';
 import { POSTGRES, versionReader, type VersionRow } from '../rows.js';
+import { packagePrefix, sweepPackages } from '../packages.js';
 import { type Db, now, transaction } from './db.js';
 
 const toVersion = versionReader(POSTGRES);
@@ -14,12 +15,8 @@ export class PostgresTemplateStore implements TemplateStore {
     private readonly objects: ObjectStore,
   ) {}
 
-  private prefixOf(templateId: string, version: number): string {
-    return `packages/${templateId}/${version}/`;
-  }
-
   async packageDir(templateId: string, version: number): Promise<string> {
-    return this.objects.localFolder(this.prefixOf(templateId, version));
+    return this.objects.localFolder(packagePrefix(templateId, version));
   }
 
   /**
@@ -41,7 +38,7 @@ export class PostgresTemplateStore implements TemplateStore {
         [id],
       );
       const v = rows[0]!.v;
-      const prefix = this.prefixOf(id, v);
+      const prefix = packagePrefix(id, v);
       // Objects already there have no row (v is past every stored version): a crash came between
       // storing them and the commit. They are replaced.
       await this.objects.putFolder(prefix, input.stagedDir);
@@ -71,23 +68,15 @@ export class PostgresTemplateStore implements TemplateStore {
     });
   }
 
-  /**
-   * Removes packages written before `writtenBefore` that have no version row (a crash between storing
-   * a package and its commit; see addVersion); returns their prefixes.
-   */
+  /** Removes packages without a row (see addVersion). */
   async sweep(writtenBefore: number): Promise<string[]> {
     const { rows } = await this.db.query<{ template_id: string; version: number }>(
       'SELECT template_id, version FROM template_versions',
     );
-    const stored = new Set(rows.map((r) => `packages/${r.template_id}/${r.version}/`));
-    const orphans = new Set<string>();
-    for (const key of await this.objects.list('packages/', writtenBefore)) {
-      const [, id, version] = key.split('/');
-      const prefix = `packages/${id}/${version}/`;
-      if (!stored.has(prefix)) orphans.add(prefix);
-    }
-    for (const prefix of orphans) await this.objects.deleteAll(prefix);
-    return [...orphans];
+    const stored = new Set(rows.map((r) => packagePrefix(r.template_id, r.version)));
+    return sweepPackages(this.objects, writtenBefore, (id, version) =>
+      stored.has(packagePrefix(id, version)),
+    );
   }
 
   async get(templateId: string, version: number): Promise<StoredVersion | null> {

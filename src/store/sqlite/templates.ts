@@ -1,5 +1,6 @@
 import type { NewVersion, ObjectStore, StoredVersion, TemplateStore } from '../store.js';
 import { SQLITE, versionReader, type VersionRow } from '../rows.js';
+import { packagePrefix, sweepPackages } from '../packages.js';
 import { type Db, now } from './db.js';
 
 const toVersion = versionReader(SQLITE);
@@ -17,12 +18,8 @@ export class SqliteTemplateStore implements TemplateStore {
     private readonly objects: ObjectStore,
   ) {}
 
-  private prefixOf(templateId: string, version: number): string {
-    return `packages/${templateId}/${version}/`;
-  }
-
   async packageDir(templateId: string, version: number): Promise<string> {
-    return this.objects.localFolder(this.prefixOf(templateId, version));
+    return this.objects.localFolder(packagePrefix(templateId, version));
   }
 
   addVersion(input: NewVersion): Promise<StoredVersion> {
@@ -37,7 +34,7 @@ export class SqliteTemplateStore implements TemplateStore {
     const { v } = this.db
       .prepare('SELECT coalesce(max(version), 0) + 1 AS v FROM template_versions WHERE template_id = ?')
       .get(id) as { v: number };
-    const prefix = this.prefixOf(id, v);
+    const prefix = packagePrefix(id, v);
     // Objects already there have no row (v is past every stored version): a crash came between
     // storing them and the row. They are replaced.
     await this.objects.putFolder(prefix, input.stagedDir);
@@ -70,20 +67,10 @@ export class SqliteTemplateStore implements TemplateStore {
     return this.row(id, v)!;
   }
 
-  /**
-   * Removes packages written before `writtenBefore` that have no version row (a crash between storing
-   * a package and its row; see add); returns their prefixes.
-   */
+  /** Removes packages without a row (see add). */
   async sweep(writtenBefore: number): Promise<string[]> {
     const has = this.db.prepare('SELECT 1 FROM template_versions WHERE template_id = ? AND version = ?');
-    const orphans = new Set<string>();
-    for (const key of await this.objects.list('packages/', writtenBefore)) {
-      const [, id, version] = key.split('/');
-      if (/^[1-9][0-9]*$/.test(version!) && has.get(id, Number(version))) continue;
-      orphans.add(`packages/${id}/${version}/`);
-    }
-    for (const prefix of orphans) await this.objects.deleteAll(prefix);
-    return [...orphans];
+    return sweepPackages(this.objects, writtenBefore, (id, version) => has.get(id, version) !== undefined);
   }
 
   async get(templateId: string, version: number): Promise<StoredVersion | null> {
