@@ -287,6 +287,18 @@ export const pieceReader =
       r.entered === null ? null : { prospectName: r.prospect_name ?? '', ...read.json<Entered>(r.entered) },
   });
 
+/**
+ * The origin of a URL ("https://example.com/"): what a piece's landing URL keeps once retention cuts
+ * it from its recipient.
+ */
+export function originOf(url: string): string {
+  try {
+    return `${new URL(url).origin}/`;
+  } catch {
+    return url;
+  }
+}
+
 export interface WebhookRow<D extends Dialect> {
   id: string;
   url: string;

@@ -1,21 +1,12 @@
 import { randomBytes } from 'node:crypto';
 import type { NewPiece, Outcome, PieceResponse, PieceStore, StoredPiece } from '../store.js';
-import { pieceReader, type PieceRow, POSTGRES } from '../rows.js';
+import { originOf, pieceReader, type PieceRow, POSTGRES } from '../rows.js';
 import { type Db, now, transaction } from './db.js';
 
 const toPiece = pieceReader(POSTGRES);
 
 /** Pieces `made` reads at a time. */
 const MADE_PAGE = 500;
-
-/** The origin of a URL ("https://example.com/"): what a landing URL keeps once cut from its recipient. */
-function originOf(url: string): string {
-  try {
-    return `${new URL(url).origin}/`;
-  } catch {
-    return url;
-  }
-}
 
 /** A landing URL that is an origin and a slash already, which a cut leaves as it is. */
 const ORIGIN_ONLY = String.raw`^[^/]*//[^/]*/$`;

@@ -1,21 +1,12 @@
 import { randomBytes } from 'node:crypto';
 import type { NewPiece, Outcome, PieceResponse, PieceStore, StoredPiece } from '../store.js';
-import { pieceReader, type PieceRow, SQLITE } from '../rows.js';
+import { originOf, pieceReader, type PieceRow, SQLITE } from '../rows.js';
 import { type Db, now } from './db.js';
 
 const toPiece = pieceReader(SQLITE);
 
 /** Pieces `made` reads at a time. */
 const MADE_PAGE = 500;
-
-/** The origin of a URL ("https://example.com/"): what a landing URL keeps once cut from its recipient. */
-function originOf(url: string): string {
-  try {
-    return `${new URL(url).origin}/`;
-  } catch {
-    return url;
-  }
-}
 
 const isEmpty = (object: object): boolean => {
   for (const _ in object) return false;
