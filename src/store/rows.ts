@@ -30,7 +30,7 @@ import type {
  * database, and its mapper is made with that database's way of reading them.
  */
 
-export type Dialect = 'sqlite' | 'postgres';
+type Dialect = 'sqlite' | 'postgres';
 
 /** A JSON column holding a T, as the database hands it over. */
 type Json<D extends Dialect, T> = D extends 'sqlite' ? string : T;
@@ -39,7 +39,7 @@ type Json<D extends Dialect, T> = D extends 'sqlite' ? string : T;
 type Flag<D extends Dialect> = D extends 'sqlite' ? number : boolean;
 
 /** How one database's JSON and flag columns are read. */
-export interface Reading<D extends Dialect> {
+interface Reading<D extends Dialect> {
   json<T>(column: Json<D, T>): T;
   flag(column: Flag<D>): boolean;
 }
