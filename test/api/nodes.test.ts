@@ -11,7 +11,6 @@
  */
 import { existsSync } from 'node:fs';
 import path from 'node:path';
-import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { cleanup, tempDir } from '../support/files.js';
 import { type JobBody, jobForm, jobReport } from '../support/jobs.js';
@@ -33,16 +32,6 @@ let dataDir: string;
 let a: ServiceProcess;
 let b: ServiceProcess;
 let admin: string;
-
-async function query<T extends pg.QueryResultRow>(sql: string, values: unknown[] = []): Promise<T[]> {
-  const db = new pg.Client({ connectionString: database.url });
-  await db.connect();
-  try {
-    return (await db.query<T>(sql, values)).rows;
-  } finally {
-    await db.end();
-  }
-}
 
 beforeAll(async () => {
   database = await createTestDatabase();
@@ -104,8 +93,10 @@ async function jobEvents(
 
 describe('two API nodes on one database', () => {
   it('make the first start once when they start at once: one admin key, each bundled template once', async () => {
-    expect(await query('SELECT name, role FROM api_keys')).toEqual([{ name: 'first admin', role: 'admin' }]);
-    const versions = await query<{ template_id: string; n: number }>(
+    expect(await database.query('SELECT name, role FROM api_keys')).toEqual([
+      { name: 'first admin', role: 'admin' },
+    ]);
+    const versions = await database.query<{ template_id: string; n: number }>(
       'SELECT template_id, count(*)::int AS n FROM template_versions GROUP BY template_id ORDER BY template_id',
     );
     expect(versions).toEqual([...BUNDLED].sort().map((id) => ({ template_id: id, n: 1 })));
@@ -246,7 +237,7 @@ describe('two API nodes on one database', () => {
     const { lines } = await jobReport(client(b.url, rep), last.job);
     expect(lines.map((line) => Number(line.row))).toEqual(bad);
     // Each row is one piece, however many times its chunk was drawn.
-    const pieces = await query<{ row: number; n: number }>(
+    const pieces = await database.query<{ row: number; n: number }>(
       'SELECT row, count(*)::int AS n FROM pieces WHERE job_id = $1 GROUP BY row ORDER BY row',
       [job.id],
     );

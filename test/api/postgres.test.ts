@@ -5,7 +5,6 @@
 import { existsSync } from 'node:fs';
 import { mkdir, utimes, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { cleanup } from '../support/files.js';
 import { jobEnded, type JobBody, jobForm, jobReport } from '../support/jobs.js';
@@ -29,17 +28,6 @@ const env = () => ({
   PLATEN_BATCH_WORKERS: '2',
   PLATEN_PUBLIC_URL: 'https://go.harbor.example',
 });
-
-/** One query on the database, beside the service. */
-async function query<T extends pg.QueryResultRow>(sql: string, values: unknown[] = []): Promise<T[]> {
-  const db = new pg.Client({ connectionString: database.url });
-  await db.connect();
-  try {
-    return (await db.query<T>(sql, values)).rows;
-  } finally {
-    await db.end();
-  }
-}
 
 beforeAll(async () => {
   database = await createTestDatabase();
@@ -80,17 +68,17 @@ describe('the service on PostgreSQL', () => {
 
   it('keeps its rows in the database, with no SQLite file beside them', async () => {
     expect(existsSync(path.join(first.dataDir, 'platen.db'))).toBe(false);
-    expect(await query('SELECT state, rendered, rejected FROM jobs WHERE id = $1', [job.id])).toEqual([
-      { state: 'done', rendered: 10, rejected: 2 },
-    ]);
-    const pieces = await query<{ channel: string; n: number }>(
+    expect(
+      await database.query('SELECT state, rendered, rejected FROM jobs WHERE id = $1', [job.id]),
+    ).toEqual([{ state: 'done', rendered: 10, rejected: 2 }]);
+    const pieces = await database.query<{ channel: string; n: number }>(
       'SELECT channel, count(*)::int AS n FROM pieces GROUP BY channel ORDER BY channel',
     );
     expect(pieces).toEqual([
       { channel: 'api', n: 1 },
       { channel: 'batch', n: 10 },
     ]);
-    expect(await query('SELECT count(*)::int AS n FROM api_keys')).toEqual([{ n: 3 }]);
+    expect(await database.query('SELECT count(*)::int AS n FROM api_keys')).toEqual([{ n: 3 }]);
   });
 
   it('finds everything again after a restart, without doing the first start twice, and sweeps only old leftovers', async () => {
@@ -140,6 +128,6 @@ describe('the service on PostgreSQL', () => {
     const output = await again('get', job.links.output);
     expect([...new Set(await pageLabels(output.bytes))]).toEqual(goodRows);
     // The bundled templates were loaded once: each is at version 1 still.
-    expect(await query('SELECT DISTINCT version FROM template_versions')).toEqual([{ version: 1 }]);
+    expect(await database.query('SELECT DISTINCT version FROM template_versions')).toEqual([{ version: 1 }]);
   });
 });

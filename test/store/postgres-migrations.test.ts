@@ -5,7 +5,6 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { LocalBlobStore } from '../../src/store/local-blobs.js';
 import { LocalObjectStore } from '../../src/store/local-objects.js';
@@ -33,15 +32,10 @@ const open = (database: TestDatabase) =>
   PostgresStore.open(database.url, new LocalBlobStore(path.join(dir, 'blobs')), new LocalObjectStore(dir));
 
 /** The versions a database records, with when each was applied. */
-async function applied(database: TestDatabase): Promise<{ version: number; applied_at: Date }[]> {
-  const db = new pg.Client({ connectionString: database.url });
-  await db.connect();
-  try {
-    return (await db.query('SELECT version, applied_at FROM schema_migrations ORDER BY version')).rows;
-  } finally {
-    await db.end();
-  }
-}
+const applied = (database: TestDatabase) =>
+  database.query<{ version: number; applied_at: Date }>(
+    'SELECT version, applied_at FROM schema_migrations ORDER BY version',
+  );
 
 /** 1, 2, … n: every version once, in order. */
 const consecutive = (versions: number[]) => versions.every((v, i) => v === i + 1) && versions.length > 0;
@@ -74,10 +68,7 @@ describe('PostgreSQL migrations', () => {
     const database = await fresh();
     await (await open(database)).close();
     const latest = (await applied(database)).at(-1)!.version;
-    const db = new pg.Client({ connectionString: database.url });
-    await db.connect();
-    await db.query('INSERT INTO schema_migrations (version) VALUES ($1)', [latest + 1]);
-    await db.end();
+    await database.query('INSERT INTO schema_migrations (version) VALUES ($1)', [latest + 1]);
     await expect(open(database)).rejects.toThrow(
       `database is at schema version ${latest + 1}, newer than this Platen (${latest})`,
     );

@@ -11,6 +11,8 @@ export interface TestDatabase {
   /** The database's URL, for PLATEN_DATABASE_URL or PostgresStore.open. */
   url: string;
   name: string;
+  /** The rows one query returns, on a connection of its own (beside the service using the database). */
+  query<T extends pg.QueryResultRow>(sql: string, values?: unknown[]): Promise<T[]>;
   /** Empties the database: every table, and the schema version with them. */
   reset(): Promise<void>;
   /** Drops the database, ending any connection still open to it first. */
@@ -30,12 +32,16 @@ export function serverUrl(): string {
   return url;
 }
 
-/** Runs SQL on a connection of its own to `url`. */
-async function run(url: string, sql: string): Promise<void> {
+/** Runs SQL on a connection of its own to `url`; without values, it may hold several statements. */
+async function query<T extends pg.QueryResultRow>(
+  url: string,
+  sql: string,
+  values?: unknown[],
+): Promise<T[]> {
   const client = new pg.Client({ connectionString: url });
   await client.connect();
   try {
-    await client.query(sql);
+    return (await client.query<T>(sql, values)).rows;
   } finally {
     await client.end();
   }
@@ -45,14 +51,19 @@ async function run(url: string, sql: string): Promise<void> {
 export async function createTestDatabase(): Promise<TestDatabase> {
   const server = serverUrl();
   const name = `platen_test_${randomBytes(6).toString('hex')}`;
-  await run(server, `CREATE DATABASE ${name}`);
+  await query(server, `CREATE DATABASE ${name}`);
   const url = new URL(server);
   url.pathname = `/${name}`;
   return {
     url: url.href,
     name,
-    reset: () => run(url.href, 'DROP SCHEMA public CASCADE; CREATE SCHEMA public'),
+    query: (sql, values) => query(url.href, sql, values),
+    reset: async () => {
+      await query(url.href, 'DROP SCHEMA public CASCADE; CREATE SCHEMA public');
+    },
     // FORCE terminates the connections still open to it (a store a failed test never closed).
-    drop: () => run(server, `DROP DATABASE IF EXISTS ${name} WITH (FORCE)`),
+    drop: async () => {
+      await query(server, `DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
+    },
   };
 }

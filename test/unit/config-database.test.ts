@@ -1,7 +1,7 @@
 /** Where the store's rows live: PostgreSQL at a postgres:// address when one is given, else SQLite. */
 import { describe, expect, it } from 'vitest';
 import { loadConfig } from '../../src/config.js';
-import { PlatenError } from '../../src/errors.js';
+import { configProblems } from '../support/config.js';
 
 describe('the database configuration', () => {
   it('is SQLite in the data directory without PLATEN_DATABASE_URL', () => {
@@ -16,14 +16,7 @@ describe('the database configuration', () => {
 
   it('refuses anything else, saying what it expects', () => {
     for (const url of ['mysql://db.internal/platen', 'db.internal:5432/platen', '']) {
-      let problems: string[] = [];
-      try {
-        loadConfig({ PLATEN_DATABASE_URL: url });
-      } catch (error) {
-        expect(error).toBeInstanceOf(PlatenError);
-        problems = (error as PlatenError).problems.map((p) => `${p.path}: ${p.message}`);
-      }
-      expect(problems).toEqual([
+      expect(configProblems({ PLATEN_DATABASE_URL: url })).toEqual([
         'PLATEN_DATABASE_URL: expected a postgres:// address, such as postgres://user:password@host:5432/platen',
       ]);
     }

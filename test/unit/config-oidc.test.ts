@@ -1,22 +1,12 @@
 /** Single sign-on's configuration: all three settings or none, a provider over https, role values in words. */
 import { describe, expect, it } from 'vitest';
 import { loadConfig } from '../../src/config.js';
-import { PlatenError } from '../../src/errors.js';
+import { configProblems } from '../support/config.js';
 
 const SSO = {
   PLATEN_OIDC_ISSUER: 'https://harbor.okta.com/oauth2/default',
   PLATEN_OIDC_CLIENT_ID: 'platen',
   PLATEN_OIDC_CLIENT_SECRET: 'secret',
-};
-
-const problemsOf = (env: Record<string, string>) => {
-  try {
-    loadConfig(env);
-  } catch (error) {
-    expect(error).toBeInstanceOf(PlatenError);
-    return (error as PlatenError).problems.map((p) => `${p.path}: ${p.message}`);
-  }
-  throw new Error('the configuration was accepted');
 };
 
 describe('single sign-on configuration', () => {
@@ -38,13 +28,13 @@ describe('single sign-on configuration', () => {
   });
 
   it('refuses some of the three without the others', () => {
-    expect(problemsOf({ PLATEN_OIDC_ISSUER: SSO.PLATEN_OIDC_ISSUER })).toEqual([
+    expect(configProblems({ PLATEN_OIDC_ISSUER: SSO.PLATEN_OIDC_ISSUER })).toEqual([
       expect.stringMatching(/^PLATEN_OIDC_ISSUER: single sign-on needs all three/),
     ]);
   });
 
   it('takes a provider over https, or over http on this machine only', () => {
-    expect(problemsOf({ ...SSO, PLATEN_OIDC_ISSUER: 'http://id.example.com' })).toEqual([
+    expect(configProblems({ ...SSO, PLATEN_OIDC_ISSUER: 'http://id.example.com' })).toEqual([
       expect.stringMatching(/^PLATEN_OIDC_ISSUER: expected an https:\/\/ address/),
     ]);
     expect(loadConfig({ ...SSO, PLATEN_OIDC_ISSUER: 'http://127.0.0.1:4000' }).oidc?.issuer).toBe(
@@ -62,7 +52,7 @@ describe('single sign-on configuration', () => {
       'Sales team': 'rep',
       Field: 'rep',
     });
-    expect(problemsOf({ ...SSO, PLATEN_OIDC_ROLE_VALUES: 'owner=Owners' })).toEqual([
+    expect(configProblems({ ...SSO, PLATEN_OIDC_ROLE_VALUES: 'owner=Owners' })).toEqual([
       expect.stringMatching(/^PLATEN_OIDC_ROLE_VALUES: expected role=value/),
     ]);
   });

@@ -1,19 +1,9 @@
 /** The chunk queue's configuration: a postgres:// database, a queue name, and no workers only with a queue. */
 import { describe, expect, it } from 'vitest';
 import { loadConfig } from '../../src/config.js';
-import { PlatenError } from '../../src/errors.js';
+import { configProblems } from '../support/config.js';
 
 const DB = 'postgres://platen:secret@db.internal:5432/platen';
-
-const problemsOf = (env: Record<string, string>) => {
-  try {
-    loadConfig(env);
-  } catch (error) {
-    expect(error).toBeInstanceOf(PlatenError);
-    return (error as PlatenError).problems.map((p) => `${p.path}: ${p.message}`);
-  }
-  throw new Error('the configuration was accepted');
-};
 
 describe('chunk queue configuration', () => {
   it('has no queue by default, and this node renders every chunk', () => {
@@ -32,16 +22,16 @@ describe('chunk queue configuration', () => {
   });
 
   it('refuses no workers without a queue, saying what to set', () => {
-    expect(problemsOf({ PLATEN_BATCH_WORKERS: '0' })).toEqual([
+    expect(configProblems({ PLATEN_BATCH_WORKERS: '0' })).toEqual([
       'PLATEN_BATCH_WORKERS: PLATEN_BATCH_WORKERS=0 leaves batch jobs to `platen worker` processes, which need the queue: set PLATEN_DATABASE_URL',
     ]);
   });
 
   it('refuses a database that is not PostgreSQL, and a queue name with odd characters', () => {
-    expect(problemsOf({ PLATEN_DATABASE_URL: 'mysql://db/platen' })).toEqual([
+    expect(configProblems({ PLATEN_DATABASE_URL: 'mysql://db/platen' })).toEqual([
       'PLATEN_DATABASE_URL: expected a postgres:// address, such as postgres://user:password@host:5432/platen',
     ]);
-    expect(problemsOf({ PLATEN_QUEUE: 'print queue' })).toEqual([
+    expect(configProblems({ PLATEN_QUEUE: 'print queue' })).toEqual([
       'PLATEN_QUEUE: expected letters, digits, - and _ (at most 60)',
     ]);
   });

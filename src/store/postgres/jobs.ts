@@ -1,47 +1,8 @@
-import type { Job, JobKind, JobSpec, JobState, JobStore } from '../store.js';
+import type { Job, JobState, JobStore } from '../store.js';
+import { jobReader, type JobRow, POSTGRES } from '../rows.js';
 import { type Db, now } from './db.js';
 
-interface JobRow {
-  id: string;
-  key_id: string;
-  rep_id: string | null;
-  template_id: string;
-  version: number;
-  kind: JobKind;
-  state: JobState;
-  spec: JobSpec;
-  total: number | null;
-  done: number;
-  rendered: number;
-  rejected: number;
-  held_out: number;
-  error: string | null;
-  created_at: string;
-  started_at: string | null;
-  finished_at: string | null;
-  owner: string | null;
-}
-
-const toJob = (r: JobRow): Job => ({
-  id: r.id,
-  keyId: r.key_id,
-  repId: r.rep_id,
-  templateId: r.template_id,
-  version: r.version,
-  kind: r.kind,
-  state: r.state,
-  spec: r.spec,
-  total: r.total,
-  done: r.done,
-  rendered: r.rendered,
-  rejected: r.rejected,
-  heldOut: r.held_out,
-  error: r.error,
-  createdAt: r.created_at,
-  startedAt: r.started_at,
-  finishedAt: r.finished_at,
-  owner: r.owner,
-});
+const toJob = jobReader(POSTGRES);
 
 export class PostgresJobStore implements JobStore {
   constructor(private readonly db: Db) {}
@@ -49,7 +10,7 @@ export class PostgresJobStore implements JobStore {
   async create(
     input: Pick<Job, 'id' | 'keyId' | 'repId' | 'templateId' | 'version' | 'kind' | 'spec' | 'total'>,
   ): Promise<Job> {
-    const { rows } = await this.db.query<JobRow>(
+    const { rows } = await this.db.query<JobRow<'postgres'>>(
       `INSERT INTO jobs (id, key_id, rep_id, template_id, version, kind, state, spec, total, created_at)
        VALUES ($1, $2, $3, $4, $5, $6, 'queued', $7, $8, $9) RETURNING *`,
       [
@@ -68,12 +29,12 @@ export class PostgresJobStore implements JobStore {
   }
 
   async get(id: string): Promise<Job | null> {
-    const { rows } = await this.db.query<JobRow>('SELECT * FROM jobs WHERE id = $1', [id]);
+    const { rows } = await this.db.query<JobRow<'postgres'>>('SELECT * FROM jobs WHERE id = $1', [id]);
     return rows[0] ? toJob(rows[0]) : null;
   }
 
   async list(filter: { repId?: string; withoutChecks?: boolean; limit: number }): Promise<Job[]> {
-    const { rows } = await this.db.query<JobRow>(
+    const { rows } = await this.db.query<JobRow<'postgres'>>(
       `SELECT * FROM jobs WHERE ($1::text IS NULL OR rep_id = $1) AND (NOT $2 OR kind != 'check')
        ORDER BY created_at DESC, id COLLATE "C" LIMIT $3`,
       [filter.repId ?? null, filter.withoutChecks ?? false, filter.limit],
@@ -82,7 +43,7 @@ export class PostgresJobStore implements JobStore {
   }
 
   async unfinished(): Promise<Job[]> {
-    const { rows } = await this.db.query<JobRow>(
+    const { rows } = await this.db.query<JobRow<'postgres'>>(
       `SELECT * FROM jobs WHERE state IN ('queued', 'running') ORDER BY created_at, id COLLATE "C"`,
     );
     return rows.map(toJob);

@@ -1,26 +1,10 @@
 import { randomBytes } from 'node:crypto';
 import type { ApiKey, KeyStore, Role } from '../store.js';
+import { type KeyRow, toKey } from '../rows.js';
 import { type Db, now } from './db.js';
 
-export interface KeyRow {
-  id: string;
-  name: string;
-  role: Role;
-  rep_id: string | null;
-  created_at: string;
-  revoked_at: string | null;
-  last_used_at: string | null;
-}
-
-export const toKey = (r: KeyRow): ApiKey => ({
-  id: r.id,
-  name: r.name,
-  role: r.role,
-  repId: r.rep_id,
-  createdAt: r.created_at,
-  revokedAt: r.revoked_at,
-  lastUsedAt: r.last_used_at,
-});
+/** The sessions store maps its rows with these. */
+export { type KeyRow, toKey };
 
 export const KEY_COLUMNS = 'id, name, role, rep_id, created_at, revoked_at, last_used_at';
 

@@ -1,34 +1,10 @@
 import { randomBytes } from 'node:crypto';
 import type { Identity, PeopleStore, Person, Role } from '../store.js';
+import { type PersonRow, toPerson } from '../rows.js';
 import { type Db, now, transaction, type Tx } from './db.js';
 
-export interface PersonRow {
-  id: string;
-  name: string;
-  email: string;
-  role: Role | null;
-  rep_id: string | null;
-  issuer: string | null;
-  subject: string | null;
-  password_hash: string | null;
-  created_at: string;
-  last_sign_in_at: string | null;
-  disabled_at: string | null;
-}
-
-export const toPerson = (r: PersonRow): Person => ({
-  id: r.id,
-  name: r.name,
-  email: r.email,
-  role: r.role,
-  repId: r.rep_id,
-  issuer: r.issuer,
-  subject: r.subject,
-  hasPassword: r.password_hash !== null,
-  createdAt: r.created_at,
-  lastSignInAt: r.last_sign_in_at,
-  disabledAt: r.disabled_at,
-});
+/** The sessions store maps its rows with these. */
+export { type PersonRow, toPerson };
 
 export const PERSON_COLUMNS =
   'id, name, email, role, rep_id, issuer, subject, password_hash, created_at, last_sign_in_at, disabled_at';

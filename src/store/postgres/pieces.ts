@@ -1,70 +1,12 @@
 import { randomBytes } from 'node:crypto';
-import type { EnteredValues, NewPiece, Outcome, PieceResponse, PieceStore, StoredPiece } from '../store.js';
+import type { NewPiece, Outcome, PieceResponse, PieceStore, StoredPiece } from '../store.js';
+import { originOf, pieceReader, type PieceRow, POSTGRES } from '../rows.js';
 import { type Db, now, transaction } from './db.js';
 
-interface PieceRow {
-  number: number;
-  code: string;
-  template_id: string;
-  version: number;
-  rep_id: string | null;
-  key_id: string;
-  channel: NewPiece['channel'];
-  job_id: string | null;
-  row: number | null;
-  recipient_ref: string | null;
-  landing_url: string | null;
-  choices: Record<string, string>;
-  variant: string | null;
-  holdout: boolean;
-  edited: string[];
-  created_at: string;
-  responses: number;
-  first_response_at: string | null;
-  outcome: Outcome | null;
-  outcome_note: string | null;
-  outcome_at: string | null;
-  prospect_name: string | null;
-  /** The prospect and fields entered. */
-  entered: Omit<EnteredValues, 'prospectName'> | null;
-}
-
-const toPiece = (r: PieceRow): StoredPiece => ({
-  number: r.number,
-  code: r.code,
-  templateId: r.template_id,
-  version: r.version,
-  repId: r.rep_id,
-  keyId: r.key_id,
-  channel: r.channel,
-  jobId: r.job_id,
-  row: r.row,
-  recipientRef: r.recipient_ref,
-  landingUrl: r.landing_url,
-  choices: r.choices,
-  variant: r.variant,
-  holdout: r.holdout,
-  edited: r.edited,
-  createdAt: r.created_at,
-  responses: r.responses,
-  firstResponseAt: r.first_response_at,
-  outcome: r.outcome,
-  outcomeNote: r.outcome_note,
-  outcomeAt: r.outcome_at,
-  entered: r.entered === null ? null : { prospectName: r.prospect_name ?? '', ...r.entered },
-});
+const toPiece = pieceReader(POSTGRES);
 
 /** Pieces `made` reads at a time. */
 const MADE_PAGE = 500;
-
-/** The origin of a URL ("https://example.com/"): what a landing URL keeps once cut from its recipient. */
-function originOf(url: string): string {
-  try {
-    return `${new URL(url).origin}/`;
-  } catch {
-    return url;
-  }
-}
 
 /** A landing URL that is an origin and a slash already, which a cut leaves as it is. */
 const ORIGIN_ONLY = String.raw`^[^/]*//[^/]*/$`;
@@ -132,7 +74,9 @@ export class PostgresPieceStore implements PieceStore {
   }
 
   async get(number: number): Promise<StoredPiece | null> {
-    const { rows } = await this.db.query<PieceRow>('SELECT * FROM pieces WHERE number = $1', [number]);
+    const { rows } = await this.db.query<PieceRow<'postgres'>>('SELECT * FROM pieces WHERE number = $1', [
+      number,
+    ]);
     return rows[0] ? toPiece(rows[0]) : null;
   }
 
@@ -160,7 +104,7 @@ export class PostgresPieceStore implements PieceStore {
               OR number = ${value(match.number)}::bigint OR template_id = ANY(${value(match.templateIds)}::text[]))`;
           })(),
     ].filter((condition) => condition !== null);
-    const { rows } = await this.db.query<PieceRow>(
+    const { rows } = await this.db.query<PieceRow<'postgres'>>(
       `SELECT * FROM pieces ${where.length > 0 ? `WHERE ${where.join(' AND ')}` : ''}
        ORDER BY created_at DESC, number DESC LIMIT ${value(filter.limit)}`,
       values,
@@ -170,7 +114,7 @@ export class PostgresPieceStore implements PieceStore {
 
   /** One statement: the count and the response are stored together. */
   async respond(number: number, response: PieceResponse): Promise<StoredPiece | null> {
-    const { rows } = await this.db.query<PieceRow>(
+    const { rows } = await this.db.query<PieceRow<'postgres'>>(
       `WITH piece AS (
          UPDATE pieces SET responses = responses + 1, first_response_at = coalesce(first_response_at, $2)
          WHERE number = $1 RETURNING *
@@ -187,7 +131,7 @@ export class PostgresPieceStore implements PieceStore {
     number: number,
     outcome: { outcome: Outcome; note: string | null; at: string },
   ): Promise<StoredPiece | null> {
-    const { rows } = await this.db.query<PieceRow>(
+    const { rows } = await this.db.query<PieceRow<'postgres'>>(
       'UPDATE pieces SET outcome = $1, outcome_note = $2, outcome_at = $3 WHERE number = $4 RETURNING *',
       [outcome.outcome, outcome.note, outcome.at, number],
     );
@@ -196,9 +140,9 @@ export class PostgresPieceStore implements PieceStore {
 
   /** A page at a time, so that no connection is held while the reader works. */
   async *made(filter: { templateId?: string; from?: string; to?: string }): AsyncIterable<StoredPiece> {
-    let last: PieceRow | undefined;
+    let last: PieceRow<'postgres'> | undefined;
     for (;;) {
-      const { rows } = await this.db.query<PieceRow>(
+      const { rows } = await this.db.query<PieceRow<'postgres'>>(
         `SELECT * FROM pieces WHERE ($1::text IS NULL OR template_id = $1)
          AND ($2::timestamptz IS NULL OR created_at >= $2) AND ($3::timestamptz IS NULL OR created_at < $3)
          AND ($4::timestamptz IS NULL OR (created_at, number) > ($4, $5::bigint))

@@ -1,40 +1,9 @@
-import type { Problem } from '../../errors.js';
-import type { NewVersion, ObjectStore, StoredVersion, TemplateStore, VersionState } from '../store.js';
+import type { NewVersion, ObjectStore, StoredVersion, TemplateStore } from '../store.js';
+import { POSTGRES, versionReader, type VersionRow } from '../rows.js';
+import { packagePrefix, sweepPackages } from '../packages.js';
 import { type Db, now, transaction } from './db.js';
 
-interface VersionRow {
-  template_id: string;
-  version: number;
-  name: string;
-  state: VersionState;
-  manifest: unknown;
-  report: Problem[];
-  created_by: string;
-  created_at: string;
-  published_by: string | null;
-  published_at: string | null;
-  retired_by: string | null;
-  retired_at: string | null;
-  approved_by: string | null;
-  approved_at: string | null;
-}
-
-const toVersion = (r: VersionRow): StoredVersion => ({
-  templateId: r.template_id,
-  version: r.version,
-  name: r.name,
-  state: r.state,
-  manifest: r.manifest,
-  report: r.report,
-  createdBy: r.created_by,
-  createdAt: r.created_at,
-  publishedBy: r.published_by,
-  publishedAt: r.published_at,
-  retiredBy: r.retired_by,
-  retiredAt: r.retired_at,
-  approvedBy: r.approved_by,
-  approvedAt: r.approved_at,
-});
+const toVersion = versionReader(POSTGRES);
 
 /**
  * Rows in PostgreSQL; each version's package the objects under `packages/<template>/<version>/`, as
@@ -46,12 +15,8 @@ export class PostgresTemplateStore implements TemplateStore {
     private readonly objects: ObjectStore,
   ) {}
 
-  private prefixOf(templateId: string, version: number): string {
-    return `packages/${templateId}/${version}/`;
-  }
-
   async packageDir(templateId: string, version: number): Promise<string> {
-    return this.objects.localFolder(this.prefixOf(templateId, version));
+    return this.objects.localFolder(packagePrefix(templateId, version));
   }
 
   /**
@@ -73,12 +38,12 @@ export class PostgresTemplateStore implements TemplateStore {
         [id],
       );
       const v = rows[0]!.v;
-      const prefix = this.prefixOf(id, v);
+      const prefix = packagePrefix(id, v);
       // Objects already there have no row (v is past every stored version): a crash came between
       // storing them and the commit. They are replaced.
       await this.objects.putFolder(prefix, input.stagedDir);
       try {
-        const stored = await tx.query<VersionRow>(
+        const stored = await tx.query<VersionRow<'postgres'>>(
           `INSERT INTO template_versions (template_id, version, name, state, manifest, report, created_by,
              created_at, published_by, published_at)
            VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) RETURNING *`,
@@ -103,27 +68,19 @@ export class PostgresTemplateStore implements TemplateStore {
     });
   }
 
-  /**
-   * Removes packages written before `writtenBefore` that have no version row (a crash between storing
-   * a package and its commit; see addVersion); returns their prefixes.
-   */
+  /** Removes packages without a row (see addVersion). */
   async sweep(writtenBefore: number): Promise<string[]> {
     const { rows } = await this.db.query<{ template_id: string; version: number }>(
       'SELECT template_id, version FROM template_versions',
     );
-    const stored = new Set(rows.map((r) => `packages/${r.template_id}/${r.version}/`));
-    const orphans = new Set<string>();
-    for (const key of await this.objects.list('packages/', writtenBefore)) {
-      const [, id, version] = key.split('/');
-      const prefix = `packages/${id}/${version}/`;
-      if (!stored.has(prefix)) orphans.add(prefix);
-    }
-    for (const prefix of orphans) await this.objects.deleteAll(prefix);
-    return [...orphans];
+    const stored = new Set(rows.map((r) => packagePrefix(r.template_id, r.version)));
+    return sweepPackages(this.objects, writtenBefore, (id, version) =>
+      stored.has(packagePrefix(id, version)),
+    );
   }
 
   async get(templateId: string, version: number): Promise<StoredVersion | null> {
-    const { rows } = await this.db.query<VersionRow>(
+    const { rows } = await this.db.query<VersionRow<'postgres'>>(
       'SELECT * FROM template_versions WHERE template_id = $1 AND version = $2',
       [templateId, version],
     );
@@ -131,7 +88,7 @@ export class PostgresTemplateStore implements TemplateStore {
   }
 
   async latestPublished(templateId: string): Promise<StoredVersion | null> {
-    const { rows } = await this.db.query<VersionRow>(
+    const { rows } = await this.db.query<VersionRow<'postgres'>>(
       `SELECT * FROM template_versions WHERE template_id = $1 AND state = 'published'
        ORDER BY version DESC LIMIT 1`,
       [templateId],
@@ -140,7 +97,7 @@ export class PostgresTemplateStore implements TemplateStore {
   }
 
   async versions(templateId: string): Promise<StoredVersion[]> {
-    const { rows } = await this.db.query<VersionRow>(
+    const { rows } = await this.db.query<VersionRow<'postgres'>>(
       'SELECT * FROM template_versions WHERE template_id = $1 ORDER BY version',
       [templateId],
     );
@@ -149,7 +106,7 @@ export class PostgresTemplateStore implements TemplateStore {
 
   /** One query for every template's versions. */
   async list(): Promise<{ id: string; latest: StoredVersion; published: StoredVersion | null }[]> {
-    const { rows } = await this.db.query<VersionRow>(
+    const { rows } = await this.db.query<VersionRow<'postgres'>>(
       'SELECT * FROM template_versions ORDER BY template_id COLLATE "C", version',
     );
     const templates = new Map<
@@ -178,12 +135,12 @@ export class PostgresTemplateStore implements TemplateStore {
            WHERE template_id = $3 AND version = $4 AND state != 'published' RETURNING *`
         : `UPDATE template_versions SET state = 'retired', retired_by = $1, retired_at = $2
            WHERE template_id = $3 AND version = $4 AND state != 'retired' RETURNING *`;
-    const { rows } = await this.db.query<VersionRow>(sql, [by, now(), templateId, version]);
+    const { rows } = await this.db.query<VersionRow<'postgres'>>(sql, [by, now(), templateId, version]);
     return rows[0] ? toVersion(rows[0]) : null;
   }
 
   async approve(templateId: string, version: number, by: string): Promise<StoredVersion | null> {
-    const { rows } = await this.db.query<VersionRow>(
+    const { rows } = await this.db.query<VersionRow<'postgres'>>(
       `UPDATE template_versions SET approved_by = $1, approved_at = $2
        WHERE template_id = $3 AND version = $4 AND state = 'draft' AND approved_by IS NULL RETURNING *`,
       [by, now(), templateId, version],

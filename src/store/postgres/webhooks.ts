@@ -2,73 +2,23 @@ import { randomBytes } from 'node:crypto';
 import type {
   Delivery,
   DeliveryAttempt,
-  DeliveryState,
   NextStep,
   Webhook,
   WebhookEventType,
   WebhookStore,
 } from '../store.js';
+import {
+  type AttemptRow,
+  type OutboxRow,
+  POSTGRES,
+  toAttempt,
+  toDelivery,
+  webhookReader,
+  type WebhookRow,
+} from '../rows.js';
 import { type Db, now } from './db.js';
 
-interface WebhookRow {
-  id: string;
-  url: string;
-  events: WebhookEventType[];
-  created_at: string;
-  deleted_at: string | null;
-}
-
-const toWebhook = (r: WebhookRow): Webhook => ({
-  id: r.id,
-  url: r.url,
-  events: r.events,
-  createdAt: r.created_at,
-  deletedAt: r.deleted_at,
-});
-
-interface OutboxRow {
-  id: number;
-  webhook_id: string;
-  event_id: string;
-  type: WebhookEventType;
-  body: string;
-  attempts: number;
-  next_attempt_at: number;
-  state: DeliveryState;
-  created_at: string;
-}
-
-const toDelivery = (r: OutboxRow): Delivery => ({
-  id: r.id,
-  webhookId: r.webhook_id,
-  eventId: r.event_id,
-  type: r.type,
-  body: r.body,
-  attempts: r.attempts,
-  nextAttemptAt: r.next_attempt_at,
-  state: r.state,
-  createdAt: r.created_at,
-});
-
-interface AttemptRow {
-  event_id: string;
-  type: WebhookEventType;
-  attempt: number;
-  at: string;
-  status: number | null;
-  error: string | null;
-  duration_ms: number;
-}
-
-const toAttempt = (r: AttemptRow): DeliveryAttempt => ({
-  eventId: r.event_id,
-  type: r.type,
-  attempt: r.attempt,
-  at: r.at,
-  status: r.status,
-  error: r.error,
-  durationMs: r.duration_ms,
-});
+const toWebhook = webhookReader(POSTGRES);
 
 const COLUMNS = 'id, url, events, created_at, deleted_at';
 
@@ -76,7 +26,7 @@ export class PostgresWebhookStore implements WebhookStore {
   constructor(private readonly db: Db) {}
 
   async create(input: { url: string; events: WebhookEventType[]; secret: string }): Promise<Webhook> {
-    const { rows } = await this.db.query<WebhookRow>(
+    const { rows } = await this.db.query<WebhookRow<'postgres'>>(
       `INSERT INTO webhooks (id, url, events, secret, created_at) VALUES ($1, $2, $3, $4, $5) RETURNING ${COLUMNS}`,
       [randomBytes(6).toString('hex'), input.url, JSON.stringify(input.events), input.secret, now()],
     );
@@ -84,12 +34,15 @@ export class PostgresWebhookStore implements WebhookStore {
   }
 
   async get(id: string): Promise<Webhook | null> {
-    const { rows } = await this.db.query<WebhookRow>(`SELECT ${COLUMNS} FROM webhooks WHERE id = $1`, [id]);
+    const { rows } = await this.db.query<WebhookRow<'postgres'>>(
+      `SELECT ${COLUMNS} FROM webhooks WHERE id = $1`,
+      [id],
+    );
     return rows[0] ? toWebhook(rows[0]) : null;
   }
 
   async list(): Promise<Webhook[]> {
-    const { rows } = await this.db.query<WebhookRow>(
+    const { rows } = await this.db.query<WebhookRow<'postgres'>>(
       `SELECT ${COLUMNS} FROM webhooks WHERE deleted_at IS NULL ORDER BY created_at, id COLLATE "C"`,
     );
     return rows.map(toWebhook);

@@ -1,47 +1,8 @@
-import type { Job, JobKind, JobSpec, JobState, JobStore } from '../store.js';
+import type { Job, JobState, JobStore } from '../store.js';
+import { jobReader, type JobRow, SQLITE } from '../rows.js';
 import { type Db, now } from './db.js';
 
-interface JobRow {
-  id: string;
-  key_id: string;
-  rep_id: string | null;
-  template_id: string;
-  version: number;
-  kind: JobKind;
-  state: JobState;
-  spec: string;
-  total: number | null;
-  done: number;
-  rendered: number;
-  rejected: number;
-  held_out: number;
-  error: string | null;
-  created_at: string;
-  started_at: string | null;
-  finished_at: string | null;
-  owner: string | null;
-}
-
-const toJob = (r: JobRow): Job => ({
-  id: r.id,
-  keyId: r.key_id,
-  repId: r.rep_id,
-  templateId: r.template_id,
-  version: r.version,
-  kind: r.kind,
-  state: r.state,
-  spec: JSON.parse(r.spec) as JobSpec,
-  total: r.total,
-  done: r.done,
-  rendered: r.rendered,
-  rejected: r.rejected,
-  heldOut: r.held_out,
-  error: r.error,
-  createdAt: r.created_at,
-  startedAt: r.started_at,
-  finishedAt: r.finished_at,
-  owner: r.owner,
-});
+const toJob = jobReader(SQLITE);
 
 export class SqliteJobStore implements JobStore {
   constructor(private readonly db: Db) {}
@@ -74,7 +35,7 @@ export class SqliteJobStore implements JobStore {
   }
 
   private row(id: string): Job | null {
-    const row = this.db.prepare('SELECT * FROM jobs WHERE id = ?').get(id) as JobRow | undefined;
+    const row = this.db.prepare('SELECT * FROM jobs WHERE id = ?').get(id) as JobRow<'sqlite'> | undefined;
     return row ? toJob(row) : null;
   }
 
@@ -88,14 +49,14 @@ export class SqliteJobStore implements JobStore {
         repId: filter.repId ?? null,
         withoutChecks: filter.withoutChecks ? 1 : 0,
         limit: filter.limit,
-      }) as JobRow[];
+      }) as JobRow<'sqlite'>[];
     return rows.map(toJob);
   }
 
   async unfinished(): Promise<Job[]> {
     const rows = this.db
       .prepare(`SELECT * FROM jobs WHERE state IN ('queued', 'running') ORDER BY created_at, id`)
-      .all() as JobRow[];
+      .all() as JobRow<'sqlite'>[];
     return rows.map(toJob);
   }
 

@@ -1,76 +1,12 @@
 import { randomBytes } from 'node:crypto';
-import type { EnteredValues, NewPiece, Outcome, PieceResponse, PieceStore, StoredPiece } from '../store.js';
+import type { NewPiece, Outcome, PieceResponse, PieceStore, StoredPiece } from '../store.js';
+import { originOf, pieceReader, type PieceRow, SQLITE } from '../rows.js';
 import { type Db, now } from './db.js';
 
-interface PieceRow {
-  number: number;
-  code: string;
-  template_id: string;
-  version: number;
-  rep_id: string | null;
-  key_id: string;
-  channel: NewPiece['channel'];
-  job_id: string | null;
-  row: number | null;
-  recipient_ref: string | null;
-  landing_url: string | null;
-  choices: string;
-  variant: string | null;
-  holdout: number;
-  edited: string;
-  created_at: string;
-  responses: number;
-  first_response_at: string | null;
-  outcome: Outcome | null;
-  outcome_note: string | null;
-  outcome_at: string | null;
-  prospect_name: string | null;
-  /** JSON: the prospect and fields entered. */
-  entered: string | null;
-}
-
-const toPiece = (r: PieceRow): StoredPiece => ({
-  number: r.number,
-  code: r.code,
-  templateId: r.template_id,
-  version: r.version,
-  repId: r.rep_id,
-  keyId: r.key_id,
-  channel: r.channel,
-  jobId: r.job_id,
-  row: r.row,
-  recipientRef: r.recipient_ref,
-  landingUrl: r.landing_url,
-  choices: JSON.parse(r.choices) as Record<string, string>,
-  variant: r.variant,
-  holdout: r.holdout === 1,
-  edited: JSON.parse(r.edited) as string[],
-  createdAt: r.created_at,
-  responses: r.responses,
-  firstResponseAt: r.first_response_at,
-  outcome: r.outcome,
-  outcomeNote: r.outcome_note,
-  outcomeAt: r.outcome_at,
-  entered:
-    r.entered === null
-      ? null
-      : {
-          prospectName: r.prospect_name ?? '',
-          ...(JSON.parse(r.entered) as Omit<EnteredValues, 'prospectName'>),
-        },
-});
+const toPiece = pieceReader(SQLITE);
 
 /** Pieces `made` reads at a time. */
 const MADE_PAGE = 500;
-
-/** The origin of a URL ("https://example.com/"): what a landing URL keeps once cut from its recipient. */
-function originOf(url: string): string {
-  try {
-    return `${new URL(url).origin}/`;
-  } catch {
-    return url;
-  }
-}
 
 const isEmpty = (object: object): boolean => {
   for (const _ in object) return false;
@@ -140,7 +76,8 @@ export class SqlitePieceStore implements PieceStore {
   }
 
   async get(number: number): Promise<StoredPiece | null> {
-    const row = this.db.prepare('SELECT * FROM pieces WHERE number = ?').get(number) as PieceRow | undefined;
+    const row = this.db.prepare('SELECT * FROM pieces WHERE number = ?').get(number) as
+      PieceRow<'sqlite'> | undefined;
     return row ? toPiece(row) : null;
   }
 
@@ -178,7 +115,7 @@ export class SqlitePieceStore implements PieceStore {
           number: match.number,
           templateIds: JSON.stringify(match.templateIds),
         }),
-      }) as PieceRow[];
+      }) as PieceRow<'sqlite'>[];
     return rows.map(toPiece);
   }
 
@@ -189,7 +126,7 @@ export class SqlitePieceStore implements PieceStore {
           `UPDATE pieces SET responses = responses + 1, first_response_at = coalesce(first_response_at, @at)
            WHERE number = @number RETURNING *`,
         )
-        .get({ number, at: response.at }) as PieceRow | undefined;
+        .get({ number, at: response.at }) as PieceRow<'sqlite'> | undefined;
       if (!updated) return null;
       this.db
         .prepare('INSERT INTO responses (number, at, kind, device) VALUES (@number, @at, @kind, @device)')
@@ -207,7 +144,7 @@ export class SqlitePieceStore implements PieceStore {
         `UPDATE pieces SET outcome = @outcome, outcome_note = @note, outcome_at = @at WHERE number = @number
          RETURNING *`,
       )
-      .get({ number, ...outcome }) as PieceRow | undefined;
+      .get({ number, ...outcome }) as PieceRow<'sqlite'> | undefined;
     return row ? toPiece(row) : null;
   }
 
@@ -220,7 +157,7 @@ export class SqlitePieceStore implements PieceStore {
        AND (@afterAt IS NULL OR created_at > @afterAt OR (created_at = @afterAt AND number > @afterNumber))
        ORDER BY created_at, number LIMIT ${MADE_PAGE}`,
     );
-    let last: PieceRow | undefined;
+    let last: PieceRow<'sqlite'> | undefined;
     for (;;) {
       const rows = page.all({
         templateId: filter.templateId ?? null,
@@ -228,7 +165,7 @@ export class SqlitePieceStore implements PieceStore {
         to: filter.to ?? null,
         afterAt: last?.created_at ?? null,
         afterNumber: last?.number ?? null,
-      }) as PieceRow[];
+      }) as PieceRow<'sqlite'>[];
       for (const row of rows) yield toPiece(row);
       if (rows.length < MADE_PAGE) return;
       last = rows.at(-1);

@@ -1,32 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import type { RenderRecord, RenderStore } from '../store.js';
+import { type RenderRow, toRecord } from '../rows.js';
 import { type Db, now } from './db.js';
-
-interface RenderRow {
-  id: string;
-  key_id: string;
-  rep_id: string | null;
-  template_id: string;
-  version: number;
-  record_sha256: string;
-  output_sha256: string;
-  bytes: number;
-  piece_code: string | null;
-  created_at: string;
-}
-
-const toRecord = (r: RenderRow): RenderRecord => ({
-  id: r.id,
-  keyId: r.key_id,
-  repId: r.rep_id,
-  templateId: r.template_id,
-  version: r.version,
-  recordSha256: r.record_sha256,
-  outputSha256: r.output_sha256,
-  bytes: r.bytes,
-  pieceCode: r.piece_code,
-  createdAt: r.created_at,
-});
 
 export class SqliteRenderStore implements RenderStore {
   constructor(private readonly db: Db) {}

@@ -1,27 +1,6 @@
 import type { RepProfile, RepProfileUpdate, RepStore } from '../store.js';
+import { type RepRow, toProfile } from '../rows.js';
 import { type Db, now } from './db.js';
-
-interface RepRow {
-  id: string;
-  name: string;
-  title: string;
-  phone: string;
-  email: string;
-  license_number: string;
-  photo_sha256: string | null;
-  updated_at: string;
-}
-
-const toProfile = (r: RepRow): RepProfile => ({
-  id: r.id,
-  name: r.name,
-  title: r.title,
-  phone: r.phone,
-  email: r.email,
-  licenseNumber: r.license_number,
-  photoSha256: r.photo_sha256,
-  updatedAt: r.updated_at,
-});
 
 export class SqliteRepStore implements RepStore {
   constructor(private readonly db: Db) {}

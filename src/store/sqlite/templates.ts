@@ -1,40 +1,9 @@
-import type { Problem } from '../../errors.js';
-import type { NewVersion, ObjectStore, StoredVersion, TemplateStore, VersionState } from '../store.js';
+import type { NewVersion, ObjectStore, StoredVersion, TemplateStore } from '../store.js';
+import { SQLITE, versionReader, type VersionRow } from '../rows.js';
+import { packagePrefix, sweepPackages } from '../packages.js';
 import { type Db, now } from './db.js';
 
-interface VersionRow {
-  template_id: string;
-  version: number;
-  name: string;
-  state: VersionState;
-  manifest: string;
-  report: string;
-  created_by: string;
-  created_at: string;
-  published_by: string | null;
-  published_at: string | null;
-  retired_by: string | null;
-  retired_at: string | null;
-  approved_by: string | null;
-  approved_at: string | null;
-}
-
-const toVersion = (r: VersionRow): StoredVersion => ({
-  templateId: r.template_id,
-  version: r.version,
-  name: r.name,
-  state: r.state,
-  manifest: JSON.parse(r.manifest) as unknown,
-  report: JSON.parse(r.report) as Problem[],
-  createdBy: r.created_by,
-  createdAt: r.created_at,
-  publishedBy: r.published_by,
-  publishedAt: r.published_at,
-  retiredBy: r.retired_by,
-  retiredAt: r.retired_at,
-  approvedBy: r.approved_by,
-  approvedAt: r.approved_at,
-});
+const toVersion = versionReader(SQLITE);
 
 /**
  * Rows in SQLite; each version's package the objects under `packages/<template>/<version>/` (local
@@ -49,12 +18,8 @@ export class SqliteTemplateStore implements TemplateStore {
     private readonly objects: ObjectStore,
   ) {}
 
-  private prefixOf(templateId: string, version: number): string {
-    return `packages/${templateId}/${version}/`;
-  }
-
   async packageDir(templateId: string, version: number): Promise<string> {
-    return this.objects.localFolder(this.prefixOf(templateId, version));
+    return this.objects.localFolder(packagePrefix(templateId, version));
   }
 
   addVersion(input: NewVersion): Promise<StoredVersion> {
@@ -69,7 +34,7 @@ export class SqliteTemplateStore implements TemplateStore {
     const { v } = this.db
       .prepare('SELECT coalesce(max(version), 0) + 1 AS v FROM template_versions WHERE template_id = ?')
       .get(id) as { v: number };
-    const prefix = this.prefixOf(id, v);
+    const prefix = packagePrefix(id, v);
     // Objects already there have no row (v is past every stored version): a crash came between
     // storing them and the row. They are replaced.
     await this.objects.putFolder(prefix, input.stagedDir);
@@ -102,20 +67,10 @@ export class SqliteTemplateStore implements TemplateStore {
     return this.row(id, v)!;
   }
 
-  /**
-   * Removes packages written before `writtenBefore` that have no version row (a crash between storing
-   * a package and its row; see add); returns their prefixes.
-   */
+  /** Removes packages without a row (see add). */
   async sweep(writtenBefore: number): Promise<string[]> {
     const has = this.db.prepare('SELECT 1 FROM template_versions WHERE template_id = ? AND version = ?');
-    const orphans = new Set<string>();
-    for (const key of await this.objects.list('packages/', writtenBefore)) {
-      const [, id, version] = key.split('/');
-      if (/^[1-9][0-9]*$/.test(version!) && has.get(id, Number(version))) continue;
-      orphans.add(`packages/${id}/${version}/`);
-    }
-    for (const prefix of orphans) await this.objects.deleteAll(prefix);
-    return [...orphans];
+    return sweepPackages(this.objects, writtenBefore, (id, version) => has.get(id, version) !== undefined);
   }
 
   async get(templateId: string, version: number): Promise<StoredVersion | null> {
@@ -125,7 +80,7 @@ export class SqliteTemplateStore implements TemplateStore {
   private row(templateId: string, version: number): StoredVersion | null {
     const row = this.db
       .prepare('SELECT * FROM template_versions WHERE template_id = ? AND version = ?')
-      .get(templateId, version) as VersionRow | undefined;
+      .get(templateId, version) as VersionRow<'sqlite'> | undefined;
     return row ? toVersion(row) : null;
   }
 
@@ -134,7 +89,7 @@ export class SqliteTemplateStore implements TemplateStore {
       .prepare(
         "SELECT * FROM template_versions WHERE template_id = ? AND state = 'published' ORDER BY version DESC LIMIT 1",
       )
-      .get(templateId) as VersionRow | undefined;
+      .get(templateId) as VersionRow<'sqlite'> | undefined;
     return row ? toVersion(row) : null;
   }
 
@@ -146,7 +101,7 @@ export class SqliteTemplateStore implements TemplateStore {
     return (
       this.db
         .prepare('SELECT * FROM template_versions WHERE template_id = ? ORDER BY version')
-        .all(templateId) as VersionRow[]
+        .all(templateId) as VersionRow<'sqlite'>[]
     ).map(toVersion);
   }
 

@@ -2,73 +2,23 @@ import { randomBytes } from 'node:crypto';
 import type {
   Delivery,
   DeliveryAttempt,
-  DeliveryState,
   NextStep,
   Webhook,
   WebhookEventType,
   WebhookStore,
 } from '../store.js';
+import {
+  type AttemptRow,
+  type OutboxRow,
+  SQLITE,
+  toAttempt,
+  toDelivery,
+  webhookReader,
+  type WebhookRow,
+} from '../rows.js';
 import { type Db, now } from './db.js';
 
-interface WebhookRow {
-  id: string;
-  url: string;
-  events: string;
-  created_at: string;
-  deleted_at: string | null;
-}
-
-const toWebhook = (r: WebhookRow): Webhook => ({
-  id: r.id,
-  url: r.url,
-  events: JSON.parse(r.events) as WebhookEventType[],
-  createdAt: r.created_at,
-  deletedAt: r.deleted_at,
-});
-
-interface OutboxRow {
-  id: number;
-  webhook_id: string;
-  event_id: string;
-  type: WebhookEventType;
-  body: string;
-  attempts: number;
-  next_attempt_at: number;
-  state: DeliveryState;
-  created_at: string;
-}
-
-const toDelivery = (r: OutboxRow): Delivery => ({
-  id: r.id,
-  webhookId: r.webhook_id,
-  eventId: r.event_id,
-  type: r.type,
-  body: r.body,
-  attempts: r.attempts,
-  nextAttemptAt: r.next_attempt_at,
-  state: r.state,
-  createdAt: r.created_at,
-});
-
-interface AttemptRow {
-  event_id: string;
-  type: WebhookEventType;
-  attempt: number;
-  at: string;
-  status: number | null;
-  error: string | null;
-  duration_ms: number;
-}
-
-const toAttempt = (r: AttemptRow): DeliveryAttempt => ({
-  eventId: r.event_id,
-  type: r.type,
-  attempt: r.attempt,
-  at: r.at,
-  status: r.status,
-  error: r.error,
-  durationMs: r.duration_ms,
-});
+const toWebhook = webhookReader(SQLITE);
 
 const COLUMNS = 'id, url, events, created_at, deleted_at';
 
@@ -76,7 +26,7 @@ export class SqliteWebhookStore implements WebhookStore {
   constructor(private readonly db: Db) {}
 
   async create(input: { url: string; events: WebhookEventType[]; secret: string }): Promise<Webhook> {
-    const row: WebhookRow = {
+    const row: WebhookRow<'sqlite'> = {
       id: randomBytes(6).toString('hex'),
       url: input.url,
       events: JSON.stringify(input.events),
@@ -93,14 +43,14 @@ export class SqliteWebhookStore implements WebhookStore {
 
   async get(id: string): Promise<Webhook | null> {
     const row = this.db.prepare(`SELECT ${COLUMNS} FROM webhooks WHERE id = ?`).get(id) as
-      WebhookRow | undefined;
+      WebhookRow<'sqlite'> | undefined;
     return row ? toWebhook(row) : null;
   }
 
   async list(): Promise<Webhook[]> {
     const rows = this.db
       .prepare(`SELECT ${COLUMNS} FROM webhooks WHERE deleted_at IS NULL ORDER BY created_at, id`)
-      .all() as WebhookRow[];
+      .all() as WebhookRow<'sqlite'>[];
     return rows.map(toWebhook);
   }
 
