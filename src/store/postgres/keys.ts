@@ -3,9 +3,6 @@ import type { ApiKey, KeyStore, Role } from '../store.js';
 import { type KeyRow, toKey } from '../rows.js';
 import { type Db, now } from './db.js';
 
-/** The sessions store maps its rows with these. */
-export { type KeyRow, toKey };
-
 export const KEY_COLUMNS = 'id, name, role, rep_id, created_at, revoked_at, last_used_at';
 
 export class PostgresKeyStore implements KeyStore {

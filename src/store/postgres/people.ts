@@ -3,9 +3,6 @@ import type { Identity, PeopleStore, Person, Role } from '../store.js';
 import { type PersonRow, toPerson } from '../rows.js';
 import { type Db, now, transaction, type Tx } from './db.js';
 
-/** The sessions store maps its rows with these. */
-export { type PersonRow, toPerson };
-
 export const PERSON_COLUMNS =
   'id, name, email, role, rep_id, issuer, subject, password_hash, created_at, last_sign_in_at, disabled_at';
 

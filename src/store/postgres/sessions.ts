@@ -1,7 +1,8 @@
 import type { SessionOwner, SessionStore, StoredSession } from '../store.js';
 import { type Db, now } from './db.js';
-import { KEY_COLUMNS, type KeyRow, toKey } from './keys.js';
-import { PERSON_COLUMNS, type PersonRow, toPerson } from './people.js';
+import { type KeyRow, type PersonRow, toKey, toPerson } from '../rows.js';
+import { KEY_COLUMNS } from './keys.js';
+import { PERSON_COLUMNS } from './people.js';
 
 export class PostgresSessionStore implements SessionStore {
   constructor(private readonly db: Db) {}

@@ -4,9 +4,6 @@ import type { ApiKey, KeyStore, Role } from '../store.js';
 import { type KeyRow, toKey } from '../rows.js';
 import { type Db, now } from './db.js';
 
-/** The sessions store maps its rows with these. */
-export { type KeyRow, toKey };
-
 export class SqliteKeyStore implements KeyStore {
   /** Every API request asks this: prepared once. */
   private readonly byHash: Statement;

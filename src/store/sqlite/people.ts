@@ -4,9 +4,6 @@ import type { Identity, PeopleStore, Person, Role } from '../store.js';
 import { type PersonRow, toPerson } from '../rows.js';
 import { type Db, now } from './db.js';
 
-/** The sessions store maps its rows with these. */
-export { type PersonRow, toPerson };
-
 export class SqlitePeopleStore implements PeopleStore {
   /** Every page request of a person's session asks this: prepared once. */
   private readonly byId: Statement;

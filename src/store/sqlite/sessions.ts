@@ -1,8 +1,7 @@
 import type { Statement } from 'better-sqlite3';
 import type { SessionOwner, SessionStore, StoredSession } from '../store.js';
 import { type Db, now } from './db.js';
-import { type KeyRow, toKey } from './keys.js';
-import { type PersonRow, toPerson } from './people.js';
+import { type KeyRow, type PersonRow, toKey, toPerson } from '../rows.js';
 
 export class SqliteSessionStore implements SessionStore {
   private readonly byHash: Statement;
