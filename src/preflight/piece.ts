@@ -51,7 +51,7 @@ export function preflightPiece(
         // PDF/A's colours must be those of its output intent (ISO 19005-1, 6.2.3.3; 19005-2, 6.2.4.3).
         if (pdfa) add('error', 'rgb_in_pdfa', 'left RGB in a CMYK PDF/A document, which allows CMYK alone');
         // What is left RGB is art with gradients or transparency (keepRgb is refused at compile).
-        if (standard)
+        else if (standard)
           add(
             'error',
             'rgb_in_pdfx',

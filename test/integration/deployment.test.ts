@@ -14,7 +14,7 @@ import { postcardDrop } from '../support/records.js';
 import { type S3Server, startS3 } from '../support/s3.js';
 import { client, createKey, profileForm } from '../support/server.js';
 import { adminKeyOf, type ServiceProcess, startService } from '../support/service-process.js';
-import { partBeingDrawn, startWorker, until, type Worker } from '../support/workers.js';
+import { freezeMidChunk, startWorker, type Worker } from '../support/workers.js';
 
 const ROWS = 5000;
 
@@ -62,12 +62,10 @@ describe('an API node and two workers on PostgreSQL and S3', () => {
     expect(started.status, started.bytes.toString()).toBe(202);
     const id = (started.json as JobBody).id;
 
-    // Killed once its part has bytes: in the middle of drawing a chunk, not between chunks.
-    await until(() => partBeingDrawn(victim!), 'the first worker to draw a chunk', victim);
+    // Killed in the middle of a chunk, not between chunks.
+    const taken = await freezeMidChunk(victim!);
     victim!.process.kill('SIGKILL');
     await victim!.exited;
-    const taken = [...victim!.log.matchAll(/chunk (\d+) \(job ([0-9a-f-]+)\) taken/g)].at(-1);
-    expect(taken, victim!.log).toBeDefined();
 
     const job = await jobEnded(rep, id, 600);
     expect(job).toMatchObject({
@@ -77,7 +75,7 @@ describe('an API node and two workers on PostgreSQL and S3', () => {
       rejected: bad.length,
     });
     // The chunk the killed worker was drawing was drawn again by the other.
-    expect(survivor!.log).toContain(`chunk ${taken![1]} (job ${taken![2]}) done`);
+    expect(survivor!.log).toContain(`chunk ${taken.index} (job ${taken.job}) done`);
 
     // A second API node, on the same database and bucket, serves what the first one made.
     const second = await tempDir('platen-node-b-');

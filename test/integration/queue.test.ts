@@ -26,7 +26,7 @@ import { adminKeyOf, type ServiceProcess, startService } from '../support/servic
 import { pageLabels, qpdfCheck } from '../support/pdf.js';
 import { createTestDatabase, type TestDatabase } from '../support/postgres.js';
 import { REPO_ROOT } from '../support/repo.js';
-import { partBeingDrawn, startWorker, until, type Worker } from '../support/workers.js';
+import { freezeMidChunk, startWorker, until, type Worker } from '../support/workers.js';
 
 const MAILER = path.join(REPO_ROOT, 'bench/mailer');
 const REP = {
@@ -88,16 +88,13 @@ describe('the chunk queue, with platen worker processes', () => {
         dispatcher,
       });
       batch.catch(() => undefined);
-      // Killed once its part has bytes: in the middle of drawing a chunk, not between chunks.
-      await until(() => partBeingDrawn(victim!), 'the first worker to draw a chunk', victim);
+      // Killed in the middle of a chunk, not between chunks.
+      const { index, job } = await freezeMidChunk(victim!);
       victim!.process.kill('SIGKILL');
       await victim!.exited;
       const result = await batch;
 
-      // The chunk it was drawing when it died (the last it took) was drawn by the other.
-      const killed = [...victim!.log.matchAll(/chunk (\d+) \(job ([0-9a-f-]+)\) taken/g)].at(-1);
-      expect(killed, victim!.log).toBeDefined();
-      const [, index, job] = killed!;
+      // The chunk it was drawing when it died was drawn by the other.
       expect(victim!.log).not.toContain(`(job ${job}) done`);
       expect(survivor!.log).toContain(`chunk ${index} (job ${job}) done`);
 

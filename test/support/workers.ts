@@ -1,4 +1,4 @@
-/** `platen worker` processes for tests: start one, wait for what it logs, see it drawing a chunk. */
+/** `platen worker` processes for tests: start one, wait for what it logs, freeze it in the middle of a chunk. */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { readdir, stat } from 'node:fs/promises';
 import path from 'node:path';
@@ -51,8 +51,8 @@ export async function until(
   throw new Error(`timed out waiting for ${what}${worker ? `; its log:\n${worker.log}` : ''}`);
 }
 
-/** The part a worker is drawing now (in its temp dir), if any has bytes yet. */
-export async function partBeingDrawn(worker: Worker): Promise<boolean> {
+/** Whether the worker's temp dir holds a part with bytes: the chunk it has taken is being drawn. */
+async function partBeingDrawn(worker: Worker): Promise<boolean> {
   for (const entry of await readdir(worker.tmp, { recursive: true }).catch(() => [])) {
     if (!entry.endsWith('.part')) continue;
     const size = await stat(path.join(worker.tmp, entry)).then(
@@ -62,4 +62,34 @@ export async function partBeingDrawn(worker: Worker): Promise<boolean> {
     if (size > 0) return true;
   }
   return false;
+}
+
+/** The last chunk a worker's log says it took, and whether its log says it finished it. */
+function lastTaken(worker: Worker): { index: string; job: string; done: boolean } | null {
+  const taken = [...worker.log.matchAll(/chunk (\d+) \(job ([0-9a-f-]+)\) taken/g)].at(-1);
+  if (!taken) return null;
+  return { index: taken[1]!, job: taken[2]!, done: worker.log.includes(`(job ${taken[2]}) done`) };
+}
+
+/**
+ * Freezes a worker (SIGSTOP) in the middle of a chunk, for the caller to kill: once it has taken a
+ * chunk, as soon as its part has bytes, or half a second after it took it (a busy machine may draw a
+ * whole chunk between two looks at the part). A chunk its log says it finished before it froze does
+ * not count: it is let go on, to the next one. Resolves with the chunk it froze in.
+ */
+export async function freezeMidChunk(worker: Worker): Promise<{ index: string; job: string }> {
+  for (let i = 0; i < 600; i++) {
+    const taken = lastTaken(worker);
+    if (taken && !taken.done) {
+      for (let look = 0; look < 50 && !(await partBeingDrawn(worker)); look++) await sleep(10);
+      worker.process.kill('SIGSTOP');
+      // What it wrote before it froze is read once the pipe's data has been taken in.
+      await sleep(200);
+      const frozen = lastTaken(worker)!;
+      if (frozen.job === taken.job && !frozen.done) return { index: frozen.index, job: frozen.job };
+      worker.process.kill('SIGCONT');
+    }
+    await sleep(20);
+  }
+  throw new Error(`the worker never took a chunk it did not finish; its log:\n${worker.log}`);
 }
