@@ -2,6 +2,7 @@ import { deflateSync } from 'node:zlib';
 import PDFDocument from 'pdfkit';
 import { requireVersion } from './package-version.js';
 import type { ObjectSink } from './structures.js';
+import { xmlText } from './xmp.js';
 
 /**
  * The parts of pdfkit 0.20.2 we use that have no public API (Form XObjects, raw image objects,
@@ -189,14 +190,6 @@ function sizedTo(length: number): { windowBits: number; memLevel: number } {
   };
 }
 
-const XML_ESCAPES: Record<string, string> = {
-  '&': '&amp;',
-  '<': '&lt;',
-  '>': '&gt;',
-  '"': '&quot;',
-  "'": '&apos;',
-};
-
 interface InfoInternals {
   info: Record<string, unknown>;
   _addInfo(this: InfoInternals): void;
@@ -211,7 +204,7 @@ function escapeXmpInfo(proto: InfoInternals): void {
   proto._addInfo = function (this: InfoInternals) {
     const raw = { ...this.info };
     for (const [key, value] of Object.entries(raw)) {
-      if (typeof value === 'string') this.info[key] = value.replace(/[&<>"']/g, (c) => XML_ESCAPES[c]!);
+      if (typeof value === 'string') this.info[key] = xmlText(value);
     }
     try {
       addInfo.call(this);

@@ -34,7 +34,8 @@ const XML_ESCAPES: Record<string, string> = {
   "'": '&apos;',
 };
 
-function xml(text: string): string {
+/** Text as XML character data or an attribute value, its five special characters escaped. */
+export function xmlText(text: string): string {
   return text.replace(/[&<>"']/g, (c) => XML_ESCAPES[c]!);
 }
 
@@ -71,13 +72,13 @@ export function xmpPacket(f: XmpFields): string {
  <rdf:RDF xmlns:rdf="http://www.w3.org/1999/02/22-rdf-syntax-ns#">
   <rdf:Description rdf:about="" xmlns:dc="http://purl.org/dc/elements/1.1/">
    <dc:format>application/pdf</dc:format>
-   <dc:title><rdf:Alt><rdf:li xml:lang="x-default">${xml(f.title)}</rdf:li></rdf:Alt></dc:title>
+   <dc:title><rdf:Alt><rdf:li xml:lang="x-default">${xmlText(f.title)}</rdf:li></rdf:Alt></dc:title>
   </rdf:Description>
   <rdf:Description rdf:about="" xmlns:xmp="http://ns.adobe.com/xap/1.0/">
    <xmp:CreateDate>${xmpDate(f.created)}</xmp:CreateDate>
    <xmp:ModifyDate>${xmpDate(f.modified)}</xmp:ModifyDate>
    <xmp:MetadataDate>${xmpDate(f.modified)}</xmp:MetadataDate>
-   <xmp:CreatorTool>${xml(f.creatorTool)}</xmp:CreatorTool>
+   <xmp:CreatorTool>${xmlText(f.creatorTool)}</xmp:CreatorTool>
   </rdf:Description>
   <rdf:Description rdf:about="" xmlns:xmpMM="http://ns.adobe.com/xap/1.0/mm/">
    <xmpMM:DocumentID>${f.documentId}</xmpMM:DocumentID>
@@ -86,11 +87,11 @@ export function xmpPacket(f: XmpFields): string {
    <xmpMM:RenditionClass>default</xmpMM:RenditionClass>
   </rdf:Description>
   <rdf:Description rdf:about="" xmlns:pdf="http://ns.adobe.com/pdf/1.3/">
-   <pdf:Producer>${xml(f.producer)}</pdf:Producer>
+   <pdf:Producer>${xmlText(f.producer)}</pdf:Producer>
    <pdf:Trapped>False</pdf:Trapped>
   </rdf:Description>
   <rdf:Description rdf:about="" xmlns:pdfxid="http://www.npes.org/pdfx/ns/id/">
-   <pdfxid:GTS_PDFXVersion>${xml(f.pdfx)}</pdfxid:GTS_PDFXVersion>
+   <pdfxid:GTS_PDFXVersion>${xmlText(f.pdfx)}</pdfxid:GTS_PDFXVersion>
   </rdf:Description>${vt}${ua}
  </rdf:RDF>
 </x:xmpmeta>

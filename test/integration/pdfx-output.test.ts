@@ -29,7 +29,7 @@ import {
   type PdfDict,
   type PdfObjects,
 } from '../support/pdf.js';
-import { inksIn, uncompressed } from '../support/print.js';
+import { inksIn, RGB_SQUARE, uncompressed } from '../support/print.js';
 import { requireBuiltCli, runCli } from '../support/repo.js';
 
 const run = promisify(execFile);
@@ -381,16 +381,7 @@ describe('a template asking for a standard it cannot meet', () => {
 
   it('is refused for an element that keeps RGB', async () => {
     const dir = await postcardTo('PDF/X-1a', (m) => {
-      (m.pages as { elements: Record<string, unknown>[] }[])[0]!.elements.push({
-        type: 'rect',
-        name: 'screenOnly',
-        x: 20,
-        y: 20,
-        w: 9,
-        h: 9,
-        fill: '#FF0000',
-        keepRgb: true,
-      });
+      (m.pages as { elements: Record<string, unknown>[] }[])[0]!.elements.push({ ...RGB_SQUARE });
     });
     const found = await problems(dir);
     expect(found.map((p) => p.message)).toEqual([

@@ -14,20 +14,23 @@ import { templateCopy } from './packages.js';
 
 const run = promisify(execFile);
 
-/** The postcard in CMYK with one red square, `screenOnly`, that the template keeps RGB (keepRgb). */
+/** A red square, `screenOnly`, that its template keeps RGB (keepRgb). */
+export const RGB_SQUARE = {
+  type: 'rect',
+  name: 'screenOnly',
+  x: 20,
+  y: 20,
+  w: 9,
+  h: 9,
+  fill: '#FF0000',
+  keepRgb: true,
+};
+
+/** The postcard in CMYK with the RGB square on its front. */
 export function cmykPostcardWithRgbSquare(): Promise<string> {
   return templateCopy('postcard-6x4', (m) => {
     m.output = { ...(m.output as object), colorSpace: 'cmyk' };
-    (m.pages as { elements: Record<string, unknown>[] }[])[0]!.elements.push({
-      type: 'rect',
-      name: 'screenOnly',
-      x: 20,
-      y: 20,
-      w: 9,
-      h: 9,
-      fill: '#FF0000',
-      keepRgb: true,
-    });
+    (m.pages as { elements: Record<string, unknown>[] }[])[0]!.elements.push({ ...RGB_SQUARE });
   });
 }
 
