@@ -59,7 +59,11 @@ function openObjects(config: Pick<Config, 'dataDir' | 's3'>): ObjectStore {
  * mount; S3, for any number of machines).
  */
 export function openChunkStore(config: Pick<Config, 'dataDir' | 's3'>): ChunkStore {
-  const objects = openObjects(config);
+  return chunkStoreOver(openObjects(config));
+}
+
+/** The chunk store over objects opened already: the service's own, under `chunks/`. */
+function chunkStoreOver(objects: ObjectStore): ChunkStore {
   const key = (name: string) => `chunks/${checkKey(name)}`;
   return {
     async put(name, body) {
@@ -123,11 +127,11 @@ export class Platen {
     this.pool = new WorkerPool(config.batchWorkers > 0 ? config.batchWorkers : config.renderConcurrency);
     if (config.databaseUrl === null) this.dispatcher = this.pool;
     else {
-      const store = openChunkStore(config);
+      const chunks = chunkStoreOver(store.objects);
       this.dispatcher = new QueueDispatcher(
         config.databaseUrl,
         config.queue,
-        store,
+        chunks,
         config.queueConcurrency,
         (error) => log.warn({ err: error }, 'the chunk queue met an error'),
         this.pool,
@@ -137,7 +141,7 @@ export class Platen {
         const worker = ChunkWorker.start({
           url: config.databaseUrl,
           queue: config.queue,
-          store,
+          store: chunks,
           pool: this.pool,
           dir,
           onError: (error) => log.warn({ err: error }, 'the chunk queue met an error'),
