@@ -10,6 +10,7 @@ import type {
   JobSpec,
   JobState,
   NewPiece,
+  NewVersion,
   Outcome,
   Person,
   RenderRecord,
@@ -185,6 +186,27 @@ export const versionReader =
     approvedBy: r.approved_by,
     approvedAt: r.approved_at,
   });
+
+/** The columns a new version is stored with, in order; one published as it is stored names its publisher. */
+export const NEW_VERSION_COLUMNS =
+  'template_id, version, name, state, manifest, report, created_by, created_at, published_by, published_at';
+
+/** A new version's values for NEW_VERSION_COLUMNS. */
+export function newVersionValues(input: NewVersion, version: number, at: string): unknown[] {
+  const published = input.state === 'published';
+  return [
+    input.templateId,
+    version,
+    input.name,
+    input.state,
+    JSON.stringify(input.manifest),
+    JSON.stringify(input.report),
+    input.createdBy,
+    at,
+    published ? input.createdBy : null,
+    published ? at : null,
+  ];
+}
 
 export interface JobRow<D extends Dialect> {
   id: string;

@@ -1,5 +1,5 @@
 import type { NewVersion, ObjectStore, StoredVersion, TemplateStore } from '../store.js';
-import { POSTGRES, versionReader, type VersionRow } from '../rows.js';
+import { NEW_VERSION_COLUMNS, newVersionValues, POSTGRES, versionReader, type VersionRow } from '../rows.js';
 import { packagePrefix, sweepPackages } from '../packages.js';
 import { type Db, now, transaction } from './db.js';
 
@@ -44,21 +44,9 @@ export class PostgresTemplateStore implements TemplateStore {
       await this.objects.putFolder(prefix, input.stagedDir);
       try {
         const stored = await tx.query<VersionRow<'postgres'>>(
-          `INSERT INTO template_versions (template_id, version, name, state, manifest, report, created_by,
-             created_at, published_by, published_at)
+          `INSERT INTO template_versions (${NEW_VERSION_COLUMNS})
            VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) RETURNING *`,
-          [
-            id,
-            v,
-            input.name,
-            input.state,
-            JSON.stringify(input.manifest),
-            JSON.stringify(input.report),
-            input.createdBy,
-            at,
-            input.state === 'published' ? input.createdBy : null,
-            input.state === 'published' ? at : null,
-          ],
+          newVersionValues(input, v, at),
         );
         return toVersion(stored.rows[0]!);
       } catch (error) {

@@ -1,5 +1,5 @@
 import type { NewVersion, ObjectStore, StoredVersion, TemplateStore } from '../store.js';
-import { SQLITE, versionReader, type VersionRow } from '../rows.js';
+import { NEW_VERSION_COLUMNS, newVersionValues, SQLITE, versionReader, type VersionRow } from '../rows.js';
 import { packagePrefix, sweepPackages } from '../packages.js';
 import { type Db, now } from './db.js';
 
@@ -44,21 +44,9 @@ export class SqliteTemplateStore implements TemplateStore {
         this.db.prepare('INSERT OR IGNORE INTO templates (id, created_at) VALUES (?, ?)').run(id, at);
         this.db
           .prepare(
-            `INSERT INTO template_versions (template_id, version, name, state, manifest, report, created_by, created_at,
-             published_by, published_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+            `INSERT INTO template_versions (${NEW_VERSION_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
           )
-          .run(
-            id,
-            v,
-            input.name,
-            input.state,
-            JSON.stringify(input.manifest),
-            JSON.stringify(input.report),
-            input.createdBy,
-            at,
-            input.state === 'published' ? input.createdBy : null,
-            input.state === 'published' ? at : null,
-          );
+          .run(...newVersionValues(input, v, at));
       })();
     } catch (error) {
       await this.objects.deleteAll(prefix);
