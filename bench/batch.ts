@@ -4,12 +4,13 @@
 // naive pdfkit baseline of the engine benchmark (one core, 1,000 records, merged).
 // Narrow it with BENCH_TEMPLATES=mailer,postcard BENCH_ROWS=10000,100000 BENCH_OUTPUTS=pdf,zip
 // BENCH_WORKERS=1,2. Rows/s count the whole command (start-up, counting rows, joining parts), run
-// with the Node options of the installed `platen`.
+// with the Node options of the installed `platen`. Each case's CPU per row is split by kind of thread
+// (see ThreadCpu): what bounds the rate on a machine of more cores than this one.
 // BENCH_VIA=cli,service also runs each case as a job of `platen serve` (a real server process, the
 // list posted to POST /api/v1/jobs, timed from the post until the job is done): the path on which
 // every row gets a response code and is stored as a piece.
 import { spawn } from 'node:child_process';
-import { createWriteStream } from 'node:fs';
+import { createWriteStream, readdirSync, readFileSync } from 'node:fs';
 import { cp, mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -65,40 +66,98 @@ async function writeList(template: string, count: number, path: string): Promise
   await new Promise<void>((resolve) => out.once('finish', () => resolve()));
 }
 
-/** A process's peak RSS in MB so far (the kernel's high-water mark), polled while it runs. */
-function peakRss(pid: number): { stop(): number } {
+/**
+ * CPU seconds of a process's threads by kind, as the kernel counts them: the main thread (reading the
+ * list, joining parts), the worker threads (rendering), V8's helper threads (garbage collection and
+ * compiling, shared by every isolate), and the rest (libuv's pool, libvips). On a machine of many
+ * cores the main thread's share per row bounds the rate, and the helpers compete with the workers.
+ */
+interface ThreadCpu {
+  main: number;
+  workers: number;
+  v8: number;
+  other: number;
+}
+
+/** Linux's clock ticks per second (`getconf CLK_TCK`), the unit of a thread's times in /proc. */
+const CLOCK_TICKS = 100;
+
+/**
+ * Watches a process while it runs: its peak RSS in MB (the kernel's high-water mark) and its threads'
+ * CPU so far, each thread as last seen, at most a tenth of a second before it ended (a worker's time
+ * stays counted after it exits).
+ */
+function watch(pid: number): { cpu(): ThreadCpu; stop(): { peakRssMb: number; cpu: ThreadCpu } } {
   let peakKb = 0;
-  const poll = setInterval(() => {
-    void readFile(`/proc/${pid}/status`, 'utf8').then(
-      (status) => (peakKb = Math.max(peakKb, Number(/VmHWM:\s+(\d+)/.exec(status)?.[1] ?? 0))),
-      () => undefined,
-    );
-  }, 100);
+  const threads = new Map<string, { kind: keyof ThreadCpu; ticks: number }>();
+  const kindOf = (tid: string, name: string): keyof ThreadCpu =>
+    tid === String(pid)
+      ? 'main'
+      : name === 'WorkerThread'
+        ? 'workers'
+        : name === 'node-V8Worker'
+          ? 'v8'
+          : 'other';
+  const poll = () => {
+    try {
+      const status = readFileSync(`/proc/${pid}/status`, 'utf8');
+      peakKb = Math.max(peakKb, Number(/VmHWM:\s+(\d+)/.exec(status)?.[1] ?? 0));
+      for (const tid of readdirSync(`/proc/${pid}/task`)) {
+        const stat = readFileSync(`/proc/${pid}/task/${tid}/stat`, 'utf8');
+        const name = stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')'));
+        // After the name: state is field 3, utime and stime fields 14 and 15.
+        const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+        threads.set(tid, { kind: kindOf(tid, name), ticks: Number(fields[11]) + Number(fields[12]) });
+      }
+    } catch {
+      // The process (or a thread) ended between two reads.
+    }
+  };
+  const cpu = (): ThreadCpu => {
+    poll();
+    const sums: ThreadCpu = { main: 0, workers: 0, v8: 0, other: 0 };
+    for (const { kind, ticks } of threads.values()) sums[kind] += ticks / CLOCK_TICKS;
+    return sums;
+  };
+  const timer = setInterval(poll, 100);
   return {
+    cpu,
     stop: () => {
-      clearInterval(poll);
-      return peakKb / 1024;
+      clearInterval(timer);
+      return { peakRssMb: peakKb / 1024, cpu: cpu() };
     },
   };
 }
 
-/** Runs a command; its wall time and peak RSS. */
-async function runMeasured(args: string[]): Promise<{ seconds: number; peakRssMb: number }> {
+/** CPU per row in microseconds, by kind of thread. */
+function perRow(cpu: ThreadCpu, rows: number): string {
+  const us = (seconds: number) => ((seconds * 1e6) / rows).toFixed(0);
+  return [us(cpu.main), us(cpu.workers), us(cpu.v8), us(cpu.other)].join(' ');
+}
+
+interface Measured {
+  seconds: number;
+  peakRssMb: number;
+  cpu: ThreadCpu;
+}
+
+/** Runs a command; its wall time, peak RSS and CPU. */
+async function runMeasured(args: string[]): Promise<Measured> {
   const started = performance.now();
   const child = spawn(process.execPath, args, { cwd: repoRoot, stdio: ['ignore', 'ignore', 'pipe'] });
   let stderr = '';
   child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-  const rss = peakRss(child.pid!);
+  const watched = watch(child.pid!);
   const code = await new Promise<number>((resolve) => child.once('exit', (c) => resolve(c ?? 1)));
-  const peakRssMb = rss.stop();
+  const seen = watched.stop();
   if (code !== 0) throw new Error(`${args.join(' ')} exited ${code}: ${stderr}`);
-  return { seconds: (performance.now() - started) / 1000, peakRssMb };
+  return { seconds: (performance.now() - started) / 1000, ...seen };
 }
 
 /**
  * Runs one case as a job of a fresh `platen serve` process with `workers` batch workers: the rep's
- * profile stored, the list posted, the job polled until done. Its wall time from the post, and the
- * server's peak RSS.
+ * profile stored, the list posted, the job polled until done. Its wall time and the server's CPU from
+ * the post, and the server's peak RSS.
  */
 async function runAsJob(
   dir: string,
@@ -106,7 +165,7 @@ async function runAsJob(
   csv: string,
   output: string,
   workers: number,
-): Promise<{ seconds: number; peakRssMb: number; out: string }> {
+): Promise<Measured & { out: string }> {
   const dataDir = await mkdtemp(join(dir, 'data-'));
   const templatesDir = await mkdtemp(join(dir, 'templates-'));
   await cp(TEMPLATE_DIRS[template]!, join(templatesDir, template), { recursive: true });
@@ -123,7 +182,7 @@ async function runAsJob(
       LOG_LEVEL: 'info',
     },
   });
-  const rss = peakRss(server.pid!);
+  const watched = watch(server.pid!);
   try {
     const url = await new Promise<string>((resolve, reject) => {
       let seen = '';
@@ -154,6 +213,7 @@ async function runAsJob(
     form.set('repId', 'bench');
     form.set('csv', new Blob([await readFile(csv)], { type: 'text/csv' }), 'list.csv');
     const started = performance.now();
+    const before = watched.cpu();
     const job = (await (await call('POST', '/api/v1/jobs', form)).json()) as { id: string };
     for (;;) {
       const state = ((await (await call('GET', `/api/v1/jobs/${job.id}`)).json()) as { state: string }).state;
@@ -162,14 +222,21 @@ async function runAsJob(
       await new Promise((resolve) => setTimeout(resolve, 50));
     }
     const seconds = (performance.now() - started) / 1000;
+    const after = watched.cpu();
+    const cpu: ThreadCpu = {
+      main: after.main - before.main,
+      workers: after.workers - before.workers,
+      v8: after.v8 - before.v8,
+      other: after.other - before.other,
+    };
     const out = join(dir, `drop.${output}`);
     await writeFile(
       out,
       Buffer.from(await (await call('GET', `/api/v1/jobs/${job.id}/output`)).arrayBuffer()),
     );
-    return { seconds, peakRssMb: rss.stop(), out };
+    return { seconds, peakRssMb: watched.stop().peakRssMb, cpu, out };
   } finally {
-    rss.stop();
+    watched.stop();
     server.kill('SIGTERM');
     await new Promise((resolve) => server.once('exit', resolve));
     await rm(dataDir, { recursive: true, force: true });
@@ -189,7 +256,10 @@ async function main(): Promise<void> {
       `naive pdfkit baseline (engine benchmark, one core, ${rows.length} mailers merged): ` +
         `${naiveRate.toFixed(0)} rows/s, ${naiveKib.toFixed(2)} KiB/row\n`,
     );
-    console.log('via      template  rows     output  workers  rows/s   vs naive  KiB/row  peak RSS MB');
+    console.log(
+      'via      template  rows     output  workers  rows/s   vs naive  KiB/row  peak RSS MB  ' +
+        'CPU µs/row: main workers V8 other',
+    );
     for (const template of templates) {
       const repPath = join(dir, `${template}-rep.json`);
       await writeFile(repPath, JSON.stringify(REPS[template]));
@@ -199,7 +269,7 @@ async function main(): Promise<void> {
         for (const output of outputs) {
           for (const [n, path] of workers.flatMap((n) => via.map((path) => [n, path] as const))) {
             let out = join(dir, `drop.${output}`);
-            let result: { seconds: number; peakRssMb: number };
+            let result: Measured;
             if (path === 'service') ({ out, ...result } = await runAsJob(dir, template, csv, output, n));
             else
               result = await runMeasured([
@@ -228,7 +298,8 @@ async function main(): Promise<void> {
                 rate.toFixed(0).padEnd(8),
                 `${(rate / naiveRate).toFixed(2)}x`.padEnd(9),
                 kib.toFixed(2).padEnd(8),
-                result.peakRssMb.toFixed(0),
+                result.peakRssMb.toFixed(0).padEnd(12),
+                perRow(result.cpu, count),
               ].join(' '),
             );
             await rm(out, { force: true });

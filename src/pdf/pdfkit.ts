@@ -1,4 +1,5 @@
 import { deflateSync } from 'node:zlib';
+import type { Readable } from 'node:stream';
 import PDFDocument from 'pdfkit';
 import { requireVersion } from './package-version.js';
 import type { ObjectSink } from './structures.js';
@@ -89,6 +90,24 @@ export class InfoName extends PdfText {
 /** A reference to object `n`, as a value of pdfkit's dictionaries. */
 export function refTo(n: number): PdfText {
   return new PdfText(`${n} 0 R`);
+}
+
+/**
+ * Hands a document's bytes to `write` as pdfkit writes them, and calls `end` after the last. pdfkit
+ * pushes each object into a Readable stream, whose 'data' events wait for the event loop: a batch
+ * worker gives it back only when its output has no room, which the output never lacks while the bytes
+ * wait in the stream. A whole part piled up there, thousands of small buffers that outlived the young
+ * generation (docs/perf.md).
+ */
+export function takeOutput(doc: Doc, write: (chunk: Uint8Array) => void, end: () => void): void {
+  const stream = doc as unknown as Readable;
+  // What the constructor wrote (the header) is in the stream already.
+  for (let head: Buffer | null; (head = stream.read() as Buffer | null) !== null;) write(head);
+  stream.push = (chunk: Uint8Array | null) => {
+    if (chunk === null) end();
+    else write(chunk);
+    return true;
+  };
 }
 
 /** Writes objects whose text Platen lays out itself (see structures.ts) into a pdfkit document. */

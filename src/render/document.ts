@@ -34,6 +34,7 @@ import {
   objectSink,
   refTo,
   setXmpPacket,
+  takeOutput,
 } from '../pdf/pdfkit.js';
 import { uuidFrom, xmpPacket } from '../pdf/xmp.js';
 import {
@@ -130,7 +131,7 @@ export class PieceDocument {
   private readonly outline: Outline;
   /** First page index and label of each marked piece: written as a tree when the document ends. */
   private readonly labels: [number, string][] = [];
-  private readonly pending: Buffer[] = [];
+  private readonly pending: Uint8Array[] = [];
   private pendingBytes = 0;
   private readonly done: Promise<void>;
   private pieces = 0;
@@ -222,12 +223,14 @@ export class PieceDocument {
     if (standard) this.identify(standard, info);
 
     this.done = new Promise<void>((resolve, reject) => {
-      pdf.on('data', (chunk: Buffer) => this.push(chunk));
-      pdf.on('end', () => {
-        this.flush();
-        out.end();
-      });
-      pdf.on('error', reject);
+      takeOutput(
+        this.doc,
+        (chunk) => this.push(chunk),
+        () => {
+          this.flush();
+          out.end();
+        },
+      );
       out.on('error', reject);
       out.on('finish', resolve);
     });
@@ -332,7 +335,7 @@ export class PieceDocument {
 
   // -------------------------------------------------------------------------------- output
 
-  private push(chunk: Buffer): void {
+  private push(chunk: Uint8Array): void {
     this.pending.push(chunk);
     this.pendingBytes += chunk.length;
     if (this.pendingBytes >= WRITE_CHUNK) this.flush();

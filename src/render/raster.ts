@@ -2,12 +2,7 @@ import { createRequire } from 'node:module';
 import { dirname, join, sep } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import sharp from 'sharp';
-import {
-  getDocument,
-  GlobalWorkerOptions,
-  type PDFDocumentProxy,
-  VerbosityLevel,
-} from 'pdfjs-dist/legacy/build/pdf.mjs';
+import type { PDFDocumentProxy } from 'pdfjs-dist/legacy/build/pdf.mjs';
 
 /**
  * PDF pages to PNG with pdfjs-dist and @napi-rs/canvas (both permissively licensed; no browser, no
@@ -22,10 +17,22 @@ function pdfjsDataDir(name: string): string {
   return join(dirname(requireHere.resolve('pdfjs-dist/package.json')), name) + sep;
 }
 
-// In Node pdfjs runs its worker code on the main thread, loading it by URL: pin the matching build.
-GlobalWorkerOptions.workerSrc = pathToFileURL(
-  requireHere.resolve('pdfjs-dist/legacy/build/pdf.worker.mjs'),
-).href;
+/**
+ * pdfjs, loaded on the first page drawn: most processes and threads that import the pipeline never
+ * draw one (a batch worker, the coordinator of a drop), and pdfjs alone took a worker thread's
+ * memory from about 10 MB to 55 MB (docs/perf.md).
+ */
+let pdfjs: Promise<typeof import('pdfjs-dist/legacy/build/pdf.mjs')> | undefined;
+function loadPdfjs(): Promise<typeof import('pdfjs-dist/legacy/build/pdf.mjs')> {
+  pdfjs ??= import('pdfjs-dist/legacy/build/pdf.mjs').then((loaded) => {
+    // In Node pdfjs runs its worker code on the main thread, loading it by URL: pin the matching build.
+    loaded.GlobalWorkerOptions.workerSrc = pathToFileURL(
+      requireHere.resolve('pdfjs-dist/legacy/build/pdf.worker.mjs'),
+    ).href;
+    return loaded;
+  });
+  return pdfjs;
+}
 
 const PDFJS_OPTIONS = {
   standardFontDataUrl: pdfjsDataDir('standard_fonts'),
@@ -35,7 +42,6 @@ const PDFJS_OPTIONS = {
   // Node has no FontFace API: draw glyphs from the embedded font programs, never system fonts.
   disableFontFace: true,
   useSystemFonts: false,
-  verbosity: VerbosityLevel.ERRORS,
 } as const;
 
 /** Opens a PDF with pdfjs, runs `use`, and always releases the document. */
@@ -43,8 +49,9 @@ export async function withPdfDocument<T>(
   pdf: Uint8Array,
   use: (doc: PDFDocumentProxy) => Promise<T>,
 ): Promise<T> {
+  const { getDocument, VerbosityLevel } = await loadPdfjs();
   // pdfjs transfers the buffer it is given (detaching it): hand it a private copy.
-  const task = getDocument({ ...PDFJS_OPTIONS, data: new Uint8Array(pdf) });
+  const task = getDocument({ ...PDFJS_OPTIONS, verbosity: VerbosityLevel.ERRORS, data: new Uint8Array(pdf) });
   try {
     return await use(await task.promise);
   } finally {

@@ -2,7 +2,7 @@ import PDFDocument from 'pdfkit';
 import { SaxesParser } from 'saxes';
 import { describe, expect, it } from 'vitest';
 import { requireVersion } from '../../src/pdf/package-version.js';
-import { asDoc, InfoName, installPdfkitPatches, setXmpPacket } from '../../src/pdf/pdfkit.js';
+import { asDoc, InfoName, installPdfkitPatches, setXmpPacket, takeOutput } from '../../src/pdf/pdfkit.js';
 import { PdfFile } from '../../src/pdf/reader.js';
 import { Raw, refOf } from '../../src/pdf/syntax.js';
 
@@ -190,6 +190,51 @@ describe('pdfkit patches', () => {
     expect(metadata).toHaveLength(1);
     expect(metadata[0]!.head).not.toMatch(/Filter/);
     expect(file.data(metadata[0]!).toString('utf8')).toBe(packet);
+  });
+});
+
+describe('takeOutput', () => {
+  const build = (doc: Doc, pages: number) => {
+    for (let i = 0; i < pages; i++)
+      doc
+        .addPage({ size: [200, 200], margin: 0 })
+        .rect(10, 10, 50 + i, 50)
+        .fill('#336699');
+  };
+
+  it('hands over each byte as pdfkit writes it, before the event loop turns, and ends once', () => {
+    const doc = newDoc('Taken');
+    const chunks: Uint8Array[] = [];
+    let ends = 0;
+    takeOutput(
+      asDoc(doc),
+      (chunk) => chunks.push(chunk),
+      () => (ends += 1),
+    );
+    const header = Buffer.concat(chunks).toString('latin1');
+    build(doc, 3);
+    // Three pages are written (each page is written when the next one starts), synchronously.
+    const written = Buffer.concat(chunks).length;
+    doc.end();
+    expect(header).toMatch(/^%PDF-1\.7\n%\xff\xff\xff\xff\n$/);
+    expect(written).toBeGreaterThan(header.length + 300);
+    expect(ends).toBe(1);
+    const file = new PdfFile(Buffer.concat(chunks));
+    expect(file.dict(refOf(file.trailer.get('Root'))).has('Pages')).toBe(true);
+  });
+
+  it('writes the bytes the stream would have given', async () => {
+    const streamed = await write(patched, 'Same', (doc) => build(doc, 5));
+    const doc = newDoc('Same');
+    const chunks: Uint8Array[] = [];
+    takeOutput(
+      asDoc(doc),
+      (chunk) => chunks.push(chunk),
+      () => undefined,
+    );
+    build(doc, 5);
+    doc.end();
+    expect(Buffer.concat(chunks).equals(streamed)).toBe(true);
   });
 });
 
