@@ -1,6 +1,7 @@
 // The layers of DESIGN.md and ARCHITECTURE.md, top to bottom. A module may import its own layer
 // and any layer below it, never one above; the pipeline's steps never import each other; only the
-// services (and the composition root that wires them) reach the store; nothing imports in a cycle.
+// services (and the composition root that wires them) reach the store; nothing imports in a cycle;
+// nothing imports a development dependency at run time.
 const layers = [
   ['faces', '^src/(cli|server)\\.ts$|^src/(api|web)/'],
   ['services', '^src/service/'],
@@ -55,6 +56,14 @@ export default {
       to: {},
     },
     {
+      name: 'dev-dependency-at-run-time',
+      comment:
+        'src/ runs where only dependencies are installed (npm ci --omit=dev): what it imports, other than types, must be one',
+      severity: 'error',
+      from: { path: '^src/' },
+      to: { dependencyTypes: ['npm-dev'], dependencyTypesNot: ['type-only'] },
+    },
+    {
       name: 'no-circular',
       severity: 'error',
       from: { path: '^src/' },
@@ -65,6 +74,6 @@ export default {
     doNotFollow: { path: 'node_modules' },
     tsPreCompilationDeps: true,
     tsConfig: { fileName: 'tsconfig.json' },
-    includeOnly: '^src/',
+    includeOnly: ['^src/', '^node_modules/'],
   },
 };
