@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { MergeContext } from '../../src/model/record.js';
 import { BOLD_TOGGLE, compileText, ITALIC_TOGGLE, TemplateSyntaxError } from '../../src/text/handlebars.js';
+import { spansOf } from '../../src/text/spans.js';
 
 const DECLARED = new Set([
   'rep.name',
@@ -249,6 +250,40 @@ describe('compileText: emphasis', () => {
 
   it('does not touch stars inside mustaches', () => {
     expect(render('{{default prospect.company "*"}}', {}, true)).toBe('*');
+  });
+});
+
+describe('spansOf', () => {
+  const B = BOLD_TOGGLE;
+  const I = ITALIC_TOGGLE;
+
+  it('gives a text without markers as one plain span, the very string', () => {
+    const text = 'Dear Ana, 🎉 naïve café';
+    const spans = spansOf(text, false);
+    expect(spans).toEqual([{ text, bold: false, italic: false }]);
+    expect(spans[0]!.text).toBe(text);
+  });
+
+  it('splits at each marker, toggling bold and italic, nesting and adjacent', () => {
+    expect(spansOf(`a ${B}b ${I}c${B} d${I}${B}${B} e`, false)).toEqual([
+      { text: 'a ', bold: false, italic: false },
+      { text: 'b ', bold: true, italic: false },
+      { text: 'c', bold: true, italic: true },
+      { text: ' d', bold: false, italic: true },
+      { text: ' e', bold: false, italic: false },
+    ]);
+    expect(spansOf(`${B}${I}`, false)).toEqual([]);
+    expect(spansOf(`${I}🎉${I}x`, false)).toEqual([
+      { text: '🎉', bold: false, italic: true },
+      { text: 'x', bold: false, italic: false },
+    ]);
+  });
+
+  it('upper-cases each span when the element asks', () => {
+    expect(spansOf(`straße ${B}ok`, true)).toEqual([
+      { text: 'STRASSE ', bold: false, italic: false },
+      { text: 'OK', bold: true, italic: false },
+    ]);
   });
 });
 
