@@ -5,7 +5,7 @@ import { Piscina } from 'piscina';
 import { PlatenError, type Problem } from '../errors.js';
 import type { RelocatedPart, RelocationPlan } from '../render/relocate.js';
 import type { ChunkResult, ChunkTask } from './chunk.js';
-import type { PieceResult, PieceTask } from './piece.js';
+import type { PieceResult, PieceTask, RasterTask } from './piece.js';
 
 /**
  * Where a job's chunks are rendered. Jobs know only this interface: the pool below runs chunks on
@@ -57,6 +57,8 @@ export interface PieceRunner {
    * unrun and the promise rejects with the signal's reason at once, whether or not the piece started.
    */
   piece(task: PieceTask, signal: AbortSignal): Promise<PieceResult>;
+  /** A page of a PDF as PNG (a kept piece's thumbnail), ahead of every queued chunk, as a piece. */
+  rasterize(task: RasterTask, signal: AbortSignal): Promise<Uint8Array>;
 }
 
 /**
@@ -144,12 +146,16 @@ export class WorkerPool implements ChunkDispatcher, PieceRunner {
    * compiled templates; its result is dropped, and its caller is answered at once.
    */
   piece(task: PieceTask, signal: AbortSignal): Promise<PieceResult> {
-    const done = this.schedule(
-      'interactive',
-      signal,
-      () => this.pool.run(task, { name: 'piece' }) as Promise<PieceResult>,
-    );
-    return new Promise<PieceResult>((resolve, reject) => {
+    return this.interactive(task, 'piece', signal);
+  }
+
+  rasterize(task: RasterTask, signal: AbortSignal): Promise<Uint8Array> {
+    return this.interactive(task, 'rasterize', signal);
+  }
+
+  private interactive<T>(task: unknown, name: string, signal: AbortSignal): Promise<T> {
+    const done = this.schedule('interactive', signal, () => this.pool.run(task, { name }) as Promise<T>);
+    return new Promise<T>((resolve, reject) => {
       const leave = () => reject(signal.reason);
       signal.addEventListener('abort', leave, { once: true });
       done.then(resolve, reject).finally(() => signal.removeEventListener('abort', leave));

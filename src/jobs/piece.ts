@@ -1,6 +1,6 @@
 import type { PreparedImage } from '../assets/images.js';
 import { PlatenError, type Problem } from '../errors.js';
-import { fitPieceOrThrow } from '../layout/piece.js';
+import { fitPiece, fitPieceOrThrow } from '../layout/piece.js';
 import { type PieceFacts, pieceFacts, prospectName } from '../merge/facts.js';
 import { landingUrl, mergeRecord } from '../merge/merge.js';
 import type { FitReportEntry, Piece } from '../model/piece.js';
@@ -10,8 +10,8 @@ import { previewPage, renderToBuffer, samples } from '../pipeline.js';
 import { asBuffers, type TemplateSource } from './chunk.js';
 
 /**
- * One piece drawn on a worker thread: a render (the PDF a rep sends) or a preview (one page as PNG),
- * for the API, the pages and the designer. The service does what needs the store (who may, whose
+ * One piece drawn on a worker thread: a render (the PDF a rep sends), a preview (one page as PNG) or
+ * a fit (how each text fits, drawing nothing), for the API, the pages and the designer. The service does what needs the store (who may, whose
  * profile, which uploads, a fresh identity) and sends the record; the worker merges, fits, draws and
  * rasterizes with the template it compiled once. Tasks and results are plain data, as a chunk's are.
  */
@@ -27,6 +27,11 @@ export type PieceTask = { template: TemplateSource; source: PieceRecordSource } 
       identity?: PieceIdentity;
       view: { page: number; scale: number; crop: 'trim' | 'bleed' };
     }
+  | {
+      kind: 'fit';
+      /** Left out, the sample's. */
+      identity?: PieceIdentity;
+    }
 );
 
 export type PieceResult =
@@ -39,7 +44,15 @@ export type PieceResult =
       /** Whom it is for, as the pieces' list names them. */
       prospectName: string;
     }
-  | { kind: 'preview'; png: Uint8Array; report: FitReportEntry[]; problems: Problem[] };
+  | { kind: 'preview'; png: Uint8Array; report: FitReportEntry[]; problems: Problem[] }
+  | { kind: 'fit'; report: FitReportEntry[]; problems: Problem[] };
+
+/** A page of a PDF made earlier (a kept piece's), to be drawn as PNG at `scale` (1 = 72 dpi). */
+export interface RasterTask {
+  pdf: Uint8Array;
+  page: number;
+  scale: number;
+}
 
 /** Draws a piece with a compiled template (compiled once per worker; see worker.ts). */
 export async function drawPiece(compiled: CompiledTemplate, task: PieceTask): Promise<PieceResult> {
@@ -48,6 +61,10 @@ export async function drawPiece(compiled: CompiledTemplate, task: PieceTask): Pr
   if (task.kind === 'preview' && task.view.page > compiled.pages.length)
     refuse('page', `the template has ${compiled.pages.length} page(s)`);
   const merged = merge(compiled, task);
+  if (task.kind === 'fit') {
+    const { fitted, problems } = fitPiece(merged);
+    return { kind: 'fit', report: fitted.report, problems };
+  }
   if (task.kind === 'preview') {
     const { png, fitted, problems } = await previewPage(compiled, merged, task.view);
     return { kind: 'preview', png, report: fitted.report, problems };

@@ -3,13 +3,15 @@ import { compileTemplate, withMarks } from '../template/compile.js';
 import type { CompiledTemplate } from '../model/template.js';
 import { type ChunkResult, type ChunkTask, renderChunk, type TemplateSource } from './chunk.js';
 import { toCrossing } from './dispatch.js';
-import { drawPiece, type PieceResult, type PieceTask } from './piece.js';
+import { drawPiece, type PieceResult, type PieceTask, type RasterTask } from './piece.js';
+import { rasterizePage } from '../render/raster.js';
 import { readFile } from 'node:fs/promises';
 import { type RelocatedPart, relocatePart, type RelocationPlan } from '../render/relocate.js';
 
 /**
  * A pool's worker thread (see dispatch.ts): renders chunks and single pieces, compiling each template
- * once and keeping it for the tasks that follow, and relocates merged drops' parts.
+ * once and keeping it for the tasks that follow, draws kept pieces' pages as PNG, and relocates
+ * merged drops' parts.
  */
 const templates = new TemplateCache(4);
 /**
@@ -41,6 +43,14 @@ export default async function run(task: ChunkTask): Promise<ChunkResult> {
 export async function piece(task: PieceTask): Promise<PieceResult> {
   try {
     return await drawPiece(await compiled(task.template), task);
+  } catch (error) {
+    throw toCrossing(error);
+  }
+}
+
+export async function rasterize({ pdf, page, scale }: RasterTask): Promise<Uint8Array> {
+  try {
+    return await rasterizePage(pdf, page, scale);
   } catch (error) {
     throw toCrossing(error);
   }

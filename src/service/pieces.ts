@@ -1,6 +1,6 @@
 import { NotFoundError } from '../errors.js';
+import type { PieceRunner } from '../jobs/dispatch.js';
 import { PieceCodes, pieceIdentity } from '../model/piece-code.js';
-import { rasterizePage } from '../render/raster.js';
 import type { PieceIdentity } from '../model/record.js';
 import type {
   ApiKey,
@@ -62,6 +62,8 @@ export class PieceService {
     private readonly templates: TemplateService,
     publicUrl: string | null,
     private readonly events: PieceEvents,
+    /** Where thumbnails are drawn: the worker pool, ahead of batch chunks. */
+    private readonly runner: PieceRunner,
   ) {
     this.publicUrl = publicUrl ?? 'http://localhost';
   }
@@ -171,8 +173,8 @@ export class PieceService {
 
   /**
    * A small PNG of the first page of a piece the caller may see, from the PDF kept of it (a piece
-   * made on its own); NotFoundError for any other piece, and once the PDF is erased or cut. Made once
-   * per PDF and kept in memory.
+   * made on its own); NotFoundError for any other piece, and once the PDF is erased or cut. Drawn on
+   * the worker pool, ahead of batch chunks, once per PDF and kept in memory.
    */
   async thumbnail(caller: ApiKey, code: string): Promise<Buffer> {
     authorize(caller, 'pieces.read');
@@ -183,9 +185,14 @@ export class PieceService {
       throw new NotFoundError('not_found', `No PDF is kept of piece ${code}.`);
     let thumb = this.thumbs.get(sha256);
     if (!thumb) {
-      thumb = this.store.blobs.get(sha256).then((pdf) => {
+      thumb = this.store.blobs.get(sha256).then(async (pdf) => {
         if (!pdf) throw new NotFoundError('not_found', `No PDF is kept of piece ${code}.`);
-        return rasterizePage(pdf, 1, THUMB_SCALE);
+        // Kept for whoever asks next: drawn to its end even if the first to ask has gone.
+        const png = await this.runner.rasterize(
+          { pdf, page: 1, scale: THUMB_SCALE },
+          new AbortController().signal,
+        );
+        return Buffer.from(png.buffer, png.byteOffset, png.byteLength);
       });
       thumb.catch(() => this.thumbs.delete(sha256));
       this.thumbs.set(sha256, thumb);

@@ -163,8 +163,12 @@ export class Platen {
     // Drafts being designed: a few per person at work, each compiled once per change.
     this.designer = new DesignerService(store, this.templates, this.pool, this.stagingDir);
     this.webhooks = new WebhookService(store, { retryMs: config.webhookRetryMs }, log);
-    this.pieces = new PieceService(store, this.templates, config.publicUrl, (type, pieces, dataOf, idOf) =>
-      this.webhooks.emit(type, pieces, dataOf, idOf),
+    this.pieces = new PieceService(
+      store,
+      this.templates,
+      config.publicUrl,
+      (type, pieces, dataOf, idOf) => this.webhooks.emit(type, pieces, dataOf, idOf),
+      this.pool,
     );
     this.renders = new RenderService(store, this.templates, this.pieces, this.pool);
     this.results = new ResultsService(store);

@@ -7,7 +7,7 @@ import type { PieceRunner } from '../jobs/dispatch.js';
 import type { PieceRecordSource } from '../jobs/piece.js';
 import type { FitReportEntry, RecordImages } from '../model/piece.js';
 import { SAMPLE_PIECE_CODE } from '../model/piece-code.js';
-import { fitRecord, samples } from '../pipeline.js';
+import { samples } from '../pipeline.js';
 import type { ApiKey, RenderRecord, RepDetails, Store } from '../store/store.js';
 import type { CompiledTemplate } from '../model/template.js';
 import { authorize, can, ownerOf, repScope, sees } from './policy.js';
@@ -172,22 +172,30 @@ export class RenderService {
 
   /**
    * How each text of the piece fits, and every problem, without drawing: what the form shows
-   * beside a field while the rep types.
+   * beside a field while the rep types. Fitted on the worker pool, ahead of batch chunks, as a
+   * preview is; once `signal` aborts, a fit still waiting for a thread leaves the pool's queue.
    */
   async fit(
     caller: ApiKey,
     request: PreviewRequest,
+    signal: AbortSignal,
   ): Promise<{ report: FitReportEntry[]; problems: Problem[] }> {
     authorize(caller, 'pieces.preview');
-    const { compiled, record, images } = await this.previewInput(caller, request);
+    const { compiled, record, images, sample } = await this.previewInput(caller, request);
+    await stillWanted(signal);
     try {
-      const { fitted, problems } = fitRecord(
-        compiled,
-        record,
-        images,
-        this.pieces.identity(SAMPLE_PIECE_CODE),
+      const fitted = await this.runner.piece(
+        {
+          kind: 'fit',
+          template: await this.source(compiled),
+          // A sample's images are the package's own, which the worker has: it is named, not sent.
+          source: sample === undefined ? { record, images: [...images] } : { sample },
+          identity: this.pieces.identity(SAMPLE_PIECE_CODE),
+        },
+        signal,
       );
-      return { report: fitted.report, problems };
+      if (fitted.kind !== 'fit') throw new Error('a fit answered as a drawing');
+      return { report: fitted.report, problems: fitted.problems };
     } catch (error) {
       if (error instanceof PlatenError) return { report: [], problems: error.problems };
       throw error;

@@ -25,7 +25,13 @@ import {
 type Entry = `${'queued' | 'started'} ${string}`;
 
 const what = (task: unknown): string =>
-  task === null ? 'loaded' : 'rows' in (task as object) ? `chunk ${(task as ChunkTask).index}` : 'piece';
+  task === null
+    ? 'loaded'
+    : 'rows' in (task as object)
+      ? `chunk ${(task as ChunkTask).index}`
+      : 'pdf' in (task as object)
+        ? 'raster'
+        : 'piece';
 
 describe('renders on the pool beside a drop (one thread)', () => {
   let server: TestServer;
@@ -103,6 +109,45 @@ describe('renders on the pool beside a drop (one thread)', () => {
       const start = since.indexOf(`started ${chunk}`);
       expect(start === -1 || start > started, `${chunk} started before the render`).toBe(true);
     }
+  });
+
+  it("fits a piece for the form on the pool too, in the renders' lane", async () => {
+    const from = log.length;
+    const calls = vi.mocked(pool.piece).mock.calls.length;
+    const fit = await rep('post', '/api/v1/previews/fit', { json: postcardRender() });
+    expect(fit.status).toBe(200);
+    const { report, problems } = fit.json as { report: { element: string }[]; problems: unknown[] };
+    expect(report.length).toBeGreaterThan(0);
+    expect(problems).toEqual([]);
+    expect(
+      vi
+        .mocked(pool.piece)
+        .mock.calls.slice(calls)
+        .map(([task]) => task.kind),
+    ).toEqual(['fit']);
+    const since = log.slice(from);
+    expect(since.indexOf('started piece')).toBeGreaterThan(since.indexOf('queued piece'));
+    expect(since.indexOf('queued piece')).toBeGreaterThanOrEqual(0);
+    expect((await current()).state).toBe('running');
+  });
+
+  it("draws a kept piece's thumbnail on the pool too, once", async () => {
+    const render = await rep('post', '/api/v1/renders', { json: postcardRender() });
+    expect(render.status).toBe(201);
+    const code = render.headers.get('platen-piece-code')!;
+    const caller = (await server.running.services.keys.authenticate(repKey))!;
+    const rasterize = vi.spyOn(pool, 'rasterize');
+    const from = log.length;
+    const png = await server.running.platen.pieces.thumbnail(caller, code);
+    expect(png.subarray(1, 4).toString('latin1')).toBe('PNG');
+    expect(rasterize).toHaveBeenCalledTimes(1);
+    const since = log.slice(from);
+    expect(since).toContain('started raster');
+    expect((await current()).state).toBe('running');
+    // Kept: the same piece's thumbnail again is not drawn again.
+    await server.running.platen.pieces.thumbnail(caller, code);
+    expect(rasterize).toHaveBeenCalledTimes(1);
+    rasterize.mockRestore();
   });
 
   it('drops a render whose client leaves while it waits for the thread: it never runs, its slot is free', async () => {

@@ -198,8 +198,8 @@ export function renderRoutes(s: Services): AnyRoute[] {
       body: previewBody,
       accepts,
       responses: { 200: { description: 'the fit report', kind: 'json', schema: fitSchema } },
-      async handle({ res, auth, body }) {
-        res.json(await s.renders.fit(auth!, body));
+      async handle({ res, auth, body, signal }) {
+        res.json(await s.renders.fit(auth!, body, signal));
       },
     }),
   ];
