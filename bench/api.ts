@@ -4,7 +4,8 @@
 // with cores: the same cases with the worker pool (which draws every render and preview) at 1, 2, 4, …
 // threads up to the machine's cores, one server per pool size, with twice as many clients as cores.
 // BENCH_SECONDS sets the seconds per run (default 8), BENCH_CLIENTS the client counts (default 1,8,32),
-// BENCH_THREADS the pool sizes (default 1, 2, 4, … and the core count; `none` skips them). Exits 1 if
+// BENCH_THREADS the pool sizes (default 1, 2, 4, … and the core count; `none` skips them), BENCH_CASES
+// the cases by name (default all; `renders` leaves out the preview, which needs pdfjs). Exits 1 if
 // any response was neither 2xx nor 503, any socket error or timeout occurred, or a server died: under
 // overload the service may refuse work (503 + Retry-After) but never fail it.
 import { type ChildProcess, spawn } from 'node:child_process';
@@ -50,7 +51,7 @@ interface BenchCase {
   type: string;
 }
 
-const CASES: readonly BenchCase[] = [
+const ALL_CASES: readonly BenchCase[] = [
   { name: 'postcard render', path: '/api/v1/renders', templateId: 'postcard-6x4', type: 'application/pdf' },
   {
     name: 'brochure render',
@@ -65,6 +66,12 @@ const CASES: readonly BenchCase[] = [
     type: 'image/png',
   },
 ];
+const CASES =
+  process.env.BENCH_CASES === 'renders'
+    ? ALL_CASES.filter((c) => c.path === '/api/v1/renders')
+    : process.env.BENCH_CASES
+      ? ALL_CASES.filter((c) => process.env.BENCH_CASES!.split(',').includes(c.name))
+      : ALL_CASES;
 
 interface Row {
   name: string;
@@ -442,6 +449,8 @@ async function main(): Promise<void> {
     throw new Error(
       `BENCH_THREADS must be whole numbers from 1 to 256, or none: ${process.env.BENCH_THREADS}`,
     );
+  if (CASES.length === 0)
+    throw new Error(`BENCH_CASES names no case (renders, or of: ${ALL_CASES.map((c) => c.name).join(', ')})`);
   const server = await startServer();
   // Ctrl-C reaches the servers too (same process group); this still removes their data directories.
   const interrupted = () => process.exit(130);

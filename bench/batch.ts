@@ -237,8 +237,12 @@ async function runAsJob(
     return { seconds, peakRssMb: watched.stop().peakRssMb, cpu, out };
   } finally {
     watched.stop();
-    server.kill('SIGTERM');
-    await new Promise((resolve) => server.once('exit', resolve));
+    // A server that failed to start has exited already, and exits no more.
+    if (server.exitCode === null && server.signalCode === null) {
+      const exited = new Promise((resolve) => server.once('exit', resolve));
+      server.kill('SIGTERM');
+      await exited;
+    }
     await rm(dataDir, { recursive: true, force: true });
     await rm(templatesDir, { recursive: true, force: true });
   }

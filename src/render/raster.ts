@@ -10,48 +10,49 @@ import type { PDFDocumentProxy } from 'pdfjs-dist/legacy/build/pdf.mjs';
  */
 
 const requireHere = createRequire(import.meta.url);
-export const PDFJS_ENTRY = requireHere.resolve('pdfjs-dist/legacy/build/pdf.mjs');
+const PDFJS_ENTRY = 'pdfjs-dist/legacy/build/pdf.mjs';
 
-/** pdfjs requires its data-directory options to end with a separator. */
-function pdfjsDataDir(name: string): string {
-  return join(dirname(requireHere.resolve('pdfjs-dist/package.json')), name) + sep;
-}
+type Pdfjs = typeof import('pdfjs-dist/legacy/build/pdf.mjs');
 
 /**
- * pdfjs, loaded on the first page drawn: most processes and threads that import the pipeline never
- * draw one (a batch worker, the coordinator of a drop), and pdfjs alone took a worker thread's
- * memory from about 10 MB to 55 MB (docs/perf.md).
+ * pdfjs and the options it is opened with, loaded on the first page drawn: most processes and threads
+ * that import the pipeline never draw one (a batch worker, the coordinator of a drop), and pdfjs
+ * alone took a worker thread's memory from about 10 MB to 55 MB (docs/perf.md). Nothing of it is
+ * looked up before, so a process that draws no page runs without it installed.
  */
-let pdfjs: Promise<typeof import('pdfjs-dist/legacy/build/pdf.mjs')> | undefined;
-function loadPdfjs(): Promise<typeof import('pdfjs-dist/legacy/build/pdf.mjs')> {
-  pdfjs ??= import('pdfjs-dist/legacy/build/pdf.mjs').then((loaded) => {
+let pdfjs: Promise<{ lib: Pdfjs; options: Record<string, unknown> }> | undefined;
+function loadPdfjs(): Promise<{ lib: Pdfjs; options: Record<string, unknown> }> {
+  pdfjs ??= import('pdfjs-dist/legacy/build/pdf.mjs').then((lib) => {
     // In Node pdfjs runs its worker code on the main thread, loading it by URL: pin the matching build.
-    loaded.GlobalWorkerOptions.workerSrc = pathToFileURL(
+    lib.GlobalWorkerOptions.workerSrc = pathToFileURL(
       requireHere.resolve('pdfjs-dist/legacy/build/pdf.worker.mjs'),
     ).href;
-    return loaded;
+    // pdfjs requires its data-directory options to end with a separator.
+    const root = dirname(requireHere.resolve('pdfjs-dist/package.json'));
+    const dataDir = (name: string) => join(root, name) + sep;
+    const options = {
+      standardFontDataUrl: dataDir('standard_fonts'),
+      cMapUrl: dataDir('cmaps'),
+      cMapPacked: true,
+      wasmUrl: dataDir('wasm'),
+      // Node has no FontFace API: draw glyphs from the embedded font programs, never system fonts.
+      disableFontFace: true,
+      useSystemFonts: false,
+      verbosity: lib.VerbosityLevel.ERRORS,
+    };
+    return { lib, options };
   });
   return pdfjs;
 }
-
-const PDFJS_OPTIONS = {
-  standardFontDataUrl: pdfjsDataDir('standard_fonts'),
-  cMapUrl: pdfjsDataDir('cmaps'),
-  cMapPacked: true,
-  wasmUrl: pdfjsDataDir('wasm'),
-  // Node has no FontFace API: draw glyphs from the embedded font programs, never system fonts.
-  disableFontFace: true,
-  useSystemFonts: false,
-} as const;
 
 /** Opens a PDF with pdfjs, runs `use`, and always releases the document. */
 export async function withPdfDocument<T>(
   pdf: Uint8Array,
   use: (doc: PDFDocumentProxy) => Promise<T>,
 ): Promise<T> {
-  const { getDocument, VerbosityLevel } = await loadPdfjs();
+  const { lib, options } = await loadPdfjs();
   // pdfjs transfers the buffer it is given (detaching it): hand it a private copy.
-  const task = getDocument({ ...PDFJS_OPTIONS, verbosity: VerbosityLevel.ERRORS, data: new Uint8Array(pdf) });
+  const task = lib.getDocument({ ...options, data: new Uint8Array(pdf) });
   try {
     return await use(await task.promise);
   } finally {
@@ -69,7 +70,7 @@ interface CanvasModule {
  */
 let canvasModule: CanvasModule | undefined;
 function canvas(): CanvasModule {
-  canvasModule ??= createRequire(PDFJS_ENTRY)('@napi-rs/canvas') as CanvasModule;
+  canvasModule ??= createRequire(requireHere.resolve(PDFJS_ENTRY))('@napi-rs/canvas') as CanvasModule;
   return canvasModule;
 }
 
