@@ -68,7 +68,8 @@ async function partBeingDrawn(worker: Worker): Promise<boolean> {
 function lastTaken(worker: Worker): { index: string; job: string; done: boolean } | null {
   const taken = [...worker.log.matchAll(/chunk (\d+) \(job ([0-9a-f-]+)\) taken/g)].at(-1);
   if (!taken) return null;
-  return { index: taken[1]!, job: taken[2]!, done: worker.log.includes(`(job ${taken[2]}) done`) };
+  const [, index, job] = taken;
+  return { index: index!, job: job!, done: worker.log.includes(`chunk ${index} (job ${job}) done`) };
 }
 
 /**
