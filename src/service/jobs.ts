@@ -325,7 +325,8 @@ export class JobService {
       const job = await this.store.jobs.get(id);
       if (job && !ENDED.has(job.state)) continue;
       if (!job) {
-        if (await this.writtenSince(id, Date.now() - this.sweepAfterMs)) continue;
+        // Alone on its store (no wait), no other node can be a moment from storing the row.
+        if (this.sweepAfterMs > 0 && (await this.writtenSince(id, Date.now() - this.sweepAfterMs))) continue;
         await this.store.objects.deleteAll(this.prefix(id));
         await rm(this.dir(id), { recursive: true, force: true });
         removed.push(this.prefix(id));
